@@ -1,0 +1,1 @@
+//! Runs real Python Pyro5 5.17 next to pyro for interop tests (PLACEHOLDER).

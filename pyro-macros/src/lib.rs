@@ -1,0 +1,1 @@
+//! Procedural macros for pyro (`#[pyro::expose]`, `#[pyro::oneway]`); they arrive with the remote-objects work.

@@ -1,0 +1,1 @@
+//! The pyro name server (`Pyro.NameServer`), its storage and broadcast discovery; it arrives with the naming work.

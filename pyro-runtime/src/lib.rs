@@ -1,0 +1,23 @@
+//! The pyro runtime: Pyro5's wire protocol, serializers, values, URIs, errors and configuration.
+//!
+//! Users normally depend on the `pyro` facade crate, which re-exports everything here.
+//!
+//! - [`protocol`]: messages, the incremental decoder and compression, with no I/O (sans-IO).
+//! - [`serializer`]: the msgpack and json serializers, chosen by wire id.
+//! - [`value`]: [`Value`], a dynamic value holding anything a Python peer sends.
+//! - [`uri`]: `PYRO:`, `PYRONAME:` and `PYROMETA:` URIs.
+//! - [`config`]: Pyro5's configuration items and `PYRO_*` environment variables.
+//! - [`Error`]: one error enum for all of it.
+
+pub mod config;
+mod error;
+pub mod protocol;
+pub mod serializer;
+pub mod uri;
+pub mod value;
+
+pub use config::Config;
+pub use error::{Error, RemoteError, Result, TRACEBACK_ATTRIBUTE};
+pub use serializer::Serializer;
+pub use uri::Uri;
+pub use value::Value;

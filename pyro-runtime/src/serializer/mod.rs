@@ -1,0 +1,243 @@
+//! Pyro5's serializers, chosen by id at run time: [`Serializer::Msgpack`] (id 4) and
+//! [`Serializer::Json`] (id 3).
+//!
+//! Any `serde::Serialize` type goes straight to bytes ([`Serializer::to_bytes`]) without a
+//! [`Value`] in between; that is the fast path for Rust-to-Rust calls. [`Value`] is one such
+//! type and carries whatever a Python peer sends.
+//!
+//! ```
+//! use pyro_runtime::serializer::Serializer;
+//! use pyro_runtime::value::Value;
+//!
+//! let ser = Serializer::from_id(4).unwrap();
+//! let bytes = ser.to_bytes(&("thing", 42)).unwrap();
+//! let back: Value = ser.from_bytes(&bytes).unwrap();
+//! assert_eq!(back, Value::List(vec!["thing".into(), 42.into()]));
+//! assert!(Serializer::from_id(9).is_err());
+//! ```
+
+mod call;
+mod classdict;
+pub mod json;
+pub mod msgpack;
+
+pub use call::Call;
+pub use classdict::{CLASS_KEY, ProxyState};
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::value::Value;
+
+/// A Pyro5 serializer, identified on the wire by the header's serializer id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Serializer {
+    /// Pyro5's `json` serializer (id 3): Python's json dialect, with `NaN`/`Infinity` and unbounded ints.
+    Json,
+    /// Pyro5's `msgpack` serializer (id 4): msgpack with Pyro5's extension types.
+    Msgpack,
+}
+
+impl Serializer {
+    /// Wire id of the serpent serializer (not supported yet).
+    pub const SERPENT_ID: u8 = 1;
+    /// Wire id of the marshal serializer (not supported yet).
+    pub const MARSHAL_ID: u8 = 2;
+    /// Wire id of the json serializer.
+    pub const JSON_ID: u8 = 3;
+    /// Wire id of the msgpack serializer.
+    pub const MSGPACK_ID: u8 = 4;
+
+    /// The serializer with wire id `id`.
+    ///
+    /// ```
+    /// use pyro_runtime::serializer::Serializer;
+    /// assert_eq!(Serializer::from_id(3).unwrap(), Serializer::Json);
+    /// assert!(Serializer::from_id(0).is_err());
+    /// ```
+    pub fn from_id(id: u8) -> Result<Serializer, SerializeError> {
+        match id {
+            Self::JSON_ID => Ok(Serializer::Json),
+            Self::MSGPACK_ID => Ok(Serializer::Msgpack),
+            Self::SERPENT_ID => Err(SerializeError::Unsupported { name: "serpent", id }),
+            Self::MARSHAL_ID => Err(SerializeError::Unsupported { name: "marshal", id }),
+            _ => Err(SerializeError::UnknownSerializer { id }),
+        }
+    }
+
+    /// The serializer named `name` as in Pyro5's `SERIALIZER` setting (`"json"`, `"msgpack"`).
+    ///
+    /// ```
+    /// use pyro_runtime::serializer::Serializer;
+    /// assert_eq!(Serializer::from_name("msgpack").unwrap(), Serializer::Msgpack);
+    /// assert!(Serializer::from_name("pickle").is_err());
+    /// ```
+    pub fn from_name(name: &str) -> Result<Serializer, SerializeError> {
+        match name {
+            "json" => Ok(Serializer::Json),
+            "msgpack" => Ok(Serializer::Msgpack),
+            "serpent" => Err(SerializeError::Unsupported { name: "serpent", id: Self::SERPENT_ID }),
+            "marshal" => Err(SerializeError::Unsupported { name: "marshal", id: Self::MARSHAL_ID }),
+            _ => Err(SerializeError::UnknownSerializerName { name: name.to_owned() }),
+        }
+    }
+
+    /// The wire id.
+    ///
+    /// ```
+    /// assert_eq!(pyro_runtime::serializer::Serializer::Msgpack.id(), 4);
+    /// ```
+    pub fn id(self) -> u8 {
+        match self {
+            Serializer::Json => Self::JSON_ID,
+            Serializer::Msgpack => Self::MSGPACK_ID,
+        }
+    }
+
+    /// The name Pyro5 uses for it (`"json"`, `"msgpack"`).
+    ///
+    /// ```
+    /// assert_eq!(pyro_runtime::serializer::Serializer::Json.name(), "json");
+    /// ```
+    pub fn name(self) -> &'static str {
+        match self {
+            Serializer::Json => "json",
+            Serializer::Msgpack => "msgpack",
+        }
+    }
+
+    /// Serializes any value straight to bytes.
+    ///
+    /// ```
+    /// use pyro_runtime::serializer::Serializer;
+    /// assert_eq!(Serializer::Json.to_bytes(&vec![1, 2]).unwrap(), b"[1, 2]");
+    /// assert_eq!(Serializer::Msgpack.to_bytes(&vec![1, 2]).unwrap(), [0x92, 1, 2]);
+    /// ```
+    pub fn to_bytes<T: Serialize + ?Sized>(self, value: &T) -> Result<Vec<u8>, SerializeError> {
+        match self {
+            Serializer::Json => json::to_bytes(value),
+            Serializer::Msgpack => msgpack::to_bytes(value),
+        }
+    }
+
+    /// Deserializes bytes into any type (a [`Value`] takes anything).
+    ///
+    /// ```
+    /// use pyro_runtime::serializer::Serializer;
+    /// let n: Vec<i64> = Serializer::Json.from_bytes(b"[1, 2]").unwrap();
+    /// assert_eq!(n, [1, 2]);
+    /// ```
+    pub fn from_bytes<T: DeserializeOwned>(self, bytes: &[u8]) -> Result<T, SerializeError> {
+        match self {
+            Serializer::Json => json::from_bytes(bytes),
+            Serializer::Msgpack => msgpack::from_bytes(bytes),
+        }
+    }
+
+    /// Serializes a call in Pyro5's shape for this serializer: the msgpack array
+    /// `[object, method, vargs, kwargs]` or the json object `{"object", "method", "params", "kwargs"}`.
+    /// `kwargs` of `None` is sent as null (Pyro5 does so for `__getattr__`, `__setattr__` and batches).
+    ///
+    /// ```
+    /// use pyro_runtime::serializer::Serializer;
+    /// use pyro_runtime::value::Dict;
+    /// let bytes = Serializer::Json.encode_call("thing", "add", &(1, 2), Some(&Dict::new())).unwrap();
+    /// assert_eq!(bytes, br#"{"object": "thing", "method": "add", "params": [1, 2], "kwargs": {}}"#);
+    /// ```
+    pub fn encode_call<A, K>(
+        self,
+        object: &str,
+        method: &str,
+        vargs: &A,
+        kwargs: Option<&K>,
+    ) -> Result<Vec<u8>, SerializeError>
+    where
+        A: Serialize + ?Sized,
+        K: Serialize + ?Sized,
+    {
+        call::encode(self, object, method, vargs, kwargs)
+    }
+
+    /// Reads a call serialized by any Pyro5 peer.
+    ///
+    /// ```
+    /// use pyro_runtime::serializer::Serializer;
+    /// let call = Serializer::Msgpack.decode_call(&[0x94, 0xa5, b't', b'h', b'i', b'n', b'g', 0xa3, b'a', b'd', b'd', 0x92, 1, 2, 0x80]).unwrap();
+    /// assert_eq!((call.object.as_str(), call.method.as_str(), call.vargs.len()), ("thing", "add", 2));
+    /// ```
+    pub fn decode_call(self, bytes: &[u8]) -> Result<Call, SerializeError> {
+        call::decode(self, bytes)
+    }
+}
+
+impl std::fmt::Display for Serializer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A value could not be serialized or deserialized (Pyro5's `SerializeError`).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SerializeError {
+    /// The header named a serializer id that does not exist.
+    #[error("unknown serializer id {id}")]
+    UnknownSerializer {
+        /// The id from the header.
+        id: u8,
+    },
+    /// A serializer name that does not exist.
+    #[error("unknown serializer name {name:?}")]
+    UnknownSerializerName {
+        /// The name given.
+        name: String,
+    },
+    /// A Pyro5 serializer pyro does not implement (yet).
+    #[error("the {name} serializer (id {id}) is not supported; use msgpack or json")]
+    Unsupported {
+        /// Serializer name.
+        name: &'static str,
+        /// Serializer id.
+        id: u8,
+    },
+    /// The serializer cannot carry a value of this kind (e.g. bytes over json).
+    #[error("the {serializer} serializer cannot carry {what}")]
+    CannotCarry {
+        /// The serializer name.
+        serializer: &'static str,
+        /// The kind of value, e.g. `"bytes"`.
+        what: String,
+    },
+    /// Bytes that are not valid for the serializer.
+    #[error("invalid {serializer} data: {reason}")]
+    Malformed {
+        /// The serializer name.
+        serializer: &'static str,
+        /// What is wrong, with the position where known.
+        reason: String,
+    },
+    /// Well-formed data of the wrong shape (e.g. a call that is not a 4-element array).
+    #[error("invalid {what}: {reason}")]
+    Invalid {
+        /// What was being read, e.g. `"call"` or `"exception"`.
+        what: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A value did not fit the Rust type it was read into or written from.
+    #[error("{0}")]
+    Custom(String),
+}
+
+impl serde::ser::Error for SerializeError {
+    fn custom<T: std::fmt::Display>(msg: T) -> SerializeError {
+        SerializeError::Custom(msg.to_string())
+    }
+}
+
+impl serde::de::Error for SerializeError {
+    fn custom<T: std::fmt::Display>(msg: T) -> SerializeError {
+        SerializeError::Custom(msg.to_string())
+    }
+}
