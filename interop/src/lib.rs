@@ -1,1 +1,19 @@
-//! Runs real Python Pyro5 5.17 next to pyro for interop tests (PLACEHOLDER).
+//! Runs real Python Pyro5 5.17 next to pyro, for interop tests.
+//!
+//! The first use bootstraps a virtualenv with `Pyro5==5.17` and `msgpack` under the workspace's
+//! `target/pyro5-venv` (or the directory named by `PYRO5_VENV`), guarded by a file lock so that
+//! parallel test processes share one install. Nothing has to be installed by hand: `python3` on
+//! the `PATH` (or `PYRO5_PYTHON`) and access to PyPI are enough. Without them, tests fail with a
+//! message saying what is missing.
+//!
+//! ```no_run
+//! let python = pyro_interop::python();
+//! let out = python.command().args(["-c", "import Pyro5; print(Pyro5.__version__)"]).output().unwrap();
+//! assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "5.17");
+//! ```
+
+mod codec;
+mod venv;
+
+pub use codec::{CodecPeer, hex, unhex};
+pub use venv::{Python, python};

@@ -1,0 +1,14 @@
+//! The harness itself: the virtualenv bootstraps and the codec peer answers with Pyro5 5.17.
+
+use serde_json::json;
+
+#[test]
+fn codec_peer_runs_pyro5_5_17() {
+    let mut peer = pyro_interop::CodecPeer::start();
+    assert_eq!(peer.dumps(4, "[1, 'a']"), [0x92, 0x01, 0xa1, b'a']);
+    assert_eq!(peer.dumps(3, "{'a': (1, 2)}"), br#"{"a": [1, 2]}"#);
+    peer.loads_equals(3, b"[1, 2]", "[1, 2]").expect("same value");
+    assert!(peer.loads_equals(3, b"[1, 2]", "(1, 2)").is_err(), "a list is not a tuple");
+    let reply = peer.request(json!({"op": "uri", "text": "PYRO:x@[::1]:4444"}));
+    assert_eq!(reply["state"], json!(["PYRO", "x", null, "::1", 4444]));
+}
