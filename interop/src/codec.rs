@@ -34,6 +34,8 @@ impl CodecPeer {
         let mut child = python()
             .command()
             .args(["-c", SCRIPT])
+            // Pyro5's msgpack datetimes are local-time timestamps: pin the zone.
+            .env("TZ", "UTC")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

@@ -10,9 +10,12 @@
 //! - [`Error`]: one error enum for all of it.
 
 pub mod config;
+pub mod dispatch;
 mod error;
 pub mod protocol;
+pub mod proxy;
 pub mod serializer;
+pub mod transport;
 pub mod uri;
 pub mod value;
 

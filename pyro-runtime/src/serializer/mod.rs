@@ -19,10 +19,11 @@
 mod call;
 mod classdict;
 pub mod json;
+pub mod marshal;
 pub mod msgpack;
 
 pub use call::Call;
-pub use classdict::{CLASS_KEY, ProxyState};
+pub use classdict::{CLASS_KEY, ExceptionWrapper, ProxyState, RefusedClass, check_class, class_name};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;

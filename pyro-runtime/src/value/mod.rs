@@ -14,7 +14,9 @@
 
 mod de;
 mod dict;
+mod dict_builder;
 mod ext;
+pub(crate) mod ext_codec;
 mod repr;
 mod ser;
 
@@ -24,6 +26,7 @@ pub use ext::Date;
 pub use ser::to_value;
 
 pub(crate) use ext::{EXT_BIGINT, EXT_COMPLEX, EXT_DATE, EXT_DATETIME, EXT_STRUCT_NAME};
+pub(crate) use repr::write_float_repr;
 
 use num_bigint::BigInt;
 

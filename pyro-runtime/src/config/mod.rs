@@ -1,0 +1,482 @@
+//! Configuration: Pyro5's 39 configuration items as a typed [`Config`], with Pyro5's defaults,
+//! `PYRO_*` environment variables, and access by item name.
+//!
+//! Each field's documentation starts with the Pyro5 item it stands for. Where Pyro5 uses `0`
+//! for "none" (no timeout, no autoclean, unlimited lifetime) the field is an
+//! `Option<Duration>`; text items that Pyro5 leaves empty or `None` until set are `Option`s, and
+//! an empty value means `None` (Pyro5 tests them for truth, so it treats `""` as unset too).
+//!
+//! Values are checked when they are set, where Pyro5 takes any text and fails later when it uses
+//! it: `SERVERTYPE`, `PREFER_IP_VERSION` and `SERIALIZER` must name a known choice, numbers must
+//! fit their field (ports `0..=65535`, counts not negative), durations must be finite and not
+//! negative (Pyro5 accepts `inf`).
+//!
+//! ```
+//! use std::time::Duration;
+//! use pyro_runtime::Config;
+//!
+//! let mut config = Config::default();
+//! assert_eq!(config.ns_port, 9090);
+//! config.apply_vars([("PYRO_COMMTIMEOUT", "2.5"), ("PYRO_COMPRESSION", "on"), ("HOME", "/root")]).unwrap();
+//! assert_eq!(config.comm_timeout, Some(Duration::from_millis(2500)));
+//! assert!(config.compression);
+//! assert_eq!(config.get("COMMTIMEOUT").as_deref(), Some("2.5"));
+//! assert!(config.apply_vars([("PYRO_NO_SUCH_ITEM", "1")]).is_err());
+//! ```
+
+mod items;
+pub(crate) mod pytext;
+#[cfg(test)]
+mod tests;
+
+use std::fmt;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use crate::serializer::Serializer;
+
+/// All of Pyro5's configuration settings (`Pyro5.config`), with Pyro5's defaults.
+///
+/// The one default that differs is [`serializer`](Config::serializer): Pyro5 defaults to
+/// `serpent`, which pyro does not implement; pyro defaults to `msgpack`, the fastest of the
+/// two it does implement (a Python peer with the `msgpack` package installed understands it).
+///
+/// Building one never checks the relations between items; [`Config::validate`] does.
+///
+/// ```
+/// use pyro_runtime::config::{Config, ServerType};
+/// let config = Config { threadpool_size: 8, server_type: ServerType::Multiplex, ..Config::default() };
+/// assert!(config.validate().is_ok());
+/// assert_eq!(config.get("SERVERTYPE").as_deref(), Some("multiplex"));
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct Config {
+    /// HOST: the host a daemon binds to by default. Default `"localhost"`.
+    pub host: String,
+    /// NS_HOST: the host where clients look for the name server. Default `"localhost"`.
+    pub ns_host: String,
+    /// NS_PORT: the name server's TCP port. Default 9090.
+    pub ns_port: u16,
+    /// NS_BCPORT: the name server's broadcast responder UDP port. Default 9091.
+    pub ns_broadcast_port: u16,
+    /// NS_BCHOST: the host the broadcast responder binds to; `None` (default) = the name server's.
+    pub ns_broadcast_host: Option<String>,
+    /// NS_AUTOCLEAN: how often the name server removes unreachable registrations; `None`
+    /// (default, `0.0`) = never. At least 3 seconds.
+    pub ns_autoclean: Option<Duration>,
+    /// NS_LOOKUP_DELAY: how long a name lookup keeps retrying an unknown name. Default 0 (no retry).
+    pub ns_lookup_delay: Duration,
+    /// NATHOST: the external host to put in URIs when the daemon is behind NAT. Default `None`.
+    pub nat_host: Option<String>,
+    /// NATPORT: the external port for NAT; 0 (default) = the daemon's own port.
+    pub nat_port: u16,
+    /// COMPRESSION: zlib-compress message payloads over 100 bytes. Default `false`.
+    pub compression: bool,
+    /// SERVERTYPE: the daemon's socket server. Default [`ServerType::Thread`].
+    pub server_type: ServerType,
+    /// COMMTIMEOUT: socket timeout for network operations; `None` (default, `0.0`) = wait forever.
+    pub comm_timeout: Option<Duration>,
+    /// POLLTIMEOUT: how often a server loop wakes up to check for shutdown. Default 2 seconds.
+    pub poll_timeout: Duration,
+    /// MAX_RETRIES: how often a proxy retries a call after a lost connection or timeout. Default 0.
+    pub max_retries: u32,
+    /// SOCK_REUSE: set `SO_REUSEADDR` on server sockets. Default `true`.
+    pub sock_reuse: bool,
+    /// SOCK_NODELAY: set `TCP_NODELAY` on sockets. Default `false`.
+    pub sock_nodelay: bool,
+    /// DETAILED_TRACEBACK: send detailed tracebacks (with local variables) to clients. Default `false`.
+    pub detailed_traceback: bool,
+    /// THREADPOOL_SIZE: the thread server's maximum number of workers, which is also the maximum
+    /// number of concurrent connections. Default 80.
+    pub threadpool_size: usize,
+    /// THREADPOOL_SIZE_MIN: the thread server's number of idle workers kept ready. Default 4.
+    pub threadpool_size_min: usize,
+    /// MAX_MESSAGE_SIZE: the largest message (data plus annotations) accepted, in bytes.
+    /// Default 1073741824 (1 GiB).
+    pub max_message_size: u64,
+    /// BROADCAST_ADDRS: where clients send name server discovery broadcasts.
+    /// Default `["<broadcast>", "0.0.0.0"]`.
+    pub broadcast_addrs: Vec<String>,
+    /// PREFER_IP_VERSION: the IP version to resolve host names to. Default [`IpVersion::Any`].
+    pub prefer_ip_version: IpVersion,
+    /// SERIALIZER: the serializer a proxy uses. Default [`Serializer::Msgpack`] (Pyro5: `"serpent"`,
+    /// which pyro does not implement).
+    pub serializer: Serializer,
+    /// SERPENT_BYTES_REPR: serpent writes bytes as literals (serpent only; kept for completeness).
+    /// Default `false`.
+    pub serpent_bytes_repr: bool,
+    /// ITER_STREAMING: allow streaming iterators and generators to clients. Default `true`.
+    pub iter_streaming: bool,
+    /// ITER_STREAM_LIFETIME: maximum lifetime of a stream; `None` (default, `0.0`) = unlimited.
+    pub iter_stream_lifetime: Option<Duration>,
+    /// ITER_STREAM_LINGER: how long a stream survives its client's disconnect. Default 30 seconds.
+    pub iter_stream_linger: Duration,
+    /// LOGFILE: the log file name (`"{stderr}"` = standard error). Default `"pyro5.log"`.
+    pub log_file: String,
+    /// LOGLEVEL: the log level name (`"DEBUG"`, `"INFO"`, ...); `None` (default) = no logging.
+    pub log_level: Option<String>,
+    /// LOGWIRE: log the bytes of every message. Default `false`.
+    pub log_wire: bool,
+    /// SSL: use TLS on all connections. Default `false`.
+    pub ssl: bool,
+    /// SSL_SERVERCERT: the server's certificate file. Default none (`""`).
+    pub ssl_server_cert: Option<PathBuf>,
+    /// SSL_SERVERKEY: the server's private key file. Default none (`""`).
+    pub ssl_server_key: Option<PathBuf>,
+    /// SSL_SERVERKEYPASSWD: the password of the server's key. Default none (`""`).
+    pub ssl_server_key_password: Option<String>,
+    /// SSL_REQUIRECLIENTCERT: the server requires a client certificate (2-way TLS). Default `false`.
+    pub ssl_require_client_cert: bool,
+    /// SSL_CLIENTCERT: the client's certificate file. Default none (`""`).
+    pub ssl_client_cert: Option<PathBuf>,
+    /// SSL_CLIENTKEY: the client's private key file. Default none (`""`).
+    pub ssl_client_key: Option<PathBuf>,
+    /// SSL_CLIENTKEYPASSWD: the password of the client's key. Default none (`""`).
+    pub ssl_client_key_password: Option<String>,
+    /// SSL_CACERTS: a file or directory of CA certificates to verify peers with. Default none (`""`).
+    pub ssl_ca_certs: Option<PathBuf>,
+}
+
+impl Default for Config {
+    /// Pyro5's defaults (`Configuration.reset(use_environment=False)`), except
+    /// [`serializer`](Config::serializer) = msgpack.
+    fn default() -> Config {
+        Config {
+            host: "localhost".into(),
+            ns_host: "localhost".into(),
+            ns_port: 9090,
+            ns_broadcast_port: 9091,
+            ns_broadcast_host: None,
+            ns_autoclean: None,
+            ns_lookup_delay: Duration::ZERO,
+            nat_host: None,
+            nat_port: 0,
+            compression: false,
+            server_type: ServerType::Thread,
+            comm_timeout: None,
+            poll_timeout: Duration::from_secs(2),
+            max_retries: 0,
+            sock_reuse: true,
+            sock_nodelay: false,
+            detailed_traceback: false,
+            threadpool_size: 80,
+            threadpool_size_min: 4,
+            max_message_size: 1024 * 1024 * 1024,
+            broadcast_addrs: vec!["<broadcast>".into(), "0.0.0.0".into()],
+            prefer_ip_version: IpVersion::Any,
+            serializer: Serializer::Msgpack,
+            serpent_bytes_repr: false,
+            iter_streaming: true,
+            iter_stream_lifetime: None,
+            iter_stream_linger: Duration::from_secs(30),
+            log_file: "pyro5.log".into(),
+            log_level: None,
+            log_wire: false,
+            ssl: false,
+            ssl_server_cert: None,
+            ssl_server_key: None,
+            ssl_server_key_password: None,
+            ssl_require_client_cert: false,
+            ssl_client_cert: None,
+            ssl_client_key: None,
+            ssl_client_key_password: None,
+            ssl_ca_certs: None,
+        }
+    }
+}
+
+/// The prefix of the environment variables that set configuration items.
+const ENV_PREFIX: &str = "PYRO_";
+
+impl Config {
+    /// The defaults overridden by the `PYRO_<ITEM>` environment variables, as Pyro5 does at import.
+    /// Any other variable starting with `PYRO_` is an error (Pyro5 raises `ValueError`), as is a
+    /// variable whose name or value is not UTF-8. The result is not [validated](Config::validate).
+    ///
+    /// ```
+    /// match pyro_runtime::Config::from_env() {
+    ///     Ok(config) => println!("name server at {}:{}", config.ns_host, config.ns_port),
+    ///     Err(err) => eprintln!("bad PYRO_* variable: {err}"),
+    /// }
+    /// ```
+    pub fn from_env() -> Result<Config, ConfigError> {
+        let mut vars = Vec::new();
+        for (name, value) in std::env::vars_os() {
+            if !name.as_encoded_bytes().starts_with(ENV_PREFIX.as_bytes()) {
+                continue;
+            }
+            let name =
+                name.into_string().map_err(|n| ConfigError::UnknownVariable { name: n.to_string_lossy().into() })?;
+            let value = value.into_string().map_err(|v| match items::find(&name[ENV_PREFIX.len()..]) {
+                Some(item) => {
+                    ConfigError::InvalidValue { item, value: v.to_string_lossy().into(), expected: "UTF-8 text" }
+                }
+                None => ConfigError::UnknownVariable { name: name.clone() },
+            })?;
+            vars.push((name, value));
+        }
+        let mut config = Config::default();
+        config.apply_vars(vars)?;
+        Ok(config)
+    }
+
+    /// Applies environment-style variables: those named `PYRO_<ITEM>` set the item, other names are
+    /// skipped, an unknown `PYRO_*` name is an error. On error nothing is changed.
+    ///
+    /// ```
+    /// let mut config = pyro_runtime::Config::default();
+    /// config.apply_vars([("PYRO_NS_PORT".to_string(), "9999".to_string())]).unwrap();
+    /// assert_eq!(config.ns_port, 9999);
+    /// assert!(config.apply_vars([("PYRO_NS_PORT", "99999")]).is_err());
+    /// assert_eq!(config.ns_port, 9999);
+    /// ```
+    pub fn apply_vars<I, K, V>(&mut self, vars: I) -> Result<(), ConfigError>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: AsRef<str>,
+        V: AsRef<str>,
+    {
+        let mut updated = self.clone();
+        for (name, value) in vars {
+            let name = name.as_ref();
+            let Some(item) = name.strip_prefix(ENV_PREFIX) else { continue };
+            if items::find(item).is_none() {
+                return Err(ConfigError::UnknownVariable { name: name.to_owned() });
+            }
+            updated.set(item, value.as_ref())?;
+        }
+        *self = updated;
+        Ok(())
+    }
+
+    /// Checks the relations Pyro5 checks when it uses the items: the thread server's pool
+    /// (`THREADPOOL_SIZE` and `THREADPOOL_SIZE_MIN` at least 1, the minimum not above the
+    /// maximum; `svr_threads.Pool`) and the name server's `NS_AUTOCLEAN` (off, or at least 3
+    /// seconds; `nameserver.NameServerDaemon`).
+    ///
+    /// ```
+    /// let config = pyro_runtime::Config { threadpool_size: 2, ..Default::default() };
+    /// assert_eq!(
+    ///     config.validate().unwrap_err().to_string(),
+    ///     "invalid config THREADPOOL_SIZE_MIN: minimum threadpool size must be less than or equal to max size (4 > 2)"
+    /// );
+    /// ```
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.threadpool_size < 1 {
+            return Err(ConfigError::Invalid {
+                item: "THREADPOOL_SIZE",
+                reason: "threadpool sizes must be greater than zero".into(),
+            });
+        }
+        if self.threadpool_size_min < 1 {
+            return Err(ConfigError::Invalid {
+                item: "THREADPOOL_SIZE_MIN",
+                reason: "threadpool sizes must be greater than zero".into(),
+            });
+        }
+        if self.threadpool_size_min > self.threadpool_size {
+            return Err(ConfigError::Invalid {
+                item: "THREADPOOL_SIZE_MIN",
+                reason: format!(
+                    "minimum threadpool size must be less than or equal to max size ({} > {})",
+                    self.threadpool_size_min, self.threadpool_size
+                ),
+            });
+        }
+        if let Some(autoclean) = self.ns_autoclean
+            && autoclean < MIN_AUTOCLEAN
+        {
+            return Err(ConfigError::Invalid {
+                item: "NS_AUTOCLEAN",
+                reason: format!("NS_AUTOCLEAN cannot be smaller than 3 (is {autoclean:?})"),
+            });
+        }
+        Ok(())
+    }
+
+    /// Every item as `(name, value as text)`, in Pyro5's order (`Configuration.__slots__`). The
+    /// text is what Python's `str(value)` shows (`True`, `2.0`, `None`, `['<broadcast>', '0.0.0.0']`).
+    ///
+    /// ```
+    /// let items = pyro_runtime::Config::default().items();
+    /// assert_eq!(items.len(), 39);
+    /// assert_eq!(items[0], ("HOST", "localhost".to_string()));
+    /// ```
+    pub fn items(&self) -> Vec<(&'static str, String)> {
+        Config::ITEMS.iter().map(|&item| (item, self.text(item))).collect()
+    }
+
+    /// A report of the settings like Pyro5's `pyro5-check-config`: a header, then one
+    /// `NAME = value` line per item, sorted by name.
+    ///
+    /// ```
+    /// let dump = pyro_runtime::Config::default().dump();
+    /// assert!(dump.contains("\nNS_PORT = 9090\n"));
+    /// assert!(dump.contains("\nSERIALIZER = msgpack\n"));
+    /// ```
+    pub fn dump(&self) -> String {
+        let mut items = self.items();
+        items.sort_unstable_by_key(|(name, _)| *name);
+        let mut lines = vec![
+            format!("pyro version: {} (Rust; Pyro5 5.17 wire protocol)", env!("CARGO_PKG_VERSION")),
+            format!("Protocol version: {}", crate::protocol::PROTOCOL_VERSION),
+            "Currently active configuration settings:".to_owned(),
+        ];
+        lines.extend(items.into_iter().map(|(name, value)| format!("{name} = {value}")));
+        lines.join("\n")
+    }
+}
+
+/// Pyro5's `AutoCleaner.min_autoclean_value`.
+const MIN_AUTOCLEAN: Duration = Duration::from_secs(3);
+
+/// SERVERTYPE: the daemon's socket server.
+///
+/// ```
+/// use pyro_runtime::config::ServerType;
+/// assert_eq!("multiplex".parse::<ServerType>().unwrap(), ServerType::Multiplex);
+/// assert_eq!(ServerType::Thread.to_string(), "thread");
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum ServerType {
+    /// `"thread"`: a pool of worker threads, one per connection.
+    #[default]
+    Thread,
+    /// `"multiplex"`: one thread serving all connections in turn.
+    Multiplex,
+}
+
+impl ServerType {
+    /// The name Pyro5 uses: `"thread"` or `"multiplex"`.
+    ///
+    /// ```
+    /// assert_eq!(pyro_runtime::config::ServerType::Multiplex.as_str(), "multiplex");
+    /// ```
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServerType::Thread => "thread",
+            ServerType::Multiplex => "multiplex",
+        }
+    }
+}
+
+impl fmt::Display for ServerType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for ServerType {
+    type Err = ConfigError;
+
+    fn from_str(text: &str) -> Result<ServerType, ConfigError> {
+        match text {
+            "thread" => Ok(ServerType::Thread),
+            "multiplex" => Ok(ServerType::Multiplex),
+            _ => Err(ConfigError::InvalidValue {
+                item: "SERVERTYPE",
+                value: text.to_owned(),
+                expected: "thread or multiplex",
+            }),
+        }
+    }
+}
+
+/// PREFER_IP_VERSION: the IP version host names resolve to.
+///
+/// ```
+/// use pyro_runtime::config::IpVersion;
+/// assert_eq!(IpVersion::from_number(6), Some(IpVersion::V6));
+/// assert_eq!(IpVersion::Any.number(), 0);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum IpVersion {
+    /// `0`: let the operating system choose (RFC 3484).
+    #[default]
+    Any,
+    /// `4`: IPv4.
+    V4,
+    /// `6`: IPv6 (and no broadcast name server discovery).
+    V6,
+}
+
+impl IpVersion {
+    /// The version for Pyro5's number `0`, `4` or `6`.
+    ///
+    /// ```
+    /// assert_eq!(pyro_runtime::config::IpVersion::from_number(5), None);
+    /// ```
+    pub fn from_number(number: u8) -> Option<IpVersion> {
+        match number {
+            0 => Some(IpVersion::Any),
+            4 => Some(IpVersion::V4),
+            6 => Some(IpVersion::V6),
+            _ => None,
+        }
+    }
+
+    /// Pyro5's number for it: `0`, `4` or `6`.
+    ///
+    /// ```
+    /// assert_eq!(pyro_runtime::config::IpVersion::V4.number(), 4);
+    /// ```
+    pub fn number(self) -> u8 {
+        match self {
+            IpVersion::Any => 0,
+            IpVersion::V4 => 4,
+            IpVersion::V6 => 6,
+        }
+    }
+}
+
+/// A bad configuration item, variable or value. Pyro5 raises `ValueError` for these.
+///
+/// ```
+/// use pyro_runtime::config::{Config, ConfigError};
+/// let err = Config::default().set("COMPRESSION", "maybe").unwrap_err();
+/// assert!(matches!(err, ConfigError::InvalidBool { item: "COMPRESSION", .. }));
+/// assert_eq!(err.to_string(), "invalid boolean value: COMPRESSION=maybe");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// An environment variable `PYRO_<NAME>` where `NAME` is no configuration item.
+    #[error("invalid Pyro environment config variable: {name}")]
+    UnknownVariable {
+        /// The variable name, e.g. `PYRO_ONEWAY_THREADED`.
+        name: String,
+    },
+    /// A name that is no configuration item.
+    #[error("unknown Pyro config item: {item}")]
+    UnknownItem {
+        /// The name given.
+        item: String,
+    },
+    /// A boolean item set to something other than `0/off/no/false` or `1/yes/on/true`.
+    #[error("invalid boolean value: {item}={value}")]
+    InvalidBool {
+        /// The item.
+        item: &'static str,
+        /// The text given.
+        value: String,
+    },
+    /// A value that does not read as the item's type.
+    #[error("invalid Pyro config value: {item}={value} (expected {expected})")]
+    InvalidValue {
+        /// The item.
+        item: &'static str,
+        /// The text given.
+        value: String,
+        /// What the item takes, e.g. `"an integer from 0 to 65535"`.
+        expected: &'static str,
+    },
+    /// Items that do not fit together ([`Config::validate`]).
+    #[error("invalid config {item}: {reason}")]
+    Invalid {
+        /// The offending item.
+        item: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+}

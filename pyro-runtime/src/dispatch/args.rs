@@ -1,0 +1,176 @@
+//! [`CallArgs`]: binding a call's positional and keyword arguments to typed parameters,
+//! with the `TypeError`s Python would raise for a bad call.
+
+use serde::de::DeserializeOwned;
+
+use crate::value::{from_value, Dict, Value};
+use crate::{Error, RemoteError};
+
+/// The arguments of one call, bound parameter by parameter as Python binds them: parameter
+/// `index` comes from the positional arguments if there are that many, else from the keyword
+/// argument with its name. Problems are `builtins.TypeError` remote errors with Python's wording.
+///
+/// ```
+/// use pyro_runtime::dispatch::CallArgs;
+/// use pyro_runtime::value::{Dict, Value};
+///
+/// let kwargs: Dict = [("b", Value::Int(2))].into_iter().collect();
+/// let mut args = CallArgs::new("add", vec![Value::Int(1)], Some(kwargs));
+/// let a: i32 = args.required(0, "a").unwrap();
+/// let b: i32 = args.required(1, "b").unwrap();
+/// let c: Option<i32> = args.optional(2, "c").unwrap();
+/// args.finish().unwrap();
+/// assert_eq!((a, b, c), (1, 2, None));
+///
+/// let mut args = CallArgs::new("add", vec![], None);
+/// let err = args.required::<i32>(0, "a").unwrap_err();
+/// assert_eq!(err.to_string(), "remote builtins.TypeError: add() missing required argument: 'a'");
+/// ```
+#[derive(Debug)]
+pub struct CallArgs {
+    method: String,
+    vargs: Vec<Value>,
+    kwargs: Option<Dict>,
+    bound: usize,
+}
+
+impl CallArgs {
+    /// The arguments of a call to `method` (the name is used in error messages).
+    ///
+    /// ```
+    /// let args = pyro_runtime::dispatch::CallArgs::new("ping", vec![], None);
+    /// args.finish().unwrap();
+    /// ```
+    pub fn new(method: impl Into<String>, vargs: Vec<Value>, kwargs: Option<Dict>) -> CallArgs {
+        CallArgs { method: method.into(), vargs, kwargs, bound: 0 }
+    }
+
+    /// The method name.
+    ///
+    /// ```
+    /// assert_eq!(pyro_runtime::dispatch::CallArgs::new("ping", vec![], None).method(), "ping");
+    /// ```
+    pub fn method(&self) -> &str {
+        &self.method
+    }
+
+    /// Takes parameter `index` named `name`; an error if it is missing or does not convert to `T`.
+    ///
+    /// ```
+    /// use pyro_runtime::{dispatch::CallArgs, Value};
+    /// let mut args = CallArgs::new("echo", vec![Value::from("hi")], None);
+    /// assert_eq!(args.required::<String>(0, "message").unwrap(), "hi");
+    /// ```
+    pub fn required<T: DeserializeOwned>(&mut self, index: usize, name: &str) -> Result<T, Error> {
+        match self.take(index, name)? {
+            Some(value) => self.convert(name, value),
+            None => Err(self.type_error(format!("missing required argument: '{name}'"))),
+        }
+    }
+
+    /// Takes parameter `index` named `name`, which the caller may leave out (`None`, or an
+    /// explicit Python `None`).
+    ///
+    /// ```
+    /// use pyro_runtime::dispatch::CallArgs;
+    /// let mut args = CallArgs::new("greet", vec![], None);
+    /// assert_eq!(args.optional::<String>(0, "name").unwrap(), None);
+    /// ```
+    pub fn optional<T: DeserializeOwned>(&mut self, index: usize, name: &str) -> Result<Option<T>, Error> {
+        match self.take(index, name)? {
+            Some(Value::None) | None => Ok(None),
+            Some(value) => self.convert(name, value).map(Some),
+        }
+    }
+
+    /// Checks that no argument was left over: more positional arguments than parameters, or
+    /// unknown keyword arguments, are errors as in Python.
+    ///
+    /// ```
+    /// use pyro_runtime::{dispatch::CallArgs, Value};
+    /// let args = CallArgs::new("ping", vec![Value::Int(1)], None);
+    /// assert!(args.finish().is_err());
+    /// ```
+    pub fn finish(self) -> Result<(), Error> {
+        if self.vargs.len() > self.bound {
+            let given = self.vargs.len();
+            let takes = self.bound;
+            let plural = if takes == 1 { "" } else { "s" };
+            return Err(self.type_error(format!("takes {takes} positional argument{plural} but {given} were given")));
+        }
+        if let Some(name) = self.kwargs.as_ref().and_then(|k| k.keys().next()) {
+            let name = name.as_str().unwrap_or_default().to_owned();
+            return Err(self.type_error(format!("got an unexpected keyword argument '{name}'")));
+        }
+        Ok(())
+    }
+
+    /// The error for a method the object does not expose (Python's `AttributeError`).
+    ///
+    /// ```
+    /// let err = pyro_runtime::dispatch::CallArgs::unknown_method("nope");
+    /// assert_eq!(err.python_class(), "builtins.AttributeError");
+    /// ```
+    pub fn unknown_method(method: &str) -> Error {
+        let message = if method.starts_with('_') && !is_dunder(method) {
+            format!("attempt to access private attribute '{method}'")
+        } else {
+            format!("attempt to access unexposed or unknown attribute '{method}'")
+        };
+        RemoteError::new("builtins.AttributeError", vec![Value::Str(message)]).into()
+    }
+
+    fn take(&mut self, index: usize, name: &str) -> Result<Option<Value>, Error> {
+        self.bound = self.bound.max(index + 1);
+        let keyword = self.kwargs.as_mut().and_then(|k| k.remove(name));
+        match (self.vargs.get_mut(index), keyword) {
+            (Some(_), Some(_)) => Err(self.type_error(format!("got multiple values for argument '{name}'"))),
+            (Some(slot), None) => Ok(Some(std::mem::take(slot))),
+            (None, keyword) => Ok(keyword),
+        }
+    }
+
+    fn convert<T: DeserializeOwned>(&self, name: &str, value: Value) -> Result<T, Error> {
+        let type_name = value.type_name();
+        from_value(value).map_err(|e| self.type_error(format!("argument '{name}' ({type_name}): {e}")))
+    }
+
+    fn type_error(&self, what: String) -> Error {
+        RemoteError::new("builtins.TypeError", vec![Value::Str(format!("{}() {what}", self.method))]).into()
+    }
+}
+
+fn is_dunder(name: &str) -> bool {
+    name.len() > 4 && name.starts_with("__") && name.ends_with("__")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CallArgs;
+    use crate::value::{Dict, Value};
+
+    fn message(err: crate::Error) -> String {
+        err.remote().map(|r| r.message.clone()).unwrap_or_default()
+    }
+
+    #[test]
+    fn python_type_errors() {
+        let mut args = CallArgs::new("f", vec![Value::Int(1), Value::Int(2)], None);
+        let _: i32 = args.required(0, "a").expect("bound");
+        assert_eq!(message(args.finish().expect_err("extra")), "f() takes 1 positional argument but 2 were given");
+
+        let kwargs: Dict = [("a", 1)].into_iter().collect();
+        let mut args = CallArgs::new("f", vec![Value::Int(1)], Some(kwargs));
+        assert_eq!(message(args.required::<i32>(0, "a").expect_err("twice")), "f() got multiple values for argument 'a'");
+
+        let kwargs: Dict = [("zzz", 1)].into_iter().collect();
+        let args = CallArgs::new("f", vec![], Some(kwargs));
+        assert_eq!(message(args.finish().expect_err("unknown")), "f() got an unexpected keyword argument 'zzz'");
+
+        let mut args = CallArgs::new("f", vec![Value::from("x")], None);
+        let err = args.required::<i32>(0, "a").expect_err("wrong type");
+        assert!(message(err).starts_with("f() argument 'a' (str): "));
+
+        assert!(message(CallArgs::unknown_method("_secret")).contains("private"));
+    }
+}

@@ -1,0 +1,119 @@
+//! [`Dispatch`] (generated per exposed type), [`Servant`] (what the daemon holds) and
+//! [`Served`] (the bridge, holding the object behind the lock its receivers need).
+
+use std::marker::PhantomData;
+use std::sync::{PoisonError, RwLock};
+
+use super::{CallArgs, Metadata};
+use crate::{Error, Serializer};
+
+/// The receiver a method takes, which decides how the daemon may call it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Receiver {
+    /// `&self`: may run concurrently with other `&self` methods.
+    Shared,
+    /// `&mut self`: runs alone.
+    Exclusive,
+}
+
+/// The dispatch table of a type exposed through interface `I`: `#[pyro::expose]` on an inherent
+/// impl generates `impl Dispatch<Self> for Type`; on a trait `Tr` it generates
+/// `impl<T: Tr + Send + Sync + 'static> Dispatch<dyn Tr> for T`.
+///
+/// See the [module documentation](super) for a hand-written example.
+pub trait Dispatch<I: ?Sized>: Send + Sync + 'static {
+    /// The exposed names.
+    fn metadata() -> Metadata;
+    /// The receiver of `method`, or `None` if it is not exposed.
+    fn receiver(method: &str) -> Option<Receiver>;
+    /// Calls a `&self` method: binds `args`, calls, serializes the result with `ser`.
+    fn invoke_shared(&self, method: &str, args: CallArgs, ser: Serializer) -> Result<Vec<u8>, Error>;
+    /// Calls a `&mut self` method.
+    fn invoke_exclusive(&mut self, method: &str, args: CallArgs, ser: Serializer) -> Result<Vec<u8>, Error>;
+}
+
+/// An object as the daemon serves it: its metadata and a way to call its methods.
+/// `Send + Sync`: the daemon calls it from many threads.
+pub trait Servant: Send + Sync + 'static {
+    /// The exposed names.
+    fn metadata(&self) -> &Metadata;
+    /// Calls `method` and returns the serialized result, or the error to send back.
+    fn invoke(&self, method: &str, args: CallArgs, ser: Serializer) -> Result<Vec<u8>, Error>;
+}
+
+/// An exposed object ready to serve, behind the lock its receivers need: none when every method
+/// takes `&self` (calls run concurrently), a read-write lock when some take `&mut self`.
+///
+/// ```
+/// # use pyro_runtime::dispatch::*;
+/// # use pyro_runtime::{Error, Serializer};
+/// # struct Thing;
+/// # impl Dispatch<Thing> for Thing {
+/// #     fn metadata() -> Metadata { Metadata::new(["ping"], [], []) }
+/// #     fn receiver(m: &str) -> Option<Receiver> { (m == "ping").then_some(Receiver::Shared) }
+/// #     fn invoke_shared(&self, _: &str, a: CallArgs, s: Serializer) -> Result<Vec<u8>, Error> { a.finish()?; Ok(s.to_bytes(&())?) }
+/// #     fn invoke_exclusive(&mut self, m: &str, _: CallArgs, _: Serializer) -> Result<Vec<u8>, Error> { Err(CallArgs::unknown_method(m)) }
+/// # }
+/// let servant: Box<dyn Servant> = Box::new(Served::new(Thing));
+/// assert!(servant.invoke("nope", CallArgs::new("nope", vec![], None), Serializer::Json).is_err());
+/// ```
+pub struct Served<T, I: ?Sized = T> {
+    cell: Cell<T>,
+    metadata: Metadata,
+    interface: PhantomData<fn() -> Box<I>>,
+}
+
+enum Cell<T> {
+    Shared(T),
+    Locked(RwLock<T>),
+}
+
+impl<T: Dispatch<T>> Served<T, T> {
+    /// Serves `object` through its own exposed methods.
+    ///
+    /// See [`Served`] for an example.
+    pub fn new(object: T) -> Served<T, T> {
+        Served::with_interface(object)
+    }
+}
+
+impl<T, I> Served<T, I>
+where
+    T: Dispatch<I>,
+    I: ?Sized + 'static,
+{
+    /// Serves `object` through interface `I` (an exposed trait, as `dyn Trait`).
+    ///
+    /// See [`Served`] for an example.
+    pub fn with_interface(object: T) -> Served<T, I> {
+        let metadata = T::metadata();
+        let needs_lock = metadata.methods.iter().any(|m| T::receiver(m) == Some(Receiver::Exclusive));
+        let cell = if needs_lock { Cell::Locked(RwLock::new(object)) } else { Cell::Shared(object) };
+        Served { cell, metadata, interface: PhantomData }
+    }
+}
+
+impl<T, I> Servant for Served<T, I>
+where
+    T: Dispatch<I>,
+    I: ?Sized + 'static,
+{
+    fn metadata(&self) -> &Metadata {
+        &self.metadata
+    }
+
+    fn invoke(&self, method: &str, args: CallArgs, ser: Serializer) -> Result<Vec<u8>, Error> {
+        let receiver = T::receiver(method).ok_or_else(|| CallArgs::unknown_method(method))?;
+        // A method that panicked while holding the lock leaves the object as it was at the
+        // panic; the daemon goes on serving it (the panic was reported to that caller).
+        match (&self.cell, receiver) {
+            (Cell::Shared(object), _) => object.invoke_shared(method, args, ser),
+            (Cell::Locked(lock), Receiver::Shared) => {
+                lock.read().unwrap_or_else(PoisonError::into_inner).invoke_shared(method, args, ser)
+            }
+            (Cell::Locked(lock), Receiver::Exclusive) => {
+                lock.write().unwrap_or_else(PoisonError::into_inner).invoke_exclusive(method, args, ser)
+            }
+        }
+    }
+}

@@ -1,0 +1,555 @@
+//! [`MessageDecoder`]: turns bytes, in whatever chunks they arrive, into whole messages.
+
+use std::collections::VecDeque;
+
+use super::{DEFAULT_MAX_MESSAGE_SIZE, HEADER_SIZE, Header, Message, ProtocolError, validate_prefix};
+
+/// An incremental, sans-IO decoder: [`feed`](Self::feed) it bytes as they arrive, take whole
+/// messages with [`next_message`](Self::next_message).
+///
+/// Bad input is rejected as early as Pyro5 does: a wrong tag once 4 bytes are in, a wrong version
+/// once 6 are in, and magic, body size (against the maximum message size) and message type once the
+/// 40-byte header is complete, before any of the body arrives. The body buffer grows with the bytes
+/// received, never to a size merely claimed by a header.
+///
+/// After an error the decoder is failed for good (the connection must be closed): the error is
+/// reported once, in order after the messages completed before it, then every call returns
+/// [`ProtocolError::DecoderFailed`] and fed bytes are ignored.
+///
+/// ```
+/// use pyro_runtime::protocol::{EncodeOptions, Message, MessageDecoder, MessageType};
+///
+/// let opts = EncodeOptions::default();
+/// let mut wire = Message::new(MessageType::Invoke, 4, b"one".to_vec()).with_seq(1).to_bytes(&opts).unwrap();
+/// wire.extend(Message::new(MessageType::Invoke, 4, b"two".to_vec()).with_seq(2).to_bytes(&opts).unwrap());
+///
+/// let mut decoder = MessageDecoder::new();
+/// let mut seqs = Vec::new();
+/// for chunk in wire.chunks(5) {
+///     decoder.feed(chunk);
+///     while let Some(msg) = decoder.next_message().unwrap() {
+///         seqs.push(msg.seq);
+///     }
+/// }
+/// assert_eq!(seqs, [1, 2]);
+/// decoder.finish().unwrap(); // nothing left half-way
+///
+/// decoder.feed(b"!!!!!!!!!!!!!!!!");
+/// assert_eq!(decoder.next_message().unwrap_err().to_string(), "invalid data");
+/// ```
+#[derive(Debug)]
+pub struct MessageDecoder {
+    max_message_size: usize,
+    /// The header being received; `head_len` bytes of it are in.
+    head: [u8; HEADER_SIZE],
+    head_len: usize,
+    /// The header and body so far of the message whose body is being received.
+    body: Option<(Header, Vec<u8>)>,
+    /// Complete messages not yet taken.
+    ready: VecDeque<Message>,
+    state: State,
+}
+
+#[derive(Debug)]
+enum State {
+    Ok,
+    /// An error to report after the ready messages.
+    Failed(ProtocolError),
+    /// The error was reported.
+    Reported,
+}
+
+impl MessageDecoder {
+    /// A decoder with Pyro5's default maximum message size (1 GiB).
+    ///
+    /// ```
+    /// use pyro_runtime::protocol::{DEFAULT_MAX_MESSAGE_SIZE, MessageDecoder};
+    /// assert_eq!(MessageDecoder::new().max_message_size(), DEFAULT_MAX_MESSAGE_SIZE);
+    /// ```
+    pub fn new() -> MessageDecoder {
+        MessageDecoder::with_max_message_size(DEFAULT_MAX_MESSAGE_SIZE)
+    }
+
+    /// A decoder refusing messages whose data plus annotations exceed `max_message_size` bytes, and
+    /// compressed payloads that expand beyond it.
+    ///
+    /// ```
+    /// use pyro_runtime::protocol::{EncodeOptions, Message, MessageDecoder, MessageType};
+    ///
+    /// let mut decoder = MessageDecoder::with_max_message_size(10);
+    /// let msg = Message::new(MessageType::Invoke, 4, vec![0; 11]);
+    /// decoder.feed(&msg.to_bytes(&EncodeOptions::default()).unwrap()[..40]);
+    /// assert_eq!(decoder.next_message().unwrap_err().to_string(), "message too large (11, max=10)");
+    /// ```
+    pub fn with_max_message_size(max_message_size: usize) -> MessageDecoder {
+        MessageDecoder {
+            max_message_size,
+            head: [0; HEADER_SIZE],
+            head_len: 0,
+            body: None,
+            ready: VecDeque::new(),
+            state: State::Ok,
+        }
+    }
+
+    /// The maximum message size in force.
+    ///
+    /// ```
+    /// use pyro_runtime::protocol::MessageDecoder;
+    /// assert_eq!(MessageDecoder::with_max_message_size(4096).max_message_size(), 4096);
+    /// ```
+    pub fn max_message_size(&self) -> usize {
+        self.max_message_size
+    }
+
+    /// Adds received bytes. Complete messages (and the first error) become available from
+    /// [`next_message`](Self::next_message). Ignored once the decoder has failed.
+    ///
+    /// ```
+    /// use pyro_runtime::protocol::{EncodeOptions, Message, MessageDecoder};
+    ///
+    /// let wire = Message::ping().to_bytes(&EncodeOptions::default()).unwrap();
+    /// let mut decoder = MessageDecoder::new();
+    /// for byte in &wire {
+    ///     decoder.feed(std::slice::from_ref(byte));
+    /// }
+    /// assert_eq!(decoder.next_message().unwrap(), Some(Message::ping()));
+    /// ```
+    pub fn feed(&mut self, mut input: &[u8]) {
+        while !input.is_empty() && matches!(self.state, State::Ok) {
+            input = match self.body.take() {
+                None => self.feed_header(input),
+                Some((header, body)) => self.feed_body(header, body, input),
+            };
+        }
+    }
+
+    /// Takes in header bytes; returns the rest of the input.
+    fn feed_header<'a>(&mut self, input: &'a [u8]) -> &'a [u8] {
+        let take = (HEADER_SIZE - self.head_len).min(input.len());
+        let (now, rest) = input.split_at(take);
+        let start = self.head_len;
+        self.head_len += take;
+        if let Some(dest) = self.head.get_mut(start..self.head_len) {
+            dest.copy_from_slice(now);
+        }
+        if self.head_len < HEADER_SIZE {
+            if let Err(e) = validate_prefix(self.head.get(..self.head_len).unwrap_or_default()) {
+                self.state = State::Failed(e);
+            }
+            return rest;
+        }
+        self.head_len = 0;
+        match Header::parse(&self.head, self.max_message_size) {
+            Ok(header) if header.body_len() == 0 => self.complete(header, Vec::new()),
+            // The first body bytes are already here: size the buffer for them, not for the header's claim.
+            Ok(header) => self.body = Some((header, Vec::new())),
+            Err(e) => self.state = State::Failed(e),
+        }
+        rest
+    }
+
+    /// Takes in body bytes; returns the rest of the input.
+    fn feed_body<'a>(&mut self, header: Header, mut body: Vec<u8>, input: &'a [u8]) -> &'a [u8] {
+        let needed = header.body_len();
+        let take = (needed - body.len()).min(input.len());
+        let (now, rest) = input.split_at(take);
+        let want = body.len() + take;
+        if want > body.capacity() {
+            // Double as data arrives (amortized O(n)), but never beyond the declared body size.
+            let target = want.max(body.capacity().saturating_mul(2)).min(needed);
+            body.reserve_exact(target - body.len());
+        }
+        body.extend_from_slice(now);
+        if body.len() == needed {
+            self.complete(header, body);
+        } else {
+            self.body = Some((header, body));
+        }
+        rest
+    }
+
+    fn complete(&mut self, header: Header, body: Vec<u8>) {
+        match Message::from_parts(header, body, self.max_message_size) {
+            Ok(msg) => self.ready.push_back(msg),
+            Err(e) => self.state = State::Failed(e),
+        }
+    }
+
+    /// The next complete message, `Ok(None)` if more bytes are needed, or the error that made the
+    /// decoder fail (then [`ProtocolError::DecoderFailed`] on later calls).
+    ///
+    /// ```
+    /// use pyro_runtime::protocol::{MessageDecoder, ProtocolError};
+    ///
+    /// let mut decoder = MessageDecoder::new();
+    /// decoder.feed(b"PYRO\x01");
+    /// assert!(decoder.next_message().unwrap().is_none());
+    /// decoder.feed(b"\xf5");
+    /// let err = decoder.next_message().unwrap_err();
+    /// assert_eq!(err.to_string(), "invalid protocol version: 501");
+    /// assert!(matches!(decoder.next_message(), Err(ProtocolError::DecoderFailed)));
+    /// ```
+    pub fn next_message(&mut self) -> Result<Option<Message>, ProtocolError> {
+        if let Some(msg) = self.ready.pop_front() {
+            return Ok(Some(msg));
+        }
+        match std::mem::replace(&mut self.state, State::Reported) {
+            State::Ok => {
+                self.state = State::Ok;
+                Ok(None)
+            }
+            State::Failed(e) => Err(e),
+            State::Reported => Err(ProtocolError::DecoderFailed),
+        }
+    }
+
+    /// Whether part of a message is buffered (the input stopped mid-message).
+    ///
+    /// ```
+    /// use pyro_runtime::protocol::MessageDecoder;
+    /// let mut decoder = MessageDecoder::new();
+    /// assert!(!decoder.has_partial_message());
+    /// decoder.feed(b"PYRO");
+    /// assert!(decoder.has_partial_message());
+    /// ```
+    pub fn has_partial_message(&self) -> bool {
+        self.head_len > 0 || self.body.is_some()
+    }
+
+    /// Call at end of input (the peer closed the connection): fails with
+    /// [`ProtocolError::Truncated`] if a message was cut off, or with the pending error if the decoder
+    /// failed. Complete messages can still be taken with [`next_message`](Self::next_message).
+    ///
+    /// ```
+    /// use pyro_runtime::protocol::{EncodeOptions, Message, MessageDecoder, ProtocolError};
+    ///
+    /// let wire = Message::ping().to_bytes(&EncodeOptions::default()).unwrap();
+    /// let mut decoder = MessageDecoder::new();
+    /// decoder.feed(&wire[..42]);
+    /// let err = decoder.finish().unwrap_err();
+    /// assert!(matches!(err, ProtocolError::Truncated { expected: 44, got: 42 }));
+    /// assert_eq!(err.to_string(), "truncated message: expected 44 bytes, got 42");
+    /// ```
+    pub fn finish(&mut self) -> Result<(), ProtocolError> {
+        match std::mem::replace(&mut self.state, State::Reported) {
+            State::Ok => {}
+            State::Failed(e) => return Err(e),
+            State::Reported => return Err(ProtocolError::DecoderFailed),
+        }
+        let truncated = match &self.body {
+            Some((header, body)) => Some(ProtocolError::Truncated {
+                expected: HEADER_SIZE as u64 + header.body_len() as u64,
+                got: HEADER_SIZE as u64 + body.len() as u64,
+            }),
+            None if self.head_len > 0 => {
+                Some(ProtocolError::Truncated { expected: HEADER_SIZE as u64, got: self.head_len as u64 })
+            }
+            None => None,
+        };
+        match truncated {
+            Some(e) => Err(e),
+            None => {
+                self.state = State::Ok;
+                Ok(())
+            }
+        }
+    }
+}
+
+impl Default for MessageDecoder {
+    fn default() -> MessageDecoder {
+        MessageDecoder::new()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::protocol::{AnnotationId, EncodeOptions, Flags, MessageType, compress, next_seq};
+
+    fn wire(msg: &Message) -> Vec<u8> {
+        msg.to_bytes(&EncodeOptions::default()).unwrap()
+    }
+
+    fn sample(seq: u16) -> Message {
+        Message::new(MessageType::Invoke, 4, format!("payload {seq}").into_bytes())
+            .with_seq(seq)
+            .with_annotation(AnnotationId::STREAM, vec![seq as u8; 3])
+    }
+
+    /// Feeds `bytes` to a fresh decoder and returns the error it reports.
+    fn error_for(bytes: &[u8], max: usize) -> ProtocolError {
+        let mut decoder = MessageDecoder::with_max_message_size(max);
+        decoder.feed(bytes);
+        let err = decoder.next_message().unwrap_err();
+        assert!(matches!(decoder.next_message(), Err(ProtocolError::DecoderFailed)));
+        err
+    }
+
+    /// A raw message with the given header fields and body.
+    fn raw(msg_type: u8, flags: u16, data_size: u32, annotations_size: u32, body: &[u8]) -> Vec<u8> {
+        let mut out = b"PYRO\x01\xf6".to_vec();
+        out.extend_from_slice(&[msg_type, 4]);
+        out.extend_from_slice(&flags.to_be_bytes());
+        out.extend_from_slice(&[0, 1]);
+        out.extend_from_slice(&data_size.to_be_bytes());
+        out.extend_from_slice(&annotations_size.to_be_bytes());
+        out.extend_from_slice(&[0; 18]);
+        out.extend_from_slice(&[0x4d, 0xc5]);
+        out.extend_from_slice(body);
+        out
+    }
+
+    #[test]
+    fn bad_tag_is_reported_after_four_bytes() {
+        let mut decoder = MessageDecoder::new();
+        decoder.feed(b"!!!");
+        assert!(decoder.next_message().unwrap().is_none());
+        decoder.feed(b"!");
+        let err = decoder.next_message().unwrap_err();
+        assert!(matches!(err, ProtocolError::InvalidTag { found } if &found == b"!!!!"), "{err:?}");
+        // What Pyro5's interrupt_socket sends: 16 bytes of '!'.
+        assert_eq!(error_for(b"!!!!!!!!!!!!!!!!", DEFAULT_MAX_MESSAGE_SIZE).to_string(), "invalid data");
+    }
+
+    #[test]
+    fn bad_version_is_reported_after_six_bytes() {
+        let mut decoder = MessageDecoder::new();
+        decoder.feed(b"PYRO\x01");
+        assert!(decoder.next_message().unwrap().is_none());
+        decoder.feed(b"\xf5");
+        let err = decoder.next_message().unwrap_err();
+        assert!(matches!(err, ProtocolError::UnsupportedVersion { version: 501 }), "{err:?}");
+        assert_eq!(err.to_string(), "invalid protocol version: 501");
+    }
+
+    #[test]
+    fn bad_magic_is_reported_after_forty_bytes() {
+        let mut bytes = raw(4, 0, 0, 0, b"");
+        bytes[39] = 0xc6;
+        let mut decoder = MessageDecoder::new();
+        decoder.feed(&bytes[..39]);
+        assert!(decoder.next_message().unwrap().is_none());
+        decoder.feed(&bytes[39..]);
+        let err = decoder.next_message().unwrap_err();
+        assert!(matches!(err, ProtocolError::InvalidMagic { found: 0x4dc6 }), "{err:?}");
+        assert_eq!(err.to_string(), "invalid magic number");
+    }
+
+    #[test]
+    fn unknown_message_type() {
+        let err = error_for(&raw(9, 0, 0, 0, b""), DEFAULT_MAX_MESSAGE_SIZE);
+        assert!(matches!(err, ProtocolError::UnknownMessageType { msg_type: 9 }), "{err:?}");
+        assert_eq!(err.to_string(), "invalid msg type 9 received");
+    }
+
+    #[test]
+    fn too_large_is_reported_from_the_header_alone() {
+        // The probe of the reference §1.10: data length 2 GiB.
+        let err = error_for(&raw(1, 0, 0x8000_0000, 0, b""), DEFAULT_MAX_MESSAGE_SIZE);
+        assert!(matches!(err, ProtocolError::MessageTooLarge { size: 2_147_483_648, max: 1_073_741_824 }));
+        assert_eq!(err.to_string(), "message too large (2147483648, max=1073741824)");
+        let err = error_for(&raw(1, 0, 60, 41, b""), 100);
+        assert!(matches!(err, ProtocolError::MessageTooLarge { size: 101, max: 100 }), "{err:?}");
+    }
+
+    #[test]
+    fn invalid_annotation_id() {
+        let err = error_for(&raw(4, 0, 0, 9, b"AB-D\0\0\0\x01x"), DEFAULT_MAX_MESSAGE_SIZE);
+        assert!(matches!(err, ProtocolError::InvalidAnnotationId { id } if &id == b"AB-D"), "{err:?}");
+    }
+
+    #[test]
+    fn annotation_overrun() {
+        let err = error_for(&raw(4, 0, 2, 9, b"STRM\0\0\0\x02xyz"), DEFAULT_MAX_MESSAGE_SIZE);
+        assert!(
+            matches!(err, ProtocolError::AnnotationOverrun { offset: 0, needed: 10, annotations_size: 9 }),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn annotation_size_mismatch() {
+        let err = error_for(&raw(4, 0, 0, 12, b"STRM\0\0\0\x01xSTR"), DEFAULT_MAX_MESSAGE_SIZE);
+        assert!(matches!(err, ProtocolError::AnnotationSizeMismatch { consumed: 9, annotations_size: 12 }), "{err:?}");
+    }
+
+    #[test]
+    fn decompression_failure() {
+        let err = error_for(&raw(5, 0x02, 5, 0, b"hello"), DEFAULT_MAX_MESSAGE_SIZE);
+        assert!(matches!(err, ProtocolError::Decompress { .. }), "{err:?}");
+        assert!(std::error::Error::source(&err).is_some());
+        // An empty compressed payload is a truncated zlib stream, as in Python.
+        let err = error_for(&raw(5, 0x02, 0, 0, b""), DEFAULT_MAX_MESSAGE_SIZE);
+        assert!(matches!(err, ProtocolError::Decompress { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn decompressed_too_large() {
+        let bomb = compress(&[0; 100_000]).unwrap();
+        let bytes = raw(5, 0x02, bomb.len() as u32, 0, &bomb);
+        let err = error_for(&bytes, 50_000);
+        assert!(matches!(err, ProtocolError::DecompressedTooLarge { max: 50_000 }), "{err:?}");
+        let mut decoder = MessageDecoder::with_max_message_size(100_000);
+        decoder.feed(&bytes);
+        assert_eq!(decoder.next_message().unwrap().unwrap().data.len(), 100_000);
+    }
+
+    #[test]
+    fn truncated_header_and_body() {
+        let bytes = wire(&sample(1));
+        let mut decoder = MessageDecoder::new();
+        decoder.feed(&bytes[..10]);
+        let err = decoder.finish().unwrap_err();
+        assert!(matches!(err, ProtocolError::Truncated { expected: 40, got: 10 }), "{err:?}");
+        assert!(matches!(decoder.finish(), Err(ProtocolError::DecoderFailed)));
+        assert!(matches!(decoder.next_message(), Err(ProtocolError::DecoderFailed)));
+
+        let mut decoder = MessageDecoder::new();
+        decoder.feed(&bytes[..45]);
+        let err = decoder.finish().unwrap_err();
+        let total = bytes.len() as u64;
+        assert!(matches!(err, ProtocolError::Truncated { expected, got: 45 } if expected == total), "{err:?}");
+
+        // A clean end: nothing to report, and finish can be called again.
+        let mut decoder = MessageDecoder::new();
+        decoder.feed(&bytes);
+        decoder.finish().unwrap();
+        decoder.finish().unwrap();
+        assert_eq!(decoder.next_message().unwrap(), Some(sample(1)));
+    }
+
+    #[test]
+    fn finish_reports_a_pending_error() {
+        let mut decoder = MessageDecoder::new();
+        decoder.feed(b"GET / HTTP/1.1\r\n");
+        assert!(matches!(decoder.finish(), Err(ProtocolError::InvalidTag { .. })));
+        assert!(matches!(decoder.next_message(), Err(ProtocolError::DecoderFailed)));
+    }
+
+    #[test]
+    fn byte_by_byte_feeding() {
+        let messages: Vec<Message> = (0..4).map(sample).collect();
+        let bytes: Vec<u8> = messages.iter().flat_map(wire).collect();
+        let mut decoder = MessageDecoder::new();
+        let mut out = Vec::new();
+        for byte in &bytes {
+            decoder.feed(std::slice::from_ref(byte));
+            while let Some(msg) = decoder.next_message().unwrap() {
+                out.push(msg);
+            }
+        }
+        assert_eq!(out, messages);
+        assert!(!decoder.has_partial_message());
+        decoder.finish().unwrap();
+    }
+
+    #[test]
+    fn several_messages_in_one_feed() {
+        let messages = [
+            sample(1),
+            Message::ping(),
+            Message::new(MessageType::Result, 4, Vec::new()).with_seq(9).with_flags(Flags::EXCEPTION),
+            Message::new(MessageType::Result, 4, vec![b'z'; 5000]).with_seq(10),
+        ];
+        let mut bytes: Vec<u8> = messages.iter().flat_map(wire).collect();
+        bytes.extend_from_slice(&wire(&sample(2))[..20]);
+        let mut decoder = MessageDecoder::new();
+        decoder.feed(&bytes);
+        for expected in &messages {
+            assert_eq!(&decoder.next_message().unwrap().unwrap(), expected);
+        }
+        assert!(decoder.next_message().unwrap().is_none());
+        assert!(decoder.has_partial_message());
+        decoder.feed(&wire(&sample(2))[20..]);
+        assert_eq!(decoder.next_message().unwrap(), Some(sample(2)));
+    }
+
+    #[test]
+    fn messages_before_an_error_are_delivered_first() {
+        let mut bytes = wire(&sample(1));
+        bytes.extend_from_slice(b"!!!!");
+        bytes.extend(wire(&sample(2)));
+        let mut decoder = MessageDecoder::new();
+        decoder.feed(&bytes);
+        assert_eq!(decoder.next_message().unwrap(), Some(sample(1)));
+        assert!(matches!(decoder.next_message(), Err(ProtocolError::InvalidTag { .. })));
+        decoder.feed(&wire(&sample(3)));
+        assert!(matches!(decoder.next_message(), Err(ProtocolError::DecoderFailed)));
+    }
+
+    #[test]
+    fn seq_wraps() {
+        assert_eq!(next_seq(0), 1);
+        assert_eq!(next_seq(65534), 65535);
+        assert_eq!(next_seq(65535), 0);
+        let mut decoder = MessageDecoder::new();
+        let mut seq = 65533;
+        let mut seen = Vec::new();
+        for _ in 0..5 {
+            decoder.feed(&wire(&sample(seq)));
+            seen.push(decoder.next_message().unwrap().unwrap().seq);
+            seq = next_seq(seq);
+        }
+        assert_eq!(seen, [65533, 65534, 65535, 0, 1]);
+    }
+
+    #[test]
+    fn flags_round_trip() {
+        for bits in [0u16, 0x01, 0x04, 0x08, 0x10, 0x20, 0x41, 0x80, 0xfd, 0xfffd] {
+            let msg = sample(1).with_flags(Flags::from_bits(bits));
+            let bytes = wire(&msg);
+            assert_eq!(u16::from_be_bytes([bytes[8], bytes[9]]), bits & !0x02, "COMPRESSED is never kept");
+            let mut decoder = MessageDecoder::new();
+            decoder.feed(&bytes);
+            let got = decoder.next_message().unwrap().unwrap();
+            assert_eq!(got.flags.bits(), bits & !0x42, "CORR_ID moves to correlation_id");
+            assert_eq!(got.correlation_id.is_some(), bits & 0x40 != 0);
+            assert_eq!(wire(&got), bytes);
+        }
+    }
+
+    #[test]
+    fn compression_both_ways_through_the_decoder() {
+        let on = EncodeOptions::default().compression(true);
+        for len in [0, 1, 100, 101, 4096] {
+            let msg = Message::new(MessageType::Result, 4, vec![b'q'; len]).with_seq(len as u16);
+            let bytes = msg.to_bytes(&on).unwrap();
+            assert_eq!(bytes[9] & 0x02 != 0, len > 100, "len {len}");
+            let mut decoder = MessageDecoder::new();
+            for chunk in bytes.chunks(7) {
+                decoder.feed(chunk);
+            }
+            let got = decoder.next_message().unwrap().unwrap();
+            assert_eq!(got, msg, "len {len}");
+            assert!(!got.flags.contains(Flags::COMPRESSED));
+        }
+    }
+
+    #[test]
+    fn body_buffer_grows_with_the_data_not_the_header() {
+        // A header claiming ~1 GiB followed by a trickle: memory stays proportional to what arrived.
+        let bytes = raw(4, 0, 1 << 30, 0, &[0; 1000]);
+        let mut decoder = MessageDecoder::new();
+        for chunk in bytes.chunks(100) {
+            decoder.feed(chunk);
+        }
+        assert!(decoder.next_message().unwrap().is_none());
+        let (_, body) = decoder.body.as_ref().unwrap();
+        assert_eq!(body.len(), 1000);
+        assert!(body.capacity() <= 2000, "capacity {}", body.capacity());
+    }
+
+    #[test]
+    fn exact_body_in_one_chunk_is_allocated_once() {
+        let msg = Message::new(MessageType::Result, 4, vec![7; 100_000]);
+        let bytes = wire(&msg);
+        let mut decoder = MessageDecoder::new();
+        decoder.feed(&bytes);
+        let got = decoder.next_message().unwrap().unwrap();
+        assert_eq!(got.data.capacity(), 100_000);
+        assert_eq!(got, msg);
+    }
+}
