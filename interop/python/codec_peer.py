@@ -126,7 +126,7 @@ def op_encode_message(req):
     Pyro5.config.COMPRESSION = bool(req.get("compress", False))
     corr = req.get("corr_id")
     current_context.correlation_id = uuid.UUID(hex=corr) if corr else None
-    annotations = {k: bytes.fromhex(v) for k, v in req.get("annotations", {}).items()}
+    annotations = {k: bytes.fromhex(v) for k, v in req.get("annotations", [])}
     try:
         msg = Pyro5.protocol.SendingMessage(req["type"], req["flags"], req["seq"], req["ser"],
                                             bytes.fromhex(req["payload"]), annotations)

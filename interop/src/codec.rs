@@ -59,7 +59,10 @@ impl CodecPeer {
     /// ```
     pub fn request(&mut self, request: Json) -> Json {
         let line = format!("{request}\n");
-        self.stdin.write_all(line.as_bytes()).and_then(|()| self.stdin.flush()).unwrap_or_else(|e| panic!("writing to codec peer: {e}"));
+        self.stdin
+            .write_all(line.as_bytes())
+            .and_then(|()| self.stdin.flush())
+            .unwrap_or_else(|e| panic!("writing to codec peer: {e}"));
         let reply = self.read_reply();
         if let Some(trace) = reply.get("harness_error") {
             panic!("codec peer failed on {request}:\n{}", trace.as_str().unwrap_or_default());

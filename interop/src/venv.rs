@@ -56,7 +56,9 @@ impl Python {
 /// ```
 pub fn python() -> &'static Python {
     static PYTHON: OnceLock<Python> = OnceLock::new();
-    PYTHON.get_or_init(|| bootstrap().unwrap_or_else(|why| panic!("cannot set up Python Pyro5 5.17 for interop tests: {why}")))
+    PYTHON.get_or_init(|| {
+        bootstrap().unwrap_or_else(|why| panic!("cannot set up Python Pyro5 5.17 for interop tests: {why}"))
+    })
 }
 
 fn venv_dir() -> PathBuf {
@@ -88,8 +90,11 @@ fn bootstrap() -> Result<Python, String> {
         eprintln!("pyro-interop: venv failed ({venv_err}); falling back to pip install --target");
         create_target_install(&base, &dir)
     })?;
-    fs::write(&stamp, format!("{wanted}\n{}", python.site.as_deref().map(|p| p.display().to_string()).unwrap_or_default()))
-        .map_err(|e| format!("writing {}: {e}", stamp.display()))?;
+    fs::write(
+        &stamp,
+        format!("{wanted}\n{}", python.site.as_deref().map(|p| p.display().to_string()).unwrap_or_default()),
+    )
+    .map_err(|e| format!("writing {}: {e}", stamp.display()))?;
     check(&python)?;
     Ok(python)
 }
@@ -104,7 +109,10 @@ fn ready(dir: &Path, stamp: &Path, wanted: &str) -> Option<Python> {
     let python = if site.is_empty() {
         Python { executable: dir.join("bin").join("python"), site: None }
     } else {
-        Python { executable: PathBuf::from(std::env::var_os("PYRO5_PYTHON").unwrap_or_else(|| "python3".into())), site: Some(PathBuf::from(site)) }
+        Python {
+            executable: PathBuf::from(std::env::var_os("PYRO5_PYTHON").unwrap_or_else(|| "python3".into())),
+            site: Some(PathBuf::from(site)),
+        }
     };
     check(&python).ok().map(|()| python)
 }
@@ -124,7 +132,10 @@ fn base_python() -> Result<PathBuf, String> {
 fn create_venv(base: &Path, dir: &Path) -> Result<Python, String> {
     run(Command::new(base).args(["-m", "venv"]).arg(dir), "python3 -m venv")?;
     let python = Python { executable: dir.join("bin").join("python"), site: None };
-    run(python.command().args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"]).args(REQUIREMENTS), "pip install")?;
+    run(
+        python.command().args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"]).args(REQUIREMENTS),
+        "pip install",
+    )?;
     Ok(python)
 }
 
@@ -145,7 +156,12 @@ fn run(cmd: &mut Command, what: &str) -> Result<(), String> {
     if out.status.success() {
         Ok(())
     } else {
-        Err(format!("{what} failed ({}): {}{}", out.status, String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+        Err(format!(
+            "{what} failed ({}): {}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ))
     }
 }
 

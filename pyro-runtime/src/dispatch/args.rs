@@ -3,7 +3,7 @@
 
 use serde::de::DeserializeOwned;
 
-use crate::value::{from_value, Dict, Value};
+use crate::value::{Dict, Value, from_value};
 use crate::{Error, RemoteError};
 
 /// The arguments of one call, bound parameter by parameter as Python binds them: parameter
@@ -161,7 +161,10 @@ mod tests {
 
         let kwargs: Dict = [("a", 1)].into_iter().collect();
         let mut args = CallArgs::new("f", vec![Value::Int(1)], Some(kwargs));
-        assert_eq!(message(args.required::<i32>(0, "a").expect_err("twice")), "f() got multiple values for argument 'a'");
+        assert_eq!(
+            message(args.required::<i32>(0, "a").expect_err("twice")),
+            "f() got multiple values for argument 'a'"
+        );
 
         let kwargs: Dict = [("zzz", 1)].into_iter().collect();
         let args = CallArgs::new("f", vec![], Some(kwargs));

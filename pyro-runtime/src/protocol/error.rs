@@ -136,4 +136,20 @@ pub enum ProtocolError {
         #[source]
         source: std::io::Error,
     },
+    /// A message of a type that is not allowed at this point arrived (e.g. INVOKE as a reply).
+    #[error("invalid msg type {msg_type} received (expected: {expected})")]
+    UnexpectedMessageType {
+        /// The message type byte received.
+        msg_type: u8,
+        /// The accepted types, e.g. `"5"` or `"2,3"`.
+        expected: &'static str,
+    },
+    /// A reply's sequence number is not the request's (Pyro5's "reply sequence out of sync").
+    #[error("invoke: reply sequence out of sync, got {got} expected {expected}")]
+    SequenceMismatch {
+        /// The reply's sequence number.
+        got: u16,
+        /// The request's sequence number.
+        expected: u16,
+    },
 }

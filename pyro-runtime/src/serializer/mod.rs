@@ -2,7 +2,7 @@
 //! [`Serializer::Json`] (id 3).
 //!
 //! Any `serde::Serialize` type goes straight to bytes ([`Serializer::to_bytes`]) without a
-//! [`Value`] in between; that is the fast path for Rust-to-Rust calls. [`Value`] is one such
+//! [`Value`](crate::value::Value) in between; that is the fast path for Rust-to-Rust calls. [`Value`](crate::value::Value) is one such
 //! type and carries whatever a Python peer sends.
 //!
 //! ```
@@ -27,8 +27,6 @@ pub use classdict::{CLASS_KEY, ExceptionWrapper, ProxyState, RefusedClass, check
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-
-use crate::value::Value;
 
 /// A Pyro5 serializer, identified on the wire by the header's serializer id.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -122,7 +120,7 @@ impl Serializer {
         }
     }
 
-    /// Deserializes bytes into any type (a [`Value`] takes anything).
+    /// Deserializes bytes into any type (a [`Value`](crate::value::Value) takes anything).
     ///
     /// ```
     /// use pyro_runtime::serializer::Serializer;

@@ -487,6 +487,12 @@ mod tests {
             };
             assert!(from_bytes::<Value>(&nest(MAX_DEPTH)).is_ok());
             assert!(malformed_reason(&nest(MAX_DEPTH + 1)).contains("nested deeper than"));
+            // An extension at the deepest level still decodes (rmp-serde counts it as a level).
+            let mut with_ext = nest(MAX_DEPTH);
+            with_ext.pop();
+            with_ext.extend([0xd7, 0x32]);
+            with_ext.extend(2.5f64.to_ne_bytes());
+            assert!(from_bytes::<Value>(&with_ext).is_ok());
             // Far deeper input fails fast, on the validator's heap stack.
             assert!(malformed_reason(&nest(1_000_000)).contains("nested deeper than"));
         }

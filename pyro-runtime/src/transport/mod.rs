@@ -1,9 +1,12 @@
 //! Moving whole messages over byte streams (TCP, Unix sockets), shared by the daemon, the proxy
 //! and the name server.
 
+mod connect;
+mod listener;
 mod socket;
 mod stream;
 
+pub use connect::connect;
+pub use listener::Listener;
 pub use socket::Socket;
 pub use stream::MessageStream;
-pub(crate) use stream::io_error;

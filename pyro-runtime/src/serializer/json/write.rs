@@ -82,13 +82,8 @@ fn write_float(out: &mut String, f: f64) {
     } else if f.is_infinite() {
         out.push_str(if f > 0.0 { "Infinity" } else { "-Infinity" });
     } else {
-        write_float_repr(out, f);
+        crate::value::write_float_repr(out, f);
     }
-}
-
-// PENDING: stand-in until value/repr.rs provides `crate::value::write_float_repr` (not Python's format).
-fn write_float_repr(out: &mut String, f: f64) {
-    let _ = write!(out, "{f:?}");
 }
 
 /// What a Pyro5 extension value (see `value/ext.rs`) becomes in json.
