@@ -10,6 +10,7 @@
 //! - [`Error`]: one error enum for all of it.
 
 pub mod config;
+pub mod daemon;
 pub mod dispatch;
 mod error;
 pub mod protocol;
@@ -20,6 +21,7 @@ pub mod uri;
 pub mod value;
 
 pub use config::Config;
+pub use daemon::{Daemon, ShutdownHandle, serve};
 pub use error::{Error, RemoteError, Result, TRACEBACK_ATTRIBUTE};
 pub use serializer::Serializer;
 pub use uri::Uri;

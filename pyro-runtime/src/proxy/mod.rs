@@ -1,54 +1,771 @@
-//! The client side: [`Proxy`], a handle on a remote object (PLACEHOLDER API: the proxy helper
-//! implements it; the signatures are the contract the macros generate code against).
+//! The client side: [`Proxy`], a handle on a remote object (reference §2.1, §5).
+//!
+//! A proxy connects lazily on its first call: it opens a TCP or Unix socket to the daemon in its
+//! `PYRO:` URI, performs Pyro5's CONNECT handshake (which also fetches the object's metadata:
+//! its methods, oneway methods and attributes), then sends INVOKE messages and reads the RESULT
+//! replies.
+//!
+//! ```no_run
+//! use pyro_runtime::proxy::Proxy;
+//! use pyro_runtime::value::{Dict, Value};
+//!
+//! let proxy = Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
+//! // Typed: arguments serialize straight to bytes, the result deserializes straight into `R`.
+//! let sum: i64 = proxy.call("add", &(1, 2))?;
+//! // Keyword arguments.
+//! let kwargs: Dict = [("polite", Value::Bool(true))].into_iter().collect();
+//! let greeting: String = proxy.call_with_kwargs("greet", &("bob",), &kwargs)?;
+//! // Dynamic: values in, a value out.
+//! let value = proxy.call_value("add", vec![1.into(), 2.into()], Dict::new())?;
+//! // Oneway: sent without waiting for the method to run.
+//! proxy.call_oneway("notify", &("event",))?;
+//! # Ok::<(), pyro_runtime::Error>(())
+//! ```
+//!
+//! # Beyond Pyro5
+//!
+//! A Pyro5 proxy belongs to one thread. A pyro [`Proxy`] is `Send + Sync` and can be shared
+//! (e.g. in an `Arc`) by many threads at once: it keeps a small pool of connections (up to
+//! [`DEFAULT_MAX_CONNECTIONS`] by default, see [`Proxy::set_max_connections`]), a call takes an
+//! idle connection or opens a new one, and only waits when all of them are busy. Each
+//! connection has its own sequence numbers, as each Pyro5 proxy has.
+//!
+//! # Errors and reconnects
+//!
+//! A call whose connection failed (closed, timed out, a protocol or serialization error on the
+//! reply) drops that connection; the next call opens a new one, as Pyro5 reconnects implicitly.
+//! Calls are retried up to [`max_retries`](Proxy::set_max_retries) times (Pyro5's `MAX_RETRIES`)
+//! when the connection closed or timed out. An exception raised by the remote method arrives as
+//! [`Error::Remote`].
+//!
+//! # Not supported yet
+//!
+//! `PYRONAME:`/`PYROMETA:` URIs (they need the name server client), item streaming
+//! (`FLAGS_ITEMSTREAMRESULT` replies), batch calls, annotations and correlation ids, TLS.
 
-use serde::de::DeserializeOwned;
+mod args;
+mod connection;
+mod pool;
+
+use std::fmt;
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::Duration;
+
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 
-use crate::value::{Dict, Value};
-use crate::{Error, Uri};
+use crate::dispatch::Metadata;
+use crate::protocol::{EncodeOptions, Flags, Message, MessageType};
+use crate::serializer::Serializer;
+use crate::uri::{Location, Protocol};
+use crate::value::{Dict, Value, from_value};
+use crate::{Config, Error, RemoteError, Uri};
 
-/// A proxy for a remote object (PLACEHOLDER).
-#[derive(Debug)]
+use connection::{Connection, Target};
+use pool::{Lease, Pool};
+
+/// The default maximum number of connections a proxy opens to serve concurrent calls.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 4;
+
+/// The handshake value a Pyro5 proxy sends by default.
+pub const DEFAULT_HANDSHAKE: &str = "hello";
+
+/// The method names the daemon handles itself for remote attributes.
+const GETATTR: &str = "__getattr__";
+const SETATTR: &str = "__setattr__";
+
+/// A proxy for a remote object: calls its methods over Pyro5's wire protocol.
+///
+/// Built from a `PYRO:` URI with defaults from [`Config::default`] ([`Proxy::new`]) or from a
+/// given [`Config`] ([`Proxy::with_config`]); the serializer, timeout, handshake value, retries
+/// and pool size can be changed per proxy. See the [module documentation](self) for an overview.
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use pyro_runtime::{proxy::Proxy, Serializer};
+///
+/// let proxy = Proxy::from_uri_str("PYRO:thing@localhost:9999")?
+///     .with_serializer(Serializer::Json)
+///     .with_timeout(Some(Duration::from_secs(5)));
+/// proxy.bind()?;
+/// println!("methods: {:?}", proxy.metadata().map(|m| m.methods));
+/// # Ok::<(), pyro_runtime::Error>(())
+/// ```
 pub struct Proxy {
     uri: Uri,
+    serializer: Serializer,
+    timeout: Option<Duration>,
+    handshake: Value,
+    max_retries: u32,
+    options: EncodeOptions,
+    /// What the last handshake said: the object's metadata and the daemon's handshake response.
+    known: RwLock<Option<Arc<Known>>>,
+    pool: Pool,
+}
+
+#[derive(Debug)]
+struct Known {
+    metadata: Metadata,
+    handshake_response: Value,
 }
 
 impl Proxy {
-    /// A proxy for the object at `uri`; connects lazily on the first call (PLACEHOLDER).
+    /// A proxy for the object at `uri` with [`Config::default`] settings; connects lazily on the
+    /// first call.
+    ///
+    /// ```
+    /// use pyro_runtime::{proxy::Proxy, Uri};
+    /// let proxy = Proxy::new(Uri::pyro("thing", "localhost", 9999).unwrap());
+    /// assert_eq!(proxy.uri().object(), "thing");
+    /// ```
     pub fn new(uri: Uri) -> Proxy {
-        Proxy { uri }
+        Proxy::with_config(uri, &Config::default())
     }
 
-    /// A proxy for the object at the URI text `uri` (PLACEHOLDER).
+    /// A proxy for the object at `uri` with settings from `config`: `serializer`,
+    /// `comm_timeout`, `max_retries`, `compression` and `max_message_size`.
+    ///
+    /// ```
+    /// use pyro_runtime::{proxy::Proxy, Config, Serializer};
+    /// let config = Config { serializer: Serializer::Json, max_retries: 2, ..Config::default() };
+    /// let proxy = Proxy::with_config("PYRO:thing@localhost:9999".parse().unwrap(), &config);
+    /// assert_eq!((proxy.serializer(), proxy.max_retries()), (Serializer::Json, 2));
+    /// ```
+    pub fn with_config(uri: Uri, config: &Config) -> Proxy {
+        let max_message_size = usize::try_from(config.max_message_size).unwrap_or(usize::MAX);
+        Proxy {
+            uri,
+            serializer: config.serializer,
+            timeout: normalize_timeout(config.comm_timeout),
+            handshake: Value::from(DEFAULT_HANDSHAKE),
+            max_retries: config.max_retries,
+            options: EncodeOptions::new().compression(config.compression).max_message_size(max_message_size),
+            known: RwLock::new(None),
+            pool: Pool::new(DEFAULT_MAX_CONNECTIONS),
+        }
+    }
+
+    /// A proxy for the object at the URI text `uri`, with [`Config::default`] settings.
+    ///
+    /// ```
+    /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
+    /// assert_eq!(proxy.uri().port(), Some(9999));
+    /// assert!(pyro_runtime::proxy::Proxy::from_uri_str("not a uri").is_err());
+    /// ```
     pub fn from_uri_str(uri: &str) -> Result<Proxy, Error> {
         Ok(Proxy::new(uri.parse()?))
     }
 
-    /// The URI (PLACEHOLDER).
+    /// The URI.
+    ///
+    /// ```
+    /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
+    /// assert_eq!(proxy.uri().to_string(), "PYRO:thing@localhost:9999");
+    /// ```
     pub fn uri(&self) -> &Uri {
         &self.uri
     }
 
+    /// The serializer used for calls.
+    ///
+    /// ```
+    /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
+    /// assert_eq!(proxy.serializer(), pyro_runtime::Serializer::Msgpack);
+    /// ```
+    pub fn serializer(&self) -> Serializer {
+        self.serializer
+    }
+
+    /// Sets the serializer for later calls (Pyro5's `_pyroSerializer`); open connections are
+    /// kept, since every message names its serializer.
+    ///
+    /// ```
+    /// let mut proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
+    /// proxy.set_serializer(pyro_runtime::Serializer::Json);
+    /// assert_eq!(proxy.serializer(), pyro_runtime::Serializer::Json);
+    /// ```
+    pub fn set_serializer(&mut self, serializer: Serializer) {
+        self.serializer = serializer;
+    }
+
+    /// [`set_serializer`](Proxy::set_serializer), builder style.
+    ///
+    /// ```
+    /// use pyro_runtime::{proxy::Proxy, Serializer};
+    /// let proxy = Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap().with_serializer(Serializer::Json);
+    /// assert_eq!(proxy.serializer(), Serializer::Json);
+    /// ```
+    #[must_use]
+    pub fn with_serializer(mut self, serializer: Serializer) -> Proxy {
+        self.set_serializer(serializer);
+        self
+    }
+
+    /// The timeout for connecting and for each send and receive; `None` waits forever.
+    ///
+    /// ```
+    /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
+    /// assert_eq!(proxy.timeout(), None);
+    /// ```
+    pub fn timeout(&self) -> Option<Duration> {
+        self.timeout
+    }
+
+    /// Sets the timeout (Pyro5's `_pyroTimeout`, `COMMTIMEOUT`); a zero duration means none. Open
+    /// connections get the new timeout too. An expired timeout is [`Error::Timeout`].
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let mut proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
+    /// proxy.set_timeout(Some(Duration::from_secs(3)));
+    /// assert_eq!(proxy.timeout(), Some(Duration::from_secs(3)));
+    /// ```
+    pub fn set_timeout(&mut self, timeout: Option<Duration>) {
+        self.timeout = normalize_timeout(timeout);
+        let timeout = self.timeout;
+        let mut broken = false;
+        self.pool.for_each_idle(|conn| broken |= conn.set_timeout(timeout).is_err());
+        if broken {
+            self.pool.clear();
+        }
+    }
+
+    /// [`set_timeout`](Proxy::set_timeout), builder style.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap()
+    ///     .with_timeout(Some(Duration::from_millis(500)));
+    /// assert_eq!(proxy.timeout(), Some(Duration::from_millis(500)));
+    /// ```
+    #[must_use]
+    pub fn with_timeout(mut self, timeout: Option<Duration>) -> Proxy {
+        self.set_timeout(timeout);
+        self
+    }
+
+    /// The value sent in the CONNECT handshake (default `"hello"`).
+    ///
+    /// ```
+    /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
+    /// assert_eq!(proxy.handshake().as_str(), Some("hello"));
+    /// ```
+    pub fn handshake(&self) -> &Value {
+        &self.handshake
+    }
+
+    /// Sets the value sent in the handshake of later connections (Pyro5's `_pyroHandshake`; a
+    /// daemon's `validateHandshake` sees it).
+    ///
+    /// ```
+    /// let mut proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
+    /// proxy.set_handshake("secret-token".into());
+    /// assert_eq!(proxy.handshake().as_str(), Some("secret-token"));
+    /// ```
+    pub fn set_handshake(&mut self, handshake: Value) {
+        self.handshake = handshake;
+    }
+
+    /// [`set_handshake`](Proxy::set_handshake), builder style.
+    ///
+    /// ```
+    /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap().with_handshake(42.into());
+    /// assert_eq!(proxy.handshake().as_i64(), Some(42));
+    /// ```
+    #[must_use]
+    pub fn with_handshake(mut self, handshake: Value) -> Proxy {
+        self.set_handshake(handshake);
+        self
+    }
+
+    /// How often a call is retried after its connection closed or timed out.
+    ///
+    /// ```
+    /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
+    /// assert_eq!(proxy.max_retries(), 0);
+    /// ```
+    pub fn max_retries(&self) -> u32 {
+        self.max_retries
+    }
+
+    /// Sets how often a call is retried (on a new connection) after its connection closed or
+    /// timed out (Pyro5's `MAX_RETRIES`). Beware: a retried call may run twice remotely.
+    ///
+    /// ```
+    /// let mut proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
+    /// proxy.set_max_retries(3);
+    /// assert_eq!(proxy.max_retries(), 3);
+    /// ```
+    pub fn set_max_retries(&mut self, max_retries: u32) {
+        self.max_retries = max_retries;
+    }
+
+    /// [`set_max_retries`](Proxy::set_max_retries), builder style.
+    ///
+    /// ```
+    /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap().with_max_retries(1);
+    /// assert_eq!(proxy.max_retries(), 1);
+    /// ```
+    #[must_use]
+    pub fn with_max_retries(mut self, max_retries: u32) -> Proxy {
+        self.set_max_retries(max_retries);
+        self
+    }
+
+    /// The most connections this proxy opens for concurrent calls.
+    ///
+    /// ```
+    /// use pyro_runtime::proxy::{Proxy, DEFAULT_MAX_CONNECTIONS};
+    /// let proxy = Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
+    /// assert_eq!(proxy.max_connections(), DEFAULT_MAX_CONNECTIONS);
+    /// ```
+    pub fn max_connections(&self) -> usize {
+        self.pool.max()
+    }
+
+    /// Sets the most connections this proxy opens (at least 1). With 1, concurrent calls take
+    /// turns on one connection, as with a Pyro5 proxy. Each connection occupies a worker of a
+    /// thread-pool daemon.
+    ///
+    /// ```
+    /// let mut proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
+    /// proxy.set_max_connections(1);
+    /// assert_eq!(proxy.max_connections(), 1);
+    /// ```
+    pub fn set_max_connections(&mut self, max: usize) {
+        self.pool.set_max(max);
+    }
+
+    /// [`set_max_connections`](Proxy::set_max_connections), builder style.
+    ///
+    /// ```
+    /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap().with_max_connections(8);
+    /// assert_eq!(proxy.max_connections(), 8);
+    /// ```
+    #[must_use]
+    pub fn with_max_connections(self, max: usize) -> Proxy {
+        self.pool.set_max(max);
+        self
+    }
+
+    /// The object's metadata (exposed methods, oneway methods, attributes) from the last
+    /// handshake; `None` before the first connection.
+    ///
+    /// ```
+    /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
+    /// assert!(proxy.metadata().is_none());
+    /// ```
+    pub fn metadata(&self) -> Option<Metadata> {
+        self.known().map(|known| known.metadata.clone())
+    }
+
+    /// The daemon's handshake response from the last handshake (a Pyro5 daemon answers
+    /// `"hello"` unless its `validateHandshake` returns something else).
+    ///
+    /// ```
+    /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
+    /// assert!(proxy.handshake_response().is_none());
+    /// ```
+    pub fn handshake_response(&self) -> Option<Value> {
+        self.known().map(|known| known.handshake_response.clone())
+    }
+
+    /// Connects now if no connection is open, fetching the metadata (Pyro5's `_pyroBind`).
+    ///
+    /// ```no_run
+    /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
+    /// proxy.bind()?;
+    /// assert!(proxy.metadata().is_some());
+    /// # Ok::<(), pyro_runtime::Error>(())
+    /// ```
+    pub fn bind(&self) -> Result<(), Error> {
+        let mut lease = self.lease()?;
+        self.connect_lease(&mut lease)?;
+        lease.give_back();
+        Ok(())
+    }
+
+    /// Closes all idle connections (Pyro5's `_pyroRelease`); connections busy in calls close
+    /// when their calls end. The next call connects again.
+    ///
+    /// ```
+    /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
+    /// proxy.release();
+    /// ```
+    pub fn release(&self) {
+        self.pool.clear();
+    }
+
+    /// The number of connections currently open (busy or idle).
+    ///
+    /// ```
+    /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
+    /// assert_eq!(proxy.open_connections(), 0);
+    /// ```
+    pub fn open_connections(&self) -> usize {
+        self.pool.counts().0
+    }
+
+    /// Sends a protocol-level PING on a connection (connecting first if needed) and waits for
+    /// the daemon's answer. (Not the same as calling the daemon object's `ping` method.)
+    ///
+    /// ```no_run
+    /// pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999")?.ping()?;
+    /// # Ok::<(), pyro_runtime::Error>(())
+    /// ```
+    pub fn ping(&self) -> Result<(), Error> {
+        let mut lease = self.lease()?;
+        self.connect_lease(&mut lease)?.ping()?;
+        lease.give_back();
+        Ok(())
+    }
+
     /// Calls `method` with positional arguments `vargs` (anything that serializes as a sequence,
-    /// e.g. a tuple) and decodes the result as `R` (PLACEHOLDER).
+    /// e.g. a tuple: `&(1, "a")`, `&(x,)` for one argument, `&()` for none, a `Vec` or slice) and
+    /// decodes the result as `R`. The
+    /// arguments are serialized straight to bytes and the result deserialized straight into `R`,
+    /// with no [`Value`] in between.
+    ///
+    /// A method the metadata lists as oneway is sent oneway (as Pyro5 does): then `call` does
+    /// not wait and returns `R` deserialized from Python's `None` (works for `()`, `Option<T>`
+    /// and [`Value`]; other types give a [`Error::Serialize`] after the call was sent).
+    ///
+    /// A method the object does not expose fails locally, without network traffic once the
+    /// metadata is known, with the `builtins.AttributeError` the daemon would raise
+    /// ("remote object '<uri>' has no exposed attribute or method '<name>'").
+    ///
+    /// ```no_run
+    /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
+    /// let sum: i64 = proxy.call("add", &(1, 2))?;
+    /// let nothing: () = proxy.call("reset", &())?;
+    /// # Ok::<(), pyro_runtime::Error>(())
+    /// ```
     pub fn call<A, R>(&self, method: &str, vargs: &A) -> Result<R, Error>
     where
         A: Serialize + ?Sized,
         R: DeserializeOwned,
     {
-        let _ = (method, vargs);
-        todo!("proxy helper")
+        self.call_with_kwargs(method, vargs, &EmptyKwargs)
     }
 
-    /// Calls a oneway `method`: sends and returns without waiting (PLACEHOLDER).
+    /// [`call`](Proxy::call) with keyword arguments: `kwargs` must serialize as a map with
+    /// string keys (a [`Dict`], a `BTreeMap<String, T>`, ...).
+    ///
+    /// ```no_run
+    /// use std::collections::BTreeMap;
+    /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
+    /// let kwargs = BTreeMap::from([("polite", true)]);
+    /// let greeting: String = proxy.call_with_kwargs("greet", &("bob",), &kwargs)?;
+    /// # Ok::<(), pyro_runtime::Error>(())
+    /// ```
+    pub fn call_with_kwargs<A, K, R>(&self, method: &str, vargs: &A, kwargs: &K) -> Result<R, Error>
+    where
+        A: Serialize + ?Sized,
+        K: Serialize + ?Sized,
+        R: DeserializeOwned,
+    {
+        let payload = self.encode_call(method, vargs, Some(kwargs))?;
+        match self.invoke(method, payload, Flags::EMPTY, Check::Method)? {
+            Some(reply) => self.decode_reply(method, &reply),
+            None => Ok(from_value(Value::None)?),
+        }
+    }
+
+    /// Calls `method` oneway: sends the call and returns without waiting for a reply (the daemon
+    /// runs it in its own thread and never answers, not even with an error).
+    ///
+    /// ```no_run
+    /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
+    /// proxy.call_oneway("notify", &("started",))?;
+    /// # Ok::<(), pyro_runtime::Error>(())
+    /// ```
     pub fn call_oneway<A: Serialize + ?Sized>(&self, method: &str, vargs: &A) -> Result<(), Error> {
-        let _ = (method, vargs);
-        todo!("proxy helper")
+        let payload = self.encode_call(method, vargs, Some(&EmptyKwargs))?;
+        self.invoke(method, payload, Flags::ONEWAY, Check::Method).map(drop)
     }
 
-    /// Dynamic call with `Value` arguments (PLACEHOLDER).
+    /// Dynamic call: positional and keyword arguments as [`Value`]s, the result as a [`Value`].
+    /// Oneway methods (from the metadata) return [`Value::None`] without waiting.
+    ///
+    /// ```no_run
+    /// use pyro_runtime::value::{Dict, Value};
+    /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
+    /// let result = proxy.call_value("add", vec![Value::Int(1), Value::Int(2)], Dict::new())?;
+    /// assert_eq!(result.as_i64(), Some(3));
+    /// # Ok::<(), pyro_runtime::Error>(())
+    /// ```
     pub fn call_value(&self, method: &str, vargs: Vec<Value>, kwargs: Dict) -> Result<Value, Error> {
-        let _ = (method, vargs, kwargs);
-        todo!("proxy helper")
+        self.call_with_kwargs(method, &vargs, &kwargs)
+    }
+
+    /// Reads the remote attribute (exposed property) `name` (Pyro5's `__getattr__` call).
+    ///
+    /// ```no_run
+    /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
+    /// let count: i64 = proxy.get_attribute("count")?;
+    /// # Ok::<(), pyro_runtime::Error>(())
+    /// ```
+    pub fn get_attribute<R: DeserializeOwned>(&self, name: &str) -> Result<R, Error> {
+        let payload = self.serializer.encode_call(self.uri.object(), GETATTR, &(name,), None::<&Dict>)?;
+        match self.invoke(GETATTR, payload, Flags::EMPTY, Check::Attribute(name))? {
+            Some(reply) => self.decode_reply(GETATTR, &reply),
+            None => Ok(from_value(Value::None)?),
+        }
+    }
+
+    /// Sets the remote attribute (exposed property) `name` to `value` (Pyro5's `__setattr__` call).
+    ///
+    /// ```no_run
+    /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
+    /// proxy.set_attribute("count", &10)?;
+    /// # Ok::<(), pyro_runtime::Error>(())
+    /// ```
+    pub fn set_attribute<T: Serialize + ?Sized>(&self, name: &str, value: &T) -> Result<(), Error> {
+        let payload = self.serializer.encode_call(self.uri.object(), SETATTR, &(name, value), None::<&Dict>)?;
+        match self.invoke(SETATTR, payload, Flags::EMPTY, Check::Attribute(name))? {
+            Some(reply) => self.decode_reply::<Value>(SETATTR, &reply).map(drop),
+            None => Ok(()),
+        }
+    }
+
+    /// Serializes a call; `()` as positional arguments becomes an empty sequence.
+    fn encode_call<A, K>(&self, method: &str, vargs: &A, kwargs: Option<&K>) -> Result<Vec<u8>, Error>
+    where
+        A: Serialize + ?Sized,
+        K: Serialize + ?Sized,
+    {
+        let object = self.uri.object();
+        Ok(if args::is_unit(vargs) {
+            self.serializer.encode_call(object, method, &[(); 0], kwargs)?
+        } else {
+            self.serializer.encode_call(object, method, vargs, kwargs)?
+        })
+    }
+
+    fn known(&self) -> Option<Arc<Known>> {
+        self.known.read().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    fn location(&self) -> Result<&Location, Error> {
+        match (self.uri.protocol(), self.uri.location()) {
+            (Protocol::Pyro, Some(location)) => Ok(location),
+            (Protocol::Pyro, None) => {
+                Err(Error::Communication { message: format!("the URI {} has no location", self.uri), source: None })
+            }
+            (protocol, _) => Err(Error::Naming {
+                message: format!(
+                    "cannot connect to {}: resolving {protocol}: URIs needs the name server, which the proxy does not \
+                     support yet; look the name up and use its PYRO: URI",
+                    self.uri
+                ),
+            }),
+        }
+    }
+
+    fn lease(&self) -> Result<Lease<'_>, Error> {
+        self.location()?;
+        Ok(self.pool.lease())
+    }
+
+    /// The lease's connection, opened (with a handshake) if the lease is a reservation.
+    fn connect_lease<'l>(&self, lease: &'l mut Lease<'_>) -> Result<&'l mut Connection, Error> {
+        if lease.connection().is_none() {
+            let target = Target {
+                uri: &self.uri,
+                location: self.location()?,
+                serializer: self.serializer,
+                handshake: &self.handshake,
+                timeout: self.timeout,
+                options: self.options,
+            };
+            let (conn, handshake) = Connection::open(&target, lease.generation)?;
+            let known = Known { metadata: handshake.metadata, handshake_response: handshake.response };
+            *self.known.write().unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(known));
+            return Ok(lease.fill(conn));
+        }
+        lease.connection().ok_or_else(|| Error::Communication { message: "no connection".into(), source: None })
+    }
+
+    /// Sends one call, retrying on a closed connection or a timeout; the reply unless oneway.
+    fn invoke(&self, method: &str, payload: Vec<u8>, flags: Flags, check: Check<'_>) -> Result<Option<Message>, Error> {
+        let mut request = Message::new(MessageType::Invoke, self.serializer.id(), payload).with_flags(flags);
+        let mut retries = self.max_retries;
+        loop {
+            match self.invoke_once(method, &mut request, check) {
+                Err(Error::ConnectionClosed { .. } | Error::Timeout { .. }) if retries > 0 => retries -= 1,
+                result => return result,
+            }
+        }
+    }
+
+    fn invoke_once(&self, method: &str, request: &mut Message, check: Check<'_>) -> Result<Option<Message>, Error> {
+        let mut lease = self.lease()?;
+        self.connect_lease(&mut lease)?;
+        if let Some(known) = self.known() {
+            if let Err(err) = check.apply(&self.uri, method, &known.metadata) {
+                lease.give_back();
+                return Err(err);
+            }
+            if known.metadata.oneway.contains(method) {
+                request.flags.insert(Flags::ONEWAY);
+            }
+        }
+        let conn = self.connect_lease(&mut lease)?;
+        // On error the lease is dropped here, which closes the connection.
+        let reply = conn.exchange(request)?;
+        lease.give_back();
+        Ok(reply)
+    }
+
+    fn decode_reply<R: DeserializeOwned>(&self, method: &str, reply: &Message) -> Result<R, Error> {
+        // The stream flag comes with EXCEPTION set too, so it is checked first.
+        if reply.flags.contains(Flags::ITEMSTREAMRESULT) {
+            return Err(Error::Communication {
+                message: format!(
+                    "the reply to '{method}' is an item stream (the remote method returned an iterator); \
+                     pyro's proxy does not support item streaming yet"
+                ),
+                source: None,
+            });
+        }
+        if reply.flags.contains(Flags::BATCH) {
+            return Err(Error::Communication {
+                message: format!(
+                    "the reply to '{method}' is a batch result; pyro's proxy does not support batch calls yet"
+                ),
+                source: None,
+            });
+        }
+        if reply.flags.contains(Flags::EXCEPTION) {
+            let value: Value = self.serializer.from_bytes(&reply.data)?;
+            return Err(RemoteError::from_value(&value)?.into());
+        }
+        Ok(self.serializer.from_bytes(&reply.data)?)
+    }
+}
+
+impl Clone for Proxy {
+    /// A new, unconnected proxy with the same URI, settings and known metadata (Pyro5's
+    /// `__copy__`).
+    fn clone(&self) -> Proxy {
+        Proxy {
+            uri: self.uri.clone(),
+            serializer: self.serializer,
+            timeout: self.timeout,
+            handshake: self.handshake.clone(),
+            max_retries: self.max_retries,
+            options: self.options,
+            known: RwLock::new(self.known()),
+            pool: Pool::new(self.pool.max()),
+        }
+    }
+}
+
+impl fmt::Debug for Proxy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (open, idle) = self.pool.counts();
+        f.debug_struct("Proxy")
+            .field("uri", &self.uri.to_string())
+            .field("serializer", &self.serializer)
+            .field("timeout", &self.timeout)
+            .field("max_retries", &self.max_retries)
+            .field("max_connections", &self.pool.max())
+            .field("open_connections", &open)
+            .field("idle_connections", &idle)
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Display for Proxy {
+    /// Pyro5's `repr`-like text: `<pyro.Proxy at PYRO:obj@host:port>`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "<pyro.Proxy at {}>", self.uri)
+    }
+}
+
+/// Which local check a call gets once the metadata is known.
+#[derive(Clone, Copy, Debug)]
+enum Check<'a> {
+    /// The method must be exposed.
+    Method,
+    /// The attribute must be exposed.
+    Attribute(&'a str),
+}
+
+impl Check<'_> {
+    fn apply(self, uri: &Uri, method: &str, metadata: &Metadata) -> Result<(), Error> {
+        // A peer that sends no metadata at all is not checked (a Pyro5 client would refuse it).
+        if metadata.is_empty() {
+            return Ok(());
+        }
+        let (known, name) = match self {
+            Check::Method => (metadata.methods.contains(method), method),
+            Check::Attribute(name) => (metadata.attrs.contains(name), name),
+        };
+        if known {
+            return Ok(());
+        }
+        let message = format!("remote object '{uri}' has no exposed attribute or method '{name}'");
+        Err(RemoteError::new("builtins.AttributeError", vec![Value::Str(message)]).into())
+    }
+}
+
+/// An empty keyword-argument map, serialized without allocating.
+struct EmptyKwargs;
+
+impl Serialize for EmptyKwargs {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        serializer.serialize_map(Some(0))?.end()
+    }
+}
+
+/// Pyro5 treats a zero timeout as none.
+fn normalize_timeout(timeout: Option<Duration>) -> Option<Duration> {
+    timeout.filter(|t| !t.is_zero())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proxy_is_send_and_sync() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<Proxy>();
+    }
+
+    #[test]
+    fn pyroname_needs_the_name_server() {
+        let proxy = Proxy::from_uri_str("PYRONAME:example.thing").unwrap();
+        let err = proxy.call::<_, Value>("x", &()).unwrap_err();
+        assert!(matches!(&err, Error::Naming { message } if message.contains("name server")), "{err}");
+        assert_eq!(proxy.open_connections(), 0);
+    }
+
+    #[test]
+    fn empty_kwargs_serialize_as_an_empty_map() {
+        assert_eq!(Serializer::Json.to_bytes(&EmptyKwargs).unwrap(), b"{}");
+        assert_eq!(Serializer::Msgpack.to_bytes(&EmptyKwargs).unwrap(), [0x80]);
+    }
+
+    #[test]
+    fn config_settings_are_used() {
+        let config = Config {
+            serializer: Serializer::Json,
+            comm_timeout: Some(Duration::from_secs(2)),
+            max_retries: 3,
+            compression: true,
+            ..Config::default()
+        };
+        let proxy = Proxy::with_config("PYRO:x@localhost:1".parse().unwrap(), &config);
+        assert_eq!(proxy.serializer(), Serializer::Json);
+        assert_eq!(proxy.timeout(), Some(Duration::from_secs(2)));
+        assert_eq!(proxy.max_retries(), 3);
+        assert!(proxy.options.compression);
+        let copy = proxy.clone().with_timeout(Some(Duration::ZERO));
+        assert_eq!(copy.timeout(), None);
+        assert_eq!(copy.to_string(), "<pyro.Proxy at PYRO:x@localhost:1>");
     }
 }

@@ -1,0 +1,579 @@
+//! The daemon: the server side of Pyro5, serving registered objects to Python and Rust clients.
+//!
+//! A [`Daemon`] listens on TCP (IPv4 or IPv6) or a Unix socket, holds objects by id, and runs a
+//! thread-pool server like Pyro5's default `thread` server type: `THREADPOOL_SIZE_MIN` workers
+//! are started, growing to `THREADPOOL_SIZE`; each connection is served by one worker for its
+//! whole life, and a connection arriving while all workers are busy is refused with Pyro5's
+//! CONNECTFAIL "no free workers, increase server threadpool size". Oneway calls run on their own
+//! threads. Every daemon also serves `Pyro.Daemon` ([`DAEMON_OBJECT_ID`]) with `ping()`,
+//! `registered()`, `get_metadata(objectId)` and `info()`.
+//!
+//! ```
+//! use pyro_runtime::daemon::Daemon;
+//! use pyro_runtime::dispatch::*;
+//! use pyro_runtime::{Error, Serializer};
+//!
+//! // What `#[pyro::expose]` generates for `impl Greeter { pub fn hello(&self) -> String }`:
+//! struct Greeter;
+//! impl Dispatch<Greeter> for Greeter {
+//!     fn metadata() -> Metadata { Metadata::new(["hello"], [], []) }
+//!     fn receiver(m: &str) -> Option<Receiver> { (m == "hello").then_some(Receiver::Shared) }
+//!     fn invoke_shared(&self, m: &str, args: CallArgs, ser: Serializer) -> Result<Vec<u8>, Error> {
+//!         args.finish()?;
+//!         match m { "hello" => Ok(ser.to_bytes("hi")?), _ => Err(CallArgs::unknown_method(m)) }
+//!     }
+//!     fn invoke_exclusive(&mut self, m: &str, _: CallArgs, _: Serializer) -> Result<Vec<u8>, Error> {
+//!         Err(CallArgs::unknown_method(m))
+//!     }
+//! }
+//!
+//! let daemon = Daemon::bind("localhost", 0).unwrap();
+//! let uri = daemon.register(Greeter, Some("greeter")).unwrap();
+//! assert_eq!(uri.to_string(), format!("PYRO:greeter@{}", daemon.location()));
+//! assert_eq!(daemon.registered(), ["Pyro.Daemon", "greeter"]);
+//!
+//! let shutdown = daemon.shutdown_handle(); // give a clone to any thread, or to an object
+//! let server = std::thread::spawn(move || daemon.request_loop());
+//! shutdown.shutdown();
+//! server.join().unwrap().unwrap();
+//! ```
+
+mod connection;
+mod daemon_object;
+mod pool;
+mod registry;
+mod serve;
+mod shutdown;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+pub use daemon_object::DAEMON_OBJECT_ID;
+pub use serve::serve;
+pub use shutdown::ShutdownHandle;
+
+use self::daemon_object::DaemonObject;
+use self::pool::Pool;
+use self::registry::Registry;
+use crate::dispatch::{Dispatch, Servant, Served};
+use crate::transport::{Listener, Socket};
+use crate::uri::Location;
+use crate::{Config, Error, Uri};
+
+/// Pyro5's text for a connection refused because every worker is busy.
+const NO_FREE_WORKERS: &str = "no free workers, increase server threadpool size";
+
+/// The longest a refused client may take to send its CONNECT (the accept thread waits for it).
+const DENY_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// A Pyro daemon: a listening socket, the registered objects, and the request loop serving them.
+/// `Send + Sync`: register and unregister objects from any thread, also while it serves.
+///
+/// See the [module documentation](self) for an example.
+pub struct Daemon {
+    inner: Arc<Inner>,
+}
+
+/// Everything the daemon's threads share.
+pub(super) struct Inner {
+    config: Config,
+    listener: Listener,
+    location: Location,
+    nat_location: Option<Location>,
+    registry: Arc<Registry>,
+    connections: Mutex<Connections>,
+    shutting_down: AtomicBool,
+}
+
+/// Open client connections, so that shutdown can close them.
+#[derive(Default)]
+struct Connections {
+    closed: bool,
+    next_id: u64,
+    open: HashMap<u64, OpenConnection>,
+}
+
+struct OpenConnection {
+    socket: Socket,
+    busy: bool,
+}
+
+impl Daemon {
+    /// A [`DaemonBuilder`] with the default [`Config`].
+    ///
+    /// ```
+    /// let daemon = pyro_runtime::daemon::Daemon::builder().host("127.0.0.1").port(0).bind().unwrap();
+    /// assert!(daemon.location().to_string().starts_with("127.0.0.1:"));
+    /// ```
+    pub fn builder() -> DaemonBuilder {
+        DaemonBuilder::default()
+    }
+
+    /// A daemon on TCP `host:port` (port 0 = any free port; `"::1"` for IPv6) with the default
+    /// [`Config`].
+    ///
+    /// ```
+    /// let daemon = pyro_runtime::daemon::Daemon::bind("::1", 0);
+    /// # let _ = daemon; // IPv6 may be unavailable where doctests run
+    /// ```
+    pub fn bind(host: &str, port: u16) -> Result<Daemon, Error> {
+        Daemon::builder().host(host).port(port).bind()
+    }
+
+    /// A daemon on the Unix domain socket `path` (`"\0name"`: Linux's abstract namespace)
+    /// with the default [`Config`].
+    ///
+    /// ```
+    /// # #[cfg(target_os = "linux")] {
+    /// let daemon = pyro_runtime::daemon::Daemon::bind_unix("\0pyro-doc-daemon").unwrap();
+    /// assert_eq!(daemon.location().to_string(), "./u:\0pyro-doc-daemon");
+    /// # }
+    /// ```
+    #[cfg(unix)]
+    pub fn bind_unix(path: &str) -> Result<Daemon, Error> {
+        Daemon::builder().unix_socket(path).bind()
+    }
+
+    /// A daemon configured by `config`: bound to its `HOST` on any free port, with its NAT
+    /// settings, pool sizes, timeouts and message limits.
+    ///
+    /// ```
+    /// let config = pyro_runtime::Config { host: "127.0.0.1".into(), ..Default::default() };
+    /// let daemon = pyro_runtime::daemon::Daemon::new(config).unwrap();
+    /// ```
+    pub fn new(config: Config) -> Result<Daemon, Error> {
+        Daemon::builder().config(config).bind()
+    }
+
+    /// Registers an exposed object (`#[pyro::expose]` on its inherent impl) as `id`, or under a
+    /// generated id (`"obj_"` + 32 hex digits) for `None`; returns its URI. An id already in use
+    /// is an [`Error::Daemon`].
+    ///
+    /// See the [module documentation](self) for an example.
+    pub fn register<T: Dispatch<T>>(&self, object: T, id: Option<&str>) -> Result<Uri, Error> {
+        self.register_servant(Arc::new(Served::new(object)), id)
+    }
+
+    /// Registers an object exposed through the trait `I` (`register_as::<dyn Trait, _>(...)`).
+    ///
+    /// ```no_run
+    /// # fn demo<T: pyro_runtime::dispatch::Dispatch<dyn std::any::Any + Send + Sync>>(daemon: &pyro_runtime::daemon::Daemon, object: T) {
+    /// // with `#[pyro::expose] trait Shop { ... }` and `impl Shop for MyShop`:
+    /// // daemon.register_as::<dyn Shop, _>(MyShop::new(), Some("shop"))
+    /// let uri = daemon.register_as::<dyn std::any::Any + Send + Sync, _>(object, Some("shop")).unwrap();
+    /// # }
+    /// ```
+    pub fn register_as<I, T>(&self, object: T, id: Option<&str>) -> Result<Uri, Error>
+    where
+        I: ?Sized + 'static,
+        T: Dispatch<I>,
+    {
+        self.register_servant(Arc::new(Served::<T, I>::with_interface(object)), id)
+    }
+
+    /// Registers any [`Servant`] (e.g. a hand-written one, or one shared between daemons).
+    ///
+    /// ```
+    /// # use pyro_runtime::dispatch::*;
+    /// # use pyro_runtime::{Error, Serializer};
+    /// # struct Thing;
+    /// # impl Dispatch<Thing> for Thing {
+    /// #     fn metadata() -> Metadata { Metadata::new(["ping"], [], []) }
+    /// #     fn receiver(m: &str) -> Option<Receiver> { (m == "ping").then_some(Receiver::Shared) }
+    /// #     fn invoke_shared(&self, _: &str, a: CallArgs, s: Serializer) -> Result<Vec<u8>, Error> { a.finish()?; Ok(s.to_bytes(&())?) }
+    /// #     fn invoke_exclusive(&mut self, m: &str, _: CallArgs, _: Serializer) -> Result<Vec<u8>, Error> { Err(CallArgs::unknown_method(m)) }
+    /// # }
+    /// use std::sync::Arc;
+    /// let daemon = pyro_runtime::daemon::Daemon::bind("127.0.0.1", 0).unwrap();
+    /// let servant: Arc<dyn Servant> = Arc::new(Served::new(Thing));
+    /// let uri = daemon.register_servant(servant, None).unwrap();
+    /// assert!(uri.object().starts_with("obj_") && uri.object().len() == 36);
+    /// ```
+    pub fn register_servant(&self, servant: Arc<dyn Servant>, id: Option<&str>) -> Result<Uri, Error> {
+        let id = match id {
+            Some(id) if !id.is_empty() => id.to_owned(),
+            _ => format!("obj_{}", uuid::Uuid::new_v4().simple()),
+        };
+        let uri = self.uri_for(&id)?;
+        if !self.inner.registry.insert(&id, servant) {
+            return Err(Error::Daemon { message: "an object or class is already registered with that id".into() });
+        }
+        Ok(uri)
+    }
+
+    /// Removes the object `id`; `true` if it was registered. `Pyro.Daemon` cannot be removed
+    /// (`false`, as Pyro5 silently ignores it).
+    ///
+    /// ```
+    /// let daemon = pyro_runtime::daemon::Daemon::bind("127.0.0.1", 0).unwrap();
+    /// assert!(!daemon.unregister("Pyro.Daemon"));
+    /// assert!(!daemon.unregister("nothing"));
+    /// ```
+    pub fn unregister(&self, id: &str) -> bool {
+        id != DAEMON_OBJECT_ID && self.inner.registry.remove(id)
+    }
+
+    /// The ids of the registered objects, in registration order (`Pyro.Daemon` first).
+    ///
+    /// See the [module documentation](self) for an example.
+    pub fn registered(&self) -> Vec<String> {
+        self.inner.registry.ids()
+    }
+
+    /// The URI of object `id` on this daemon (registered or not), at the NAT location if one
+    /// is configured.
+    ///
+    /// ```
+    /// let daemon = pyro_runtime::daemon::Daemon::builder().host("127.0.0.1").nat("example.com", 5555).bind().unwrap();
+    /// assert_eq!(daemon.uri_for("thing").unwrap().to_string(), "PYRO:thing@example.com:5555");
+    /// ```
+    pub fn uri_for(&self, id: &str) -> Result<Uri, Error> {
+        let location = self.inner.nat_location.as_ref().unwrap_or(&self.inner.location);
+        Ok(Uri::pyro_at(id, location.clone())?)
+    }
+
+    /// Where the daemon listens (Pyro5's `locationStr`): the host as given and the real port.
+    ///
+    /// See [`Daemon::builder`] for an example.
+    pub fn location(&self) -> &Location {
+        &self.inner.location
+    }
+
+    /// The location put in URIs when the daemon is behind NAT (Pyro5's `natLocationStr`).
+    ///
+    /// ```
+    /// let daemon = pyro_runtime::daemon::Daemon::bind("127.0.0.1", 0).unwrap();
+    /// assert_eq!(daemon.nat_location(), None);
+    /// ```
+    pub fn nat_location(&self) -> Option<&Location> {
+        self.inner.nat_location.as_ref()
+    }
+
+    /// The bound TCP address (`None` on a Unix socket).
+    ///
+    /// ```
+    /// let daemon = pyro_runtime::daemon::Daemon::bind("127.0.0.1", 0).unwrap();
+    /// assert_ne!(daemon.local_addr().unwrap().port(), 0);
+    /// ```
+    pub fn local_addr(&self) -> Option<SocketAddr> {
+        self.inner.listener.tcp_addr()
+    }
+
+    /// The configuration the daemon runs with.
+    ///
+    /// ```
+    /// let daemon = pyro_runtime::daemon::Daemon::bind("127.0.0.1", 0).unwrap();
+    /// assert_eq!(daemon.config().threadpool_size, 80);
+    /// ```
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// A handle that stops this daemon from another thread or from inside a remote method.
+    ///
+    /// See [`ShutdownHandle`] for an example.
+    pub fn shutdown_handle(&self) -> ShutdownHandle {
+        ShutdownHandle { inner: Arc::downgrade(&self.inner) }
+    }
+
+    /// Stops the daemon (same as [`ShutdownHandle::shutdown`]).
+    ///
+    /// ```
+    /// let daemon = pyro_runtime::daemon::Daemon::bind("127.0.0.1", 0).unwrap();
+    /// daemon.shutdown();
+    /// daemon.request_loop().unwrap(); // returns at once
+    /// ```
+    pub fn shutdown(&self) {
+        self.inner.shutdown();
+    }
+
+    /// Accepts and serves connections until the daemon is shut down. Returns at once if it
+    /// already was.
+    ///
+    /// See [`ShutdownHandle`] for an example.
+    pub fn request_loop(&self) -> Result<(), Error> {
+        let serving = Arc::clone(&self.inner);
+        let pool = Pool::new(
+            self.inner.config.threadpool_size_min,
+            self.inner.config.threadpool_size,
+            Arc::new(move |socket| connection::serve(&serving, socket)),
+        );
+        while !self.inner.is_shutting_down() {
+            let socket = match self.inner.listener.accept() {
+                Ok(socket) => socket,
+                Err(_) if self.inner.is_shutting_down() => break,
+                Err(error) if is_transient(&error) => {
+                    // e.g. out of file descriptors, or the client gave up: try again shortly.
+                    std::thread::sleep(Duration::from_millis(10));
+                    continue;
+                }
+                Err(error) => {
+                    return Err(Error::Communication {
+                        message: format!("accepting connections on {}", self.inner.location),
+                        source: Some(error),
+                    });
+                }
+            };
+            if self.inner.is_shutting_down() {
+                break;
+            }
+            self.inner.configure(&socket);
+            if let Err(socket) = pool.try_submit(socket) {
+                let timeout = self.inner.config.comm_timeout.map_or(DENY_TIMEOUT, |t| t.min(DENY_TIMEOUT));
+                let _ = socket.set_timeout(Some(timeout));
+                connection::deny(&self.inner, socket, NO_FREE_WORKERS);
+            }
+        }
+        Ok(())
+    }
+
+    fn server_description(config: &Config, location: &Location) -> String {
+        format!(
+            "<pyro thread pool server on {location}; {}..{} workers>",
+            config.threadpool_size_min, config.threadpool_size
+        )
+    }
+}
+
+impl std::fmt::Debug for Daemon {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Daemon")
+            .field("location", &self.inner.location.to_string())
+            .field("nat_location", &self.inner.nat_location.as_ref().map(ToString::to_string))
+            .field("objects", &self.inner.registry.len())
+            .finish()
+    }
+}
+
+fn is_transient(error: &std::io::Error) -> bool {
+    use std::io::ErrorKind;
+    matches!(
+        error.kind(),
+        ErrorKind::ConnectionAborted | ErrorKind::ConnectionReset | ErrorKind::Interrupted | ErrorKind::WouldBlock
+    ) || error.raw_os_error().is_some_and(|code| code == 23 || code == 24) // ENFILE, EMFILE
+}
+
+impl Inner {
+    fn is_shutting_down(&self) -> bool {
+        self.shutting_down.load(Ordering::Acquire)
+    }
+
+    fn lock_connections(&self) -> MutexGuard<'_, Connections> {
+        self.connections.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Socket options for an accepted client: COMMTIMEOUT and SOCK_NODELAY.
+    fn configure(&self, socket: &Socket) {
+        let _ = socket.set_timeout(self.config.comm_timeout);
+        if let Socket::Tcp(tcp) = socket {
+            let _ = tcp.set_nodelay(self.config.sock_nodelay);
+        }
+    }
+
+    fn shutdown(&self) {
+        {
+            let mut connections = self.lock_connections();
+            if connections.closed {
+                return;
+            }
+            connections.closed = true;
+            self.shutting_down.store(true, Ordering::Release);
+            for open in connections.open.values().filter(|c| !c.busy) {
+                let _ = open.socket.shutdown();
+            }
+        }
+        // Wake the accept loop (Pyro5's `interrupt_socket`).
+        let _ = self.listener.connect_to_self();
+    }
+
+    /// Tracks a new connection for shutdown; `None` if the daemon is shutting down.
+    fn track_connection(&self, socket: &Socket) -> Option<ConnectionGuard<'_>> {
+        let handle = socket.try_clone().ok()?;
+        let mut connections = self.lock_connections();
+        if connections.closed {
+            return None;
+        }
+        let id = connections.next_id;
+        connections.next_id += 1;
+        connections.open.insert(id, OpenConnection { socket: handle, busy: false });
+        Some(ConnectionGuard { inner: self, id })
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // Pyro5 removes the socket file when the daemon closes.
+        if let Some(path) = self.listener.unix_path()
+            && !path.starts_with('\0')
+        {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+/// A tracked connection; dropping it forgets the connection.
+pub(super) struct ConnectionGuard<'a> {
+    inner: &'a Inner,
+    id: u64,
+}
+
+impl ConnectionGuard<'_> {
+    /// Marks the connection busy with a request; `false` if the daemon is shutting down.
+    fn begin_request(&self) -> bool {
+        self.set_busy(true)
+    }
+
+    /// Marks the request done; `false` if the daemon is shutting down (close now).
+    fn end_request(&self) -> bool {
+        self.set_busy(false)
+    }
+
+    fn set_busy(&self, busy: bool) -> bool {
+        let mut connections = self.inner.lock_connections();
+        if connections.closed {
+            return false;
+        }
+        if let Some(open) = connections.open.get_mut(&self.id) {
+            open.busy = busy;
+        }
+        true
+    }
+}
+
+impl Drop for ConnectionGuard<'_> {
+    fn drop(&mut self) {
+        let mut connections = self.inner.lock_connections();
+        if let Some(open) = connections.open.remove(&self.id) {
+            let _ = open.socket.shutdown();
+        }
+    }
+}
+
+/// Builds a [`Daemon`]: configuration, bind address, NAT address.
+///
+/// ```
+/// use pyro_runtime::daemon::Daemon;
+/// let config = pyro_runtime::Config { threadpool_size: 8, threadpool_size_min: 2, ..Default::default() };
+/// let daemon = Daemon::builder().config(config).host("127.0.0.1").port(0).bind().unwrap();
+/// assert_eq!(daemon.config().threadpool_size, 8);
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct DaemonBuilder {
+    config: Option<Config>,
+    host: Option<String>,
+    port: u16,
+    #[cfg(unix)]
+    unix_socket: Option<String>,
+    nat_host: Option<String>,
+    nat_port: Option<u16>,
+}
+
+impl DaemonBuilder {
+    /// The configuration (default: [`Config::default`]).
+    ///
+    /// See [`DaemonBuilder`] for an example.
+    #[must_use]
+    pub fn config(mut self, config: Config) -> DaemonBuilder {
+        self.config = Some(config);
+        self
+    }
+
+    /// The host to bind (default: the configuration's `HOST`). IPv6 addresses without brackets.
+    ///
+    /// See [`DaemonBuilder`] for an example.
+    #[must_use]
+    pub fn host(mut self, host: impl Into<String>) -> DaemonBuilder {
+        self.host = Some(host.into());
+        self
+    }
+
+    /// The TCP port (default 0: any free port).
+    ///
+    /// See [`DaemonBuilder`] for an example.
+    #[must_use]
+    pub fn port(mut self, port: u16) -> DaemonBuilder {
+        self.port = port;
+        self
+    }
+
+    /// Listen on a Unix domain socket instead of TCP (`"\0name"`: Linux's abstract namespace).
+    ///
+    /// See [`Daemon::bind_unix`] for an example.
+    #[cfg(unix)]
+    #[must_use]
+    pub fn unix_socket(mut self, path: impl Into<String>) -> DaemonBuilder {
+        self.unix_socket = Some(path.into());
+        self
+    }
+
+    /// The external host and port to put in URIs (default: the configuration's `NATHOST` and
+    /// `NATPORT`); port 0 = the daemon's own port.
+    ///
+    /// See [`Daemon::uri_for`] for an example.
+    #[must_use]
+    pub fn nat(mut self, host: impl Into<String>, port: u16) -> DaemonBuilder {
+        self.nat_host = Some(host.into());
+        self.nat_port = Some(port);
+        self
+    }
+
+    /// Binds the socket and registers `Pyro.Daemon`. Fails on an invalid configuration
+    /// (pool sizes), a NAT host together with a Unix socket, or a socket that cannot be bound.
+    ///
+    /// See [`DaemonBuilder`] for an example.
+    pub fn bind(self) -> Result<Daemon, Error> {
+        let config = self.config.clone().unwrap_or_default();
+        config.validate()?;
+        let nat_host = self.nat_host.clone().or_else(|| config.nat_host.clone());
+        let nat_port = self.nat_port.unwrap_or(config.nat_port);
+        let (listener, location) = self.listen(&config, nat_host.is_some())?;
+        let nat_location = match (&location, nat_host) {
+            (Location::Tcp { port, .. }, Some(host)) => {
+                Some(Location::tcp(host, if nat_port == 0 { *port } else { nat_port }))
+            }
+            _ => None,
+        };
+        let registry = Arc::new(Registry::default());
+        let daemon_object = DaemonObject {
+            registry: Arc::downgrade(&registry),
+            location: location.to_string(),
+            nat_location: nat_location.as_ref().map(ToString::to_string),
+            server: Daemon::server_description(&config, &location),
+        };
+        registry.insert(DAEMON_OBJECT_ID, Arc::new(Served::new(daemon_object)));
+        let inner = Inner {
+            config,
+            listener,
+            location,
+            nat_location,
+            registry,
+            connections: Mutex::default(),
+            shutting_down: AtomicBool::new(false),
+        };
+        Ok(Daemon { inner: Arc::new(inner) })
+    }
+
+    fn listen(&self, config: &Config, has_nat: bool) -> Result<(Listener, Location), Error> {
+        #[cfg(unix)]
+        if let Some(path) = &self.unix_socket {
+            if has_nat {
+                return Err(Error::Daemon { message: "cannot use nathost together with unixsocket".into() });
+            }
+            let listener = Listener::bind_unix(path).map_err(|e| bind_error(&format!("./u:{path}"), e))?;
+            return Ok((listener, Location::unix(path.clone())));
+        }
+        let _ = has_nat;
+        let host = self.host.clone().unwrap_or_else(|| config.host.clone());
+        let listener = Listener::bind_tcp(&host, self.port, config.prefer_ip_version)
+            .map_err(|e| bind_error(&Location::tcp(host.clone(), self.port).to_string(), e))?;
+        let port = listener.tcp_addr().map_or(self.port, |a| a.port());
+        Ok((listener, Location::tcp(host, port)))
+    }
+}
+
+fn bind_error(location: &str, source: std::io::Error) -> Error {
+    Error::Communication { message: format!("cannot bind a daemon to {location}"), source: Some(source) }
+}

@@ -1,0 +1,61 @@
+//! [`Registry`]: the daemon's objects by id (Pyro5's `Daemon.objectsById`).
+
+use std::collections::HashMap;
+use std::sync::{Arc, PoisonError, RwLock};
+
+use crate::dispatch::{Metadata, Servant};
+
+/// Registered objects, keeping registration order for `Pyro.Daemon.registered()`.
+#[derive(Default)]
+pub(super) struct Registry {
+    objects: RwLock<Objects>,
+}
+
+#[derive(Default)]
+struct Objects {
+    next: u64,
+    by_id: HashMap<String, (u64, Arc<dyn Servant>)>,
+}
+
+impl Registry {
+    /// Adds `servant` as `id`; `false` if the id is taken.
+    pub(super) fn insert(&self, id: &str, servant: Arc<dyn Servant>) -> bool {
+        let mut objects = self.objects.write().unwrap_or_else(PoisonError::into_inner);
+        if objects.by_id.contains_key(id) {
+            return false;
+        }
+        let order = objects.next;
+        objects.next += 1;
+        objects.by_id.insert(id.to_owned(), (order, servant));
+        true
+    }
+
+    /// Removes `id`; `true` if it was registered.
+    pub(super) fn remove(&self, id: &str) -> bool {
+        self.objects.write().unwrap_or_else(PoisonError::into_inner).by_id.remove(id).is_some()
+    }
+
+    /// The object registered as `id`.
+    pub(super) fn get(&self, id: &str) -> Option<Arc<dyn Servant>> {
+        let objects = self.objects.read().unwrap_or_else(PoisonError::into_inner);
+        objects.by_id.get(id).map(|(_, servant)| Arc::clone(servant))
+    }
+
+    /// The metadata of the object registered as `id`.
+    pub(super) fn metadata(&self, id: &str) -> Option<Metadata> {
+        self.get(id).map(|servant| servant.metadata().clone())
+    }
+
+    /// All ids, in registration order.
+    pub(super) fn ids(&self) -> Vec<String> {
+        let objects = self.objects.read().unwrap_or_else(PoisonError::into_inner);
+        let mut ids: Vec<(u64, &String)> = objects.by_id.iter().map(|(id, (order, _))| (*order, id)).collect();
+        ids.sort_unstable();
+        ids.into_iter().map(|(_, id)| id.clone()).collect()
+    }
+
+    /// The number of registered objects.
+    pub(super) fn len(&self) -> usize {
+        self.objects.read().unwrap_or_else(PoisonError::into_inner).by_id.len()
+    }
+}
