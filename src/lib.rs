@@ -12,7 +12,7 @@ pub use pyro_runtime::*;
 pub mod __private {
     pub use inventory;
     pub use pyro_runtime::dispatch::{
-        CallArgs, Dispatch, IntoRemoteError, Metadata, Receiver, RemoteErrorWrap, ToRemoteErrorFallback,
+        CallArgs, Dispatch, Interface, IntoRemoteError, Metadata, Receiver, RemoteErrorWrap, ToRemoteErrorFallback,
     };
     pub use pyro_runtime::proxy::Proxy;
     pub use pyro_runtime::{Error, RemoteError, Result, Serializer, Value};

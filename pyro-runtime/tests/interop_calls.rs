@@ -13,7 +13,14 @@ fn pyro5_calls_decode_in_rust() {
     for ser in [Serializer::Msgpack, Serializer::Json] {
         let cases = [
             ("thing", "add", "(1, 2)", Some("{}"), vec![Value::Int(1), Value::Int(2)], Some(Dict::new())),
-            ("thing", "greet", "('bob',)", Some("{'polite': True}"), vec![Value::from("bob")], Some([("polite", true)].into_iter().collect())),
+            (
+                "thing",
+                "greet",
+                "('bob',)",
+                Some("{'polite': True}"),
+                vec![Value::from("bob")],
+                Some([("polite", true)].into_iter().collect()),
+            ),
             ("thing", "__getattr__", "('prop',)", None, vec![Value::from("prop")], None),
             ("Pyro.Daemon", "get_metadata", "['thing']", Some("{}"), vec![Value::from("thing")], Some(Dict::new())),
         ];
@@ -21,7 +28,11 @@ fn pyro5_calls_decode_in_rust() {
             let reply = peer.request(json!({"op": "dumps_call", "ser": ser.id(), "object": object, "method": method, "vargs": vargs, "kwargs": kwargs}));
             let bytes = pyro_interop::unhex(reply["hex"].as_str().expect("hex"));
             let call = ser.decode_call(&bytes).unwrap_or_else(|e| panic!("{ser} {method}: {e}"));
-            assert_eq!(call, Call { object: object.into(), method: method.into(), vargs: want_vargs, kwargs: want_kwargs }, "{ser}");
+            assert_eq!(
+                call,
+                Call { object: object.into(), method: method.into(), vargs: want_vargs, kwargs: want_kwargs },
+                "{ser}"
+            );
         }
     }
 }
@@ -32,12 +43,22 @@ fn rust_calls_load_in_pyro5() {
     for ser in [Serializer::Msgpack, Serializer::Json] {
         let kwargs: Dict = [("polite", Value::Bool(true))].into_iter().collect();
         let cases: Vec<(Vec<u8>, &str)> = vec![
-            (ser.encode_call("thing", "add", &(1, 2), Some(&Dict::new())).expect("encodes"), "('thing', 'add', [1, 2], {})"),
-            (ser.encode_call("thing", "greet", &vec![Value::from("bob")], Some(&kwargs)).expect("encodes"), "('thing', 'greet', ['bob'], {'polite': True})"),
-            (ser.encode_call("thing", "__getattr__", &["prop"], None::<&Dict>).expect("encodes"), "('thing', '__getattr__', ['prop'], None)"),
+            (
+                ser.encode_call("thing", "add", &(1, 2), Some(&Dict::new())).expect("encodes"),
+                "('thing', 'add', [1, 2], {})",
+            ),
+            (
+                ser.encode_call("thing", "greet", &vec![Value::from("bob")], Some(&kwargs)).expect("encodes"),
+                "('thing', 'greet', ['bob'], {'polite': True})",
+            ),
+            (
+                ser.encode_call("thing", "__getattr__", &["prop"], None::<&Dict>).expect("encodes"),
+                "('thing', '__getattr__', ['prop'], None)",
+            ),
         ];
         for (bytes, expected) in cases {
-            let reply = peer.request(json!({"op": "loads_call", "ser": ser.id(), "hex": hex(&bytes), "expect": expected}));
+            let reply =
+                peer.request(json!({"op": "loads_call", "ser": ser.id(), "hex": hex(&bytes), "expect": expected}));
             assert_eq!(reply["same"], true, "{ser}: {reply}");
         }
     }
@@ -46,10 +67,14 @@ fn rust_calls_load_in_pyro5() {
 #[test]
 fn rust_json_call_is_byte_identical_to_pyro5() {
     let mut peer = CodecPeer::start();
-    let reply = peer.request(json!({"op": "dumps_call", "ser": 3, "object": "thing", "method": "add", "vargs": "(1, 2)", "kwargs": "{}"}));
+    let reply = peer.request(
+        json!({"op": "dumps_call", "ser": 3, "object": "thing", "method": "add", "vargs": "(1, 2)", "kwargs": "{}"}),
+    );
     let ours = Serializer::Json.encode_call("thing", "add", &(1, 2), Some(&Dict::new())).expect("encodes");
     assert_eq!(hex(&ours), reply["hex"].as_str().expect("hex"));
-    let reply = peer.request(json!({"op": "dumps_call", "ser": 4, "object": "thing", "method": "add", "vargs": "(1, 2)", "kwargs": "{}"}));
+    let reply = peer.request(
+        json!({"op": "dumps_call", "ser": 4, "object": "thing", "method": "add", "vargs": "(1, 2)", "kwargs": "{}"}),
+    );
     let ours = Serializer::Msgpack.encode_call("thing", "add", &(1, 2), Some(&Dict::new())).expect("encodes");
     assert_eq!(hex(&ours), reply["hex"].as_str().expect("hex"));
 }

@@ -57,11 +57,17 @@ fn common_from_python() -> Vec<(&'static str, Value)> {
         ("'hello'", s("hello")),
         ("'é ünïcode ✓ 😀 \\n\\t\"quoted\" \\\\ \\x01'", s("é ünïcode ✓ 😀 \n\t\"quoted\" \\ \u{1}")),
         ("'x' * 70000", s(&"x".repeat(70000))),
-        ("[1, 'a', None, [2.5, []]]", list(vec![Value::Int(1), s("a"), Value::None, list(vec![Value::Float(2.5), list(vec![])])])),
+        (
+            "[1, 'a', None, [2.5, []]]",
+            list(vec![Value::Int(1), s("a"), Value::None, list(vec![Value::Float(2.5), list(vec![])])]),
+        ),
         ("(1, 'two')", list(vec![Value::Int(1), s("two")])),
         ("()", list(vec![])),
         ("{3}", list(vec![Value::Int(3)])),
-        ("{'a': 1, 'b': [True], 'c': {}}", dict(vec![("a", Value::Int(1)), ("b", list(vec![Value::Bool(true)])), ("c", Value::Dict(Dict::new()))])),
+        (
+            "{'a': 1, 'b': [True], 'c': {}}",
+            dict(vec![("a", Value::Int(1)), ("b", list(vec![Value::Bool(true)])), ("c", Value::Dict(Dict::new()))]),
+        ),
         ("list(range(100))", list((0..100).map(Value::Int).collect())),
         ("decimal.Decimal('1.10')", s("1.10")),
         ("uuid.UUID('12345678-1234-5678-1234-567812345678')", s("12345678-1234-5678-1234-567812345678")),
@@ -82,7 +88,10 @@ fn msgpack_from_python() -> Vec<(&'static str, Value)> {
         ("datetime.date(1, 1, 1)", Value::Date(Date::new(1, 1, 1).expect("valid date"))),
         // The peer runs with TZ=UTC: Pyro5 sends the local-time timestamp.
         ("datetime.datetime(2024, 1, 2, 3, 4, 5, 600000)", Value::DateTime(1_704_164_645.6)),
-        ("{'set': {1}, 'tuple': (1,)}", dict(vec![("set", list(vec![Value::Int(1)])), ("tuple", list(vec![Value::Int(1)]))])),
+        (
+            "{'set': {1}, 'tuple': (1,)}",
+            dict(vec![("set", list(vec![Value::Int(1)])), ("tuple", list(vec![Value::Int(1)]))]),
+        ),
     ]
 }
 
@@ -90,7 +99,10 @@ fn json_from_python() -> Vec<(&'static str, Value)> {
     vec![
         ("datetime.date(2024, 1, 2)", s("2024-01-02")),
         ("datetime.datetime(2024, 1, 2, 3, 4, 5, 600000)", s("2024-01-02T03:04:05.600000")),
-        ("{1: 'int key', None: 'none key', 2.5: 'float key'}", dict(vec![("1", s("int key")), ("null", s("none key")), ("2.5", s("float key"))])),
+        (
+            "{1: 'int key', None: 'none key', 2.5: 'float key'}",
+            dict(vec![("1", s("int key")), ("null", s("none key")), ("2.5", s("float key"))]),
+        ),
     ]
 }
 
@@ -163,7 +175,10 @@ fn json_to_python() -> Vec<(Value, &'static str)> {
     vec![
         (Value::Date(Date::new(2024, 1, 2).expect("valid date")), "'2024-01-02'"),
         (Value::DateTime(1_704_164_645.6), "'2024-01-02T03:04:05.600000'"),
-        (Value::Dict([(Value::Int(1), s("int key")), (Value::Bool(true), s("bool key"))].into_iter().collect()), "{'1': 'int key', 'true': 'bool key'}"),
+        (
+            Value::Dict([(Value::Int(1), s("int key")), (Value::Bool(true), s("bool key"))].into_iter().collect()),
+            "{'1': 'int key', 'true': 'bool key'}",
+        ),
     ]
 }
 

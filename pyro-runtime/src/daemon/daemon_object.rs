@@ -79,7 +79,9 @@ impl Dispatch<DaemonObject> for DaemonObject {
     }
 
     fn invoke_exclusive(&mut self, method: &str, args: CallArgs, ser: Serializer) -> Result<Vec<u8>, Error> {
-        self.invoke_shared(method, args, ser)
+        // Not `self.invoke_shared(..)`: `Dispatch`'s blanket impl for interfaces makes the method
+        // call ambiguous on `&mut DaemonObject`.
+        Dispatch::<DaemonObject>::invoke_shared(self, method, args, ser)
     }
 }
 

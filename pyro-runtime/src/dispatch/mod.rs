@@ -49,4 +49,4 @@ mod servant;
 pub use args::CallArgs;
 pub use metadata::Metadata;
 pub use remote::{IntoRemoteError, RemoteErrorWrap, ToRemoteErrorFallback};
-pub use servant::{Dispatch, Receiver, Servant, Served};
+pub use servant::{Dispatch, Interface, Receiver, Servant, Served};

@@ -32,6 +32,69 @@ pub trait Dispatch<I: ?Sized>: Send + Sync + 'static {
     fn invoke_exclusive(&mut self, method: &str, args: CallArgs, ser: Serializer) -> Result<Vec<u8>, Error>;
 }
 
+/// The dispatch table of a remote interface (an exposed trait), implemented by the trait's
+/// object type for every implementor: `#[pyro::expose]` on a trait `Tr` generates
+/// `impl<T: Tr + Send + Sync + 'static> Interface<T> for dyn Tr`. (The orphan rule forbids the
+/// generated code from writing `impl<T: Tr> Dispatch<dyn Tr> for T` in the user's crate; this
+/// blanket impl writes it here.) Every `I: Interface<T>` makes `T` a [`Dispatch<I>`].
+///
+/// ```
+/// use pyro_runtime::dispatch::{CallArgs, Interface, Metadata, Receiver, Servant, Served};
+/// use pyro_runtime::{Error, Serializer};
+///
+/// trait Greeter { fn greet(&self) -> String; }
+/// struct English;
+/// impl Greeter for English { fn greet(&self) -> String { "hello".into() } }
+///
+/// // What the macro writes for `#[pyro::expose] trait Greeter`:
+/// impl<T: Greeter + Send + Sync + 'static> Interface<T> for dyn Greeter {
+///     fn metadata() -> Metadata { Metadata::new(["greet"], [], []) }
+///     fn receiver(method: &str) -> Option<Receiver> { (method == "greet").then_some(Receiver::Shared) }
+///     fn invoke_shared(object: &T, method: &str, args: CallArgs, ser: Serializer) -> Result<Vec<u8>, Error> {
+///         match method {
+///             "greet" => { args.finish()?; Ok(ser.to_bytes(&object.greet())?) }
+///             _ => Err(CallArgs::unknown_method(method)),
+///         }
+///     }
+///     fn invoke_exclusive(_: &mut T, method: &str, _: CallArgs, _: Serializer) -> Result<Vec<u8>, Error> {
+///         Err(CallArgs::unknown_method(method))
+///     }
+/// }
+///
+/// let served = Served::<English, dyn Greeter>::with_interface(English);
+/// let reply = served.invoke("greet", CallArgs::new("greet", vec![], None), Serializer::Json).unwrap();
+/// assert_eq!(reply, br#""hello""#);
+/// ```
+pub trait Interface<T>: 'static {
+    /// The exposed names.
+    fn metadata() -> Metadata;
+    /// The receiver of `method`, or `None` if it is not exposed.
+    fn receiver(method: &str) -> Option<Receiver>;
+    /// Calls a `&self` method of `object`.
+    fn invoke_shared(object: &T, method: &str, args: CallArgs, ser: Serializer) -> Result<Vec<u8>, Error>;
+    /// Calls a `&mut self` method of `object`.
+    fn invoke_exclusive(object: &mut T, method: &str, args: CallArgs, ser: Serializer) -> Result<Vec<u8>, Error>;
+}
+
+impl<T, I> Dispatch<I> for T
+where
+    T: Send + Sync + 'static,
+    I: Interface<T> + ?Sized,
+{
+    fn metadata() -> Metadata {
+        I::metadata()
+    }
+    fn receiver(method: &str) -> Option<Receiver> {
+        I::receiver(method)
+    }
+    fn invoke_shared(&self, method: &str, args: CallArgs, ser: Serializer) -> Result<Vec<u8>, Error> {
+        I::invoke_shared(self, method, args, ser)
+    }
+    fn invoke_exclusive(&mut self, method: &str, args: CallArgs, ser: Serializer) -> Result<Vec<u8>, Error> {
+        I::invoke_exclusive(self, method, args, ser)
+    }
+}
+
 /// An object as the daemon serves it: its metadata and a way to call its methods.
 /// `Send + Sync`: the daemon calls it from many threads.
 pub trait Servant: Send + Sync + 'static {

@@ -1,0 +1,231 @@
+//! Call-latency and CPU benchmark: pyro against a raw TCP floor and against Python Pyro5 5.17.
+//!
+//! ```sh
+//! cargo run --release --example bench                       # the whole run, about a minute
+//! cargo run --release --example bench -- --calls 50000 --json /tmp/bench.json
+//! ```
+//!
+//! One run measures, each with client and server in separate processes, sequential
+//! `echo(42)` calls over msgpack:
+//!
+//! - `raw TCP floor`: a blocking TCP ping-pong of byte strings as long as a real `echo(42)`
+//!   INVOKE and its RESULT (the least any request/reply over loopback can cost);
+//! - `Rust -> Rust`: a typed `EchoProxy` calling a `#[pyro::expose]` object in a pyro daemon;
+//! - `Python -> Python`: a Pyro5 proxy calling a Pyro5 daemon (thread server);
+//! - `Python -> Rust`: a Pyro5 proxy calling the pyro daemon;
+//! - `Rust -> Python`: the typed proxy calling the Pyro5 daemon;
+//!
+//! each in three placements: both processes pinned to CPU 0 (`taskset -c 0`, no cross-core
+//! wake-ups), split (client on CPU 0, server on CPU 1: every call wakes the other core) and
+//! unpinned (wherever the scheduler puts them; it often keeps a ping-pong pair together). For every
+//! run it reports calls/s, p50 and p99 latency, the CPU time per call of each process (all its
+//! threads, from `/proc/<pid>/task/*/schedstat`), the p50 relative to the raw floor in the same
+//! placement and the CPU relative to Python -> Python. It prints a table, checks the targets
+//! (Rust -> Rust p50 within 1.3x of the floor; Rust client + server CPU at most a tenth of
+//! Pyro5's) and writes everything as JSON (default `target/bench.json`).
+//!
+//! The same binary plays every Rust role (`bench server-rust`, `bench client-raw <addr> ...`);
+//! the Python roles are `echo_server.py` and `echo_client.py` next to this file, run by the
+//! interop crate's Pyro5 5.17 virtualenv.
+
+mod child;
+mod echo;
+mod report;
+mod roles;
+
+use std::path::PathBuf;
+use std::process::{Command, ExitCode};
+use std::time::Duration;
+
+use child::{Proc, Python, busiest_thread, last_cpu, process_cpu_ns, taskset_available};
+use report::{ClientReport, Measurement, Placement, Scenario, Side};
+
+/// What a run is told on the command line.
+#[derive(Debug)]
+struct Options {
+    calls: u64,
+    warmup: u64,
+    json: PathBuf,
+}
+
+const USAGE: &str = "usage: cargo run --release --example bench [-- --calls N] [--warmup N] [--json PATH]";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (role, rest) = args.split_first().map_or(("", &[][..]), |(first, rest)| (first.as_str(), rest));
+    let result = match role {
+        "server-raw" => roles::server_raw(rest),
+        "client-raw" => roles::client_raw(rest),
+        "server-rust" => roles::server_rust(),
+        "client-rust" => roles::client_rust(rest),
+        _ => parse_options(&args).and_then(|options| orchestrate(&options)),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("bench: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Errors are plain text with context: this is a program, not a library.
+type Result<T, E = String> = std::result::Result<T, E>;
+
+fn parse_options(args: &[String]) -> Result<Options> {
+    let default_json = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target").join("bench.json");
+    let mut options = Options { calls: 20_000, warmup: 2_000, json: default_json };
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        let mut value = || args.next().ok_or_else(|| format!("{arg} needs a value\n{USAGE}"));
+        match arg.as_str() {
+            "--calls" => options.calls = parse_count(value()?, arg)?,
+            "--warmup" => options.warmup = parse_count(value()?, arg)?,
+            "--json" => options.json = PathBuf::from(value()?),
+            "-h" | "--help" => return Err(USAGE.to_owned()),
+            other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
+        }
+    }
+    if options.calls < 100 {
+        return Err("--calls must be at least 100 (for a meaningful p99)".to_owned());
+    }
+    Ok(options)
+}
+
+fn parse_count(text: &str, arg: &str) -> Result<u64> {
+    text.parse().map_err(|e| format!("{arg} {text:?}: {e}"))
+}
+
+/// Runs every scenario in every placement, prints the table and writes the JSON.
+fn orchestrate(options: &Options) -> Result<()> {
+    let exe = std::env::current_exe().map_err(|e| format!("cannot find this program's path: {e}"))?;
+    if cfg!(debug_assertions) {
+        eprintln!("bench: warning: a debug build; run with --release for meaningful numbers");
+    }
+    let wire = echo::wire_sizes()?;
+    let python = Python::find()?;
+    let mut placements = Vec::new();
+    let cpus = std::thread::available_parallelism().map_or(1, usize::from);
+    match taskset_available() {
+        Ok(()) if cpus >= 2 => placements.extend([Placement::Pinned, Placement::Split]),
+        Ok(()) => {
+            eprintln!("bench: one CPU only: measuring pinned and unpinned, not split");
+            placements.push(Placement::Pinned);
+        }
+        Err(why) => eprintln!("bench: {why}; measuring unpinned only"),
+    }
+    placements.push(Placement::Unpinned);
+    eprintln!(
+        "bench: {} calls (after {} warm-up calls) per run; echo(42) is {} bytes out, {} bytes back",
+        options.calls, options.warmup, wire.request, wire.reply
+    );
+
+    let mut measurements = Vec::new();
+    for &placement in &placements {
+        for scenario in Scenario::ALL {
+            let run = Run { exe: &exe, python: &python, placement, options, wire };
+            eprint!("bench: {:<17} {:<9} ... ", scenario.name(), placement.name());
+            let measurement = run.measure(scenario)?;
+            eprintln!("{:>8.0} calls/s, p50 {:.1} µs", measurement.calls_per_s(), measurement.p50_us());
+            measurements.push(measurement);
+        }
+    }
+    let summary = report::Summary::new(options.calls, options.warmup, wire, measurements);
+    print!("{}", summary.table());
+    summary.write_json(&options.json)?;
+    println!("\nJSON written to {}", options.json.display());
+    Ok(())
+}
+
+/// Sizes of one `echo(42)` exchange on the wire, as the pyro daemon really sends them.
+#[derive(Clone, Copy, Debug)]
+pub struct WireSizes {
+    /// The INVOKE message, header included.
+    pub request: usize,
+    /// The RESULT message, header and annotations included.
+    pub reply: usize,
+}
+
+/// One placement's settings for starting the processes of a scenario.
+struct Run<'a> {
+    exe: &'a std::path::Path,
+    python: &'a Python,
+    placement: Placement,
+    options: &'a Options,
+    wire: WireSizes,
+}
+
+/// How long a process may take to start and say where it listens, or to finish its warm-up.
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// How often the CPUs the client and server threads run on are sampled during a run.
+const SAMPLE_EVERY: Duration = Duration::from_millis(10);
+
+impl Run<'_> {
+    fn measure(&self, scenario: Scenario) -> Result<Measurement> {
+        let mut server = Proc::spawn(&format!("{} server", scenario.name()), self.server_command(scenario))?;
+        let address = server.read_line(START_TIMEOUT)?;
+        let mut client =
+            Proc::spawn(&format!("{} client", scenario.name()), self.client_command(scenario, address.trim()))?;
+        let ready = client.read_line(START_TIMEOUT)?;
+        if ready.trim() != "READY" {
+            return Err(format!("{}: expected READY, got {ready:?}", client.name()));
+        }
+        let (client_pid, server_pid) = (client.pid(), server.pid());
+        let threads = (busiest_thread(client_pid)?, busiest_thread(server_pid)?);
+        let (mut samples, mut together) = (0u32, 0u32);
+        let server_before = process_cpu_ns(server_pid)?;
+        client.write_line("GO")?;
+        // At most ~1 ms per call even for a slow machine, plus slack.
+        let limit = START_TIMEOUT + Duration::from_millis(self.options.calls);
+        let line = client.read_line_ticking(limit, SAMPLE_EVERY, || {
+            if let (Some(a), Some(b)) = (last_cpu(client_pid, threads.0), last_cpu(server_pid, threads.1)) {
+                samples += 1;
+                together += u32::from(a == b);
+            }
+        })?;
+        let server_after = process_cpu_ns(server_pid)?;
+        let report = ClientReport::parse(&line).map_err(|e| format!("{}: {e} in {line:?}", client.name()))?;
+        client.finish(Duration::from_secs(10))?;
+        server.check_not_failed()?;
+        drop(server); // killed
+        Ok(Measurement {
+            scenario,
+            placement: self.placement,
+            client: report,
+            server_cpu_ns: server_after.saturating_sub(server_before),
+            same_cpu: (samples > 0).then(|| f64::from(together) / f64::from(samples)),
+        })
+    }
+
+    fn server_command(&self, scenario: Scenario) -> Command {
+        let command = match scenario {
+            Scenario::Raw => {
+                self.rust_role("server-raw", &[self.wire.request.to_string(), self.wire.reply.to_string()])
+            }
+            Scenario::RustToRust | Scenario::PythonToRust => self.rust_role("server-rust", &[]),
+            Scenario::PythonToPython | Scenario::RustToPython => self.python.script(echo::PYTHON_SERVER, &[]),
+        };
+        self.placement.apply(command, Side::Server)
+    }
+
+    fn client_command(&self, scenario: Scenario, address: &str) -> Command {
+        let (calls, warmup) = (self.options.calls.to_string(), self.options.warmup.to_string());
+        let mut args = vec![address.to_owned(), calls, warmup];
+        let command = match scenario {
+            Scenario::Raw => {
+                args.extend([self.wire.request.to_string(), self.wire.reply.to_string()]);
+                self.rust_role("client-raw", &args)
+            }
+            Scenario::RustToRust | Scenario::RustToPython => self.rust_role("client-rust", &args),
+            Scenario::PythonToPython | Scenario::PythonToRust => self.python.script(echo::PYTHON_CLIENT, &args),
+        };
+        self.placement.apply(command, Side::Client)
+    }
+
+    fn rust_role(&self, role: &str, args: &[String]) -> Command {
+        let mut command = Command::new(self.exe);
+        command.arg(role).args(args);
+        command
+    }
+}

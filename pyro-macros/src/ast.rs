@@ -1,0 +1,261 @@
+//! The typed model of `#[pyro::expose]`'s input: an inherent impl block or a trait, and the
+//! methods it exposes. Building it only describes the input (and strips `#[pyro::oneway]`);
+//! the rules live in [`crate::check`].
+
+use syn::ext::IdentExt;
+use syn::{
+    Attribute, FnArg, GenericArgument, Ident, ImplItem, Item, ItemImpl, ItemTrait, Pat, PathArguments, ReturnType,
+    Signature, TraitItem, Type, Visibility,
+};
+
+use crate::attr;
+use crate::ctxt::Ctxt;
+
+/// What `#[pyro::expose]` was put on.
+pub enum Input {
+    /// An inherent impl block: exposes the type's `pub` methods taking `&self` or `&mut self`.
+    Impl(ImplBlock),
+    /// A trait: a remote interface, exposing all its methods.
+    Interface(Interface),
+    /// Anything else (an error).
+    Unsupported(Item),
+}
+
+/// `impl Thing { ... }`.
+pub struct ImplBlock {
+    /// The impl as the user wrote it, minus the `#[pyro::oneway]` markers.
+    pub item: ItemImpl,
+    /// The type's name (last path segment of the self type), if the self type is a path.
+    pub name: Option<Ident>,
+    /// The exposed methods: `pub`, with a `self` receiver (whether valid or not).
+    pub methods: Vec<Method>,
+    /// `#[pyro::oneway]` markers found on methods that are not exposed.
+    pub stray_oneway: Vec<Attribute>,
+}
+
+/// `trait Calculator { ... }`.
+pub struct Interface {
+    /// The trait as the user wrote it, minus the `#[pyro::oneway]` markers.
+    pub item: ItemTrait,
+    /// Its methods (all of them are exposed).
+    pub methods: Vec<Method>,
+}
+
+/// One exposed method.
+pub struct Method {
+    /// The signature as written (rules look at it).
+    pub sig: Signature,
+    /// The name on the wire (`r#type` is `type`).
+    pub name: String,
+    /// Which receiver it takes.
+    pub receiver: Receiver,
+    /// Its parameters after the receiver.
+    pub args: Vec<Arg>,
+    /// What it returns.
+    pub output: Output,
+    /// The `#[pyro::oneway]` marker, if any.
+    pub oneway: Option<Attribute>,
+    /// Doc comments and `#[deprecated]` (copied onto the proxy method).
+    pub docs: Vec<Attribute>,
+    /// `#[cfg]`s (copied onto everything generated for the method).
+    pub cfgs: Vec<Attribute>,
+}
+
+/// A method's receiver.
+pub enum Receiver {
+    /// `&self` (or `self: &Self`).
+    Shared,
+    /// `&mut self` (or `self: &mut Self`).
+    Exclusive,
+    /// Anything else with `self`: by value, `Box<Self>`, ... (an error).
+    Other(syn::Receiver),
+    /// No receiver (an error in a trait; not exposed in an impl).
+    Missing,
+}
+
+/// One parameter.
+pub struct Arg {
+    /// The pattern as written.
+    pub pat: Pat,
+    /// The name, when the pattern is a plain identifier (also the keyword a caller may use).
+    pub ident: Option<Ident>,
+    /// The type as written.
+    pub ty: Type,
+    /// `T` when the type is `Option<T>`: the caller may leave the argument out.
+    pub optional: Option<Type>,
+}
+
+/// What a method returns.
+pub enum Output {
+    /// Nothing (`()`): the caller receives None.
+    Unit,
+    /// A value.
+    Value(Type),
+    /// `Result<T, E>` (or an alias like `pyro::Result<T>`): `Ok` is the result, `Err` the
+    /// exception raised in the caller.
+    Result {
+        /// The whole return type.
+        ty: Type,
+        /// `T`.
+        ok: Box<Type>,
+        /// `E`, when written (`Result<T, E>`; an alias like `pyro::Result<T>` names it itself).
+        err: Option<Box<Type>>,
+    },
+}
+
+impl Input {
+    /// Models `item`, stripping the `#[pyro::oneway]` markers from its methods.
+    pub fn from_item(cx: &Ctxt, item: Item) -> Input {
+        match item {
+            Item::Impl(item) if item.trait_.is_none() => Input::Impl(ImplBlock::from_item(cx, item)),
+            Item::Trait(item) => Input::Interface(Interface::from_item(cx, item)),
+            other => Input::Unsupported(other),
+        }
+    }
+}
+
+impl ImplBlock {
+    fn from_item(cx: &Ctxt, mut item: ItemImpl) -> ImplBlock {
+        let name = match &*item.self_ty {
+            Type::Path(path) if path.qself.is_none() => path.path.segments.last().map(|s| s.ident.clone()),
+            _ => None,
+        };
+        let mut methods = Vec::new();
+        let mut stray_oneway = Vec::new();
+        for impl_item in &mut item.items {
+            let ImplItem::Fn(method) = impl_item else { continue };
+            let oneway = attr::take_oneway(cx, &mut method.attrs);
+            let exposed = matches!(method.vis, Visibility::Public(_)) && method.sig.receiver().is_some();
+            if exposed {
+                methods.push(Method::new(&method.sig, &method.attrs, oneway));
+            } else {
+                stray_oneway.extend(oneway);
+            }
+        }
+        ImplBlock { item, name, methods, stray_oneway }
+    }
+}
+
+impl Interface {
+    fn from_item(cx: &Ctxt, mut item: ItemTrait) -> Interface {
+        let mut methods = Vec::new();
+        for trait_item in &mut item.items {
+            let TraitItem::Fn(method) = trait_item else { continue };
+            let oneway = attr::take_oneway(cx, &mut method.attrs);
+            methods.push(Method::new(&method.sig, &method.attrs, oneway));
+        }
+        Interface { item, methods }
+    }
+}
+
+impl Method {
+    fn new(sig: &Signature, attrs: &[Attribute], oneway: Option<Attribute>) -> Method {
+        let receiver = match sig.receiver() {
+            None => Receiver::Missing,
+            Some(receiver) => match &*receiver.ty {
+                Type::Reference(reference) if is_self(&reference.elem) => match reference.mutability {
+                    Some(_) => Receiver::Exclusive,
+                    None => Receiver::Shared,
+                },
+                _ => Receiver::Other(receiver.clone()),
+            },
+        };
+        let args = sig
+            .inputs
+            .iter()
+            .filter_map(|input| match input {
+                FnArg::Typed(typed) => Some(Arg::new(&typed.pat, &typed.ty)),
+                FnArg::Receiver(_) => None,
+            })
+            .collect();
+        let output = match &sig.output {
+            ReturnType::Default => Output::Unit,
+            ReturnType::Type(_, ty) => Output::new(ty),
+        };
+        let (docs, cfgs) = attr::docs_and_cfgs(attrs);
+        Method { sig: sig.clone(), name: sig.ident.unraw().to_string(), receiver, args, output, oneway, docs, cfgs }
+    }
+}
+
+impl Arg {
+    fn new(pat: &Pat, ty: &Type) -> Arg {
+        let ident = match pat {
+            Pat::Ident(ident) if ident.by_ref.is_none() && ident.subpat.is_none() => Some(ident.ident.clone()),
+            _ => None,
+        };
+        Arg { pat: pat.clone(), ident, ty: ty.clone(), optional: generic_argument(ty, "Option", 1).cloned() }
+    }
+}
+
+impl Output {
+    /// The type of the value sent back: the return type, or `T` of `Result<T, E>`.
+    pub fn value(&self) -> Option<&Type> {
+        match self {
+            Output::Unit => None,
+            Output::Value(ty) => Some(ty),
+            Output::Result { ok, .. } => Some(ok),
+        }
+    }
+
+    fn new(ty: &Type) -> Output {
+        if matches!(ty, Type::Tuple(tuple) if tuple.elems.is_empty()) {
+            return Output::Unit;
+        }
+        if let Some(ok) = generic_argument(ty, "Result", 1) {
+            return Output::Result { ty: ty.clone(), ok: Box::new(ok.clone()), err: None };
+        }
+        match (generic_argument(ty, "Result", 2), type_arguments(ty).get(1)) {
+            (Some(ok), Some(err)) => {
+                Output::Result { ty: ty.clone(), ok: Box::new(ok.clone()), err: Some(Box::new((*err).clone())) }
+            }
+            _ => Output::Value(ty.clone()),
+        }
+    }
+}
+
+/// The first type argument of `ty` when `ty` is a path whose last segment is `name` with exactly
+/// `count` generic arguments (`Option<T>`, `Result<T, E>`, `pyro::Result<T>`, ...).
+fn generic_argument<'a>(ty: &'a Type, name: &str, count: usize) -> Option<&'a Type> {
+    let Type::Path(path) = ungroup(ty) else { return None };
+    if path.qself.is_some() {
+        return None;
+    }
+    let last = path.path.segments.last()?;
+    let PathArguments::AngleBracketed(generics) = &last.arguments else { return None };
+    if last.ident != name || generics.args.len() != count {
+        return None;
+    }
+    match generics.args.first()? {
+        GenericArgument::Type(first) => Some(first),
+        _ => None,
+    }
+}
+
+/// The type arguments of `ty`'s last path segment.
+fn type_arguments(ty: &Type) -> Vec<&Type> {
+    let Type::Path(path) = ungroup(ty) else { return Vec::new() };
+    let Some(PathArguments::AngleBracketed(generics)) = path.path.segments.last().map(|s| &s.arguments) else {
+        return Vec::new();
+    };
+    generics
+        .args
+        .iter()
+        .filter_map(|arg| match arg {
+            GenericArgument::Type(ty) => Some(ty),
+            _ => None,
+        })
+        .collect()
+}
+
+/// `ty` without invisible groups (types passed through `macro_rules!`).
+pub fn ungroup(mut ty: &Type) -> &Type {
+    while let Type::Group(group) = ty {
+        ty = &group.elem;
+    }
+    ty
+}
+
+/// Whether `ty` is `Self`.
+fn is_self(ty: &Type) -> bool {
+    matches!(ungroup(ty), Type::Path(path) if path.qself.is_none() && path.path.is_ident("Self"))
+}

@@ -1,0 +1,68 @@
+//! Code generation. Generated code reaches the runtime only through `::pyro::__private`, wraps
+//! its helper items in `const _: () = { ... };` and uses no name from the user's scope (locals
+//! are `Span::mixed_site()`, so they cannot clash with the user's parameter names).
+
+mod dispatch;
+mod impl_block;
+mod interface;
+mod proxy;
+
+use proc_macro2::{Span, TokenStream};
+use quote::{ToTokens, quote};
+use syn::{Ident, Item};
+
+use crate::ast::Input;
+use crate::attr;
+use crate::check;
+use crate::ctxt::Ctxt;
+
+/// `#[pyro::expose(args)] item`: the item (minus `#[pyro::oneway]` markers), its dispatch table,
+/// its registration and its typed proxy; with every broken rule as a compile error next to what
+/// could still be generated for the valid methods.
+pub fn expose(args: TokenStream, item: Item) -> TokenStream {
+    let cx = Ctxt::new();
+    let args = attr::expose_args(&cx, args);
+    let output = match Input::from_item(&cx, item) {
+        Input::Impl(mut block) => {
+            let expandable = check::impl_block(&cx, &mut block);
+            impl_block::expand(&block, &args, expandable)
+        }
+        Input::Interface(mut interface) => {
+            let expandable = check::interface(&cx, &mut interface);
+            interface::expand(&interface, &args, expandable)
+        }
+        Input::Unsupported(item) => {
+            check::unsupported(&cx, &item);
+            item.into_token_stream()
+        }
+    };
+    match cx.check() {
+        Ok(()) => output,
+        Err(errors) => {
+            let errors = errors.into_compile_error();
+            quote!(#output #errors)
+        }
+    }
+}
+
+/// `#[pyro::oneway]` expanding by itself means it is not inside an exposed impl or trait
+/// (`expose` consumes the markers of its methods).
+pub fn oneway(item: TokenStream) -> TokenStream {
+    let error =
+        syn::Error::new(Span::call_site(), "#[pyro::oneway] goes on a method inside a #[pyro::expose] impl or trait")
+            .into_compile_error();
+    quote!(#item #error)
+}
+
+/// A name for a generated local variable: mixed-site hygiene, so it cannot clash with the
+/// user's names.
+fn local(name: &str) -> Ident {
+    Ident::new(name, Span::mixed_site())
+}
+
+/// A name for a generated item or generic parameter. Hygiene does not separate those from the
+/// user's names (a user type in a generated signature would resolve to them), so they are
+/// spelled `__like_this`, which no user type is.
+fn generated(name: &str) -> Ident {
+    Ident::new(name, Span::call_site())
+}

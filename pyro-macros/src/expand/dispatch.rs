@@ -1,0 +1,221 @@
+//! The parts of a dispatch table shared by exposed impls and interfaces: metadata, receivers,
+//! the `invoke_*` functions (bind arguments, call, serialize the result) and the compile-time
+//! checks of argument and result types.
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{Ident, Type};
+
+use super::{generated, local};
+use crate::ast::{Method, Output, Receiver};
+
+/// Which `invoke_*` function a method belongs to.
+#[derive(Clone, Copy, PartialEq)]
+pub enum Kind {
+    Shared,
+    Exclusive,
+}
+
+impl Kind {
+    fn of(method: &Method) -> Option<Kind> {
+        match method.receiver {
+            Receiver::Shared => Some(Kind::Shared),
+            Receiver::Exclusive => Some(Kind::Exclusive),
+            Receiver::Other(_) | Receiver::Missing => None,
+        }
+    }
+}
+
+/// `fn __pyro_metadata() -> Metadata`, shared by the dispatch impl and the registration.
+pub fn metadata_fn(methods: &[Method]) -> TokenStream {
+    let name = metadata_fn_name();
+    let entry = |m: &Method| {
+        let (cfgs, name) = (&m.cfgs, &m.name);
+        quote!(#(#cfgs)* #name)
+    };
+    let all = methods.iter().map(entry);
+    let oneway = methods.iter().filter(|m| m.oneway.is_some()).map(entry);
+    quote! {
+        fn #name() -> ::pyro::__private::Metadata {
+            ::pyro::__private::Metadata::new([#(#all),*], [#(#oneway),*], [])
+        }
+    }
+}
+
+/// The name of the function [`metadata_fn`] defines.
+pub fn metadata_fn_name() -> Ident {
+    generated("__pyro_metadata")
+}
+
+/// The body of `fn receiver(method: &str) -> Option<Receiver>` (its parameter is `local("method")`).
+pub fn receiver_body(methods: &[Method]) -> TokenStream {
+    let method = local("method");
+    let arms = methods.iter().filter_map(|m| {
+        let kind = match Kind::of(m)? {
+            Kind::Shared => quote!(Shared),
+            Kind::Exclusive => quote!(Exclusive),
+        };
+        let (cfgs, name) = (&m.cfgs, &m.name);
+        Some(quote! {
+            #(#cfgs)*
+            #name => ::core::option::Option::Some(::pyro::__private::Receiver::#kind),
+        })
+    });
+    quote! {
+        match #method {
+            #(#arms)*
+            _ => ::core::option::Option::None,
+        }
+    }
+}
+
+/// An `invoke_shared`/`invoke_exclusive` function: `receiver` declares the object (`&self`,
+/// `object: &T`, ...) and `call` writes the call of a method given the bound argument names.
+pub fn invoke_fn(
+    fn_name: &str,
+    receiver: TokenStream,
+    methods: &[Method],
+    kind: Kind,
+    call: &dyn Fn(&Method, &[Ident]) -> TokenStream,
+    self_ty: Option<&Type>,
+) -> TokenStream {
+    let fn_name = Ident::new(fn_name, proc_macro2::Span::call_site());
+    let (method, mut args, mut ser) = (local("method"), local("args"), local("ser"));
+    let methods: Vec<&Method> = methods.iter().filter(|m| Kind::of(m) == Some(kind)).collect();
+    let body = if methods.is_empty() {
+        (args, ser) = (local("_args"), local("_ser"));
+        quote!(::core::result::Result::Err(::pyro::__private::CallArgs::unknown_method(#method)))
+    } else {
+        let fallback = methods.iter().any(|m| matches!(m.output, Output::Result { .. })).then(|| {
+            quote! {
+                #[allow(unused_imports)]
+                use ::pyro::__private::ToRemoteErrorFallback as _;
+            }
+        });
+        let arms = methods.iter().map(|m| arm(m, call, self_ty));
+        quote! {
+            #fallback
+            match #method {
+                #(#arms)*
+                _ => ::core::result::Result::Err(::pyro::__private::CallArgs::unknown_method(#method)),
+            }
+        }
+    };
+    quote! {
+        fn #fn_name(
+            #receiver,
+            #method: &str,
+            #args: ::pyro::__private::CallArgs,
+            #ser: ::pyro::__private::Serializer,
+        ) -> ::core::result::Result<::std::vec::Vec<u8>, ::pyro::__private::Error> {
+            #body
+        }
+    }
+}
+
+/// One `"name" => { bind; finish; call; serialize }` arm. Types name `self_ty` instead of `Self`,
+/// as the proxy does, so that both report a type that cannot travel identically (once).
+fn arm(m: &Method, call: &dyn Fn(&Method, &[Ident]) -> TokenStream, self_ty: Option<&Type>) -> TokenStream {
+    let (args, ser) = (local("args"), local("ser"));
+    let names: Vec<Ident> = (0..m.args.len()).map(|i| local(&format!("arg{i}"))).collect();
+    let rebind = (!m.args.is_empty()).then(|| quote!(let mut #args = #args;));
+    // Each type is checked where it is used, at its own span: the assertion states the rule
+    // (`assert_argument`, `assert_result`) and the use right after it, at the same span in the
+    // same function, is not reported again.
+    let binds = m.args.iter().zip(&names).enumerate().map(|(index, (arg, name))| {
+        let keyword = arg.ident.as_ref().map(|i| syn::ext::IdentExt::unraw(i).to_string()).unwrap_or_default();
+        match &arg.optional {
+            Some(inner) => {
+                let span = inner.span();
+                let inner = replace_self(inner, self_ty);
+                quote_spanned! {span=>
+                ::pyro::__private::assert_argument::<#inner>();
+                let #name: ::core::option::Option<#inner> = #args.optional::<#inner>(#index, #keyword)?;
+                }
+            }
+            None => {
+                let span = arg.ty.span();
+                let ty = replace_self(&arg.ty, self_ty);
+                quote_spanned! {span=>
+                    ::pyro::__private::assert_argument::<#ty>();
+                    let #name: #ty = #args.required::<#ty>(#index, #keyword)?;
+                }
+            }
+        }
+    });
+    let call = call(m, &names);
+    let reply = match &m.output {
+        Output::Unit => quote! {
+            #call;
+            ::core::result::Result::Ok(#ser.to_bytes(&())?)
+        },
+        Output::Value(ty) => {
+            let value = local("value");
+            let (span, ty) = (ty.span(), replace_self(ty, self_ty));
+            let check = quote_spanned!(span=> ::pyro::__private::assert_result::<#ty>(););
+            let serialize = quote_spanned!(span=> #ser.to_bytes::<#ty>(&#value)?);
+            quote! {
+                let #value = #call;
+                #check
+                ::core::result::Result::Ok(#serialize)
+            }
+        }
+        Output::Result { ty, ok, err } => {
+            let (value, error) = (local("value"), local("error"));
+            let (span, ok) = (ok.span(), replace_self(ok, self_ty));
+            let check = quote_spanned!(span=> ::pyro::__private::assert_result::<#ok>(););
+            let serialize = quote_spanned!(span=> #ser.to_bytes::<#ok>(&#value)?);
+            let err_span = err.as_ref().map_or_else(|| ty.span(), Spanned::span);
+            let remote = quote_spanned!(err_span=> ::pyro::__private::RemoteErrorWrap(#error).to_remote_error());
+            quote! {
+                match #call {
+                    ::core::result::Result::Ok(#value) => {
+                        #check
+                        ::core::result::Result::Ok(#serialize)
+                    }
+                    ::core::result::Result::Err(#error) => {
+                        ::core::result::Result::Err(<::pyro::__private::Error as ::core::convert::From<
+                            ::pyro::__private::RemoteError,
+                        >>::from(#remote))
+                    }
+                }
+            }
+        }
+    };
+    let (cfgs, name) = (&m.cfgs, &m.name);
+    quote! {
+        #(#cfgs)*
+        #name => {
+            #rebind
+            #(#binds)*
+            #args.finish()?;
+            #reply
+        }
+    }
+}
+
+/// `ty` with every `Self` replaced by `self_ty` (for code outside the impl block).
+pub fn replace_self(ty: &Type, self_ty: Option<&Type>) -> TokenStream {
+    let tokens = quote!(#ty);
+    match self_ty {
+        Some(self_ty) => replace_self_tokens(tokens, &quote!(#self_ty)),
+        None => tokens,
+    }
+}
+
+fn replace_self_tokens(tokens: TokenStream, with: &TokenStream) -> TokenStream {
+    use proc_macro2::{Group, TokenTree};
+    tokens
+        .into_iter()
+        .flat_map(|token| match token {
+            TokenTree::Ident(ident) if ident == "Self" => with.clone(),
+            TokenTree::Group(group) => {
+                let mut replaced = Group::new(group.delimiter(), replace_self_tokens(group.stream(), with));
+                replaced.set_span(group.span());
+                TokenTree::Group(replaced).into()
+            }
+            other => other.into(),
+        })
+        .collect()
+}

@@ -1,0 +1,73 @@
+//! `#[pyro::expose] impl Thing { ... }`: `impl Dispatch<Thing> for Thing`, the registration in
+//! the exposed-types registry, the compile-time type checks and `ThingProxy`.
+
+use proc_macro2::TokenStream;
+use quote::{ToTokens, format_ident, quote};
+use syn::{Ident, Visibility, parse_quote};
+
+use super::dispatch::{self, Kind};
+use crate::ast::{ImplBlock, Method};
+use crate::attr::ExposeArgs;
+
+/// The impl block, followed (when it can be expanded) by everything generated for it.
+pub fn expand(block: &ImplBlock, args: &ExposeArgs, expandable: bool) -> TokenStream {
+    let item = block.item.to_token_stream();
+    let Some(name) = block.name.as_ref().filter(|_| expandable) else {
+        return item;
+    };
+    let self_ty = &*block.item.self_ty;
+    let methods = &block.methods;
+    let proxy_name = args.proxy.clone().unwrap_or_else(|| format_ident!("{}Proxy", name));
+    let vis: Visibility = parse_quote!(pub);
+    let super::proxy::Generated { definition: proxy, methods: proxy_methods } =
+        super::proxy::expand(&vis, &proxy_name, name, methods, Some(self_ty));
+    let metadata_fn = dispatch::metadata_fn(methods);
+    let metadata = dispatch::metadata_fn_name();
+    let receiver = dispatch::receiver_body(methods);
+    let method = super::local("method");
+    let call = |m: &Method, args: &[Ident]| {
+        let ident = &m.sig.ident;
+        quote!(Self::#ident(self, #(#args),*))
+    };
+    let invoke_shared =
+        dispatch::invoke_fn("invoke_shared", quote!(&self), methods, Kind::Shared, &call, Some(self_ty));
+    let invoke_exclusive =
+        dispatch::invoke_fn("invoke_exclusive", quote!(&mut self), methods, Kind::Exclusive, &call, Some(self_ty));
+    // `#[allow(deprecated)]`: exposing a deprecated method is no use of it.
+    let type_name = name.to_string();
+    quote! {
+        #item
+
+        #proxy
+
+        const _: () = {
+            #proxy_methods
+
+            #metadata_fn
+
+            #[automatically_derived]
+            #[allow(deprecated)]
+            impl ::pyro::__private::Dispatch<#self_ty> for #self_ty {
+                fn metadata() -> ::pyro::__private::Metadata {
+                    #metadata()
+                }
+
+                fn receiver(#method: &str) -> ::core::option::Option<::pyro::__private::Receiver> {
+                    #receiver
+                }
+
+                #invoke_shared
+
+                #invoke_exclusive
+            }
+
+            ::pyro::__private::inventory::submit! {
+                ::pyro::__private::ExposedType {
+                    name: #type_name,
+                    module_path: ::core::module_path!(),
+                    metadata: #metadata,
+                }
+            }
+        };
+    }
+}

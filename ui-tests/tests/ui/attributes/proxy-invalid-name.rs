@@ -1,0 +1,8 @@
+struct Thing;
+
+#[pyro::expose(proxy = "Remote Thing")]
+impl Thing {
+    pub fn ping(&self) {}
+}
+
+fn main() {}

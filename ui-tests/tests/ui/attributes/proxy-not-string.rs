@@ -1,0 +1,10 @@
+struct Thing;
+
+#[pyro::expose(proxy = Remote)]
+impl Thing {
+    pub fn ping(&self) {}
+}
+
+fn main() {
+    let _ = ThingProxy::ping;
+}

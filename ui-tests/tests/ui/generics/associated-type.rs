@@ -1,0 +1,9 @@
+#[pyro::expose]
+pub trait Store {
+    type Item;
+    const CAPACITY: usize;
+
+    fn count(&self) -> usize;
+}
+
+fn main() {}

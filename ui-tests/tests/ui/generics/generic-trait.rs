@@ -1,0 +1,6 @@
+#[pyro::expose]
+pub trait Store<T> {
+    fn get(&self, key: String) -> Option<T>;
+}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[pyro::expose]
+pub trait Nothing {}
+
+fn main() {}

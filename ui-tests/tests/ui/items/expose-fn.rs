@@ -1,0 +1,6 @@
+#[pyro::expose]
+pub fn ping() -> bool {
+    true
+}
+
+fn main() {}

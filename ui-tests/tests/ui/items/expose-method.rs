@@ -1,0 +1,10 @@
+struct Thing;
+
+impl Thing {
+    #[pyro::expose]
+    pub fn ping(&self) -> bool {
+        true
+    }
+}
+
+fn main() {}

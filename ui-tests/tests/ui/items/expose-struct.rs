@@ -1,0 +1,6 @@
+#[pyro::expose]
+pub struct Thing {
+    pub count: i32,
+}
+
+fn main() {}
