@@ -1,31 +1,72 @@
-//! A tour of pyro's foundation: a call as Pyro5 frames it, decoded back, and a remote exception.
-//! (The remote-objects demo — serve an object, call it through a typed proxy — replaces this once
-//! the daemon lands.)
+//! pyro in one process: expose an object, serve it with a daemon, call it through the typed proxy
+//! that `#[pyro::expose]` generates. (`cargo run --example quickstart`)
 
-use pyro::protocol::{EncodeOptions, Message, MessageDecoder, MessageType};
-use pyro::value::Dict;
-use pyro::{RemoteError, Serializer, Uri, Value};
+use pyro::{Daemon, RemoteError, Value};
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let uri: Uri = "PYRO:example.calculator@localhost:9999".parse()?;
-    println!("1. parsed {uri} (object {:?}, location {:?})", uri.object(), uri.location());
+/// A shared shopping list: the object we serve.
+#[derive(Default)]
+struct ShoppingList {
+    items: Vec<String>,
+}
 
-    let serializer = Serializer::Msgpack;
-    let payload = serializer.encode_call(uri.object(), "add", &(1, 2), Some(&Dict::new()))?;
-    let wire =
-        Message::new(MessageType::Invoke, serializer.id(), payload).with_seq(1).to_bytes(&EncodeOptions::default())?;
-    println!("2. framed add(1, 2) as a {}-byte Pyro5 INVOKE message", wire.len());
-
-    let mut decoder = MessageDecoder::new();
-    for chunk in wire.chunks(5) {
-        decoder.feed(chunk);
+#[pyro::expose]
+impl ShoppingList {
+    /// Adds an item (a `&mut self` method: the daemon gives it exclusive access).
+    pub fn add(&mut self, item: String, quantity: Option<u32>) -> usize {
+        let quantity = quantity.unwrap_or(1);
+        self.items.push(format!("{quantity} x {item}"));
+        self.items.len()
     }
-    let message = decoder.next_message()?.ok_or("incomplete message")?;
-    let call = Serializer::from_id(message.serializer_id)?.decode_call(&message.data)?;
-    println!("3. decoded {}.{}{}", call.object, call.method, Value::Tuple(call.vargs));
 
-    let error = RemoteError::new("builtins.ValueError", vec!["oops".into(), 42.into()]);
-    let json = Serializer::Json.to_bytes(&error.to_value())?;
-    println!("4. a remote exception as Pyro5 sends it: {}", String::from_utf8_lossy(&json));
+    /// Everything on the list (a `&self` method: may run concurrently with other readers).
+    pub fn items(&self) -> Vec<String> {
+        self.items.clone()
+    }
+
+    /// The item at `index`, or a Python-style `IndexError`.
+    pub fn get(&self, index: usize) -> Result<String, RemoteError> {
+        self.items
+            .get(index)
+            .cloned()
+            .ok_or_else(|| RemoteError::new("builtins.IndexError", vec![Value::from("list index out of range")]))
+    }
+
+    /// Prints a note on the server; the caller does not wait for it.
+    #[pyro::oneway]
+    pub fn note(&self, text: String) {
+        println!("   [server] note received: {text}");
+    }
+}
+
+fn main() -> pyro::Result<()> {
+    // 1. A daemon on a free port of the loopback interface.
+    let daemon = Daemon::bind("127.0.0.1", 0)?;
+    println!("1. daemon listening on {}", daemon.location());
+
+    // 2. Register the object; the daemon hands back its URI.
+    let uri = daemon.register(ShoppingList::default(), Some("example.shopping"))?;
+    println!("2. registered the shopping list as {uri}");
+
+    // 3. Serve requests on a background thread.
+    let shutdown = daemon.shutdown_handle();
+    let server = std::thread::spawn(move || daemon.request_loop());
+    println!("3. serving requests");
+
+    // 4. Call it through the typed proxy (any Pyro5 client can call it the same way).
+    let list = ShoppingListProxy::new(&uri.to_string())?;
+    println!("4. add(\"apples\", 3) -> {}", list.add("apples".into(), Some(3))?);
+    println!("   add(\"bread\", None) -> {}", list.add("bread".into(), None)?);
+    println!("   items() -> {:?}", list.items()?);
+    list.note("all done".into())?;
+    match list.get(7) {
+        Err(pyro::Error::Remote(remote)) => println!("   get(7) raised {}: {}", remote.class, remote.message),
+        other => println!("   get(7) -> {other:?}"),
+    }
+
+    // 5. Stop the daemon.
+    std::thread::sleep(std::time::Duration::from_millis(50)); // let the oneway note print
+    shutdown.shutdown();
+    server.join().map_err(|_| pyro::Error::Daemon { message: "daemon thread panicked".into() })??;
+    println!("5. daemon stopped");
     Ok(())
 }

@@ -4,8 +4,13 @@
 //!
 //! This facade re-exports the runtime ([`pyro_runtime`]) and the macros ([`expose`], [`oneway`]).
 
+// Lets `#[pyro::expose]` (which names `::pyro`) be used inside this crate too.
+extern crate self as pyro;
+
 pub use pyro_macros::{expose, oneway};
 pub use pyro_runtime::*;
+
+pub mod utils;
 
 /// What macro-generated code uses; not part of the public API.
 #[doc(hidden)]

@@ -196,7 +196,34 @@ struct Verdict {
     placement: &'static str,
     value: Option<f64>,
     limit: f64,
-    met: bool,
+    /// `None` when the two runs compared were placed differently by the scheduler.
+    met: Option<bool>,
+    /// Why the verdict is inconclusive.
+    note: Option<String>,
+}
+
+impl Verdict {
+    fn new(
+        target: &'static str,
+        m: &Measurement,
+        other: Option<&Measurement>,
+        value: Option<f64>,
+        limit: f64,
+    ) -> Verdict {
+        // Unpinned runs go wherever the scheduler puts them; a run kept on one core and a run
+        // spread over two are not comparable.
+        let placed = |m: &Measurement| m.same_cpu.map(|share| share >= 0.5);
+        let note = match (placed(m), other.and_then(placed)) {
+            (Some(a), Some(b)) if a != b => Some(format!(
+                "inconclusive: the scheduler kept one run on one core and spread the other ({} vs {} same CPU)",
+                percent(m.same_cpu),
+                percent(other.and_then(|o| o.same_cpu)),
+            )),
+            _ => None,
+        };
+        let met = if note.is_some() { None } else { Some(value.is_some_and(|v| v <= limit)) };
+        Verdict { target, placement: m.placement.name(), value, limit, met, note }
+    }
 }
 
 /// The whole JSON file.
@@ -240,16 +267,9 @@ impl Summary {
             let p50_vs_raw = raw.and_then(|raw| ratio(m.p50_us(), raw.p50_us()));
             let cpu_vs_python = python.and_then(|py| ratio(m.total_cpu_us(), py.total_cpu_us()));
             if m.scenario == Scenario::RustToRust {
-                let placement = m.placement.name();
-                let verdict = |target, value: Option<f64>, limit| Verdict {
-                    target,
-                    placement,
-                    value,
-                    limit,
-                    met: value.is_some_and(|v| v <= limit),
-                };
-                verdicts.push(verdict("p50 latency / raw TCP floor", p50_vs_raw, P50_LIMIT));
-                verdicts.push(verdict("client+server CPU / Python -> Python", cpu_vs_python, CPU_LIMIT));
+                verdicts.push(Verdict::new("p50 latency / raw TCP floor", m, raw, p50_vs_raw, P50_LIMIT));
+                let target = "client+server CPU / Python -> Python";
+                verdicts.push(Verdict::new(target, m, python, cpu_vs_python, CPU_LIMIT));
             }
             rows.push(Row {
                 scenario: m.scenario.name(),
@@ -295,7 +315,7 @@ impl Summary {
         for (title, width) in header.iter().zip(widths) {
             let _ = write!(out, " {title:>width$}");
         }
-        let _ = writeln!(out, "\n{:<53}{:>11}{:>11}{:>11}", "", "µs/call", "µs/call", "µs/call");
+        let _ = writeln!(out, "\n{:<54}{:>11}{:>11}{:>11}", "", "µs/call", "µs/call", "µs/call");
         let _ = writeln!(out, "{}", "-".repeat(17 + 1 + 9 + widths.iter().map(|w| w + 1).sum::<usize>()));
         for row in &self.rows {
             let _ = writeln!(
@@ -311,7 +331,7 @@ impl Summary {
                 row.total_cpu_us_per_call,
                 times(row.p50_vs_raw_floor),
                 times(row.cpu_vs_python_to_python),
-                row.same_cpu_share.map_or_else(|| "-".to_owned(), |share| format!("{:.0}%", share * 100.0)),
+                percent(row.same_cpu_share),
             );
         }
         let _ = writeln!(out, "\nTargets for Rust -> Rust:");
@@ -323,7 +343,12 @@ impl Summary {
                 verdict.placement,
                 times(verdict.value),
                 verdict.limit,
-                if verdict.met { "met" } else { "NOT met" }
+                match (verdict.met, &verdict.note) {
+                    (Some(true), _) => "met",
+                    (Some(false), _) => "NOT met",
+                    (None, Some(note)) => note,
+                    (None, None) => "inconclusive",
+                }
             );
         }
         out
@@ -355,6 +380,10 @@ fn round2(x: f64) -> f64 {
 
 fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
+}
+
+fn percent(share: Option<f64>) -> String {
+    share.map_or_else(|| "-".to_owned(), |share| format!("{:.0}%", share * 100.0))
 }
 
 fn times(ratio: Option<f64>) -> String {

@@ -1,0 +1,103 @@
+//! The echo server example against a real Python Pyro5 5.17 client written for Pyro5's own echo
+//! server: `cargo run --example echoserver -- -H 127.0.0.1 -p 0`, then a Python proxy calls it
+//! over msgpack and json and finally shuts it down.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+use serde_json::Value as Json;
+
+const CLIENT: &str = r#"
+import json, math, sys
+import Pyro5.api, Pyro5.errors
+Pyro5.config.SERIALIZER = sys.argv[2]
+out = {}
+with Pyro5.api.Proxy(sys.argv[1]) as echo:
+    echo._pyroBind()
+    out["methods"] = sorted(echo._pyroMethods)
+    out["oneway"] = sorted(echo._pyroOneway)
+    out["echo"] = [echo.echo("hello"), echo.echo([1, 2.5, None, {"k": True}]), str(echo.echo(2**70))]
+    try:
+        echo.error()
+    except ValueError as x:
+        out["error"] = str(x)
+        out["traceback"] = "".join(Pyro5.errors.get_pyro_traceback())
+    try:
+        echo.error_with_text()
+    except ValueError as x:
+        out["error_with_text"] = str(x)
+    out["oneway_echo"] = echo.oneway_echo("fire and forget")
+    out["nan"] = math.isnan(echo.nan())
+    out["inf"] = echo.inf() == float("inf")
+    if sys.argv[3] == "shutdown":
+        echo.shutdown()
+print(json.dumps(out))
+"#;
+
+/// The echoserver example binary, built by `cargo test` next to the test binaries (or built here).
+fn example_binary() -> PathBuf {
+    let test_exe = std::env::current_exe().expect("test binary path");
+    let profile_dir = test_exe.parent().and_then(|deps| deps.parent()).expect("target/<profile>");
+    let binary = profile_dir.join("examples").join("echoserver");
+    if !binary.exists() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = Command::new(cargo).args(["build", "--example", "echoserver"]).status().expect("running cargo");
+        assert!(status.success(), "building the echoserver example failed");
+    }
+    binary
+}
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn run_client(uri: &str, serializer: &str, then: &str) -> Json {
+    let out =
+        pyro_interop::python().command().args(["-c", CLIENT, uri, serializer, then]).output().expect("python runs");
+    assert!(out.status.success(), "Python client failed: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("client prints JSON")
+}
+
+#[test]
+fn python_clients_for_pyro5s_echo_server_work_unchanged() {
+    let mut child = Command::new(example_binary())
+        .args(["-H", "127.0.0.1", "-p", "0"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("echoserver starts");
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut server = Server(child);
+    let mut lines = BufReader::new(stdout).lines();
+    let uri = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .find_map(|line| line.strip_prefix("echo uri: ").map(str::to_owned))
+        .expect("the server prints its URI");
+    assert!(uri.starts_with("PYRO:test.echoserver@127.0.0.1:"), "{uri}");
+
+    for (serializer, then) in [("msgpack", "stay"), ("json", "shutdown")] {
+        let out = run_client(&uri, serializer, then);
+        let methods: Vec<&str> = out["methods"].as_array().expect("methods").iter().filter_map(Json::as_str).collect();
+        for name in ["echo", "error", "error_with_text", "oneway_echo", "slow", "nan", "inf", "oneway_slow", "shutdown"]
+        {
+            assert!(methods.contains(&name), "{serializer}: {name} not in {methods:?}");
+        }
+        assert_eq!(out["oneway"], serde_json::json!(["oneway_echo", "oneway_slow"]));
+        assert_eq!(out["echo"], serde_json::json!(["hello", [1, 2.5, null, {"k": true}], "1180591620717411303424"]));
+        assert_eq!(out["error"], "this is the generated error from echoserver echo() method");
+        assert!(out["traceback"].as_str().expect("traceback").contains("Remote traceback"), "{out}");
+        assert_eq!(out["error_with_text"], "the message of the error");
+        assert_eq!(out["oneway_echo"], Json::Null);
+        assert_eq!((out["nan"].as_bool(), out["inf"].as_bool()), (Some(true), Some(true)));
+    }
+
+    // The Python client's shutdown() stopped the server process.
+    let status = server.0.wait().expect("server exits");
+    assert!(status.success(), "{status}");
+}
