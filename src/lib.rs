@@ -1,8 +1,169 @@
 //! # pyro
 //!
-//! Rust remote objects, wire-compatible with Python Pyro5.
+//! Rust remote objects, wire-compatible with Python [Pyro5](https://pyro5.readthedocs.io): mark a
+//! type `#[pyro::expose]`, register it with a [`Daemon`], and call it from another program with
+//! plain method calls — from Rust through a generated, typed proxy, or from Python through
+//! `Pyro5.api.Proxy`. A Rust proxy can call Python Pyro5 objects just as well.
 //!
-//! This facade re-exports the runtime ([`pyro_runtime`]) and the macros ([`expose`], [`oneway`]).
+//! ## Exposing an object
+//!
+//! `#[pyro::expose]` on an inherent `impl` exposes its `pub` methods that take `&self` or
+//! `&mut self`; other methods and associated functions (like `new`) stay private. Arguments and
+//! results are any serde types. `&self` methods may run concurrently; if any method takes
+//! `&mut self`, the daemon keeps the object behind a read-write lock, so you never write a lock
+//! just to be served. `#[pyro::oneway]` marks a method whose caller does not wait for it.
+//!
+//! ```
+//! use pyro::{RemoteError, Value};
+//!
+//! #[derive(Default)]
+//! pub struct Counter {
+//!     total: i64,
+//! }
+//!
+//! #[pyro::expose]
+//! impl Counter {
+//!     /// Adds `n` (1 when the caller leaves it out); returns the new total.
+//!     pub fn add(&mut self, n: Option<i64>) -> i64 {
+//!         self.total += n.unwrap_or(1);
+//!         self.total
+//!     }
+//!
+//!     /// The total, or a Python `ValueError` when it is negative.
+//!     pub fn checked(&self) -> Result<i64, RemoteError> {
+//!         if self.total < 0 {
+//!             return Err(RemoteError::new("builtins.ValueError", vec![Value::from("negative total")]));
+//!         }
+//!         Ok(self.total)
+//!     }
+//!
+//!     /// Logs a line on the server; the caller does not wait.
+//!     #[pyro::oneway]
+//!     pub fn log(&self, line: String) {
+//!         println!("{line}");
+//!     }
+//! }
+//! ```
+//!
+//! This also generates `CounterProxy`, whose methods mirror the exposed ones and return
+//! [`Result<T>`](Result).
+//!
+//! ## Serving it
+//!
+//! ```
+//! # #[derive(Default)] pub struct Counter { total: i64 }
+//! # #[pyro::expose] impl Counter { pub fn add(&mut self, n: Option<i64>) -> i64 { self.total += n.unwrap_or(1); self.total } }
+//! let daemon = pyro::Daemon::bind("127.0.0.1", 0)?; // port 0: any free port
+//! let uri = daemon.register(Counter::default(), Some("example.counter"))?;
+//! println!("serving {uri}"); // PYRO:example.counter@127.0.0.1:<port>
+//! let stop = daemon.shutdown_handle(); // usable from any thread, or from inside a method
+//! let server = std::thread::spawn(move || daemon.request_loop());
+//! # let counter = CounterProxy::new(&uri.to_string())?;
+//! # assert_eq!(counter.add(Some(2))?, 2);
+//! stop.shutdown();
+//! server.join().expect("daemon thread")?;
+//! # Ok::<(), pyro::Error>(())
+//! ```
+//!
+//! The daemon is a thread-pool server with Pyro5's settings ([`Config`]: `THREADPOOL_SIZE`,
+//! `COMMTIMEOUT`, ...; `PYRO_*` environment variables via [`Config::from_env`]), answers Pyro5's
+//! handshake, `PING` and the `Pyro.Daemon` object, runs oneway calls without holding up the
+//! connection, and turns a panic inside a method into an exception reply.
+//!
+//! ## Calling it
+//!
+//! ```
+//! # #[derive(Default)] pub struct Counter { total: i64 }
+//! # #[pyro::expose] impl Counter {
+//! #     pub fn add(&mut self, n: Option<i64>) -> i64 { self.total += n.unwrap_or(1); self.total }
+//! #     pub fn checked(&self) -> Result<i64, pyro::RemoteError> {
+//! #         if self.total < 0 { return Err(pyro::RemoteError::new("builtins.ValueError", vec!["negative total".into()])) }
+//! #         Ok(self.total)
+//! #     }
+//! # }
+//! # let daemon = pyro::Daemon::bind("127.0.0.1", 0)?;
+//! # let uri = daemon.register(Counter::default(), Some("example.counter"))?.to_string();
+//! # let stop = daemon.shutdown_handle();
+//! # let server = std::thread::spawn(move || daemon.request_loop());
+//! // The typed proxy connects on the first call; it is Send + Sync and may be shared by
+//! // threads (it keeps a small pool of connections).
+//! let counter = CounterProxy::new(&uri)?;
+//! assert_eq!(counter.add(Some(5))?, 5);
+//! assert_eq!(counter.add(None)?, 6);
+//! assert_eq!(counter.add(Some(-10))?, -4);
+//!
+//! // Errors raised by the remote method arrive as `Error::Remote`, with the Python class name,
+//! // message and remote traceback.
+//! match counter.checked() {
+//!     Err(pyro::Error::Remote(e)) => assert_eq!((e.class.as_str(), e.message.as_str()), ("builtins.ValueError", "negative total")),
+//!     other => panic!("{other:?}"),
+//! }
+//!
+//! // The dynamic proxy underneath calls by name with `Value` arguments (and keyword arguments).
+//! let kwargs: pyro::value::Dict = [("n", pyro::Value::Int(4))].into_iter().collect();
+//! let total: i64 = counter.proxy().call_with_kwargs("add", &(), &kwargs)?;
+//! assert_eq!(total, 0);
+//! # stop.shutdown();
+//! # server.join().expect("daemon thread")?;
+//! # Ok::<(), pyro::Error>(())
+//! ```
+//!
+//! From Python, the same object is an ordinary Pyro5 object:
+//!
+//! ```python
+//! import Pyro5.api
+//! Pyro5.api.config.SERIALIZER = "msgpack"   # or "json"
+//! counter = Pyro5.api.Proxy("PYRO:example.counter@127.0.0.1:PORT")
+//! counter.add(5)        # 5
+//! counter.add(n=2)      # keyword arguments map to parameter names
+//! counter.checked()     # raises ValueError with the remote traceback attached
+//! ```
+//!
+//! ## Remote interfaces
+//!
+//! `#[pyro::expose]` on a trait declares an interface that client and server crates can share:
+//! it generates the typed proxy (which can call any Pyro5 object with those methods, a Python one
+//! included), and any type implementing the trait can be served through it with
+//! [`Daemon::register_as`].
+//!
+//! ```
+//! #[pyro::expose]
+//! pub trait Greeter {
+//!     fn greet(&self, name: String) -> String;
+//! }
+//!
+//! struct English;
+//! impl Greeter for English {
+//!     fn greet(&self, name: String) -> String {
+//!         format!("Hello, {name}!")
+//!     }
+//! }
+//!
+//! let daemon = pyro::Daemon::bind("127.0.0.1", 0)?;
+//! let uri = daemon.register_as::<dyn Greeter, _>(English, Some("example.greeter"))?;
+//! # let stop = daemon.shutdown_handle();
+//! let server = std::thread::spawn(move || daemon.request_loop());
+//! let greeter = GreeterProxy::new(&uri.to_string())?;
+//! assert_eq!(greeter.greet("Ada".into())?, "Hello, Ada!");
+//! # stop.shutdown();
+//! # server.join().expect("daemon thread")?;
+//! # Ok::<(), pyro::Error>(())
+//! ```
+//!
+//! ## Errors across the wire
+//!
+//! A method returning `Result<T, E>` sends `Err` as an exception. Python clients rebuild only
+//! builtin and Pyro5 exception classes, so the defaults are chosen to work: a [`RemoteError`]
+//! keeps its class, a [`pyro::Error`](Error) maps to its Pyro5 class (e.g.
+//! `Pyro5.errors.NamingError`), any other error type becomes `builtins.RuntimeError` with its
+//! `Display` text, and a type implementing [`dispatch::IntoRemoteError`] chooses its own class.
+//!
+//! ## Registry of exposed types
+//!
+//! Exposed types are also registered with `inventory` as a process-wide list
+//! ([`exposed_types`]). It is informational only: the daemon dispatches through the type's
+//! generated impl, which registering the object references, so a registration the linker drops
+//! (inventory's known pitfall with crates the binary never references) cannot break serving.
 
 // Lets `#[pyro::expose]` (which names `::pyro`) be used inside this crate too.
 extern crate self as pyro;
@@ -52,3 +213,8 @@ pub mod __private {
 pub fn exposed_types() -> Vec<(&'static str, &'static str, dispatch::Metadata)> {
     inventory::iter::<__private::ExposedType>().map(|t| (t.name, t.module_path, (t.metadata)())).collect()
 }
+
+/// The README's Rust examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -226,6 +226,16 @@ impl Verdict {
     }
 }
 
+/// Client + server CPU per call above the raw floor's, Rust -> Rust against Python -> Python
+/// (informational: the kernel's share of a loopback round trip is the same for both).
+#[derive(Serialize)]
+struct AboveFloor {
+    placement: &'static str,
+    rust_us_per_call: f64,
+    python_us_per_call: f64,
+    ratio: Option<f64>,
+}
+
 /// The whole JSON file.
 #[derive(Serialize)]
 struct Document<'a> {
@@ -236,6 +246,7 @@ struct Document<'a> {
     cpus: usize,
     results: &'a [Row],
     targets: &'a [Verdict],
+    cpu_above_raw_floor: &'a [AboveFloor],
 }
 
 /// The p50 target: Rust -> Rust within this factor of the raw floor.
@@ -250,6 +261,7 @@ pub struct Summary {
     wire: WireSizes,
     rows: Vec<Row>,
     verdicts: Vec<Verdict>,
+    above_floor: Vec<AboveFloor>,
 }
 
 impl Summary {
@@ -261,6 +273,7 @@ impl Summary {
         let ratio = |a: f64, b: f64| (b > 0.0).then(|| a / b);
         let mut rows = Vec::new();
         let mut verdicts = Vec::new();
+        let mut above_floor = Vec::new();
         for m in &measurements {
             let raw = find(Scenario::Raw, m.placement);
             let python = find(Scenario::PythonToPython, m.placement);
@@ -270,6 +283,16 @@ impl Summary {
                 verdicts.push(Verdict::new("p50 latency / raw TCP floor", m, raw, p50_vs_raw, P50_LIMIT));
                 let target = "client+server CPU / Python -> Python";
                 verdicts.push(Verdict::new(target, m, python, cpu_vs_python, CPU_LIMIT));
+                if let (Some(raw), Some(python)) = (raw, python) {
+                    let rust_us = m.total_cpu_us() - raw.total_cpu_us();
+                    let python_us = python.total_cpu_us() - raw.total_cpu_us();
+                    above_floor.push(AboveFloor {
+                        placement: m.placement.name(),
+                        rust_us_per_call: round2(rust_us),
+                        python_us_per_call: round2(python_us),
+                        ratio: ratio(rust_us, python_us).map(round3),
+                    });
+                }
             }
             rows.push(Row {
                 scenario: m.scenario.name(),
@@ -286,7 +309,7 @@ impl Summary {
                 same_cpu_share: m.same_cpu.map(round3),
             });
         }
-        Summary { calls, warmup, wire, rows, verdicts }
+        Summary { calls, warmup, wire, rows, verdicts, above_floor }
     }
 
     /// The readable table and the targets' verdicts.
@@ -351,6 +374,17 @@ impl Summary {
                 }
             );
         }
+        let _ = writeln!(out, "\nFor information, client+server CPU per call above the raw TCP floor's:");
+        for above in &self.above_floor {
+            let _ = writeln!(
+                out,
+                "  {:<9} Rust -> Rust {:>6.2} µs, Python -> Python {:>6.2} µs: {}",
+                above.placement,
+                above.rust_us_per_call,
+                above.python_us_per_call,
+                times(above.ratio)
+            );
+        }
         out
     }
 
@@ -364,6 +398,7 @@ impl Summary {
             cpus: std::thread::available_parallelism().map_or(0, usize::from),
             results: &self.rows,
             targets: &self.verdicts,
+            cpu_above_raw_floor: &self.above_floor,
         };
         let mut bytes = pyro::Serializer::Json.to_bytes(&document).map_err(|e| format!("cannot write JSON: {e}"))?;
         bytes.push(b'\n');
