@@ -196,9 +196,8 @@ struct Verdict {
     placement: &'static str,
     value: Option<f64>,
     limit: f64,
-    /// `None` when the two runs compared were placed differently by the scheduler.
-    met: Option<bool>,
-    /// Why the verdict is inconclusive.
+    met: bool,
+    /// A caveat: unpinned runs land on one core or two at the scheduler's whim.
     note: Option<String>,
 }
 
@@ -210,19 +209,10 @@ impl Verdict {
         value: Option<f64>,
         limit: f64,
     ) -> Verdict {
-        // Unpinned runs go wherever the scheduler puts them; a run kept on one core and a run
-        // spread over two are not comparable.
-        let placed = |m: &Measurement| m.same_cpu.map(|share| share >= 0.5);
-        let note = match (placed(m), other.and_then(placed)) {
-            (Some(a), Some(b)) if a != b => Some(format!(
-                "inconclusive: the scheduler kept one run on one core and spread the other ({} vs {} same CPU)",
-                percent(m.same_cpu),
-                percent(other.and_then(|o| o.same_cpu)),
-            )),
-            _ => None,
-        };
-        let met = if note.is_some() { None } else { Some(value.is_some_and(|v| v <= limit)) };
-        Verdict { target, placement: m.placement.name(), value, limit, met, note }
+        let note = (m.placement == Placement::Unpinned).then(|| {
+            format!("uncontrolled: same CPU {} vs {}", percent(other.and_then(|o| o.same_cpu)), percent(m.same_cpu))
+        });
+        Verdict { target, placement: m.placement.name(), value, limit, met: value.is_some_and(|v| v <= limit), note }
     }
 }
 
@@ -283,7 +273,7 @@ impl Summary {
                 verdicts.push(Verdict::new("p50 latency / raw TCP floor", m, raw, p50_vs_raw, P50_LIMIT));
                 let target = "client+server CPU / Python -> Python";
                 verdicts.push(Verdict::new(target, m, python, cpu_vs_python, CPU_LIMIT));
-                if let (Some(raw), Some(python)) = (raw, python) {
+                if let (Some(raw), Some(python), false) = (raw, python, m.placement == Placement::Unpinned) {
                     let rust_us = m.total_cpu_us() - raw.total_cpu_us();
                     let python_us = python.total_cpu_us() - raw.total_cpu_us();
                     above_floor.push(AboveFloor {
@@ -367,14 +357,17 @@ impl Summary {
                 times(verdict.value),
                 verdict.limit,
                 match (verdict.met, &verdict.note) {
-                    (Some(true), _) => "met",
-                    (Some(false), _) => "NOT met",
-                    (None, Some(note)) => note,
-                    (None, None) => "inconclusive",
+                    (true, None) => "met".to_owned(),
+                    (false, None) => "NOT met".to_owned(),
+                    (true, Some(note)) => format!("met ({note})"),
+                    (false, Some(note)) => format!("NOT met ({note})"),
                 }
             );
         }
-        let _ = writeln!(out, "\nFor information, client+server CPU per call above the raw TCP floor's:");
+        let _ = writeln!(
+            out,
+            "\nFor information, client+server CPU per call above the raw TCP floor's (controlled placements):"
+        );
         for above in &self.above_floor {
             let _ = writeln!(
                 out,
