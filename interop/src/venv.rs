@@ -69,7 +69,8 @@ fn venv_dir() -> PathBuf {
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap_or(Path::new("."));
     // A relative CARGO_TARGET_DIR is relative to where cargo ran (the workspace root here), not
     // to the package directory a test runs in.
-    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| workspace.join("target"), |dir| workspace.join(dir));
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| workspace.join("target"), |dir| workspace.join(dir));
     target.join("pyro5-venv")
 }
 
