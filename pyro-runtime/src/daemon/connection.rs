@@ -1,7 +1,6 @@
 //! One client connection: the CONNECT handshake, then PING and INVOKE requests until the
 //! client leaves (reference 1.9, 1.10, 2.2, 2.4, 4.3, 4.4).
 
-use std::io::Read;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
@@ -10,9 +9,7 @@ use uuid::Uuid;
 use super::Inner;
 use super::daemon_object::unknown_object;
 use crate::dispatch::{CallArgs, IntoRemoteError, Servant};
-use crate::protocol::{
-    EncodeOptions, Flags, HEADER_SIZE, Header, Message, MessageType, ProtocolError, validate_prefix,
-};
+use crate::protocol::{EncodeOptions, Flags, Message, MessageType, ProtocolError, new_correlation_id};
 use crate::serializer::{SerializeError, marshal};
 use crate::transport::{MessageStream, Socket};
 use crate::{Error, RemoteError, Serializer, Value};
@@ -32,9 +29,8 @@ pub(super) fn serve(inner: &Arc<Inner>, socket: Socket) {
     if !handshake(inner, &mut stream, None) {
         return;
     }
-    let max = inner.encode_options().max_message_size;
     loop {
-        let Ok(message) = read_message(stream.get_mut(), max, &[MessageType::Invoke, MessageType::Ping]) else {
+        let Ok(message) = read_message(&mut stream, &[MessageType::Invoke, MessageType::Ping]) else {
             return;
         };
         if !guard.begin_request() {
@@ -57,8 +53,7 @@ pub(super) fn deny(inner: &Inner, socket: Socket, reason: &str) {
 
 /// Pyro5's `Daemon._handshake`: `true` when the client may go on.
 fn handshake(inner: &Inner, stream: &mut MessageStream<Socket>, denied: Option<&str>) -> bool {
-    let max = stream.options().max_message_size;
-    let message = match read_message(stream.get_mut(), max, &[MessageType::Connect]) {
+    let message = match read_message(stream, &[MessageType::Connect]) {
         Ok(message) => message,
         Err(ReadFailure::Closed) => return false,
         Err(ReadFailure::Refused(reason)) => {
@@ -66,7 +61,7 @@ fn handshake(inner: &Inner, stream: &mut MessageStream<Socket>, denied: Option<&
             return false;
         }
     };
-    let correlation_id = message.correlation_id.unwrap_or_else(Uuid::new_v4);
+    let correlation_id = message.correlation_id.unwrap_or_else(new_correlation_id);
     if let Some(reason) = denied {
         send_connect_fail(stream, message.seq, Some(correlation_id), reason);
         return false;
@@ -118,43 +113,24 @@ fn send_connect_fail(stream: &mut MessageStream<Socket>, seq: u16, correlation_i
     let _ = stream.send(&reply);
 }
 
-/// Reads one message as Pyro5's `recv_stub` does: prefix check after 6 bytes, header checks
-/// (version, magic, size, type) before the body is read.
-fn read_message(socket: &mut Socket, max: usize, accepted: &[MessageType]) -> Result<Message, ReadFailure> {
-    let mut head = [0u8; HEADER_SIZE];
-    socket.read_exact(&mut head[..6]).map_err(|_| ReadFailure::Closed)?;
-    validate_prefix(&head[..6]).map_err(|e| refused(&e, accepted))?;
-    socket.read_exact(&mut head[6..]).map_err(|_| ReadFailure::Closed)?;
-    let header = Header::parse(&head, max).map_err(|e| refused(&e, accepted))?;
-    if !accepted.contains(&header.msg_type) {
-        return Err(ReadFailure::Refused(wrong_type(u8::from(header.msg_type), accepted)));
-    }
-    let len = header.body_len();
-    let mut body = Vec::new();
-    socket.take(len as u64).read_to_end(&mut body).map_err(|_| ReadFailure::Closed)?;
-    if body.len() < len {
-        return Err(ReadFailure::Closed);
-    }
-    Message::from_parts(header, body, max).map_err(|e| refused(&e, accepted))
-}
-
-/// The CONNECTFAIL text Pyro5 sends for a protocol error.
-fn refused(error: &ProtocolError, accepted: &[MessageType]) -> ReadFailure {
-    ReadFailure::Refused(match error {
-        ProtocolError::InvalidMagic { .. } => "invalid message or protocol version".to_owned(),
-        ProtocolError::UnknownMessageType { msg_type } => wrong_type(*msg_type, accepted),
-        other => other.to_string(),
+/// Reads one message (Pyro5's `recv_stub`); a protocol error becomes the CONNECTFAIL text
+/// Pyro5 would send.
+fn read_message(stream: &mut MessageStream<Socket>, accepted: &'static [MessageType]) -> Result<Message, ReadFailure> {
+    stream.receive_expecting(accepted, "reading a request").map_err(|error| match error {
+        Error::Protocol(ProtocolError::InvalidMagic { .. }) => {
+            ReadFailure::Refused("invalid message or protocol version".to_owned())
+        }
+        Error::Protocol(ProtocolError::UnknownMessageType { msg_type }) => {
+            ReadFailure::Refused(ProtocolError::UnexpectedMessageType { msg_type, expected: accepted }.to_string())
+        }
+        Error::Protocol(other) => ReadFailure::Refused(other.to_string()),
+        _ => ReadFailure::Closed,
     })
-}
-
-fn wrong_type(msg_type: u8, accepted: &[MessageType]) -> String {
-    let expected: Vec<String> = accepted.iter().map(|t| u8::from(*t).to_string()).collect();
-    format!("invalid msg type {msg_type} received (expected: {})", expected.join(","))
 }
 
 /// Pyro5's `Daemon.handleRequest` after the handshake; `false` closes the connection.
 fn handle_request(inner: &Inner, stream: &mut MessageStream<Socket>, message: Message) -> bool {
-    let correlation_id = message.correlation_id.unwrap_or_else(Uuid::new_v4);
+    let correlation_id = message.correlation_id.unwrap_or_else(new_correlation_id);
     if message.msg_type == MessageType::Ping {
         let pong = Message::new(MessageType::Ping, message.serializer_id, b"pong".to_vec())
             .with_seq(message.seq)

@@ -48,7 +48,7 @@ mod shutdown;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 pub use daemon_object::DAEMON_OBJECT_ID;
@@ -69,6 +69,9 @@ const NO_FREE_WORKERS: &str = "no free workers, increase server threadpool size"
 /// The longest a refused client may take to send its CONNECT (the accept thread waits for it).
 const DENY_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// How long `request_loop` waits, after a shutdown, for calls under way to send their replies.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// A Pyro daemon: a listening socket, the registered objects, and the request loop serving them.
 /// `Send + Sync`: register and unregister objects from any thread, also while it serves.
 ///
@@ -85,6 +88,8 @@ pub(super) struct Inner {
     nat_location: Option<Location>,
     registry: Arc<Registry>,
     connections: Mutex<Connections>,
+    /// Signalled whenever a connection goes away, for the shutdown drain.
+    connection_closed: Condvar,
     shutting_down: AtomicBool,
 }
 
@@ -291,7 +296,8 @@ impl Daemon {
     }
 
     /// Accepts and serves connections until the daemon is shut down. Returns at once if it
-    /// already was.
+    /// already was. After a shutdown it waits (up to 10 seconds) for calls under way to send
+    /// their replies, so a remote `shutdown()` method still answers its caller.
     ///
     /// See [`ShutdownHandle`] for an example.
     pub fn request_loop(&self) -> Result<(), Error> {
@@ -327,6 +333,9 @@ impl Daemon {
                 connection::deny(&self.inner, socket, NO_FREE_WORKERS);
             }
         }
+        // Let calls under way (a `shutdown()` method among them) send their replies before the
+        // caller of `request_loop` goes on, perhaps to end the process.
+        self.inner.wait_for_calls_to_finish(DRAIN_TIMEOUT);
         Ok(())
     }
 
@@ -389,6 +398,21 @@ impl Inner {
         let _ = self.listener.connect_to_self();
     }
 
+    /// Waits until no connection is in the middle of a call (they close after replying once
+    /// the daemon is shutting down), or `timeout` passed.
+    fn wait_for_calls_to_finish(&self, timeout: Duration) {
+        let deadline = std::time::Instant::now() + timeout;
+        let mut connections = self.lock_connections();
+        while connections.open.values().any(|c| c.busy) {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return;
+            }
+            connections =
+                self.connection_closed.wait_timeout(connections, left).unwrap_or_else(PoisonError::into_inner).0;
+        }
+    }
+
     /// Tracks a new connection for shutdown; `None` if the daemon is shutting down.
     fn track_connection(&self, socket: &Socket) -> Option<ConnectionGuard<'_>> {
         let handle = socket.try_clone().ok()?;
@@ -449,6 +473,7 @@ impl Drop for ConnectionGuard<'_> {
         if let Some(open) = connections.open.remove(&self.id) {
             let _ = open.socket.shutdown();
         }
+        self.inner.connection_closed.notify_all();
     }
 }
 
@@ -551,6 +576,7 @@ impl DaemonBuilder {
             nat_location,
             registry,
             connections: Mutex::default(),
+            connection_closed: Condvar::new(),
             shutting_down: AtomicBool::new(false),
         };
         Ok(Daemon { inner: Arc::new(inner) })

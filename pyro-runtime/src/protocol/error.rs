@@ -137,12 +137,12 @@ pub enum ProtocolError {
         source: std::io::Error,
     },
     /// A message of a type that is not allowed at this point arrived (e.g. INVOKE as a reply).
-    #[error("invalid msg type {msg_type} received (expected: {expected})")]
+    #[error("invalid msg type {msg_type} received (expected: {})", type_list(expected))]
     UnexpectedMessageType {
         /// The message type byte received.
         msg_type: u8,
-        /// The accepted types, e.g. `"5"` or `"2,3"`.
-        expected: &'static str,
+        /// The accepted types.
+        expected: &'static [crate::protocol::MessageType],
     },
     /// A reply's sequence number is not the request's (Pyro5's "reply sequence out of sync").
     #[error("invoke: reply sequence out of sync, got {got} expected {expected}")]
@@ -152,4 +152,9 @@ pub enum ProtocolError {
         /// The request's sequence number.
         expected: u16,
     },
+}
+
+/// `1` or `2,3`: message type numbers as Pyro5 lists them.
+fn type_list(types: &[crate::protocol::MessageType]) -> String {
+    types.iter().map(|t| u8::from(*t).to_string()).collect::<Vec<_>>().join(",")
 }

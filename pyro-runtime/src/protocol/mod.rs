@@ -33,6 +33,7 @@
 
 mod annotations;
 mod compression;
+mod correlation;
 mod decoder;
 mod error;
 mod flags;
@@ -44,6 +45,7 @@ mod message_type;
 
 pub use annotations::{AnnotationId, Annotations};
 pub use compression::{COMPRESSION_THRESHOLD, compress, decompress};
+pub use correlation::new_correlation_id;
 pub use decoder::MessageDecoder;
 pub use error::ProtocolError;
 pub use flags::Flags;

@@ -92,7 +92,11 @@ impl Connection {
                 message: format!("connection to {} rejected: {}", target.location, fail_reason(&reply)),
                 source: None,
             }),
-            other => Err(ProtocolError::UnexpectedMessageType { msg_type: u8::from(other), expected: "2,3" }.into()),
+            other => Err(ProtocolError::UnexpectedMessageType {
+                msg_type: u8::from(other),
+                expected: &[MessageType::ConnectOk, MessageType::ConnectFail],
+            }
+            .into()),
         }
     }
 
@@ -117,9 +121,11 @@ impl Connection {
         }
         let reply = self.stream.receive(&self.reply_context).map_err(|e| timeout_error(e, self.timeout))?;
         if reply.msg_type != MessageType::Result {
-            return Err(
-                ProtocolError::UnexpectedMessageType { msg_type: u8::from(reply.msg_type), expected: "5" }.into()
-            );
+            return Err(ProtocolError::UnexpectedMessageType {
+                msg_type: u8::from(reply.msg_type),
+                expected: &[MessageType::Result],
+            }
+            .into());
         }
         if reply.seq != self.seq {
             return Err(ProtocolError::SequenceMismatch { got: reply.seq, expected: self.seq }.into());
@@ -139,9 +145,11 @@ impl Connection {
         self.stream.send(&Message::ping()).map_err(|e| timeout_error(e, self.timeout))?;
         let reply = self.stream.receive(&self.reply_context).map_err(|e| timeout_error(e, self.timeout))?;
         if reply.msg_type != MessageType::Ping {
-            return Err(
-                ProtocolError::UnexpectedMessageType { msg_type: u8::from(reply.msg_type), expected: "6" }.into()
-            );
+            return Err(ProtocolError::UnexpectedMessageType {
+                msg_type: u8::from(reply.msg_type),
+                expected: &[MessageType::Ping],
+            }
+            .into());
         }
         Ok(())
     }
