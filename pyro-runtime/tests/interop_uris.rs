@@ -58,7 +58,13 @@ fn valid_uris_agree_with_pyro5() {
         let reply = python(&mut peer, text);
         assert!(reply.get("error").is_none(), "Pyro5 refused {text:?}: {reply}");
         let uri: Uri = text.parse().unwrap_or_else(|e| panic!("{text:?}: {e}"));
-        assert_eq!(uri.to_string(), reply["str"].as_str().expect("str"), "text form of {text:?}");
+        let python_text = reply["str"].as_str().expect("str");
+        if uri.tags().is_some() {
+            // Python prints PYROMETA tags in its (randomized) set order; compare as sets.
+            assert_eq!(python_text.parse::<Uri>().expect("Python's text parses"), uri, "text form of {text:?}");
+        } else {
+            assert_eq!(uri.to_string(), python_text, "text form of {text:?}");
+        }
         let state = reply["state"].as_array().expect("state");
         assert_eq!(uri.protocol().as_str(), state[0], "{text:?}");
         match uri.tags() {
