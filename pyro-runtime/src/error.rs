@@ -271,6 +271,10 @@ impl RemoteError {
     /// Reads Pyro5's exception dict. Accepts what any Pyro5 serializer produces: `args` as list
     /// or tuple, `attributes` missing or null, `_pyroTraceback` missing, null, a list or a string.
     ///
+    /// Unlike a Python client, this accepts any class name (Pyro5 refuses names containing `__`,
+    /// such as `__main__.MyError`, because it would instantiate the class): here the class is
+    /// only a string, so nothing is lost by keeping it.
+    ///
     /// ```
     /// use pyro_runtime::{value::{Dict, Value}, RemoteError};
     /// let mut d = Dict::new();
