@@ -7,12 +7,14 @@
 //! - [`value`]: [`Value`], a dynamic value holding anything a Python peer sends.
 //! - [`uri`]: `PYRO:`, `PYRONAME:` and `PYROMETA:` URIs.
 //! - [`config`]: Pyro5's configuration items and `PYRO_*` environment variables.
+//! - [`naming`]: the name server client ([`NameServerProxy`], [`locate_ns`]) and name resolution.
 //! - [`Error`]: one error enum for all of it.
 
 pub mod config;
 pub mod daemon;
 pub mod dispatch;
 mod error;
+pub mod naming;
 pub mod protocol;
 pub mod proxy;
 pub mod serializer;
@@ -23,6 +25,7 @@ pub mod value;
 pub use config::Config;
 pub use daemon::{Daemon, ShutdownHandle, serve};
 pub use error::{Error, RemoteError, Result, TRACEBACK_ATTRIBUTE};
+pub use naming::{NameServerProxy, locate_ns, locate_ns_with_config};
 pub use serializer::Serializer;
 pub use uri::Uri;
 pub use value::Value;

@@ -55,6 +55,9 @@ pub(crate) struct Connection {
     seq: u16,
     /// The pool generation this connection was opened in ([`super::pool`]).
     pub(crate) generation: u64,
+    /// The id of the object this connection talks to (for a `PYRONAME`/`PYROMETA` proxy, the
+    /// one the name resolved to when the connection was opened).
+    object: String,
     timeout: Option<Duration>,
     /// `"receiving a reply from <uri>"`, built once for error messages.
     reply_context: String,
@@ -68,6 +71,7 @@ impl Connection {
             stream: MessageStream::new(socket, target.options),
             seq: 0,
             generation,
+            object: target.uri.object().to_owned(),
             timeout: target.timeout,
             reply_context: format!("receiving a reply from {}", target.uri),
         };
@@ -98,6 +102,11 @@ impl Connection {
             }
             .into()),
         }
+    }
+
+    /// The id of the object this connection talks to.
+    pub(crate) fn object(&self) -> &str {
+        &self.object
     }
 
     /// Replaces the socket timeout (for a proxy whose timeout changed).
@@ -209,6 +218,7 @@ mod tests {
             stream: MessageStream::new(Socket::Unix(client), EncodeOptions::default()),
             seq: u16::MAX - 1,
             generation: 0,
+            object: "obj".into(),
             timeout: None,
             reply_context: "test".into(),
         };

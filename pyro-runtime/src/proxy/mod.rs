@@ -38,10 +38,33 @@
 //! when the connection closed or timed out. An exception raised by the remote method arrives as
 //! [`Error::Remote`].
 //!
+//! # Names and metadata
+//!
+//! A proxy for a `PYRONAME:name[@host:port]` or `PYROMETA:tag,...[@host:port]` URI resolves it
+//! to a `PYRO:` URI ([`naming::resolve_with_config`]: finds the name server, looks the name up,
+//! or picks one of the registrations having all the tags) whenever it opens a connection: on
+//! the first call or [`bind`](Proxy::bind), and again on every reconnect, so a re-registered
+//! object is found at its new address. Each connection talks to the object it was resolved to;
+//! [`Proxy::uri`] stays the URI given and [`Proxy::resolved_uri`] is the `PYRO:` URI of the
+//! latest connection. (Pyro5's `_pyroBind` replaces the proxy's URI with the resolved one for
+//! good; to pin a resolution, make a proxy for [`Proxy::resolved_uri`].) The name server is
+//! found and its proxy configured with the [`Config`] given to [`Proxy::with_config`]
+//! ([`Config::default`] for [`Proxy::new`]; pass [`Config::from_env`] to honour `PYRO_NS_HOST`
+//! and friends). Proxies for `PYRO:` URIs do no naming work.
+//!
+//! ```no_run
+//! use pyro_runtime::proxy::Proxy;
+//!
+//! let proxy = Proxy::from_uri_str("PYROMETA:kind:greeter@localhost:9090")?;
+//! let text: String = proxy.call("greet", &("bob",))?;
+//! println!("served by {:?}", proxy.resolved_uri());
+//! # Ok::<(), pyro_runtime::Error>(())
+//! ```
+//!
 //! # Not supported yet
 //!
-//! `PYRONAME:`/`PYROMETA:` URIs (they need the name server client), item streaming
-//! (`FLAGS_ITEMSTREAMRESULT` replies), batch calls, annotations and correlation ids, TLS.
+//! Item streaming (`FLAGS_ITEMSTREAMRESULT` replies), batch calls, annotations and correlation
+//! ids, TLS.
 
 mod args;
 mod connection;
@@ -57,9 +80,9 @@ use serde::de::DeserializeOwned;
 use crate::dispatch::Metadata;
 use crate::protocol::{EncodeOptions, Flags, Message, MessageType};
 use crate::serializer::Serializer;
-use crate::uri::{Location, Protocol};
+use crate::uri::Protocol;
 use crate::value::{Dict, Value, from_value};
-use crate::{Config, Error, RemoteError, Uri};
+use crate::{Config, Error, RemoteError, Uri, naming};
 
 use connection::{Connection, Target};
 use pool::{Lease, Pool};
@@ -93,6 +116,8 @@ const SETATTR: &str = "__setattr__";
 /// ```
 pub struct Proxy {
     uri: Uri,
+    /// For a `PYRONAME`/`PYROMETA` uri: how to resolve it, and the latest resolution.
+    naming: Option<Box<Naming>>,
     serializer: Serializer,
     timeout: Option<Duration>,
     handshake: Value,
@@ -109,6 +134,33 @@ struct Known {
     handshake_response: Value,
 }
 
+/// What a proxy for a `PYRONAME`/`PYROMETA` uri needs to resolve it.
+#[derive(Debug)]
+struct Naming {
+    /// Where to look for the name server, and the settings of the name server proxy.
+    config: Arc<Config>,
+    /// The `PYRO` uri the latest connection was opened to.
+    resolved: RwLock<Option<Uri>>,
+}
+
+impl Naming {
+    fn new(config: Arc<Config>, resolved: Option<Uri>) -> Box<Naming> {
+        Box::new(Naming { config, resolved: RwLock::new(resolved) })
+    }
+
+    fn resolve(&self, uri: &Uri) -> Result<Uri, Error> {
+        naming::resolve_with_config(uri, &self.config)
+    }
+
+    fn resolved(&self) -> Option<Uri> {
+        self.resolved.read().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    fn remember(&self, uri: Uri) {
+        *self.resolved.write().unwrap_or_else(PoisonError::into_inner) = Some(uri);
+    }
+}
+
 impl Proxy {
     /// A proxy for the object at `uri` with [`Config::default`] settings; connects lazily on the
     /// first call.
@@ -123,7 +175,9 @@ impl Proxy {
     }
 
     /// A proxy for the object at `uri` with settings from `config`: `serializer`,
-    /// `comm_timeout`, `max_retries`, `compression` and `max_message_size`.
+    /// `comm_timeout`, `max_retries`, `compression` and `max_message_size`; for a `PYRONAME`
+    /// or `PYROMETA` uri also the name server settings used to resolve it (`ns_host`, `ns_port`,
+    /// `ns_broadcast_port`, `broadcast_addrs`, `ns_lookup_delay`, ...).
     ///
     /// ```
     /// use pyro_runtime::{proxy::Proxy, Config, Serializer};
@@ -133,8 +187,10 @@ impl Proxy {
     /// ```
     pub fn with_config(uri: Uri, config: &Config) -> Proxy {
         let max_message_size = usize::try_from(config.max_message_size).unwrap_or(usize::MAX);
+        let naming = (uri.protocol() != Protocol::Pyro).then(|| Naming::new(Arc::new(config.clone()), None));
         Proxy {
             uri,
+            naming,
             serializer: config.serializer,
             timeout: normalize_timeout(config.comm_timeout),
             handshake: Value::from(DEFAULT_HANDSHAKE),
@@ -156,7 +212,8 @@ impl Proxy {
         Ok(Proxy::new(uri.parse()?))
     }
 
-    /// The URI.
+    /// The URI the proxy was made for (a `PYRONAME`/`PYROMETA` uri stays one; see
+    /// [`resolved_uri`](Proxy::resolved_uri)).
     ///
     /// ```
     /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
@@ -164,6 +221,24 @@ impl Proxy {
     /// ```
     pub fn uri(&self) -> &Uri {
         &self.uri
+    }
+
+    /// The `PYRO:` URI of the object the proxy talks to: its [`uri`](Proxy::uri) if that is a
+    /// `PYRO:` URI, else what the name was resolved to when the latest connection was opened
+    /// (`None` before the first one).
+    ///
+    /// ```
+    /// use pyro_runtime::proxy::Proxy;
+    /// let direct = Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
+    /// assert_eq!(direct.resolved_uri().as_ref(), Some(direct.uri()));
+    /// let named = Proxy::from_uri_str("PYRONAME:example.thing").unwrap();
+    /// assert_eq!(named.resolved_uri(), None);
+    /// ```
+    pub fn resolved_uri(&self) -> Option<Uri> {
+        match &self.naming {
+            None => Some(self.uri.clone()),
+            Some(naming) => naming.resolved(),
+        }
     }
 
     /// The serializer used for calls.
@@ -370,7 +445,8 @@ impl Proxy {
         self.known().map(|known| known.handshake_response.clone())
     }
 
-    /// Connects now if no connection is open, fetching the metadata (Pyro5's `_pyroBind`).
+    /// Connects now if no connection is open, fetching the metadata (Pyro5's `_pyroBind`); a
+    /// `PYRONAME`/`PYROMETA` uri is resolved first (see [`resolved_uri`](Proxy::resolved_uri)).
     ///
     /// ```no_run
     /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
@@ -379,7 +455,7 @@ impl Proxy {
     /// # Ok::<(), pyro_runtime::Error>(())
     /// ```
     pub fn bind(&self) -> Result<(), Error> {
-        let mut lease = self.lease()?;
+        let mut lease = self.pool.lease();
         self.connect_lease(&mut lease)?;
         lease.give_back();
         Ok(())
@@ -414,7 +490,7 @@ impl Proxy {
     /// # Ok::<(), pyro_runtime::Error>(())
     /// ```
     pub fn ping(&self) -> Result<(), Error> {
-        let mut lease = self.lease()?;
+        let mut lease = self.pool.lease();
         self.connect_lease(&mut lease)?.ping()?;
         lease.give_back();
         Ok(())
@@ -432,7 +508,7 @@ impl Proxy {
     ///
     /// A method the object does not expose fails locally, without network traffic once the
     /// metadata is known, with the `builtins.AttributeError` the daemon would raise
-    /// ("remote object '<uri>' has no exposed attribute or method '<name>'").
+    /// (`"remote object '<uri>' has no exposed attribute or method '<name>'"`).
     ///
     /// ```no_run
     /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
@@ -464,8 +540,8 @@ impl Proxy {
         K: Serialize + ?Sized,
         R: DeserializeOwned,
     {
-        let payload = self.encode_call(method, vargs, Some(kwargs))?;
-        match self.invoke(method, payload, Flags::EMPTY, Check::Method)? {
+        let encode = |object: &str| self.encode_call(object, method, vargs, Some(kwargs));
+        match self.invoke(method, Flags::EMPTY, Check::Method, encode)? {
             Some(reply) => self.decode_reply(method, &reply),
             None => Ok(from_value(Value::None)?),
         }
@@ -480,8 +556,8 @@ impl Proxy {
     /// # Ok::<(), pyro_runtime::Error>(())
     /// ```
     pub fn call_oneway<A: Serialize + ?Sized>(&self, method: &str, vargs: &A) -> Result<(), Error> {
-        let payload = self.encode_call(method, vargs, Some(&EmptyKwargs))?;
-        self.invoke(method, payload, Flags::ONEWAY, Check::Method).map(drop)
+        let encode = |object: &str| self.encode_call(object, method, vargs, Some(&EmptyKwargs));
+        self.invoke(method, Flags::ONEWAY, Check::Method, encode).map(drop)
     }
 
     /// Dynamic call: positional and keyword arguments as [`Value`]s, the result as a [`Value`].
@@ -506,8 +582,8 @@ impl Proxy {
     /// # Ok::<(), pyro_runtime::Error>(())
     /// ```
     pub fn get_attribute<R: DeserializeOwned>(&self, name: &str) -> Result<R, Error> {
-        let payload = self.serializer.encode_call(self.uri.object(), GETATTR, &(name,), None::<&Dict>)?;
-        match self.invoke(GETATTR, payload, Flags::EMPTY, Check::Attribute(name))? {
+        let encode = |object: &str| Ok(self.serializer.encode_call(object, GETATTR, &(name,), None::<&Dict>)?);
+        match self.invoke(GETATTR, Flags::EMPTY, Check::Attribute(name), encode)? {
             Some(reply) => self.decode_reply(GETATTR, &reply),
             None => Ok(from_value(Value::None)?),
         }
@@ -521,20 +597,19 @@ impl Proxy {
     /// # Ok::<(), pyro_runtime::Error>(())
     /// ```
     pub fn set_attribute<T: Serialize + ?Sized>(&self, name: &str, value: &T) -> Result<(), Error> {
-        let payload = self.serializer.encode_call(self.uri.object(), SETATTR, &(name, value), None::<&Dict>)?;
-        match self.invoke(SETATTR, payload, Flags::EMPTY, Check::Attribute(name))? {
+        let encode = |object: &str| Ok(self.serializer.encode_call(object, SETATTR, &(name, value), None::<&Dict>)?);
+        match self.invoke(SETATTR, Flags::EMPTY, Check::Attribute(name), encode)? {
             Some(reply) => self.decode_reply::<Value>(SETATTR, &reply).map(drop),
             None => Ok(()),
         }
     }
 
-    /// Serializes a call; `()` as positional arguments becomes an empty sequence.
-    fn encode_call<A, K>(&self, method: &str, vargs: &A, kwargs: Option<&K>) -> Result<Vec<u8>, Error>
+    /// Serializes a call to `object`; `()` as positional arguments becomes an empty sequence.
+    fn encode_call<A, K>(&self, object: &str, method: &str, vargs: &A, kwargs: Option<&K>) -> Result<Vec<u8>, Error>
     where
         A: Serialize + ?Sized,
         K: Serialize + ?Sized,
     {
-        let object = self.uri.object();
         Ok(if args::is_unit(vargs) {
             self.serializer.encode_call(object, method, &[(); 0], kwargs)?
         } else {
@@ -546,33 +621,22 @@ impl Proxy {
         self.known.read().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
-    fn location(&self) -> Result<&Location, Error> {
-        match (self.uri.protocol(), self.uri.location()) {
-            (Protocol::Pyro, Some(location)) => Ok(location),
-            (Protocol::Pyro, None) => {
-                Err(Error::Communication { message: format!("the URI {} has no location", self.uri), source: None })
-            }
-            (protocol, _) => Err(Error::Naming {
-                message: format!(
-                    "cannot connect to {}: resolving {protocol}: URIs needs the name server, which the proxy does not \
-                     support yet; look the name up and use its PYRO: URI",
-                    self.uri
-                ),
-            }),
-        }
-    }
-
-    fn lease(&self) -> Result<Lease<'_>, Error> {
-        self.location()?;
-        Ok(self.pool.lease())
-    }
-
-    /// The lease's connection, opened (with a handshake) if the lease is a reservation.
+    /// The lease's connection, opened (with a handshake) if the lease is a reservation; a
+    /// `PYRONAME`/`PYROMETA` uri is resolved for it first.
     fn connect_lease<'l>(&self, lease: &'l mut Lease<'_>) -> Result<&'l mut Connection, Error> {
         if lease.connection().is_none() {
+            let resolved = match &self.naming {
+                None => None,
+                Some(naming) => Some(naming.resolve(&self.uri)?),
+            };
+            let uri = resolved.as_ref().unwrap_or(&self.uri);
+            let location = uri.location().ok_or_else(|| Error::Communication {
+                message: format!("the URI {uri} has no location"),
+                source: None,
+            })?;
             let target = Target {
-                uri: &self.uri,
-                location: self.location()?,
+                uri,
+                location,
                 serializer: self.serializer,
                 handshake: &self.handshake,
                 timeout: self.timeout,
@@ -581,25 +645,47 @@ impl Proxy {
             let (conn, handshake) = Connection::open(&target, lease.generation)?;
             let known = Known { metadata: handshake.metadata, handshake_response: handshake.response };
             *self.known.write().unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(known));
+            if let (Some(naming), Some(resolved)) = (&self.naming, resolved) {
+                naming.remember(resolved);
+            }
             return Ok(lease.fill(conn));
         }
         lease.connection().ok_or_else(|| Error::Communication { message: "no connection".into(), source: None })
     }
 
     /// Sends one call, retrying on a closed connection or a timeout; the reply unless oneway.
-    fn invoke(&self, method: &str, payload: Vec<u8>, flags: Flags, check: Check<'_>) -> Result<Option<Message>, Error> {
-        let mut request = Message::new(MessageType::Invoke, self.serializer.id(), payload).with_flags(flags);
+    /// `encode` serializes the call for an object id: for a `PYRO` uri once, before connecting;
+    /// for a `PYRONAME`/`PYROMETA` uri on each attempt, for the object the connection it goes out
+    /// on was resolved to.
+    fn invoke<E>(&self, method: &str, flags: Flags, check: Check<'_>, encode: E) -> Result<Option<Message>, Error>
+    where
+        E: Fn(&str) -> Result<Vec<u8>, Error>,
+    {
+        let mut prepared = match self.naming {
+            None => Some(Message::new(MessageType::Invoke, self.serializer.id(), encode(self.uri.object())?)),
+            Some(_) => None,
+        };
         let mut retries = self.max_retries;
         loop {
-            match self.invoke_once(method, &mut request, check) {
+            match self.invoke_once(method, flags, check, prepared.as_mut(), &encode) {
                 Err(Error::ConnectionClosed { .. } | Error::Timeout { .. }) if retries > 0 => retries -= 1,
                 result => return result,
             }
         }
     }
 
-    fn invoke_once(&self, method: &str, request: &mut Message, check: Check<'_>) -> Result<Option<Message>, Error> {
-        let mut lease = self.lease()?;
+    fn invoke_once<E>(
+        &self,
+        method: &str,
+        mut flags: Flags,
+        check: Check<'_>,
+        prepared: Option<&mut Message>,
+        encode: &E,
+    ) -> Result<Option<Message>, Error>
+    where
+        E: Fn(&str) -> Result<Vec<u8>, Error>,
+    {
+        let mut lease = self.pool.lease();
         self.connect_lease(&mut lease)?;
         if let Some(known) = self.known() {
             if let Err(err) = check.apply(&self.uri, method, &known.metadata) {
@@ -607,10 +693,26 @@ impl Proxy {
                 return Err(err);
             }
             if known.metadata.oneway.contains(method) {
-                request.flags.insert(Flags::ONEWAY);
+                flags.insert(Flags::ONEWAY);
             }
         }
         let conn = self.connect_lease(&mut lease)?;
+        let mut resolved_request;
+        let request = match prepared {
+            Some(request) => request,
+            None => match encode(conn.object()) {
+                Ok(payload) => {
+                    resolved_request = Message::new(MessageType::Invoke, self.serializer.id(), payload);
+                    &mut resolved_request
+                }
+                Err(err) => {
+                    // Nothing was sent: the connection is still good.
+                    lease.give_back();
+                    return Err(err);
+                }
+            },
+        };
+        request.flags.insert(flags);
         // On error the lease is dropped here, which closes the connection.
         let reply = conn.exchange(request)?;
         lease.give_back();
@@ -650,6 +752,7 @@ impl Clone for Proxy {
     fn clone(&self) -> Proxy {
         Proxy {
             uri: self.uri.clone(),
+            naming: self.naming.as_ref().map(|naming| Naming::new(naming.config.clone(), naming.resolved())),
             serializer: self.serializer,
             timeout: self.timeout,
             handshake: self.handshake.clone(),
@@ -737,11 +840,25 @@ mod tests {
     }
 
     #[test]
-    fn pyroname_needs_the_name_server() {
-        let proxy = Proxy::from_uri_str("PYRONAME:example.thing").unwrap();
-        let err = proxy.call::<_, Value>("x", &()).unwrap_err();
-        assert!(matches!(&err, Error::Naming { message } if message.contains("name server")), "{err}");
-        assert_eq!(proxy.open_connections(), 0);
+    fn an_unresolvable_name_is_a_naming_error_and_leaves_no_connection() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        for uri in [format!("PYRONAME:example.thing@127.0.0.1:{port}"), format!("PYROMETA:a,b@127.0.0.1:{port}")] {
+            let proxy = Proxy::from_uri_str(&uri).unwrap();
+            let err = proxy.call::<_, Value>("x", &()).unwrap_err();
+            assert!(matches!(&err, Error::Naming { message } if message.starts_with("Failed to locate")), "{err}");
+            assert_eq!(proxy.open_connections(), 0);
+            assert_eq!(proxy.resolved_uri(), None);
+            assert!(proxy.bind().is_err());
+        }
+    }
+
+    #[test]
+    fn only_name_uris_carry_naming_settings() {
+        assert!(Proxy::from_uri_str("PYRO:x@localhost:1").unwrap().naming.is_none());
+        let config = Config { ns_port: 7777, ..Config::default() };
+        let proxy = Proxy::with_config("PYRONAME:x".parse().unwrap(), &config);
+        assert_eq!(proxy.naming.as_ref().unwrap().config.ns_port, 7777);
+        assert_eq!(proxy.clone().naming.unwrap().config.ns_port, 7777);
     }
 
     #[test]
