@@ -307,6 +307,11 @@ impl<'de> Deserializer<'de> for Value {
     fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, SerializeError> {
         match self {
             Value::Bool(b) => visitor.visit_bool(b),
+            // Python code passes numbers as flags (Pyro5's own `resolve` calls
+            // `lookup(name, 0.0)`); a number's truth value is whether it is non-zero.
+            Value::Int(n) => visitor.visit_bool(n != 0),
+            Value::BigInt(_) => visitor.visit_bool(true),
+            Value::Float(f) => visitor.visit_bool(f != 0.0),
             other => Err(mismatch("bool", &other)),
         }
     }
@@ -938,7 +943,10 @@ mod tests {
         assert_eq!(err::<u8>(Value::Int(300)), "expected u8, got int 300 (out of range)");
         assert_eq!(err::<u64>(Value::Int(-1)), "expected u64, got int -1 (out of range)");
         assert_eq!(err::<i64>(Value::int(u64::MAX)), "expected i64, got int 18446744073709551615 (out of range)");
-        assert_eq!(err::<bool>(Value::Int(1)), "expected bool, got int");
+        assert_eq!(err::<bool>(Value::from("yes")), "expected bool, got str");
+        // Numbers stand for flags as Python's truth value.
+        assert_eq!(from_value::<bool>(Value::Float(0.0)).ok(), Some(false));
+        assert_eq!(from_value::<bool>(Value::Int(2)).ok(), Some(true));
         assert_eq!(err::<f64>(Value::from("1.0")), "expected float, got str");
         assert_eq!(err::<String>(Value::Bytes(vec![])), "expected str, got bytes");
         assert_eq!(err::<char>(Value::from("ab")), "expected a one-character str, got str");
