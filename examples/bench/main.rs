@@ -24,12 +24,18 @@
 //! (Rust -> Rust p50 within 1.3x of the floor; Rust client + server CPU at most a tenth of
 //! Pyro5's) and writes everything as JSON (default `target/bench.json`).
 //!
+//! It also measures name server lookups (`--lookups N` per run, 0 to skip): sequential
+//! `lookup(name)` calls from one client, cycling through 1000 registered names, against pyro's
+//! `pyro-ns` and against Pyro5's name server, from a Rust and from a Python client, in the same
+//! placements (see [`naming`]).
+//!
 //! The same binary plays every Rust role (`bench server-rust`, `bench client-raw <addr> ...`);
-//! the Python roles are `echo_server.py` and `echo_client.py` next to this file, run by the
-//! interop crate's Pyro5 5.17 virtualenv.
+//! the Python roles are `echo_server.py`, `echo_client.py`, `ns_server.py` and `ns_client.py`
+//! next to this file, run by the interop crate's Pyro5 5.17 virtualenv.
 
 mod child;
 mod echo;
+mod naming;
 mod report;
 mod roles;
 
@@ -38,6 +44,7 @@ use std::process::{Command, ExitCode};
 use std::time::Duration;
 
 use child::{Proc, Python, busiest_thread, last_cpu, process_cpu_ns, taskset_available};
+use naming::{NsMeasurement, NsScenario, NsSummary};
 use report::{ClientReport, Measurement, Placement, Scenario, Side};
 
 /// What a run is told on the command line.
@@ -45,10 +52,12 @@ use report::{ClientReport, Measurement, Placement, Scenario, Side};
 struct Options {
     calls: u64,
     warmup: u64,
+    lookups: u64,
     json: PathBuf,
 }
 
-const USAGE: &str = "usage: cargo run --release --example bench [-- --calls N] [--warmup N] [--json PATH]";
+const USAGE: &str =
+    "usage: cargo run --release --example bench [-- --calls N] [--warmup N] [--lookups N] [--json PATH]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -58,6 +67,8 @@ fn main() -> ExitCode {
         "client-raw" => roles::client_raw(rest),
         "server-rust" => roles::server_rust(),
         "client-rust" => roles::client_rust(rest),
+        "server-ns-rust" => naming::server_ns_rust(),
+        "client-ns-rust" => naming::client_ns_rust(rest),
         _ => parse_options(&args).and_then(|options| orchestrate(&options)),
     };
     match result {
@@ -74,13 +85,14 @@ type Result<T, E = String> = std::result::Result<T, E>;
 
 fn parse_options(args: &[String]) -> Result<Options> {
     let default_json = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target").join("bench.json");
-    let mut options = Options { calls: 20_000, warmup: 2_000, json: default_json };
+    let mut options = Options { calls: 20_000, warmup: 2_000, lookups: 10_000, json: default_json };
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         let mut value = || args.next().ok_or_else(|| format!("{arg} needs a value\n{USAGE}"));
         match arg.as_str() {
             "--calls" => options.calls = parse_count(value()?, arg)?,
             "--warmup" => options.warmup = parse_count(value()?, arg)?,
+            "--lookups" => options.lookups = parse_count(value()?, arg)?,
             "--json" => options.json = PathBuf::from(value()?),
             "-h" | "--help" => return Err(USAGE.to_owned()),
             other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
@@ -88,6 +100,9 @@ fn parse_options(args: &[String]) -> Result<Options> {
     }
     if options.calls < 100 {
         return Err("--calls must be at least 100 (for a meaningful p99)".to_owned());
+    }
+    if (1..100).contains(&options.lookups) {
+        return Err("--lookups must be 0 (skip) or at least 100 (for a meaningful p99)".to_owned());
     }
     Ok(options)
 }
@@ -130,11 +145,38 @@ fn orchestrate(options: &Options) -> Result<()> {
             measurements.push(measurement);
         }
     }
+    let mut lookups = Vec::new();
+    if options.lookups > 0 {
+        eprintln!(
+            "bench: name server lookups: {} per run (after {} warm-up lookups), {} registered names",
+            options.lookups,
+            lookup_warmup(options),
+            naming::NAMES
+        );
+        for &placement in &placements {
+            for scenario in NsScenario::ALL {
+                let run = Run { exe: &exe, python: &python, placement, options, wire };
+                eprint!("bench: {:<19} {:<9} ... ", scenario.name(), placement.name());
+                let measurement = run.measure_lookups(scenario)?;
+                eprintln!("{:>8.0} lookups/s", measurement.lookups_per_s());
+                lookups.push(measurement);
+            }
+        }
+    }
     let summary = report::Summary::new(options.calls, options.warmup, wire, measurements);
     print!("{}", summary.table());
-    summary.write_json(&options.json)?;
+    let naming = (!lookups.is_empty()).then(|| NsSummary::new(&lookups));
+    if let Some(naming) = &naming {
+        print!("{}", naming.table());
+    }
+    summary.write_json(&options.json, naming.as_ref())?;
     println!("\nJSON written to {}", options.json.display());
     Ok(())
+}
+
+/// Warm-up lookups before each measured name server run.
+fn lookup_warmup(options: &Options) -> u64 {
+    (options.lookups / 10).max(100)
 }
 
 /// Sizes of one `echo(42)` exchange on the wire, as the pyro daemon really sends them.
@@ -161,12 +203,61 @@ const START_TIMEOUT: Duration = Duration::from_secs(60);
 /// How often the CPUs the client and server threads run on are sampled during a run.
 const SAMPLE_EVERY: Duration = Duration::from_millis(10);
 
+/// What one run of a client against a server measured.
+struct Sample {
+    client: ClientReport,
+    server_cpu_ns: u64,
+    same_cpu: Option<f64>,
+}
+
 impl Run<'_> {
     fn measure(&self, scenario: Scenario) -> Result<Measurement> {
-        let mut server = Proc::spawn(&format!("{} server", scenario.name()), self.server_command(scenario))?;
+        let server = self.server_command(scenario);
+        let sample = self.sample(scenario.name(), server, |address| self.client_command(scenario, address))?;
+        Ok(Measurement {
+            scenario,
+            placement: self.placement,
+            client: sample.client,
+            server_cpu_ns: sample.server_cpu_ns,
+            same_cpu: sample.same_cpu,
+        })
+    }
+
+    fn measure_lookups(&self, scenario: NsScenario) -> Result<NsMeasurement> {
+        let server = if scenario.rust_server() {
+            self.rust_role("server-ns-rust", &[])
+        } else {
+            self.python.script(naming::PYTHON_SERVER, &[])
+        };
+        let server = self.placement.apply(server, Side::Server);
+        let sample = self.sample(scenario.name(), server, |uri| {
+            let args = [
+                uri.to_owned(),
+                self.options.lookups.to_string(),
+                lookup_warmup(self.options).to_string(),
+                naming::NAMES.to_string(),
+            ];
+            let client = if scenario.rust_client() {
+                self.rust_role("client-ns-rust", &args)
+            } else {
+                self.python.script(naming::PYTHON_CLIENT, &args)
+            };
+            self.placement.apply(client, Side::Client)
+        })?;
+        Ok(NsMeasurement {
+            scenario,
+            placement: self.placement,
+            client: sample.client,
+            server_cpu_ns: sample.server_cpu_ns,
+        })
+    }
+
+    /// Starts `server`, then the client `client(<what the server printed>)`; after the
+    /// client's warm-up, lets it make the measured calls while sampling where both run.
+    fn sample(&self, name: &str, server: Command, client: impl FnOnce(&str) -> Command) -> Result<Sample> {
+        let mut server = Proc::spawn(&format!("{name} server"), server)?;
         let address = server.read_line(START_TIMEOUT)?;
-        let mut client =
-            Proc::spawn(&format!("{} client", scenario.name()), self.client_command(scenario, address.trim()))?;
+        let mut client = Proc::spawn(&format!("{name} client"), client(address.trim()))?;
         let ready = client.read_line(START_TIMEOUT)?;
         if ready.trim() != "READY" {
             return Err(format!("{}: expected READY, got {ready:?}", client.name()));
@@ -177,7 +268,7 @@ impl Run<'_> {
         let server_before = process_cpu_ns(server_pid)?;
         client.write_line("GO")?;
         // At most ~1 ms per call even for a slow machine, plus slack.
-        let limit = START_TIMEOUT + Duration::from_millis(self.options.calls);
+        let limit = START_TIMEOUT + Duration::from_millis(self.options.calls.max(self.options.lookups));
         let line = client.read_line_ticking(limit, SAMPLE_EVERY, || {
             if let (Some(a), Some(b)) = (last_cpu(client_pid, threads.0), last_cpu(server_pid, threads.1)) {
                 samples += 1;
@@ -189,9 +280,7 @@ impl Run<'_> {
         client.finish(Duration::from_secs(10))?;
         server.check_not_failed()?;
         drop(server); // killed
-        Ok(Measurement {
-            scenario,
-            placement: self.placement,
+        Ok(Sample {
             client: report,
             server_cpu_ns: server_after.saturating_sub(server_before),
             same_cpu: (samples > 0).then(|| f64::from(together) / f64::from(samples)),

@@ -7,6 +7,7 @@ use std::process::Command;
 
 use serde::{Deserialize, Serialize};
 
+use crate::naming::NsSummary;
 use crate::{Result, WireSizes};
 
 /// Who calls whom.
@@ -237,6 +238,7 @@ struct Document<'a> {
     results: &'a [Row],
     targets: &'a [Verdict],
     cpu_above_raw_floor: &'a [AboveFloor],
+    name_server_lookups: Option<&'a NsSummary>,
 }
 
 /// The p50 target: Rust -> Rust within this factor of the raw floor.
@@ -381,8 +383,9 @@ impl Summary {
         out
     }
 
-    /// Writes the JSON document to `path` (creating its directory).
-    pub fn write_json(&self, path: &Path) -> Result<()> {
+    /// Writes the JSON document, with the name server lookups if measured, to `path` (creating
+    /// its directory).
+    pub fn write_json(&self, path: &Path, naming: Option<&NsSummary>) -> Result<()> {
         let document = Document {
             calls: self.calls,
             warmup_calls: self.warmup,
@@ -392,6 +395,7 @@ impl Summary {
             results: &self.rows,
             targets: &self.verdicts,
             cpu_above_raw_floor: &self.above_floor,
+            name_server_lookups: naming,
         };
         let mut bytes = pyro::Serializer::Json.to_bytes(&document).map_err(|e| format!("cannot write JSON: {e}"))?;
         bytes.push(b'\n');

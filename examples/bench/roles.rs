@@ -1,4 +1,5 @@
-//! The Rust processes: `bench server-raw`, `client-raw`, `server-rust`, `client-rust`.
+//! The Rust processes: `bench server-raw`, `client-raw`, `server-rust`, `client-rust` (and, in
+//! [`naming`](crate::naming), `server-ns-rust` and `client-ns-rust`).
 //!
 //! A server prints where it listens (an address or a URI) as its first line. A client takes
 //! `<address> <calls> <warmup>`, makes the warm-up calls, prints `READY`, waits for a line on
@@ -67,7 +68,7 @@ pub fn client_rust(args: &[String]) -> Result<()> {
 }
 
 /// Warm-up, `READY`, wait for stdin, measured calls, report.
-fn run_client(calls: u64, warmup: u64, mut call: impl FnMut() -> Result<()>) -> Result<()> {
+pub fn run_client(calls: u64, warmup: u64, mut call: impl FnMut() -> Result<()>) -> Result<()> {
     for _ in 0..warmup {
         call()?;
     }
@@ -91,7 +92,8 @@ fn duration_ns(since: Instant) -> u64 {
     u64::try_from(since.elapsed().as_nanos()).unwrap_or(u64::MAX)
 }
 
-fn client_args(args: &[String]) -> Result<(&str, u64, u64)> {
+/// `<address> <calls> <warmup>` at the start of a client's arguments.
+pub fn client_args(args: &[String]) -> Result<(&str, u64, u64)> {
     let [address, calls, warmup, ..] = args else {
         return Err(format!("expected <address> <calls> <warmup>, got {args:?}"));
     };
