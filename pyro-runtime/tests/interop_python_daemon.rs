@@ -49,6 +49,9 @@ class Thing:
     def echo(self, value):
         return value
 
+    def raw(self):
+        return b"raw bytes"
+
     def slow(self, seconds):
         with self._lock:
             self._busy += 1
@@ -262,4 +265,18 @@ fn concurrent_calls_from_threads() {
         handle.join().unwrap();
     }
     assert_eq!(proxy.call::<_, i64>("max_busy", &()).unwrap(), 4, "the four calls ran at the same time");
+}
+
+#[test]
+fn proxy_reconnects_after_the_daemon_closes_on_a_serialize_error() {
+    let daemon = PythonDaemon::start();
+    let proxy = daemon.proxy(Serializer::Json);
+    assert_eq!(proxy.call::<_, i64>("add", &(1, 2)).unwrap(), 3);
+    // Python's json cannot send bytes: the daemon replies with a SerializeError and closes.
+    match proxy.call::<_, Value>("raw", &()) {
+        Err(Error::Remote(remote)) => assert_eq!(remote.class, "Pyro5.errors.SerializeError"),
+        other => panic!("expected a remote SerializeError, got {other:?}"),
+    }
+    // The proxy dropped that connection as Pyro5's client does, so the next call reconnects.
+    assert_eq!(proxy.call::<_, i64>("add", &(2, 3)).unwrap(), 5);
 }

@@ -11,7 +11,7 @@
 //! It prints what Pyro5's name server prints (`NS running on <location> (<ip>)`,
 //! `URI = PYRO:Pyro.NameServer@...`, whether the broadcast responder runs), logs through
 //! `tracing` on stderr (level from `RUST_LOG`, else `PYRO_LOGLEVEL`, else warnings only) and
-//! stops cleanly on Ctrl-C (SIGINT), printing `NS shut down.` and exiting with 0.
+//! stops cleanly on Ctrl-C (SIGINT) or SIGTERM, printing `NS shut down.` and exiting with 0.
 //! Other settings come from the `PYRO_*` environment variables, as in Pyro5.
 
 use std::io::{IsTerminal, Write};

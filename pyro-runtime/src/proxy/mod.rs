@@ -715,8 +715,39 @@ impl Proxy {
         request.flags.insert(flags);
         // On error the lease is dropped here, which closes the connection.
         let reply = conn.exchange(request)?;
-        lease.give_back();
+        if reply.as_ref().is_some_and(|reply| self.server_closes_after(reply)) {
+            // Dropping the lease closes our end too; the next call reconnects.
+            drop(lease);
+        } else {
+            lease.give_back();
+        }
         Ok(reply)
+    }
+
+    /// Whether a Pyro5 daemon closes the connection after sending `reply`: it does after an
+    /// exception of a communication class (SerializeError, ProtocolError, ...) or a
+    /// SecurityError (reference 4.3). Pyro5's client releases its connection then too.
+    fn server_closes_after(&self, reply: &Message) -> bool {
+        const CLOSING: &[&str] = &[
+            "Pyro5.errors.CommunicationError",
+            "Pyro5.errors.ConnectionClosedError",
+            "Pyro5.errors.TimeoutError",
+            "Pyro5.errors.ProtocolError",
+            "Pyro5.errors.SerializeError",
+            "Pyro5.errors.MessageTooLargeError",
+            "Pyro5.errors.SecurityError",
+        ];
+        if !reply.flags.contains(Flags::EXCEPTION) || reply.flags.contains(Flags::ITEMSTREAMRESULT) {
+            return false;
+        }
+        match self.serializer.from_bytes::<Value>(&reply.data) {
+            Ok(value) => value
+                .as_dict()
+                .and_then(|d| d.get("__class__"))
+                .and_then(Value::as_str)
+                .is_none_or(|class| CLOSING.contains(&class)),
+            Err(_) => true,
+        }
     }
 
     fn decode_reply<R: DeserializeOwned>(&self, method: &str, reply: &Message) -> Result<R, Error> {
