@@ -41,6 +41,14 @@ fn ctrl_c_shuts_it_down_with_exit_code_0() {
 }
 
 #[test]
+fn sigterm_shuts_it_down_with_exit_code_0() {
+    let mut ns = NameServerProcess::start(&["-n", "127.0.0.1", "-p", "0", "-x"]);
+    let (status, rest) = ns.signal("-TERM");
+    assert!(status.success(), "exit status after SIGTERM: {status}");
+    assert_eq!(rest, ["NS shut down."]);
+}
+
+#[test]
 fn ctrl_c_with_a_client_connected_still_exits() {
     let mut ns = NameServerProcess::start(&["-n", "127.0.0.1", "-p", "0", "-x"]);
     // An idle connection stays open while the name server is interrupted.

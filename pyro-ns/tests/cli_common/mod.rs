@@ -90,9 +90,15 @@ impl NameServerProcess {
     /// Sends SIGINT (what Ctrl-C sends) and waits for the exit; returns the exit status and
     /// the lines printed after the banner.
     pub fn interrupt(&mut self) -> (ExitStatus, Vec<String>) {
-        let status = Command::new("kill").args(["-INT", &self.pid().to_string()]).status().expect("kill runs");
-        assert!(status.success(), "kill -INT failed");
-        let status = wait(&mut self.child, TIMEOUT).expect("pyro-ns exits after SIGINT");
+        self.signal("-INT")
+    }
+
+    /// Sends `signal` (e.g. `-TERM`) and waits for the exit; returns the status and the
+    /// remaining stdout lines.
+    pub fn signal(&mut self, signal: &str) -> (ExitStatus, Vec<String>) {
+        let status = Command::new("kill").args([signal, &self.pid().to_string()]).status().expect("kill runs");
+        assert!(status.success(), "kill {signal} failed");
+        let status = wait(&mut self.child, TIMEOUT).expect("pyro-ns exits after the signal");
         // The reader ends when the process's stdout closes.
         let mut rest = Vec::new();
         while let Ok(line) = self.lines.recv_timeout(TIMEOUT) {
