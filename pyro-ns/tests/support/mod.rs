@@ -2,9 +2,7 @@
 //! and in-process calls through the generated dispatch table.
 #![allow(dead_code, clippy::unwrap_used)]
 
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use pyro::dispatch::{CallArgs, Servant, Served};
 use pyro::value::Dict;
@@ -12,33 +10,9 @@ use pyro::{Error, RemoteError, Serializer, Value};
 use pyro_ns::NameServer;
 use pyro_ns::storage::{MemoryStorage, SqlStorage};
 
-/// A directory removed when dropped.
-pub struct TempDir(PathBuf);
-
-impl TempDir {
-    pub fn new(tag: &str) -> TempDir {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let path = std::env::temp_dir().join(format!("pyro-ns-{tag}-{}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path).unwrap();
-        TempDir(path)
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.0
-    }
-
-    pub fn file(&self, name: &str) -> PathBuf {
-        self.0.join(name)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+#[path = "../tempdir/mod.rs"]
+mod tempdir;
+pub use tempdir::TempDir;
 
 /// A name server over each storage kind: `(label, name server, directory to keep alive)`.
 pub fn name_servers() -> Vec<(&'static str, NameServer, Option<TempDir>)> {

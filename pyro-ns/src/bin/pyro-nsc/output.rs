@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
-use pyro::{Error, Uri};
+use pyro::{Error, Uri, Value};
 
 /// A listing as `pyro5-nsc` prints it: a `START LIST` line with the title, `name --> uri` per
 /// registration (sorted by name) followed by its metadata when it has any, an `END LIST` line.
@@ -19,40 +19,9 @@ pub fn list(entries: &BTreeMap<String, (Uri, BTreeSet<String>)>, title: &str) ->
     out
 }
 
-/// Tags as Python prints a set of strings (`{'a', 'b'}`), in sorted order.
+/// Tags as Python prints a set of strings (`{'a', 'b'}`, each as Python's `repr`), in sorted order.
 pub fn set(tags: &BTreeSet<String>) -> String {
-    let items: Vec<String> = tags.iter().map(|tag| str_repr(tag)).collect();
-    format!("{{{}}}", items.join(", "))
-}
-
-/// `repr()` of a Python `str`: single quotes unless the text has a single quote and no double
-/// quote; backslashes, the chosen quote and control characters escaped.
-pub fn str_repr(text: &str) -> String {
-    let quote = if text.contains('\'') && !text.contains('"') { '"' } else { '\'' };
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push(quote);
-    for c in text.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c == quote => {
-                out.push('\\');
-                out.push(c);
-            }
-            c if u32::from(c) < 0x20 || u32::from(c) == 0x7f => {
-                let _ = write!(out, "\\x{:02x}", u32::from(c));
-            }
-            c if c.is_control() => {
-                let code = u32::from(c);
-                let _ = if code <= 0xff { write!(out, "\\x{code:02x}") } else { write!(out, "\\u{code:04x}") };
-            }
-            c => out.push(c),
-        }
-    }
-    out.push(quote);
-    out
+    Value::Set(tags.iter().map(|tag| Value::from(tag.as_str())).collect()).to_string()
 }
 
 /// An error as `pyro5-nsc` reports a failed command: `<exception class> - <message>`.
@@ -73,13 +42,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn strings_are_quoted_as_python_repr_does() {
-        assert_eq!(str_repr("plain"), "'plain'");
-        assert_eq!(str_repr("it's"), "\"it's\"");
-        assert_eq!(str_repr("both ' and \""), "'both \\' and \"'");
-        assert_eq!(str_repr("tab\there\\"), "'tab\\there\\\\'");
-        assert_eq!(str_repr("bell\u{7}"), "'bell\\x07'");
-        assert_eq!(str_repr("café"), "'café'");
+    fn tag_sets_are_printed_as_python_reprs() {
+        let tags = BTreeSet::from(["it's".to_owned(), "plain".to_owned(), "tab\t".to_owned()]);
+        assert_eq!(set(&tags), "{\"it's\", 'plain', 'tab\\t'}");
     }
 
     #[test]
