@@ -49,6 +49,21 @@ pub fn metadata_fn_name() -> Ident {
 }
 
 /// The body of `fn receiver(method: &str) -> Option<Receiver>` (its parameter is `local("method")`).
+/// The entry in the process-wide registry of exposed types (informational: serving never
+/// depends on it).
+pub fn registration(type_name: &str) -> TokenStream {
+    let metadata = metadata_fn_name();
+    quote! {
+        ::pyro::__private::inventory::submit! {
+            ::pyro::__private::ExposedType {
+                name: #type_name,
+                module_path: ::core::module_path!(),
+                metadata: #metadata,
+            }
+        }
+    }
+}
+
 pub fn receiver_body(methods: &[Method]) -> TokenStream {
     let method = local("method");
     let arms = methods.iter().filter_map(|m| {

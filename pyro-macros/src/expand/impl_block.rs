@@ -34,7 +34,7 @@ pub fn expand(block: &ImplBlock, args: &ExposeArgs, expandable: bool) -> TokenSt
     let invoke_exclusive =
         dispatch::invoke_fn("invoke_exclusive", quote!(&mut self), methods, Kind::Exclusive, &call, Some(self_ty));
     // `#[allow(deprecated)]`: exposing a deprecated method is no use of it.
-    let type_name = name.to_string();
+    let registration = dispatch::registration(&name.to_string());
     quote! {
         #item
 
@@ -61,13 +61,7 @@ pub fn expand(block: &ImplBlock, args: &ExposeArgs, expandable: bool) -> TokenSt
                 #invoke_exclusive
             }
 
-            ::pyro::__private::inventory::submit! {
-                ::pyro::__private::ExposedType {
-                    name: #type_name,
-                    module_path: ::core::module_path!(),
-                    metadata: #metadata,
-                }
-            }
+            #registration
         };
     }
 }

@@ -46,7 +46,7 @@ pub fn expand(interface: &Interface, args: &ExposeArgs, expandable: bool) -> Tok
     // `dyn Trait` at the trait's name: a trait that cannot be a `dyn` type is reported there.
     let dyn_trait = quote_spanned!(trait_ident.span()=> dyn #trait_ident);
     // `#[allow(deprecated)]`: exposing a deprecated method is no use of it.
-    let type_name = trait_ident.to_string();
+    let registration = dispatch::registration(&trait_ident.to_string());
     quote! {
         #item
 
@@ -76,13 +76,7 @@ pub fn expand(interface: &Interface, args: &ExposeArgs, expandable: bool) -> Tok
                 #invoke_exclusive
             }
 
-            ::pyro::__private::inventory::submit! {
-                ::pyro::__private::ExposedType {
-                    name: #type_name,
-                    module_path: ::core::module_path!(),
-                    metadata: #metadata,
-                }
-            }
+            #registration
         };
     }
 }

@@ -268,11 +268,16 @@ impl Parser<'_> {
         Ok(i + 2)
     }
 
-    /// The four hex digits of the `\uXXXX` escape whose backslash is at `i`.
+    /// The four hex digits of the `\u` escape whose backslash is at `i`.
     fn hex4(&self, i: usize) -> Result<u32, SerializeError> {
-        let digits = self.bytes().get(i + 2..i + 6).ok_or_else(|| self.error_at(i, "invalid \\uXXXX escape"))?;
+        let digits = self
+            .bytes()
+            .get(i + 2..i + 6)
+            .ok_or_else(|| self.error_at(i, "invalid \\u escape (4 hex digits expected)"))?;
         digits.iter().try_fold(0u32, |acc, &b| {
-            let d = char::from(b).to_digit(16).ok_or_else(|| self.error_at(i, "invalid \\uXXXX escape"))?;
+            let d = char::from(b)
+                .to_digit(16)
+                .ok_or_else(|| self.error_at(i, "invalid \\u escape (4 hex digits expected)"))?;
             Ok(acc << 4 | d)
         })
     }

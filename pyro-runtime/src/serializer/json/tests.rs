@@ -373,7 +373,7 @@ fn parses_string_escapes() {
     assert!(malformed(br#""\ude00""#).contains("lone surrogate"));
     assert!(malformed(br#""\ud83dx""#).contains("lone surrogate"));
     assert!(malformed(br#""\ud83d\u0041""#).contains("lone surrogate"));
-    assert!(malformed(br#""\ud83d\u00""#).contains("invalid \\uXXXX escape"));
+    assert!(malformed(br#""\ud83d\u00""#).contains("invalid \\u escape (4 hex digits expected)"));
 }
 
 #[test]
@@ -428,8 +428,8 @@ fn reports_malformed_input_with_byte_offsets() {
         (b"True", "expecting value at byte 0"),
         (b"'a'", "expecting value at byte 0"),
         (br#""\x""#, "invalid \\escape at byte 1"),
-        (br#""\u12""#, "invalid \\uXXXX escape at byte 1"),
-        (br#""\u12g4""#, "invalid \\uXXXX escape at byte 1"),
+        (br#""\u12""#, "invalid \\u escape (4 hex digits expected) at byte 1"),
+        (br#""\u12g4""#, "invalid \\u escape (4 hex digits expected) at byte 1"),
         (b"\"a\x01\"", "invalid control character in string at byte 2"),
         (b"\"a\\n\tb\"", "invalid control character in string at byte 4"),
         (b"\"abc", "unterminated string starting at byte 0"),
