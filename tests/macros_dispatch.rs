@@ -3,6 +3,9 @@
 //! both serializers. (Calls over the network are tested with the daemon and the proxy.)
 #![allow(clippy::unwrap_used)]
 
+mod macros_support;
+use macros_support::{call, positional, raised};
+
 use pyro::dispatch::{CallArgs, Dispatch, IntoRemoteError, Receiver, Servant, Served};
 use pyro::value::Dict;
 use pyro::{Error, RemoteError, Serializer, Value};
@@ -96,25 +99,6 @@ impl Shop {
     #[allow(dead_code)]
     fn secret(&self) -> u32 {
         42
-    }
-}
-
-/// Calls `method` and decodes the reply.
-fn call(servant: &dyn Servant, ser: Serializer, method: &str, vargs: Vec<Value>, kwargs: Dict) -> Result<Value, Error> {
-    let kwargs = (!kwargs.is_empty()).then_some(kwargs);
-    let reply = servant.invoke(method, CallArgs::new(method, vargs, kwargs), ser)?;
-    Ok(ser.from_bytes::<Value>(&reply).unwrap())
-}
-
-fn positional(servant: &dyn Servant, ser: Serializer, method: &str, vargs: Vec<Value>) -> Result<Value, Error> {
-    call(servant, ser, method, vargs, Dict::new())
-}
-
-/// The remote exception of a failed call.
-fn raised(result: Result<Value, Error>) -> RemoteError {
-    match result {
-        Err(Error::Remote(remote)) => *remote,
-        other => panic!("expected a remote error, got {other:?}"),
     }
 }
 

@@ -2,9 +2,12 @@
 //! (`Served::<T, dyn Trait>::with_interface`), in-process.
 #![allow(clippy::unwrap_used)]
 
-use pyro::dispatch::{CallArgs, Servant, Served};
+mod macros_support;
+use macros_support::{call, positional, raised};
+
+use pyro::dispatch::{Servant, Served};
 use pyro::value::Dict;
-use pyro::{Error, RemoteError, Serializer, Value};
+use pyro::{Error, Serializer, Value};
 
 /// A calculator with a memory.
 #[pyro::expose]
@@ -71,23 +74,6 @@ impl Calculator for Memory {
     }
     fn name(&self) -> String {
         "memory".to_owned()
-    }
-}
-
-fn call(servant: &dyn Servant, ser: Serializer, method: &str, vargs: Vec<Value>, kwargs: Dict) -> Result<Value, Error> {
-    let kwargs = (!kwargs.is_empty()).then_some(kwargs);
-    let reply = servant.invoke(method, CallArgs::new(method, vargs, kwargs), ser)?;
-    Ok(ser.from_bytes::<Value>(&reply).unwrap())
-}
-
-fn positional(servant: &dyn Servant, ser: Serializer, method: &str, vargs: Vec<Value>) -> Result<Value, Error> {
-    call(servant, ser, method, vargs, Dict::new())
-}
-
-fn raised(result: Result<Value, Error>) -> RemoteError {
-    match result {
-        Err(Error::Remote(remote)) => *remote,
-        other => panic!("expected a remote error, got {other:?}"),
     }
 }
 

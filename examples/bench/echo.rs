@@ -29,7 +29,7 @@ pub const PYTHON_SERVER: &str = include_str!("echo_server.py");
 
 /// The Pyro5 client (`python -c ... <uri> <calls> <warmup>`), speaking the same protocol as
 /// `bench client-rust`.
-pub const PYTHON_CLIENT: &str = include_str!("echo_client.py");
+pub const PYTHON_CLIENT: &str = concat!(include_str!("client_common.py"), include_str!("echo_client.py"));
 
 /// Measures one real `echo(42)` exchange with an in-process pyro daemon: the INVOKE as the
 /// proxy frames it and the RESULT as the daemon answers it.

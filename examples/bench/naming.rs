@@ -22,7 +22,7 @@ pub const PYTHON_SERVER: &str = include_str!("ns_server.py");
 
 /// The Pyro5 client (`python -c ... <uri> <lookups> <warmup> <names>`), doing what
 /// `bench client-ns-rust` does.
-pub const PYTHON_CLIENT: &str = include_str!("ns_client.py");
+pub const PYTHON_CLIENT: &str = concat!(include_str!("client_common.py"), include_str!("ns_client.py"));
 
 /// Which client looks names up in which name server.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -48,18 +48,7 @@ fn verbose_says_where_it_found_the_name_server() {
 fn list_listmatching_and_lookup() {
     let (ns, port) = name_server();
     populate(port);
-    assert_eq!(
-        nsc(port, &["list"]).ok(),
-        format!(
-            "--------START LIST \n\
-             Pyro.NameServer --> {}\n    metadata: {{'class:Pyro5.nameserver.NameServer'}}\n\
-             example.one --> PYRO:one@localhost:1111\n    metadata: {{'blue', 'red'}}\n\
-             example.two --> PYRO:two@localhost:2222\n\
-             other.three --> PYRO:three@localhost:3333\n    metadata: {{'red'}}\n\
-             --------END LIST \n",
-            ns.uri()
-        )
-    );
+    assert_eq!(nsc(port, &["list"]).ok(), cli_common::sample_listing(&ns.uri()));
     assert_eq!(
         nsc(port, &["list", "example."]).ok(),
         "--------START LIST - prefix 'example.'\n\

@@ -142,18 +142,7 @@ fn our_nsc_against_pythons_name_server() {
         let theirs = python_nsc(port, "serpent", args, "").ok();
         assert_eq!(normalized(&ours), normalized(&theirs), "{args:?}");
     }
-    assert_eq!(
-        nsc(port, &["list"]).ok(),
-        format!(
-            "--------START LIST \n\
-             Pyro.NameServer --> {}\n    metadata: {{'class:Pyro5.nameserver.NameServer'}}\n\
-             example.one --> PYRO:one@localhost:1111\n    metadata: {{'blue', 'red'}}\n\
-             example.two --> PYRO:two@localhost:2222\n\
-             other.three --> PYRO:three@localhost:3333\n    metadata: {{'red'}}\n\
-             --------END LIST \n",
-            ns.uri
-        )
-    );
+    assert_eq!(nsc(port, &["list"]).ok(), cli_common::sample_listing(&ns.uri));
 
     for args in [
         &["lookup", "nobody"][..],

@@ -227,3 +227,18 @@ pub fn nsc_raw(args: &[&str], env: &[(&str, &str)]) -> Ran {
 mod tempdir;
 #[allow(unused_imports)]
 pub use tempdir::TempDir;
+
+/// `pyro-nsc list` output for the three sample registrations the nsc tests make
+/// (`example.one` tagged blue and red, `example.two`, `other.three` tagged red) on the name server
+/// at `ns_uri`.
+#[allow(dead_code)]
+pub fn sample_listing(ns_uri: &dyn std::fmt::Display) -> String {
+    format!(
+        "--------START LIST \n\
+         Pyro.NameServer --> {ns_uri}\n    metadata: {{'class:Pyro5.nameserver.NameServer'}}\n\
+         example.one --> PYRO:one@localhost:1111\n    metadata: {{'blue', 'red'}}\n\
+         example.two --> PYRO:two@localhost:2222\n\
+         other.three --> PYRO:three@localhost:3333\n    metadata: {{'red'}}\n\
+         --------END LIST \n"
+    )
+}
