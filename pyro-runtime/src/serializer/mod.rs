@@ -21,6 +21,7 @@ mod classdict;
 pub mod json;
 pub mod marshal;
 pub mod msgpack;
+pub mod serpent;
 
 pub use call::Call;
 pub use classdict::{CLASS_KEY, ExceptionWrapper, ProxyState, RefusedClass, check_class, class_name};

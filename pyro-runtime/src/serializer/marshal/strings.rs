@@ -1,4 +1,4 @@
-//! The one piece of Python's `marshal` format pyro needs: strings. A Pyro5 daemon answers early
+//! Marshal strings on their own: a Pyro5 daemon answers early
 //! handshake failures (garbage, a full thread pool) with a marshal-encoded `str` in CONNECTFAIL
 //! whatever serializer the client asked for, and pyro's daemon does the same.
 
