@@ -31,7 +31,17 @@ impl CodecPeer {
     /// let peer = pyro_interop::CodecPeer::start();
     /// ```
     pub fn start() -> CodecPeer {
-        let mut child = python()
+        CodecPeer::start_in(python())
+    }
+
+    /// Starts the peer in the given environment, e.g. [`python_plain`](crate::python_plain) for
+    /// Pyro5 without msgpack.
+    ///
+    /// ```no_run
+    /// let peer = pyro_interop::CodecPeer::start_in(pyro_interop::python_plain());
+    /// ```
+    pub fn start_in(python: &crate::Python) -> CodecPeer {
+        let mut child = python
             .command()
             .args(["-c", SCRIPT])
             // Pyro5's msgpack datetimes are local-time timestamps: pin the zone.

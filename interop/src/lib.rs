@@ -16,4 +16,4 @@ mod codec;
 mod venv;
 
 pub use codec::{CodecPeer, hex, unhex};
-pub use venv::{Python, python};
+pub use venv::{Python, python, python_plain};

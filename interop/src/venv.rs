@@ -1,12 +1,39 @@
-//! Bootstrapping the Python virtualenv that holds Pyro5 5.17.
+//! Bootstrapping the Python virtualenvs that hold Pyro5 5.17: one with `msgpack` (the
+//! [`python`] most tests use) and one with Pyro5's own dependencies only ([`python_plain`],
+//! what a plain `pip install Pyro5` gives: serpent, no msgpack).
 
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
-/// What the virtualenv must hold; a change here rebuilds it.
-const REQUIREMENTS: &[&str] = &["Pyro5==5.17", "msgpack==1.2.4"];
+/// One kind of Python environment: where it lives, what it must hold (a change here rebuilds
+/// it) and the import check that proves it.
+struct Flavor {
+    /// Directory name under the target directory.
+    dir_name: &'static str,
+    /// Environment variable that overrides the directory.
+    dir_variable: &'static str,
+    requirements: &'static [&'static str],
+    check: &'static str,
+}
+
+const FULL: Flavor = Flavor {
+    dir_name: "pyro5-venv",
+    dir_variable: "PYRO5_VENV",
+    requirements: &["Pyro5==5.17", "msgpack==1.2.4"],
+    check: "import Pyro5, msgpack; assert Pyro5.__version__ == '5.17', Pyro5.__version__",
+};
+
+const PLAIN: Flavor = Flavor {
+    dir_name: "pyro5-plain-venv",
+    dir_variable: "PYRO5_PLAIN_VENV",
+    requirements: &["Pyro5==5.17"],
+    check: "import Pyro5, Pyro5.serializers as s, importlib.util as u\n\
+            assert Pyro5.__version__ == '5.17', Pyro5.__version__\n\
+            assert u.find_spec('msgpack') is None, 'msgpack must not be installed'\n\
+            assert 'msgpack' not in s.serializers, sorted(s.serializers)",
+};
 
 /// A Python interpreter with Pyro5 5.17 and msgpack importable.
 #[derive(Debug)]
@@ -48,8 +75,9 @@ impl Python {
     }
 }
 
-/// The shared interpreter, bootstrapped on first use. Panics with an explanation when Python
-/// or PyPI cannot be reached (a test cannot go on without its peer).
+/// The shared interpreter with Pyro5 5.17 and msgpack, bootstrapped on first use (under
+/// `target/pyro5-venv`, or `PYRO5_VENV`). Panics with an explanation when Python or PyPI cannot
+/// be reached (a test cannot go on without its peer).
 ///
 /// ```no_run
 /// let python = pyro_interop::python();
@@ -57,12 +85,29 @@ impl Python {
 pub fn python() -> &'static Python {
     static PYTHON: OnceLock<Python> = OnceLock::new();
     PYTHON.get_or_init(|| {
-        bootstrap().unwrap_or_else(|why| panic!("cannot set up Python Pyro5 5.17 for interop tests: {why}"))
+        bootstrap(&FULL).unwrap_or_else(|why| panic!("cannot set up Python Pyro5 5.17 for interop tests: {why}"))
     })
 }
 
-fn venv_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("PYRO5_VENV") {
+/// An interpreter with Pyro5 5.17 and only its own dependencies (serpent; no msgpack), as a
+/// plain `pip install Pyro5` leaves it; bootstrapped on first use (under
+/// `target/pyro5-plain-venv`, or `PYRO5_PLAIN_VENV`). Its Pyro5 serves and speaks serpent,
+/// marshal and json only.
+///
+/// ```no_run
+/// let status = pyro_interop::python_plain().command().args(["-c", "import msgpack"]).status().unwrap();
+/// assert!(!status.success());
+/// ```
+pub fn python_plain() -> &'static Python {
+    static PYTHON: OnceLock<Python> = OnceLock::new();
+    PYTHON.get_or_init(|| {
+        bootstrap(&PLAIN)
+            .unwrap_or_else(|why| panic!("cannot set up Python Pyro5 5.17 without msgpack for interop tests: {why}"))
+    })
+}
+
+fn venv_dir(flavor: &Flavor) -> PathBuf {
+    if let Some(dir) = std::env::var_os(flavor.dir_variable) {
         return PathBuf::from(dir);
     }
     // interop/ sits in the workspace root; use the workspace's target directory.
@@ -71,11 +116,11 @@ fn venv_dir() -> PathBuf {
     // to the package directory a test runs in.
     let target =
         std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| workspace.join("target"), |dir| workspace.join(dir));
-    target.join("pyro5-venv")
+    target.join(flavor.dir_name)
 }
 
-fn bootstrap() -> Result<Python, String> {
-    let dir = venv_dir();
+fn bootstrap(flavor: &Flavor) -> Result<Python, String> {
+    let dir = venv_dir(flavor);
     let parent = dir.parent().ok_or("the virtualenv path has no parent")?;
     fs::create_dir_all(parent).map_err(|e| format!("creating {}: {e}", parent.display()))?;
     let lock_path = dir.with_extension("lock");
@@ -83,27 +128,27 @@ fn bootstrap() -> Result<Python, String> {
     lock.lock().map_err(|e| format!("locking {}: {e}", lock_path.display()))?;
 
     let stamp = dir.join("pyro-interop-ready");
-    let wanted = REQUIREMENTS.join("\n");
-    if let Some(python) = ready(&dir, &stamp, &wanted) {
+    let wanted = flavor.requirements.join("\n");
+    if let Some(python) = ready(flavor, &dir, &stamp, &wanted) {
         return Ok(python);
     }
     let _ = fs::remove_dir_all(&dir);
     let base = base_python()?;
-    let python = create_venv(&base, &dir).or_else(|venv_err| {
+    let python = create_venv(flavor, &base, &dir).or_else(|venv_err| {
         eprintln!("pyro-interop: venv failed ({venv_err}); falling back to pip install --target");
-        create_target_install(&base, &dir)
+        create_target_install(flavor, &base, &dir)
     })?;
     fs::write(
         &stamp,
         format!("{wanted}\n{}", python.site.as_deref().map(|p| p.display().to_string()).unwrap_or_default()),
     )
     .map_err(|e| format!("writing {}: {e}", stamp.display()))?;
-    check(&python)?;
+    check(flavor, &python)?;
     Ok(python)
 }
 
 /// The existing install, if its stamp says it holds the wanted requirements.
-fn ready(dir: &Path, stamp: &Path, wanted: &str) -> Option<Python> {
+fn ready(flavor: &Flavor, dir: &Path, stamp: &Path, wanted: &str) -> Option<Python> {
     let text = fs::read_to_string(stamp).ok()?;
     let (reqs, site) = text.rsplit_once('\n')?;
     if reqs != wanted {
@@ -117,7 +162,7 @@ fn ready(dir: &Path, stamp: &Path, wanted: &str) -> Option<Python> {
             site: Some(PathBuf::from(site)),
         }
     };
-    check(&python).ok().map(|()| python)
+    check(flavor, &python).ok().map(|()| python)
 }
 
 fn base_python() -> Result<PathBuf, String> {
@@ -132,23 +177,26 @@ fn base_python() -> Result<PathBuf, String> {
     }
 }
 
-fn create_venv(base: &Path, dir: &Path) -> Result<Python, String> {
+fn create_venv(flavor: &Flavor, base: &Path, dir: &Path) -> Result<Python, String> {
     run(Command::new(base).args(["-m", "venv"]).arg(dir), "python3 -m venv")?;
     let python = Python { executable: dir.join("bin").join("python"), site: None };
     run(
-        python.command().args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"]).args(REQUIREMENTS),
+        python
+            .command()
+            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"])
+            .args(flavor.requirements),
         "pip install",
     )?;
     Ok(python)
 }
 
-fn create_target_install(base: &Path, dir: &Path) -> Result<Python, String> {
+fn create_target_install(flavor: &Flavor, base: &Path, dir: &Path) -> Result<Python, String> {
     let site = dir.join("site");
     run(
         Command::new(base)
             .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--target"])
             .arg(&site)
-            .args(REQUIREMENTS),
+            .args(flavor.requirements),
         "pip install --target",
     )?;
     Ok(Python { executable: base.to_path_buf(), site: Some(site) })
@@ -168,15 +216,15 @@ fn run(cmd: &mut Command, what: &str) -> Result<(), String> {
     }
 }
 
-fn check(python: &Python) -> Result<(), String> {
+fn check(flavor: &Flavor, python: &Python) -> Result<(), String> {
     let out = python
         .command()
-        .args(["-c", "import Pyro5, msgpack; assert Pyro5.__version__ == '5.17', Pyro5.__version__"])
+        .args(["-c", flavor.check])
         .output()
         .map_err(|e| format!("running {}: {e}", python.executable.display()))?;
     if out.status.success() {
         Ok(())
     } else {
-        Err(format!("Pyro5 5.17 is not importable: {}", String::from_utf8_lossy(&out.stderr)))
+        Err(format!("the Python environment is not as required: {}", String::from_utf8_lossy(&out.stderr)))
     }
 }

@@ -12,3 +12,14 @@ fn codec_peer_runs_pyro5_5_17() {
     let reply = peer.request(json!({"op": "uri", "text": "PYRO:x@[::1]:4444"}));
     assert_eq!(reply["state"], json!(["PYRO", "x", null, "::1", 4444]));
 }
+
+#[test]
+fn the_plain_environment_has_pyro5_without_msgpack() {
+    let out = pyro_interop::python_plain()
+        .command()
+        .args(["-c", "import Pyro5.serializers as s; print(sorted(s.serializers))"])
+        .output()
+        .expect("python runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "['json', 'marshal', 'serpent']");
+}

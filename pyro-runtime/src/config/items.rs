@@ -106,7 +106,8 @@ impl Config {
                     .ok_or_else(|| v.invalid("0, 4 or 6"))?;
             }
             "SERIALIZER" => {
-                self.serializer = Serializer::from_name(value).map_err(|_| v.invalid("msgpack or json"))?;
+                self.serializer =
+                    Serializer::from_name(value).map_err(|_| v.invalid("serpent, marshal, json or msgpack"))?;
             }
             "SERPENT_BYTES_REPR" => self.serpent_bytes_repr = v.bool()?,
             "ITER_STREAMING" => self.iter_streaming = v.bool()?,

@@ -50,14 +50,20 @@ where
 {
     match ser {
         Serializer::Json => ser.to_bytes(&JsonCall { object, method, params: vargs, kwargs }),
-        Serializer::Msgpack => ser.to_bytes(&(object, method, vargs, kwargs)),
+        // Serpent, marshal and msgpack all carry the same 4-tuple (an array in msgpack). Pyro5's
+        // marshal serializer turns vargs into a list first; a tuple reads the same on its side.
+        Serializer::Serpent | Serializer::Marshal | Serializer::Msgpack => {
+            ser.to_bytes(&(object, method, vargs, kwargs))
+        }
     }
 }
 
 pub(super) fn decode(ser: Serializer, bytes: &[u8]) -> Result<Call, SerializeError> {
     let value: Value = ser.from_bytes(bytes)?;
     let (object, method, vargs, kwargs) = match (ser, value) {
-        (Serializer::Msgpack, Value::List(items) | Value::Tuple(items)) if items.len() == 4 => {
+        (Serializer::Serpent | Serializer::Marshal | Serializer::Msgpack, Value::List(items) | Value::Tuple(items))
+            if items.len() == 4 =>
+        {
             let mut items = items.into_iter();
             let mut next = || items.next().unwrap_or_default();
             (next(), next(), next(), next())
@@ -68,6 +74,9 @@ pub(super) fn decode(ser: Serializer, bytes: &[u8]) -> Result<Call, SerializeErr
         }
         (Serializer::Msgpack, other) => {
             return Err(invalid(format!("expected a 4-element array, got {}", describe(&other))));
+        }
+        (Serializer::Serpent | Serializer::Marshal, other) => {
+            return Err(invalid(format!("expected a 4-element tuple, got {}", describe(&other))));
         }
         (Serializer::Json, other) => return Err(invalid(format!("expected an object, got {}", other.type_name()))),
     };

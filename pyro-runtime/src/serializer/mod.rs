@@ -1,5 +1,6 @@
-//! Pyro5's serializers, chosen by id at run time: [`Serializer::Msgpack`] (id 4) and
-//! [`Serializer::Json`] (id 3).
+//! Pyro5's four serializers, chosen by id at run time: [`Serializer::Serpent`] (id 1, Pyro5's
+//! default), [`Serializer::Marshal`] (id 2), [`Serializer::Json`] (id 3) and
+//! [`Serializer::Msgpack`] (id 4).
 //!
 //! Any `serde::Serialize` type goes straight to bytes ([`Serializer::to_bytes`]) without a
 //! [`Value`](crate::value::Value) in between; that is the fast path for Rust-to-Rust calls. [`Value`](crate::value::Value) is one such
@@ -33,6 +34,11 @@ use serde::de::DeserializeOwned;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Serializer {
+    /// Pyro5's `serpent` serializer (id 1), its default: Python literal syntax, readable by
+    /// `ast.literal_eval`. Every Pyro5 installation has it.
+    Serpent,
+    /// Pyro5's `marshal` serializer (id 2): Python's `marshal` format.
+    Marshal,
     /// Pyro5's `json` serializer (id 3): Python's json dialect, with `NaN`/`Infinity` and unbounded ints.
     Json,
     /// Pyro5's `msgpack` serializer (id 4): msgpack with Pyro5's extension types.
@@ -40,9 +46,9 @@ pub enum Serializer {
 }
 
 impl Serializer {
-    /// Wire id of the serpent serializer (not supported yet).
+    /// Wire id of the serpent serializer.
     pub const SERPENT_ID: u8 = 1;
-    /// Wire id of the marshal serializer (not supported yet).
+    /// Wire id of the marshal serializer.
     pub const MARSHAL_ID: u8 = 2;
     /// Wire id of the json serializer.
     pub const JSON_ID: u8 = 3;
@@ -54,19 +60,21 @@ impl Serializer {
     /// ```
     /// use pyro_runtime::serializer::Serializer;
     /// assert_eq!(Serializer::from_id(3).unwrap(), Serializer::Json);
+    /// assert_eq!(Serializer::from_id(1).unwrap(), Serializer::Serpent);
     /// assert!(Serializer::from_id(0).is_err());
     /// ```
     pub fn from_id(id: u8) -> Result<Serializer, SerializeError> {
         match id {
+            Self::SERPENT_ID => Ok(Serializer::Serpent),
+            Self::MARSHAL_ID => Ok(Serializer::Marshal),
             Self::JSON_ID => Ok(Serializer::Json),
             Self::MSGPACK_ID => Ok(Serializer::Msgpack),
-            Self::SERPENT_ID => Err(SerializeError::Unsupported { name: "serpent", id }),
-            Self::MARSHAL_ID => Err(SerializeError::Unsupported { name: "marshal", id }),
             _ => Err(SerializeError::UnknownSerializer { id }),
         }
     }
 
-    /// The serializer named `name` as in Pyro5's `SERIALIZER` setting (`"json"`, `"msgpack"`).
+    /// The serializer named `name` as in Pyro5's `SERIALIZER` setting (`"serpent"`, `"marshal"`,
+    /// `"json"`, `"msgpack"`).
     ///
     /// ```
     /// use pyro_runtime::serializer::Serializer;
@@ -75,10 +83,10 @@ impl Serializer {
     /// ```
     pub fn from_name(name: &str) -> Result<Serializer, SerializeError> {
         match name {
+            "serpent" => Ok(Serializer::Serpent),
+            "marshal" => Ok(Serializer::Marshal),
             "json" => Ok(Serializer::Json),
             "msgpack" => Ok(Serializer::Msgpack),
-            "serpent" => Err(SerializeError::Unsupported { name: "serpent", id: Self::SERPENT_ID }),
-            "marshal" => Err(SerializeError::Unsupported { name: "marshal", id: Self::MARSHAL_ID }),
             _ => Err(SerializeError::UnknownSerializerName { name: name.to_owned() }),
         }
     }
@@ -90,18 +98,22 @@ impl Serializer {
     /// ```
     pub fn id(self) -> u8 {
         match self {
+            Serializer::Serpent => Self::SERPENT_ID,
+            Serializer::Marshal => Self::MARSHAL_ID,
             Serializer::Json => Self::JSON_ID,
             Serializer::Msgpack => Self::MSGPACK_ID,
         }
     }
 
-    /// The name Pyro5 uses for it (`"json"`, `"msgpack"`).
+    /// The name Pyro5 uses for it (`"serpent"`, `"marshal"`, `"json"`, `"msgpack"`).
     ///
     /// ```
     /// assert_eq!(pyro_runtime::serializer::Serializer::Json.name(), "json");
     /// ```
     pub fn name(self) -> &'static str {
         match self {
+            Serializer::Serpent => "serpent",
+            Serializer::Marshal => "marshal",
             Serializer::Json => "json",
             Serializer::Msgpack => "msgpack",
         }
@@ -116,6 +128,8 @@ impl Serializer {
     /// ```
     pub fn to_bytes<T: Serialize + ?Sized>(self, value: &T) -> Result<Vec<u8>, SerializeError> {
         match self {
+            Serializer::Serpent => serpent::to_bytes(value),
+            Serializer::Marshal => marshal::to_bytes(value),
             Serializer::Json => json::to_bytes(value),
             Serializer::Msgpack => msgpack::to_bytes(value),
         }
@@ -130,12 +144,15 @@ impl Serializer {
     /// ```
     pub fn from_bytes<T: DeserializeOwned>(self, bytes: &[u8]) -> Result<T, SerializeError> {
         match self {
+            Serializer::Serpent => serpent::from_bytes(bytes),
+            Serializer::Marshal => marshal::from_bytes(bytes),
             Serializer::Json => json::from_bytes(bytes),
             Serializer::Msgpack => msgpack::from_bytes(bytes),
         }
     }
 
-    /// Serializes a call in Pyro5's shape for this serializer: the msgpack array
+    /// Serializes a call in Pyro5's shape for this serializer: the 4-tuple
+    /// `(object, method, vargs, kwargs)` for serpent and marshal, the msgpack array
     /// `[object, method, vargs, kwargs]` or the json object `{"object", "method", "params", "kwargs"}`.
     /// `kwargs` of `None` is sent as null (Pyro5 does so for `__getattr__`, `__setattr__` and batches).
     ///
@@ -193,6 +210,14 @@ pub enum SerializeError {
         /// The name given.
         name: String,
     },
+    /// The serializer cannot carry a value of this kind (e.g. bytes over json, dates over marshal).
+    #[error("the {serializer} serializer cannot carry {what}")]
+    CannotCarry {
+        /// The serializer name.
+        serializer: &'static str,
+        /// The kind of value, e.g. `"bytes"`.
+        what: String,
+    },
     /// A Pyro5 serializer pyro does not implement (yet).
     #[error("the {name} serializer (id {id}) is not supported; use msgpack or json")]
     Unsupported {
@@ -200,14 +225,6 @@ pub enum SerializeError {
         name: &'static str,
         /// Serializer id.
         id: u8,
-    },
-    /// The serializer cannot carry a value of this kind (e.g. bytes over json).
-    #[error("the {serializer} serializer cannot carry {what}")]
-    CannotCarry {
-        /// The serializer name.
-        serializer: &'static str,
-        /// The kind of value, e.g. `"bytes"`.
-        what: String,
     },
     /// Bytes that are not valid for the serializer.
     #[error("invalid {serializer} data: {reason}")]
