@@ -237,3 +237,32 @@ pub fn pinned(command: &Command, cpus: &str) -> Command {
     }
     wrapped
 }
+
+/// User-mode CPU time so far of process `pid`, all threads, in nanoseconds: `utime` (field 14)
+/// of `/proc/<pid>/stat`, in clock ticks (`getconf CLK_TCK`, 100 on Linux), so its resolution
+/// is coarse (10 ms): measure long enough runs.
+pub fn process_user_cpu_ns(pid: u32) -> Result<u64> {
+    let path = format!("/proc/{pid}/stat");
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {path}: {e}"))?;
+    // The command name (field 2) is in parentheses and may hold spaces: count from after it.
+    let after_name =
+        text.rsplit_once(')').map(|(_, rest)| rest).ok_or_else(|| format!("{path}: no ')' in {text:?}"))?;
+    // Fields 3.. follow; utime is field 14, the 12th after the name.
+    let utime = after_name.split_whitespace().nth(11).ok_or_else(|| format!("{path}: too few fields"))?;
+    let ticks: u64 = utime.parse().map_err(|e| format!("{path}: utime {utime:?}: {e}"))?;
+    Ok(ticks * (1_000_000_000 / clock_ticks_per_second()))
+}
+
+fn clock_ticks_per_second() -> u64 {
+    static TICKS: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *TICKS.get_or_init(|| {
+        Command::new("getconf")
+            .arg("CLK_TCK")
+            .output()
+            .ok()
+            .and_then(|out| String::from_utf8(out.stdout).ok())
+            .and_then(|text| text.trim().parse().ok())
+            .filter(|&ticks| ticks > 0)
+            .unwrap_or(100)
+    })
+}

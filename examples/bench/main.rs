@@ -29,23 +29,31 @@
 //! `pyro-ns` and against Pyro5's name server, from a Rust and from a Python client, in the same
 //! placements (see [`naming`]).
 //!
+//! Then it measures the serializers: echo calls over each of serpent, marshal, json and msgpack
+//! (`--serializer-calls N` per run, 0 to skip; see [`serializers`]) and bulk encoding and
+//! decoding with each codec, pyro's against Pyro5's (`--codec-rounds N`, 0 to skip; see
+//! [`codecs`]).
+//!
 //! The same binary plays every Rust role (`bench server-rust`, `bench client-raw <addr> ...`);
 //! the Python roles are `echo_server.py`, `echo_client.py`, `ns_server.py` and `ns_client.py`
 //! next to this file, run by the interop crate's Pyro5 5.17 virtualenv.
 
 mod child;
+mod codecs;
 mod echo;
 mod naming;
 mod report;
 mod roles;
+mod serializers;
 
 use std::path::PathBuf;
 use std::process::{Command, ExitCode};
 use std::time::Duration;
 
-use child::{Proc, Python, busiest_thread, last_cpu, process_cpu_ns, taskset_available};
+use child::{Proc, Python, busiest_thread, last_cpu, process_cpu_ns, process_user_cpu_ns, taskset_available};
 use naming::{NsMeasurement, NsScenario, NsSummary};
 use report::{ClientReport, Measurement, Placement, Scenario, Side};
+use serializers::{Pair, SerializerRun, SerializerSummary};
 
 /// What a run is told on the command line.
 #[derive(Debug)]
@@ -53,11 +61,13 @@ struct Options {
     calls: u64,
     warmup: u64,
     lookups: u64,
+    serializer_calls: u64,
+    codec_rounds: u32,
     json: PathBuf,
 }
 
-const USAGE: &str =
-    "usage: cargo run --release --example bench [-- --calls N] [--warmup N] [--lookups N] [--json PATH]";
+const USAGE: &str = "usage: cargo run --release --example bench [-- --calls N] [--warmup N] [--lookups N] [--serializer-calls N] \
+     [--codec-rounds N] [--json PATH]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -85,7 +95,14 @@ type Result<T, E = String> = std::result::Result<T, E>;
 
 fn parse_options(args: &[String]) -> Result<Options> {
     let default_json = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target").join("bench.json");
-    let mut options = Options { calls: 20_000, warmup: 2_000, lookups: 10_000, json: default_json };
+    let mut options = Options {
+        calls: 20_000,
+        warmup: 2_000,
+        lookups: 10_000,
+        serializer_calls: 30_000,
+        codec_rounds: 3,
+        json: default_json,
+    };
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         let mut value = || args.next().ok_or_else(|| format!("{arg} needs a value\n{USAGE}"));
@@ -93,6 +110,10 @@ fn parse_options(args: &[String]) -> Result<Options> {
             "--calls" => options.calls = parse_count(value()?, arg)?,
             "--warmup" => options.warmup = parse_count(value()?, arg)?,
             "--lookups" => options.lookups = parse_count(value()?, arg)?,
+            "--serializer-calls" => options.serializer_calls = parse_count(value()?, arg)?,
+            "--codec-rounds" => {
+                options.codec_rounds = u32::try_from(parse_count(value()?, arg)?).map_err(|e| format!("{arg}: {e}"))?;
+            }
             "--json" => options.json = PathBuf::from(value()?),
             "-h" | "--help" => return Err(USAGE.to_owned()),
             other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
@@ -100,6 +121,9 @@ fn parse_options(args: &[String]) -> Result<Options> {
     }
     if options.calls < 100 {
         return Err("--calls must be at least 100 (for a meaningful p99)".to_owned());
+    }
+    if (1..100).contains(&options.serializer_calls) {
+        return Err("--serializer-calls must be 0 (skip) or at least 100 (for a meaningful p99)".to_owned());
     }
     if (1..100).contains(&options.lookups) {
         return Err("--lookups must be 0 (skip) or at least 100 (for a meaningful p99)".to_owned());
@@ -163,15 +187,76 @@ fn orchestrate(options: &Options) -> Result<()> {
             }
         }
     }
+    let serializers = (options.serializer_calls > 0 && placements.contains(&Placement::Pinned))
+        .then(|| measure_serializers(&exe, &python, options, wire))
+        .transpose()?;
+    let codecs = (options.codec_rounds > 0).then(|| codecs::measure(&python, options.codec_rounds)).transpose()?;
     let summary = report::Summary::new(options.calls, options.warmup, wire, measurements);
     print!("{}", summary.table());
     let naming = (!lookups.is_empty()).then(|| NsSummary::new(&lookups));
     if let Some(naming) = &naming {
         print!("{}", naming.table());
     }
-    summary.write_json(&options.json, naming.as_ref())?;
+    if let Some(serializers) = &serializers {
+        print!("{}", serializers.table());
+    }
+    if let Some(codecs) = &codecs {
+        print!("{}", codecs.table());
+    }
+    let sections =
+        report::Sections { naming: naming.as_ref(), serializers: serializers.as_ref(), codecs: codecs.as_ref() };
+    summary.write_json(&options.json, &sections)?;
     println!("\nJSON written to {}", options.json.display());
     Ok(())
+}
+
+/// The serializer section: every pair over every serializer, pinned.
+fn measure_serializers(
+    exe: &std::path::Path,
+    python: &Python,
+    options: &Options,
+    wire: WireSizes,
+) -> Result<SerializerSummary> {
+    eprintln!("bench: echo over each serializer: {} calls per run, pinned", options.serializer_calls);
+    let mut runs = Vec::new();
+    for serializer in serializers::SERIALIZERS {
+        for pair in Pair::ALL {
+            let run = Run { exe, python, placement: Placement::Pinned, options, wire };
+            let name = format!("{} {}", serializer.name(), pair.name());
+            eprint!("bench: {name:<25} ... ");
+            let server = if pair.rust_server() {
+                run.rust_role("server-rust", &[])
+            } else {
+                run.python.script(echo::PYTHON_SERVER, &[])
+            };
+            let server = run.placement.apply(server, Side::Server);
+            let calls = options.serializer_calls.to_string();
+            let warmup = (options.serializer_calls / 10).max(100).to_string();
+            let sample = run.sample(&name, server, |uri| {
+                let args = [uri.to_owned(), calls, warmup, serializer.name().to_owned()];
+                let mut client = if pair.rust_client() {
+                    run.rust_role("client-rust", &args)
+                } else {
+                    run.python.script(echo::PYTHON_CLIENT, &args[..3])
+                };
+                client.env("BENCH_SERIALIZER", serializer.name());
+                run.placement.apply(client, Side::Client)
+            })?;
+            eprintln!(
+                "{:>8.0} calls/s, p50 {:.1} µs",
+                sample.client.calls as f64 / (sample.client.elapsed_ns.max(1) as f64 / 1e9),
+                sample.client.p50_ns as f64 / 1000.0
+            );
+            runs.push(SerializerRun {
+                serializer: serializer.name(),
+                pair: pair.name(),
+                client: sample.client,
+                server_cpu_ns: sample.server_cpu_ns,
+                server_user_ns: sample.server_user_ns,
+            });
+        }
+    }
+    Ok(SerializerSummary { runs })
 }
 
 /// Warm-up lookups before each measured name server run.
@@ -207,6 +292,7 @@ const SAMPLE_EVERY: Duration = Duration::from_millis(10);
 struct Sample {
     client: ClientReport,
     server_cpu_ns: u64,
+    server_user_ns: u64,
     same_cpu: Option<f64>,
 }
 
@@ -266,6 +352,7 @@ impl Run<'_> {
         let threads = (busiest_thread(client_pid)?, busiest_thread(server_pid)?);
         let (mut samples, mut together) = (0u32, 0u32);
         let server_before = process_cpu_ns(server_pid)?;
+        let server_user_before = process_user_cpu_ns(server_pid)?;
         client.write_line("GO")?;
         // At most ~1 ms per call even for a slow machine, plus slack.
         let limit = START_TIMEOUT + Duration::from_millis(self.options.calls.max(self.options.lookups));
@@ -276,6 +363,7 @@ impl Run<'_> {
             }
         })?;
         let server_after = process_cpu_ns(server_pid)?;
+        let server_user_after = process_user_cpu_ns(server_pid)?;
         let report = ClientReport::parse(&line).map_err(|e| format!("{}: {e} in {line:?}", client.name()))?;
         client.finish(Duration::from_secs(10))?;
         server.check_not_failed()?;
@@ -283,6 +371,7 @@ impl Run<'_> {
         Ok(Sample {
             client: report,
             server_cpu_ns: server_after.saturating_sub(server_before),
+            server_user_ns: server_user_after.saturating_sub(server_user_before),
             same_cpu: (samples > 0).then(|| f64::from(together) / f64::from(samples)),
         })
     }

@@ -7,7 +7,9 @@ use std::process::Command;
 
 use serde::{Deserialize, Serialize};
 
+use crate::codecs::CodecSummary;
 use crate::naming::NsSummary;
+use crate::serializers::SerializerSummary;
 use crate::{Result, WireSizes};
 
 /// Who calls whom.
@@ -239,6 +241,18 @@ struct Document<'a> {
     targets: &'a [Verdict],
     cpu_above_raw_floor: &'a [AboveFloor],
     name_server_lookups: Option<&'a NsSummary>,
+    serializers: Option<&'a SerializerSummary>,
+    codecs: Option<&'a CodecSummary>,
+}
+
+/// The optional sections of a run, for the JSON document.
+pub struct Sections<'a> {
+    /// Name server lookups.
+    pub naming: Option<&'a NsSummary>,
+    /// Echo over each serializer.
+    pub serializers: Option<&'a SerializerSummary>,
+    /// Bulk codec timings.
+    pub codecs: Option<&'a CodecSummary>,
 }
 
 /// The p50 target: Rust -> Rust within this factor of the raw floor.
@@ -385,7 +399,7 @@ impl Summary {
 
     /// Writes the JSON document, with the name server lookups if measured, to `path` (creating
     /// its directory).
-    pub fn write_json(&self, path: &Path, naming: Option<&NsSummary>) -> Result<()> {
+    pub fn write_json(&self, path: &Path, sections: &Sections<'_>) -> Result<()> {
         let document = Document {
             calls: self.calls,
             warmup_calls: self.warmup,
@@ -395,7 +409,9 @@ impl Summary {
             results: &self.rows,
             targets: &self.verdicts,
             cpu_above_raw_floor: &self.above_floor,
-            name_server_lookups: naming,
+            name_server_lookups: sections.naming,
+            serializers: sections.serializers,
+            codecs: sections.codecs,
         };
         let mut bytes = pyro::Serializer::Json.to_bytes(&document).map_err(|e| format!("cannot write JSON: {e}"))?;
         bytes.push(b'\n');

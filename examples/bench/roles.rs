@@ -56,9 +56,15 @@ pub fn server_rust() -> Result<()> {
 }
 
 /// `client-rust <uri> <calls> <warmup>`: the typed proxy.
+/// `client-rust <uri> <calls> <warmup> [serializer]` (msgpack unless named).
 pub fn client_rust(args: &[String]) -> Result<()> {
     let (uri, calls, warmup) = client_args(args)?;
-    let proxy = EchoProxy::new(uri).map_err(|e| format!("{uri}: {e}"))?;
+    let serializer = match args.get(3) {
+        Some(name) => pyro::Serializer::from_name(name).map_err(|e| e.to_string())?,
+        None => pyro::Serializer::Msgpack,
+    };
+    let proxy = pyro::proxy::Proxy::from_uri_str(uri).map_err(|e| format!("{uri}: {e}"))?.with_serializer(serializer);
+    let proxy = EchoProxy::from_proxy(proxy);
     proxy.proxy().bind().map_err(|e| format!("connecting to {uri}: {e}"))?;
     run_client(calls, warmup, || match proxy.echo(Value::Int(42)) {
         Ok(Value::Int(42)) => Ok(()),
