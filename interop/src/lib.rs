@@ -13,7 +13,9 @@
 //! ```
 
 mod codec;
+mod examples;
 mod venv;
 
 pub use codec::{CodecPeer, hex, unhex};
+pub use examples::pyro5_examples;
 pub use venv::{Python, python, python_plain};

@@ -107,16 +107,19 @@ pub fn python_plain() -> &'static Python {
 }
 
 fn venv_dir(flavor: &Flavor) -> PathBuf {
-    if let Some(dir) = std::env::var_os(flavor.dir_variable) {
-        return PathBuf::from(dir);
+    match std::env::var_os(flavor.dir_variable) {
+        Some(dir) => PathBuf::from(dir),
+        None => target_dir().join(flavor.dir_name),
     }
+}
+
+/// The workspace's target directory (where the environments and downloads are kept).
+pub(crate) fn target_dir() -> PathBuf {
     // interop/ sits in the workspace root; use the workspace's target directory.
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap_or(Path::new("."));
     // A relative CARGO_TARGET_DIR is relative to where cargo ran (the workspace root here), not
     // to the package directory a test runs in.
-    let target =
-        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| workspace.join("target"), |dir| workspace.join(dir));
-    target.join(flavor.dir_name)
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| workspace.join("target"), |dir| workspace.join(dir))
 }
 
 fn bootstrap(flavor: &Flavor) -> Result<Python, String> {

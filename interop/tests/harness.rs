@@ -23,3 +23,11 @@ fn the_plain_environment_has_pyro5_without_msgpack() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "['json', 'marshal', 'serpent']");
 }
+
+#[test]
+fn pyro5_examples_are_fetched_unchanged() {
+    let examples = pyro_interop::pyro5_examples();
+    for program in ["batchedcalls/server.py", "batchedcalls/client.py", "streaming/server.py", "streaming/client.py"] {
+        assert!(examples.join(program).is_file(), "{program} missing under {}", examples.display());
+    }
+}
