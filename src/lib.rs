@@ -168,7 +168,7 @@
 // Lets `#[pyro::expose]` (which names `::pyro`) be used inside this crate too.
 extern crate self as pyro;
 
-pub use pyro_macros::{expose, oneway};
+pub use pyro_macros::{expose, getter, oneway, setter};
 pub use pyro_runtime::*;
 
 pub mod utils;
@@ -177,6 +177,7 @@ pub mod utils;
 #[doc(hidden)]
 pub mod __private {
     pub use inventory;
+    pub use pyro_runtime::dispatch::attributes;
     pub use pyro_runtime::dispatch::{
         CallArgs, Dispatch, Interface, IntoRemoteError, Metadata, Receiver, RemoteErrorWrap, ToRemoteErrorFallback,
     };

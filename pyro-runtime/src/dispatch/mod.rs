@@ -42,6 +42,7 @@
 //! ```
 
 mod args;
+pub mod attributes;
 mod metadata;
 mod remote;
 mod servant;
