@@ -36,8 +36,8 @@ pub fn accessors(cx: &Ctxt, accessors: &mut Vec<Accessor>, methods: &[Method], p
                 &current.marker,
                 format_args!(
                     "the #[pyro::setter] of attribute `{name}` needs a #[pyro::getter]: Pyro5 exposes \
-                     readable attributes only (add `#[pyro::getter] pub fn {name}(&self) -> T`; without \
-                     a setter an attribute is read-only)"
+                     readable attributes only (add a `#[pyro::getter] fn {name}(&self) -> T`; without a \
+                     setter an attribute is read-only)"
                 ),
             );
             valid[index] = false;
@@ -51,9 +51,6 @@ pub fn accessors(cx: &Ctxt, accessors: &mut Vec<Accessor>, methods: &[Method], p
 fn accessor(cx: &Ctxt, accessor: &Accessor, methods: &[Method], place: Place) -> bool {
     let before = cx.error_count();
     let m = &accessor.method;
-    if !method(cx, m, place) {
-        return false;
-    }
     let marker = accessor.kind.marker();
     if let Some(oneway) = &m.oneway {
         cx.error_spanned_by(
@@ -63,6 +60,14 @@ fn accessor(cx: &Ctxt, accessor: &Accessor, methods: &[Method], place: Place) ->
                  read and write"
             ),
         );
+        // The oneway rules of methods (a oneway method returns `()`) are beside the point.
+        let mut plain = m.clone();
+        plain.oneway = None;
+        method(cx, &plain, place);
+        return false;
+    }
+    if !method(cx, m, place) {
+        return false;
     }
     match accessor.kind {
         AccessorKind::Getter => {
@@ -141,8 +146,8 @@ fn attribute_name(cx: &Ctxt, accessor: &Accessor, name: &str, methods: &[Method]
             cx.error_spanned_by(
                 span(),
                 format_args!(
-                    "`{name}` is not a valid attribute name: a Python client reads it as `proxy.{name}`, so it \
-                     is an identifier (letters, digits and `_`, not starting with a digit)"
+                    "`{name}` is not a valid attribute name: a Python client reads an attribute as \
+                     `proxy.<name>`, so it is an identifier (letters, digits and `_`, not starting with a digit)"
                 ),
             );
         } else if name.starts_with('_') {

@@ -81,7 +81,7 @@ impl<'a> Attributes<'a> {
         call: &dyn Fn(&Method, &[Ident]) -> TokenStream,
         self_ty: Option<&Type>,
     ) -> TokenStream {
-        let (name, args) = (local("name"), local("args"));
+        let (name, args, ser) = (local("name"), local("args"), local("ser"));
         let class = &self.class;
         let arms = |accessors: &[Named<'_>]| -> Vec<TokenStream> {
             accessors
@@ -121,14 +121,21 @@ impl<'a> Attributes<'a> {
         let unknown = quote! {
             _ => ::core::result::Result::Err(::pyro::__private::attributes::unknown_attribute::<#class>(&#name)),
         };
+        // Without accessors, the arm only answers errors: it uses neither the accessor's
+        // arguments nor the serializer.
+        let bindings = |accessors: &[Named<'_>]| match accessors.is_empty() {
+            true => quote!(let _ = &#ser; let (#name, _) =),
+            false => quote!(let (#name, #args) =),
+        };
         let mut output = TokenStream::new();
         if kind_of(&self.getters) == kind {
             let (fallback, readable, unreadable) =
                 (fallback(&self.getters), arms(&self.getters), inaccessible(methods.clone().collect()));
+            let bind = bindings(&self.getters);
             output.extend(quote! {
                 "__getattr__" => {
                     #fallback
-                    let (#name, #args) = ::pyro::__private::attributes::getattr_call(#args)?;
+                    #bind ::pyro::__private::attributes::getattr_call(#args)?;
                     #[allow(unreachable_patterns)]
                     match #name.as_str() {
                         #(#readable)*
@@ -141,10 +148,11 @@ impl<'a> Attributes<'a> {
         if kind_of(&self.setters) == kind {
             let (fallback, writable, unwritable) =
                 (fallback(&self.setters), arms(&self.setters), inaccessible(getters.chain(methods).collect()));
+            let bind = bindings(&self.setters);
             output.extend(quote! {
                 "__setattr__" => {
                     #fallback
-                    let (#name, #args) = ::pyro::__private::attributes::setattr_call(#args)?;
+                    #bind ::pyro::__private::attributes::setattr_call(#args)?;
                     #[allow(unreachable_patterns)]
                     match #name.as_str() {
                         #(#writable)*
