@@ -176,11 +176,8 @@ fn start_python_server() -> (PythonServer, String) {
 }
 
 fn run_client(uri: &str, serializer: &str) -> Json {
-    let out = pyro_interop::python()
-        .command()
-        .args(["-c", PYTHON_CLIENT, uri, serializer])
-        .output()
-        .expect("python runs");
+    let out =
+        pyro_interop::python().command().args(["-c", PYTHON_CLIENT, uri, serializer]).output().expect("python runs");
     assert!(out.status.success(), "Python client failed: {}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).expect("the client prints JSON")
 }
@@ -195,7 +192,8 @@ fn a_python_client_sees_rust_attributes_as_python_properties() {
     let shutdown = daemon.shutdown_handle();
     let mut rust_uris = Vec::new();
     for (_, name) in SERIALIZERS {
-        let uri = daemon.register_as::<dyn LampControl, _>(new_lamp(), Some(&format!("lamp.{name}"))).expect("register");
+        let uri =
+            daemon.register_as::<dyn LampControl, _>(new_lamp(), Some(&format!("lamp.{name}"))).expect("register");
         rust_uris.push(uri.to_string());
     }
     let server = std::thread::spawn(move || daemon.request_loop());
@@ -248,7 +246,10 @@ fn a_rust_typed_proxy_reads_and_writes_python_properties() {
         assert_eq!(lamp.brightness().expect("read brightness"), 60);
         match lamp.set_brightness(101) {
             Err(Error::Remote(remote)) => {
-                assert_eq!((remote.class.as_str(), remote.message.as_str()), ("builtins.ValueError", "brightness above 100"));
+                assert_eq!(
+                    (remote.class.as_str(), remote.message.as_str()),
+                    ("builtins.ValueError", "brightness above 100")
+                );
                 assert!(remote.traceback_text().contains("brightness"), "{}", remote.traceback_text());
             }
             other => panic!("{name}: expected a ValueError, got {other:?}"),

@@ -198,7 +198,10 @@ fn malformed_attribute_calls_fail_as_in_pyro5() {
     for ser in SERIALIZERS {
         let served = Served::new(Lamp::new());
         let no_name = raised(positional(&served, ser, "__getattr__", vec![]));
-        assert_eq!((no_name.class.as_str(), no_name.message.as_str()), ("builtins.IndexError", "list index out of range"));
+        assert_eq!(
+            (no_name.class.as_str(), no_name.message.as_str()),
+            ("builtins.IndexError", "list index out of range")
+        );
         let no_value = raised(positional(&served, ser, "__setattr__", vec!["brightness".into()]));
         assert_eq!(no_value.class, "builtins.IndexError");
         let not_a_name = raised(getattr(&served, ser, Value::Int(3)));
@@ -264,8 +267,7 @@ fn interfaces_have_attributes_too() {
 fn typed_proxies_read_and_write_attributes() {
     let daemon = Daemon::bind("127.0.0.1", 0).unwrap();
     let lamp_uri = daemon.register(Lamp::new(), Some("lamp")).unwrap().to_string();
-    let gauge_uri =
-        daemon.register_as::<dyn Gauge, _>(PressureGauge::default(), Some("gauge")).unwrap().to_string();
+    let gauge_uri = daemon.register_as::<dyn Gauge, _>(PressureGauge::default(), Some("gauge")).unwrap().to_string();
     let stop = daemon.shutdown_handle();
     let server = std::thread::spawn(move || daemon.request_loop());
 

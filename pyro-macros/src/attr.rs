@@ -154,7 +154,9 @@ pub fn take_accessor(cx: &Ctxt, attrs: &mut Vec<Attribute>) -> Option<AccessorAt
         };
         let name = accessor_name(cx, kind, &attr);
         match &found {
-            Some(first) if first.kind == kind => cx.error_spanned_by(&attr, format_args!("duplicate {}", kind.marker())),
+            Some(first) if first.kind == kind => {
+                cx.error_spanned_by(&attr, format_args!("duplicate {}", kind.marker()))
+            }
             Some(_) => cx.error_spanned_by(
                 &attr,
                 "a method is either a #[pyro::getter] or a #[pyro::setter]: write the getter and the setter \
@@ -197,7 +199,9 @@ fn accessor_name(cx: &Ctxt, kind: AccessorKind, attr: &Attribute) -> Option<syn:
             Meta::NameValue(nv) => match &nv.value {
                 Expr::Lit(ExprLit { lit: Lit::Str(value), .. }) if name.is_none() => name = Some(value.clone()),
                 Expr::Lit(ExprLit { lit: Lit::Str(_), .. }) => cx.error_spanned_by(&meta, "duplicate `name` argument"),
-                other => cx.error_spanned_by(other, format_args!("`name` takes the attribute's name as a string: {usage}")),
+                other => {
+                    cx.error_spanned_by(other, format_args!("`name` takes the attribute's name as a string: {usage}"))
+                }
             },
             _ => cx.error_spanned_by(&meta, format_args!("`name` takes the attribute's name as a string: {usage}")),
         }
