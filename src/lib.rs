@@ -11,7 +11,8 @@
 //! `&mut self`; other methods and associated functions (like `new`) stay private. Arguments and
 //! results are any serde types. `&self` methods may run concurrently; if any method takes
 //! `&mut self`, the daemon keeps the object behind a read-write lock, so you never write a lock
-//! just to be served. `#[pyro::oneway]` marks a method whose caller does not wait for it.
+//! just to be served. `#[pyro::oneway]` marks a method whose caller does not wait for it;
+//! `#[pyro::getter]` and `#[pyro::setter]` make remote attributes (see below).
 //!
 //! ```
 //! use pyro::{RemoteError, Value};
@@ -150,6 +151,78 @@
 //! # Ok::<(), pyro::Error>(())
 //! ```
 //!
+//! ## Remote attributes
+//!
+//! Pyro5 objects also expose properties, which a Python client reads as `proxy.name` and writes
+//! as `proxy.name = value`. Mark a method `#[pyro::getter]` to expose a readable attribute named
+//! after it, and its `set_` twin `#[pyro::setter]` to make it writable (an attribute without a
+//! setter is read-only; a setter without a getter is a compile error). `name = "..."` names the
+//! attribute explicitly. Attributes are listed in the metadata's `attrs`, not among the methods;
+//! the typed proxy reads and writes them with methods named like the getter and the setter.
+//!
+//! ```
+//! pub struct Lamp {
+//!     brightness: u8,
+//! }
+//!
+//! #[pyro::expose]
+//! impl Lamp {
+//!     /// Read and written remotely as `lamp.brightness`.
+//!     #[pyro::getter]
+//!     pub fn brightness(&self) -> u8 {
+//!         self.brightness
+//!     }
+//!
+//!     /// An `Err` reaches the writer as an exception: a way to refuse a value.
+//!     #[pyro::setter]
+//!     pub fn set_brightness(&mut self, value: u8) -> Result<(), pyro::RemoteError> {
+//!         if value > 100 {
+//!             return Err(pyro::RemoteError::new("builtins.ValueError", vec!["at most 100".into()]));
+//!         }
+//!         self.brightness = value;
+//!         Ok(())
+//!     }
+//!
+//!     /// Read-only, named explicitly.
+//!     #[pyro::getter(name = "watts")]
+//!     pub fn power_draw(&self) -> f64 {
+//!         f64::from(self.brightness) * 0.1
+//!     }
+//! }
+//!
+//! let daemon = pyro::Daemon::bind("127.0.0.1", 0)?;
+//! let uri = daemon.register(Lamp { brightness: 50 }, Some("example.lamp"))?;
+//! # let stop = daemon.shutdown_handle();
+//! let server = std::thread::spawn(move || daemon.request_loop());
+//! let lamp = LampProxy::new(&uri.to_string())?;
+//! lamp.set_brightness(80)?;
+//! assert_eq!(lamp.brightness()?, 80);
+//! assert_eq!(lamp.power_draw()?, 8.0);
+//! assert!(lamp.set_brightness(101).is_err());
+//! // Writing a read-only attribute fails as in Pyro5.
+//! let refused = lamp.proxy().set_attribute("watts", &1.0).unwrap_err();
+//! assert_eq!(refused.to_string(), "remote builtins.AttributeError: attempt to access unexposed or unknown remote attribute 'watts'");
+//! # stop.shutdown();
+//! # server.join().expect("daemon thread")?;
+//! # Ok::<(), pyro::Error>(())
+//! ```
+//!
+//! ```python
+//! lamp = Pyro5.api.Proxy("PYRO:example.lamp@127.0.0.1:PORT")
+//! lamp.brightness = 80   # the setter
+//! lamp.brightness        # 80
+//! lamp.watts = 1         # AttributeError: attempt to access unexposed or unknown remote attribute 'watts'
+//! ```
+//!
+//! On the wire these are Pyro5's `__getattr__(name)` and `__setattr__(name, value)` calls, and
+//! the daemon answers names it does not serve as Pyro5's does: an exposed method's name, a name
+//! starting with `_` or a write to a read-only attribute get `AttributeError("attempt to access
+//! unexposed or unknown remote attribute ...")`; any other name gets Python's
+//! `AttributeError("type object '<Type>' has no attribute ...")`, `<Type>` being the served
+//! type's name. (A Pyro5 daemon tells an existing private name from a missing one by looking at
+//! the Python class; Rust has no such lookup, so every `_` name counts as existing.) A getter may
+//! take `&mut self` and a setter `&self`: reads and writes run under the lock their receivers need.
+//!
 //! ## Errors across the wire
 //!
 //! A method returning `Result<T, E>` sends `Err` as an exception. Python clients rebuild only
@@ -168,7 +241,7 @@
 // Lets `#[pyro::expose]` (which names `::pyro`) be used inside this crate too.
 extern crate self as pyro;
 
-pub use pyro_macros::{expose, oneway};
+pub use pyro_macros::{expose, getter, oneway, setter};
 pub use pyro_runtime::*;
 
 pub mod utils;
@@ -177,6 +250,7 @@ pub mod utils;
 #[doc(hidden)]
 pub mod __private {
     pub use inventory;
+    pub use pyro_runtime::dispatch::attributes;
     pub use pyro_runtime::dispatch::{
         CallArgs, Dispatch, Interface, IntoRemoteError, Metadata, Receiver, RemoteErrorWrap, ToRemoteErrorFallback,
     };

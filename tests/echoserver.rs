@@ -1,6 +1,6 @@
 //! The echo server example against a real Python Pyro5 5.17 client written for Pyro5's own echo
 //! server: `cargo run --example echoserver -- -H 127.0.0.1 -p 0`, then a Python proxy calls it
-//! over msgpack and json and finally shuts it down.
+//! (and reads and writes its `verbose` attribute) over msgpack and json and finally shuts it down.
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -17,6 +17,13 @@ with Pyro5.api.Proxy(sys.argv[1]) as echo:
     echo._pyroBind()
     out["methods"] = sorted(echo._pyroMethods)
     out["oneway"] = sorted(echo._pyroOneway)
+    out["attrs"] = sorted(echo._pyroAttrs)
+    verbose = [echo.verbose]
+    echo.verbose = 1
+    verbose.append(echo.verbose)
+    echo.verbose = ""
+    verbose.append(echo.verbose)
+    out["verbose"] = verbose
     out["echo"] = [echo.echo("hello"), echo.echo([1, 2.5, None, {"k": True}]), str(echo.echo(2**70))]
     try:
         echo.error()
@@ -89,6 +96,10 @@ fn python_clients_for_pyro5s_echo_server_work_unchanged() {
             assert!(methods.contains(&name), "{serializer}: {name} not in {methods:?}");
         }
         assert_eq!(out["oneway"], serde_json::json!(["oneway_echo", "oneway_slow"]));
+        assert_eq!(out["attrs"], serde_json::json!(["verbose"]));
+        assert!(!methods.contains(&"verbose"), "{methods:?}");
+        // Set as Pyro5's echo server does: `bool(onoff)`.
+        assert_eq!(out["verbose"], serde_json::json!([false, true, false]), "{serializer}");
         assert_eq!(out["echo"], serde_json::json!(["hello", [1, 2.5, null, {"k": true}], "1180591620717411303424"]));
         assert_eq!(out["error"], "this is the generated error from echoserver echo() method");
         assert!(out["traceback"].as_str().expect("traceback").contains("Remote traceback"), "{out}");

@@ -1,6 +1,7 @@
 //! The typed model of `#[pyro::expose]`'s input: an inherent impl block or a trait, and the
-//! methods it exposes. Building it only describes the input (and strips `#[pyro::oneway]`);
-//! the rules live in [`crate::check`].
+//! methods and remote attributes it exposes. Building it only describes the input (and strips
+//! the `#[pyro::oneway]`, `#[pyro::getter]` and `#[pyro::setter]` markers); the rules live in
+//! [`crate::check`].
 
 use syn::ext::IdentExt;
 use syn::{
@@ -8,7 +9,7 @@ use syn::{
     Signature, TraitItem, Type, Visibility,
 };
 
-use crate::attr;
+use crate::attr::{self, AccessorAttr, AccessorKind};
 use crate::ctxt::Ctxt;
 
 /// What `#[pyro::expose]` was put on.
@@ -29,19 +30,41 @@ pub struct ImplBlock {
     pub name: Option<Ident>,
     /// The exposed methods: `pub`, with a `self` receiver (whether valid or not).
     pub methods: Vec<Method>,
+    /// The exposed methods marked `#[pyro::getter]` or `#[pyro::setter]` (not in `methods`).
+    pub accessors: Vec<Accessor>,
     /// `#[pyro::oneway]` markers found on methods that are not exposed.
     pub stray_oneway: Vec<Attribute>,
+    /// `#[pyro::getter]`/`#[pyro::setter]` markers found on methods that are not exposed.
+    pub stray_accessors: Vec<AccessorAttr>,
 }
 
 /// `trait Calculator { ... }`.
 pub struct Interface {
     /// The trait as the user wrote it, minus the `#[pyro::oneway]` markers.
     pub item: ItemTrait,
-    /// Its methods (all of them are exposed).
+    /// Its methods (all of them are exposed), but the getters and setters.
     pub methods: Vec<Method>,
+    /// Its methods marked `#[pyro::getter]` or `#[pyro::setter]`.
+    pub accessors: Vec<Accessor>,
+}
+
+/// A getter or setter of a remote attribute (Pyro5's exposed property).
+pub struct Accessor {
+    /// Getter or setter.
+    pub kind: AccessorKind,
+    /// The `#[pyro::getter]`/`#[pyro::setter]` marker (for spans).
+    pub marker: Attribute,
+    /// The `name = "..."` argument, if given.
+    pub explicit_name: Option<syn::LitStr>,
+    /// The attribute's name: `name = "..."`, else the method's name (a setter's without its
+    /// `set_` prefix); `None` for a setter whose name has no `set_` prefix to remove.
+    pub name: Option<String>,
+    /// The method itself (its name is the Rust one).
+    pub method: Method,
 }
 
 /// One exposed method.
+#[derive(Clone)]
 pub struct Method {
     /// The signature as written (rules look at it).
     pub sig: Signature,
@@ -62,6 +85,7 @@ pub struct Method {
 }
 
 /// A method's receiver.
+#[derive(Clone)]
 pub enum Receiver {
     /// `&self` (or `self: &Self`).
     Shared,
@@ -74,6 +98,7 @@ pub enum Receiver {
 }
 
 /// One parameter.
+#[derive(Clone)]
 pub struct Arg {
     /// The pattern as written.
     pub pat: Pat,
@@ -86,6 +111,7 @@ pub struct Arg {
 }
 
 /// What a method returns.
+#[derive(Clone)]
 pub enum Output {
     /// Nothing (`()`): the caller receives None.
     Unit,
@@ -120,31 +146,42 @@ impl ImplBlock {
             Type::Path(path) if path.qself.is_none() => path.path.segments.last().map(|s| s.ident.clone()),
             _ => None,
         };
-        let mut methods = Vec::new();
-        let mut stray_oneway = Vec::new();
+        let (mut methods, mut accessors) = (Vec::new(), Vec::new());
+        let (mut stray_oneway, mut stray_accessors) = (Vec::new(), Vec::new());
         for impl_item in &mut item.items {
             let ImplItem::Fn(method) = impl_item else { continue };
             let oneway = attr::take_oneway(cx, &mut method.attrs);
+            let accessor = attr::take_accessor(cx, &mut method.attrs);
             let exposed = matches!(method.vis, Visibility::Public(_)) && method.sig.receiver().is_some();
             if exposed {
-                methods.push(Method::new(&method.sig, &method.attrs, oneway));
+                let method = Method::new(&method.sig, &method.attrs, oneway);
+                match accessor {
+                    Some(marker) => accessors.push(Accessor::new(marker, method)),
+                    None => methods.push(method),
+                }
             } else {
                 stray_oneway.extend(oneway);
+                stray_accessors.extend(accessor);
             }
         }
-        ImplBlock { item, name, methods, stray_oneway }
+        ImplBlock { item, name, methods, accessors, stray_oneway, stray_accessors }
     }
 }
 
 impl Interface {
     fn from_item(cx: &Ctxt, mut item: ItemTrait) -> Interface {
-        let mut methods = Vec::new();
+        let (mut methods, mut accessors) = (Vec::new(), Vec::new());
         for trait_item in &mut item.items {
             let TraitItem::Fn(method) = trait_item else { continue };
             let oneway = attr::take_oneway(cx, &mut method.attrs);
-            methods.push(Method::new(&method.sig, &method.attrs, oneway));
+            let accessor = attr::take_accessor(cx, &mut method.attrs);
+            let method = Method::new(&method.sig, &method.attrs, oneway);
+            match accessor {
+                Some(marker) => accessors.push(Accessor::new(marker, method)),
+                None => methods.push(method),
+            }
         }
-        Interface { item, methods }
+        Interface { item, methods, accessors }
     }
 }
 
@@ -174,6 +211,18 @@ impl Method {
         };
         let (docs, cfgs) = attr::docs_and_cfgs(attrs);
         Method { sig: sig.clone(), name: sig.ident.unraw().to_string(), receiver, args, output, oneway, docs, cfgs }
+    }
+}
+
+impl Accessor {
+    fn new(marker: AccessorAttr, method: Method) -> Accessor {
+        let AccessorAttr { kind, attr, name: explicit_name } = marker;
+        let name = match (&explicit_name, kind) {
+            (Some(name), _) => Some(name.value()),
+            (None, AccessorKind::Getter) => Some(method.name.clone()),
+            (None, AccessorKind::Setter) => method.name.strip_prefix("set_").map(str::to_owned),
+        };
+        Accessor { kind, marker: attr, explicit_name, name, method }
     }
 }
 

@@ -9,6 +9,8 @@ use syn::{GenericParam, Item, TraitItem, Type};
 use crate::ast::{ImplBlock, Interface, Method, Output, Receiver, ungroup};
 use crate::ctxt::Ctxt;
 
+mod attributes;
+
 /// Names the typed proxy defines itself, which an exposed method would clash with.
 const PROXY_OWN_METHODS: [&str; 3] = ["new", "from_proxy", "proxy"];
 
@@ -42,7 +44,16 @@ pub fn impl_block(cx: &Ctxt, block: &mut ImplBlock) -> bool {
              `&mut self` are",
         );
     }
-    if block.methods.is_empty() {
+    for marker in &block.stray_accessors {
+        cx.error_spanned_by(
+            &marker.attr,
+            format_args!(
+                "{} is on a method that is not exposed: only `pub` methods taking `&self` or `&mut self` are",
+                marker.kind.marker()
+            ),
+        );
+    }
+    if block.methods.is_empty() && block.accessors.is_empty() {
         let name = block.name.as_ref().map_or_else(|| "this type".to_owned(), |n| format!("`{n}`"));
         cx.error_spanned_by(
             &block.item.self_ty,
@@ -53,6 +64,7 @@ pub fn impl_block(cx: &Ctxt, block: &mut ImplBlock) -> bool {
         );
     }
     block.methods.retain(|m| method(cx, m, Place::Impl));
+    attributes::accessors(cx, &mut block.accessors, &block.methods, Place::Impl);
     expandable
 }
 
@@ -82,7 +94,7 @@ pub fn interface(cx: &Ctxt, interface: &mut Interface) -> bool {
     }
     // The mistakes above leave nothing to generate; the ones below do not stop the expansion.
     let expandable = cx.error_count() == before;
-    if interface.methods.is_empty() {
+    if interface.methods.is_empty() && interface.accessors.is_empty() {
         cx.error_spanned_by(
             &item.ident,
             "a remote interface (#[pyro::expose] trait) needs a method: a Pyro5 client refuses an object \
@@ -90,6 +102,7 @@ pub fn interface(cx: &Ctxt, interface: &mut Interface) -> bool {
         );
     }
     interface.methods.retain(|m| method(cx, m, Place::Interface));
+    attributes::accessors(cx, &mut interface.accessors, &interface.methods, Place::Interface);
     expandable
 }
 

@@ -2,6 +2,7 @@
 //! its helper items in `const _: () = { ... };` and uses no name from the user's scope (locals
 //! are `Span::mixed_site()`, so they cannot clash with the user's parameter names).
 
+mod attributes;
 mod dispatch;
 mod impl_block;
 mod interface;
@@ -51,6 +52,14 @@ pub fn oneway(item: TokenStream) -> TokenStream {
     let error =
         syn::Error::new(Span::call_site(), "#[pyro::oneway] goes on a method inside a #[pyro::expose] impl or trait")
             .into_compile_error();
+    quote!(#item #error)
+}
+
+/// `#[pyro::getter]`/`#[pyro::setter]` (`marker`) expanding by itself means it is not inside an
+/// exposed impl or trait.
+pub fn accessor(marker: &str, item: TokenStream) -> TokenStream {
+    let message = format!("{marker} goes on a method inside a #[pyro::expose] impl or trait");
+    let error = syn::Error::new(Span::call_site(), message).into_compile_error();
     quote!(#item #error)
 }
 

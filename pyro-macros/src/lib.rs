@@ -1,4 +1,5 @@
-//! Procedural macros for pyro: `#[pyro::expose]` and `#[pyro::oneway]`. Use them through the
+//! Procedural macros for pyro: `#[pyro::expose]`, and `#[pyro::oneway]`, `#[pyro::getter]` and
+//! `#[pyro::setter]` on its methods. Use them through the
 //! `pyro` crate; generated code names only `::pyro::__private`, so this crate is not meant to be
 //! used on its own.
 //!
@@ -95,11 +96,16 @@ use syn::{Item, parse_macro_input};
 ///   A method returning `Result<T, E>` sends `T`, or raises `E` in the caller: `E`'s own Python
 ///   class if it implements `IntoRemoteError`, else `builtins.RuntimeError` with its `Display`
 ///   text. A method returning nothing sends `None`.
+/// - Remote attributes (Pyro5's properties) for `#[pyro::getter]` and `#[pyro::setter]`
+///   methods: listed in the metadata's `attrs` (not in `methods`), read and written by Pyro5's
+///   `__getattr__` and `__setattr__` calls; see [`getter`](macro@getter).
 /// - A registration in `pyro::exposed_types()`.
 /// - `ThingProxy` (rename it with `#[pyro::expose(proxy = "Name")]`): `ThingProxy::new(uri)`,
 ///   `ThingProxy::from_proxy(proxy)`, `proxy()`, and one method per exposed method with the same
 ///   name, arguments and doc comments, returning `pyro::Result<T>` (remote exceptions arrive as
-///   `pyro::Error::Remote`). A oneway method's proxy returns once the call is sent.
+///   `pyro::Error::Remote`). A oneway method's proxy returns once the call is sent. Getters and
+///   setters keep their names too: `fn verbose(&self) -> pyro::Result<T>` reads the attribute,
+///   `fn set_verbose(&self, value: T) -> pyro::Result<()>` writes it.
 ///
 /// # Rules
 ///
@@ -135,4 +141,114 @@ pub fn expose(args: TokenStream, input: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn oneway(_args: TokenStream, input: TokenStream) -> TokenStream {
     expand::oneway(input.into()).into()
+}
+
+/// Makes a method of a `#[pyro::expose]` impl or trait the getter of a remote attribute (a
+/// Pyro5 property): a Python client reads it as `proxy.name`, a typed proxy with the method of
+/// the same name. The attribute's name is the method's, or `#[pyro::getter(name = "...")]`.
+/// A getter takes `&self` (or `&mut self`) and nothing else, and returns the value (or
+/// `Result<T, E>`, whose `Err` the reader gets as an exception).
+///
+/// [`macro@setter`] makes the attribute writable; without one it is read-only (a write fails
+/// with Pyro5's `AttributeError`).
+///
+/// ```
+/// use std::sync::atomic::{AtomicU32, Ordering};
+/// use pyro::dispatch::{CallArgs, Servant, Served};
+/// use pyro::{Serializer, Value};
+///
+/// #[derive(Default)]
+/// pub struct Thermostat {
+///     target: AtomicU32,
+/// }
+///
+/// #[pyro::expose]
+/// impl Thermostat {
+///     /// The target temperature (readable and writable).
+///     #[pyro::getter]
+///     pub fn target(&self) -> u32 {
+///         self.target.load(Ordering::Relaxed)
+///     }
+///
+///     /// Writes `target` (the attribute name is the method's without `set_`).
+///     #[pyro::setter]
+///     pub fn set_target(&self, value: u32) {
+///         self.target.store(value, Ordering::Relaxed);
+///     }
+///
+///     /// A read-only attribute named `unit`.
+///     #[pyro::getter(name = "unit")]
+///     pub fn unit_symbol(&self) -> String {
+///         "°C".to_owned()
+///     }
+/// }
+///
+/// let served = Served::new(Thermostat::default());
+/// assert_eq!(served.metadata().attrs.iter().collect::<Vec<_>>(), ["target", "unit"]);
+/// assert!(served.metadata().methods.is_empty());
+///
+/// // What a Pyro5 proxy sends for `thermostat.target = 21`, then for `thermostat.target`.
+/// let write = CallArgs::new("__setattr__", vec![Value::from("target"), Value::Int(21)], None);
+/// assert_eq!(served.invoke("__setattr__", write, Serializer::Json).unwrap(), b"null");
+/// let read = CallArgs::new("__getattr__", vec![Value::from("target")], None);
+/// assert_eq!(served.invoke("__getattr__", read, Serializer::Json).unwrap(), b"21");
+///
+/// // The typed proxy reads and writes them with methods named after the accessors.
+/// let _: fn(&ThermostatProxy) -> pyro::Result<u32> = ThermostatProxy::target;
+/// let _: fn(&ThermostatProxy, u32) -> pyro::Result<()> = ThermostatProxy::set_target;
+/// let _: fn(&ThermostatProxy) -> pyro::Result<String> = ThermostatProxy::unit_symbol;
+/// ```
+///
+/// # Rules
+///
+/// Each a compile error at the offending code: a getter takes no argument and returns a value;
+/// a setter takes one argument (the value) and returns `()` or `Result<(), E>`; a setter's
+/// method name starts with `set_` unless it names its attribute; every setter has a getter of
+/// the same attribute; an attribute has one getter and at most one setter; its name is an
+/// identifier, does not start with `_` and is not an exposed method's; getters and setters are
+/// not oneway; the method rules of [`macro@expose`] apply to them too.
+#[proc_macro_attribute]
+pub fn getter(_args: TokenStream, input: TokenStream) -> TokenStream {
+    expand::accessor("#[pyro::getter]", input.into()).into()
+}
+
+/// Makes a method of a `#[pyro::expose]` impl or trait the setter of a remote attribute: a
+/// Python client writes it as `proxy.name = value`, a typed proxy with the method of the same
+/// name. The attribute is named after the method without its `set_` prefix (`set_verbose`
+/// writes `verbose`), or `#[pyro::setter(name = "...")]`; it must have a
+/// [`getter`](macro@getter). A setter takes `&mut self` (or `&self`, with interior mutability)
+/// and the new value, and returns `()` or `Result<(), E>` (an `Err` reaches the writer as an
+/// exception: a way to refuse a value).
+///
+/// ```
+/// use pyro::RemoteError;
+///
+/// pub struct Dimmer {
+///     level: u8,
+/// }
+///
+/// #[pyro::expose]
+/// impl Dimmer {
+///     /// The light level, 0 to 100.
+///     #[pyro::getter]
+///     pub fn level(&self) -> u8 {
+///         self.level
+///     }
+///
+///     /// Refuses levels above 100 with a Python `ValueError`.
+///     #[pyro::setter]
+///     pub fn set_level(&mut self, value: u8) -> Result<(), RemoteError> {
+///         if value > 100 {
+///             return Err(RemoteError::new("builtins.ValueError", vec![format!("level {value} > 100").into()]));
+///         }
+///         self.level = value;
+///         Ok(())
+///     }
+/// }
+///
+/// let _: fn(&DimmerProxy, u8) -> pyro::Result<()> = DimmerProxy::set_level;
+/// ```
+#[proc_macro_attribute]
+pub fn setter(_args: TokenStream, input: TokenStream) -> TokenStream {
+    expand::accessor("#[pyro::setter]", input.into()).into()
 }

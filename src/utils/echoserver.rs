@@ -1,8 +1,8 @@
 //! The echo server: a Rust twin of Pyro5's `Pyro5.utils.echoserver`, for trying clients out.
 //!
-//! Its object id is `test.echoserver` and its methods are those of Pyro5's `EchoServer`, so
-//! Python clients written for Pyro5's echo server work against it unchanged. (`generator` and the
-//! `verbose` attribute arrive with item streaming and remote attributes.)
+//! Its object id is `test.echoserver` and its methods and its `verbose` attribute are those of
+//! Pyro5's `EchoServer`, so Python clients written for Pyro5's echo server work against it
+//! unchanged. (`generator` arrives with item streaming.)
 //!
 //! ```
 //! use pyro::utils::echoserver::{EchoServer, EchoServerProxy, OBJECT_ID};
@@ -13,6 +13,8 @@
 //!
 //! let echo = EchoServerProxy::new(&uri.to_string())?;
 //! assert_eq!(echo.echo(pyro::Value::from("hi"))?, pyro::Value::from("hi"));
+//! echo.set_verbose(pyro::Value::Bool(false))?;
+//! assert!(!echo.verbose()?);
 //! echo.shutdown()?;
 //! server.join().expect("daemon thread").expect("clean shutdown");
 //! # Ok::<(), pyro::Error>(())
@@ -103,6 +105,19 @@ impl EchoServer {
         self.log(format_args!("oneway_slow: returning result"));
     }
 
+    /// The `verbose` attribute: whether each call is printed.
+    #[pyro::getter]
+    pub fn verbose(&self) -> bool {
+        self.verbose.load(Ordering::Relaxed)
+    }
+
+    /// Sets `verbose` to the truth value of `onoff`, as Python's `bool(onoff)` (so `1`, `"yes"`
+    /// or a non-empty list turn it on, `0`, `""` or `None` off).
+    #[pyro::setter]
+    pub fn set_verbose(&self, onoff: Value) {
+        self.verbose.store(truth(&onoff), Ordering::Relaxed);
+    }
+
     /// Stops the daemon serving this object (after this call's reply).
     pub fn shutdown(&self) {
         self.log(format_args!("shutting down"));
@@ -112,6 +127,47 @@ impl EchoServer {
     }
 }
 
+/// Python's truth value of `value` (`bool(value)`).
+fn truth(value: &Value) -> bool {
+    match value {
+        Value::None => false,
+        Value::Bool(b) => *b,
+        Value::Int(n) => *n != 0,
+        // Normalised: a BigInt never fits an i64, so it is never zero.
+        Value::BigInt(_) | Value::DateTime(_) | Value::Date(_) => true,
+        Value::Float(f) => *f != 0.0,
+        Value::Complex { re, im } => *re != 0.0 || *im != 0.0,
+        Value::Str(s) => !s.is_empty(),
+        Value::Bytes(b) => !b.is_empty(),
+        Value::List(items) | Value::Tuple(items) | Value::Set(items) => !items.is_empty(),
+        Value::Dict(dict) => !dict.is_empty(),
+    }
+}
+
 fn value_error(message: &str) -> RemoteError {
     RemoteError::new("builtins.ValueError", vec![Value::from(message)])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{EchoServer, truth};
+    use crate::Value;
+
+    #[test]
+    fn verbose_takes_pythons_truth_value() {
+        let echo = EchoServer::new(false, None);
+        for (value, expected) in [
+            (Value::Int(1), true),
+            (Value::from("yes"), true),
+            (Value::List(vec![Value::None]), true),
+            (Value::Int(0), false),
+            (Value::from(""), false),
+            (Value::None, false),
+            (Value::Float(0.0), false),
+        ] {
+            assert_eq!(truth(&value), expected, "{value:?}");
+            echo.set_verbose(value);
+            assert_eq!(echo.verbose(), expected);
+        }
+    }
 }

@@ -1,4 +1,5 @@
-//! The UI tests of `#[pyro::expose]` and `#[pyro::oneway]`: every `tests/ui/pass/*.rs` must
+//! The UI tests of `#[pyro::expose]`, `#[pyro::oneway]`, `#[pyro::getter]` and
+//! `#[pyro::setter]`: every `tests/ui/pass/*.rs` must
 //! compile and run; every `tests/ui/<topic>/<mistake>.rs` must fail to compile with exactly its
 //! `.stderr`.
 //!
@@ -7,7 +8,8 @@
 //! `TRYBUILD=overwrite cargo test -p ui-tests` and read every diff.
 
 /// The folders of compile-fail cases, one per kind of mistake.
-const TOPICS: [&str; 8] = ["arguments", "attributes", "generics", "items", "methods", "oneway", "receiver", "types"];
+const TOPICS: [&str; 9] =
+    ["arguments", "attributes", "generics", "items", "methods", "oneway", "properties", "receiver", "types"];
 
 #[test]
 fn ui() {

@@ -7,6 +7,7 @@ use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{Ident, Type};
 
+use super::attributes::Attributes;
 use super::{generated, local};
 use crate::ast::{Method, Output, Receiver};
 
@@ -28,7 +29,7 @@ impl Kind {
 }
 
 /// `fn __pyro_metadata() -> Metadata`, shared by the dispatch impl and the registration.
-pub fn metadata_fn(methods: &[Method]) -> TokenStream {
+pub fn metadata_fn(methods: &[Method], attributes: &Attributes<'_>) -> TokenStream {
     let name = metadata_fn_name();
     let entry = |m: &Method| {
         let (cfgs, name) = (&m.cfgs, &m.name);
@@ -36,9 +37,10 @@ pub fn metadata_fn(methods: &[Method]) -> TokenStream {
     };
     let all = methods.iter().map(entry);
     let oneway = methods.iter().filter(|m| m.oneway.is_some()).map(entry);
+    let attrs = attributes.names();
     quote! {
         fn #name() -> ::pyro::__private::Metadata {
-            ::pyro::__private::Metadata::new([#(#all),*], [#(#oneway),*], [])
+            ::pyro::__private::Metadata::new([#(#all),*], [#(#oneway),*], [#(#attrs),*])
         }
     }
 }
@@ -64,7 +66,7 @@ pub fn registration(type_name: &str) -> TokenStream {
     }
 }
 
-pub fn receiver_body(methods: &[Method]) -> TokenStream {
+pub fn receiver_body(methods: &[Method], attributes: &Attributes<'_>) -> TokenStream {
     let method = local("method");
     let arms = methods.iter().filter_map(|m| {
         let kind = match Kind::of(m)? {
@@ -77,9 +79,11 @@ pub fn receiver_body(methods: &[Method]) -> TokenStream {
             #name => ::core::option::Option::Some(::pyro::__private::Receiver::#kind),
         })
     });
+    let attribute_arms = attributes.receiver_arms();
     quote! {
         match #method {
             #(#arms)*
+            #attribute_arms
             _ => ::core::option::Option::None,
         }
     }
@@ -94,11 +98,13 @@ pub fn invoke_fn(
     kind: Kind,
     call: &dyn Fn(&Method, &[Ident]) -> TokenStream,
     self_ty: Option<&Type>,
+    attributes: &Attributes<'_>,
 ) -> TokenStream {
     let fn_name = Ident::new(fn_name, proc_macro2::Span::call_site());
     let (method, mut args, mut ser) = (local("method"), local("args"), local("ser"));
     let methods: Vec<&Method> = methods.iter().filter(|m| Kind::of(m) == Some(kind)).collect();
-    let body = if methods.is_empty() {
+    let attribute_arms = attributes.invoke_arms(kind, call, self_ty);
+    let body = if methods.is_empty() && attribute_arms.is_empty() {
         (args, ser) = (local("_args"), local("_ser"));
         quote!(::core::result::Result::Err(::pyro::__private::CallArgs::unknown_method(#method)))
     } else {
@@ -113,6 +119,7 @@ pub fn invoke_fn(
             #fallback
             match #method {
                 #(#arms)*
+                #attribute_arms
                 _ => ::core::result::Result::Err(::pyro::__private::CallArgs::unknown_method(#method)),
             }
         }
@@ -131,7 +138,7 @@ pub fn invoke_fn(
 
 /// One `"name" => { bind; finish; call; serialize }` arm. Types name `self_ty` instead of `Self`,
 /// as the proxy does, so that both report a type that cannot travel identically (once).
-fn arm(m: &Method, call: &dyn Fn(&Method, &[Ident]) -> TokenStream, self_ty: Option<&Type>) -> TokenStream {
+pub fn arm(m: &Method, call: &dyn Fn(&Method, &[Ident]) -> TokenStream, self_ty: Option<&Type>) -> TokenStream {
     let (args, ser) = (local("args"), local("ser"));
     let names: Vec<Ident> = (0..m.args.len()).map(|i| local(&format!("arg{i}"))).collect();
     let rebind = (!m.args.is_empty()).then(|| quote!(let mut #args = #args;));

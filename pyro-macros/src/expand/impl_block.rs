@@ -5,6 +5,7 @@ use proc_macro2::TokenStream;
 use quote::{ToTokens, format_ident, quote};
 use syn::{Ident, Visibility, parse_quote};
 
+use super::attributes::Attributes;
 use super::dispatch::{self, Kind};
 use crate::ast::{ImplBlock, Method};
 use crate::attr::ExposeArgs;
@@ -21,18 +22,27 @@ pub fn expand(block: &ImplBlock, args: &ExposeArgs, expandable: bool) -> TokenSt
     let vis: Visibility = parse_quote!(pub);
     let super::proxy::Generated { definition: proxy, methods: proxy_methods } =
         super::proxy::expand(&vis, &proxy_name, name, methods, Some(self_ty));
-    let metadata_fn = dispatch::metadata_fn(methods);
+    let attributes = Attributes::new(&block.accessors, methods, quote!(Self));
+    let attribute_proxy = attributes.proxy_methods(&proxy_name, Some(self_ty));
+    let metadata_fn = dispatch::metadata_fn(methods, &attributes);
     let metadata = dispatch::metadata_fn_name();
-    let receiver = dispatch::receiver_body(methods);
+    let receiver = dispatch::receiver_body(methods, &attributes);
     let method = super::local("method");
     let call = |m: &Method, args: &[Ident]| {
         let ident = &m.sig.ident;
         quote!(Self::#ident(self, #(#args),*))
     };
     let invoke_shared =
-        dispatch::invoke_fn("invoke_shared", quote!(&self), methods, Kind::Shared, &call, Some(self_ty));
-    let invoke_exclusive =
-        dispatch::invoke_fn("invoke_exclusive", quote!(&mut self), methods, Kind::Exclusive, &call, Some(self_ty));
+        dispatch::invoke_fn("invoke_shared", quote!(&self), methods, Kind::Shared, &call, Some(self_ty), &attributes);
+    let invoke_exclusive = dispatch::invoke_fn(
+        "invoke_exclusive",
+        quote!(&mut self),
+        methods,
+        Kind::Exclusive,
+        &call,
+        Some(self_ty),
+        &attributes,
+    );
     // `#[allow(deprecated)]`: exposing a deprecated method is no use of it.
     let registration = dispatch::registration(&name.to_string());
     quote! {
@@ -42,6 +52,8 @@ pub fn expand(block: &ImplBlock, args: &ExposeArgs, expandable: bool) -> TokenSt
 
         const _: () = {
             #proxy_methods
+
+            #attribute_proxy
 
             #metadata_fn
 

@@ -9,6 +9,7 @@ use proc_macro2::TokenStream;
 use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::Ident;
 
+use super::attributes::Attributes;
 use super::dispatch::{self, Kind};
 use super::{generated, local};
 use crate::ast::{Interface, Method};
@@ -25,16 +26,25 @@ pub fn expand(interface: &Interface, args: &ExposeArgs, expandable: bool) -> Tok
     let proxy_name = args.proxy.clone().unwrap_or_else(|| format_ident!("{}Proxy", trait_ident));
     let super::proxy::Generated { definition: proxy, methods: proxy_methods } =
         super::proxy::expand(&interface.item.vis, &proxy_name, trait_ident, methods, None);
-    let metadata_fn = dispatch::metadata_fn(methods);
-    let metadata = dispatch::metadata_fn_name();
-    let receiver = dispatch::receiver_body(methods);
     let (method, object, implementor) = (local("method"), local("object"), generated("__Implementor"));
+    let attributes = Attributes::new(&interface.accessors, methods, quote!(#implementor));
+    let attribute_proxy = attributes.proxy_methods(&proxy_name, None);
+    let metadata_fn = dispatch::metadata_fn(methods, &attributes);
+    let metadata = dispatch::metadata_fn_name();
+    let receiver = dispatch::receiver_body(methods, &attributes);
     let call = |m: &Method, args: &[Ident]| {
         let ident = &m.sig.ident;
         quote!(<#implementor as #trait_ident>::#ident(#object, #(#args),*))
     };
-    let invoke_shared =
-        dispatch::invoke_fn("invoke_shared", quote!(#object: &#implementor), methods, Kind::Shared, &call, None);
+    let invoke_shared = dispatch::invoke_fn(
+        "invoke_shared",
+        quote!(#object: &#implementor),
+        methods,
+        Kind::Shared,
+        &call,
+        None,
+        &attributes,
+    );
     let invoke_exclusive = dispatch::invoke_fn(
         "invoke_exclusive",
         quote!(#object: &mut #implementor),
@@ -42,6 +52,7 @@ pub fn expand(interface: &Interface, args: &ExposeArgs, expandable: bool) -> Tok
         Kind::Exclusive,
         &call,
         None,
+        &attributes,
     );
     // `dyn Trait` at the trait's name: a trait that cannot be a `dyn` type is reported there.
     let dyn_trait = quote_spanned!(trait_ident.span()=> dyn #trait_ident);
@@ -54,6 +65,8 @@ pub fn expand(interface: &Interface, args: &ExposeArgs, expandable: bool) -> Tok
 
         const _: () = {
             #proxy_methods
+
+            #attribute_proxy
 
             #metadata_fn
 

@@ -120,6 +120,11 @@ impl CallArgs {
         RemoteError::new("builtins.AttributeError", vec![Value::Str(message)]).into()
     }
 
+    /// The positional arguments, unbound (for calls Pyro5 reads by position only).
+    pub(super) fn into_vargs(self) -> Vec<Value> {
+        self.vargs
+    }
+
     fn take(&mut self, index: usize, name: &str) -> Result<Option<Value>, Error> {
         self.bound = self.bound.max(index + 1);
         let keyword = self.kwargs.as_mut().and_then(|k| k.remove(name));

@@ -4,7 +4,9 @@
 //! receiver each method needs, and one function per receiver kind that binds the call's
 //! arguments ([`CallArgs`]), calls the method and serializes the result in the caller's
 //! serializer. [`Served`] wraps such an object for the daemon behind the lock its receivers
-//! need (none when every method takes `&self`), as a [`Servant`] trait object.
+//! need (none when every method takes `&self`), as a [`Servant`] trait object. Remote
+//! attributes are read and written through the `__getattr__` and `__setattr__` calls, which
+//! generated dispatch tables always answer (see [`attributes`]).
 //!
 //! ```
 //! use pyro_runtime::dispatch::{CallArgs, Dispatch, Metadata, Receiver, Servant, Served};
@@ -42,6 +44,7 @@
 //! ```
 
 mod args;
+pub mod attributes;
 mod metadata;
 mod remote;
 mod servant;

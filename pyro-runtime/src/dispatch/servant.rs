@@ -150,7 +150,13 @@ where
     /// See [`Served`] for an example.
     pub fn with_interface(object: T) -> Served<T, I> {
         let metadata = T::metadata();
-        let needs_lock = metadata.methods.iter().any(|m| T::receiver(m) == Some(Receiver::Exclusive));
+        // Attributes are read and written through `__getattr__`/`__setattr__`, which have receivers too.
+        let needs_lock = metadata
+            .methods
+            .iter()
+            .map(String::as_str)
+            .chain(super::attributes::ACCESS_METHODS)
+            .any(|m| T::receiver(m) == Some(Receiver::Exclusive));
         let cell = if needs_lock { Cell::Locked(RwLock::new(object)) } else { Cell::Shared(object) };
         Served { cell, metadata, interface: PhantomData }
     }

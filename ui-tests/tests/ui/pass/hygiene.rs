@@ -71,6 +71,19 @@ mod user {
         pub fn receiver(&self) -> i64 {
             2
         }
+
+        /// An attribute.
+        #[::pyro::getter]
+        pub fn level(&self) -> i64 {
+            3
+        }
+
+        /// Its setter, whose parameter is named like the generated locals.
+        #[::pyro::setter]
+        pub fn set_level(&mut self, name: i64) -> ::std::result::Result<(), ::std::string::String> {
+            let _ = name;
+            ::std::result::Result::Ok(())
+        }
     }
 
     #[::pyro::expose]
@@ -81,6 +94,12 @@ mod user {
         fn grow(&mut self, method: ::std::option::Option<i64>);
         /// User types named like generated items.
         fn types(&self, t: T, s: S, vargs: Vargs, implementor: Implementor) -> S;
+        /// An attribute.
+        #[::pyro::getter]
+        fn sides(&self) -> i64;
+        /// Its setter.
+        #[::pyro::setter]
+        fn set_sides(&self, args: i64);
     }
 }
 
@@ -100,5 +119,11 @@ fn main() {
         ::pyro::Serializer::Json,
     );
     assert_eq!(reply.ok(), ::std::option::Option::Some(b"1".to_vec()));
+    let name = ::pyro::Value::Str(::std::string::ToString::to_string("level"));
+    let args = CallArgs::new("__getattr__", vec![name], ::std::option::Option::None);
+    let reply = served.invoke("__getattr__", args, ::pyro::Serializer::Json);
+    assert_eq!(reply.ok(), ::std::option::Option::Some(b"3".to_vec()));
+    let _ = user::Remote::set_level;
+    let _ = user::ShapeProxy::set_sides;
     let _ = user::ShapeProxy::area;
 }

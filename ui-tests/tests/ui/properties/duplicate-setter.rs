@@ -1,0 +1,21 @@
+struct Lamp;
+
+#[pyro::expose]
+impl Lamp {
+    #[pyro::getter]
+    pub fn brightness(&self) -> u8 {
+        1
+    }
+
+    #[pyro::setter]
+    pub fn set_brightness(&mut self, value: u8) {
+        let _ = value;
+    }
+
+    #[pyro::setter(name = "brightness")]
+    pub fn dim(&mut self, value: u8) {
+        let _ = value;
+    }
+}
+
+fn main() {}

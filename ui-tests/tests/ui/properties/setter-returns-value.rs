@@ -1,0 +1,16 @@
+struct Lamp;
+
+#[pyro::expose]
+impl Lamp {
+    #[pyro::getter]
+    pub fn brightness(&self) -> u8 {
+        1
+    }
+
+    #[pyro::setter]
+    pub fn set_brightness(&mut self, value: u8) -> Result<u8, String> {
+        Ok(value)
+    }
+}
+
+fn main() {}
