@@ -14,14 +14,14 @@
 
 mod de;
 mod dict;
-mod dict_builder;
 mod ext;
 pub(crate) mod ext_codec;
+mod key;
 mod repr;
 mod ser;
 
 pub use de::from_value;
-pub use dict::Dict;
+pub use dict::{Dict, DictIntoIter};
 pub use ext::Date;
 pub use ser::to_value;
 
