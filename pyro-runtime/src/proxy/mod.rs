@@ -773,7 +773,27 @@ impl Proxy {
             let value: Value = self.serializer.from_bytes(&reply.data)?;
             return Err(RemoteError::from_value(&value)?.into());
         }
-        Ok(self.serializer.from_bytes(&reply.data)?)
+        /// `alloc::vec::Vec<alloc::string::String>` as `Vec<String>`.
+        fn short_type_name<R>() -> String {
+            let full = std::any::type_name::<R>();
+            let mut out = String::with_capacity(full.len());
+            for (i, part) in full.split("::").enumerate() {
+                // Keep what follows the last path separator of each segment.
+                let start = if i == 0 { 0 } else { out.rfind(|c: char| !(c.is_alphanumeric() || c == '_')).map_or(0, |p| p + 1) };
+                out.truncate(start);
+                out.push_str(part);
+            }
+            out
+        }
+        // A result that does not fit R: say which call's result it was.
+        use crate::serializer::SerializeError;
+        self.serializer.from_bytes(&reply.data).map_err(|e| match e {
+            SerializeError::Custom(why) => Error::Serialize(SerializeError::Custom(format!(
+                "the result of '{method}' does not fit {}: {why}",
+                short_type_name::<R>()
+            ))),
+            other => other.into(),
+        })
     }
 }
 

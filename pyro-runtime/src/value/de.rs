@@ -1181,6 +1181,59 @@ mod tests {
     }
 
     #[test]
+    fn str_keys_read_as_the_numbers_and_bools_they_spell() {
+        // What Python's json makes of {1: .., -2: .., 2**70: ..}, {True: ..} and {1.5: .., nan: ..}.
+        let d = |keys: &[&str]| Value::Dict(keys.iter().enumerate().map(|(i, k)| (*k, i)).collect());
+        let ints: HashMap<i64, usize> = from_value(d(&["1", "-2"])).unwrap();
+        assert_eq!(ints, HashMap::from([(1, 0), (-2, 1)]));
+        let wide: BTreeMap<u128, usize> = from_value(d(&["1180591620717411303424"])).unwrap();
+        assert_eq!(wide, BTreeMap::from([(1 << 70, 0)]));
+        let bools: BTreeMap<bool, usize> = from_value(d(&["true", "false"])).unwrap();
+        assert_eq!(bools, BTreeMap::from([(true, 0), (false, 1)]));
+        #[derive(Deserialize, PartialEq, Eq, Hash, Debug)]
+        struct F(u8);
+        let typed: HashMap<F, usize> = from_value(d(&["7"])).unwrap();
+        assert_eq!(typed, HashMap::from([(F(7), 0)]));
+        assert_eq!(python_float("Infinity"), Some(f64::INFINITY));
+        assert_eq!(python_float("inf"), None);
+        assert_eq!(python_float("2.5e-3"), Some(0.0025));
+        let opt: HashMap<Option<i32>, usize> = from_value(d(&["null", "3"])).unwrap();
+        assert_eq!(opt, HashMap::from([(None, 0), (Some(3), 1)]));
+        // Int keys (msgpack) read as they are; str keys stay str for str and Value targets.
+        let mut native = Dict::new();
+        native.insert(5, "five");
+        assert_eq!(from_value::<HashMap<u8, String>>(Value::Dict(native)).unwrap()[&5], "five");
+        let kept: HashMap<String, usize> = from_value(d(&["1"])).unwrap();
+        assert_eq!(kept["1"], 0);
+        let as_value: Dict = from_value(d(&["1"])).unwrap();
+        assert_eq!(as_value.keys().next(), Some(&Value::from("1")));
+        // A key that spells no number says so.
+        assert_eq!(
+            err::<HashMap<i32, usize>>(d(&["one"])),
+            "expected i32, got str \"one\" as a dict key"
+        );
+        assert_eq!(err::<HashMap<u8, usize>>(d(&["300"])), "expected u8, got str \"300\" as a dict key");
+        assert_eq!(err::<HashMap<f64Key, usize>>(d(&["x"])), "expected float, got str \"x\" as a dict key");
+    }
+
+    /// A float map key (f64 itself is not `Hash`).
+    #[derive(Deserialize, PartialEq, Eq, Hash, Debug)]
+    #[allow(non_camel_case_types)]
+    struct f64Key(#[serde(deserialize_with = "float_bits")] u64);
+
+    fn float_bits<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+        f64::deserialize(d).map(f64::to_bits)
+    }
+
+    #[test]
+    fn float_keys_read_from_their_json_spelling() {
+        let d: Value = Value::Dict([("1.5", 1), ("NaN", 2), ("-Infinity", 3), ("2", 4)].into_iter().collect());
+        let keys: HashMap<f64Key, i32> = from_value(d).unwrap();
+        let get = |f: f64| keys.get(&f64Key(f.to_bits())).copied();
+        assert_eq!((get(1.5), get(f64::NAN), get(f64::NEG_INFINITY), get(2.0)), (Some(1), Some(2), Some(3), Some(4)));
+    }
+
+    #[test]
     fn repeated_dict_keys_keep_the_last_value() {
         #[derive(Serialize)]
         struct Pairs(#[serde(serialize_with = "pairs")] Vec<(i32, i32)>);
