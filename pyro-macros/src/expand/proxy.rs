@@ -72,15 +72,33 @@ fn method(m: &Method, self_ty: Option<&Type>) -> TokenStream {
     let name = &m.name;
     let params: Vec<&Ident> = m.args.iter().filter_map(|a| a.ident.as_ref()).collect();
     let types: Vec<TokenStream> = m.args.iter().map(|a| replace_self(&a.ty, self_ty)).collect();
-    let (vargs_item, vargs) = vargs(m, &params, &types, self_ty);
+    let (vargs_item, vargs, kwargs) = if m.args.iter().any(|a| a.optional.is_some()) {
+        let (item, vargs, kwargs) = arguments_with_optionals(m, &params, &types, self_ty);
+        (item, vargs, Some(kwargs))
+    } else {
+        let (item, vargs) = self::vargs(m, &params, &types, self_ty);
+        (item, vargs, None)
+    };
+    let oneway = match &kwargs {
+        None => quote!(call_oneway(#name, #vargs)),
+        Some(kwargs) => quote!(call_oneway_with_kwargs(#name, #vargs, #kwargs)),
+    };
+    let call = |result: &TokenStream| match &kwargs {
+        None => quote!(call::<_, #result>(#name, #vargs)),
+        Some(kwargs) => quote!(call_with_kwargs::<_, _, #result>(#name, #vargs, #kwargs)),
+    };
     let (output, body) = match (m.output.value(), &m.oneway) {
-        (_, Some(_)) => (quote!(()), quote!(self.inner.call_oneway(#name, #vargs))),
-        (None, None) => (quote!(()), quote!(self.inner.call::<_, ()>(#name, #vargs))),
+        (_, Some(_)) => (quote!(()), quote!(self.inner.#oneway)),
+        (None, None) => {
+            let call = call(&quote!(()));
+            (quote!(()), quote!(self.inner.#call))
+        }
         (Some(ty), None) => {
             let replaced = replace_self(ty, self_ty);
+            let call = call(&replaced);
             let body = quote_spanned! {ty.span()=>
                 ::pyro::__private::assert_result::<#replaced>();
-                self.inner.call::<_, #replaced>(#name, #vargs)
+                self.inner.#call
             };
             (replaced, body)
         }
@@ -140,4 +158,108 @@ fn vargs(m: &Method, params: &[&Ident], types: &[TokenStream], self_ty: Option<&
         }
     };
     (item, quote!(&#vargs(#(&#params),*)))
+}
+
+/// The arguments of a method with optional parameters. An optional parameter that is `None` is
+/// left out, so that the remote method's own default applies (Python's `mode="auto"` stays
+/// `"auto"`): the parameters before the first one left out go positionally, those after it by
+/// keyword (optional ones only when they have a value). `Option<Option<T>>` sends an explicit
+/// `None` as `Some(None)`.
+///
+/// Returns the local items, the positional arguments and the keyword arguments (a map).
+fn arguments_with_optionals(
+    m: &Method,
+    params: &[&Ident],
+    types: &[TokenStream],
+    self_ty: Option<&Type>,
+) -> (TokenStream, TokenStream, TokenStream) {
+    let (vargs, kwargs, lifetime, serializer, tuple, map, cut, present) = (
+        generated("__Vargs"),
+        generated("__Kwargs"),
+        Lifetime::new("'__args", Span::call_site()),
+        generated("__S"),
+        local("tuple"),
+        local("map"),
+        local("cut"),
+        local("present"),
+    );
+    let count = params.len();
+    let cut_field = syn::Index::from(count);
+    let positional = m.args.iter().enumerate().map(|(index, arg)| {
+        let (span, checked) = match &arg.optional {
+            Some(inner) => (inner.span(), replace_self(inner, self_ty)),
+            None => (arg.ty.span(), replace_self(&arg.ty, self_ty)),
+        };
+        let field = syn::Index { index: u32::try_from(index).unwrap_or(u32::MAX), span };
+        quote_spanned! {span=>
+            ::pyro::__private::assert_argument::<#checked>();
+            if ::pyro::__private::by_position(#index, self.#cut_field) {
+                ::pyro::__private::serde::ser::SerializeTuple::serialize_element(&mut #tuple, self.#field)?;
+            }
+        }
+    });
+    let presence: Vec<TokenStream> = m
+        .args
+        .iter()
+        .enumerate()
+        .map(|(index, arg)| {
+            let field = syn::Index::from(index);
+            match &arg.optional {
+                Some(_) => quote! {
+                    ::pyro::__private::by_keyword(#index, self.#cut_field)
+                        && ::core::option::Option::is_some(self.#field)
+                },
+                None => quote!(::pyro::__private::by_keyword(#index, self.#cut_field)),
+            }
+        })
+        .collect();
+    let keywords = m.args.iter().enumerate().map(|(index, arg)| {
+        let span = arg.optional.as_ref().map_or(arg.ty.span(), Spanned::span);
+        let field = syn::Index { index: u32::try_from(index).unwrap_or(u32::MAX), span };
+        let keyword = arg.ident.as_ref().map(|i| syn::ext::IdentExt::unraw(i).to_string()).unwrap_or_default();
+        quote_spanned! {span=>
+            if #present[#index] {
+                ::pyro::__private::serde::ser::SerializeMap::serialize_entry(&mut #map, #keyword, self.#field)?;
+            }
+        }
+    });
+    // The first optional parameter that is None, else the parameter count.
+    let first_left_out = m.args.iter().zip(params).enumerate().filter(|(_, (arg, _))| arg.optional.is_some()).map(
+        |(index, (_, param))| quote!(if ::core::option::Option::is_none(&#param) { #index } else),
+    );
+    let item = quote! {
+        struct #vargs<#lifetime>(#(&#lifetime #types,)* usize);
+
+        impl ::pyro::__private::serde::Serialize for #vargs<'_> {
+            fn serialize<#serializer: ::pyro::__private::serde::Serializer>(
+                &self,
+                serializer: #serializer,
+            ) -> ::core::result::Result<#serializer::Ok, #serializer::Error> {
+                let mut #tuple = ::pyro::__private::serde::Serializer::serialize_tuple(serializer, self.#cut_field)?;
+                #(#positional)*
+                ::pyro::__private::serde::ser::SerializeTuple::end(#tuple)
+            }
+        }
+
+        struct #kwargs<#lifetime>(#(&#lifetime #types,)* usize);
+
+        impl ::pyro::__private::serde::Serialize for #kwargs<'_> {
+            fn serialize<#serializer: ::pyro::__private::serde::Serializer>(
+                &self,
+                serializer: #serializer,
+            ) -> ::core::result::Result<#serializer::Ok, #serializer::Error> {
+                let #present: [bool; #count] = [#(#presence),*];
+                let count = #present.iter().filter(|sent| **sent).count();
+                let mut #map = ::pyro::__private::serde::Serializer::serialize_map(
+                    serializer,
+                    ::core::option::Option::Some(count),
+                )?;
+                #(#keywords)*
+                ::pyro::__private::serde::ser::SerializeMap::end(#map)
+            }
+        }
+
+        let #cut: usize = #(#first_left_out)* { #count };
+    };
+    (item, quote!(&#vargs(#(&#params,)* #cut)), quote!(&#kwargs(#(&#params,)* #cut)))
 }

@@ -560,7 +560,23 @@ impl Proxy {
     /// # Ok::<(), pyro_runtime::Error>(())
     /// ```
     pub fn call_oneway<A: Serialize + ?Sized>(&self, method: &str, vargs: &A) -> Result<(), Error> {
-        let encode = |object: &str| self.encode_call(object, method, vargs, Some(&EmptyKwargs));
+        self.call_oneway_with_kwargs(method, vargs, &EmptyKwargs)
+    }
+
+    /// [`call_oneway`](Proxy::call_oneway) with keyword arguments (a map with string keys).
+    ///
+    /// ```no_run
+    /// use std::collections::BTreeMap;
+    /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
+    /// proxy.call_oneway_with_kwargs("notify", &("started",), &BTreeMap::from([("level", 2)]))?;
+    /// # Ok::<(), pyro_runtime::Error>(())
+    /// ```
+    pub fn call_oneway_with_kwargs<A, K>(&self, method: &str, vargs: &A, kwargs: &K) -> Result<(), Error>
+    where
+        A: Serialize + ?Sized,
+        K: Serialize + ?Sized,
+    {
+        let encode = |object: &str| self.encode_call(object, method, vargs, Some(kwargs));
         self.invoke(method, Flags::ONEWAY, Check::Method, encode).map(drop)
     }
 
