@@ -201,11 +201,6 @@ pub mod __private {
     pub const fn assert_argument<T: serde::de::DeserializeOwned>() {}
     /// Compile-time check that a result type can be sent (`Serialize`).
     pub const fn assert_result<T: serde::Serialize + ?Sized>() {}
-    /// Whether a typed proxy sends parameter `index` positionally: it comes before `cut`, the
-    /// first optional parameter left out (the parameter count when none is).
-    pub const fn by_position(index: usize, cut: usize) -> bool {
-        index < cut
-    }
     /// Whether a typed proxy sends parameter `index` (if it has a value) by keyword: it follows
     /// `cut`, the first optional parameter left out.
     pub const fn by_keyword(index: usize, cut: usize) -> bool {
