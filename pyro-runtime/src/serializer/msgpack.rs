@@ -3,18 +3,22 @@
 //!
 //! Encoding goes straight from any `Serialize` type to bytes through rmp-serde: structs as maps
 //! with their field names, ints in the smallest encoding (non-negative ones unsigned, as Python
-//! does), floats as float64, `str` as str, bytes (`serde_bytes`, [`Value::Bytes`]) as bin, and
+//! does; `i128`/`u128` too, and beyond 64 bits as ext 0x31), unit structs as nil (like `()`),
+//! floats as float64, `str` as str, bytes (`serde_bytes`, [`Value::Bytes`]) as bin, and
 //! Pyro5's extension types for [`Value::Complex`] (0x30), ints outside [-2^63, 2^64) (0x31),
 //! [`Value::DateTime`] (0x32) and [`Value::Date`] (0x33). Serde is told the format is human
-//! readable, so uuids, addresses and the like travel as text, as Python sends them.
+//! readable, so uuids, addresses and the like travel as text, as Python sends them. Reading an
+//! `i128`/`u128` takes any of those int forms, range-checked.
 //!
 //! Decoding first checks the whole input without recursion: well-formed msgpack, valid UTF-8 in
 //! every str, Pyro5's extension codes with valid payloads, at most [`MAX_DEPTH`] nested
 //! containers, and nothing after the value. Only then does serde read it.
 //!
-//! A Python receiver refuses map keys other than `str` and `bytes` (`strict_map_key`); this module
-//! writes whatever keys it is given (a [`Value::Dict`] may have int or tuple keys), so keep such
-//! dicts for Rust peers.
+//! A Python receiver refuses map keys other than `str` and `bytes` (Pyro5 loads with
+//! `strict_map_key`, so the error is Pyro5's `ValueError`); this module writes whatever keys it
+//! is given (a `HashMap<i64, _>`, or a [`Value::Dict`] with int or tuple keys), since Rust peers
+//! read them, so keep such maps for Rust peers and use str keys towards Python. Python's own int
+//! keys (which its packer writes) read into typed maps.
 //!
 //! ```
 //! use pyro_runtime::serializer::msgpack;

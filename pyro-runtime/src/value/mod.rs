@@ -3,6 +3,9 @@
 //! Typed Rust values convert to and from it with [`to_value`] and [`from_value`] (serde), and it
 //! is itself `Serialize`/`Deserialize`, so it can sit anywhere inside a typed message.
 //!
+//! What each Rust type (and each `Value` kind) is to a Python peer, per serializer, is in the
+//! [`guide`].
+//!
 //! ```
 //! use pyro_runtime::value::{from_value, to_value, Value};
 //!
@@ -16,6 +19,7 @@ mod de;
 mod dict;
 mod ext;
 pub(crate) mod ext_codec;
+pub mod guide;
 mod key;
 mod repr;
 mod ser;
