@@ -88,7 +88,7 @@ impl Table {
     }
 
     /// Checks that Pyro5's serialization of the Python value `python` reads as `value`, per serializer.
-    fn from_python<T>(&mut self, python: &str, value: T)
+    fn reads_from_python<T>(&mut self, python: &str, value: T)
     where
         T: DeserializeOwned + PartialEq + Debug,
     {
@@ -202,7 +202,7 @@ fn scalars_strings_and_bytes() {
     t.row(serde_bytes::ByteBuf::from(vec![1u8, 2]), [Both("b'\\x01\\x02'"), Refused]);
     t.refused_from_python::<i32>("'1'");
     // Python's int for a float parameter.
-    t.from_python("2", 2.0f64);
+    t.reads_from_python("2", 2.0f64);
     t.finish();
     // Python bytes read into a Vec<u8> too (msgpack only: json has no bytes).
     let mut peer = CodecPeer::start();
@@ -234,8 +234,8 @@ fn sequences_structs_and_enums() {
     t.row(Some(3), [Both("3"), Both("3")]);
     t.row(Duration::new(1, 5), [Both("{'secs': 1, 'nanos': 5}"), Both("{'secs': 1, 'nanos': 5}")]);
     // Python tuples and sets arrive as sequences.
-    t.from_python("(1, 'a')", (1, "a".to_string()));
-    t.from_python("{3}", BTreeSet::from([3]));
+    t.reads_from_python("(1, 'a')", (1, "a".to_string()));
+    t.reads_from_python("{3}", BTreeSet::from([3]));
     t.finish();
 }
 
@@ -250,6 +250,6 @@ fn maps_and_sets() {
     t.row(BTreeMap::from([(-2i64, 1)]), [PythonRefuses, Loads("{'-2': 1}")]);
     t.row(BTreeSet::from([1, 2]), [Both("[1, 2]"), Both("[1, 2]")]);
     // Python's int-keyed dicts read into int-keyed maps over both.
-    t.from_python("{1: 'one', 2: 'two'}", BTreeMap::from([(1u8, "one".to_string()), (2, "two".to_string())]));
+    t.reads_from_python("{1: 'one', 2: 'two'}", BTreeMap::from([(1u8, "one".to_string()), (2, "two".to_string())]));
     t.finish();
 }

@@ -184,8 +184,11 @@ fn arguments_with_optionals(
         (local("tuple"), local("map"), local("cut"), local("present"), local("count"), local("index"), local("bound"));
     let total = params.len();
     let cut_field = syn::Index::from(total);
-    let names: Vec<String> =
-        m.args.iter().map(|a| a.ident.as_ref().map(|i| syn::ext::IdentExt::unraw(i).to_string()).unwrap_or_default()).collect();
+    let names: Vec<String> = m
+        .args
+        .iter()
+        .map(|a| a.ident.as_ref().map(|i| syn::ext::IdentExt::unraw(i).to_string()).unwrap_or_default())
+        .collect();
     let arms = m.args.iter().enumerate().map(|(position, a)| {
         let (span, checked) = match &a.optional {
             Some(inner) => (inner.span(), replace_self(inner, self_ty)),
@@ -210,9 +213,13 @@ fn arguments_with_optionals(
         }
     });
     // The first optional parameter that is None, else the parameter count.
-    let first_left_out = m.args.iter().zip(params).enumerate().filter(|(_, (a, _))| a.optional.is_some()).map(
-        |(position, (_, param))| quote!(if ::core::option::Option::is_none(&#param) { #position } else),
-    );
+    let first_left_out = m
+        .args
+        .iter()
+        .zip(params)
+        .enumerate()
+        .filter(|(_, (a, _))| a.optional.is_some())
+        .map(|(position, (_, param))| quote!(if ::core::option::Option::is_none(&#param) { #position } else));
     let item = quote! {
         struct #args<#lifetime>(#(&#lifetime #types,)* usize);
 

@@ -251,7 +251,8 @@ impl Config {
     pub(crate) fn environment_or_default() -> Config {
         Config::environment().unwrap_or_else(|err| {
             static WARNED: std::sync::Once = std::sync::Once::new();
-            WARNED.call_once(|| eprintln!("pyro: ignoring the PYRO_* environment variables ({err}); using the defaults"));
+            WARNED
+                .call_once(|| eprintln!("pyro: ignoring the PYRO_* environment variables ({err}); using the defaults"));
             Config::default()
         })
     }

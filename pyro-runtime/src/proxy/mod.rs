@@ -799,7 +799,11 @@ impl Proxy {
             let mut out = String::with_capacity(full.len());
             for (i, part) in full.split("::").enumerate() {
                 // Keep what follows the last path separator of each segment.
-                let start = if i == 0 { 0 } else { out.rfind(|c: char| !(c.is_alphanumeric() || c == '_')).map_or(0, |p| p + 1) };
+                let start = if i == 0 {
+                    0
+                } else {
+                    out.rfind(|c: char| !(c.is_alphanumeric() || c == '_')).map_or(0, |p| p + 1)
+                };
                 out.truncate(start);
                 out.push_str(part);
             }

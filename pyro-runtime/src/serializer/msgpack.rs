@@ -477,7 +477,13 @@ mod tests {
         let v: Value = from_bytes(&bytes).unwrap();
         assert_eq!(
             v.to_string(),
-            format!("{{'a': {}, 'b': {}, 'unit': None, 'nested': [None, [{}, {}]]}}", i128::MIN, u128::MAX, -(1i128 << 80), 1u128 << 90)
+            format!(
+                "{{'a': {}, 'b': {}, 'unit': None, 'nested': [None, [{}, {}]]}}",
+                i128::MIN,
+                u128::MAX,
+                -(1i128 << 80),
+                1u128 << 90
+            )
         );
     }
 

@@ -1208,10 +1208,7 @@ mod tests {
         let as_value: Dict = from_value(d(&["1"])).unwrap();
         assert_eq!(as_value.keys().next(), Some(&Value::from("1")));
         // A key that spells no number says so.
-        assert_eq!(
-            err::<HashMap<i32, usize>>(d(&["one"])),
-            "expected i32, got str \"one\" as a dict key"
-        );
+        assert_eq!(err::<HashMap<i32, usize>>(d(&["one"])), "expected i32, got str \"one\" as a dict key");
         assert_eq!(err::<HashMap<u8, usize>>(d(&["300"])), "expected u8, got str \"300\" as a dict key");
         assert_eq!(err::<HashMap<f64Key, usize>>(d(&["x"])), "expected float, got str \"x\" as a dict key");
     }

@@ -27,7 +27,8 @@ use super::key::{Key, KeyRef, StrRef};
 /// ```
 #[derive(Clone, Default)]
 pub struct Dict {
-    entries: IndexMap<Key, Value>,
+    // Boxed: the map with its hasher state is 72 bytes, which would more than double every `Value`.
+    entries: Box<IndexMap<Key, Value>>,
 }
 
 impl Dict {
@@ -46,7 +47,7 @@ impl Dict {
     /// assert!(pyro_runtime::value::Dict::with_capacity(4).is_empty());
     /// ```
     pub fn with_capacity(n: usize) -> Dict {
-        Dict { entries: IndexMap::with_capacity(n) }
+        Dict { entries: Box::new(IndexMap::with_capacity(n)) }
     }
 
     /// Number of entries.
@@ -197,7 +198,7 @@ impl IntoIterator for Dict {
     type IntoIter = DictIntoIter;
 
     fn into_iter(self) -> DictIntoIter {
-        DictIntoIter(self.entries.into_iter())
+        DictIntoIter((*self.entries).into_iter())
     }
 }
 
@@ -260,6 +261,11 @@ mod tests {
         assert!((0..N).all(|i| strings.get(&format!("k{i}")) == Some(&Value::Int(i))));
         assert_eq!(d.keys().take(3).cloned().collect::<Vec<_>>(), [Value::Int(0), Value::Int(1), Value::Int(2)]);
         assert_eq!(d.clone(), d);
+    }
+
+    #[test]
+    fn values_stay_small() {
+        assert!(std::mem::size_of::<Value>() <= 40, "{}", std::mem::size_of::<Value>());
     }
 
     #[test]

@@ -223,7 +223,10 @@ mod tests {
             vec![big.clone(), Value::Float(2f64.powi(70))],
             vec![Value::int(1u64 << 63), Value::Float(TWO_POW_63)],
             vec![Value::Float(f64::NAN), Value::Float(-f64::NAN), Value::Complex { re: f64::NAN, im: -0.0 }],
-            vec![Value::Tuple(vec![Value::Int(1), Value::from("a")]), Value::Tuple(vec![Value::Float(1.0), "a".into()])],
+            vec![
+                Value::Tuple(vec![Value::Int(1), Value::from("a")]),
+                Value::Tuple(vec![Value::Float(1.0), "a".into()]),
+            ],
             vec![Value::Set(vec![1.into(), 2.into()]), Value::Set(vec![Value::Float(2.0), Value::Bool(true)])],
             vec![
                 Value::Dict([("a", 1), ("b", 2)].into_iter().collect()),

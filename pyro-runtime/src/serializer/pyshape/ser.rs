@@ -80,11 +80,7 @@ impl<S: Serializer> Serializer for PyShape<S> {
         self.0.serialize_some(&Wrap(value))
     }
 
-    fn serialize_newtype_struct<T: Serialize + ?Sized>(
-        self,
-        name: &'static str,
-        value: &T,
-    ) -> Result<S::Ok, S::Error> {
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(self, name: &'static str, value: &T) -> Result<S::Ok, S::Error> {
         self.0.serialize_newtype_struct(name, &Wrap(value))
     }
 
