@@ -99,7 +99,11 @@ use syn::{Item, parse_macro_input};
 /// - `ThingProxy` (rename it with `#[pyro::expose(proxy = "Name")]`): `ThingProxy::new(uri)`,
 ///   `ThingProxy::from_proxy(proxy)`, `proxy()`, and one method per exposed method with the same
 ///   name, arguments and doc comments, returning `pyro::Result<T>` (remote exceptions arrive as
-///   `pyro::Error::Remote`). A oneway method's proxy returns once the call is sent.
+///   `pyro::Error::Remote`). A oneway method's proxy returns once the call is sent. An
+///   `Option<T>` argument that is `None` is left out of the call, so the remote method's own
+///   default applies (a Python `mode="auto"` stays `"auto"`): trailing ones are dropped and the
+///   arguments after one left out go by keyword. To send an explicit `None`, make the parameter
+///   `Option<Option<T>>` and pass `Some(None)`.
 ///
 /// # Rules
 ///
