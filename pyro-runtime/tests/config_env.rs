@@ -14,11 +14,12 @@ use pyro_runtime::naming::NameServerProxy;
 use pyro_runtime::proxy::Proxy;
 use pyro_runtime::{Config, Daemon, Serializer, Uri};
 
-/// Runs the ignored test `name` of this binary with `vars` set; panics with its output unless it passed.
-fn run_child(name: &str, vars: &[(&str, &str)]) {
+/// Runs the ignored test `name` of this binary with `vars` set; panics with its output unless
+/// it passed, else returns the output.
+fn run_child(name: &str, vars: &[(&str, &str)]) -> String {
     let exe = std::env::current_exe().unwrap();
     let mut command = Command::new(exe);
-    command.args(["--ignored", "--exact", name, "--test-threads", "1"]);
+    command.args(["--ignored", "--exact", name, "--test-threads", "1", "--nocapture"]);
     // Only the variables under test: the parent may have PYRO_* variables of its own.
     for (key, _) in std::env::vars_os() {
         if key.as_encoded_bytes().starts_with(b"PYRO_") {
@@ -29,6 +30,7 @@ fn run_child(name: &str, vars: &[(&str, &str)]) {
     let output = command.output().unwrap();
     let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     assert!(output.status.success() && text.contains("1 passed"), "child {name} failed:\n{text}");
+    text
 }
 
 fn uri() -> Uri {
@@ -37,7 +39,7 @@ fn uri() -> Uri {
 
 #[test]
 fn environment_configures_proxies_and_daemons() {
-    run_child(
+    let output = run_child(
         "child_sees_the_environment",
         &[
             ("PYRO_SERIALIZER", "json"),
@@ -48,6 +50,7 @@ fn environment_configures_proxies_and_daemons() {
             ("PYRO_THREADPOOL_SIZE_MIN", "2"),
         ],
     );
+    assert!(!output.contains("pyro: ignoring"), "{output}");
 }
 
 #[test]
@@ -77,7 +80,10 @@ fn child_sees_the_environment() {
 
 #[test]
 fn bad_environment_is_an_error_where_possible() {
-    run_child("child_sees_a_bad_environment", &[("PYRO_NS_PORT", "lots"), ("PYRO_SERIALIZER", "json")]);
+    let output = run_child("child_sees_a_bad_environment", &[("PYRO_NS_PORT", "lots"), ("PYRO_SERIALIZER", "json")]);
+    // Proxy::new's fallback is announced, once.
+    let warning = "pyro: ignoring the PYRO_* environment variables (invalid Pyro config value: NS_PORT=lots";
+    assert_eq!(output.matches(warning).count(), 1, "{output}");
 }
 
 #[test]
@@ -93,6 +99,7 @@ fn child_sees_a_bad_environment() {
     assert!(message(pyro_runtime::naming::locate_ns(None, None).unwrap_err()).contains(want));
     // Proxy::new cannot fail: it uses the defaults (not even the valid PYRO_SERIALIZER).
     assert_eq!(Proxy::new(uri()).serializer(), Serializer::Msgpack);
+    assert_eq!(NameServerProxy::new(uri()).proxy().serializer(), Serializer::Msgpack);
     // Explicit configuration does not look at the environment.
     let daemon = Daemon::builder().config(Config::default()).host("127.0.0.1").port(0).bind().unwrap();
     assert_eq!(daemon.config().ns_port, 9090);
@@ -100,7 +107,7 @@ fn child_sees_a_bad_environment() {
 
 #[test]
 fn unknown_pyro_variable_is_an_error() {
-    run_child("child_sees_an_unknown_variable", &[("PYRO_NO_SUCH_ITEM", "1")]);
+    let _ = run_child("child_sees_an_unknown_variable", &[("PYRO_NO_SUCH_ITEM", "1")]);
 }
 
 #[test]
