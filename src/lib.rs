@@ -67,7 +67,8 @@
 //! ```
 //!
 //! The daemon is a thread-pool server with Pyro5's settings ([`Config`]: `THREADPOOL_SIZE`,
-//! `COMMTIMEOUT`, ...; `PYRO_*` environment variables via [`Config::from_env`]), answers Pyro5's
+//! `COMMTIMEOUT`, ...; as in Pyro5, `PYRO_*` environment variables apply to every daemon and
+//! proxy not given a `Config` of its own, see [`Config::environment`]), answers Pyro5's
 //! handshake, `PING` and the `Pyro.Daemon` object, runs oneway calls without holding up the
 //! connection, and turns a panic inside a method into an exception reply.
 //!
@@ -223,6 +224,15 @@
 //! the Python class; Rust has no such lookup, so every `_` name counts as existing.) A getter may
 //! take `&mut self` and a setter `&self`: reads and writes run under the lock their receivers need.
 //!
+//! ## Data types on the wire
+//!
+//! Arguments and results are serde types, sent in the shapes Pyro5 uses for the matching Python
+//! values: ints of every width are Python ints, structs are dicts of their fields, `Option` and
+//! unit are `None`, `Vec<u8>` is a list (bytes need `serde_bytes`), and so on. The table of
+//! every Rust type and [`Value`] kind, per serializer and in both directions, is
+//! [`value::guide`]. A typed proxy leaves an optional argument that is `None` out of the call,
+//! so a Python method's own default applies; `Option<Option<T>>` sends an explicit `None`.
+//!
 //! ## Errors across the wire
 //!
 //! A method returning `Result<T, E>` sends `Err` as an exception. Python clients rebuild only
@@ -275,6 +285,11 @@ pub mod __private {
     pub const fn assert_argument<T: serde::de::DeserializeOwned>() {}
     /// Compile-time check that a result type can be sent (`Serialize`).
     pub const fn assert_result<T: serde::Serialize + ?Sized>() {}
+    /// Whether a typed proxy sends parameter `index` (if it has a value) by keyword: it follows
+    /// `cut`, the first optional parameter left out.
+    pub const fn by_keyword(index: usize, cut: usize) -> bool {
+        index > cut
+    }
 }
 
 /// The exposed types linked into this program, from the process-wide registry.

@@ -106,6 +106,11 @@ use syn::{Item, parse_macro_input};
 ///   `pyro::Error::Remote`). A oneway method's proxy returns once the call is sent. Getters and
 ///   setters keep their names too: `fn verbose(&self) -> pyro::Result<T>` reads the attribute,
 ///   `fn set_verbose(&self, value: T) -> pyro::Result<()>` writes it.
+///   An
+///   `Option<T>` argument that is `None` is left out of the call, so the remote method's own
+///   default applies (a Python `mode="auto"` stays `"auto"`): trailing ones are dropped and the
+///   arguments after one left out go by keyword. To send an explicit `None`, make the parameter
+///   `Option<Option<T>>` and pass `Some(None)`.
 ///
 /// # Rules
 ///

@@ -274,7 +274,9 @@ impl NameServer {
     /// any of `meta_any` (iterables of strings, not strings), as name → `(uri string,
     /// metadata)`, or name → uri string if `return_metadata` is false. Both together are a
     /// `ValueError`; neither gives an empty dict. (An explicit `return_metadata=None` counts
-    /// as left out, i.e. true; Pyro5 would read it as false.)
+    /// as left out, i.e. true, Pyro5's default; Pyro5 itself would read an explicit `None` as
+    /// false. A typed pyro proxy never sends that `None`: it leaves a `None` optional argument
+    /// out, so both name servers apply their default.)
     pub fn yplookup(
         &self,
         meta_all: Option<Value>,

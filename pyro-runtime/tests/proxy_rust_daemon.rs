@@ -47,6 +47,13 @@ fn check_daemon_object(uri: Uri) {
         proxy.ping().unwrap();
         let err = proxy.call::<_, pyro_runtime::Value>("get_metadata", &("nope",)).unwrap_err();
         assert_eq!(err.python_class(), "Pyro5.errors.DaemonError", "{ser}: {err}");
+        // A result of the wrong type names the call it came from.
+        let err = proxy.call::<_, Vec<String>>("ping", &()).unwrap_err();
+        assert!(
+            err.to_string().contains("the result of 'ping' does not fit Vec<String>: expected list, got NoneType"),
+            "{ser}: {err}"
+        );
+        assert_eq!(err.python_class(), "Pyro5.errors.SerializeError", "{ser}: {err}");
     }
 }
 

@@ -72,15 +72,34 @@ fn method(m: &Method, self_ty: Option<&Type>) -> TokenStream {
     let name = &m.name;
     let params: Vec<&Ident> = m.args.iter().filter_map(|a| a.ident.as_ref()).collect();
     let types: Vec<TokenStream> = m.args.iter().map(|a| replace_self(&a.ty, self_ty)).collect();
-    let (vargs_item, vargs) = vargs(m, &params, &types, self_ty);
+    let (vargs_item, vargs, kwargs) = if m.args.iter().any(|a| a.optional.is_some()) {
+        let (item, vargs, kwargs) = arguments_with_optionals(m, &params, &types, self_ty);
+        (item, vargs, Some(kwargs))
+    } else {
+        let (item, vargs) = self::vargs(m, &params, &types, self_ty);
+        (item, vargs, None)
+    };
+    let oneway = match &kwargs {
+        None => quote!(call_oneway(#name, #vargs)),
+        Some(kwargs) => quote!(call_oneway_with_kwargs(#name, #vargs, #kwargs)),
+    };
+    // At the result type's span: a result type that cannot be received is reported there.
+    let call = |result: &TokenStream, span: Span| match &kwargs {
+        None => quote_spanned!(span=> call::<_, #result>(#name, #vargs)),
+        Some(kwargs) => quote_spanned!(span=> call_with_kwargs::<_, _, #result>(#name, #vargs, #kwargs)),
+    };
     let (output, body) = match (m.output.value(), &m.oneway) {
-        (_, Some(_)) => (quote!(()), quote!(self.inner.call_oneway(#name, #vargs))),
-        (None, None) => (quote!(()), quote!(self.inner.call::<_, ()>(#name, #vargs))),
+        (_, Some(_)) => (quote!(()), quote!(self.inner.#oneway)),
+        (None, None) => {
+            let call = call(&quote!(()), Span::call_site());
+            (quote!(()), quote!(self.inner.#call))
+        }
         (Some(ty), None) => {
             let replaced = replace_self(ty, self_ty);
+            let call = call(&replaced, ty.span());
             let body = quote_spanned! {ty.span()=>
                 ::pyro::__private::assert_result::<#replaced>();
-                self.inner.call::<_, #replaced>(#name, #vargs)
+                self.inner.#call
             };
             (replaced, body)
         }
@@ -140,4 +159,133 @@ fn vargs(m: &Method, params: &[&Ident], types: &[TokenStream], self_ty: Option<&
         }
     };
     (item, quote!(&#vargs(#(&#params),*)))
+}
+
+/// The arguments of a method with optional parameters. An optional parameter that is `None` is
+/// left out, so that the remote method's own default applies (Python's `mode="auto"` stays
+/// `"auto"`): the parameters before the first one left out go positionally, those after it by
+/// keyword (optional ones only when they have a value). `Option<Option<T>>` sends an explicit
+/// `None` as `Some(None)`.
+///
+/// Every parameter is serialized in one place (`__Arg`), whichever way it is sent, so a type
+/// that is not `Serialize` is reported once, at its own span.
+///
+/// Returns the local items, the positional arguments and the keyword arguments (a map).
+fn arguments_with_optionals(
+    m: &Method,
+    params: &[&Ident],
+    types: &[TokenStream],
+    self_ty: Option<&Type>,
+) -> (TokenStream, TokenStream, TokenStream) {
+    let (args, arg, vargs, kwargs) =
+        (generated("__Args"), generated("__Arg"), generated("__Vargs"), generated("__Kwargs"));
+    let (lifetime, serializer) = (Lifetime::new("'__args", Span::call_site()), generated("__S"));
+    let (tuple, map, cut, present, count, index, bound) =
+        (local("tuple"), local("map"), local("cut"), local("present"), local("count"), local("index"), local("bound"));
+    let total = params.len();
+    let cut_field = syn::Index::from(total);
+    let names: Vec<String> = m
+        .args
+        .iter()
+        .map(|a| a.ident.as_ref().map(|i| syn::ext::IdentExt::unraw(i).to_string()).unwrap_or_default())
+        .collect();
+    let arms = m.args.iter().enumerate().map(|(position, a)| {
+        let (span, checked) = match &a.optional {
+            Some(inner) => (inner.span(), replace_self(inner, self_ty)),
+            None => (a.ty.span(), replace_self(&a.ty, self_ty)),
+        };
+        let field = syn::Index { index: u32::try_from(position).unwrap_or(u32::MAX), span };
+        quote_spanned! {span=>
+            #position => {
+                ::pyro::__private::assert_argument::<#checked>();
+                ::pyro::__private::serde::Serialize::serialize((self.0).#field, serializer)
+            }
+        }
+    });
+    let presence = m.args.iter().enumerate().map(|(position, a)| {
+        let field = syn::Index::from(position);
+        match &a.optional {
+            Some(_) => quote! {
+                ::pyro::__private::by_keyword(#position, self.0.#cut_field)
+                    && ::core::option::Option::is_some(self.0.#field)
+            },
+            None => quote!(::pyro::__private::by_keyword(#position, self.0.#cut_field)),
+        }
+    });
+    // The first optional parameter that is None, else the parameter count.
+    let first_left_out = m
+        .args
+        .iter()
+        .zip(params)
+        .enumerate()
+        .filter(|(_, (a, _))| a.optional.is_some())
+        .map(|(position, (_, param))| quote!(if ::core::option::Option::is_none(&#param) { #position } else));
+    let item = quote! {
+        struct #args<#lifetime>(#(&#lifetime #types,)* usize);
+
+        struct #arg<#lifetime>(&#lifetime #args<#lifetime>, usize);
+
+        impl ::pyro::__private::serde::Serialize for #arg<'_> {
+            fn serialize<#serializer: ::pyro::__private::serde::Serializer>(
+                &self,
+                serializer: #serializer,
+            ) -> ::core::result::Result<#serializer::Ok, #serializer::Error> {
+                match self.1 {
+                    #(#arms)*
+                    _ => ::pyro::__private::serde::Serializer::serialize_none(serializer),
+                }
+            }
+        }
+
+        struct #vargs<#lifetime>(&#lifetime #args<#lifetime>);
+
+        impl ::pyro::__private::serde::Serialize for #vargs<'_> {
+            fn serialize<#serializer: ::pyro::__private::serde::Serializer>(
+                &self,
+                serializer: #serializer,
+            ) -> ::core::result::Result<#serializer::Ok, #serializer::Error> {
+                let mut #tuple = ::pyro::__private::serde::Serializer::serialize_tuple(serializer, self.0.#cut_field)?;
+                for #index in 0..self.0.#cut_field {
+                    ::pyro::__private::serde::ser::SerializeTuple::serialize_element(&mut #tuple, &#arg(self.0, #index))?;
+                }
+                ::pyro::__private::serde::ser::SerializeTuple::end(#tuple)
+            }
+        }
+
+        struct #kwargs<#lifetime>(&#lifetime #args<#lifetime>);
+
+        impl ::pyro::__private::serde::Serialize for #kwargs<'_> {
+            fn serialize<#serializer: ::pyro::__private::serde::Serializer>(
+                &self,
+                serializer: #serializer,
+            ) -> ::core::result::Result<#serializer::Ok, #serializer::Error> {
+                const NAMES: [&str; #total] = [#(#names),*];
+                let #present: [bool; #total] = [#(#presence),*];
+                let mut #count = 0usize;
+                for sent in &#present {
+                    if *sent {
+                        #count += 1;
+                    }
+                }
+                let mut #map = ::pyro::__private::serde::Serializer::serialize_map(
+                    serializer,
+                    ::core::option::Option::Some(#count),
+                )?;
+                for #index in 0..#total {
+                    if #present[#index] {
+                        ::pyro::__private::serde::ser::SerializeMap::serialize_entry(
+                            &mut #map,
+                            NAMES[#index],
+                            &#arg(self.0, #index),
+                        )?;
+                    }
+                }
+                ::pyro::__private::serde::ser::SerializeMap::end(#map)
+            }
+        }
+
+        let #cut: usize = #(#first_left_out)* { #total };
+        let #bound = #args(#(&#params,)* #cut);
+    };
+    (item, quote!(&#vargs(&#bound)), quote!(&#kwargs(&#bound)))
 }

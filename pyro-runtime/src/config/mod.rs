@@ -221,6 +221,42 @@ impl Config {
         Ok(config)
     }
 
+    /// The configuration of this process: [`Config::from_env`], read on first use and kept, as
+    /// Pyro5 reads its environment once, when it is imported. Everything that takes no `Config`
+    /// of its own starts from it: [`Proxy::new`](crate::proxy::Proxy::new) and
+    /// [`Proxy::from_uri_str`](crate::proxy::Proxy::from_uri_str) (and so typed proxies and
+    /// [`NameServerProxy::new`](crate::naming::NameServerProxy::new)), [`Daemon::bind`](crate::Daemon::bind)
+    /// and a [`DaemonBuilder`](crate::daemon::DaemonBuilder) without [`config`](crate::daemon::DaemonBuilder::config),
+    /// [`serve`](crate::daemon::serve), [`naming::resolve`](crate::naming::resolve) and
+    /// [`naming::locate_ns`](crate::naming::locate_ns). An explicit `Config` always wins, and
+    /// [`Config::default`] stays Pyro5's pure defaults.
+    ///
+    /// An invalid `PYRO_*` variable is returned as the error every time. Constructors that can
+    /// fail return it; [`Proxy::new`](crate::proxy::Proxy::new), which cannot, falls back to
+    /// [`Config::default`] and says so once on standard error.
+    ///
+    /// ```
+    /// match pyro_runtime::Config::environment() {
+    ///     Ok(config) => println!("proxies use {}", config.serializer),
+    ///     Err(err) => eprintln!("bad PYRO_* variable: {err}"),
+    /// }
+    /// ```
+    pub fn environment() -> Result<Config, ConfigError> {
+        static ENVIRONMENT: std::sync::OnceLock<Result<Config, ConfigError>> = std::sync::OnceLock::new();
+        ENVIRONMENT.get_or_init(Config::from_env).clone()
+    }
+
+    /// [`Config::environment`], or [`Config::default`] after one warning on standard error if the
+    /// environment is invalid; for constructors that cannot return an error.
+    pub(crate) fn environment_or_default() -> Config {
+        Config::environment().unwrap_or_else(|err| {
+            static WARNED: std::sync::Once = std::sync::Once::new();
+            WARNED
+                .call_once(|| eprintln!("pyro: ignoring the PYRO_* environment variables ({err}); using the defaults"));
+            Config::default()
+        })
+    }
+
     /// Applies environment-style variables: those named `PYRO_<ITEM>` set the item, other names are
     /// skipped, an unknown `PYRO_*` name is an error. On error nothing is changed.
     ///

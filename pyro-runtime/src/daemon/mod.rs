@@ -117,8 +117,8 @@ impl Daemon {
         DaemonBuilder::default()
     }
 
-    /// A daemon on TCP `host:port` (port 0 = any free port; `"::1"` for IPv6) with the default
-    /// [`Config`].
+    /// A daemon on TCP `host:port` (port 0 = any free port; `"::1"` for IPv6) with the process's
+    /// [`Config::environment`].
     ///
     /// ```
     /// let daemon = pyro_runtime::daemon::Daemon::bind("::1", 0);
@@ -129,7 +129,7 @@ impl Daemon {
     }
 
     /// A daemon on the Unix domain socket `path` (`"\0name"`: Linux's abstract namespace)
-    /// with the default [`Config`].
+    /// with the process's [`Config::environment`].
     ///
     /// ```
     /// # #[cfg(target_os = "linux")] {
@@ -497,7 +497,8 @@ pub struct DaemonBuilder {
 }
 
 impl DaemonBuilder {
-    /// The configuration (default: [`Config::default`]).
+    /// The configuration (default: [`Config::environment`], the defaults overridden by the
+    /// `PYRO_*` environment variables; an invalid one makes [`bind`](DaemonBuilder::bind) fail).
     ///
     /// See [`DaemonBuilder`] for an example.
     #[must_use]
@@ -550,7 +551,10 @@ impl DaemonBuilder {
     ///
     /// See [`DaemonBuilder`] for an example.
     pub fn bind(self) -> Result<Daemon, Error> {
-        let config = self.config.clone().unwrap_or_default();
+        let config = match &self.config {
+            Some(config) => config.clone(),
+            None => Config::environment()?,
+        };
         config.validate()?;
         let nat_host = self.nat_host.clone().or_else(|| config.nat_host.clone());
         let nat_port = self.nat_port.unwrap_or(config.nat_port);

@@ -29,7 +29,7 @@ use crate::{Config, Error};
 /// pyro_runtime::daemon::serve(vec![(thing, "example.thing")], Some("localhost"), 9999).unwrap();
 /// ```
 pub fn serve(objects: Vec<(Arc<dyn Servant>, &str)>, host: Option<&str>, port: u16) -> Result<(), Error> {
-    let config = Config::from_env()?;
+    let config = Config::environment()?;
     let mut builder = Daemon::builder().config(config).port(port);
     if let Some(host) = host {
         builder = builder.host(host);

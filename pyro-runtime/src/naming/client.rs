@@ -32,7 +32,7 @@ pub struct NameServerProxy {
 
 impl NameServerProxy {
     /// A client for the name server at `uri` (normally `PYRO:Pyro.NameServer@host:port`) with
-    /// [`Config::default`] settings; connects on the first call.
+    /// the process's settings ([`Config::environment`], as [`Proxy::new`]); connects on the first call.
     ///
     /// ```
     /// let ns = pyro_runtime::naming::NameServerProxy::new("PYRO:Pyro.NameServer@localhost:9090".parse().unwrap());

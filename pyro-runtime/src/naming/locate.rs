@@ -18,7 +18,7 @@ const BROADCAST_ROUNDS: usize = 3;
 const BROADCAST_ALIAS: &str = "<broadcast>";
 
 /// Finds a name server the way Pyro5's `locate_ns(host, port)` does, with the configuration
-/// from [`Config::from_env`] (defaults overridden by `PYRO_*` variables such as `PYRO_NS_HOST`).
+/// of the process ([`Config::environment`]: defaults overridden by `PYRO_*` variables such as `PYRO_NS_HOST`).
 /// See [`locate_ns_with_config`] for the steps.
 ///
 /// As in Pyro5, `port` means the name server's TCP port when a `host` is given, and the
@@ -32,7 +32,7 @@ const BROADCAST_ALIAS: &str = "<broadcast>";
 /// # Ok::<(), pyro_runtime::Error>(())
 /// ```
 pub fn locate_ns(host: Option<&str>, port: Option<u16>) -> Result<NameServerProxy, Error> {
-    locate_ns_with_config(host, port, &Config::from_env()?)
+    locate_ns_with_config(host, port, &Config::environment()?)
 }
 
 /// Finds a name server as Pyro5's `locate_ns(host, port)` does, with the settings of `config`

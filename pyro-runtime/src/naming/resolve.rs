@@ -9,7 +9,7 @@ use crate::value::{Dict, Value};
 use crate::{Config, Error, Uri};
 
 /// Resolves `uri` to the `PYRO:` URI of the object it names (Pyro5's `core.resolve`), with the
-/// configuration from [`Config::from_env`]. See [`resolve_with_config`].
+/// process's configuration ([`Config::environment`]). See [`resolve_with_config`].
 ///
 /// ```no_run
 /// let uri = pyro_runtime::naming::resolve(&"PYRONAME:example.greeting".parse()?)?;
@@ -17,7 +17,7 @@ use crate::{Config, Error, Uri};
 /// # Ok::<(), pyro_runtime::Error>(())
 /// ```
 pub fn resolve(uri: &Uri) -> Result<Uri, Error> {
-    resolve_with_config(uri, &Config::from_env()?)
+    resolve_with_config(uri, &Config::environment()?)
 }
 
 /// Resolves `uri` to a `PYRO:` URI as Pyro5's `core.resolve` does:

@@ -49,8 +49,8 @@
 //! latest connection. (Pyro5's `_pyroBind` replaces the proxy's URI with the resolved one for
 //! good; to pin a resolution, make a proxy for [`Proxy::resolved_uri`].) The name server is
 //! found and its proxy configured with the [`Config`] given to [`Proxy::with_config`]
-//! ([`Config::default`] for [`Proxy::new`]; pass [`Config::from_env`] to honour `PYRO_NS_HOST`
-//! and friends). Proxies for `PYRO:` URIs do no naming work.
+//! ([`Config::environment`] for [`Proxy::new`], which honours `PYRO_NS_HOST` and friends).
+//! Proxies for `PYRO:` URIs do no naming work.
 //!
 //! ```no_run
 //! use pyro_runtime::proxy::Proxy;
@@ -162,8 +162,10 @@ impl Naming {
 }
 
 impl Proxy {
-    /// A proxy for the object at `uri` with [`Config::default`] settings; connects lazily on the
-    /// first call.
+    /// A proxy for the object at `uri` with the process's settings ([`Config::environment`]:
+    /// the defaults overridden by `PYRO_*` environment variables, as in Pyro5); connects lazily
+    /// on the first call. If a `PYRO_*` variable is invalid the proxy uses [`Config::default`]
+    /// (and a warning is printed once); [`Proxy::from_uri_str`] returns that error instead.
     ///
     /// ```
     /// use pyro_runtime::{proxy::Proxy, Uri};
@@ -171,7 +173,7 @@ impl Proxy {
     /// assert_eq!(proxy.uri().object(), "thing");
     /// ```
     pub fn new(uri: Uri) -> Proxy {
-        Proxy::with_config(uri, &Config::default())
+        Proxy::with_config(uri, &Config::environment_or_default())
     }
 
     /// A proxy for the object at `uri` with settings from `config`: `serializer`,
@@ -201,7 +203,8 @@ impl Proxy {
         }
     }
 
-    /// A proxy for the object at the URI text `uri`, with [`Config::default`] settings.
+    /// A proxy for the object at the URI text `uri`, with the process's settings
+    /// ([`Config::environment`]). Fails on a bad URI or an invalid `PYRO_*` variable.
     ///
     /// ```
     /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
@@ -209,7 +212,8 @@ impl Proxy {
     /// assert!(pyro_runtime::proxy::Proxy::from_uri_str("not a uri").is_err());
     /// ```
     pub fn from_uri_str(uri: &str) -> Result<Proxy, Error> {
-        Ok(Proxy::new(uri.parse()?))
+        let uri = uri.parse()?;
+        Ok(Proxy::with_config(uri, &Config::environment()?))
     }
 
     /// The URI the proxy was made for (a `PYRONAME`/`PYROMETA` uri stays one; see
@@ -556,7 +560,23 @@ impl Proxy {
     /// # Ok::<(), pyro_runtime::Error>(())
     /// ```
     pub fn call_oneway<A: Serialize + ?Sized>(&self, method: &str, vargs: &A) -> Result<(), Error> {
-        let encode = |object: &str| self.encode_call(object, method, vargs, Some(&EmptyKwargs));
+        self.call_oneway_with_kwargs(method, vargs, &EmptyKwargs)
+    }
+
+    /// [`call_oneway`](Proxy::call_oneway) with keyword arguments (a map with string keys).
+    ///
+    /// ```no_run
+    /// use std::collections::BTreeMap;
+    /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
+    /// proxy.call_oneway_with_kwargs("notify", &("started",), &BTreeMap::from([("level", 2)]))?;
+    /// # Ok::<(), pyro_runtime::Error>(())
+    /// ```
+    pub fn call_oneway_with_kwargs<A, K>(&self, method: &str, vargs: &A, kwargs: &K) -> Result<(), Error>
+    where
+        A: Serialize + ?Sized,
+        K: Serialize + ?Sized,
+    {
+        let encode = |object: &str| self.encode_call(object, method, vargs, Some(kwargs));
         self.invoke(method, Flags::ONEWAY, Check::Method, encode).map(drop)
     }
 
@@ -773,7 +793,31 @@ impl Proxy {
             let value: Value = self.serializer.from_bytes(&reply.data)?;
             return Err(RemoteError::from_value(&value)?.into());
         }
-        Ok(self.serializer.from_bytes(&reply.data)?)
+        /// `alloc::vec::Vec<alloc::string::String>` as `Vec<String>`.
+        fn short_type_name<R>() -> String {
+            let full = std::any::type_name::<R>();
+            let mut out = String::with_capacity(full.len());
+            for (i, part) in full.split("::").enumerate() {
+                // Keep what follows the last path separator of each segment.
+                let start = if i == 0 {
+                    0
+                } else {
+                    out.rfind(|c: char| !(c.is_alphanumeric() || c == '_')).map_or(0, |p| p + 1)
+                };
+                out.truncate(start);
+                out.push_str(part);
+            }
+            out
+        }
+        // A result that does not fit R: say which call's result it was.
+        use crate::serializer::SerializeError;
+        self.serializer.from_bytes(&reply.data).map_err(|e| match e {
+            SerializeError::Custom(why) => Error::Serialize(SerializeError::Custom(format!(
+                "the result of '{method}' does not fit {}: {why}",
+                short_type_name::<R>()
+            ))),
+            other => other.into(),
+        })
     }
 }
 

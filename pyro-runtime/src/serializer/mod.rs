@@ -22,6 +22,7 @@ mod classdict;
 pub mod json;
 pub mod marshal;
 pub mod msgpack;
+mod pyshape;
 pub mod serpent;
 
 pub use call::Call;

@@ -3,18 +3,22 @@
 //!
 //! Encoding goes straight from any `Serialize` type to bytes through rmp-serde: structs as maps
 //! with their field names, ints in the smallest encoding (non-negative ones unsigned, as Python
-//! does), floats as float64, `str` as str, bytes (`serde_bytes`, [`Value::Bytes`]) as bin, and
+//! does; `i128`/`u128` too, and beyond 64 bits as ext 0x31), unit structs as nil (like `()`),
+//! floats as float64, `str` as str, bytes (`serde_bytes`, [`Value::Bytes`]) as bin, and
 //! Pyro5's extension types for [`Value::Complex`] (0x30), ints outside [-2^63, 2^64) (0x31),
 //! [`Value::DateTime`] (0x32) and [`Value::Date`] (0x33). Serde is told the format is human
-//! readable, so uuids, addresses and the like travel as text, as Python sends them.
+//! readable, so uuids, addresses and the like travel as text, as Python sends them. Reading an
+//! `i128`/`u128` takes any of those int forms, range-checked.
 //!
 //! Decoding first checks the whole input without recursion: well-formed msgpack, valid UTF-8 in
 //! every str, Pyro5's extension codes with valid payloads, at most [`MAX_DEPTH`] nested
 //! containers, and nothing after the value. Only then does serde read it.
 //!
-//! A Python receiver refuses map keys other than `str` and `bytes` (`strict_map_key`); this module
-//! writes whatever keys it is given (a [`Value::Dict`] may have int or tuple keys), so keep such
-//! dicts for Rust peers.
+//! A Python receiver refuses map keys other than `str` and `bytes` (Pyro5 loads with
+//! `strict_map_key`, so the error is Pyro5's `ValueError`); this module writes whatever keys it
+//! is given (a `HashMap<i64, _>`, or a [`Value::Dict`] with int or tuple keys), since Rust peers
+//! read them, so keep such maps for Rust peers and use str keys towards Python. Python's own int
+//! keys (which its packer writes) read into typed maps.
 //!
 //! ```
 //! use pyro_runtime::serializer::msgpack;
@@ -30,6 +34,7 @@ use serde::Serialize;
 use serde::de::{Deserialize, DeserializeOwned};
 
 use super::SerializeError;
+use super::pyshape::PyShape;
 use crate::value::ext_codec::decode_ext;
 use crate::value::{Value, from_value};
 
@@ -64,7 +69,7 @@ const NAME: &str = "msgpack";
 pub fn to_bytes<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, SerializeError> {
     let mut out = Vec::new();
     let mut serializer = rmp_serde::Serializer::new(&mut out).with_struct_map().with_human_readable();
-    value.serialize(&mut serializer).map_err(encode_error)?;
+    value.serialize(PyShape(&mut serializer)).map_err(encode_error)?;
     Ok(out)
 }
 
@@ -85,7 +90,7 @@ pub fn to_bytes<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, SerializeEr
 /// ```
 pub fn from_bytes<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, SerializeError> {
     validate(bytes)?;
-    match T::deserialize(&mut deserializer(bytes)) {
+    match T::deserialize(PyShape(&mut deserializer(bytes))) {
         Ok(value) => Ok(value),
         // Read it again as a Value: from_value accepts a few more shapes (an ext 0x31 int for
         // an i128, a date for a String) and explains a mismatch in Python's terms.
@@ -421,13 +426,65 @@ mod tests {
             d.get("modes").unwrap().to_string(),
             "['Off', {'Level': 3}, {'Span': [-1, 1]}, {'Named': {'name': 'n'}}]"
         );
-        // i128 is written by rmp-serde as 16 raw bytes; a Python-style ext 0x31 int also reads.
+        // i128 is an int as Python writes it: ext 0x31 beyond 64 bits.
         let ext_int = to_bytes(&Value::int(-(1i128 << 100))).unwrap();
         assert_eq!(ext_int.first(), Some(&0xc7));
+        assert_eq!(to_bytes(&-(1i128 << 100)).unwrap(), ext_int);
         assert_eq!(from_bytes::<i128>(&ext_int).unwrap(), -(1 << 100));
         // Python sends 2 for 2.0.
         assert_eq!(from_bytes::<f64>(&[0x02]).unwrap(), 2.0);
         assert_eq!(from_bytes::<Option<f32>>(&[0xc0]).unwrap(), None);
+    }
+
+    #[test]
+    fn wide_ints_are_ints_and_unit_structs_are_nil() {
+        #[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
+        struct Unit;
+        #[derive(serde::Serialize, serde::Deserialize, Debug, PartialEq)]
+        struct Wide {
+            a: i128,
+            b: u128,
+            unit: Unit,
+            nested: Vec<Option<(i128, u128)>>,
+        }
+        // Native ints as Python packs them when they fit in 64 bits, else ext 0x31.
+        let cases: [(i128, &str); 6] = [
+            (5, "05"),
+            (-1, "ff"),
+            (i128::from(i64::MIN), "d38000000000000000"),
+            (i128::from(u64::MAX), "cfffffffffffffffff"),
+            (1 << 64, "c714313138343436373434303733373039353531363136"),
+            (i128::from(i64::MIN) - 1, "c714312d39323233333732303336383534373735383039"),
+        ];
+        for (n, want) in cases {
+            assert_eq!(to_bytes(&n).unwrap(), hex(want), "{n}");
+            assert_eq!(from_bytes::<i128>(&hex(want)).unwrap(), n, "{n}");
+            if let Ok(u) = u128::try_from(n) {
+                assert_eq!(to_bytes(&u).unwrap(), hex(want), "{u}");
+                assert_eq!(from_bytes::<u128>(&hex(want)).unwrap(), u, "{u}");
+            }
+        }
+        let max = to_bytes(&u128::MAX).unwrap();
+        assert_eq!(from_bytes::<Value>(&max).unwrap(), Value::int(u128::MAX));
+        assert_eq!(from_bytes::<u128>(&max).unwrap(), u128::MAX);
+        assert!(from_bytes::<i128>(&max).unwrap_err().to_string().contains("out of range"));
+        assert!(from_bytes::<u128>(&hex("ff")).unwrap_err().to_string().contains("out of range"));
+        assert_eq!(to_bytes(&Unit).unwrap(), [0xc0]);
+        assert_eq!(from_bytes::<Unit>(&[0xc0]).unwrap(), Unit);
+        let w = Wide { a: i128::MIN, b: u128::MAX, unit: Unit, nested: vec![None, Some((-(1 << 80), 1 << 90))] };
+        let bytes = to_bytes(&w).unwrap();
+        assert_eq!(from_bytes::<Wide>(&bytes).unwrap(), w);
+        let v: Value = from_bytes(&bytes).unwrap();
+        assert_eq!(
+            v.to_string(),
+            format!(
+                "{{'a': {}, 'b': {}, 'unit': None, 'nested': [None, [{}, {}]]}}",
+                i128::MIN,
+                u128::MAX,
+                -(1i128 << 80),
+                1u128 << 90
+            )
+        );
     }
 
     #[test]

@@ -18,7 +18,6 @@
 use serde::de::{self, DeserializeOwned, DeserializeSeed, Deserializer, IntoDeserializer, Visitor};
 use serde::forward_to_deserialize_any;
 
-use super::dict_builder::DictBuilder;
 use super::ext_codec::{decode_ext, encode_ext};
 use super::{Dict, EXT_STRUCT_NAME, Value};
 use crate::serializer::SerializeError;
@@ -152,11 +151,11 @@ impl<'de> Visitor<'de> for ValueVisitor {
     }
 
     fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut dict = DictBuilder::with_capacity(map.size_hint().unwrap_or(0).min(MAX_PREALLOC));
-        while let Some((k, v)) = map.next_entry()? {
-            dict.push(k, v);
+        let mut dict = Dict::with_capacity(map.size_hint().unwrap_or(0).min(MAX_PREALLOC));
+        while let Some((k, v)) = map.next_entry::<Value, Value>()? {
+            dict.insert(k, v);
         }
-        Ok(Value::Dict(dict.finish()))
+        Ok(Value::Dict(dict))
     }
 
     fn visit_enum<A: de::EnumAccess<'de>>(self, data: A) -> Result<Value, A::Error> {
@@ -168,7 +167,7 @@ impl<'de> Visitor<'de> for ValueVisitor {
             // Another format's enum: serde's external tagging, `{variant: content}`.
             _ => {
                 let mut dict = Dict::with_capacity(1);
-                dict.push_unchecked(Value::Str(variant), content.newtype_variant()?);
+                dict.insert(Value::Str(variant), content.newtype_variant::<Value>()?);
                 Ok(Value::Dict(dict))
             }
         }
@@ -670,7 +669,7 @@ impl<'de> de::SeqAccess<'de> for ByteSeq {
 }
 
 struct MapDeserializer {
-    iter: std::vec::IntoIter<(Value, Value)>,
+    iter: super::DictIntoIter,
     value: Option<Value>,
 }
 
@@ -681,7 +680,7 @@ impl<'de> de::MapAccess<'de> for MapDeserializer {
         match self.iter.next() {
             Some((k, v)) => {
                 self.value = Some(v);
-                seed.deserialize(k).map(Some)
+                seed.deserialize(KeyDeserializer(k)).map(Some)
             }
             None => Ok(None),
         }
@@ -696,6 +695,190 @@ impl<'de> de::MapAccess<'de> for MapDeserializer {
 
     fn size_hint(&self) -> Option<usize> {
         Some(self.iter.len())
+    }
+}
+
+/// A dict key. Json carries every key as a str (Python's json turns `1`, `1.5`, `True` and
+/// `None` keys into `"1"`, `"1.5"`, `"true"` and `"null"`), so a str key also reads as the
+/// integer, float, bool or `None` it spells when the target asks for one.
+struct KeyDeserializer(Value);
+
+/// A str key read as a number or bool: the text parsed, then handed to `visitor` as that value.
+macro_rules! key_from_str {
+    ($($method:ident: $t:ty),* $(,)?) => {$(
+        fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, SerializeError> {
+            match self.0 {
+                Value::Str(s) => match s.parse::<$t>() {
+                    Ok(n) => Value::from(n).$method(visitor),
+                    Err(_) => Err(SerializeError::Custom(format!(
+                        "expected {}, got str {s:?} as a dict key",
+                        stringify!($t)
+                    ))),
+                },
+                other => other.$method(visitor),
+            }
+        }
+    )*};
+}
+
+impl<'de> Deserializer<'de> for KeyDeserializer {
+    type Error = SerializeError;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, SerializeError> {
+        self.0.deserialize_any(visitor)
+    }
+
+    fn is_human_readable(&self) -> bool {
+        true
+    }
+
+    key_from_str! {
+        deserialize_i8: i8,
+        deserialize_i16: i16,
+        deserialize_i32: i32,
+        deserialize_i64: i64,
+        deserialize_i128: i128,
+        deserialize_u8: u8,
+        deserialize_u16: u16,
+        deserialize_u32: u32,
+        deserialize_u64: u64,
+        deserialize_u128: u128,
+    }
+
+    fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, SerializeError> {
+        match self.0 {
+            Value::Str(s) if s == "true" => visitor.visit_bool(true),
+            Value::Str(s) if s == "false" => visitor.visit_bool(false),
+            other => other.deserialize_bool(visitor),
+        }
+    }
+
+    fn deserialize_f32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, SerializeError> {
+        self.deserialize_f64(visitor)
+    }
+
+    fn deserialize_f64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, SerializeError> {
+        match self.0 {
+            Value::Str(s) => match python_float(&s) {
+                Some(f) => visitor.visit_f64(f),
+                None => Err(SerializeError::Custom(format!("expected float, got str {s:?} as a dict key"))),
+            },
+            other => other.deserialize_f64(visitor),
+        }
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, SerializeError> {
+        match self.0 {
+            Value::Str(s) if s == "null" => visitor.visit_none(),
+            Value::None => visitor.visit_none(),
+            other => visitor.visit_some(KeyDeserializer(other)),
+        }
+    }
+
+    fn deserialize_unit<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, SerializeError> {
+        match self.0 {
+            Value::Str(s) if s == "null" => visitor.visit_unit(),
+            other => other.deserialize_unit(visitor),
+        }
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, SerializeError> {
+        match name {
+            // A `Value` key stays what the wire says.
+            VALUE_TOKEN => self.0.deserialize_newtype_struct(name, visitor),
+            _ => visitor.visit_newtype_struct(self),
+        }
+    }
+
+    fn deserialize_char<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, SerializeError> {
+        self.0.deserialize_char(visitor)
+    }
+
+    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, SerializeError> {
+        self.0.deserialize_str(visitor)
+    }
+
+    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, SerializeError> {
+        self.0.deserialize_string(visitor)
+    }
+
+    fn deserialize_bytes<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, SerializeError> {
+        self.0.deserialize_bytes(visitor)
+    }
+
+    fn deserialize_byte_buf<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, SerializeError> {
+        self.0.deserialize_byte_buf(visitor)
+    }
+
+    fn deserialize_unit_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, SerializeError> {
+        self.0.deserialize_unit_struct(name, visitor)
+    }
+
+    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, SerializeError> {
+        self.0.deserialize_seq(visitor)
+    }
+
+    fn deserialize_tuple<V: Visitor<'de>>(self, len: usize, visitor: V) -> Result<V::Value, SerializeError> {
+        self.0.deserialize_tuple(len, visitor)
+    }
+
+    fn deserialize_tuple_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        len: usize,
+        visitor: V,
+    ) -> Result<V::Value, SerializeError> {
+        self.0.deserialize_tuple_struct(name, len, visitor)
+    }
+
+    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, SerializeError> {
+        self.0.deserialize_map(visitor)
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, SerializeError> {
+        self.0.deserialize_struct(name, fields, visitor)
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, SerializeError> {
+        self.0.deserialize_enum(name, variants, visitor)
+    }
+
+    fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, SerializeError> {
+        self.0.deserialize_identifier(visitor)
+    }
+
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, SerializeError> {
+        self.0.deserialize_ignored_any(visitor)
+    }
+}
+
+/// A float as Python's json writes a float key: its `repr()`, or `NaN`, `Infinity`, `-Infinity`.
+fn python_float(s: &str) -> Option<f64> {
+    match s {
+        "NaN" => Some(f64::NAN),
+        "Infinity" => Some(f64::INFINITY),
+        "-Infinity" => Some(f64::NEG_INFINITY),
+        // Rust's parser also takes "inf" and "nan", which Python's json never writes.
+        _ if s.bytes().any(|b| b.is_ascii_alphabetic() && b != b'e' && b != b'E') => None,
+        _ => s.parse().ok(),
     }
 }
 
@@ -995,6 +1178,56 @@ mod tests {
         assert_eq!(text, r#"[null,true,1,2.5,"s",[1],{"k":[]}]"#);
         let back: Value = serde_json::from_str(&text).unwrap();
         assert_eq!(back.to_string(), "[None, True, 1, 2.5, 's', [1], {'k': []}]");
+    }
+
+    #[test]
+    fn str_keys_read_as_the_numbers_and_bools_they_spell() {
+        // What Python's json makes of {1: .., -2: .., 2**70: ..}, {True: ..} and {1.5: .., nan: ..}.
+        let d = |keys: &[&str]| Value::Dict(keys.iter().enumerate().map(|(i, k)| (*k, i)).collect());
+        let ints: HashMap<i64, usize> = from_value(d(&["1", "-2"])).unwrap();
+        assert_eq!(ints, HashMap::from([(1, 0), (-2, 1)]));
+        let wide: BTreeMap<u128, usize> = from_value(d(&["1180591620717411303424"])).unwrap();
+        assert_eq!(wide, BTreeMap::from([(1 << 70, 0)]));
+        let bools: BTreeMap<bool, usize> = from_value(d(&["true", "false"])).unwrap();
+        assert_eq!(bools, BTreeMap::from([(true, 0), (false, 1)]));
+        #[derive(Deserialize, PartialEq, Eq, Hash, Debug)]
+        struct F(u8);
+        let typed: HashMap<F, usize> = from_value(d(&["7"])).unwrap();
+        assert_eq!(typed, HashMap::from([(F(7), 0)]));
+        assert_eq!(python_float("Infinity"), Some(f64::INFINITY));
+        assert_eq!(python_float("inf"), None);
+        assert_eq!(python_float("2.5e-3"), Some(0.0025));
+        let opt: HashMap<Option<i32>, usize> = from_value(d(&["null", "3"])).unwrap();
+        assert_eq!(opt, HashMap::from([(None, 0), (Some(3), 1)]));
+        // Int keys (msgpack) read as they are; str keys stay str for str and Value targets.
+        let mut native = Dict::new();
+        native.insert(5, "five");
+        assert_eq!(from_value::<HashMap<u8, String>>(Value::Dict(native)).unwrap()[&5], "five");
+        let kept: HashMap<String, usize> = from_value(d(&["1"])).unwrap();
+        assert_eq!(kept["1"], 0);
+        let as_value: Dict = from_value(d(&["1"])).unwrap();
+        assert_eq!(as_value.keys().next(), Some(&Value::from("1")));
+        // A key that spells no number says so.
+        assert_eq!(err::<HashMap<i32, usize>>(d(&["one"])), "expected i32, got str \"one\" as a dict key");
+        assert_eq!(err::<HashMap<u8, usize>>(d(&["300"])), "expected u8, got str \"300\" as a dict key");
+        assert_eq!(err::<HashMap<f64Key, usize>>(d(&["x"])), "expected float, got str \"x\" as a dict key");
+    }
+
+    /// A float map key (f64 itself is not `Hash`).
+    #[derive(Deserialize, PartialEq, Eq, Hash, Debug)]
+    #[allow(non_camel_case_types)]
+    struct f64Key(#[serde(deserialize_with = "float_bits")] u64);
+
+    fn float_bits<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+        f64::deserialize(d).map(f64::to_bits)
+    }
+
+    #[test]
+    fn float_keys_read_from_their_json_spelling() {
+        let d: Value = Value::Dict([("1.5", 1), ("NaN", 2), ("-Infinity", 3), ("2", 4)].into_iter().collect());
+        let keys: HashMap<f64Key, i32> = from_value(d).unwrap();
+        let get = |f: f64| keys.get(&f64Key(f.to_bits())).copied();
+        assert_eq!((get(1.5), get(f64::NAN), get(f64::NEG_INFINITY), get(2.0)), (Some(1), Some(2), Some(3), Some(4)));
     }
 
     #[test]

@@ -1,11 +1,16 @@
 //! [`Dict`]: an insertion-ordered Python dict whose keys may be any [`Value`].
 
+use indexmap::IndexMap;
+
 use super::Value;
+use super::key::{Key, KeyRef, StrRef};
 
 /// A Python dict: insertion-ordered entries whose keys may be of any kind (ints, tuples, ...).
 ///
-/// Lookups are linear, which is the right trade for the small dicts of remote calls.
-/// Equality ignores order, as Python's does.
+/// Inserting and looking up take constant time (a hash map in insertion order). Keys match as in
+/// Python: numbers by value across kinds (`True`, `1` and `1.0` are one key; the first key
+/// inserted stays, the last value wins), all NaNs as one key, tuples element-wise, and every
+/// other kind as [`Value`]'s `==`. Equality of two dicts ignores order, as Python's does.
 ///
 /// ```
 /// use pyro_runtime::value::{Dict, Value};
@@ -14,12 +19,16 @@ use super::Value;
 /// d.insert("a", 1);
 /// d.insert(Value::Int(2), "two");
 /// d.insert("a", 3); // replaces, keeps the position
+/// d.insert(2.0, "float two"); // the same key as 2, as in Python
 /// assert_eq!(d.get("a"), Some(&Value::Int(3)));
+/// assert_eq!(d.get_value(&Value::Int(2)), Some(&Value::from("float two")));
 /// assert_eq!(d.len(), 2);
+/// assert_eq!(Value::Dict(d).to_string(), "{'a': 3, 2: 'float two'}");
 /// ```
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct Dict {
-    entries: Vec<(Value, Value)>,
+    // Boxed: the map with its hasher state is 72 bytes, which would more than double every `Value`.
+    entries: Box<IndexMap<Key, Value>>,
 }
 
 impl Dict {
@@ -38,7 +47,7 @@ impl Dict {
     /// assert!(pyro_runtime::value::Dict::with_capacity(4).is_empty());
     /// ```
     pub fn with_capacity(n: usize) -> Dict {
-        Dict { entries: Vec::with_capacity(n) }
+        Dict { entries: Box::new(IndexMap::with_capacity(n)) }
     }
 
     /// Number of entries.
@@ -59,30 +68,27 @@ impl Dict {
         self.entries.is_empty()
     }
 
-    /// Sets `key` to `value`, replacing (in place) an existing entry with an equal key.
+    /// Sets `key` to `value`. An existing entry with an equal key (in Python's sense) keeps its
+    /// key and position and takes the new value, which is what Python's `d[key] = value` does.
     /// Returns the old value, if any.
     ///
     /// ```
-    /// let mut d = pyro_runtime::value::Dict::new();
-    /// assert!(d.insert("k", 1).is_none());
-    /// assert!(d.insert("k", 2).is_some());
+    /// use pyro_runtime::value::{Dict, Value};
+    /// let mut d = Dict::new();
+    /// assert!(d.insert(1, "a").is_none());
+    /// assert_eq!(d.insert(true, "b"), Some(Value::from("a")));
+    /// assert_eq!(d.keys().next(), Some(&Value::Int(1)));
     /// ```
     pub fn insert(&mut self, key: impl Into<Value>, value: impl Into<Value>) -> Option<Value> {
         let key = key.into();
         let value = value.into();
-        match self.entries.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, slot)) => Some(std::mem::replace(slot, value)),
+        match self.entries.get_mut(&KeyRef(&key)) {
+            Some(slot) => Some(std::mem::replace(slot, value)),
             None => {
-                self.entries.push((key, value));
+                self.entries.insert(Key(key), value);
                 None
             }
         }
-    }
-
-    /// Appends an entry without looking for an equal key; for decoders that build a dict
-    /// from a wire map (where a later duplicate key wins on lookup, as in Python).
-    pub(crate) fn push_unchecked(&mut self, key: Value, value: Value) {
-        self.entries.push((key, value));
     }
 
     /// The value stored under the string key `key`.
@@ -93,7 +99,7 @@ impl Dict {
     /// assert_eq!(d.get("k").and_then(|v| v.as_bool()), Some(true));
     /// ```
     pub fn get(&self, key: &str) -> Option<&Value> {
-        self.entries.iter().rev().find(|(k, _)| k.as_str() == Some(key)).map(|(_, v)| v)
+        self.entries.get(&StrRef(key))
     }
 
     /// The value stored under a key of any kind.
@@ -103,12 +109,14 @@ impl Dict {
     /// let mut d = Dict::new();
     /// d.insert(1, "one");
     /// assert_eq!(d.get_value(&Value::Int(1)), Some(&Value::from("one")));
+    /// assert_eq!(d.get_value(&Value::Float(1.0)), Some(&Value::from("one")));
     /// ```
     pub fn get_value(&self, key: &Value) -> Option<&Value> {
-        self.entries.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v)
+        self.entries.get(&KeyRef(key))
     }
 
-    /// Removes and returns the value under the string key `key`.
+    /// Removes and returns the value under the string key `key`; the other entries keep their
+    /// order (this shifts the later entries, so it takes linear time).
     ///
     /// ```
     /// let mut d = pyro_runtime::value::Dict::new();
@@ -117,8 +125,7 @@ impl Dict {
     /// assert!(d.is_empty());
     /// ```
     pub fn remove(&mut self, key: &str) -> Option<Value> {
-        let pos = self.entries.iter().rposition(|(k, _)| k.as_str() == Some(key))?;
-        Some(self.entries.remove(pos).1)
+        self.entries.shift_remove(&StrRef(key))
     }
 
     /// The entries in insertion order.
@@ -129,7 +136,7 @@ impl Dict {
     /// assert_eq!(d.iter().count(), 1);
     /// ```
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (&Value, &Value)> {
-        self.entries.iter().map(|(k, v)| (k, v))
+        self.entries.iter().map(|(k, v)| (&k.0, v))
     }
 
     /// The keys in insertion order.
@@ -140,7 +147,13 @@ impl Dict {
     /// assert_eq!(d.keys().next().and_then(|k| k.as_str()), Some("a"));
     /// ```
     pub fn keys(&self) -> impl ExactSizeIterator<Item = &Value> {
-        self.entries.iter().map(|(k, _)| k)
+        self.entries.keys().map(|k| &k.0)
+    }
+}
+
+impl std::fmt::Debug for Dict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
     }
 }
 
@@ -150,21 +163,116 @@ impl PartialEq for Dict {
     }
 }
 
+/// The entries of a [`Dict`], by value, in insertion order.
+///
+/// ```
+/// let d: pyro_runtime::value::Dict = [("a", 1)].into_iter().collect();
+/// let mut entries = d.into_iter();
+/// assert_eq!(entries.len(), 1);
+/// assert!(entries.next().is_some());
+/// ```
+pub struct DictIntoIter(indexmap::map::IntoIter<Key, Value>);
+
+impl Iterator for DictIntoIter {
+    type Item = (Value, Value);
+
+    fn next(&mut self) -> Option<(Value, Value)> {
+        self.0.next().map(|(k, v)| (k.0, v))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.0.size_hint()
+    }
+}
+
+impl ExactSizeIterator for DictIntoIter {}
+
+impl DoubleEndedIterator for DictIntoIter {
+    fn next_back(&mut self) -> Option<(Value, Value)> {
+        self.0.next_back().map(|(k, v)| (k.0, v))
+    }
+}
+
 impl IntoIterator for Dict {
     type Item = (Value, Value);
-    type IntoIter = std::vec::IntoIter<(Value, Value)>;
+    type IntoIter = DictIntoIter;
 
-    fn into_iter(self) -> Self::IntoIter {
-        self.entries.into_iter()
+    fn into_iter(self) -> DictIntoIter {
+        DictIntoIter((*self.entries).into_iter())
     }
 }
 
 impl<K: Into<Value>, V: Into<Value>> FromIterator<(K, V)> for Dict {
     fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Dict {
-        let mut d = Dict::new();
+        let iter = iter.into_iter();
+        let mut d = Dict::with_capacity(iter.size_hint().0.min(4096));
         for (k, v) in iter {
             d.insert(k, v);
         }
         d
+    }
+}
+
+impl<K: Into<Value>, V: Into<Value>> Extend<(K, V)> for Dict {
+    fn extend<I: IntoIterator<Item = (K, V)>>(&mut self, iter: I) {
+        for (k, v) in iter {
+            self.insert(k, v);
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn later_duplicate_wins_in_first_position() {
+        for n in [3, 100] {
+            let mut d: Dict = (0..n).map(|i| (Value::Int(i), Value::Int(i))).collect();
+            d.insert(Value::Int(1), "again");
+            d.insert(Value::Float(-0.0), Value::None);
+            d.insert(Value::Bool(false), Value::Bool(true));
+            let out: Vec<(Value, Value)> = d.into_iter().collect();
+            assert_eq!(out.len(), usize::try_from(n).unwrap());
+            assert_eq!(out[1], (Value::Int(1), Value::from("again")));
+            // -0.0 and False are the key 0, which keeps its place and its first spelling.
+            assert_eq!(out[0], (Value::Int(0), Value::Bool(true)));
+        }
+    }
+
+    #[test]
+    fn many_entries_insert_and_look_up_with_the_right_contents() {
+        const N: i64 = 200_000;
+        let mut d = Dict::new();
+        for i in 0..N {
+            assert!(d.insert(i, i * 2).is_none());
+        }
+        for i in (0..N).step_by(2) {
+            // A float key equal to an int replaces its value in place.
+            assert_eq!(d.insert(i as f64, -i), Some(Value::Int(i * 2)));
+        }
+        assert_eq!(d.len(), usize::try_from(N).unwrap());
+        for i in 0..N {
+            let want = if i % 2 == 0 { -i } else { i * 2 };
+            assert_eq!(d.get_value(&Value::Int(i)), Some(&Value::Int(want)), "{i}");
+        }
+        let strings: Dict = (0..N).map(|i| (format!("k{i}"), i)).collect();
+        assert!((0..N).all(|i| strings.get(&format!("k{i}")) == Some(&Value::Int(i))));
+        assert_eq!(d.keys().take(3).cloned().collect::<Vec<_>>(), [Value::Int(0), Value::Int(1), Value::Int(2)]);
+        assert_eq!(d.clone(), d);
+    }
+
+    #[test]
+    fn values_stay_small() {
+        assert!(std::mem::size_of::<Value>() <= 40, "{}", std::mem::size_of::<Value>());
+    }
+
+    #[test]
+    fn remove_keeps_the_order_of_the_rest() {
+        let mut d: Dict = [("a", 1), ("b", 2), ("c", 3)].into_iter().collect();
+        assert_eq!(d.remove("b"), Some(Value::Int(2)));
+        assert_eq!(d.remove("b"), None);
+        assert_eq!(Value::Dict(d).to_string(), "{'a': 1, 'c': 3}");
     }
 }

@@ -3,6 +3,9 @@
 //! Typed Rust values convert to and from it with [`to_value`] and [`from_value`] (serde), and it
 //! is itself `Serialize`/`Deserialize`, so it can sit anywhere inside a typed message.
 //!
+//! What each Rust type (and each `Value` kind) is to a Python peer, per serializer, is in the
+//! [`guide`].
+//!
 //! ```
 //! use pyro_runtime::value::{from_value, to_value, Value};
 //!
@@ -14,14 +17,15 @@
 
 mod de;
 mod dict;
-mod dict_builder;
 mod ext;
 pub(crate) mod ext_codec;
+pub mod guide;
+mod key;
 mod repr;
 mod ser;
 
 pub use de::from_value;
-pub use dict::Dict;
+pub use dict::{Dict, DictIntoIter};
 pub use ext::Date;
 pub use ser::to_value;
 

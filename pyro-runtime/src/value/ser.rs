@@ -8,7 +8,6 @@
 use serde::Serialize;
 use serde::ser::{self, SerializeMap as _, SerializeSeq as _, SerializeTuple as _};
 
-use super::dict_builder::DictBuilder;
 use super::ext_codec::{capture_ext, serialize_ext};
 use super::{EXT_STRUCT_NAME, Value};
 use crate::serializer::SerializeError;
@@ -264,7 +263,7 @@ impl ser::Serializer for ValueSerializer {
     }
 
     fn serialize_map(self, len: Option<usize>) -> Result<MapBuilder, SerializeError> {
-        Ok(MapBuilder { dict: DictBuilder::with_capacity(len.unwrap_or(0).min(MAX_PREALLOC)), key: None })
+        Ok(MapBuilder { dict: super::Dict::with_capacity(len.unwrap_or(0).min(MAX_PREALLOC)), key: None })
     }
 
     fn serialize_struct(self, _name: &'static str, len: usize) -> Result<StructBuilder, SerializeError> {
@@ -285,7 +284,7 @@ impl ser::Serializer for ValueSerializer {
 /// `{variant: value}`, serde's externally tagged enum form.
 fn single_entry(variant: &str, value: Value) -> Value {
     let mut dict = super::Dict::with_capacity(1);
-    dict.push_unchecked(Value::Str(variant.to_owned()), value);
+    dict.insert(Value::Str(variant.to_owned()), value);
     Value::Dict(dict)
 }
 
@@ -351,7 +350,7 @@ impl ser::SerializeTupleStruct for SeqBuilder {
 
 /// Collects a map; keys may be any value.
 struct MapBuilder {
-    dict: DictBuilder,
+    dict: super::Dict,
     key: Option<Value>,
 }
 
@@ -366,7 +365,7 @@ impl ser::SerializeMap for MapBuilder {
 
     fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), SerializeError> {
         let key = self.key.take().ok_or_else(|| SerializeError::Custom("map value without a key".into()))?;
-        self.dict.push(key, value.serialize(ValueSerializer)?);
+        self.dict.insert(key, value.serialize(ValueSerializer)?);
         Ok(())
     }
 
@@ -375,12 +374,12 @@ impl ser::SerializeMap for MapBuilder {
         key: &K,
         value: &V,
     ) -> Result<(), SerializeError> {
-        self.dict.push(key.serialize(ValueSerializer)?, value.serialize(ValueSerializer)?);
+        self.dict.insert(key.serialize(ValueSerializer)?, value.serialize(ValueSerializer)?);
         Ok(())
     }
 
     fn end(self) -> Result<Value, SerializeError> {
-        Ok(Value::Dict(self.dict.finish()))
+        Ok(Value::Dict(self.dict))
     }
 }
 
@@ -394,7 +393,7 @@ impl ser::SerializeStruct for StructBuilder {
     type Error = SerializeError;
 
     fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result<(), SerializeError> {
-        self.dict.push_unchecked(Value::Str(key.to_owned()), value.serialize(ValueSerializer)?);
+        self.dict.insert(Value::Str(key.to_owned()), value.serialize(ValueSerializer)?);
         Ok(())
     }
 

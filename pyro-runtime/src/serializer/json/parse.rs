@@ -354,7 +354,7 @@ fn build_dict(entries: Vec<(String, Value)>) -> Dict {
     let mut dict = Dict::with_capacity(n);
     if !has_duplicates {
         for (k, v) in entries {
-            dict.push_unchecked(Value::Str(k), v);
+            dict.insert(Value::Str(k), v);
         }
         return dict;
     }
@@ -379,7 +379,7 @@ fn build_dict(entries: Vec<(String, Value)>) -> Dict {
         }
     }
     for (k, v) in merged.into_iter().flatten() {
-        dict.push_unchecked(Value::Str(k), v);
+        dict.insert(Value::Str(k), v);
     }
     dict
 }

@@ -595,11 +595,11 @@ fn writes_values_like_python() {
     assert_eq!(json(&dict([("a", list([Value::Int(1), dict([])]))])), r#"{"a": [1, {}]}"#);
     let mut keys = Dict::new();
     keys.insert(1, "v");
-    keys.insert(true, 1);
+    keys.insert(false, 1); // `true` would be the key 1, as in Python
     keys.insert(Value::None, 2);
     keys.insert(1.5, 3);
     keys.insert(Value::int(1u128 << 70), 5);
-    assert_eq!(json(&Value::Dict(keys)), r#"{"1": "v", "true": 1, "null": 2, "1.5": 3, "1180591620717411303424": 5}"#);
+    assert_eq!(json(&Value::Dict(keys)), r#"{"1": "v", "false": 1, "null": 2, "1.5": 3, "1180591620717411303424": 5}"#);
     let mut tuple_key = Dict::new();
     tuple_key.insert(Value::Tuple(vec![Value::Int(1)]), 1);
     assert!(cannot_carry(&Value::Dict(tuple_key)).contains("tuple"));
