@@ -13,7 +13,7 @@ use super::{Dict, Value};
 const LINEAR_LIMIT: usize = 16;
 
 /// Collects map entries, replacing the value of a repeated key.
-pub(super) struct DictBuilder {
+pub(crate) struct DictBuilder {
     entries: Vec<(Value, Value)>,
     index: Option<KeyIndex>,
 }
@@ -25,12 +25,12 @@ struct KeyIndex {
 
 impl DictBuilder {
     /// A builder with room for `capacity` entries (the caller bounds untrusted sizes).
-    pub(super) fn with_capacity(capacity: usize) -> DictBuilder {
+    pub(crate) fn with_capacity(capacity: usize) -> DictBuilder {
         DictBuilder { entries: Vec::with_capacity(capacity), index: None }
     }
 
     /// Adds an entry; a key equal to an earlier one replaces that entry's value.
-    pub(super) fn push(&mut self, key: Value, value: Value) {
+    pub(crate) fn push(&mut self, key: Value, value: Value) {
         let Some(index) = &mut self.index else {
             if let Some(slot) = self.entries.iter_mut().find(|(k, _)| *k == key) {
                 slot.1 = value;
@@ -61,7 +61,7 @@ impl DictBuilder {
     }
 
     /// The dict, in first-insertion order.
-    pub(super) fn finish(self) -> Dict {
+    pub(crate) fn finish(self) -> Dict {
         let mut dict = Dict::with_capacity(self.entries.len());
         for (k, v) in self.entries {
             dict.push_unchecked(k, v);
