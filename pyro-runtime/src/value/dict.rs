@@ -79,6 +79,11 @@ impl Dict {
         }
     }
 
+    /// A dict of entries whose keys are known to be distinct.
+    pub(super) fn from_distinct_entries(entries: Vec<(Value, Value)>) -> Dict {
+        Dict { entries }
+    }
+
     /// Appends an entry without looking for an equal key; for decoders that build a dict
     /// from a wire map (where a later duplicate key wins on lookup, as in Python).
     pub(crate) fn push_unchecked(&mut self, key: Value, value: Value) {

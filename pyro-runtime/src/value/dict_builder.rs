@@ -62,11 +62,7 @@ impl DictBuilder {
 
     /// The dict, in first-insertion order.
     pub(crate) fn finish(self) -> Dict {
-        let mut dict = Dict::with_capacity(self.entries.len());
-        for (k, v) in self.entries {
-            dict.push_unchecked(k, v);
-        }
-        dict
+        Dict::from_distinct_entries(self.entries)
     }
 }
 

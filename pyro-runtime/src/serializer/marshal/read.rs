@@ -50,7 +50,9 @@ const PENDING: usize = usize::MAX;
 /// Parses one marshal object that fills `bytes` (see [`super::parse_value`]).
 pub(super) fn parse(bytes: &[u8]) -> Result<Value, SerializeError> {
     let budget = REF_COPY_BUDGET.saturating_add(bytes.len().saturating_mul(4));
-    Reader { data: bytes, pos: 0, refs: Vec::new(), replaying: 0, budget, prealloc: bytes.len() }.document()
+    let prealloc = bytes.len();
+    Reader { data: bytes, pos: 0, refs: Vec::new(), replaying: 0, budget, prealloc, depth: 0, stack: Vec::new() }
+        .document()
 }
 
 fn malformed(reason: String) -> SerializeError {
@@ -105,8 +107,8 @@ enum Frame {
 enum Step {
     /// A complete value, and whether Python could hash it.
     Value(Value, bool),
-    /// A container with items to read.
-    Open(Frame),
+    /// A container with items to read, now on top of the stack.
+    Opened,
     /// A back-reference: read the object at this offset again.
     Replay(usize),
     /// The NULL that ends a dict.
@@ -124,13 +126,19 @@ struct Reader<'a> {
     budget: usize,
     /// How many container items may still be preallocated (one per input byte in all).
     prealloc: usize,
+    /// Containers being read (the stack's frames other than replays).
+    depth: usize,
+    /// Containers being read and back-references being read again.
+    stack: Vec<Frame>,
 }
 
 impl Reader<'_> {
+    #[cold]
     fn error_at(&self, pos: usize, what: &str) -> SerializeError {
         malformed(format!("{what} at byte {pos}"))
     }
 
+    #[inline]
     fn take(&mut self, n: usize, what: &str) -> Result<&[u8], SerializeError> {
         let start = self.pos;
         match self.data.get(start..start.saturating_add(n)) {
@@ -138,34 +146,42 @@ impl Reader<'_> {
                 self.pos += n;
                 Ok(bytes)
             }
-            None => {
-                Err(self
-                    .error_at(start, &format!("{what} needs {n} bytes but only {} are left", self.data.len() - start)))
-            }
+            None => Err(self.truncated(n, what)),
         }
     }
 
+    #[cold]
+    fn truncated(&self, n: usize, what: &str) -> SerializeError {
+        let left = self.data.len() - self.pos;
+        self.error_at(self.pos, &format!("{what} needs {n} bytes but only {left} are left"))
+    }
+
+    #[inline]
     fn array<const N: usize>(&mut self, what: &str) -> Result<[u8; N], SerializeError> {
         let bytes = self.take(N, what)?;
         // `take` returned exactly N bytes.
         Ok(bytes.try_into().unwrap_or([0; N]))
     }
 
+    #[inline]
     fn i32(&mut self, what: &str) -> Result<i32, SerializeError> {
         Ok(i32::from_le_bytes(self.array(what)?))
     }
 
+    #[inline]
     fn u8(&mut self, what: &str) -> Result<u8, SerializeError> {
         Ok(self.array::<1>(what)?[0])
     }
 
     /// A signed 32-bit size that must be non-negative.
+    #[inline]
     fn size(&mut self, what: &str) -> Result<usize, SerializeError> {
         let at = self.pos;
         let n = self.i32(what)?;
         usize::try_from(n).map_err(|_| self.error_at(at, &format!("negative {what} size {n}")))
     }
 
+    #[inline]
     fn f64(&mut self, what: &str) -> Result<f64, SerializeError> {
         Ok(f64::from_le_bytes(self.array(what)?))
     }
@@ -182,6 +198,7 @@ impl Reader<'_> {
     }
 
     /// Charges re-read values against the budget.
+    #[inline]
     fn charge(&mut self, payload: usize, at: usize) -> Result<(), SerializeError> {
         if self.replaying == 0 {
             return Ok(());
@@ -196,6 +213,7 @@ impl Reader<'_> {
     }
 
     /// Records an object with FLAG_REF (unless it is being read again); returns its table slot.
+    #[inline]
     fn register(&mut self, flagged: bool, offset: usize) -> Option<usize> {
         if !flagged || self.replaying > 0 {
             return None;
@@ -206,30 +224,21 @@ impl Reader<'_> {
 
     /// Reads the whole input: one object, and nothing after it.
     fn document(mut self) -> Result<Value, SerializeError> {
-        let mut stack: Vec<Frame> = Vec::new();
-        let mut depth = 0usize;
         'value: loop {
             // Where the value being read starts, for error messages.
             let mut at = self.pos;
             let (mut value, mut hashable) = match self.object()? {
                 Step::Value(value, hashable) => (value, hashable),
-                Step::Open(frame) => {
-                    if depth >= MAX_DEPTH {
-                        return Err(self.error_at(at, &format!("nesting deeper than {MAX_DEPTH}")));
-                    }
-                    depth += 1;
-                    stack.push(frame);
-                    continue 'value;
-                }
+                Step::Opened => continue 'value,
                 Step::Replay(offset) => {
-                    stack.push(Frame::Replay { at, resume: self.pos });
+                    self.stack.push(Frame::Replay { at, resume: self.pos });
                     self.replaying += 1;
                     self.pos = offset;
                     continue 'value;
                 }
-                Step::Null => match stack.pop() {
+                Step::Null => match self.stack.pop() {
                     Some(Frame::Dict { dict, key: None, start, slot }) => {
-                        depth -= 1;
+                        self.depth -= 1;
                         at = start;
                         self.complete(slot, start);
                         (Value::Dict(dict.finish()), false)
@@ -239,7 +248,7 @@ impl Reader<'_> {
             };
             // A value is complete: hand it to the enclosing frames, closing those that end here.
             loop {
-                let Some(top) = stack.last_mut() else {
+                let Some(top) = self.stack.last_mut() else {
                     if self.pos != self.data.len() {
                         return Err(self.error_at(self.pos, "extra data after the object"));
                     }
@@ -249,7 +258,7 @@ impl Reader<'_> {
                     Frame::Replay { at: reference, resume } => {
                         (at, self.pos) = (*reference, *resume);
                         self.replaying -= 1;
-                        stack.pop();
+                        self.stack.pop();
                         continue;
                     }
                     Frame::Dict { key: key @ None, .. } => {
@@ -278,10 +287,10 @@ impl Reader<'_> {
                     }
                 }
                 // The sequence on top has all its items.
-                let Some(Frame::Seq { kind, items, hashable: all_hashable, start, slot, .. }) = stack.pop() else {
+                let Some(Frame::Seq { kind, items, hashable: all_hashable, start, slot, .. }) = self.stack.pop() else {
                     return Err(self.error_at(at, "internal error: lost a sequence"));
                 };
-                depth -= 1;
+                self.depth -= 1;
                 at = start;
                 self.complete(slot, start);
                 (value, hashable) = finish_seq(kind, items, all_hashable);
@@ -367,8 +376,10 @@ impl Reader<'_> {
             }
             DICT => {
                 self.charge(0, start)?;
+                self.enter(start)?;
                 let slot = self.register(flagged, PENDING);
-                return Ok(Step::Open(Frame::Dict { dict: DictBuilder::with_capacity(0), key: None, start, slot }));
+                self.stack.push(Frame::Dict { dict: DictBuilder::with_capacity(0), key: None, start, slot });
+                return Ok(Step::Opened);
             }
             REF => {
                 let n = self.i32("reference")?;
@@ -408,17 +419,22 @@ impl Reader<'_> {
             let (value, hashable) = finish_seq(kind, Vec::new(), true);
             return Ok(Step::Value(value, hashable));
         }
+        self.enter(start)?;
         let slot = self.register(flagged, PENDING);
         let capacity = n.min(self.prealloc);
         self.prealloc -= capacity;
-        Ok(Step::Open(Frame::Seq {
-            kind,
-            items: Vec::with_capacity(capacity),
-            remaining: n,
-            hashable: true,
-            start,
-            slot,
-        }))
+        let items = Vec::with_capacity(capacity);
+        self.stack.push(Frame::Seq { kind, items, remaining: n, hashable: true, start, slot });
+        Ok(Step::Opened)
+    }
+
+    /// Counts a container that starts at `start` against [`MAX_DEPTH`].
+    fn enter(&mut self, start: usize) -> Result<(), SerializeError> {
+        if self.depth >= MAX_DEPTH {
+            return Err(self.error_at(start, &format!("nesting deeper than {MAX_DEPTH}")));
+        }
+        self.depth += 1;
+        Ok(())
     }
 
     /// An `l` int: a signed count of 15-bit digits (the sign is the number's), then the digits.
@@ -482,8 +498,11 @@ fn distinct(items: Vec<Value>) -> Vec<Value> {
 
 /// CPython reads the ASCII string types as Latin-1 (any byte is a code point).
 fn latin1(bytes: &[u8]) -> String {
-    match std::str::from_utf8(bytes) {
-        Ok(text) if bytes.is_ascii() => text.to_owned(),
-        _ => bytes.iter().map(|&b| char::from(b)).collect(),
+    if bytes.is_ascii() {
+        // ASCII is valid UTF-8: this cannot fail.
+        if let Ok(text) = std::str::from_utf8(bytes) {
+            return text.to_owned();
+        }
     }
+    bytes.iter().map(|&b| char::from(b)).collect()
 }
