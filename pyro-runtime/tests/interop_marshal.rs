@@ -5,7 +5,7 @@
 
 use pyro_interop::CodecPeer;
 use pyro_runtime::serializer::ProxyState;
-use pyro_runtime::serializer::marshal::{parse_value, to_bytes};
+use pyro_runtime::serializer::marshal::{from_bytes, parse_value, to_bytes};
 use pyro_runtime::value::{Date, Dict, Value};
 use pyro_runtime::{RemoteError, Uri};
 
@@ -175,6 +175,49 @@ fn rust_values_load_in_python() {
         }
     }
     assert!(failures.is_empty(), "{} mismatches:\n{}", failures.len(), failures.join("\n"));
+}
+
+#[derive(Debug, PartialEq, serde::Deserialize)]
+struct Item {
+    name: String,
+    id: u64,
+    price: f64,
+    tags: Vec<String>,
+    owner: Option<Value>,
+}
+
+#[test]
+fn python_data_decodes_into_typed_rust() {
+    let mut peer = CodecPeer::start();
+    // Repeated keys and the shared tuple are back-references in Python's bytes.
+    let bytes = peer.dumps(
+        MARSHAL,
+        "(lambda t: [{'name': 'n%d' % i, 'id': i * 99999, 'price': i * 1.5, 'tags': ['a', 'b'], 'owner': t} \
+         for i in range(300)])(('x', frozenset({1})))",
+    );
+    let items: Vec<Item> = from_bytes(&bytes).expect("decodes");
+    assert_eq!(items.len(), 300);
+    let owner = tuple(vec![s("x"), set(vec![1.into()])]);
+    for (i, item) in items.iter().enumerate() {
+        let expected = Item {
+            name: format!("n{i}"),
+            id: i as u64 * 99999,
+            price: i as f64 * 1.5,
+            tags: vec!["a".into(), "b".into()],
+            owner: Some(owner.clone()),
+        };
+        assert_eq!(*item, expected);
+    }
+    let reply = peer.request(serde_json::json!({
+        "op": "dumps_call", "ser": MARSHAL, "object": "thing", "method": "add",
+        "vargs": "(1, 'a')", "kwargs": "{'k': b'v'}",
+    }));
+    let call: (String, String, Vec<Value>, std::collections::BTreeMap<String, serde_bytes::ByteBuf>) =
+        from_bytes(&pyro_interop::unhex(reply["hex"].as_str().expect("hex"))).expect("decodes");
+    assert_eq!(
+        (call.0.as_str(), call.1.as_str(), call.2, call.3["k"].as_slice()),
+        ("thing", "add", vec![1.into(), s("a")], &b"v"[..])
+    );
 }
 
 #[derive(serde::Serialize)]

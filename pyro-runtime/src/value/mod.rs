@@ -25,6 +25,7 @@ pub use dict::Dict;
 pub use ext::Date;
 pub use ser::to_value;
 
+pub(crate) use de::VALUE_TOKEN;
 pub(crate) use dict_builder::DictBuilder;
 pub(crate) use ext::{EXT_BIGINT, EXT_COMPLEX, EXT_DATE, EXT_DATETIME, EXT_STRUCT_NAME};
 pub(crate) use repr::write_float_repr;

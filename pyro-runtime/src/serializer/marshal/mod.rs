@@ -47,6 +47,7 @@
 //! ```
 
 mod codes;
+mod de;
 mod read;
 mod strings;
 mod write;
@@ -76,7 +77,8 @@ pub fn to_bytes<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, SerializeEr
     write::to_bytes(value)
 }
 
-/// Deserializes marshal bytes into any type; a [`Value`] takes anything.
+/// Deserializes marshal bytes into any type, straight from the bytes (no [`Value`] in between
+/// unless the type asks for one); a [`Value`] takes anything [`parse_value`] reads.
 ///
 /// ```
 /// use pyro_runtime::serializer::marshal::from_bytes;
@@ -86,7 +88,7 @@ pub fn to_bytes<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, SerializeEr
 /// assert!(from_bytes::<Vec<i32>>(b"[\x02\0\0\0i\x01\0\0\0").is_err());
 /// ```
 pub fn from_bytes<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, SerializeError> {
-    crate::value::from_value(parse_value(bytes)?)
+    de::from_bytes(bytes)
 }
 
 /// Parses marshal bytes into a [`Value`]: exactly one object, which must fill `bytes`.

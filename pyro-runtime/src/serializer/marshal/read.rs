@@ -45,14 +45,14 @@ const VALUE_COST: usize = 32;
 const MAX_INT_DIGITS: usize = 4300;
 
 /// A reference table entry for an object that is still being read.
-const PENDING: usize = usize::MAX;
+pub(super) const PENDING: usize = usize::MAX;
 
 /// Parses one marshal object that fills `bytes` (see [`super::parse_value`]).
 pub(super) fn parse(bytes: &[u8]) -> Result<Value, SerializeError> {
-    let budget = REF_COPY_BUDGET.saturating_add(bytes.len().saturating_mul(4));
-    let prealloc = bytes.len();
-    Reader { data: bytes, pos: 0, refs: Vec::new(), replaying: 0, budget, prealloc, depth: 0, stack: Vec::new() }
-        .document()
+    let mut reader = Reader::new(bytes);
+    let value = reader.tree()?;
+    reader.finish()?;
+    Ok(value)
 }
 
 fn malformed(reason: String) -> SerializeError {
@@ -115,9 +115,11 @@ enum Step {
     Null,
 }
 
-struct Reader<'a> {
+/// The input, the position in it and the reference table; shared by the [`Value`] reader and
+/// the serde deserializer (`de.rs`).
+pub(super) struct Reader<'a> {
     data: &'a [u8],
-    pos: usize,
+    pub(super) pos: usize,
     /// Where each object with FLAG_REF starts ([`PENDING`] while a container is being read).
     refs: Vec<usize>,
     /// How many back-references are being read again (no new table entries meanwhile).
@@ -132,16 +134,49 @@ struct Reader<'a> {
     stack: Vec<Frame>,
 }
 
-impl Reader<'_> {
+impl<'a> Reader<'a> {
+    pub(super) fn new(data: &'a [u8]) -> Reader<'a> {
+        let budget = REF_COPY_BUDGET.saturating_add(data.len().saturating_mul(4));
+        Reader {
+            data,
+            pos: 0,
+            refs: Vec::new(),
+            replaying: 0,
+            budget,
+            prealloc: data.len(),
+            depth: 0,
+            stack: Vec::new(),
+        }
+    }
+
+    /// Checks that the object read so far fills the input.
+    pub(super) fn finish(&self) -> Result<(), SerializeError> {
+        if self.pos != self.data.len() {
+            return Err(self.error_at(self.pos, "extra data after the object"));
+        }
+        Ok(())
+    }
+
+    /// The next byte, not consumed.
+    pub(super) fn peek(&self) -> Option<u8> {
+        self.data.get(self.pos).copied()
+    }
+
+    /// Bytes left after the position.
+    pub(super) fn left(&self) -> usize {
+        self.data.len() - self.pos
+    }
+
     #[cold]
-    fn error_at(&self, pos: usize, what: &str) -> SerializeError {
+    pub(super) fn error_at(&self, pos: usize, what: &str) -> SerializeError {
         malformed(format!("{what} at byte {pos}"))
     }
 
     #[inline]
-    fn take(&mut self, n: usize, what: &str) -> Result<&[u8], SerializeError> {
+    pub(super) fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8], SerializeError> {
         let start = self.pos;
-        match self.data.get(start..start.saturating_add(n)) {
+        let data: &'a [u8] = self.data;
+        match data.get(start..start.saturating_add(n)) {
             Some(bytes) => {
                 self.pos += n;
                 Ok(bytes)
@@ -164,30 +199,30 @@ impl Reader<'_> {
     }
 
     #[inline]
-    fn i32(&mut self, what: &str) -> Result<i32, SerializeError> {
+    pub(super) fn i32(&mut self, what: &str) -> Result<i32, SerializeError> {
         Ok(i32::from_le_bytes(self.array(what)?))
     }
 
     #[inline]
-    fn u8(&mut self, what: &str) -> Result<u8, SerializeError> {
+    pub(super) fn u8(&mut self, what: &str) -> Result<u8, SerializeError> {
         Ok(self.array::<1>(what)?[0])
     }
 
     /// A signed 32-bit size that must be non-negative.
     #[inline]
-    fn size(&mut self, what: &str) -> Result<usize, SerializeError> {
+    pub(super) fn size(&mut self, what: &str) -> Result<usize, SerializeError> {
         let at = self.pos;
         let n = self.i32(what)?;
         usize::try_from(n).map_err(|_| self.error_at(at, &format!("negative {what} size {n}")))
     }
 
     #[inline]
-    fn f64(&mut self, what: &str) -> Result<f64, SerializeError> {
+    pub(super) fn f64(&mut self, what: &str) -> Result<f64, SerializeError> {
         Ok(f64::from_le_bytes(self.array(what)?))
     }
 
     /// A float as text: a one-byte length, then what Python's `float()` reads.
-    fn text_float(&mut self) -> Result<f64, SerializeError> {
+    pub(super) fn text_float(&mut self) -> Result<f64, SerializeError> {
         let n = usize::from(self.u8("float")?);
         let at = self.pos;
         let text = self.take(n, "float")?;
@@ -199,7 +234,7 @@ impl Reader<'_> {
 
     /// Charges re-read values against the budget.
     #[inline]
-    fn charge(&mut self, payload: usize, at: usize) -> Result<(), SerializeError> {
+    pub(super) fn charge(&mut self, payload: usize, at: usize) -> Result<(), SerializeError> {
         if self.replaying == 0 {
             return Ok(());
         }
@@ -214,7 +249,7 @@ impl Reader<'_> {
 
     /// Records an object with FLAG_REF (unless it is being read again); returns its table slot.
     #[inline]
-    fn register(&mut self, flagged: bool, offset: usize) -> Option<usize> {
+    pub(super) fn register(&mut self, flagged: bool, offset: usize) -> Option<usize> {
         if !flagged || self.replaying > 0 {
             return None;
         }
@@ -222,8 +257,8 @@ impl Reader<'_> {
         Some(self.refs.len() - 1)
     }
 
-    /// Reads the whole input: one object, and nothing after it.
-    fn document(mut self) -> Result<Value, SerializeError> {
+    /// Reads one object (and what it contains) from the position.
+    pub(super) fn tree(&mut self) -> Result<Value, SerializeError> {
         'value: loop {
             // Where the value being read starts, for error messages.
             let mut at = self.pos;
@@ -249,9 +284,6 @@ impl Reader<'_> {
             // A value is complete: hand it to the enclosing frames, closing those that end here.
             loop {
                 let Some(top) = self.stack.last_mut() else {
-                    if self.pos != self.data.len() {
-                        return Err(self.error_at(self.pos, "extra data after the object"));
-                    }
                     return Ok(value);
                 };
                 match top {
@@ -299,7 +331,7 @@ impl Reader<'_> {
     }
 
     /// Marks a container's table slot as complete.
-    fn complete(&mut self, slot: Option<usize>, start: usize) {
+    pub(super) fn complete(&mut self, slot: Option<usize>, start: usize) {
         if let Some(entry) = slot.and_then(|slot| self.refs.get_mut(slot)) {
             *entry = start;
         }
@@ -381,30 +413,56 @@ impl Reader<'_> {
                 self.stack.push(Frame::Dict { dict: DictBuilder::with_capacity(0), key: None, start, slot });
                 return Ok(Step::Opened);
             }
-            REF => {
-                let n = self.i32("reference")?;
-                return match usize::try_from(n).ok().and_then(|i| self.refs.get(i)) {
-                    Some(&PENDING) => {
-                        Err(self.error_at(start, &format!("reference {n} to a container that is still being read")))
-                    }
-                    Some(&offset) => Ok(Step::Replay(offset)),
-                    None => Err(self.error_at(
-                        start,
-                        &format!("invalid reference {n} (the table has {} entries)", self.refs.len()),
-                    )),
-                };
-            }
-            STOPITER => return Err(self.error_at(start, "StopIteration cannot be carried")),
-            ELLIPSIS => return Err(self.error_at(start, "Ellipsis cannot be carried")),
-            CODE => return Err(self.error_at(start, "code objects are refused")),
-            SLICE => return Err(self.error_at(start, "slice (marshal version 5) cannot be carried")),
-            other => {
-                return Err(self.error_at(start, &format!("unknown type code {:?}", char::from(other))));
-            }
+            REF => return Ok(Step::Replay(self.reference(start)?)),
+            other => return Err(self.refused(other, start)),
         };
         self.charge(0, start)?;
         self.register(flagged, start);
         Ok(step)
+    }
+
+    /// The offset of the object an `r` (at `start`) refers to, read after the type code.
+    pub(super) fn reference(&mut self, start: usize) -> Result<usize, SerializeError> {
+        let n = self.i32("reference")?;
+        match usize::try_from(n).ok().and_then(|i| self.refs.get(i)) {
+            Some(&PENDING) => {
+                Err(self.error_at(start, &format!("reference {n} to a container that is still being read")))
+            }
+            Some(&offset) => Ok(offset),
+            None => {
+                Err(self.error_at(start, &format!("invalid reference {n} (the table has {} entries)", self.refs.len())))
+            }
+        }
+    }
+
+    /// The error for a type code (without FLAG_REF) at `start` that carries no value pyro accepts.
+    #[cold]
+    pub(super) fn refused(&self, code: u8, start: usize) -> SerializeError {
+        match code {
+            NULL => self.error_at(start, "NULL object outside a dict's end"),
+            STOPITER => self.error_at(start, "StopIteration cannot be carried"),
+            ELLIPSIS => self.error_at(start, "Ellipsis cannot be carried"),
+            CODE => self.error_at(start, "code objects are refused"),
+            SLICE => self.error_at(start, "slice (marshal version 5) cannot be carried"),
+            other => self.error_at(start, &format!("unknown type code {:?}", char::from(other))),
+        }
+    }
+
+    /// Ends a container started with [`Reader::enter`].
+    pub(super) fn leave(&mut self) {
+        self.depth -= 1;
+    }
+
+    /// Starts reading the object at `offset` again; returns where to resume.
+    pub(super) fn start_replay(&mut self, offset: usize) -> usize {
+        self.replaying += 1;
+        std::mem::replace(&mut self.pos, offset)
+    }
+
+    /// Ends a replay started with [`Reader::start_replay`].
+    pub(super) fn end_replay(&mut self, resume: usize) {
+        self.replaying -= 1;
+        self.pos = resume;
     }
 
     /// Starts a sequence of `n` items; an empty one is complete at once.
@@ -429,7 +487,7 @@ impl Reader<'_> {
     }
 
     /// Counts a container that starts at `start` against [`MAX_DEPTH`].
-    fn enter(&mut self, start: usize) -> Result<(), SerializeError> {
+    pub(super) fn enter(&mut self, start: usize) -> Result<(), SerializeError> {
         if self.depth >= MAX_DEPTH {
             return Err(self.error_at(start, &format!("nesting deeper than {MAX_DEPTH}")));
         }
@@ -438,7 +496,7 @@ impl Reader<'_> {
     }
 
     /// An `l` int: a signed count of 15-bit digits (the sign is the number's), then the digits.
-    fn long(&mut self) -> Result<Value, SerializeError> {
+    pub(super) fn long(&mut self) -> Result<Value, SerializeError> {
         let at = self.pos;
         let n = self.i32("long")?;
         let count = n.unsigned_abs() as usize;
@@ -497,7 +555,7 @@ fn distinct(items: Vec<Value>) -> Vec<Value> {
 }
 
 /// CPython reads the ASCII string types as Latin-1 (any byte is a code point).
-fn latin1(bytes: &[u8]) -> String {
+pub(super) fn latin1(bytes: &[u8]) -> String {
     if bytes.is_ascii() {
         // ASCII is valid UTF-8: this cannot fail.
         if let Ok(text) = std::str::from_utf8(bytes) {

@@ -249,6 +249,41 @@ fn typed_values_round_trip_through_from_bytes() {
     assert!(matches!(from_bytes::<Point>(b"{z\x01x"), Err(SerializeError::Malformed { .. })));
 }
 
+#[derive(Debug, PartialEq, Deserialize)]
+struct Tagged {
+    name: String,
+    id: u32,
+    tags: (String, String),
+}
+
+#[test]
+fn typed_decoding_follows_back_references_without_a_value_in_between() {
+    // Python 3.11 for [{'name': 'n%d' % i, 'id': i * 1000, 'tags': ('a', 'b')} for i in range(2)]:
+    // the second dict's keys and its tuple are back-references.
+    let python = unhex(
+        "5b020000007bda046e616d657a026e30da026964e900000000da0474616773a902da0161da0162307b7200000000\
+         7a026e31720100000069e80300007203000000720400000030",
+    );
+    let tagged = |name: &str, id| Tagged { name: name.into(), id, tags: ("a".into(), "b".into()) };
+    assert_eq!(from_bytes::<Vec<Tagged>>(&python).unwrap(), [tagged("n0", 0), tagged("n1", 1000)]);
+    assert_eq!(from_bytes::<Value>(&python).unwrap(), parse_value(&python).unwrap());
+    // A Value inside a typed target keeps tuples, sets and big ints as they are.
+    let (name, rest): (String, Value) =
+        from_bytes(b")\x02z\x01a)\x02<\x01\0\0\0N\xec\x05\0\0\0\0\0\0\0\0\0\0\0\0\x01").unwrap();
+    assert_eq!((name.as_str(), rest), ("a", tuple([Value::Set(vec![Value::None]), Value::int(1u128 << 68)])));
+    // Ints of every width, options, bytes and refused shapes.
+    let (a, b, c): (u64, i128, Option<u8>) =
+        from_bytes(&to_bytes(&(u64::MAX, i128::MIN, None::<u8>)).unwrap()).unwrap();
+    assert_eq!((a, b, c), (u64::MAX, i128::MIN, None));
+    let blob: serde_bytes::ByteBuf = from_bytes(b"s\x02\0\0\0\x00\xff").unwrap();
+    assert_eq!(blob.as_slice(), [0, 255]);
+    assert!(from_bytes::<(i32,)>(b")\x02i\x01\0\0\0i\x01\0\0\0").is_err());
+    assert!(from_bytes::<u8>(b"i\x00\x01\0\0").is_err());
+    assert!(matches!(from_bytes::<Vec<u8>>(b"[\x01\0\0\0r\0\0\0\0"), Err(SerializeError::Malformed { .. })));
+    assert!(matches!(from_bytes::<String>(b"z\x01a trailing"), Err(SerializeError::Malformed { .. })));
+    assert!(matches!(from_bytes::<BTreeMap<String, u8>>(b"{z\x01a0"), Err(SerializeError::Malformed { .. })));
+}
+
 // ---- reader: what Python writes ----------------------------------------------------------------
 
 #[test]
@@ -516,9 +551,12 @@ fn random_and_mutated_input_never_panics() {
                 bytes
             }
         };
+        let typed = from_bytes::<serde::de::IgnoredAny>(&input);
+        assert_eq!(from_bytes::<Value>(&input).ok(), parse_value(&input).ok());
         match parse_value(&input) {
             Ok(value) => {
                 parsed += 1;
+                assert!(typed.is_ok(), "{}: the typed reader refused what the Value reader read", hex(&input));
                 let again = to_bytes(&value).expect("a parsed value writes back");
                 assert_eq!(parse_value(&again).expect("own output parses"), value, "{}", hex(&input));
             }
