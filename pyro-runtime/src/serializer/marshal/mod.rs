@@ -35,6 +35,11 @@
 //! [`MAX_DEPTH`], copies made by back-references to [`REF_COPY_BUDGET`]; every error is
 //! [`SerializeError::Malformed`] naming the byte offset.
 //!
+//! [`from_bytes`] reads straight into the target type (strings lent from the input, struct field
+//! names never allocated), following back-references the same way; a [`Value`] anywhere in the
+//! target is read by [`parse_value`]'s reader, so it keeps tuples, sets and big ints. A typed
+//! target decides itself which keys it accepts (the hashability check is [`parse_value`]'s).
+//!
 //! ```
 //! use pyro_runtime::serializer::marshal;
 //! use pyro_runtime::value::Value;

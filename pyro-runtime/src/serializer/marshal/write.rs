@@ -101,17 +101,13 @@ impl Writer {
     /// ASCII) or `u` (UTF-8).
     fn str(&mut self, s: &str) -> Result<(), SerializeError> {
         let bytes = s.as_bytes();
-        if bytes.is_ascii() {
-            if let Ok(len) = u8::try_from(bytes.len()) {
-                self.out.push(SHORT_ASCII);
-                self.out.push(len);
-            } else {
-                self.out.push(ASCII);
+        self.out.reserve(bytes.len() + 5);
+        match u8::try_from(bytes.len()) {
+            Ok(len) if bytes.is_ascii() => self.out.extend_from_slice(&[SHORT_ASCII, len]),
+            _ => {
+                self.out.push(if bytes.is_ascii() { ASCII } else { UNICODE });
                 self.size(bytes.len(), "str")?;
             }
-        } else {
-            self.out.push(UNICODE);
-            self.size(bytes.len(), "str")?;
         }
         self.out.extend_from_slice(bytes);
         Ok(())
