@@ -85,20 +85,16 @@ impl<'de> Reader<'de> {
         Ok(value)
     }
 
-    /// Whether the next type code is `code` (with or without FLAG_REF).
-    fn next_is(&self, code: u8) -> bool {
-        self.peek().is_some_and(|c| c & !FLAG_REF == code)
-    }
-}
-
-impl<'de> Deserializer<'de> for &mut Reader<'de> {
-    type Error = SerializeError;
-
-    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, SerializeError> {
-        let start = self.pos;
-        let code = self.u8("type code")?;
-        let flagged = code & FLAG_REF != 0;
-        match code & !FLAG_REF {
+    /// Reads a scalar of type `code` (FLAG_REF removed; the type code at `start`) for the visitor.
+    #[inline(never)]
+    fn scalar_any<V: Visitor<'de>>(
+        &mut self,
+        code: u8,
+        start: usize,
+        flagged: bool,
+        visitor: V,
+    ) -> Result<V::Value, SerializeError> {
+        match code {
             NONE => visitor.visit_unit(),
             TRUE => visitor.visit_bool(true),
             FALSE => visitor.visit_bool(false),
@@ -142,7 +138,7 @@ impl<'de> Deserializer<'de> for &mut Reader<'de> {
                 visitor.visit_f64(f)
             }
             BINARY_COMPLEX | COMPLEX => {
-                let binary = code & !FLAG_REF == BINARY_COMPLEX;
+                let binary = code == BINARY_COMPLEX;
                 let (re, im) = if binary {
                     (self.f64("complex")?, self.f64("complex")?)
                 } else {
@@ -186,6 +182,26 @@ impl<'de> Deserializer<'de> for &mut Reader<'de> {
                     _ => visitor.visit_string(latin1(bytes)),
                 }
             }
+            other => Err(self.refused(other, start)),
+        }
+    }
+
+    /// Whether the next type code is `code` (with or without FLAG_REF).
+    fn next_is(&self, code: u8) -> bool {
+        self.peek().is_some_and(|c| c & !FLAG_REF == code)
+    }
+}
+
+impl<'de> Deserializer<'de> for &mut Reader<'de> {
+    type Error = SerializeError;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, SerializeError> {
+        // Containers recurse through here: scalars are read in `scalar_any`, so that this
+        // function's stack frame stays small even in debug builds.
+        let start = self.pos;
+        let code = self.u8("type code")?;
+        let flagged = code & FLAG_REF != 0;
+        match code & !FLAG_REF {
             SMALL_TUPLE => {
                 let n = usize::from(self.u8("tuple")?);
                 self.seq("tuple", n, start, flagged, visitor)
@@ -214,7 +230,7 @@ impl<'de> Deserializer<'de> for &mut Reader<'de> {
                 self.end_replay(resume);
                 value
             }
-            other => Err(self.refused(other, start)),
+            other => self.scalar_any(other, start, flagged, visitor),
         }
     }
 

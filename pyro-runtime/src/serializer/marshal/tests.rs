@@ -463,6 +463,36 @@ fn caps_nesting_depth_without_recursion() {
 }
 
 #[test]
+fn the_deserializer_keeps_the_depth_limit_through_back_references() {
+    use serde::de::IgnoredAny;
+    // A flagged list nested MAX_DEPTH - 1 deep (table entries 1..), then, inside a list, a
+    // reference to its outermost level: reading it again nests MAX_DEPTH deep, which is allowed.
+    let nested = |levels: usize| {
+        let mut data = b"\xdb\x01\0\0\0".repeat(levels);
+        data.push(b'N');
+        data
+    };
+    let mut data = b"[\x02\0\0\0".to_vec();
+    data.extend(nested(MAX_DEPTH - 1));
+    data.extend(b"r\0\0\0\0");
+    assert!(from_bytes::<IgnoredAny>(&data).is_ok());
+    assert!(parse_value(&data).is_ok());
+    // One level more through the reference is refused by both readers.
+    let mut data = b"[\x02\0\0\0[\x01\0\0\0".to_vec();
+    data.extend(nested(MAX_DEPTH - 1));
+    data.extend(b"[\x01\0\0\0r\0\0\0\0");
+    assert!(from_bytes::<IgnoredAny>(&data).is_err());
+    assert!(malformed(&data).contains("nesting deeper"));
+    assert!(from_bytes::<IgnoredAny>(&nested(MAX_DEPTH + 1)).is_err());
+    // serde recursion: MAX_DEPTH levels fit in half a test thread's stack, even in a debug build
+    // (about 2.5 KiB a level there).
+    let deepest = nested(MAX_DEPTH);
+    let small_stack = std::thread::Builder::new().stack_size(1024 * 1024);
+    let read = small_stack.spawn(move || from_bytes::<IgnoredAny>(&deepest).is_ok()).unwrap();
+    assert!(read.join().unwrap());
+}
+
+#[test]
 fn integers_up_to_4300_digits_read_and_write() {
     let n: BigInt = "9".repeat(4300).parse().unwrap();
     let bytes = to_bytes(&Value::int(n.clone())).unwrap();
