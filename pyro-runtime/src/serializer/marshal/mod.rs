@@ -29,7 +29,9 @@
 //! (the ASCII kinds are read as Latin-1, as CPython does), `s`, `( ) [ { < >`, and FLAG_REF with
 //! `r` back-references. Frozensets arrive as [`Value::Set`] too; sets and dicts keep the first of
 //! equal members or keys (a dict the last value) as Python's do. `S` (StopIteration), `.`
-//! (Ellipsis), code objects and version 5 slices are refused. It is stricter than
+//! (Ellipsis), code objects and version 5 slices are refused, and so are what `marshal.loads`
+//! refuses (dict keys and set members Python cannot hash) and a back-reference to a container
+//! from inside itself (a recursive list, which a [`Value`] cannot hold). It is stricter than
 //! `marshal.loads` in ways Python's writer never needs: bytes after the object, a NULL where a
 //! dict value belongs and integers over 4300 decimal digits are errors. Nesting is limited to
 //! [`MAX_DEPTH`], copies made by back-references to [`REF_COPY_BUDGET`]; every error is
