@@ -265,6 +265,46 @@ impl<'de> Deserializer<'de> for &mut Reader<'de> {
         self.tree()?.deserialize_enum(name, variants, visitor)
     }
 
+    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, SerializeError> {
+        // Bytes also fill a sequence of ints (a `Vec<u8>` without `serde_bytes`), as from a Value.
+        let start = self.pos;
+        match self.peek().map(|code| code & !FLAG_REF) {
+            Some(STRING) => {
+                let flagged = self.u8("type code")? & FLAG_REF != 0;
+                let n = self.size("bytes")?;
+                self.charge(n, start)?;
+                let bytes = self.take(n, "bytes")?;
+                self.scalar(flagged, start)?;
+                let mut items = de::value::SeqDeserializer::<_, SerializeError>::new(bytes.iter().copied());
+                let value = visitor.visit_seq(&mut items)?;
+                items.end()?;
+                Ok(value)
+            }
+            Some(REF) => {
+                self.pos += 1;
+                let offset = self.reference(start)?;
+                let resume = self.start_replay(offset);
+                let value = self.deserialize_seq(visitor);
+                self.end_replay(resume);
+                value
+            }
+            _ => self.deserialize_any(visitor),
+        }
+    }
+
+    fn deserialize_tuple<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value, SerializeError> {
+        self.deserialize_seq(visitor)
+    }
+
+    fn deserialize_tuple_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, SerializeError> {
+        self.deserialize_seq(visitor)
+    }
+
     fn is_human_readable(&self) -> bool {
         // A Python peer sends uuids, addresses and the like as text.
         true
@@ -272,7 +312,7 @@ impl<'de> Deserializer<'de> for &mut Reader<'de> {
 
     forward_to_deserialize_any! {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf unit
-        unit_struct seq tuple tuple_struct map struct identifier ignored_any
+        unit_struct map struct identifier ignored_any
     }
 }
 

@@ -277,6 +277,11 @@ fn typed_decoding_follows_back_references_without_a_value_in_between() {
     assert_eq!((a, b, c), (u64::MAX, i128::MIN, None));
     let blob: serde_bytes::ByteBuf = from_bytes(b"s\x02\0\0\0\x00\xff").unwrap();
     assert_eq!(blob.as_slice(), [0, 255]);
+    // Bytes fill a plain Vec<u8> or a byte array too, directly or through a back-reference.
+    let (plain, again, array): (Vec<u8>, Vec<u8>, [u8; 2]) =
+        from_bytes(b")\x03\xf3\x02\0\0\0\x00\xffr\0\0\0\0s\x02\0\0\0ab").unwrap();
+    assert_eq!((plain, again, array), (vec![0, 255], vec![0, 255], *b"ab"));
+    assert!(from_bytes::<[u8; 1]>(b"s\x02\0\0\0ab").is_err());
     assert!(from_bytes::<(i32,)>(b")\x02i\x01\0\0\0i\x01\0\0\0").is_err());
     assert!(from_bytes::<u8>(b"i\x00\x01\0\0").is_err());
     assert!(matches!(from_bytes::<Vec<u8>>(b"[\x01\0\0\0r\0\0\0\0"), Err(SerializeError::Malformed { .. })));
