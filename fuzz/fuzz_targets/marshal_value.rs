@@ -10,6 +10,9 @@ use pyro_runtime::value::Value;
 fuzz_target!(|data: &[u8]| {
     let parsed = marshal::parse_value(data);
     let typed = marshal::from_bytes::<serde::de::IgnoredAny>(data);
+    // Typed targets only must not panic.
+    let _ = marshal::from_bytes::<Vec<(String, Vec<u8>, Option<f64>)>>(data);
+    let _ = marshal::from_bytes::<std::collections::BTreeMap<String, (i64, Vec<Value>)>>(data);
     assert_eq!(marshal::from_bytes::<Value>(data).ok(), parsed.as_ref().ok().cloned());
     let Ok(value) = parsed else {
         return;

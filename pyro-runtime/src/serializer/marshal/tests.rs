@@ -587,6 +587,9 @@ fn random_and_mutated_input_never_panics() {
             }
         };
         let typed = from_bytes::<serde::de::IgnoredAny>(&input);
+        // Typed targets only must not panic.
+        let _ = from_bytes::<Vec<(String, Vec<u8>, Option<f64>)>>(&input);
+        let _ = from_bytes::<BTreeMap<String, (i64, Vec<Value>)>>(&input);
         assert_eq!(from_bytes::<Value>(&input).ok(), parse_value(&input).ok());
         match parse_value(&input) {
             Ok(value) => {
