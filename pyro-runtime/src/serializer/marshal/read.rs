@@ -36,7 +36,7 @@ pub const MAX_DEPTH: usize = 256;
 /// assert!(parse_value(&data).is_ok());
 /// assert!(REF_COPY_BUDGET >= 1 << 20);
 /// ```
-pub const REF_COPY_BUDGET: usize = 64 << 20;
+pub const REF_COPY_BUDGET: usize = 16 << 20;
 
 /// What one value costs the budget besides its payload (about the size of a [`Value`]).
 const VALUE_COST: usize = 32;
