@@ -156,7 +156,6 @@ fn bad_values_name_the_item_and_text() {
         ("NS_LOOKUP_DELAY", "soon", |e| matches!(e, ConfigError::InvalidValue { item: "NS_LOOKUP_DELAY", .. })),
         ("PREFER_IP_VERSION", "5", |e| matches!(e, ConfigError::InvalidValue { item: "PREFER_IP_VERSION", .. })),
         ("SERVERTYPE", "Thread", |e| matches!(e, ConfigError::InvalidValue { item: "SERVERTYPE", .. })),
-        ("SERIALIZER", "serpent", |e| matches!(e, ConfigError::InvalidValue { item: "SERIALIZER", .. })),
         ("SERIALIZER", "pickle", |e| matches!(e, ConfigError::InvalidValue { item: "SERIALIZER", .. })),
     ];
     for (item, value, expected) in cases {

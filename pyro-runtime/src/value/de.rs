@@ -23,7 +23,7 @@ use super::{Dict, EXT_STRUCT_NAME, Value};
 use crate::serializer::SerializeError;
 
 /// The newtype struct name `Value::deserialize` asks for.
-const VALUE_TOKEN: &str = "$pyro::private::Value";
+pub(crate) const VALUE_TOKEN: &str = "$pyro::private::Value";
 /// Private enum variants that carry a tuple or a set from a `Value` to `Value`'s visitor.
 const TUPLE_VARIANT: &str = "$pyro::private::Tuple";
 const SET_VARIANT: &str = "$pyro::private::Set";

@@ -2,13 +2,7 @@
 //! handshake failures (garbage, a full thread pool) with a marshal-encoded `str` in CONNECTFAIL
 //! whatever serializer the client asked for, and pyro's daemon does the same.
 
-/// Marshal type codes for strings (each may carry the FLAG_REF bit 0x80).
-const TYPE_UNICODE: u8 = b'u';
-const TYPE_ASCII: u8 = b'a';
-const TYPE_ASCII_INTERNED: u8 = b'A';
-const TYPE_SHORT_ASCII: u8 = b'z';
-const TYPE_SHORT_ASCII_INTERNED: u8 = b'Z';
-const FLAG_REF: u8 = 0x80;
+use super::codes::{ASCII, ASCII_INTERNED, FLAG_REF, SHORT_ASCII, SHORT_ASCII_INTERNED, UNICODE};
 
 /// Encodes `text` as a marshal `str` (type `u`: 4-byte little-endian length, UTF-8).
 ///
@@ -20,7 +14,7 @@ pub fn encode_str(text: &str) -> Vec<u8> {
     let len = u32::try_from(text.len()).unwrap_or(u32::MAX);
     let text = &text.as_bytes()[..len as usize];
     let mut out = Vec::with_capacity(5 + text.len());
-    out.push(TYPE_UNICODE);
+    out.push(UNICODE);
     out.extend_from_slice(&len.to_le_bytes());
     out.extend_from_slice(text);
     out
@@ -37,11 +31,11 @@ pub fn encode_str(text: &str) -> Vec<u8> {
 pub fn decode_str(bytes: &[u8]) -> Option<String> {
     let (&code, rest) = bytes.split_first()?;
     let (len, rest) = match code & !FLAG_REF {
-        TYPE_SHORT_ASCII | TYPE_SHORT_ASCII_INTERNED => {
+        SHORT_ASCII | SHORT_ASCII_INTERNED => {
             let (&len, rest) = rest.split_first()?;
             (usize::from(len), rest)
         }
-        TYPE_UNICODE | TYPE_ASCII | TYPE_ASCII_INTERNED => {
+        UNICODE | ASCII | ASCII_INTERNED => {
             let (len, rest) = rest.split_first_chunk::<4>()?;
             (usize::try_from(u32::from_le_bytes(*len)).ok()?, rest)
         }
