@@ -140,7 +140,7 @@ type IsExpected = fn(&ConfigError) -> bool;
 
 #[test]
 fn bad_values_name_the_item_and_text() {
-    let cases: [(&str, &str, IsExpected); 16] = [
+    let cases: [(&str, &str, IsExpected); 15] = [
         ("COMPRESSION", " true", |e| matches!(e, ConfigError::InvalidBool { item: "COMPRESSION", .. })),
         ("SOCK_REUSE", "2", |e| matches!(e, ConfigError::InvalidBool { item: "SOCK_REUSE", .. })),
         ("NS_PORT", "9.0", |e| matches!(e, ConfigError::InvalidValue { item: "NS_PORT", .. })),
