@@ -178,7 +178,8 @@ pub mod utils;
 pub mod __private {
     pub use inventory;
     pub use pyro_runtime::dispatch::{
-        CallArgs, Dispatch, Interface, IntoRemoteError, Metadata, Receiver, RemoteErrorWrap, ToRemoteErrorFallback,
+        CallArgs, CallContext, Dispatch, Interface, IntoRemoteError, Metadata, Receiver, RemoteErrorWrap, Reply,
+        ToRemoteErrorFallback,
     };
     pub use pyro_runtime::proxy::Proxy;
     pub use pyro_runtime::{Error, RemoteError, Result, Serializer, Value};

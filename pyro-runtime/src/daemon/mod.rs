@@ -18,11 +18,11 @@
 //! impl Dispatch<Greeter> for Greeter {
 //!     fn metadata() -> Metadata { Metadata::new(["hello"], [], []) }
 //!     fn receiver(m: &str) -> Option<Receiver> { (m == "hello").then_some(Receiver::Shared) }
-//!     fn invoke_shared(&self, m: &str, args: CallArgs, ser: Serializer) -> Result<Vec<u8>, Error> {
+//!     fn invoke_shared(&self, ctx: &mut CallContext, m: &str, args: CallArgs) -> Result<Reply, Error> {
 //!         args.finish()?;
-//!         match m { "hello" => Ok(ser.to_bytes("hi")?), _ => Err(CallArgs::unknown_method(m)) }
+//!         match m { "hello" => ctx.encode("hi"), _ => Err(CallArgs::unknown_method(m)) }
 //!     }
-//!     fn invoke_exclusive(&mut self, m: &str, _: CallArgs, _: Serializer) -> Result<Vec<u8>, Error> {
+//!     fn invoke_exclusive(&mut self, _: &mut CallContext, m: &str, _: CallArgs) -> Result<Reply, Error> {
 //!         Err(CallArgs::unknown_method(m))
 //!     }
 //! }
@@ -39,7 +39,6 @@
 //! ```
 
 mod connection;
-mod daemon_object;
 mod pool;
 mod registry;
 mod serve;
@@ -51,14 +50,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-pub use daemon_object::DAEMON_OBJECT_ID;
+pub use crate::session::DAEMON_OBJECT_ID;
 pub use serve::serve;
 pub use shutdown::ShutdownHandle;
 
-use self::daemon_object::DaemonObject;
 use self::pool::Pool;
 use self::registry::Registry;
 use crate::dispatch::{Dispatch, Servant, Served};
+use crate::session::DaemonInfo;
 use crate::transport::{Listener, Socket};
 use crate::uri::Location;
 use crate::{Config, Error, Uri};
@@ -87,6 +86,8 @@ pub(super) struct Inner {
     location: Location,
     nat_location: Option<Location>,
     registry: Arc<Registry>,
+    /// What `Pyro.Daemon.info()` tells, shared by every session.
+    info: Arc<DaemonInfo>,
     connections: Mutex<Connections>,
     /// Signalled whenever a connection goes away, for the shutdown drain.
     connection_closed: Condvar,
@@ -188,8 +189,8 @@ impl Daemon {
     /// # impl Dispatch<Thing> for Thing {
     /// #     fn metadata() -> Metadata { Metadata::new(["ping"], [], []) }
     /// #     fn receiver(m: &str) -> Option<Receiver> { (m == "ping").then_some(Receiver::Shared) }
-    /// #     fn invoke_shared(&self, _: &str, a: CallArgs, s: Serializer) -> Result<Vec<u8>, Error> { a.finish()?; Ok(s.to_bytes(&())?) }
-    /// #     fn invoke_exclusive(&mut self, m: &str, _: CallArgs, _: Serializer) -> Result<Vec<u8>, Error> { Err(CallArgs::unknown_method(m)) }
+    /// #     fn invoke_shared(&self, c: &mut CallContext, _: &str, a: CallArgs) -> Result<Reply, Error> { a.finish()?; c.encode(&()) }
+    /// #     fn invoke_exclusive(&mut self, _: &mut CallContext, m: &str, _: CallArgs) -> Result<Reply, Error> { Err(CallArgs::unknown_method(m)) }
     /// # }
     /// use std::sync::Arc;
     /// let daemon = pyro_runtime::daemon::Daemon::bind("127.0.0.1", 0).unwrap();
@@ -225,7 +226,9 @@ impl Daemon {
     ///
     /// See the [module documentation](self) for an example.
     pub fn registered(&self) -> Vec<String> {
-        self.inner.registry.ids()
+        let mut ids = vec![DAEMON_OBJECT_ID.to_owned()];
+        ids.extend(self.inner.registry.ids());
+        ids
     }
 
     /// The URI of object `id` on this daemon (registered or not), at the NAT location if one
@@ -545,7 +548,7 @@ impl DaemonBuilder {
         self
     }
 
-    /// Binds the socket and registers `Pyro.Daemon`. Fails on an invalid configuration
+    /// Binds the socket (every daemon serves `Pyro.Daemon`). Fails on an invalid configuration
     /// (pool sizes), a NAT host together with a Unix socket, or a socket that cannot be bound.
     ///
     /// See [`DaemonBuilder`] for an example.
@@ -561,20 +564,18 @@ impl DaemonBuilder {
             }
             _ => None,
         };
-        let registry = Arc::new(Registry::default());
-        let daemon_object = DaemonObject {
-            registry: Arc::downgrade(&registry),
+        let info = DaemonInfo {
             location: location.to_string(),
             nat_location: nat_location.as_ref().map(ToString::to_string),
             server: Daemon::server_description(&config, &location),
         };
-        registry.insert(DAEMON_OBJECT_ID, Arc::new(Served::new(daemon_object)));
         let inner = Inner {
             config,
             listener,
             location,
             nat_location,
-            registry,
+            registry: Arc::new(Registry::default()),
+            info: Arc::new(info),
             connections: Mutex::default(),
             connection_closed: Condvar::new(),
             shutting_down: AtomicBool::new(false),

@@ -204,6 +204,21 @@ impl MessageDecoder {
         }
     }
 
+    /// The header of the message whose body is being received, if any: lets a reader refuse a
+    /// message type before waiting for its body (as Pyro5's `recv_stub` does).
+    ///
+    /// ```
+    /// use pyro_runtime::protocol::{EncodeOptions, Message, MessageDecoder, MessageType};
+    ///
+    /// let wire = Message::new(MessageType::Invoke, 4, b"body".to_vec()).to_bytes(&EncodeOptions::default()).unwrap();
+    /// let mut decoder = MessageDecoder::new();
+    /// decoder.feed(&wire[..40]);
+    /// assert_eq!(decoder.pending_header().map(|h| h.msg_type), Some(MessageType::Invoke));
+    /// ```
+    pub fn pending_header(&self) -> Option<&Header> {
+        self.body.as_ref().map(|(header, _)| header)
+    }
+
     /// Whether part of a message is buffered (the input stopped mid-message).
     ///
     /// ```

@@ -80,6 +80,7 @@ use serde::de::DeserializeOwned;
 use crate::dispatch::Metadata;
 use crate::protocol::{EncodeOptions, Flags, Message, MessageType};
 use crate::serializer::Serializer;
+use crate::session::ClientSession;
 use crate::uri::Protocol;
 use crate::value::{Dict, Value, from_value};
 use crate::{Config, Error, RemoteError, Uri, naming};
@@ -715,7 +716,7 @@ impl Proxy {
         request.flags.insert(flags);
         // On error the lease is dropped here, which closes the connection.
         let reply = conn.exchange(request)?;
-        if reply.as_ref().is_some_and(|reply| self.server_closes_after(reply)) {
+        if reply.as_ref().is_some_and(|reply| conn.session().server_closes_after(reply)) {
             // Dropping the lease closes our end too; the next call reconnects.
             drop(lease);
         } else {
@@ -724,56 +725,9 @@ impl Proxy {
         Ok(reply)
     }
 
-    /// Whether a Pyro5 daemon closes the connection after sending `reply`: it does after an
-    /// exception of a communication class (SerializeError, ProtocolError, ...) or a
-    /// SecurityError (reference 4.3). Pyro5's client releases its connection then too.
-    fn server_closes_after(&self, reply: &Message) -> bool {
-        const CLOSING: &[&str] = &[
-            "Pyro5.errors.CommunicationError",
-            "Pyro5.errors.ConnectionClosedError",
-            "Pyro5.errors.TimeoutError",
-            "Pyro5.errors.ProtocolError",
-            "Pyro5.errors.SerializeError",
-            "Pyro5.errors.MessageTooLargeError",
-            "Pyro5.errors.SecurityError",
-        ];
-        if !reply.flags.contains(Flags::EXCEPTION) || reply.flags.contains(Flags::ITEMSTREAMRESULT) {
-            return false;
-        }
-        match self.serializer.from_bytes::<Value>(&reply.data) {
-            Ok(value) => value
-                .as_dict()
-                .and_then(|d| d.get("__class__"))
-                .and_then(Value::as_str)
-                .is_none_or(|class| CLOSING.contains(&class)),
-            Err(_) => true,
-        }
-    }
-
+    /// The result of `reply`, interpreted by the client session.
     fn decode_reply<R: DeserializeOwned>(&self, method: &str, reply: &Message) -> Result<R, Error> {
-        // The stream flag comes with EXCEPTION set too, so it is checked first.
-        if reply.flags.contains(Flags::ITEMSTREAMRESULT) {
-            return Err(Error::Communication {
-                message: format!(
-                    "the reply to '{method}' is an item stream (the remote method returned an iterator); \
-                     pyro's proxy does not support item streaming yet"
-                ),
-                source: None,
-            });
-        }
-        if reply.flags.contains(Flags::BATCH) {
-            return Err(Error::Communication {
-                message: format!(
-                    "the reply to '{method}' is a batch result; pyro's proxy does not support batch calls yet"
-                ),
-                source: None,
-            });
-        }
-        if reply.flags.contains(Flags::EXCEPTION) {
-            let value: Value = self.serializer.from_bytes(&reply.data)?;
-            return Err(RemoteError::from_value(&value)?.into());
-        }
-        Ok(self.serializer.from_bytes(&reply.data)?)
+        ClientSession::new(self.serializer).decode_result(method, reply)
     }
 }
 

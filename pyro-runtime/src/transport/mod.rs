@@ -2,11 +2,13 @@
 //! and the name server.
 
 mod connect;
+mod error;
 mod listener;
 mod socket;
 mod stream;
 
 pub use connect::connect;
+pub use error::{StreamError, TransportError};
 pub use listener::Listener;
 pub use socket::Socket;
 pub use stream::MessageStream;
