@@ -181,7 +181,7 @@ pub mod __private {
         CallArgs, CallContext, Dispatch, Interface, IntoRemoteError, Metadata, Receiver, RemoteErrorWrap, Reply,
         ToRemoteErrorFallback,
     };
-    pub use pyro_runtime::proxy::Proxy;
+    pub use pyro_runtime::proxy::{Batch, BatchHandle, Proxy};
     pub use pyro_runtime::{Error, RemoteError, Result, Serializer, Value};
     pub use serde;
 

@@ -2,6 +2,7 @@
 //! its helper items in `const _: () = { ... };` and uses no name from the user's scope (locals
 //! are `Span::mixed_site()`, so they cannot clash with the user's parameter names).
 
+mod batch;
 mod dispatch;
 mod impl_block;
 mod interface;

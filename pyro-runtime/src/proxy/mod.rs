@@ -61,12 +61,18 @@
 //! # Ok::<(), pyro_runtime::Error>(())
 //! ```
 //!
+//! # Batch calls
+//!
+//! [`Proxy::batch`] records calls and sends them as one message (Pyro5's `BatchProxy`); each
+//! call's [`BatchHandle`] yields its own result after [`Batch::run`] (see [`Batch`]).
+//!
 //! # Not supported yet
 //!
-//! Item streaming (`FLAGS_ITEMSTREAMRESULT` replies), batch calls, annotations and correlation
-//! ids, TLS.
+//! Item streaming (`FLAGS_ITEMSTREAMRESULT` replies), annotations and correlation ids on the
+//! client side, TLS.
 
 mod args;
+mod batch;
 mod connection;
 mod pool;
 
@@ -80,11 +86,12 @@ use serde::de::DeserializeOwned;
 use crate::dispatch::Metadata;
 use crate::protocol::{EncodeOptions, Flags, Message, MessageType};
 use crate::serializer::Serializer;
-use crate::session::ClientSession;
+use crate::session::{BATCH_METHOD, ClientSession};
 use crate::uri::Protocol;
 use crate::value::{Dict, Value, from_value};
 use crate::{Config, Error, RemoteError, Uri, naming};
 
+pub use batch::{Batch, BatchHandle};
 use connection::{Connection, Target};
 use pool::{Lease, Pool};
 
@@ -575,6 +582,29 @@ impl Proxy {
         self.call_with_kwargs(method, &vargs, &kwargs)
     }
 
+    /// A [`Batch`] of calls to this proxy's object, sent as one message (Pyro5's
+    /// `BatchProxy`).
+    ///
+    /// See [`Batch`] for an example.
+    pub fn batch(&self) -> Batch<'_> {
+        Batch::new(self)
+    }
+
+    /// Sends a batch (`calls` are `(method, vargs, kwargs)` triples) and decodes its results.
+    fn invoke_batch(&self, calls: &[Value]) -> Result<Vec<Result<Value, RemoteError>>, Error> {
+        let encode = |object: &str| Ok(self.serializer.encode_call(object, BATCH_METHOD, calls, None::<&Dict>)?);
+        match self.invoke(BATCH_METHOD, Flags::BATCH, Check::Nothing, encode)? {
+            Some(reply) => ClientSession::new(self.serializer).decode_batch(&reply),
+            None => Err(Error::Batch { message: "no reply to a batch".into() }),
+        }
+    }
+
+    /// Sends a batch oneway.
+    fn invoke_batch_oneway(&self, calls: &[Value]) -> Result<(), Error> {
+        let encode = |object: &str| Ok(self.serializer.encode_call(object, BATCH_METHOD, calls, None::<&Dict>)?);
+        self.invoke(BATCH_METHOD, Flags::BATCH | Flags::ONEWAY, Check::Nothing, encode).map(drop)
+    }
+
     /// Reads the remote attribute (exposed property) `name` (Pyro5's `__getattr__` call).
     ///
     /// ```no_run
@@ -778,6 +808,8 @@ enum Check<'a> {
     Method,
     /// The attribute must be exposed.
     Attribute(&'a str),
+    /// Nothing to check (a batch: Pyro5's client checks none of its calls).
+    Nothing,
 }
 
 impl Check<'_> {
@@ -789,6 +821,7 @@ impl Check<'_> {
         let (known, name) = match self {
             Check::Method => (metadata.methods.contains(method), method),
             Check::Attribute(name) => (metadata.attrs.contains(name), name),
+            Check::Nothing => return Ok(()),
         };
         if known {
             return Ok(());
