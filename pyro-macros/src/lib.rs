@@ -100,6 +100,11 @@ use syn::{Item, parse_macro_input};
 ///   `ThingProxy::from_proxy(proxy)`, `proxy()`, and one method per exposed method with the same
 ///   name, arguments and doc comments, returning `pyro::Result<T>` (remote exceptions arrive as
 ///   `pyro::Error::Remote`). A oneway method's proxy returns once the call is sent.
+/// - `ThingBatch` (`<Name>Batch` for a renamed proxy), from `ThingProxy::batch()`: one method per
+///   exposed method recording a call and returning a `pyro::proxy::BatchHandle<T>`, then `run()`
+///   sends them all as one Pyro5 batch (or `run_oneway()`), and each handle's `get()` yields its
+///   own `pyro::Result<T>`:
+///   `let mut b = thing.batch(); let sum = b.add(1, 2); b.run()?; let sum: i64 = sum.get()?;`.
 ///
 /// # Rules
 ///
@@ -107,7 +112,9 @@ use syn::{Item, parse_macro_input};
 /// `&mut self`; no generic, `async` or `unsafe` methods; arguments are plain names with owned
 /// types (`String`, not `&str`), no `impl Trait`; argument and result types implement serde's
 /// `Serialize` and `Deserialize`; a oneway method returns `()`; names starting with `_` are
-/// private in Pyro5; an exposed impl exposes at least one method; a trait has no generics,
+/// private in Pyro5; no method is named like the generated proxy's and batch's own methods
+/// (`new`, `from_proxy`, `proxy`, `batch`, `run`, `run_oneway`); an exposed impl exposes at
+/// least one method; a trait has no generics,
 /// associated types or consts, and must be usable as `dyn Trait`.
 #[proc_macro_attribute]
 pub fn expose(args: TokenStream, input: TokenStream) -> TokenStream {

@@ -57,10 +57,11 @@ impl<'p> Batch<'p> {
 
     /// Records a call of `method` with positional arguments `vargs` (anything that serializes
     /// as a sequence, as for [`Proxy::call`]), whose result is read as `R`. An argument that
-    /// cannot be converted makes [`run`](Batch::run) fail without sending anything.
+    /// cannot be converted makes [`run`](Batch::run) fail without sending anything. (`R` is
+    /// bound by [`BatchHandle::get`], where the result is read.)
     ///
     /// See [`Batch`] for an example.
-    pub fn call_with<A: Serialize + ?Sized, R: DeserializeOwned>(&mut self, method: &str, vargs: &A) -> BatchHandle<R> {
+    pub fn call_with<A: Serialize + ?Sized, R>(&mut self, method: &str, vargs: &A) -> BatchHandle<R> {
         let vargs = match to_value(vargs) {
             Ok(Value::List(items) | Value::Tuple(items)) => items,
             Ok(Value::None) => Vec::new(),
