@@ -88,7 +88,12 @@ impl Driver<'_> {
                 self.perform(session, stream, reply)
             }
             Action::DispatchOneway(request) => {
-                run_oneway(self.prepare(request));
+                let request = self.prepare(request);
+                // Nothing comes back from a oneway call: its outcome is dropped, as Pyro5 does.
+                if let Err(job) = self.inner.oneway.submit(Box::new(move || drop(request.run()))) {
+                    // The queue is full: run it here, before this client's next request.
+                    job();
+                }
                 Next::Read
             }
         }
@@ -100,15 +105,6 @@ impl Driver<'_> {
         request.context_mut().set_origin(self.client_addr, Some(daemon));
         request
     }
-}
-
-/// Runs a oneway call on its own thread, so that it does not hold up the connection; its
-/// result and errors are dropped, as Pyro5 does.
-fn run_oneway(request: Request) {
-    // Out of threads: the call is dropped rather than holding up the connection.
-    let _ = std::thread::Builder::new().name("pyro-oneway".into()).spawn(move || {
-        let _ = request.run();
-    });
 }
 
 impl Inner {

@@ -4,8 +4,15 @@
 //! thread-pool server like Pyro5's default `thread` server type: `THREADPOOL_SIZE_MIN` workers
 //! are started, growing to `THREADPOOL_SIZE`; each connection is served by one worker for its
 //! whole life, and a connection arriving while all workers are busy is refused with Pyro5's
-//! CONNECTFAIL "no free workers, increase server threadpool size". Oneway calls run on their own
-//! threads. Every daemon also serves `Pyro.Daemon` ([`DAEMON_OBJECT_ID`]) with `ping()`,
+//! CONNECTFAIL "no free workers, increase server threadpool size". Oneway calls run on a
+//! bounded pool (up to 16 threads, at most `THREADPOOL_SIZE`) with a queue of 1024 calls; when
+//! the queue is full, the connection's own worker runs the call before reading that client's
+//! next request (nothing is dropped; a client flooding oneway calls slows down only itself).
+//! Pyro5 starts a thread per oneway call instead, without limit.
+//!
+//! Each connection is a [`ServerSession`](crate::session::ServerSession) driven by its worker:
+//! the worker reads messages, the session says what to do, and calls run on the worker (oneway
+//! calls on the oneway pool). Every daemon also serves `Pyro.Daemon` ([`DAEMON_OBJECT_ID`]) with `ping()`,
 //! `registered()`, `get_metadata(objectId)` and `info()`.
 //!
 //! ```
@@ -39,6 +46,7 @@
 //! ```
 
 mod connection;
+mod oneway;
 mod pool;
 mod registry;
 mod serve;
@@ -54,6 +62,7 @@ pub use crate::session::DAEMON_OBJECT_ID;
 pub use serve::serve;
 pub use shutdown::ShutdownHandle;
 
+use self::oneway::{ONEWAY_QUEUE, ONEWAY_WORKERS, OnewayRunner};
 use self::pool::Pool;
 use self::registry::Registry;
 use crate::dispatch::{Dispatch, Servant, Served};
@@ -88,6 +97,8 @@ pub(super) struct Inner {
     registry: Arc<Registry>,
     /// What `Pyro.Daemon.info()` tells, shared by every session.
     info: Arc<DaemonInfo>,
+    /// Where oneway calls run.
+    oneway: OnewayRunner,
     connections: Mutex<Connections>,
     /// Signalled whenever a connection goes away, for the shutdown drain.
     connection_closed: Condvar,
@@ -569,6 +580,7 @@ impl DaemonBuilder {
             nat_location: nat_location.as_ref().map(ToString::to_string),
             server: Daemon::server_description(&config, &location),
         };
+        let oneway = OnewayRunner::new(config.threadpool_size.min(ONEWAY_WORKERS), ONEWAY_QUEUE);
         let inner = Inner {
             config,
             listener,
@@ -576,6 +588,7 @@ impl DaemonBuilder {
             nat_location,
             registry: Arc::new(Registry::default()),
             info: Arc::new(info),
+            oneway,
             connections: Mutex::default(),
             connection_closed: Condvar::new(),
             shutting_down: AtomicBool::new(false),
