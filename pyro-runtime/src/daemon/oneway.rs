@@ -128,11 +128,14 @@ mod tests {
         let (done, finished) = mpsc::channel::<()>();
         for _ in 0..10 {
             let (gate, done) = (gate.clone(), done.clone());
-            assert!(runner.submit(Box::new(move || {
-                gate.recv().unwrap();
-                done.send(()).unwrap();
-            }))
-            .is_ok());
+            assert!(
+                runner
+                    .submit(Box::new(move || {
+                        gate.recv().unwrap();
+                        done.send(()).unwrap();
+                    }))
+                    .is_ok()
+            );
         }
         assert!(runner.workers.load(Ordering::Acquire) <= 3);
         for _ in 0..10 {

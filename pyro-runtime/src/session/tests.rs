@@ -344,3 +344,63 @@ fn the_client_checks_replies() {
     client.check_reply(&ok).unwrap();
     assert!(client.decode_batch(&ok).is_err(), "not a batch result");
 }
+
+/// Drives a server session with `wire` through the decoder, as a driver would; returns how many
+/// replies it sent. Never panics on any input (the property checked).
+fn drive(wire: &[u8], objects: &Objects) -> usize {
+    let mut decoder = crate::protocol::MessageDecoder::with_max_message_size(1 << 16);
+    let mut server = ServerSession::new(1, info());
+    decoder.feed(wire);
+    let mut sent = 0;
+    loop {
+        let action = match decoder.next_message() {
+            Ok(Some(message)) => server.on_message(message, objects),
+            Ok(None) => return sent,
+            Err(error) => server.on_protocol_error(error),
+        };
+        let action = match action {
+            Action::Dispatch(request) | Action::DispatchOneway(request) => server.reply(request.run()),
+            other => other,
+        };
+        match action {
+            Action::Send(_) => sent += 1,
+            Action::SendAndClose(_) => return sent + 1,
+            Action::Close => return sent,
+            Action::Continue => {}
+            Action::Dispatch(_) | Action::DispatchOneway(_) => panic!("reply() never dispatches"),
+        }
+    }
+}
+
+#[test]
+fn mutated_conversations_never_panic() {
+    let objects = objects();
+    let options = crate::protocol::EncodeOptions::default();
+    let mut client = ClientSession::new(Serializer::Msgpack);
+    let mut wire = client.connect_request("thing", &Value::from("hello")).unwrap().to_bytes(&options).unwrap();
+    for (method, vargs, flags) in [
+        ("add", vec![Value::Int(1), Value::Int(2)], Flags::EMPTY),
+        ("fail", vec![], Flags::ONEWAY),
+        (BATCH_METHOD, batch_vargs(&[("add", vec![1.into(), 1.into()]), ("panic", vec![])]), Flags::BATCH),
+    ] {
+        wire.extend(invoke(&mut client, "thing", method, vargs, flags).to_bytes(&options).unwrap());
+    }
+    wire.extend(Message::ping().to_bytes(&options).unwrap());
+    assert_eq!(drive(&wire, &objects), 4, "the untouched conversation: CONNECTOK, add, batch, PING");
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    for _ in 0..2000 {
+        let mut mutated = wire.clone();
+        for _ in 0..=(next() % 4) {
+            let at = usize::try_from(next() % wire.len() as u64).unwrap();
+            mutated[at] = u8::try_from(next() % 256).unwrap();
+        }
+        let cut = usize::try_from(next() % (wire.len() as u64 + 1)).unwrap();
+        drive(&mutated[..cut.max(1)], &objects);
+    }
+}

@@ -1,5 +1,7 @@
 //! Moving whole messages over byte streams (TCP, Unix sockets), shared by the daemon, the proxy
-//! and the name server.
+//! and the name server, which drive the [`session`](crate::session) types with it. Failures are
+//! typed: [`TransportError`] (closed, timed out, other I/O) and [`StreamError`] (that, or invalid
+//! bytes), each converted into [`Error`](crate::Error) in one place.
 
 mod connect;
 mod error;

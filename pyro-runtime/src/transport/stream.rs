@@ -12,6 +12,9 @@ use crate::protocol::{EncodeOptions, Message, MessageDecoder, MessageType, Proto
 /// usually arrives with one `recv`.
 const READ_BUFFER: usize = 16 * 1024;
 
+/// The read buffer grows up to this size while a large body is being received (fewer `recv`s).
+const LARGE_READ_BUFFER: usize = 256 * 1024;
+
 /// Reads and writes whole Pyro5 messages on a blocking byte stream. Reads go into one buffer
 /// (one `recv` usually brings a whole message) and through a [`MessageDecoder`], which checks
 /// the header as early as Pyro5 does and never allocates what was merely claimed; writes send
@@ -187,6 +190,9 @@ impl<S: Read> MessageStream<S> {
                 && !accepts(header.msg_type)
             {
                 return Err(unexpected(header.msg_type).into());
+            }
+            if self.buffer.len() < LARGE_READ_BUFFER && self.decoder.bytes_needed() > self.buffer.len() {
+                self.buffer = vec![0; LARGE_READ_BUFFER].into_boxed_slice();
             }
             let n = loop {
                 match self.stream.read(&mut self.buffer) {
