@@ -79,6 +79,8 @@
 mod client;
 mod daemon_object;
 mod exception;
+#[doc(hidden)]
+pub mod fuzzing;
 mod server;
 #[cfg(test)]
 mod tests;

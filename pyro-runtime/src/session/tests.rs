@@ -402,5 +402,6 @@ fn mutated_conversations_never_panic() {
         }
         let cut = usize::try_from(next() % (wire.len() as u64 + 1)).unwrap();
         drive(&mutated[..cut.max(1)], &objects);
+        super::fuzzing::exercise_server_session(&mutated[..cut]);
     }
 }
