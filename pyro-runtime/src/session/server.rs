@@ -378,7 +378,9 @@ impl ServerSession {
     }
 
     /// The exception RESULT for `error` (nothing for a oneway call); closes after the exception
-    /// classes Pyro5 closes after.
+    /// classes Pyro5 closes after (communication errors and `SecurityError`). Unlike Pyro5, which
+    /// sends nothing for a communication error other than `SerializeError`, the reply is still
+    /// sent, so the client learns why.
     fn failure(&mut self, to: &ReplyTo, error: Error) -> Action {
         if to.oneway {
             return if self.state == State::Closed { Action::Close } else { Action::Continue };
