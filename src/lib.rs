@@ -121,6 +121,41 @@
 //! counter.checked()     # raises ValueError with the remote traceback attached
 //! ```
 //!
+//! ## Batch calls
+//!
+//! A typed proxy's `batch()` records calls and sends them as one Pyro5 batch (what Python's
+//! `BatchProxy` does); each recorded call returns a handle that yields its own result once the
+//! batch has run. The daemon runs the calls in order and stops at the first one that raises.
+//! Works against Python Pyro5 daemons too; [`proxy::Proxy::batch`] is the dynamic form.
+//!
+//! ```
+//! # #[derive(Default)] pub struct Counter { total: i64 }
+//! # #[pyro::expose] impl Counter {
+//! #     pub fn add(&mut self, n: Option<i64>) -> i64 { self.total += n.unwrap_or(1); self.total }
+//! #     pub fn checked(&self) -> Result<i64, pyro::RemoteError> {
+//! #         if self.total < 0 { return Err(pyro::RemoteError::new("builtins.ValueError", vec!["negative total".into()])) }
+//! #         Ok(self.total)
+//! #     }
+//! # }
+//! # let daemon = pyro::Daemon::bind("127.0.0.1", 0)?;
+//! # let uri = daemon.register(Counter::default(), Some("example.counter"))?.to_string();
+//! # let stop = daemon.shutdown_handle();
+//! # let server = std::thread::spawn(move || daemon.request_loop());
+//! let counter = CounterProxy::new(&uri)?;
+//! let mut batch = counter.batch();
+//! let first = batch.add(Some(2));
+//! let second = batch.add(Some(-5));
+//! let checked = batch.checked(); // raises: the batch stops here
+//! let never = batch.add(Some(100));
+//! batch.run()?;
+//! assert_eq!((first.get()?, second.get()?), (2, -3));
+//! assert!(matches!(checked.get(), Err(pyro::Error::Remote(_))));
+//! assert!(matches!(never.get(), Err(pyro::Error::Batch { .. })));
+//! # stop.shutdown();
+//! # server.join().expect("daemon thread")?;
+//! # Ok::<(), pyro::Error>(())
+//! ```
+//!
 //! ## Remote interfaces
 //!
 //! `#[pyro::expose]` on a trait declares an interface that client and server crates can share:
@@ -262,9 +297,10 @@ pub mod __private {
     pub use inventory;
     pub use pyro_runtime::dispatch::attributes;
     pub use pyro_runtime::dispatch::{
-        CallArgs, Dispatch, Interface, IntoRemoteError, Metadata, Receiver, RemoteErrorWrap, ToRemoteErrorFallback,
+        CallArgs, CallContext, Dispatch, Interface, IntoRemoteError, Metadata, Receiver, RemoteErrorWrap, Reply,
+        ToRemoteErrorFallback,
     };
-    pub use pyro_runtime::proxy::Proxy;
+    pub use pyro_runtime::proxy::{Batch, BatchHandle, Proxy};
     pub use pyro_runtime::{Error, RemoteError, Result, Serializer, Value};
     pub use serde;
 

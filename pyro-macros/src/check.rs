@@ -12,7 +12,10 @@ use crate::ctxt::Ctxt;
 mod attributes;
 
 /// Names the typed proxy defines itself, which an exposed method would clash with.
-const PROXY_OWN_METHODS: [&str; 3] = ["new", "from_proxy", "proxy"];
+const PROXY_OWN_METHODS: [&str; 4] = ["new", "from_proxy", "proxy", "batch"];
+
+/// Names the typed batch defines itself.
+const BATCH_OWN_METHODS: [&str; 2] = ["run", "run_oneway"];
 
 /// Where a method is, which changes some advice.
 #[derive(Clone, Copy, PartialEq)]
@@ -182,11 +185,16 @@ fn method(cx: &Ctxt, method: &Method, place: Place) -> bool {
             ),
         );
     }
-    if PROXY_OWN_METHODS.contains(&method.name.as_str()) {
+    let own = if PROXY_OWN_METHODS.contains(&method.name.as_str()) {
+        Some("proxy")
+    } else {
+        BATCH_OWN_METHODS.contains(&method.name.as_str()).then_some("batch")
+    };
+    if let Some(generated) = own {
         cx.error_spanned_by(
             &sig.ident,
             format_args!(
-                "an exposed method cannot be named `{}`: the typed proxy has its own `{}`; rename the method",
+                "an exposed method cannot be named `{}`: the typed {generated} has its own `{}`; rename the method",
                 method.name, method.name
             ),
         );

@@ -3,6 +3,7 @@
 //! are `Span::mixed_site()`, so they cannot clash with the user's parameter names).
 
 mod attributes;
+mod batch;
 mod dispatch;
 mod impl_block;
 mod interface;

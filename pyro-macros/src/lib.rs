@@ -111,6 +111,11 @@ use syn::{Item, parse_macro_input};
 ///   default applies (a Python `mode="auto"` stays `"auto"`): trailing ones are dropped and the
 ///   arguments after one left out go by keyword. To send an explicit `None`, make the parameter
 ///   `Option<Option<T>>` and pass `Some(None)`.
+/// - `ThingBatch` (`<Name>Batch` for a renamed proxy), from `ThingProxy::batch()`: one method per
+///   exposed method recording a call and returning a `pyro::proxy::BatchHandle<T>`, then `run()`
+///   sends them all as one Pyro5 batch (or `run_oneway()`), and each handle's `get()` yields its
+///   own `pyro::Result<T>`:
+///   `let mut b = thing.batch(); let sum = b.add(1, 2); b.run()?; let sum: i64 = sum.get()?;`.
 ///
 /// # Rules
 ///
@@ -118,7 +123,9 @@ use syn::{Item, parse_macro_input};
 /// `&mut self`; no generic, `async` or `unsafe` methods; arguments are plain names with owned
 /// types (`String`, not `&str`), no `impl Trait`; argument and result types implement serde's
 /// `Serialize` and `Deserialize`; a oneway method returns `()`; names starting with `_` are
-/// private in Pyro5; an exposed impl exposes at least one method; a trait has no generics,
+/// private in Pyro5; no method is named like the generated proxy's and batch's own methods
+/// (`new`, `from_proxy`, `proxy`, `batch`, `run`, `run_oneway`); an exposed impl exposes at
+/// least one method; a trait has no generics,
 /// associated types or consts, and must be usable as `dyn Trait`.
 #[proc_macro_attribute]
 pub fn expose(args: TokenStream, input: TokenStream) -> TokenStream {

@@ -90,6 +90,13 @@ pub enum Error {
         /// What went wrong, e.g. `"unknown object"`.
         message: String,
     },
+    /// A batch call's result was asked for before the batch ran, or after it failed as a
+    /// whole, or for a call that did not run because an earlier call of the batch failed.
+    #[error("batch: {message}")]
+    Batch {
+        /// What went wrong.
+        message: String,
+    },
     /// The remote method raised an exception.
     #[error("remote {}", .0)]
     Remote(Box<RemoteError>),
@@ -110,7 +117,7 @@ impl Error {
             Error::Timeout { .. } => "Pyro5.errors.TimeoutError",
             Error::Protocol(_) => "Pyro5.errors.ProtocolError",
             Error::Serialize(_) => "Pyro5.errors.SerializeError",
-            Error::Uri(_) | Error::Config(_) => "Pyro5.errors.PyroError",
+            Error::Uri(_) | Error::Config(_) | Error::Batch { .. } => "Pyro5.errors.PyroError",
             Error::Naming { .. } => "Pyro5.errors.NamingError",
             Error::Security { .. } => "Pyro5.errors.SecurityError",
             Error::Daemon { .. } => "Pyro5.errors.DaemonError",
@@ -139,9 +146,10 @@ impl Error {
             Error::Serialize(e) => RemoteError::new(self.python_class(), vec![Value::Str(e.to_string())]),
             Error::Uri(e) => RemoteError::new(self.python_class(), vec![Value::Str(e.to_string())]),
             Error::Config(e) => RemoteError::new(self.python_class(), vec![Value::Str(e.to_string())]),
-            Error::Naming { message } | Error::Security { message } | Error::Daemon { message } => {
-                RemoteError::new(self.python_class(), vec![Value::Str(message.clone())])
-            }
+            Error::Naming { message }
+            | Error::Security { message }
+            | Error::Daemon { message }
+            | Error::Batch { message } => RemoteError::new(self.python_class(), vec![Value::Str(message.clone())]),
         }
     }
 

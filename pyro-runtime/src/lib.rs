@@ -3,6 +3,8 @@
 //! Users normally depend on the `pyro` facade crate, which re-exports everything here.
 //!
 //! - [`protocol`]: messages, the incremental decoder and compression, with no I/O (sans-IO).
+//! - [`session`]: the protocol above framing, sans-IO: the server and client sessions every
+//!   daemon and proxy drives.
 //! - [`serializer`]: the msgpack and json serializers, chosen by wire id.
 //! - [`value`]: [`Value`], a dynamic value holding anything a Python peer sends.
 //! - [`uri`]: `PYRO:`, `PYRONAME:` and `PYROMETA:` URIs.
@@ -18,6 +20,7 @@ pub mod naming;
 pub mod protocol;
 pub mod proxy;
 pub mod serializer;
+pub mod session;
 pub mod transport;
 pub mod uri;
 pub mod value;

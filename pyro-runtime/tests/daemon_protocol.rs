@@ -279,6 +279,27 @@ fn oneway_calls_get_no_reply_and_do_not_block_the_connection() {
 }
 
 #[test]
+fn many_oneway_calls_all_run_on_the_bounded_pool() {
+    // 40 calls of 300 ms each on at most 16 oneway workers: all run, none is dropped, and the
+    // connection keeps answering meanwhile.
+    let daemon = start(config());
+    let mut client = Client::ready(daemon.addr(), Serializer::Msgpack);
+    for n in 0..40 {
+        let oneway = client.invoke_message(Serializer::Msgpack, "thing", "notify", vec![Value::Int(n)], Dict::new());
+        client.send(&oneway.with_flags(Flags::ONEWAY));
+    }
+    assert_eq!(client.call(Serializer::Msgpack, "thing", "add", vec![1.into(), 2.into()]), Ok(Value::Int(3)));
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while daemon.notified.lock().unwrap().len() < 40 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut got: Vec<i64> = daemon.notified.lock().unwrap().iter().filter_map(Value::as_i64).collect();
+    got.sort_unstable();
+    assert_eq!(got, (0..40).collect::<Vec<i64>>());
+    daemon.stop();
+}
+
+#[test]
 fn pyro_daemon_object_methods() {
     let daemon = start(config());
     for ser in SERIALIZERS {

@@ -78,14 +78,16 @@ fn reply_of_the_wrong_type_is_a_protocol_error() {
 }
 
 #[test]
-fn stream_and_batch_replies_are_not_supported_yet() {
-    for flags in [Flags::ITEMSTREAMRESULT | Flags::EXCEPTION, Flags::BATCH] {
+fn stream_replies_are_not_supported_yet_and_batch_replies_need_a_batch() {
+    for (flags, expected) in
+        [(Flags::ITEMSTREAMRESULT | Flags::EXCEPTION, "not support"), (Flags::BATCH, "'add' was no batch call")]
+    {
         let server = FakeServer::start(Handshake::Ok(thing_metadata()), move |msg, _, _| {
             let Action::Reply(reply) = result(msg, &Value::None) else { unreachable!() };
             Action::Reply(reply.with_flags(flags))
         });
         let err = server.proxy(Serializer::Msgpack).call::<_, Value>("add", &(1, 2)).unwrap_err();
-        assert!(err.to_string().contains("not support"), "{flags:?}: {err}");
+        assert!(err.to_string().contains(expected), "{flags:?}: {err}");
     }
 }
 

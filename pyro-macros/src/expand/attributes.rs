@@ -81,7 +81,7 @@ impl<'a> Attributes<'a> {
         call: &dyn Fn(&Method, &[Ident]) -> TokenStream,
         self_ty: Option<&Type>,
     ) -> TokenStream {
-        let (name, args, ser) = (local("name"), local("args"), local("ser"));
+        let (name, args, ctx) = (local("name"), local("args"), local("ctx"));
         let class = &self.class;
         let arms = |accessors: &[Named<'_>]| -> Vec<TokenStream> {
             accessors
@@ -122,9 +122,9 @@ impl<'a> Attributes<'a> {
             _ => ::core::result::Result::Err(::pyro::__private::attributes::unknown_attribute::<#class>(&#name)),
         };
         // Without accessors, the arm only answers errors: it uses neither the accessor's
-        // arguments nor the serializer.
+        // arguments nor the call context.
         let bindings = |accessors: &[Named<'_>]| match accessors.is_empty() {
-            true => quote!(let _ = &#ser; let (#name, _) =),
+            true => quote!(let _ = &#ctx; let (#name, _) =),
             false => quote!(let (#name, #args) =),
         };
         let mut output = TokenStream::new();

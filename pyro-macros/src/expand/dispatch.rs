@@ -1,5 +1,6 @@
 //! The parts of a dispatch table shared by exposed impls and interfaces: metadata, receivers,
-//! the `invoke_*` functions (bind arguments, call, serialize the result) and the compile-time
+//! the `invoke_*` functions (bind arguments, call, serialize the result straight to bytes with
+//! the call context's serializer, as a `Reply::Encoded`) and the compile-time
 //! checks of argument and result types.
 
 use proc_macro2::TokenStream;
@@ -101,11 +102,11 @@ pub fn invoke_fn(
     attributes: &Attributes<'_>,
 ) -> TokenStream {
     let fn_name = Ident::new(fn_name, proc_macro2::Span::call_site());
-    let (method, mut args, mut ser) = (local("method"), local("args"), local("ser"));
+    let (method, mut args, mut ctx) = (local("method"), local("args"), local("ctx"));
     let methods: Vec<&Method> = methods.iter().filter(|m| Kind::of(m) == Some(kind)).collect();
     let attribute_arms = attributes.invoke_arms(kind, call, self_ty);
     let body = if methods.is_empty() && attribute_arms.is_empty() {
-        (args, ser) = (local("_args"), local("_ser"));
+        (args, ctx) = (local("_args"), local("_ctx"));
         quote!(::core::result::Result::Err(::pyro::__private::CallArgs::unknown_method(#method)))
     } else {
         let fallback = methods.iter().any(|m| matches!(m.output, Output::Result { .. })).then(|| {
@@ -127,19 +128,19 @@ pub fn invoke_fn(
     quote! {
         fn #fn_name(
             #receiver,
+            #ctx: &mut ::pyro::__private::CallContext,
             #method: &str,
             #args: ::pyro::__private::CallArgs,
-            #ser: ::pyro::__private::Serializer,
-        ) -> ::core::result::Result<::std::vec::Vec<u8>, ::pyro::__private::Error> {
+        ) -> ::core::result::Result<::pyro::__private::Reply, ::pyro::__private::Error> {
             #body
         }
     }
 }
 
-/// One `"name" => { bind; finish; call; serialize }` arm. Types name `self_ty` instead of `Self`,
+/// One `"name" => { bind; finish; call; serialize with the context's serializer }` arm. Types name `self_ty` instead of `Self`,
 /// as the proxy does, so that both report a type that cannot travel identically (once).
 pub fn arm(m: &Method, call: &dyn Fn(&Method, &[Ident]) -> TokenStream, self_ty: Option<&Type>) -> TokenStream {
-    let (args, ser) = (local("args"), local("ser"));
+    let (args, ctx) = (local("args"), local("ctx"));
     let names: Vec<Ident> = (0..m.args.len()).map(|i| local(&format!("arg{i}"))).collect();
     let rebind = (!m.args.is_empty()).then(|| quote!(let mut #args = #args;));
     // Each type is checked where it is used, at its own span: the assertion states the rule
@@ -170,13 +171,13 @@ pub fn arm(m: &Method, call: &dyn Fn(&Method, &[Ident]) -> TokenStream, self_ty:
     let reply = match &m.output {
         Output::Unit => quote! {
             #call;
-            ::core::result::Result::Ok(#ser.to_bytes(&())?)
+            #ctx.encode(&())
         },
         Output::Value(ty) => {
             let value = local("value");
             let (span, ty) = (ty.span(), replace_self(ty, self_ty));
             let check = quote_spanned!(span=> ::pyro::__private::assert_result::<#ty>(););
-            let serialize = quote_spanned!(span=> #ser.to_bytes::<#ty>(&#value)?);
+            let serialize = quote_spanned!(span=> #ctx.encode::<#ty>(&#value)?);
             quote! {
                 let #value = #call;
                 #check
@@ -187,7 +188,7 @@ pub fn arm(m: &Method, call: &dyn Fn(&Method, &[Ident]) -> TokenStream, self_ty:
             let (value, error) = (local("value"), local("error"));
             let (span, ok) = (ok.span(), replace_self(ok, self_ty));
             let check = quote_spanned!(span=> ::pyro::__private::assert_result::<#ok>(););
-            let serialize = quote_spanned!(span=> #ser.to_bytes::<#ok>(&#value)?);
+            let serialize = quote_spanned!(span=> #ctx.encode::<#ok>(&#value)?);
             let err_span = err.as_ref().map_or_else(|| ty.span(), Spanned::span);
             let remote = quote_spanned!(err_span=> ::pyro::__private::RemoteErrorWrap(#error).to_remote_error());
             quote! {

@@ -10,8 +10,9 @@ use super::dispatch::replace_self;
 use super::{generated, local};
 use crate::ast::Method;
 
-/// The generated proxy: the struct (which the user names, so it goes next to the exposed item)
-/// and its impl (which goes in the `const _` block with the rest).
+/// The generated proxy and its typed batch ([`super::batch`]): the structs (which the user
+/// names, so they go next to the exposed item) and their impls (which go in the `const _` block
+/// with the rest).
 pub struct Generated {
     pub definition: TokenStream,
     pub methods: TokenStream,
@@ -33,6 +34,7 @@ pub fn expand(
         " A proxy for the remote `{target}` at `uri` (a `PYRO:`, `PYRONAME:` or `PYROMETA:` URI); it connects on \
          the first call."
     );
+    let (batch, batch_impls) = super::batch::expand(vis, proxy, target, methods, self_ty);
     let methods = methods.iter().map(|m| method(m, self_ty));
     let definition = quote! {
         #[doc = #struct_doc]
@@ -40,6 +42,8 @@ pub fn expand(
         #vis struct #proxy {
             inner: ::pyro::__private::Proxy,
         }
+
+        #batch
     };
     let methods = quote! {
         impl #proxy {
@@ -60,6 +64,8 @@ pub fn expand(
 
             #(#methods)*
         }
+
+        #batch_impls
     };
     Generated { definition, methods }
 }
@@ -126,7 +132,12 @@ fn method(m: &Method, self_ty: Option<&Type>) -> TokenStream {
 
 /// The positional arguments: an empty array, or a local `Vargs` struct serialized as a tuple,
 /// element by element, so that a type that is not `Serialize` is reported at its own span.
-fn vargs(m: &Method, params: &[&Ident], types: &[TokenStream], self_ty: Option<&Type>) -> (TokenStream, TokenStream) {
+pub fn vargs(
+    m: &Method,
+    params: &[&Ident],
+    types: &[TokenStream],
+    self_ty: Option<&Type>,
+) -> (TokenStream, TokenStream) {
     if params.is_empty() {
         return (TokenStream::new(), quote!(&[(); 0]));
     }

@@ -4,8 +4,15 @@
 //! thread-pool server like Pyro5's default `thread` server type: `THREADPOOL_SIZE_MIN` workers
 //! are started, growing to `THREADPOOL_SIZE`; each connection is served by one worker for its
 //! whole life, and a connection arriving while all workers are busy is refused with Pyro5's
-//! CONNECTFAIL "no free workers, increase server threadpool size". Oneway calls run on their own
-//! threads. Every daemon also serves `Pyro.Daemon` ([`DAEMON_OBJECT_ID`]) with `ping()`,
+//! CONNECTFAIL "no free workers, increase server threadpool size". Oneway calls run on a
+//! bounded pool (up to 16 threads, at most `THREADPOOL_SIZE`) with a queue of 1024 calls; when
+//! the queue is full, the connection's own worker runs the call before reading that client's
+//! next request (nothing is dropped; a client flooding oneway calls slows down only itself).
+//! Pyro5 starts a thread per oneway call instead, without limit.
+//!
+//! Each connection is a [`ServerSession`](crate::session::ServerSession) driven by its worker:
+//! the worker reads messages, the session says what to do, and calls run on the worker (oneway
+//! calls on the oneway pool). Every daemon also serves `Pyro.Daemon` ([`DAEMON_OBJECT_ID`]) with `ping()`,
 //! `registered()`, `get_metadata(objectId)` and `info()`.
 //!
 //! ```
@@ -18,11 +25,11 @@
 //! impl Dispatch<Greeter> for Greeter {
 //!     fn metadata() -> Metadata { Metadata::new(["hello"], [], []) }
 //!     fn receiver(m: &str) -> Option<Receiver> { (m == "hello").then_some(Receiver::Shared) }
-//!     fn invoke_shared(&self, m: &str, args: CallArgs, ser: Serializer) -> Result<Vec<u8>, Error> {
+//!     fn invoke_shared(&self, ctx: &mut CallContext, m: &str, args: CallArgs) -> Result<Reply, Error> {
 //!         args.finish()?;
-//!         match m { "hello" => Ok(ser.to_bytes("hi")?), _ => Err(CallArgs::unknown_method(m)) }
+//!         match m { "hello" => ctx.encode("hi"), _ => Err(CallArgs::unknown_method(m)) }
 //!     }
-//!     fn invoke_exclusive(&mut self, m: &str, _: CallArgs, _: Serializer) -> Result<Vec<u8>, Error> {
+//!     fn invoke_exclusive(&mut self, _: &mut CallContext, m: &str, _: CallArgs) -> Result<Reply, Error> {
 //!         Err(CallArgs::unknown_method(m))
 //!     }
 //! }
@@ -39,7 +46,7 @@
 //! ```
 
 mod connection;
-mod daemon_object;
+mod oneway;
 mod pool;
 mod registry;
 mod serve;
@@ -51,14 +58,15 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-pub use daemon_object::DAEMON_OBJECT_ID;
+pub use crate::session::DAEMON_OBJECT_ID;
 pub use serve::serve;
 pub use shutdown::ShutdownHandle;
 
-use self::daemon_object::DaemonObject;
+use self::oneway::{ONEWAY_QUEUE, ONEWAY_WORKERS, OnewayRunner};
 use self::pool::Pool;
 use self::registry::Registry;
 use crate::dispatch::{Dispatch, Servant, Served};
+use crate::session::DaemonInfo;
 use crate::transport::{Listener, Socket};
 use crate::uri::Location;
 use crate::{Config, Error, Uri};
@@ -87,6 +95,10 @@ pub(super) struct Inner {
     location: Location,
     nat_location: Option<Location>,
     registry: Arc<Registry>,
+    /// What `Pyro.Daemon.info()` tells, shared by every session.
+    info: Arc<DaemonInfo>,
+    /// Where oneway calls run.
+    oneway: OnewayRunner,
     connections: Mutex<Connections>,
     /// Signalled whenever a connection goes away, for the shutdown drain.
     connection_closed: Condvar,
@@ -188,8 +200,8 @@ impl Daemon {
     /// # impl Dispatch<Thing> for Thing {
     /// #     fn metadata() -> Metadata { Metadata::new(["ping"], [], []) }
     /// #     fn receiver(m: &str) -> Option<Receiver> { (m == "ping").then_some(Receiver::Shared) }
-    /// #     fn invoke_shared(&self, _: &str, a: CallArgs, s: Serializer) -> Result<Vec<u8>, Error> { a.finish()?; Ok(s.to_bytes(&())?) }
-    /// #     fn invoke_exclusive(&mut self, m: &str, _: CallArgs, _: Serializer) -> Result<Vec<u8>, Error> { Err(CallArgs::unknown_method(m)) }
+    /// #     fn invoke_shared(&self, c: &mut CallContext, _: &str, a: CallArgs) -> Result<Reply, Error> { a.finish()?; c.encode(&()) }
+    /// #     fn invoke_exclusive(&mut self, _: &mut CallContext, m: &str, _: CallArgs) -> Result<Reply, Error> { Err(CallArgs::unknown_method(m)) }
     /// # }
     /// use std::sync::Arc;
     /// let daemon = pyro_runtime::daemon::Daemon::bind("127.0.0.1", 0).unwrap();
@@ -225,7 +237,9 @@ impl Daemon {
     ///
     /// See the [module documentation](self) for an example.
     pub fn registered(&self) -> Vec<String> {
-        self.inner.registry.ids()
+        let mut ids = vec![DAEMON_OBJECT_ID.to_owned()];
+        ids.extend(self.inner.registry.ids());
+        ids
     }
 
     /// The URI of object `id` on this daemon (registered or not), at the NAT location if one
@@ -546,7 +560,7 @@ impl DaemonBuilder {
         self
     }
 
-    /// Binds the socket and registers `Pyro.Daemon`. Fails on an invalid configuration
+    /// Binds the socket (every daemon serves `Pyro.Daemon`). Fails on an invalid configuration
     /// (pool sizes), a NAT host together with a Unix socket, or a socket that cannot be bound.
     ///
     /// See [`DaemonBuilder`] for an example.
@@ -565,20 +579,20 @@ impl DaemonBuilder {
             }
             _ => None,
         };
-        let registry = Arc::new(Registry::default());
-        let daemon_object = DaemonObject {
-            registry: Arc::downgrade(&registry),
+        let info = DaemonInfo {
             location: location.to_string(),
             nat_location: nat_location.as_ref().map(ToString::to_string),
             server: Daemon::server_description(&config, &location),
         };
-        registry.insert(DAEMON_OBJECT_ID, Arc::new(Served::new(daemon_object)));
+        let oneway = OnewayRunner::new(config.threadpool_size.min(ONEWAY_WORKERS), ONEWAY_QUEUE);
         let inner = Inner {
             config,
             listener,
             location,
             nat_location,
-            registry,
+            registry: Arc::new(Registry::default()),
+            info: Arc::new(info),
+            oneway,
             connections: Mutex::default(),
             connection_closed: Condvar::new(),
             shutting_down: AtomicBool::new(false),

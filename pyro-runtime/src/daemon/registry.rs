@@ -3,7 +3,8 @@
 use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock};
 
-use crate::dispatch::{Metadata, Servant};
+use crate::dispatch::Servant;
+use crate::session::{DAEMON_OBJECT_ID, Directory};
 
 /// Registered objects, keeping registration order for `Pyro.Daemon.registered()`.
 #[derive(Default)]
@@ -18,10 +19,10 @@ struct Objects {
 }
 
 impl Registry {
-    /// Adds `servant` as `id`; `false` if the id is taken.
+    /// Adds `servant` as `id`; `false` if the id is taken (`Pyro.Daemon` always is).
     pub(super) fn insert(&self, id: &str, servant: Arc<dyn Servant>) -> bool {
         let mut objects = self.objects.write().unwrap_or_else(PoisonError::into_inner);
-        if objects.by_id.contains_key(id) {
+        if id == DAEMON_OBJECT_ID || objects.by_id.contains_key(id) {
             return false;
         }
         let order = objects.next;
@@ -41,12 +42,7 @@ impl Registry {
         objects.by_id.get(id).map(|(_, servant)| Arc::clone(servant))
     }
 
-    /// The metadata of the object registered as `id`.
-    pub(super) fn metadata(&self, id: &str) -> Option<Metadata> {
-        self.get(id).map(|servant| servant.metadata().clone())
-    }
-
-    /// All ids, in registration order.
+    /// All ids but `Pyro.Daemon`'s, in registration order.
     pub(super) fn ids(&self) -> Vec<String> {
         let objects = self.objects.read().unwrap_or_else(PoisonError::into_inner);
         let mut ids: Vec<(u64, &String)> = objects.by_id.iter().map(|(id, (order, _))| (*order, id)).collect();
@@ -54,8 +50,18 @@ impl Registry {
         ids.into_iter().map(|(_, id)| id.clone()).collect()
     }
 
-    /// The number of registered objects.
+    /// The number of registered objects, `Pyro.Daemon` included.
     pub(super) fn len(&self) -> usize {
-        self.objects.read().unwrap_or_else(PoisonError::into_inner).by_id.len()
+        self.objects.read().unwrap_or_else(PoisonError::into_inner).by_id.len() + 1
+    }
+}
+
+impl Directory for Registry {
+    fn servant(&self, id: &str) -> Option<Arc<dyn Servant>> {
+        self.get(id)
+    }
+
+    fn ids(&self) -> Vec<String> {
+        Registry::ids(self)
     }
 }

@@ -22,8 +22,8 @@ use crate::{Config, Error};
 /// # impl Dispatch<Thing> for Thing {
 /// #     fn metadata() -> Metadata { Metadata::new(["ping"], [], []) }
 /// #     fn receiver(m: &str) -> Option<Receiver> { (m == "ping").then_some(Receiver::Shared) }
-/// #     fn invoke_shared(&self, _: &str, a: CallArgs, s: Serializer) -> Result<Vec<u8>, Error> { a.finish()?; Ok(s.to_bytes(&())?) }
-/// #     fn invoke_exclusive(&mut self, m: &str, _: CallArgs, _: Serializer) -> Result<Vec<u8>, Error> { Err(CallArgs::unknown_method(m)) }
+/// #     fn invoke_shared(&self, c: &mut CallContext, _: &str, a: CallArgs) -> Result<Reply, Error> { a.finish()?; c.encode(&()) }
+/// #     fn invoke_exclusive(&mut self, _: &mut CallContext, m: &str, _: CallArgs) -> Result<Reply, Error> { Err(CallArgs::unknown_method(m)) }
 /// # }
 /// let thing: Arc<dyn Servant> = Arc::new(Served::new(Thing));
 /// pyro_runtime::daemon::serve(vec![(thing, "example.thing")], Some("localhost"), 9999).unwrap();

@@ -4,7 +4,7 @@
 use std::marker::PhantomData;
 use std::sync::{PoisonError, RwLock};
 
-use super::{CallArgs, Metadata};
+use super::{CallArgs, CallContext, Metadata, Reply};
 use crate::{Error, Serializer};
 
 /// The receiver a method takes, which decides how the daemon may call it.
@@ -26,10 +26,11 @@ pub trait Dispatch<I: ?Sized>: Send + Sync + 'static {
     fn metadata() -> Metadata;
     /// The receiver of `method`, or `None` if it is not exposed.
     fn receiver(method: &str) -> Option<Receiver>;
-    /// Calls a `&self` method: binds `args`, calls, serializes the result with `ser`.
-    fn invoke_shared(&self, method: &str, args: CallArgs, ser: Serializer) -> Result<Vec<u8>, Error>;
+    /// Calls a `&self` method: binds `args`, calls, and returns the result (typed results
+    /// serialized straight to bytes with the context's serializer: [`CallContext::encode`]).
+    fn invoke_shared(&self, ctx: &mut CallContext, method: &str, args: CallArgs) -> Result<Reply, Error>;
     /// Calls a `&mut self` method.
-    fn invoke_exclusive(&mut self, method: &str, args: CallArgs, ser: Serializer) -> Result<Vec<u8>, Error>;
+    fn invoke_exclusive(&mut self, ctx: &mut CallContext, method: &str, args: CallArgs) -> Result<Reply, Error>;
 }
 
 /// The dispatch table of a remote interface (an exposed trait), implemented by the trait's
@@ -39,7 +40,7 @@ pub trait Dispatch<I: ?Sized>: Send + Sync + 'static {
 /// blanket impl writes it here.) Every `I: Interface<T>` makes `T` a [`Dispatch<I>`].
 ///
 /// ```
-/// use pyro_runtime::dispatch::{CallArgs, Interface, Metadata, Receiver, Servant, Served};
+/// use pyro_runtime::dispatch::{CallArgs, CallContext, Interface, Metadata, Receiver, Reply, Servant, Served};
 /// use pyro_runtime::{Error, Serializer};
 ///
 /// trait Greeter { fn greet(&self) -> String; }
@@ -50,13 +51,13 @@ pub trait Dispatch<I: ?Sized>: Send + Sync + 'static {
 /// impl<T: Greeter + Send + Sync + 'static> Interface<T> for dyn Greeter {
 ///     fn metadata() -> Metadata { Metadata::new(["greet"], [], []) }
 ///     fn receiver(method: &str) -> Option<Receiver> { (method == "greet").then_some(Receiver::Shared) }
-///     fn invoke_shared(object: &T, method: &str, args: CallArgs, ser: Serializer) -> Result<Vec<u8>, Error> {
+///     fn invoke_shared(object: &T, ctx: &mut CallContext, method: &str, args: CallArgs) -> Result<Reply, Error> {
 ///         match method {
-///             "greet" => { args.finish()?; Ok(ser.to_bytes(&object.greet())?) }
+///             "greet" => { args.finish()?; ctx.encode(&object.greet()) }
 ///             _ => Err(CallArgs::unknown_method(method)),
 ///         }
 ///     }
-///     fn invoke_exclusive(_: &mut T, method: &str, _: CallArgs, _: Serializer) -> Result<Vec<u8>, Error> {
+///     fn invoke_exclusive(_: &mut T, _: &mut CallContext, method: &str, _: CallArgs) -> Result<Reply, Error> {
 ///         Err(CallArgs::unknown_method(method))
 ///     }
 /// }
@@ -71,9 +72,9 @@ pub trait Interface<T>: 'static {
     /// The receiver of `method`, or `None` if it is not exposed.
     fn receiver(method: &str) -> Option<Receiver>;
     /// Calls a `&self` method of `object`.
-    fn invoke_shared(object: &T, method: &str, args: CallArgs, ser: Serializer) -> Result<Vec<u8>, Error>;
+    fn invoke_shared(object: &T, ctx: &mut CallContext, method: &str, args: CallArgs) -> Result<Reply, Error>;
     /// Calls a `&mut self` method of `object`.
-    fn invoke_exclusive(object: &mut T, method: &str, args: CallArgs, ser: Serializer) -> Result<Vec<u8>, Error>;
+    fn invoke_exclusive(object: &mut T, ctx: &mut CallContext, method: &str, args: CallArgs) -> Result<Reply, Error>;
 }
 
 impl<T, I> Dispatch<I> for T
@@ -87,11 +88,11 @@ where
     fn receiver(method: &str) -> Option<Receiver> {
         I::receiver(method)
     }
-    fn invoke_shared(&self, method: &str, args: CallArgs, ser: Serializer) -> Result<Vec<u8>, Error> {
-        I::invoke_shared(self, method, args, ser)
+    fn invoke_shared(&self, ctx: &mut CallContext, method: &str, args: CallArgs) -> Result<Reply, Error> {
+        I::invoke_shared(self, ctx, method, args)
     }
-    fn invoke_exclusive(&mut self, method: &str, args: CallArgs, ser: Serializer) -> Result<Vec<u8>, Error> {
-        I::invoke_exclusive(self, method, args, ser)
+    fn invoke_exclusive(&mut self, ctx: &mut CallContext, method: &str, args: CallArgs) -> Result<Reply, Error> {
+        I::invoke_exclusive(self, ctx, method, args)
     }
 }
 
@@ -100,8 +101,14 @@ where
 pub trait Servant: Send + Sync + 'static {
     /// The exposed names.
     fn metadata(&self) -> &Metadata;
-    /// Calls `method` and returns the serialized result, or the error to send back.
-    fn invoke(&self, method: &str, args: CallArgs, ser: Serializer) -> Result<Vec<u8>, Error>;
+    /// Calls `method` in the call's context and returns its reply, or the error to send back.
+    fn call(&self, ctx: &mut CallContext, method: &str, args: CallArgs) -> Result<Reply, Error>;
+
+    /// Calls `method` outside any daemon (a fresh [`CallContext`] in `ser`) and returns the
+    /// serialized result: handy for tests and direct use.
+    fn invoke(&self, method: &str, args: CallArgs, ser: Serializer) -> Result<Vec<u8>, Error> {
+        self.call(&mut CallContext::new(ser), method, args)?.into_bytes(ser)
+    }
 }
 
 /// An exposed object ready to serve, behind the lock its receivers need: none when every method
@@ -114,8 +121,8 @@ pub trait Servant: Send + Sync + 'static {
 /// # impl Dispatch<Thing> for Thing {
 /// #     fn metadata() -> Metadata { Metadata::new(["ping"], [], []) }
 /// #     fn receiver(m: &str) -> Option<Receiver> { (m == "ping").then_some(Receiver::Shared) }
-/// #     fn invoke_shared(&self, _: &str, a: CallArgs, s: Serializer) -> Result<Vec<u8>, Error> { a.finish()?; Ok(s.to_bytes(&())?) }
-/// #     fn invoke_exclusive(&mut self, m: &str, _: CallArgs, _: Serializer) -> Result<Vec<u8>, Error> { Err(CallArgs::unknown_method(m)) }
+/// #     fn invoke_shared(&self, c: &mut CallContext, _: &str, a: CallArgs) -> Result<Reply, Error> { a.finish()?; c.encode(&()) }
+/// #     fn invoke_exclusive(&mut self, _: &mut CallContext, m: &str, _: CallArgs) -> Result<Reply, Error> { Err(CallArgs::unknown_method(m)) }
 /// # }
 /// let servant: Box<dyn Servant> = Box::new(Served::new(Thing));
 /// assert!(servant.invoke("nope", CallArgs::new("nope", vec![], None), Serializer::Json).is_err());
@@ -171,17 +178,17 @@ where
         &self.metadata
     }
 
-    fn invoke(&self, method: &str, args: CallArgs, ser: Serializer) -> Result<Vec<u8>, Error> {
+    fn call(&self, ctx: &mut CallContext, method: &str, args: CallArgs) -> Result<Reply, Error> {
         let receiver = T::receiver(method).ok_or_else(|| CallArgs::unknown_method(method))?;
         // A method that panicked while holding the lock leaves the object as it was at the
         // panic; the daemon goes on serving it (the panic was reported to that caller).
         match (&self.cell, receiver) {
-            (Cell::Shared(object), _) => object.invoke_shared(method, args, ser),
+            (Cell::Shared(object), _) => object.invoke_shared(ctx, method, args),
             (Cell::Locked(lock), Receiver::Shared) => {
-                lock.read().unwrap_or_else(PoisonError::into_inner).invoke_shared(method, args, ser)
+                lock.read().unwrap_or_else(PoisonError::into_inner).invoke_shared(ctx, method, args)
             }
             (Cell::Locked(lock), Receiver::Exclusive) => {
-                lock.write().unwrap_or_else(PoisonError::into_inner).invoke_exclusive(method, args, ser)
+                lock.write().unwrap_or_else(PoisonError::into_inner).invoke_exclusive(ctx, method, args)
             }
         }
     }

@@ -204,6 +204,43 @@ impl MessageDecoder {
         }
     }
 
+    /// The header of the message whose body is being received, if any: lets a reader refuse a
+    /// message type before waiting for its body (as Pyro5's `recv_stub` does).
+    ///
+    /// ```
+    /// use pyro_runtime::protocol::{EncodeOptions, Message, MessageDecoder, MessageType};
+    ///
+    /// let wire = Message::new(MessageType::Invoke, 4, b"body".to_vec()).to_bytes(&EncodeOptions::default()).unwrap();
+    /// let mut decoder = MessageDecoder::new();
+    /// decoder.feed(&wire[..40]);
+    /// assert_eq!(decoder.pending_header().map(|h| h.msg_type), Some(MessageType::Invoke));
+    /// ```
+    pub fn pending_header(&self) -> Option<&Header> {
+        self.body.as_ref().map(|(header, _)| header)
+    }
+
+    /// How many more bytes the message being received needs (its header's rest, or its body's),
+    /// 0 between messages: lets a reader size its reads.
+    ///
+    /// ```
+    /// use pyro_runtime::protocol::{EncodeOptions, Message, MessageDecoder, MessageType};
+    ///
+    /// let wire = Message::new(MessageType::Invoke, 4, vec![7; 100]).to_bytes(&EncodeOptions::default()).unwrap();
+    /// let mut decoder = MessageDecoder::new();
+    /// assert_eq!(decoder.bytes_needed(), 0);
+    /// decoder.feed(&wire[..10]);
+    /// assert_eq!(decoder.bytes_needed(), 30);
+    /// decoder.feed(&wire[10..50]);
+    /// assert_eq!(decoder.bytes_needed(), 90);
+    /// ```
+    pub fn bytes_needed(&self) -> usize {
+        match &self.body {
+            Some((header, body)) => header.body_len() - body.len(),
+            None if self.head_len > 0 => HEADER_SIZE - self.head_len,
+            None => 0,
+        }
+    }
+
     /// Whether part of a message is buffered (the input stopped mid-message).
     ///
     /// ```

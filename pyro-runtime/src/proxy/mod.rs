@@ -61,12 +61,18 @@
 //! # Ok::<(), pyro_runtime::Error>(())
 //! ```
 //!
+//! # Batch calls
+//!
+//! [`Proxy::batch`] records calls and sends them as one message (Pyro5's `BatchProxy`); each
+//! call's [`BatchHandle`] yields its own result after [`Batch::run`] (see [`Batch`]).
+//!
 //! # Not supported yet
 //!
-//! Item streaming (`FLAGS_ITEMSTREAMRESULT` replies), batch calls, annotations and correlation
-//! ids, TLS.
+//! Item streaming (`FLAGS_ITEMSTREAMRESULT` replies), annotations and correlation ids on the
+//! client side, TLS.
 
 mod args;
+mod batch;
 mod connection;
 mod pool;
 
@@ -80,10 +86,12 @@ use serde::de::DeserializeOwned;
 use crate::dispatch::Metadata;
 use crate::protocol::{EncodeOptions, Flags, Message, MessageType};
 use crate::serializer::Serializer;
+use crate::session::{BATCH_METHOD, ClientSession};
 use crate::uri::Protocol;
 use crate::value::{Dict, Value, from_value};
 use crate::{Config, Error, RemoteError, Uri, naming};
 
+pub use batch::{Batch, BatchHandle};
 use connection::{Connection, Target};
 use pool::{Lease, Pool};
 
@@ -594,6 +602,29 @@ impl Proxy {
         self.call_with_kwargs(method, &vargs, &kwargs)
     }
 
+    /// A [`Batch`] of calls to this proxy's object, sent as one message (Pyro5's
+    /// `BatchProxy`).
+    ///
+    /// See [`Batch`] for an example.
+    pub fn batch(&self) -> Batch<'_> {
+        Batch::new(self)
+    }
+
+    /// Sends a batch (`calls` are `(method, vargs, kwargs)` triples) and decodes its results.
+    fn invoke_batch(&self, calls: &[Value]) -> Result<Vec<Result<Value, RemoteError>>, Error> {
+        let encode = |object: &str| Ok(self.serializer.encode_call(object, BATCH_METHOD, calls, None::<&Dict>)?);
+        match self.invoke(BATCH_METHOD, Flags::BATCH, Check::Nothing, encode)? {
+            Some(reply) => ClientSession::new(self.serializer).decode_batch(&reply),
+            None => Err(Error::Batch { message: "no reply to a batch".into() }),
+        }
+    }
+
+    /// Sends a batch oneway.
+    fn invoke_batch_oneway(&self, calls: &[Value]) -> Result<(), Error> {
+        let encode = |object: &str| Ok(self.serializer.encode_call(object, BATCH_METHOD, calls, None::<&Dict>)?);
+        self.invoke(BATCH_METHOD, Flags::BATCH | Flags::ONEWAY, Check::Nothing, encode).map(drop)
+    }
+
     /// Reads the remote attribute (exposed property) `name` (Pyro5's `__getattr__` call).
     ///
     /// ```no_run
@@ -735,7 +766,7 @@ impl Proxy {
         request.flags.insert(flags);
         // On error the lease is dropped here, which closes the connection.
         let reply = conn.exchange(request)?;
-        if reply.as_ref().is_some_and(|reply| self.server_closes_after(reply)) {
+        if reply.as_ref().is_some_and(|reply| conn.session().server_closes_after(reply)) {
             // Dropping the lease closes our end too; the next call reconnects.
             drop(lease);
         } else {
@@ -744,80 +775,9 @@ impl Proxy {
         Ok(reply)
     }
 
-    /// Whether a Pyro5 daemon closes the connection after sending `reply`: it does after an
-    /// exception of a communication class (SerializeError, ProtocolError, ...) or a
-    /// SecurityError (reference 4.3). Pyro5's client releases its connection then too.
-    fn server_closes_after(&self, reply: &Message) -> bool {
-        const CLOSING: &[&str] = &[
-            "Pyro5.errors.CommunicationError",
-            "Pyro5.errors.ConnectionClosedError",
-            "Pyro5.errors.TimeoutError",
-            "Pyro5.errors.ProtocolError",
-            "Pyro5.errors.SerializeError",
-            "Pyro5.errors.MessageTooLargeError",
-            "Pyro5.errors.SecurityError",
-        ];
-        if !reply.flags.contains(Flags::EXCEPTION) || reply.flags.contains(Flags::ITEMSTREAMRESULT) {
-            return false;
-        }
-        match self.serializer.from_bytes::<Value>(&reply.data) {
-            Ok(value) => value
-                .as_dict()
-                .and_then(|d| d.get("__class__"))
-                .and_then(Value::as_str)
-                .is_none_or(|class| CLOSING.contains(&class)),
-            Err(_) => true,
-        }
-    }
-
+    /// The result of `reply`, interpreted by the client session.
     fn decode_reply<R: DeserializeOwned>(&self, method: &str, reply: &Message) -> Result<R, Error> {
-        // The stream flag comes with EXCEPTION set too, so it is checked first.
-        if reply.flags.contains(Flags::ITEMSTREAMRESULT) {
-            return Err(Error::Communication {
-                message: format!(
-                    "the reply to '{method}' is an item stream (the remote method returned an iterator); \
-                     pyro's proxy does not support item streaming yet"
-                ),
-                source: None,
-            });
-        }
-        if reply.flags.contains(Flags::BATCH) {
-            return Err(Error::Communication {
-                message: format!(
-                    "the reply to '{method}' is a batch result; pyro's proxy does not support batch calls yet"
-                ),
-                source: None,
-            });
-        }
-        if reply.flags.contains(Flags::EXCEPTION) {
-            let value: Value = self.serializer.from_bytes(&reply.data)?;
-            return Err(RemoteError::from_value(&value)?.into());
-        }
-        /// `alloc::vec::Vec<alloc::string::String>` as `Vec<String>`.
-        fn short_type_name<R>() -> String {
-            let full = std::any::type_name::<R>();
-            let mut out = String::with_capacity(full.len());
-            for (i, part) in full.split("::").enumerate() {
-                // Keep what follows the last path separator of each segment.
-                let start = if i == 0 {
-                    0
-                } else {
-                    out.rfind(|c: char| !(c.is_alphanumeric() || c == '_')).map_or(0, |p| p + 1)
-                };
-                out.truncate(start);
-                out.push_str(part);
-            }
-            out
-        }
-        // A result that does not fit R: say which call's result it was.
-        use crate::serializer::SerializeError;
-        self.serializer.from_bytes(&reply.data).map_err(|e| match e {
-            SerializeError::Custom(why) => Error::Serialize(SerializeError::Custom(format!(
-                "the result of '{method}' does not fit {}: {why}",
-                short_type_name::<R>()
-            ))),
-            other => other.into(),
-        })
+        ClientSession::new(self.serializer).decode_result(method, reply)
     }
 }
 
@@ -868,6 +828,8 @@ enum Check<'a> {
     Method,
     /// The attribute must be exposed.
     Attribute(&'a str),
+    /// Nothing to check (a batch: Pyro5's client checks none of its calls).
+    Nothing,
 }
 
 impl Check<'_> {
@@ -879,6 +841,7 @@ impl Check<'_> {
         let (known, name) = match self {
             Check::Method => (metadata.methods.contains(method), method),
             Check::Attribute(name) => (metadata.attrs.contains(name), name),
+            Check::Nothing => return Ok(()),
         };
         if known {
             return Ok(());

@@ -1,12 +1,16 @@
 //! Moving whole messages over byte streams (TCP, Unix sockets), shared by the daemon, the proxy
-//! and the name server.
+//! and the name server, which drive the [`session`](crate::session) types with it. Failures are
+//! typed: [`TransportError`] (closed, timed out, other I/O) and [`StreamError`] (that, or invalid
+//! bytes), each converted into [`Error`](crate::Error) in one place.
 
 mod connect;
+mod error;
 mod listener;
 mod socket;
 mod stream;
 
 pub use connect::connect;
+pub use error::{StreamError, TransportError};
 pub use listener::Listener;
 pub use socket::Socket;
 pub use stream::MessageStream;

@@ -1,22 +1,26 @@
-//! [`MessageStream`]: blocking message I/O over any `Read + Write` stream.
+//! [`MessageStream`]: blocking message I/O over any `Read + Write` stream, reading through the
+//! sans-IO [`MessageDecoder`].
 
-use std::io::{self, BufReader, IoSlice, Read, Write};
+use std::io::{self, IoSlice, Read, Write};
+use std::time::Duration;
 
+use super::{Socket, StreamError, TransportError};
 use crate::Error;
-use crate::protocol::{EncodeOptions, HEADER_SIZE, Header, Message, MessageType, ProtocolError, validate_prefix};
+use crate::protocol::{EncodeOptions, Message, MessageDecoder, MessageType, ProtocolError};
 
 /// Bytes read from the socket at once: a whole small message (header, annotations and payload)
 /// usually arrives with one `recv`.
 const READ_BUFFER: usize = 16 * 1024;
 
-/// Bodies up to this size are read into an exact allocation; larger ones grow as bytes arrive,
-/// so a lying header cannot make us allocate what was never sent.
-const EXACT_BODY_LIMIT: usize = 1024 * 1024;
+/// The read buffer grows up to this size while a large body is being received (fewer `recv`s).
+const LARGE_READ_BUFFER: usize = 256 * 1024;
 
-/// Reads and writes whole Pyro5 messages on a blocking byte stream. Reads are buffered (one
-/// `recv` usually brings a whole message) and size-checked from the header before the body is
-/// read; writes send header and payload with one vectored write, reusing one header buffer.
-/// The daemon, the proxy and the name server all move their messages through it.
+/// Reads and writes whole Pyro5 messages on a blocking byte stream. Reads go into one buffer
+/// (one `recv` usually brings a whole message) and through a [`MessageDecoder`], which checks
+/// the header as early as Pyro5 does and never allocates what was merely claimed; writes send
+/// header and payload with one vectored write, reusing one header buffer. The daemon, the proxy
+/// and the name server all move their messages through it, driving the
+/// [`session`](crate::session) types.
 ///
 /// ```
 /// use pyro_runtime::protocol::{Message, MessageType};
@@ -30,12 +34,15 @@ const EXACT_BODY_LIMIT: usize = 1024 * 1024;
 /// ```
 #[derive(Debug)]
 pub struct MessageStream<S> {
-    stream: BufReader<S>,
+    stream: S,
     options: EncodeOptions,
+    decoder: MessageDecoder,
+    buffer: Box<[u8]>,
     head: Vec<u8>,
+    timeout: Option<Duration>,
 }
 
-impl<S: Read> MessageStream<S> {
+impl<S> MessageStream<S> {
     /// Wraps `stream`; `options` set compression and the maximum message size (both ways).
     ///
     /// ```
@@ -43,14 +50,15 @@ impl<S: Read> MessageStream<S> {
     /// ```
     pub fn new(stream: S, options: EncodeOptions) -> MessageStream<S> {
         MessageStream {
-            stream: BufReader::with_capacity(READ_BUFFER, stream),
+            stream,
             options,
-            head: Vec::with_capacity(HEADER_SIZE + 64),
+            decoder: MessageDecoder::with_max_message_size(options.max_message_size),
+            buffer: vec![0; READ_BUFFER].into_boxed_slice(),
+            head: Vec::with_capacity(crate::protocol::HEADER_SIZE + 64),
+            timeout: None,
         }
     }
-}
 
-impl<S> MessageStream<S> {
     /// The wrapped stream.
     ///
     /// ```
@@ -58,18 +66,18 @@ impl<S> MessageStream<S> {
     /// let _inner: &std::io::Empty = s.get_ref();
     /// ```
     pub fn get_ref(&self) -> &S {
-        self.stream.get_ref()
+        &self.stream
     }
 
-    /// The wrapped stream, mutably (for settings such as timeouts; reading from it directly
-    /// would skip bytes already buffered here).
+    /// The wrapped stream, mutably (for settings; reading from it directly would skip bytes
+    /// already buffered here).
     ///
     /// ```
     /// let mut s = pyro_runtime::transport::MessageStream::new(std::io::empty(), Default::default());
     /// let _inner: &mut std::io::Empty = s.get_mut();
     /// ```
     pub fn get_mut(&mut self) -> &mut S {
-        self.stream.get_mut()
+        &mut self.stream
     }
 
     /// The encoding options.
@@ -83,16 +91,48 @@ impl<S> MessageStream<S> {
     }
 }
 
+impl MessageStream<Socket> {
+    /// Sets the socket's read and write timeout (`None`: block), remembered for
+    /// [`TransportError::Timeout`].
+    ///
+    /// ```
+    /// # #[cfg(unix)] {
+    /// use pyro_runtime::transport::{MessageStream, Socket};
+    /// let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
+    /// let mut stream = MessageStream::new(Socket::Unix(a), Default::default());
+    /// stream.set_timeout(Some(std::time::Duration::from_secs(1))).unwrap();
+    /// # }
+    /// ```
+    pub fn set_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
+        self.stream.set_timeout(timeout)?;
+        self.timeout = timeout;
+        Ok(())
+    }
+}
+
 impl<S: Write> MessageStream<S> {
     /// Writes `message` (header and payload with one vectored write where possible).
     ///
     /// See [`MessageStream`] for an example.
     pub fn send(&mut self, message: &Message) -> Result<(), Error> {
+        Ok(self.send_message(message)?)
+    }
+
+    /// [`send`](MessageStream::send) with a typed error.
+    ///
+    /// ```
+    /// use pyro_runtime::protocol::Message;
+    /// let mut s = pyro_runtime::transport::MessageStream::new(std::io::sink(), Default::default());
+    /// s.send_message(&Message::ping()).unwrap();
+    /// ```
+    pub fn send_message(&mut self, message: &Message) -> Result<(), StreamError> {
+        const CONTEXT: &str = "sending a message";
         self.head.clear();
         let (_, payload) = message.encode_into(&mut self.head, &self.options)?;
-        let stream = self.stream.get_mut();
-        write_all_vectored(stream, &self.head, &payload).map_err(|e| io_error(e, "sending a message"))?;
-        stream.flush().map_err(|e| io_error(e, "sending a message"))
+        let timeout = self.timeout;
+        write_all_vectored(&mut self.stream, &self.head, &payload)
+            .and_then(|()| self.stream.flush())
+            .map_err(|e| TransportError::from_io(e, CONTEXT, timeout).into())
     }
 }
 
@@ -106,9 +146,9 @@ impl<S: Read> MessageStream<S> {
     }
 
     /// Reads one whole message whose type must be one of `accepted` (any type if empty), as
-    /// Pyro5's `recv_stub` does: the first 6 bytes are checked before waiting for the rest (so
-    /// garbage is refused at once), and the header (version, magic, size, type) before the
-    /// body is read. Invalid bytes are [`Error::Protocol`].
+    /// Pyro5's `recv_stub` does: garbage is refused as soon as its first bytes arrive, and the
+    /// header (version, magic, size, type) before the body is waited for. Invalid bytes are
+    /// [`Error::Protocol`].
     ///
     /// ```
     /// use pyro_runtime::protocol::{Message, MessageType};
@@ -122,33 +162,50 @@ impl<S: Read> MessageStream<S> {
     /// assert_eq!(err.to_string(), "invalid msg type 6 received (expected: 1)");
     /// ```
     pub fn receive_expecting(&mut self, accepted: &'static [MessageType], context: &str) -> Result<Message, Error> {
-        let mut header = [0u8; HEADER_SIZE];
-        self.stream.read_exact(&mut header[..6]).map_err(|e| io_error(e, context))?;
-        validate_prefix(&header[..6])?;
-        self.stream.read_exact(&mut header[6..]).map_err(|e| io_error(e, context))?;
-        let max = self.options.max_message_size;
-        let header = Header::parse(&header, max)?;
-        if !accepted.is_empty() && !accepted.contains(&header.msg_type) {
-            return Err(ProtocolError::UnexpectedMessageType {
-                msg_type: u8::from(header.msg_type),
-                expected: accepted,
-            }
-            .into());
-        }
-        let len = header.body_len();
-        let body = if len <= EXACT_BODY_LIMIT {
-            let mut body = vec![0u8; len];
-            self.stream.read_exact(&mut body).map_err(|e| io_error(e, context))?;
-            body
-        } else {
-            let mut body = Vec::new();
-            (&mut self.stream).take(len as u64).read_to_end(&mut body).map_err(|e| io_error(e, context))?;
-            if body.len() < len {
-                return Err(Error::ConnectionClosed { context: context.to_owned() });
-            }
-            body
+        Ok(self.receive_message(accepted, context)?)
+    }
+
+    /// [`receive_expecting`](MessageStream::receive_expecting) with a typed error.
+    ///
+    /// ```
+    /// use pyro_runtime::transport::{MessageStream, StreamError, TransportError};
+    /// let mut reader = MessageStream::new(std::io::empty(), Default::default());
+    /// let err = reader.receive_message(&[], "reading").unwrap_err();
+    /// assert!(matches!(err, StreamError::Transport(TransportError::Closed { .. })));
+    /// ```
+    pub fn receive_message(&mut self, accepted: &'static [MessageType], context: &str) -> Result<Message, StreamError> {
+        let unexpected = |msg_type: MessageType| ProtocolError::UnexpectedMessageType {
+            msg_type: u8::from(msg_type),
+            expected: accepted,
         };
-        Ok(Message::from_parts(header, body, max)?)
+        let accepts = |msg_type: MessageType| accepted.is_empty() || accepted.contains(&msg_type);
+        loop {
+            if let Some(message) = self.decoder.next_message()? {
+                if !accepts(message.msg_type) {
+                    return Err(unexpected(message.msg_type).into());
+                }
+                return Ok(message);
+            }
+            if let Some(header) = self.decoder.pending_header()
+                && !accepts(header.msg_type)
+            {
+                return Err(unexpected(header.msg_type).into());
+            }
+            if self.buffer.len() < LARGE_READ_BUFFER && self.decoder.bytes_needed() > self.buffer.len() {
+                self.buffer = vec![0; LARGE_READ_BUFFER].into_boxed_slice();
+            }
+            let n = loop {
+                match self.stream.read(&mut self.buffer) {
+                    Ok(n) => break n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(TransportError::from_io(e, context, self.timeout).into()),
+                }
+            };
+            if n == 0 {
+                return Err(TransportError::Closed { context: context.to_owned() }.into());
+            }
+            self.decoder.feed(self.buffer.get(..n).unwrap_or_default());
+        }
     }
 }
 
@@ -166,20 +223,4 @@ fn write_all_vectored<W: Write>(w: &mut W, head: &[u8], payload: &[u8]) -> io::R
         payload = &payload[n - from_head..];
     }
     Ok(())
-}
-
-/// Maps an I/O error to pyro's error kinds: end of stream and resets are a closed connection,
-/// a socket timeout is a communication error the caller may turn into [`Error::Timeout`].
-pub(crate) fn io_error(e: io::Error, context: &str) -> Error {
-    match e.kind() {
-        io::ErrorKind::UnexpectedEof
-        | io::ErrorKind::ConnectionReset
-        | io::ErrorKind::ConnectionAborted
-        | io::ErrorKind::BrokenPipe
-        | io::ErrorKind::WriteZero => Error::ConnectionClosed { context: context.to_owned() },
-        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => {
-            Error::Communication { message: format!("timeout while {context}"), source: Some(e) }
-        }
-        _ => Error::Communication { message: format!("I/O error while {context}"), source: Some(e) },
-    }
 }

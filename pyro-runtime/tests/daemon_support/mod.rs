@@ -9,7 +9,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use pyro_runtime::daemon::{Daemon, ShutdownHandle};
-use pyro_runtime::dispatch::{CallArgs, Dispatch, Metadata, Receiver};
+use pyro_runtime::dispatch::{CallArgs, CallContext, Dispatch, Metadata, Receiver, Reply};
 use pyro_runtime::protocol::{Flags, Message, MessageType};
 use pyro_runtime::transport::{MessageStream, Socket};
 use pyro_runtime::value::{Dict, Value};
@@ -46,24 +46,24 @@ impl Dispatch<Thing> for Thing {
         }
     }
 
-    fn invoke_shared(&self, method: &str, mut args: CallArgs, ser: Serializer) -> Result<Vec<u8>, Error> {
+    fn invoke_shared(&self, ctx: &mut CallContext, method: &str, mut args: CallArgs) -> Result<Reply, Error> {
         match method {
             "add" => {
                 let a: i64 = args.required(0, "a")?;
                 let b: i64 = args.required(1, "b")?;
                 args.finish()?;
-                Ok(ser.to_bytes(&(a + b))?)
+                ctx.encode(&(a + b))
             }
             "greet" => {
                 let name: String = args.required(0, "name")?;
                 let greeting: Option<String> = args.optional(1, "greeting")?;
                 args.finish()?;
-                Ok(ser.to_bytes(&format!("{}, {name}!", greeting.unwrap_or_else(|| "hello".into())))?)
+                ctx.encode(&format!("{}, {name}!", greeting.unwrap_or_else(|| "hello".into())))
             }
             "echo" => {
                 let value: Value = args.required(0, "value")?;
                 args.finish()?;
-                Ok(ser.to_bytes(&value)?)
+                ctx.encode(&value)
             }
             "fail" => {
                 let message: String = args.required(0, "message")?;
@@ -79,36 +79,37 @@ impl Dispatch<Thing> for Thing {
                 args.finish()?;
                 self.slow_calls.fetch_add(1, Ordering::SeqCst);
                 std::thread::sleep(Duration::from_secs_f64(secs));
-                Ok(ser.to_bytes("slept")?)
+                ctx.encode("slept")
             }
             "notify" => {
                 let value: Value = args.required(0, "value")?;
                 args.finish()?;
                 std::thread::sleep(Duration::from_millis(300));
                 self.notified.lock().unwrap().push(value);
-                Ok(ser.to_bytes(&())?)
+                ctx.encode(&())
             }
             "stop" => {
                 args.finish()?;
-                if let Some(handle) = &self.shutdown {
+                // The daemon serving the call, from its context.
+                if let Some(handle) = ctx.daemon() {
                     handle.shutdown();
                 }
-                Ok(ser.to_bytes("bye")?)
+                ctx.encode("bye")
             }
             "blob" => {
                 args.finish()?;
-                Ok(ser.to_bytes(&Value::Bytes(vec![1, 2, 3]))?)
+                ctx.encode(&Value::Bytes(vec![1, 2, 3]))
             }
             _ => Err(CallArgs::unknown_method(method)),
         }
     }
 
-    fn invoke_exclusive(&mut self, method: &str, args: CallArgs, ser: Serializer) -> Result<Vec<u8>, Error> {
+    fn invoke_exclusive(&mut self, ctx: &mut CallContext, method: &str, args: CallArgs) -> Result<Reply, Error> {
         match method {
             "incr" => {
                 args.finish()?;
                 self.counter += 1;
-                Ok(ser.to_bytes(&self.counter)?)
+                ctx.encode(&self.counter)
             }
             _ => Err(CallArgs::unknown_method(method)),
         }

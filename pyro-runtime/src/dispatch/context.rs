@@ -1,0 +1,311 @@
+//! [`CallContext`] (what a dispatched call knows about itself) and [`Reply`] (what it hands
+//! back): the contract between a session driver and the generated dispatch code.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use uuid::Uuid;
+
+use super::Servant;
+use crate::daemon::ShutdownHandle;
+use crate::protocol::Annotations;
+use crate::{Error, Serializer, Value};
+
+/// Everything a call knows about itself, Pyro5's `current_context` made explicit: the
+/// serializer of the request, the session (connection) it came on, the client's address, the
+/// correlation id, the request's annotations and room for response annotations, and a handle
+/// on the daemon serving it.
+///
+/// The [server session](crate::session::ServerSession) fills in what the message says; the
+/// driver adds what only it knows (the client address, the daemon).
+///
+/// ```
+/// use pyro_runtime::dispatch::CallContext;
+/// use pyro_runtime::protocol::AnnotationId;
+/// use pyro_runtime::Serializer;
+///
+/// let mut ctx = CallContext::new(Serializer::Json);
+/// assert_eq!(ctx.serializer(), Serializer::Json);
+/// assert_eq!(ctx.session_id(), 0);
+/// ctx.response_annotations_mut().insert(AnnotationId::try_from("XMPL").unwrap(), b"hi".to_vec());
+/// assert_eq!(ctx.response_annotations().len(), 1);
+/// ```
+#[derive(Clone)]
+pub struct CallContext {
+    serializer: Serializer,
+    session_id: u64,
+    client_addr: Option<SocketAddr>,
+    correlation_id: Option<Uuid>,
+    annotations: Annotations,
+    response_annotations: Annotations,
+    daemon: Option<ShutdownHandle>,
+}
+
+impl CallContext {
+    /// A context for a call in `serializer`, with nothing else known (session 0, no client
+    /// address, no correlation id, no annotations, no daemon): what direct calls and tests use.
+    ///
+    /// See [`CallContext`] for an example.
+    pub fn new(serializer: Serializer) -> CallContext {
+        CallContext {
+            serializer,
+            session_id: 0,
+            client_addr: None,
+            correlation_id: None,
+            annotations: Annotations::default(),
+            response_annotations: Annotations::default(),
+            daemon: None,
+        }
+    }
+
+    /// Sets the session (connection) id.
+    ///
+    /// ```
+    /// let ctx = pyro_runtime::dispatch::CallContext::new(pyro_runtime::Serializer::Json).with_session_id(7);
+    /// assert_eq!(ctx.session_id(), 7);
+    /// ```
+    #[must_use]
+    pub fn with_session_id(mut self, id: u64) -> CallContext {
+        self.session_id = id;
+        self
+    }
+
+    /// Sets the correlation id.
+    ///
+    /// ```
+    /// let id = uuid::Uuid::from_u128(1);
+    /// let ctx = pyro_runtime::dispatch::CallContext::new(pyro_runtime::Serializer::Json).with_correlation_id(id);
+    /// assert_eq!(ctx.correlation_id(), Some(id));
+    /// ```
+    #[must_use]
+    pub fn with_correlation_id(mut self, id: Uuid) -> CallContext {
+        self.correlation_id = Some(id);
+        self
+    }
+
+    /// Sets the request's annotations.
+    ///
+    /// ```
+    /// use pyro_runtime::protocol::{AnnotationId, Annotations};
+    /// let mut annotations = Annotations::default();
+    /// annotations.insert(AnnotationId::try_from("XMPL").unwrap(), b"v".to_vec());
+    /// let ctx = pyro_runtime::dispatch::CallContext::new(pyro_runtime::Serializer::Json).with_annotations(annotations);
+    /// assert_eq!(ctx.annotations().get(AnnotationId::try_from("XMPL").unwrap()), Some(&b"v"[..]));
+    /// ```
+    #[must_use]
+    pub fn with_annotations(mut self, annotations: Annotations) -> CallContext {
+        self.annotations = annotations;
+        self
+    }
+
+    /// Sets the client's address (`None` on a Unix socket).
+    ///
+    /// ```
+    /// let addr: std::net::SocketAddr = "127.0.0.1:5000".parse().unwrap();
+    /// let ctx = pyro_runtime::dispatch::CallContext::new(pyro_runtime::Serializer::Json).with_client_addr(Some(addr));
+    /// assert_eq!(ctx.client_addr(), Some(addr));
+    /// ```
+    #[must_use]
+    pub fn with_client_addr(mut self, addr: Option<SocketAddr>) -> CallContext {
+        self.client_addr = addr;
+        self
+    }
+
+    /// Sets the daemon serving the call.
+    ///
+    /// ```
+    /// let daemon = pyro_runtime::daemon::Daemon::bind("127.0.0.1", 0).unwrap();
+    /// let ctx = pyro_runtime::dispatch::CallContext::new(pyro_runtime::Serializer::Json)
+    ///     .with_daemon(Some(daemon.shutdown_handle()));
+    /// assert!(ctx.daemon().is_some());
+    /// ```
+    #[must_use]
+    pub fn with_daemon(mut self, daemon: Option<ShutdownHandle>) -> CallContext {
+        self.daemon = daemon;
+        self
+    }
+
+    /// Sets the client's address and the daemon in place (what a driver adds to a request).
+    ///
+    /// ```
+    /// let mut ctx = pyro_runtime::dispatch::CallContext::new(pyro_runtime::Serializer::Json);
+    /// ctx.set_origin("127.0.0.1:5000".parse().ok(), None);
+    /// assert!(ctx.client_addr().is_some());
+    /// ```
+    pub fn set_origin(&mut self, client_addr: Option<SocketAddr>, daemon: Option<ShutdownHandle>) {
+        self.client_addr = client_addr;
+        self.daemon = daemon;
+    }
+
+    /// The serializer of the request, which the reply must use.
+    ///
+    /// See [`CallContext`] for an example.
+    pub fn serializer(&self) -> Serializer {
+        self.serializer
+    }
+
+    /// The id of the session (connection) the call came on, unique within its daemon.
+    ///
+    /// See [`CallContext`] for an example.
+    pub fn session_id(&self) -> u64 {
+        self.session_id
+    }
+
+    /// The client's address, when the transport has one.
+    ///
+    /// See [`CallContext::with_client_addr`] for an example.
+    pub fn client_addr(&self) -> Option<SocketAddr> {
+        self.client_addr
+    }
+
+    /// The correlation id of the request (the daemon makes up a random one when the request
+    /// carried none, as Pyro5 does).
+    ///
+    /// See [`CallContext::with_correlation_id`] for an example.
+    pub fn correlation_id(&self) -> Option<Uuid> {
+        self.correlation_id
+    }
+
+    /// The request's annotations.
+    ///
+    /// See [`CallContext::with_annotations`] for an example.
+    pub fn annotations(&self) -> &Annotations {
+        &self.annotations
+    }
+
+    /// The annotations to send with the reply.
+    ///
+    /// See [`CallContext`] for an example.
+    pub fn response_annotations(&self) -> &Annotations {
+        &self.response_annotations
+    }
+
+    /// The annotations to send with the reply, to add to.
+    ///
+    /// See [`CallContext`] for an example.
+    pub fn response_annotations_mut(&mut self) -> &mut Annotations {
+        &mut self.response_annotations
+    }
+
+    /// Takes the response annotations out (the session puts them on the reply).
+    ///
+    /// ```
+    /// let mut ctx = pyro_runtime::dispatch::CallContext::new(pyro_runtime::Serializer::Json);
+    /// assert!(ctx.take_response_annotations().is_empty());
+    /// ```
+    pub fn take_response_annotations(&mut self) -> Annotations {
+        std::mem::take(&mut self.response_annotations)
+    }
+
+    /// A handle on the daemon serving the call (`None` outside a daemon), e.g. to shut it down
+    /// from a remote method.
+    ///
+    /// See [`CallContext::with_daemon`] for an example.
+    pub fn daemon(&self) -> Option<&ShutdownHandle> {
+        self.daemon.as_ref()
+    }
+
+    /// Serializes `value` with the request's serializer into a [`Reply::Encoded`] (what
+    /// generated code does with a typed result: straight to bytes, no [`Value`] in between).
+    ///
+    /// ```
+    /// let ctx = pyro_runtime::dispatch::CallContext::new(pyro_runtime::Serializer::Json);
+    /// let reply = ctx.encode(&42).unwrap();
+    /// assert_eq!(reply.into_bytes(pyro_runtime::Serializer::Json).unwrap(), b"42");
+    /// ```
+    pub fn encode<T: serde::Serialize + ?Sized>(&self, value: &T) -> Result<Reply, Error> {
+        Ok(Reply::Encoded(self.serializer.to_bytes(value)?))
+    }
+}
+
+impl fmt::Debug for CallContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CallContext")
+            .field("serializer", &self.serializer)
+            .field("session_id", &self.session_id)
+            .field("client_addr", &self.client_addr)
+            .field("correlation_id", &self.correlation_id)
+            .field("annotations", &self.annotations)
+            .field("response_annotations", &self.response_annotations)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The items of a streamed result (reserved, see [`Reply::Stream`]).
+pub type ItemStream = Box<dyn Iterator<Item = Result<Value, Error>> + Send>;
+
+/// What a dispatched call hands back.
+///
+/// ```
+/// use pyro_runtime::dispatch::Reply;
+/// use pyro_runtime::{Serializer, Value};
+///
+/// // The common case: already serialized with the request's serializer.
+/// let encoded = Reply::Encoded(Serializer::Json.to_bytes(&[1, 2]).unwrap());
+/// assert_eq!(encoded.into_value(Serializer::Json).unwrap(), Value::List(vec![1.into(), 2.into()]));
+/// // A dynamic value, serialized by the session.
+/// assert_eq!(Reply::Value(Value::Int(3)).into_bytes(Serializer::Json).unwrap(), b"3");
+/// ```
+pub enum Reply {
+    /// The result, serialized with the context's serializer.
+    Encoded(Vec<u8>),
+    /// The result as a value, to be serialized by the session.
+    Value(Value),
+    /// Reserved for item streaming (Pyro5's iterator results): the daemon does not stream yet
+    /// and answers such a reply with a `Pyro5.errors.PyroError` exception saying so.
+    Stream(ItemStream),
+    /// Reserved for results that are objects to be served and sent as proxies (Pyro5's
+    /// autoproxy): the daemon does not do that yet and answers with a `Pyro5.errors.PyroError`
+    /// exception saying so.
+    Object(Arc<dyn Servant>),
+}
+
+impl Reply {
+    /// The serialized result in `ser` (the serializer of the context the reply was made in).
+    /// The reserved variants are errors.
+    ///
+    /// See [`Reply`] for an example.
+    pub fn into_bytes(self, ser: Serializer) -> Result<Vec<u8>, Error> {
+        match self {
+            Reply::Encoded(bytes) => Ok(bytes),
+            Reply::Value(value) => Ok(ser.to_bytes(&value)?),
+            other => Err(other.unsupported()),
+        }
+    }
+
+    /// The result as a value (a serialized result is decoded with `ser`), e.g. to put it in a
+    /// batch's result list. The reserved variants are errors.
+    ///
+    /// See [`Reply`] for an example.
+    pub fn into_value(self, ser: Serializer) -> Result<Value, Error> {
+        match self {
+            Reply::Encoded(bytes) => Ok(ser.from_bytes(&bytes)?),
+            Reply::Value(value) => Ok(value),
+            other => Err(other.unsupported()),
+        }
+    }
+
+    fn unsupported(&self) -> Error {
+        let what = match self {
+            Reply::Stream(_) => "item streaming",
+            _ => "returning objects as proxies",
+        };
+        crate::RemoteError::new(
+            "Pyro5.errors.PyroError",
+            vec![Value::from(format!("{what} is not supported by this daemon"))],
+        )
+        .into()
+    }
+}
+
+impl fmt::Debug for Reply {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reply::Encoded(bytes) => f.debug_tuple("Encoded").field(&bytes.len()).finish(),
+            Reply::Value(value) => f.debug_tuple("Value").field(value).finish(),
+            Reply::Stream(_) => f.write_str("Stream(..)"),
+            Reply::Object(_) => f.write_str("Object(..)"),
+        }
+    }
+}

@@ -1,0 +1,376 @@
+//! [`ClientSession`]: one connection as a proxy sees it, without I/O (reference 2.1, 2.4,
+//! 4.5, 5.3).
+
+use serde::{Deserialize, Serialize};
+
+use super::exception;
+use crate::dispatch::Metadata;
+use crate::protocol::{Flags, Message, MessageType, ProtocolError, next_seq};
+use crate::serializer::{ExceptionWrapper, SerializeError, marshal};
+use crate::{Error, RemoteError, Serializer, Value};
+
+/// The CONNECT payload: `{"handshake": h, "object": id}`.
+#[derive(Serialize)]
+struct HandshakeRequest<'a> {
+    handshake: &'a Value,
+    object: &'a str,
+}
+
+/// The CONNECTOK payload: `{"handshake": response, "meta": metadata}`.
+#[derive(Deserialize)]
+struct HandshakeReply {
+    #[serde(default)]
+    handshake: Value,
+    #[serde(default)]
+    meta: Metadata,
+}
+
+/// What a successful handshake tells: the daemon's handshake response and the object's metadata.
+///
+/// See [`ClientSession`] for an example.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Handshake {
+    /// The daemon's handshake response (`"hello"` from a default Pyro5 daemon).
+    pub response: Value,
+    /// The object's metadata.
+    pub metadata: Metadata,
+}
+
+/// The client half of a Pyro5 connection, sans-IO: it builds the CONNECT, INVOKE and PING
+/// messages (with their sequence numbers) and checks and interprets what comes back. The
+/// proxy drives it over a blocking socket; any other transport can drive the same type.
+///
+/// ```
+/// use pyro_runtime::protocol::{Flags, Message, MessageType};
+/// use pyro_runtime::session::ClientSession;
+/// use pyro_runtime::{Serializer, Value};
+///
+/// let ser = Serializer::Json;
+/// let mut session = ClientSession::new(ser);
+/// let connect = session.connect_request("thing", &Value::from("hello")).unwrap();
+/// assert_eq!((connect.msg_type, connect.seq), (MessageType::Connect, 0));
+///
+/// let ok = Message::new(MessageType::ConnectOk, ser.id(),
+///     br#"{"handshake":"hello","meta":{"methods":["add"],"oneway":[],"attrs":[]}}"#.to_vec());
+/// let handshake = session.on_connect_reply(&ok, "localhost:9999").unwrap();
+/// assert!(handshake.metadata.methods.contains("add"));
+///
+/// let call = ser.encode_call("thing", "add", &(1, 2), None::<&pyro_runtime::value::Dict>).unwrap();
+/// let request = session.invoke_request(call, Flags::EMPTY);
+/// assert_eq!(request.seq, 1);
+/// let reply = Message::new(MessageType::Result, ser.id(), b"3".to_vec()).with_seq(1);
+/// session.check_reply(&reply).unwrap();
+/// assert_eq!(session.decode_result::<i64>("add", &reply).unwrap(), 3);
+/// ```
+#[derive(Clone, Debug)]
+pub struct ClientSession {
+    serializer: Serializer,
+    /// The sequence number of the last request sent (0 right after the handshake).
+    seq: u16,
+}
+
+impl ClientSession {
+    /// A session sending in `serializer`, before its handshake.
+    ///
+    /// See [`ClientSession`] for an example.
+    pub fn new(serializer: Serializer) -> ClientSession {
+        ClientSession { serializer, seq: 0 }
+    }
+
+    /// A session whose last request had sequence number `seq` (the next one sends `seq + 1`).
+    ///
+    /// ```
+    /// let mut session = pyro_runtime::session::ClientSession::new(pyro_runtime::Serializer::Json).with_seq(u16::MAX);
+    /// assert_eq!(session.invoke_request(vec![], Default::default()).seq, 0);
+    /// ```
+    #[must_use]
+    pub fn with_seq(mut self, seq: u16) -> ClientSession {
+        self.seq = seq;
+        self
+    }
+
+    /// The serializer requests go out in.
+    ///
+    /// See [`ClientSession`] for an example.
+    pub fn serializer(&self) -> Serializer {
+        self.serializer
+    }
+
+    /// The CONNECT message for `object`, with `handshake` as the handshake value.
+    ///
+    /// See [`ClientSession`] for an example.
+    pub fn connect_request(&self, object: &str, handshake: &Value) -> Result<Message, Error> {
+        let payload = self.serializer.to_bytes(&HandshakeRequest { handshake, object })?;
+        Ok(Message::new(MessageType::Connect, self.serializer.id(), payload).with_seq(self.seq))
+    }
+
+    /// Interprets the reply to the CONNECT: CONNECTOK gives the [`Handshake`], CONNECTFAIL the
+    /// [`Error::Communication`] Pyro5 raises (`"connection to <location> rejected: <reason>"`),
+    /// anything else is a protocol error.
+    ///
+    /// ```
+    /// use pyro_runtime::protocol::{Message, MessageType};
+    /// let session = pyro_runtime::session::ClientSession::new(pyro_runtime::Serializer::Json);
+    /// let fail = Message::new(MessageType::ConnectFail, 3, br#""unknown object""#.to_vec());
+    /// let err = session.on_connect_reply(&fail, "localhost:1").unwrap_err();
+    /// assert_eq!(err.to_string(), "communication error: connection to localhost:1 rejected: unknown object");
+    /// ```
+    pub fn on_connect_reply(&self, reply: &Message, location: &str) -> Result<Handshake, Error> {
+        match reply.msg_type {
+            MessageType::ConnectOk => {
+                let serializer = Serializer::from_id(reply.serializer_id)?;
+                let reply: HandshakeReply = serializer.from_bytes(&reply.data)?;
+                Ok(Handshake { response: reply.handshake, metadata: reply.meta })
+            }
+            MessageType::ConnectFail => Err(Error::Communication {
+                message: format!("connection to {location} rejected: {}", fail_reason(reply)),
+                source: None,
+            }),
+            other => Err(ProtocolError::UnexpectedMessageType {
+                msg_type: u8::from(other),
+                expected: &[MessageType::ConnectOk, MessageType::ConnectFail],
+            }
+            .into()),
+        }
+    }
+
+    /// An INVOKE carrying `payload` (a serialized call) with the next sequence number.
+    ///
+    /// See [`ClientSession`] for an example.
+    pub fn invoke_request(&mut self, payload: Vec<u8>, flags: Flags) -> Message {
+        let mut message = Message::new(MessageType::Invoke, self.serializer.id(), payload).with_flags(flags);
+        self.prepare(&mut message);
+        message
+    }
+
+    /// Gives an already built INVOKE the next sequence number (for a message kept to be resent
+    /// on retries).
+    ///
+    /// ```
+    /// use pyro_runtime::protocol::{Message, MessageType};
+    /// let mut session = pyro_runtime::session::ClientSession::new(pyro_runtime::Serializer::Json);
+    /// let mut message = Message::new(MessageType::Invoke, 3, b"{}".to_vec());
+    /// session.prepare(&mut message);
+    /// assert_eq!(message.seq, 1);
+    /// ```
+    pub fn prepare(&mut self, message: &mut Message) {
+        self.seq = next_seq(self.seq);
+        message.seq = self.seq;
+    }
+
+    /// The PING message (sequence number 0, serializer id 42, as Pyro5 sends it).
+    ///
+    /// ```
+    /// let ping = pyro_runtime::session::ClientSession::new(pyro_runtime::Serializer::Json).ping_request();
+    /// assert_eq!(ping.data, b"ping");
+    /// ```
+    pub fn ping_request(&self) -> Message {
+        Message::ping()
+    }
+
+    /// Checks the reply to a PING.
+    ///
+    /// ```
+    /// use pyro_runtime::protocol::{Message, MessageType};
+    /// let session = pyro_runtime::session::ClientSession::new(pyro_runtime::Serializer::Json);
+    /// session.check_ping_reply(&Message::new(MessageType::Ping, 42, b"pong".to_vec())).unwrap();
+    /// ```
+    pub fn check_ping_reply(&self, reply: &Message) -> Result<(), Error> {
+        if reply.msg_type != MessageType::Ping {
+            return Err(ProtocolError::UnexpectedMessageType {
+                msg_type: u8::from(reply.msg_type),
+                expected: &[MessageType::Ping],
+            }
+            .into());
+        }
+        Ok(())
+    }
+
+    /// Checks a reply to the last INVOKE as Pyro5's `_pyroInvoke` does: a RESULT, with the
+    /// request's sequence number and serializer id. An error leaves the connection in an unknown
+    /// state: the driver must close it.
+    ///
+    /// ```
+    /// use pyro_runtime::protocol::{Flags, Message, MessageType};
+    /// let mut session = pyro_runtime::session::ClientSession::new(pyro_runtime::Serializer::Json);
+    /// session.invoke_request(b"{}".to_vec(), Flags::EMPTY);
+    /// let stale = Message::new(MessageType::Result, 3, b"null".to_vec()).with_seq(7);
+    /// let err = session.check_reply(&stale).unwrap_err();
+    /// assert_eq!(err.to_string(), "invoke: reply sequence out of sync, got 7 expected 1");
+    /// ```
+    pub fn check_reply(&self, reply: &Message) -> Result<(), Error> {
+        if reply.msg_type != MessageType::Result {
+            return Err(ProtocolError::UnexpectedMessageType {
+                msg_type: u8::from(reply.msg_type),
+                expected: &[MessageType::Result],
+            }
+            .into());
+        }
+        if reply.seq != self.seq {
+            return Err(ProtocolError::SequenceMismatch { got: reply.seq, expected: self.seq }.into());
+        }
+        if reply.serializer_id != self.serializer.id() {
+            return Err(SerializeError::Invalid {
+                what: "response",
+                reason: format!("invalid serializer in response: {}", reply.serializer_id),
+            }
+            .into());
+        }
+        Ok(())
+    }
+
+    /// Whether the daemon closes the connection after this reply: it does after an exception of
+    /// a communication class (SerializeError, ProtocolError, ...) or a SecurityError (reference
+    /// 4.3); Pyro5's client releases its connection then too.
+    ///
+    /// ```
+    /// use pyro_runtime::protocol::{Flags, Message, MessageType};
+    /// use pyro_runtime::{RemoteError, Serializer};
+    /// let session = pyro_runtime::session::ClientSession::new(Serializer::Json);
+    /// let exc = RemoteError::new("Pyro5.errors.SerializeError", vec![]).to_value();
+    /// let reply = Message::new(MessageType::Result, 3, Serializer::Json.to_bytes(&exc).unwrap()).with_flags(Flags::EXCEPTION);
+    /// assert!(session.server_closes_after(&reply));
+    /// ```
+    pub fn server_closes_after(&self, reply: &Message) -> bool {
+        if !reply.flags.contains(Flags::EXCEPTION) || reply.flags.contains(Flags::ITEMSTREAMRESULT) {
+            return false;
+        }
+        match self.serializer.from_bytes::<Value>(&reply.data) {
+            Ok(value) => value
+                .as_dict()
+                .and_then(|d| d.get("__class__"))
+                .and_then(Value::as_str)
+                .is_none_or(exception::closes_connection),
+            Err(_) => true,
+        }
+    }
+
+    /// The result of a checked reply to a single call: the value, or the remote exception as
+    /// [`Error::Remote`]. Item streams and batch results are errors here.
+    ///
+    /// See [`ClientSession`] for an example.
+    pub fn decode_result<R: serde::de::DeserializeOwned>(&self, method: &str, reply: &Message) -> Result<R, Error> {
+        // The stream flag comes with EXCEPTION set too, so it is checked first.
+        if reply.flags.contains(Flags::ITEMSTREAMRESULT) {
+            return Err(Error::Communication {
+                message: format!(
+                    "the reply to '{method}' is an item stream (the remote method returned an iterator); \
+                     pyro's proxy does not support item streaming yet"
+                ),
+                source: None,
+            });
+        }
+        if reply.flags.contains(Flags::BATCH) {
+            return Err(Error::Communication {
+                message: format!("the reply to '{method}' is a batch result, but '{method}' was no batch call"),
+                source: None,
+            });
+        }
+        if reply.flags.contains(Flags::EXCEPTION) {
+            let value: Value = self.serializer.from_bytes(&reply.data)?;
+            return Err(RemoteError::from_value(&value)?.into());
+        }
+        // A result that does not fit R: say which call's result it was.
+        self.serializer.from_bytes(&reply.data).map_err(|e| match e {
+            SerializeError::Custom(why) => Error::Serialize(SerializeError::Custom(format!(
+                "the result of '{method}' does not fit {}: {why}",
+                short_type_name::<R>()
+            ))),
+            other => other.into(),
+        })
+    }
+
+    /// The results of a checked reply to a batch (reference 4.5): one entry per call that ran,
+    /// in order; a call that raised is its exception and the last entry. An exception reply
+    /// (the whole batch failed, e.g. an unknown method) is the error.
+    ///
+    /// ```
+    /// use pyro_runtime::protocol::{Flags, Message, MessageType};
+    /// use pyro_runtime::serializer::ExceptionWrapper;
+    /// use pyro_runtime::{RemoteError, Serializer, Value};
+    ///
+    /// let mut session = pyro_runtime::session::ClientSession::new(Serializer::Json);
+    /// let failed = ExceptionWrapper(RemoteError::new("builtins.ValueError", vec!["no".into()])).to_value();
+    /// let data = Serializer::Json.to_bytes(&Value::List(vec![2.into(), failed])).unwrap();
+    /// let reply = Message::new(MessageType::Result, 3, data).with_flags(Flags::BATCH);
+    /// let results = session.decode_batch(&reply).unwrap();
+    /// assert_eq!(results[0], Ok(Value::Int(2)));
+    /// assert_eq!(results[1].as_ref().unwrap_err().class, "builtins.ValueError");
+    /// ```
+    pub fn decode_batch(&self, reply: &Message) -> Result<Vec<Result<Value, RemoteError>>, Error> {
+        if reply.flags.contains(Flags::EXCEPTION) && !reply.flags.contains(Flags::ITEMSTREAMRESULT) {
+            let value: Value = self.serializer.from_bytes(&reply.data)?;
+            return Err(RemoteError::from_value(&value)?.into());
+        }
+        if !reply.flags.contains(Flags::BATCH) {
+            return Err(Error::Communication {
+                message: "the reply to a batch is not a batch result".into(),
+                source: None,
+            });
+        }
+        let items = match self.serializer.from_bytes::<Value>(&reply.data)? {
+            Value::List(items) | Value::Tuple(items) => items,
+            other => {
+                return Err(SerializeError::Invalid {
+                    what: "batch result",
+                    reason: format!("expected a list, got {}", other.type_name()),
+                }
+                .into());
+            }
+        };
+        let mut results = Vec::with_capacity(items.len());
+        for item in items {
+            if ExceptionWrapper::is_wrapper(&item) {
+                results.push(Err(ExceptionWrapper::from_value(&item)?.0));
+                break;
+            }
+            results.push(Ok(item));
+        }
+        Ok(results)
+    }
+}
+
+/// The reason text of a CONNECTFAIL: a serialized `str` in the reply's serializer (marshal for
+/// early failures), shown as raw text if it cannot be decoded.
+fn fail_reason(reply: &Message) -> String {
+    let decoded = if reply.serializer_id == Serializer::MARSHAL_ID {
+        marshal::decode_str(&reply.data)
+    } else {
+        Serializer::from_id(reply.serializer_id).ok().and_then(|ser| ser.from_bytes::<Value>(&reply.data).ok()).map(
+            |value| match value {
+                Value::Str(text) => text,
+                other => other.to_string(),
+            },
+        )
+    };
+    decoded.unwrap_or_else(|| String::from_utf8_lossy(&reply.data).into_owned())
+}
+
+/// `alloc::vec::Vec<alloc::string::String>` as `Vec<String>`, for error messages.
+fn short_type_name<R>() -> String {
+    let full = std::any::type_name::<R>();
+    let mut out = String::with_capacity(full.len());
+    for (i, part) in full.split("::").enumerate() {
+        // Keep what follows the last path separator of each segment.
+        let start =
+            if i == 0 { 0 } else { out.rfind(|c: char| !(c.is_alphanumeric() || c == '_')).map_or(0, |p| p + 1) };
+        out.truncate(start);
+        out.push_str(part);
+    }
+    out
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connectfail_reasons_decode_in_any_serializer() {
+        let fail = |id, data: Vec<u8>| Message::new(MessageType::ConnectFail, id, data);
+        assert_eq!(fail_reason(&fail(2, b"\xfa\x0cinvalid data".to_vec())), "invalid data");
+        assert_eq!(fail_reason(&fail(4, Serializer::Msgpack.to_bytes("unknown object").unwrap())), "unknown object");
+        assert_eq!(fail_reason(&fail(3, b"\"unknown object\"".to_vec())), "unknown object");
+        assert_eq!(fail_reason(&fail(1, b"'serpent text'".to_vec())), "'serpent text'");
+    }
+}

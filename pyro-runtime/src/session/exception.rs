@@ -1,0 +1,49 @@
+//! Exception payloads: what a failed call looks like on the wire (reference 3.3), and which
+//! exceptions end the connection (reference 4.3).
+
+use crate::dispatch::IntoRemoteError;
+use crate::{Error, RemoteError, Serializer, Value};
+
+/// The exception classes after which a Pyro5 daemon closes the connection (communication
+/// errors and `SecurityError`); a Pyro5 client releases its connection after receiving them.
+pub(crate) const CLOSING_CLASSES: &[&str] = &[
+    "Pyro5.errors.CommunicationError",
+    "Pyro5.errors.ConnectionClosedError",
+    "Pyro5.errors.TimeoutError",
+    "Pyro5.errors.ProtocolError",
+    "Pyro5.errors.SerializeError",
+    "Pyro5.errors.MessageTooLargeError",
+    "Pyro5.errors.SecurityError",
+];
+
+/// `error` as the remote exception to send, with a `_pyroTraceback` naming `object.method`.
+pub(crate) fn remote_exception(object: &str, method: &str, error: Error) -> RemoteError {
+    let mut remote = error.into_remote_error();
+    let last = if remote.message.is_empty() {
+        format!("{}\n", remote.short_class())
+    } else {
+        format!("{}: {}\n", remote.short_class(), remote.message)
+    };
+    remote.traceback = vec![
+        "Traceback (most recent call last):\n".to_owned(),
+        format!("  File \"<rust>\", in {object}.{method}\n"),
+        last,
+    ];
+    remote
+}
+
+/// The exception RESULT payload in `ser`; if the exception itself cannot be serialized, a
+/// `PyroError` saying so (as Pyro5 does).
+pub(crate) fn payload(ser: Serializer, remote: &RemoteError) -> Vec<u8> {
+    ser.to_bytes(&remote.to_value()).unwrap_or_else(|e| {
+        let text =
+            format!("Error serializing exception: {e}. Original exception: {}: {}", remote.class, remote.message);
+        let fallback = RemoteError::new("Pyro5.errors.PyroError", vec![Value::from(text)]);
+        ser.to_bytes(&fallback.to_value()).unwrap_or_default()
+    })
+}
+
+/// Whether a daemon closes the connection after sending this exception.
+pub(crate) fn closes_connection(class: &str) -> bool {
+    CLOSING_CLASSES.contains(&class)
+}

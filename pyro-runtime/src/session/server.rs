@@ -1,0 +1,626 @@
+//! [`ServerSession`]: one client connection as the daemon sees it, without I/O (reference 2.2,
+//! 2.4, 4.3-4.5, 4.8).
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+
+use uuid::Uuid;
+
+use super::daemon_object::{self, DAEMON_OBJECT_ID};
+use super::exception;
+use crate::dispatch::{CallArgs, CallContext, Metadata, Reply, Servant};
+use crate::protocol::{Annotations, Flags, Message, MessageType, ProtocolError, new_correlation_id};
+use crate::serializer::{ExceptionWrapper, SerializeError, marshal};
+use crate::{Error, RemoteError, Serializer, Value};
+
+/// The method name of a batch call (Pyro5's `_pyroInvokeBatch`).
+pub const BATCH_METHOD: &str = "<batch>";
+
+/// The objects a session may call: what the daemon's registry offers the session.
+///
+/// ```
+/// use std::sync::Arc;
+/// use pyro_runtime::dispatch::Servant;
+/// use pyro_runtime::session::Directory;
+///
+/// struct Nothing;
+/// impl Directory for Nothing {
+///     fn servant(&self, _id: &str) -> Option<Arc<dyn Servant>> { None }
+///     fn ids(&self) -> Vec<String> { Vec::new() }
+/// }
+/// assert!(Nothing.servant("thing").is_none());
+/// ```
+pub trait Directory {
+    /// The object registered as `id` (never asked for `Pyro.Daemon`).
+    fn servant(&self, id: &str) -> Option<Arc<dyn Servant>>;
+    /// The ids of the registered objects in registration order, `Pyro.Daemon` not included.
+    fn ids(&self) -> Vec<String>;
+}
+
+/// What `Pyro.Daemon.info()` tells about the daemon.
+///
+/// ```
+/// let info = pyro_runtime::session::DaemonInfo {
+///     location: "localhost:9090".into(),
+///     nat_location: None,
+///     server: "<pyro thread pool server>".into(),
+/// };
+/// assert_eq!(info.location, "localhost:9090");
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct DaemonInfo {
+    /// Where the daemon listens.
+    pub location: String,
+    /// The NAT location, if any.
+    pub nat_location: Option<String>,
+    /// A description of the server type.
+    pub server: String,
+}
+
+/// What the driver must do after [`ServerSession::on_message`] (or
+/// [`ServerSession::on_protocol_error`], [`ServerSession::reply`]).
+#[derive(Debug)]
+#[must_use]
+pub enum Action {
+    /// Send this message, then read the next one.
+    Send(Message),
+    /// Send this message, then close the connection.
+    SendAndClose(Message),
+    /// Close the connection without a reply.
+    Close,
+    /// Nothing to send (e.g. a oneway call that failed before running): read the next message.
+    Continue,
+    /// Run this call wherever the driver likes ([`Request::run`]) and give the outcome to
+    /// [`ServerSession::reply`].
+    Dispatch(Request),
+    /// Run this oneway call ([`Request::run`]) and drop its outcome: the client expects no
+    /// reply. The driver may read the next message meanwhile.
+    DispatchOneway(Request),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    /// Waiting for CONNECT.
+    Handshake,
+    /// Serving INVOKE and PING.
+    Ready,
+    /// Closed: every message is refused.
+    Closed,
+}
+
+/// The server half of a Pyro5 connection, sans-IO: it takes decoded messages and says what to
+/// do. It owns the handshake (CONNECT → CONNECTOK/CONNECTFAIL), PING, INVOKE decoding, the
+/// `Pyro.Daemon` object, batch calls and exception payloads; it never runs user code: a call
+/// comes out as [`Action::Dispatch`] with a [`Request`] the driver runs where it wants (a
+/// worker thread, a pool, an async task) and hands back to [`ServerSession::reply`].
+///
+/// ```
+/// use std::sync::Arc;
+/// use pyro_runtime::dispatch::{CallArgs, CallContext, Dispatch, Metadata, Receiver, Reply, Servant, Served};
+/// use pyro_runtime::protocol::{Flags, Message, MessageType};
+/// use pyro_runtime::session::{Action, DaemonInfo, Directory, ServerSession};
+/// use pyro_runtime::{Error, Serializer, Value};
+///
+/// struct Echo;
+/// impl Dispatch<Echo> for Echo {
+///     fn metadata() -> Metadata { Metadata::new(["echo"], [], []) }
+///     fn receiver(m: &str) -> Option<Receiver> { (m == "echo").then_some(Receiver::Shared) }
+///     fn invoke_shared(&self, ctx: &mut CallContext, m: &str, mut args: CallArgs) -> Result<Reply, Error> {
+///         let v: Value = args.required(0, "v")?;
+///         args.finish()?;
+///         ctx.encode(&v)
+///     }
+///     fn invoke_exclusive(&mut self, _: &mut CallContext, m: &str, _: CallArgs) -> Result<Reply, Error> {
+///         Err(CallArgs::unknown_method(m))
+///     }
+/// }
+/// struct One(Arc<dyn Servant>);
+/// impl Directory for One {
+///     fn servant(&self, id: &str) -> Option<Arc<dyn Servant>> { (id == "echo").then(|| Arc::clone(&self.0)) }
+///     fn ids(&self) -> Vec<String> { vec!["echo".into()] }
+/// }
+/// let objects = One(Arc::new(Served::new(Echo)));
+/// let ser = Serializer::Json;
+/// let mut session = ServerSession::new(1, Arc::new(DaemonInfo::default()));
+///
+/// let connect = Message::new(MessageType::Connect, ser.id(), br#"{"handshake":"hello","object":"echo"}"#.to_vec());
+/// let Action::Send(ok) = session.on_message(connect, &objects) else { panic!() };
+/// assert_eq!(ok.msg_type, MessageType::ConnectOk);
+///
+/// let call = ser.encode_call("echo", "echo", &("hi",), None::<&pyro_runtime::value::Dict>).unwrap();
+/// let invoke = Message::new(MessageType::Invoke, ser.id(), call).with_seq(1);
+/// let Action::Dispatch(request) = session.on_message(invoke, &objects) else { panic!() };
+/// let Action::Send(reply) = session.reply(request.run()) else { panic!() };
+/// assert_eq!((reply.seq, reply.flags.contains(Flags::EXCEPTION), &reply.data[..]), (1, false, &b"\"hi\""[..]));
+/// ```
+#[derive(Debug)]
+pub struct ServerSession {
+    id: u64,
+    info: Arc<DaemonInfo>,
+    state: State,
+    denied: Option<String>,
+}
+
+impl ServerSession {
+    /// A session for connection `id` (unique within the daemon) of the daemon described by
+    /// `info`, waiting for the CONNECT.
+    ///
+    /// See [`ServerSession`] for an example.
+    pub fn new(id: u64, info: Arc<DaemonInfo>) -> ServerSession {
+        ServerSession { id, info, state: State::Handshake, denied: None }
+    }
+
+    /// A session that refuses its CONNECT with CONNECTFAIL `reason` (marshal-serialized, as
+    /// Pyro5 does when its thread pool is full).
+    ///
+    /// ```
+    /// use pyro_runtime::protocol::{Message, MessageType};
+    /// use pyro_runtime::session::{Action, ServerSession};
+    /// # struct Nothing;
+    /// # impl pyro_runtime::session::Directory for Nothing {
+    /// #     fn servant(&self, _: &str) -> Option<std::sync::Arc<dyn pyro_runtime::dispatch::Servant>> { None }
+    /// #     fn ids(&self) -> Vec<String> { vec![] }
+    /// # }
+    /// let mut session = ServerSession::denying(0, Default::default(), "busy");
+    /// let connect = Message::new(MessageType::Connect, 3, b"{}".to_vec());
+    /// let Action::SendAndClose(fail) = session.on_message(connect, &Nothing) else { panic!() };
+    /// assert_eq!((fail.msg_type, fail.serializer_id), (MessageType::ConnectFail, 2));
+    /// ```
+    pub fn denying(id: u64, info: Arc<DaemonInfo>, reason: impl Into<String>) -> ServerSession {
+        ServerSession { denied: Some(reason.into()), ..ServerSession::new(id, info) }
+    }
+
+    /// The connection id.
+    ///
+    /// ```
+    /// assert_eq!(pyro_runtime::session::ServerSession::new(7, Default::default()).id(), 7);
+    /// ```
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// Whether the handshake is done.
+    ///
+    /// ```
+    /// assert!(!pyro_runtime::session::ServerSession::new(7, Default::default()).is_connected());
+    /// ```
+    pub fn is_connected(&self) -> bool {
+        self.state == State::Ready
+    }
+
+    /// The message types the session accepts next (a reader may refuse others as soon as their
+    /// header arrives, as Pyro5's `recv_stub` does).
+    ///
+    /// ```
+    /// use pyro_runtime::protocol::MessageType;
+    /// let session = pyro_runtime::session::ServerSession::new(0, Default::default());
+    /// assert_eq!(session.expecting(), [MessageType::Connect]);
+    /// ```
+    pub fn expecting(&self) -> &'static [MessageType] {
+        match self.state {
+            State::Handshake => &[MessageType::Connect],
+            State::Ready | State::Closed => &[MessageType::Invoke, MessageType::Ping],
+        }
+    }
+
+    /// Handles invalid bytes from the client (the decoder's or reader's error): during the
+    /// handshake a marshal CONNECTFAIL with Pyro5's text, then close; later, close without reply.
+    ///
+    /// ```
+    /// use pyro_runtime::protocol::ProtocolError;
+    /// use pyro_runtime::session::{Action, ServerSession};
+    /// let mut session = ServerSession::new(0, Default::default());
+    /// let Action::SendAndClose(fail) = session.on_protocol_error(ProtocolError::InvalidTag { found: *b"!!!!" }) else { panic!() };
+    /// assert_eq!(pyro_runtime::serializer::marshal::decode_str(&fail.data).as_deref(), Some("invalid data"));
+    /// ```
+    pub fn on_protocol_error(&mut self, error: ProtocolError) -> Action {
+        let state = std::mem::replace(&mut self.state, State::Closed);
+        if state != State::Handshake {
+            return Action::Close;
+        }
+        let reason = match error {
+            ProtocolError::InvalidMagic { .. } => "invalid message or protocol version".to_owned(),
+            ProtocolError::UnknownMessageType { msg_type } => {
+                ProtocolError::UnexpectedMessageType { msg_type, expected: &[MessageType::Connect] }.to_string()
+            }
+            other => other.to_string(),
+        };
+        Action::SendAndClose(connect_fail(0, None, &reason))
+    }
+
+    /// Handles one message from the client.
+    ///
+    /// See [`ServerSession`] for an example.
+    pub fn on_message(&mut self, message: Message, directory: &dyn Directory) -> Action {
+        match self.state {
+            State::Closed => Action::Close,
+            State::Handshake if message.msg_type != MessageType::Connect => {
+                let error = ProtocolError::UnexpectedMessageType {
+                    msg_type: u8::from(message.msg_type),
+                    expected: &[MessageType::Connect],
+                };
+                self.on_protocol_error(error)
+            }
+            State::Handshake => self.handshake(message, directory),
+            State::Ready => match message.msg_type {
+                MessageType::Ping => Action::Send(
+                    Message::new(MessageType::Ping, message.serializer_id, b"pong".to_vec())
+                        .with_seq(message.seq)
+                        .with_correlation_id(message.correlation_id.unwrap_or_else(new_correlation_id)),
+                ),
+                MessageType::Invoke => self.invoke(message, directory),
+                _ => {
+                    self.state = State::Closed;
+                    Action::Close
+                }
+            },
+        }
+    }
+
+    /// Pyro5's `Daemon._handshake`.
+    fn handshake(&mut self, message: Message, directory: &dyn Directory) -> Action {
+        self.state = State::Closed;
+        let correlation_id = message.correlation_id.unwrap_or_else(new_correlation_id);
+        if let Some(reason) = &self.denied {
+            return Action::SendAndClose(connect_fail(message.seq, Some(correlation_id), reason));
+        }
+        let ser = match Serializer::from_id(message.serializer_id) {
+            Ok(ser) => ser,
+            // A Pyro5 serializer pyro lacks: say so, in marshal.
+            Err(e @ SerializeError::Unsupported { .. }) => {
+                return Action::SendAndClose(connect_fail(message.seq, Some(correlation_id), &e.to_string()));
+            }
+            // An id no Pyro5 knows: closed without reply, as Pyro5 does.
+            Err(_) => return Action::Close,
+        };
+        let (msg_type, data) = match connect_reply(directory, ser, &message.data) {
+            Ok(data) => (MessageType::ConnectOk, data),
+            Err(reason) => {
+                (MessageType::ConnectFail, ser.to_bytes(&reason).unwrap_or_else(|_| marshal::encode_str(&reason)))
+            }
+        };
+        let reply = Message::new(msg_type, ser.id(), data).with_seq(message.seq).with_correlation_id(correlation_id);
+        if msg_type == MessageType::ConnectOk {
+            self.state = State::Ready;
+            Action::Send(reply)
+        } else {
+            Action::SendAndClose(reply)
+        }
+    }
+
+    /// Pyro5's `Daemon.handleRequest` for an INVOKE, up to running the call.
+    fn invoke(&mut self, message: Message, directory: &dyn Directory) -> Action {
+        let Ok(ser) = Serializer::from_id(message.serializer_id) else {
+            self.state = State::Closed;
+            return Action::Close;
+        };
+        let oneway = message.flags.contains(Flags::ONEWAY);
+        let batch = message.flags.contains(Flags::BATCH);
+        let correlation_id = message.correlation_id.unwrap_or_else(new_correlation_id);
+        let mut to = ReplyTo {
+            seq: message.seq,
+            correlation_id,
+            serializer: ser,
+            object: "?".to_owned(),
+            method: "?".to_owned(),
+            oneway,
+        };
+        let call = match ser.decode_call(&message.data) {
+            Ok(call) => call,
+            // Pyro5 replies with the SerializeError, then closes the connection.
+            Err(error) => {
+                self.state = State::Closed;
+                return if oneway { Action::Close } else { self.failure(&to, error.into()) };
+            }
+        };
+        to.object = call.object;
+        to.method = call.method;
+        if message.flags.contains(Flags::KEEPSERIALIZED) {
+            let error = RemoteError::new(
+                "Pyro5.errors.PyroError",
+                vec![Value::from("blob (keep serialized) calls are not supported by this daemon")],
+            );
+            return self.failure(&to, error.into());
+        }
+        let work = if batch {
+            match batch_calls(call.vargs) {
+                Ok(calls) => Work::Batch(calls),
+                Err(error) => return self.failure(&to, error),
+            }
+        } else {
+            Work::Call(CallArgs::new(to.method.clone(), call.vargs, call.kwargs))
+        };
+        let context = CallContext::new(ser)
+            .with_session_id(self.id)
+            .with_correlation_id(correlation_id)
+            .with_annotations(message.annotations);
+        if to.object == DAEMON_OBJECT_ID {
+            // Answered here: the daemon object runs no user code.
+            let info = Arc::clone(&self.info);
+            let call = |ctx: &mut CallContext, method: &str, args: CallArgs| {
+                daemon_object::call(directory, &info, ctx, method, args)
+            };
+            let completed = execute(to, context, work, daemon_object::metadata(), &call);
+            return self.reply(completed);
+        }
+        let Some(servant) = directory.servant(&to.object) else {
+            return self.failure(&to, daemon_object::unknown_object());
+        };
+        let request = Request { to, servant, context, work };
+        if oneway { Action::DispatchOneway(request) } else { Action::Dispatch(request) }
+    }
+
+    /// The RESULT message for a call that has run.
+    ///
+    /// See [`ServerSession`] for an example.
+    pub fn reply(&mut self, completed: Completed) -> Action {
+        let Completed { to, outcome, annotations } = completed;
+        if to.oneway {
+            return Action::Continue;
+        }
+        let ser = to.serializer;
+        let (flags, data) = match outcome {
+            Outcome::Returned(Ok(reply)) => match reply.into_bytes(ser) {
+                Ok(data) => (Flags::EMPTY, data),
+                Err(error) => return self.failure(&to, error),
+            },
+            Outcome::Batch(Ok(results)) => match ser.to_bytes(&Value::List(results)) {
+                Ok(data) => (Flags::BATCH, data),
+                Err(error) => return self.failure(&to, error.into()),
+            },
+            Outcome::Returned(Err(error)) | Outcome::Batch(Err(error)) => return self.failure(&to, error),
+        };
+        let mut reply = to.message(flags, data);
+        if !annotations.is_empty() {
+            reply = reply.with_annotations(annotations);
+        }
+        Action::Send(reply)
+    }
+
+    /// The exception RESULT for `error` (nothing for a oneway call); closes after the exception
+    /// classes Pyro5 closes after (communication errors and `SecurityError`). Unlike Pyro5, which
+    /// sends nothing for a communication error other than `SerializeError`, the reply is still
+    /// sent, so the client learns why.
+    fn failure(&mut self, to: &ReplyTo, error: Error) -> Action {
+        if to.oneway {
+            return if self.state == State::Closed { Action::Close } else { Action::Continue };
+        }
+        let remote = exception::remote_exception(&to.object, &to.method, error);
+        let reply = to.message(Flags::EXCEPTION, exception::payload(to.serializer, &remote));
+        if self.state == State::Closed || exception::closes_connection(&remote.class) {
+            self.state = State::Closed;
+            Action::SendAndClose(reply)
+        } else {
+            Action::Send(reply)
+        }
+    }
+}
+
+/// Where a reply goes and what it answers.
+#[derive(Debug)]
+struct ReplyTo {
+    seq: u16,
+    correlation_id: Uuid,
+    serializer: Serializer,
+    object: String,
+    method: String,
+    oneway: bool,
+}
+
+impl ReplyTo {
+    fn message(&self, flags: Flags, data: Vec<u8>) -> Message {
+        Message::new(MessageType::Result, self.serializer.id(), data)
+            .with_seq(self.seq)
+            .with_flags(flags)
+            .with_correlation_id(self.correlation_id)
+    }
+}
+
+/// What a request asks for: one call, or the calls of a batch in order.
+enum Work {
+    Call(CallArgs),
+    Batch(Vec<(String, CallArgs)>),
+}
+
+/// A decoded call, ready to run: [`Request::run`] runs it (user code: on whatever thread the
+/// driver chooses) and gives the [`Completed`] call back for [`ServerSession::reply`].
+pub struct Request {
+    to: ReplyTo,
+    servant: Arc<dyn Servant>,
+    context: CallContext,
+    work: Work,
+}
+
+impl Request {
+    /// The object id called.
+    ///
+    /// See [`ServerSession`] for an example.
+    pub fn object(&self) -> &str {
+        &self.to.object
+    }
+
+    /// The method called (`"<batch>"` for a batch).
+    ///
+    /// See [`ServerSession`] for an example.
+    pub fn method(&self) -> &str {
+        &self.to.method
+    }
+
+    /// Whether the client expects no reply.
+    ///
+    /// See [`ServerSession`] for an example.
+    pub fn is_oneway(&self) -> bool {
+        self.to.oneway
+    }
+
+    /// The call's context, for the driver to add what only it knows (the client address, the
+    /// daemon handle).
+    ///
+    /// See [`ServerSession`] for an example.
+    pub fn context_mut(&mut self) -> &mut CallContext {
+        &mut self.context
+    }
+
+    /// Runs the call (for a batch: each call in order, stopping at the first exception, which
+    /// becomes a `Pyro5.core._ExceptionWrapper` result; a method the object does not expose
+    /// aborts the whole batch with a plain exception, as in Pyro5). A panic becomes a
+    /// `builtins.RuntimeError`.
+    ///
+    /// See [`ServerSession`] for an example.
+    pub fn run(self) -> Completed {
+        let Request { to, servant, context, work } = self;
+        let call = |ctx: &mut CallContext, method: &str, args: CallArgs| servant.call(ctx, method, args);
+        execute(to, context, work, servant.metadata(), &call)
+    }
+}
+
+impl std::fmt::Debug for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Request")
+            .field("object", &self.to.object)
+            .field("method", &self.to.method)
+            .field("oneway", &self.to.oneway)
+            .field("seq", &self.to.seq)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Runs `work` through `call` (for a batch: checking each method against `metadata` first).
+fn execute(to: ReplyTo, mut context: CallContext, work: Work, metadata: &Metadata, call: &Call<'_>) -> Completed {
+    let ser = to.serializer;
+    let outcome = match work {
+        Work::Call(args) => Outcome::Returned(guarded(call, &mut context, &to.method, args)),
+        Work::Batch(calls) => {
+            let mut results = Vec::with_capacity(calls.len());
+            let mut aborted = None;
+            for (method, args) in calls {
+                if !metadata.methods.contains(method.as_str()) {
+                    aborted = Some(CallArgs::unknown_method(&method));
+                    break;
+                }
+                match guarded(call, &mut context, &method, args).and_then(|reply| reply.into_value(ser)) {
+                    Ok(value) => results.push(value),
+                    Err(error) => {
+                        let remote = exception::remote_exception(&to.object, &method, error);
+                        results.push(ExceptionWrapper(remote).to_value());
+                        break;
+                    }
+                }
+            }
+            Outcome::Batch(aborted.map_or(Ok(results), Err))
+        }
+    };
+    Completed { annotations: context.take_response_annotations(), outcome, to }
+}
+
+type Call<'a> = dyn Fn(&mut CallContext, &str, CallArgs) -> Result<Reply, Error> + 'a;
+
+/// Runs one call; a panic becomes a `builtins.RuntimeError`.
+fn guarded(call: &Call<'_>, ctx: &mut CallContext, method: &str, args: CallArgs) -> Result<Reply, Error> {
+    catch_unwind(AssertUnwindSafe(|| call(ctx, method, args))).unwrap_or_else(|panic| {
+        let text = panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic payload".to_owned());
+        Err(RemoteError::new("builtins.RuntimeError", vec![Value::from(format!("method '{method}' panicked: {text}"))])
+            .into())
+    })
+}
+
+/// What came of a call.
+#[derive(Debug)]
+pub enum Outcome {
+    /// A single call's reply or error.
+    Returned(Result<Reply, Error>),
+    /// A batch's results in order (ending with an exception wrapper if a call failed), or the
+    /// error that aborted it.
+    Batch(Result<Vec<Value>, Error>),
+}
+
+/// A call that has run, to hand to [`ServerSession::reply`].
+#[derive(Debug)]
+pub struct Completed {
+    to: ReplyTo,
+    outcome: Outcome,
+    annotations: Annotations,
+}
+
+impl Completed {
+    /// What came of the call.
+    ///
+    /// See [`ServerSession`] for an example.
+    pub fn outcome(&self) -> &Outcome {
+        &self.outcome
+    }
+}
+
+/// The CONNECTOK payload, or the reason for refusing (Python's `str(exception)`).
+fn connect_reply(directory: &dyn Directory, ser: Serializer, data: &[u8]) -> Result<Vec<u8>, String> {
+    #[derive(serde::Serialize)]
+    struct ConnectOk<'a> {
+        handshake: &'a str,
+        meta: &'a Metadata,
+    }
+    let request: Value = ser.from_bytes(data).map_err(|e| e.to_string())?;
+    let dict = request.as_dict().ok_or_else(|| format!("invalid handshake data: {}", request.type_name()))?;
+    dict.get("handshake").ok_or_else(|| "'handshake'".to_owned())?;
+    let object = dict.get("object").ok_or_else(|| "'object'".to_owned())?;
+    let meta = object
+        .as_str()
+        .and_then(|id| daemon_object::metadata_of(directory, id))
+        .ok_or_else(|| daemon_object::unknown_object().to_remote().message)?;
+    ser.to_bytes(&ConnectOk { handshake: "hello", meta: &meta }).map_err(|e| e.to_string())
+}
+
+/// A CONNECTFAIL in marshal (what Pyro5 sends before it knows the serializer, or when refusing).
+fn connect_fail(seq: u16, correlation_id: Option<Uuid>, reason: &str) -> Message {
+    let reply =
+        Message::new(MessageType::ConnectFail, Serializer::MARSHAL_ID, marshal::encode_str(reason)).with_seq(seq);
+    match correlation_id {
+        Some(id) => reply.with_correlation_id(id),
+        None => reply,
+    }
+}
+
+/// The calls of a batch: its positional arguments are `(method, vargs, kwargs)` triples.
+/// Python's unpacking errors for anything else.
+fn batch_calls(vargs: Vec<Value>) -> Result<Vec<(String, CallArgs)>, Error> {
+    let type_error = |text: String| Error::from(RemoteError::new("builtins.TypeError", vec![Value::from(text)]));
+    vargs
+        .into_iter()
+        .map(|entry| {
+            let type_name = entry.type_name();
+            let items = match entry {
+                Value::List(items) | Value::Tuple(items) => items,
+                _ => return Err(type_error(format!("cannot unpack non-iterable {type_name} object"))),
+            };
+            let got = items.len();
+            let Ok::<[Value; 3], _>([method, vargs, kwargs]) = items.try_into() else {
+                let text = if got < 3 {
+                    format!("not enough values to unpack (expected 3, got {got})")
+                } else {
+                    "too many values to unpack (expected 3)".to_owned()
+                };
+                return Err(RemoteError::new("builtins.ValueError", vec![Value::from(text)]).into());
+            };
+            let Value::Str(method) = method else {
+                return Err(type_error(format!("attribute name must be string, not '{}'", method.type_name())));
+            };
+            let vargs = match vargs {
+                Value::List(items) | Value::Tuple(items) => items,
+                other => {
+                    return Err(type_error(format!("argument after * must be an iterable, not {}", other.type_name())));
+                }
+            };
+            let kwargs = match kwargs {
+                Value::Dict(dict) => Some(dict),
+                Value::None => None,
+                other => {
+                    return Err(type_error(format!("argument after ** must be a mapping, not {}", other.type_name())));
+                }
+            };
+            Ok((method.clone(), CallArgs::new(method, vargs, kwargs)))
+        })
+        .collect()
+}
