@@ -27,6 +27,7 @@ pub use ser::to_value;
 
 pub(crate) use ext::{EXT_BIGINT, EXT_COMPLEX, EXT_DATE, EXT_DATETIME, EXT_STRUCT_NAME};
 pub(crate) use repr::write_float_repr;
+pub(crate) use ser::SET_TOKEN;
 
 use num_bigint::BigInt;
 

@@ -15,7 +15,7 @@ use crate::serializer::SerializeError;
 
 /// Name of the newtype struct a [`Value::Set`] serializes as, so that [`to_value`] can tell it
 /// from a list; other serializers write the inner sequence.
-pub(super) const SET_TOKEN: &str = "$pyro::private::Set";
+pub(crate) const SET_TOKEN: &str = "$pyro::private::Set";
 
 /// Upper bound for capacities taken from size hints.
 const MAX_PREALLOC: usize = 4096;

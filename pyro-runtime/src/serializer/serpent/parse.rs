@@ -1,0 +1,414 @@
+//! A parser for the Python literals serpent writes (what `ast.literal_eval` reads) into
+//! [`Value`], without recursion: containers are kept on an explicit stack.
+//!
+//! Whitespace includes comments (`#` to the end of the line, so serpent's header line is
+//! skipped) and backslash line continuations. Strings are read in `strings`, numbers in
+//! `numbers`; this module reads containers and keywords.
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+
+use super::super::SerializeError;
+use crate::value::{Dict, Value};
+
+/// The deepest nesting of lists, tuples, sets and dicts [`parse_value`](super::parse_value) accepts.
+///
+/// ```
+/// use pyro_runtime::serializer::serpent::{parse_value, MAX_DEPTH};
+/// let deep = "[".repeat(MAX_DEPTH) + &"]".repeat(MAX_DEPTH);
+/// assert!(parse_value(deep.as_bytes()).is_ok());
+/// let deeper = "(".repeat(MAX_DEPTH + 1) + &")".repeat(MAX_DEPTH + 1);
+/// assert!(parse_value(deeper.as_bytes()).is_err());
+/// ```
+pub const MAX_DEPTH: usize = 256;
+
+/// Parses a complete serpent document (see [`super::parse_value`]).
+pub(super) fn parse(bytes: &[u8]) -> Result<Value, SerializeError> {
+    let text =
+        std::str::from_utf8(bytes).map_err(|e| malformed(format!("invalid UTF-8 at byte {}", e.valid_up_to())))?;
+    if let Some(nul) = bytes.iter().position(|&b| b == 0) {
+        // Python refuses source with NUL bytes (serpent.loads says the data is corrupt).
+        return Err(malformed(format!("NUL byte at byte {nul}")));
+    }
+    Parser { text, pos: 0 }.document()
+}
+
+pub(super) fn malformed(reason: String) -> SerializeError {
+    SerializeError::Malformed { serializer: "serpent", reason }
+}
+
+/// A container whose elements are still being read.
+enum Frame {
+    List(Vec<Value>),
+    /// After `(`: a parenthesized value, or a tuple once a comma is seen.
+    Paren { items: Vec<Value>, comma: bool },
+    /// After `{` and before the first `:` or `,`: a dict or a set.
+    Brace,
+    Set(Vec<Value>),
+    /// A dict; `key` is set while its value is read.
+    Dict { entries: Vec<(Value, Value)>, key: Option<Value> },
+}
+
+pub(super) struct Parser<'a> {
+    pub(super) text: &'a str,
+    pub(super) pos: usize,
+}
+
+impl<'a> Parser<'a> {
+    pub(super) fn bytes(&self) -> &'a [u8] {
+        self.text.as_bytes()
+    }
+
+    pub(super) fn peek(&self) -> Option<u8> {
+        self.byte_at(self.pos)
+    }
+
+    pub(super) fn byte_at(&self, i: usize) -> Option<u8> {
+        self.bytes().get(i).copied()
+    }
+
+    pub(super) fn error_at(&self, pos: usize, what: &str) -> SerializeError {
+        malformed(format!("{what} at byte {pos}"))
+    }
+
+    pub(super) fn error(&self, what: &str) -> SerializeError {
+        self.error_at(self.pos, what)
+    }
+
+    /// `text[start..end]`; both ends are positions of ASCII bytes or the end, hence char boundaries.
+    pub(super) fn slice(&self, start: usize, end: usize) -> Result<&'a str, SerializeError> {
+        self.text.get(start..end).ok_or_else(|| self.error_at(start, "internal error: not a char boundary"))
+    }
+
+    /// Skips spaces, tabs, form feeds, newlines, comments and backslash line continuations.
+    pub(super) fn skip_whitespace(&mut self) {
+        loop {
+            match self.peek() {
+                Some(b' ' | b'\t' | b'\n' | b'\r' | 0x0c) => self.pos += 1,
+                Some(b'#') => {
+                    let rest = &self.bytes()[self.pos..];
+                    self.pos += rest.iter().position(|&b| b == b'\n' || b == b'\r').unwrap_or(rest.len());
+                }
+                Some(b'\\') => match (self.byte_at(self.pos + 1), self.byte_at(self.pos + 2)) {
+                    (Some(b'\r'), Some(b'\n')) => self.pos += 3,
+                    (Some(b'\n' | b'\r'), _) => self.pos += 2,
+                    _ => return,
+                },
+                _ => return,
+            }
+        }
+    }
+
+    /// Whether the byte at `i` could continue a Python name or number.
+    pub(super) fn is_name_byte(&self, i: usize) -> bool {
+        self.byte_at(i).is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80)
+    }
+
+    /// Reads the whole document: one value, optionally surrounded by whitespace and comments.
+    fn document(mut self) -> Result<Value, SerializeError> {
+        let mut stack: Vec<Frame> = Vec::new();
+        'value: loop {
+            self.skip_whitespace();
+            let mut value = match self.peek() {
+                Some(open @ (b'[' | b'(' | b'{')) => {
+                    if stack.len() >= MAX_DEPTH {
+                        return Err(self.error(&format!("nesting deeper than {MAX_DEPTH}")));
+                    }
+                    self.pos += 1;
+                    self.skip_whitespace();
+                    match (open, self.peek()) {
+                        (b'[', Some(b']')) => {
+                            self.pos += 1;
+                            Value::List(Vec::new())
+                        }
+                        (b'(', Some(b')')) => {
+                            self.pos += 1;
+                            Value::Tuple(Vec::new())
+                        }
+                        (b'{', Some(b'}')) => {
+                            self.pos += 1;
+                            Value::Dict(Dict::new())
+                        }
+                        (b'[', _) => {
+                            stack.push(Frame::List(Vec::new()));
+                            continue 'value;
+                        }
+                        (b'(', _) => {
+                            stack.push(Frame::Paren { items: Vec::new(), comma: false });
+                            continue 'value;
+                        }
+                        _ => {
+                            stack.push(Frame::Brace);
+                            continue 'value;
+                        }
+                    }
+                }
+                Some(b'\'' | b'"') => self.strings()?,
+                Some(b'0'..=b'9' | b'.' | b'-' | b'+') => self.number_expression()?,
+                Some(b'a'..=b'z' | b'A'..=b'Z' | b'_') => self.name()?,
+                Some(_) => return Err(self.error("expecting a value")),
+                None => return Err(self.error("expecting a value, found the end")),
+            };
+            // A value is complete: hand it to the enclosing containers, closing those that end here.
+            loop {
+                self.skip_whitespace();
+                let Some(frame) = stack.pop() else {
+                    if self.pos < self.text.len() {
+                        return Err(self.error("extra data after the value"));
+                    }
+                    return Ok(value);
+                };
+                let at = self.pos;
+                let next = self.peek();
+                self.pos += 1;
+                let (frame, close) = match (frame, next) {
+                    (Frame::List(mut items), Some(b',')) => {
+                        items.push(value);
+                        (Frame::List(items), b']')
+                    }
+                    (Frame::List(mut items), Some(b']')) => {
+                        items.push(value);
+                        value = Value::List(items);
+                        continue;
+                    }
+                    (Frame::Paren { mut items, .. }, Some(b',')) => {
+                        items.push(value);
+                        (Frame::Paren { items, comma: true }, b')')
+                    }
+                    (Frame::Paren { mut items, comma }, Some(b')')) => {
+                        if !comma && items.is_empty() {
+                            // `(x)` is just x.
+                        } else {
+                            items.push(value);
+                            value = Value::Tuple(items);
+                        }
+                        continue;
+                    }
+                    (Frame::Brace, Some(b':')) => {
+                        check_hashable(&value).map_err(|what| self.error_at(at, &what))?;
+                        stack.push(Frame::Dict { entries: Vec::new(), key: Some(value) });
+                        continue 'value;
+                    }
+                    (Frame::Brace, Some(b',')) => {
+                        check_hashable(&value).map_err(|what| self.error_at(at, &what))?;
+                        (Frame::Set(vec![value]), b'}')
+                    }
+                    (Frame::Brace, Some(b'}')) => {
+                        check_hashable(&value).map_err(|what| self.error_at(at, &what))?;
+                        value = Value::Set(vec![value]);
+                        continue;
+                    }
+                    (Frame::Set(mut items), Some(b',' | b'}')) => {
+                        check_hashable(&value).map_err(|what| self.error_at(at, &what))?;
+                        items.push(value);
+                        if next == Some(b'}') {
+                            value = Value::Set(dedup_set(items));
+                            continue;
+                        }
+                        (Frame::Set(items), b'}')
+                    }
+                    (Frame::Dict { entries, key: None }, Some(b':')) => {
+                        check_hashable(&value).map_err(|what| self.error_at(at, &what))?;
+                        stack.push(Frame::Dict { entries, key: Some(value) });
+                        continue 'value;
+                    }
+                    (Frame::Dict { mut entries, key: Some(key) }, Some(b',' | b'}')) => {
+                        entries.push((key, value));
+                        if next == Some(b'}') {
+                            value = dict_value(build_dict(entries));
+                            continue;
+                        }
+                        (Frame::Dict { entries, key: None }, b'}')
+                    }
+                    (Frame::List(_), _) => return Err(self.error_at(at, "expecting ',' or ']'")),
+                    (Frame::Paren { .. }, _) => return Err(self.error_at(at, "expecting ',' or ')'")),
+                    (Frame::Brace | Frame::Set(_), _) => return Err(self.error_at(at, "expecting ',', ':' or '}'")),
+                    (Frame::Dict { key: None, .. }, _) => return Err(self.error_at(at, "expecting ':'")),
+                    (Frame::Dict { .. }, _) => return Err(self.error_at(at, "expecting ',' or '}'")),
+                };
+                // After a comma: the container may close (a trailing comma) or take another element.
+                self.skip_whitespace();
+                if self.peek() == Some(close) {
+                    self.pos += 1;
+                    value = match frame {
+                        Frame::List(items) => Value::List(items),
+                        Frame::Paren { items, .. } => Value::Tuple(items),
+                        Frame::Set(items) => Value::Set(dedup_set(items)),
+                        Frame::Dict { entries, .. } => dict_value(build_dict(entries)),
+                        Frame::Brace => return Err(self.error_at(at, "internal error: open brace after a comma")),
+                    };
+                    continue;
+                }
+                stack.push(frame);
+                continue 'value;
+            }
+        }
+    }
+
+    /// `None`, `True`, `False` or `set()`.
+    fn name(&mut self) -> Result<Value, SerializeError> {
+        let start = self.pos;
+        let mut end = start;
+        while self.is_name_byte(end) {
+            end += 1;
+        }
+        // A string prefix (`b'..'`, `r"..."`, ...) is a name followed by a quote.
+        if let Some(b'\'' | b'"') = self.byte_at(end) {
+            return self.strings();
+        }
+        let word = self.slice(start, end)?;
+        self.pos = end;
+        match word {
+            "None" => Ok(Value::None),
+            "True" => Ok(Value::Bool(true)),
+            "False" => Ok(Value::Bool(false)),
+            "set" => {
+                self.skip_whitespace();
+                if self.peek() == Some(b'(') {
+                    self.pos += 1;
+                    self.skip_whitespace();
+                    if self.peek() == Some(b')') {
+                        self.pos += 1;
+                        return Ok(Value::Set(Vec::new()));
+                    }
+                }
+                Err(self.error_at(start, "only set() may be called"))
+            }
+            _ => Err(self.error_at(start, &format!("name {word:?} is not a literal"))),
+        }
+    }
+}
+
+/// Refuses a dict key or set member that Python could not hash.
+fn check_hashable(value: &Value) -> Result<(), String> {
+    match value {
+        Value::List(_) | Value::Dict(_) | Value::Set(_) => {
+            Err(format!("unhashable {} as a dict key or set member", value.type_name()))
+        }
+        Value::Tuple(items) => items.iter().try_for_each(check_hashable),
+        _ => Ok(()),
+    }
+}
+
+/// Turns the dicts Pyro5's serpent serializer reads as numbers into them: serpent's NaN
+/// `{'__class__': 'float', 'value': 'nan'}` (Pyro5 gives `float(value)`) and its
+/// `{'__class__': 'complex', 'real': .., 'imag': ..}` for a complex with a NaN part.
+fn dict_value(dict: Dict) -> Value {
+    match dict.get("__class__").and_then(Value::as_str) {
+        Some("float") => {
+            if let Some(f) = dict.get("value").and_then(Value::as_str).and_then(|s| s.trim().parse::<f64>().ok()) {
+                return Value::Float(f);
+            }
+        }
+        Some("complex") if dict.len() == 3 => {
+            if let (Some(re), Some(im)) =
+                (dict.get("real").and_then(Value::as_f64), dict.get("imag").and_then(Value::as_f64))
+            {
+                return Value::Complex { re, im };
+            }
+        }
+        _ => {}
+    }
+    Value::Dict(dict)
+}
+
+/// Feeds a hashable value to a hasher consistently with `Value`'s equality (NaNs hash alike;
+/// `-0.0` and `0.0` alike).
+fn hash_value(value: &Value, h: &mut impl Hasher) {
+    fn float(f: f64, h: &mut impl Hasher) {
+        let f = if f.is_nan() { f64::NAN } else if f == 0.0 { 0.0 } else { f };
+        f.to_bits().hash(h);
+    }
+    std::mem::discriminant(value).hash(h);
+    match value {
+        Value::Bool(b) => b.hash(h),
+        Value::Int(n) => n.hash(h),
+        Value::BigInt(n) => n.hash(h),
+        Value::Float(f) | Value::DateTime(f) => float(*f, h),
+        Value::Complex { re, im } => {
+            float(*re, h);
+            float(*im, h);
+        }
+        Value::Str(s) => s.hash(h),
+        Value::Bytes(b) => b.hash(h),
+        Value::Tuple(items) => items.iter().for_each(|item| hash_value(item, h)),
+        Value::Date(d) => d.hash(h),
+        // Unhashable kinds never reach here (check_hashable); hash their kind only.
+        Value::None | Value::List(_) | Value::Set(_) | Value::Dict(_) => {}
+    }
+}
+
+fn key_hash(value: &Value) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    hash_value(value, &mut h);
+    h.finish()
+}
+
+/// Indices of entries whose key equals an earlier one: `(index, index of the first equal key)`.
+fn duplicates<'v>(keys: impl ExactSizeIterator<Item = &'v Value>) -> Vec<(usize, usize)> {
+    let keys: Vec<&Value> = keys.collect();
+    let n = keys.len();
+    let mut found = Vec::new();
+    if n <= 8 {
+        for i in 1..n {
+            if let Some(first) = (0..i).find(|&j| keys[j] == keys[i]) {
+                found.push((i, first));
+            }
+        }
+        return found;
+    }
+    let mut seen: HashMap<u64, Vec<usize>> = HashMap::with_capacity(n);
+    for (i, key) in keys.iter().enumerate() {
+        let bucket = seen.entry(key_hash(key)).or_default();
+        match bucket.iter().find(|&&j| keys[j] == *key) {
+            Some(&first) => found.push((i, first)),
+            None => bucket.push(i),
+        }
+    }
+    found
+}
+
+/// A set's members without repeats (the first of equal members stays), as Python's `set` does.
+fn dedup_set(items: Vec<Value>) -> Vec<Value> {
+    let dups = duplicates(items.iter());
+    if dups.is_empty() {
+        return items;
+    }
+    let mut drop = vec![false; items.len()];
+    for (i, _) in dups {
+        drop[i] = true;
+    }
+    items.into_iter().zip(drop).filter(|(_, d)| !d).map(|(v, _)| v).collect()
+}
+
+/// Builds a dict; a repeated key keeps its first position and its last value, as Python's `dict` does.
+fn build_dict(entries: Vec<(Value, Value)>) -> Dict {
+    let dups = duplicates(entries.iter().map(|(k, _)| k));
+    let mut dict = Dict::with_capacity(entries.len() - dups.len());
+    if dups.is_empty() {
+        for (k, v) in entries {
+            dict.push_unchecked(k, v);
+        }
+        return dict;
+    }
+    // Where each entry's value goes: the slot of the first entry with an equal key.
+    let mut target: Vec<usize> = (0..entries.len()).collect();
+    for (i, first) in dups {
+        target[i] = first;
+    }
+    let mut slots: Vec<Option<(Value, Value)>> = Vec::with_capacity(entries.len());
+    for (i, (k, v)) in entries.into_iter().enumerate() {
+        if target[i] == i {
+            slots.push(Some((k, v)));
+        } else {
+            slots.push(None);
+            if let Some(Some(entry)) = slots.get_mut(target[i]) {
+                entry.1 = v;
+            }
+        }
+    }
+    for (k, v) in slots.into_iter().flatten() {
+        dict.push_unchecked(k, v);
+    }
+    dict
+}
