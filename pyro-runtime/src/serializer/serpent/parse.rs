@@ -286,6 +286,11 @@ fn check_hashable(value: &Value) -> Result<(), String> {
             Err(format!("unhashable {} as a dict key or set member", value.type_name()))
         }
         Value::Tuple(items) => items.iter().try_for_each(check_hashable),
+        // Only serpent's NaN dicts give NaN, and a dict is not hashable.
+        Value::Float(f) if f.is_nan() => Err("unhashable dict (a NaN float) as a dict key or set member".to_owned()),
+        Value::Complex { re, im } if re.is_nan() || im.is_nan() => {
+            Err("unhashable dict (a NaN complex) as a dict key or set member".to_owned())
+        }
         _ => Ok(()),
     }
 }
