@@ -294,3 +294,77 @@ fn random_values_survive_python_unchanged() {
         assert_eq!(serpent::parse_value(&python).expect("parses"), value);
     }
 }
+
+/// Seconds per run of `body`, the best of `runs`.
+fn best_of(runs: usize, mut body: impl FnMut()) -> f64 {
+    (0..runs)
+        .map(|_| {
+            let start = std::time::Instant::now();
+            body();
+            start.elapsed().as_secs_f64()
+        })
+        .fold(f64::INFINITY, f64::min)
+}
+
+/// Python serpent's best times (dumps, loads) in seconds for the data built by `setup` (a
+/// Python statement defining `data`).
+fn python_times(setup: &str) -> (f64, f64) {
+    let script = format!(
+        "import serpent, time\n{setup}\n\
+         def best(f):\n    t = []\n    for _ in range(3):\n        s = time.perf_counter(); f(); t.append(time.perf_counter() - s)\n    return min(t)\n\
+         b = serpent.dumps(data, module_in_classname=True)\n\
+         print(best(lambda: serpent.dumps(data, module_in_classname=True)), best(lambda: serpent.loads(b)))\n"
+    );
+    let out = pyro_interop::python().command().args(["-c", &script]).output().expect("python runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut times = text.split_whitespace().map(|t| t.parse::<f64>().expect("a time"));
+    (times.next().expect("dumps time"), times.next().expect("loads time"))
+}
+
+/// The speed target: encode and decode at least 20x faster than Python serpent, on 100,000
+/// small dicts and on one 10 MB bytes value. Timing needs a release build and a quiet machine:
+/// `cargo test --release -p pyro-runtime --test interop_serpent -- --ignored --nocapture`.
+#[test]
+#[ignore = "timing: run in release mode on a quiet machine"]
+fn serpent_is_20x_faster_than_python() {
+    let dicts: Vec<Value> = (0..100_000i64)
+        .map(|i| {
+            dict(vec![
+                (s("name"), Value::from(format!("item{i}"))),
+                (s("value"), Value::Int(i)),
+                (s("ratio"), Value::Float(i as f64 / 3.0)),
+                (s("tags"), list(vec![s("a"), s("b")])),
+                (s("ok"), Value::Bool(true)),
+            ])
+        })
+        .collect();
+    let dicts = Value::List(dicts);
+    let blob = Value::Bytes((0..10_000_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect());
+    let cases = [
+        (
+            "100,000 small dicts",
+            "data = [{'name': 'item%d' % i, 'value': i, 'ratio': i / 3, 'tags': ['a', 'b'], 'ok': True} for i in range(100000)]",
+            &dicts,
+        ),
+        ("10 MB bytes", "data = bytes((i * 2654435761 % 2**32) >> 24 for i in range(10_000_000))", &blob),
+    ];
+    for (name, setup, value) in cases {
+        let (py_dumps, py_loads) = python_times(setup);
+        let mut bytes = Vec::new();
+        let dumps = best_of(5, || bytes = serpent::to_bytes(value).expect("serializable"));
+        let loads = best_of(5, || {
+            serpent::parse_value(&bytes).expect("parses");
+        });
+        println!(
+            "{name}: dumps {:.2} ms (Python {:.2} ms, {:.0}x), loads {:.2} ms (Python {:.2} ms, {:.0}x)",
+            dumps * 1e3,
+            py_dumps * 1e3,
+            py_dumps / dumps,
+            loads * 1e3,
+            py_loads * 1e3,
+            py_loads / loads
+        );
+        assert!(py_dumps / dumps >= 20.0, "{name}: dumps only {:.1}x faster", py_dumps / dumps);
+        assert!(py_loads / loads >= 20.0, "{name}: loads only {:.1}x faster", py_loads / loads);
+    }
+}

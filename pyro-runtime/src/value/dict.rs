@@ -79,6 +79,12 @@ impl Dict {
         }
     }
 
+    /// A dict of `entries` taken as they are, for decoders that have already made the keys
+    /// unique.
+    pub(crate) fn from_unique_entries(entries: Vec<(Value, Value)>) -> Dict {
+        Dict { entries }
+    }
+
     /// Appends an entry without looking for an equal key; for decoders that build a dict
     /// from a wire map (where a later duplicate key wins on lookup, as in Python).
     pub(crate) fn push_unchecked(&mut self, key: Value, value: Value) {

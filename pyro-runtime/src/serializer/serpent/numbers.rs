@@ -1,6 +1,8 @@
 //! Number literals as Python's tokenizer reads them, with the unary signs and the
 //! `real ± imaginary` sums that `ast.literal_eval` accepts.
 
+use std::borrow::Cow;
+
 use num_bigint::BigInt;
 use num_traits::ToPrimitive;
 
@@ -19,7 +21,7 @@ enum Number {
     Imaginary(f64),
 }
 
-impl Parser<'_> {
+impl<'a> Parser<'a> {
     /// A signed number, optionally followed by `+` or `-` and an imaginary literal (`1+2j`,
     /// `-1.5-0.0j`); `self.pos` is at a sign, a digit or a `.`.
     pub(super) fn number_expression(&mut self) -> Result<Value, SerializeError> {
@@ -117,8 +119,9 @@ impl Parser<'_> {
     }
 
     /// `text[start..end]` without underscores.
-    fn digits(&self, start: usize, end: usize) -> Result<String, SerializeError> {
-        Ok(self.slice(start, end)?.chars().filter(|&c| c != '_').collect())
+    fn digits(&self, start: usize, end: usize) -> Result<Cow<'a, str>, SerializeError> {
+        let text = self.slice(start, end)?;
+        Ok(if text.contains('_') { Cow::Owned(text.replace('_', "")) } else { Cow::Borrowed(text) })
     }
 
     /// An unsigned number literal; `self.pos` is at a digit or a `.`.

@@ -349,23 +349,22 @@ fn key_hash(value: &Value) -> u64 {
     h.finish()
 }
 
-/// Indices of entries whose key equals an earlier one: `(index, index of the first equal key)`.
-fn duplicates<'v>(keys: impl ExactSizeIterator<Item = &'v Value>) -> Vec<(usize, usize)> {
-    let keys: Vec<&Value> = keys.collect();
-    let n = keys.len();
+/// Indices of items whose key equals an earlier one's: `(index, index of the first equal key)`.
+fn duplicates<T>(items: &[T], key: impl Fn(&T) -> &Value) -> Vec<(usize, usize)> {
+    let n = items.len();
     let mut found = Vec::new();
     if n <= 8 {
         for i in 1..n {
-            if let Some(first) = (0..i).find(|&j| keys[j] == keys[i]) {
+            if let Some(first) = (0..i).find(|&j| key(&items[j]) == key(&items[i])) {
                 found.push((i, first));
             }
         }
         return found;
     }
     let mut seen: HashMap<u64, Vec<usize>> = HashMap::with_capacity(n);
-    for (i, key) in keys.iter().enumerate() {
-        let bucket = seen.entry(key_hash(key)).or_default();
-        match bucket.iter().find(|&&j| keys[j] == *key) {
+    for (i, item) in items.iter().enumerate() {
+        let bucket = seen.entry(key_hash(key(item))).or_default();
+        match bucket.iter().find(|&&j| key(&items[j]) == key(item)) {
             Some(&first) => found.push((i, first)),
             None => bucket.push(i),
         }
@@ -375,7 +374,7 @@ fn duplicates<'v>(keys: impl ExactSizeIterator<Item = &'v Value>) -> Vec<(usize,
 
 /// A set's members without repeats (the first of equal members stays), as Python's `set` does.
 fn dedup_set(items: Vec<Value>) -> Vec<Value> {
-    let dups = duplicates(items.iter());
+    let dups = duplicates(&items, |v| v);
     if dups.is_empty() {
         return items;
     }
@@ -388,13 +387,9 @@ fn dedup_set(items: Vec<Value>) -> Vec<Value> {
 
 /// Builds a dict; a repeated key keeps its first position and its last value, as Python's `dict` does.
 fn build_dict(entries: Vec<(Value, Value)>) -> Dict {
-    let dups = duplicates(entries.iter().map(|(k, _)| k));
-    let mut dict = Dict::with_capacity(entries.len() - dups.len());
+    let dups = duplicates(&entries, |(k, _)| k);
     if dups.is_empty() {
-        for (k, v) in entries {
-            dict.push_unchecked(k, v);
-        }
-        return dict;
+        return Dict::from_unique_entries(entries);
     }
     // Where each entry's value goes: the slot of the first entry with an equal key.
     let mut target: Vec<usize> = (0..entries.len()).collect();
@@ -412,8 +407,5 @@ fn build_dict(entries: Vec<(Value, Value)>) -> Dict {
             }
         }
     }
-    for (k, v) in slots.into_iter().flatten() {
-        dict.push_unchecked(k, v);
-    }
-    dict
+    Dict::from_unique_entries(slots.into_iter().flatten().collect())
 }
