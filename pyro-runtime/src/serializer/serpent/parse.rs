@@ -26,7 +26,7 @@ pub const MAX_DEPTH: usize = 256;
 pub(super) fn parse(bytes: &[u8]) -> Result<Value, SerializeError> {
     let text =
         std::str::from_utf8(bytes).map_err(|e| malformed(format!("invalid UTF-8 at byte {}", e.valid_up_to())))?;
-    if let Some(nul) = bytes.iter().position(|&b| b == 0) {
+    if let Some(nul) = memchr::memchr(0, bytes) {
         // Python refuses source with NUL bytes (serpent.loads says the data is corrupt).
         return Err(malformed(format!("NUL byte at byte {nul}")));
     }

@@ -19,37 +19,34 @@ fn quote_for(bytes: &[u8]) -> u8 {
 }
 
 /// Appends `\x`, `\u` or `\U` and the lowercase hex digits of `n`, `width` of them.
-fn push_hex_escape(out: &mut String, marker: char, n: u32, width: u32) {
-    out.push('\\');
+fn push_hex_escape(out: &mut Vec<u8>, marker: u8, n: u32, width: u32) {
+    out.push(b'\\');
     out.push(marker);
     for shift in (0..width).rev() {
         let digit = (n >> (shift * 4)) & 0xf;
-        out.push(char::from(HEX[digit as usize]));
+        out.push(HEX[digit as usize]);
     }
 }
 
 /// Writes an escape for an ASCII byte that is not written as it is; `quote` is the chosen quote.
-fn push_ascii_escape(out: &mut String, b: u8, quote: u8) {
+fn push_ascii_escape(out: &mut Vec<u8>, b: u8, quote: u8) {
     match b {
-        b'\\' => out.push_str("\\\\"),
-        b'\t' => out.push_str("\\t"),
-        b'\n' => out.push_str("\\n"),
-        b'\r' => out.push_str("\\r"),
-        b'\'' | b'"' if b == quote => {
-            out.push('\\');
-            out.push(char::from(b));
-        }
-        b'\'' | b'"' => out.push(char::from(b)),
-        _ => push_hex_escape(out, 'x', u32::from(b), 2),
+        b'\\' => out.extend_from_slice(b"\\\\"),
+        b'\t' => out.extend_from_slice(b"\\t"),
+        b'\n' => out.extend_from_slice(b"\\n"),
+        b'\r' => out.extend_from_slice(b"\\r"),
+        b'\'' | b'"' if b == quote => out.extend_from_slice(&[b'\\', b]),
+        b'\'' | b'"' => out.push(b),
+        _ => push_hex_escape(out, b'x', u32::from(b), 2),
     }
 }
 
 /// Appends `repr(s)` for a Python `str`.
-pub(super) fn write_str(out: &mut String, s: &str) {
+pub(super) fn write_str(out: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
     let quote = quote_for(bytes);
     out.reserve(s.len() + 2);
-    out.push(char::from(quote));
+    out.push(quote);
     let mut start = 0;
     let mut i = 0;
     while i < bytes.len() {
@@ -60,7 +57,7 @@ pub(super) fn write_str(out: &mut String, s: &str) {
         }
         if b < 0x80 {
             // `i` is at an ASCII byte, hence a char boundary.
-            out.push_str(&s[start..i]);
+            out.extend_from_slice(&bytes[start..i]);
             push_ascii_escape(out, b, quote);
             i += 1;
             start = i;
@@ -70,37 +67,36 @@ pub(super) fn write_str(out: &mut String, s: &str) {
         let Some(c) = s[i..].chars().next() else { break };
         let len = c.len_utf8();
         if !is_printable(c) {
-            out.push_str(&s[start..i]);
+            out.extend_from_slice(&bytes[start..i]);
             let n = u32::from(c);
             match n {
-                0..=0xff => push_hex_escape(out, 'x', n, 2),
-                0x100..=0xffff => push_hex_escape(out, 'u', n, 4),
-                _ => push_hex_escape(out, 'U', n, 8),
+                0..=0xff => push_hex_escape(out, b'x', n, 2),
+                0x100..=0xffff => push_hex_escape(out, b'u', n, 4),
+                _ => push_hex_escape(out, b'U', n, 8),
             }
             start = i + len;
         }
         i += len;
     }
-    out.push_str(&s[start..]);
-    out.push(char::from(quote));
+    out.extend_from_slice(&bytes[start..]);
+    out.push(quote);
 }
 
 /// Appends `repr(b)` for a Python `bytes`: `b'...'`.
-pub(super) fn write_bytes(out: &mut String, b: &[u8]) {
+pub(super) fn write_bytes(out: &mut Vec<u8>, b: &[u8]) {
     let quote = quote_for(b);
     out.reserve(b.len() + 3);
-    out.push('b');
-    out.push(char::from(quote));
+    out.push(b'b');
+    out.push(quote);
     let mut start = 0;
     for (i, &byte) in b.iter().enumerate() {
         if ascii_plain(byte) {
             continue;
         }
-        // b[start..i] is plain printable ASCII.
-        out.push_str(std::str::from_utf8(&b[start..i]).unwrap_or_default());
+        out.extend_from_slice(&b[start..i]);
         push_ascii_escape(out, byte, quote);
         start = i + 1;
     }
-    out.push_str(std::str::from_utf8(&b[start..]).unwrap_or_default());
-    out.push(char::from(quote));
+    out.extend_from_slice(&b[start..]);
+    out.push(quote);
 }

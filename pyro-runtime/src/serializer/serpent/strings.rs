@@ -76,36 +76,36 @@ impl Parser<'_> {
         let quote = self.peek().ok_or_else(|| self.error("expecting a quote"))?;
         let triple = self.byte_at(self.pos + 1) == Some(quote) && self.byte_at(self.pos + 2) == Some(quote);
         let body = self.pos + if triple { 3 } else { 1 };
-        // Find the closing quote(s); a backslash always takes the next byte with it.
+        // Find the closing quote(s), in bulk; a backslash always takes the next byte with it.
         let bytes = self.bytes();
+        let unterminated = || self.error_at(open, "unterminated string literal");
         let mut i = body;
         let mut plain = true; // no backslash, no newline to translate
         let end = loop {
-            match bytes.get(i) {
-                None => return Err(self.error_at(open, "unterminated string literal")),
-                Some(&b) if b == quote => {
-                    if !triple {
-                        break i;
-                    }
-                    if bytes.get(i + 1) == Some(&quote) && bytes.get(i + 2) == Some(&quote) {
-                        break i;
-                    }
-                    i += 1;
+            let rest = bytes.get(i..).ok_or_else(unterminated)?;
+            let found = memchr::memchr3(quote, b'\\', b'\n', rest).ok_or_else(unterminated)?;
+            let segment = &rest[..found];
+            if memchr::memchr(b'\r', segment).is_some() {
+                if !triple {
+                    return Err(unterminated());
                 }
-                Some(b'\\') => {
+                plain = false;
+            }
+            if prefix.bytes && !segment.is_ascii() {
+                let at = i + segment.iter().position(|&b| b >= 0x80).unwrap_or(0);
+                return Err(self.error_at(at, "bytes can only contain ASCII literal characters"));
+            }
+            let at = i + found;
+            match bytes[at] {
+                b'\\' => {
                     plain = false;
-                    let crlf = bytes.get(i + 1) == Some(&b'\r') && bytes.get(i + 2) == Some(&b'\n');
-                    i += if crlf { 3 } else { 2 };
+                    let crlf = bytes.get(at + 1) == Some(&b'\r') && bytes.get(at + 2) == Some(&b'\n');
+                    i = at + if crlf { 3 } else { 2 };
                 }
-                Some(b'\n' | b'\r') if !triple => return Err(self.error_at(open, "unterminated string literal")),
-                Some(b'\r') => {
-                    plain = false;
-                    i += 1;
-                }
-                Some(&b) if b >= 0x80 && prefix.bytes => {
-                    return Err(self.error_at(i, "bytes can only contain ASCII literal characters"));
-                }
-                Some(_) => i += 1,
+                b'\n' if !triple => return Err(unterminated()),
+                b'\n' => i = at + 1,
+                _ if !triple || (bytes.get(at + 1) == Some(&quote) && bytes.get(at + 2) == Some(&quote)) => break at,
+                _ => i = at + 1,
             }
         };
         self.pos = end + if triple { 3 } else { 1 };

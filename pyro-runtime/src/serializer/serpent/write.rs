@@ -4,7 +4,7 @@
 //! bytes_repr=...)` for the same data: the header line, then the value with no spaces except
 //! inside the `repr()` of the base64 bytes dict.
 
-use std::fmt::Write as _;
+use std::io::Write as _;
 
 use base64::Engine as _;
 use serde::Serialize;
@@ -23,11 +23,11 @@ const NAN_DICT: &str = "{'__class__':'float','value':'nan'}";
 
 /// Serializes `value` as serpent (see [`super::to_bytes_with`]).
 pub(super) fn to_bytes<T: Serialize + ?Sized>(value: &T, options: Options) -> Result<Vec<u8>, SerializeError> {
-    let mut out = String::with_capacity(128);
-    out.push_str(HEADER);
-    let mut writer = Writer { out, bytes_repr: options.bytes_repr, key: false, set_next: false };
+    let mut out = Vec::with_capacity(128);
+    out.extend_from_slice(HEADER.as_bytes());
+    let mut writer = Writer { out, scratch: String::new(), bytes_repr: options.bytes_repr, key: false, set_next: false };
     value.serialize(&mut writer)?;
-    Ok(writer.out.into_bytes())
+    Ok(writer.out)
 }
 
 fn cannot_carry(what: impl Into<String>) -> SerializeError {
@@ -43,7 +43,9 @@ fn unhashable(what: &str) -> SerializeError {
 
 /// The output buffer and the state of the value being written.
 struct Writer {
-    out: String,
+    out: Vec<u8>,
+    /// Room for a float's `repr()` (written by a helper that takes a `String`).
+    scratch: String,
     /// Bytes as `b'..'` rather than the base64 dict.
     bytes_repr: bool,
     /// Writing a dict key or set member: only hashable values are allowed.
@@ -54,7 +56,7 @@ struct Writer {
 
 impl Writer {
     fn display(&mut self, n: impl std::fmt::Display) {
-        // Writing to a String cannot fail.
+        // Writing to a Vec cannot fail.
         let _ = write!(self.out, "{n}");
     }
 
@@ -63,9 +65,9 @@ impl Writer {
         if self.key {
             return Err(unhashable("an enum variant with data"));
         }
-        self.out.push('{');
+        self.out.push(b'{');
         write_str(&mut self.out, variant);
-        self.out.push(':');
+        self.out.push(b':');
         Ok(())
     }
 
@@ -74,7 +76,7 @@ impl Writer {
             // The NaN dict would be an unhashable key.
             return Err(unhashable("a NaN float"));
         }
-        write_float(&mut self.out, f);
+        write_float(&mut self.out, &mut self.scratch, f);
         Ok(())
     }
 
@@ -88,10 +90,16 @@ impl Writer {
             return Err(unhashable("bytes (without bytes_repr)"));
         }
         // `repr({'data': ..., 'encoding': 'base64'})`; base64 text needs no escapes.
-        self.out.reserve(b.len() / 3 * 4 + 40);
-        self.out.push_str("{'data': '");
-        base64::engine::general_purpose::STANDARD.encode_string(b, &mut self.out);
-        self.out.push_str("', 'encoding': 'base64'}");
+        let encoded_len = b.len().div_ceil(3) * 4;
+        self.out.reserve(encoded_len + 40);
+        self.out.extend_from_slice(b"{'data': '");
+        let start = self.out.len();
+        self.out.resize(start + encoded_len, 0);
+        let written = base64::engine::general_purpose::STANDARD
+            .encode_slice(b, &mut self.out[start..])
+            .map_err(|e| SerializeError::Custom(format!("base64 encoding: {e}")))?;
+        self.out.truncate(start + written);
+        self.out.extend_from_slice(b"', 'encoding': 'base64'}");
         Ok(())
     }
 
@@ -104,7 +112,7 @@ impl Writer {
                 if self.key && (re.is_nan() || im.is_nan()) {
                     return Err(unhashable("a complex with NaN parts"));
                 }
-                write_complex(&mut self.out, *re, *im);
+                write_complex(&mut self.out, &mut self.scratch, *re, *im);
             }
             Value::Date(d) => write_str(&mut self.out, &d.to_string()),
             Value::DateTime(ts) => write_str(&mut self.out, &super::super::json::isoformat_utc(*ts)?),
@@ -121,55 +129,57 @@ impl Writer {
                 if self.key {
                     return Err(unhashable("a list"));
                 }
-                self.out.push('[');
+                self.out.push(b'[');
             }
             Kind::Dict => {
                 if self.key {
                     return Err(unhashable("a dict"));
                 }
-                self.out.push('{');
+                self.out.push(b'{');
             }
             Kind::Set => {
                 if self.key {
                     return Err(unhashable("a set"));
                 }
-                self.out.push('{');
+                self.out.push(b'{');
                 self.key = true;
             }
-            Kind::Tuple => self.out.push('('),
+            Kind::Tuple => self.out.push(b'('),
         }
         Ok(Compound { w: self, kind, start, count: 0, was_key, variant: false })
     }
 }
 
 /// Writes a float as serpent does: `repr()`, `1e30000`/`-1e30000` for the infinities, a dict for NaN.
-fn write_float(out: &mut String, f: f64) {
+fn write_float(out: &mut Vec<u8>, scratch: &mut String, f: f64) {
     if f.is_nan() {
-        out.push_str(NAN_DICT);
+        out.extend_from_slice(NAN_DICT.as_bytes());
     } else if f.is_infinite() {
-        out.push_str(if f > 0.0 { "1e30000" } else { "-1e30000" });
+        out.extend_from_slice(if f > 0.0 { b"1e30000" } else { b"-1e30000" });
     } else {
-        crate::value::write_float_repr(out, f);
+        scratch.clear();
+        crate::value::write_float_repr(scratch, f);
+        out.extend_from_slice(scratch.as_bytes());
     }
 }
 
 /// Writes a complex as serpent does: `(re+imj)`, or a class dict when a part is NaN.
-fn write_complex(out: &mut String, re: f64, im: f64) {
+fn write_complex(out: &mut Vec<u8>, scratch: &mut String, re: f64, im: f64) {
     if re.is_nan() || im.is_nan() {
-        out.push_str("{'__class__':'complex','real':");
-        write_float(out, re);
-        out.push_str(",'imag':");
-        write_float(out, im);
-        out.push('}');
+        out.extend_from_slice(b"{'__class__':'complex','real':");
+        write_float(out, scratch, re);
+        out.extend_from_slice(b",'imag':");
+        write_float(out, scratch, im);
+        out.push(b'}');
         return;
     }
-    out.push('(');
-    write_float(out, re);
+    out.push(b'(');
+    write_float(out, scratch, re);
     if im.is_sign_positive() {
-        out.push('+');
+        out.push(b'+');
     }
-    write_float(out, im);
-    out.push_str("j)");
+    write_float(out, scratch, im);
+    out.extend_from_slice(b"j)");
 }
 
 impl<'a> ser::Serializer for &'a mut Writer {
@@ -184,7 +194,7 @@ impl<'a> ser::Serializer for &'a mut Writer {
     type SerializeStructVariant = Compound<'a>;
 
     fn serialize_bool(self, v: bool) -> Result<(), SerializeError> {
-        self.out.push_str(if v { "True" } else { "False" });
+        self.out.extend_from_slice(if v { b"True" } else { b"False" });
         Ok(())
     }
 
@@ -256,7 +266,7 @@ impl<'a> ser::Serializer for &'a mut Writer {
     }
 
     fn serialize_none(self) -> Result<(), SerializeError> {
-        self.out.push_str("None");
+        self.out.extend_from_slice(b"None");
         Ok(())
     }
 
@@ -310,7 +320,7 @@ impl<'a> ser::Serializer for &'a mut Writer {
     ) -> Result<(), SerializeError> {
         self.open_variant(variant)?;
         value.serialize(&mut *self)?;
-        self.out.push('}');
+        self.out.push(b'}');
         Ok(())
     }
 
@@ -392,7 +402,7 @@ struct Compound<'a> {
 impl Compound<'_> {
     fn separator(&mut self) {
         if self.count > 0 {
-            self.w.out.push(',');
+            self.w.out.push(b',');
         }
         self.count += 1;
     }
@@ -405,30 +415,30 @@ impl Compound<'_> {
     fn field<T: Serialize + ?Sized>(&mut self, key: &str, value: &T) -> Result<(), SerializeError> {
         self.separator();
         write_str(&mut self.w.out, key);
-        self.w.out.push(':');
+        self.w.out.push(b':');
         value.serialize(&mut *self.w)
     }
 
     fn close(self) -> Result<(), SerializeError> {
         let out = &mut self.w.out;
         match self.kind {
-            Kind::List => out.push(']'),
-            Kind::Dict => out.push('}'),
+            Kind::List => out.push(b']'),
+            Kind::Dict => out.push(b'}'),
             Kind::Tuple => {
                 if self.count == 1 {
-                    out.push(',');
+                    out.push(b',');
                 }
-                out.push(')');
+                out.push(b')');
             }
             Kind::Set if self.count == 0 => {
                 // There is no empty set literal: serpent writes an empty tuple.
                 out.truncate(self.start);
-                out.push_str("()");
+                out.extend_from_slice(b"()");
             }
-            Kind::Set => out.push('}'),
+            Kind::Set => out.push(b'}'),
         }
         if self.variant {
-            out.push('}');
+            out.push(b'}');
         }
         self.w.key = self.was_key;
         Ok(())
@@ -497,7 +507,7 @@ impl ser::SerializeMap for Compound<'_> {
         let result = key.serialize(&mut *self.w);
         self.w.key = false;
         result?;
-        self.w.out.push(':');
+        self.w.out.push(b':');
         Ok(())
     }
 
