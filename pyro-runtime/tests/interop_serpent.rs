@@ -103,7 +103,10 @@ fn rust_only() -> Vec<(Value, &'static str)> {
         (Value::DateTime(1_704_164_645.6), "'2024-01-02T03:04:05.600000'"),
         (Value::Set(vec![]), "()"),
         (Value::Float(f64::NAN), "{'__class__': 'float', 'value': 'nan'}"),
-        (complex(f64::NAN, 1.0), "{'__class__': 'complex', 'real': {'__class__': 'float', 'value': 'nan'}, 'imag': 1.0}"),
+        (
+            complex(f64::NAN, 1.0),
+            "{'__class__': 'complex', 'real': {'__class__': 'float', 'value': 'nan'}, 'imag': 1.0}",
+        ),
         (Value::Bytes(b"\x00\xffit's".to_vec()), "{'data': 'AP9pdCdz', 'encoding': 'base64'}"),
         (dict(vec![(Value::None, Value::Int(1))]), "{None: 1}"),
     ]
@@ -127,8 +130,11 @@ fn rust_writes_what_serpent_dumps_writes() {
         }
     }
     // Bytes in both forms, and Pyro5's own serializer (id 1) for a call.
-    for (bytes_repr, value) in [(false, b"\x00\xff\n\\it's".to_vec()), (true, b"\x00\xff\n\\it's".to_vec()), (false, vec![])] {
-        let reply = peer.request(json!({"op": "serpent_dumps", "expr": format!("bytes({value:?})"), "bytes_repr": bytes_repr}));
+    for (bytes_repr, value) in
+        [(false, b"\x00\xff\n\\it's".to_vec()), (true, b"\x00\xff\n\\it's".to_vec()), (false, vec![])]
+    {
+        let reply =
+            peer.request(json!({"op": "serpent_dumps", "expr": format!("bytes({value:?})"), "bytes_repr": bytes_repr}));
         let python = unhex(reply["hex"].as_str().expect("hex"));
         let ours = serpent::to_bytes_with(&Value::Bytes(value), Options { bytes_repr }).expect("serializable");
         assert_eq!(String::from_utf8_lossy(&ours), String::from_utf8_lossy(&python));
@@ -154,8 +160,12 @@ fn python_reads_what_rust_writes() {
         let ours = serpent::to_bytes(&value).expect("serializable");
         expect_same(&peer.request(json!({"op": "serpent_loads", "hex": hex(&ours), "expect": expr})), expr);
     }
-    let ours = serpent::to_bytes_with(&Value::Bytes(b"\x00\xffit's".to_vec()), Options { bytes_repr: true }).unwrap();
-    expect_same(&peer.request(json!({"op": "serpent_loads", "hex": hex(&ours), "expect": "b'\\x00\\xffit\\'s'"})), "bytes");
+    let ours = serpent::to_bytes_with(&Value::Bytes(b"\x00\xffit's".to_vec()), Options { bytes_repr: true })
+        .expect("serializable");
+    expect_same(
+        &peer.request(json!({"op": "serpent_loads", "hex": hex(&ours), "expect": "b'\\x00\\xffit\\'s'"})),
+        "bytes",
+    );
     // Pyro5's SerpentSerializer turns the NaN dict back into a float.
     let ours = serpent::to_bytes(&vec![Value::Float(f64::NAN)]).expect("serializable");
     peer.loads_equals(SERPENT, &ours, "[nan]").expect("Pyro5 reads NaN");
@@ -260,7 +270,7 @@ fn random_value(rng: &mut Rng, depth: usize) -> Value {
     };
     match rng.below(if depth == 0 { 8 } else { 11 }) {
         0 => Value::None,
-        1 => Value::Bool(rng.next() % 2 == 0),
+        1 => Value::Bool(rng.next().is_multiple_of(2)),
         2 => Value::Int(rng.next() as i64 >> rng.below(64)),
         3 => Value::Float(f64::from_bits(rng.next())),
         4 => Value::int(num_bigint::BigInt::from(rng.next()) * num_bigint::BigInt::from(rng.next())),

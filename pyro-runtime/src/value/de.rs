@@ -37,7 +37,7 @@ const MAX_PREALLOC: usize = 4096;
 /// Integers convert to any integer type they fit, ints to floats, `None` to `Option::None` or
 /// `()`, a str to a unit enum variant and a one-entry dict to any other variant, dicts to
 /// structs and maps, lists/tuples/sets to sequences and tuples, bytes to `serde_bytes` buffers
-/// or `Vec<u8>`. Errors name the Python type that did not fit.
+/// or `Vec<u8>` (so does serpent's bytes dict `{'data': <base64>, 'encoding': 'base64'}`). Errors name the Python type that did not fit.
 ///
 /// ```
 /// use pyro_runtime::value::{from_value, Dict, Value};

@@ -82,15 +82,10 @@ pub(crate) fn write_float_repr(out: &mut String, x: f64) {
 }
 
 /// A small stack buffer of ASCII text: the `{:e}` form of an f64 is at most 24 bytes.
+#[derive(Default)]
 struct AsciiBuf {
     buf: [u8; 32],
     len: usize,
-}
-
-impl Default for AsciiBuf {
-    fn default() -> AsciiBuf {
-        AsciiBuf { buf: [0; 32], len: 0 }
-    }
 }
 
 impl AsciiBuf {
@@ -149,7 +144,7 @@ fn write_float(out: &mut String, x: f64, add_dot_0: bool, force_sign: bool) {
         if exp >= 0 {
             let int_len = usize::try_from(exp).unwrap_or(0) + 1;
             if digits.len() <= int_len {
-                out.push_str(&digits);
+                out.push_str(digits);
                 out.extend(std::iter::repeat_n('0', int_len - digits.len()));
                 if add_dot_0 {
                     out.push_str(".0");
@@ -163,7 +158,7 @@ fn write_float(out: &mut String, x: f64, add_dot_0: bool, force_sign: bool) {
         } else {
             out.push_str("0.");
             out.extend(std::iter::repeat_n('0', usize::try_from(-exp - 1).unwrap_or(0)));
-            out.push_str(&digits);
+            out.push_str(digits);
         }
     } else {
         let (first, rest) = digits.split_at(1.min(digits.len()));

@@ -12,7 +12,8 @@
 //!   decimal literals; floats → `repr()` (`1.5`, `1e+16`); `f32` → the exact `f64` value.
 //! - sequences → lists `[1,2]`; tuples, tuple structs and [`Value::Tuple`] → tuples (`(1,)`
 //!   for one element); [`Value::Set`] → `{1,2}` in its order (an empty set → `()`, as
-//!   serpent writes it); maps and structs → dicts `{'k':1}` in order.
+//!   serpent writes it); maps and structs → dicts `{'k':1}` in order. (Serpent sorts keys and
+//!   members only when indenting, which Pyro5 never asks for.)
 //! - enums as serde_json does: `'Unit'`, `{'Newtype':...}`, `{'Tuple':(...)}`, `{'Struct':{...}}`.
 //! - bytes → `{'data': '<base64>', 'encoding': 'base64'}` (written as Python's `repr()` of
 //!   that dict, with spaces), or `b'..'` with [`Options::bytes_repr`] (Pyro5's
@@ -30,7 +31,9 @@
 //! [`Value::Bytes`], the base64 bytes dict as the [`Value::Dict`] it is (a typed receiver asking
 //! for bytes gets them decoded), serpent's NaN dict as a NaN [`Value::Float`] and its NaN
 //! complex dict as [`Value::Complex`]. Strings take every escape except `\N{name}`, which is
-//! refused with an error. Unsupported: `-(1)` and other signs on parenthesized numbers.
+//! refused with an error. Equal keys and set members are merged by [`Value`]'s equality, so
+//! `1`, `1.0` and `True` stay apart (Python merges them). Unsupported: a sign or a `+ 2j` applied
+//! to a parenthesized number (`-(1)`, `(1)+2j`), which no serializer writes.
 //!
 //! ```
 //! use pyro_runtime::serializer::serpent;
@@ -40,7 +43,8 @@
 //! assert_eq!(bytes, "# serpent utf-8 python3.2\n(1,\"é'\",1e30000,[1.5,1e+16])".as_bytes());
 //! let back: (i32, String, f64, Vec<f64>) = serpent::from_bytes(&bytes).unwrap();
 //! assert_eq!(back.1, "é'");
-//! assert_eq!(serpent::parse_value(b"{'a': (1,), 'b': -2j}").unwrap().to_string(), "{'a': (1,), 'b': -2j}");
+//! let v = serpent::parse_value(b"{'a': (1,), 'b': -2j}").unwrap();
+//! assert_eq!(v.to_string(), "{'a': (1,), 'b': (-0-2j)}"); // as Python's repr shows it
 //! ```
 
 mod numbers;

@@ -41,12 +41,18 @@ pub(super) fn malformed(reason: String) -> SerializeError {
 enum Frame {
     List(Vec<Value>),
     /// After `(`: a parenthesized value, or a tuple once a comma is seen.
-    Paren { items: Vec<Value>, comma: bool },
+    Paren {
+        items: Vec<Value>,
+        comma: bool,
+    },
     /// After `{` and before the first `:` or `,`: a dict or a set.
     Brace,
     Set(Vec<Value>),
     /// A dict; `key` is set while its value is read.
-    Dict { entries: Vec<(Value, Value)>, key: Option<Value> },
+    Dict {
+        entries: Vec<(Value, Value)>,
+        key: Option<Value>,
+    },
 }
 
 pub(super) struct Parser<'a> {
@@ -321,7 +327,13 @@ fn dict_value(dict: Dict) -> Value {
 /// `-0.0` and `0.0` alike).
 fn hash_value(value: &Value, h: &mut impl Hasher) {
     fn float(f: f64, h: &mut impl Hasher) {
-        let f = if f.is_nan() { f64::NAN } else if f == 0.0 { 0.0 } else { f };
+        let f = if f.is_nan() {
+            f64::NAN
+        } else if f == 0.0 {
+            0.0
+        } else {
+            f
+        };
         f.to_bits().hash(h);
     }
     std::mem::discriminant(value).hash(h);

@@ -234,7 +234,10 @@ fn writes_structs_in_field_order_and_enums_as_serde_json_does() {
     assert_eq!(serpent(&Point { x: 1, y: -2 }), "{'x':1,'y':-2}");
     assert_eq!(serpent(&Shape::Empty), "'Empty'");
     assert_eq!(serpent(&Shape::Circle(0.5)), "{'Circle':0.5}");
-    assert_eq!(serpent(&Shape::Line(Point { x: 0, y: 0 }, Point { x: 1, y: 1 })), "{'Line':({'x':0,'y':0},{'x':1,'y':1})}");
+    assert_eq!(
+        serpent(&Shape::Line(Point { x: 0, y: 0 }, Point { x: 1, y: 1 })),
+        "{'Line':({'x':0,'y':0},{'x':1,'y':1})}"
+    );
     assert_eq!(serpent(&Shape::Rect { w: 2, h: 3 }), "{'Rect':{'w':2,'h':3}}");
 }
 
@@ -509,10 +512,55 @@ fn below(rng: &mut XorShift, n: usize) -> usize {
 #[test]
 fn random_and_mutated_input_never_panics() {
     const TOKENS: &[&str] = &[
-        "[", "]", "(", ")", "{", "}", ",", ":", " ", "\n", "\\\n", "#c\n", "'", "\"", "'''", "b'", "r'", "rb\"",
-        "'k'", "\\", "\\x", "\\u", "\\U0001", "\\N{", "\\7", "0", "-", "+", "1", "9", ".", "e", "E", "j", "_", "0x",
-        "0o", "0b", "None", "True", "Fals", "set()", "set(", "é", "\u{0}", "\r", "12345678901234567890",
-        "{'__class__':'float','value':'nan'}", "1e30000",
+        "[",
+        "]",
+        "(",
+        ")",
+        "{",
+        "}",
+        ",",
+        ":",
+        " ",
+        "\n",
+        "\\\n",
+        "#c\n",
+        "'",
+        "\"",
+        "'''",
+        "b'",
+        "r'",
+        "rb\"",
+        "'k'",
+        "\\",
+        "\\x",
+        "\\u",
+        "\\U0001",
+        "\\N{",
+        "\\7",
+        "0",
+        "-",
+        "+",
+        "1",
+        "9",
+        ".",
+        "e",
+        "E",
+        "j",
+        "_",
+        "0x",
+        "0o",
+        "0b",
+        "None",
+        "True",
+        "Fals",
+        "set()",
+        "set(",
+        "é",
+        "\u{0}",
+        "\r",
+        "12345678901234567890",
+        "{'__class__':'float','value':'nan'}",
+        "1e30000",
     ];
     let mut rng = XorShift::new(0x9e37_79b9_7f4a_7c15);
     let mut parsed = 0;
@@ -562,7 +610,9 @@ fn empty_sets_as_tuples(value: Value) -> Value {
         Value::Set(items) => Value::Set(all(items)),
         Value::List(items) => Value::List(all(items)),
         Value::Tuple(items) => Value::Tuple(all(items)),
-        Value::Dict(d) => Value::Dict(d.into_iter().map(|(k, v)| (empty_sets_as_tuples(k), empty_sets_as_tuples(v))).collect()),
+        Value::Dict(d) => {
+            Value::Dict(d.into_iter().map(|(k, v)| (empty_sets_as_tuples(k), empty_sets_as_tuples(v))).collect())
+        }
         other => other,
     }
 }
@@ -572,10 +622,9 @@ fn bytes_as_dicts(value: Value) -> Value {
     use base64::Engine as _;
     let all = |items: Vec<Value>| items.into_iter().map(bytes_as_dicts).collect();
     match value {
-        Value::Bytes(b) => dict([
-            ("data", base64::engine::general_purpose::STANDARD.encode(b).into()),
-            ("encoding", "base64".into()),
-        ]),
+        Value::Bytes(b) => {
+            dict([("data", base64::engine::general_purpose::STANDARD.encode(b).into()), ("encoding", "base64".into())])
+        }
         Value::Set(items) => Value::Set(all(items)),
         Value::List(items) => Value::List(all(items)),
         Value::Tuple(items) => Value::Tuple(all(items)),
@@ -587,7 +636,13 @@ fn bytes_as_dicts(value: Value) -> Value {
 /// A random value of any kind serpent carries unchanged.
 fn random_value(rng: &mut XorShift, depth: usize, hashable: bool) -> Value {
     const STRINGS: &[&str] = &["", "a", "é\"\\", "'", "\n\t\u{1}\u{1f}\u{7f}", "😀", "\u{2028}\u{ad}x", "nan", "12"];
-    let kinds = if depth == 0 { 9 } else if hashable { 10 } else { 14 };
+    let kinds = if depth == 0 {
+        9
+    } else if hashable {
+        10
+    } else {
+        14
+    };
     match below(rng, kinds) {
         0 => Value::None,
         1 => Value::Bool(rng.one_in(2)),
@@ -595,7 +650,13 @@ fn random_value(rng: &mut XorShift, depth: usize, hashable: bool) -> Value {
         3 => {
             let f = f64::from_bits(rng.next_u64());
             let f = if rng.one_in(4) { [f64::INFINITY, f64::NEG_INFINITY, -0.0, 1e16][below(rng, 4)] } else { f };
-            Value::Float(if f.is_nan() && !hashable { f64::NAN } else if f.is_nan() { 0.5 } else { f })
+            Value::Float(if f.is_nan() && !hashable {
+                f64::NAN
+            } else if f.is_nan() {
+                0.5
+            } else {
+                f
+            })
         }
         4 => Value::int(BigInt::from(rng.next_u64()) * BigInt::from(rng.next_u64()) * -BigInt::from(rng.next_u64())),
         5 => Value::from(STRINGS[below(rng, STRINGS.len())].repeat(below(rng, 3))),
@@ -651,7 +712,10 @@ fn values_round_trip_through_write_and_parse() {
 #[test]
 fn dates_and_empty_sets_come_back_as_python_reads_them() {
     let v = tuple([Value::Date(Date::new(2024, 1, 2).unwrap()), Value::DateTime(0.5), Value::Set(vec![])]);
-    assert_eq!(parse_value(&to_bytes(&v).unwrap()).unwrap(), tuple(["2024-01-02".into(), "1970-01-01T00:00:00.500000".into(), tuple([])]));
+    assert_eq!(
+        parse_value(&to_bytes(&v).unwrap()).unwrap(),
+        tuple(["2024-01-02".into(), "1970-01-01T00:00:00.500000".into(), tuple([])])
+    );
 }
 
 #[test]

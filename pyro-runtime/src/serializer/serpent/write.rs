@@ -25,7 +25,8 @@ const NAN_DICT: &str = "{'__class__':'float','value':'nan'}";
 pub(super) fn to_bytes<T: Serialize + ?Sized>(value: &T, options: Options) -> Result<Vec<u8>, SerializeError> {
     let mut out = Vec::with_capacity(128);
     out.extend_from_slice(HEADER.as_bytes());
-    let mut writer = Writer { out, scratch: String::new(), bytes_repr: options.bytes_repr, key: false, set_next: false };
+    let mut writer =
+        Writer { out, scratch: String::new(), bytes_repr: options.bytes_repr, key: false, set_next: false };
     value.serialize(&mut writer)?;
     Ok(writer.out)
 }
