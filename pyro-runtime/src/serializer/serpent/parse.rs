@@ -30,7 +30,7 @@ pub(super) fn parse(bytes: &[u8]) -> Result<Value, SerializeError> {
         // Python refuses source with NUL bytes (serpent.loads says the data is corrupt).
         return Err(malformed(format!("NUL byte at byte {nul}")));
     }
-    Parser { text, pos: 0 }.document()
+    Parser { text, pos: 0, nesting: 0 }.document()
 }
 
 pub(super) fn malformed(reason: String) -> SerializeError {
@@ -58,6 +58,8 @@ enum Frame {
 pub(super) struct Parser<'a> {
     pub(super) text: &'a str,
     pub(super) pos: usize,
+    /// Open brackets around `pos`: outside all of them a newline ends the expression.
+    nesting: usize,
 }
 
 impl<'a> Parser<'a> {
@@ -86,20 +88,40 @@ impl<'a> Parser<'a> {
         self.text.get(start..end).ok_or_else(|| self.error_at(start, "internal error: not a char boundary"))
     }
 
-    /// Skips spaces, tabs, form feeds, newlines, comments and backslash line continuations.
+    /// Skips spaces, tabs, form feeds, comments and backslash line continuations, and newlines
+    /// inside brackets (outside them a newline ends the expression, as in Python).
     pub(super) fn skip_whitespace(&mut self) {
         loop {
             match self.peek() {
-                Some(b' ' | b'\t' | b'\n' | b'\r' | 0x0c) => self.pos += 1,
+                Some(b' ' | b'\t' | 0x0c) => self.pos += 1,
+                Some(b'\n' | b'\r') if self.nesting > 0 => self.pos += 1,
                 Some(b'#') => {
                     let rest = &self.bytes()[self.pos..];
                     self.pos += rest.iter().position(|&b| b == b'\n' || b == b'\r').unwrap_or(rest.len());
                 }
-                Some(b'\\') => match (self.byte_at(self.pos + 1), self.byte_at(self.pos + 2)) {
-                    (Some(b'\r'), Some(b'\n')) => self.pos += 3,
-                    (Some(b'\n' | b'\r'), _) => self.pos += 2,
-                    _ => return,
-                },
+                Some(b'\\') => {
+                    let len = match (self.byte_at(self.pos + 1), self.byte_at(self.pos + 2)) {
+                        (Some(b'\r'), Some(b'\n')) => 3,
+                        (Some(b'\n' | b'\r'), _) => 2,
+                        _ => return,
+                    };
+                    if self.pos + len == self.text.len() {
+                        // A continuation must continue: Python refuses one at the end.
+                        return;
+                    }
+                    self.pos += len;
+                }
+                _ => return,
+            }
+        }
+    }
+
+    /// Skips whitespace, comments and newlines (before and after the expression).
+    fn skip_blank_lines(&mut self) {
+        loop {
+            self.skip_whitespace();
+            match self.peek() {
+                Some(b'\n' | b'\r') => self.pos += 1,
                 _ => return,
             }
         }
@@ -113,7 +135,11 @@ impl<'a> Parser<'a> {
     /// Reads the whole document: one value, optionally surrounded by whitespace and comments.
     fn document(mut self) -> Result<Value, SerializeError> {
         let mut stack: Vec<Frame> = Vec::new();
+        // The elements so far of a tuple without parentheses (`1, 2`), which only the top level has.
+        let mut bare: Option<Vec<Value>> = None;
+        self.skip_blank_lines();
         'value: loop {
+            self.nesting = stack.len();
             self.skip_whitespace();
             let mut value = match self.peek() {
                 Some(open @ (b'[' | b'(' | b'{')) => {
@@ -121,6 +147,7 @@ impl<'a> Parser<'a> {
                         return Err(self.error(&format!("nesting deeper than {MAX_DEPTH}")));
                     }
                     self.pos += 1;
+                    self.nesting = stack.len() + 1;
                     self.skip_whitespace();
                     match (open, self.peek()) {
                         (b'[', Some(b']')) => {
@@ -157,8 +184,22 @@ impl<'a> Parser<'a> {
             };
             // A value is complete: hand it to the enclosing containers, closing those that end here.
             loop {
+                self.nesting = stack.len();
                 self.skip_whitespace();
                 let Some(frame) = stack.pop() else {
+                    if self.peek() == Some(b',') {
+                        self.pos += 1;
+                        bare.get_or_insert_with(Vec::new).push(value);
+                        self.skip_whitespace();
+                        if !matches!(self.peek(), None | Some(b'\n' | b'\r')) {
+                            continue 'value;
+                        }
+                        value = Value::Tuple(bare.take().unwrap_or_default());
+                    } else if let Some(mut items) = bare.take() {
+                        items.push(value);
+                        value = Value::Tuple(items);
+                    }
+                    self.skip_blank_lines();
                     if self.pos < self.text.len() {
                         return Err(self.error("extra data after the value"));
                     }
@@ -233,6 +274,7 @@ impl<'a> Parser<'a> {
                     (Frame::Dict { .. }, _) => return Err(self.error_at(at, "expecting ',' or '}'")),
                 };
                 // After a comma: the container may close (a trailing comma) or take another element.
+                self.nesting = stack.len() + 1;
                 self.skip_whitespace();
                 if self.peek() == Some(close) {
                     self.pos += 1;

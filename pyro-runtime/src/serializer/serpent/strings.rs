@@ -55,7 +55,7 @@ impl Parser<'_> {
     /// Reads the prefix letters before a quote.
     fn prefix(&mut self) -> Result<Prefix, SerializeError> {
         let start = self.pos;
-        while self.byte_at(self.pos).is_some_and(|b| b.is_ascii_alphabetic()) {
+        while self.is_name_byte(self.pos) {
             self.pos += 1;
         }
         let letters = self.slice(start, self.pos)?.to_ascii_lowercase();
@@ -73,7 +73,10 @@ impl Parser<'_> {
     fn literal(&mut self) -> Result<Piece, SerializeError> {
         let open = self.pos;
         let prefix = self.prefix()?;
-        let quote = self.peek().ok_or_else(|| self.error("expecting a quote"))?;
+        let quote = match self.peek() {
+            Some(quote @ (b'\'' | b'"')) => quote,
+            _ => return Err(self.error_at(open, "expecting a string literal")),
+        };
         let triple = self.byte_at(self.pos + 1) == Some(quote) && self.byte_at(self.pos + 2) == Some(quote);
         let body = self.pos + if triple { 3 } else { 1 };
         // Find the closing quote(s), in bulk; a backslash always takes the next byte with it.
