@@ -31,7 +31,8 @@
 //! [`Value::Bytes`], the base64 bytes dict as the [`Value::Dict`] it is (a typed receiver asking
 //! for bytes gets them decoded), serpent's NaN dict as a NaN [`Value::Float`] and its NaN
 //! complex dict as [`Value::Complex`]. Strings take every escape except `\N{name}`, which is
-//! refused with an error. Equal keys and set members are merged by [`Value`]'s equality, so
+//! refused with an error. Integers may have up to 4300 decimal digits (Python's limit) or
+//! 14300 bits in hex, octal or binary. Equal keys and set members are merged by [`Value`]'s equality, so
 //! `1`, `1.0` and `True` stay apart (Python merges them). Unsupported: a sign or a `+ 2j` applied
 //! to a parenthesized number (`-(1)`, `(1)+2j`), which no serializer writes.
 //!

@@ -13,6 +13,10 @@ use crate::value::Value;
 /// Python's default `sys.get_int_max_str_digits()`: longer decimal literals are refused.
 const MAX_INT_DIGITS: usize = 4300;
 
+/// The most bits a hex, octal or binary literal may have: about those of 4300 decimal digits.
+/// (Python reads longer ones, but cannot write them back in decimal; nor can we cheaply.)
+const MAX_INT_BITS: usize = 14_300;
+
 /// A number literal's value before signs and sums are applied.
 enum Number {
     Int(Value),
@@ -138,6 +142,10 @@ impl<'a> Parser<'a> {
                 let end = self.digit_part(start + 2, radix, true)?;
                 self.end_of_number(end)?;
                 let digits = self.digits(start + 2, end)?;
+                let significant = digits.trim_start_matches('0').len();
+                if significant * radix.trailing_zeros() as usize > MAX_INT_BITS + 3 {
+                    return Err(self.error_at(start, &format!("integer literal of more than {MAX_INT_BITS} bits")));
+                }
                 let n = BigInt::parse_bytes(digits.as_bytes(), radix)
                     .ok_or_else(|| self.error_at(start, "invalid number literal"))?;
                 self.pos = end;

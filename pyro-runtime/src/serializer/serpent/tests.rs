@@ -449,6 +449,9 @@ fn reports_malformed_input_with_byte_offsets() {
         assert_eq!(malformed(input), expect, "{:?}", String::from_utf8_lossy(input));
     }
     assert!(malformed(&"1".repeat(4301).into_bytes()).contains("more than 4300 digits"));
+    assert!(parse_value(format!("0x{}", "f".repeat(3575)).as_bytes()).is_ok());
+    assert!(malformed(format!("0x{}", "f".repeat(3600)).as_bytes()).contains("more than 14300 bits"));
+    assert!(parse_value(format!("0b{}1", "0".repeat(100_000)).as_bytes()).is_ok());
 }
 
 #[test]
