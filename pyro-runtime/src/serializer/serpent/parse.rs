@@ -37,20 +37,25 @@ pub(super) fn malformed(reason: String) -> SerializeError {
     SerializeError::Malformed { serializer: "serpent", reason }
 }
 
-/// A container whose elements are still being read.
+/// A container whose elements are still being read; they sit on the parser's shared stacks
+/// from `start` on.
 enum Frame {
-    List(Vec<Value>),
+    List {
+        start: usize,
+    },
     /// After `(`: a parenthesized value, or a tuple once a comma is seen.
     Paren {
-        items: Vec<Value>,
+        start: usize,
         comma: bool,
     },
     /// After `{` and before the first `:` or `,`: a dict or a set.
     Brace,
-    Set(Vec<Value>),
-    /// A dict; `key` is set while its value is read.
+    Set {
+        start: usize,
+    },
+    /// A dict (its entries on the entry stack); `key` is set while its value is read.
     Dict {
-        entries: Vec<(Value, Value)>,
+        start: usize,
         key: Option<Value>,
     },
 }
@@ -133,10 +138,15 @@ impl<'a> Parser<'a> {
     }
 
     /// Reads the whole document: one value, optionally surrounded by whitespace and comments.
+    ///
+    /// The elements of all open containers share one stack (`items`, and `entries` for dicts):
+    /// a container's elements are moved into a vector of exactly their number when it closes.
     fn document(mut self) -> Result<Value, SerializeError> {
         let mut stack: Vec<Frame> = Vec::new();
-        // The elements so far of a tuple without parentheses (`1, 2`), which only the top level has.
-        let mut bare: Option<Vec<Value>> = None;
+        let mut items: Vec<Value> = Vec::new();
+        let mut entries: Vec<(Value, Value)> = Vec::new();
+        // Whether the top level is a tuple without parentheses (`1, 2`); its elements are all of `items`.
+        let mut bare = false;
         self.skip_blank_lines();
         'value: loop {
             self.nesting = stack.len();
@@ -163,11 +173,11 @@ impl<'a> Parser<'a> {
                             Value::Dict(Dict::new())
                         }
                         (b'[', _) => {
-                            stack.push(Frame::List(Vec::new()));
+                            stack.push(Frame::List { start: items.len() });
                             continue 'value;
                         }
                         (b'(', _) => {
-                            stack.push(Frame::Paren { items: Vec::new(), comma: false });
+                            stack.push(Frame::Paren { start: items.len(), comma: false });
                             continue 'value;
                         }
                         _ => {
@@ -189,15 +199,16 @@ impl<'a> Parser<'a> {
                 let Some(frame) = stack.pop() else {
                     if self.peek() == Some(b',') {
                         self.pos += 1;
-                        bare.get_or_insert_with(Vec::new).push(value);
+                        bare = true;
+                        items.push(value);
                         self.skip_whitespace();
                         if !matches!(self.peek(), None | Some(b'\n' | b'\r')) {
                             continue 'value;
                         }
-                        value = Value::Tuple(bare.take().unwrap_or_default());
-                    } else if let Some(mut items) = bare.take() {
+                        value = Value::Tuple(std::mem::take(&mut items));
+                    } else if bare {
                         items.push(value);
-                        value = Value::Tuple(items);
+                        value = Value::Tuple(std::mem::take(&mut items));
                     }
                     self.skip_blank_lines();
                     if self.pos < self.text.len() {
@@ -209,67 +220,70 @@ impl<'a> Parser<'a> {
                 let next = self.peek();
                 self.pos += 1;
                 let (frame, close) = match (frame, next) {
-                    (Frame::List(mut items), Some(b',')) => {
+                    (Frame::List { start }, Some(b',')) => {
                         items.push(value);
-                        (Frame::List(items), b']')
+                        (Frame::List { start }, b']')
                     }
-                    (Frame::List(mut items), Some(b']')) => {
+                    (Frame::List { start }, Some(b']')) => {
                         items.push(value);
-                        value = Value::List(items);
+                        value = Value::List(items.split_off(start));
                         continue;
                     }
-                    (Frame::Paren { mut items, .. }, Some(b',')) => {
+                    (Frame::Paren { start, .. }, Some(b',')) => {
                         items.push(value);
-                        (Frame::Paren { items, comma: true }, b')')
+                        (Frame::Paren { start, comma: true }, b')')
                     }
-                    (Frame::Paren { mut items, comma }, Some(b')')) => {
-                        if !comma && items.is_empty() {
-                            // `(x)` is just x.
-                        } else {
+                    (Frame::Paren { start, comma }, Some(b')')) => {
+                        // `(x)` is just x.
+                        if comma {
                             items.push(value);
-                            value = Value::Tuple(items);
+                            value = Value::Tuple(items.split_off(start));
                         }
                         continue;
                     }
                     (Frame::Brace, Some(b':')) => {
                         check_hashable(&value).map_err(|what| self.error_at(at, &what))?;
-                        stack.push(Frame::Dict { entries: Vec::new(), key: Some(value) });
+                        stack.push(Frame::Dict { start: entries.len(), key: Some(value) });
                         continue 'value;
                     }
                     (Frame::Brace, Some(b',')) => {
                         check_hashable(&value).map_err(|what| self.error_at(at, &what))?;
-                        (Frame::Set(vec![value]), b'}')
+                        let start = items.len();
+                        items.push(value);
+                        (Frame::Set { start }, b'}')
                     }
                     (Frame::Brace, Some(b'}')) => {
                         check_hashable(&value).map_err(|what| self.error_at(at, &what))?;
                         value = Value::Set(vec![value]);
                         continue;
                     }
-                    (Frame::Set(mut items), Some(b',' | b'}')) => {
+                    (Frame::Set { start }, Some(b',' | b'}')) => {
                         check_hashable(&value).map_err(|what| self.error_at(at, &what))?;
                         items.push(value);
                         if next == Some(b'}') {
-                            value = Value::Set(dedup_set(items));
+                            value = Value::Set(dedup_set(items.split_off(start)));
                             continue;
                         }
-                        (Frame::Set(items), b'}')
+                        (Frame::Set { start }, b'}')
                     }
-                    (Frame::Dict { entries, key: None }, Some(b':')) => {
+                    (Frame::Dict { start, key: None }, Some(b':')) => {
                         check_hashable(&value).map_err(|what| self.error_at(at, &what))?;
-                        stack.push(Frame::Dict { entries, key: Some(value) });
+                        stack.push(Frame::Dict { start, key: Some(value) });
                         continue 'value;
                     }
-                    (Frame::Dict { mut entries, key: Some(key) }, Some(b',' | b'}')) => {
+                    (Frame::Dict { start, key: Some(key) }, Some(b',' | b'}')) => {
                         entries.push((key, value));
                         if next == Some(b'}') {
-                            value = dict_value(build_dict(entries));
+                            value = dict_value(build_dict(entries.split_off(start)));
                             continue;
                         }
-                        (Frame::Dict { entries, key: None }, b'}')
+                        (Frame::Dict { start, key: None }, b'}')
                     }
-                    (Frame::List(_), _) => return Err(self.error_at(at, "expecting ',' or ']'")),
+                    (Frame::List { .. }, _) => return Err(self.error_at(at, "expecting ',' or ']'")),
                     (Frame::Paren { .. }, _) => return Err(self.error_at(at, "expecting ',' or ')'")),
-                    (Frame::Brace | Frame::Set(_), _) => return Err(self.error_at(at, "expecting ',', ':' or '}'")),
+                    (Frame::Brace | Frame::Set { .. }, _) => {
+                        return Err(self.error_at(at, "expecting ',', ':' or '}'"));
+                    }
                     (Frame::Dict { key: None, .. }, _) => return Err(self.error_at(at, "expecting ':'")),
                     (Frame::Dict { .. }, _) => return Err(self.error_at(at, "expecting ',' or '}'")),
                 };
@@ -279,10 +293,10 @@ impl<'a> Parser<'a> {
                 if self.peek() == Some(close) {
                     self.pos += 1;
                     value = match frame {
-                        Frame::List(items) => Value::List(items),
-                        Frame::Paren { items, .. } => Value::Tuple(items),
-                        Frame::Set(items) => Value::Set(dedup_set(items)),
-                        Frame::Dict { entries, .. } => dict_value(build_dict(entries)),
+                        Frame::List { start } => Value::List(items.split_off(start)),
+                        Frame::Paren { start, .. } => Value::Tuple(items.split_off(start)),
+                        Frame::Set { start } => Value::Set(dedup_set(items.split_off(start))),
+                        Frame::Dict { start, .. } => dict_value(build_dict(entries.split_off(start))),
                         Frame::Brace => return Err(self.error_at(at, "internal error: open brace after a comma")),
                     };
                     continue;

@@ -56,6 +56,24 @@ struct Writer {
 }
 
 impl Writer {
+    /// Writes a decimal integer (the hot path: no formatting machinery).
+    fn int(&mut self, negative: bool, mut magnitude: u64) {
+        let mut digits = [0u8; 20];
+        let mut at = digits.len();
+        loop {
+            at -= 1;
+            digits[at] = b'0' + (magnitude % 10) as u8;
+            magnitude /= 10;
+            if magnitude == 0 {
+                break;
+            }
+        }
+        if negative {
+            self.out.push(b'-');
+        }
+        self.out.extend_from_slice(&digits[at..]);
+    }
+
     fn display(&mut self, n: impl std::fmt::Display) {
         // Writing to a Vec cannot fail.
         let _ = write!(self.out, "{n}");
@@ -107,7 +125,7 @@ impl Writer {
     /// Writes a value carried as a Pyro5 extension newtype (big int, complex, date, datetime).
     fn ext(&mut self, value: &Value) -> Result<(), SerializeError> {
         match value {
-            Value::Int(n) => self.display(n),
+            Value::Int(n) => self.int(*n < 0, n.unsigned_abs()),
             Value::BigInt(n) => self.display(n),
             Value::Complex { re, im } => {
                 if self.key && (re.is_nan() || im.is_nan()) {
@@ -212,7 +230,7 @@ impl<'a> ser::Serializer for &'a mut Writer {
     }
 
     fn serialize_i64(self, v: i64) -> Result<(), SerializeError> {
-        self.display(v);
+        self.int(v < 0, v.unsigned_abs());
         Ok(())
     }
 
@@ -234,7 +252,7 @@ impl<'a> ser::Serializer for &'a mut Writer {
     }
 
     fn serialize_u64(self, v: u64) -> Result<(), SerializeError> {
-        self.display(v);
+        self.int(false, v);
         Ok(())
     }
 
