@@ -5,6 +5,7 @@ answer is produced by Pyro5's own modules (protocol, serializers, core), so the 
 checked against the real implementation, not a copy of it.
 """
 import array
+import ast
 import datetime
 import decimal
 import json
@@ -19,6 +20,7 @@ import Pyro5.core
 import Pyro5.errors
 import Pyro5.protocol
 import Pyro5.serializers
+import serpent
 from Pyro5.callcontext import current_context
 
 assert Pyro5.__version__ == "5.17", Pyro5.__version__
@@ -168,7 +170,43 @@ def op_uri(req):
     return {"state": [protocol, obj, sockname, host, port], "str": str(uri)}
 
 
+def op_serpent_dumps(req):
+    """serpent.dumps as Pyro5 calls it, with an explicit bytes_repr."""
+    value = evaluate(req["expr"])
+    data = serpent.dumps(value, module_in_classname=True, bytes_repr=bool(req.get("bytes_repr", False)))
+    return {"hex": data.hex()}
+
+
+def op_serpent_loads(req):
+    """Reads bytes with serpent.loads and with ast.literal_eval; compares both with `expect`
+    (if given) and writes the serpent.loads result back with serpent.dumps."""
+    data = bytes.fromhex(req["hex"])
+    reply = {}
+    try:
+        value = serpent.loads(data)
+    except Exception as x:
+        return {"error": describe_exception(x)}
+    try:
+        literal = ast.literal_eval(data.decode("utf-8"))
+    except Exception as x:
+        return {"error": describe_exception(x), "stage": "literal_eval"}
+    reply["repr"] = repr(value)
+    reply["literal_same"] = same(value, literal)
+    try:
+        reply["redump"] = serpent.dumps(value, module_in_classname=True,
+                                        bytes_repr=bool(req.get("bytes_repr", False))).hex()
+    except Exception as x:  # serpent refuses to write some values it reads (a None key)
+        reply["redump_error"] = describe_exception(x)
+    if "expect" in req:
+        expected = evaluate(req["expect"])
+        reply["same"] = same(value, expected)
+        reply["expected_repr"] = repr(expected)
+    return reply
+
+
 OPS = {
+    "serpent_dumps": op_serpent_dumps,
+    "serpent_loads": op_serpent_loads,
     "dumps": op_dumps,
     "dumps_call": op_dumps_call,
     "loads": op_loads,

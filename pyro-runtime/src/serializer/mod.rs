@@ -219,14 +219,6 @@ pub enum SerializeError {
         /// The kind of value, e.g. `"bytes"`.
         what: String,
     },
-    /// A Pyro5 serializer pyro does not implement (yet).
-    #[error("the {name} serializer (id {id}) is not supported; use msgpack or json")]
-    Unsupported {
-        /// Serializer name.
-        name: &'static str,
-        /// Serializer id.
-        id: u8,
-    },
     /// Bytes that are not valid for the serializer.
     #[error("invalid {serializer} data: {reason}")]
     Malformed {

@@ -10,7 +10,7 @@ use super::daemon_object::{self, DAEMON_OBJECT_ID};
 use super::exception;
 use crate::dispatch::{CallArgs, CallContext, Metadata, Reply, Servant};
 use crate::protocol::{Annotations, Flags, Message, MessageType, ProtocolError, new_correlation_id};
-use crate::serializer::{ExceptionWrapper, SerializeError, marshal};
+use crate::serializer::{ExceptionWrapper, marshal};
 use crate::{Error, RemoteError, Serializer, Value};
 
 /// The method name of a batch call (Pyro5's `_pyroInvokeBatch`).
@@ -264,15 +264,8 @@ impl ServerSession {
         if let Some(reason) = &self.denied {
             return Action::SendAndClose(connect_fail(message.seq, Some(correlation_id), reason));
         }
-        let ser = match Serializer::from_id(message.serializer_id) {
-            Ok(ser) => ser,
-            // A Pyro5 serializer pyro lacks: say so, in marshal.
-            Err(e @ SerializeError::Unsupported { .. }) => {
-                return Action::SendAndClose(connect_fail(message.seq, Some(correlation_id), &e.to_string()));
-            }
-            // An id no Pyro5 knows: closed without reply, as Pyro5 does.
-            Err(_) => return Action::Close,
-        };
+        // An id no Pyro5 knows: closed without reply, as Pyro5 does.
+        let Ok(ser) = Serializer::from_id(message.serializer_id) else { return Action::Close };
         let (msg_type, data) = match connect_reply(directory, ser, &message.data) {
             Ok(data) => (MessageType::ConnectOk, data),
             Err(reason) => {

@@ -36,7 +36,7 @@ const MAX_PREALLOC: usize = 4096;
 /// Integers convert to any integer type they fit, ints to floats, `None` to `Option::None` or
 /// `()`, a str to a unit enum variant and a one-entry dict to any other variant, dicts to
 /// structs and maps, lists/tuples/sets to sequences and tuples, bytes to `serde_bytes` buffers
-/// or `Vec<u8>`. Errors name the Python type that did not fit.
+/// or `Vec<u8>` (so does serpent's bytes dict `{'data': <base64>, 'encoding': 'base64'}`). Errors name the Python type that did not fit.
 ///
 /// ```
 /// use pyro_runtime::value::{from_value, Dict, Value};
@@ -263,6 +263,22 @@ fn visit_dict<'de, V: Visitor<'de>>(dict: Dict, visitor: V) -> Result<V::Value, 
     }
 }
 
+/// The base64 text of serpent's bytes dict `{'data': <base64 str>, 'encoding': 'base64'}`
+/// (how Pyro5's default serializer sends bytes), or `None` if `dict` is not one.
+fn serpent_base64(dict: &Dict) -> Option<&str> {
+    if dict.len() != 2 || dict.get("encoding").and_then(Value::as_str) != Some("base64") {
+        return None;
+    }
+    dict.get("data").and_then(Value::as_str)
+}
+
+fn decode_base64(data: &str) -> Result<Vec<u8>, SerializeError> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD
+        .decode(data)
+        .map_err(|e| SerializeError::Custom(format!("invalid base64 in a serpent bytes dict: {e}")))
+}
+
 /// Bytes from a sequence of ints in 0..=255.
 fn bytes_of(items: &[Value]) -> Option<Vec<u8>> {
     items.iter().map(|item| item.as_i64().and_then(|n| u8::try_from(n).ok())).collect()
@@ -378,6 +394,10 @@ impl<'de> Deserializer<'de> for Value {
                 Some(bytes) => visitor.visit_byte_buf(bytes),
                 None => Err(mismatch("bytes", &self)),
             },
+            Value::Dict(ref dict) => match serpent_base64(dict) {
+                Some(data) => visitor.visit_byte_buf(decode_base64(data)?),
+                None => Err(mismatch("bytes", &self)),
+            },
             other => Err(mismatch("bytes", &other)),
         }
     }
@@ -434,6 +454,10 @@ impl<'de> Deserializer<'de> for Value {
                     left => Err(SerializeError::Custom(format!("expected {} elements, got {total}", total - left))),
                 }
             }
+            Value::Dict(ref dict) => match serpent_base64(dict) {
+                Some(data) => Value::Bytes(decode_base64(data)?).deserialize_seq(visitor),
+                None => Err(mismatch("list", &self)),
+            },
             other => Err(mismatch("list", &other)),
         }
     }
@@ -441,6 +465,7 @@ impl<'de> Deserializer<'de> for Value {
     fn deserialize_tuple<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value, SerializeError> {
         match self {
             Value::List(_) | Value::Tuple(_) | Value::Set(_) | Value::Bytes(_) => self.deserialize_seq(visitor),
+            Value::Dict(ref dict) if serpent_base64(dict).is_some() => self.deserialize_seq(visitor),
             other => Err(mismatch("tuple", &other)),
         }
     }
@@ -1070,6 +1095,28 @@ mod tests {
             "['Dot', {'Circle': 1.5}, {'Rect': (2, 3)}, {'Poly': {'points': [(0, 0), (1, -1)], 'closed': True}}]"
         );
         assert_eq!(from_value::<Everything>(v).unwrap(), e);
+    }
+
+    #[test]
+    fn serpent_base64_dict_is_bytes_for_byte_receivers() {
+        let dict = |data: &str, encoding: &str| {
+            let mut d = Dict::new();
+            d.insert("data", data);
+            d.insert("encoding", encoding);
+            Value::Dict(d)
+        };
+        let raw = dict("cmF3", "base64");
+        assert_eq!(from_value::<serde_bytes::ByteBuf>(raw.clone()).unwrap().into_vec(), b"raw");
+        assert_eq!(from_value::<Vec<u8>>(raw.clone()).unwrap(), b"raw");
+        assert_eq!(&from_value::<[u8; 3]>(raw.clone()).unwrap(), b"raw");
+        // Any other receiver sees the dict it is.
+        assert_eq!(from_value::<Value>(raw.clone()).unwrap(), raw);
+        let as_map = from_value::<std::collections::BTreeMap<String, String>>(raw).unwrap();
+        assert_eq!(as_map["encoding"], "base64");
+        let bad = from_value::<Vec<u8>>(dict("!!", "base64")).unwrap_err().to_string();
+        assert!(bad.contains("invalid base64"), "{bad}");
+        assert_eq!(err::<Vec<u8>>(dict("cmF3", "hex")), "expected list, got dict");
+        assert_eq!(err::<serde_bytes::ByteBuf>(dict("cmF3", "hex")), "expected bytes, got dict");
     }
 
     #[test]

@@ -81,6 +81,36 @@ pub(crate) fn write_float_repr(out: &mut String, x: f64) {
     write_float(out, x, true, false);
 }
 
+/// A small stack buffer of ASCII text: the `{:e}` form of an f64 is at most 24 bytes.
+#[derive(Default)]
+struct AsciiBuf {
+    buf: [u8; 32],
+    len: usize,
+}
+
+impl AsciiBuf {
+    fn push(&mut self, b: u8) {
+        if let Some(slot) = self.buf.get_mut(self.len) {
+            *slot = b;
+            self.len += 1;
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.buf[..self.len]).unwrap_or_default()
+    }
+}
+
+impl std::fmt::Write for AsciiBuf {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let end = self.len + s.len();
+        let slot = self.buf.get_mut(self.len..end).ok_or(std::fmt::Error)?;
+        slot.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
 /// Python's `float_repr_style = 'short'` formatting (`PyOS_double_to_string(x, 'r', 0, flags)`):
 /// `add_dot_0` appends `.0` to integral fixed-notation output, `force_sign` writes `+` for
 /// non-negative values (both as the complex repr uses them).
@@ -98,16 +128,23 @@ fn write_float(out: &mut String, x: f64, add_dot_0: bool, force_sign: bool) {
         out.push_str("inf");
         return;
     }
-    // `{:e}` gives the shortest round-trip digits: "1.2345e-7", "1e16", "0e0".
-    let sci = format!("{:e}", x.abs());
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((sci.as_str(), "0"));
+    // `{:e}` gives the shortest round-trip digits: "1.2345e-7", "1e16", "0e0". Both texts are
+    // kept on the stack: this runs for every float a serializer writes.
+    let mut sci = AsciiBuf::default();
+    let _ = write!(sci, "{:e}", x.abs());
+    let sci = sci.as_str();
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((sci, "0"));
     let exp: i32 = exp.parse().unwrap_or(0);
-    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    let mut digits = AsciiBuf::default();
+    for b in mantissa.bytes().filter(u8::is_ascii_digit) {
+        digits.push(b);
+    }
+    let digits = digits.as_str();
     if (-4..16).contains(&exp) {
         if exp >= 0 {
             let int_len = usize::try_from(exp).unwrap_or(0) + 1;
             if digits.len() <= int_len {
-                out.push_str(&digits);
+                out.push_str(digits);
                 out.extend(std::iter::repeat_n('0', int_len - digits.len()));
                 if add_dot_0 {
                     out.push_str(".0");
@@ -121,7 +158,7 @@ fn write_float(out: &mut String, x: f64, add_dot_0: bool, force_sign: bool) {
         } else {
             out.push_str("0.");
             out.extend(std::iter::repeat_n('0', usize::try_from(-exp - 1).unwrap_or(0)));
-            out.push_str(&digits);
+            out.push_str(digits);
         }
     } else {
         let (first, rest) = digits.split_at(1.min(digits.len()));

@@ -34,6 +34,8 @@
 mod parse;
 mod write;
 
+pub(super) use write::isoformat_utc;
+
 pub use parse::MAX_DEPTH;
 
 use serde::Serialize;

@@ -137,7 +137,7 @@ fn is_int_literal(s: &[u8]) -> bool {
 /// `datetime.utcfromtimestamp(timestamp).isoformat()` (microseconds rounded half to even).
 ///
 /// Pyro5 peers read naive datetimes as *local* time; we have no time zone database and use UTC.
-fn isoformat_utc(timestamp: f64) -> Result<String, SerializeError> {
+pub(in crate::serializer) fn isoformat_utc(timestamp: f64) -> Result<String, SerializeError> {
     // 0001-01-01T00:00:00 and 10000-01-01T00:00:00 relative to the epoch.
     const MIN: f64 = -62_135_596_800.0;
     const MAX: f64 = 253_402_300_800.0;
