@@ -6,7 +6,20 @@
 //! whole life, and a connection arriving while all workers are busy is refused with Pyro5's
 //! CONNECTFAIL "no free workers, increase server threadpool size". Oneway calls run on their own
 //! threads. Every daemon also serves `Pyro.Daemon` ([`DAEMON_OBJECT_ID`]) with `ping()`,
-//! `registered()`, `get_metadata(objectId)` and `info()`.
+//! `registered()`, `get_metadata(objectId)`, `info()`, `get_next_stream_item(streamId)` and
+//! `close_stream(streamId)`.
+//!
+//! # Item streams
+//!
+//! A method returning an iterator ([`Reply::Stream`](crate::dispatch::Reply::Stream)) is
+//! streamed as Pyro5 streams generators (reference 4.6): the daemon keeps the iterator in one
+//! daemon-wide [`Streams`](crate::session::Streams) registry and the client fetches item after
+//! item. `ITER_STREAMING`, `ITER_STREAM_LIFETIME` and `ITER_STREAM_LINGER` come from the
+//! [`Config`]; a housekeeper thread expires streams every two seconds while the request loop
+//! runs; the number of open streams is bounded ([`DaemonBuilder::max_streams`], default
+//! [`DEFAULT_MAX_STREAMS`](crate::session::DEFAULT_MAX_STREAMS)): past it, a call returning an
+//! iterator gets a `Pyro5.errors.PyroError` instead of a stream. Shutting the daemon down drops
+//! every stream.
 //!
 //! ```
 //! use pyro_runtime::daemon::Daemon;
@@ -57,7 +70,7 @@ pub use shutdown::ShutdownHandle;
 use self::pool::Pool;
 use self::registry::Registry;
 use crate::dispatch::{Dispatch, Servant, Served};
-use crate::session::DaemonInfo;
+use crate::session::{DaemonInfo, HOUSEKEEPING_INTERVAL, StreamSettings, Streams};
 use crate::transport::{Listener, Socket};
 use crate::uri::Location;
 use crate::{Config, Error, Uri};
@@ -88,6 +101,8 @@ pub(super) struct Inner {
     registry: Arc<Registry>,
     /// What `Pyro.Daemon.info()` tells, shared by every session.
     info: Arc<DaemonInfo>,
+    /// The open item streams, shared by every session.
+    streams: Arc<Streams>,
     connections: Mutex<Connections>,
     /// Signalled whenever a connection goes away, for the shutdown drain.
     connection_closed: Condvar,
@@ -310,6 +325,7 @@ impl Daemon {
             self.inner.config.threadpool_size,
             Arc::new(move |socket| connection::serve(&serving, socket)),
         );
+        let housekeeper = self.inner.start_housekeeper();
         while !self.inner.is_shutting_down() {
             let socket = match self.inner.listener.accept() {
                 Ok(socket) => socket,
@@ -339,7 +355,22 @@ impl Daemon {
         // Let calls under way (a `shutdown()` method among them) send their replies before the
         // caller of `request_loop` goes on, perhaps to end the process.
         self.inner.wait_for_calls_to_finish(DRAIN_TIMEOUT);
+        if let Some(housekeeper) = housekeeper {
+            let _ = housekeeper.join();
+        }
+        // Pyro5's `shutdown` clears the streams too.
+        self.inner.streams.clear();
         Ok(())
+    }
+
+    /// The number of item streams open now.
+    ///
+    /// ```
+    /// let daemon = pyro_runtime::daemon::Daemon::bind("127.0.0.1", 0).unwrap();
+    /// assert_eq!(daemon.open_streams(), 0);
+    /// ```
+    pub fn open_streams(&self) -> usize {
+        self.inner.streams.len()
     }
 
     fn server_description(config: &Config, location: &Location) -> String {
@@ -397,6 +428,8 @@ impl Inner {
                 let _ = open.socket.shutdown();
             }
         }
+        // Wake the housekeeper.
+        self.connection_closed.notify_all();
         // Wake the accept loop (Pyro5's `interrupt_socket`).
         let _ = self.listener.connect_to_self();
     }
@@ -414,6 +447,39 @@ impl Inner {
             connections =
                 self.connection_closed.wait_timeout(connections, left).unwrap_or_else(PoisonError::into_inner).0;
         }
+    }
+
+    /// Starts the thread expiring item streams every [`HOUSEKEEPING_INTERVAL`] until shutdown
+    /// (Pyro5's `Housekeeper`); `None` if no thread could be started (streams then expire on
+    /// access only).
+    fn start_housekeeper(self: &Arc<Self>) -> Option<std::thread::JoinHandle<()>> {
+        let inner = Arc::downgrade(self);
+        std::thread::Builder::new()
+            .name("pyro-housekeeper".into())
+            .spawn(move || {
+                loop {
+                    let Some(inner) = inner.upgrade() else { return };
+                    let deadline = std::time::Instant::now() + HOUSEKEEPING_INTERVAL;
+                    let mut connections = inner.lock_connections();
+                    loop {
+                        if connections.closed {
+                            return;
+                        }
+                        let left = deadline.saturating_duration_since(std::time::Instant::now());
+                        if left.is_zero() {
+                            break;
+                        }
+                        connections = inner
+                            .connection_closed
+                            .wait_timeout(connections, left)
+                            .unwrap_or_else(PoisonError::into_inner)
+                            .0;
+                    }
+                    drop(connections);
+                    inner.streams.housekeeping();
+                }
+            })
+            .ok()
     }
 
     /// Tracks a new connection for shutdown; `None` if the daemon is shutting down.
@@ -497,6 +563,7 @@ pub struct DaemonBuilder {
     unix_socket: Option<String>,
     nat_host: Option<String>,
     nat_port: Option<u16>,
+    max_streams: Option<usize>,
 }
 
 impl DaemonBuilder {
@@ -548,6 +615,22 @@ impl DaemonBuilder {
         self
     }
 
+    /// The most item streams open at once (default
+    /// [`DEFAULT_MAX_STREAMS`](crate::session::DEFAULT_MAX_STREAMS)); past it, a call returning
+    /// an iterator gets `Pyro5.errors.PyroError("too many open item streams ...")` instead of a
+    /// stream, and its iterator is dropped. Streams end when iterated to the end, closed by
+    /// the client, or expired (`ITER_STREAM_LIFETIME`, `ITER_STREAM_LINGER`).
+    ///
+    /// ```
+    /// let daemon = pyro_runtime::daemon::Daemon::builder().host("127.0.0.1").max_streams(10).bind().unwrap();
+    /// assert_eq!(daemon.open_streams(), 0);
+    /// ```
+    #[must_use]
+    pub fn max_streams(mut self, max: usize) -> DaemonBuilder {
+        self.max_streams = Some(max);
+        self
+    }
+
     /// Binds the socket (every daemon serves `Pyro.Daemon`). Fails on an invalid configuration
     /// (pool sizes), a NAT host together with a Unix socket, or a socket that cannot be bound.
     ///
@@ -569,7 +652,12 @@ impl DaemonBuilder {
             nat_location: nat_location.as_ref().map(ToString::to_string),
             server: Daemon::server_description(&config, &location),
         };
+        let mut stream_settings = StreamSettings::from_config(&config);
+        if let Some(max) = self.max_streams {
+            stream_settings.max_streams = max;
+        }
         let inner = Inner {
+            streams: Arc::new(Streams::new(stream_settings)),
             config,
             listener,
             location,

@@ -61,14 +61,28 @@
 //! # Ok::<(), pyro_runtime::Error>(())
 //! ```
 //!
+//! # Item streams
+//!
+//! A remote method returning an iterator (a Python generator, a Rust `impl Iterator`) is
+//! iterated with [`Proxy::call_stream`], which gives a [`RemoteIter`] of `Result<T>` items; see
+//! there. A plain [`call`](Proxy::call) of such a method is an error (and closes the stream).
+//!
+//! ```no_run
+//! let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:test.echoserver@localhost:9999")?;
+//! let words: Vec<String> = proxy.call_stream("generator", &())?.collect::<Result<_, _>>()?;
+//! # Ok::<(), pyro_runtime::Error>(())
+//! ```
+//!
 //! # Not supported yet
 //!
-//! Item streaming (`FLAGS_ITEMSTREAMRESULT` replies), batch calls, annotations and correlation
-//! ids, TLS.
+//! Batch calls, annotations and correlation ids, TLS.
 
 mod args;
 mod connection;
 mod pool;
+mod stream;
+
+pub use stream::RemoteIter;
 
 use std::fmt;
 use std::sync::{Arc, PoisonError, RwLock};
@@ -725,9 +739,14 @@ impl Proxy {
         Ok(reply)
     }
 
-    /// The result of `reply`, interpreted by the client session.
+    /// The result of `reply`, interpreted by the client session. A stream nobody asked for is
+    /// closed at once.
     fn decode_reply<R: DeserializeOwned>(&self, method: &str, reply: &Message) -> Result<R, Error> {
-        ClientSession::new(self.serializer).decode_result(method, reply)
+        let session = ClientSession::new(self.serializer);
+        if let Ok(Some(id)) = session.stream_id(reply) {
+            let _ = self.close_stream(&id);
+        }
+        session.decode_result(method, reply)
     }
 }
 
@@ -778,6 +797,8 @@ enum Check<'a> {
     Method,
     /// The attribute must be exposed.
     Attribute(&'a str),
+    /// No check (calls to `Pyro.Daemon` on the object's connection).
+    Nothing,
 }
 
 impl Check<'_> {
@@ -789,6 +810,7 @@ impl Check<'_> {
         let (known, name) = match self {
             Check::Method => (metadata.methods.contains(method), method),
             Check::Attribute(name) => (metadata.attrs.contains(name), name),
+            Check::Nothing => return Ok(()),
         };
         if known {
             return Ok(());
