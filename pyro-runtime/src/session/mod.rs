@@ -81,6 +81,8 @@ mod client;
 mod daemon_object;
 mod exception;
 mod server;
+#[cfg(test)]
+mod stream_tests;
 mod streams;
 #[cfg(test)]
 mod tests;
@@ -88,4 +90,4 @@ mod tests;
 pub use client::{ClientSession, Handshake};
 pub use daemon_object::DAEMON_OBJECT_ID;
 pub use server::{Action, BATCH_METHOD, Completed, DaemonInfo, Directory, Outcome, Request, ServerSession};
-pub use streams::{DEFAULT_MAX_STREAMS, HOUSEKEEPING_INTERVAL, Removed, StreamRegistry, StreamSettings, Streams};
+pub use streams::{DEFAULT_MAX_STREAMS, HOUSEKEEPING_INTERVAL, Refused, Removed, StreamRegistry, StreamSettings, Streams};

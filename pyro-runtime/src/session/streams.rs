@@ -124,6 +124,23 @@ impl fmt::Debug for Removed {
     }
 }
 
+/// A stream the registry refused to open (its limit is reached): the error for the caller, and
+/// the iterator, to drop where no lock is held.
+///
+/// See [`StreamRegistry::open`] for an example.
+pub struct Refused {
+    /// The `Pyro5.errors.PyroError` for the client.
+    pub error: Error,
+    /// The iterator that was not registered.
+    pub iterator: ItemStream,
+}
+
+impl fmt::Debug for Refused {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Refused").field("error", &self.error).finish_non_exhaustive()
+    }
+}
+
 /// The open item streams of a daemon by stream id (Pyro5's `Daemon.streaming_responses`),
 /// sans-IO: time is passed in, and iterators leave the table to run (or to be dropped), so
 /// whoever holds the table never runs user code while holding it.
@@ -198,17 +215,16 @@ impl StreamRegistry {
     /// let mut registry = StreamRegistry::new(StreamSettings { max_streams: 1, ..Default::default() });
     /// let now = Instant::now();
     /// registry.open(Box::new(std::iter::empty()), 1, now).unwrap();
-    /// let (error, _iterator) = registry.open(Box::new(std::iter::empty()), 1, now).unwrap_err();
-    /// assert!(error.to_string().contains("too many open item streams"));
+    /// let refused = registry.open(Box::new(std::iter::empty()), 1, now).unwrap_err();
+    /// assert!(refused.error.to_string().contains("too many open item streams"));
     /// ```
-    #[allow(clippy::result_large_err)]
-    pub fn open(&mut self, iterator: ItemStream, owner: u64, now: Instant) -> Result<String, (Error, ItemStream)> {
+    pub fn open(&mut self, iterator: ItemStream, owner: u64, now: Instant) -> Result<String, Box<Refused>> {
         if self.streams.len() >= self.settings.max_streams {
             let text = format!(
                 "too many open item streams (the daemon's limit is {}); iterate or close some streams first",
                 self.settings.max_streams
             );
-            return Err((pyro_error(text), iterator));
+            return Err(Box::new(Refused { error: pyro_error(text), iterator }));
         }
         let id = uuid::Uuid::new_v4().to_string();
         let entry = Entry { owner: Some(owner), created: now, lingering_since: None, iterator: Some(iterator) };
@@ -463,7 +479,8 @@ impl Streams {
             (registry.open(iterator, owner, now), removed)
         });
         drop(removed);
-        result.map_err(|(error, iterator)| {
+        result.map_err(|refused| {
+            let Refused { error, iterator } = *refused;
             drop(iterator);
             error
         })
