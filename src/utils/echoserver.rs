@@ -1,8 +1,8 @@
 //! The echo server: a Rust twin of Pyro5's `Pyro5.utils.echoserver`, for trying clients out.
 //!
 //! Its object id is `test.echoserver` and its methods are those of Pyro5's `EchoServer`, so
-//! Python clients written for Pyro5's echo server work against it unchanged. (`generator` and the
-//! `verbose` attribute arrive with item streaming and remote attributes.)
+//! Python clients written for Pyro5's echo server work against it unchanged, `generator` (an
+//! item stream) included. (The `verbose` attribute arrives with remote attributes.)
 //!
 //! ```
 //! use pyro::utils::echoserver::{EchoServer, EchoServerProxy, OBJECT_ID};
@@ -13,6 +13,7 @@
 //!
 //! let echo = EchoServerProxy::new(&uri.to_string())?;
 //! assert_eq!(echo.echo(pyro::Value::from("hi"))?, pyro::Value::from("hi"));
+//! assert_eq!(echo.generator()?.collect::<Result<Vec<String>, _>>()?, ["one", "two", "three"]);
 //! echo.shutdown()?;
 //! server.join().expect("daemon thread").expect("clean shutdown");
 //! # Ok::<(), pyro::Error>(())
@@ -83,6 +84,12 @@ impl EchoServer {
         std::thread::sleep(Duration::from_secs(5));
         self.log(format_args!("slow: returning result"));
         "Finally, an answer!".to_owned()
+    }
+
+    /// Streams `"one"`, `"two"`, `"three"` (a generator in Pyro5's echo server).
+    pub fn generator(&self) -> impl Iterator<Item = String> + Send + 'static {
+        self.log(format_args!("generator: streaming"));
+        ["one", "two", "three"].into_iter().map(String::from)
     }
 
     /// Returns NaN.

@@ -73,10 +73,11 @@ fn method(m: &Method, self_ty: Option<&Type>) -> TokenStream {
     let params: Vec<&Ident> = m.args.iter().filter_map(|a| a.ident.as_ref()).collect();
     let types: Vec<TokenStream> = m.args.iter().map(|a| replace_self(&a.ty, self_ty)).collect();
     let (vargs_item, vargs) = vargs(m, &params, &types, self_ty);
-    let (output, body) = match (m.output.value(), &m.oneway) {
-        (_, Some(_)) => (quote!(()), quote!(self.inner.call_oneway(#name, #vargs))),
-        (None, None) => (quote!(()), quote!(self.inner.call::<_, ()>(#name, #vargs))),
-        (Some(ty), None) => {
+    let (output, body) = match (m.output.value(), &m.oneway, &m.stream) {
+        (_, Some(_), _) => (quote!(()), quote!(self.inner.call_oneway(#name, #vargs))),
+        (None, None, _) => (quote!(()), quote!(self.inner.call::<_, ()>(#name, #vargs))),
+        (Some(_), None, Some(stream)) => super::stream::proxy_call(stream, name, &vargs, self_ty),
+        (Some(ty), None, None) => {
             let replaced = replace_self(ty, self_ty);
             let body = quote_spanned! {ty.span()=>
                 ::pyro::__private::assert_result::<#replaced>();
@@ -87,9 +88,10 @@ fn method(m: &Method, self_ty: Option<&Type>) -> TokenStream {
     };
     let has_doc = m.docs.iter().any(|a| a.path().is_ident("doc"));
     let default_doc = (!has_doc).then(|| {
-        let doc = match m.oneway {
-            Some(_) => format!(" Calls `{name}` on the remote object without waiting for it (oneway)."),
-            None => format!(" Calls `{name}` on the remote object."),
+        let doc = match (&m.oneway, &m.stream) {
+            (Some(_), _) => format!(" Calls `{name}` on the remote object without waiting for it (oneway)."),
+            (None, Some(_)) => format!(" Calls `{name}` on the remote object and iterates the items it streams."),
+            (None, None) => format!(" Calls `{name}` on the remote object."),
         };
         quote!(#[doc = #doc])
     });
