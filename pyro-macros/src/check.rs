@@ -295,6 +295,14 @@ fn result_type(cx: &Ctxt, ty: &Type, place: Place) {
 /// An iterator result: the daemon keeps the iterator after the call and fetches its items from
 /// any worker thread, so it is `Send + 'static`; each item is a result type.
 fn stream_type(cx: &Ctxt, stream: &Stream, place: Place) {
+    if place == Place::Interface && matches!(ungroup(&stream.ty), Type::ImplTrait(_)) {
+        cx.error_spanned_by(
+            &stream.ty,
+            "a remote interface method cannot return `impl Iterator`: a trait with `impl Trait` results has no \
+             `dyn Trait` type to serve; return `Box<dyn Iterator<Item = T> + Send>`",
+        );
+        return;
+    }
     if !stream.send {
         cx.error_spanned_by(
             &stream.ty,

@@ -107,7 +107,7 @@ impl Proxy {
         if self.open_connections() == 0 {
             return Ok(());
         }
-        let encode = |_: &str| Ok(self.serializer.encode_call(DAEMON_OBJECT_ID, CLOSE, &(id,), None::<&Dict>)?);
+        let encode = |_: &str| Ok(self.serializer.encode_call(DAEMON_OBJECT_ID, CLOSE, &(id,), Some(&EmptyKwargs))?);
         self.invoke(CLOSE, Flags::ONEWAY, Check::Nothing, encode).map(drop)
     }
 }
@@ -169,7 +169,7 @@ impl<T: DeserializeOwned> Iterator for RemoteIter<'_, T> {
         }
         let proxy = self.proxy;
         let id = self.id.as_str();
-        let encode = |_: &str| Ok(proxy.serializer.encode_call(DAEMON_OBJECT_ID, NEXT_ITEM, &(id,), None::<&Dict>)?);
+        let encode = |_: &str| Ok(proxy.serializer.encode_call(DAEMON_OBJECT_ID, NEXT_ITEM, &(id,), Some(&EmptyKwargs))?);
         let reply = match proxy.invoke(NEXT_ITEM, Flags::EMPTY, Check::Nothing, encode) {
             Ok(Some(reply)) => reply,
             Ok(None) => {
