@@ -11,8 +11,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use pyro::proxy::Proxy;
 use pyro::protocol::ProtocolError;
+use pyro::proxy::Proxy;
 use pyro::utils::echoserver::{EchoServer, OBJECT_ID as ECHO_ID};
 use pyro::{Config, Daemon, Error, RemoteError, Serializer, Value};
 use serde_json::{Value as Json, json};
@@ -382,15 +382,22 @@ fn rust_proxies_iterate_python_generators() {
         // Typed and dynamic proxies, to the end.
         let all: Vec<u32> = generators.count(3).expect("count").collect::<Result<_, _>>().expect("items");
         assert_eq!(all, [0, 1, 2], "{serializer}");
-        let dynamic: Vec<Value> =
-            generators.proxy().call_stream("count", &(2,)).expect("call_stream").collect::<Result<_, _>>().expect("items");
+        let dynamic: Vec<Value> = generators
+            .proxy()
+            .call_stream("count", &(2,))
+            .expect("call_stream")
+            .collect::<Result<_, _>>()
+            .expect("items");
         assert_eq!(dynamic, [Value::Int(0), Value::Int(1)]);
         assert_eq!(open(), 0);
 
         // An exception mid-stream is the last item.
         let mut failing = generators.failing(1).expect("failing");
         assert_eq!(failing.next().transpose().expect("first"), Some(0));
-        assert_eq!(remote(failing.next().map(|r| r.map(u64::from))), ("builtins.ValueError".into(), "failed after 1".into()));
+        assert_eq!(
+            remote(failing.next().map(|r| r.map(u64::from))),
+            ("builtins.ValueError".into(), "failed after 1".into())
+        );
         assert!(failing.next().is_none());
         assert_eq!(open(), 0);
 
@@ -402,11 +409,11 @@ fn rust_proxies_iterate_python_generators() {
         assert!(wait_for(|| open() == 0), "{serializer}: the stream was closed");
 
         // A plain call of a generator is a clear error, and closes the stream it opened.
-        let err = generators.proxy().call::<_, Value>("endless", &()).unwrap_err();
+        let err = generators.proxy().call::<_, Value>("endless", &()).expect_err("a stream");
         assert!(err.to_string().contains("call_stream"), "{err}");
         assert!(wait_for(|| open() == 0));
         // Streaming a plain result is an error too.
-        let err = generators.proxy().call_stream::<_, Value>("plain", &()).unwrap_err();
+        let err = generators.proxy().call_stream::<_, Value>("plain", &()).expect_err("not a stream");
         assert!(err.to_string().contains("not an item stream"), "{err}");
 
         // Client disconnect, lingering (Pyro5's default 30 s): the same iterator goes on over a
@@ -459,7 +466,10 @@ fn rust_proxies_iterate_rust_iterators() {
         let all: Vec<u32> = generators.count(4).expect("count").collect::<Result<_, _>>().expect("items");
         assert_eq!(all, [0, 1, 2, 3]);
         let mut failing = generators.failing(0).expect("failing");
-        assert_eq!(remote(failing.next().map(|r| r.map(u64::from))), ("builtins.ValueError".into(), "failed after 0".into()));
+        assert_eq!(
+            remote(failing.next().map(|r| r.map(u64::from))),
+            ("builtins.ValueError".into(), "failed after 0".into())
+        );
         let mut endless = generators.endless().expect("endless");
         assert_eq!(endless.next().transpose().expect("item"), Some(0));
         drop(endless);

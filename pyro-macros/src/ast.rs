@@ -111,11 +111,8 @@ impl Stream {
                 _ => None,
             })
             .collect();
-        let is_static = if dynamic {
-            lifetimes.iter().all(|l| l == "static")
-        } else {
-            lifetimes.iter().any(|l| l == "static")
-        };
+        let is_static =
+            if dynamic { lifetimes.iter().all(|l| l == "static") } else { lifetimes.iter().any(|l| l == "static") };
         let send = bounds.iter().any(|bound| {
             matches!(bound, TypeParamBound::Trait(t) if t.path.segments.last().is_some_and(|s| s.ident == "Send"))
         });

@@ -34,7 +34,12 @@ pub fn reply(stream: &Stream, value: &proc_macro2::Ident, self_ty: Option<&Type>
 }
 
 /// The proxy side: the method's return type (`RemoteIter<'_, T>`) and body.
-pub fn proxy_call(stream: &Stream, name: &str, vargs: &TokenStream, self_ty: Option<&Type>) -> (TokenStream, TokenStream) {
+pub fn proxy_call(
+    stream: &Stream,
+    name: &str,
+    vargs: &TokenStream,
+    self_ty: Option<&Type>,
+) -> (TokenStream, TokenStream) {
     let (span, item) = (stream.item.span(), replace_self(&stream.item, self_ty));
     let output = quote!(::pyro::__private::RemoteIter<'_, #item>);
     let body = quote_spanned! {span=>

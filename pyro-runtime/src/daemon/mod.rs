@@ -13,7 +13,7 @@
 //!
 //! A method returning an iterator ([`Reply::Stream`](crate::dispatch::Reply::Stream)) is
 //! streamed as Pyro5 streams generators (reference 4.6): the daemon keeps the iterator in one
-//! daemon-wide [`Streams`](crate::session::Streams) registry and the client fetches item after
+//! daemon-wide [`Streams`] registry and the client fetches item after
 //! item. `ITER_STREAMING`, `ITER_STREAM_LIFETIME` and `ITER_STREAM_LINGER` come from the
 //! [`Config`]; a housekeeper thread expires streams every two seconds while the request loop
 //! runs; the number of open streams is bounded ([`DaemonBuilder::max_streams`], default

@@ -52,7 +52,12 @@ impl Proxy {
     ///     proxy.call_stream_with_kwargs("count", &(), &BTreeMap::from([("upto", 3)]))?.collect::<Result<_, _>>()?;
     /// # Ok::<(), pyro_runtime::Error>(())
     /// ```
-    pub fn call_stream_with_kwargs<A, K, T>(&self, method: &str, vargs: &A, kwargs: &K) -> Result<RemoteIter<'_, T>, Error>
+    pub fn call_stream_with_kwargs<A, K, T>(
+        &self,
+        method: &str,
+        vargs: &A,
+        kwargs: &K,
+    ) -> Result<RemoteIter<'_, T>, Error>
     where
         A: Serialize + ?Sized,
         K: Serialize + ?Sized,
@@ -78,7 +83,11 @@ impl Proxy {
     }
 
     /// The stream a reply to `method` opened.
-    fn open_stream<T: DeserializeOwned>(&self, method: &str, reply: Option<Message>) -> Result<RemoteIter<'_, T>, Error> {
+    fn open_stream<T: DeserializeOwned>(
+        &self,
+        method: &str,
+        reply: Option<Message>,
+    ) -> Result<RemoteIter<'_, T>, Error> {
         let Some(reply) = reply else {
             return Err(Error::Communication {
                 message: format!("'{method}' is a oneway method: it returns no item stream"),
@@ -169,12 +178,16 @@ impl<T: DeserializeOwned> Iterator for RemoteIter<'_, T> {
         }
         let proxy = self.proxy;
         let id = self.id.as_str();
-        let encode = |_: &str| Ok(proxy.serializer.encode_call(DAEMON_OBJECT_ID, NEXT_ITEM, &(id,), Some(&EmptyKwargs))?);
+        let encode =
+            |_: &str| Ok(proxy.serializer.encode_call(DAEMON_OBJECT_ID, NEXT_ITEM, &(id,), Some(&EmptyKwargs))?);
         let reply = match proxy.invoke(NEXT_ITEM, Flags::EMPTY, Check::Nothing, encode) {
             Ok(Some(reply)) => reply,
             Ok(None) => {
                 self.open = false;
-                return Some(Err(Error::Communication { message: "no reply to get_next_stream_item".into(), source: None }));
+                return Some(Err(Error::Communication {
+                    message: "no reply to get_next_stream_item".into(),
+                    source: None,
+                }));
             }
             Err(error) => {
                 // The connection is gone (Pyro5's iterator cannot go on either).

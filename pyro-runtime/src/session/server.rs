@@ -359,9 +359,7 @@ impl ServerSession {
             .with_annotations(message.annotations);
         if to.object == DAEMON_OBJECT_ID {
             // Answered here: the daemon object runs no user code.
-            if let (Work::Call(_), "get_next_stream_item", Some(streams)) =
-                (&work, to.method.as_str(), &self.streams)
-            {
+            if let (Work::Call(_), "get_next_stream_item", Some(streams)) = (&work, to.method.as_str(), &self.streams) {
                 // The stream's iterator is user code: the driver runs it, like any call.
                 let servant: Arc<dyn Servant> = Arc::new(NextItem { streams: Arc::clone(streams) });
                 let request = Request { to, servant, context, work };

@@ -131,7 +131,8 @@ fn without_linger_a_disconnect_drops_the_clients_streams_at_once() {
 fn the_number_of_open_streams_is_bounded() {
     let now = Arc::new(Mutex::new(Instant::now()));
     let clock = Arc::clone(&now);
-    let settings = StreamSettings { max_streams: 2, lifetime: Some(Duration::from_secs(10)), ..StreamSettings::default() };
+    let settings =
+        StreamSettings { max_streams: 2, lifetime: Some(Duration::from_secs(10)), ..StreamSettings::default() };
     let streams = Streams::with_clock(settings, move || *clock.lock().unwrap());
     streams.open(items(&["x"]), 1).unwrap();
     streams.open(items(&["x"]), 1).unwrap();
@@ -249,7 +250,12 @@ fn objects() -> Objects {
     Objects(Arc::new(Served::new(Generators)))
 }
 
-fn connect(id: u64, ser: Serializer, objects: &Objects, streams: Option<&Arc<Streams>>) -> (ServerSession, ClientSession) {
+fn connect(
+    id: u64,
+    ser: Serializer,
+    objects: &Objects,
+    streams: Option<&Arc<Streams>>,
+) -> (ServerSession, ClientSession) {
     let mut server = ServerSession::new(id, Arc::default());
     if let Some(streams) = streams {
         server = server.with_streams(Arc::clone(streams));
@@ -289,8 +295,14 @@ fn call(
     }
 }
 
-fn next_item(server: &mut ServerSession, client: &mut ClientSession, objects: &Objects, id: &str) -> Result<Option<String>, Error> {
-    let payload = client.serializer().encode_call(DAEMON_OBJECT_ID, "get_next_stream_item", &(id,), None::<&Dict>).unwrap();
+fn next_item(
+    server: &mut ServerSession,
+    client: &mut ClientSession,
+    objects: &Objects,
+    id: &str,
+) -> Result<Option<String>, Error> {
+    let payload =
+        client.serializer().encode_call(DAEMON_OBJECT_ID, "get_next_stream_item", &(id,), None::<&Dict>).unwrap();
     let request = client.invoke_request(payload, Flags::EMPTY);
     let Action::Dispatch(request) = server.on_message(request, objects) else {
         panic!("get_next_stream_item runs user code: the driver runs it")
@@ -318,7 +330,10 @@ fn a_stream_reply_then_its_items_then_stop_iteration() {
         // The payload is the ProtocolError Pyro5 keeps for old clients, without a traceback.
         let exception: Value = ser.from_bytes(&reply.data).unwrap();
         let remote = RemoteError::from_value(&exception).unwrap();
-        assert_eq!((remote.class.as_str(), remote.message.as_str()), ("Pyro5.errors.ProtocolError", "result of call is an iterator"));
+        assert_eq!(
+            (remote.class.as_str(), remote.message.as_str()),
+            ("Pyro5.errors.ProtocolError", "result of call is an iterator")
+        );
         assert!(remote.traceback.is_empty());
         // A plain call of a streaming method is a clear error.
         let err = client.decode_result::<Value>("words", &reply).unwrap_err();
@@ -351,7 +366,10 @@ fn an_exception_or_panic_mid_stream_ends_it_with_that_exception() {
         let reply = call(&mut server, &mut client, &objects, ("gen", method, vec![]), Flags::EMPTY).unwrap();
         let id = client.stream_id(&reply).unwrap().unwrap();
         // The first item is a number.
-        let payload = client.serializer().encode_call(DAEMON_OBJECT_ID, "get_next_stream_item", &(id.as_str(),), None::<&Dict>).unwrap();
+        let payload = client
+            .serializer()
+            .encode_call(DAEMON_OBJECT_ID, "get_next_stream_item", &(id.as_str(),), None::<&Dict>)
+            .unwrap();
         let request = client.invoke_request(payload, Flags::EMPTY);
         let Action::Dispatch(request) = server.on_message(request, &objects) else { panic!() };
         let Action::Send(first) = server.reply(request.run()) else { panic!() };
@@ -378,7 +396,10 @@ fn without_streaming_the_reply_has_no_stream_id() {
         assert_eq!(reply.annotations.get(AnnotationId::STREAM), None);
         let err = client.stream_id(&reply).unwrap_err();
         assert!(matches!(err, Error::Protocol(ProtocolError::StreamingDisabled)), "{err}");
-        assert_eq!(err.to_string(), "result of call is an iterator, but the server is not configured to allow streaming");
+        assert_eq!(
+            err.to_string(),
+            "result of call is an iterator, but the server is not configured to allow streaming"
+        );
         assert!(off.is_empty());
     }
 }
@@ -391,12 +412,24 @@ fn close_stream_is_oneway_and_drops_the_stream() {
     let reply = call(&mut server, &mut client, &objects, ("gen", "words", vec![]), Flags::EMPTY).unwrap();
     let id = client.stream_id(&reply).unwrap().unwrap();
     assert_eq!(next_item(&mut server, &mut client, &objects, &id).unwrap().as_deref(), Some("one"));
-    let closed = call(&mut server, &mut client, &objects, (DAEMON_OBJECT_ID, "close_stream", vec![Value::from(id.as_str())]), Flags::ONEWAY);
+    let closed = call(
+        &mut server,
+        &mut client,
+        &objects,
+        (DAEMON_OBJECT_ID, "close_stream", vec![Value::from(id.as_str())]),
+        Flags::ONEWAY,
+    );
     assert!(closed.is_none(), "no reply to a oneway call");
     assert!(streams.is_empty());
     assert_eq!(message(&next_item(&mut server, &mut client, &objects, &id).unwrap_err()), "item stream terminated");
     // Unknown ids are ignored, as in Pyro5.
-    let unknown = call(&mut server, &mut client, &objects, (DAEMON_OBJECT_ID, "close_stream", vec![Value::from("nope")]), Flags::EMPTY);
+    let unknown = call(
+        &mut server,
+        &mut client,
+        &objects,
+        (DAEMON_OBJECT_ID, "close_stream", vec![Value::from("nope")]),
+        Flags::EMPTY,
+    );
     assert_eq!(client.decode_result::<Value>("close_stream", &unknown.unwrap()).unwrap(), Value::None);
 }
 

@@ -357,10 +357,10 @@ impl StreamRegistry {
     }
 
     fn expired(&self, entry: &Entry, now: Instant) -> bool {
-        let too_old = self.settings.lifetime.is_some_and(|lifetime| now.saturating_duration_since(entry.created) > lifetime);
-        let lingered = entry
-            .lingering_since
-            .is_some_and(|since| now.saturating_duration_since(since) > self.settings.linger);
+        let too_old =
+            self.settings.lifetime.is_some_and(|lifetime| now.saturating_duration_since(entry.created) > lifetime);
+        let lingered =
+            entry.lingering_since.is_some_and(|since| now.saturating_duration_since(since) > self.settings.linger);
         too_old || lingered
     }
 }
