@@ -80,6 +80,15 @@ pub fn interface(cx: &Ctxt, interface: &mut Interface) -> bool {
             other => cx.error_spanned_by(other, "a remote interface (#[pyro::expose] trait) contains only methods"),
         }
     }
+    for stream in interface.methods.iter().filter_map(|m| m.stream.as_ref()) {
+        if matches!(ungroup(&stream.ty), Type::ImplTrait(_)) {
+            cx.error_spanned_by(
+                &stream.ty,
+                "a remote interface method cannot return `impl Iterator`: a trait with `impl Trait` results has no \
+                 `dyn Trait` type to serve; return `Box<dyn Iterator<Item = T> + Send>`",
+            );
+        }
+    }
     // The mistakes above leave nothing to generate; the ones below do not stop the expansion.
     let expandable = cx.error_count() == before;
     if interface.methods.is_empty() {
@@ -296,12 +305,7 @@ fn result_type(cx: &Ctxt, ty: &Type, place: Place) {
 /// any worker thread, so it is `Send + 'static`; each item is a result type.
 fn stream_type(cx: &Ctxt, stream: &Stream, place: Place) {
     if place == Place::Interface && matches!(ungroup(&stream.ty), Type::ImplTrait(_)) {
-        cx.error_spanned_by(
-            &stream.ty,
-            "a remote interface method cannot return `impl Iterator`: a trait with `impl Trait` results has no \
-             `dyn Trait` type to serve; return `Box<dyn Iterator<Item = T> + Send>`",
-        );
-        return;
+        return; // reported by `interface`, which does not expand the trait then
     }
     if !stream.send {
         cx.error_spanned_by(

@@ -7,7 +7,8 @@
 //! `TRYBUILD=overwrite cargo test -p ui-tests` and read every diff.
 
 /// The folders of compile-fail cases, one per kind of mistake.
-const TOPICS: [&str; 8] = ["arguments", "attributes", "generics", "items", "methods", "oneway", "receiver", "types"];
+const TOPICS: [&str; 9] =
+    ["arguments", "attributes", "generics", "items", "methods", "oneway", "receiver", "streams", "types"];
 
 #[test]
 fn ui() {
