@@ -476,3 +476,43 @@ fn rust_proxies_iterate_rust_iterators() {
         assert_eq!(generators.open_iterators().expect("open"), 0, "closed before the next call on the connection");
     }
 }
+
+#[test]
+fn the_daemon_expires_streams_by_itself_and_bounds_them() {
+    let daemon = Daemon::builder()
+        .config(config(30.0, 0.5, true))
+        .host("127.0.0.1")
+        .max_streams(1)
+        .bind()
+        .expect("bind");
+    let uri = daemon.register_as::<dyn Generators, _>(RustGenerators::default(), Some("gen")).expect("register");
+    let daemon = Arc::new(daemon);
+    let server = std::thread::spawn({
+        let daemon = Arc::clone(&daemon);
+        move || daemon.request_loop()
+    });
+    let generators = GeneratorsProxy::new(&uri.to_string()).expect("proxy");
+    let mut first = generators.endless().expect("endless");
+    assert_eq!(first.next().transpose().expect("item"), Some(0));
+    // The limit: a second stream is refused while the first is open.
+    match generators.count(3) {
+        Err(Error::Remote(e)) => {
+            assert_eq!(e.class, "Pyro5.errors.PyroError");
+            assert!(e.message.starts_with("too many open item streams (the daemon's limit is 1)"), "{}", e.message);
+        }
+        other => panic!("expected the limit's error, got {other:?}"),
+    }
+    assert_eq!(daemon.open_streams(), 1);
+    // The housekeeper drops it after its lifetime, with no call touching it.
+    assert!(wait_for(|| daemon.open_streams() == 0), "expired by the housekeeper");
+    assert_eq!(generators.open_iterators().expect("open"), 0, "and its iterator was dropped");
+    assert_eq!(remote(first.next()), ("Pyro5.errors.PyroError".into(), "item stream terminated".into()));
+    let all: Vec<u32> = generators.count(2).expect("room again").collect::<Result<_, _>>().expect("items");
+    assert_eq!(all, [0, 1]);
+    // Shutting down clears the streams.
+    let _open = generators.endless().expect("endless");
+    assert_eq!(daemon.open_streams(), 1);
+    daemon.shutdown();
+    server.join().expect("daemon thread").expect("clean shutdown");
+    assert_eq!(daemon.open_streams(), 0);
+}

@@ -325,6 +325,9 @@ fn a_stream_reply_then_its_items_then_stop_iteration() {
         let reply = call(&mut server, &mut client, &objects, ("gen", "words", vec![]), Flags::EMPTY).unwrap();
         assert!(reply.flags.contains(Flags::EXCEPTION | Flags::ITEMSTREAMRESULT), "{:?}", reply.flags);
         assert!(!reply.flags.contains(Flags::BATCH));
+        // On the wire: EXCEPTION|ITEMSTREAMRESULT|CORR_ID = 0x51, as Pyro5 sends it.
+        let bytes = reply.to_bytes(&crate::protocol::EncodeOptions::default()).unwrap();
+        assert_eq!(&bytes[8..10], &[0x00, 0x51]);
         let id = client.stream_id(&reply).unwrap().unwrap();
         assert_eq!(reply.annotations.get(AnnotationId::STREAM), Some(id.as_bytes()));
         // The payload is the ProtocolError Pyro5 keeps for old clients, without a traceback.
