@@ -2,8 +2,9 @@
 //! client iterating Rust iterators (normal end, exception mid-stream, early close, garbage
 //! collection, client disconnect with and without linger, re-attaching a lingering stream from
 //! another connection, lifetime, `ITER_STREAMING` off, the echo server's `generator`), and Rust
-//! proxies (typed and dynamic) iterating Python generators (the same cases, the Python daemon's
-//! settings changed at run time).
+//! proxies (typed and dynamic) iterating Python generators and a generator property (the same
+//! cases, the Python daemon's settings changed at run time); the daemon's housekeeper, stream
+//! limit and shutdown.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Stdio};
@@ -316,6 +317,10 @@ class Generators:
     def plain(self):
         return 7
 
+    @property
+    def letters(self):
+        return self._tracked(iter("abc"))
+
     def configure(self, item, value):
         setattr(Pyro5.api.config, item, value)
 
@@ -408,6 +413,16 @@ fn rust_proxies_iterate_python_generators() {
         drop(endless);
         assert!(wait_for(|| open() == 0), "{serializer}: the stream was closed");
 
+        // A property whose value is a generator streams too.
+        let letters: Vec<String> = generators
+            .proxy()
+            .get_attribute_stream("letters")
+            .expect("attribute")
+            .collect::<Result<_, _>>()
+            .expect("items");
+        assert_eq!(letters, ["a", "b", "c"]);
+        assert_eq!(open(), 0);
+
         // A plain call of a generator is a clear error, and closes the stream it opened.
         let err = generators.proxy().call::<_, Value>("endless", &()).expect_err("a stream");
         assert!(err.to_string().contains("call_stream"), "{err}");
@@ -479,12 +494,8 @@ fn rust_proxies_iterate_rust_iterators() {
 
 #[test]
 fn the_daemon_expires_streams_by_itself_and_bounds_them() {
-    let daemon = Daemon::builder()
-        .config(config(30.0, 0.5, true))
-        .host("127.0.0.1")
-        .max_streams(1)
-        .bind()
-        .expect("bind");
+    let daemon =
+        Daemon::builder().config(config(30.0, 0.5, true)).host("127.0.0.1").max_streams(1).bind().expect("bind");
     let uri = daemon.register_as::<dyn Generators, _>(RustGenerators::default(), Some("gen")).expect("register");
     let daemon = Arc::new(daemon);
     let server = std::thread::spawn({
