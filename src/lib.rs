@@ -259,6 +259,64 @@
 //! the Python class; Rust has no such lookup, so every `_` name counts as existing.) A getter may
 //! take `&mut self` and a setter `&self`: reads and writes run under the lock their receivers need.
 //!
+//! ## Streaming items
+//!
+//! A method returning an iterator streams its items, as Pyro5 streams generators: its return
+//! type is `impl Iterator<Item = T> + Send + 'static` (or `Box<dyn Iterator<Item = T> + Send>`,
+//! possibly inside `Result<_, E>`), with `T` any serde type. The iterator is `Send + 'static`
+//! because the daemon keeps it after the method returns and fetches each item when the client
+//! asks for it, on any worker thread: move what it needs out of `self`. Items of type
+//! `Result<T, E>` end the stream with `Err` as the client's exception (a Python generator
+//! raising mid-stream); a panic in `next()` does too, as a `builtins.RuntimeError`.
+//!
+//! The typed proxy's method returns a [`RemoteIter<T>`](RemoteIter), an iterator of
+//! `Result<T>`; dropping it before its end closes the stream on the daemon. The dynamic proxy
+//! does the same with [`Proxy::call_stream`](proxy::Proxy::call_stream), also for Python
+//! generators; a Python client gets an ordinary Pyro5 stream iterator.
+//!
+//! ```
+//! use pyro::{RemoteError, Value};
+//!
+//! pub struct Numbers;
+//!
+//! #[pyro::expose]
+//! impl Numbers {
+//!     /// 0, 1, ... up to `n` (excluded), one item per `next()` on the client.
+//!     pub fn upto(&self, n: u32) -> impl Iterator<Item = u32> + Send + 'static {
+//!         0..n
+//!     }
+//!
+//!     /// 1, 2, then a `ValueError` that ends the stream.
+//!     pub fn failing(&self) -> impl Iterator<Item = Result<u32, RemoteError>> + Send + 'static {
+//!         [Ok(1), Ok(2), Err(RemoteError::new("builtins.ValueError", vec![Value::from("no more")]))].into_iter()
+//!     }
+//! }
+//!
+//! let daemon = pyro::Daemon::bind("127.0.0.1", 0)?;
+//! let uri = daemon.register(Numbers, Some("example.numbers"))?;
+//! # let stop = daemon.shutdown_handle();
+//! let server = std::thread::spawn(move || daemon.request_loop());
+//! let numbers = NumbersProxy::new(&uri.to_string())?;
+//! let all: Vec<u32> = numbers.upto(4)?.collect::<Result<_, _>>()?;
+//! assert_eq!(all, [0, 1, 2, 3]);
+//! let mut failing = numbers.failing()?;
+//! assert_eq!((failing.next().transpose()?, failing.next().transpose()?), (Some(1), Some(2)));
+//! assert!(matches!(failing.next(), Some(Err(pyro::Error::Remote(e))) if e.class == "builtins.ValueError"));
+//! assert!(failing.next().is_none());
+//! # stop.shutdown();
+//! # server.join().expect("daemon thread")?;
+//! # Ok::<(), pyro::Error>(())
+//! ```
+//!
+//! The daemon honours Pyro5's `ITER_STREAMING` (off: calls returning iterators fail on the
+//! client with "result of call is an iterator, but the server is not configured to allow
+//! streaming"), `ITER_STREAM_LIFETIME` (the most a stream may live, since it was opened) and
+//! `ITER_STREAM_LINGER` (how long the streams of a disconnected client are kept for it to come
+//! back, default 30 s; 0: they are dropped at the disconnect). At most
+//! [`DEFAULT_MAX_STREAMS`](session::DEFAULT_MAX_STREAMS) streams are open at once (change it
+//! with [`DaemonBuilder::max_streams`](daemon::DaemonBuilder::max_streams)); a call returning
+//! an iterator past the limit gets a `Pyro5.errors.PyroError`. Batch calls do not stream.
+//!
 //! ## Data types on the wire
 //!
 //! Arguments and results are serde types, sent in the shapes Pyro5 uses for the matching Python
@@ -287,6 +345,7 @@
 extern crate self as pyro;
 
 pub use pyro_macros::{expose, getter, oneway, setter};
+pub use pyro_runtime::proxy::RemoteIter;
 pub use pyro_runtime::*;
 
 pub mod utils;
@@ -300,7 +359,7 @@ pub mod __private {
         CallArgs, CallContext, Dispatch, Interface, IntoRemoteError, Metadata, Receiver, RemoteErrorWrap, Reply,
         ToRemoteErrorFallback,
     };
-    pub use pyro_runtime::proxy::{Batch, BatchHandle, Proxy};
+    pub use pyro_runtime::proxy::{Batch, BatchHandle, Proxy, RemoteIter};
     pub use pyro_runtime::{Error, RemoteError, Result, Serializer, Value};
     pub use serde;
 

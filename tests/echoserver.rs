@@ -1,6 +1,7 @@
 //! The echo server example against a real Python Pyro5 5.17 client written for Pyro5's own echo
 //! server: `cargo run --example echoserver -- -H 127.0.0.1 -p 0`, then a Python proxy calls it
-//! (and reads and writes its `verbose` attribute) over msgpack and json and finally shuts it down.
+//! (reads and writes its `verbose` attribute, streams `generator`) over msgpack and json and
+//! finally shuts it down.
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -37,6 +38,7 @@ with Pyro5.api.Proxy(sys.argv[1]) as echo:
     out["oneway_echo"] = echo.oneway_echo("fire and forget")
     out["nan"] = math.isnan(echo.nan())
     out["inf"] = echo.inf() == float("inf")
+    out["generator"] = list(echo.generator())
     if sys.argv[3] == "shutdown":
         echo.shutdown()
 print(json.dumps(out))
@@ -91,8 +93,18 @@ fn python_clients_for_pyro5s_echo_server_work_unchanged() {
     for (serializer, then) in [("msgpack", "stay"), ("json", "shutdown")] {
         let out = run_client(&uri, serializer, then);
         let methods: Vec<&str> = out["methods"].as_array().expect("methods").iter().filter_map(Json::as_str).collect();
-        for name in ["echo", "error", "error_with_text", "oneway_echo", "slow", "nan", "inf", "oneway_slow", "shutdown"]
-        {
+        for name in [
+            "echo",
+            "error",
+            "error_with_text",
+            "oneway_echo",
+            "slow",
+            "generator",
+            "nan",
+            "inf",
+            "oneway_slow",
+            "shutdown",
+        ] {
             assert!(methods.contains(&name), "{serializer}: {name} not in {methods:?}");
         }
         assert_eq!(out["oneway"], serde_json::json!(["oneway_echo", "oneway_slow"]));
@@ -106,6 +118,7 @@ fn python_clients_for_pyro5s_echo_server_work_unchanged() {
         assert_eq!(out["error_with_text"], "the message of the error");
         assert_eq!(out["oneway_echo"], Json::Null);
         assert_eq!((out["nan"].as_bool(), out["inf"].as_bool()), (Some(true), Some(true)));
+        assert_eq!(out["generator"], serde_json::json!(["one", "two", "three"]));
     }
 
     // The Python client's shutdown() stopped the server process.

@@ -4,9 +4,10 @@
 //! [`crate::check`].
 
 use syn::ext::IdentExt;
+use syn::punctuated::Punctuated;
 use syn::{
     Attribute, FnArg, GenericArgument, Ident, ImplItem, Item, ItemImpl, ItemTrait, Pat, PathArguments, ReturnType,
-    Signature, TraitItem, Type, Visibility,
+    Signature, Token, TraitItem, Type, TypeParamBound, Visibility,
 };
 
 use crate::attr::{self, AccessorAttr, AccessorKind};
@@ -76,6 +77,8 @@ pub struct Method {
     pub args: Vec<Arg>,
     /// What it returns.
     pub output: Output,
+    /// The iterator it returns, when its result (or `Ok` result) is an item stream.
+    pub stream: Option<Stream>,
     /// The `#[pyro::oneway]` marker, if any.
     pub oneway: Option<Attribute>,
     /// Doc comments and `#[deprecated]` (copied onto the proxy method).
@@ -95,6 +98,72 @@ pub enum Receiver {
     Other(syn::Receiver),
     /// No receiver (an error in a trait; not exposed in an impl).
     Missing,
+}
+
+/// An iterator result, streamed item by item: `impl Iterator<Item = T> + Send + 'static` or
+/// `Box<dyn Iterator<Item = T> + Send>`, where items may be `Result<T, E>` (an `Err` ends the
+/// stream with that exception).
+#[derive(Clone)]
+pub struct Stream {
+    /// The iterator type as written.
+    pub ty: Type,
+    /// `T`: what each item sends.
+    pub item: Type,
+    /// `E` of `Result<T, E>` items (`None` for an alias like `pyro::Result<T>`), when fallible.
+    pub fallible: Option<Option<Type>>,
+    /// Whether the bounds say `Send`.
+    pub send: bool,
+    /// Whether the iterator is `'static` (`+ 'static` on `impl`; `Box<dyn ...>` is, unless it
+    /// names another lifetime).
+    pub is_static: bool,
+}
+
+impl Stream {
+    /// The stream `ty` describes, if it is an iterator type of one of the two forms.
+    fn of(ty: &Type) -> Option<Stream> {
+        let (bounds, dynamic) = match ungroup(ty) {
+            Type::ImplTrait(imp) => (&imp.bounds, false),
+            other => match generic_argument(other, "Box", 1).map(ungroup) {
+                Some(Type::TraitObject(object)) => (&object.bounds, true),
+                _ => return None,
+            },
+        };
+        let item = iterator_item(bounds)?;
+        let lifetimes: Vec<String> = bounds
+            .iter()
+            .filter_map(|bound| match bound {
+                TypeParamBound::Lifetime(lifetime) => Some(lifetime.ident.to_string()),
+                _ => None,
+            })
+            .collect();
+        let is_static =
+            if dynamic { lifetimes.iter().all(|l| l == "static") } else { lifetimes.iter().any(|l| l == "static") };
+        let send = bounds.iter().any(|bound| {
+            matches!(bound, TypeParamBound::Trait(t) if t.path.segments.last().is_some_and(|s| s.ident == "Send"))
+        });
+        let (item, fallible) = match (generic_argument(item, "Result", 1), generic_argument(item, "Result", 2)) {
+            (Some(ok), _) => (ok.clone(), Some(None)),
+            (None, Some(ok)) => (ok.clone(), Some(type_arguments(item).get(1).map(|e| (*e).clone()))),
+            (None, None) => (item.clone(), None),
+        };
+        Some(Stream { ty: ty.clone(), item, fallible, send, is_static })
+    }
+}
+
+/// `T` of an `Iterator<Item = T>` bound.
+fn iterator_item(bounds: &Punctuated<TypeParamBound, Token![+]>) -> Option<&Type> {
+    bounds.iter().find_map(|bound| {
+        let TypeParamBound::Trait(bound) = bound else { return None };
+        let last = bound.path.segments.last()?;
+        let PathArguments::AngleBracketed(generics) = &last.arguments else { return None };
+        if last.ident != "Iterator" {
+            return None;
+        }
+        generics.args.iter().find_map(|arg| match arg {
+            GenericArgument::AssocType(assoc) if assoc.ident == "Item" => Some(&assoc.ty),
+            _ => None,
+        })
+    })
 }
 
 /// One parameter.
@@ -210,7 +279,9 @@ impl Method {
             ReturnType::Type(_, ty) => Output::new(ty),
         };
         let (docs, cfgs) = attr::docs_and_cfgs(attrs);
-        Method { sig: sig.clone(), name: sig.ident.unraw().to_string(), receiver, args, output, oneway, docs, cfgs }
+        let stream = output.value().and_then(Stream::of);
+        let name = sig.ident.unraw().to_string();
+        Method { sig: sig.clone(), name, receiver, args, output, stream, oneway, docs, cfgs }
     }
 }
 

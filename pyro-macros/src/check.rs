@@ -6,7 +6,7 @@ use proc_macro2::{TokenStream, TokenTree};
 use quote::ToTokens;
 use syn::{GenericParam, Item, TraitItem, Type};
 
-use crate::ast::{ImplBlock, Interface, Method, Output, Receiver, ungroup};
+use crate::ast::{ImplBlock, Interface, Method, Output, Receiver, Stream, ungroup};
 use crate::ctxt::Ctxt;
 
 mod attributes;
@@ -93,6 +93,15 @@ pub fn interface(cx: &Ctxt, interface: &mut Interface) -> bool {
                  `dyn Trait` must be a type",
             ),
             other => cx.error_spanned_by(other, "a remote interface (#[pyro::expose] trait) contains only methods"),
+        }
+    }
+    for stream in interface.methods.iter().filter_map(|m| m.stream.as_ref()) {
+        if matches!(ungroup(&stream.ty), Type::ImplTrait(_)) {
+            cx.error_spanned_by(
+                &stream.ty,
+                "a remote interface method cannot return `impl Iterator`: a trait with `impl Trait` results has no \
+                 `dyn Trait` type to serve; return `Box<dyn Iterator<Item = T> + Send>`",
+            );
         }
     }
     // The mistakes above leave nothing to generate; the ones below do not stop the expansion.
@@ -231,8 +240,11 @@ fn method(cx: &Ctxt, method: &Method, place: Place) -> bool {
             ty,
             "a #[pyro::oneway] method returns `()`: its caller does not wait for a result (nor an error)",
         ),
-        (Output::Value(ty), None) => result_type(cx, ty, place),
-        (Output::Result { ok, .. }, None) => result_type(cx, ok, place),
+        (Output::Value(_) | Output::Result { .. }, None) => match (&method.stream, method.output.value()) {
+            (Some(stream), _) => stream_type(cx, stream, place),
+            (None, Some(ty)) => result_type(cx, ty, place),
+            (None, None) => {}
+        },
     }
     cx.error_count() == before
 }
@@ -290,7 +302,8 @@ fn result_type(cx: &Ctxt, ty: &Type, place: Place) {
     if find_keyword(ty.to_token_stream(), "impl").is_some() {
         cx.error_spanned_by(
             ty,
-            "`impl Trait` cannot be an exposed method's result type: the caller decodes one concrete type; name it",
+            "`impl Trait` cannot be an exposed method's result type: the caller decodes one concrete type; name it \
+             (to stream items, return `impl Iterator<Item = T> + Send + 'static`)",
         );
     } else if contains_reference(ty) {
         cx.error_spanned_by(
@@ -307,6 +320,30 @@ fn result_type(cx: &Ctxt, ty: &Type, place: Place) {
             "a remote interface method cannot mention `Self`: a remote caller does not know the implementing type",
         );
     }
+}
+
+/// An iterator result: the daemon keeps the iterator after the call and fetches its items from
+/// any worker thread, so it is `Send + 'static`; each item is a result type.
+fn stream_type(cx: &Ctxt, stream: &Stream, place: Place) {
+    if place == Place::Interface && matches!(ungroup(&stream.ty), Type::ImplTrait(_)) {
+        return; // reported by `interface`, which does not expand the trait then
+    }
+    if !stream.send {
+        cx.error_spanned_by(
+            &stream.ty,
+            "a streamed result must be `Send`: the daemon fetches its items later, on any worker thread; \
+             write `impl Iterator<Item = T> + Send + 'static`",
+        );
+    }
+    if !stream.is_static {
+        cx.error_spanned_by(
+            &stream.ty,
+            "a streamed result must be `'static`: the daemon keeps the iterator after the method returns, so it \
+             cannot borrow `self` or the arguments; write `impl Iterator<Item = T> + Send + 'static` and move what \
+             it needs into it",
+        );
+    }
+    result_type(cx, &stream.item, place);
 }
 
 /// What to use instead of a reference type.

@@ -78,9 +78,9 @@ fn reply_of_the_wrong_type_is_a_protocol_error() {
 }
 
 #[test]
-fn stream_replies_are_not_supported_yet_and_batch_replies_need_a_batch() {
+fn plain_calls_refuse_stream_replies_and_batch_replies_need_a_batch() {
     for (flags, expected) in
-        [(Flags::ITEMSTREAMRESULT | Flags::EXCEPTION, "not support"), (Flags::BATCH, "'add' was no batch call")]
+        [(Flags::ITEMSTREAMRESULT | Flags::EXCEPTION, "call_stream"), (Flags::BATCH, "'add' was no batch call")]
     {
         let server = FakeServer::start(Handshake::Ok(thing_metadata()), move |msg, _, _| {
             let Action::Reply(reply) = result(msg, &Value::None) else { unreachable!() };

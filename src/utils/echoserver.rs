@@ -2,7 +2,7 @@
 //!
 //! Its object id is `test.echoserver` and its methods and its `verbose` attribute are those of
 //! Pyro5's `EchoServer`, so Python clients written for Pyro5's echo server work against it
-//! unchanged. (`generator` arrives with item streaming.)
+//! unchanged, `generator` (an item stream) included.
 //!
 //! ```
 //! use pyro::utils::echoserver::{EchoServer, EchoServerProxy, OBJECT_ID};
@@ -15,6 +15,7 @@
 //! assert_eq!(echo.echo(pyro::Value::from("hi"))?, pyro::Value::from("hi"));
 //! echo.set_verbose(pyro::Value::Bool(false))?;
 //! assert!(!echo.verbose()?);
+//! assert_eq!(echo.generator()?.collect::<Result<Vec<String>, _>>()?, ["one", "two", "three"]);
 //! echo.shutdown()?;
 //! server.join().expect("daemon thread").expect("clean shutdown");
 //! # Ok::<(), pyro::Error>(())
@@ -85,6 +86,12 @@ impl EchoServer {
         std::thread::sleep(Duration::from_secs(5));
         self.log(format_args!("slow: returning result"));
         "Finally, an answer!".to_owned()
+    }
+
+    /// Streams `"one"`, `"two"`, `"three"` (a generator in Pyro5's echo server).
+    pub fn generator(&self) -> impl Iterator<Item = String> + Send + 'static {
+        self.log(format_args!("generator: streaming"));
+        ["one", "two", "three"].into_iter().map(String::from)
     }
 
     /// Returns NaN.

@@ -109,7 +109,10 @@ pub fn invoke_fn(
         (args, ctx) = (local("_args"), local("_ctx"));
         quote!(::core::result::Result::Err(::pyro::__private::CallArgs::unknown_method(#method)))
     } else {
-        let fallback = methods.iter().any(|m| matches!(m.output, Output::Result { .. })).then(|| {
+        let fallible = |m: &&Method| {
+            matches!(m.output, Output::Result { .. }) || m.stream.as_ref().is_some_and(|s| s.fallible.is_some())
+        };
+        let fallback = methods.iter().any(fallible).then(|| {
             quote! {
                 #[allow(unused_imports)]
                 use ::pyro::__private::ToRemoteErrorFallback as _;
@@ -168,6 +171,15 @@ pub fn arm(m: &Method, call: &dyn Fn(&Method, &[Ident]) -> TokenStream, self_ty:
         }
     });
     let call = call(m, &names);
+    // The result's check and its reply: serialized with the context's serializer, or streamed.
+    let encoded = |ty: &Type, value: &Ident| match &m.stream {
+        Some(stream) => super::stream::reply(stream, value, self_ty),
+        None => {
+            let (span, ty) = (ty.span(), replace_self(ty, self_ty));
+            let check = quote_spanned!(span=> ::pyro::__private::assert_result::<#ty>(););
+            (check, quote_spanned!(span=> #ctx.encode::<#ty>(&#value)?))
+        }
+    };
     let reply = match &m.output {
         Output::Unit => quote! {
             #call;
@@ -175,9 +187,7 @@ pub fn arm(m: &Method, call: &dyn Fn(&Method, &[Ident]) -> TokenStream, self_ty:
         },
         Output::Value(ty) => {
             let value = local("value");
-            let (span, ty) = (ty.span(), replace_self(ty, self_ty));
-            let check = quote_spanned!(span=> ::pyro::__private::assert_result::<#ty>(););
-            let serialize = quote_spanned!(span=> #ctx.encode::<#ty>(&#value)?);
+            let (check, serialize) = encoded(ty, &value);
             quote! {
                 let #value = #call;
                 #check
@@ -186,9 +196,7 @@ pub fn arm(m: &Method, call: &dyn Fn(&Method, &[Ident]) -> TokenStream, self_ty:
         }
         Output::Result { ty, ok, err } => {
             let (value, error) = (local("value"), local("error"));
-            let (span, ok) = (ok.span(), replace_self(ok, self_ty));
-            let check = quote_spanned!(span=> ::pyro::__private::assert_result::<#ok>(););
-            let serialize = quote_spanned!(span=> #ctx.encode::<#ok>(&#value)?);
+            let (check, serialize) = encoded(ok, &value);
             let err_span = err.as_ref().map_or_else(|| ty.span(), Spanned::span);
             let remote = quote_spanned!(err_span=> ::pyro::__private::RemoteErrorWrap(#error).to_remote_error());
             quote! {

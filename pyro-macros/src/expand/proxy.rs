@@ -94,13 +94,14 @@ fn method(m: &Method, self_ty: Option<&Type>) -> TokenStream {
         None => quote_spanned!(span=> call::<_, #result>(#name, #vargs)),
         Some(kwargs) => quote_spanned!(span=> call_with_kwargs::<_, _, #result>(#name, #vargs, #kwargs)),
     };
-    let (output, body) = match (m.output.value(), &m.oneway) {
-        (_, Some(_)) => (quote!(()), quote!(self.inner.#oneway)),
-        (None, None) => {
+    let (output, body) = match (m.output.value(), &m.oneway, &m.stream) {
+        (_, Some(_), _) => (quote!(()), quote!(self.inner.#oneway)),
+        (None, None, _) => {
             let call = call(&quote!(()), Span::call_site());
             (quote!(()), quote!(self.inner.#call))
         }
-        (Some(ty), None) => {
+        (Some(_), None, Some(stream)) => super::stream::proxy_call(stream, name, &vargs, kwargs.as_ref(), self_ty),
+        (Some(ty), None, None) => {
             let replaced = replace_self(ty, self_ty);
             let call = call(&replaced, ty.span());
             let body = quote_spanned! {ty.span()=>
@@ -112,9 +113,10 @@ fn method(m: &Method, self_ty: Option<&Type>) -> TokenStream {
     };
     let has_doc = m.docs.iter().any(|a| a.path().is_ident("doc"));
     let default_doc = (!has_doc).then(|| {
-        let doc = match m.oneway {
-            Some(_) => format!(" Calls `{name}` on the remote object without waiting for it (oneway)."),
-            None => format!(" Calls `{name}` on the remote object."),
+        let doc = match (&m.oneway, &m.stream) {
+            (Some(_), _) => format!(" Calls `{name}` on the remote object without waiting for it (oneway)."),
+            (None, Some(_)) => format!(" Calls `{name}` on the remote object and iterates the items it streams."),
+            (None, None) => format!(" Calls `{name}` on the remote object."),
         };
         quote!(#[doc = #doc])
     });

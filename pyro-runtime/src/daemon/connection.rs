@@ -25,7 +25,7 @@ pub(super) fn serve(inner: &Arc<Inner>, socket: Socket) {
     if stream.set_timeout(inner.config.comm_timeout).is_err() {
         return;
     }
-    let mut session = ServerSession::new(guard.id, Arc::clone(&inner.info));
+    let mut session = ServerSession::new(guard.id, Arc::clone(&inner.info)).with_streams(Arc::clone(&inner.streams));
     let driver = Driver { inner, client_addr };
     loop {
         let serving = session.is_connected();

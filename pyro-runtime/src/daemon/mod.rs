@@ -13,7 +13,20 @@
 //! Each connection is a [`ServerSession`](crate::session::ServerSession) driven by its worker:
 //! the worker reads messages, the session says what to do, and calls run on the worker (oneway
 //! calls on the oneway pool). Every daemon also serves `Pyro.Daemon` ([`DAEMON_OBJECT_ID`]) with `ping()`,
-//! `registered()`, `get_metadata(objectId)` and `info()`.
+//! `registered()`, `get_metadata(objectId)`, `info()`, `get_next_stream_item(streamId)` and
+//! `close_stream(streamId)`.
+//!
+//! # Item streams
+//!
+//! A method returning an iterator ([`Reply::Stream`](crate::dispatch::Reply::Stream)) is
+//! streamed as Pyro5 streams generators (reference 4.6): the daemon keeps the iterator in one
+//! daemon-wide [`Streams`] registry and the client fetches item after
+//! item. `ITER_STREAMING`, `ITER_STREAM_LIFETIME` and `ITER_STREAM_LINGER` come from the
+//! [`Config`]; a housekeeper thread expires streams every two seconds while the request loop
+//! runs; the number of open streams is bounded ([`DaemonBuilder::max_streams`], default
+//! [`DEFAULT_MAX_STREAMS`](crate::session::DEFAULT_MAX_STREAMS)): past it, a call returning an
+//! iterator gets a `Pyro5.errors.PyroError` instead of a stream. Shutting the daemon down drops
+//! every stream.
 //!
 //! ```
 //! use pyro_runtime::daemon::Daemon;
@@ -66,7 +79,7 @@ use self::oneway::{ONEWAY_QUEUE, ONEWAY_WORKERS, OnewayRunner};
 use self::pool::Pool;
 use self::registry::Registry;
 use crate::dispatch::{Dispatch, Servant, Served};
-use crate::session::DaemonInfo;
+use crate::session::{DaemonInfo, HOUSEKEEPING_INTERVAL, StreamSettings, Streams};
 use crate::transport::{Listener, Socket};
 use crate::uri::Location;
 use crate::{Config, Error, Uri};
@@ -99,6 +112,8 @@ pub(super) struct Inner {
     info: Arc<DaemonInfo>,
     /// Where oneway calls run.
     oneway: OnewayRunner,
+    /// The open item streams, shared by every session.
+    streams: Arc<Streams>,
     connections: Mutex<Connections>,
     /// Signalled whenever a connection goes away, for the shutdown drain.
     connection_closed: Condvar,
@@ -321,6 +336,7 @@ impl Daemon {
             self.inner.config.threadpool_size,
             Arc::new(move |socket| connection::serve(&serving, socket)),
         );
+        let housekeeper = self.inner.start_housekeeper();
         while !self.inner.is_shutting_down() {
             let socket = match self.inner.listener.accept() {
                 Ok(socket) => socket,
@@ -350,7 +366,22 @@ impl Daemon {
         // Let calls under way (a `shutdown()` method among them) send their replies before the
         // caller of `request_loop` goes on, perhaps to end the process.
         self.inner.wait_for_calls_to_finish(DRAIN_TIMEOUT);
+        if let Some(housekeeper) = housekeeper {
+            let _ = housekeeper.join();
+        }
+        // Pyro5's `shutdown` clears the streams too.
+        self.inner.streams.clear();
         Ok(())
+    }
+
+    /// The number of item streams open now.
+    ///
+    /// ```
+    /// let daemon = pyro_runtime::daemon::Daemon::bind("127.0.0.1", 0).unwrap();
+    /// assert_eq!(daemon.open_streams(), 0);
+    /// ```
+    pub fn open_streams(&self) -> usize {
+        self.inner.streams.len()
     }
 
     fn server_description(config: &Config, location: &Location) -> String {
@@ -408,6 +439,8 @@ impl Inner {
                 let _ = open.socket.shutdown();
             }
         }
+        // Wake the housekeeper.
+        self.connection_closed.notify_all();
         // Wake the accept loop (Pyro5's `interrupt_socket`).
         let _ = self.listener.connect_to_self();
     }
@@ -425,6 +458,39 @@ impl Inner {
             connections =
                 self.connection_closed.wait_timeout(connections, left).unwrap_or_else(PoisonError::into_inner).0;
         }
+    }
+
+    /// Starts the thread expiring item streams every [`HOUSEKEEPING_INTERVAL`] until shutdown
+    /// (Pyro5's `Housekeeper`); `None` if no thread could be started (streams then expire on
+    /// access only).
+    fn start_housekeeper(self: &Arc<Self>) -> Option<std::thread::JoinHandle<()>> {
+        let inner = Arc::downgrade(self);
+        std::thread::Builder::new()
+            .name("pyro-housekeeper".into())
+            .spawn(move || {
+                loop {
+                    let Some(inner) = inner.upgrade() else { return };
+                    let deadline = std::time::Instant::now() + HOUSEKEEPING_INTERVAL;
+                    let mut connections = inner.lock_connections();
+                    loop {
+                        if connections.closed {
+                            return;
+                        }
+                        let left = deadline.saturating_duration_since(std::time::Instant::now());
+                        if left.is_zero() {
+                            break;
+                        }
+                        connections = inner
+                            .connection_closed
+                            .wait_timeout(connections, left)
+                            .unwrap_or_else(PoisonError::into_inner)
+                            .0;
+                    }
+                    drop(connections);
+                    inner.streams.housekeeping();
+                }
+            })
+            .ok()
     }
 
     /// Tracks a new connection for shutdown; `None` if the daemon is shutting down.
@@ -508,6 +574,7 @@ pub struct DaemonBuilder {
     unix_socket: Option<String>,
     nat_host: Option<String>,
     nat_port: Option<u16>,
+    max_streams: Option<usize>,
 }
 
 impl DaemonBuilder {
@@ -560,6 +627,22 @@ impl DaemonBuilder {
         self
     }
 
+    /// The most item streams open at once (default
+    /// [`DEFAULT_MAX_STREAMS`](crate::session::DEFAULT_MAX_STREAMS)); past it, a call returning
+    /// an iterator gets `Pyro5.errors.PyroError("too many open item streams ...")` instead of a
+    /// stream, and its iterator is dropped. Streams end when iterated to the end, closed by
+    /// the client, or expired (`ITER_STREAM_LIFETIME`, `ITER_STREAM_LINGER`).
+    ///
+    /// ```
+    /// let daemon = pyro_runtime::daemon::Daemon::builder().host("127.0.0.1").max_streams(10).bind().unwrap();
+    /// assert_eq!(daemon.open_streams(), 0);
+    /// ```
+    #[must_use]
+    pub fn max_streams(mut self, max: usize) -> DaemonBuilder {
+        self.max_streams = Some(max);
+        self
+    }
+
     /// Binds the socket (every daemon serves `Pyro.Daemon`). Fails on an invalid configuration
     /// (pool sizes), a NAT host together with a Unix socket, or a socket that cannot be bound.
     ///
@@ -585,7 +668,12 @@ impl DaemonBuilder {
             server: Daemon::server_description(&config, &location),
         };
         let oneway = OnewayRunner::new(config.threadpool_size.min(ONEWAY_WORKERS), ONEWAY_QUEUE);
+        let mut stream_settings = StreamSettings::from_config(&config);
+        if let Some(max) = self.max_streams {
+            stream_settings.max_streams = max;
+        }
         let inner = Inner {
+            streams: Arc::new(Streams::new(stream_settings)),
             config,
             listener,
             location,

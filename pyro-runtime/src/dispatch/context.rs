@@ -232,7 +232,8 @@ impl fmt::Debug for CallContext {
     }
 }
 
-/// The items of a streamed result (reserved, see [`Reply::Stream`]).
+/// The items of a streamed result (see [`Reply::Stream`]): each one a value, or the error that
+/// ends the stream.
 pub type ItemStream = Box<dyn Iterator<Item = Result<Value, Error>> + Send>;
 
 /// What a dispatched call hands back.
@@ -246,14 +247,17 @@ pub type ItemStream = Box<dyn Iterator<Item = Result<Value, Error>> + Send>;
 /// assert_eq!(encoded.into_value(Serializer::Json).unwrap(), Value::List(vec![1.into(), 2.into()]));
 /// // A dynamic value, serialized by the session.
 /// assert_eq!(Reply::Value(Value::Int(3)).into_bytes(Serializer::Json).unwrap(), b"3");
+/// // An iterator, streamed item by item.
+/// assert!(matches!(Reply::stream(1..4), Reply::Stream(_)));
 /// ```
 pub enum Reply {
     /// The result, serialized with the context's serializer.
     Encoded(Vec<u8>),
     /// The result as a value, to be serialized by the session.
     Value(Value),
-    /// Reserved for item streaming (Pyro5's iterator results): the daemon does not stream yet
-    /// and answers such a reply with a `Pyro5.errors.PyroError` exception saying so.
+    /// An iterator result, streamed to the client one item per `get_next_stream_item` call
+    /// (Pyro5's item streaming, reference 4.6). An `Err` item ends the stream with that
+    /// exception. Batch calls do not stream (as in Pyro5): there it is an error.
     Stream(ItemStream),
     /// Reserved for results that are objects to be served and sent as proxies (Pyro5's
     /// autoproxy): the daemon does not do that yet and answers with a `Pyro5.errors.PyroError`
@@ -262,8 +266,40 @@ pub enum Reply {
 }
 
 impl Reply {
+    /// Streams the items of `iterator` (what `#[pyro::expose]` generates for a method returning
+    /// `impl Iterator<Item = T> + Send + 'static`). Each item is turned into a [`Value`] when
+    /// the client asks for it; one that cannot be ends the stream with a `SerializeError`.
+    ///
+    /// See [`Reply`] for an example.
+    pub fn stream<I, T>(iterator: I) -> Reply
+    where
+        I: Iterator<Item = T> + Send + 'static,
+        T: serde::Serialize,
+    {
+        Reply::Stream(Box::new(iterator.map(|item| Ok(crate::value::to_value(&item)?))))
+    }
+
+    /// Streams the items of an iterator of results: an `Err` item ends the stream with that
+    /// exception (a Python generator raising mid-stream).
+    ///
+    /// ```
+    /// use pyro_runtime::dispatch::Reply;
+    /// use pyro_runtime::RemoteError;
+    /// let items = vec![Ok(1), Err(RemoteError::new("builtins.ValueError", vec![]))];
+    /// let Reply::Stream(mut stream) = Reply::try_stream(items.into_iter()) else { unreachable!() };
+    /// assert!(stream.next().unwrap().is_ok());
+    /// assert!(stream.next().unwrap().is_err());
+    /// ```
+    pub fn try_stream<I, T>(iterator: I) -> Reply
+    where
+        I: Iterator<Item = Result<T, crate::RemoteError>> + Send + 'static,
+        T: serde::Serialize,
+    {
+        Reply::Stream(Box::new(iterator.map(|item| Ok(crate::value::to_value(&item?)?))))
+    }
+
     /// The serialized result in `ser` (the serializer of the context the reply was made in).
-    /// The reserved variants are errors.
+    /// A stream and the reserved variant are errors.
     ///
     /// See [`Reply`] for an example.
     pub fn into_bytes(self, ser: Serializer) -> Result<Vec<u8>, Error> {
@@ -275,7 +311,7 @@ impl Reply {
     }
 
     /// The result as a value (a serialized result is decoded with `ser`), e.g. to put it in a
-    /// batch's result list. The reserved variants are errors.
+    /// batch's result list. A stream and the reserved variant are errors.
     ///
     /// See [`Reply`] for an example.
     pub fn into_value(self, ser: Serializer) -> Result<Value, Error> {
@@ -287,15 +323,11 @@ impl Reply {
     }
 
     fn unsupported(&self) -> Error {
-        let what = match self {
-            Reply::Stream(_) => "item streaming",
-            _ => "returning objects as proxies",
+        let text = match self {
+            Reply::Stream(_) => "an iterator result cannot be sent as a value (no item streaming in batch calls)",
+            _ => "returning objects as proxies is not supported by this daemon",
         };
-        crate::RemoteError::new(
-            "Pyro5.errors.PyroError",
-            vec![Value::from(format!("{what} is not supported by this daemon"))],
-        )
-        .into()
+        crate::RemoteError::new("Pyro5.errors.PyroError", vec![Value::from(text)]).into()
     }
 }
 

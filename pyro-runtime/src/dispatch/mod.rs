@@ -15,8 +15,9 @@
 //! annotations, and a handle on the daemon. It returns a [`Reply`]: in the common case
 //! [`Reply::Encoded`], the typed result serialized straight to bytes with the context's
 //! serializer ([`CallContext::encode`], no [`Value`](crate::Value) in between, which keeps
-//! Rust-to-Rust calls fast); or a [`Reply::Value`]; [`Reply::Stream`] and [`Reply::Object`] are
-//! reserved for item streaming and for objects sent as proxies. A batch runs one call per
+//! Rust-to-Rust calls fast); or a [`Reply::Value`]; or [`Reply::Stream`], an iterator the
+//! daemon streams item by item (Pyro5's item streaming, [`Reply::stream`]); [`Reply::Object`]
+//! is reserved for objects sent as proxies. A batch runs one call per
 //! entry and gathers the replies as values ([`Reply::into_value`]): see
 //! [`session`](crate::session).
 //!

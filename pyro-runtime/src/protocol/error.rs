@@ -144,6 +144,10 @@ pub enum ProtocolError {
         /// The accepted types.
         expected: &'static [crate::protocol::MessageType],
     },
+    /// An item-stream reply without a stream id: the daemon does not stream (Pyro5's
+    /// `ITER_STREAMING` off).
+    #[error("result of call is an iterator, but the server is not configured to allow streaming")]
+    StreamingDisabled,
     /// A reply's sequence number is not the request's (Pyro5's "reply sequence out of sync").
     #[error("invoke: reply sequence out of sync, got {got} expected {expected}")]
     SequenceMismatch {

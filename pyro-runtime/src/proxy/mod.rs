@@ -65,16 +65,29 @@
 //!
 //! [`Proxy::batch`] records calls and sends them as one message (Pyro5's `BatchProxy`); each
 //! call's [`BatchHandle`] yields its own result after [`Batch::run`] (see [`Batch`]).
+//! # Item streams
+//!
+//! A remote method returning an iterator (a Python generator, a Rust `impl Iterator`) is
+//! iterated with [`Proxy::call_stream`], which gives a [`RemoteIter`] of `Result<T>` items; see
+//! there. A plain [`call`](Proxy::call) of such a method is an error (and closes the stream).
+//!
+//! ```no_run
+//! let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:test.echoserver@localhost:9999")?;
+//! let words: Vec<String> = proxy.call_stream("generator", &())?.collect::<Result<_, _>>()?;
+//! # Ok::<(), pyro_runtime::Error>(())
+//! ```
 //!
 //! # Not supported yet
 //!
-//! Item streaming (`FLAGS_ITEMSTREAMRESULT` replies), annotations and correlation ids on the
-//! client side, TLS.
+//! Annotations and correlation ids on the client side, TLS.
 
 mod args;
 mod batch;
 mod connection;
 mod pool;
+mod stream;
+
+pub use stream::RemoteIter;
 
 use std::fmt;
 use std::sync::{Arc, PoisonError, RwLock};
@@ -775,9 +788,14 @@ impl Proxy {
         Ok(reply)
     }
 
-    /// The result of `reply`, interpreted by the client session.
+    /// The result of `reply`, interpreted by the client session. A stream nobody asked for is
+    /// closed at once.
     fn decode_reply<R: DeserializeOwned>(&self, method: &str, reply: &Message) -> Result<R, Error> {
-        ClientSession::new(self.serializer).decode_result(method, reply)
+        let session = ClientSession::new(self.serializer);
+        if let Ok(Some(id)) = session.stream_id(reply) {
+            let _ = self.close_stream(&id);
+        }
+        session.decode_result(method, reply)
     }
 }
 
@@ -828,7 +846,8 @@ enum Check<'a> {
     Method,
     /// The attribute must be exposed.
     Attribute(&'a str),
-    /// Nothing to check (a batch: Pyro5's client checks none of its calls).
+    /// Nothing to check (a batch: Pyro5's client checks none of its calls; calls to
+    /// `Pyro.Daemon` on the object's connection).
     Nothing,
 }
 

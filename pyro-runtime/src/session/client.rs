@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::exception;
 use crate::dispatch::Metadata;
-use crate::protocol::{Flags, Message, MessageType, ProtocolError, next_seq};
+use crate::protocol::{AnnotationId, Flags, Message, MessageType, ProtocolError, next_seq};
 use crate::serializer::{ExceptionWrapper, SerializeError, marshal};
 use crate::{Error, RemoteError, Serializer, Value};
 
@@ -254,8 +254,8 @@ impl ClientSession {
         if reply.flags.contains(Flags::ITEMSTREAMRESULT) {
             return Err(Error::Communication {
                 message: format!(
-                    "the reply to '{method}' is an item stream (the remote method returned an iterator); \
-                     pyro's proxy does not support item streaming yet"
+                    "the reply to '{method}' is an item stream (the remote method returned an iterator): \
+                     call it as a stream (`Proxy::call_stream`) to iterate it"
                 ),
                 source: None,
             });
@@ -278,6 +278,54 @@ impl ClientSession {
             ))),
             other => other.into(),
         })
+    }
+
+    /// The stream id of a checked reply that is an item stream (flag `ITEMSTREAMRESULT`, id in
+    /// the `STRM` annotation), `None` for any other reply. A stream reply without an id is
+    /// [`ProtocolError::StreamingDisabled`], as in Pyro5's client (reference 4.6).
+    ///
+    /// ```
+    /// use pyro_runtime::protocol::{AnnotationId, Annotations, Flags, Message, MessageType};
+    /// let session = pyro_runtime::session::ClientSession::new(pyro_runtime::Serializer::Json);
+    /// let mut annotations = Annotations::default();
+    /// annotations.insert(AnnotationId::STREAM, b"1234".to_vec());
+    /// let reply = Message::new(MessageType::Result, 3, b"{}".to_vec())
+    ///     .with_flags(Flags::EXCEPTION | Flags::ITEMSTREAMRESULT)
+    ///     .with_annotations(annotations);
+    /// assert_eq!(session.stream_id(&reply).unwrap().as_deref(), Some("1234"));
+    /// let plain = Message::new(MessageType::Result, 3, b"1".to_vec());
+    /// assert_eq!(session.stream_id(&plain).unwrap(), None);
+    /// ```
+    pub fn stream_id(&self, reply: &Message) -> Result<Option<String>, Error> {
+        if !reply.flags.contains(Flags::ITEMSTREAMRESULT) {
+            return Ok(None);
+        }
+        match reply.annotations.get(AnnotationId::STREAM) {
+            Some(id) if !id.is_empty() => Ok(Some(String::from_utf8_lossy(id).into_owned())),
+            _ => Err(ProtocolError::StreamingDisabled.into()),
+        }
+    }
+
+    /// The next item of a stream from a checked reply to `get_next_stream_item`: `Some(item)`,
+    /// `None` at the end of the stream (the daemon's `StopIteration`), or the exception that
+    /// ended it.
+    ///
+    /// ```
+    /// use pyro_runtime::protocol::{Flags, Message, MessageType};
+    /// use pyro_runtime::{RemoteError, Serializer};
+    /// let session = pyro_runtime::session::ClientSession::new(Serializer::Json);
+    /// let item = Message::new(MessageType::Result, 3, b"\"one\"".to_vec());
+    /// assert_eq!(session.decode_stream_item::<String>(&item).unwrap().as_deref(), Some("one"));
+    /// let stop = Serializer::Json.to_bytes(&RemoteError::new("builtins.StopIteration", vec![]).to_value()).unwrap();
+    /// let end = Message::new(MessageType::Result, 3, stop).with_flags(Flags::EXCEPTION);
+    /// assert_eq!(session.decode_stream_item::<String>(&end).unwrap(), None);
+    /// ```
+    pub fn decode_stream_item<T: serde::de::DeserializeOwned>(&self, reply: &Message) -> Result<Option<T>, Error> {
+        match self.decode_result("get_next_stream_item", reply) {
+            Ok(item) => Ok(Some(item)),
+            Err(Error::Remote(remote)) if remote.class == STOP_ITERATION => Ok(None),
+            Err(error) => Err(error),
+        }
     }
 
     /// The results of a checked reply to a batch (reference 4.5): one entry per call that ran,
@@ -329,6 +377,9 @@ impl ClientSession {
         Ok(results)
     }
 }
+
+/// The exception that ends an item stream.
+const STOP_ITERATION: &str = "builtins.StopIteration";
 
 /// The reason text of a CONNECTFAIL: a serialized `str` in the reply's serializer (marshal for
 /// early failures), shown as raw text if it cannot be decoded.

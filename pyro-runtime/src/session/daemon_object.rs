@@ -1,10 +1,13 @@
 //! `Pyro.Daemon`: the object every daemon serves about itself (Pyro5's `DaemonObject`,
 //! reference 4.8), answered by the server session itself.
 
-use std::sync::LazyLock;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::{Arc, LazyLock};
 
+use super::exception;
 use super::server::{DaemonInfo, Directory};
-use crate::dispatch::{CallArgs, CallContext, Metadata, Reply};
+use super::streams::Streams;
+use crate::dispatch::{CallArgs, CallContext, Metadata, Reply, Servant};
 use crate::{Error, RemoteError, Value};
 
 /// The object id of the daemon object (Pyro5's `core.DAEMON_NAME`).
@@ -32,11 +35,14 @@ pub(crate) fn metadata_of(directory: &dyn Directory, object: &str) -> Option<Met
 }
 
 /// Calls a `Pyro.Daemon` method: `ping()`, `registered()`, `get_metadata(objectId)`, `info()`,
-/// and the stream methods (`get_next_stream_item` always reports a terminated stream,
-/// `close_stream` does nothing: this daemon does not stream results).
+/// and the stream methods `get_next_stream_item(streamId)` (which runs the stream's iterator
+/// here: the session hands single calls of it to the driver as a [`NextItem`] request instead)
+/// and `close_stream(streamId)`. Without `streams` (a session not serving streams) every stream
+/// is terminated.
 pub(crate) fn call(
     directory: &dyn Directory,
     info: &DaemonInfo,
+    streams: Option<&Streams>,
     ctx: &mut CallContext,
     method: &str,
     mut args: CallArgs,
@@ -67,14 +73,20 @@ pub(crate) fn call(
             );
             ctx.encode(&text)
         }
-        "get_next_stream_item" => {
-            let _stream: Value = args.required(0, "streamId")?;
-            args.finish()?;
-            Err(RemoteError::new("Pyro5.errors.PyroError", vec![Value::from("item stream terminated")]).into())
-        }
+        "get_next_stream_item" => match streams {
+            Some(streams) => next_item(streams, ctx, args),
+            None => {
+                let _stream: Value = args.required(0, "streamId")?;
+                args.finish()?;
+                Err(terminated())
+            }
+        },
         "close_stream" => {
-            let _stream: Value = args.required(0, "streamId")?;
+            let stream: Value = args.required(0, "streamId")?;
             args.finish()?;
+            if let (Some(streams), Some(id)) = (streams, stream.as_str()) {
+                streams.close(id);
+            }
             ctx.encode(&())
         }
         _ => Err(CallArgs::unknown_method(method)),
@@ -91,4 +103,61 @@ pub(crate) fn registered(directory: &dyn Directory) -> Vec<String> {
 /// Pyro5's `DaemonError("unknown object")`.
 pub(crate) fn unknown_object() -> Error {
     Error::Daemon { message: "unknown object".into() }
+}
+
+/// Pyro5's `PyroError("item stream terminated")`.
+fn terminated() -> Error {
+    RemoteError::new("Pyro5.errors.PyroError", vec![Value::from("item stream terminated")]).into()
+}
+
+/// `Pyro.Daemon.get_next_stream_item(streamId)`: the stream's next item. The iterator runs
+/// outside the registry's lock; at its end the stream is deleted and the caller gets Python's
+/// `StopIteration`; an error (or a panic, as a `builtins.RuntimeError`) deletes it too and is
+/// the caller's exception, as in Pyro5. An unknown or expired id is "item stream terminated".
+pub(crate) fn next_item(streams: &Streams, ctx: &mut CallContext, mut args: CallArgs) -> Result<Reply, Error> {
+    let stream: Value = args.required(0, "streamId")?;
+    args.finish()?;
+    let Some(id) = stream.as_str() else { return Err(terminated()) };
+    let mut iterator = streams.take(id, ctx.session_id())?;
+    let ended = match catch_unwind(AssertUnwindSafe(|| iterator.next())) {
+        Ok(Some(Ok(value))) => {
+            streams.put_back(id, iterator);
+            return Ok(Reply::Value(value));
+        }
+        Ok(Some(Err(error))) => Err(error),
+        Ok(None) => Ok(()),
+        Err(panic) => Err(panicked(panic.as_ref())),
+    };
+    streams.finish(id);
+    // Dropping the iterator runs user code too: a panic there is the caller's error as well.
+    let dropped = catch_unwind(AssertUnwindSafe(move || drop(iterator)));
+    match (ended, dropped) {
+        (Err(error), _) => Err(error),
+        (Ok(()), Err(panic)) => Err(panicked(panic.as_ref())),
+        (Ok(()), Ok(())) => Err(RemoteError::new("builtins.StopIteration", vec![]).into()),
+    }
+}
+
+fn panicked(panic: &(dyn std::any::Any + Send)) -> Error {
+    let text = format!("item stream iterator panicked: {}", exception::panic_text(panic));
+    RemoteError::new("builtins.RuntimeError", vec![Value::from(text)]).into()
+}
+
+/// A `get_next_stream_item` call as a servant, so that the session hands it to the driver like
+/// any call to user code (the iterator runs where the driver runs calls).
+pub(crate) struct NextItem {
+    pub(crate) streams: Arc<Streams>,
+}
+
+impl Servant for NextItem {
+    fn metadata(&self) -> &Metadata {
+        metadata()
+    }
+
+    fn call(&self, ctx: &mut CallContext, method: &str, args: CallArgs) -> Result<Reply, Error> {
+        match method {
+            "get_next_stream_item" => next_item(&self.streams, ctx, args),
+            _ => Err(CallArgs::unknown_method(method)),
+        }
+    }
 }

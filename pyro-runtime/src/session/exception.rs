@@ -47,3 +47,12 @@ pub(crate) fn payload(ser: Serializer, remote: &RemoteError) -> Vec<u8> {
 pub(crate) fn closes_connection(class: &str) -> bool {
     CLOSING_CLASSES.contains(&class)
 }
+
+/// The text of a panic's payload.
+pub(crate) fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic payload".to_owned())
+}

@@ -9,7 +9,8 @@
 //!   decoded message and returns an [`Action`]: send this reply (CONNECTOK, CONNECTFAIL, the
 //!   PING answer, an exception), close, or run this call ([`Action::Dispatch`]) or this oneway
 //!   call ([`Action::DispatchOneway`]). The session owns the handshake, PING, INVOKE decoding,
-//!   the `Pyro.Daemon` object, batch calls and exception payloads. It never runs user code: the
+//!   the `Pyro.Daemon` object, batch calls, item streams (through the daemon-wide
+//!   [`Streams`] registry, see [`ServerSession::with_streams`]) and exception payloads. It never runs user code: the
 //!   driver runs a [`Request`] where it wants (its own thread, a pool, an async task) with
 //!   [`Request::run`] and hands the [`Completed`] call to [`ServerSession::reply`], which gives
 //!   the RESULT message. The objects come from a [`Directory`] (the daemon's registry).
@@ -83,8 +84,14 @@ mod exception;
 pub mod fuzzing;
 mod server;
 #[cfg(test)]
+mod stream_tests;
+mod streams;
+#[cfg(test)]
 mod tests;
 
 pub use client::{ClientSession, Handshake};
 pub use daemon_object::DAEMON_OBJECT_ID;
 pub use server::{Action, BATCH_METHOD, Completed, DaemonInfo, Directory, Outcome, Request, ServerSession};
+pub use streams::{
+    DEFAULT_MAX_STREAMS, HOUSEKEEPING_INTERVAL, Refused, Removed, StreamRegistry, StreamSettings, Streams,
+};

@@ -6,10 +6,11 @@ use std::sync::Arc;
 
 use uuid::Uuid;
 
-use super::daemon_object::{self, DAEMON_OBJECT_ID};
+use super::daemon_object::{self, DAEMON_OBJECT_ID, NextItem};
 use super::exception;
+use super::streams::Streams;
 use crate::dispatch::{CallArgs, CallContext, Metadata, Reply, Servant};
-use crate::protocol::{Annotations, Flags, Message, MessageType, ProtocolError, new_correlation_id};
+use crate::protocol::{AnnotationId, Annotations, Flags, Message, MessageType, ProtocolError, new_correlation_id};
 use crate::serializer::{ExceptionWrapper, marshal};
 use crate::{Error, RemoteError, Serializer, Value};
 
@@ -139,6 +140,7 @@ pub struct ServerSession {
     info: Arc<DaemonInfo>,
     state: State,
     denied: Option<String>,
+    streams: Option<Arc<Streams>>,
 }
 
 impl ServerSession {
@@ -147,7 +149,26 @@ impl ServerSession {
     ///
     /// See [`ServerSession`] for an example.
     pub fn new(id: u64, info: Arc<DaemonInfo>) -> ServerSession {
-        ServerSession { id, info, state: State::Handshake, denied: None }
+        ServerSession { id, info, state: State::Handshake, denied: None, streams: None }
+    }
+
+    /// Streams iterator results through `streams`, the daemon-wide stream registry shared by
+    /// all its sessions (reference 4.6). Without it, a call returning an iterator gets the
+    /// stream reply without a stream id, as from a Pyro5 daemon with `ITER_STREAMING` off, and
+    /// `Pyro.Daemon.get_next_stream_item` reports every stream terminated. Dropping the
+    /// session tells the registry its client is gone (its streams linger or are dropped).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use pyro_runtime::session::{ServerSession, Streams};
+    /// let streams = Arc::new(Streams::new(Default::default()));
+    /// let session = ServerSession::new(1, Default::default()).with_streams(Arc::clone(&streams));
+    /// drop(session);
+    /// ```
+    #[must_use]
+    pub fn with_streams(mut self, streams: Arc<Streams>) -> ServerSession {
+        self.streams = Some(streams);
+        self
     }
 
     /// A session that refuses its CONNECT with CONNECTFAIL `reason` (marshal-serialized, as
@@ -167,7 +188,9 @@ impl ServerSession {
     /// assert_eq!((fail.msg_type, fail.serializer_id), (MessageType::ConnectFail, 2));
     /// ```
     pub fn denying(id: u64, info: Arc<DaemonInfo>, reason: impl Into<String>) -> ServerSession {
-        ServerSession { denied: Some(reason.into()), ..ServerSession::new(id, info) }
+        let mut session = ServerSession::new(id, info);
+        session.denied = Some(reason.into());
+        session
     }
 
     /// The connection id.
@@ -329,9 +352,16 @@ impl ServerSession {
             .with_annotations(message.annotations);
         if to.object == DAEMON_OBJECT_ID {
             // Answered here: the daemon object runs no user code.
+            if let (Work::Call(_), "get_next_stream_item", Some(streams)) = (&work, to.method.as_str(), &self.streams) {
+                // The stream's iterator is user code: the driver runs it, like any call.
+                let servant: Arc<dyn Servant> = Arc::new(NextItem { streams: Arc::clone(streams) });
+                let request = Request { to, servant, context, work };
+                return if oneway { Action::DispatchOneway(request) } else { Action::Dispatch(request) };
+            }
             let info = Arc::clone(&self.info);
+            let streams = self.streams.clone();
             let call = |ctx: &mut CallContext, method: &str, args: CallArgs| {
-                daemon_object::call(directory, &info, ctx, method, args)
+                daemon_object::call(directory, &info, streams.as_deref(), ctx, method, args)
             };
             let completed = execute(to, context, work, daemon_object::metadata(), &call);
             return self.reply(completed);
@@ -353,6 +383,7 @@ impl ServerSession {
         }
         let ser = to.serializer;
         let (flags, data) = match outcome {
+            Outcome::Returned(Ok(Reply::Stream(iterator))) => return self.stream_reply(&to, iterator),
             Outcome::Returned(Ok(reply)) => match reply.into_bytes(ser) {
                 Ok(data) => (Flags::EMPTY, data),
                 Err(error) => return self.failure(&to, error),
@@ -370,6 +401,33 @@ impl ServerSession {
         Action::Send(reply)
     }
 
+    /// The reply to a call that returned an iterator (Pyro5's `_streamResponse`): the stream is
+    /// registered and the reply is an exception RESULT with `ProtocolError("result of call is
+    /// an iterator")` (kept by Pyro5 for old clients), flags `EXCEPTION|ITEMSTREAMRESULT`, and
+    /// the stream id in the `STRM` annotation; with streaming off, the same without `STRM`.
+    fn stream_reply(&mut self, to: &ReplyTo, iterator: crate::dispatch::ItemStream) -> Action {
+        let id = match &self.streams {
+            Some(streams) if streams.settings().enabled => match streams.open(iterator, self.id) {
+                Ok(id) => Some(id),
+                Err(error) => return self.failure(to, error),
+            },
+            _ => {
+                drop(iterator);
+                None
+            }
+        };
+        let remote = RemoteError::new("Pyro5.errors.ProtocolError", vec![Value::from("result of call is an iterator")]);
+        let reply = to.message(Flags::EXCEPTION | Flags::ITEMSTREAMRESULT, exception::payload(to.serializer, &remote));
+        Action::Send(match id {
+            Some(id) => {
+                let mut annotations = Annotations::default();
+                annotations.insert(AnnotationId::STREAM, id.into_bytes());
+                reply.with_annotations(annotations)
+            }
+            None => reply,
+        })
+    }
+
     /// The exception RESULT for `error` (nothing for a oneway call); closes after the exception
     /// classes Pyro5 closes after (communication errors and `SecurityError`). Unlike Pyro5, which
     /// sends nothing for a communication error other than `SerializeError`, the reply is still
@@ -385,6 +443,15 @@ impl ServerSession {
             Action::SendAndClose(reply)
         } else {
             Action::Send(reply)
+        }
+    }
+}
+
+impl Drop for ServerSession {
+    /// The connection is gone: its streams linger or are dropped.
+    fn drop(&mut self) {
+        if let Some(streams) = &self.streams {
+            streams.disconnected(self.id);
         }
     }
 }
@@ -511,11 +578,7 @@ type Call<'a> = dyn Fn(&mut CallContext, &str, CallArgs) -> Result<Reply, Error>
 /// Runs one call; a panic becomes a `builtins.RuntimeError`.
 fn guarded(call: &Call<'_>, ctx: &mut CallContext, method: &str, args: CallArgs) -> Result<Reply, Error> {
     catch_unwind(AssertUnwindSafe(|| call(ctx, method, args))).unwrap_or_else(|panic| {
-        let text = panic
-            .downcast_ref::<&str>()
-            .map(|s| (*s).to_owned())
-            .or_else(|| panic.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "unknown panic payload".to_owned());
+        let text = exception::panic_text(panic.as_ref());
         Err(RemoteError::new("builtins.RuntimeError", vec![Value::from(format!("method '{method}' panicked: {text}"))])
             .into())
     })

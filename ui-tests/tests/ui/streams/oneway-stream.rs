@@ -1,0 +1,11 @@
+struct Numbers;
+
+#[pyro::expose]
+impl Numbers {
+    #[pyro::oneway]
+    pub fn evens(&self) -> impl Iterator<Item = u32> + Send + 'static {
+        (0..10).filter(|n| n % 2 == 0)
+    }
+}
+
+fn main() {}
