@@ -57,8 +57,8 @@ fn environment_configures_proxies_and_daemons() {
 #[ignore = "run by environment_configures_proxies_and_daemons with PYRO_* variables set"]
 fn child_sees_the_environment() {
     let env = Config::environment().unwrap();
-    assert_eq!((env.serializer, env.max_retries, env.threadpool_size), (Serializer::Json, 3, 7));
-    assert_eq!(Config::default().serializer, Serializer::Msgpack, "the defaults stay pure");
+    assert_eq!((env.serializer, env.max_retries, env.threadpool_size), (Some(Serializer::Json), 3, 7));
+    assert_eq!(Config::default().serializer, None, "the defaults stay pure");
 
     for proxy in [Proxy::new(uri()), Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap()] {
         assert_eq!(proxy.serializer(), Serializer::Json);

@@ -84,7 +84,7 @@ impl PythonNs {
     }
 
     fn config(&self, serializer: Serializer) -> Config {
-        Config { serializer, comm_timeout: Some(TIMEOUT), ..Config::default() }
+        Config { serializer: Some(serializer), comm_timeout: Some(TIMEOUT), ..Config::default() }
     }
 
     fn client(&self, serializer: Serializer) -> NameServerProxy {

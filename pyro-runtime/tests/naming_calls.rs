@@ -58,7 +58,7 @@ impl FakeNs {
     }
 
     fn config(&self, serializer: Serializer) -> Config {
-        Config { serializer, comm_timeout: Some(Duration::from_secs(10)), ..Config::default() }
+        Config { serializer: Some(serializer), comm_timeout: Some(Duration::from_secs(10)), ..Config::default() }
     }
 
     fn client(&self, serializer: Serializer) -> NameServerProxy {

@@ -106,8 +106,13 @@ impl Config {
                     .ok_or_else(|| v.invalid("0, 4 or 6"))?;
             }
             "SERIALIZER" => {
-                self.serializer =
-                    Serializer::from_name(value).map_err(|_| v.invalid("serpent, marshal, json or msgpack"))?;
+                self.serializer = match value {
+                    "auto" => None,
+                    name => Some(
+                        Serializer::from_name(name)
+                            .map_err(|_| v.invalid("serpent, marshal, json, msgpack or auto"))?,
+                    ),
+                };
             }
             "SERPENT_BYTES_REPR" => self.serpent_bytes_repr = v.bool()?,
             "ITER_STREAMING" => self.iter_streaming = v.bool()?,
@@ -173,7 +178,7 @@ impl Config {
                 Value::List(self.broadcast_addrs.iter().map(|a| Value::from(a.as_str())).collect()).to_string()
             }
             "PREFER_IP_VERSION" => self.prefer_ip_version.number().to_string(),
-            "SERIALIZER" => self.serializer.name().to_owned(),
+            "SERIALIZER" => self.serializer.map_or("auto", Serializer::name).to_owned(),
             "SERPENT_BYTES_REPR" => bool_text(self.serpent_bytes_repr),
             "ITER_STREAMING" => bool_text(self.iter_streaming),
             "ITER_STREAM_LIFETIME" => seconds_text(self.iter_stream_lifetime.unwrap_or_default()),

@@ -39,8 +39,9 @@ use crate::serializer::Serializer;
 /// All of Pyro5's configuration settings (`Pyro5.config`), with Pyro5's defaults.
 ///
 /// The one default that differs is [`serializer`](Config::serializer): Pyro5 defaults to
-/// `serpent`, which pyro does not implement; pyro defaults to `msgpack`, the fastest of the
-/// two it does implement (a Python peer with the `msgpack` package installed understands it).
+/// `serpent`; pyro's proxies default to negotiating (`None`): msgpack, the fastest, falling back
+/// to serpent for a daemon that lacks msgpack (a plain `pip install Pyro5`). Setting it (or
+/// `PYRO_SERIALIZER`) pins one serializer, as in Pyro5.
 ///
 /// Building one never checks the relations between items; [`Config::validate`] does.
 ///
@@ -100,11 +101,16 @@ pub struct Config {
     pub broadcast_addrs: Vec<String>,
     /// PREFER_IP_VERSION: the IP version to resolve host names to. Default [`IpVersion::Any`].
     pub prefer_ip_version: IpVersion,
-    /// SERIALIZER: the serializer a proxy uses. Default [`Serializer::Msgpack`] (Pyro5: `"serpent"`,
-    /// which pyro does not implement).
-    pub serializer: Serializer,
-    /// SERPENT_BYTES_REPR: serpent writes bytes as literals (serpent only; kept for completeness).
-    /// Default `false`.
+    /// SERIALIZER: the serializer a proxy uses. Default `None` (text form `auto`; Pyro5's default
+    /// is `"serpent"`): a proxy uses msgpack, and when the daemon closes the connection at the
+    /// handshake without a reply (what a Pyro5 daemon without the `msgpack` package does with a
+    /// msgpack CONNECT) it connects again with serpent, which every Pyro5 has, and keeps serpent.
+    /// `Some(serializer)` uses that one serializer, with no fallback. A daemon serves every
+    /// serializer whatever this says, and replies in the request's serializer.
+    pub serializer: Option<Serializer>,
+    /// SERPENT_BYTES_REPR: serpent writes bytes as `b'..'` literals instead of the
+    /// `{'data': <base64>, 'encoding': 'base64'}` dict (the writing side: a proxy's calls, a
+    /// daemon's replies). Default `false`.
     pub serpent_bytes_repr: bool,
     /// ITER_STREAMING: allow streaming iterators and generators to clients. Default `true`.
     pub iter_streaming: bool,
@@ -165,7 +171,7 @@ impl Default for Config {
             max_message_size: 1024 * 1024 * 1024,
             broadcast_addrs: vec!["<broadcast>".into(), "0.0.0.0".into()],
             prefer_ip_version: IpVersion::Any,
-            serializer: Serializer::Msgpack,
+            serializer: None,
             serpent_bytes_repr: false,
             iter_streaming: true,
             iter_stream_lifetime: None,
@@ -237,7 +243,7 @@ impl Config {
     ///
     /// ```
     /// match pyro_runtime::Config::environment() {
-    ///     Ok(config) => println!("proxies use {}", config.serializer),
+    ///     Ok(config) => println!("proxies use {:?}", config.serializer),
     ///     Err(err) => eprintln!("bad PYRO_* variable: {err}"),
     /// }
     /// ```

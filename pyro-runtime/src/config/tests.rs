@@ -54,7 +54,7 @@ fn defaults_are_pyro5s_except_the_serializer() {
     let dump = config.dump();
     let (header, settings) = dump.split_once("settings:\n").unwrap();
     assert!(header.contains("Protocol version: 502"), "{header}");
-    assert_eq!(settings, PYTHON_DUMP.replace("SERIALIZER = serpent", "SERIALIZER = msgpack"));
+    assert_eq!(settings, PYTHON_DUMP.replace("SERIALIZER = serpent", "SERIALIZER = auto"));
     assert_eq!(config.validate(), Ok(()));
 }
 
@@ -125,7 +125,7 @@ fn typed_fields() {
     assert_eq!(config.iter_stream_linger, Duration::ZERO);
     assert_eq!(config.prefer_ip_version, IpVersion::V4);
     assert_eq!(config.server_type, ServerType::Multiplex);
-    assert_eq!(config.serializer, Serializer::Json);
+    assert_eq!(config.serializer, Some(Serializer::Json));
     assert_eq!(config.ssl_server_cert, Some(PathBuf::from("/etc/cert.pem")));
     assert_eq!(config.ssl_server_key_password.as_deref(), Some("secret"));
     assert_eq!(config.nat_port, 5555);

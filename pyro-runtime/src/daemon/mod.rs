@@ -666,6 +666,7 @@ impl DaemonBuilder {
             location: location.to_string(),
             nat_location: nat_location.as_ref().map(ToString::to_string),
             server: Daemon::server_description(&config, &location),
+            serialize_options: crate::serializer::SerializeOptions::from_config(&config),
         };
         let oneway = OnewayRunner::new(config.threadpool_size.min(ONEWAY_WORKERS), ONEWAY_QUEUE);
         let mut stream_settings = StreamSettings::from_config(&config);

@@ -10,6 +10,7 @@ use uuid::Uuid;
 use super::Servant;
 use crate::daemon::ShutdownHandle;
 use crate::protocol::Annotations;
+use crate::serializer::SerializeOptions;
 use crate::{Error, Serializer, Value};
 
 /// Everything a call knows about itself, Pyro5's `current_context` made explicit: the
@@ -34,6 +35,7 @@ use crate::{Error, Serializer, Value};
 #[derive(Clone)]
 pub struct CallContext {
     serializer: Serializer,
+    serialize_options: SerializeOptions,
     session_id: u64,
     client_addr: Option<SocketAddr>,
     correlation_id: Option<Uuid>,
@@ -50,6 +52,7 @@ impl CallContext {
     pub fn new(serializer: Serializer) -> CallContext {
         CallContext {
             serializer,
+            serialize_options: SerializeOptions::default(),
             session_id: 0,
             client_addr: None,
             correlation_id: None,
@@ -57,6 +60,33 @@ impl CallContext {
             response_annotations: Annotations::default(),
             daemon: None,
         }
+    }
+
+    /// Sets how results are written (Pyro5's `SERPENT_BYTES_REPR`); the daemon sets it from its
+    /// configuration.
+    ///
+    /// ```
+    /// use pyro_runtime::dispatch::CallContext;
+    /// use pyro_runtime::serializer::SerializeOptions;
+    /// let ctx = CallContext::new(pyro_runtime::Serializer::Serpent)
+    ///     .with_serialize_options(SerializeOptions { serpent_bytes_repr: true });
+    /// let bytes = ctx.encode(serde_bytes::Bytes::new(b"hi")).unwrap().into_bytes(ctx.serializer()).unwrap();
+    /// assert!(bytes.ends_with(b"b'hi'"));
+    /// ```
+    #[must_use]
+    pub fn with_serialize_options(mut self, options: SerializeOptions) -> CallContext {
+        self.serialize_options = options;
+        self
+    }
+
+    /// How results are written.
+    ///
+    /// ```
+    /// let ctx = pyro_runtime::dispatch::CallContext::new(pyro_runtime::Serializer::Json);
+    /// assert!(!ctx.serialize_options().serpent_bytes_repr);
+    /// ```
+    pub fn serialize_options(&self) -> SerializeOptions {
+        self.serialize_options
     }
 
     /// Sets the session (connection) id.
@@ -215,7 +245,7 @@ impl CallContext {
     /// assert_eq!(reply.into_bytes(pyro_runtime::Serializer::Json).unwrap(), b"42");
     /// ```
     pub fn encode<T: serde::Serialize + ?Sized>(&self, value: &T) -> Result<Reply, Error> {
-        Ok(Reply::Encoded(self.serializer.to_bytes(value)?))
+        Ok(Reply::Encoded(self.serializer.to_bytes_with(value, self.serialize_options)?))
     }
 }
 
@@ -303,9 +333,22 @@ impl Reply {
     ///
     /// See [`Reply`] for an example.
     pub fn into_bytes(self, ser: Serializer) -> Result<Vec<u8>, Error> {
+        self.into_bytes_with(ser, SerializeOptions::default())
+    }
+
+    /// [`into_bytes`](Reply::into_bytes), writing a [`Reply::Value`] with `options`.
+    ///
+    /// ```
+    /// use pyro_runtime::dispatch::Reply;
+    /// use pyro_runtime::serializer::SerializeOptions;
+    /// let reply = Reply::Value(pyro_runtime::Value::Bytes(b"hi".to_vec()));
+    /// let bytes = reply.into_bytes_with(pyro_runtime::Serializer::Serpent, SerializeOptions { serpent_bytes_repr: true }).unwrap();
+    /// assert!(bytes.ends_with(b"b'hi'"));
+    /// ```
+    pub fn into_bytes_with(self, ser: Serializer, options: SerializeOptions) -> Result<Vec<u8>, Error> {
         match self {
             Reply::Encoded(bytes) => Ok(bytes),
-            Reply::Value(value) => Ok(ser.to_bytes(&value)?),
+            Reply::Value(value) => Ok(ser.to_bytes_with(&value, options)?),
             other => Err(other.unsupported()),
         }
     }

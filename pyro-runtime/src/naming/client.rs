@@ -46,7 +46,7 @@ impl NameServerProxy {
     ///
     /// ```
     /// use pyro_runtime::{naming::NameServerProxy, Config, Serializer};
-    /// let config = Config { serializer: Serializer::Json, ..Config::default() };
+    /// let config = Config { serializer: Some(Serializer::Json), ..Config::default() };
     /// let ns = NameServerProxy::with_config("PYRO:Pyro.NameServer@localhost:9090".parse().unwrap(), &config);
     /// assert_eq!(ns.proxy().serializer(), Serializer::Json);
     /// ```

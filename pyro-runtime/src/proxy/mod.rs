@@ -85,6 +85,7 @@ mod args;
 mod batch;
 mod connection;
 mod pool;
+mod serializer_choice;
 mod stream;
 
 pub use stream::RemoteIter;
@@ -98,11 +99,12 @@ use serde::de::DeserializeOwned;
 
 use crate::dispatch::Metadata;
 use crate::protocol::{EncodeOptions, Flags, Message, MessageType};
-use crate::serializer::Serializer;
+use crate::serializer::{SerializeOptions, Serializer};
 use crate::session::{BATCH_METHOD, ClientSession};
 use crate::uri::Protocol;
 use crate::value::{Dict, Value, from_value};
 use crate::{Config, Error, RemoteError, Uri, naming};
+use serializer_choice::SerializerChoice;
 
 pub use batch::{Batch, BatchHandle};
 use connection::{Connection, Target};
@@ -139,7 +141,9 @@ pub struct Proxy {
     uri: Uri,
     /// For a `PYRONAME`/`PYROMETA` uri: how to resolve it, and the latest resolution.
     naming: Option<Box<Naming>>,
-    serializer: Serializer,
+    serializer: SerializerChoice,
+    /// How calls are written (`SERPENT_BYTES_REPR`).
+    serialize_options: SerializeOptions,
     timeout: Option<Duration>,
     handshake: Value,
     max_retries: u32,
@@ -204,7 +208,7 @@ impl Proxy {
     ///
     /// ```
     /// use pyro_runtime::{proxy::Proxy, Config, Serializer};
-    /// let config = Config { serializer: Serializer::Json, max_retries: 2, ..Config::default() };
+    /// let config = Config { serializer: Some(Serializer::Json), max_retries: 2, ..Config::default() };
     /// let proxy = Proxy::with_config("PYRO:thing@localhost:9999".parse().unwrap(), &config);
     /// assert_eq!((proxy.serializer(), proxy.max_retries()), (Serializer::Json, 2));
     /// ```
@@ -214,7 +218,8 @@ impl Proxy {
         Proxy {
             uri,
             naming,
-            serializer: config.serializer,
+            serializer: SerializerChoice::new(config.serializer),
+            serialize_options: SerializeOptions::from_config(config),
             timeout: normalize_timeout(config.comm_timeout),
             handshake: Value::from(DEFAULT_HANDSHAKE),
             max_retries: config.max_retries,
@@ -273,7 +278,7 @@ impl Proxy {
     /// assert_eq!(proxy.serializer(), pyro_runtime::Serializer::Msgpack);
     /// ```
     pub fn serializer(&self) -> Serializer {
-        self.serializer
+        self.serializer.current()
     }
 
     /// Sets the serializer for later calls (Pyro5's `_pyroSerializer`); open connections are
@@ -285,7 +290,7 @@ impl Proxy {
     /// assert_eq!(proxy.serializer(), pyro_runtime::Serializer::Json);
     /// ```
     pub fn set_serializer(&mut self, serializer: Serializer) {
-        self.serializer = serializer;
+        self.serializer.pin(serializer);
     }
 
     /// [`set_serializer`](Proxy::set_serializer), builder style.
@@ -625,16 +630,32 @@ impl Proxy {
 
     /// Sends a batch (`calls` are `(method, vargs, kwargs)` triples) and decodes its results.
     fn invoke_batch(&self, calls: &[Value]) -> Result<Vec<Result<Value, RemoteError>>, Error> {
-        let encode = |object: &str| Ok(self.serializer.encode_call(object, BATCH_METHOD, calls, None::<&Dict>)?);
+        let encode = |object: &str| {
+            Ok(self.serializer().encode_call_with(
+                self.serialize_options,
+                object,
+                BATCH_METHOD,
+                calls,
+                None::<&Dict>,
+            )?)
+        };
         match self.invoke(BATCH_METHOD, Flags::BATCH, Check::Nothing, encode)? {
-            Some(reply) => ClientSession::new(self.serializer).decode_batch(&reply),
+            Some(reply) => ClientSession::new(self.serializer()).decode_batch(&reply),
             None => Err(Error::Batch { message: "no reply to a batch".into() }),
         }
     }
 
     /// Sends a batch oneway.
     fn invoke_batch_oneway(&self, calls: &[Value]) -> Result<(), Error> {
-        let encode = |object: &str| Ok(self.serializer.encode_call(object, BATCH_METHOD, calls, None::<&Dict>)?);
+        let encode = |object: &str| {
+            Ok(self.serializer().encode_call_with(
+                self.serialize_options,
+                object,
+                BATCH_METHOD,
+                calls,
+                None::<&Dict>,
+            )?)
+        };
         self.invoke(BATCH_METHOD, Flags::BATCH | Flags::ONEWAY, Check::Nothing, encode).map(drop)
     }
 
@@ -646,7 +667,9 @@ impl Proxy {
     /// # Ok::<(), pyro_runtime::Error>(())
     /// ```
     pub fn get_attribute<R: DeserializeOwned>(&self, name: &str) -> Result<R, Error> {
-        let encode = |object: &str| Ok(self.serializer.encode_call(object, GETATTR, &(name,), None::<&Dict>)?);
+        let encode = |object: &str| {
+            Ok(self.serializer().encode_call_with(self.serialize_options, object, GETATTR, &(name,), None::<&Dict>)?)
+        };
         match self.invoke(GETATTR, Flags::EMPTY, Check::Attribute(name), encode)? {
             Some(reply) => self.decode_reply(GETATTR, &reply),
             None => Ok(from_value(Value::None)?),
@@ -661,7 +684,15 @@ impl Proxy {
     /// # Ok::<(), pyro_runtime::Error>(())
     /// ```
     pub fn set_attribute<T: Serialize + ?Sized>(&self, name: &str, value: &T) -> Result<(), Error> {
-        let encode = |object: &str| Ok(self.serializer.encode_call(object, SETATTR, &(name, value), None::<&Dict>)?);
+        let encode = |object: &str| {
+            Ok(self.serializer().encode_call_with(
+                self.serialize_options,
+                object,
+                SETATTR,
+                &(name, value),
+                None::<&Dict>,
+            )?)
+        };
         match self.invoke(SETATTR, Flags::EMPTY, Check::Attribute(name), encode)? {
             Some(reply) => self.decode_reply::<Value>(SETATTR, &reply).map(drop),
             None => Ok(()),
@@ -675,9 +706,9 @@ impl Proxy {
         K: Serialize + ?Sized,
     {
         Ok(if args::is_unit(vargs) {
-            self.serializer.encode_call(object, method, &[(); 0], kwargs)?
+            self.serializer().encode_call_with(self.serialize_options, object, method, &[(); 0], kwargs)?
         } else {
-            self.serializer.encode_call(object, method, vargs, kwargs)?
+            self.serializer().encode_call_with(self.serialize_options, object, method, vargs, kwargs)?
         })
     }
 
@@ -698,15 +729,26 @@ impl Proxy {
                 message: format!("the URI {uri} has no location"),
                 source: None,
             })?;
-            let target = Target {
-                uri,
-                location,
-                serializer: self.serializer,
-                handshake: &self.handshake,
-                timeout: self.timeout,
-                options: self.options,
+            let open = |serializer| {
+                let target = Target {
+                    uri,
+                    location,
+                    serializer,
+                    handshake: &self.handshake,
+                    timeout: self.timeout,
+                    options: self.options,
+                };
+                Connection::open(&target, lease.generation)
             };
-            let (conn, handshake) = Connection::open(&target, lease.generation)?;
+            let (first, fallback) = self.serializer.for_handshake();
+            let (opened, used) = match (open(first), fallback) {
+                // Closed at the handshake without a word: what a Pyro5 daemon without msgpack
+                // does with a msgpack CONNECT. Every Pyro5 speaks serpent.
+                (Err(Error::ConnectionClosed { .. }), Some(fallback)) => (open(fallback), fallback),
+                (opened, _) => (opened, first),
+            };
+            let (conn, handshake) = opened?;
+            self.serializer.settle(used);
             let known = Known { metadata: handshake.metadata, handshake_response: handshake.response };
             *self.known.write().unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(known));
             if let (Some(naming), Some(resolved)) = (&self.naming, resolved) {
@@ -725,9 +767,13 @@ impl Proxy {
     where
         E: Fn(&str) -> Result<Vec<u8>, Error>,
     {
+        // Serialized once up front when the object id and the serializer are known; else per
+        // attempt, once the connection says which object and serializer.
         let mut prepared = match self.naming {
-            None => Some(Message::new(MessageType::Invoke, self.serializer.id(), encode(self.uri.object())?)),
-            Some(_) => None,
+            None if self.serializer.settled() => {
+                Some(Message::new(MessageType::Invoke, self.serializer().id(), encode(self.uri.object())?))
+            }
+            _ => None,
         };
         let mut retries = self.max_retries;
         loop {
@@ -766,7 +812,7 @@ impl Proxy {
             Some(request) => request,
             None => match encode(conn.object()) {
                 Ok(payload) => {
-                    resolved_request = Message::new(MessageType::Invoke, self.serializer.id(), payload);
+                    resolved_request = Message::new(MessageType::Invoke, self.serializer().id(), payload);
                     &mut resolved_request
                 }
                 Err(err) => {
@@ -791,7 +837,7 @@ impl Proxy {
     /// The result of `reply`, interpreted by the client session. A stream nobody asked for is
     /// closed at once.
     fn decode_reply<R: DeserializeOwned>(&self, method: &str, reply: &Message) -> Result<R, Error> {
-        let session = ClientSession::new(self.serializer);
+        let session = ClientSession::new(self.serializer());
         if let Ok(Some(id)) = session.stream_id(reply) {
             let _ = self.close_stream(&id);
         }
@@ -806,7 +852,8 @@ impl Clone for Proxy {
         Proxy {
             uri: self.uri.clone(),
             naming: self.naming.as_ref().map(|naming| Naming::new(naming.config.clone(), naming.resolved())),
-            serializer: self.serializer,
+            serializer: self.serializer.clone(),
+            serialize_options: self.serialize_options,
             timeout: self.timeout,
             handshake: self.handshake.clone(),
             max_retries: self.max_retries,
@@ -822,7 +869,7 @@ impl fmt::Debug for Proxy {
         let (open, idle) = self.pool.counts();
         f.debug_struct("Proxy")
             .field("uri", &self.uri.to_string())
-            .field("serializer", &self.serializer)
+            .field("serializer", &self.serializer())
             .field("timeout", &self.timeout)
             .field("max_retries", &self.max_retries)
             .field("max_connections", &self.pool.max())
@@ -927,7 +974,7 @@ mod tests {
     #[test]
     fn config_settings_are_used() {
         let config = Config {
-            serializer: Serializer::Json,
+            serializer: Some(Serializer::Json),
             comm_timeout: Some(Duration::from_secs(2)),
             max_retries: 3,
             compression: true,

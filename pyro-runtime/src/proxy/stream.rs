@@ -77,7 +77,9 @@ impl Proxy {
     /// # Ok::<(), pyro_runtime::Error>(())
     /// ```
     pub fn get_attribute_stream<T: DeserializeOwned>(&self, name: &str) -> Result<RemoteIter<'_, T>, Error> {
-        let encode = |object: &str| Ok(self.serializer.encode_call(object, GETATTR, &(name,), None::<&Dict>)?);
+        let encode = |object: &str| {
+            Ok(self.serializer().encode_call_with(self.serialize_options, object, GETATTR, &(name,), None::<&Dict>)?)
+        };
         let reply = self.invoke(GETATTR, Flags::EMPTY, Check::Attribute(name), encode)?;
         self.open_stream(GETATTR, reply)
     }
@@ -94,7 +96,7 @@ impl Proxy {
                 source: None,
             });
         };
-        let session = ClientSession::new(self.serializer);
+        let session = ClientSession::new(self.serializer());
         match session.stream_id(&reply)? {
             Some(id) => Ok(RemoteIter { proxy: self, id, open: true, item: PhantomData }),
             None => {
@@ -116,7 +118,15 @@ impl Proxy {
         if self.open_connections() == 0 {
             return Ok(());
         }
-        let encode = |_: &str| Ok(self.serializer.encode_call(DAEMON_OBJECT_ID, CLOSE, &(id,), Some(&EmptyKwargs))?);
+        let encode = |_: &str| {
+            Ok(self.serializer().encode_call_with(
+                self.serialize_options,
+                DAEMON_OBJECT_ID,
+                CLOSE,
+                &(id,),
+                Some(&EmptyKwargs),
+            )?)
+        };
         self.invoke(CLOSE, Flags::ONEWAY, Check::Nothing, encode).map(drop)
     }
 }
@@ -178,8 +188,15 @@ impl<T: DeserializeOwned> Iterator for RemoteIter<'_, T> {
         }
         let proxy = self.proxy;
         let id = self.id.as_str();
-        let encode =
-            |_: &str| Ok(proxy.serializer.encode_call(DAEMON_OBJECT_ID, NEXT_ITEM, &(id,), Some(&EmptyKwargs))?);
+        let encode = |_: &str| {
+            Ok(proxy.serializer().encode_call_with(
+                proxy.serialize_options,
+                DAEMON_OBJECT_ID,
+                NEXT_ITEM,
+                &(id,),
+                Some(&EmptyKwargs),
+            )?)
+        };
         let reply = match proxy.invoke(NEXT_ITEM, Flags::EMPTY, Check::Nothing, encode) {
             Ok(Some(reply)) => reply,
             Ok(None) => {
@@ -195,7 +212,7 @@ impl<T: DeserializeOwned> Iterator for RemoteIter<'_, T> {
                 return Some(Err(error));
             }
         };
-        match ClientSession::new(proxy.serializer).decode_stream_item::<T>(&reply) {
+        match ClientSession::new(proxy.serializer()).decode_stream_item::<T>(&reply) {
             Ok(Some(item)) => Some(Ok(item)),
             Ok(None) => {
                 self.open = false;

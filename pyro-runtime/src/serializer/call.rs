@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::{SerializeError, Serializer};
+use super::{SerializeError, SerializeOptions, Serializer};
 use crate::value::{Dict, Value};
 
 /// A decoded remote call: the target object id, the method name and its arguments.
@@ -39,6 +39,7 @@ struct JsonCall<'a, A: ?Sized, K: ?Sized> {
 
 pub(super) fn encode<A, K>(
     ser: Serializer,
+    options: SerializeOptions,
     object: &str,
     method: &str,
     vargs: &A,
@@ -49,11 +50,11 @@ where
     K: Serialize + ?Sized,
 {
     match ser {
-        Serializer::Json => ser.to_bytes(&JsonCall { object, method, params: vargs, kwargs }),
+        Serializer::Json => ser.to_bytes_with(&JsonCall { object, method, params: vargs, kwargs }, options),
         // Serpent, marshal and msgpack all carry the same 4-tuple (an array in msgpack). Pyro5's
         // marshal serializer turns vargs into a list first; a tuple reads the same on its side.
         Serializer::Serpent | Serializer::Marshal | Serializer::Msgpack => {
-            ser.to_bytes(&(object, method, vargs, kwargs))
+            ser.to_bytes_with(&(object, method, vargs, kwargs), options)
         }
     }
 }

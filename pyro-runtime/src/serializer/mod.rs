@@ -136,6 +136,28 @@ impl Serializer {
         }
     }
 
+    /// Serializes any value straight to bytes with `options` (settings that change what a
+    /// serializer writes, like Pyro5's `SERPENT_BYTES_REPR`).
+    ///
+    /// ```
+    /// use pyro_runtime::serializer::{SerializeOptions, Serializer};
+    /// let repr = SerializeOptions { serpent_bytes_repr: true };
+    /// let bytes = Serializer::Serpent.to_bytes_with(serde_bytes::Bytes::new(b"hi"), repr).unwrap();
+    /// assert!(bytes.ends_with(b"b'hi'"));
+    /// ```
+    pub fn to_bytes_with<T: Serialize + ?Sized>(
+        self,
+        value: &T,
+        options: SerializeOptions,
+    ) -> Result<Vec<u8>, SerializeError> {
+        match self {
+            Serializer::Serpent => {
+                serpent::to_bytes_with(value, serpent::Options { bytes_repr: options.serpent_bytes_repr })
+            }
+            other => other.to_bytes(value),
+        }
+    }
+
     /// Deserializes bytes into any type (a [`Value`](crate::value::Value) takes anything).
     ///
     /// ```
@@ -174,7 +196,31 @@ impl Serializer {
         A: Serialize + ?Sized,
         K: Serialize + ?Sized,
     {
-        call::encode(self, object, method, vargs, kwargs)
+        call::encode(self, SerializeOptions::default(), object, method, vargs, kwargs)
+    }
+
+    /// [`encode_call`](Serializer::encode_call) with `options`.
+    ///
+    /// ```
+    /// use pyro_runtime::serializer::{SerializeOptions, Serializer};
+    /// let bytes = Serializer::Serpent
+    ///     .encode_call_with(SerializeOptions::default(), "thing", "add", &(1, 2), Some(&pyro_runtime::value::Dict::new()))
+    ///     .unwrap();
+    /// assert_eq!(bytes, b"# serpent utf-8 python3.2\n('thing','add',(1,2),{})");
+    /// ```
+    pub fn encode_call_with<A, K>(
+        self,
+        options: SerializeOptions,
+        object: &str,
+        method: &str,
+        vargs: &A,
+        kwargs: Option<&K>,
+    ) -> Result<Vec<u8>, SerializeError>
+    where
+        A: Serialize + ?Sized,
+        K: Serialize + ?Sized,
+    {
+        call::encode(self, options, object, method, vargs, kwargs)
     }
 
     /// Reads a call serialized by any Pyro5 peer.
@@ -192,6 +238,34 @@ impl Serializer {
 impl std::fmt::Display for Serializer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())
+    }
+}
+
+/// Settings that change what a serializer writes (not what it reads), taken from the
+/// [`Config`](crate::Config) of the daemon or proxy that writes.
+///
+/// ```
+/// use pyro_runtime::serializer::SerializeOptions;
+/// assert!(!SerializeOptions::default().serpent_bytes_repr);
+/// let options = SerializeOptions::from_config(&pyro_runtime::Config { serpent_bytes_repr: true, ..Default::default() });
+/// assert!(options.serpent_bytes_repr);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SerializeOptions {
+    /// Pyro5's `SERPENT_BYTES_REPR`: serpent writes bytes as `b'..'` literals instead of the
+    /// `{'data': <base64>, 'encoding': 'base64'}` dict.
+    pub serpent_bytes_repr: bool,
+}
+
+impl SerializeOptions {
+    /// The options a configuration asks for.
+    ///
+    /// ```
+    /// let options = pyro_runtime::serializer::SerializeOptions::from_config(&pyro_runtime::Config::default());
+    /// assert_eq!(options, Default::default());
+    /// ```
+    pub fn from_config(config: &crate::Config) -> SerializeOptions {
+        SerializeOptions { serpent_bytes_repr: config.serpent_bytes_repr }
     }
 }
 

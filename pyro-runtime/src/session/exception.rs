@@ -2,6 +2,7 @@
 //! exceptions end the connection (reference 4.3).
 
 use crate::dispatch::IntoRemoteError;
+use crate::serializer::SerializeOptions;
 use crate::{Error, RemoteError, Serializer, Value};
 
 /// The exception classes after which a Pyro5 daemon closes the connection (communication
@@ -34,12 +35,12 @@ pub(crate) fn remote_exception(object: &str, method: &str, error: Error) -> Remo
 
 /// The exception RESULT payload in `ser`; if the exception itself cannot be serialized, a
 /// `PyroError` saying so (as Pyro5 does).
-pub(crate) fn payload(ser: Serializer, remote: &RemoteError) -> Vec<u8> {
-    ser.to_bytes(&remote.to_value()).unwrap_or_else(|e| {
+pub(crate) fn payload(ser: Serializer, options: SerializeOptions, remote: &RemoteError) -> Vec<u8> {
+    ser.to_bytes_with(&remote.to_value(), options).unwrap_or_else(|e| {
         let text =
             format!("Error serializing exception: {e}. Original exception: {}: {}", remote.class, remote.message);
         let fallback = RemoteError::new("Pyro5.errors.PyroError", vec![Value::from(text)]);
-        ser.to_bytes(&fallback.to_value()).unwrap_or_default()
+        ser.to_bytes_with(&fallback.to_value(), options).unwrap_or_default()
     })
 }
 

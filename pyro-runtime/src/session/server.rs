@@ -11,7 +11,7 @@ use super::exception;
 use super::streams::Streams;
 use crate::dispatch::{CallArgs, CallContext, Metadata, Reply, Servant};
 use crate::protocol::{AnnotationId, Annotations, Flags, Message, MessageType, ProtocolError, new_correlation_id};
-use crate::serializer::{ExceptionWrapper, marshal};
+use crate::serializer::{ExceptionWrapper, SerializeOptions, marshal};
 use crate::{Error, RemoteError, Serializer, Value};
 
 /// The method name of a batch call (Pyro5's `_pyroInvokeBatch`).
@@ -38,13 +38,14 @@ pub trait Directory {
     fn ids(&self) -> Vec<String>;
 }
 
-/// What `Pyro.Daemon.info()` tells about the daemon.
+/// What `Pyro.Daemon.info()` tells about the daemon, and how its replies are written.
 ///
 /// ```
 /// let info = pyro_runtime::session::DaemonInfo {
 ///     location: "localhost:9090".into(),
 ///     nat_location: None,
 ///     server: "<pyro thread pool server>".into(),
+///     serialize_options: Default::default(),
 /// };
 /// assert_eq!(info.location, "localhost:9090");
 /// ```
@@ -56,6 +57,8 @@ pub struct DaemonInfo {
     pub nat_location: Option<String>,
     /// A description of the server type.
     pub server: String,
+    /// How replies are written (Pyro5's `SERPENT_BYTES_REPR`), from the daemon's configuration.
+    pub serialize_options: SerializeOptions,
 }
 
 /// What the driver must do after [`ServerSession::on_message`] (or
@@ -347,6 +350,7 @@ impl ServerSession {
             Work::Call(CallArgs::new(to.method.clone(), call.vargs, call.kwargs))
         };
         let context = CallContext::new(ser)
+            .with_serialize_options(self.info.serialize_options)
             .with_session_id(self.id)
             .with_correlation_id(correlation_id)
             .with_annotations(message.annotations);
@@ -384,14 +388,16 @@ impl ServerSession {
         let ser = to.serializer;
         let (flags, data) = match outcome {
             Outcome::Returned(Ok(Reply::Stream(iterator))) => return self.stream_reply(&to, iterator),
-            Outcome::Returned(Ok(reply)) => match reply.into_bytes(ser) {
+            Outcome::Returned(Ok(reply)) => match reply.into_bytes_with(ser, self.info.serialize_options) {
                 Ok(data) => (Flags::EMPTY, data),
                 Err(error) => return self.failure(&to, error),
             },
-            Outcome::Batch(Ok(results)) => match ser.to_bytes(&Value::List(results)) {
-                Ok(data) => (Flags::BATCH, data),
-                Err(error) => return self.failure(&to, error.into()),
-            },
+            Outcome::Batch(Ok(results)) => {
+                match ser.to_bytes_with(&Value::List(results), self.info.serialize_options) {
+                    Ok(data) => (Flags::BATCH, data),
+                    Err(error) => return self.failure(&to, error.into()),
+                }
+            }
             Outcome::Returned(Err(error)) | Outcome::Batch(Err(error)) => return self.failure(&to, error),
         };
         let mut reply = to.message(flags, data);
@@ -417,7 +423,10 @@ impl ServerSession {
             }
         };
         let remote = RemoteError::new("Pyro5.errors.ProtocolError", vec![Value::from("result of call is an iterator")]);
-        let reply = to.message(Flags::EXCEPTION | Flags::ITEMSTREAMRESULT, exception::payload(to.serializer, &remote));
+        let reply = to.message(
+            Flags::EXCEPTION | Flags::ITEMSTREAMRESULT,
+            exception::payload(to.serializer, self.info.serialize_options, &remote),
+        );
         Action::Send(match id {
             Some(id) => {
                 let mut annotations = Annotations::default();
@@ -437,7 +446,8 @@ impl ServerSession {
             return if self.state == State::Closed { Action::Close } else { Action::Continue };
         }
         let remote = exception::remote_exception(&to.object, &to.method, error);
-        let reply = to.message(Flags::EXCEPTION, exception::payload(to.serializer, &remote));
+        let reply =
+            to.message(Flags::EXCEPTION, exception::payload(to.serializer, self.info.serialize_options, &remote));
         if self.state == State::Closed || exception::closes_connection(&remote.class) {
             self.state = State::Closed;
             Action::SendAndClose(reply)

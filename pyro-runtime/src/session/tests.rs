@@ -67,7 +67,12 @@ fn objects() -> Objects {
 }
 
 fn info() -> Arc<DaemonInfo> {
-    Arc::new(DaemonInfo { location: "here:1".into(), nat_location: None, server: "<test>".into() })
+    Arc::new(DaemonInfo {
+        location: "here:1".into(),
+        nat_location: None,
+        server: "<test>".into(),
+        serialize_options: Default::default(),
+    })
 }
 
 const SERIALIZERS: [Serializer; 2] = [Serializer::Msgpack, Serializer::Json];

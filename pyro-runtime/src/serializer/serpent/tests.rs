@@ -675,13 +675,15 @@ fn random_value(rng: &mut XorShift, depth: usize, hashable: bool) -> Value {
         9 => Value::Tuple((0..below(rng, 4)).map(|_| random_value(rng, depth - 1, hashable)).collect()),
         10 => Value::List((0..below(rng, 4)).map(|_| random_value(rng, depth - 1, false)).collect()),
         11 => {
-            let mut items: Vec<Value> = Vec::new();
+            // Members distinct by Python's rules (`1`, `1.0` and `True` are one member).
+            let mut members = Dict::new();
             for _ in 0..below(rng, 4) {
                 let item = random_value(rng, depth - 1, true);
-                if !items.contains(&item) {
-                    items.push(item);
+                if members.get_value(&item).is_none() {
+                    members.insert(item, Value::None);
                 }
             }
+            let items: Vec<Value> = members.into_iter().map(|(member, _)| member).collect();
             // A one-member set would read back fine; an empty one comes back as a tuple.
             if items.is_empty() { Value::Tuple(items) } else { Value::Set(items) }
         }
