@@ -317,6 +317,33 @@
 //! with [`DaemonBuilder::max_streams`](daemon::DaemonBuilder::max_streams)); a call returning
 //! an iterator past the limit gets a `Pyro5.errors.PyroError`. Batch calls do not stream.
 //!
+//! ## Serializers
+//!
+//! pyro speaks all four of Pyro5's serializers: serpent (Pyro5's default: Python literals),
+//! marshal, json and msgpack. A daemon serves every one of them at once and answers each request
+//! in the serializer it came in, so any Pyro5 program reaches a pyro daemon (or `pyro-ns`)
+//! unchanged, whatever its `SERIALIZER` says. A proxy with no serializer configured (the default,
+//! [`Config::serializer`] `None`) speaks msgpack, the fastest, and when the daemon closes the
+//! handshake without a reply (what a Pyro5 daemon installed without the `msgpack` package does)
+//! it connects again with serpent, which every Pyro5 has, and keeps it; so a Rust program reaches
+//! a stock Python daemon with no configuration while Rust to Rust stays on msgpack. Setting a
+//! serializer (`PYRO_SERIALIZER`, [`Config::serializer`], or
+//! [`Proxy::set_serializer`](proxy::Proxy::set_serializer)) pins it, with no fallback.
+//! `PYRO_SERPENT_BYTES_REPR` makes serpent write bytes as `b'..'` literals (proxies' calls,
+//! daemons' replies), as in Pyro5.
+//!
+//! ```no_run
+//! use pyro::{Config, Serializer};
+//! // A Python daemon from a plain `pip install Pyro5`: the first call settles on serpent.
+//! let proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
+//! let sum: i64 = proxy.call("add", &(1, 2))?;
+//! assert_eq!(proxy.serializer(), Serializer::Serpent);
+//! // Pinned: json and nothing else.
+//! let config = Config { serializer: Some(Serializer::Json), ..Config::default() };
+//! let json = pyro::proxy::Proxy::with_config("PYRO:thing@localhost:9999".parse()?, &config);
+//! # Ok::<(), pyro::Error>(())
+//! ```
+//!
 //! ## Data types on the wire
 //!
 //! Arguments and results are serde types, sent in the shapes Pyro5 uses for the matching Python
