@@ -89,10 +89,7 @@ fn method(m: &Method, self_ty: Option<&Type>) -> TokenStream {
         }
         _ => quote!(()),
     };
-    let doc = format!(
-        " Records a call of `{name}`; its handle yields the result once the batch has run (methods returning item streams are left out: Pyro5 streams nothing in a \
-         batch)."
-    );
+    let doc = format!(" Records a call of `{name}`; its handle yields the result once the batch has run.");
     let cfgs = &m.cfgs;
     quote! {
         #[doc = #doc]

@@ -355,7 +355,7 @@ impl Config {
     /// ```
     /// let dump = pyro_runtime::Config::default().dump();
     /// assert!(dump.contains("\nNS_PORT = 9090\n"));
-    /// assert!(dump.contains("\nSERIALIZER = msgpack\n"));
+    /// assert!(dump.contains("\nSERIALIZER = auto\n"));
     /// ```
     pub fn dump(&self) -> String {
         let mut items = self.items();
