@@ -1,7 +1,7 @@
 //! Call-latency and CPU benchmark: pyro against a raw TCP floor and against Python Pyro5 5.17.
 //!
 //! ```sh
-//! cargo run --release --example bench                       # the whole run, about a minute
+//! cargo run --release --example bench                       # the whole run, a minute or two
 //! cargo run --release --example bench -- --calls 50000 --json /tmp/bench.json
 //! ```
 //!
@@ -396,8 +396,10 @@ impl Run<'_> {
         let server_before = process_cpu_ns(server_pid)?;
         let server_user_before = process_user_cpu_ns(server_pid)?;
         client.write_line("GO")?;
-        // At most ~1 ms per call even for a slow machine, plus slack.
-        let limit = START_TIMEOUT + Duration::from_millis(self.options.calls.max(self.options.lookups));
+        // At most ~1 ms per call (or streamed item) even for a slow machine, plus slack.
+        let options = self.options;
+        let work = [options.calls, options.lookups, options.serializer_calls, options.throughput.largest()];
+        let limit = START_TIMEOUT + Duration::from_millis(work.into_iter().max().unwrap_or_default());
         let line = client.read_line_ticking(limit, SAMPLE_EVERY, || {
             if let (Some(a), Some(b)) = (last_cpu(client_pid, threads.0), last_cpu(server_pid, threads.1)) {
                 samples += 1;

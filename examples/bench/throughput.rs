@@ -127,6 +127,11 @@ impl Sizes {
         }
     }
 
+    /// The most calls or items of any workload.
+    pub fn largest(self) -> u64 {
+        Workload::ALL.iter().map(|&workload| self.of(workload)).max().unwrap_or_default()
+    }
+
     /// Whether nothing is to be measured.
     pub fn is_empty(self) -> bool {
         Workload::ALL.iter().all(|&workload| self.of(workload) == 0)
@@ -267,9 +272,10 @@ impl ThroughputSummary {
         let mut out = String::new();
         let _ = writeln!(
             out,
-            "\nThroughput over msgpack ({}; one client, one connection): batches of {} echo(42) calls, oneway tick() \
-             calls\nuntil the server has run them all, items of one remote iterator. Latencies are per step (one \
-             batch, one\noneway send, one item); CPU = all threads of the process, per call or item.\n",
+            "\nThroughput over msgpack ({}; one client, one connection):\n\
+             batches of {} echo(42) calls; oneway tick() calls until the server has run them all; the items of one\n\
+             remote iterator. Latencies are per step (one batch, one oneway send, one item); CPU = all threads of\n\
+             the process, per call or item.\n",
             if self.placement == Placement::Pinned.name() { "both processes pinned to CPU 0" } else { self.placement },
             self.batch_size
         );
