@@ -250,7 +250,12 @@ pub fn process_user_cpu_ns(pid: u32) -> Result<u64> {
     // Fields 3.. follow; utime is field 14, the 12th after the name.
     let utime = after_name.split_whitespace().nth(11).ok_or_else(|| format!("{path}: too few fields"))?;
     let ticks: u64 = utime.parse().map_err(|e| format!("{path}: utime {utime:?}: {e}"))?;
-    Ok(ticks * (1_000_000_000 / clock_ticks_per_second()))
+    Ok(ticks * user_cpu_tick_ns())
+}
+
+/// The resolution of [`process_user_cpu_ns`] (one clock tick), in nanoseconds.
+pub fn user_cpu_tick_ns() -> u64 {
+    1_000_000_000 / clock_ticks_per_second()
 }
 
 fn clock_ticks_per_second() -> u64 {

@@ -2,6 +2,7 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use pyro::protocol::{EncodeOptions, HEADER_SIZE, Header, Message, MessageType};
 use pyro::transport::MessageStream;
@@ -10,14 +11,35 @@ use pyro::{Daemon, Serializer, Value};
 
 use crate::{Result, WireSizes};
 
-/// The benchmarked object: gives back what it gets.
-pub struct Echo;
+/// The benchmarked object: gives back what it gets; for the throughput section it also counts
+/// oneway calls and streams items. `echo_server.py` serves the same methods from Pyro5.
+#[derive(Debug, Default)]
+pub struct Echo {
+    /// Oneway `tick` calls processed so far.
+    ticks: AtomicU64,
+}
 
 #[pyro::expose]
 impl Echo {
     /// Returns `message`.
     pub fn echo(&self, message: Value) -> Value {
         message
+    }
+
+    /// Counts one call; the caller does not wait (the daemon runs it on its oneway pool).
+    #[pyro::oneway]
+    pub fn tick(&self) {
+        self.ticks.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// How many `tick` calls have been processed.
+    pub fn ticks(&self) -> u64 {
+        self.ticks.load(Ordering::Relaxed)
+    }
+
+    /// The items 0, 1, ... `n - 1`, streamed one by one.
+    pub fn items(&self, n: u32) -> impl Iterator<Item = u32> + Send + 'static {
+        0..n
     }
 }
 
@@ -35,7 +57,7 @@ pub const PYTHON_CLIENT: &str = concat!(include_str!("client_common.py"), includ
 /// proxy frames it and the RESULT as the daemon answers it.
 pub fn wire_sizes() -> Result<WireSizes> {
     let daemon = Daemon::bind("127.0.0.1", 0).map_err(|e| format!("in-process daemon: {e}"))?;
-    let uri = daemon.register(Echo, Some(OBJECT_ID)).map_err(|e| format!("registering echo: {e}"))?;
+    let uri = daemon.register(Echo::default(), Some(OBJECT_ID)).map_err(|e| format!("registering echo: {e}"))?;
     let addr = daemon.local_addr().ok_or("the in-process daemon has no TCP address")?;
     let shutdown = daemon.shutdown_handle();
     let server = std::thread::spawn(move || daemon.request_loop());

@@ -1,7 +1,7 @@
 //! Call-latency and CPU benchmark: pyro against a raw TCP floor and against Python Pyro5 5.17.
 //!
 //! ```sh
-//! cargo run --release --example bench                       # the whole run, about a minute
+//! cargo run --release --example bench                       # the whole run, a minute or two
 //! cargo run --release --example bench -- --calls 50000 --json /tmp/bench.json
 //! ```
 //!
@@ -34,9 +34,14 @@
 //! decoding with each codec, pyro's against Pyro5's (`--codec-rounds N`, 0 to skip; see
 //! [`codecs`]).
 //!
+//! Finally it measures throughput (see [`throughput`]): batches of 1,000 echo calls
+//! (`--batches N`), oneway calls processed by the server (`--oneway-calls N`) and items
+//! streamed from a remote iterator (`--stream-items N`), Rust -> Rust, Python -> Python and
+//! Python -> Rust, pinned; 0 skips any of them.
+//!
 //! The same binary plays every Rust role (`bench server-rust`, `bench client-raw <addr> ...`);
-//! the Python roles are `echo_server.py`, `echo_client.py`, `ns_server.py` and `ns_client.py`
-//! next to this file, run by the interop crate's Pyro5 5.17 virtualenv.
+//! the Python roles are `echo_server.py`, `echo_client.py`, `ns_server.py`, `ns_client.py` and
+//! `throughput_client.py` next to this file, run by the interop crate's Pyro5 5.17 virtualenv.
 
 mod child;
 mod codecs;
@@ -45,6 +50,7 @@ mod naming;
 mod report;
 mod roles;
 mod serializers;
+mod throughput;
 
 use std::path::PathBuf;
 use std::process::{Command, ExitCode};
@@ -63,11 +69,12 @@ struct Options {
     lookups: u64,
     serializer_calls: u64,
     codec_rounds: u32,
+    throughput: throughput::Sizes,
     json: PathBuf,
 }
 
 const USAGE: &str = "usage: cargo run --release --example bench [-- --calls N] [--warmup N] [--lookups N] [--serializer-calls N] \
-     [--codec-rounds N] [--json PATH]";
+     [--codec-rounds N] [--batches N] [--oneway-calls N] [--stream-items N] [--json PATH]";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -79,6 +86,7 @@ fn main() -> ExitCode {
         "client-rust" => roles::client_rust(rest),
         "server-ns-rust" => naming::server_ns_rust(),
         "client-ns-rust" => naming::client_ns_rust(rest),
+        "client-throughput-rust" => throughput::client_rust(rest),
         _ => parse_options(&args).and_then(|options| orchestrate(&options)),
     };
     match result {
@@ -101,6 +109,11 @@ fn parse_options(args: &[String]) -> Result<Options> {
         lookups: 10_000,
         serializer_calls: 30_000,
         codec_rounds: 3,
+        throughput: throughput::Sizes {
+            batch_calls: 50 * throughput::BATCH_SIZE,
+            oneway_calls: 20_000,
+            stream_items: 20_000,
+        },
         json: default_json,
     };
     let mut args = args.iter();
@@ -113,6 +126,19 @@ fn parse_options(args: &[String]) -> Result<Options> {
             "--serializer-calls" => options.serializer_calls = parse_count(value()?, arg)?,
             "--codec-rounds" => {
                 options.codec_rounds = u32::try_from(parse_count(value()?, arg)?).map_err(|e| format!("{arg}: {e}"))?;
+            }
+            "--batches" => {
+                let batches = parse_count(value()?, arg)?;
+                options.throughput.batch_calls =
+                    batches.checked_mul(throughput::BATCH_SIZE).ok_or_else(|| format!("{arg}: too many"))?;
+            }
+            "--oneway-calls" => options.throughput.oneway_calls = parse_count(value()?, arg)?,
+            "--stream-items" => {
+                let items = parse_count(value()?, arg)?;
+                if items > u64::from(u32::MAX) {
+                    return Err(format!("{arg}: at most {} items in one stream", u32::MAX));
+                }
+                options.throughput.stream_items = items;
             }
             "--json" => options.json = PathBuf::from(value()?),
             "-h" | "--help" => return Err(USAGE.to_owned()),
@@ -191,6 +217,15 @@ fn orchestrate(options: &Options) -> Result<()> {
         .then(|| measure_serializers(&exe, &python, options, wire))
         .transpose()?;
     let codecs = (options.codec_rounds > 0).then(|| codecs::measure(&python, options.codec_rounds)).transpose()?;
+    let throughput = (!options.throughput.is_empty())
+        .then(|| {
+            // Pinned like the serializer section when taskset works.
+            let placement =
+                if placements.contains(&Placement::Pinned) { Placement::Pinned } else { Placement::Unpinned };
+            let run = Run { exe: &exe, python: &python, placement, options, wire };
+            throughput::measure(&run, options.throughput)
+        })
+        .transpose()?;
     let summary = report::Summary::new(options.calls, options.warmup, wire, measurements);
     print!("{}", summary.table());
     let naming = (!lookups.is_empty()).then(|| NsSummary::new(&lookups));
@@ -203,8 +238,15 @@ fn orchestrate(options: &Options) -> Result<()> {
     if let Some(codecs) = &codecs {
         print!("{}", codecs.table());
     }
-    let sections =
-        report::Sections { naming: naming.as_ref(), serializers: serializers.as_ref(), codecs: codecs.as_ref() };
+    if let Some(throughput) = &throughput {
+        print!("{}", throughput.table());
+    }
+    let sections = report::Sections {
+        naming: naming.as_ref(),
+        serializers: serializers.as_ref(),
+        codecs: codecs.as_ref(),
+        throughput: throughput.as_ref(),
+    };
     summary.write_json(&options.json, &sections)?;
     println!("\nJSON written to {}", options.json.display());
     Ok(())
@@ -354,8 +396,10 @@ impl Run<'_> {
         let server_before = process_cpu_ns(server_pid)?;
         let server_user_before = process_user_cpu_ns(server_pid)?;
         client.write_line("GO")?;
-        // At most ~1 ms per call even for a slow machine, plus slack.
-        let limit = START_TIMEOUT + Duration::from_millis(self.options.calls.max(self.options.lookups));
+        // At most ~1 ms per call (or streamed item) even for a slow machine, plus slack.
+        let options = self.options;
+        let work = [options.calls, options.lookups, options.serializer_calls, options.throughput.largest()];
+        let limit = START_TIMEOUT + Duration::from_millis(work.into_iter().max().unwrap_or_default());
         let line = client.read_line_ticking(limit, SAMPLE_EVERY, || {
             if let (Some(a), Some(b)) = (last_cpu(client_pid, threads.0), last_cpu(server_pid, threads.1)) {
                 samples += 1;

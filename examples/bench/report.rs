@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::codecs::CodecSummary;
 use crate::naming::NsSummary;
 use crate::serializers::SerializerSummary;
+use crate::throughput::ThroughputSummary;
 use crate::{Result, WireSizes};
 
 /// Who calls whom.
@@ -243,6 +244,7 @@ struct Document<'a> {
     name_server_lookups: Option<&'a NsSummary>,
     serializers: Option<&'a SerializerSummary>,
     codecs: Option<&'a CodecSummary>,
+    throughput: Option<&'a ThroughputSummary>,
 }
 
 /// The optional sections of a run, for the JSON document.
@@ -253,6 +255,8 @@ pub struct Sections<'a> {
     pub serializers: Option<&'a SerializerSummary>,
     /// Bulk codec timings.
     pub codecs: Option<&'a CodecSummary>,
+    /// Batch, oneway and streaming throughput.
+    pub throughput: Option<&'a ThroughputSummary>,
 }
 
 /// The p50 target: Rust -> Rust within this factor of the raw floor.
@@ -412,6 +416,7 @@ impl Summary {
             name_server_lookups: sections.naming,
             serializers: sections.serializers,
             codecs: sections.codecs,
+            throughput: sections.throughput,
         };
         let mut bytes = pyro::Serializer::Json.to_bytes(&document).map_err(|e| format!("cannot write JSON: {e}"))?;
         bytes.push(b'\n');

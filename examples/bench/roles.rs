@@ -50,7 +50,7 @@ pub fn client_raw(args: &[String]) -> Result<()> {
 /// `server-rust`: a pyro daemon serving [`Echo`] with the default configuration.
 pub fn server_rust() -> Result<()> {
     let daemon = Daemon::bind("127.0.0.1", 0).map_err(|e| e.to_string())?;
-    let uri = daemon.register(Echo, Some(OBJECT_ID)).map_err(|e| e.to_string())?;
+    let uri = daemon.register(Echo::default(), Some(OBJECT_ID)).map_err(|e| e.to_string())?;
     println!("{uri}");
     daemon.request_loop().map_err(|e| e.to_string())
 }

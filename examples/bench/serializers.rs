@@ -11,7 +11,12 @@ use std::fmt::Write as _;
 use pyro::Serializer;
 use serde::Serialize;
 
+use crate::child::user_cpu_tick_ns;
 use crate::report::ClientReport;
+
+/// The user CPU, in clock ticks, below which the serpent verdict is flagged as coarse (`utime`
+/// counts whole ticks: each run's figure is off by up to one).
+const MIN_TICKS: u64 = 20;
 
 /// Serializers in the order they run and are shown.
 pub const SERIALIZERS: [Serializer; 4] =
@@ -103,11 +108,17 @@ impl SerializerSummary {
                 run.per_call(run.server_user_ns)
             );
         }
-        if let Some((serpent, msgpack)) =
+        if let Some(((serpent, serpent_ticks), (msgpack, msgpack_ticks))) =
             self.user_cpu("serpent", Pair::PythonToRust).zip(self.user_cpu("msgpack", Pair::PythonToRust))
         {
             let ratio = serpent / msgpack.max(f64::MIN_POSITIVE);
-            let verdict = if ratio <= 1.2 { "met" } else { "NOT met" };
+            let mut verdict = if ratio <= 1.2 { "met" } else { "NOT met" }.to_owned();
+            if serpent_ticks.min(msgpack_ticks) < MIN_TICKS {
+                let _ = write!(
+                    verdict,
+                    "; coarse: {serpent_ticks} and {msgpack_ticks} clock ticks of user CPU, raise --serializer-calls"
+                );
+            }
             let _ = writeln!(
                 out,
                 "target: pyro server user CPU per Python call over serpent at most msgpack + 20%: \
@@ -117,11 +128,12 @@ impl SerializerSummary {
         out
     }
 
-    /// The pyro server's user CPU per call in µs for `serializer` and `pair`.
-    fn user_cpu(&self, serializer: &str, pair: Pair) -> Option<f64> {
+    /// The pyro server's user CPU per call in µs for `serializer` and `pair`, and how many
+    /// clock ticks (the resolution of `utime`) the whole run measured.
+    fn user_cpu(&self, serializer: &str, pair: Pair) -> Option<(f64, u64)> {
         self.runs
             .iter()
             .find(|run| run.serializer == serializer && run.pair == pair.name())
-            .map(|run| run.per_call(run.server_user_ns))
+            .map(|run| (run.per_call(run.server_user_ns), run.server_user_ns / user_cpu_tick_ns()))
     }
 }
