@@ -9,15 +9,16 @@
 //! cargo run --release --example batchedcalls_client
 //! ```
 //!
-//! As in Pyro5, the `PYRO_*` environment variables apply (`PYRO_SERIALIZER`, ...). The error
+//! As in Pyro5, the `PYRO_*` environment variables apply, and the serializer is serpent unless
+//! `PYRO_SERIALIZER` names another (pyro's own default is msgpack). The error
 //! section prints the exception as `get_pyro_traceback()` does, with one difference: Python
 //! lists its own stack frames before the exception line, and a Rust program has none to show,
 //! so the local part is the exception line alone; the remote traceback (Python's frames, or
 //! the one frame a pyro daemon reports) is framed exactly as Pyro5 frames it. A failed check of
 //! the results (Python's `assert`) ends the program with an error, as an `AssertionError` does.
 
-#[path = "../common/traceback.rs"]
-mod traceback;
+#[path = "../common/python.rs"]
+mod python;
 mod thingy;
 
 use std::process::ExitCode;
@@ -25,7 +26,7 @@ use std::time::Instant;
 
 use pyro::{Error, Value};
 use thingy::ThingyProxy;
-use traceback::{input, pyro_traceback};
+use python::{input, pyro_traceback};
 
 /// Python's `NUMBER_OF_LOOPS`.
 const NUMBER_OF_LOOPS: i64 = 20000;
@@ -56,7 +57,7 @@ fn check_total(total: i64) -> Result<(), String> {
 
 fn run() -> Result<(), String> {
     let uri = input("enter server object uri: ").map_err(|e| format!("EOFError: {e}"))?;
-    let p = ThingyProxy::new(uri.trim()).map_err(|e| e.to_string())?;
+    let p = ThingyProxy::from_proxy(python::proxy(uri.trim()).map_err(|e| e.to_string())?);
     let seven_six = || (Value::Int(7), Value::Int(6));
     let ten_twenty = || (Value::Int(10), Value::Int(20));
 

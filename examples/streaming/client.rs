@@ -9,21 +9,22 @@
 //! cargo run --example streaming_client
 //! ```
 //!
-//! As in Pyro5, the `PYRO_*` environment variables apply (`PYRO_SERIALIZER`, ...). Python's
+//! As in Pyro5, the `PYRO_*` environment variables apply, and the serializer is serpent unless
+//! `PYRO_SERIALIZER` names another (pyro's own default is msgpack). Python's
 //! client installs Pyro5's `excepthook`, which prints an uncaught remote exception with its
 //! remote traceback; this one prints an error the same way (to standard error, without Python's
 //! local stack frames, which a Rust program does not have) and exits with status 1. With the
 //! server's `ITER_STREAMING` off, the first streamed call fails so.
 
-#[path = "../common/traceback.rs"]
-mod traceback;
+#[path = "../common/python.rs"]
+mod python;
 mod streamer;
 
 use std::process::ExitCode;
 
 use pyro::Error;
 use streamer::StreamerProxy;
-use traceback::{input, pyro_traceback};
+use python::{input, pyro_traceback};
 
 fn main() -> ExitCode {
     let uri = match input("Enter streaming server uri: ") {
@@ -47,7 +48,7 @@ fn main() -> ExitCode {
 }
 
 fn run(uri: &str) -> pyro::Result<()> {
-    let p = StreamerProxy::new(uri)?;
+    let p = StreamerProxy::from_proxy(python::proxy(uri)?);
     println!("\nnormal list:");
     println!("{:?}", p.list()?);
     println!("\nvia iterator:");

@@ -1,9 +1,21 @@
-//! Pyro5's `get_pyro_traceback()` text for a remote exception, and Python's `input()`: shared
-//! by the example clients that mirror Python programs.
+//! What the example clients that mirror Python Pyro5 programs share: Pyro5's default
+//! serializer, its `get_pyro_traceback()` text for a remote exception, and Python's `input()`.
 
 use std::io::{BufRead, Write};
 
-use pyro::RemoteError;
+use pyro::proxy::Proxy;
+use pyro::{RemoteError, Serializer};
+
+/// A proxy for `uri` with the serializer a Python Pyro5 program uses: `PYRO_SERIALIZER` if set
+/// (pyro reads it as Pyro5 does), else Pyro5's default, serpent. (pyro's own default is msgpack,
+/// which a plain `pip install Pyro5` cannot speak.)
+pub fn proxy(uri: &str) -> pyro::Result<Proxy> {
+    let proxy = Proxy::from_uri_str(uri)?;
+    Ok(match std::env::var_os("PYRO_SERIALIZER") {
+        Some(_) => proxy,
+        None => proxy.with_serializer(Serializer::Serpent),
+    })
+}
 
 /// What `"".join(Pyro5.errors.get_pyro_traceback())` gives for `error` caught in a Python
 /// client: the local part, then the remote traceback framed as Pyro5 frames it. A Rust program
