@@ -100,8 +100,14 @@ fn python_server_rust_client() {
     // No Python frames of its own: the exception line, then Python's remote traceback.
     assert_eq!(printed[CLIENT_LINES.len()], "ZeroDivisionError: integer division or modulo by zero");
     let remote = remote_traceback(&printed);
-    assert_eq!(remote[..2], [" +--- This exception occurred remotely (Pyro) - Remote traceback:", " | Traceback (most recent call last):"]);
-    assert!(remote.iter().any(|l| l.starts_with(" |   File \"") && l.ends_with("server.py\", line 14, in divide")), "{remote:#?}");
+    assert_eq!(
+        remote[..2],
+        [" +--- This exception occurred remotely (Pyro) - Remote traceback:", " | Traceback (most recent call last):"]
+    );
+    assert!(
+        remote.iter().any(|l| l.starts_with(" |   File \"") && l.ends_with("server.py\", line 14, in divide")),
+        "{remote:#?}"
+    );
     assert!(remote.iter().any(|l| l.trim_end() == " |     return a // b"), "{remote:#?}");
     assert_eq!(
         remote[remote.len() - 3..],
@@ -144,10 +150,8 @@ show(p.printmessage, "parity")
 fn the_rust_thingy_computes_as_pythons() {
     let (_rust, rust_lines) = spawn_with_lines(example("batchedcalls_server"));
     let rust_uri = assert_banner(&next_lines(&rust_lines, 3, Duration::from_secs(30)), "Thingy", "example.batched");
-    let (_python, python_lines) =
-        spawn_with_lines(python_example(pyro_interop::python(), "batchedcalls", "server.py"));
-    let python_uri =
-        assert_banner(&next_lines(&python_lines, 3, Duration::from_secs(30)), "Thingy", "example.batched");
+    let (_python, python_lines) = spawn_with_lines(python_example(pyro_interop::python(), "batchedcalls", "server.py"));
+    let python_uri = assert_banner(&next_lines(&python_lines, 3, Duration::from_secs(30)), "Thingy", "example.batched");
     for serializer in ["serpent", "msgpack"] {
         let results = |uri: &str| {
             let mut command = pyro_interop::python().command();

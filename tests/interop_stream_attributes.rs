@@ -246,10 +246,14 @@ fn rust_typed_proxies_iterate_streamed_attributes() {
         let items: Vec<pyro::Result<u32>> = proxy.failing().unwrap().collect();
         assert_eq!(items.len(), 3, "{serializer:?}");
         assert_eq!((items[0].as_ref().unwrap(), items[1].as_ref().unwrap()), (&1, &2));
-        assert!(matches!(&items[2], Err(Error::Remote(e)) if e.class == "builtins.ValueError" && e.message == "no more"));
+        assert!(
+            matches!(&items[2], Err(Error::Remote(e)) if e.class == "builtins.ValueError" && e.message == "no more")
+        );
         proxy.set_label("refuse".into()).unwrap();
         match proxy.failing() {
-            Err(Error::Remote(e)) => assert_eq!((e.class.as_str(), e.message.as_str()), ("builtins.LookupError", "refused")),
+            Err(Error::Remote(e)) => {
+                assert_eq!((e.class.as_str(), e.message.as_str()), ("builtins.LookupError", "refused"))
+            }
             Err(other) => panic!("{serializer:?}: {other:?}"),
             Ok(_) => panic!("{serializer:?}: the refusal opened a stream"),
         }

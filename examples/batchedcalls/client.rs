@@ -25,8 +25,8 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use pyro::{Error, Value};
-use thingy::ThingyProxy;
 use python::{input, pyro_traceback};
+use thingy::ThingyProxy;
 
 /// Python's `NUMBER_OF_LOOPS`.
 const NUMBER_OF_LOOPS: i64 = 20000;

@@ -75,11 +75,13 @@ impl Thingy for Batched {
             return Err(RemoteError::new("builtins.ValueError", vec![Value::from("Invalid value NaN (not a number)")]));
         }
         if wait < 0.0 {
-            return Err(RemoteError::new("builtins.ValueError", vec![Value::from("sleep length must be non-negative")]));
+            return Err(RemoteError::new(
+                "builtins.ValueError",
+                vec![Value::from("sleep length must be non-negative")],
+            ));
         }
-        let duration = Duration::try_from_secs_f64(wait).map_err(|_| {
-            RemoteError::new("builtins.OverflowError", vec![Value::from("sleep length is too large")])
-        })?;
+        let duration = Duration::try_from_secs_f64(wait)
+            .map_err(|_| RemoteError::new("builtins.OverflowError", vec![Value::from("sleep length is too large")]))?;
         std::thread::sleep(duration);
         Ok(seconds)
     }

@@ -23,8 +23,8 @@ mod streamer;
 use std::process::ExitCode;
 
 use pyro::Error;
-use streamer::StreamerProxy;
 use python::{input, pyro_traceback};
+use streamer::StreamerProxy;
 
 fn main() -> ExitCode {
     let uri = match input("Enter streaming server uri: ") {

@@ -100,7 +100,12 @@ pub struct Output {
 /// Runs `command` with `input` on its stdin, killing it after `timeout`.
 pub fn run_with_input(mut command: Command, input: &str, timeout: Duration) -> Output {
     let mut child = Process(
-        command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("the program starts"),
+        command
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the program starts"),
     );
     child.0.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
     let read = |mut pipe: Box<dyn Read + Send>| {
