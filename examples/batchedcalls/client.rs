@@ -6,7 +6,7 @@
 //!
 //! ```sh
 //! cargo run --example batchedcalls_server        # or: python server.py (in Pyro5's examples)
-//! cargo run --release --example batchedcalls_client
+//! cargo run --example batchedcalls_client
 //! ```
 //!
 //! As in Pyro5, the `PYRO_*` environment variables apply, and the serializer is serpent unless

@@ -41,6 +41,12 @@ impl Numbers {
         (0..self.limit).map(|x| x * 2)
     }
 
+    /// Items that may fail, from a getter that cannot: each `Err` becomes the client's exception.
+    #[pyro::getter]
+    pub fn parsed(&self) -> impl Iterator<Item = Result<u8, String>> + Send + 'static {
+        ["7", "x"].into_iter().map(|d| d.parse::<u8>().map_err(|e| e.to_string()))
+    }
+
     /// A streamed attribute of results, from a `&mut self` getter, itself fallible.
     #[pyro::getter(name = "digits")]
     pub fn digit_items(&mut self) -> Result<Box<dyn Iterator<Item = Result<u8, String>> + Send>, String> {
@@ -91,6 +97,8 @@ fn main() -> pyro::Result<()> {
     let digits: Vec<pyro::Result<u8>> = proxy.digit_items()?.collect();
     assert!(matches!(digits.as_slice(), [Ok(1), Err(pyro::Error::Remote(_))]));
     assert_eq!(proxy.limit()?, 4);
+    let parsed: Vec<pyro::Result<u8>> = proxy.parsed()?.collect();
+    assert!(matches!(parsed.as_slice(), [Ok(7), Err(pyro::Error::Remote(e))] if e.class == "builtins.RuntimeError"));
 
     let proxy = LettersProxy::new(&letters)?;
     let mut letters = proxy.letters("a1".into())?;
