@@ -274,6 +274,12 @@
 //! does the same with [`Proxy::call_stream`](proxy::Proxy::call_stream), also for Python
 //! generators; a Python client gets an ordinary Pyro5 stream iterator.
 //!
+//! A `#[pyro::getter]` may return an iterator too: the attribute is streamed, as Pyro5 streams
+//! a property whose value is an iterator or generator. A Python client reads it with
+//! `list(proxy.evens)`; the typed proxy's getter returns a `RemoteIter` (the dynamic form is
+//! [`Proxy::get_attribute_stream`](proxy::Proxy::get_attribute_stream)). A setter cannot take
+//! an iterator: a written value arrives whole.
+//!
 //! ```
 //! use pyro::{RemoteError, Value};
 //!
@@ -290,6 +296,12 @@
 //!     pub fn failing(&self) -> impl Iterator<Item = Result<u32, RemoteError>> + Send + 'static {
 //!         [Ok(1), Ok(2), Err(RemoteError::new("builtins.ValueError", vec![Value::from("no more")]))].into_iter()
 //!     }
+//!
+//!     /// A streamed attribute, `proxy.evens` in Python: 0, 2, 4.
+//!     #[pyro::getter]
+//!     pub fn evens(&self) -> impl Iterator<Item = u32> + Send + 'static {
+//!         (0..3).map(|x| x * 2)
+//!     }
 //! }
 //!
 //! let daemon = pyro::Daemon::bind("127.0.0.1", 0)?;
@@ -303,6 +315,8 @@
 //! assert_eq!((failing.next().transpose()?, failing.next().transpose()?), (Some(1), Some(2)));
 //! assert!(matches!(failing.next(), Some(Err(pyro::Error::Remote(e))) if e.class == "builtins.ValueError"));
 //! assert!(failing.next().is_none());
+//! let evens: Vec<u32> = numbers.evens()?.collect::<Result<_, _>>()?;
+//! assert_eq!(evens, [0, 2, 4]);
 //! # stop.shutdown();
 //! # server.join().expect("daemon thread")?;
 //! # Ok::<(), pyro::Error>(())

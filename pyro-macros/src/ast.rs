@@ -120,7 +120,7 @@ pub struct Stream {
 
 impl Stream {
     /// The stream `ty` describes, if it is an iterator type of one of the two forms.
-    fn of(ty: &Type) -> Option<Stream> {
+    pub fn of(ty: &Type) -> Option<Stream> {
         let (bounds, dynamic) = match ungroup(ty) {
             Type::ImplTrait(imp) => (&imp.bounds, false),
             other => match generic_argument(other, "Box", 1).map(ungroup) {

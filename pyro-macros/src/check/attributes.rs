@@ -4,7 +4,7 @@
 use quote::quote;
 
 use super::{Place, method};
-use crate::ast::{Accessor, Method, Output, ungroup};
+use crate::ast::{Accessor, Method, Output, Stream, ungroup};
 use crate::attr::AccessorKind;
 use crate::ctxt::Ctxt;
 
@@ -64,6 +64,17 @@ fn accessor(cx: &Ctxt, accessor: &Accessor, methods: &[Method], place: Place) ->
         let mut plain = m.clone();
         plain.oneway = None;
         method(cx, &plain, place);
+        return false;
+    }
+    if accessor.kind == AccessorKind::Setter
+        && let Some(arg) = m.args.iter().find(|arg| Stream::of(&arg.ty).is_some())
+    {
+        cx.error_spanned_by(
+            &arg.ty,
+            "a #[pyro::setter] cannot take an iterator: Pyro5 streams only what is read (a getter's value, a \
+             method's result), and a written value arrives whole; take a `Vec<T>`",
+        );
+        // The argument rules (no `impl Trait`, a type that deserializes) would only repeat it.
         return false;
     }
     if !method(cx, m, place) {

@@ -93,8 +93,12 @@ impl<'a> Attributes<'a> {
                 })
                 .collect()
         };
+        // A getter's `Err` (or the `Err` item of a fallible stream) becomes a remote exception.
+        let fallible = |m: &Method| {
+            matches!(m.output, Output::Result { .. }) || m.stream.as_ref().is_some_and(|s| s.fallible.is_some())
+        };
         let fallback = |accessors: &[Named<'_>]| {
-            accessors.iter().any(|a| matches!(a.accessor.method.output, Output::Result { .. })).then(|| {
+            accessors.iter().any(|a| fallible(&a.accessor.method)).then(|| {
                 quote! {
                     #[allow(unused_imports)]
                     use ::pyro::__private::ToRemoteErrorFallback as _;
@@ -186,25 +190,40 @@ fn kind_of(accessors: &[Named<'_>]) -> Kind {
 }
 
 /// `fn verbose(&self) -> Result<T>`: reads the attribute. Types are checked at their own span
-/// with the dispatch table's assertion (reported once), as the proxy's methods do.
+/// with the dispatch table's assertion (reported once), as the proxy's methods do. A getter
+/// returning an iterator reads a streamed attribute: `Result<RemoteIter<'_, T>>`.
 fn proxy_getter(getter: &Named<'_>, self_ty: Option<&Type>) -> TokenStream {
     let m = &getter.accessor.method;
     let (ident, name) = (&m.sig.ident, getter.name);
     let Some(ty) = m.output.value() else {
         return TokenStream::new();
     };
-    let replaced = replace_self(ty, self_ty);
-    let body = quote_spanned! {ty.span()=>
-        ::pyro::__private::assert_result::<#replaced>();
-        self.inner.get_attribute::<#replaced>(#name)
+    let (output, body, doc) = match &m.stream {
+        Some(stream) => {
+            let (span, item) = (stream.item.span(), replace_self(&stream.item, self_ty));
+            let body = quote_spanned! {span=>
+                ::pyro::__private::assert_result::<#item>();
+                self.inner.get_attribute_stream::<#item>(#name)
+            };
+            let doc = format!(" Reads the remote attribute `{name}` and iterates the items it streams.");
+            (quote!(::pyro::__private::RemoteIter<'_, #item>), body, doc)
+        }
+        None => {
+            let replaced = replace_self(ty, self_ty);
+            let body = quote_spanned! {ty.span()=>
+                ::pyro::__private::assert_result::<#replaced>();
+                self.inner.get_attribute::<#replaced>(#name)
+            };
+            (replaced, body, format!(" Reads the remote attribute `{name}`."))
+        }
     };
-    let doc = default_doc(m, format!(" Reads the remote attribute `{name}`."));
+    let doc = default_doc(m, doc);
     let (docs, cfgs) = (&m.docs, &m.cfgs);
     quote! {
         #(#docs)*
         #doc
         #(#cfgs)*
-        pub fn #ident(&self) -> ::pyro::__private::Result<#replaced> {
+        pub fn #ident(&self) -> ::pyro::__private::Result<#output> {
             #body
         }
     }

@@ -1,4 +1,5 @@
-//! Methods returning iterators, in an impl and in an interface, served and called in process.
+//! Methods and getters returning iterators, in an impl and in an interface, served and called in
+//! process.
 #![deny(warnings, missing_docs)]
 #![forbid(unsafe_code)]
 
@@ -33,6 +34,25 @@ impl Numbers {
     pub fn limit(&self) -> u32 {
         self.limit
     }
+
+    /// A streamed attribute.
+    #[pyro::getter]
+    pub fn evens(&self) -> impl Iterator<Item = u32> + Send + 'static {
+        (0..self.limit).map(|x| x * 2)
+    }
+
+    /// Items that may fail, from a getter that cannot: each `Err` becomes the client's exception.
+    #[pyro::getter]
+    pub fn parsed(&self) -> impl Iterator<Item = Result<u8, String>> + Send + 'static {
+        ["7", "x"].into_iter().map(|d| d.parse::<u8>().map_err(|e| e.to_string()))
+    }
+
+    /// A streamed attribute of results, from a `&mut self` getter, itself fallible.
+    #[pyro::getter(name = "digits")]
+    pub fn digit_items(&mut self) -> Result<Box<dyn Iterator<Item = Result<u8, String>> + Send>, String> {
+        self.limit += 1;
+        Ok(Box::new(["1", "x"].into_iter().map(|d| d.parse::<u8>().map_err(|e| e.to_string()))))
+    }
 }
 
 /// An interface streaming a custom error type.
@@ -40,6 +60,9 @@ impl Numbers {
 pub trait Letters {
     /// The letters of `word`, failing on a digit.
     fn letters(&self, word: String) -> Box<dyn Iterator<Item = Result<char, std::num::ParseIntError>> + Send>;
+    /// A streamed attribute.
+    #[pyro::getter]
+    fn vowels(&self) -> Box<dyn Iterator<Item = char> + Send>;
 }
 
 struct English;
@@ -50,6 +73,9 @@ impl Letters for English {
             true => "x".parse::<u8>().map(char::from),
             false => Ok(c),
         }))
+    }
+    fn vowels(&self) -> Box<dyn Iterator<Item = char> + Send> {
+        Box::new("aeiou".chars())
     }
 }
 
@@ -67,12 +93,20 @@ fn main() -> pyro::Result<()> {
     assert!(matches!(&items[2], Err(pyro::Error::Remote(e)) if e.class == "builtins.ValueError"));
     assert!(proxy.checked(0).is_err());
     assert_eq!(proxy.limit()?, 3);
+    assert_eq!(proxy.evens()?.collect::<pyro::Result<Vec<u32>>>()?, [0, 2, 4]);
+    let digits: Vec<pyro::Result<u8>> = proxy.digit_items()?.collect();
+    assert!(matches!(digits.as_slice(), [Ok(1), Err(pyro::Error::Remote(_))]));
+    assert_eq!(proxy.limit()?, 4);
+    let parsed: Vec<pyro::Result<u8>> = proxy.parsed()?.collect();
+    assert!(matches!(parsed.as_slice(), [Ok(7), Err(pyro::Error::Remote(e))] if e.class == "builtins.RuntimeError"));
 
     let proxy = LettersProxy::new(&letters)?;
     let mut letters = proxy.letters("a1".into())?;
     assert_eq!(letters.next().transpose()?, Some('a'));
     assert!(matches!(letters.next(), Some(Err(pyro::Error::Remote(e))) if e.class == "builtins.RuntimeError"));
     assert!(letters.next().is_none());
+    drop(letters);
+    assert_eq!(proxy.vowels()?.collect::<pyro::Result<String>>()?, "aeiou");
 
     stop.shutdown();
     server.join().expect("daemon thread")

@@ -1,0 +1,60 @@
+//! What the example clients that mirror Python Pyro5 programs share: Pyro5's default
+//! serializer, its `get_pyro_traceback()` text for a remote exception, and Python's `input()`.
+
+use std::io::{BufRead, Write};
+
+use pyro::proxy::Proxy;
+use pyro::{RemoteError, Serializer};
+
+/// A proxy for `uri` with the serializer a Python Pyro5 program uses: `PYRO_SERIALIZER` if set
+/// (pyro reads it as Pyro5 does), else Pyro5's default, serpent. (pyro's own default is msgpack,
+/// which a plain `pip install Pyro5` cannot speak.)
+pub fn proxy(uri: &str) -> pyro::Result<Proxy> {
+    let proxy = Proxy::from_uri_str(uri)?;
+    Ok(match std::env::var_os("PYRO_SERIALIZER") {
+        Some(_) => proxy,
+        None => proxy.with_serializer(Serializer::Serpent),
+    })
+}
+
+/// What `"".join(Pyro5.errors.get_pyro_traceback())` gives for `error` caught in a Python
+/// client: the local part, then the remote traceback framed as Pyro5 frames it. A Rust program
+/// has no Python stack frames, so the local part is only the exception line (as Python's
+/// `traceback.format_exception` writes it for an exception without a traceback): the class
+/// without its module for builtins, `module.Class` otherwise, then `: message` if there is one.
+pub fn pyro_traceback(error: &RemoteError) -> String {
+    let class = match error.class.strip_prefix("builtins.") {
+        Some(builtin) => builtin,
+        None => error.class.as_str(),
+    };
+    let mut text = match error.message.is_empty() {
+        true => format!("{class}\n"),
+        false => format!("{class}: {}\n", error.message),
+    };
+    if error.traceback.is_empty() {
+        return text;
+    }
+    text.push_str(" +--- This exception occurred remotely (Pyro) - Remote traceback:");
+    for line in &error.traceback {
+        for part in line.strip_suffix('\n').unwrap_or(line).split('\n') {
+            text.push_str("\n | ");
+            text.push_str(part);
+        }
+    }
+    text.push_str("\n +--- End of remote traceback\n");
+    text
+}
+
+/// Python's `input(prompt)`: writes the prompt without a newline, reads one line and returns it
+/// without its line ending; the end of input is an error, as Python's `EOFError`.
+pub fn input(prompt: &str) -> std::io::Result<String> {
+    let mut stdout = std::io::stdout();
+    stdout.write_all(prompt.as_bytes())?;
+    stdout.flush()?;
+    let mut line = String::new();
+    if std::io::stdin().lock().read_line(&mut line)? == 0 {
+        return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "EOF when reading a line"));
+    }
+    let trimmed = line.strip_suffix('\n').unwrap_or(&line);
+    Ok(trimmed.strip_suffix('\r').unwrap_or(trimmed).to_owned())
+}
