@@ -7,8 +7,8 @@ use pyro::proxy::Proxy;
 use pyro::{RemoteError, Serializer};
 
 /// A proxy for `uri` with the serializer a Python Pyro5 program uses: `PYRO_SERIALIZER` if set
-/// (pyro reads it as Pyro5 does), else Pyro5's default, serpent. (pyro's own default is msgpack,
-/// which a plain `pip install Pyro5` cannot speak.)
+/// (pyro reads it as Pyro5 does), else Pyro5's default, serpent, so that the server sees the same
+/// messages the Python program sends. (pyro's own default would negotiate msgpack first.)
 pub fn proxy(uri: &str) -> pyro::Result<Proxy> {
     let proxy = Proxy::from_uri_str(uri)?;
     Ok(match std::env::var_os("PYRO_SERIALIZER") {
