@@ -90,7 +90,7 @@ fn python_clients_for_pyro5s_echo_server_work_unchanged() {
         .expect("the server prints its URI");
     assert!(uri.starts_with("PYRO:test.echoserver@127.0.0.1:"), "{uri}");
 
-    for (serializer, then) in [("msgpack", "stay"), ("json", "shutdown")] {
+    for (serializer, then) in [("serpent", "stay"), ("marshal", "stay"), ("msgpack", "stay"), ("json", "shutdown")] {
         let out = run_client(&uri, serializer, then);
         let methods: Vec<&str> = out["methods"].as_array().expect("methods").iter().filter_map(Json::as_str).collect();
         for name in [

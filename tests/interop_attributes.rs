@@ -13,7 +13,12 @@ use std::sync::Mutex;
 use pyro::{Daemon, Error, RemoteError, Serializer, Value};
 use serde_json::{Value as Json, json};
 
-const SERIALIZERS: [(Serializer, &str); 2] = [(Serializer::Msgpack, "msgpack"), (Serializer::Json, "json")];
+const SERIALIZERS: [(Serializer, &str); 4] = [
+    (Serializer::Serpent, "serpent"),
+    (Serializer::Marshal, "marshal"),
+    (Serializer::Json, "json"),
+    (Serializer::Msgpack, "msgpack"),
+];
 
 /// The interface: a writable `brightness` (0 to 100), a writable `label`, a read-only `watts`
 /// and a method.

@@ -11,7 +11,7 @@ use pyro::value::Dict;
 use pyro::{Daemon, Error, Serializer, Value};
 
 /// The serializers every test runs over (serpent and marshal join when their codecs land).
-const SERIALIZERS: [Serializer; 2] = [Serializer::Msgpack, Serializer::Json];
+const SERIALIZERS: [Serializer; 4] = [Serializer::Serpent, Serializer::Marshal, Serializer::Json, Serializer::Msgpack];
 
 /// The interface, shared by client and server.
 #[pyro::expose]

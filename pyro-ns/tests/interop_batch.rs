@@ -52,7 +52,7 @@ print(json.dumps(out))
 
 #[test]
 fn python_batch_proxy_calls_our_name_server() {
-    for serializer in ["msgpack", "json"] {
+    for serializer in ["serpent", "marshal", "json", "msgpack"] {
         let ns = NameServerBuilder::new().host("127.0.0.1").port(0).start().unwrap();
         let port = ns.uri().port().unwrap().to_string();
         let output =

@@ -70,7 +70,7 @@ const READS: [&[&str]; 9] = [
 fn python_nsc_against_our_name_server() {
     let ns = NameServerProcess::start(&["-n", "127.0.0.1", "-p", "0", "-x"]);
     let port = ns.port();
-    for serializer in ["msgpack", "json"] {
+    for serializer in ["serpent", "marshal", "json", "msgpack"] {
         let py = |args: &[&str]| python_nsc(port, serializer, args, "").ok();
         assert_eq!(py(&["ping"]), "Name server ping ok.\n");
         assert_eq!(py(&["register", "example.one", "PYRO:one@localhost:1111"]), "Registered example.one\n");

@@ -301,6 +301,16 @@ fn python_client_over_json() {
     check("json");
 }
 
+#[test]
+fn python_client_over_serpent() {
+    check("serpent");
+}
+
+#[test]
+fn python_client_over_marshal() {
+    check("marshal");
+}
+
 /// Python's `locate_ns()` with Pyro5's default BROADCAST_ADDRS (`<broadcast>`, `0.0.0.0`)
 /// finds a name server listening on every interface through the builder's responder, which
 /// replaces `0.0.0.0` in the uri by the address facing the client.

@@ -11,7 +11,7 @@ use pyro::{Serializer, Uri, Value};
 use pyro_ns::NameServer;
 use support::{call, kwargs, name_servers, raised, served, strs};
 
-const SERIALIZERS: [Serializer; 2] = [Serializer::Json, Serializer::Msgpack];
+const SERIALIZERS: [Serializer; 4] = [Serializer::Serpent, Serializer::Marshal, Serializer::Json, Serializer::Msgpack];
 const NS_URI: &str = "PYRO:Pyro.NameServer@localhost:9090";
 
 /// Each case runs on a fresh name server of each storage kind, over each serializer.

@@ -36,7 +36,7 @@ fn remote_class(error: Error) -> (String, String) {
 
 #[test]
 fn dynamic_and_typed_proxies_with_both_storages_and_serializers() {
-    for ser in [Serializer::Json, Serializer::Msgpack] {
+    for ser in [Serializer::Serpent, Serializer::Marshal, Serializer::Json, Serializer::Msgpack] {
         let dir = TempDir::new("rust-client");
         for storage in storages(&dir) {
             let ns = start(storage.clone());

@@ -15,7 +15,7 @@ use pyro_runtime::value::{Dict, Value};
 use pyro_runtime::{Serializer, TRACEBACK_ATTRIBUTE};
 use uuid::Uuid;
 
-const SERIALIZERS: [Serializer; 2] = [Serializer::Msgpack, Serializer::Json];
+const SERIALIZERS: [Serializer; 4] = [Serializer::Serpent, Serializer::Marshal, Serializer::Json, Serializer::Msgpack];
 
 #[test]
 fn handshake_answers_connectok_with_metadata() {
