@@ -308,8 +308,8 @@ fn bytes_results_per_serializer() {
 }
 
 /// A daemon of a stock Pyro5 without msgpack, called by a Rust proxy with an explicit serpent
-/// (and by the other serializers that Pyro5 has); msgpack is refused at the handshake, as that
-/// Pyro5 has no msgpack serializer.
+/// (and by the other serializers that Pyro5 has); a msgpack connection is closed at the
+/// handshake, as that Pyro5 has no msgpack serializer.
 #[test]
 fn plain_python_daemon_over_serpent() {
     let daemon = PythonDaemon::start_in(pyro_interop::python_plain());
@@ -334,6 +334,7 @@ fn plain_python_daemon_over_serpent() {
     for ser in [Serializer::Marshal, Serializer::Json] {
         assert_eq!(daemon.proxy(ser).call::<_, String>("add", &("a", "b")).unwrap(), "ab", "{ser}");
     }
+    // That Pyro5 has no serializer 4: its handshake fails before it can answer, and it closes.
     let err = daemon.proxy(Serializer::Msgpack).call::<_, i64>("add", &(1, 2)).unwrap_err();
-    assert!(err.to_string().contains("rejected"), "msgpack: {err}");
+    assert!(err.to_string().contains("connection closed while connecting"), "msgpack: {err}");
 }
