@@ -245,6 +245,9 @@ fn sequences_structs_and_enums() {
     t.row(None::<i32>, [Both("None"); 4]);
     t.row(Some(3), [Both("3"); 4]);
     t.row(Duration::new(1, 5), [Both("{'secs': 1, 'nanos': 5}"); 4]);
+    // Pyro5's serpent sends a timedelta as its float seconds (the other serializers refuse it).
+    let seconds = t.peer.dumps(Serializer::SERPENT_ID, "datetime.timedelta(seconds=1.5)");
+    assert_eq!(Serializer::Serpent.from_bytes::<f64>(&seconds).ok(), Some(1.5));
     // Python tuples and sets arrive as sequences.
     t.reads_from_python("(1, 'a')", (1, "a".to_string()));
     t.reads_from_python("{3}", BTreeSet::from([3]));
@@ -269,4 +272,44 @@ fn maps_and_sets() {
     // Python's int-keyed dicts read into int-keyed maps over every serializer.
     t.reads_from_python("{1: 'one', 2: 'two'}", BTreeMap::from([(1u8, "one".to_string()), (2, "two".to_string())]));
     t.finish();
+}
+
+#[test]
+fn value_kinds() {
+    use pyro_runtime::value::{Date, Dict, Value};
+    let mut t = Table::new();
+    let pair = Value::Tuple(vec![Value::Int(1), Value::from("a")]);
+    t.row(pair, [Loads("[1, 'a']"), Loads("[1, 'a']"), Both("(1, 'a')"), Both("(1, 'a')")]);
+    t.row(Value::Set(vec![Value::Int(3)]), [Loads("[3]"), Loads("[3]"), Both("{3}"), Both("{3}")]);
+    // Pyro5's serpent writes an empty set as `()`, and so does pyro.
+    t.row(Value::Set(vec![]), [Loads("[]"), Loads("[]"), Loads("()"), Both("set()")]);
+    t.row(Value::Complex { re: 1.0, im: 2.0 }, [Both("complex(1, 2)"), Refused, Both("complex(1, 2)"), Both("complex(1, 2)")]);
+    // With a NaN part serpent writes the class dict Pyro5 writes, which Pyro5 cannot load.
+    let nan = Value::Complex { re: f64::NAN, im: 1.0 };
+    t.row(nan, [Loads("complex(nan, 1)"), Refused, PythonRefuses, Loads("complex(nan, 1)")]);
+    let bytes = Value::Bytes(vec![1, 2]);
+    let base64 = "{'data': 'AQI=', 'encoding': 'base64'}";
+    t.row(bytes, [Both("b'\\x01\\x02'"), Refused, Loads(base64), Both("b'\\x01\\x02'")]);
+    t.row(Value::Float(f64::NAN), [Loads("nan"), Loads("nan"), Loads("nan"), Loads("nan")]);
+    let int_keys: Dict = [(Value::Int(1), Value::from("one"))].into_iter().collect();
+    t.row(Value::Dict(int_keys), [PythonRefuses, Loads("{'1': 'one'}"), Both("{1: 'one'}"), Both("{1: 'one'}")]);
+    let tuple_keys: Dict = [(Value::Tuple(vec![Value::Int(1), Value::Int(2)]), Value::Int(3))].into_iter().collect();
+    t.row(Value::Dict(tuple_keys), [PythonRefuses, Refused, Both("{(1, 2): 3}"), Both("{(1, 2): 3}")]);
+    // Dates: msgpack's ext types; isoformat text over json and serpent; marshal has none, not
+    // even at the top level (where Pyro5's marshal serializer would turn other objects into dicts).
+    let date = Value::Date(Date::new(2024, 1, 2).expect("valid date"));
+    t.row(date, [Both("datetime.date(2024, 1, 2)"), Loads("'2024-01-02'"), Loads("'2024-01-02'"), Refused]);
+    let iso = "'2024-01-02T03:04:05.600000'";
+    let when = Value::DateTime(1_704_164_645.6);
+    t.row(when, [Both("datetime.datetime(2024, 1, 2, 3, 4, 5, 600000)"), Loads(iso), Loads(iso), Refused]);
+    t.finish();
+    // And Pyro5's marshal refuses a top-level date too.
+    let script = "import datetime, Pyro5.serializers as s\n\
+                  for v in (datetime.date(2024, 1, 2), datetime.datetime(2024, 1, 2)):\n\
+                  \x20   try:\n\
+                  \x20       s.serializers['marshal'].dumps(v)\n\
+                  \x20   except Exception as e:\n\
+                  \x20       print(type(e).__name__)\n";
+    let out = pyro_interop::python().command().args(["-c", script]).output().expect("python runs");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "SerializeError\nSerializeError\n", "{out:?}");
 }
