@@ -1,7 +1,7 @@
 //! Optional arguments of typed proxies: a `None` is left out so that the remote method's own
 //! default applies (trailing ones dropped, later arguments sent by keyword), and
 //! `Option<Option<T>>` sends an explicit `None` as `Some(None)`. Checked against a real Python
-//! Pyro5 5.17 daemon (whose defaults differ from `None`) and a Rust daemon, over msgpack and json.
+//! Pyro5 5.17 daemon (whose defaults differ from `None`) and a Rust daemon, over every serializer.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Stdio};

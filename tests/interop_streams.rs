@@ -1,4 +1,4 @@
-//! Item streaming with real Python Pyro5 5.17, both ways, over msgpack and json: a Python
+//! Item streaming with real Python Pyro5 5.17, both ways, over every serializer: a Python
 //! client iterating Rust iterators (normal end, exception mid-stream, early close, garbage
 //! collection, client disconnect with and without linger, re-attaching a lingering stream from
 //! another connection, lifetime, `ITER_STREAMING` off, the echo server's `generator`), and Rust

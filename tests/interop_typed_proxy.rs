@@ -1,5 +1,5 @@
 //! A typed proxy generated from a `#[pyro::expose]` trait calls a real Python Pyro5 5.17 daemon
-//! (over msgpack and json): calls, keyword arguments, a Python exception as `Error::Remote` with
+//! (over every serializer): calls, keyword arguments, a Python exception as `Error::Remote` with
 //! class name and traceback, oneway calls; and a Python client calls the same interface served
 //! by Rust.
 

@@ -1,5 +1,5 @@
 //! Values that used to change shape between a Rust proxy and a Rust daemon: 128-bit ints, unit
-//! structs and int-keyed maps, through a typed proxy over msgpack and json.
+//! structs and int-keyed maps, through a typed proxy over every serializer.
 #![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeMap;

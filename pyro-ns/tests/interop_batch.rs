@@ -1,4 +1,4 @@
-//! Python Pyro5 5.17's `BatchProxy` against our name server, over msgpack and json: several
+//! Python Pyro5 5.17's `BatchProxy` against our name server, over every serializer: several
 //! calls in one message with their results in order, a failing lookup ending the batch with
 //! Pyro5's `NamingError`, and a oneway batch whose registrations show up afterwards; plus our
 //! own dynamic batch against it.

@@ -1,4 +1,4 @@
-//! Real Python Pyro5 5.17 clients against our name server, over msgpack and json: finding it
+//! Real Python Pyro5 5.17 clients against our name server, over every serializer: finding it
 //! with `locate_ns` (directly and by broadcast), every name server method with its results and
 //! exceptions, `PYRONAME:`/`PYROMETA:` proxies resolving to a Python object registered in our
 //! name server, and `pyro5-nsc`.
