@@ -71,6 +71,10 @@ out("count", ns.count())
 out("lookup", ns.lookup("example.text"))
 out("lookup_type", type(ns.lookup("example.text")).__name__)
 out("lookup_meta", ns.lookup("example.list", return_metadata=True))
+def types(v):
+    return [type(v).__name__] + [type(x).__name__ for x in v]
+out("lookup_meta_types", types(ns.lookup("example.list", return_metadata=True)))
+out("list_meta_types", types(ns.list(prefix="example.list", return_metadata=True)["example.list"]))
 out("lookup_ns", ns.lookup("Pyro.NameServer", True))
 attempt("lookup_unknown", lambda: ns.lookup("nobody"))
 
@@ -199,6 +203,13 @@ fn check(serializer: &str) {
     assert_eq!(get("lookup"), json!({"uri": "PYRO:text@localhost:4444"}));
     assert_eq!(get("lookup_type"), json!("URI"));
     assert_eq!(get("lookup_meta"), json!([{"uri": "PYRO:list@localhost:4444"}, ["a", "b"]]));
+    // Pyro5's shapes: a tuple with a set, over the serializers that have them.
+    let (pair, set) = match serializer {
+        "serpent" | "marshal" | "" => ("tuple", "set"),
+        _ => ("list", "list"),
+    };
+    assert_eq!(get("lookup_meta_types"), json!([pair, "URI", set]), "{serializer}");
+    assert_eq!(get("list_meta_types"), json!([pair, "str", set]), "{serializer}");
     assert_eq!(get("lookup_ns"), json!([ns_uri_obj(&ns_uri), ["class:Pyro5.nameserver.NameServer"]]));
     assert_eq!(get("lookup_unknown"), error("Pyro5.errors.NamingError", "unknown name: nobody"));
 
