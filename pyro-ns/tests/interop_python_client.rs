@@ -15,7 +15,8 @@ import contextlib, io, json, sys, threading
 import Pyro5.api, Pyro5.core, Pyro5.errors, Pyro5.nsc
 
 host, port, bcport, serializer = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
-Pyro5.config.SERIALIZER = serializer
+if serializer:
+    Pyro5.config.SERIALIZER = serializer
 Pyro5.config.COMMTIMEOUT = 10
 
 def plain(v):
@@ -49,6 +50,7 @@ greeter_uri = daemon.register(Greeter(), "py.greeter")
 threading.Thread(target=daemon.requestLoop, daemon=True).start()
 
 ns = Pyro5.api.locate_ns(host, port)
+out("serializer", Pyro5.config.SERIALIZER)
 out("locate_direct", str(ns._pyroUri))
 out("ping", ns.ping())
 ns._pyroBind()
@@ -145,11 +147,12 @@ fn start_ns() -> (RunningNameServer, pyro_ns::broadcast::RunningResponder) {
     (ns, responder.spawn().unwrap())
 }
 
-fn run(serializer: &str) -> HashMap<String, Json> {
+/// Runs the script in `python` over `serializer` (empty: Pyro5's default).
+fn run(python: &pyro_interop::Python, serializer: &str) -> HashMap<String, Json> {
     let (ns, responder) = start_ns();
     let port = ns.uri().port().unwrap().to_string();
     let bcport = responder.local_addr().port().to_string();
-    let output = pyro_interop::python()
+    let output = python
         .command()
         .args(["-c", SCRIPT, "127.0.0.1", &port, &bcport, serializer])
         .output()
@@ -175,8 +178,14 @@ fn error(class: &str, message: &str) -> Json {
 }
 
 fn check(serializer: &str) {
-    let r = run(serializer);
+    check_in(pyro_interop::python(), serializer);
+}
+
+fn check_in(python: &pyro_interop::Python, serializer: &str) {
+    let r = run(python, serializer);
     let get = |case: &str| r.get(case).cloned().unwrap_or_else(|| panic!("{serializer}: no result for {case}"));
+    let expected = if serializer.is_empty() { "serpent" } else { serializer };
+    assert_eq!(get("serializer"), expected);
     let ns_uri = get("locate_direct");
     assert!(ns_uri.as_str().unwrap().starts_with("PYRO:Pyro.NameServer@127.0.0.1:"), "{ns_uri}");
     assert_eq!(get("ping"), Json::Null);
@@ -320,6 +329,13 @@ fn python_client_over_serpent() {
 #[test]
 fn python_client_over_marshal() {
     check("marshal");
+}
+
+/// A stock Pyro5 without msgpack with its default configuration (serpent): `locate_ns` directly
+/// and by broadcast, every method, name resolution and `Pyro5.nsc`.
+#[test]
+fn plain_python_client_with_default_config() {
+    check_in(pyro_interop::python_plain(), "");
 }
 
 /// Python's `locate_ns()` with Pyro5's default BROADCAST_ADDRS (`<broadcast>`, `0.0.0.0`)
