@@ -108,9 +108,18 @@ fn start_server() -> (Server, String) {
 fn check(out: &Json, serializer: &str) {
     assert_eq!(out["serializer"], serializer);
     let methods: Vec<&str> = out["methods"].as_array().expect("methods").iter().filter_map(Json::as_str).collect();
-    for name in
-        ["echo", "error", "error_with_text", "oneway_echo", "slow", "generator", "nan", "inf", "oneway_slow", "shutdown"]
-    {
+    for name in [
+        "echo",
+        "error",
+        "error_with_text",
+        "oneway_echo",
+        "slow",
+        "generator",
+        "nan",
+        "inf",
+        "oneway_slow",
+        "shutdown",
+    ] {
         assert!(methods.contains(&name), "{serializer}: {name} not in {methods:?}");
     }
     assert_eq!(out["oneway"], serde_json::json!(["oneway_echo", "oneway_slow"]));

@@ -245,7 +245,10 @@ fn every_serializer_as_pyro_serializer() {
         let found = run(&["yplookup_any", "red"]).ok();
         assert!(found.contains("other.three --> PYRO:three@localhost:3333\n    metadata: {'red'}"), "{found}");
         assert_eq!(run(&["lookup", "nobody"]).failed(1), "Error: NamingError - unknown name: nobody\n");
-        assert_eq!(nsc_with_env(port, &["removematching", ".*"], "y\n", &env).ok().lines().last(), Some("3 items removed."));
+        assert_eq!(
+            nsc_with_env(port, &["removematching", ".*"], "y\n", &env).ok().lines().last(),
+            Some("3 items removed.")
+        );
         // And the default agrees.
         assert_eq!(nsc(port, &["list"]).ok().lines().count(), 4, "{serializer}: only the name server is left");
     }

@@ -152,11 +152,7 @@ fn run(python: &pyro_interop::Python, serializer: &str) -> HashMap<String, Json>
     let (ns, responder) = start_ns();
     let port = ns.uri().port().unwrap().to_string();
     let bcport = responder.local_addr().port().to_string();
-    let output = python
-        .command()
-        .args(["-c", SCRIPT, "127.0.0.1", &port, &bcport, serializer])
-        .output()
-        .unwrap();
+    let output = python.command().args(["-c", SCRIPT, "127.0.0.1", &port, &bcport, serializer]).output().unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
     let results: HashMap<String, Json> = stdout
         .lines()

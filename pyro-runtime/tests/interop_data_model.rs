@@ -202,7 +202,10 @@ fn scalars_strings_and_bytes() {
     // Pyro5's serpent sends them as a base64 dict that a Python receiver keeps as the dict.
     t.row(vec![1u8, 2], [Both("[1, 2]"); 4]);
     let base64 = "{'data': 'AQI=', 'encoding': 'base64'}";
-    t.row(serde_bytes::ByteBuf::from(vec![1u8, 2]), [Both("b'\\x01\\x02'"), Refused, Loads(base64), Both("b'\\x01\\x02'")]);
+    t.row(
+        serde_bytes::ByteBuf::from(vec![1u8, 2]),
+        [Both("b'\\x01\\x02'"), Refused, Loads(base64), Both("b'\\x01\\x02'")],
+    );
     t.refused_from_python::<i32>("'1'");
     // Python's int for a float parameter.
     t.reads_from_python("2", 2.0f64);
@@ -283,7 +286,10 @@ fn value_kinds() {
     t.row(Value::Set(vec![Value::Int(3)]), [Loads("[3]"), Loads("[3]"), Both("{3}"), Both("{3}")]);
     // Pyro5's serpent writes an empty set as `()`, and so does pyro.
     t.row(Value::Set(vec![]), [Loads("[]"), Loads("[]"), Loads("()"), Both("set()")]);
-    t.row(Value::Complex { re: 1.0, im: 2.0 }, [Both("complex(1, 2)"), Refused, Both("complex(1, 2)"), Both("complex(1, 2)")]);
+    t.row(
+        Value::Complex { re: 1.0, im: 2.0 },
+        [Both("complex(1, 2)"), Refused, Both("complex(1, 2)"), Both("complex(1, 2)")],
+    );
     // With a NaN part serpent writes the class dict Pyro5 writes, which Pyro5 cannot load.
     let nan = Value::Complex { re: f64::NAN, im: 1.0 };
     t.row(nan, [Loads("complex(nan, 1)"), Refused, PythonRefuses, Loads("complex(nan, 1)")]);

@@ -298,8 +298,7 @@ fn bytes_results_per_serializer() {
     }
     let proxy = daemon.proxy(Serializer::Serpent);
     let got = proxy.call::<_, Value>("raw", &()).unwrap();
-    let dict: Dict =
-        [("data", Value::from("cmF3IGJ5dGVz")), ("encoding", Value::from("base64"))].into_iter().collect();
+    let dict: Dict = [("data", Value::from("cmF3IGJ5dGVz")), ("encoding", Value::from("base64"))].into_iter().collect();
     assert_eq!(got, Value::Dict(dict), "serpent");
     let typed: serde_bytes::ByteBuf = proxy.call("raw", &()).unwrap();
     assert_eq!(typed.as_ref(), b"raw bytes", "serpent into a bytes type");

@@ -26,25 +26,15 @@ struct Python {
 }
 
 impl Python {
-    /// Starts `python <args>` and reads its stdout until a line starting with `marker`; returns
-    /// the rest of that line.
-    fn start(args: &[&str], marker: &str) -> (Python, String, Lines<BufReader<ChildStdout>>) {
-        Python::start_in(pyro_interop::python(), args, marker)
-    }
-
-    /// [`Python::start`] in the given environment.
+    /// Starts `python <args>` in the given environment and reads its stdout until a line
+    /// starting with `marker`; returns the rest of that line.
     fn start_in(
         python: &pyro_interop::Python,
         args: &[&str],
         marker: &str,
     ) -> (Python, String, Lines<BufReader<ChildStdout>>) {
-        let mut child = python
-            .command()
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("starting Python");
+        let mut child =
+            python.command().args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().expect("starting Python");
         let stdout = child.stdout.take().expect("stdout is piped");
         let mut python = Python { child };
         let mut lines = BufReader::new(stdout).lines();

@@ -17,10 +17,10 @@
 //! ```
 //!
 //! Every column is checked against Python Pyro5 5.17 by the interop tests:
-//! `pyro-runtime/tests/interop_data_model.rs` runs each row of both tables over all four
-//! serializers (what Pyro5 loads from pyro's bytes, and what the Rust type reads from Pyro5's
-//! bytes), and `interop_values.rs`, `interop_serpent.rs` and `interop_marshal.rs` cover
-//! [`Value`](super::Value) in depth.
+//! `pyro-runtime/tests/interop_data_model.rs` runs the typed rows, and the `Value` kinds whose
+//! shape differs between serializers, over all four (what Pyro5 loads from pyro's bytes, and
+//! what the Rust type reads from Pyro5's bytes); `interop_values.rs`, `interop_serpent.rs` and
+//! `interop_marshal.rs` cover [`Value`](super::Value) in depth.
 //!
 //! ## Typed values
 //!
