@@ -422,6 +422,7 @@ mod tests {
         assert_eq!(fail_reason(&fail(2, b"\xfa\x0cinvalid data".to_vec())), "invalid data");
         assert_eq!(fail_reason(&fail(4, Serializer::Msgpack.to_bytes("unknown object").unwrap())), "unknown object");
         assert_eq!(fail_reason(&fail(3, b"\"unknown object\"".to_vec())), "unknown object");
-        assert_eq!(fail_reason(&fail(1, b"'serpent text'".to_vec())), "'serpent text'");
+        // Serpent is decoded too, as Pyro5's client loads the reason with its serializer.
+        assert_eq!(fail_reason(&fail(1, b"'serpent text'".to_vec())), "serpent text");
     }
 }

@@ -675,10 +675,12 @@ fn random_value(rng: &mut XorShift, depth: usize, hashable: bool) -> Value {
         9 => Value::Tuple((0..below(rng, 4)).map(|_| random_value(rng, depth - 1, hashable)).collect()),
         10 => Value::List((0..below(rng, 4)).map(|_| random_value(rng, depth - 1, false)).collect()),
         11 => {
+            // Distinct by Python's rules (`1`, `1.0` and `True` are one member), as a set reads.
             let mut items: Vec<Value> = Vec::new();
+            let mut seen = Dict::new();
             for _ in 0..below(rng, 4) {
                 let item = random_value(rng, depth - 1, true);
-                if !items.contains(&item) {
+                if seen.insert(item.clone(), Value::None).is_none() {
                     items.push(item);
                 }
             }
