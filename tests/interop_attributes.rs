@@ -1,4 +1,4 @@
-//! Remote attributes against real Python Pyro5 5.17, both ways, over msgpack and json:
+//! Remote attributes against real Python Pyro5 5.17, both ways, over every serializer:
 //!
 //! - one Python client script reads and writes the attributes of the same `Lamp` served by a
 //!   Python daemon (Python properties) and by a Rust daemon (`#[pyro::getter]`/`#[pyro::setter]`
@@ -13,7 +13,12 @@ use std::sync::Mutex;
 use pyro::{Daemon, Error, RemoteError, Serializer, Value};
 use serde_json::{Value as Json, json};
 
-const SERIALIZERS: [(Serializer, &str); 2] = [(Serializer::Msgpack, "msgpack"), (Serializer::Json, "json")];
+const SERIALIZERS: [(Serializer, &str); 4] = [
+    (Serializer::Serpent, "serpent"),
+    (Serializer::Marshal, "marshal"),
+    (Serializer::Json, "json"),
+    (Serializer::Msgpack, "msgpack"),
+];
 
 /// The interface: a writable `brightness` (0 to 100), a writable `label`, a read-only `watts`
 /// and a method.
@@ -208,11 +213,30 @@ fn a_python_client_sees_rust_attributes_as_python_properties() {
         };
         assert_eq!(python_steps.len(), rust_steps.len());
         for (python_step, rust_step) in python_steps.iter().zip(rust_steps) {
+            // One known difference: Pyro5's serpent sends the arguments as a tuple, so Python's
+            // own IndexError for a missing name or value says "tuple"; pyro's dispatch does not
+            // keep the sequence kind and always says "list" (as Python does over the others).
+            if *serializer == "serpent" && python_step[2] == "tuple index out of range" {
+                assert_eq!((&rust_step[0], &rust_step[1]), (&python_step[0], &python_step[1]), "{serializer}");
+                assert_eq!(rust_step[2], "list index out of range", "{serializer}");
+                continue;
+            }
             assert_eq!(rust_step, python_step, "{serializer}: the Rust daemon answered differently");
         }
 
         // And what they answered is what the attributes mean.
         let step = |what: &str| from_rust.as_array().and_then(|s| s.iter().find(|s| s[0] == what)).cloned();
+        if *serializer == "marshal" {
+            // Pyro5's own limitation, on the client: its marshal dumpsCall needs a kwargs dict,
+            // and a proxy's attribute reads and writes pass None, so they fail before sending.
+            // A raw call with a kwargs dict reads the attribute.
+            let none = "'NoneType' object has no attribute 'items'";
+            assert_eq!(step("read brightness"), Some(json!(["read brightness", "builtins.AttributeError", none])));
+            assert_eq!(step("write label"), Some(json!(["write label", "builtins.AttributeError", none])));
+            assert_eq!(step("getattr with kwargs"), Some(json!(["getattr with kwargs", "ok", null])));
+            assert_eq!(step("call toggle"), Some(json!(["call toggle", "ok", "toggled"])));
+            continue;
+        }
         assert_eq!(step("attrs"), Some(json!(["attrs", "ok", ["brightness", "label", "watts"]])));
         assert_eq!(step("methods"), Some(json!(["methods", "ok", ["toggle"]])));
         assert_eq!(step("write brightness 101").map(|s| s[1].clone()), Some(json!("builtins.ValueError")));

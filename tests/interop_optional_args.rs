@@ -1,7 +1,7 @@
 //! Optional arguments of typed proxies: a `None` is left out so that the remote method's own
 //! default applies (trailing ones dropped, later arguments sent by keyword), and
 //! `Option<Option<T>>` sends an explicit `None` as `Some(None)`. Checked against a real Python
-//! Pyro5 5.17 daemon (whose defaults differ from `None`) and a Rust daemon, over msgpack and json.
+//! Pyro5 5.17 daemon (whose defaults differ from `None`) and a Rust daemon, over every serializer.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Stdio};
@@ -88,7 +88,7 @@ fn greeter(uri: &str, serializer: Serializer) -> GreeterProxy {
 #[test]
 fn python_defaults_apply_to_arguments_left_out() {
     let (_server, uri) = start_python_server();
-    for serializer in [Serializer::Msgpack, Serializer::Json] {
+    for serializer in [Serializer::Serpent, Serializer::Marshal, Serializer::Json, Serializer::Msgpack] {
         let g = greeter(&uri, serializer);
         let s = |text: &str| Some(text.to_owned());
         let cases = [
@@ -147,7 +147,7 @@ fn rust_daemon_takes_arguments_by_keyword() {
     let uri = daemon.register_as::<dyn Greeter, _>(RustGreeter::default(), Some("greeter")).expect("register");
     let shutdown = daemon.shutdown_handle();
     let server = std::thread::spawn(move || daemon.request_loop());
-    for serializer in [Serializer::Msgpack, Serializer::Json] {
+    for serializer in [Serializer::Serpent, Serializer::Marshal, Serializer::Json, Serializer::Msgpack] {
         let g = greeter(&uri.to_string(), serializer);
         assert_eq!(g.greet("a".into(), None, Some(3), None).expect("greet"), "a|auto|3|!");
         assert_eq!(g.greet("a".into(), None, None, Some(Some("?".into()))).expect("greet"), "a|auto|1|?");

@@ -1,4 +1,4 @@
-//! Item streaming with real Python Pyro5 5.17, both ways, over msgpack and json: a Python
+//! Item streaming with real Python Pyro5 5.17, both ways, over every serializer: a Python
 //! client iterating Rust iterators (normal end, exception mid-stream, early close, garbage
 //! collection, client disconnect with and without linger, re-attaching a lingering stream from
 //! another connection, lifetime, `ITER_STREAMING` off, the echo server's `generator`), and Rust
@@ -33,7 +33,7 @@ pub trait Generators {
     fn plain(&self) -> u32;
 }
 
-const SERIALIZERS: [Serializer; 2] = [Serializer::Msgpack, Serializer::Json];
+const SERIALIZERS: [Serializer; 4] = [Serializer::Serpent, Serializer::Marshal, Serializer::Json, Serializer::Msgpack];
 
 /// The Rust implementation: every iterator counts itself alive until dropped.
 #[derive(Default)]
@@ -220,7 +220,7 @@ fn a_python_client_iterates_rust_iterators() {
     let lifetime = RustServer::start(config(30.0, 1.0, true));
     let off = RustServer::start(config(30.0, 0.0, false));
     let echo = main.uri.replace("PYRO:gen@", &format!("PYRO:{ECHO_ID}@"));
-    for serializer in ["msgpack", "json"] {
+    for serializer in ["serpent", "marshal", "json", "msgpack"] {
         let output = pyro_interop::python()
             .command()
             .args(["-c", PYTHON_CLIENT, serializer, &main.uri, &nolinger.uri, &lifetime.uri, &off.uri, &echo])

@@ -1,5 +1,5 @@
 //! A typed proxy generated from a `#[pyro::expose]` trait calls a real Python Pyro5 5.17 daemon
-//! (over msgpack and json): calls, keyword arguments, a Python exception as `Error::Remote` with
+//! (over every serializer): calls, keyword arguments, a Python exception as `Error::Remote` with
 //! class name and traceback, oneway calls; and a Python client calls the same interface served
 //! by Rust.
 
@@ -99,7 +99,7 @@ fn wait_for(mut condition: impl FnMut() -> bool) -> bool {
 #[test]
 fn typed_proxy_calls_a_python_daemon() {
     let (_server, uri) = start_python_server();
-    for serializer in [Serializer::Msgpack, Serializer::Json] {
+    for serializer in [Serializer::Serpent, Serializer::Marshal, Serializer::Json, Serializer::Msgpack] {
         let proxy = pyro::proxy::Proxy::from_uri_str(&uri).expect("valid uri").with_serializer(serializer);
         let inventory = InventoryProxy::from_proxy(proxy);
 
@@ -195,7 +195,7 @@ fn python_proxy_calls_the_interface_served_by_rust() {
     let uri = daemon.register_as::<dyn Inventory, _>(RustInventory::default(), Some("inventory")).expect("register");
     let shutdown = daemon.shutdown_handle();
     let server = std::thread::spawn(move || daemon.request_loop());
-    for serializer in ["msgpack", "json"] {
+    for serializer in ["serpent", "marshal", "json", "msgpack"] {
         let out = pyro_interop::python()
             .command()
             .args(["-c", PYTHON_CLIENT, &uri.to_string(), serializer])

@@ -13,7 +13,7 @@ use pyro::dispatch::{CallArgs, Dispatch, Receiver, Servant, Served};
 use pyro::value::Dict;
 use pyro::{Daemon, RemoteError, Serializer, Value};
 
-const SERIALIZERS: [Serializer; 2] = [Serializer::Json, Serializer::Msgpack];
+const SERIALIZERS: [Serializer; 4] = [Serializer::Serpent, Serializer::Marshal, Serializer::Json, Serializer::Msgpack];
 
 /// A lamp: a writable `brightness` (refusing values above 100), a writable optional `label`,
 /// a read-only `watts`, a getter that can fail, and one method.

@@ -11,7 +11,7 @@ use pyro::value::Dict;
 use pyro::{Error, RemoteError, Serializer, Value};
 use serde::{Deserialize, Serialize};
 
-const SERIALIZERS: [Serializer; 2] = [Serializer::Json, Serializer::Msgpack];
+const SERIALIZERS: [Serializer; 4] = [Serializer::Serpent, Serializer::Marshal, Serializer::Json, Serializer::Msgpack];
 
 /// An item in the shop.
 #[derive(Debug, PartialEq, Serialize, Deserialize)]

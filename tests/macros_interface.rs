@@ -87,7 +87,7 @@ fn every_implementor_is_served_through_the_interface() {
         let oneway: Vec<&str> = servant.metadata().oneway.iter().map(String::as_str).collect();
         assert_eq!(oneway, ["clear"]);
     }
-    for ser in [Serializer::Json, Serializer::Msgpack] {
+    for ser in [Serializer::Serpent, Serializer::Marshal, Serializer::Json, Serializer::Msgpack] {
         assert_eq!(positional(&plain, ser, "add", vec![Value::Int(1), Value::Int(2)]).unwrap(), Value::Int(3));
         assert_eq!(positional(&plain, ser, "name", vec![]).unwrap(), Value::from("calculator"));
         assert_eq!(positional(&memory, ser, "name", vec![]).unwrap(), Value::from("memory"));

@@ -1,5 +1,5 @@
 //! Values that used to change shape between a Rust proxy and a Rust daemon: 128-bit ints, unit
-//! structs and int-keyed maps, through a typed proxy over msgpack and json.
+//! structs and int-keyed maps, through a typed proxy over every serializer.
 #![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeMap;
@@ -43,7 +43,7 @@ fn wide_ints_unit_structs_and_int_keys_round_trip() {
     let uri = daemon.register(Mirror, Some("mirror")).unwrap();
     let shutdown = daemon.shutdown_handle();
     let server = std::thread::spawn(move || daemon.request_loop());
-    for serializer in [Serializer::Msgpack, Serializer::Json] {
+    for serializer in [Serializer::Serpent, Serializer::Marshal, Serializer::Json, Serializer::Msgpack] {
         let proxy = pyro::proxy::Proxy::from_uri_str(&uri.to_string()).unwrap().with_serializer(serializer);
         let mirror = MirrorProxy::from_proxy(proxy);
         for n in [0, 5, -5, i128::from(i64::MIN), 1 << 100, i128::MAX, i128::MIN + 1] {

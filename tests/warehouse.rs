@@ -111,7 +111,7 @@ fn rust_and_python_visitors_find_the_warehouse_by_name() {
     assert_eq!(warehouse.list_contents().unwrap(), expected);
 
     // Henry, from Python, sees what Janet left (one warehouse for all: instance_mode="single").
-    for serializer in ["msgpack", "json"] {
+    for serializer in ["serpent", "marshal", "json", "msgpack"] {
         let out = python_visit(&by_name, serializer);
         assert_eq!(out["before"], json!(expected));
         expected.push("hat".into());

@@ -46,9 +46,12 @@
 //! ## Differences from Pyro5
 //!
 //! Deliberate, where Pyro5 has bugs or where Rust's tools differ:
-//! - Metadata always travels as a list: Pyro5 5.17 keeps an empty `frozenset` for entries
-//!   registered without metadata, which json and msgpack cannot send, so its
-//!   `list(return_metadata=True)` fails over those serializers. Here it works.
+//! - Metadata travels as a set where the serializer has sets (serpent, marshal) and as a list
+//!   over json and msgpack: Pyro5 5.17 keeps an empty `frozenset` for entries registered
+//!   without metadata, which its json and msgpack cannot send, so its
+//!   `list(return_metadata=True)` fails over those serializers. Here it works. Over marshal,
+//!   Pyro5 cannot answer `lookup(name, return_metadata=True)` at all (the `URI` inside the
+//!   answer's tuple is unmarshallable); here it answers.
 //! - Metadata tags must be strings (`TypeError` otherwise; Pyro5 stores any hashable).
 //! - `list` and `yplookup` results are sorted by name (Python returns them in storage order).
 //! - Regular expressions use the `regex` crate's syntax, with `re.match`'s anchoring; see

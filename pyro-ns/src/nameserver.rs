@@ -28,7 +28,8 @@ pub const NAMESERVER_METADATA: &str = "class:Pyro5.nameserver.NameServer";
 const DAEMON_NAME: &str = "Pyro.Daemon";
 
 /// What `lookup` returns: the uri (Pyro5 sends a `URI` object), or the uri and its metadata
-/// when `return_metadata` is true (metadata always travels as a list).
+/// when `return_metadata` is true. The metadata travels as a Python set, as Pyro5 sends it: a
+/// set over serpent and marshal, a list over json and msgpack (which have no sets).
 ///
 /// ```
 /// use pyro_ns::Lookup;
@@ -40,7 +41,7 @@ const DAEMON_NAME: &str = "Pyro.Daemon";
 #[serde(untagged)]
 pub enum Lookup {
     /// `(uri, metadata)`, for `return_metadata=True`.
-    WithMetadata(Uri, Vec<String>),
+    WithMetadata(Uri, #[serde(serialize_with = "as_set")] Vec<String>),
     /// Just the uri.
     Uri(Uri),
 }
@@ -67,7 +68,7 @@ impl Lookup {
 }
 
 /// One value of what `list` and `yplookup` return: the uri **text**, or `(uri text, metadata)`
-/// when metadata was asked for.
+/// when metadata was asked for (the metadata a set, as for [`Lookup`]).
 ///
 /// ```
 /// use pyro_ns::Listed;
@@ -79,7 +80,7 @@ impl Lookup {
 #[serde(untagged)]
 pub enum Listed {
     /// `(uri, metadata)`.
-    WithMetadata(String, Vec<String>),
+    WithMetadata(String, #[serde(serialize_with = "as_set")] Vec<String>),
     /// The uri only.
     Uri(String),
 }
@@ -111,6 +112,12 @@ impl Listed {
             Listed::Uri(_) => &[],
         }
     }
+}
+
+/// Writes metadata tags as a Python set ([`Value::Set`]): a set literal over serpent (an empty
+/// one `()`, as Pyro5 writes an empty frozenset), a set over marshal, a list over json and msgpack.
+fn as_set<S: serde::Serializer>(tags: &[String], serializer: S) -> Result<S::Ok, S::Error> {
+    Value::Set(tags.iter().map(|tag| Value::from(tag.as_str())).collect()).serialize(serializer)
 }
 
 /// What `list` and `yplookup` return: name → [`Listed`], sorted by name (a dict in Python).

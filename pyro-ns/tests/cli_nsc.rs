@@ -1,11 +1,12 @@
 //! The `pyro-nsc` program against a name server in this process: every command with its exact
 //! output (Pyro5's `pyro5-nsc` format), the confirmation of `removematching`, and failures as
-//! `Error: ...` messages with a non-zero exit code.
+//! `Error: ...` messages with a non-zero exit code; and both programs with every serializer as
+//! `PYRO_SERIALIZER`.
 #![allow(clippy::unwrap_used)]
 
 mod cli_common;
 
-use cli_common::{nsc, nsc_raw, nsc_with_input};
+use cli_common::{NameServerProcess, nsc, nsc_raw, nsc_with_env, nsc_with_input, tool};
 use pyro_ns::{NameServerBuilder, RunningNameServer};
 
 fn name_server() -> (RunningNameServer, u16) {
@@ -212,4 +213,43 @@ fn a_reader_that_goes_away_is_no_panic() {
     let stderr = std::io::read_to_string(child.stderr.take().unwrap()).unwrap();
     assert_eq!(status.code(), Some(1), "{stderr}");
     assert_eq!(stderr, "");
+}
+
+/// `pyro-ns` and `pyro-nsc` both run with `PYRO_SERIALIZER` set to each serializer: every
+/// command works and prints what it prints over the default.
+#[test]
+fn every_serializer_as_pyro_serializer() {
+    for serializer in ["serpent", "marshal", "json", "msgpack"] {
+        let env = [("PYRO_SERIALIZER", serializer)];
+        let mut command = tool(env!("CARGO_BIN_EXE_pyro-ns"));
+        command.args(["-n", "127.0.0.1", "-p", "0", "-x"]).envs(env);
+        let ns = NameServerProcess::start_command(&mut command);
+        let port = ns.port();
+        let run = |args: &[&str]| nsc_with_env(port, args, "", &env);
+        assert_eq!(run(&["ping"]).ok(), "Name server ping ok.\n", "{serializer}");
+        for (name, uri) in [
+            ("example.one", "PYRO:one@localhost:1111"),
+            ("example.two", "PYRO:two@localhost:2222"),
+            ("other.three", "PYRO:three@localhost:3333"),
+        ] {
+            assert_eq!(run(&["register", name, uri]).ok(), format!("Registered {name}\n"), "{serializer}");
+        }
+        assert_eq!(run(&["setmeta", "example.one", "red", "blue"]).ok(), "Metadata updated\n");
+        assert_eq!(run(&["setmeta", "other.three", "red"]).ok(), "Metadata updated\n");
+        assert_eq!(run(&["list"]).ok(), cli_common::sample_listing(&ns.uri), "{serializer}");
+        assert_eq!(
+            run(&["lookup", "example.one"]).ok(),
+            "PYRO:one@localhost:1111\nmetadata: {'blue', 'red'}\n",
+            "{serializer}"
+        );
+        let found = run(&["yplookup_any", "red"]).ok();
+        assert!(found.contains("other.three --> PYRO:three@localhost:3333\n    metadata: {'red'}"), "{found}");
+        assert_eq!(run(&["lookup", "nobody"]).failed(1), "Error: NamingError - unknown name: nobody\n");
+        assert_eq!(
+            nsc_with_env(port, &["removematching", ".*"], "y\n", &env).ok().lines().last(),
+            Some("3 items removed.")
+        );
+        // And the default agrees.
+        assert_eq!(nsc(port, &["list"]).ok().lines().count(), 4, "{serializer}: only the name server is left");
+    }
 }

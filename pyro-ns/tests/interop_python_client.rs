@@ -1,4 +1,4 @@
-//! Real Python Pyro5 5.17 clients against our name server, over msgpack and json: finding it
+//! Real Python Pyro5 5.17 clients against our name server, over every serializer: finding it
 //! with `locate_ns` (directly and by broadcast), every name server method with its results and
 //! exceptions, `PYRONAME:`/`PYROMETA:` proxies resolving to a Python object registered in our
 //! name server, and `pyro5-nsc`.
@@ -15,7 +15,8 @@ import contextlib, io, json, sys, threading
 import Pyro5.api, Pyro5.core, Pyro5.errors, Pyro5.nsc
 
 host, port, bcport, serializer = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
-Pyro5.config.SERIALIZER = serializer
+if serializer:
+    Pyro5.config.SERIALIZER = serializer
 Pyro5.config.COMMTIMEOUT = 10
 
 def plain(v):
@@ -49,6 +50,7 @@ greeter_uri = daemon.register(Greeter(), "py.greeter")
 threading.Thread(target=daemon.requestLoop, daemon=True).start()
 
 ns = Pyro5.api.locate_ns(host, port)
+out("serializer", Pyro5.config.SERIALIZER)
 out("locate_direct", str(ns._pyroUri))
 out("ping", ns.ping())
 ns._pyroBind()
@@ -71,6 +73,10 @@ out("count", ns.count())
 out("lookup", ns.lookup("example.text"))
 out("lookup_type", type(ns.lookup("example.text")).__name__)
 out("lookup_meta", ns.lookup("example.list", return_metadata=True))
+def types(v):
+    return [type(v).__name__] + [type(x).__name__ for x in v]
+out("lookup_meta_types", types(ns.lookup("example.list", return_metadata=True)))
+out("list_meta_types", types(ns.list(prefix="example.list", return_metadata=True)["example.list"]))
 out("lookup_ns", ns.lookup("Pyro.NameServer", True))
 attempt("lookup_unknown", lambda: ns.lookup("nobody"))
 
@@ -141,15 +147,12 @@ fn start_ns() -> (RunningNameServer, pyro_ns::broadcast::RunningResponder) {
     (ns, responder.spawn().unwrap())
 }
 
-fn run(serializer: &str) -> HashMap<String, Json> {
+/// Runs the script in `python` over `serializer` (empty: Pyro5's default).
+fn run(python: &pyro_interop::Python, serializer: &str) -> HashMap<String, Json> {
     let (ns, responder) = start_ns();
     let port = ns.uri().port().unwrap().to_string();
     let bcport = responder.local_addr().port().to_string();
-    let output = pyro_interop::python()
-        .command()
-        .args(["-c", SCRIPT, "127.0.0.1", &port, &bcport, serializer])
-        .output()
-        .unwrap();
+    let output = python.command().args(["-c", SCRIPT, "127.0.0.1", &port, &bcport, serializer]).output().unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
     let results: HashMap<String, Json> = stdout
         .lines()
@@ -171,8 +174,14 @@ fn error(class: &str, message: &str) -> Json {
 }
 
 fn check(serializer: &str) {
-    let r = run(serializer);
+    check_in(pyro_interop::python(), serializer);
+}
+
+fn check_in(python: &pyro_interop::Python, serializer: &str) {
+    let r = run(python, serializer);
     let get = |case: &str| r.get(case).cloned().unwrap_or_else(|| panic!("{serializer}: no result for {case}"));
+    let expected = if serializer.is_empty() { "serpent" } else { serializer };
+    assert_eq!(get("serializer"), expected);
     let ns_uri = get("locate_direct");
     assert!(ns_uri.as_str().unwrap().starts_with("PYRO:Pyro.NameServer@127.0.0.1:"), "{ns_uri}");
     assert_eq!(get("ping"), Json::Null);
@@ -199,6 +208,13 @@ fn check(serializer: &str) {
     assert_eq!(get("lookup"), json!({"uri": "PYRO:text@localhost:4444"}));
     assert_eq!(get("lookup_type"), json!("URI"));
     assert_eq!(get("lookup_meta"), json!([{"uri": "PYRO:list@localhost:4444"}, ["a", "b"]]));
+    // Pyro5's shapes: a tuple with a set, over the serializers that have them.
+    let (pair, set) = match serializer {
+        "serpent" | "marshal" | "" => ("tuple", "set"),
+        _ => ("list", "list"),
+    };
+    assert_eq!(get("lookup_meta_types"), json!([pair, "URI", set]), "{serializer}");
+    assert_eq!(get("list_meta_types"), json!([pair, "str", set]), "{serializer}");
     assert_eq!(get("lookup_ns"), json!([ns_uri_obj(&ns_uri), ["class:Pyro5.nameserver.NameServer"]]));
     assert_eq!(get("lookup_unknown"), error("Pyro5.errors.NamingError", "unknown name: nobody"));
 
@@ -299,6 +315,23 @@ fn python_client_over_msgpack() {
 #[test]
 fn python_client_over_json() {
     check("json");
+}
+
+#[test]
+fn python_client_over_serpent() {
+    check("serpent");
+}
+
+#[test]
+fn python_client_over_marshal() {
+    check("marshal");
+}
+
+/// A stock Pyro5 without msgpack with its default configuration (serpent): `locate_ns` directly
+/// and by broadcast, every method, name resolution and `Pyro5.nsc`.
+#[test]
+fn plain_python_client_with_default_config() {
+    check_in(pyro_interop::python_plain(), "");
 }
 
 /// Python's `locate_ns()` with Pyro5's default BROADCAST_ADDRS (`<broadcast>`, `0.0.0.0`)

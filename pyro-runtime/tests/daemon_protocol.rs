@@ -15,7 +15,7 @@ use pyro_runtime::value::{Dict, Value};
 use pyro_runtime::{Serializer, TRACEBACK_ATTRIBUTE};
 use uuid::Uuid;
 
-const SERIALIZERS: [Serializer; 2] = [Serializer::Msgpack, Serializer::Json];
+const SERIALIZERS: [Serializer; 4] = [Serializer::Serpent, Serializer::Marshal, Serializer::Json, Serializer::Msgpack];
 
 #[test]
 fn handshake_answers_connectok_with_metadata() {
@@ -235,8 +235,14 @@ fn result_that_cannot_be_serialized_is_a_serialize_error() {
     let mut client = Client::ready(daemon.addr(), Serializer::Json);
     let err = client.call(Serializer::Json, "thing", "blob", vec![]).unwrap_err();
     assert_eq!(err.class, "Pyro5.errors.SerializeError");
-    let mut client = Client::ready(daemon.addr(), Serializer::Msgpack);
-    assert_eq!(client.call(Serializer::Msgpack, "thing", "blob", vec![]), Ok(Value::Bytes(vec![1, 2, 3])));
+    for ser in [Serializer::Msgpack, Serializer::Marshal] {
+        let mut client = Client::ready(daemon.addr(), ser);
+        assert_eq!(client.call(ser, "thing", "blob", vec![]), Ok(Value::Bytes(vec![1, 2, 3])), "{ser}");
+    }
+    // Serpent sends bytes as Pyro5 does: the base64 dict.
+    let mut client = Client::ready(daemon.addr(), Serializer::Serpent);
+    let base64: Dict = [("data", Value::from("AQID")), ("encoding", Value::from("base64"))].into_iter().collect();
+    assert_eq!(client.call(Serializer::Serpent, "thing", "blob", vec![]), Ok(Value::Dict(base64)));
     daemon.stop();
 }
 

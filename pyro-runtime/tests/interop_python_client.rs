@@ -1,6 +1,7 @@
-//! A real Python Pyro5 5.17 client against the Rust daemon, over msgpack and json: calls with
+//! A real Python Pyro5 5.17 client against the Rust daemon, over every serializer: calls with
 //! positional and keyword arguments, results, exceptions with remote tracebacks, oneway calls,
-//! metadata, unknown methods and objects, and `Pyro.Daemon`.
+//! metadata, unknown methods and objects, and `Pyro.Daemon`. Also a stock client from a Pyro5
+//! without msgpack ([`pyro_interop::python_plain`]) with its default configuration (serpent).
 #![allow(clippy::unwrap_used)]
 
 mod daemon_support;
@@ -14,7 +15,8 @@ use serde_json::{Value as Json, json};
 const SCRIPT: &str = r#"
 import json, sys
 import Pyro5.api, Pyro5.errors
-Pyro5.config.SERIALIZER = sys.argv[2]
+if sys.argv[2]:
+    Pyro5.config.SERIALIZER = sys.argv[2]
 uri = sys.argv[1]
 
 def out(name, value):
@@ -25,6 +27,7 @@ def err(e):
             "traceback": getattr(e, "_pyroTraceback", None)}
 
 with Pyro5.api.Proxy(uri) as p:
+    out("serializer", Pyro5.config.SERIALIZER)
     out("add", p.add(1, 2))
     out("add_kw", p.add(a=40, b=2))
     out("greet_kw", p.greet("bob", greeting="hi"))
@@ -75,9 +78,15 @@ out("done", True)
 "#;
 
 fn run(serializer: &str) {
+    run_in(pyro_interop::python(), serializer, serializer);
+}
+
+/// Runs the script in `python` with `PYRO_SERIALIZER`-free settings plus `serializer` (empty:
+/// Pyro5's default), expecting the client to speak `expected`.
+fn run_in(python: &pyro_interop::Python, serializer: &str, expected: &str) {
     let daemon = start(config());
     let uri = daemon.daemon.uri_for("thing").unwrap().to_string();
-    let output = pyro_interop::python().command().args(["-c", SCRIPT, &uri, serializer]).output().unwrap();
+    let output = python.command().args(["-c", SCRIPT, &uri, serializer]).output().unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         output.status.success(),
@@ -92,6 +101,7 @@ fn run(serializer: &str) {
         })
         .collect();
     let case = |name: &str| cases.get(name).unwrap_or_else(|| panic!("{serializer}: no {name} in\n{stdout}")).clone();
+    assert_eq!(case("serializer"), json!(expected));
     assert_eq!(case("add"), json!(3));
     assert_eq!(case("add_kw"), json!(42));
     assert_eq!(case("greet_kw"), json!("hi, bob!"));
@@ -161,4 +171,28 @@ fn python_client_over_msgpack() {
 #[test]
 fn python_client_over_json() {
     run("json");
+}
+
+#[test]
+fn python_client_over_serpent() {
+    run("serpent");
+}
+
+#[test]
+fn python_client_over_marshal() {
+    run("marshal");
+}
+
+/// A stock client of a Pyro5 installed without msgpack: its default serializer is serpent.
+#[test]
+fn plain_python_client_with_default_config() {
+    run_in(pyro_interop::python_plain(), "", "serpent");
+}
+
+/// The same Pyro5 over each serializer it has (marshal and json; serpent is the default).
+#[test]
+fn plain_python_client_over_marshal_and_json() {
+    for serializer in ["marshal", "json"] {
+        run_in(pyro_interop::python_plain(), serializer, serializer);
+    }
 }

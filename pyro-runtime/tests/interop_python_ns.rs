@@ -1,7 +1,8 @@
 //! The name server client against Python Pyro5 5.17's name server (`python -m Pyro5.nameserver`),
-//! over msgpack and json: every remote method, its naming errors, `locate_ns` (direct, local
+//! over every serializer: every remote method, its naming errors, `locate_ns` (direct, local
 //! first, and by broadcast to a name server on all interfaces), and `PYRONAME:`/`PYROMETA:`
-//! proxies calling Python objects that registered themselves with metadata.
+//! proxies calling Python objects that registered themselves with metadata. Also the name server
+//! of a Pyro5 without msgpack ([`pyro_interop::python_plain`]) over serpent.
 
 #![allow(clippy::unwrap_used)]
 
@@ -16,7 +17,7 @@ use pyro_runtime::proxy::Proxy;
 use pyro_runtime::uri::Protocol;
 use pyro_runtime::{Config, Error, Serializer, Uri};
 
-const SERIALIZERS: [Serializer; 2] = [Serializer::Msgpack, Serializer::Json];
+const SERIALIZERS: [Serializer; 4] = [Serializer::Serpent, Serializer::Marshal, Serializer::Json, Serializer::Msgpack];
 const TIMEOUT: Duration = Duration::from_secs(20);
 
 /// A Python process, killed when dropped.
@@ -25,16 +26,15 @@ struct Python {
 }
 
 impl Python {
-    /// Starts `python <args>` and reads its stdout until a line starting with `marker`; returns
-    /// the rest of that line.
-    fn start(args: &[&str], marker: &str) -> (Python, String, Lines<BufReader<ChildStdout>>) {
-        let mut child = pyro_interop::python()
-            .command()
-            .args(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("starting Python");
+    /// Starts `python <args>` in the given environment and reads its stdout until a line
+    /// starting with `marker`; returns the rest of that line.
+    fn start_in(
+        python: &pyro_interop::Python,
+        args: &[&str],
+        marker: &str,
+    ) -> (Python, String, Lines<BufReader<ChildStdout>>) {
+        let mut child =
+            python.command().args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().expect("starting Python");
         let stdout = child.stdout.take().expect("stdout is piped");
         let mut python = Python { child };
         let mut lines = BufReader::new(stdout).lines();
@@ -73,9 +73,13 @@ impl PythonNs {
     }
 
     fn start_with(options: &[&str]) -> PythonNs {
+        PythonNs::start_in(pyro_interop::python(), options)
+    }
+
+    fn start_in(python: &pyro_interop::Python, options: &[&str]) -> PythonNs {
         let mut args = vec!["-m", "Pyro5.nameserver"];
         args.extend_from_slice(options);
-        let (process, uri, _) = Python::start(&args, "URI = ");
+        let (process, uri, _) = Python::start_in(python, &args, "URI = ");
         PythonNs { _process: process, uri: uri.parse().unwrap() }
     }
 
@@ -134,10 +138,14 @@ struct Greeters {
 
 impl Greeters {
     fn start(ns: &PythonNs, names: &[&str]) -> Greeters {
+        Greeters::start_in(pyro_interop::python(), ns, names)
+    }
+
+    fn start_in(python: &pyro_interop::Python, ns: &PythonNs, names: &[&str]) -> Greeters {
         let port = ns.port().to_string();
         let mut args = vec!["-c", GREETERS, port.as_str()];
         args.extend_from_slice(names);
-        let (process, location, _) = Python::start(&args, "READY ");
+        let (process, location, _) = Python::start_in(python, &args, "READY ");
         Greeters { _process: process, location }
     }
 
@@ -148,6 +156,26 @@ impl Greeters {
 
 fn tags(items: &[&str]) -> BTreeSet<String> {
     items.iter().map(|&tag| tag.to_owned()).collect()
+}
+
+/// `lookup(name, return_metadata=True)` on Python's name server over `ser`. Over marshal Pyro5
+/// cannot send its `(URI, set)` answer: its marshal serializer turns only a top-level object
+/// (such as a lone URI) into a dict, so the URI inside the tuple fails with `ValueError:
+/// unmarshallable object`; that is checked, and `None` returned.
+fn lookup_with_metadata(client: &NameServerProxy, ser: Serializer, name: &str) -> Option<(Uri, BTreeSet<String>)> {
+    let result = client.lookup_with_metadata(name);
+    if ser == Serializer::Marshal {
+        let err = result.expect_err("Pyro5 cannot send a URI in a tuple over marshal");
+        assert_eq!(err.python_class(), "builtins.ValueError", "{err}");
+        assert!(err.to_string().contains("unmarshallable object"), "{err}");
+        return None;
+    }
+    Some(result.unwrap())
+}
+
+/// What [`lookup_with_metadata`] gives over `ser`: `found`, or nothing over marshal.
+fn over<T>(ser: Serializer, found: T) -> Option<T> {
+    (ser != Serializer::Marshal).then_some(found)
 }
 
 fn naming_message(err: &Error) -> &str {
@@ -166,9 +194,8 @@ fn lookup_count_and_ping() {
         client.ping().unwrap();
         assert_eq!(client.count().unwrap(), 1, "{ser}: only the name server itself");
         assert_eq!(client.lookup("Pyro.NameServer").unwrap(), ns.uri, "{ser}");
-        let (uri, meta) = client.lookup_with_metadata("Pyro.NameServer").unwrap();
-        assert_eq!(uri, ns.uri, "{ser}");
-        assert_eq!(meta, tags(&["class:Pyro5.nameserver.NameServer"]), "{ser}");
+        let found = lookup_with_metadata(&client, ser, "Pyro.NameServer");
+        assert_eq!(found, over(ser, (ns.uri.clone(), tags(&["class:Pyro5.nameserver.NameServer"]))), "{ser}");
     }
 }
 
@@ -185,8 +212,10 @@ fn register_list_and_remove() {
         client.register(&format!("{p}.plain"), &uri(4), false, None).unwrap();
 
         assert_eq!(client.lookup(&format!("{p}.a")).unwrap(), uri(1), "{ser}");
-        assert_eq!(client.lookup_with_metadata(&format!("{p}.b")).unwrap(), (uri(2), tags(&["red"])), "{ser}");
-        assert_eq!(client.lookup_with_metadata(&format!("{p}.plain")).unwrap(), (uri(4), BTreeSet::new()));
+        let found = lookup_with_metadata(&client, ser, &format!("{p}.b"));
+        assert_eq!(found, over(ser, (uri(2), tags(&["red"]))), "{ser}");
+        let found = lookup_with_metadata(&client, ser, &format!("{p}.plain"));
+        assert_eq!(found, over(ser, (uri(4), BTreeSet::new())), "{ser}");
 
         let all = client.list(None, None).unwrap();
         assert_eq!(all.get("Pyro.NameServer"), Some(&ns.uri), "{ser}");
@@ -202,6 +231,15 @@ fn register_list_and_remove() {
         let with_meta = client.list_with_metadata(None, Some(&format!(r"{p}\.[abc]"))).unwrap();
         assert_eq!(with_meta.len(), 3, "{ser}: {with_meta:?}");
         assert_eq!(with_meta[&format!("{p}.a")], (uri(1), tags(&["red", "round"])), "{ser}");
+        // With "plain" too: serpent (as `()`) and marshal carry the empty frozenset.
+        let everything = client.list_with_metadata(Some(&format!("{p}.")), None);
+        match ser {
+            Serializer::Serpent | Serializer::Marshal => {
+                let everything = everything.unwrap();
+                assert_eq!(everything[&format!("{p}.plain")], (uri(4), BTreeSet::new()), "{ser}");
+            }
+            _ => assert_eq!(everything.unwrap_err().python_class(), "Pyro5.errors.SerializeError", "{ser}"),
+        }
 
         assert_eq!(client.remove(Some(&format!("{p}.a")), None, None).unwrap(), 1, "{ser}");
         assert_eq!(client.remove(Some(&format!("{p}.a")), None, None).unwrap(), 0, "{ser}");
@@ -236,9 +274,11 @@ fn yellow_pages_and_metadata_updates() {
 
         client.set_metadata(&format!("{p}.b"), Some(&tags(&[&blue]))).unwrap();
         assert_eq!(client.yplookup(&[&blue], &[]).unwrap().len(), 2, "{ser}");
-        assert_eq!(client.lookup_with_metadata(&format!("{p}.b")).unwrap().1, tags(&[&blue]), "{ser}");
+        let found = lookup_with_metadata(&client, ser, &format!("{p}.b"));
+        assert_eq!(found.map(|(_, meta)| meta), over(ser, tags(&[&blue])), "{ser}");
         client.set_metadata(&format!("{p}.b"), None).unwrap();
-        assert!(client.lookup_with_metadata(&format!("{p}.b")).unwrap().1.is_empty(), "{ser}");
+        let found = lookup_with_metadata(&client, ser, &format!("{p}.b"));
+        assert_eq!(found.map(|(_, meta)| meta), over(ser, BTreeSet::new()), "{ser}");
     }
 }
 
@@ -392,4 +432,40 @@ fn pyrometa_proxies_pick_among_the_matching_registrations() {
         );
         assert!(message.contains("'lang:fr'") && message.contains("'kind:greeter'"), "{message}");
     }
+}
+
+/// The name server of a stock Pyro5 without msgpack (`python -m Pyro5.nameserver`), with objects
+/// of that Pyro5 registered in it (over its default serpent), used by Rust with an explicit
+/// serpent: every kind of lookup, registrations without metadata (an empty `frozenset` that
+/// serpent sends as `()`), `PYRONAME:` and `PYROMETA:` proxies; msgpack is refused.
+#[test]
+fn plain_python_name_server_over_serpent() {
+    let plain = pyro_interop::python_plain();
+    let ns = PythonNs::start_in(plain, &["-n", "127.0.0.1", "-p", "0", "-x"]);
+    let greeters = Greeters::start_in(plain, &ns, &["g1", "g2"]);
+    let client = ns.client(Serializer::Serpent);
+    assert_eq!(client.count().unwrap(), 3);
+    assert_eq!(client.lookup("g1").unwrap(), greeters.uri("g1"));
+    let (uri, meta) = client.lookup_with_metadata("g2").unwrap();
+    assert_eq!((uri, meta), (greeters.uri("g2"), tags(&["kind:greeter", "lang:en", "id:g2"])));
+    let plain_uri = Uri::pyro("plain", "127.0.0.1", 5000).unwrap();
+    client.register("plain", &plain_uri, true, None).unwrap();
+    let with_meta = client.list_with_metadata(None, None).unwrap();
+    assert_eq!(with_meta["plain"], (plain_uri, BTreeSet::new()), "{with_meta:?}");
+    assert_eq!(client.list(Some("g"), None).unwrap().len(), 2);
+    assert_eq!(client.yplookup(&["id:g1"], &[]).unwrap(), BTreeMap::from([("g1".to_string(), greeters.uri("g1"))]));
+    assert_eq!(client.remove(Some("plain"), None, None).unwrap(), 1);
+    let err = client.lookup("plain").unwrap_err();
+    assert_eq!(naming_message(&err), "unknown name: plain");
+
+    let config = ns.config(Serializer::Serpent);
+    let by_name = Proxy::with_config(format!("PYRONAME:g1@127.0.0.1:{}", ns.port()).parse().unwrap(), &config);
+    assert_eq!(by_name.call::<_, String>("greet", &("bob",)).unwrap(), "hello bob from g1");
+    let by_meta = Proxy::with_config(format!("PYROMETA:id:g2@127.0.0.1:{}", ns.port()).parse().unwrap(), &config);
+    assert_eq!(by_meta.call::<_, String>("whoami", &()).unwrap(), "g2");
+
+    let config = Config { serializer: Some(Serializer::Msgpack), comm_timeout: Some(TIMEOUT), ..Config::default() };
+    // That Pyro5 has no serializer 4: its handshake fails before it can answer, and it closes.
+    let err = locate_ns_with_config(Some("127.0.0.1"), Some(ns.port()), &config).unwrap_err();
+    assert!(err.to_string().contains("connection closed while connecting"), "msgpack: {err}");
 }

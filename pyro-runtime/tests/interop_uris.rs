@@ -94,7 +94,12 @@ fn invalid_uris_are_refused_by_both() {
 fn uris_travel_as_pyro5_class_dicts() {
     let mut peer = CodecPeer::start();
     let uri: Uri = "PYRO:obj@localhost:4444".parse().expect("valid");
-    for ser in [pyro_runtime::Serializer::Msgpack, pyro_runtime::Serializer::Json] {
+    for ser in [
+        pyro_runtime::Serializer::Serpent,
+        pyro_runtime::Serializer::Marshal,
+        pyro_runtime::Serializer::Json,
+        pyro_runtime::Serializer::Msgpack,
+    ] {
         let bytes = ser.to_bytes(&uri).expect("encodes");
         peer.loads_equals(ser.id(), &bytes, "Pyro5.core.URI('PYRO:obj@localhost:4444')")
             .unwrap_or_else(|e| panic!("{ser}: {e}"));

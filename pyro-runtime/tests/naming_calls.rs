@@ -20,7 +20,7 @@ use pyro_runtime::serializer::{Call, Serializer};
 use pyro_runtime::value::{Dict, Value};
 use pyro_runtime::{Config, Error, RemoteError, Uri};
 
-const SERIALIZERS: [Serializer; 2] = [Serializer::Msgpack, Serializer::Json];
+const SERIALIZERS: [Serializer; 4] = [Serializer::Serpent, Serializer::Marshal, Serializer::Json, Serializer::Msgpack];
 
 /// A fake name server: records every call and answers from `answer`.
 struct FakeNs {

@@ -13,7 +13,7 @@ use pyro_runtime::protocol::{Flags, MessageType};
 use pyro_runtime::serializer::Serializer;
 use pyro_runtime::value::{Dict, Value};
 
-const SERIALIZERS: [Serializer; 2] = [Serializer::Msgpack, Serializer::Json];
+const SERIALIZERS: [Serializer; 4] = [Serializer::Serpent, Serializer::Marshal, Serializer::Json, Serializer::Msgpack];
 
 #[test]
 fn handshake_then_calls_with_increasing_seq() {

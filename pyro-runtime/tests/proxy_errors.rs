@@ -16,7 +16,7 @@ use pyro_runtime::{Error, Uri, proxy::Proxy};
 
 #[test]
 fn connectfail_is_a_communication_error_with_the_reason() {
-    for ser in [Serializer::Msgpack, Serializer::Json] {
+    for ser in [Serializer::Serpent, Serializer::Marshal, Serializer::Json, Serializer::Msgpack] {
         let server = FakeServer::start(Handshake::Fail("unknown object".into()), thing);
         let proxy = server.proxy(ser);
         let err = proxy.call::<_, Value>("add", &(1, 2)).unwrap_err();

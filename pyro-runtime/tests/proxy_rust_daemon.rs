@@ -38,7 +38,7 @@ impl Drop for Running {
 }
 
 fn check_daemon_object(uri: Uri) {
-    for ser in [Serializer::Msgpack, Serializer::Json] {
+    for ser in [Serializer::Serpent, Serializer::Marshal, Serializer::Json, Serializer::Msgpack] {
         let proxy = Proxy::new(uri.clone()).with_serializer(ser).with_timeout(Some(std::time::Duration::from_secs(10)));
         let () = proxy.call("ping", &()).unwrap();
         let registered: Vec<String> = proxy.call("registered", &()).unwrap();

@@ -210,9 +210,15 @@ pub fn nsc(port: u16, args: &[&str]) -> Ran {
 
 /// `pyro-nsc -n 127.0.0.1 -p <port> args...` with `stdin` as input.
 pub fn nsc_with_input(port: u16, args: &[&str], stdin: &str) -> Ran {
+    nsc_with_env(port, args, stdin, &[])
+}
+
+/// `pyro-nsc -n 127.0.0.1 -p <port> args...` with `stdin` as input and `env` set (e.g.
+/// `PYRO_SERIALIZER`).
+pub fn nsc_with_env(port: u16, args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Ran {
     let port = port.to_string();
     let mut command = tool(env!("CARGO_BIN_EXE_pyro-nsc"));
-    command.args(["-n", "127.0.0.1", "-p", &port]).args(args);
+    command.args(["-n", "127.0.0.1", "-p", &port]).args(args).envs(env.iter().copied());
     run(&mut command, stdin).into()
 }
 

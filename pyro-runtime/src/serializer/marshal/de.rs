@@ -22,9 +22,16 @@ use crate::value::{VALUE_TOKEN, Value};
 /// Deserializes one marshal object that fills `bytes` (see [`super::from_bytes`]).
 pub(super) fn from_bytes<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, SerializeError> {
     let mut reader = Reader::new(bytes);
-    let value = T::deserialize(&mut reader)?;
-    reader.finish()?;
-    Ok(value)
+    match T::deserialize(&mut reader).and_then(|value| reader.finish().map(|()| value)) {
+        Ok(value) => Ok(value),
+        // Read it again as a Value, as the other serializers do: from_value explains a
+        // mismatch in Python's terms (`expected list, got NoneType`). Malformed bytes keep the
+        // reader's own error.
+        Err(direct) => match super::read::parse(bytes) {
+            Ok(value) => crate::value::from_value(value),
+            Err(_) => Err(direct),
+        },
+    }
 }
 
 /// The items a target did not take.
