@@ -6,8 +6,6 @@
 //!   private, method and read-only names included;
 //! - the Rust typed proxy of that interface reads and writes the properties of the Python object.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Stdio};
 use std::sync::Mutex;
 
 use pyro::{Daemon, Error, RemoteError, Serializer, Value};
@@ -156,28 +154,10 @@ record("getattr with kwargs", lambda: lamp._pyroInvoke("__getattr__", ("label",)
 print(json.dumps(out))
 "#;
 
-struct PythonServer(Child);
-
-impl Drop for PythonServer {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_python_server() -> (PythonServer, String) {
-    let mut child = pyro_interop::python()
-        .command()
-        .args(["-c", PYTHON_SERVER])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("python starts");
-    let stdout = child.stdout.take().expect("piped");
-    let server = PythonServer(child);
-    let mut uri = String::new();
-    BufReader::new(stdout).read_line(&mut uri).expect("the server prints its URI");
-    (server, uri.trim().to_owned())
+fn start_python_server() -> (pyro_interop::PythonServer, String) {
+    let server = pyro_interop::PythonServer::start(pyro_interop::python(), PYTHON_SERVER);
+    let uri = server.uri().to_owned();
+    (server, uri)
 }
 
 fn run_client(uri: &str, serializer: &str) -> Json {

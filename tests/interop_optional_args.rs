@@ -3,9 +3,7 @@
 //! `Option<Option<T>>` sends an explicit `None` as `Some(None)`. Checked against a real Python
 //! Pyro5 5.17 daemon (whose defaults differ from `None`) and a Rust daemon, over every serializer.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Stdio};
-use std::time::{Duration, Instant};
+use pyro_interop::wait_for;
 
 use pyro::{Daemon, Serializer};
 
@@ -46,39 +44,10 @@ threading.Thread(target=lambda: (sys.stdin.read(), daemon.shutdown()), daemon=Tr
 daemon.requestLoop()
 "#;
 
-struct PythonServer(Child);
-
-impl Drop for PythonServer {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_python_server() -> (PythonServer, String) {
-    let mut child = pyro_interop::python()
-        .command()
-        .args(["-c", PYTHON_SERVER])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("python starts");
-    let stdout = child.stdout.take().expect("piped");
-    let server = PythonServer(child);
-    let mut uri = String::new();
-    BufReader::new(stdout).read_line(&mut uri).expect("the server prints its URI");
-    (server, uri.trim().to_owned())
-}
-
-fn wait_for(mut condition: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline {
-        if condition() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    false
+fn start_python_server() -> (pyro_interop::PythonServer, String) {
+    let server = pyro_interop::PythonServer::start(pyro_interop::python(), PYTHON_SERVER);
+    let uri = server.uri().to_owned();
+    (server, uri)
 }
 
 fn greeter(uri: &str, serializer: Serializer) -> GreeterProxy {

@@ -6,11 +6,10 @@
 //! cases, the Python daemon's settings changed at run time); the daemon's housekeeper, stream
 //! limit and shutdown.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Stdio};
+use pyro_interop::wait_for;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use pyro::protocol::ProtocolError;
 use pyro::proxy::Proxy;
@@ -330,39 +329,10 @@ threading.Thread(target=lambda: (sys.stdin.read(), daemon.shutdown()), daemon=Tr
 daemon.requestLoop()
 "#;
 
-struct PythonServer(Child);
-
-impl Drop for PythonServer {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_python_server() -> (PythonServer, String) {
-    let mut child = pyro_interop::python()
-        .command()
-        .args(["-c", PYTHON_SERVER])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("python starts");
-    let stdout = child.stdout.take().expect("piped");
-    let server = PythonServer(child);
-    let mut uri = String::new();
-    BufReader::new(stdout).read_line(&mut uri).expect("the server prints its URI");
-    (server, uri.trim().to_owned())
-}
-
-fn wait_for(mut condition: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline {
-        if condition() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    false
+fn start_python_server() -> (pyro_interop::PythonServer, String) {
+    let server = pyro_interop::PythonServer::start(pyro_interop::python(), PYTHON_SERVER);
+    let uri = server.uri().to_owned();
+    (server, uri)
 }
 
 fn remote(result: Option<pyro::Result<u64>>) -> (String, String) {

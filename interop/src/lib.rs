@@ -14,8 +14,10 @@
 
 mod codec;
 mod examples;
+mod server;
 mod venv;
 
 pub use codec::{CodecPeer, hex, unhex};
 pub use examples::pyro5_examples;
+pub use server::{PythonServer, wait_for};
 pub use venv::{Python, python, python_plain};
