@@ -88,7 +88,7 @@ mod pool;
 mod serializer_choice;
 mod stream;
 
-pub use stream::RemoteIter;
+pub use stream::{MAX_STREAM_READ_AHEAD, RemoteIter};
 
 use std::fmt;
 use std::sync::{Arc, PoisonError, RwLock};
@@ -151,6 +151,8 @@ pub struct Proxy {
     /// What the last handshake said: the object's metadata and the daemon's handshake response.
     known: RwLock<Option<Arc<Known>>>,
     pool: Pool,
+    /// How many `get_next_stream_item` requests a new [`RemoteIter`] keeps in flight.
+    stream_read_ahead: usize,
 }
 
 #[derive(Debug)]
@@ -226,6 +228,7 @@ impl Proxy {
             options: EncodeOptions::new().compression(config.compression).max_message_size(max_message_size),
             known: RwLock::new(None),
             pool: Pool::new(DEFAULT_MAX_CONNECTIONS),
+            stream_read_ahead: 1,
         }
     }
 
@@ -860,6 +863,7 @@ impl Clone for Proxy {
             options: self.options,
             known: RwLock::new(self.known()),
             pool: Pool::new(self.pool.max()),
+            stream_read_ahead: self.stream_read_ahead,
         }
     }
 }
