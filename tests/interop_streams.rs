@@ -590,7 +590,11 @@ fn read_ahead_cases(uri: &str, daemon: &str) {
 
         // One connection only: the stream holds it, and gives it back at its end.
         let single = GeneratorsProxy::from_proxy(
-            Proxy::from_uri_str(uri).expect("uri").with_serializer(serializer).with_max_connections(1).with_stream_read_ahead(8),
+            Proxy::from_uri_str(uri)
+                .expect("uri")
+                .with_serializer(serializer)
+                .with_max_connections(1)
+                .with_stream_read_ahead(8),
         );
         let mut items = single.count(20).expect("count");
         assert_eq!(items.next().transpose().expect("item"), Some(0));

@@ -89,11 +89,20 @@ impl Connection {
     }
 
     /// Sends `request` with the next sequence number without waiting for its reply (the session
-    /// queues the reply as due unless the request is oneway), for pipelining. An error leaves
-    /// the connection in an unknown state: the caller must drop it.
+    /// queues the reply as due unless the request is oneway). An error leaves the connection in
+    /// an unknown state: the caller must drop it.
     pub(crate) fn send(&mut self, request: &mut Message) -> Result<(), Error> {
         self.session.prepare(request);
         Ok(self.stream.send_message(request)?)
+    }
+
+    /// Sends `requests` with one write, each with the next sequence number, without waiting
+    /// for their replies (pipelining, as [`send`](Connection::send)).
+    pub(crate) fn send_all(&mut self, requests: &mut [Message]) -> Result<(), Error> {
+        for request in requests.iter_mut() {
+            self.session.prepare(request);
+        }
+        Ok(self.stream.send_messages(requests)?)
     }
 
     /// Reads the reply to the oldest request still waiting for one, checked against it

@@ -355,13 +355,21 @@ impl<T: DeserializeOwned> RemoteIter<'_, T> {
                 Some(payload) => payload,
                 None => self.next_call.insert(proxy.encode_next_item(&self.id)?),
             };
-            let conn = self.held.as_mut().and_then(Lease::connection).ok_or_else(|| Error::Communication {
-                message: "no connection".into(),
-                source: None,
-            })?;
-            while conn.outstanding() < self.read_ahead {
-                let mut request = Message::new(MessageType::Invoke, proxy.serializer().id(), payload.clone());
-                conn.send(&mut request)?;
+            let conn = self
+                .held
+                .as_mut()
+                .and_then(Lease::connection)
+                .ok_or_else(|| Error::Communication { message: "no connection".into(), source: None })?;
+            // One more request per reply read (the first time all of them, in one write): the
+            // request that goes out as each reply comes in also acknowledges it, which matters
+            // to a daemon whose replies wait for acknowledgements (Nagle's algorithm, Pyro5's
+            // default `SOCK_NODELAY` off).
+            let in_flight = conn.outstanding();
+            if in_flight < self.read_ahead {
+                let mut requests: Vec<Message> = (in_flight..self.read_ahead)
+                    .map(|_| Message::new(MessageType::Invoke, proxy.serializer().id(), payload.clone()))
+                    .collect();
+                conn.send_all(&mut requests)?;
             }
             let reply = conn.receive()?;
             let closes = conn.session().server_closes_after(&reply);

@@ -469,8 +469,7 @@ mod tests {
     #[test]
     fn pipelined_replies_are_checked_in_request_order() {
         let mut session = ClientSession::new(Serializer::Json);
-        let seqs: Vec<u16> =
-            (0..3).map(|_| session.invoke_request(b"{}".to_vec(), Flags::EMPTY).seq).collect();
+        let seqs: Vec<u16> = (0..3).map(|_| session.invoke_request(b"{}".to_vec(), Flags::EMPTY).seq).collect();
         assert_eq!(seqs, [1, 2, 3]);
         assert_eq!(session.outstanding(), 3);
         session.check_reply(&result(1)).unwrap();
