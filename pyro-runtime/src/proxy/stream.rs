@@ -319,10 +319,10 @@ impl<T> RemoteIter<'_, T> {
     /// closed if that fails).
     fn finish(&mut self) {
         self.open = false;
-        if let Some(mut lease) = self.held.take() {
-            if drain(&mut lease).is_ok() {
-                lease.give_back();
-            }
+        if let Some(mut lease) = self.held.take()
+            && drain(&mut lease).is_ok()
+        {
+            lease.give_back();
         }
     }
 }
