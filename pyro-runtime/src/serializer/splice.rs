@@ -28,12 +28,11 @@ impl Serializer {
                 out.extend_from_slice(serpent::HEADER.as_bytes());
                 out.push(b'[');
                 for (i, part) in parts.iter().enumerate() {
-                    let item = part.strip_prefix(serpent::HEADER.as_bytes()).ok_or_else(|| {
-                        SerializeError::Malformed {
+                    let item =
+                        part.strip_prefix(serpent::HEADER.as_bytes()).ok_or_else(|| SerializeError::Malformed {
                             serializer: "serpent",
                             reason: format!("list item {i} does not start with the serpent header"),
-                        }
-                    })?;
+                        })?;
                     if i > 0 {
                         out.push(b',');
                     }
@@ -135,8 +134,7 @@ mod tests {
     fn serpent_bytes_repr_parts_splice_like_the_list() {
         let options = SerializeOptions { serpent_bytes_repr: true };
         let list = vec![Value::Bytes(b"hi".to_vec()), Value::Int(1)];
-        let parts: Vec<Vec<u8>> =
-            list.iter().map(|v| Serializer::Serpent.to_bytes_with(v, options).unwrap()).collect();
+        let parts: Vec<Vec<u8>> = list.iter().map(|v| Serializer::Serpent.to_bytes_with(v, options).unwrap()).collect();
         assert_eq!(
             Serializer::Serpent.list_of_parts(&parts).unwrap(),
             Serializer::Serpent.to_bytes_with(&Value::List(list), options).unwrap()
