@@ -70,6 +70,8 @@
 //! A remote method returning an iterator (a Python generator, a Rust `impl Iterator`) is
 //! iterated with [`Proxy::call_stream`], which gives a [`RemoteIter`] of `Result<T>` items; see
 //! there. A plain [`call`](Proxy::call) of such a method is an error (and closes the stream).
+//! Items come one round trip each, as in Pyro5; [`Proxy::set_stream_read_ahead`] pipelines the
+//! requests for them (opt-in: the remote iterator then runs ahead of the consumer).
 //!
 //! ```no_run
 //! let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:test.echoserver@localhost:9999")?;
