@@ -91,6 +91,26 @@ impl<S> MessageStream<S> {
     }
 }
 
+impl<S> MessageStream<S> {
+    /// Whether a whole message was already read from the stream and waits here, so that the
+    /// next receive returns it without reading (a peer that pipelines its requests).
+    ///
+    /// ```
+    /// use pyro_runtime::protocol::Message;
+    /// use pyro_runtime::transport::MessageStream;
+    /// let mut writer = MessageStream::new(std::io::Cursor::new(Vec::new()), Default::default());
+    /// writer.send_messages(&[Message::ping(), Message::ping()]).unwrap();
+    /// let wire = writer.get_ref().get_ref().clone();
+    /// let mut reader = MessageStream::new(std::io::Cursor::new(wire), Default::default());
+    /// assert!(!reader.has_buffered_message());
+    /// reader.receive("one").unwrap();
+    /// assert!(reader.has_buffered_message());
+    /// ```
+    pub fn has_buffered_message(&self) -> bool {
+        self.decoder.ready_messages() > 0
+    }
+}
+
 impl MessageStream<Socket> {
     /// Sets the socket's read and write timeout (`None`: block), remembered for
     /// [`TransportError::Timeout`].
