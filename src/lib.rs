@@ -272,7 +272,11 @@
 //! The typed proxy's method returns a [`RemoteIter<T>`](RemoteIter), an iterator of
 //! `Result<T>`; dropping it before its end closes the stream on the daemon. The dynamic proxy
 //! does the same with [`Proxy::call_stream`](proxy::Proxy::call_stream), also for Python
-//! generators; a Python client gets an ordinary Pyro5 stream iterator.
+//! generators; a Python client gets an ordinary Pyro5 stream iterator. Each item is one round
+//! trip, as in Pyro5, unless read-ahead is turned on
+//! ([`Proxy::set_stream_read_ahead`](proxy::Proxy::set_stream_read_ahead) or
+//! [`RemoteIter::read_ahead`]): the iterator then keeps several requests in flight on a
+//! connection it holds, and the remote iterator runs that many items ahead of the consumer.
 //!
 //! A `#[pyro::getter]` may return an iterator too: the attribute is streamed, as Pyro5 streams
 //! a property whose value is an iterator or generator. A Python client reads it with

@@ -4,7 +4,8 @@
 //! another connection, lifetime, `ITER_STREAMING` off, the echo server's `generator`), and Rust
 //! proxies (typed and dynamic) iterating Python generators and a generator property (the same
 //! cases, the Python daemon's settings changed at run time); the daemon's housekeeper, stream
-//! limit and shutdown.
+//! limit and shutdown; and read-ahead (pipelined `get_next_stream_item`) against both daemons:
+//! normal end, exception mid-stream, early drop, read-ahead larger than the stream.
 
 use pyro_interop::wait_for;
 use std::sync::Arc;
@@ -496,4 +497,91 @@ fn the_daemon_expires_streams_by_itself_and_bounds_them() {
     daemon.shutdown();
     server.join().expect("daemon thread").expect("clean shutdown");
     assert_eq!(daemon.open_streams(), 0);
+}
+
+/// Read-ahead against any daemon serving [`Generators`]: every way a stream ends leaves the
+/// held connection in step (the next call on it works) and the stream closed on the daemon.
+fn read_ahead_cases(uri: &str, daemon: &str) {
+    for serializer in SERIALIZERS {
+        let label = format!("{daemon}, {serializer}");
+        let proxy = Proxy::from_uri_str(uri).expect("uri").with_serializer(serializer).with_stream_read_ahead(4);
+        let generators = GeneratorsProxy::from_proxy(proxy);
+        generators.proxy().bind().expect("bind");
+        let open = || generators.open_iterators().expect("open_iterators");
+
+        // To the end, longer and shorter than the read-ahead; the held connection comes back.
+        let all: Vec<u32> = generators.count(10).expect("count").collect::<Result<_, _>>().expect("items");
+        assert_eq!(all, (0..10).collect::<Vec<_>>(), "{label}");
+        let short: Vec<u32> = generators.count(2).expect("count").collect::<Result<_, _>>().expect("items");
+        assert_eq!(short, [0, 1], "{label}: read-ahead larger than the stream");
+        let empty: Vec<u32> = generators.count(0).expect("count").collect::<Result<_, _>>().expect("items");
+        assert!(empty.is_empty(), "{label}");
+        assert_eq!(generators.proxy().open_connections(), 1, "{label}: one connection, given back each time");
+        assert_eq!(open(), 0, "{label}");
+
+        // The most read-ahead, on the dynamic proxy, per stream.
+        let dynamic: Vec<Value> = generators
+            .proxy()
+            .call_stream("count", &(3,))
+            .expect("call_stream")
+            .read_ahead(pyro::proxy::MAX_STREAM_READ_AHEAD)
+            .collect::<Result<_, _>>()
+            .expect("items");
+        assert_eq!(dynamic, [Value::Int(0), Value::Int(1), Value::Int(2)], "{label}");
+
+        // An exception mid-stream is the last item; the replies in flight after it are drained.
+        let mut failing = generators.failing(2).expect("failing");
+        assert_eq!(failing.next().transpose().expect("first"), Some(0));
+        assert_eq!(failing.next().transpose().expect("second"), Some(1));
+        assert_eq!(
+            remote(failing.next().map(|r| r.map(u64::from))),
+            ("builtins.ValueError".into(), "failed after 2".into()),
+            "{label}"
+        );
+        assert!(failing.next().is_none());
+        drop(failing);
+        assert_eq!(open(), 0, "{label}");
+        assert_eq!(generators.plain().expect("in step after an exception"), 7);
+
+        // Dropped early: the items computed ahead are discarded, the stream closed, and the
+        // connection it held is in step for the next call.
+        let mut endless = generators.endless().expect("endless");
+        assert!(format!("{endless:?}").contains("read_ahead: 4"), "the proxy's read-ahead: {endless:?}");
+        for expected in 0..3 {
+            assert_eq!(endless.next().transpose().expect("item"), Some(expected), "{label}");
+        }
+        // While the stream holds its connection, other calls use another one.
+        assert_eq!(open(), 1, "{label}");
+        assert_eq!(generators.proxy().open_connections(), 2, "{label}");
+        drop(endless);
+        assert!(wait_for(|| open() == 0), "{label}: the stream was closed");
+        let after: Vec<u32> = generators.count(3).expect("count").collect::<Result<_, _>>().expect("items");
+        assert_eq!(after, [0, 1, 2], "{label}: the connection is in step after the early drop");
+
+        // One connection only: the stream holds it, and gives it back at its end.
+        let single = GeneratorsProxy::from_proxy(
+            Proxy::from_uri_str(uri)
+                .expect("uri")
+                .with_serializer(serializer)
+                .with_max_connections(1)
+                .with_stream_read_ahead(8),
+        );
+        let mut items = single.count(20).expect("count");
+        assert_eq!(items.next().transpose().expect("item"), Some(0));
+        items.close().expect("closed early");
+        assert_eq!(single.plain().expect("after close"), 7, "{label}");
+        assert_eq!(single.open_iterators().expect("open"), 0, "{label}");
+    }
+}
+
+#[test]
+fn read_ahead_streams_from_a_python_daemon() {
+    let (_server, uri) = start_python_server();
+    read_ahead_cases(&uri, "Python");
+}
+
+#[test]
+fn read_ahead_streams_from_a_rust_daemon() {
+    let server = RustServer::start(config(30.0, 0.0, true));
+    read_ahead_cases(&server.uri, "Rust");
 }

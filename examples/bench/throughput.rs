@@ -11,12 +11,14 @@
 //! - `stream` (`--stream-items N`, 0 skips): one call of `items(N)`, a method returning an
 //!   iterator of N small ints, consumed fully (Rust: the typed proxy's `RemoteIter`; Python:
 //!   iterating what the Pyro5 proxy returns). The rate is items per second, the call included.
+//!   Rust -> Rust runs twice: with Pyro5's semantics (one round trip per item) and with
+//!   [`STREAM_READ_AHEAD`] requests in flight (`Proxy::set_stream_read_ahead`).
 //!
 //! Each client warms up with the same workload first. Targets: Rust -> Rust at least 10x
 //! Python -> Python's batched calls per second, 20x its oneway calls processed per second and
 //! 10x its items per second.
 //!
-//! The Rust client is `bench client-throughput-rust <uri> <workload> <count> <warmup>`, the
+//! The Rust client is `bench client-throughput-rust <uri> <workload> <count> <warmup> [<read-ahead>]`, the
 //! Python one `throughput_client.py` (after `client_common.py`) with the same arguments and the
 //! batch size; both print `READY`, wait for a line, run and print one [`ClientReport`] line
 //! whose `calls` is the number of calls or items and whose latencies are per step (one batch,
@@ -38,6 +40,32 @@ use crate::{Result, Run};
 
 /// Calls in one batch.
 pub const BATCH_SIZE: u64 = 1000;
+
+/// The stream read-ahead of the second Rust -> Rust stream run.
+pub const STREAM_READ_AHEAD: usize = 32;
+
+/// One row of the table: a pair, and for a Rust client its stream read-ahead.
+#[derive(Clone, Copy, Debug)]
+struct Row {
+    pair: Pair,
+    name: &'static str,
+    read_ahead: usize,
+}
+
+impl Row {
+    /// The rows of `workload`: every pair, and for streams Rust -> Rust with read-ahead too.
+    fn of(workload: Workload) -> Vec<Row> {
+        let mut rows: Vec<Row> =
+            Pair::ALL.into_iter().map(|pair| Row { pair, name: pair.name(), read_ahead: 1 }).collect();
+        if workload == Workload::Stream {
+            rows.insert(
+                1,
+                Row { pair: Pair::RustToRust, name: "Rust -> Rust, read-ahead 32", read_ahead: STREAM_READ_AHEAD },
+            );
+        }
+        rows
+    }
+}
 
 /// The Pyro5 client (`python -c ... <uri> <workload> <count> <warmup> <batch size>`).
 pub const PYTHON_CLIENT: &str = concat!(include_str!("client_common.py"), include_str!("throughput_client.py"));
@@ -165,6 +193,8 @@ impl ThroughputRun {
 pub struct ThroughputTarget {
     /// The workload.
     pub workload: Workload,
+    /// The Rust -> Rust row (with or without stream read-ahead).
+    pub pair: &'static str,
     /// Rust -> Rust calls or items per second.
     pub rust_per_s: f64,
     /// Python -> Python calls or items per second.
@@ -205,9 +235,10 @@ pub fn measure(run: &Run<'_>, sizes: Sizes) -> Result<ThroughputSummary> {
         if count == 0 {
             continue;
         }
-        for pair in Pair::ALL {
-            let name = format!("{} {}", workload.name(), pair.name());
-            eprint!("bench: {name:<24} ... ");
+        for row in Row::of(workload) {
+            let pair = row.pair;
+            let name = format!("{} {}", workload.name(), row.name);
+            eprint!("bench: {name:<34} ... ");
             let server = if pair.rust_server() {
                 run.rust_role("server-rust", &[])
             } else {
@@ -218,6 +249,8 @@ pub fn measure(run: &Run<'_>, sizes: Sizes) -> Result<ThroughputSummary> {
                 let args =
                     [uri.to_owned(), workload.name().to_owned(), count.to_string(), workload.warmup(count).to_string()];
                 let client = if pair.rust_client() {
+                    let mut args = args.to_vec();
+                    args.push(row.read_ahead.to_string());
                     run.rust_role("client-throughput-rust", &args)
                 } else {
                     let mut args = args.to_vec();
@@ -233,7 +266,7 @@ pub fn measure(run: &Run<'_>, sizes: Sizes) -> Result<ThroughputSummary> {
             eprintln!("{per_s:>9.0} {}/s", workload.unit());
             runs.push(ThroughputRun {
                 workload,
-                pair: pair.name(),
+                pair: row.name,
                 per_s,
                 client: sample.client,
                 server_cpu_ns: sample.server_cpu_ns,
@@ -245,17 +278,18 @@ pub fn measure(run: &Run<'_>, sizes: Sizes) -> Result<ThroughputSummary> {
 }
 
 fn targets(runs: &[ThroughputRun]) -> Vec<ThroughputTarget> {
-    let rate = |workload, pair: Pair| {
-        runs.iter().find(|run| run.workload == workload && run.pair == pair.name()).map(|run| run.per_s)
+    let python = |workload| {
+        runs.iter().find(|run| run.workload == workload && run.pair == Pair::PythonToPython.name()).map(|run| run.per_s)
     };
-    Workload::ALL
-        .into_iter()
-        .filter_map(|workload| {
-            let (rust, python) = (rate(workload, Pair::RustToRust)?, rate(workload, Pair::PythonToPython)?);
+    runs.iter()
+        .filter(|run| run.pair.starts_with(Pair::RustToRust.name()))
+        .filter_map(|run| {
+            let (rust, python) = (run.per_s, python(run.workload)?);
             let ratio = rust / python.max(f64::MIN_POSITIVE);
-            let limit = workload.target();
+            let limit = run.workload.target();
             Some(ThroughputTarget {
-                workload,
+                workload: run.workload,
+                pair: run.pair,
                 rust_per_s: rust,
                 python_per_s: python,
                 ratio,
@@ -281,11 +315,11 @@ impl ThroughputSummary {
         );
         let _ = writeln!(
             out,
-            "{:<8} {:<17} {:>11} {:>10} {:>10} {:>11} {:>11} {:>9}",
+            "{:<8} {:<27} {:>11} {:>10} {:>10} {:>11} {:>11} {:>9}",
             "workload", "pair", "per s", "p50 µs", "p99 µs", "client CPU", "server CPU", "vs Py-Py"
         );
-        let _ = writeln!(out, "{:<70}{:>12}{:>12}", "", "µs/unit", "µs/unit");
-        let _ = writeln!(out, "{}", "-".repeat(95));
+        let _ = writeln!(out, "{:<80}{:>12}{:>12}", "", "µs/unit", "µs/unit");
+        let _ = writeln!(out, "{}", "-".repeat(105));
         for run in &self.runs {
             let python = self
                 .runs
@@ -294,7 +328,7 @@ impl ThroughputSummary {
                 .map(|python| run.per_s / python.per_s.max(f64::MIN_POSITIVE));
             let _ = writeln!(
                 out,
-                "{:<8} {:<17} {:>11.0} {:>10.1} {:>10.1} {:>11.3} {:>11.3} {:>9}",
+                "{:<8} {:<27} {:>11.0} {:>10.1} {:>10.1} {:>11.3} {:>11.3} {:>9}",
                 run.workload.name(),
                 run.pair,
                 run.per_s,
@@ -308,8 +342,9 @@ impl ThroughputSummary {
         for target in &self.targets {
             let _ = writeln!(
                 out,
-                "target: {} Rust -> Rust at least {:.0}x Python -> Python's {}/s: {:.0} vs {:.0} = {:.2}x ({})",
+                "target: {} {} at least {:.0}x Python -> Python's {}/s: {:.0} vs {:.0} = {:.2}x ({})",
                 target.workload.name(),
+                target.pair,
                 target.limit,
                 target.workload.unit(),
                 target.rust_per_s,
@@ -322,15 +357,23 @@ impl ThroughputSummary {
     }
 }
 
-/// `client-throughput-rust <uri> <workload> <count> <warmup>`: the typed proxy over msgpack.
+/// `client-throughput-rust <uri> <workload> <count> <warmup> [<read-ahead>]`: the typed proxy
+/// over msgpack, with that stream read-ahead (1, Pyro5's semantics, if not given).
 pub fn client_rust(args: &[String]) -> Result<()> {
-    let [uri, workload, count, warmup] = args else {
-        return Err(format!("expected <uri> <workload> <count> <warmup>, got {args:?}"));
+    let (uri, workload, count, warmup, read_ahead) = match args {
+        [uri, workload, count, warmup] => (uri, workload, count, warmup, None),
+        [uri, workload, count, warmup, read_ahead] => (uri, workload, count, warmup, Some(read_ahead)),
+        _ => return Err(format!("expected <uri> <workload> <count> <warmup> [<read-ahead>], got {args:?}")),
     };
     let workload = Workload::from_name(workload)?;
     let number = |text: &String| text.parse::<u64>().map_err(|e| format!("{text:?}: {e}"));
     let (count, warmup) = (number(count)?, number(warmup)?);
-    let proxy = EchoProxy::from_proxy(Proxy::from_uri_str(uri).map_err(|e| format!("{uri}: {e}"))?);
+    let read_ahead = match read_ahead {
+        None => 1,
+        Some(text) => text.parse::<usize>().map_err(|e| format!("read-ahead {text:?}: {e}"))?,
+    };
+    let proxy = Proxy::from_uri_str(uri).map_err(|e| format!("{uri}: {e}"))?.with_stream_read_ahead(read_ahead);
+    let proxy = EchoProxy::from_proxy(proxy);
     proxy.proxy().bind().map_err(|e| format!("connecting to {uri}: {e}"))?;
     let mut steps = Vec::new();
     let measured = match workload {

@@ -1,5 +1,6 @@
 //! The daemon's side of the wire protocol, driven by a raw client: handshake, PING, INVOKE,
-//! oneway, error replies, and Pyro5's exact CONNECTFAIL texts for early failures.
+//! oneway, error replies, pipelined requests, and Pyro5's exact CONNECTFAIL texts for early
+//! failures.
 #![allow(clippy::unwrap_used)]
 
 mod daemon_support;
@@ -198,6 +199,40 @@ fn invoke_returns_results_in_the_request_serializer() {
     // One connection may mix serializers: each reply is in its request's serializer.
     let mut client = Client::ready(daemon.addr(), Serializer::Msgpack);
     assert_eq!(client.call(Serializer::Json, "thing", "add", vec![2.into(), 2.into()]), Ok(Value::Int(4)));
+    daemon.stop();
+}
+
+#[test]
+fn pipelined_requests_are_answered_in_order() {
+    let daemon = start(config());
+    for ser in SERIALIZERS {
+        let mut client = Client::ready(daemon.addr(), ser);
+        // 40 calls in one write (more than the daemon holds replies for), a oneway call and an
+        // exception among them; then one more call alone.
+        let mut messages = Vec::new();
+        for i in 0..40i64 {
+            let message = match i {
+                10 => client
+                    .invoke_message(ser, "thing", "notify", vec![Value::from("x")], Dict::new())
+                    .with_flags(Flags::ONEWAY),
+                20 => client.invoke_message(ser, "thing", "fail", vec![], Dict::new()),
+                _ => client.invoke_message(ser, "thing", "add", vec![i.into(), 1.into()], Dict::new()),
+            };
+            messages.push(message);
+        }
+        let first = client.seq - 39;
+        client.stream.send_messages(&messages).unwrap();
+        for i in (0..40i64).filter(|&i| i != 10) {
+            let reply = client.receive().unwrap();
+            assert_eq!((reply.msg_type, reply.seq), (MessageType::Result, first + i as u16), "{ser}: call {i}");
+            if i == 20 {
+                assert!(reply.flags.contains(Flags::EXCEPTION), "{ser}");
+            } else {
+                assert_eq!(ser.from_bytes::<Value>(&reply.data).unwrap(), Value::Int(i + 1), "{ser}");
+            }
+        }
+        assert_eq!(client.call(ser, "thing", "add", vec![2.into(), 2.into()]), Ok(Value::Int(4)), "{ser}: in step");
+    }
     daemon.stop();
 }
 

@@ -3,9 +3,13 @@
 use std::sync::Arc;
 
 use super::{Inner, ShutdownHandle};
-use crate::protocol::EncodeOptions;
+use crate::protocol::{EncodeOptions, Message};
 use crate::session::{Action, Request, ServerSession};
 use crate::transport::{MessageStream, Socket, StreamError};
+
+/// The most replies held back while further requests of a pipelining client wait, read
+/// already: they then go out with one write.
+const MAX_HELD_REPLIES: usize = 16;
 
 /// What the request loop says after an action.
 enum Next {
@@ -27,7 +31,12 @@ pub(super) fn serve(inner: &Arc<Inner>, socket: Socket) {
     }
     let mut session = ServerSession::new(guard.id, Arc::clone(&inner.info)).with_streams(Arc::clone(&inner.streams));
     let driver = Driver { inner, client_addr };
+    // Replies held back while the client's next request is already here (it pipelines).
+    let mut held = Vec::new();
     loop {
+        if !held.is_empty() && !stream.has_buffered_message() && flush(&mut stream, &mut held).is_err() {
+            return;
+        }
         let serving = session.is_connected();
         let action = match stream.receive_message(session.expecting(), "reading a request") {
             Ok(message) => {
@@ -39,7 +48,7 @@ pub(super) fn serve(inner: &Arc<Inner>, socket: Socket) {
             Err(StreamError::Protocol(error)) => session.on_protocol_error(error),
             Err(StreamError::Transport(_)) => return,
         };
-        let next = driver.perform(&mut session, &mut stream, action);
+        let next = driver.perform(&mut session, &mut stream, &mut held, action);
         if serving && !guard.end_request() {
             return;
         }
@@ -59,7 +68,7 @@ pub(super) fn deny(inner: &Arc<Inner>, socket: Socket, reason: &str) {
         Err(StreamError::Protocol(error)) => session.on_protocol_error(error),
         Err(StreamError::Transport(_)) => Action::Close,
     };
-    Driver { inner, client_addr: None }.perform(&mut session, &mut stream, action);
+    Driver { inner, client_addr: None }.perform(&mut session, &mut stream, &mut Vec::new(), action);
     let _ = stream.get_ref().shutdown();
 }
 
@@ -69,23 +78,48 @@ struct Driver<'a> {
 }
 
 impl Driver<'_> {
-    fn perform(&self, session: &mut ServerSession, stream: &mut MessageStream<Socket>, action: Action) -> Next {
+    /// Carries out `action`. A reply is held back in `held` while the client's next request is
+    /// already buffered (a pipelining client), up to [`MAX_HELD_REPLIES`]; the held replies go
+    /// out in order, with one write, before the next read that would wait.
+    fn perform(
+        &self,
+        session: &mut ServerSession,
+        stream: &mut MessageStream<Socket>,
+        held: &mut Vec<Message>,
+        action: Action,
+    ) -> Next {
         match action {
-            Action::Send(message) => match stream.send_message(&message) {
-                Ok(()) => Next::Read,
-                Err(_) => Next::Close,
-            },
+            Action::Send(message) if held.is_empty() && !stream.has_buffered_message() => {
+                match stream.send_message(&message) {
+                    Ok(()) => Next::Read,
+                    Err(_) => Next::Close,
+                }
+            }
+            Action::Send(message) => {
+                held.push(message);
+                if held.len() < MAX_HELD_REPLIES && stream.has_buffered_message() {
+                    return Next::Read;
+                }
+                match flush(stream, held) {
+                    Ok(()) => Next::Read,
+                    Err(_) => Next::Close,
+                }
+            }
             Action::SendAndClose(message) => {
-                let _ = stream.send_message(&message);
+                held.push(message);
+                let _ = flush(stream, held);
                 Next::Close
             }
-            Action::Close => Next::Close,
+            Action::Close => {
+                let _ = flush(stream, held);
+                Next::Close
+            }
             Action::Continue => Next::Read,
             Action::Dispatch(request) => {
                 // The common case: run on this worker, between reading the request and the next.
                 let completed = self.prepare(request).run();
                 let reply = session.reply(completed);
-                self.perform(session, stream, reply)
+                self.perform(session, stream, held, reply)
             }
             Action::DispatchOneway(request) => {
                 let request = self.prepare(request);
@@ -105,6 +139,16 @@ impl Driver<'_> {
         request.context_mut().set_origin(self.client_addr, Some(daemon));
         request
     }
+}
+
+/// Sends the held replies with one write.
+fn flush(stream: &mut MessageStream<Socket>, held: &mut Vec<Message>) -> Result<(), StreamError> {
+    if held.is_empty() {
+        return Ok(());
+    }
+    let result = stream.send_messages(held);
+    held.clear();
+    result
 }
 
 impl Inner {

@@ -365,6 +365,15 @@ impl Reply {
         }
     }
 
+    /// The reply as a batch result: a serialized result or a value; a stream and the reserved
+    /// variant are errors (as for [`into_value`](Reply::into_value)).
+    pub(crate) fn into_batch_result(self) -> Result<Reply, Error> {
+        match self {
+            Reply::Encoded(_) | Reply::Value(_) => Ok(self),
+            other => Err(other.unsupported()),
+        }
+    }
+
     fn unsupported(&self) -> Error {
         let text = match self {
             Reply::Stream(_) => "an iterator result cannot be sent as a value (no item streaming in batch calls)",

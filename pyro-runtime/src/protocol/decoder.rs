@@ -241,6 +241,20 @@ impl MessageDecoder {
         }
     }
 
+    /// How many complete messages are buffered, ready for [`next_message`](Self::next_message)
+    /// (more than one when a peer pipelines its requests).
+    ///
+    /// ```
+    /// use pyro_runtime::protocol::{EncodeOptions, Message, MessageDecoder};
+    /// let wire = Message::ping().to_bytes(&EncodeOptions::default()).unwrap();
+    /// let mut decoder = MessageDecoder::new();
+    /// decoder.feed(&[wire.as_slice(), wire.as_slice()].concat());
+    /// assert_eq!(decoder.ready_messages(), 2);
+    /// ```
+    pub fn ready_messages(&self) -> usize {
+        self.ready.len()
+    }
+
     /// Whether part of a message is buffered (the input stopped mid-message).
     ///
     /// ```

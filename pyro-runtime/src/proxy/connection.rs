@@ -81,14 +81,42 @@ impl Connection {
     /// and checks it ([`ClientSession::check_reply`]). Any error leaves the connection in an
     /// unknown state: the caller must drop it.
     pub(crate) fn exchange(&mut self, request: &mut Message) -> Result<Option<Message>, Error> {
-        self.session.prepare(request);
-        self.stream.send_message(request)?;
+        self.send(request)?;
         if request.flags.contains(Flags::ONEWAY) {
             return Ok(None);
         }
+        self.receive().map(Some)
+    }
+
+    /// Sends `request` with the next sequence number without waiting for its reply (the session
+    /// queues the reply as due unless the request is oneway). An error leaves the connection in
+    /// an unknown state: the caller must drop it.
+    pub(crate) fn send(&mut self, request: &mut Message) -> Result<(), Error> {
+        self.session.prepare(request);
+        Ok(self.stream.send_message(request)?)
+    }
+
+    /// Sends `requests` with one write, each with the next sequence number, without waiting
+    /// for their replies (pipelining, as [`send`](Connection::send)).
+    pub(crate) fn send_all(&mut self, requests: &mut [Message]) -> Result<(), Error> {
+        for request in requests.iter_mut() {
+            self.session.prepare(request);
+        }
+        Ok(self.stream.send_messages(requests)?)
+    }
+
+    /// Reads the reply to the oldest request still waiting for one, checked against it
+    /// ([`ClientSession::check_reply`]). An error leaves the connection in an unknown state:
+    /// the caller must drop it.
+    pub(crate) fn receive(&mut self) -> Result<Message, Error> {
         let reply = self.stream.receive_message(&[], &self.reply_context)?;
         self.session.check_reply(&reply)?;
-        Ok(Some(reply))
+        Ok(reply)
+    }
+
+    /// How many requests sent on this connection still wait for their replies.
+    pub(crate) fn outstanding(&self) -> usize {
+        self.session.outstanding()
     }
 
     /// Sends a PING (sequence number 0) and waits for the daemon's PING reply.

@@ -70,6 +70,8 @@
 //! A remote method returning an iterator (a Python generator, a Rust `impl Iterator`) is
 //! iterated with [`Proxy::call_stream`], which gives a [`RemoteIter`] of `Result<T>` items; see
 //! there. A plain [`call`](Proxy::call) of such a method is an error (and closes the stream).
+//! Items come one round trip each, as in Pyro5; [`Proxy::set_stream_read_ahead`] pipelines the
+//! requests for them (opt-in: the remote iterator then runs ahead of the consumer).
 //!
 //! ```no_run
 //! let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:test.echoserver@localhost:9999")?;
@@ -88,7 +90,7 @@ mod pool;
 mod serializer_choice;
 mod stream;
 
-pub use stream::RemoteIter;
+pub use stream::{MAX_STREAM_READ_AHEAD, RemoteIter};
 
 use std::fmt;
 use std::sync::{Arc, PoisonError, RwLock};
@@ -151,6 +153,8 @@ pub struct Proxy {
     /// What the last handshake said: the object's metadata and the daemon's handshake response.
     known: RwLock<Option<Arc<Known>>>,
     pool: Pool,
+    /// How many `get_next_stream_item` requests a new [`RemoteIter`] keeps in flight.
+    stream_read_ahead: usize,
 }
 
 #[derive(Debug)]
@@ -226,6 +230,7 @@ impl Proxy {
             options: EncodeOptions::new().compression(config.compression).max_message_size(max_message_size),
             known: RwLock::new(None),
             pool: Pool::new(DEFAULT_MAX_CONNECTIONS),
+            stream_read_ahead: 1,
         }
     }
 
@@ -860,6 +865,7 @@ impl Clone for Proxy {
             options: self.options,
             known: RwLock::new(self.known()),
             pool: Pool::new(self.pool.max()),
+            stream_read_ahead: self.stream_read_ahead,
         }
     }
 }

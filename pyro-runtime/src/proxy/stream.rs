@@ -8,8 +8,9 @@ use std::marker::PhantomData;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use super::pool::Lease;
 use super::{Check, EmptyKwargs, GETATTR, Proxy};
-use crate::protocol::{Flags, Message};
+use crate::protocol::{Flags, Message, MessageType};
 use crate::session::{ClientSession, DAEMON_OBJECT_ID};
 use crate::value::Dict;
 use crate::{Error, Value};
@@ -18,7 +19,71 @@ use crate::{Error, Value};
 const NEXT_ITEM: &str = "get_next_stream_item";
 const CLOSE: &str = "close_stream";
 
+/// The most `get_next_stream_item` requests a [`RemoteIter`] keeps in flight: small requests
+/// that always fit in the socket buffers, so sending them never waits for the daemon to read.
+///
+/// ```
+/// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999")?
+///     .with_stream_read_ahead(1000);
+/// assert_eq!(proxy.stream_read_ahead(), pyro_runtime::proxy::MAX_STREAM_READ_AHEAD);
+/// # Ok::<(), pyro_runtime::Error>(())
+/// ```
+pub const MAX_STREAM_READ_AHEAD: usize = 64;
+
 impl Proxy {
+    /// How many `get_next_stream_item` requests the item streams of this proxy keep in flight:
+    /// 1 (the default) is Pyro5's client, one round trip per item; see
+    /// [`set_stream_read_ahead`](Proxy::set_stream_read_ahead).
+    ///
+    /// ```
+    /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
+    /// assert_eq!(proxy.stream_read_ahead(), 1);
+    /// # Ok::<(), pyro_runtime::Error>(())
+    /// ```
+    pub fn stream_read_ahead(&self) -> usize {
+        self.stream_read_ahead
+    }
+
+    /// Lets the item streams this proxy opens from now on ([`call_stream`](Proxy::call_stream)
+    /// and the rest) keep up to `n` `get_next_stream_item` requests in flight (between 1 and
+    /// [`MAX_STREAM_READ_AHEAD`]): a [`RemoteIter`] sends `n` requests, then one more for each
+    /// reply it reads, so items stream without a round trip each. Any Pyro5 daemon answers
+    /// the requests of a connection in order, so this works with Python daemons too.
+    ///
+    /// What it changes (which is why it is off, 1, by default):
+    /// - the remote iterator runs up to `n` items ahead of the consumer: items are computed
+    ///   before they are asked for, and up to `n - 1` are computed for nothing if the consumer
+    ///   stops early;
+    /// - a stream with read-ahead holds one of the proxy's connections from its first item to
+    ///   its end (or drop), so other calls on the proxy use another one: with
+    ///   [`max_connections`](Proxy::max_connections) 1 they wait until the stream ends;
+    /// - ending or dropping a stream early still closes it on the daemon, after the replies to
+    ///   the requests already in flight were read (and discarded), which keeps the connection
+    ///   usable; so does the end of the stream, or the exception that ends it.
+    ///
+    /// ```no_run
+    /// let mut proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
+    /// proxy.set_stream_read_ahead(32);
+    /// let numbers: Vec<i64> = proxy.call_stream("count", &(1000,))?.collect::<Result<_, _>>()?;
+    /// # Ok::<(), pyro_runtime::Error>(())
+    /// ```
+    pub fn set_stream_read_ahead(&mut self, n: usize) {
+        self.stream_read_ahead = n.clamp(1, MAX_STREAM_READ_AHEAD);
+    }
+
+    /// [`set_stream_read_ahead`](Proxy::set_stream_read_ahead), builder style.
+    ///
+    /// ```
+    /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999")?.with_stream_read_ahead(32);
+    /// assert_eq!(proxy.stream_read_ahead(), 32);
+    /// # Ok::<(), pyro_runtime::Error>(())
+    /// ```
+    #[must_use]
+    pub fn with_stream_read_ahead(mut self, n: usize) -> Proxy {
+        self.set_stream_read_ahead(n);
+        self
+    }
+
     /// Calls `method`, which returns an iterator (a Python generator, a Rust method returning
     /// `impl Iterator`), and iterates its items as the daemon streams them: each
     /// [`next`](Iterator::next) fetches one item (`Pyro.Daemon.get_next_stream_item`, on a
@@ -98,7 +163,15 @@ impl Proxy {
         };
         let session = ClientSession::new(self.serializer());
         match session.stream_id(&reply)? {
-            Some(id) => Ok(RemoteIter { proxy: self, id, open: true, item: PhantomData }),
+            Some(id) => Ok(RemoteIter {
+                proxy: self,
+                id,
+                open: true,
+                read_ahead: self.stream_read_ahead,
+                held: None,
+                next_call: None,
+                item: PhantomData,
+            }),
             None => {
                 // An exception is the caller's error; a plain value is not what was asked for.
                 session.decode_result::<Value>(method, &reply)?;
@@ -129,6 +202,17 @@ impl Proxy {
         };
         self.invoke(CLOSE, Flags::ONEWAY, Check::Nothing, encode).map(drop)
     }
+
+    /// The serialized `get_next_stream_item` call for stream `id`.
+    fn encode_next_item(&self, id: &str) -> Result<Vec<u8>, Error> {
+        Ok(self.serializer().encode_call_with(
+            self.serialize_options,
+            DAEMON_OBJECT_ID,
+            NEXT_ITEM,
+            &(id,),
+            Some(&EmptyKwargs),
+        )?)
+    }
 }
 
 /// The items of a remote iterator, fetched one by one from the daemon that streams them
@@ -137,6 +221,10 @@ impl Proxy {
 /// comes as the last `Err`), or after a communication error (the connection is gone and the
 /// daemon drops the stream). An item that does not decode as `T` is an `Err` and the stream
 /// goes on. Dropping it before the end closes the remote stream (oneway `close_stream`).
+///
+/// By default each item is one round trip, as in Pyro5. With read-ahead
+/// ([`Proxy::set_stream_read_ahead`], [`RemoteIter::read_ahead`]) the iterator keeps several
+/// requests in flight on a connection it holds until the stream ends.
 ///
 /// ```no_run
 /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:test.echoserver@localhost:9999")?;
@@ -150,6 +238,13 @@ pub struct RemoteIter<'p, T> {
     id: String,
     /// Whether the daemon may still hold the stream (false after its end or an error).
     open: bool,
+    /// How many `get_next_stream_item` requests may be in flight (1: one round trip per item).
+    read_ahead: usize,
+    /// With read-ahead: the connection the requests go out on, held from the first item to
+    /// the end of the stream.
+    held: Option<Lease<'p>>,
+    /// With read-ahead: the serialized `get_next_stream_item` call, the same for every item.
+    next_call: Option<Vec<u8>>,
     item: PhantomData<fn() -> T>,
 }
 
@@ -174,8 +269,139 @@ impl<T> RemoteIter<'_, T> {
     /// # Ok::<(), pyro_runtime::Error>(())
     /// ```
     pub fn close(mut self) -> Result<(), Error> {
+        self.close_now()
+    }
+
+    /// Lets this stream keep up to `n` `get_next_stream_item` requests in flight (between 1
+    /// and [`MAX_STREAM_READ_AHEAD`]; what that changes: [`Proxy::set_stream_read_ahead`]).
+    /// Requests already in flight stay so.
+    ///
+    /// ```no_run
+    /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
+    /// let numbers: Vec<i64> = proxy.call_stream("count", &(1000,))?.read_ahead(32).collect::<Result<_, _>>()?;
+    /// # Ok::<(), pyro_runtime::Error>(())
+    /// ```
+    #[must_use]
+    pub fn read_ahead(mut self, n: usize) -> Self {
+        self.read_ahead = n.clamp(1, MAX_STREAM_READ_AHEAD);
+        self
+    }
+
+    /// Closes the stream if the daemon may still hold it: on the held connection, after reading
+    /// the replies still due, or else on any connection of the proxy.
+    fn close_now(&mut self) -> Result<(), Error> {
+        if !std::mem::replace(&mut self.open, false) {
+            return Ok(());
+        }
+        let Some(mut lease) = self.held.take() else {
+            return self.proxy.close_stream(&self.id);
+        };
+        // Any error drops the lease, which closes the connection: the daemon then drops the
+        // stream (or lets it linger until it expires).
+        drain(&mut lease)?;
+        let Some(conn) = lease.connection() else { return Ok(()) };
+        let payload = self.proxy.serializer().encode_call_with(
+            self.proxy.serialize_options,
+            DAEMON_OBJECT_ID,
+            CLOSE,
+            &(self.id.as_str(),),
+            Some(&EmptyKwargs),
+        )?;
+        let mut request =
+            Message::new(MessageType::Invoke, self.proxy.serializer().id(), payload).with_flags(Flags::ONEWAY);
+        conn.send(&mut request)?;
+        lease.give_back();
+        Ok(())
+    }
+
+    /// The stream ended (its end, or the exception that ended it): the replies to the requests
+    /// still in flight are read and discarded, and the connection goes back to the pool (or is
+    /// closed if that fails).
+    fn finish(&mut self) {
         self.open = false;
-        self.proxy.close_stream(&self.id)
+        if let Some(mut lease) = self.held.take()
+            && drain(&mut lease).is_ok()
+        {
+            lease.give_back();
+        }
+    }
+}
+
+/// Reads and discards the replies still due on the lease's connection; an error (or a reply
+/// after which the daemon closes the connection) means the connection must be dropped.
+fn drain(lease: &mut Lease<'_>) -> Result<(), Error> {
+    let Some(conn) = lease.connection() else { return Ok(()) };
+    while conn.outstanding() > 0 {
+        let reply = conn.receive()?;
+        if conn.session().server_closes_after(&reply) {
+            return Err(Error::Communication { message: "the daemon closed the connection".into(), source: None });
+        }
+    }
+    Ok(())
+}
+
+impl<T: DeserializeOwned> RemoteIter<'_, T> {
+    /// The next item with read-ahead: tops up the requests in flight on the held connection,
+    /// then reads the oldest reply.
+    fn next_pipelined(&mut self) -> Option<Result<T, Error>> {
+        let proxy = self.proxy;
+        let result = (|| {
+            if self.held.is_none() {
+                let mut lease = proxy.pool.lease();
+                proxy.connect_lease(&mut lease)?;
+                self.held = Some(lease);
+            }
+            let payload = match &self.next_call {
+                Some(payload) => payload,
+                None => self.next_call.insert(proxy.encode_next_item(&self.id)?),
+            };
+            let conn = self
+                .held
+                .as_mut()
+                .and_then(Lease::connection)
+                .ok_or_else(|| Error::Communication { message: "no connection".into(), source: None })?;
+            // One more request per reply read (the first time all of them, in one write): the
+            // request that goes out as each reply comes in also acknowledges it, which matters
+            // to a daemon whose replies wait for acknowledgements (Nagle's algorithm, Pyro5's
+            // default `SOCK_NODELAY` off).
+            let in_flight = conn.outstanding();
+            if in_flight < self.read_ahead {
+                let mut requests: Vec<Message> = (in_flight..self.read_ahead)
+                    .map(|_| Message::new(MessageType::Invoke, proxy.serializer().id(), payload.clone()))
+                    .collect();
+                conn.send_all(&mut requests)?;
+            }
+            let reply = conn.receive()?;
+            let closes = conn.session().server_closes_after(&reply);
+            Ok((reply, closes))
+        })();
+        let (reply, closes) = match result {
+            Ok(reply) => reply,
+            Err(error) => {
+                // The connection is gone or out of step: drop it (Pyro5's iterator cannot go
+                // on either).
+                self.open = false;
+                self.held = None;
+                return Some(Err(error));
+            }
+        };
+        if closes {
+            // The daemon closes the connection after this reply: no more replies come.
+            self.held = None;
+        }
+        match ClientSession::new(proxy.serializer()).decode_stream_item::<T>(&reply) {
+            Ok(Some(item)) => Some(Ok(item)),
+            Ok(None) => {
+                self.finish();
+                None
+            }
+            // The item arrived but is no `T`: the stream itself goes on.
+            Err(error @ Error::Serialize(_)) if !reply.flags.contains(Flags::EXCEPTION) => Some(Err(error)),
+            Err(error) => {
+                self.finish();
+                Some(Err(error))
+            }
+        }
     }
 }
 
@@ -186,17 +412,12 @@ impl<T: DeserializeOwned> Iterator for RemoteIter<'_, T> {
         if !self.open {
             return None;
         }
+        if self.read_ahead > 1 || self.held.is_some() {
+            return self.next_pipelined();
+        }
         let proxy = self.proxy;
         let id = self.id.as_str();
-        let encode = |_: &str| {
-            Ok(proxy.serializer().encode_call_with(
-                proxy.serialize_options,
-                DAEMON_OBJECT_ID,
-                NEXT_ITEM,
-                &(id,),
-                Some(&EmptyKwargs),
-            )?)
-        };
+        let encode = |_: &str| proxy.encode_next_item(id);
         let reply = match proxy.invoke(NEXT_ITEM, Flags::EMPTY, Check::Nothing, encode) {
             Ok(Some(reply)) => reply,
             Ok(None) => {
@@ -232,14 +453,16 @@ impl<T: DeserializeOwned> FusedIterator for RemoteIter<'_, T> {}
 
 impl<T> Drop for RemoteIter<'_, T> {
     fn drop(&mut self) {
-        if self.open {
-            let _ = self.proxy.close_stream(&self.id);
-        }
+        let _ = self.close_now();
     }
 }
 
 impl<T> fmt::Debug for RemoteIter<'_, T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RemoteIter").field("id", &self.id).field("open", &self.open).finish_non_exhaustive()
+        f.debug_struct("RemoteIter")
+            .field("id", &self.id)
+            .field("open", &self.open)
+            .field("read_ahead", &self.read_ahead)
+            .finish_non_exhaustive()
     }
 }

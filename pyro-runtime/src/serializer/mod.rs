@@ -24,6 +24,7 @@ pub mod marshal;
 pub mod msgpack;
 mod pyshape;
 pub mod serpent;
+mod splice;
 
 pub use call::Call;
 pub use classdict::{CLASS_KEY, ExceptionWrapper, ProxyState, RefusedClass, check_class, class_name};

@@ -1,6 +1,8 @@
 //! [`ClientSession`]: one connection as a proxy sees it, without I/O (reference 2.1, 2.4,
 //! 4.5, 5.3).
 
+use std::collections::VecDeque;
+
 use serde::{Deserialize, Serialize};
 
 use super::exception;
@@ -67,6 +69,10 @@ pub struct ClientSession {
     serializer: Serializer,
     /// The sequence number of the last request sent (0 right after the handshake).
     seq: u16,
+    /// The sequence numbers of the requests sent whose replies have not been checked yet,
+    /// oldest first: a daemon answers the requests of one connection in order, so a driver
+    /// may send several before reading their replies (pipelining).
+    outstanding: VecDeque<u16>,
 }
 
 impl ClientSession {
@@ -74,7 +80,7 @@ impl ClientSession {
     ///
     /// See [`ClientSession`] for an example.
     pub fn new(serializer: Serializer) -> ClientSession {
-        ClientSession { serializer, seq: 0 }
+        ClientSession { serializer, seq: 0, outstanding: VecDeque::new() }
     }
 
     /// A session whose last request had sequence number `seq` (the next one sends `seq + 1`).
@@ -144,18 +150,40 @@ impl ClientSession {
     }
 
     /// Gives an already built INVOKE the next sequence number (for a message kept to be resent
-    /// on retries).
+    /// on retries). Unless the message is oneway, its reply is now due: it joins the queue of
+    /// outstanding requests that [`check_reply`](ClientSession::check_reply) matches replies
+    /// against, in order.
     ///
     /// ```
     /// use pyro_runtime::protocol::{Message, MessageType};
     /// let mut session = pyro_runtime::session::ClientSession::new(pyro_runtime::Serializer::Json);
     /// let mut message = Message::new(MessageType::Invoke, 3, b"{}".to_vec());
     /// session.prepare(&mut message);
-    /// assert_eq!(message.seq, 1);
+    /// assert_eq!((message.seq, session.outstanding()), (1, 1));
     /// ```
     pub fn prepare(&mut self, message: &mut Message) {
         self.seq = next_seq(self.seq);
         message.seq = self.seq;
+        if !message.flags.contains(Flags::ONEWAY) {
+            self.outstanding.push_back(self.seq);
+        }
+    }
+
+    /// How many requests were sent whose replies have not been checked yet (more than one when
+    /// the driver pipelines requests).
+    ///
+    /// ```
+    /// use pyro_runtime::protocol::{Flags, Message, MessageType};
+    /// let mut session = pyro_runtime::session::ClientSession::new(pyro_runtime::Serializer::Json);
+    /// session.invoke_request(b"{}".to_vec(), Flags::EMPTY);
+    /// session.invoke_request(b"{}".to_vec(), Flags::ONEWAY); // no reply comes
+    /// session.invoke_request(b"{}".to_vec(), Flags::EMPTY);
+    /// assert_eq!(session.outstanding(), 2);
+    /// session.check_reply(&Message::new(MessageType::Result, 3, b"1".to_vec()).with_seq(1)).unwrap();
+    /// assert_eq!(session.outstanding(), 1);
+    /// ```
+    pub fn outstanding(&self) -> usize {
+        self.outstanding.len()
     }
 
     /// The PING message (sequence number 0, serializer id 42, as Pyro5 sends it).
@@ -186,9 +214,11 @@ impl ClientSession {
         Ok(())
     }
 
-    /// Checks a reply to the last INVOKE as Pyro5's `_pyroInvoke` does: a RESULT, with the
-    /// request's sequence number and serializer id. An error leaves the connection in an unknown
-    /// state: the driver must close it.
+    /// Checks a reply to the oldest outstanding INVOKE as Pyro5's `_pyroInvoke` does: a RESULT,
+    /// with that request's sequence number and serializer id; the request is then answered. With
+    /// one request at a time that is the last INVOKE; with pipelined requests, replies are
+    /// checked in the order the requests went out. A reply when none is due is an error too. An
+    /// error leaves the connection in an unknown state: the driver must close it.
     ///
     /// ```
     /// use pyro_runtime::protocol::{Flags, Message, MessageType};
@@ -198,7 +228,13 @@ impl ClientSession {
     /// let err = session.check_reply(&stale).unwrap_err();
     /// assert_eq!(err.to_string(), "invoke: reply sequence out of sync, got 7 expected 1");
     /// ```
-    pub fn check_reply(&self, reply: &Message) -> Result<(), Error> {
+    pub fn check_reply(&mut self, reply: &Message) -> Result<(), Error> {
+        let Some(&expected) = self.outstanding.front() else {
+            return Err(Error::Communication {
+                message: format!("a reply (sequence number {}) came when no request was waiting for one", reply.seq),
+                source: None,
+            });
+        };
         if reply.msg_type != MessageType::Result {
             return Err(ProtocolError::UnexpectedMessageType {
                 msg_type: u8::from(reply.msg_type),
@@ -206,8 +242,8 @@ impl ClientSession {
             }
             .into());
         }
-        if reply.seq != self.seq {
-            return Err(ProtocolError::SequenceMismatch { got: reply.seq, expected: self.seq }.into());
+        if reply.seq != expected {
+            return Err(ProtocolError::SequenceMismatch { got: reply.seq, expected }.into());
         }
         if reply.serializer_id != self.serializer.id() {
             return Err(SerializeError::Invalid {
@@ -216,6 +252,7 @@ impl ClientSession {
             }
             .into());
         }
+        self.outstanding.pop_front();
         Ok(())
     }
 
@@ -423,5 +460,58 @@ mod tests {
         assert_eq!(fail_reason(&fail(4, Serializer::Msgpack.to_bytes("unknown object").unwrap())), "unknown object");
         assert_eq!(fail_reason(&fail(3, b"\"unknown object\"".to_vec())), "unknown object");
         assert_eq!(fail_reason(&fail(1, b"'serpent text'".to_vec())), "serpent text");
+    }
+
+    fn result(seq: u16) -> Message {
+        Message::new(MessageType::Result, Serializer::Json.id(), b"null".to_vec()).with_seq(seq)
+    }
+
+    #[test]
+    fn pipelined_replies_are_checked_in_request_order() {
+        let mut session = ClientSession::new(Serializer::Json);
+        let seqs: Vec<u16> = (0..3).map(|_| session.invoke_request(b"{}".to_vec(), Flags::EMPTY).seq).collect();
+        assert_eq!(seqs, [1, 2, 3]);
+        assert_eq!(session.outstanding(), 3);
+        session.check_reply(&result(1)).unwrap();
+        // One more request while two are due: it queues behind them.
+        assert_eq!(session.invoke_request(b"{}".to_vec(), Flags::EMPTY).seq, 4);
+        for seq in [2, 3, 4] {
+            session.check_reply(&result(seq)).unwrap();
+        }
+        assert_eq!(session.outstanding(), 0);
+        // Nothing is due: a reply now is an error, whatever its number.
+        let err = session.check_reply(&result(5)).unwrap_err();
+        assert!(err.to_string().contains("no request was waiting"), "{err}");
+    }
+
+    #[test]
+    fn a_pipelined_reply_out_of_order_is_a_sequence_error() {
+        let mut session = ClientSession::new(Serializer::Json);
+        for _ in 0..3 {
+            session.invoke_request(b"{}".to_vec(), Flags::EMPTY);
+        }
+        // The reply to the second request before the first's.
+        match session.check_reply(&result(2)) {
+            Err(Error::Protocol(ProtocolError::SequenceMismatch { got: 2, expected: 1 })) => {}
+            other => panic!("expected a sequence mismatch, got {other:?}"),
+        }
+        assert_eq!(session.outstanding(), 3, "nothing was answered");
+        // A reply to the last request sent is no answer to the oldest either.
+        assert!(session.check_reply(&result(3)).is_err());
+    }
+
+    #[test]
+    fn oneway_requests_are_not_waited_for_and_sequence_numbers_wrap() {
+        let mut session = ClientSession::new(Serializer::Json).with_seq(u16::MAX - 1);
+        let first = session.invoke_request(b"{}".to_vec(), Flags::EMPTY).seq;
+        let oneway = session.invoke_request(b"{}".to_vec(), Flags::ONEWAY).seq;
+        let last = session.invoke_request(b"{}".to_vec(), Flags::EMPTY).seq;
+        assert_eq!((first, oneway, last), (u16::MAX, 0, 1));
+        assert_eq!(session.outstanding(), 2);
+        // The oneway request's number answers nothing.
+        assert!(session.check_reply(&result(0)).is_err());
+        session.check_reply(&result(u16::MAX)).unwrap();
+        session.check_reply(&result(1)).unwrap();
+        assert_eq!(session.outstanding(), 0);
     }
 }

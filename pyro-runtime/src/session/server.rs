@@ -393,9 +393,13 @@ impl ServerSession {
                 Err(error) => return self.failure(&to, error),
             },
             Outcome::Batch(Ok(results)) => {
-                match ser.to_bytes_with(&Value::List(results), self.info.serialize_options) {
+                // Each result is spliced in as serialized, never decoded into a value again.
+                let options = self.info.serialize_options;
+                let parts: Result<Vec<Vec<u8>>, Error> =
+                    results.into_iter().map(|result| result.into_bytes_with(ser, options)).collect();
+                match parts.and_then(|parts| Ok(ser.list_of_parts(&parts)?)) {
                     Ok(data) => (Flags::BATCH, data),
-                    Err(error) => return self.failure(&to, error.into()),
+                    Err(error) => return self.failure(&to, error),
                 }
             }
             Outcome::Returned(Err(error)) | Outcome::Batch(Err(error)) => return self.failure(&to, error),
@@ -557,7 +561,6 @@ impl std::fmt::Debug for Request {
 
 /// Runs `work` through `call` (for a batch: checking each method against `metadata` first).
 fn execute(to: ReplyTo, mut context: CallContext, work: Work, metadata: &Metadata, call: &Call<'_>) -> Completed {
-    let ser = to.serializer;
     let outcome = match work {
         Work::Call(args) => Outcome::Returned(guarded(call, &mut context, &to.method, args)),
         Work::Batch(calls) => {
@@ -568,11 +571,11 @@ fn execute(to: ReplyTo, mut context: CallContext, work: Work, metadata: &Metadat
                     aborted = Some(CallArgs::unknown_method(&method));
                     break;
                 }
-                match guarded(call, &mut context, &method, args).and_then(|reply| reply.into_value(ser)) {
-                    Ok(value) => results.push(value),
+                match guarded(call, &mut context, &method, args).and_then(Reply::into_batch_result) {
+                    Ok(reply) => results.push(reply),
                     Err(error) => {
                         let remote = exception::remote_exception(&to.object, &method, error);
-                        results.push(ExceptionWrapper(remote).to_value());
+                        results.push(Reply::Value(ExceptionWrapper(remote).to_value()));
                         break;
                     }
                 }
@@ -599,9 +602,9 @@ fn guarded(call: &Call<'_>, ctx: &mut CallContext, method: &str, args: CallArgs)
 pub enum Outcome {
     /// A single call's reply or error.
     Returned(Result<Reply, Error>),
-    /// A batch's results in order (ending with an exception wrapper if a call failed), or the
-    /// error that aborted it.
-    Batch(Result<Vec<Value>, Error>),
+    /// A batch's results in order, each serialized ([`Reply::Encoded`]) or a value (ending with
+    /// an exception wrapper value if a call failed), or the error that aborted it.
+    Batch(Result<Vec<Reply>, Error>),
 }
 
 /// A call that has run, to hand to [`ServerSession::reply`].

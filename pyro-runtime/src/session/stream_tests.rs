@@ -316,6 +316,63 @@ fn next_item(
     client.decode_stream_item(&reply)
 }
 
+/// Sends `count` `get_next_stream_item` requests before the daemon sees any (pipelining), then
+/// lets it answer them in order and checks each reply against the request it answers.
+fn pipelined_items(
+    server: &mut ServerSession,
+    client: &mut ClientSession,
+    objects: &Objects,
+    id: &str,
+    count: usize,
+) -> Vec<Result<Option<String>, Error>> {
+    let payload =
+        client.serializer().encode_call(DAEMON_OBJECT_ID, "get_next_stream_item", &(id,), None::<&Dict>).unwrap();
+    let requests: Vec<Message> = (0..count).map(|_| client.invoke_request(payload.clone(), Flags::EMPTY)).collect();
+    assert_eq!(client.outstanding(), count);
+    let replies: Vec<Message> = requests
+        .into_iter()
+        .map(|request| {
+            let Action::Dispatch(request) = server.on_message(request, objects) else { panic!("not dispatched") };
+            match server.reply(request.run()) {
+                Action::Send(reply) => reply,
+                other => panic!("unexpected {other:?}"),
+            }
+        })
+        .collect();
+    replies
+        .iter()
+        .map(|reply| {
+            client.check_reply(reply).unwrap();
+            client.decode_stream_item(reply)
+        })
+        .collect()
+}
+
+#[test]
+fn pipelined_item_requests_are_answered_in_order_past_the_end() {
+    let objects = objects();
+    for ser in SERIALIZERS {
+        let streams = Arc::new(Streams::new(StreamSettings::default()));
+        let (mut server, mut client) = connect(1, ser, &objects, Some(&streams));
+        let reply = call(&mut server, &mut client, &objects, ("gen", "words", vec![]), Flags::EMPTY).unwrap();
+        let id = client.stream_id(&reply).unwrap().unwrap();
+        // Two ahead, then six more than the three words: the end, then "terminated" replies.
+        let first = pipelined_items(&mut server, &mut client, &objects, &id, 2);
+        assert_eq!(first.into_iter().map(Result::unwrap).collect::<Vec<_>>(), [Some("one".into()), Some("two".into())]);
+        let rest = pipelined_items(&mut server, &mut client, &objects, &id, 6);
+        assert_eq!(rest[0].as_ref().unwrap().as_deref(), Some("three"));
+        assert_eq!(rest[1].as_ref().unwrap(), &None, "StopIteration");
+        for late in &rest[2..] {
+            assert_eq!(message(late.as_ref().unwrap_err()), "item stream terminated");
+        }
+        assert_eq!(client.outstanding(), 0);
+        assert!(streams.is_empty());
+        // The connection is in step: a plain call goes on.
+        let plain = call(&mut server, &mut client, &objects, ("gen", "plain", vec![]), Flags::EMPTY).unwrap();
+        assert_eq!(client.stream_id(&plain).unwrap(), None);
+    }
+}
+
 #[test]
 fn a_stream_reply_then_its_items_then_stop_iteration() {
     let objects = objects();

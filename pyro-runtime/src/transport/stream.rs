@@ -91,6 +91,26 @@ impl<S> MessageStream<S> {
     }
 }
 
+impl<S> MessageStream<S> {
+    /// Whether a whole message was already read from the stream and waits here, so that the
+    /// next receive returns it without reading (a peer that pipelines its requests).
+    ///
+    /// ```
+    /// use pyro_runtime::protocol::Message;
+    /// use pyro_runtime::transport::MessageStream;
+    /// let mut writer = MessageStream::new(std::io::Cursor::new(Vec::new()), Default::default());
+    /// writer.send_messages(&[Message::ping(), Message::ping()]).unwrap();
+    /// let wire = writer.get_ref().get_ref().clone();
+    /// let mut reader = MessageStream::new(std::io::Cursor::new(wire), Default::default());
+    /// assert!(!reader.has_buffered_message());
+    /// reader.receive("one").unwrap();
+    /// assert!(reader.has_buffered_message());
+    /// ```
+    pub fn has_buffered_message(&self) -> bool {
+        self.decoder.ready_messages() > 0
+    }
+}
+
 impl MessageStream<Socket> {
     /// Sets the socket's read and write timeout (`None`: block), remembered for
     /// [`TransportError::Timeout`].
@@ -131,6 +151,34 @@ impl<S: Write> MessageStream<S> {
         let (_, payload) = message.encode_into(&mut self.head, &self.options)?;
         let timeout = self.timeout;
         write_all_vectored(&mut self.stream, &self.head, &payload)
+            .and_then(|()| self.stream.flush())
+            .map_err(|e| TransportError::from_io(e, CONTEXT, timeout).into())
+    }
+
+    /// Writes several messages with one write (for pipelined requests), in order.
+    ///
+    /// ```
+    /// use pyro_runtime::protocol::Message;
+    /// use pyro_runtime::transport::MessageStream;
+    /// let mut s = MessageStream::new(std::io::Cursor::new(Vec::new()), Default::default());
+    /// s.send_messages(&[Message::ping(), Message::ping()]).unwrap();
+    /// let wire = s.get_ref().get_ref().clone();
+    /// let mut r = MessageStream::new(std::io::Cursor::new(wire), Default::default());
+    /// assert_eq!(r.receive("one").unwrap().data, b"ping");
+    /// assert_eq!(r.receive("two").unwrap().data, b"ping");
+    /// ```
+    pub fn send_messages(&mut self, messages: &[Message]) -> Result<(), StreamError> {
+        const CONTEXT: &str = "sending messages";
+        let mut wire = Vec::new();
+        for message in messages {
+            self.head.clear();
+            let (_, payload) = message.encode_into(&mut self.head, &self.options)?;
+            wire.extend_from_slice(&self.head);
+            wire.extend_from_slice(&payload);
+        }
+        let timeout = self.timeout;
+        self.stream
+            .write_all(&wire)
             .and_then(|()| self.stream.flush())
             .map_err(|e| TransportError::from_io(e, CONTEXT, timeout).into())
     }

@@ -54,6 +54,7 @@ mod printable;
 mod repr;
 mod strings;
 mod write;
+pub(crate) use write::HEADER;
 
 pub use parse::MAX_DEPTH;
 

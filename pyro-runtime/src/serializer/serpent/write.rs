@@ -16,7 +16,7 @@ use super::repr::{write_bytes, write_str};
 use crate::value::{EXT_STRUCT_NAME, SET_TOKEN, Value, ext_codec::capture_ext};
 
 /// The first line of every serpent document.
-pub(super) const HEADER: &str = "# serpent utf-8 python3.2\n";
+pub(crate) const HEADER: &str = "# serpent utf-8 python3.2\n";
 
 /// Serpent writes a float NaN as this dict (no literal expression yields NaN).
 const NAN_DICT: &str = "{'__class__':'float','value':'nan'}";
