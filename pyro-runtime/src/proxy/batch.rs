@@ -7,7 +7,9 @@ use std::sync::{Arc, OnceLock};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::Proxy;
+use super::{Check, Proxy};
+use crate::protocol::Flags;
+use crate::session::{BATCH_METHOD, ClientSession};
 use crate::value::{Dict, Value, from_value, to_value};
 use crate::{Error, RemoteError};
 
@@ -201,5 +203,30 @@ impl<R: DeserializeOwned> BatchHandle<R> {
 impl<R> Clone for BatchHandle<R> {
     fn clone(&self) -> Self {
         BatchHandle { index: self.index, results: Arc::clone(&self.results), result: PhantomData }
+    }
+}
+
+impl Proxy {
+    /// A [`Batch`] of calls to this proxy's object, sent as one message (Pyro5's
+    /// `BatchProxy`).
+    ///
+    /// See [`Batch`] for an example.
+    pub fn batch(&self) -> Batch<'_> {
+        Batch::new(self)
+    }
+
+    /// Sends a batch (`calls` are `(method, vargs, kwargs)` triples) and decodes its results.
+    fn invoke_batch(&self, calls: &[Value]) -> Result<Vec<Result<Value, RemoteError>>, Error> {
+        let encode = |object: &str| self.encode_call(object, BATCH_METHOD, calls, None::<&Dict>);
+        match self.invoke(BATCH_METHOD, Flags::BATCH, Check::Nothing, encode)? {
+            Some(reply) => ClientSession::new(self.serializer()).decode_batch(&reply),
+            None => Err(Error::Batch { message: "no reply to a batch".into() }),
+        }
+    }
+
+    /// Sends a batch oneway.
+    fn invoke_batch_oneway(&self, calls: &[Value]) -> Result<(), Error> {
+        let encode = |object: &str| self.encode_call(object, BATCH_METHOD, calls, None::<&Dict>);
+        self.invoke(BATCH_METHOD, Flags::BATCH | Flags::ONEWAY, Check::Nothing, encode).map(drop)
     }
 }

@@ -84,6 +84,7 @@
 //! Annotations and correlation ids on the client side, TLS.
 
 mod args;
+mod attributes;
 mod batch;
 mod connection;
 mod pool;
@@ -102,7 +103,7 @@ use serde::de::DeserializeOwned;
 use crate::dispatch::Metadata;
 use crate::protocol::{EncodeOptions, Flags, Message, MessageType};
 use crate::serializer::{SerializeOptions, Serializer};
-use crate::session::{BATCH_METHOD, ClientSession};
+use crate::session::ClientSession;
 use crate::uri::Protocol;
 use crate::value::{Dict, Value, from_value};
 use crate::{Config, Error, RemoteError, Uri, naming};
@@ -623,85 +624,6 @@ impl Proxy {
     /// ```
     pub fn call_value(&self, method: &str, vargs: Vec<Value>, kwargs: Dict) -> Result<Value, Error> {
         self.call_with_kwargs(method, &vargs, &kwargs)
-    }
-
-    /// A [`Batch`] of calls to this proxy's object, sent as one message (Pyro5's
-    /// `BatchProxy`).
-    ///
-    /// See [`Batch`] for an example.
-    pub fn batch(&self) -> Batch<'_> {
-        Batch::new(self)
-    }
-
-    /// Sends a batch (`calls` are `(method, vargs, kwargs)` triples) and decodes its results.
-    fn invoke_batch(&self, calls: &[Value]) -> Result<Vec<Result<Value, RemoteError>>, Error> {
-        let encode = |object: &str| {
-            Ok(self.serializer().encode_call_with(
-                self.serialize_options,
-                object,
-                BATCH_METHOD,
-                calls,
-                None::<&Dict>,
-            )?)
-        };
-        match self.invoke(BATCH_METHOD, Flags::BATCH, Check::Nothing, encode)? {
-            Some(reply) => ClientSession::new(self.serializer()).decode_batch(&reply),
-            None => Err(Error::Batch { message: "no reply to a batch".into() }),
-        }
-    }
-
-    /// Sends a batch oneway.
-    fn invoke_batch_oneway(&self, calls: &[Value]) -> Result<(), Error> {
-        let encode = |object: &str| {
-            Ok(self.serializer().encode_call_with(
-                self.serialize_options,
-                object,
-                BATCH_METHOD,
-                calls,
-                None::<&Dict>,
-            )?)
-        };
-        self.invoke(BATCH_METHOD, Flags::BATCH | Flags::ONEWAY, Check::Nothing, encode).map(drop)
-    }
-
-    /// Reads the remote attribute (exposed property) `name` (Pyro5's `__getattr__` call).
-    ///
-    /// ```no_run
-    /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
-    /// let count: i64 = proxy.get_attribute("count")?;
-    /// # Ok::<(), pyro_runtime::Error>(())
-    /// ```
-    pub fn get_attribute<R: DeserializeOwned>(&self, name: &str) -> Result<R, Error> {
-        let encode = |object: &str| {
-            Ok(self.serializer().encode_call_with(self.serialize_options, object, GETATTR, &(name,), None::<&Dict>)?)
-        };
-        match self.invoke(GETATTR, Flags::EMPTY, Check::Attribute(name), encode)? {
-            Some(reply) => self.decode_reply(GETATTR, &reply),
-            None => Ok(from_value(Value::None)?),
-        }
-    }
-
-    /// Sets the remote attribute (exposed property) `name` to `value` (Pyro5's `__setattr__` call).
-    ///
-    /// ```no_run
-    /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
-    /// proxy.set_attribute("count", &10)?;
-    /// # Ok::<(), pyro_runtime::Error>(())
-    /// ```
-    pub fn set_attribute<T: Serialize + ?Sized>(&self, name: &str, value: &T) -> Result<(), Error> {
-        let encode = |object: &str| {
-            Ok(self.serializer().encode_call_with(
-                self.serialize_options,
-                object,
-                SETATTR,
-                &(name, value),
-                None::<&Dict>,
-            )?)
-        };
-        match self.invoke(SETATTR, Flags::EMPTY, Check::Attribute(name), encode)? {
-            Some(reply) => self.decode_reply::<Value>(SETATTR, &reply).map(drop),
-            None => Ok(()),
-        }
     }
 
     /// Serializes a call to `object`; `()` as positional arguments becomes an empty sequence.
