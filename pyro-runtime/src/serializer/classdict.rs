@@ -124,7 +124,8 @@ pub struct ProxyState {
     /// The data the proxy sends in its connection handshake (`_pyroHandshake`, default `None`).
     pub handshake: Value,
     /// The serializer the proxy uses (`_pyroSerializer`), e.g. `"msgpack"`; `None` = the
-    /// configured default. Kept as a name: a Python peer may name one pyro does not implement.
+    /// configured default. Kept as a name, as a Python peer sends it (it may name a serializer
+    /// that is not installed on the receiving side, e.g. msgpack for a plain Pyro5).
     pub serializer: Option<String>,
 }
 
