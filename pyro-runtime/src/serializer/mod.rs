@@ -17,6 +17,50 @@
 //! assert!(Serializer::from_id(9).is_err());
 //! ```
 
+/// Implements serde's sequence, tuple and struct compound traits for a writer's `Compound`
+/// type by forwarding to its own `element(value)`, `field(key, value)` and `close()` (what
+/// every writer here does; only maps differ between them).
+macro_rules! forward_compounds {
+    ($compound:ident) => {
+        $crate::serializer::forward_compounds!(@elements $compound: SerializeSeq serialize_element, SerializeTuple serialize_element,
+            SerializeTupleStruct serialize_field, SerializeTupleVariant serialize_field);
+        $crate::serializer::forward_compounds!(@fields $compound: SerializeStruct, SerializeStructVariant);
+    };
+    (@elements $compound:ident: $($trait:ident $method:ident),*) => {$(
+        impl ::serde::ser::$trait for $compound<'_> {
+            type Ok = ();
+            type Error = $crate::serializer::SerializeError;
+
+            fn $method<T: ::serde::Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Self::Error> {
+                self.element(value)
+            }
+
+            fn end(self) -> Result<(), Self::Error> {
+                self.close()
+            }
+        }
+    )*};
+    (@fields $compound:ident: $($trait:ident),*) => {$(
+        impl ::serde::ser::$trait for $compound<'_> {
+            type Ok = ();
+            type Error = $crate::serializer::SerializeError;
+
+            fn serialize_field<T: ::serde::Serialize + ?Sized>(
+                &mut self,
+                key: &'static str,
+                value: &T,
+            ) -> Result<(), Self::Error> {
+                self.field(key, value)
+            }
+
+            fn end(self) -> Result<(), Self::Error> {
+                self.close()
+            }
+        }
+    )*};
+}
+pub(crate) use forward_compounds;
+
 mod call;
 mod classdict;
 pub mod json;

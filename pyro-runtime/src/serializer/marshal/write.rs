@@ -441,57 +441,7 @@ impl Compound<'_> {
     }
 }
 
-impl ser::SerializeSeq for Compound<'_> {
-    type Ok = ();
-    type Error = SerializeError;
-
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), SerializeError> {
-        self.element(value)
-    }
-
-    fn end(self) -> Result<(), SerializeError> {
-        self.close()
-    }
-}
-
-impl ser::SerializeTuple for Compound<'_> {
-    type Ok = ();
-    type Error = SerializeError;
-
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), SerializeError> {
-        self.element(value)
-    }
-
-    fn end(self) -> Result<(), SerializeError> {
-        self.close()
-    }
-}
-
-impl ser::SerializeTupleStruct for Compound<'_> {
-    type Ok = ();
-    type Error = SerializeError;
-
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), SerializeError> {
-        self.element(value)
-    }
-
-    fn end(self) -> Result<(), SerializeError> {
-        self.close()
-    }
-}
-
-impl ser::SerializeTupleVariant for Compound<'_> {
-    type Ok = ();
-    type Error = SerializeError;
-
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), SerializeError> {
-        self.element(value)
-    }
-
-    fn end(self) -> Result<(), SerializeError> {
-        self.close()
-    }
-}
+crate::serializer::forward_compounds!(Compound);
 
 impl ser::SerializeMap for Compound<'_> {
     type Ok = ();
@@ -506,32 +456,6 @@ impl ser::SerializeMap for Compound<'_> {
 
     fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), SerializeError> {
         value.serialize(&mut *self.w)
-    }
-
-    fn end(self) -> Result<(), SerializeError> {
-        self.close()
-    }
-}
-
-impl ser::SerializeStruct for Compound<'_> {
-    type Ok = ();
-    type Error = SerializeError;
-
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result<(), SerializeError> {
-        self.field(key, value)
-    }
-
-    fn end(self) -> Result<(), SerializeError> {
-        self.close()
-    }
-}
-
-impl ser::SerializeStructVariant for Compound<'_> {
-    type Ok = ();
-    type Error = SerializeError;
-
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result<(), SerializeError> {
-        self.field(key, value)
     }
 
     fn end(self) -> Result<(), SerializeError> {
