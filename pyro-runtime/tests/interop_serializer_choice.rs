@@ -5,9 +5,6 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Stdio};
-
 use pyro_runtime::proxy::Proxy;
 use pyro_runtime::serializer::Serializer;
 use pyro_runtime::value::Value;
@@ -33,32 +30,11 @@ threading.Thread(target=lambda: (sys.stdin.read(), daemon.shutdown()), daemon=Tr
 daemon.requestLoop()
 "#;
 
-struct PythonDaemon {
-    child: Child,
-    uri: Uri,
-}
-
-impl PythonDaemon {
-    fn start(python: &pyro_interop::Python) -> PythonDaemon {
-        let mut child = python
-            .command()
-            .args(["-c", SERVER])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        PythonDaemon { child, uri: line.trim().parse().unwrap() }
-    }
-}
-
-impl Drop for PythonDaemon {
-    fn drop(&mut self) {
-        drop(self.child.stdin.take());
-        let _ = self.child.wait();
-    }
+/// The server above, in `python`'s environment, with its URI parsed.
+fn start(python: &pyro_interop::Python) -> (pyro_interop::PythonServer, Uri) {
+    let server = pyro_interop::PythonServer::start(python, SERVER);
+    let uri = server.uri().parse().unwrap();
+    (server, uri)
 }
 
 fn default_proxy(uri: &Uri) -> Proxy {
@@ -67,8 +43,8 @@ fn default_proxy(uri: &Uri) -> Proxy {
 
 #[test]
 fn a_default_proxy_falls_back_to_serpent_for_a_daemon_without_msgpack() {
-    let daemon = PythonDaemon::start(pyro_interop::python_plain());
-    let proxy = default_proxy(&daemon.uri);
+    let (_server, uri) = start(pyro_interop::python_plain());
+    let proxy = default_proxy(&uri);
     assert_eq!(proxy.serializer(), Serializer::Msgpack, "before connecting");
     let echoed: (i64, String) = proxy.call("echo", &((7, "seven"),)).unwrap();
     assert_eq!(echoed, (7, "seven".to_owned()));
@@ -83,8 +59,8 @@ fn a_default_proxy_falls_back_to_serpent_for_a_daemon_without_msgpack() {
 
 #[test]
 fn a_default_proxy_stays_on_msgpack_where_the_daemon_has_it() {
-    let daemon = PythonDaemon::start(pyro_interop::python());
-    let proxy = default_proxy(&daemon.uri);
+    let (_server, uri) = start(pyro_interop::python());
+    let proxy = default_proxy(&uri);
     let seen: (u8, String) = proxy.call("seen", &(1,)).unwrap();
     assert_eq!(seen, (4, "int".to_owned()));
     assert_eq!(proxy.serializer(), Serializer::Msgpack);
@@ -92,13 +68,13 @@ fn a_default_proxy_stays_on_msgpack_where_the_daemon_has_it() {
 
 #[test]
 fn a_pinned_serializer_does_not_fall_back() {
-    let daemon = PythonDaemon::start(pyro_interop::python_plain());
+    let (_server, uri) = start(pyro_interop::python_plain());
     let config = Config { serializer: Some(Serializer::Msgpack), max_retries: 0, ..Config::default() };
-    let proxy = Proxy::with_config(daemon.uri.clone(), &config);
+    let proxy = Proxy::with_config(uri.clone(), &config);
     let err = proxy.call::<_, Value>("echo", &(1,)).unwrap_err();
     assert!(matches!(err, Error::ConnectionClosed { .. }), "{err}");
     for serializer in [Serializer::Serpent, Serializer::Marshal, Serializer::Json] {
-        let proxy = default_proxy(&daemon.uri).with_serializer(serializer);
+        let proxy = default_proxy(&uri).with_serializer(serializer);
         let seen: (u8, String) = proxy.call("seen", &(1,)).unwrap();
         assert_eq!(seen, (serializer.id(), "int".to_owned()), "{serializer}");
     }
@@ -106,13 +82,13 @@ fn a_pinned_serializer_does_not_fall_back() {
 
 #[test]
 fn serpent_bytes_repr_sends_bytes_as_bytes() {
-    let daemon = PythonDaemon::start(pyro_interop::python_plain());
+    let (_server, uri) = start(pyro_interop::python_plain());
     let bytes = serde_bytes::Bytes::new(b"raw");
-    let plain = default_proxy(&daemon.uri).with_serializer(Serializer::Serpent);
+    let plain = default_proxy(&uri).with_serializer(Serializer::Serpent);
     let seen: (u8, String) = plain.call("seen", &(bytes,)).unwrap();
     assert_eq!(seen.1, "dict", "serpent's default: the base64 dict");
     let config = Config { serializer: Some(Serializer::Serpent), serpent_bytes_repr: true, ..Config::default() };
-    let repr = Proxy::with_config(daemon.uri.clone(), &config);
+    let repr = Proxy::with_config(uri.clone(), &config);
     let seen: (u8, String) = repr.call("seen", &(bytes,)).unwrap();
     assert_eq!(seen.1, "bytes");
 }
