@@ -60,6 +60,16 @@ pub enum Error {
         #[source]
         source: Option<std::io::Error>,
     },
+    /// The daemon refused the connection at the handshake with CONNECTFAIL (Pyro5's
+    /// `CommunicationError("connection to <location> rejected: <reason>")`): an unknown object,
+    /// a handshake its validator refused, no free worker.
+    #[error("communication error: connection to {location} rejected: {reason}")]
+    ConnectionRejected {
+        /// Where the daemon is, e.g. `"localhost:9090"`.
+        location: String,
+        /// The daemon's reason, e.g. `"unknown object"`.
+        reason: String,
+    },
     /// The bytes on the wire were not a valid Pyro5 message.
     #[error(transparent)]
     Protocol(#[from] ProtocolError),
@@ -113,7 +123,9 @@ impl Error {
     pub fn python_class(&self) -> &str {
         match self {
             Error::ConnectionClosed { .. } => "Pyro5.errors.ConnectionClosedError",
-            Error::ConnectionRefused { .. } | Error::Communication { .. } => "Pyro5.errors.CommunicationError",
+            Error::ConnectionRefused { .. } | Error::Communication { .. } | Error::ConnectionRejected { .. } => {
+                "Pyro5.errors.CommunicationError"
+            }
             Error::Timeout { .. } => "Pyro5.errors.TimeoutError",
             Error::Protocol(_) => "Pyro5.errors.ProtocolError",
             Error::Serialize(_) => "Pyro5.errors.SerializeError",
@@ -141,7 +153,8 @@ impl Error {
             Error::ConnectionClosed { .. }
             | Error::ConnectionRefused { .. }
             | Error::Timeout { .. }
-            | Error::Communication { .. } => RemoteError::new(self.python_class(), vec![Value::Str(self.to_string())]),
+            | Error::Communication { .. }
+            | Error::ConnectionRejected { .. } => RemoteError::new(self.python_class(), vec![Value::Str(self.to_string())]),
             Error::Protocol(e) => RemoteError::new(self.python_class(), vec![Value::Str(e.to_string())]),
             Error::Serialize(e) => RemoteError::new(self.python_class(), vec![Value::Str(e.to_string())]),
             Error::Uri(e) => RemoteError::new(self.python_class(), vec![Value::Str(e.to_string())]),

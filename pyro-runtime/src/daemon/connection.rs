@@ -29,7 +29,10 @@ pub(super) fn serve(inner: &Arc<Inner>, socket: Socket) {
     if stream.set_timeout(inner.config.comm_timeout).is_err() {
         return;
     }
-    let mut session = ServerSession::new(guard.id, Arc::clone(&inner.info)).with_streams(Arc::clone(&inner.streams));
+    let mut session = ServerSession::new(guard.id, Arc::clone(&inner.info))
+        .with_streams(Arc::clone(&inner.streams))
+        .with_client_addr(client_addr)
+        .with_hooks(inner.hooks.clone());
     let driver = Driver { inner, client_addr };
     // Replies held back while the client's next request is already here (it pipelines).
     let mut held = Vec::new();

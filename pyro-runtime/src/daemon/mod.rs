@@ -58,6 +58,7 @@
 //! server.join().unwrap().unwrap();
 //! ```
 
+mod class;
 mod connection;
 mod oneway;
 mod pool;
@@ -71,18 +72,20 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-pub use crate::session::DAEMON_OBJECT_ID;
+pub use crate::session::{ConnectionInfo, DAEMON_OBJECT_ID, ServerHooks};
+pub use class::{InstanceMode, InvalidInstanceMode};
 pub use serve::serve;
 pub use shutdown::ShutdownHandle;
 
+use self::class::Class;
 use self::oneway::{ONEWAY_QUEUE, ONEWAY_WORKERS, OnewayRunner};
 use self::pool::Pool;
 use self::registry::Registry;
-use crate::dispatch::{Dispatch, Servant, Served};
+use crate::dispatch::{CallContext, Dispatch, Servant, Served};
 use crate::session::{DaemonInfo, HOUSEKEEPING_INTERVAL, StreamSettings, Streams};
 use crate::transport::{Listener, Socket};
 use crate::uri::Location;
-use crate::{Config, Error, Uri};
+use crate::{Config, Error, Uri, Value};
 
 /// Pyro5's text for a connection refused because every worker is busy.
 const NO_FREE_WORKERS: &str = "no free workers, increase server threadpool size";
@@ -114,6 +117,8 @@ pub(super) struct Inner {
     oneway: OnewayRunner,
     /// The open item streams, shared by every session.
     streams: Arc<Streams>,
+    /// The user's handshake and disconnect hooks, run by every session.
+    hooks: ServerHooks,
     connections: Mutex<Connections>,
     /// Signalled whenever a connection goes away, for the shutdown drain.
     connection_closed: Condvar,
@@ -204,6 +209,86 @@ impl Daemon {
         T: Dispatch<I>,
     {
         self.register_servant(Arc::new(Served::<T, I>::with_interface(object)), id)
+    }
+
+    /// Registers the class `T` instead of an instance (Pyro5's `register(SomeClass)`): each
+    /// request is served by an instance that `mode` picks, made with `T::default()` when one
+    /// is needed. Clients see `T`'s metadata, as Pyro5 gives a class's; see the [module
+    /// documentation](self#instance-modes).
+    ///
+    /// ```
+    /// # use pyro_runtime::dispatch::*;
+    /// # use pyro_runtime::{Error, Serializer};
+    /// # #[derive(Default)]
+    /// # struct Counter(i64);
+    /// # impl Dispatch<Counter> for Counter {
+    /// #     fn metadata() -> Metadata { Metadata::new(["next"], [], []) }
+    /// #     fn receiver(m: &str) -> Option<Receiver> { (m == "next").then_some(Receiver::Exclusive) }
+    /// #     fn invoke_shared(&self, _: &mut CallContext, m: &str, _: CallArgs) -> Result<Reply, Error> { Err(CallArgs::unknown_method(m)) }
+    /// #     fn invoke_exclusive(&mut self, c: &mut CallContext, _: &str, a: CallArgs) -> Result<Reply, Error> { a.finish()?; self.0 += 1; c.encode(&self.0) }
+    /// # }
+    /// use pyro_runtime::daemon::{Daemon, InstanceMode};
+    /// let daemon = Daemon::bind("127.0.0.1", 0).unwrap();
+    /// let uri = daemon.register_class::<Counter>(InstanceMode::Session, Some("counter")).unwrap();
+    /// assert_eq!(daemon.registered(), ["Pyro.Daemon", "counter"]);
+    /// # let _ = uri;
+    /// ```
+    pub fn register_class<T: Dispatch<T> + Default>(&self, mode: InstanceMode, id: Option<&str>) -> Result<Uri, Error> {
+        self.register_class_with::<T>(mode, |_: &CallContext| T::default(), id)
+    }
+
+    /// Registers the class `T` with an instance creator (Pyro5's `instance_creator`): `create`
+    /// makes each instance `mode` needs, seeing the context of the call that needs it (e.g.
+    /// its correlation id or client address). A creator that panics fails that call with a
+    /// `builtins.RuntimeError`.
+    ///
+    /// ```
+    /// # use pyro_runtime::dispatch::*;
+    /// # use pyro_runtime::{Error, Serializer};
+    /// # struct Greeter(String);
+    /// # impl Dispatch<Greeter> for Greeter {
+    /// #     fn metadata() -> Metadata { Metadata::new(["hello"], [], []) }
+    /// #     fn receiver(m: &str) -> Option<Receiver> { (m == "hello").then_some(Receiver::Shared) }
+    /// #     fn invoke_shared(&self, c: &mut CallContext, _: &str, a: CallArgs) -> Result<Reply, Error> { a.finish()?; c.encode(&self.0) }
+    /// #     fn invoke_exclusive(&mut self, _: &mut CallContext, m: &str, _: CallArgs) -> Result<Reply, Error> { Err(CallArgs::unknown_method(m)) }
+    /// # }
+    /// use pyro_runtime::daemon::{Daemon, InstanceMode};
+    /// let daemon = Daemon::bind("127.0.0.1", 0).unwrap();
+    /// let create = |ctx: &pyro_runtime::dispatch::CallContext| Greeter(format!("hello, {:?}", ctx.client_addr()));
+    /// daemon.register_class_with(InstanceMode::Percall, create, Some("greeter")).unwrap();
+    /// ```
+    pub fn register_class_with<T: Dispatch<T>>(
+        &self,
+        mode: InstanceMode,
+        create: impl Fn(&CallContext) -> T + Send + Sync + 'static,
+        id: Option<&str>,
+    ) -> Result<Uri, Error> {
+        self.register_servant(Arc::new(Class::<T, T>::new(mode, Box::new(create))), id)
+    }
+
+    /// Registers the class `T` exposed through the trait `I` (`register_class_as::<dyn Trait,
+    /// _>(...)`), with an instance creator: [`register_class_with`](Daemon::register_class_with)
+    /// for an exposed trait.
+    ///
+    /// ```no_run
+    /// # fn demo<T: pyro_runtime::dispatch::Dispatch<dyn std::any::Any + Send + Sync> + Default>(daemon: &pyro_runtime::daemon::Daemon) {
+    /// use pyro_runtime::daemon::InstanceMode;
+    /// // with `#[pyro::expose] trait Shop { ... }` and `impl Shop for MyShop`:
+    /// // daemon.register_class_as::<dyn Shop, _>(InstanceMode::Session, |_| MyShop::new(), Some("shop"))
+    /// daemon.register_class_as::<dyn std::any::Any + Send + Sync, T>(InstanceMode::Session, |_| T::default(), Some("shop")).unwrap();
+    /// # }
+    /// ```
+    pub fn register_class_as<I, T>(
+        &self,
+        mode: InstanceMode,
+        create: impl Fn(&CallContext) -> T + Send + Sync + 'static,
+        id: Option<&str>,
+    ) -> Result<Uri, Error>
+    where
+        I: ?Sized + 'static,
+        T: Dispatch<I>,
+    {
+        self.register_servant(Arc::new(Class::<T, I>::new(mode, Box::new(create))), id)
     }
 
     /// Registers any [`Servant`] (e.g. a hand-written one, or one shared between daemons).
@@ -575,6 +660,7 @@ pub struct DaemonBuilder {
     nat_host: Option<String>,
     nat_port: Option<u16>,
     max_streams: Option<usize>,
+    hooks: ServerHooks,
 }
 
 impl DaemonBuilder {
@@ -643,6 +729,53 @@ impl DaemonBuilder {
         self
     }
 
+    /// Validates each client's handshake (Pyro5's overridable `Daemon.validateHandshake(conn,
+    /// data)`): `hook` sees the connection (its id and the client's address) and the handshake
+    /// data the client sent (a Pyro5 proxy's `_pyroHandshake`, a Rust proxy's
+    /// [`set_handshake`](crate::proxy::Proxy::set_handshake); `"hello"` by default), and returns
+    /// `Ok(response)` to accept (the client reads the response: Pyro5's
+    /// `_pyroValidateHandshake`, [`Proxy::handshake_response`](crate::proxy::Proxy::handshake_response))
+    /// or `Err(reason)` to refuse with CONNECTFAIL: a Python client raises
+    /// `CommunicationError("connection to <location> rejected: <reason>")`, a Rust proxy
+    /// returns [`Error::ConnectionRejected`]. The default accepts everyone with `"hello"`.
+    ///
+    /// ```
+    /// use pyro_runtime::Value;
+    /// let daemon = pyro_runtime::daemon::Daemon::builder()
+    ///     .host("127.0.0.1")
+    ///     .validate_handshake(|conn, data| match data.as_str() {
+    ///         Some("pancakes") => Ok(Value::from(format!("welcome, client {}", conn.id()))),
+    ///         _ => Err("wrong secret code, connection refused".into()),
+    ///     })
+    ///     .bind()
+    ///     .unwrap();
+    /// ```
+    #[must_use]
+    pub fn validate_handshake(
+        mut self,
+        hook: impl Fn(&ConnectionInfo, &Value) -> Result<Value, String> + Send + Sync + 'static,
+    ) -> DaemonBuilder {
+        self.hooks = self.hooks.validate_handshake(hook);
+        self
+    }
+
+    /// Calls `hook` when a client disconnects (Pyro5's overridable `Daemon.clientDisconnect`):
+    /// once for every connection that completed its handshake, before its session instances
+    /// are dropped and its tracked resources closed, as in Pyro5.
+    ///
+    /// ```
+    /// let daemon = pyro_runtime::daemon::Daemon::builder()
+    ///     .host("127.0.0.1")
+    ///     .client_disconnect(|conn| println!("Daemon client disconnects: {:?}", conn.client_addr()))
+    ///     .bind()
+    ///     .unwrap();
+    /// ```
+    #[must_use]
+    pub fn client_disconnect(mut self, hook: impl Fn(&ConnectionInfo) + Send + Sync + 'static) -> DaemonBuilder {
+        self.hooks = self.hooks.client_disconnect(hook);
+        self
+    }
+
     /// Binds the socket (every daemon serves `Pyro.Daemon`). Fails on an invalid configuration
     /// (pool sizes), a NAT host together with a Unix socket, or a socket that cannot be bound.
     ///
@@ -675,6 +808,7 @@ impl DaemonBuilder {
         }
         let inner = Inner {
             streams: Arc::new(Streams::new(stream_settings)),
+            hooks: self.hooks.clone(),
             config,
             listener,
             location,

@@ -11,7 +11,8 @@ use super::Servant;
 use crate::daemon::ShutdownHandle;
 use crate::protocol::Annotations;
 use crate::serializer::SerializeOptions;
-use crate::{Error, Serializer, Value};
+use crate::session::{Resource, ResourceHandle, SessionState};
+use crate::{Error, RemoteError, Serializer, Value};
 
 /// Everything a call knows about itself, Pyro5's `current_context` made explicit: the
 /// serializer of the request, the session (connection) it came on, the client's address, the
@@ -42,6 +43,7 @@ pub struct CallContext {
     annotations: Annotations,
     response_annotations: Annotations,
     daemon: Option<ShutdownHandle>,
+    session_state: Option<Arc<SessionState>>,
 }
 
 impl CallContext {
@@ -59,7 +61,66 @@ impl CallContext {
             annotations: Annotations::default(),
             response_annotations: Annotations::default(),
             daemon: None,
+            session_state: None,
         }
+    }
+
+    /// Sets the state of the connection the call came on (the server session does).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use pyro_runtime::session::SessionState;
+    /// let ctx = pyro_runtime::dispatch::CallContext::new(pyro_runtime::Serializer::Json)
+    ///     .with_session_state(Arc::new(SessionState::new()));
+    /// assert!(ctx.session_state().is_some());
+    /// ```
+    #[must_use]
+    pub fn with_session_state(mut self, state: Arc<SessionState>) -> CallContext {
+        self.session_state = Some(state);
+        self
+    }
+
+    /// The state of the connection the call came on (its session instances and tracked
+    /// resources); `None` outside a connection (a direct call).
+    ///
+    /// See [`CallContext::with_session_state`] for an example.
+    pub fn session_state(&self) -> Option<&Arc<SessionState>> {
+        self.session_state.as_ref()
+    }
+
+    /// Tracks `resource` for the connection the call came on: it is closed when that client
+    /// disconnects, unless untracked first (Pyro5's `current_context.track_resource`). Outside
+    /// a connection this is Pyro5's `PyroError("cannot track resource on a connectionless
+    /// call")`; on a connection that has closed already the resource is closed at once and the
+    /// result is an error.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use pyro_runtime::dispatch::CallContext;
+    /// use pyro_runtime::session::{OnClose, SessionState};
+    ///
+    /// let state = Arc::new(SessionState::new());
+    /// let ctx = CallContext::new(pyro_runtime::Serializer::Json).with_session_state(Arc::clone(&state));
+    /// let handle = ctx.track_resource(OnClose::new(|| println!("closed"))).unwrap();
+    /// assert_eq!(state.tracked_resources(), 1);
+    /// assert!(ctx.untrack_resource(handle).is_some());
+    ///
+    /// let err = CallContext::new(pyro_runtime::Serializer::Json).track_resource(OnClose::new(|| ())).unwrap_err();
+    /// assert_eq!(err.to_string(), "remote Pyro5.errors.PyroError: cannot track resource on a connectionless call");
+    /// ```
+    pub fn track_resource(&self, resource: impl Resource) -> Result<ResourceHandle, Error> {
+        match &self.session_state {
+            Some(state) => state.track_resource(Box::new(resource)),
+            None => Err(connectionless("track")),
+        }
+    }
+
+    /// Stops tracking a resource (Pyro5's `current_context.untrack_resource`) and gives it back,
+    /// not closed; `None` if it is not tracked by this call's connection.
+    ///
+    /// See [`CallContext::track_resource`] for an example.
+    pub fn untrack_resource(&self, handle: ResourceHandle) -> Option<Box<dyn Resource>> {
+        self.session_state.as_ref()?.untrack_resource(handle)
     }
 
     /// Sets how results are written (Pyro5's `SERPENT_BYTES_REPR`); the daemon sets it from its
@@ -247,6 +308,12 @@ impl CallContext {
     pub fn encode<T: serde::Serialize + ?Sized>(&self, value: &T) -> Result<Reply, Error> {
         Ok(Reply::Encoded(self.serializer.to_bytes_with(value, self.serialize_options)?))
     }
+}
+
+/// Pyro5's error for tracking resources outside a connection.
+fn connectionless(verb: &str) -> Error {
+    RemoteError::new("Pyro5.errors.PyroError", vec![Value::from(format!("cannot {verb} resource on a connectionless call"))])
+        .into()
 }
 
 impl fmt::Debug for CallContext {

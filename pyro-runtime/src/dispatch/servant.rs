@@ -2,7 +2,7 @@
 //! [`Served`] (the bridge, holding the object behind the lock its receivers need).
 
 use std::marker::PhantomData;
-use std::sync::{PoisonError, RwLock};
+use std::sync::{Arc, PoisonError, RwLock};
 
 use super::{CallArgs, CallContext, Metadata, Reply};
 use crate::{Error, Serializer};
@@ -103,6 +103,15 @@ pub trait Servant: Send + Sync + 'static {
     fn metadata(&self) -> &Metadata;
     /// Calls `method` in the call's context and returns its reply, or the error to send back.
     fn call(&self, ctx: &mut CallContext, method: &str, args: CallArgs) -> Result<Reply, Error>;
+
+    /// The object that serves a request made in `ctx`: `None` (the default) for this servant
+    /// itself; for a registered class, the instance its
+    /// [`InstanceMode`](crate::daemon::InstanceMode) picks, created now if need be. The
+    /// session asks once per request, so the calls of a batch share one instance (as in Pyro5).
+    fn instance(&self, ctx: &CallContext) -> Result<Option<Arc<dyn Servant>>, Error> {
+        let _ = ctx;
+        Ok(None)
+    }
 
     /// Calls `method` outside any daemon (a fresh [`CallContext`] in `ser`) and returns the
     /// serialized result: handy for tests and direct use.

@@ -111,7 +111,8 @@ impl ClientSession {
     }
 
     /// Interprets the reply to the CONNECT: CONNECTOK gives the [`Handshake`], CONNECTFAIL the
-    /// [`Error::Communication`] Pyro5 raises (`"connection to <location> rejected: <reason>"`),
+    /// [`Error::ConnectionRejected`] (Pyro5's `CommunicationError("connection to <location>
+    /// rejected: <reason>")`),
     /// anything else is a protocol error.
     ///
     /// ```
@@ -128,10 +129,9 @@ impl ClientSession {
                 let reply: HandshakeReply = serializer.from_bytes(&reply.data)?;
                 Ok(Handshake { response: reply.handshake, metadata: reply.meta })
             }
-            MessageType::ConnectFail => Err(Error::Communication {
-                message: format!("connection to {location} rejected: {}", fail_reason(reply)),
-                source: None,
-            }),
+            MessageType::ConnectFail => {
+                Err(Error::ConnectionRejected { location: location.to_owned(), reason: fail_reason(reply) })
+            }
             other => Err(ProtocolError::UnexpectedMessageType {
                 msg_type: u8::from(other),
                 expected: &[MessageType::ConnectOk, MessageType::ConnectFail],

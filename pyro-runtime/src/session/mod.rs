@@ -14,6 +14,10 @@
 //!   driver runs a [`Request`] where it wants (its own thread, a pool, an async task) with
 //!   [`Request::run`] and hands the [`Completed`] call to [`ServerSession::reply`], which gives
 //!   the RESULT message. The objects come from a [`Directory`] (the daemon's registry).
+//!   Each session owns its connection's [`SessionState`] (session instances, tracked
+//!   resources; reached by calls through their context) and runs the user's [`ServerHooks`]:
+//!   the handshake validator on CONNECT, the disconnect hook and the cleanup when it is closed
+//!   or dropped ([`ServerSession::close`]).
 //! - [`ClientSession`]: the proxy's side. It builds CONNECT, INVOKE and PING messages with
 //!   their sequence numbers, checks replies (type, sequence number, serializer), interprets the
 //!   handshake (CONNECTOK, CONNECTFAIL), results, exceptions and batch results, and says which
@@ -82,7 +86,9 @@ mod daemon_object;
 mod exception;
 #[doc(hidden)]
 pub mod fuzzing;
+mod hooks;
 mod server;
+mod state;
 #[cfg(test)]
 mod stream_tests;
 mod streams;
@@ -91,7 +97,9 @@ mod tests;
 
 pub use client::{ClientSession, Handshake};
 pub use daemon_object::DAEMON_OBJECT_ID;
+pub use hooks::{ConnectionInfo, DisconnectHook, HandshakeHook, ServerHooks};
 pub use server::{Action, BATCH_METHOD, Completed, DaemonInfo, Directory, Outcome, Request, ServerSession};
+pub use state::{OnClose, Resource, ResourceHandle, SessionState};
 pub use streams::{
     DEFAULT_MAX_STREAMS, HOUSEKEEPING_INTERVAL, Refused, Removed, StreamRegistry, StreamSettings, Streams,
 };

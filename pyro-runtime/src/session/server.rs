@@ -1,6 +1,7 @@
 //! [`ServerSession`]: one client connection as the daemon sees it, without I/O (reference 2.2,
 //! 2.4, 4.3-4.5, 4.8).
 
+use std::net::SocketAddr;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
@@ -8,6 +9,8 @@ use uuid::Uuid;
 
 use super::daemon_object::{self, DAEMON_OBJECT_ID, NextItem};
 use super::exception;
+use super::hooks::{ConnectionInfo, ServerHooks};
+use super::state::SessionState;
 use super::streams::Streams;
 use crate::dispatch::{CallArgs, CallContext, Metadata, Reply, Servant};
 use crate::protocol::{AnnotationId, Annotations, Flags, Message, MessageType, ProtocolError, new_correlation_id};
@@ -144,6 +147,14 @@ pub struct ServerSession {
     state: State,
     denied: Option<String>,
     streams: Option<Arc<Streams>>,
+    client_addr: Option<SocketAddr>,
+    hooks: ServerHooks,
+    /// The connection's session instances and tracked resources.
+    connection: Arc<SessionState>,
+    /// The client, once its handshake succeeded (the disconnect hook is owed then).
+    client: Option<ConnectionInfo>,
+    /// Whether [`ServerSession::close`] ran.
+    closed_down: bool,
 }
 
 impl ServerSession {
@@ -152,7 +163,102 @@ impl ServerSession {
     ///
     /// See [`ServerSession`] for an example.
     pub fn new(id: u64, info: Arc<DaemonInfo>) -> ServerSession {
-        ServerSession { id, info, state: State::Handshake, denied: None, streams: None }
+        ServerSession {
+            id,
+            info,
+            state: State::Handshake,
+            denied: None,
+            streams: None,
+            client_addr: None,
+            hooks: ServerHooks::default(),
+            connection: Arc::new(SessionState::new()),
+            client: None,
+            closed_down: false,
+        }
+    }
+
+    /// Sets the client's address (what the driver knows: `None` on a Unix socket), which the
+    /// hooks see in their [`ConnectionInfo`].
+    ///
+    /// ```
+    /// let session = pyro_runtime::session::ServerSession::new(1, Default::default())
+    ///     .with_client_addr("127.0.0.1:5000".parse().ok());
+    /// assert!(session.client_addr().is_some());
+    /// ```
+    #[must_use]
+    pub fn with_client_addr(mut self, addr: Option<SocketAddr>) -> ServerSession {
+        self.client_addr = addr;
+        self
+    }
+
+    /// The client's address, if the driver gave one.
+    ///
+    /// See [`ServerSession::with_client_addr`] for an example.
+    pub fn client_addr(&self) -> Option<SocketAddr> {
+        self.client_addr
+    }
+
+    /// Runs `hooks` on this connection's life: the handshake validator on its CONNECT, the
+    /// disconnect hook when it closes (if its handshake succeeded).
+    ///
+    /// ```
+    /// use pyro_runtime::protocol::{Message, MessageType};
+    /// use pyro_runtime::session::{Action, ServerHooks, ServerSession};
+    /// # struct Nothing;
+    /// # impl pyro_runtime::session::Directory for Nothing {
+    /// #     fn servant(&self, _: &str) -> Option<std::sync::Arc<dyn pyro_runtime::dispatch::Servant>> { None }
+    /// #     fn ids(&self) -> Vec<String> { vec![] }
+    /// # }
+    /// let hooks = ServerHooks::default().validate_handshake(|_, data| Err(format!("not with {data:?}")));
+    /// let mut session = ServerSession::new(1, Default::default()).with_hooks(hooks);
+    /// let connect = Message::new(MessageType::Connect, 3, br#"{"handshake": "hi", "object": "Pyro.Daemon"}"#.to_vec());
+    /// let Action::SendAndClose(fail) = session.on_message(connect, &Nothing) else { panic!() };
+    /// assert_eq!((fail.msg_type, &fail.data[..]), (MessageType::ConnectFail, &br#""not with Str(\"hi\")""#[..]));
+    /// ```
+    #[must_use]
+    pub fn with_hooks(mut self, hooks: ServerHooks) -> ServerSession {
+        self.hooks = hooks;
+        self
+    }
+
+    /// The connection's state: its session instances and tracked resources, which calls reach
+    /// through their [`CallContext`].
+    ///
+    /// ```
+    /// let session = pyro_runtime::session::ServerSession::new(1, Default::default());
+    /// assert_eq!(session.session_state().tracked_resources(), 0);
+    /// ```
+    pub fn session_state(&self) -> &Arc<SessionState> {
+        &self.connection
+    }
+
+    /// The connection is gone (also done when the session is dropped; later calls do nothing):
+    /// its streams linger or are dropped, the disconnect hook runs (if the handshake had
+    /// succeeded), then the session instances are dropped and the tracked resources closed,
+    /// in Pyro5's order (`_clientDisconnect`, then `SocketConnection.close()`).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use pyro_runtime::session::{OnClose, ServerSession};
+    /// let mut session = ServerSession::new(1, Default::default());
+    /// let closed = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    /// let flag = Arc::clone(&closed);
+    /// session.session_state().track_resource(Box::new(OnClose::new(move || flag.store(true, std::sync::atomic::Ordering::SeqCst)))).unwrap();
+    /// session.close();
+    /// assert!(closed.load(std::sync::atomic::Ordering::SeqCst));
+    /// ```
+    pub fn close(&mut self) {
+        if std::mem::replace(&mut self.closed_down, true) {
+            return;
+        }
+        self.state = State::Closed;
+        if let Some(streams) = &self.streams {
+            streams.disconnected(self.id);
+        }
+        if let (Some(client), Some(hook)) = (self.client.take(), self.hooks.disconnect()) {
+            let _ = catch_unwind(AssertUnwindSafe(|| hook(&client)));
+        }
+        self.connection.close();
     }
 
     /// Streams iterator results through `streams`, the daemon-wide stream registry shared by
@@ -292,7 +398,14 @@ impl ServerSession {
         }
         // An id no Pyro5 knows: closed without reply, as Pyro5 does.
         let Ok(ser) = Serializer::from_id(message.serializer_id) else { return Action::Close };
-        let (msg_type, data) = match connect_reply(directory, ser, &message.data) {
+        let client = ConnectionInfo::new(self.id, self.client_addr, ser, Some(correlation_id));
+        let validate = |data: &Value| match self.hooks.handshake() {
+            None => Ok(Value::from("hello")),
+            Some(hook) => catch_unwind(AssertUnwindSafe(|| hook(&client, data))).unwrap_or_else(|panic| {
+                Err(format!("handshake validation panicked: {}", exception::panic_text(panic.as_ref())))
+            }),
+        };
+        let (msg_type, data) = match connect_reply(directory, ser, &message.data, validate) {
             Ok(data) => (MessageType::ConnectOk, data),
             Err(reason) => {
                 (MessageType::ConnectFail, ser.to_bytes(&reason).unwrap_or_else(|_| marshal::encode_str(&reason)))
@@ -301,6 +414,7 @@ impl ServerSession {
         let reply = Message::new(msg_type, ser.id(), data).with_seq(message.seq).with_correlation_id(correlation_id);
         if msg_type == MessageType::ConnectOk {
             self.state = State::Ready;
+            self.client = Some(client);
             Action::Send(reply)
         } else {
             Action::SendAndClose(reply)
@@ -353,7 +467,8 @@ impl ServerSession {
             .with_serialize_options(self.info.serialize_options)
             .with_session_id(self.id)
             .with_correlation_id(correlation_id)
-            .with_annotations(message.annotations);
+            .with_annotations(message.annotations)
+            .with_session_state(Arc::clone(&self.connection));
         if to.object == DAEMON_OBJECT_ID {
             // Answered here: the daemon object runs no user code.
             if let (Work::Call(_), "get_next_stream_item", Some(streams)) = (&work, to.method.as_str(), &self.streams) {
@@ -462,11 +577,9 @@ impl ServerSession {
 }
 
 impl Drop for ServerSession {
-    /// The connection is gone: its streams linger or are dropped.
+    /// The connection is gone: see [`ServerSession::close`].
     fn drop(&mut self) {
-        if let Some(streams) = &self.streams {
-            streams.disconnected(self.id);
-        }
+        self.close();
     }
 }
 
@@ -543,6 +656,17 @@ impl Request {
     /// See [`ServerSession`] for an example.
     pub fn run(self) -> Completed {
         let Request { to, servant, context, work } = self;
+        // A registered class: the instance its mode picks serves the whole request (a batch too).
+        let instance = catch_unwind(AssertUnwindSafe(|| servant.instance(&context))).unwrap_or_else(|panic| {
+            let text = exception::panic_text(panic.as_ref());
+            Err(RemoteError::new("builtins.RuntimeError", vec![Value::from(format!("creating the instance panicked: {text}"))])
+                .into())
+        });
+        let servant = match instance {
+            Ok(Some(instance)) => instance,
+            Ok(None) => servant,
+            Err(error) => return Completed { to, outcome: Outcome::Returned(Err(error)), annotations: Annotations::default() },
+        };
         let call = |ctx: &mut CallContext, method: &str, args: CallArgs| servant.call(ctx, method, args);
         execute(to, context, work, servant.metadata(), &call)
     }
@@ -624,22 +748,29 @@ impl Completed {
     }
 }
 
-/// The CONNECTOK payload, or the reason for refusing (Python's `str(exception)`).
-fn connect_reply(directory: &dyn Directory, ser: Serializer, data: &[u8]) -> Result<Vec<u8>, String> {
+/// The CONNECTOK payload, or the reason for refusing (Python's `str(exception)`): the handshake
+/// data goes through `validate` first, then the object's metadata is looked up, in Pyro5's order.
+fn connect_reply(
+    directory: &dyn Directory,
+    ser: Serializer,
+    data: &[u8],
+    validate: impl FnOnce(&Value) -> Result<Value, String>,
+) -> Result<Vec<u8>, String> {
     #[derive(serde::Serialize)]
     struct ConnectOk<'a> {
-        handshake: &'a str,
+        handshake: &'a Value,
         meta: &'a Metadata,
     }
     let request: Value = ser.from_bytes(data).map_err(|e| e.to_string())?;
     let dict = request.as_dict().ok_or_else(|| format!("invalid handshake data: {}", request.type_name()))?;
-    dict.get("handshake").ok_or_else(|| "'handshake'".to_owned())?;
+    let handshake = dict.get("handshake").ok_or_else(|| "'handshake'".to_owned())?;
+    let response = validate(handshake)?;
     let object = dict.get("object").ok_or_else(|| "'object'".to_owned())?;
     let meta = object
         .as_str()
         .and_then(|id| daemon_object::metadata_of(directory, id))
         .ok_or_else(|| daemon_object::unknown_object().to_remote().message)?;
-    ser.to_bytes(&ConnectOk { handshake: "hello", meta: &meta }).map_err(|e| e.to_string())
+    ser.to_bytes(&ConnectOk { handshake: &response, meta: &meta }).map_err(|e| e.to_string())
 }
 
 /// A CONNECTFAIL in marshal (what Pyro5 sends before it knows the serializer, or when refusing).

@@ -1,0 +1,178 @@
+//! Registered classes: [`InstanceMode`] and the servant that picks (or creates) the instance
+//! serving a request (Pyro5's `Daemon._getInstance`, reference 4.2).
+
+use std::marker::PhantomData;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock, PoisonError, RwLock};
+
+use crate::dispatch::{CallArgs, CallContext, Dispatch, Metadata, Receiver, Reply, Servant};
+use crate::{Error, RemoteError, Value};
+
+/// How a registered class gets its instances (Pyro5's `@behavior(instance_mode=...)`).
+///
+/// ```
+/// use pyro_runtime::daemon::InstanceMode;
+/// assert_eq!(InstanceMode::default(), InstanceMode::Session);
+/// assert_eq!("percall".parse::<InstanceMode>().unwrap(), InstanceMode::Percall);
+/// assert_eq!(InstanceMode::Single.as_str(), "single");
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum InstanceMode {
+    /// One instance for the whole daemon, created on first use.
+    Single,
+    /// One instance per client connection, created on its first call and dropped when the
+    /// client disconnects (Pyro5's default for a registered class).
+    #[default]
+    Session,
+    /// A new instance for every request (a batch shares one), dropped when it returns.
+    Percall,
+}
+
+impl InstanceMode {
+    /// Pyro5's name of the mode: `"single"`, `"session"` or `"percall"`.
+    ///
+    /// See [`InstanceMode`] for an example.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InstanceMode::Single => "single",
+            InstanceMode::Session => "session",
+            InstanceMode::Percall => "percall",
+        }
+    }
+}
+
+impl std::fmt::Display for InstanceMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A name that is not one of Pyro5's instance modes.
+///
+/// ```
+/// let err = "shared".parse::<pyro_runtime::daemon::InstanceMode>().unwrap_err();
+/// assert_eq!(err.to_string(), "invalid instancemode: shared");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("invalid instancemode: {0}")]
+pub struct InvalidInstanceMode(pub String);
+
+impl std::str::FromStr for InstanceMode {
+    type Err = InvalidInstanceMode;
+
+    fn from_str(name: &str) -> Result<InstanceMode, InvalidInstanceMode> {
+        match name {
+            "single" => Ok(InstanceMode::Single),
+            "session" => Ok(InstanceMode::Session),
+            "percall" => Ok(InstanceMode::Percall),
+            other => Err(InvalidInstanceMode(other.to_owned())),
+        }
+    }
+}
+
+/// Makes the instances of a registered class; it sees the context of the call that needs one
+/// (Pyro5's `instance_creator`, which may read `current_context`).
+pub(super) type Creator<T> = Box<dyn Fn(&CallContext) -> T + Send + Sync>;
+
+/// Every class registration gets its own key in the connections' session instances.
+static NEXT_KEY: AtomicU64 = AtomicU64::new(1);
+
+/// A class as the daemon holds it: its type's metadata, its mode and creator, and the single
+/// instance once made.
+pub(super) struct Class<T, I: ?Sized> {
+    mode: InstanceMode,
+    creator: Creator<T>,
+    metadata: Arc<Metadata>,
+    key: u64,
+    single: OnceLock<Arc<dyn Servant>>,
+    interface: PhantomData<fn() -> Box<I>>,
+}
+
+impl<T, I> Class<T, I>
+where
+    T: Dispatch<I>,
+    I: ?Sized + 'static,
+{
+    pub(super) fn new(mode: InstanceMode, creator: Creator<T>) -> Class<T, I> {
+        Class {
+            mode,
+            creator,
+            metadata: Arc::new(T::metadata()),
+            key: NEXT_KEY.fetch_add(1, Ordering::Relaxed),
+            single: OnceLock::new(),
+            interface: PhantomData,
+        }
+    }
+
+    fn create(&self, ctx: &CallContext) -> Arc<dyn Servant> {
+        Arc::new(Instance::<T, I> {
+            object: RwLock::new((self.creator)(ctx)),
+            metadata: Arc::clone(&self.metadata),
+            interface: PhantomData,
+        })
+    }
+
+    fn pick(&self, ctx: &CallContext) -> Result<Arc<dyn Servant>, Error> {
+        match self.mode {
+            InstanceMode::Single => Ok(Arc::clone(self.single.get_or_init(|| self.create(ctx)))),
+            InstanceMode::Percall => Ok(self.create(ctx)),
+            InstanceMode::Session => match ctx.session_state() {
+                Some(state) => state.session_instance(self.key, &mut || Ok(self.create(ctx))),
+                None => Err(RemoteError::new(
+                    "Pyro5.errors.DaemonError",
+                    vec![Value::from("a session-mode class cannot be called outside a connection")],
+                )
+                .into()),
+            },
+        }
+    }
+}
+
+impl<T, I> Servant for Class<T, I>
+where
+    T: Dispatch<I>,
+    I: ?Sized + 'static,
+{
+    fn metadata(&self) -> &Metadata {
+        &self.metadata
+    }
+
+    fn call(&self, ctx: &mut CallContext, method: &str, args: CallArgs) -> Result<Reply, Error> {
+        self.pick(ctx)?.call(ctx, method, args)
+    }
+
+    fn instance(&self, ctx: &CallContext) -> Result<Option<Arc<dyn Servant>>, Error> {
+        self.pick(ctx).map(Some)
+    }
+}
+
+/// One instance of a registered class. `&mut self` methods take its write lock, which only
+/// calls sharing the instance contend for: none for `percall`, the calls of one connection
+/// for `session` (oneway calls may overlap), all clients for `single`.
+struct Instance<T, I: ?Sized> {
+    object: RwLock<T>,
+    metadata: Arc<Metadata>,
+    interface: PhantomData<fn() -> Box<I>>,
+}
+
+impl<T, I> Servant for Instance<T, I>
+where
+    T: Dispatch<I>,
+    I: ?Sized + 'static,
+{
+    fn metadata(&self) -> &Metadata {
+        &self.metadata
+    }
+
+    fn call(&self, ctx: &mut CallContext, method: &str, args: CallArgs) -> Result<Reply, Error> {
+        // A method that panicked while holding the lock leaves the object as it was at the panic.
+        match T::receiver(method).ok_or_else(|| CallArgs::unknown_method(method))? {
+            Receiver::Shared => {
+                self.object.read().unwrap_or_else(PoisonError::into_inner).invoke_shared(ctx, method, args)
+            }
+            Receiver::Exclusive => {
+                self.object.write().unwrap_or_else(PoisonError::into_inner).invoke_exclusive(ctx, method, args)
+            }
+        }
+    }
+}
