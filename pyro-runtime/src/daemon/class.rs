@@ -72,14 +72,14 @@ impl std::str::FromStr for InstanceMode {
 
 /// Makes the instances of a registered class; it sees the context of the call that needs one
 /// (Pyro5's `instance_creator`, which may read `current_context`).
-pub(super) type Creator<T> = Box<dyn Fn(&CallContext) -> T + Send + Sync>;
+pub(crate) type Creator<T> = Box<dyn Fn(&CallContext) -> T + Send + Sync>;
 
 /// Every class registration gets its own key in the connections' session instances.
 static NEXT_KEY: AtomicU64 = AtomicU64::new(1);
 
 /// A class as the daemon holds it: its type's metadata, its mode and creator, and the single
 /// instance once made.
-pub(super) struct Class<T, I: ?Sized> {
+pub(crate) struct Class<T, I: ?Sized> {
     mode: InstanceMode,
     creator: Creator<T>,
     metadata: Arc<Metadata>,
@@ -93,7 +93,7 @@ where
     T: Dispatch<I>,
     I: ?Sized + 'static,
 {
-    pub(super) fn new(mode: InstanceMode, creator: Creator<T>) -> Class<T, I> {
+    pub(crate) fn new(mode: InstanceMode, creator: Creator<T>) -> Class<T, I> {
         Class {
             mode,
             creator,

@@ -58,7 +58,7 @@
 //! server.join().unwrap().unwrap();
 //! ```
 
-mod class;
+pub(crate) mod class;
 mod connection;
 mod oneway;
 mod pool;

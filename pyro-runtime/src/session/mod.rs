@@ -87,6 +87,8 @@ mod exception;
 #[doc(hidden)]
 pub mod fuzzing;
 mod hooks;
+#[cfg(test)]
+mod lifecycle_tests;
 mod server;
 mod state;
 #[cfg(test)]
