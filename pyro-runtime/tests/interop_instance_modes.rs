@@ -1,0 +1,184 @@
+//! Python Pyro5 clients of a Rust daemon serving classes in each instance mode, over every
+//! serializer, counting instances as Pyro5's `instancemode` example does: `percall` makes one per
+//! call, `session` one per proxy connection (dropped when the client disconnects), `single` one
+//! for the whole daemon. `&mut self` methods count calls per instance.
+#![allow(clippy::unwrap_used)]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use pyro_runtime::daemon::{Daemon, InstanceMode};
+use pyro_runtime::dispatch::{CallArgs, CallContext, Dispatch, Metadata, Receiver, Reply};
+use pyro_runtime::Error;
+use serde_json::{Value as Json, json};
+
+/// Instances made and dropped, for one class.
+#[derive(Default)]
+struct Stats {
+    created: AtomicUsize,
+    dropped: AtomicUsize,
+}
+
+/// `msg(message)` (`&mut self`): the instance's serial number and how many calls it has served.
+/// `whoami()` (`&self`): the serial number and the correlation id the creator saw.
+struct Counter {
+    serial: usize,
+    calls: usize,
+    created_for: String,
+    stats: Arc<Stats>,
+}
+
+impl Drop for Counter {
+    fn drop(&mut self) {
+        self.stats.dropped.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+impl Dispatch<Counter> for Counter {
+    fn metadata() -> Metadata {
+        Metadata::new(["msg", "whoami"], [], [])
+    }
+    fn receiver(method: &str) -> Option<Receiver> {
+        match method {
+            "msg" => Some(Receiver::Exclusive),
+            "whoami" => Some(Receiver::Shared),
+            _ => None,
+        }
+    }
+    fn invoke_shared(&self, ctx: &mut CallContext, method: &str, args: CallArgs) -> Result<Reply, Error> {
+        args.finish()?;
+        match method {
+            "whoami" => ctx.encode(&(self.serial, &self.created_for)),
+            _ => Err(CallArgs::unknown_method(method)),
+        }
+    }
+    fn invoke_exclusive(&mut self, ctx: &mut CallContext, method: &str, mut args: CallArgs) -> Result<Reply, Error> {
+        match method {
+            "msg" => {
+                let _message: String = args.required(0, "message")?;
+                args.finish()?;
+                self.calls += 1;
+                ctx.encode(&(self.serial, self.calls))
+            }
+            _ => Err(CallArgs::unknown_method(method)),
+        }
+    }
+}
+
+fn register(daemon: &Daemon, mode: InstanceMode, id: &str) -> Arc<Stats> {
+    let stats = Arc::new(Stats::default());
+    let counted = Arc::clone(&stats);
+    let create = move |ctx: &CallContext| Counter {
+        serial: counted.created.fetch_add(1, Ordering::SeqCst) + 1,
+        calls: 0,
+        created_for: ctx.correlation_id().map(|id| id.to_string()).unwrap_or_default(),
+        stats: Arc::clone(&counted),
+    };
+    daemon.register_class_with(mode, create, Some(id)).unwrap();
+    stats
+}
+
+const SCRIPT: &str = r#"
+import json, sys, uuid
+import Pyro5.api
+from Pyro5.api import Proxy, current_context
+Pyro5.config.SERIALIZER = sys.argv[2]
+base = sys.argv[1]
+out = {}
+for mode in ["percall", "session", "single"]:
+    runs = []
+    for proxy in range(3 if mode != "session" else 2):
+        with Proxy(base.replace("OBJECT", "instance." + mode)) as p:
+            runs.append([p.msg("hello%d" % proxy) for _ in range(3)])
+    out[mode] = runs
+with Proxy(base.replace("OBJECT", "Pyro.Daemon")) as d:
+    out["registered"] = d.registered()
+    out["meta"] = sorted(d.get_metadata("instance.session")["methods"])
+current_context.correlation_id = uuid.UUID(int=12345)
+with Proxy(base.replace("OBJECT", "instance.session")) as p:
+    out["created_for"] = p.whoami()[1]
+print(json.dumps(out))
+"#;
+
+#[test]
+fn python_clients_count_instances_as_pyro5s_instancemode_example() {
+    for serializer in ["serpent", "msgpack", "json", "marshal"] {
+        let daemon = Daemon::bind("127.0.0.1", 0).unwrap();
+        let percall = register(&daemon, InstanceMode::Percall, "instance.percall");
+        let session = register(&daemon, InstanceMode::Session, "instance.session");
+        let single = register(&daemon, InstanceMode::Single, "instance.single");
+        let base = daemon.uri_for("OBJECT").unwrap().to_string();
+        let stop = daemon.shutdown_handle();
+        let server = std::thread::spawn(move || daemon.request_loop());
+
+        let output = pyro_interop::python().command().args(["-c", SCRIPT, &base, serializer]).output().unwrap();
+        assert!(output.status.success(), "{serializer}: {}", String::from_utf8_lossy(&output.stderr));
+        let out: Json = serde_json::from_slice(&output.stdout).unwrap();
+        // percall: a new instance for every call, so each has served one call.
+        assert_eq!(out["percall"], json!([[[1, 1], [2, 1], [3, 1]], [[4, 1], [5, 1], [6, 1]], [[7, 1], [8, 1], [9, 1]]]));
+        // session: one instance per proxy connection, its `&mut self` state kept between calls.
+        assert_eq!(out["session"], json!([[[1, 1], [1, 2], [1, 3]], [[2, 1], [2, 2], [2, 3]]]), "{serializer}");
+        // single: one instance for every proxy.
+        let single_calls: Vec<Json> = (1..=9).map(|n| json!([1, n])).collect();
+        let flat: Vec<Json> = out["single"].as_array().unwrap().iter().flat_map(|r| r.as_array().unwrap().clone()).collect();
+        assert_eq!(flat, single_calls, "{serializer}");
+        assert_eq!(out["registered"], json!(["Pyro.Daemon", "instance.percall", "instance.session", "instance.single"]));
+        assert_eq!(out["meta"], json!(["msg", "whoami"]));
+        // The creator saw the context of the call that needed the instance.
+        assert_eq!(out["created_for"], json!("00000000-0000-0000-0000-000000003039"), "{serializer}");
+
+        assert_eq!(percall.created.load(Ordering::SeqCst), 9);
+        assert_eq!(percall.dropped.load(Ordering::SeqCst), 9, "percall instances go with their call");
+        // Each session instance is dropped when its client disconnects.
+        assert!(pyro_interop::wait_for(|| session.dropped.load(Ordering::SeqCst) == 3), "{serializer}: session drops");
+        assert_eq!(session.created.load(Ordering::SeqCst), 3);
+        assert_eq!((single.created.load(Ordering::SeqCst), single.dropped.load(Ordering::SeqCst)), (1, 0));
+
+        stop.shutdown();
+        server.join().unwrap().unwrap();
+    }
+}
+
+/// A oneway call's exclusive method on a session instance, concurrent with the connection's
+/// next calls, still sees one instance.
+const ONEWAY_SCRIPT: &str = r#"
+import json, sys
+import Pyro5.api
+Pyro5.config.SERIALIZER = sys.argv[2]
+with Pyro5.api.Proxy(sys.argv[1]) as p:
+    p._pyroBind()
+    p._pyroOneway.add("msg")
+    for n in range(20):
+        p.msg("fire and forget")
+    p._pyroOneway.clear()
+    print(json.dumps(p.msg("last")))
+"#;
+
+#[test]
+fn oneway_calls_share_the_session_instance() {
+    let daemon = Daemon::bind("127.0.0.1", 0).unwrap();
+    let session = register(&daemon, InstanceMode::Session, "instance.session");
+    let uri = daemon.uri_for("instance.session").unwrap().to_string();
+    let stop = daemon.shutdown_handle();
+    let server = std::thread::spawn(move || daemon.request_loop());
+    for (run, serializer) in ["msgpack", "serpent"].into_iter().enumerate() {
+        let output = pyro_interop::python().command().args(["-c", ONEWAY_SCRIPT, &uri, serializer]).output().unwrap();
+        assert!(output.status.success(), "{serializer}: {}", String::from_utf8_lossy(&output.stderr));
+        let (serial, calls): (usize, usize) = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(serial, run + 1, "{serializer}");
+        // Oneway calls may still be running when the last call is served.
+        assert!((1..=21).contains(&calls), "{serializer}: {calls}");
+    }
+    assert!(pyro_interop::wait_for(|| session.dropped.load(Ordering::SeqCst) == 2));
+    assert_eq!(session.created.load(Ordering::SeqCst), 2, "one instance per connection, oneway calls included");
+    stop.shutdown();
+    server.join().unwrap().unwrap();
+}
+
+#[test]
+fn instance_modes_parse_as_pyro5_names_them() {
+    for mode in [InstanceMode::Single, InstanceMode::Session, InstanceMode::Percall] {
+        assert_eq!(mode.as_str().parse::<InstanceMode>().unwrap(), mode);
+    }
+    assert!("shared".parse::<InstanceMode>().is_err());
+}
