@@ -57,6 +57,113 @@
 //! shutdown.shutdown();
 //! server.join().unwrap().unwrap();
 //! ```
+//!
+//! # Instance modes
+//!
+//! [`register`](Daemon::register) serves one object to every client. Registering a type
+//! instead ([`register_class`](Daemon::register_class), or
+//! [`register_class_with`](Daemon::register_class_with) with an instance creator, or
+//! [`register_class_as`](Daemon::register_class_as) for an exposed trait) lets the daemon make
+//! instances as Pyro5 does for a registered class (reference 4.2), by [`InstanceMode`]:
+//!
+//! - [`Single`](InstanceMode::Single): one instance for the whole daemon, created on first
+//!   use; dropped with the daemon (or when unregistered and no call uses it).
+//! - [`Session`](InstanceMode::Session) (Pyro5's default for a class): one instance per client
+//!   connection, created on that connection's first call and dropped when the client
+//!   disconnects. It lives in the connection's state, which the connection's
+//!   [`ServerSession`](crate::session::ServerSession) owns.
+//! - [`Percall`](InstanceMode::Percall): a new instance for every request (the calls of a batch
+//!   share one, as in Pyro5), dropped when the request is done.
+//!
+//! The creator (Pyro5's `instance_creator`) is a closure that gets the
+//! [`CallContext`] of the call needing the instance; `register_class` uses `T::default()`.
+//! Clients see the type's metadata (in the handshake and from `get_metadata`), and
+//! `registered()` lists the class's id like any object's. `&mut self` methods lock only the
+//! instance: a percall instance is never shared, a session instance only by the calls of one
+//! connection (oneway calls may overlap its next calls), a single instance by everyone.
+//!
+//! ```
+//! use pyro_runtime::daemon::{Daemon, InstanceMode};
+//! use pyro_runtime::dispatch::*;
+//! use pyro_runtime::proxy::Proxy;
+//! use pyro_runtime::Error;
+//!
+//! // What `#[pyro::expose]` generates for `impl Tally { pub fn add(&mut self, n: i64) -> i64 }`:
+//! #[derive(Default)]
+//! struct Tally(i64);
+//! impl Dispatch<Tally> for Tally {
+//!     fn metadata() -> Metadata { Metadata::new(["add"], [], []) }
+//!     fn receiver(m: &str) -> Option<Receiver> { (m == "add").then_some(Receiver::Exclusive) }
+//!     fn invoke_shared(&self, _: &mut CallContext, m: &str, _: CallArgs) -> Result<Reply, Error> {
+//!         Err(CallArgs::unknown_method(m))
+//!     }
+//!     fn invoke_exclusive(&mut self, ctx: &mut CallContext, _: &str, mut args: CallArgs) -> Result<Reply, Error> {
+//!         let n: i64 = args.required(0, "n")?;
+//!         args.finish()?;
+//!         self.0 += n;
+//!         ctx.encode(&self.0)
+//!     }
+//! }
+//!
+//! let daemon = Daemon::bind("127.0.0.1", 0).unwrap();
+//! let session = daemon.register_class::<Tally>(InstanceMode::Session, Some("tally.session")).unwrap();
+//! let percall = daemon.register_class_with(InstanceMode::Percall, |_ctx| Tally(100), Some("tally.percall")).unwrap();
+//! let shutdown = daemon.shutdown_handle();
+//! let server = std::thread::spawn(move || daemon.request_loop());
+//!
+//! let one = Proxy::new(session.clone());
+//! assert_eq!(one.call::<_, i64>("add", &(1,)).unwrap(), 1);
+//! assert_eq!(one.call::<_, i64>("add", &(1,)).unwrap(), 2); // the same instance
+//! let two = Proxy::new(session);
+//! assert_eq!(two.call::<_, i64>("add", &(5,)).unwrap(), 5); // another connection, another instance
+//! let each = Proxy::new(percall);
+//! assert_eq!(each.call::<_, i64>("add", &(1,)).unwrap(), 101);
+//! assert_eq!(each.call::<_, i64>("add", &(1,)).unwrap(), 101); // a new instance per call
+//!
+//! shutdown.shutdown();
+//! server.join().unwrap().unwrap();
+//! ```
+//!
+//! # Connection hooks and tracked resources
+//!
+//! A [`DaemonBuilder`] takes Pyro5's overridable daemon hooks as closures:
+//! [`validate_handshake`](DaemonBuilder::validate_handshake) sees each client's handshake
+//! data and accepts it (with response data the client reads) or refuses it with a reason, and
+//! [`client_disconnect`](DaemonBuilder::client_disconnect) is told when a client that completed
+//! its handshake goes away. Both see a [`ConnectionInfo`] (connection id, client address). A
+//! method can also tie a resource to its caller's connection with
+//! [`CallContext::track_resource`]: it is closed when that client disconnects (Pyro5's
+//! `current_context.track_resource`). When a connection closes, the order is Pyro5's: its item
+//! streams linger or go, the disconnect hook runs, its session instances are dropped, then its
+//! tracked resources are closed.
+//!
+//! ```
+//! use pyro_runtime::daemon::Daemon;
+//! use pyro_runtime::proxy::Proxy;
+//! use pyro_runtime::{Error, Value};
+//!
+//! let daemon = Daemon::builder()
+//!     .host("127.0.0.1")
+//!     .validate_handshake(|_conn, data| match data.as_str() {
+//!         Some("pancakes") => Ok(Value::from("welcome")),
+//!         _ => Err("wrong secret code, connection refused".into()),
+//!     })
+//!     .client_disconnect(|conn| println!("client {} disconnects", conn.id()))
+//!     .bind()
+//!     .unwrap();
+//! let uri = daemon.uri_for("Pyro.Daemon").unwrap();
+//! let shutdown = daemon.shutdown_handle();
+//! let server = std::thread::spawn(move || daemon.request_loop());
+//!
+//! let proxy = Proxy::new(uri.clone()).with_handshake("pancakes".into());
+//! proxy.bind().unwrap();
+//! assert_eq!(proxy.handshake_response(), Some(Value::from("welcome")));
+//! let refused = Proxy::new(uri).bind().unwrap_err();
+//! assert!(matches!(refused, Error::ConnectionRejected { reason, .. } if reason == "wrong secret code, connection refused"));
+//!
+//! shutdown.shutdown();
+//! server.join().unwrap().unwrap();
+//! ```
 
 pub(crate) mod class;
 mod connection;
