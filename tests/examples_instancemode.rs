@@ -52,11 +52,14 @@ fn check_client(stdout: &str, tuple: (char, char)) -> Printed {
         line.to_owned()
     };
     let session_result = |line: &str| {
-        let inner = line.strip_prefix(tuple.0).and_then(|l| l.strip_suffix(tuple.1)).unwrap_or_else(|| panic!("{line}"));
+        let inner =
+            line.strip_prefix(tuple.0).and_then(|l| l.strip_suffix(tuple.1)).unwrap_or_else(|| panic!("{line}"));
         let (id, correlation) = inner.split_once(", ").unwrap_or_else(|| panic!("{line}"));
         let correlation = correlation.strip_prefix('\'').and_then(|c| c.strip_suffix('\'')).unwrap();
         let uuid_shape = correlation.len() == 36
-            && correlation.char_indices().all(|(i, c)| if [8, 13, 18, 23].contains(&i) { c == '-' } else { c.is_ascii_hexdigit() });
+            && correlation
+                .char_indices()
+                .all(|(i, c)| if [8, 13, 18, 23].contains(&i) { c == '-' } else { c.is_ascii_hexdigit() });
         assert!(uuid_shape, "not a uuid: {line}");
         (number(id), correlation.to_owned())
     };

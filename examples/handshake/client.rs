@@ -40,7 +40,10 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
         Err(Error::ConnectionRejected { location, reason }) => {
-            eprintln!("Pyro5.errors.CommunicationError: connection to {} rejected: {reason}", python_location(&location));
+            eprintln!(
+                "Pyro5.errors.CommunicationError: connection to {} rejected: {reason}",
+                python_location(&location)
+            );
             ExitCode::FAILURE
         }
         Err(e) => {

@@ -154,7 +154,9 @@ impl Error {
             | Error::ConnectionRefused { .. }
             | Error::Timeout { .. }
             | Error::Communication { .. }
-            | Error::ConnectionRejected { .. } => RemoteError::new(self.python_class(), vec![Value::Str(self.to_string())]),
+            | Error::ConnectionRejected { .. } => {
+                RemoteError::new(self.python_class(), vec![Value::Str(self.to_string())])
+            }
             Error::Protocol(e) => RemoteError::new(self.python_class(), vec![Value::Str(e.to_string())]),
             Error::Serialize(e) => RemoteError::new(self.python_class(), vec![Value::Str(e.to_string())]),
             Error::Uri(e) => RemoteError::new(self.python_class(), vec![Value::Str(e.to_string())]),

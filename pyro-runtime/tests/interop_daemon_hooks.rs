@@ -8,12 +8,12 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
+use pyro_interop::{PythonServer, wait_for};
 use pyro_runtime::daemon::{ConnectionInfo, Daemon, ShutdownHandle};
 use pyro_runtime::dispatch::{CallArgs, CallContext, Dispatch, Metadata, Receiver, Reply};
 use pyro_runtime::proxy::Proxy;
 use pyro_runtime::session::{Resource, ResourceHandle};
 use pyro_runtime::{Error, RemoteError, Serializer, Value};
-use pyro_interop::{PythonServer, wait_for};
 use serde_json::{Value as Json, json};
 
 const SECRET: &str = "pancakes";
@@ -159,7 +159,8 @@ fn python_clients_against_a_rust_validator_disconnect_hook_and_tracked_resources
     for serializer in ["serpent", "msgpack", "json", "marshal"] {
         let server = rust_server();
         let port = server.uri.rsplit(':').next().unwrap().to_owned();
-        let output = pyro_interop::python().command().args(["-c", PYTHON_CLIENT, &server.uri, serializer]).output().unwrap();
+        let output =
+            pyro_interop::python().command().args(["-c", PYTHON_CLIENT, &server.uri, serializer]).output().unwrap();
         assert!(output.status.success(), "{serializer}: {}", String::from_utf8_lossy(&output.stderr));
         let out: Json = serde_json::from_slice(&output.stdout).unwrap();
         assert_eq!(out["response"], json!(["how", "are", "you", "doing"]), "{serializer}");
@@ -223,7 +224,8 @@ daemon.requestLoop()
 fn rust_proxies_against_a_python_validate_handshake() {
     let server = PythonServer::start(pyro_interop::python(), PYTHON_DAEMON);
     for serializer in [Serializer::Serpent, Serializer::Msgpack, Serializer::Json, Serializer::Marshal] {
-        let proxy = Proxy::from_uri_str(server.uri()).unwrap().with_serializer(serializer).with_handshake(SECRET.into());
+        let proxy =
+            Proxy::from_uri_str(server.uri()).unwrap().with_serializer(serializer).with_handshake(SECRET.into());
         let hi: String = proxy.call("hello", &()).unwrap();
         assert_eq!(hi, "hi");
         assert_eq!(proxy.handshake_response(), Some(response()), "{serializer}");
@@ -243,7 +245,9 @@ fn a_panicking_validator_refuses_and_a_panicking_disconnect_hook_is_ignored() {
     let counted = Arc::clone(&disconnects);
     let daemon = Daemon::builder()
         .host("127.0.0.1")
-        .validate_handshake(|_, data| if data.as_str() == Some("boom") { panic!("validator bug") } else { Ok(Value::None) })
+        .validate_handshake(
+            |_, data| if data.as_str() == Some("boom") { panic!("validator bug") } else { Ok(Value::None) },
+        )
         .client_disconnect(move |_| {
             counted.fetch_add(1, Ordering::SeqCst);
             panic!("hook bug");
@@ -254,7 +258,10 @@ fn a_panicking_validator_refuses_and_a_panicking_disconnect_hook_is_ignored() {
     let stop = daemon.shutdown_handle();
     let thread = std::thread::spawn(move || daemon.request_loop());
     let err = Proxy::new(uri.clone()).with_handshake("boom".into()).bind().unwrap_err();
-    assert!(matches!(&err, Error::ConnectionRejected { reason, .. } if reason == "handshake validation panicked: validator bug"), "{err:?}");
+    assert!(
+        matches!(&err, Error::ConnectionRejected { reason, .. } if reason == "handshake validation panicked: validator bug"),
+        "{err:?}"
+    );
     for _ in 0..2 {
         let proxy = Proxy::new(uri.clone());
         proxy.bind().unwrap();

@@ -7,9 +7,9 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use pyro_runtime::Error;
 use pyro_runtime::daemon::{Daemon, InstanceMode};
 use pyro_runtime::dispatch::{CallArgs, CallContext, Dispatch, Metadata, Receiver, Reply};
-use pyro_runtime::Error;
 use serde_json::{Value as Json, json};
 
 /// Instances made and dropped, for one class.
@@ -115,14 +115,21 @@ fn python_clients_count_instances_as_pyro5s_instancemode_example() {
         assert!(output.status.success(), "{serializer}: {}", String::from_utf8_lossy(&output.stderr));
         let out: Json = serde_json::from_slice(&output.stdout).unwrap();
         // percall: a new instance for every call, so each has served one call.
-        assert_eq!(out["percall"], json!([[[1, 1], [2, 1], [3, 1]], [[4, 1], [5, 1], [6, 1]], [[7, 1], [8, 1], [9, 1]]]));
+        assert_eq!(
+            out["percall"],
+            json!([[[1, 1], [2, 1], [3, 1]], [[4, 1], [5, 1], [6, 1]], [[7, 1], [8, 1], [9, 1]]])
+        );
         // session: one instance per proxy connection, its `&mut self` state kept between calls.
         assert_eq!(out["session"], json!([[[1, 1], [1, 2], [1, 3]], [[2, 1], [2, 2], [2, 3]]]), "{serializer}");
         // single: one instance for every proxy.
         let single_calls: Vec<Json> = (1..=9).map(|n| json!([1, n])).collect();
-        let flat: Vec<Json> = out["single"].as_array().unwrap().iter().flat_map(|r| r.as_array().unwrap().clone()).collect();
+        let flat: Vec<Json> =
+            out["single"].as_array().unwrap().iter().flat_map(|r| r.as_array().unwrap().clone()).collect();
         assert_eq!(flat, single_calls, "{serializer}");
-        assert_eq!(out["registered"], json!(["Pyro.Daemon", "instance.percall", "instance.session", "instance.single"]));
+        assert_eq!(
+            out["registered"],
+            json!(["Pyro.Daemon", "instance.percall", "instance.session", "instance.single"])
+        );
         assert_eq!(out["meta"], json!(["msg", "whoami"]));
         // The creator saw the context of the call that needed the instance.
         assert_eq!(out["created_for"], json!("00000000-0000-0000-0000-000000003039"), "{serializer}");

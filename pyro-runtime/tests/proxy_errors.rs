@@ -21,7 +21,10 @@ fn connectfail_is_a_communication_error_with_the_reason() {
         let proxy = server.proxy(ser);
         let err = proxy.call::<_, Value>("add", &(1, 2)).unwrap_err();
         let Error::ConnectionRejected { location, reason } = &err else { panic!("{ser}: {err:?}") };
-        assert_eq!((location.as_str(), reason.as_str()), (format!("127.0.0.1:{}", server.port).as_str(), "unknown object"));
+        assert_eq!(
+            (location.as_str(), reason.as_str()),
+            (format!("127.0.0.1:{}", server.port).as_str(), "unknown object")
+        );
         assert_eq!(proxy.open_connections(), 0);
         assert!(proxy.metadata().is_none());
     }

@@ -111,7 +111,7 @@ impl CallContext {
     pub fn track_resource(&self, resource: impl Resource) -> Result<ResourceHandle, Error> {
         match &self.session_state {
             Some(state) => state.track_resource(Box::new(resource)),
-            None => Err(connectionless("track")),
+            None => Err(connectionless()),
         }
     }
 
@@ -310,9 +310,9 @@ impl CallContext {
     }
 }
 
-/// Pyro5's error for tracking resources outside a connection.
-fn connectionless(verb: &str) -> Error {
-    RemoteError::new("Pyro5.errors.PyroError", vec![Value::from(format!("cannot {verb} resource on a connectionless call"))])
+/// Pyro5's error for tracking a resource outside a connection.
+fn connectionless() -> Error {
+    RemoteError::new("Pyro5.errors.PyroError", vec![Value::from("cannot track resource on a connectionless call")])
         .into()
 }
 

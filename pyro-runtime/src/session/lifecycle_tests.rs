@@ -86,7 +86,8 @@ fn classes() -> Classes {
     let created = Arc::new(AtomicUsize::new(0));
     let log = Log::default();
     let mut by_id = HashMap::new();
-    for (id, mode) in [("single", InstanceMode::Single), ("session", InstanceMode::Session), ("percall", InstanceMode::Percall)]
+    for (id, mode) in
+        [("single", InstanceMode::Single), ("session", InstanceMode::Session), ("percall", InstanceMode::Percall)]
     {
         let (created, log) = (Arc::clone(&created), Arc::clone(&log));
         let create = move |_: &CallContext| {
@@ -142,9 +143,10 @@ fn the_handshake_hook_sees_the_data_and_its_response_reaches_the_client() {
         let mut server =
             ServerSession::new(5, info()).with_hooks(hooks.clone()).with_client_addr("127.0.0.1:4000".parse().ok());
         let client = ClientSession::new(ser);
-        let connect = client.connect_request("session", &Value::from("pancakes")).unwrap().with_correlation_id(
-            uuid::Uuid::from_u128(77),
-        );
+        let connect = client
+            .connect_request("session", &Value::from("pancakes"))
+            .unwrap()
+            .with_correlation_id(uuid::Uuid::from_u128(77));
         let Action::Send(ok) = server.on_message(connect, &classes) else { panic!("{ser}: refused") };
         let handshake = client.on_connect_reply(&ok, "here:1").unwrap();
         assert_eq!(handshake.response, Value::List(vec!["how".into(), "are".into(), "you".into()]), "{ser}");
@@ -230,7 +232,8 @@ fn single_instances_serve_every_connection_and_percall_instances_one_request() {
 
     // A batch shares one percall instance, as Pyro5 picks the instance once per request.
     let calls = Value::List(vec![Value::from("next"), Value::List(vec![]), Value::Dict(Dict::new())]);
-    let payload = Serializer::Msgpack.encode_call("percall", "<batch>", &[calls.clone(), calls], Some(&Dict::new())).unwrap();
+    let payload =
+        Serializer::Msgpack.encode_call("percall", "<batch>", &[calls.clone(), calls], Some(&Dict::new())).unwrap();
     let invoke = client.invoke_request(payload, Flags::BATCH);
     let Action::Dispatch(request) = three.on_message(invoke, &classes) else { panic!() };
     let Action::Send(reply) = three.reply(request.run()) else { panic!() };
@@ -252,15 +255,7 @@ fn on_disconnect_the_hook_runs_then_instances_drop_then_resources_close() {
     drop(server);
     assert_eq!(
         entries(&classes.log),
-        [
-            "create 1",
-            "create 2",
-            "drop 2",
-            "disconnect 7 Some(127.0.0.1:4000)",
-            "drop 1",
-            "close 1",
-            "close 2",
-        ]
+        ["create 1", "create 2", "drop 2", "disconnect 7 Some(127.0.0.1:4000)", "drop 1", "close 1", "close 2",]
     );
 }
 
@@ -275,9 +270,11 @@ fn tracking_needs_a_connection_and_untracked_resources_stay_open() {
     let (mut server, _client) = connect(1, &classes, ServerHooks::default(), "session");
     let ctx = CallContext::new(Serializer::Json).with_session_state(Arc::clone(server.session_state()));
     let count = Arc::clone(&closed);
-    let handle = ctx.track_resource(OnClose::new(move || {
-        count.fetch_add(1, Ordering::SeqCst);
-    })).unwrap();
+    let handle = ctx
+        .track_resource(OnClose::new(move || {
+            count.fetch_add(1, Ordering::SeqCst);
+        }))
+        .unwrap();
     let mut back = ctx.untrack_resource(handle).unwrap();
     server.close();
     assert_eq!(closed.load(Ordering::SeqCst), 0);
@@ -291,8 +288,10 @@ fn tracking_needs_a_connection_and_untracked_resources_stay_open() {
 #[test]
 fn a_session_class_outside_a_connection_is_a_daemon_error() {
     let classes = classes();
-    let err = classes.by_id["session"].invoke("next", CallArgs::new("next", vec![], None), Serializer::Json).unwrap_err();
+    let err =
+        classes.by_id["session"].invoke("next", CallArgs::new("next", vec![], None), Serializer::Json).unwrap_err();
     assert_eq!(err.python_class(), "Pyro5.errors.DaemonError");
-    let percall = classes.by_id["percall"].invoke("next", CallArgs::new("next", vec![], None), Serializer::Json).unwrap();
+    let percall =
+        classes.by_id["percall"].invoke("next", CallArgs::new("next", vec![], None), Serializer::Json).unwrap();
     assert_eq!(percall, b"[1, 1]");
 }

@@ -659,13 +659,18 @@ impl Request {
         // A registered class: the instance its mode picks serves the whole request (a batch too).
         let instance = catch_unwind(AssertUnwindSafe(|| servant.instance(&context))).unwrap_or_else(|panic| {
             let text = exception::panic_text(panic.as_ref());
-            Err(RemoteError::new("builtins.RuntimeError", vec![Value::from(format!("creating the instance panicked: {text}"))])
-                .into())
+            Err(RemoteError::new(
+                "builtins.RuntimeError",
+                vec![Value::from(format!("creating the instance panicked: {text}"))],
+            )
+            .into())
         });
         let servant = match instance {
             Ok(Some(instance)) => instance,
             Ok(None) => servant,
-            Err(error) => return Completed { to, outcome: Outcome::Returned(Err(error)), annotations: Annotations::default() },
+            Err(error) => {
+                return Completed { to, outcome: Outcome::Returned(Err(error)), annotations: Annotations::default() };
+            }
         };
         let call = |ctx: &mut CallContext, method: &str, args: CallArgs| servant.call(ctx, method, args);
         execute(to, context, work, servant.metadata(), &call)
