@@ -272,3 +272,20 @@ fn a_panicking_validator_refuses_and_a_panicking_disconnect_hook_is_ignored() {
     stop.shutdown();
     thread.join().unwrap().unwrap();
 }
+
+#[test]
+fn shutting_the_daemon_down_disconnects_its_clients_through_the_hook() {
+    let server = rust_server();
+    let proxies: Vec<Proxy> = (0..3)
+        .map(|n| {
+            let proxy = Proxy::from_uri_str(&server.uri).unwrap().with_handshake(SECRET.into());
+            let () = proxy.call("open", &(format!("{n}.txt"),)).unwrap();
+            proxy
+        })
+        .collect();
+    assert!(server.disconnects.lock().unwrap().is_empty());
+    server.stop.shutdown();
+    assert!(wait_for(|| server.disconnects.lock().unwrap().len() == 3), "{:?}", server.disconnects);
+    assert!(wait_for(|| server.closed.lock().unwrap().len() == 3), "{:?}", server.closed);
+    drop(proxies);
+}

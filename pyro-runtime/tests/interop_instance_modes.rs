@@ -189,3 +189,23 @@ fn instance_modes_parse_as_pyro5_names_them() {
     }
     assert!("shared".parse::<InstanceMode>().is_err());
 }
+
+#[test]
+fn rust_proxies_get_one_session_instance_per_connection() {
+    let daemon = Daemon::bind("127.0.0.1", 0).unwrap();
+    let session = register(&daemon, InstanceMode::Session, "instance.session");
+    let uri = daemon.uri_for("instance.session").unwrap();
+    let stop = daemon.shutdown_handle();
+    let server = std::thread::spawn(move || daemon.request_loop());
+    let proxy = pyro_runtime::proxy::Proxy::new(uri.clone());
+    let calls: Vec<(usize, usize)> = (0..3).map(|_| proxy.call("msg", &("hi",)).unwrap()).collect();
+    assert_eq!(calls, [(1, 1), (1, 2), (1, 3)]);
+    proxy.release();
+    assert!(pyro_interop::wait_for(|| session.dropped.load(Ordering::SeqCst) == 1), "released: dropped");
+    // The next call connects again: a new session, a new instance.
+    assert_eq!(proxy.call::<_, (usize, usize)>("msg", &("hi",)).unwrap(), (2, 1));
+    drop(proxy);
+    assert!(pyro_interop::wait_for(|| session.dropped.load(Ordering::SeqCst) == 2), "dropped proxy: dropped");
+    stop.shutdown();
+    server.join().unwrap().unwrap();
+}

@@ -377,13 +377,35 @@ impl Daemon {
     /// _>(...)`), with an instance creator: [`register_class_with`](Daemon::register_class_with)
     /// for an exposed trait.
     ///
-    /// ```no_run
-    /// # fn demo<T: pyro_runtime::dispatch::Dispatch<dyn std::any::Any + Send + Sync> + Default>(daemon: &pyro_runtime::daemon::Daemon) {
-    /// use pyro_runtime::daemon::InstanceMode;
-    /// // with `#[pyro::expose] trait Shop { ... }` and `impl Shop for MyShop`:
-    /// // daemon.register_class_as::<dyn Shop, _>(InstanceMode::Session, |_| MyShop::new(), Some("shop"))
-    /// daemon.register_class_as::<dyn std::any::Any + Send + Sync, T>(InstanceMode::Session, |_| T::default(), Some("shop")).unwrap();
-    /// # }
+    /// ```
+    /// use pyro_runtime::daemon::{Daemon, InstanceMode};
+    /// use pyro_runtime::dispatch::*;
+    /// use pyro_runtime::{proxy::Proxy, Error};
+    ///
+    /// trait Visits { fn visit(&mut self) -> u32; }
+    /// struct Door(u32);
+    /// impl Visits for Door { fn visit(&mut self) -> u32 { self.0 += 1; self.0 } }
+    /// // What `#[pyro::expose]` writes for `trait Visits`:
+    /// impl<T: Visits + Send + Sync + 'static> Interface<T> for dyn Visits {
+    ///     fn metadata() -> Metadata { Metadata::new(["visit"], [], []) }
+    ///     fn receiver(m: &str) -> Option<Receiver> { (m == "visit").then_some(Receiver::Exclusive) }
+    ///     fn invoke_shared(_: &T, _: &mut CallContext, m: &str, _: CallArgs) -> Result<Reply, Error> {
+    ///         Err(CallArgs::unknown_method(m))
+    ///     }
+    ///     fn invoke_exclusive(object: &mut T, ctx: &mut CallContext, _: &str, args: CallArgs) -> Result<Reply, Error> {
+    ///         args.finish()?;
+    ///         ctx.encode(&object.visit())
+    ///     }
+    /// }
+    ///
+    /// let daemon = Daemon::bind("127.0.0.1", 0).unwrap();
+    /// let uri = daemon.register_class_as::<dyn Visits, _>(InstanceMode::Single, |_| Door(10), Some("door")).unwrap();
+    /// let shutdown = daemon.shutdown_handle();
+    /// let server = std::thread::spawn(move || daemon.request_loop());
+    /// assert_eq!(Proxy::new(uri.clone()).call::<_, u32>("visit", &()).unwrap(), 11);
+    /// assert_eq!(Proxy::new(uri).call::<_, u32>("visit", &()).unwrap(), 12); // one instance for all
+    /// shutdown.shutdown();
+    /// server.join().unwrap().unwrap();
     /// ```
     pub fn register_class_as<I, T>(
         &self,
