@@ -252,7 +252,7 @@ impl std::fmt::Debug for SessionState {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
+    #![allow(clippy::unwrap_used, clippy::panic)]
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     use super::*;
@@ -294,5 +294,20 @@ mod tests {
         assert_eq!(err.python_class(), "Pyro5.errors.PyroError");
         assert_eq!(closed.load(Ordering::SeqCst), 1);
         assert_eq!(state.tracked_resources(), 0);
+    }
+
+    #[test]
+    fn no_session_instance_is_made_for_a_closed_connection() {
+        let state = SessionState::new();
+        state.close();
+        let mut made = false;
+        let result = state.session_instance(1, &mut || {
+            made = true;
+            Err(pyro_error("unreachable"))
+        });
+        let Err(err) = result else { panic!("an instance for a closed connection") };
+        assert_eq!(err.to_remote().message, "no session instance: the client has disconnected");
+        assert!(!made, "the creator is not run");
+        assert_eq!(state.session_instances(), 0);
     }
 }
