@@ -82,6 +82,7 @@ mod daemon_object;
 mod exception;
 #[doc(hidden)]
 pub mod fuzzing;
+mod response_annotations;
 mod server;
 #[cfg(test)]
 mod stream_tests;
@@ -91,6 +92,7 @@ mod tests;
 
 pub use client::{ClientSession, Handshake};
 pub use daemon_object::DAEMON_OBJECT_ID;
+pub use response_annotations::ResponseAnnotations;
 pub use server::{Action, BATCH_METHOD, Completed, DaemonInfo, Directory, Outcome, Request, ServerSession};
 pub use streams::{
     DEFAULT_MAX_STREAMS, HOUSEKEEPING_INTERVAL, Refused, Removed, StreamRegistry, StreamSettings, Streams,

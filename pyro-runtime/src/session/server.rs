@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::daemon_object::{self, DAEMON_OBJECT_ID, NextItem};
 use super::exception;
+use super::response_annotations::ResponseAnnotations;
 use super::streams::Streams;
 use crate::dispatch::{CallArgs, CallContext, Metadata, Reply, Servant};
 use crate::protocol::{AnnotationId, Annotations, Flags, Message, MessageType, ProtocolError, new_correlation_id};
@@ -144,6 +145,7 @@ pub struct ServerSession {
     state: State,
     denied: Option<String>,
     streams: Option<Arc<Streams>>,
+    response_annotations: Option<ResponseAnnotations>,
 }
 
 impl ServerSession {
@@ -152,7 +154,7 @@ impl ServerSession {
     ///
     /// See [`ServerSession`] for an example.
     pub fn new(id: u64, info: Arc<DaemonInfo>) -> ServerSession {
-        ServerSession { id, info, state: State::Handshake, denied: None, streams: None }
+        ServerSession { id, info, state: State::Handshake, denied: None, streams: None, response_annotations: None }
     }
 
     /// Streams iterator results through `streams`, the daemon-wide stream registry shared by
@@ -171,6 +173,30 @@ impl ServerSession {
     #[must_use]
     pub fn with_streams(mut self, streams: Arc<Streams>) -> ServerSession {
         self.streams = Some(streams);
+        self
+    }
+
+    /// Adds the annotations of `hook` to every message the session sends (Pyro5's
+    /// `Daemon.annotations()`).
+    ///
+    /// ```
+    /// use pyro_runtime::protocol::{AnnotationId, Message, MessageType};
+    /// use pyro_runtime::session::{Action, ResponseAnnotations, ServerSession};
+    /// # struct Nothing;
+    /// # impl pyro_runtime::session::Directory for Nothing {
+    /// #     fn servant(&self, _: &str) -> Option<std::sync::Arc<dyn pyro_runtime::dispatch::Servant>> { None }
+    /// #     fn ids(&self) -> Vec<String> { vec![] }
+    /// # }
+    /// let id = AnnotationId::try_from("DDAA").unwrap();
+    /// let hook = ResponseAnnotations::new(move || [(id, b"daemon".to_vec())].into_iter().collect());
+    /// let mut session = ServerSession::new(1, Default::default()).with_response_annotations(hook);
+    /// let connect = Message::new(MessageType::Connect, 3, br#"{"handshake":"hello","object":"nothing"}"#.to_vec());
+    /// let Action::SendAndClose(fail) = session.on_message(connect, &Nothing) else { panic!() };
+    /// assert_eq!(fail.annotations.get(id), Some(&b"daemon"[..]));
+    /// ```
+    #[must_use]
+    pub fn with_response_annotations(mut self, hook: ResponseAnnotations) -> ServerSession {
+        self.response_annotations = Some(hook);
         self
     }
 
@@ -240,6 +266,11 @@ impl ServerSession {
     /// assert_eq!(pyro_runtime::serializer::marshal::decode_str(&fail.data).as_deref(), Some("invalid data"));
     /// ```
     pub fn on_protocol_error(&mut self, error: ProtocolError) -> Action {
+        let action = self.protocol_error(error);
+        self.annotate(action)
+    }
+
+    fn protocol_error(&mut self, error: ProtocolError) -> Action {
         let state = std::mem::replace(&mut self.state, State::Closed);
         if state != State::Handshake {
             return Action::Close;
@@ -258,6 +289,21 @@ impl ServerSession {
     ///
     /// See [`ServerSession`] for an example.
     pub fn on_message(&mut self, message: Message, directory: &dyn Directory) -> Action {
+        let action = self.message(message, directory);
+        self.annotate(action)
+    }
+
+    /// Adds the daemon's response annotations to the message `action` sends, if any.
+    fn annotate(&self, mut action: Action) -> Action {
+        if let (Some(hook), Action::Send(message) | Action::SendAndClose(message)) =
+            (&self.response_annotations, &mut action)
+        {
+            hook.apply(message);
+        }
+        action
+    }
+
+    fn message(&mut self, message: Message, directory: &dyn Directory) -> Action {
         match self.state {
             State::Closed => Action::Close,
             State::Handshake if message.msg_type != MessageType::Connect => {
@@ -265,7 +311,7 @@ impl ServerSession {
                     msg_type: u8::from(message.msg_type),
                     expected: &[MessageType::Connect],
                 };
-                self.on_protocol_error(error)
+                self.protocol_error(error)
             }
             State::Handshake => self.handshake(message, directory),
             State::Ready => match message.msg_type {
@@ -349,9 +395,15 @@ impl ServerSession {
         } else {
             Work::Call(CallArgs::new(to.method.clone(), call.vargs, call.kwargs))
         };
+        // Pyro5's `msg_flags` are the header's flags: CORR_ID included, COMPRESSED cleared.
+        let mut header_flags = message.flags;
+        if message.correlation_id.is_some() {
+            header_flags.insert(Flags::CORR_ID);
+        }
         let context = CallContext::new(ser)
             .with_serialize_options(self.info.serialize_options)
             .with_session_id(self.id)
+            .with_message(message.seq, header_flags)
             .with_correlation_id(correlation_id)
             .with_annotations(message.annotations);
         if to.object == DAEMON_OBJECT_ID {
@@ -368,7 +420,7 @@ impl ServerSession {
                 daemon_object::call(directory, &info, streams.as_deref(), ctx, method, args)
             };
             let completed = execute(to, context, work, daemon_object::metadata(), &call);
-            return self.reply(completed);
+            return self.result(completed);
         }
         let Some(servant) = directory.servant(&to.object) else {
             return self.failure(&to, daemon_object::unknown_object());
@@ -381,6 +433,11 @@ impl ServerSession {
     ///
     /// See [`ServerSession`] for an example.
     pub fn reply(&mut self, completed: Completed) -> Action {
+        let action = self.result(completed);
+        self.annotate(action)
+    }
+
+    fn result(&mut self, completed: Completed) -> Action {
         let Completed { to, outcome, annotations } = completed;
         if to.oneway {
             return Action::Continue;
@@ -538,11 +595,15 @@ impl Request {
     /// Runs the call (for a batch: each call in order, stopping at the first exception, which
     /// becomes a `Pyro5.core._ExceptionWrapper` result; a method the object does not expose
     /// aborts the whole batch with a plain exception, as in Pyro5). A panic becomes a
-    /// `builtins.RuntimeError`.
+    /// `builtins.RuntimeError`. While it runs, the thread's
+    /// [`current_context`](crate::current_context) is fresh and carries the call's correlation
+    /// id, so proxy calls made by the method propagate it.
     ///
     /// See [`ServerSession`] for an example.
     pub fn run(self) -> Completed {
         let Request { to, servant, context, work } = self;
+        // Proxy calls the method makes carry this call's correlation id.
+        let _serving = crate::current_context::serving(context.correlation_id());
         let call = |ctx: &mut CallContext, method: &str, args: CallArgs| servant.call(ctx, method, args);
         execute(to, context, work, servant.metadata(), &call)
     }
