@@ -404,7 +404,9 @@ pub mod __private {
         CallArgs, CallContext, Dispatch, Interface, IntoRemoteError, Metadata, Receiver, RemoteErrorWrap, Reply,
         ToRemoteErrorFallback,
     };
+    pub use pyro_runtime::protocol::Annotations;
     pub use pyro_runtime::proxy::{Batch, BatchHandle, Proxy, RemoteIter};
+    pub use pyro_runtime::uuid::Uuid;
     pub use pyro_runtime::{Error, RemoteError, Result, Serializer, Value};
     pub use serde;
 

@@ -35,3 +35,5 @@ pub use naming::{NameServerProxy, locate_ns, locate_ns_with_config};
 pub use serializer::Serializer;
 pub use uri::Uri;
 pub use value::Value;
+/// The `uuid` crate, for correlation ids ([`Uuid`](uuid::Uuid)).
+pub use uuid;
