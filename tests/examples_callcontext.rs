@@ -68,7 +68,10 @@ fn check_server(lines: &mpsc::Receiver<String>, correlation_id: &str, rust: bool
         let (daemon, client) = if rust {
             ("  obj.daemon:  <pyro Daemon; localhost:", "  context.client:  <pyro connection ")
         } else {
-            ("  obj.daemon:  <__main__.CustomDaemon at 0x", "  context.client:  <Pyro5.socketutil.SocketConnection object at 0x")
+            (
+                "  obj.daemon:  <__main__.CustomDaemon at 0x",
+                "  context.client:  <Pyro5.socketutil.SocketConnection object at 0x",
+            )
         };
         assert!(block[4].starts_with(daemon) && block[4].ends_with(" - IPv4; 2 objects>"), "{}", context(&block[4]));
         assert!(block[5].starts_with(client), "{}", context(&block[5]));

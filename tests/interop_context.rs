@@ -171,11 +171,16 @@ fn a_rust_proxy_and_a_python_method() {
             },
             "{serializer}"
         );
-        let response: Vec<(String, Vec<u8>)> =
-            current_context::response_annotations().iter().map(|(id, v)| (id.as_str().to_owned(), v.to_vec())).collect();
+        let response: Vec<(String, Vec<u8>)> = current_context::response_annotations()
+            .iter()
+            .map(|(id, v)| (id.as_str().to_owned(), v.to_vec()))
+            .collect();
         assert_eq!(
             response,
-            [("RESP".to_owned(), b"from the python method".to_vec()), ("DDAA".into(), b"from the python daemon".to_vec())],
+            [
+                ("RESP".to_owned(), b"from the python method".to_vec()),
+                ("DDAA".into(), b"from the python daemon".to_vec())
+            ],
             "{serializer}"
         );
         // The thread's correlation id, when the proxy has none.

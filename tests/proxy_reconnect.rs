@@ -58,7 +58,10 @@ fn with_nothing_to_reach_reconnect_fails_after_its_tries() {
     let started = Instant::now();
     let error = proxy.reconnect(2).unwrap_err();
     let waited = started.elapsed();
-    assert!(matches!(&error, Error::ConnectionClosed { context } if context.ends_with("failed to reconnect")), "{error}");
+    assert!(
+        matches!(&error, Error::ConnectionClosed { context } if context.ends_with("failed to reconnect")),
+        "{error}"
+    );
     assert_eq!(error.python_class(), "Pyro5.errors.ConnectionClosedError");
     assert!(waited >= Duration::from_secs(2) && waited < Duration::from_secs(4), "{waited:?}");
     // No tries: at once.
@@ -70,7 +73,8 @@ fn with_nothing_to_reach_reconnect_fails_after_its_tries() {
 #[test]
 fn a_name_that_does_not_resolve_is_not_retried() {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let config = pyro::Config { ns_host: "127.0.0.1".into(), ns_port: port, ns_broadcast_port: port, ..Default::default() };
+    let config =
+        pyro::Config { ns_host: "127.0.0.1".into(), ns_port: port, ns_broadcast_port: port, ..Default::default() };
     let proxy = pyro::proxy::Proxy::with_config("PYRONAME:gen".parse().unwrap(), &config);
     let started = Instant::now();
     assert!(matches!(proxy.bind(), Err(Error::Naming { .. })));

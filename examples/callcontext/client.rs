@@ -15,9 +15,9 @@
 //! in Pyro5, the `PYRO_*` environment variables apply, and the serializer is serpent unless
 //! `PYRO_SERIALIZER` names another. The output lines are Python's.
 
+mod echo;
 #[path = "../common/python.rs"]
 mod python;
-mod echo;
 
 use std::process::ExitCode;
 

@@ -105,7 +105,11 @@ fn serve() -> pyro::Result<()> {
     let description = Arc::new(OnceLock::new());
     let uri = daemon.register_as::<dyn EchoServer, _>(Echo { daemon: Arc::clone(&description) }, Some(OBJECT_ID))?;
     let family = if daemon.local_addr().is_some_and(|a| a.is_ipv6()) { "IPv6" } else { "IPv4" };
-    let _ = description.set(format!("<pyro Daemon; {} - {family}; {} objects>", daemon.location(), daemon.registered().len()));
+    let _ = description.set(format!(
+        "<pyro Daemon; {} - {family}; {} objects>",
+        daemon.location(),
+        daemon.registered().len()
+    ));
     println!("Server is ready. You can use the following URI to connect:");
     println!("{uri}");
     daemon.request_loop()

@@ -204,8 +204,11 @@ impl ContextParam {
         };
         let Type::Path(path) = ungroup(inner) else { return None };
         let last = path.path.segments.last()?;
-        (path.qself.is_none() && last.ident == "CallContext" && last.arguments.is_none())
-            .then(|| ContextParam { position, ty: ty.clone(), by_reference })
+        (path.qself.is_none() && last.ident == "CallContext" && last.arguments.is_none()).then(|| ContextParam {
+            position,
+            ty: ty.clone(),
+            by_reference,
+        })
     }
 }
 

@@ -34,6 +34,6 @@ pub use error::{Error, RemoteError, Result, TRACEBACK_ATTRIBUTE};
 pub use naming::{NameServerProxy, locate_ns, locate_ns_with_config};
 pub use serializer::Serializer;
 pub use uri::Uri;
-pub use value::Value;
 /// The `uuid` crate, for correlation ids ([`Uuid`](uuid::Uuid)).
 pub use uuid;
+pub use value::Value;

@@ -29,9 +29,8 @@ pub(super) fn serve(inner: &Arc<Inner>, socket: Socket) {
     if stream.set_timeout(inner.config.comm_timeout).is_err() {
         return;
     }
-    let mut session = inner.annotate(
-        ServerSession::new(guard.id, Arc::clone(&inner.info)).with_streams(Arc::clone(&inner.streams)),
-    );
+    let mut session =
+        inner.annotate(ServerSession::new(guard.id, Arc::clone(&inner.info)).with_streams(Arc::clone(&inner.streams)));
     let driver = Driver { inner, client_addr };
     // Replies held back while the client's next request is already here (it pipelines).
     let mut held = Vec::new();

@@ -79,9 +79,9 @@ use self::oneway::{ONEWAY_QUEUE, ONEWAY_WORKERS, OnewayRunner};
 use self::pool::Pool;
 use self::registry::Registry;
 use crate::dispatch::{Dispatch, Servant, Served};
+use crate::protocol::Annotations;
 use crate::session::{DaemonInfo, HOUSEKEEPING_INTERVAL, ResponseAnnotations, StreamSettings, Streams};
 use crate::transport::{Listener, Socket};
-use crate::protocol::Annotations;
 use crate::uri::Location;
 use crate::{Config, Error, Uri};
 

@@ -156,7 +156,10 @@ daemon.requestLoop()
     }
 
     fn objects() -> Vec<(Arc<dyn Servant>, Option<&'static str>)> {
-        vec![(Arc::new(Served::new(Thing("first"))), Some("example.first")), (Arc::new(Served::new(Thing("anon"))), None)]
+        vec![
+            (Arc::new(Served::new(Thing("first"))), Some("example.first")),
+            (Arc::new(Served::new(Thing("anon"))), None),
+        ]
     }
 
     /// Runs `serve_with` in a thread until its banner is printed; the daemon's location and
@@ -178,8 +181,7 @@ daemon.requestLoop()
     fn with_a_name_server_the_names_go_there() {
         let ns = pyro_interop::PythonServer::start(pyro_interop::python(), NAME_SERVER);
         let ns_uri: crate::Uri = ns.uri().parse().unwrap();
-        let config =
-            Config { ns_host: "127.0.0.1".into(), ns_port: ns_uri.port().unwrap(), ..Config::default() };
+        let config = Config { ns_host: "127.0.0.1".into(), ns_port: ns_uri.port().unwrap(), ..Config::default() };
         let (lines, stop, thread) = run(&config, true);
         assert_eq!(lines.len(), 6, "{lines:?}");
         assert_eq!(lines[0], "Object example.first:");
