@@ -226,8 +226,10 @@ impl CallContext {
         self.seq
     }
 
-    /// The flags of the request message (Pyro5's `current_context.msg_flags`), e.g.
-    /// [`Flags::ONEWAY`] or [`Flags::BATCH`]; print them with `.bits()` for Pyro5's number.
+    /// The flags of the request message as its header had them (Pyro5's
+    /// `current_context.msg_flags`): e.g. [`Flags::ONEWAY`], [`Flags::BATCH`], and
+    /// [`Flags::CORR_ID`] when the request carried a correlation id; `.bits()` is Pyro5's
+    /// number (a Pyro5 client's oneway call with a correlation id: 68).
     ///
     /// See [`CallContext::with_message`] for an example.
     pub fn flags(&self) -> Flags {
