@@ -59,8 +59,13 @@ thread_local! {
     static CURRENT: RefCell<Current> = RefCell::new(Current::default());
 }
 
+/// Runs `f` on this thread's context (on an empty one while the thread's locals are being
+/// destroyed, e.g. from a thread-local's destructor).
 fn with<R>(f: impl FnOnce(&mut Current) -> R) -> R {
-    CURRENT.with(|current| f(&mut current.borrow_mut()))
+    match CURRENT.try_with(|_| ()) {
+        Ok(()) => CURRENT.with(|current| f(&mut current.borrow_mut())),
+        Err(_) => f(&mut Current::default()),
+    }
 }
 
 /// The annotations proxy calls on this thread send (Pyro5's `current_context.annotations`).
