@@ -52,6 +52,8 @@ pub struct Echo {
     oneway_seen: Mutex<Option<mpsc::Sender<Seen>>>,
     /// Where `forward` calls on to.
     next: Mutex<Option<String>>,
+    /// The attribute `label`, with the sequence number of the call that set it.
+    label: String,
 }
 
 #[pyro::expose]
@@ -91,6 +93,19 @@ impl Echo {
     /// The message flags.
     pub fn flags(&self, ctx: &CallContext) -> u16 {
         ctx.flags().bits()
+    }
+
+    /// The attribute `label`.
+    #[pyro::getter]
+    pub fn label(&self) -> String {
+        self.label.clone()
+    }
+
+    /// Sets `label`, noting the call's sequence number in it and in a response annotation.
+    #[pyro::setter]
+    pub fn set_label(&mut self, ctx: &mut CallContext, label: String) {
+        self.label = format!("{label} @{}", ctx.seq());
+        ctx.response_annotations_mut().insert(id("SETR"), label.into_bytes());
     }
 
     /// Calls `look` on the next object: the correlation id travels on by itself.
@@ -139,7 +154,7 @@ fn serve(next: Option<String>) -> Served {
         .bind()
         .unwrap();
     let (sender, oneway) = mpsc::channel();
-    let echo = Echo { oneway_seen: Mutex::new(Some(sender)), next: Mutex::new(next) };
+    let echo = Echo { oneway_seen: Mutex::new(Some(sender)), next: Mutex::new(next), label: String::new() };
     let uri = daemon.register(echo, Some("example.context")).unwrap().to_string();
     let greeter = daemon.register_as::<dyn Greeter, _>(English, Some("greeter")).unwrap().to_string();
     let stop = daemon.shutdown_handle();
@@ -195,6 +210,10 @@ fn a_method_sees_the_call_and_the_caller_sees_its_response_annotations() {
     assert_eq!(proxy.flags().unwrap(), Flags::CORR_ID.bits());
     let seqs: Vec<u16> = proxy.seqs().unwrap().collect::<Result<_, _>>().unwrap();
     assert_eq!(seqs.len(), 3);
+    // Setters too.
+    proxy.set_label("named".into()).unwrap();
+    assert_eq!(current_context::response_annotations().get(id("SETR")), Some(&b"named"[..]));
+    assert!(proxy.label().unwrap().starts_with("named @"));
     // The greeter interface too.
     let greeter = GreeterProxy::new(&served.greeter).unwrap();
     assert_eq!(greeter.greet("bob".into()).unwrap(), "hello bob #1");
