@@ -335,6 +335,88 @@
 //! with [`DaemonBuilder::max_streams`](daemon::DaemonBuilder::max_streams)); a call returning
 //! an iterator past the limit gets a `Pyro5.errors.PyroError`. Batch calls do not stream.
 //!
+//! ## The call context, annotations and correlation ids
+//!
+//! A method that wants to know about the call it serves (Pyro5's server-side
+//! `current_context`) takes a `&CallContext` or `&mut CallContext` parameter, anywhere in its
+//! parameter list ([`dispatch::CallContext`]; the parameter is recognized by its type's last
+//! path segment, `CallContext`, so `&pyro::dispatch::CallContext` works as well as an imported
+//! name, and a type of your own by that name cannot be used there). It is not an argument on
+//! the wire: callers (Python too) do not pass it, and the typed proxy, the batch and the
+//! metadata do not show it. It works on `&self` and `&mut self` methods, oneway methods,
+//! methods returning item streams, getters and setters, and in remote interfaces (traits). At
+//! most one per method, and by reference (anything else is a compile error at the parameter).
+//!
+//! The context tells the client's address, the session (connection) id, the request's
+//! sequence number and message flags, its serializer, its correlation id and annotations; a
+//! `&mut CallContext` adds response annotations, which go back on the RESULT message (also of a
+//! batch; as in Pyro5, not on an exception reply nor on the reply opening an item stream).
+//! A daemon adds its own annotations to every reply with
+//! [`DaemonBuilder::annotations`](daemon::DaemonBuilder::annotations) (Pyro5's overridable
+//! `Daemon.annotations()`).
+//!
+//! On the client side, [`current_context`] is Pyro5's thread-local `current_context`: the
+//! annotations and the correlation id that proxy calls made on this thread send, and the
+//! annotations of the last reply this thread received. A proxy also sends its own
+//! ([`Proxy::set_annotations`](proxy::Proxy::set_annotations),
+//! [`Proxy::set_correlation_id`](proxy::Proxy::set_correlation_id); typed proxies have the same
+//! setters). While a daemon runs a call, the thread's correlation id is the incoming call's
+//! (also on the thread a oneway call runs on), so calls a method makes to other objects carry
+//! it along, to Rust and Python servers alike.
+//!
+//! ```
+//! use pyro::current_context;
+//! use pyro::dispatch::CallContext;
+//! use pyro::protocol::{AnnotationId, Annotations};
+//!
+//! pub struct Echo;
+//!
+//! #[pyro::expose]
+//! impl Echo {
+//!     /// Echoes `text`; says in a response annotation who asked.
+//!     pub fn echo(&self, text: String, ctx: &mut CallContext) -> String {
+//!         let asker = ctx.annotations().get(AnnotationId::try_from("USER").unwrap()).unwrap_or(b"?").to_vec();
+//!         ctx.response_annotations_mut().insert(AnnotationId::try_from("ASKR").unwrap(), asker);
+//!         format!("{text} (call {} of connection {})", ctx.seq(), ctx.session_id())
+//!     }
+//! }
+//!
+//! let daemon = pyro::Daemon::builder()
+//!     .host("127.0.0.1")
+//!     .annotations(|| [(AnnotationId::try_from("SRVR").unwrap(), b"rust".to_vec())].into_iter().collect())
+//!     .bind()?;
+//! let uri = daemon.register(Echo, Some("example.echo"))?.to_string();
+//! let stop = daemon.shutdown_handle();
+//! let server = std::thread::spawn(move || daemon.request_loop());
+//!
+//! let mut echo = EchoProxy::new(&uri)?;
+//! echo.set_correlation_id(Some(pyro::uuid::Uuid::new_v4()));
+//! let user: Annotations = [(AnnotationId::try_from("USER")?, b"alice".to_vec())].into_iter().collect();
+//! // Annotations for the calls of one closure (or `current_context::set_annotations` until changed).
+//! let text = current_context::with_annotations(user, || echo.echo("hi".into()))?;
+//! assert_eq!(text, "hi (call 1 of connection 0)");
+//! let response = current_context::response_annotations();
+//! assert_eq!(response.get(AnnotationId::try_from("ASKR")?), Some(&b"alice"[..]));
+//! assert_eq!(response.get(AnnotationId::try_from("SRVR")?), Some(&b"rust"[..]));
+//! # stop.shutdown();
+//! # server.join().expect("daemon thread")?;
+//! # Ok::<(), pyro::Error>(())
+//! ```
+//!
+//! Pyro5's thread-local context is shared by server and client code, so a Pyro5 method also
+//! forwards the incoming call's annotations to the calls it makes; here the incoming
+//! annotations stay in the method's `CallContext` and only the correlation id is forwarded (a
+//! method passes annotations on with [`current_context::set_annotations`]).
+//!
+//! ## Reconnecting, and `serve()`
+//!
+//! [`Proxy::reconnect`](proxy::Proxy::reconnect) (and `reconnect` on typed proxies) is Pyro5's
+//! `_pyroReconnect(tries)`: it drops the connections and connects again, every 2 seconds, until
+//! it succeeds or the tries run out (then a `ConnectionClosedError` "failed to reconnect"), e.g.
+//! after the daemon was restarted on the same port. [`serve`] is Pyro5's
+//! `serve(objects, host, port, daemon, use_ns, verbose)`: it registers the objects (with the
+//! name server when `use_ns`), prints Pyro5's lines and runs the request loop.
+//!
 //! ## Serializers
 //!
 //! pyro speaks all four of Pyro5's serializers: serpent (Pyro5's default: Python literals),
@@ -404,7 +486,9 @@ pub mod __private {
         CallArgs, CallContext, Dispatch, Interface, IntoRemoteError, Metadata, Receiver, RemoteErrorWrap, Reply,
         ToRemoteErrorFallback,
     };
+    pub use pyro_runtime::protocol::Annotations;
     pub use pyro_runtime::proxy::{Batch, BatchHandle, Proxy, RemoteIter};
+    pub use pyro_runtime::uuid::Uuid;
     pub use pyro_runtime::{Error, RemoteError, Result, Serializer, Value};
     pub use serde;
 

@@ -73,8 +73,11 @@ pub struct Method {
     pub name: String,
     /// Which receiver it takes.
     pub receiver: Receiver,
-    /// Its parameters after the receiver.
+    /// Its parameters after the receiver, but the call context: what the caller sends.
     pub args: Vec<Arg>,
+    /// Its call-context parameters (`&CallContext`, `&mut CallContext`, or `CallContext` by
+    /// value, which is an error), in order; more than one is an error.
+    pub contexts: Vec<ContextParam>,
     /// What it returns.
     pub output: Output,
     /// The iterator it returns, when its result (or `Ok` result) is an item stream.
@@ -179,6 +182,36 @@ pub struct Arg {
     pub optional: Option<Type>,
 }
 
+/// A parameter asking for the call's context: its type's last path segment is `CallContext`
+/// (`&CallContext`, `&mut pyro::CallContext`, ...). It is not sent on the wire: the dispatch
+/// table passes the context of the call there.
+#[derive(Clone)]
+pub struct ContextParam {
+    /// Its place among the parameters after the receiver (the call passes the context there).
+    pub position: usize,
+    /// The type as written (for spans).
+    pub ty: Type,
+    /// Whether it is a reference (`&` or `&mut`); by value is an error.
+    pub by_reference: bool,
+}
+
+impl ContextParam {
+    /// The context parameter `ty` declares at `position`, if it is one.
+    fn of(position: usize, ty: &Type) -> Option<ContextParam> {
+        let (inner, by_reference) = match ungroup(ty) {
+            Type::Reference(reference) => (&*reference.elem, true),
+            other => (other, false),
+        };
+        let Type::Path(path) = ungroup(inner) else { return None };
+        let last = path.path.segments.last()?;
+        (path.qself.is_none() && last.ident == "CallContext" && last.arguments.is_none()).then(|| ContextParam {
+            position,
+            ty: ty.clone(),
+            by_reference,
+        })
+    }
+}
+
 /// What a method returns.
 #[derive(Clone)]
 pub enum Output {
@@ -266,14 +299,17 @@ impl Method {
                 _ => Receiver::Other(receiver.clone()),
             },
         };
-        let args = sig
-            .inputs
-            .iter()
-            .filter_map(|input| match input {
-                FnArg::Typed(typed) => Some(Arg::new(&typed.pat, &typed.ty)),
-                FnArg::Receiver(_) => None,
-            })
-            .collect();
+        let (mut args, mut contexts) = (Vec::new(), Vec::new());
+        let typed = sig.inputs.iter().filter_map(|input| match input {
+            FnArg::Typed(typed) => Some(typed),
+            FnArg::Receiver(_) => None,
+        });
+        for (position, typed) in typed.enumerate() {
+            match ContextParam::of(position, &typed.ty) {
+                Some(context) => contexts.push(context),
+                None => args.push(Arg::new(&typed.pat, &typed.ty)),
+            }
+        }
         let output = match &sig.output {
             ReturnType::Default => Output::Unit,
             ReturnType::Type(_, ty) => Output::new(ty),
@@ -281,7 +317,7 @@ impl Method {
         let (docs, cfgs) = attr::docs_and_cfgs(attrs);
         let stream = output.value().and_then(Stream::of);
         let name = sig.ident.unraw().to_string();
-        Method { sig: sig.clone(), name, receiver, args, output, stream, oneway, docs, cfgs }
+        Method { sig: sig.clone(), name, receiver, args, contexts, output, stream, oneway, docs, cfgs }
     }
 }
 

@@ -12,7 +12,8 @@ use crate::ctxt::Ctxt;
 mod attributes;
 
 /// Names the typed proxy defines itself, which an exposed method would clash with.
-const PROXY_OWN_METHODS: [&str; 4] = ["new", "from_proxy", "proxy", "batch"];
+const PROXY_OWN_METHODS: [&str; 8] =
+    ["new", "from_proxy", "proxy", "proxy_mut", "batch", "reconnect", "set_annotations", "set_correlation_id"];
 
 /// Names the typed batch defines itself.
 const BATCH_OWN_METHODS: [&str; 2] = ["run", "run_oneway"];
@@ -224,6 +225,7 @@ fn method(cx: &Ctxt, method: &Method, place: Place) -> bool {
         cx.error_spanned_by(variadic, "a variadic method cannot be exposed");
     }
     generics(cx, method);
+    contexts(cx, method);
     for arg in &method.args {
         if arg.ident.is_none() {
             cx.error_spanned_by(
@@ -247,6 +249,24 @@ fn method(cx: &Ctxt, method: &Method, place: Place) -> bool {
         },
     }
     cx.error_count() == before
+}
+
+/// Call-context parameters: at most one, by reference.
+fn contexts(cx: &Ctxt, method: &Method) {
+    for context in method.contexts.iter().filter(|c| !c.by_reference) {
+        cx.error_spanned_by(
+            &context.ty,
+            "the call context is lent to the method for the call: take it as `&CallContext` (to read it) or \
+             `&mut CallContext` (to set response annotations)",
+        );
+    }
+    for extra in method.contexts.iter().skip(1) {
+        cx.error_spanned_by(
+            &extra.ty,
+            "an exposed method takes the call context once: remove this second `CallContext` parameter \
+             (a `&mut CallContext` reads it too)",
+        );
+    }
 }
 
 /// Generic methods: type and const parameters always; lifetime parameters when the arguments

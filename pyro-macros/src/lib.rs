@@ -99,9 +99,18 @@ use syn::{Item, parse_macro_input};
 /// - Remote attributes (Pyro5's properties) for `#[pyro::getter]` and `#[pyro::setter]`
 ///   methods: listed in the metadata's `attrs` (not in `methods`), read and written by Pyro5's
 ///   `__getattr__` and `__setattr__` calls; see [`getter`](macro@getter).
+/// - The call context for methods that ask for it: a parameter of type `&CallContext` or
+///   `&mut CallContext` (recognized by the type's last path segment, `CallContext`: write
+///   `pyro::dispatch::CallContext` or import it), anywhere in the parameter list, receives the
+///   context of the call (client address, session, sequence number, flags, correlation id,
+///   annotations, response annotations; Pyro5's `current_context`). It is no argument on the
+///   wire, and the proxy, the batch and the metadata leave it out:
+///   `pub fn echo(&self, ctx: &pyro::dispatch::CallContext, text: String) -> String` is called
+///   as `echo(text)`.
 /// - A registration in `pyro::exposed_types()`.
 /// - `ThingProxy` (rename it with `#[pyro::expose(proxy = "Name")]`): `ThingProxy::new(uri)`,
-///   `ThingProxy::from_proxy(proxy)`, `proxy()`, and one method per exposed method with the same
+///   `ThingProxy::from_proxy(proxy)`, `proxy()`, `proxy_mut()`, `reconnect(tries)`,
+///   `set_annotations(..)`, `set_correlation_id(..)`, and one method per exposed method with the same
 ///   name, arguments and doc comments, returning `pyro::Result<T>` (remote exceptions arrive as
 ///   `pyro::Error::Remote`). A oneway method's proxy returns once the call is sent. Getters and
 ///   setters keep their names too: `fn verbose(&self) -> pyro::Result<T>` reads the attribute,
@@ -124,7 +133,9 @@ use syn::{Item, parse_macro_input};
 /// types (`String`, not `&str`), no `impl Trait`; argument and result types implement serde's
 /// `Serialize` and `Deserialize`; a oneway method returns `()`; names starting with `_` are
 /// private in Pyro5; no method is named like the generated proxy's and batch's own methods
-/// (`new`, `from_proxy`, `proxy`, `batch`, `run`, `run_oneway`); an exposed impl exposes at
+/// (`new`, `from_proxy`, `proxy`, `proxy_mut`, `batch`, `reconnect`, `set_annotations`,
+/// `set_correlation_id`, `run`, `run_oneway`); a method takes the call context at most once,
+/// by reference; an exposed impl exposes at
 /// least one method; a trait has no generics,
 /// associated types or consts, and must be usable as `dyn Trait`.
 #[proc_macro_attribute]

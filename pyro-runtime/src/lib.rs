@@ -9,10 +9,13 @@
 //! - [`value`]: [`Value`], a dynamic value holding anything a Python peer sends.
 //! - [`uri`]: `PYRO:`, `PYRONAME:` and `PYROMETA:` URIs.
 //! - [`config`]: Pyro5's configuration items and `PYRO_*` environment variables.
+//! - [`current_context`]: the calling thread's annotations, correlation id and last response
+//!   annotations (Pyro5's client-side `current_context`).
 //! - [`naming`]: the name server client ([`NameServerProxy`], [`locate_ns`]) and name resolution.
 //! - [`Error`]: one error enum for all of it.
 
 pub mod config;
+pub mod current_context;
 pub mod daemon;
 pub mod dispatch;
 mod error;
@@ -31,4 +34,6 @@ pub use error::{Error, RemoteError, Result, TRACEBACK_ATTRIBUTE};
 pub use naming::{NameServerProxy, locate_ns, locate_ns_with_config};
 pub use serializer::Serializer;
 pub use uri::Uri;
+/// The `uuid` crate, for correlation ids ([`Uuid`](uuid::Uuid)).
+pub use uuid;
 pub use value::Value;

@@ -170,7 +170,13 @@ pub fn arm(m: &Method, call: &dyn Fn(&Method, &[Ident]) -> TokenStream, self_ty:
             }
         }
     });
-    let call = call(m, &names);
+    // The call context goes where the method declares it (`ctx` is `&mut CallContext`: it
+    // reborrows as `&mut` or coerces to `&`).
+    let mut call_names = names.clone();
+    if let Some(context) = m.contexts.first() {
+        call_names.insert(context.position.min(call_names.len()), ctx.clone());
+    }
+    let call = call(m, &call_names);
     // The result's check and its reply: serialized with the context's serializer, or streamed.
     let encoded = |ty: &Type, value: &Ident| match &m.stream {
         Some(stream) => super::stream::reply(stream, value, self_ty),

@@ -57,9 +57,31 @@ pub fn expand(
                 #proxy { inner: proxy }
             }
 
-            /// The untyped proxy underneath (its URI, dynamic calls).
+            /// The untyped proxy underneath (its URI, dynamic calls, annotations).
             pub fn proxy(&self) -> &::pyro::__private::Proxy {
                 &self.inner
+            }
+
+            /// The untyped proxy underneath, to change its settings (timeout, serializer, ...).
+            pub fn proxy_mut(&mut self) -> &mut ::pyro::__private::Proxy {
+                &mut self.inner
+            }
+
+            /// Releases the connections and connects again, up to `tries` attempts 2 s apart
+            /// (Pyro5's `_pyroReconnect`; see `Proxy::reconnect`).
+            pub fn reconnect(&self, tries: u32) -> ::pyro::__private::Result<()> {
+                self.inner.reconnect(tries)
+            }
+
+            /// Sets the annotations sent with every request (see `Proxy::set_annotations`).
+            pub fn set_annotations(&mut self, annotations: ::pyro::__private::Annotations) {
+                self.inner.set_annotations(annotations)
+            }
+
+            /// Gives the proxy a correlation id to send with every request (see
+            /// `Proxy::set_correlation_id`).
+            pub fn set_correlation_id(&mut self, id: ::core::option::Option<::pyro::__private::Uuid>) {
+                self.inner.set_correlation_id(id)
             }
 
             #(#methods)*

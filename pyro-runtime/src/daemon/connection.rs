@@ -29,10 +29,11 @@ pub(super) fn serve(inner: &Arc<Inner>, socket: Socket) {
     if stream.set_timeout(inner.config.comm_timeout).is_err() {
         return;
     }
-    let mut session = ServerSession::new(guard.id, Arc::clone(&inner.info))
+    let session = ServerSession::new(guard.id, Arc::clone(&inner.info))
         .with_streams(Arc::clone(&inner.streams))
         .with_client_addr(client_addr)
         .with_hooks(inner.hooks.clone());
+    let mut session = inner.annotate(session);
     let driver = Driver { inner, client_addr };
     // Replies held back while the client's next request is already here (it pipelines).
     let mut held = Vec::new();
@@ -65,7 +66,7 @@ pub(super) fn serve(inner: &Arc<Inner>, socket: Socket) {
 /// `reason` serialized with marshal, closes.
 pub(super) fn deny(inner: &Arc<Inner>, socket: Socket, reason: &str) {
     let mut stream = MessageStream::new(socket, inner.encode_options());
-    let mut session = ServerSession::denying(0, Arc::clone(&inner.info), reason);
+    let mut session = inner.annotate(ServerSession::denying(0, Arc::clone(&inner.info), reason));
     let action = match stream.receive_message(session.expecting(), "reading a request") {
         Ok(message) => session.on_message(message, inner.registry.as_ref()),
         Err(StreamError::Protocol(error)) => session.on_protocol_error(error),
@@ -155,6 +156,14 @@ fn flush(stream: &mut MessageStream<Socket>, held: &mut Vec<Message>) -> Result<
 }
 
 impl Inner {
+    /// `session` with the daemon's response annotations hook, if it has one.
+    fn annotate(&self, session: ServerSession) -> ServerSession {
+        match &self.response_annotations {
+            Some(hook) => session.with_response_annotations(hook.clone()),
+            None => session,
+        }
+    }
+
     /// Message options from the configuration.
     pub(super) fn encode_options(&self) -> EncodeOptions {
         EncodeOptions::new()

@@ -189,7 +189,8 @@ use self::oneway::{ONEWAY_QUEUE, ONEWAY_WORKERS, OnewayRunner};
 use self::pool::Pool;
 use self::registry::Registry;
 use crate::dispatch::{CallContext, Dispatch, Servant, Served};
-use crate::session::{DaemonInfo, HOUSEKEEPING_INTERVAL, StreamSettings, Streams};
+use crate::protocol::Annotations;
+use crate::session::{DaemonInfo, HOUSEKEEPING_INTERVAL, ResponseAnnotations, StreamSettings, Streams};
 use crate::transport::{Listener, Socket};
 use crate::uri::Location;
 use crate::{Config, Error, Uri, Value};
@@ -226,6 +227,8 @@ pub(super) struct Inner {
     streams: Arc<Streams>,
     /// The user's handshake and disconnect hooks, run by every session.
     hooks: ServerHooks,
+    /// Pyro5's `Daemon.annotations()`: added to every reply.
+    response_annotations: Option<ResponseAnnotations>,
     connections: Mutex<Connections>,
     /// Signalled whenever a connection goes away, for the shutdown drain.
     connection_closed: Condvar,
@@ -790,6 +793,7 @@ pub struct DaemonBuilder {
     nat_port: Option<u16>,
     max_streams: Option<usize>,
     hooks: ServerHooks,
+    response_annotations: Option<ResponseAnnotations>,
 }
 
 impl DaemonBuilder {
@@ -905,6 +909,31 @@ impl DaemonBuilder {
         self
     }
 
+    /// Annotations to add to every reply the daemon sends (Pyro5's overridable
+    /// `Daemon.annotations()`): the handshake's CONNECTOK or CONNECTFAIL, PING answers and every
+    /// RESULT. `annotations` runs once per reply; an id a method also set in its response
+    /// annotations gets the daemon's value, as in Pyro5. Clients read them as response
+    /// annotations ([`current_context::response_annotations`](crate::current_context::response_annotations)
+    /// for a Rust proxy, `current_context.response_annotations` in Python).
+    ///
+    /// ```
+    /// use pyro_runtime::protocol::{AnnotationId, Annotations};
+    /// let daemon = pyro_runtime::daemon::Daemon::builder()
+    ///     .host("127.0.0.1")
+    ///     .annotations(|| {
+    ///         let mut annotations = Annotations::new();
+    ///         annotations.insert(AnnotationId::try_from("DDAA").unwrap(), b"set by the daemon".to_vec());
+    ///         annotations
+    ///     })
+    ///     .bind()
+    ///     .unwrap();
+    /// ```
+    #[must_use]
+    pub fn annotations(mut self, annotations: impl Fn() -> Annotations + Send + Sync + 'static) -> DaemonBuilder {
+        self.response_annotations = Some(ResponseAnnotations::new(annotations));
+        self
+    }
+
     /// Binds the socket (every daemon serves `Pyro.Daemon`). Fails on an invalid configuration
     /// (pool sizes), a NAT host together with a Unix socket, or a socket that cannot be bound.
     ///
@@ -938,6 +967,7 @@ impl DaemonBuilder {
         let inner = Inner {
             streams: Arc::new(Streams::new(stream_settings)),
             hooks: self.hooks.clone(),
+            response_annotations: self.response_annotations.clone(),
             config,
             listener,
             location,

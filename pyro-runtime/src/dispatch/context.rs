@@ -9,15 +9,32 @@ use uuid::Uuid;
 
 use super::Servant;
 use crate::daemon::ShutdownHandle;
-use crate::protocol::Annotations;
+use crate::protocol::{Annotations, Flags};
 use crate::serializer::SerializeOptions;
 use crate::session::{Resource, ResourceHandle, SessionState};
 use crate::{Error, RemoteError, Serializer, Value};
 
-/// Everything a call knows about itself, Pyro5's `current_context` made explicit: the
-/// serializer of the request, the session (connection) it came on, the client's address, the
-/// correlation id, the request's annotations and room for response annotations, and a handle
-/// on the daemon serving it.
+/// Everything a call knows about itself, Pyro5's server-side `current_context` made explicit:
+/// the serializer of the request, the session (connection) it came on, the client's address,
+/// the request's sequence number and message flags, the correlation id, the request's
+/// annotations and room for response annotations, and a handle on the daemon serving it.
+///
+/// | Pyro5 `current_context` | here |
+/// |---|---|
+/// | `client` (the connection) | [`session_id`](CallContext::session_id) |
+/// | `client_sock_addr` | [`client_addr`](CallContext::client_addr) |
+/// | `seq` | [`seq`](CallContext::seq) |
+/// | `msg_flags` | [`flags`](CallContext::flags) |
+/// | `serializer_id` | [`serializer`](CallContext::serializer)`().id()` |
+/// | `correlation_id` | [`correlation_id`](CallContext::correlation_id) |
+/// | `annotations` | [`annotations`](CallContext::annotations) |
+/// | `response_annotations` | [`response_annotations_mut`](CallContext::response_annotations_mut) |
+///
+/// An exposed method gets it by declaring a `&CallContext` or `&mut CallContext` parameter
+/// (see the `pyro` crate's guide). Response annotations a method sets go back on its RESULT
+/// message, as Pyro5 sends `current_context.response_annotations`: on a normal result and on a
+/// batch's result (gathered from every call of the batch); as in Pyro5, not on an exception
+/// reply nor on the reply that opens an item stream.
 ///
 /// The [server session](crate::session::ServerSession) fills in what the message says; the
 /// driver adds what only it knows (the client address, the daemon).
@@ -38,6 +55,8 @@ pub struct CallContext {
     serializer: Serializer,
     serialize_options: SerializeOptions,
     session_id: u64,
+    seq: u16,
+    flags: Flags,
     client_addr: Option<SocketAddr>,
     correlation_id: Option<Uuid>,
     annotations: Annotations,
@@ -56,6 +75,8 @@ impl CallContext {
             serializer,
             serialize_options: SerializeOptions::default(),
             session_id: 0,
+            seq: 0,
+            flags: Flags::EMPTY,
             client_addr: None,
             correlation_id: None,
             annotations: Annotations::default(),
@@ -162,6 +183,22 @@ impl CallContext {
         self
     }
 
+    /// Sets the request's sequence number and message flags (Pyro5's `current_context.seq` and
+    /// `msg_flags`).
+    ///
+    /// ```
+    /// use pyro_runtime::protocol::Flags;
+    /// let ctx = pyro_runtime::dispatch::CallContext::new(pyro_runtime::Serializer::Json)
+    ///     .with_message(12, Flags::ONEWAY);
+    /// assert_eq!((ctx.seq(), ctx.flags()), (12, Flags::ONEWAY));
+    /// ```
+    #[must_use]
+    pub fn with_message(mut self, seq: u16, flags: Flags) -> CallContext {
+        self.seq = seq;
+        self.flags = flags;
+        self
+    }
+
     /// Sets the correlation id.
     ///
     /// ```
@@ -243,6 +280,23 @@ impl CallContext {
         self.session_id
     }
 
+    /// The sequence number of the request (Pyro5's `current_context.seq`).
+    ///
+    /// See [`CallContext::with_message`] for an example.
+    pub fn seq(&self) -> u16 {
+        self.seq
+    }
+
+    /// The flags of the request message as its header had them (Pyro5's
+    /// `current_context.msg_flags`): e.g. [`Flags::ONEWAY`], [`Flags::BATCH`], and
+    /// [`Flags::CORR_ID`] when the request carried a correlation id; `.bits()` is Pyro5's
+    /// number (a Pyro5 client's oneway call with a correlation id: 68).
+    ///
+    /// See [`CallContext::with_message`] for an example.
+    pub fn flags(&self) -> Flags {
+        self.flags
+    }
+
     /// The client's address, when the transport has one.
     ///
     /// See [`CallContext::with_client_addr`] for an example.
@@ -321,6 +375,8 @@ impl fmt::Debug for CallContext {
         f.debug_struct("CallContext")
             .field("serializer", &self.serializer)
             .field("session_id", &self.session_id)
+            .field("seq", &self.seq)
+            .field("flags", &self.flags)
             .field("client_addr", &self.client_addr)
             .field("correlation_id", &self.correlation_id)
             .field("annotations", &self.annotations)

@@ -12,7 +12,6 @@ use crate::value::Value;
 use crate::{Error, Uri};
 
 /// What a connection needs to know to open and talk.
-#[derive(Debug)]
 pub(crate) struct Target<'a> {
     pub(crate) uri: &'a Uri,
     pub(crate) location: &'a Location,
@@ -20,6 +19,8 @@ pub(crate) struct Target<'a> {
     pub(crate) handshake: &'a Value,
     pub(crate) timeout: Option<Duration>,
     pub(crate) options: EncodeOptions,
+    /// Adds the proxy's annotations and correlation id to the CONNECT.
+    pub(crate) stamp: &'a dyn Fn(&mut Message),
 }
 
 /// A connected, handshaken connection: a blocking driver of a [`ClientSession`].
@@ -45,11 +46,13 @@ impl Connection {
             .set_timeout(target.timeout)
             .map_err(|e| Error::Communication { message: "cannot set the socket timeout".into(), source: Some(e) })?;
         let session = ClientSession::new(target.serializer);
-        let request = session.connect_request(target.uri.object(), target.handshake)?;
+        let mut request = session.connect_request(target.uri.object(), target.handshake)?;
+        (target.stamp)(&mut request);
         let location = target.location.to_string();
         stream.send_message(&request)?;
         let reply = stream.receive_message(&[], &format!("connecting to {location}"))?;
         let handshake = session.on_connect_reply(&reply, &location)?;
+        crate::current_context::received(&reply);
         let conn = Connection {
             stream,
             session,

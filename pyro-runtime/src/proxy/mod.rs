@@ -79,9 +79,31 @@
 //! # Ok::<(), pyro_runtime::Error>(())
 //! ```
 //!
+//! # Annotations and correlation ids
+//!
+//! A proxy sends its own annotations ([`Proxy::set_annotations`]) and those of the calling
+//! thread ([`current_context::set_annotations`], or [`current_context::with_annotations`] for
+//! one call) with every request, and a correlation id ([`Proxy::set_correlation_id`], else the
+//! thread's [`current_context::correlation_id`], which inside an exposed method is the
+//! incoming call's: it propagates). The annotations of each reply are the thread's
+//! [`current_context::response_annotations`] afterwards. See [`current_context`].
+//!
+//! ```no_run
+//! use pyro_runtime::{current_context, proxy::Proxy};
+//! use pyro_runtime::protocol::{AnnotationId, Annotations};
+//!
+//! let proxy = Proxy::from_uri_str("PYRO:example.context@localhost:9999")?;
+//! let annotations: Annotations = [(AnnotationId::try_from("XYZZ")?, b"hi".to_vec())].into_iter().collect();
+//! let echoed: String = current_context::with_annotations(annotations, || proxy.call("echo", &("hello",)))?;
+//! for (id, value) in current_context::response_annotations().iter() {
+//!     println!("{} -> {:?}", id.as_str(), value);
+//! }
+//! # Ok::<(), pyro_runtime::Error>(())
+//! ```
+//!
 //! # Not supported yet
 //!
-//! Annotations and correlation ids on the client side, TLS.
+//! TLS.
 
 mod args;
 mod attributes;
@@ -99,14 +121,15 @@ use std::time::Duration;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use uuid::Uuid;
 
 use crate::dispatch::Metadata;
-use crate::protocol::{EncodeOptions, Flags, Message, MessageType};
+use crate::protocol::{Annotations, EncodeOptions, Flags, Message, MessageType};
 use crate::serializer::{SerializeOptions, Serializer};
 use crate::session::ClientSession;
 use crate::uri::Protocol;
 use crate::value::{Dict, Value, from_value};
-use crate::{Config, Error, RemoteError, Uri, naming};
+use crate::{Config, Error, RemoteError, Uri, current_context, naming};
 use serializer_choice::SerializerChoice;
 
 pub use batch::{Batch, BatchHandle};
@@ -115,6 +138,9 @@ use pool::{Lease, Pool};
 
 /// The default maximum number of connections a proxy opens to serve concurrent calls.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 4;
+
+/// How long [`Proxy::reconnect`] waits between attempts (Pyro5's `_pyroReconnect` sleeps 2 s).
+pub const RECONNECT_INTERVAL: Duration = Duration::from_secs(2);
 
 /// The handshake value a Pyro5 proxy sends by default.
 pub const DEFAULT_HANDSHAKE: &str = "hello";
@@ -156,6 +182,10 @@ pub struct Proxy {
     pool: Pool,
     /// How many `get_next_stream_item` requests a new [`RemoteIter`] keeps in flight.
     stream_read_ahead: usize,
+    /// Annotations sent with every request (before the thread's).
+    annotations: Annotations,
+    /// The correlation id sent with every request, if set (else the thread's).
+    correlation_id: Option<Uuid>,
 }
 
 #[derive(Debug)]
@@ -232,6 +262,8 @@ impl Proxy {
             known: RwLock::new(None),
             pool: Pool::new(DEFAULT_MAX_CONNECTIONS),
             stream_read_ahead: 1,
+            annotations: Annotations::new(),
+            correlation_id: None,
         }
     }
 
@@ -389,6 +421,86 @@ impl Proxy {
         self
     }
 
+    /// The annotations sent with every request of this proxy (default: none).
+    ///
+    /// ```
+    /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
+    /// assert!(proxy.annotations().is_empty());
+    /// ```
+    pub fn annotations(&self) -> &Annotations {
+        &self.annotations
+    }
+
+    /// Sets the annotations sent with every request of this proxy, the CONNECT handshake
+    /// included (what a Pyro5 daemon reads as `current_context.annotations`). The calling
+    /// thread's annotations ([`current_context::set_annotations`],
+    /// [`current_context::with_annotations`] for one call) are sent too, after these; an id in
+    /// both gets the thread's value.
+    ///
+    /// ```
+    /// use pyro_runtime::protocol::{AnnotationId, Annotations};
+    /// let mut proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
+    /// let id = AnnotationId::try_from("XYZZ").unwrap();
+    /// proxy.set_annotations([(id, b"from the proxy".to_vec())].into_iter().collect());
+    /// assert_eq!(proxy.annotations().get(id), Some(&b"from the proxy"[..]));
+    /// ```
+    pub fn set_annotations(&mut self, annotations: Annotations) {
+        self.annotations = annotations;
+    }
+
+    /// [`set_annotations`](Proxy::set_annotations), builder style.
+    ///
+    /// ```
+    /// use pyro_runtime::protocol::{AnnotationId, Annotations};
+    /// let annotations: Annotations = [(AnnotationId::try_from("XYZZ").unwrap(), vec![1])].into_iter().collect();
+    /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap().with_annotations(annotations);
+    /// assert_eq!(proxy.annotations().len(), 1);
+    /// ```
+    #[must_use]
+    pub fn with_annotations(mut self, annotations: Annotations) -> Proxy {
+        self.set_annotations(annotations);
+        self
+    }
+
+    /// The correlation id this proxy sends, if it was given one.
+    ///
+    /// ```
+    /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
+    /// assert_eq!(proxy.correlation_id(), None);
+    /// ```
+    pub fn correlation_id(&self) -> Option<Uuid> {
+        self.correlation_id
+    }
+
+    /// Gives this proxy a correlation id to send with every request (`None`: send the calling
+    /// thread's, [`current_context::correlation_id`], which inside an exposed method is the
+    /// incoming call's; else none). The daemon hands it to the method
+    /// ([`CallContext::correlation_id`](crate::dispatch::CallContext::correlation_id), Pyro5's
+    /// `current_context.correlation_id`) and puts it on its reply.
+    ///
+    /// ```
+    /// let mut proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
+    /// let id = uuid::Uuid::new_v4();
+    /// proxy.set_correlation_id(Some(id));
+    /// assert_eq!(proxy.correlation_id(), Some(id));
+    /// ```
+    pub fn set_correlation_id(&mut self, id: Option<Uuid>) {
+        self.correlation_id = id;
+    }
+
+    /// [`set_correlation_id`](Proxy::set_correlation_id), builder style.
+    ///
+    /// ```
+    /// let id = uuid::Uuid::new_v4();
+    /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap().with_correlation_id(Some(id));
+    /// assert_eq!(proxy.correlation_id(), Some(id));
+    /// ```
+    #[must_use]
+    pub fn with_correlation_id(mut self, id: Option<Uuid>) -> Proxy {
+        self.set_correlation_id(id);
+        self
+    }
+
     /// How often a call is retried after its connection closed or timed out.
     ///
     /// ```
@@ -506,6 +618,38 @@ impl Proxy {
     /// ```
     pub fn release(&self) {
         self.pool.clear();
+    }
+
+    /// Releases the proxy's connections and connects again (Pyro5's `_pyroReconnect`): up to
+    /// `tries` attempts, [`RECONNECT_INTERVAL`] apart, retrying on communication errors
+    /// (refused, closed, timed out, rejected, garbled); after the last one
+    /// [`Error::ConnectionClosed`] saying "failed to reconnect" (Pyro5's
+    /// `ConnectionClosedError("failed to reconnect")`). Other errors (e.g. a name that does not
+    /// resolve) end it at once. `tries` 0 fails at once, as in Pyro5. A `PYRONAME`/`PYROMETA`
+    /// uri is resolved again on each attempt.
+    ///
+    /// ```no_run
+    /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
+    /// // ... the daemon restarted on the same port ...
+    /// proxy.reconnect(10)?;
+    /// # Ok::<(), pyro_runtime::Error>(())
+    /// ```
+    pub fn reconnect(&self, tries: u32) -> Result<(), Error> {
+        self.release();
+        let mut left = tries;
+        while left > 0 {
+            match self.bind() {
+                Ok(()) => return Ok(()),
+                Err(error) if is_communication_error(&error) => {
+                    left -= 1;
+                    if left > 0 {
+                        std::thread::sleep(RECONNECT_INTERVAL);
+                    }
+                }
+                Err(error) => return Err(error),
+            }
+        }
+        Err(Error::ConnectionClosed { context: format!("reconnecting to {}: failed to reconnect", self.uri) })
     }
 
     /// The number of connections currently open (busy or idle).
@@ -664,6 +808,7 @@ impl Proxy {
                     handshake: &self.handshake,
                     timeout: self.timeout,
                     options: self.options,
+                    stamp: &|request: &mut Message| self.stamp(request),
                 };
                 Connection::open(&target, lease.generation)
             };
@@ -702,6 +847,7 @@ impl Proxy {
             }
             _ => None,
         };
+        current_context::begin_call();
         let mut retries = self.max_retries;
         loop {
             match self.invoke_once(method, flags, check, prepared.as_mut(), &encode) {
@@ -750,8 +896,12 @@ impl Proxy {
             },
         };
         request.flags.insert(flags);
+        self.stamp(request);
         // On error the lease is dropped here, which closes the connection.
         let reply = conn.exchange(request)?;
+        if let Some(reply) = &reply {
+            current_context::received(reply);
+        }
         if reply.as_ref().is_some_and(|reply| conn.session().server_closes_after(reply)) {
             // Dropping the lease closes our end too; the next call reconnects.
             drop(lease);
@@ -759,6 +909,11 @@ impl Proxy {
             lease.give_back();
         }
         Ok(reply)
+    }
+
+    /// Adds the annotations and the correlation id to send (see [`current_context`]).
+    fn stamp(&self, request: &mut Message) {
+        current_context::stamp(request, &self.annotations, self.correlation_id);
     }
 
     /// The result of `reply`, interpreted by the client session. A stream nobody asked for is
@@ -788,6 +943,8 @@ impl Clone for Proxy {
             known: RwLock::new(self.known()),
             pool: Pool::new(self.pool.max()),
             stream_read_ahead: self.stream_read_ahead,
+            annotations: self.annotations.clone(),
+            correlation_id: self.correlation_id,
         }
     }
 }
@@ -853,6 +1010,19 @@ impl Serialize for EmptyKwargs {
         use serde::ser::SerializeMap;
         serializer.serialize_map(Some(0))?.end()
     }
+}
+
+/// Whether `error` is one of Pyro5's `CommunicationError`s (what `_pyroReconnect` retries on).
+fn is_communication_error(error: &Error) -> bool {
+    matches!(
+        error,
+        Error::ConnectionClosed { .. }
+            | Error::ConnectionRefused { .. }
+            | Error::Timeout { .. }
+            | Error::Communication { .. }
+            | Error::Protocol(_)
+            | Error::Serialize(_)
+    )
 }
 
 /// Pyro5 treats a zero timeout as none.

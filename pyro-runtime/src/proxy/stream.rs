@@ -13,7 +13,7 @@ use super::{Check, EmptyKwargs, GETATTR, Proxy};
 use crate::protocol::{Flags, Message, MessageType};
 use crate::session::{ClientSession, DAEMON_OBJECT_ID};
 use crate::value::Dict;
-use crate::{Error, Value};
+use crate::{Error, Value, current_context};
 
 /// The daemon object's methods for streams.
 const NEXT_ITEM: &str = "get_next_stream_item";
@@ -309,6 +309,7 @@ impl<T> RemoteIter<'_, T> {
         )?;
         let mut request =
             Message::new(MessageType::Invoke, self.proxy.serializer().id(), payload).with_flags(Flags::ONEWAY);
+        self.proxy.stamp(&mut request);
         conn.send(&mut request)?;
         lease.give_back();
         Ok(())
@@ -367,11 +368,17 @@ impl<T: DeserializeOwned> RemoteIter<'_, T> {
             let in_flight = conn.outstanding();
             if in_flight < self.read_ahead {
                 let mut requests: Vec<Message> = (in_flight..self.read_ahead)
-                    .map(|_| Message::new(MessageType::Invoke, proxy.serializer().id(), payload.clone()))
+                    .map(|_| {
+                        let mut request = Message::new(MessageType::Invoke, proxy.serializer().id(), payload.clone());
+                        proxy.stamp(&mut request);
+                        request
+                    })
                     .collect();
                 conn.send_all(&mut requests)?;
             }
+            current_context::begin_call();
             let reply = conn.receive()?;
+            current_context::received(&reply);
             let closes = conn.session().server_closes_after(&reply);
             Ok((reply, closes))
         })();

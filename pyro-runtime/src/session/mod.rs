@@ -89,6 +89,7 @@ pub mod fuzzing;
 mod hooks;
 #[cfg(test)]
 mod lifecycle_tests;
+mod response_annotations;
 mod server;
 mod state;
 #[cfg(test)]
@@ -100,6 +101,7 @@ mod tests;
 pub use client::{ClientSession, Handshake};
 pub use daemon_object::DAEMON_OBJECT_ID;
 pub use hooks::{ConnectionInfo, DisconnectHook, HandshakeHook, ServerHooks};
+pub use response_annotations::ResponseAnnotations;
 pub use server::{Action, BATCH_METHOD, Completed, DaemonInfo, Directory, Outcome, Request, ServerSession};
 pub use state::{OnClose, Resource, ResourceHandle, SessionState};
 pub use streams::{

@@ -11,6 +11,7 @@ use super::daemon_object::{self, DAEMON_OBJECT_ID, NextItem};
 use super::exception;
 use super::hooks::{ConnectionInfo, ServerHooks};
 use super::state::SessionState;
+use super::response_annotations::ResponseAnnotations;
 use super::streams::Streams;
 use crate::dispatch::{CallArgs, CallContext, Metadata, Reply, Servant};
 use crate::protocol::{AnnotationId, Annotations, Flags, Message, MessageType, ProtocolError, new_correlation_id};
@@ -155,6 +156,7 @@ pub struct ServerSession {
     client: Option<ConnectionInfo>,
     /// Whether [`ServerSession::close`] ran.
     closed_down: bool,
+    response_annotations: Option<ResponseAnnotations>,
 }
 
 impl ServerSession {
@@ -174,6 +176,7 @@ impl ServerSession {
             connection: Arc::new(SessionState::new()),
             client: None,
             closed_down: false,
+            response_annotations: None,
         }
     }
 
@@ -280,6 +283,30 @@ impl ServerSession {
         self
     }
 
+    /// Adds the annotations of `hook` to every message the session sends (Pyro5's
+    /// `Daemon.annotations()`).
+    ///
+    /// ```
+    /// use pyro_runtime::protocol::{AnnotationId, Message, MessageType};
+    /// use pyro_runtime::session::{Action, ResponseAnnotations, ServerSession};
+    /// # struct Nothing;
+    /// # impl pyro_runtime::session::Directory for Nothing {
+    /// #     fn servant(&self, _: &str) -> Option<std::sync::Arc<dyn pyro_runtime::dispatch::Servant>> { None }
+    /// #     fn ids(&self) -> Vec<String> { vec![] }
+    /// # }
+    /// let id = AnnotationId::try_from("DDAA").unwrap();
+    /// let hook = ResponseAnnotations::new(move || [(id, b"daemon".to_vec())].into_iter().collect());
+    /// let mut session = ServerSession::new(1, Default::default()).with_response_annotations(hook);
+    /// let connect = Message::new(MessageType::Connect, 3, br#"{"handshake":"hello","object":"nothing"}"#.to_vec());
+    /// let Action::SendAndClose(fail) = session.on_message(connect, &Nothing) else { panic!() };
+    /// assert_eq!(fail.annotations.get(id), Some(&b"daemon"[..]));
+    /// ```
+    #[must_use]
+    pub fn with_response_annotations(mut self, hook: ResponseAnnotations) -> ServerSession {
+        self.response_annotations = Some(hook);
+        self
+    }
+
     /// A session that refuses its CONNECT with CONNECTFAIL `reason` (marshal-serialized, as
     /// Pyro5 does when its thread pool is full).
     ///
@@ -346,6 +373,11 @@ impl ServerSession {
     /// assert_eq!(pyro_runtime::serializer::marshal::decode_str(&fail.data).as_deref(), Some("invalid data"));
     /// ```
     pub fn on_protocol_error(&mut self, error: ProtocolError) -> Action {
+        let action = self.protocol_error(error);
+        self.annotate(action)
+    }
+
+    fn protocol_error(&mut self, error: ProtocolError) -> Action {
         let state = std::mem::replace(&mut self.state, State::Closed);
         if state != State::Handshake {
             return Action::Close;
@@ -364,6 +396,21 @@ impl ServerSession {
     ///
     /// See [`ServerSession`] for an example.
     pub fn on_message(&mut self, message: Message, directory: &dyn Directory) -> Action {
+        let action = self.message(message, directory);
+        self.annotate(action)
+    }
+
+    /// Adds the daemon's response annotations to the message `action` sends, if any.
+    fn annotate(&self, mut action: Action) -> Action {
+        if let (Some(hook), Action::Send(message) | Action::SendAndClose(message)) =
+            (&self.response_annotations, &mut action)
+        {
+            hook.apply(message);
+        }
+        action
+    }
+
+    fn message(&mut self, message: Message, directory: &dyn Directory) -> Action {
         match self.state {
             State::Closed => Action::Close,
             State::Handshake if message.msg_type != MessageType::Connect => {
@@ -371,7 +418,7 @@ impl ServerSession {
                     msg_type: u8::from(message.msg_type),
                     expected: &[MessageType::Connect],
                 };
-                self.on_protocol_error(error)
+                self.protocol_error(error)
             }
             State::Handshake => self.handshake(message, directory),
             State::Ready => match message.msg_type {
@@ -463,9 +510,15 @@ impl ServerSession {
         } else {
             Work::Call(CallArgs::new(to.method.clone(), call.vargs, call.kwargs))
         };
+        // Pyro5's `msg_flags` are the header's flags: CORR_ID included, COMPRESSED cleared.
+        let mut header_flags = message.flags;
+        if message.correlation_id.is_some() {
+            header_flags.insert(Flags::CORR_ID);
+        }
         let context = CallContext::new(ser)
             .with_serialize_options(self.info.serialize_options)
             .with_session_id(self.id)
+            .with_message(message.seq, header_flags)
             .with_correlation_id(correlation_id)
             .with_annotations(message.annotations)
             .with_session_state(Arc::clone(&self.connection));
@@ -483,7 +536,7 @@ impl ServerSession {
                 daemon_object::call(directory, &info, streams.as_deref(), ctx, method, args)
             };
             let completed = execute(to, context, work, daemon_object::metadata(), &call);
-            return self.reply(completed);
+            return self.result(completed);
         }
         let Some(servant) = directory.servant(&to.object) else {
             return self.failure(&to, daemon_object::unknown_object());
@@ -496,6 +549,11 @@ impl ServerSession {
     ///
     /// See [`ServerSession`] for an example.
     pub fn reply(&mut self, completed: Completed) -> Action {
+        let action = self.result(completed);
+        self.annotate(action)
+    }
+
+    fn result(&mut self, completed: Completed) -> Action {
         let Completed { to, outcome, annotations } = completed;
         if to.oneway {
             return Action::Continue;
@@ -651,11 +709,15 @@ impl Request {
     /// Runs the call (for a batch: each call in order, stopping at the first exception, which
     /// becomes a `Pyro5.core._ExceptionWrapper` result; a method the object does not expose
     /// aborts the whole batch with a plain exception, as in Pyro5). A panic becomes a
-    /// `builtins.RuntimeError`.
+    /// `builtins.RuntimeError`. While it runs, the thread's
+    /// [`current_context`](crate::current_context) is fresh and carries the call's correlation
+    /// id, so proxy calls made by the method propagate it.
     ///
     /// See [`ServerSession`] for an example.
     pub fn run(self) -> Completed {
         let Request { to, servant, context, work } = self;
+        // Proxy calls the method makes carry this call's correlation id.
+        let _serving = crate::current_context::serving(context.correlation_id());
         // A registered class: the instance its mode picks serves the whole request (a batch too).
         let instance = catch_unwind(AssertUnwindSafe(|| servant.instance(&context))).unwrap_or_else(|panic| {
             let text = exception::panic_text(panic.as_ref());
