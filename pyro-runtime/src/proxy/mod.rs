@@ -90,6 +90,7 @@ mod connection;
 mod pool;
 mod serializer_choice;
 mod stream;
+mod wire;
 
 pub use stream::{MAX_STREAM_READ_AHEAD, RemoteIter};
 
@@ -161,7 +162,8 @@ pub struct Proxy {
 #[derive(Debug)]
 struct Known {
     metadata: Metadata,
-    handshake_response: Value,
+    /// `None` while the metadata came with a received proxy's state, before any handshake.
+    handshake_response: Option<Value>,
 }
 
 /// What a proxy for a `PYRONAME`/`PYROMETA` uri needs to resolve it.
@@ -478,7 +480,7 @@ impl Proxy {
     /// assert!(proxy.handshake_response().is_none());
     /// ```
     pub fn handshake_response(&self) -> Option<Value> {
-        self.known().map(|known| known.handshake_response.clone())
+        self.known().and_then(|known| known.handshake_response.clone())
     }
 
     /// Connects now if no connection is open, fetching the metadata (Pyro5's `_pyroBind`); a
@@ -676,7 +678,7 @@ impl Proxy {
             };
             let (conn, handshake) = opened?;
             self.serializer.settle(used);
-            let known = Known { metadata: handshake.metadata, handshake_response: handshake.response };
+            let known = Known { metadata: handshake.metadata, handshake_response: Some(handshake.response) };
             *self.known.write().unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(known));
             if let (Some(naming), Some(resolved)) = (&self.naming, resolved) {
                 naming.remember(resolved);
