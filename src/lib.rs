@@ -401,8 +401,8 @@ pub mod __private {
     pub use inventory;
     pub use pyro_runtime::dispatch::attributes;
     pub use pyro_runtime::dispatch::{
-        CallArgs, CallContext, Dispatch, Interface, IntoRemoteError, Metadata, Receiver, RemoteErrorWrap, Reply,
-        ToRemoteErrorFallback,
+        CallArgs, CallContext, Dispatch, Exposed, Interface, IntoRemoteError, Metadata, Receiver, RemoteErrorWrap,
+        Reply, ToRemoteErrorFallback,
     };
     pub use pyro_runtime::proxy::{Batch, BatchHandle, Proxy, RemoteIter};
     pub use pyro_runtime::{Error, RemoteError, Result, Serializer, Value};

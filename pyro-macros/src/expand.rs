@@ -8,6 +8,7 @@ mod dispatch;
 mod impl_block;
 mod interface;
 mod proxy;
+mod remote;
 mod stream;
 
 use proc_macro2::{Span, TokenStream};

@@ -45,6 +45,7 @@ pub fn expand(block: &ImplBlock, args: &ExposeArgs, expandable: bool) -> TokenSt
     );
     // `#[allow(deprecated)]`: exposing a deprecated method is no use of it.
     let registration = dispatch::registration(&name.to_string());
+    let remote = super::remote::proxy_impls(&proxy_name, &quote!(#self_ty));
     quote! {
         #item
 
@@ -52,6 +53,8 @@ pub fn expand(block: &ImplBlock, args: &ExposeArgs, expandable: bool) -> TokenSt
 
         const _: () = {
             #proxy_methods
+
+            #remote
 
             #attribute_proxy
 

@@ -58,6 +58,7 @@ pub fn expand(interface: &Interface, args: &ExposeArgs, expandable: bool) -> Tok
     let dyn_trait = quote_spanned!(trait_ident.span()=> dyn #trait_ident);
     // `#[allow(deprecated)]`: exposing a deprecated method is no use of it.
     let registration = dispatch::registration(&trait_ident.to_string());
+    let remote = super::remote::proxy_impls(&proxy_name, &dyn_trait);
     quote! {
         #item
 
@@ -65,6 +66,8 @@ pub fn expand(interface: &Interface, args: &ExposeArgs, expandable: bool) -> Tok
 
         const _: () = {
             #proxy_methods
+
+            #remote
 
             #attribute_proxy
 

@@ -58,6 +58,7 @@
 //! server.join().unwrap().unwrap();
 //! ```
 
+pub(crate) mod autoproxy;
 mod connection;
 mod oneway;
 mod pool;
@@ -75,6 +76,7 @@ pub use crate::session::DAEMON_OBJECT_ID;
 pub use serve::serve;
 pub use shutdown::ShutdownHandle;
 
+use self::autoproxy::SessionObjects;
 use self::oneway::{ONEWAY_QUEUE, ONEWAY_WORKERS, OnewayRunner};
 use self::pool::Pool;
 use self::registry::Registry;
@@ -108,6 +110,8 @@ pub(super) struct Inner {
     location: Location,
     nat_location: Option<Location>,
     registry: Arc<Registry>,
+    /// The objects each session received as proxies (autoproxy), unregistered when it closes.
+    autoproxied: SessionObjects,
     /// What `Pyro.Daemon.info()` tells, shared by every session.
     info: Arc<DaemonInfo>,
     /// Where oneway calls run.
@@ -227,7 +231,7 @@ impl Daemon {
     pub fn register_servant(&self, servant: Arc<dyn Servant>, id: Option<&str>) -> Result<Uri, Error> {
         let id = match id {
             Some(id) if !id.is_empty() => id.to_owned(),
-            _ => format!("obj_{}", uuid::Uuid::new_v4().simple()),
+            _ => autoproxy::generated_id(),
         };
         let uri = self.uri_for(&id)?;
         if !self.inner.registry.insert(&id, servant) {
@@ -265,8 +269,7 @@ impl Daemon {
     /// assert_eq!(daemon.uri_for("thing").unwrap().to_string(), "PYRO:thing@example.com:5555");
     /// ```
     pub fn uri_for(&self, id: &str) -> Result<Uri, Error> {
-        let location = self.inner.nat_location.as_ref().unwrap_or(&self.inner.location);
-        Ok(Uri::pyro_at(id, location.clone())?)
+        self.inner.uri_for(id)
     }
 
     /// Where the daemon listens (Pyro5's `locationStr`): the host as given and the real port.
@@ -553,6 +556,9 @@ impl Drop for ConnectionGuard<'_> {
         if let Some(open) = connections.open.remove(&self.id) {
             let _ = open.socket.shutdown();
         }
+        drop(connections);
+        // The objects this connection received as proxies go with it.
+        self.inner.autoproxied.release(self.id, &self.inner.registry);
         self.inner.connection_closed.notify_all();
     }
 }
@@ -680,6 +686,7 @@ impl DaemonBuilder {
             location,
             nat_location,
             registry: Arc::new(Registry::default()),
+            autoproxied: SessionObjects::default(),
             info: Arc::new(info),
             oneway,
             connections: Mutex::default(),
