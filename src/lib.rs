@@ -389,7 +389,7 @@
 // Lets `#[pyro::expose]` (which names `::pyro`) be used inside this crate too.
 extern crate self as pyro;
 
-pub use pyro_macros::{expose, getter, oneway, setter};
+pub use pyro_macros::{callback, expose, getter, oneway, setter};
 pub use pyro_runtime::proxy::RemoteIter;
 pub use pyro_runtime::*;
 

@@ -4,6 +4,7 @@
 
 mod attributes;
 mod batch;
+pub mod callback;
 mod dispatch;
 mod impl_block;
 mod interface;

@@ -59,6 +59,7 @@
 //! ```
 
 pub(crate) mod autoproxy;
+mod callback;
 mod connection;
 mod oneway;
 mod pool;
@@ -73,6 +74,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 pub use crate::session::DAEMON_OBJECT_ID;
+pub(crate) use callback::callback_hook;
 pub use serve::serve;
 pub use shutdown::ShutdownHandle;
 
@@ -112,6 +114,8 @@ pub(super) struct Inner {
     registry: Arc<Registry>,
     /// The objects each session received as proxies (autoproxy), unregistered when it closes.
     autoproxied: SessionObjects,
+    /// Called with the failures of `#[pyro::callback]` methods.
+    callback_hook: Option<callback::Hook>,
     /// What `Pyro.Daemon.info()` tells, shared by every session.
     info: Arc<DaemonInfo>,
     /// Where oneway calls run.
@@ -581,6 +585,7 @@ pub struct DaemonBuilder {
     nat_host: Option<String>,
     nat_port: Option<u16>,
     max_streams: Option<usize>,
+    callback_hook: callback::CallbackHook,
 }
 
 impl DaemonBuilder {
@@ -687,6 +692,7 @@ impl DaemonBuilder {
             nat_location,
             registry: Arc::new(Registry::default()),
             autoproxied: SessionObjects::default(),
+            callback_hook: self.callback_hook.0.clone(),
             info: Arc::new(info),
             oneway,
             connections: Mutex::default(),

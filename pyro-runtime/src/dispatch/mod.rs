@@ -59,6 +59,8 @@
 
 mod args;
 pub mod attributes;
+pub(crate) mod busy;
+mod callback;
 mod context;
 mod metadata;
 mod remote;
@@ -66,6 +68,8 @@ pub(crate) mod remote_object;
 mod servant;
 
 pub use args::CallArgs;
+pub use busy::BUSY_MESSAGE;
+pub use callback::CallbackError;
 pub use context::{CallContext, ItemStream, Reply};
 pub use metadata::Metadata;
 pub use remote::{IntoRemoteError, RemoteErrorWrap, ToRemoteErrorFallback};

@@ -704,6 +704,9 @@ impl Proxy {
             }
             _ => None,
         };
+        // The methods running on this thread now wait for this call: calls into their objects
+        // must not wait for them (see `dispatch::BUSY_MESSAGE`).
+        let _calling_out = crate::dispatch::busy::calling_out();
         let mut retries = self.max_retries;
         loop {
             match self.invoke_once(method, flags, check, prepared.as_mut(), &encode) {
