@@ -229,7 +229,10 @@ impl ImplBlock {
                 let mut method = Method::new(&method.sig, &method.attrs, oneway);
                 method.callback = callback;
                 if callback && accessor.is_some() {
-                    cx.error_spanned_by(&method.sig.ident, "#[pyro::callback] goes on a method, not on a getter or setter");
+                    cx.error_spanned_by(
+                        &method.sig.ident,
+                        "#[pyro::callback] goes on a method, not on a getter or setter",
+                    );
                 }
                 match accessor {
                     Some(marker) => accessors.push(Accessor::new(marker, method)),

@@ -83,7 +83,8 @@ pub(crate) fn send(target: &Target) -> Result<ProxyState, String> {
             state_for(&inner, &id, servant.metadata())
         }
         Target::Registered(id) => {
-            let servant = inner.registry.get(id).ok_or_else(|| format!("object {id:?} isn't registered in this daemon"))?;
+            let servant =
+                inner.registry.get(id).ok_or_else(|| format!("object {id:?} isn't registered in this daemon"))?;
             state_for(&inner, id, servant.metadata())
         }
         Target::Sent(state) => Ok(state.clone()),

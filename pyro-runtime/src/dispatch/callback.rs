@@ -55,7 +55,8 @@ pub(crate) fn run(
         }
         Err(panic) => {
             let text = crate::session::panic_text(panic.as_ref());
-            let remote = RemoteError::new("builtins.RuntimeError", vec![format!("method '{method}' panicked: {text}").into()]);
+            let remote =
+                RemoteError::new("builtins.RuntimeError", vec![format!("method '{method}' panicked: {text}").into()]);
             report(ctx, method, remote);
             resume_unwind(panic)
         }

@@ -183,8 +183,7 @@ where
             .map(String::as_str)
             .chain(super::attributes::ACCESS_METHODS)
             .any(|m| T::receiver(m) == Some(Receiver::Exclusive));
-        let cell =
-            if needs_lock { Cell::Locked(RwLock::new(object), Arc::default()) } else { Cell::Shared(object) };
+        let cell = if needs_lock { Cell::Locked(RwLock::new(object), Arc::default()) } else { Cell::Shared(object) };
         Served { cell, metadata, interface: PhantomData }
     }
 }
@@ -213,7 +212,13 @@ where
     T: Dispatch<I>,
     I: ?Sized + 'static,
 {
-    fn dispatch(&self, ctx: &mut CallContext, method: &str, receiver: Receiver, args: CallArgs) -> Result<Reply, Error> {
+    fn dispatch(
+        &self,
+        ctx: &mut CallContext,
+        method: &str,
+        receiver: Receiver,
+        args: CallArgs,
+    ) -> Result<Reply, Error> {
         // A method that panicked while holding the lock leaves the object as it was at the
         // panic; the daemon goes on serving it (the panic was reported to that caller).
         match (&self.cell, receiver) {

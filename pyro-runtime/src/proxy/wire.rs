@@ -156,7 +156,8 @@ mod tests {
     /// Pyro5: `p = Proxy("PYRO:o@h:1"); p._pyroMethods = {"m"}; p._pyroOneway = {"fire"};
     /// p._pyroAttrs = {"size"}; serializers[name].dumps(p)`.
     const SERPENT: &[u8] = b"# serpent utf-8 python3.2\n{'__class__':'Pyro5.client.Proxy','state':('PYRO:o@h:1',('fire',),('m',),('size',),'hello',None)}";
-    const JSON: &[u8] = br#"{"__class__": "Pyro5.client.Proxy", "state": ["PYRO:o@h:1", ["fire"], ["m"], ["size"], "hello", null]}"#;
+    const JSON: &[u8] =
+        br#"{"__class__": "Pyro5.client.Proxy", "state": ["PYRO:o@h:1", ["fire"], ["m"], ["size"], "hello", null]}"#;
     const MSGPACK: &[u8] =
         b"\x82\xa9__class__\xb2Pyro5.client.Proxy\xa5state\x96\xaaPYRO:o@h:1\x91\xa4fire\x91\xa1m\x91\xa4size\xa5hello\xc0";
     const MARSHAL: &[u8] = b"{\xda\t__class__z\x12Pyro5.client.Proxy\xda\x05state)\x06z\nPYRO:o@h:1)\x01\xda\x04fire)\x01\xda\x01m)\x01\xda\x04size\xda\x05helloN0";
@@ -172,7 +173,8 @@ mod tests {
 
     #[test]
     fn proxies_serialize_as_pyro5_does() {
-        for (serializer, python) in [(Serializer::Serpent, SERPENT), (Serializer::Json, JSON), (Serializer::Msgpack, MSGPACK)]
+        for (serializer, python) in
+            [(Serializer::Serpent, SERPENT), (Serializer::Json, JSON), (Serializer::Msgpack, MSGPACK)]
         {
             assert_eq!(serializer.to_bytes(&sample()).unwrap(), python, "{serializer:?}");
         }
@@ -189,7 +191,9 @@ mod tests {
             let proxy: Proxy = serializer.from_bytes(python).unwrap();
             assert_eq!(proxy.state(), sample().state(), "{serializer:?}");
             let metadata = proxy.metadata().unwrap();
-            assert!(metadata.methods.contains("m") && metadata.oneway.contains("fire") && metadata.attrs.contains("size"));
+            assert!(
+                metadata.methods.contains("m") && metadata.oneway.contains("fire") && metadata.attrs.contains("size")
+            );
             assert_eq!(proxy.handshake_response(), None);
             // Round trip through our own writer too (marshal included).
             let again: Proxy = serializer.from_bytes(&serializer.to_bytes(&proxy).unwrap()).unwrap();
@@ -202,7 +206,8 @@ mod tests {
 
     #[test]
     fn receivers_use_their_own_settings() {
-        let config = Config { comm_timeout: Some(std::time::Duration::from_secs(3)), max_retries: 5, ..Config::default() };
+        let config =
+            Config { comm_timeout: Some(std::time::Duration::from_secs(3)), max_retries: 5, ..Config::default() };
         let proxy = sample().with_timeout(None).with_max_retries(0);
         let received = Proxy::from_state_with_config(proxy.state(), &config).unwrap();
         assert_eq!((received.timeout(), received.max_retries()), (config.comm_timeout, 5));
