@@ -176,6 +176,17 @@ impl Daemon {
         Ok(proxy)
     }
 
+    /// A new object id as Pyro5 generates them (`"obj_"` and 32 hex digits): e.g. for an object
+    /// that needs to know its own id before it is registered.
+    ///
+    /// ```
+    /// let id = pyro_runtime::Daemon::new_object_id();
+    /// assert!(id.starts_with("obj_") && id.len() == 36);
+    /// ```
+    pub fn new_object_id() -> String {
+        generated_id()
+    }
+
     /// How many objects are registered now because a client's connection received them as
     /// proxies ([`Remote`] with the default session lifetime); they are unregistered when
     /// that connection closes.
