@@ -187,8 +187,14 @@ impl ProxyState {
     /// ```
     pub fn from_value(value: &Value) -> Result<ProxyState, SerializeError> {
         let invalid = |reason: String| SerializeError::Invalid { what: "proxy", reason };
-        if class_name(value) != Some(ProxyState::CLASS) {
-            return Err(invalid(format!("expected a {} class dict, got {}", ProxyState::CLASS, value.type_name())));
+        match class_name(value) {
+            Some(ProxyState::CLASS) => {}
+            Some(other) => {
+                return Err(invalid(format!("expected a {} class dict, got a {other} one", ProxyState::CLASS)));
+            }
+            None => {
+                return Err(invalid(format!("expected a {} class dict, got {}", ProxyState::CLASS, value.type_name())));
+            }
         }
         let state = value.as_dict().and_then(|d| d.get("state")).unwrap_or(&Value::None);
         let fields =
