@@ -108,10 +108,13 @@ fn state_for(inner: &Inner, id: &str, metadata: &Metadata) -> Result<ProxyState,
     Ok(state)
 }
 
+/// An object a session received: its id, and which object it was (not kept alive by this).
+type Received = (String, Weak<dyn Servant>);
+
 /// The objects each session received through autoproxy replies, to unregister when it closes.
 #[derive(Default)]
 pub(super) struct SessionObjects {
-    by_session: Mutex<HashMap<u64, Vec<(String, Weak<dyn Servant>)>>>,
+    by_session: Mutex<HashMap<u64, Vec<Received>>>,
 }
 
 impl SessionObjects {

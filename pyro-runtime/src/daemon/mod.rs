@@ -28,6 +28,30 @@
 //! iterator gets a `Pyro5.errors.PyroError` instead of a stream. Shutting the daemon down drops
 //! every stream.
 //!
+//! # Objects by reference (autoproxy) and their lifetime
+//!
+//! A method returning [`Remote`](crate::Remote)s (Pyro5's autoproxy, reference 4.7) hands out
+//! objects by reference: when the reply is serialized, each new object is registered under a
+//! generated id and the reply carries a `Pyro5.client.Proxy` for it, at the NAT location if one
+//! is configured ([`Daemon::proxy_for`] makes the same proxy for an object registered by hand,
+//! e.g. a client's callback object). Pyro5 never unregisters such objects. The rule here:
+//!
+//! - an object sent as a new `Remote` belongs to the client connection (session) whose call
+//!   returned it, and is unregistered when that connection closes, then dropped once no call
+//!   uses it any more ([`Daemon::session_objects`] counts them);
+//! - `Remote::daemon_wide` opts out: such an object stays until it is unregistered;
+//! - [`Daemon::unregister`] (or [`ShutdownHandle::unregister`], from any thread or from inside the
+//!   object's own methods) unregisters any object at once, a session's too;
+//! - proxies for an unregistered object get Pyro5's `DaemonError("unknown object")`.
+//!
+//! # Callbacks
+//!
+//! A method marked `#[pyro::callback]` that fails is reported on its own side too: a `tracing`
+//! warning and the [`DaemonBuilder::on_callback_error`] hook (see
+//! [`CallbackError`](crate::dispatch::CallbackError)). A call that would have to wait for a
+//! method which is itself waiting for a remote call fails at once instead of deadlocking (see
+//! [`BUSY_MESSAGE`](crate::dispatch::BUSY_MESSAGE)).
+//!
 //! ```
 //! use pyro_runtime::daemon::Daemon;
 //! use pyro_runtime::dispatch::*;

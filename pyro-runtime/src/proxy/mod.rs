@@ -79,6 +79,25 @@
 //! # Ok::<(), pyro_runtime::Error>(())
 //! ```
 //!
+//! # Proxies as arguments and results
+//!
+//! A proxy serializes as Pyro5's `Pyro5.client.Proxy` class dict (its uri, the metadata it
+//! knows, its handshake data and serializer name) and deserializes from one into a new,
+//! unconnected proxy with the receiver's own timeout and retries, as Pyro5's proxies do (see
+//! [`Proxy::state`], [`Proxy::from_state`]). So a proxy (or a typed proxy) can be an argument,
+//! e.g. a callback object's, and a result, e.g. an object a server returns by reference; in a
+//! dynamic result it arrives as that class dict, which [`Proxy::from_value`] turns into a proxy.
+//!
+//! ```
+//! use pyro_runtime::{proxy::Proxy, Serializer};
+//! let proxy = Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
+//! let json = Serializer::Json.to_bytes(&proxy)?;
+//! assert_eq!(json, br#"{"__class__": "Pyro5.client.Proxy", "state": ["PYRO:thing@localhost:9999", [], [], [], "hello", null]}"#);
+//! let back: Proxy = Serializer::Json.from_bytes(&json)?;
+//! assert_eq!(back.uri(), proxy.uri());
+//! # Ok::<(), pyro_runtime::Error>(())
+//! ```
+//!
 //! # Not supported yet
 //!
 //! Annotations and correlation ids on the client side, TLS.
