@@ -231,3 +231,48 @@ fn proxy_for_hands_out_own_objects() {
     );
     assert!(matches!(daemon.proxy_for("other"), Err(Error::Daemon { .. })));
 }
+
+/// A hand-written servant handing back an object by itself (`Reply::Object`).
+struct Maker;
+
+impl pyro::dispatch::Dispatch<Maker> for Maker {
+    fn metadata() -> pyro::dispatch::Metadata {
+        pyro::dispatch::Metadata::new(["make"], [], [])
+    }
+    fn receiver(method: &str) -> Option<pyro::dispatch::Receiver> {
+        (method == "make").then_some(pyro::dispatch::Receiver::Shared)
+    }
+    fn invoke_shared(
+        &self,
+        _ctx: &mut pyro::dispatch::CallContext,
+        _method: &str,
+        args: pyro::dispatch::CallArgs,
+    ) -> Result<pyro::dispatch::Reply, Error> {
+        args.finish()?;
+        let thing = Thing { tag: "object".into(), number: 11, said: vec![] };
+        Ok(pyro::dispatch::Reply::Object(Arc::new(pyro::dispatch::Served::new(thing))))
+    }
+    fn invoke_exclusive(
+        &mut self,
+        _ctx: &mut pyro::dispatch::CallContext,
+        method: &str,
+        _args: pyro::dispatch::CallArgs,
+    ) -> Result<pyro::dispatch::Reply, Error> {
+        Err(pyro::dispatch::CallArgs::unknown_method(method))
+    }
+}
+
+#[test]
+fn an_object_reply_is_sent_as_a_proxy() {
+    let daemon = Arc::new(Daemon::bind("127.0.0.1", 0).unwrap());
+    let uri = daemon.register(Maker, Some("maker")).unwrap();
+    let serving = Arc::clone(&daemon);
+    std::thread::spawn(move || serving.request_loop());
+    let maker = Proxy::new(uri);
+    let thing: ThingProxy = maker.call("make", &()).unwrap();
+    assert_eq!(thing.number().unwrap(), 11);
+    assert_eq!(daemon.session_objects(), 1);
+    maker.release();
+    wait_for("the object to go", || daemon.session_objects() == 0 && dropped("object") == 1);
+    daemon.shutdown();
+}
