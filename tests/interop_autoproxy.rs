@@ -405,3 +405,66 @@ fn callbacks_python_to_rust_to_python() {
     daemon.shutdown();
     server.join().unwrap().unwrap();
 }
+
+// ---- A callback into a busy object ----
+
+/// An object whose `&mut self` method calls a Python server, which calls it back meanwhile.
+pub struct Busy {
+    runs: u32,
+}
+
+#[pyro::expose]
+impl Busy {
+    /// Asks the Python server to call `me` back while this method runs.
+    pub fn work(&mut self, server: PokerProxy, me: BusyProxy) -> Result<String, String> {
+        self.runs += 1;
+        server.poke(me).map_err(|e| e.to_string())
+    }
+
+    /// What the server calls back.
+    pub fn poked(&mut self) -> u32 {
+        self.runs
+    }
+}
+
+/// The Python server, as Rust sees it.
+#[pyro::expose]
+pub trait Poker {
+    /// Calls `busy.poked()`; what came of it.
+    fn poke(&self, busy: BusyProxy) -> String;
+}
+
+const PYTHON_POKER: &str = r#"
+import sys, threading
+from Pyro5.api import Daemon, expose
+
+@expose
+class Poker:
+    def poke(self, busy):
+        try:
+            return "poked %d" % busy.poked()
+        except Exception as x:
+            return "%s: %s" % (type(x).__name__, x)
+
+daemon = Daemon(host="127.0.0.1", port=0)
+print(daemon.register(Poker(), "poker"), flush=True)
+threading.Thread(target=lambda: (sys.stdin.read(), daemon.shutdown()), daemon=True).start()
+daemon.requestLoop()
+"#;
+
+#[test]
+fn a_python_callback_into_a_busy_object_is_refused_instead_of_deadlocking() {
+    let server = PythonServer::start(python(), PYTHON_POKER);
+    let daemon = Arc::new(Daemon::bind("127.0.0.1", 0).unwrap());
+    daemon.register(Busy { runs: 0 }, Some("busy")).unwrap();
+    let serving = Arc::clone(&daemon);
+    let loop_thread = std::thread::spawn(move || serving.request_loop());
+    let busy = BusyProxy::from(daemon.proxy_for("busy").unwrap());
+    let poker = PokerProxy::new(server.uri()).unwrap();
+    let outcome = busy.work(poker.clone(), busy.clone()).unwrap();
+    assert!(outcome.starts_with("PyroError: object is busy"), "{outcome}");
+    // Not busy any more.
+    assert_eq!(poker.poke(busy).unwrap(), "poked 1");
+    daemon.shutdown();
+    loop_thread.join().unwrap().unwrap();
+}
