@@ -94,6 +94,12 @@ impl Factory {
         Some(Remote::new(Square(side)))
     }
 
+    /// A remote attribute: a new thing each time it is read.
+    #[pyro::getter]
+    pub fn spare(&self) -> Remote<Thing> {
+        Remote::new(Thing { tag: format!("{}-spare", self.tag), number: 42, said: Vec::new() })
+    }
+
     /// Calls the thing whose proxy it is given.
     pub fn ask(&self, thing: ThingProxy) -> Result<i64, String> {
         thing.number().map_err(|e| e.to_string())
@@ -139,15 +145,18 @@ fn returned_objects_are_typed_proxies_and_go_with_the_session() {
 
         let shape = factory.square(3.0).unwrap().unwrap();
         assert_eq!(shape.area().unwrap(), 9.0);
+        // Through a remote attribute.
+        let spare: ThingProxy = factory.spare().unwrap();
+        assert_eq!(spare.number().unwrap(), 42);
 
-        assert_eq!(daemon.registered().len(), 2 + 5, "{:?}", daemon.registered());
-        assert_eq!(daemon.session_objects(), 5);
+        assert_eq!(daemon.registered().len(), 2 + 6, "{:?}", daemon.registered());
+        assert_eq!(daemon.session_objects(), 6);
         // The factory's connection closes: its objects are unregistered and dropped.
         let before = dropped("session");
         factory.proxy().release();
         wait_for("the session's objects to go", || daemon.session_objects() == 0);
         assert_eq!(daemon.registered(), ["Pyro.Daemon", "factory"]);
-        assert_eq!(dropped("session") - before, 4);
+        assert_eq!(dropped("session") - before, 5);
         // Their proxies now get Pyro5's unknown object error.
         let err = thing.number().unwrap_err();
         assert!(err.to_string().contains("unknown object"), "{err}");

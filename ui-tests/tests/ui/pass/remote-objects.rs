@@ -52,6 +52,12 @@ impl Factory {
     pub fn checked(&mut self) -> u32 {
         3
     }
+
+    /// A remote attribute holding an object by reference.
+    #[pyro::getter]
+    pub fn favourite(&self) -> Remote<Thing> {
+        Remote::registered("favourite")
+    }
 }
 
 fn main() {
@@ -60,6 +66,7 @@ fn main() {
     let _: fn(&FactoryProxy) -> pyro::Result<Vec<ThingProxy>> = FactoryProxy::many;
     let _: fn(&FactoryProxy) -> pyro::Result<Option<(ShapeProxy, u32)>> = FactoryProxy::maybe;
     let _: fn(&FactoryProxy) -> pyro::Result<ThingProxy> = FactoryProxy::known;
+    let _: fn(&FactoryProxy) -> pyro::Result<ThingProxy> = FactoryProxy::favourite;
     fn exposed<T: pyro::dispatch::Exposed<Proxy = P> + ?Sized, P>() {}
     exposed::<Thing, ThingProxy>();
     exposed::<dyn Shape, ShapeProxy>();
