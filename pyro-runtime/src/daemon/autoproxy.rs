@@ -71,14 +71,27 @@ pub(crate) fn send(target: &Target) -> Result<ProxyState, String> {
     match target {
         Target::New { servant, id, lifetime } => {
             let id = id.clone().unwrap_or_else(generated_id);
-            if *lifetime == Lifetime::Session && !inner.lock_connections().open.contains_key(&scope.session) {
-                return Err("the client's connection closed before the object could be registered".to_owned());
-            }
-            if !inner.registry.insert(&id, Arc::clone(servant)) {
-                return Err(format!("an object or class is already registered with the id {id:?}"));
-            }
-            if *lifetime == Lifetime::Session {
-                inner.autoproxied.add(scope.session, id.clone(), Arc::downgrade(servant));
+            let taken = || format!("an object or class is already registered with the id {id:?}");
+            match lifetime {
+                Lifetime::Daemon => {
+                    if !inner.registry.insert(&id, Arc::clone(servant)) {
+                        return Err(taken());
+                    }
+                }
+                Lifetime::Session => {
+                    // Under the connections lock: the session cannot close (and release its
+                    // objects) between the check and the bookkeeping (a oneway call's reply is
+                    // serialized on another thread than the connection's).
+                    let connections = inner.lock_connections();
+                    if !connections.open.contains_key(&scope.session) {
+                        return Err("the client's connection closed before the object could be registered".to_owned());
+                    }
+                    if !inner.registry.insert(&id, Arc::clone(servant)) {
+                        return Err(taken());
+                    }
+                    inner.autoproxied.add(scope.session, id.clone(), Arc::downgrade(servant));
+                    drop(connections);
+                }
             }
             state_for(&inner, &id, servant.metadata())
         }
