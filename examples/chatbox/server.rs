@@ -12,7 +12,10 @@
 //! ```
 //!
 //! As in Pyro5, the `PYRO_*` environment variables apply. Python's chat box has instance mode
-//! "single": one chat box for everybody, as here.
+//! "single": one chat box for everybody, as here. A member that cannot be reached any more is
+//! removed (`Removed dead listener ...`) whether its connection closed or could not be opened;
+//! Python's chat box removes it only in the first case and lets the second error reach the
+//! member who published.
 
 mod chat;
 
