@@ -471,7 +471,7 @@
 // Lets `#[pyro::expose]` (which names `::pyro`) be used inside this crate too.
 extern crate self as pyro;
 
-pub use pyro_macros::{expose, getter, oneway, setter};
+pub use pyro_macros::{callback, expose, getter, oneway, setter};
 pub use pyro_runtime::proxy::RemoteIter;
 pub use pyro_runtime::*;
 
@@ -483,8 +483,8 @@ pub mod __private {
     pub use inventory;
     pub use pyro_runtime::dispatch::attributes;
     pub use pyro_runtime::dispatch::{
-        CallArgs, CallContext, Dispatch, Interface, IntoRemoteError, Metadata, Receiver, RemoteErrorWrap, Reply,
-        ToRemoteErrorFallback,
+        CallArgs, CallContext, Dispatch, Exposed, Interface, IntoRemoteError, Metadata, Receiver, RemoteErrorWrap,
+        Reply, ToRemoteErrorFallback,
     };
     pub use pyro_runtime::protocol::Annotations;
     pub use pyro_runtime::proxy::{Batch, BatchHandle, Proxy, RemoteIter};

@@ -84,6 +84,8 @@ pub struct Method {
     pub stream: Option<Stream>,
     /// The `#[pyro::oneway]` marker, if any.
     pub oneway: Option<Attribute>,
+    /// Whether it has the `#[pyro::callback]` marker.
+    pub callback: bool,
     /// Doc comments and `#[deprecated]` (copied onto the proxy method).
     pub docs: Vec<Attribute>,
     /// `#[cfg]`s (copied onto everything generated for the method).
@@ -256,7 +258,15 @@ impl ImplBlock {
             let accessor = attr::take_accessor(cx, &mut method.attrs);
             let exposed = matches!(method.vis, Visibility::Public(_)) && method.sig.receiver().is_some();
             if exposed {
-                let method = Method::new(&method.sig, &method.attrs, oneway);
+                let callback = crate::expand::callback::take_marker(cx, &mut method.attrs);
+                let mut method = Method::new(&method.sig, &method.attrs, oneway);
+                method.callback = callback;
+                if callback && accessor.is_some() {
+                    cx.error_spanned_by(
+                        &method.sig.ident,
+                        "#[pyro::callback] goes on a method, not on a getter or setter",
+                    );
+                }
                 match accessor {
                     Some(marker) => accessors.push(Accessor::new(marker, method)),
                     None => methods.push(method),
@@ -277,7 +287,12 @@ impl Interface {
             let TraitItem::Fn(method) = trait_item else { continue };
             let oneway = attr::take_oneway(cx, &mut method.attrs);
             let accessor = attr::take_accessor(cx, &mut method.attrs);
-            let method = Method::new(&method.sig, &method.attrs, oneway);
+            let callback = crate::expand::callback::take_marker(cx, &mut method.attrs);
+            let mut method = Method::new(&method.sig, &method.attrs, oneway);
+            method.callback = callback;
+            if callback && accessor.is_some() {
+                cx.error_spanned_by(&method.sig.ident, "#[pyro::callback] goes on a method, not on a getter or setter");
+            }
             match accessor {
                 Some(marker) => accessors.push(Accessor::new(marker, method)),
                 None => methods.push(method),
@@ -317,7 +332,7 @@ impl Method {
         let (docs, cfgs) = attr::docs_and_cfgs(attrs);
         let stream = output.value().and_then(Stream::of);
         let name = sig.ident.unraw().to_string();
-        Method { sig: sig.clone(), name, receiver, args, contexts, output, stream, oneway, docs, cfgs }
+        Method { sig: sig.clone(), name, receiver, args, contexts, output, stream, oneway, callback: false, docs, cfgs }
     }
 }
 

@@ -4,10 +4,12 @@
 
 mod attributes;
 mod batch;
+pub mod callback;
 mod dispatch;
 mod impl_block;
 mod interface;
 mod proxy;
+mod remote;
 mod stream;
 
 use proc_macro2::{Span, TokenStream};

@@ -166,6 +166,29 @@ pub fn oneway(_args: TokenStream, input: TokenStream) -> TokenStream {
     expand::oneway(input.into()).into()
 }
 
+/// Marks an exposed method as a callback (Pyro5's `@callback`): when it fails, its caller gets
+/// the exception as from any method, and the daemon serving it reports the failure too: a
+/// `tracing` warning (target `pyro::callback`) and the daemon's
+/// `DaemonBuilder::on_callback_error` hook. Meant for the objects a client serves for a server
+/// to call back, where nobody else would see the error.
+///
+/// ```
+/// pub struct Handler;
+///
+/// #[pyro::expose]
+/// impl Handler {
+///     /// The server calls this; a failure shows on the client's side too.
+///     #[pyro::callback]
+///     pub fn done(&self, number: u32) -> Result<(), String> {
+///         if number == 0 { Err("no work".into()) } else { Ok(()) }
+///     }
+/// }
+/// ```
+#[proc_macro_attribute]
+pub fn callback(_args: TokenStream, input: TokenStream) -> TokenStream {
+    expand::callback::stray(input.into()).into()
+}
+
 /// Makes a method of a `#[pyro::expose]` impl or trait the getter of a remote attribute (a
 /// Pyro5 property): a Python client reads it as `proxy.name`, a typed proxy with the method of
 /// the same name. The attribute's name is the method's, or `#[pyro::getter(name = "...")]`.

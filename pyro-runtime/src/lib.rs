@@ -30,6 +30,7 @@ pub mod value;
 
 pub use config::Config;
 pub use daemon::{Daemon, ShutdownHandle, serve};
+pub use dispatch::Remote;
 pub use error::{Error, RemoteError, Result, TRACEBACK_ATTRIBUTE};
 pub use naming::{NameServerProxy, locate_ns, locate_ns_with_config};
 pub use serializer::Serializer;

@@ -1,5 +1,5 @@
-//! The UI tests of `#[pyro::expose]`, `#[pyro::oneway]`, `#[pyro::getter]` and
-//! `#[pyro::setter]`: every `tests/ui/pass/*.rs` must
+//! The UI tests of `#[pyro::expose]`, `#[pyro::oneway]`, `#[pyro::callback]`, `#[pyro::getter]`
+//! and `#[pyro::setter]`: every `tests/ui/pass/*.rs` must
 //! compile and run; every `tests/ui/<topic>/<mistake>.rs` must fail to compile with exactly its
 //! `.stderr`.
 //!
@@ -8,10 +8,11 @@
 //! `TRYBUILD=overwrite cargo test -p ui-tests` and read every diff.
 
 /// The folders of compile-fail cases, one per kind of mistake.
-const TOPICS: [&str; 11] = [
+const TOPICS: [&str; 12] = [
     "arguments",
     "attributes",
     "context",
+    "callback",
     "generics",
     "items",
     "methods",

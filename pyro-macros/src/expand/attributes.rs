@@ -209,7 +209,8 @@ fn proxy_getter(getter: &Named<'_>, self_ty: Option<&Type>) -> TokenStream {
             (quote!(::pyro::__private::RemoteIter<'_, #item>), body, doc)
         }
         None => {
-            let replaced = replace_self(ty, self_ty);
+            // A `Remote<T>` attribute arrives as `T`'s typed proxy.
+            let replaced = replace_self(&super::remote::client_type(ty), self_ty);
             let body = quote_spanned! {ty.span()=>
                 ::pyro::__private::assert_result::<#replaced>();
                 self.inner.get_attribute::<#replaced>(#name)

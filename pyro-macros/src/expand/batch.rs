@@ -84,7 +84,7 @@ fn method(m: &Method, self_ty: Option<&Type>) -> TokenStream {
     let (vargs_item, vargs) = vargs(m, &params, &types, self_ty);
     let output = match m.output.value() {
         Some(ty) if m.oneway.is_none() => {
-            let replaced = replace_self(ty, self_ty);
+            let replaced = replace_self(&super::remote::client_type(ty), self_ty);
             quote_spanned!(ty.span()=> #replaced)
         }
         _ => quote!(()),

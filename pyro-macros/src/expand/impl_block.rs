@@ -44,7 +44,9 @@ pub fn expand(block: &ImplBlock, args: &ExposeArgs, expandable: bool) -> TokenSt
         &attributes,
     );
     // `#[allow(deprecated)]`: exposing a deprecated method is no use of it.
+    let is_callback = super::callback::is_callback_fn(methods);
     let registration = dispatch::registration(&name.to_string());
+    let remote = super::remote::proxy_impls(&proxy_name, &quote!(#self_ty));
     quote! {
         #item
 
@@ -52,6 +54,8 @@ pub fn expand(block: &ImplBlock, args: &ExposeArgs, expandable: bool) -> TokenSt
 
         const _: () = {
             #proxy_methods
+
+            #remote
 
             #attribute_proxy
 
@@ -71,6 +75,8 @@ pub fn expand(block: &ImplBlock, args: &ExposeArgs, expandable: bool) -> TokenSt
                 #invoke_shared
 
                 #invoke_exclusive
+
+                #is_callback
             }
 
             #registration

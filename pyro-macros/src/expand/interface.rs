@@ -57,7 +57,9 @@ pub fn expand(interface: &Interface, args: &ExposeArgs, expandable: bool) -> Tok
     // `dyn Trait` at the trait's name: a trait that cannot be a `dyn` type is reported there.
     let dyn_trait = quote_spanned!(trait_ident.span()=> dyn #trait_ident);
     // `#[allow(deprecated)]`: exposing a deprecated method is no use of it.
+    let is_callback = super::callback::is_callback_fn(methods);
     let registration = dispatch::registration(&trait_ident.to_string());
+    let remote = super::remote::proxy_impls(&proxy_name, &dyn_trait);
     quote! {
         #item
 
@@ -65,6 +67,8 @@ pub fn expand(interface: &Interface, args: &ExposeArgs, expandable: bool) -> Tok
 
         const _: () = {
             #proxy_methods
+
+            #remote
 
             #attribute_proxy
 
@@ -87,6 +91,8 @@ pub fn expand(interface: &Interface, args: &ExposeArgs, expandable: bool) -> Tok
                 #invoke_shared
 
                 #invoke_exclusive
+
+                #is_callback
             }
 
             #registration

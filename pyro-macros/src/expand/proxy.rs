@@ -124,7 +124,8 @@ fn method(m: &Method, self_ty: Option<&Type>) -> TokenStream {
         }
         (Some(_), None, Some(stream)) => super::stream::proxy_call(stream, name, &vargs, kwargs.as_ref(), self_ty),
         (Some(ty), None, None) => {
-            let replaced = replace_self(ty, self_ty);
+            // A `Remote<T>` result arrives as `T`'s typed proxy.
+            let replaced = replace_self(&super::remote::client_type(ty), self_ty);
             let call = call(&replaced, ty.span());
             let body = quote_spanned! {ty.span()=>
                 ::pyro::__private::assert_result::<#replaced>();

@@ -28,6 +28,30 @@
 //! iterator gets a `Pyro5.errors.PyroError` instead of a stream. Shutting the daemon down drops
 //! every stream.
 //!
+//! # Objects by reference (autoproxy) and their lifetime
+//!
+//! A method returning [`Remote`](crate::Remote)s (Pyro5's autoproxy, reference 4.7) hands out
+//! objects by reference: when the reply is serialized, each new object is registered under a
+//! generated id and the reply carries a `Pyro5.client.Proxy` for it, at the NAT location if one
+//! is configured ([`Daemon::proxy_for`] makes the same proxy for an object registered by hand,
+//! e.g. a client's callback object). Pyro5 never unregisters such objects. The rule here:
+//!
+//! - an object sent as a new `Remote` belongs to the client connection (session) whose call
+//!   returned it, and is unregistered when that connection closes, then dropped once no call
+//!   uses it any more ([`Daemon::session_objects`] counts them);
+//! - `Remote::daemon_wide` opts out: such an object stays until it is unregistered;
+//! - [`Daemon::unregister`] (or [`ShutdownHandle::unregister`], from any thread or from inside the
+//!   object's own methods) unregisters any object at once, a session's too;
+//! - proxies for an unregistered object get Pyro5's `DaemonError("unknown object")`.
+//!
+//! # Callbacks
+//!
+//! A method marked `#[pyro::callback]` that fails is reported on its own side too: a `tracing`
+//! warning and the [`DaemonBuilder::on_callback_error`] hook (see
+//! [`CallbackError`](crate::dispatch::CallbackError)). A call that would have to wait for a
+//! method which is itself waiting for a remote call fails at once instead of deadlocking (see
+//! [`BUSY_MESSAGE`](crate::dispatch::BUSY_MESSAGE)).
+//!
 //! ```
 //! use pyro_runtime::daemon::Daemon;
 //! use pyro_runtime::dispatch::*;
@@ -165,6 +189,8 @@
 //! server.join().unwrap().unwrap();
 //! ```
 
+pub(crate) mod autoproxy;
+mod callback;
 pub(crate) mod class;
 mod connection;
 mod oneway;
@@ -180,10 +206,12 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 pub use crate::session::{ConnectionInfo, DAEMON_OBJECT_ID, ServerHooks};
+pub(crate) use callback::callback_hook;
 pub use class::{InstanceMode, InvalidInstanceMode};
 pub use serve::serve;
 pub use shutdown::ShutdownHandle;
 
+use self::autoproxy::SessionObjects;
 use self::class::Class;
 use self::oneway::{ONEWAY_QUEUE, ONEWAY_WORKERS, OnewayRunner};
 use self::pool::Pool;
@@ -219,6 +247,10 @@ pub(super) struct Inner {
     location: Location,
     nat_location: Option<Location>,
     registry: Arc<Registry>,
+    /// The objects each session received as proxies (autoproxy), unregistered when it closes.
+    autoproxied: SessionObjects,
+    /// Called with the failures of `#[pyro::callback]` methods.
+    callback_hook: Option<callback::Hook>,
     /// What `Pyro.Daemon.info()` tells, shared by every session.
     info: Arc<DaemonInfo>,
     /// Where oneway calls run.
@@ -444,7 +476,7 @@ impl Daemon {
     pub fn register_servant(&self, servant: Arc<dyn Servant>, id: Option<&str>) -> Result<Uri, Error> {
         let id = match id {
             Some(id) if !id.is_empty() => id.to_owned(),
-            _ => format!("obj_{}", uuid::Uuid::new_v4().simple()),
+            _ => autoproxy::generated_id(),
         };
         let uri = self.uri_for(&id)?;
         if !self.inner.registry.insert(&id, servant) {
@@ -482,8 +514,7 @@ impl Daemon {
     /// assert_eq!(daemon.uri_for("thing").unwrap().to_string(), "PYRO:thing@example.com:5555");
     /// ```
     pub fn uri_for(&self, id: &str) -> Result<Uri, Error> {
-        let location = self.inner.nat_location.as_ref().unwrap_or(&self.inner.location);
-        Ok(Uri::pyro_at(id, location.clone())?)
+        self.inner.uri_for(id)
     }
 
     /// Where the daemon listens (Pyro5's `locationStr`): the host as given and the real port.
@@ -770,6 +801,9 @@ impl Drop for ConnectionGuard<'_> {
         if let Some(open) = connections.open.remove(&self.id) {
             let _ = open.socket.shutdown();
         }
+        drop(connections);
+        // The objects this connection received as proxies go with it.
+        self.inner.autoproxied.release(self.id, &self.inner.registry);
         self.inner.connection_closed.notify_all();
     }
 }
@@ -794,6 +828,7 @@ pub struct DaemonBuilder {
     max_streams: Option<usize>,
     hooks: ServerHooks,
     response_annotations: Option<ResponseAnnotations>,
+    callback_hook: callback::CallbackHook,
 }
 
 impl DaemonBuilder {
@@ -973,6 +1008,8 @@ impl DaemonBuilder {
             location,
             nat_location,
             registry: Arc::new(Registry::default()),
+            autoproxied: SessionObjects::default(),
+            callback_hook: self.callback_hook.0.clone(),
             info: Arc::new(info),
             oneway,
             connections: Mutex::default(),

@@ -33,7 +33,21 @@ impl Registry {
 
     /// Removes `id`; `true` if it was registered.
     pub(super) fn remove(&self, id: &str) -> bool {
-        self.objects.write().unwrap_or_else(PoisonError::into_inner).by_id.remove(id).is_some()
+        let removed = self.objects.write().unwrap_or_else(PoisonError::into_inner).by_id.remove(id);
+        // Dropped outside the lock: the object's `Drop` may use the daemon.
+        removed.is_some()
+    }
+
+    /// Removes `id` if `same` says it is still the object it was; `true` if it was removed.
+    pub(super) fn remove_if(&self, id: &str, same: impl FnOnce(&Arc<dyn Servant>) -> bool) -> bool {
+        let mut objects = self.objects.write().unwrap_or_else(PoisonError::into_inner);
+        let removed = match objects.by_id.get(id) {
+            Some((_, servant)) if same(servant) => objects.by_id.remove(id),
+            _ => None,
+        };
+        drop(objects);
+        // Dropped outside the lock: the object's `Drop` may use the daemon.
+        removed.is_some()
     }
 
     /// The object registered as `id`.

@@ -359,7 +359,11 @@ impl CallContext {
     /// let reply = ctx.encode(&42).unwrap();
     /// assert_eq!(reply.into_bytes(pyro_runtime::Serializer::Json).unwrap(), b"42");
     /// ```
+    ///
+    /// Inside a daemon, [`Remote`](super::Remote) objects in `value` are registered with it and
+    /// written as proxies (autoproxy), for this call's session.
     pub fn encode<T: serde::Serialize + ?Sized>(&self, value: &T) -> Result<Reply, Error> {
+        let _scope = crate::daemon::autoproxy::enter(self.daemon.as_ref(), self.session_id, self.serializer);
         Ok(Reply::Encoded(self.serializer.to_bytes_with(value, self.serialize_options)?))
     }
 }
@@ -412,9 +416,10 @@ pub enum Reply {
     /// (Pyro5's item streaming, reference 4.6). An `Err` item ends the stream with that
     /// exception. Batch calls do not stream (as in Pyro5): there it is an error.
     Stream(ItemStream),
-    /// Reserved for results that are objects to be served and sent as proxies (Pyro5's
-    /// autoproxy): the daemon does not do that yet and answers with a `Pyro5.errors.PyroError`
-    /// exception saying so.
+    /// An object to be served and sent as a proxy (Pyro5's autoproxy): the daemon registers it
+    /// for the call's session and replies with a proxy for it, as for a
+    /// [`Remote`](super::Remote) in a typed result (see there for its lifetime). Outside a
+    /// daemon it cannot be turned into bytes or a value.
     Object(Arc<dyn Servant>),
 }
 
@@ -500,7 +505,7 @@ impl Reply {
     fn unsupported(&self) -> Error {
         let text = match self {
             Reply::Stream(_) => "an iterator result cannot be sent as a value (no item streaming in batch calls)",
-            _ => "returning objects as proxies is not supported by this daemon",
+            _ => "an object result can only be sent as a proxy by a daemon",
         };
         crate::RemoteError::new("Pyro5.errors.PyroError", vec![Value::from(text)]).into()
     }

@@ -16,8 +16,9 @@
 //! [`Reply::Encoded`], the typed result serialized straight to bytes with the context's
 //! serializer ([`CallContext::encode`], no [`Value`](crate::Value) in between, which keeps
 //! Rust-to-Rust calls fast); or a [`Reply::Value`]; or [`Reply::Stream`], an iterator the
-//! daemon streams item by item (Pyro5's item streaming, [`Reply::stream`]); [`Reply::Object`]
-//! is reserved for objects sent as proxies. A batch runs one call per
+//! daemon streams item by item (Pyro5's item streaming, [`Reply::stream`]); objects sent as proxies
+//! are [`Remote`]s inside a typed result (Pyro5's autoproxy; [`Reply::Object`] sends one by
+//! itself). A batch runs one call per
 //! entry and gathers the replies as values ([`Reply::into_value`]): see
 //! [`session`](crate::session).
 //!
@@ -58,13 +59,19 @@
 
 mod args;
 pub mod attributes;
+pub(crate) mod busy;
+mod callback;
 mod context;
 mod metadata;
 mod remote;
+pub(crate) mod remote_object;
 mod servant;
 
 pub use args::CallArgs;
+pub use busy::BUSY_MESSAGE;
+pub use callback::CallbackError;
 pub use context::{CallContext, ItemStream, Reply};
 pub use metadata::Metadata;
 pub use remote::{IntoRemoteError, RemoteErrorWrap, ToRemoteErrorFallback};
+pub use remote_object::{Exposed, Lifetime, Remote};
 pub use servant::{Dispatch, Interface, Receiver, Servant, Served};

@@ -4,6 +4,7 @@
 use std::marker::PhantomData;
 use std::sync::{Arc, PoisonError, RwLock};
 
+use super::busy::Gate;
 use super::{CallArgs, CallContext, Metadata, Reply};
 use crate::{Error, Serializer};
 
@@ -31,6 +32,12 @@ pub trait Dispatch<I: ?Sized>: Send + Sync + 'static {
     fn invoke_shared(&self, ctx: &mut CallContext, method: &str, args: CallArgs) -> Result<Reply, Error>;
     /// Calls a `&mut self` method.
     fn invoke_exclusive(&mut self, ctx: &mut CallContext, method: &str, args: CallArgs) -> Result<Reply, Error>;
+    /// Whether `method` is marked `#[pyro::callback]`: its failures are reported on this side
+    /// too (see [`CallbackError`](super::CallbackError)). None is, unless the macro says so.
+    fn is_callback(method: &str) -> bool {
+        let _ = method;
+        false
+    }
 }
 
 /// The dispatch table of a remote interface (an exposed trait), implemented by the trait's
@@ -75,6 +82,11 @@ pub trait Interface<T>: 'static {
     fn invoke_shared(object: &T, ctx: &mut CallContext, method: &str, args: CallArgs) -> Result<Reply, Error>;
     /// Calls a `&mut self` method of `object`.
     fn invoke_exclusive(object: &mut T, ctx: &mut CallContext, method: &str, args: CallArgs) -> Result<Reply, Error>;
+    /// Whether `method` is marked `#[pyro::callback]` (see [`Dispatch::is_callback`]).
+    fn is_callback(method: &str) -> bool {
+        let _ = method;
+        false
+    }
 }
 
 impl<T, I> Dispatch<I> for T
@@ -93,6 +105,9 @@ where
     }
     fn invoke_exclusive(&mut self, ctx: &mut CallContext, method: &str, args: CallArgs) -> Result<Reply, Error> {
         I::invoke_exclusive(self, ctx, method, args)
+    }
+    fn is_callback(method: &str) -> bool {
+        I::is_callback(method)
     }
 }
 
@@ -121,7 +136,9 @@ pub trait Servant: Send + Sync + 'static {
 }
 
 /// An exposed object ready to serve, behind the lock its receivers need: none when every method
-/// takes `&self` (calls run concurrently), a read-write lock when some take `&mut self`.
+/// takes `&self` (calls run concurrently), a read-write lock when some take `&mut self`. A call
+/// that would wait for a method which is itself waiting for a remote call fails instead of
+/// waiting (a callback would deadlock): see [`BUSY_MESSAGE`](super::BUSY_MESSAGE).
 ///
 /// ```
 /// # use pyro_runtime::dispatch::*;
@@ -144,7 +161,9 @@ pub struct Served<T, I: ?Sized = T> {
 
 enum Cell<T> {
     Shared(T),
-    Locked(RwLock<T>),
+    /// The lock, and the gate deciding who may take it (never waiting for a method that waits
+    /// for a remote call).
+    Locked(RwLock<T>, Arc<Gate>),
 }
 
 impl<T: Dispatch<T>> Served<T, T> {
@@ -173,7 +192,7 @@ where
             .map(String::as_str)
             .chain(super::attributes::ACCESS_METHODS)
             .any(|m| T::receiver(m) == Some(Receiver::Exclusive));
-        let cell = if needs_lock { Cell::Locked(RwLock::new(object)) } else { Cell::Shared(object) };
+        let cell = if needs_lock { Cell::Locked(RwLock::new(object), Arc::default()) } else { Cell::Shared(object) };
         Served { cell, metadata, interface: PhantomData }
     }
 }
@@ -189,14 +208,36 @@ where
 
     fn call(&self, ctx: &mut CallContext, method: &str, args: CallArgs) -> Result<Reply, Error> {
         let receiver = T::receiver(method).ok_or_else(|| CallArgs::unknown_method(method))?;
+        if T::is_callback(method) {
+            super::callback::run(ctx, method, |ctx| self.dispatch(ctx, method, receiver, args))
+        } else {
+            self.dispatch(ctx, method, receiver, args)
+        }
+    }
+}
+
+impl<T, I> Served<T, I>
+where
+    T: Dispatch<I>,
+    I: ?Sized + 'static,
+{
+    fn dispatch(
+        &self,
+        ctx: &mut CallContext,
+        method: &str,
+        receiver: Receiver,
+        args: CallArgs,
+    ) -> Result<Reply, Error> {
         // A method that panicked while holding the lock leaves the object as it was at the
         // panic; the daemon goes on serving it (the panic was reported to that caller).
         match (&self.cell, receiver) {
             (Cell::Shared(object), _) => object.invoke_shared(ctx, method, args),
-            (Cell::Locked(lock), Receiver::Shared) => {
+            (Cell::Locked(lock, gate), Receiver::Shared) => {
+                let _entered = gate.enter(false)?;
                 lock.read().unwrap_or_else(PoisonError::into_inner).invoke_shared(ctx, method, args)
             }
-            (Cell::Locked(lock), Receiver::Exclusive) => {
+            (Cell::Locked(lock, gate), Receiver::Exclusive) => {
+                let _entered = gate.enter(true)?;
                 lock.write().unwrap_or_else(PoisonError::into_inner).invoke_exclusive(ctx, method, args)
             }
         }

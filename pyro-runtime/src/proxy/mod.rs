@@ -98,6 +98,25 @@
 //! for (id, value) in current_context::response_annotations().iter() {
 //!     println!("{} -> {:?}", id.as_str(), value);
 //! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Proxies as arguments and results
+//!
+//! A proxy serializes as Pyro5's `Pyro5.client.Proxy` class dict (its uri, the metadata it
+//! knows, its handshake data and serializer name) and deserializes from one into a new,
+//! unconnected proxy with the receiver's own timeout and retries, as Pyro5's proxies do (see
+//! [`Proxy::state`], [`Proxy::from_state`]). So a proxy (or a typed proxy) can be an argument,
+//! e.g. a callback object's, and a result, e.g. an object a server returns by reference; in a
+//! dynamic result it arrives as that class dict, which [`Proxy::from_value`] turns into a proxy.
+//!
+//! ```
+//! use pyro_runtime::{proxy::Proxy, Serializer};
+//! let proxy = Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
+//! let json = Serializer::Json.to_bytes(&proxy)?;
+//! assert_eq!(json, br#"{"__class__": "Pyro5.client.Proxy", "state": ["PYRO:thing@localhost:9999", [], [], [], "hello", null]}"#);
+//! let back: Proxy = Serializer::Json.from_bytes(&json)?;
+//! assert_eq!(back.uri(), proxy.uri());
 //! # Ok::<(), pyro_runtime::Error>(())
 //! ```
 //!
@@ -112,6 +131,7 @@ mod connection;
 mod pool;
 mod serializer_choice;
 mod stream;
+mod wire;
 
 pub use stream::{MAX_STREAM_READ_AHEAD, RemoteIter};
 
@@ -191,7 +211,8 @@ pub struct Proxy {
 #[derive(Debug)]
 struct Known {
     metadata: Metadata,
-    handshake_response: Value,
+    /// `None` while the metadata came with a received proxy's state, before any handshake.
+    handshake_response: Option<Value>,
 }
 
 /// What a proxy for a `PYRONAME`/`PYROMETA` uri needs to resolve it.
@@ -590,7 +611,7 @@ impl Proxy {
     /// assert!(proxy.handshake_response().is_none());
     /// ```
     pub fn handshake_response(&self) -> Option<Value> {
-        self.known().map(|known| known.handshake_response.clone())
+        self.known().and_then(|known| known.handshake_response.clone())
     }
 
     /// Connects now if no connection is open, fetching the metadata (Pyro5's `_pyroBind`); a
@@ -821,7 +842,7 @@ impl Proxy {
             };
             let (conn, handshake) = opened?;
             self.serializer.settle(used);
-            let known = Known { metadata: handshake.metadata, handshake_response: handshake.response };
+            let known = Known { metadata: handshake.metadata, handshake_response: Some(handshake.response) };
             *self.known.write().unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(known));
             if let (Some(naming), Some(resolved)) = (&self.naming, resolved) {
                 naming.remember(resolved);
@@ -848,6 +869,9 @@ impl Proxy {
             _ => None,
         };
         current_context::begin_call();
+        // The methods running on this thread now wait for this call: calls into their objects
+        // must not wait for them (see `dispatch::BUSY_MESSAGE`).
+        let _calling_out = crate::dispatch::busy::calling_out();
         let mut retries = self.max_retries;
         loop {
             match self.invoke_once(method, flags, check, prepared.as_mut(), &encode) {

@@ -16,12 +16,15 @@ const FALLBACK: Serializer = Serializer::Serpent;
 #[derive(Debug)]
 pub(super) struct SerializerChoice {
     pinned: Option<Serializer>,
+    /// Whether `pinned` was set for this proxy ([`pin`](Self::pin)) rather than by the
+    /// configuration: what Pyro5 keeps in `_pyroSerializer` and a proxy's state carries.
+    explicit: bool,
     negotiated: AtomicU8,
 }
 
 impl SerializerChoice {
     pub(super) fn new(pinned: Option<Serializer>) -> SerializerChoice {
-        SerializerChoice { pinned, negotiated: AtomicU8::new(0) }
+        SerializerChoice { pinned, explicit: false, negotiated: AtomicU8::new(0) }
     }
 
     /// The serializer calls use now: the pinned one, else the negotiated one, else the one a
@@ -55,6 +58,12 @@ impl SerializerChoice {
     /// Pins `serializer`.
     pub(super) fn pin(&mut self, serializer: Serializer) {
         self.pinned = Some(serializer);
+        self.explicit = true;
+    }
+
+    /// The serializer set for this proxy, not by the configuration (Pyro5's `_pyroSerializer`).
+    pub(super) fn explicit(&self) -> Option<Serializer> {
+        self.pinned.filter(|_| self.explicit)
     }
 
     fn negotiated(&self) -> Option<Serializer> {
@@ -67,7 +76,11 @@ impl SerializerChoice {
 
 impl Clone for SerializerChoice {
     fn clone(&self) -> SerializerChoice {
-        SerializerChoice { pinned: self.pinned, negotiated: AtomicU8::new(self.negotiated.load(Ordering::Relaxed)) }
+        SerializerChoice {
+            pinned: self.pinned,
+            explicit: self.explicit,
+            negotiated: AtomicU8::new(self.negotiated.load(Ordering::Relaxed)),
+        }
     }
 }
 
@@ -92,7 +105,9 @@ mod tests {
         assert_eq!(choice.for_handshake(), (Serializer::Json, None));
         choice.settle(Serializer::Serpent);
         assert_eq!(choice.current(), Serializer::Json);
+        assert_eq!(choice.explicit(), None);
         choice.pin(Serializer::Marshal);
         assert_eq!((choice.current(), choice.settled()), (Serializer::Marshal, true));
+        assert_eq!(choice.explicit(), Some(Serializer::Marshal));
     }
 }

@@ -187,8 +187,14 @@ impl ProxyState {
     /// ```
     pub fn from_value(value: &Value) -> Result<ProxyState, SerializeError> {
         let invalid = |reason: String| SerializeError::Invalid { what: "proxy", reason };
-        if class_name(value) != Some(ProxyState::CLASS) {
-            return Err(invalid(format!("expected a {} class dict, got {}", ProxyState::CLASS, value.type_name())));
+        match class_name(value) {
+            Some(ProxyState::CLASS) => {}
+            Some(other) => {
+                return Err(invalid(format!("expected a {} class dict, got a {other} one", ProxyState::CLASS)));
+            }
+            None => {
+                return Err(invalid(format!("expected a {} class dict, got {}", ProxyState::CLASS, value.type_name())));
+            }
         }
         let state = value.as_dict().and_then(|d| d.get("state")).unwrap_or(&Value::None);
         let fields =
@@ -225,11 +231,33 @@ impl ProxyState {
 /// Writes `{"__class__": "Pyro5.client.Proxy", "state": [uri, oneway, methods, attrs, handshake, serializer]}`.
 impl Serialize for ProxyState {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let state = (self.uri.to_string(), &self.oneway, &self.methods, &self.attrs, &self.handshake, &self.serializer);
+        // Python's `__getstate__` makes tuples of the name sets: serpent and marshal keep them.
+        let state = (
+            self.uri.to_string(),
+            NameTuple(&self.oneway),
+            NameTuple(&self.methods),
+            NameTuple(&self.attrs),
+            &self.handshake,
+            &self.serializer,
+        );
         let mut map = serializer.serialize_map(Some(2))?;
         map.serialize_entry(CLASS_KEY, ProxyState::CLASS)?;
         map.serialize_entry("state", &state)?;
         map.end()
+    }
+}
+
+/// A set of names written as a tuple.
+struct NameTuple<'a>(&'a BTreeSet<String>);
+
+impl Serialize for NameTuple<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeTuple;
+        let mut tuple = serializer.serialize_tuple(self.0.len())?;
+        for name in self.0 {
+            tuple.serialize_element(name)?;
+        }
+        tuple.end()
     }
 }
 

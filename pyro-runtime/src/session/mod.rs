@@ -84,6 +84,7 @@
 mod client;
 mod daemon_object;
 mod exception;
+pub(crate) use exception::panic_text;
 #[doc(hidden)]
 pub mod fuzzing;
 mod hooks;

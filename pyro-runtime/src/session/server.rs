@@ -10,8 +10,8 @@ use uuid::Uuid;
 use super::daemon_object::{self, DAEMON_OBJECT_ID, NextItem};
 use super::exception;
 use super::hooks::{ConnectionInfo, ServerHooks};
-use super::state::SessionState;
 use super::response_annotations::ResponseAnnotations;
+use super::state::SessionState;
 use super::streams::Streams;
 use crate::dispatch::{CallArgs, CallContext, Metadata, Reply, Servant};
 use crate::protocol::{AnnotationId, Annotations, Flags, Message, MessageType, ProtocolError, new_correlation_id};
@@ -781,11 +781,16 @@ type Call<'a> = dyn Fn(&mut CallContext, &str, CallArgs) -> Result<Reply, Error>
 
 /// Runs one call; a panic becomes a `builtins.RuntimeError`.
 fn guarded(call: &Call<'_>, ctx: &mut CallContext, method: &str, args: CallArgs) -> Result<Reply, Error> {
-    catch_unwind(AssertUnwindSafe(|| call(ctx, method, args))).unwrap_or_else(|panic| {
+    let reply = catch_unwind(AssertUnwindSafe(|| call(ctx, method, args))).unwrap_or_else(|panic| {
         let text = exception::panic_text(panic.as_ref());
         Err(RemoteError::new("builtins.RuntimeError", vec![Value::from(format!("method '{method}' panicked: {text}"))])
             .into())
-    })
+    });
+    match reply {
+        // An object by itself: registered and sent as a proxy, as a `Remote` in a typed result.
+        Ok(Reply::Object(servant)) => ctx.encode(&crate::dispatch::Remote::<dyn Servant>::from_servant(servant)),
+        other => other,
+    }
 }
 
 /// What came of a call.

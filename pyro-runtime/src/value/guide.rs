@@ -54,6 +54,17 @@
 //! | `std::time::Duration` | `{'secs': 1, 'nanos': 5}` (serde's form, not a `timedelta`) | same | same | same | that dict (Pyro5's serpent sends a `timedelta` as float seconds: read it as `f64`; the other serializers of Pyro5 refuse a `timedelta`) |
 //! | `uuid::Uuid`, `IpAddr`, other types with a text form | `str` (serializers are human readable, as Python sends these) | `str` | `str` | `str` | the text |
 //!
+//! ### Pyro objects
+//!
+//! | Rust | every serializer | Rust reads |
+//! |---|---|---|
+//! | [`Uri`](crate::Uri) | `Pyro5.core.URI` (the class dict `{'__class__': 'Pyro5.core.URI', 'state': (protocol, object, sockname, host, port)}`) | that class dict; a uri string |
+//! | [`Proxy`](crate::proxy::Proxy), typed proxies (`ThingProxy`) | `Pyro5.client.Proxy` (`{'__class__': 'Pyro5.client.Proxy', 'state': (uri, oneway, methods, attrs, handshake, serializer)}`); with marshal a Python receiver accepts it only as a whole argument or result, as Pyro5 converts only top-level values for marshal | that class dict, into an unconnected proxy with the receiver's own timeout and retries |
+//! | [`Remote<T>`](crate::Remote), in a result a daemon sends | a `Pyro5.client.Proxy` for the object, registered when the reply is sent (Pyro5's autoproxy); refused with marshal, as Pyro5's autoproxy does not work with marshal, and anywhere but in a daemon's reply | (not read: a client reads `T`'s typed proxy) |
+//!
+//! A proxy in a dynamic result arrives as its class dict, a `Dict`: [`Proxy::from_value`](crate::proxy::Proxy::from_value)
+//! turns it into a proxy, and [`Proxy::to_value`](crate::proxy::Proxy::to_value) makes one to send.
+//!
 //! ### Arguments of typed proxies
 //!
 //! A typed proxy leaves an `Option<T>` argument that is `None` out of the call, so the remote

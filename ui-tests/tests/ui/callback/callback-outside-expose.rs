@@ -1,0 +1,6 @@
+#[pyro::callback]
+fn done(number: u32) -> u32 {
+    number
+}
+
+fn main() {}
