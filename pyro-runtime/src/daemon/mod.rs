@@ -48,8 +48,9 @@
 //!
 //! A method marked `#[pyro::callback]` that fails is reported on its own side too: a `tracing`
 //! warning and the [`DaemonBuilder::on_callback_error`] hook (see
-//! [`CallbackError`](crate::dispatch::CallbackError)). A call that would have to wait for a
-//! method which is itself waiting for a remote call fails at once instead of deadlocking (see
+//! [`CallbackError`](crate::dispatch::CallbackError)). A callback that would have to wait for
+//! the method whose remote call it comes from (recognised by its correlation id) fails at once
+//! instead of deadlocking; other callers wait their turn (see
 //! [`BUSY_MESSAGE`](crate::dispatch::BUSY_MESSAGE)).
 //!
 //! ```

@@ -136,9 +136,9 @@ pub trait Servant: Send + Sync + 'static {
 }
 
 /// An exposed object ready to serve, behind the lock its receivers need: none when every method
-/// takes `&self` (calls run concurrently), a read-write lock when some take `&mut self`. A call
-/// that would wait for a method which is itself waiting for a remote call fails instead of
-/// waiting (a callback would deadlock): see [`BUSY_MESSAGE`](super::BUSY_MESSAGE).
+/// takes `&self` (calls run concurrently), a read-write lock when some take `&mut self`. A
+/// callback that would wait for the method whose remote call it comes from fails instead of
+/// waiting (it would deadlock): see [`BUSY_MESSAGE`](super::BUSY_MESSAGE).
 ///
 /// ```
 /// # use pyro_runtime::dispatch::*;
@@ -233,11 +233,11 @@ where
         match (&self.cell, receiver) {
             (Cell::Shared(object), _) => object.invoke_shared(ctx, method, args),
             (Cell::Locked(lock, gate), Receiver::Shared) => {
-                let _entered = gate.enter(false)?;
+                let _entered = gate.enter(false, ctx.correlation_id())?;
                 lock.read().unwrap_or_else(PoisonError::into_inner).invoke_shared(ctx, method, args)
             }
             (Cell::Locked(lock, gate), Receiver::Exclusive) => {
-                let _entered = gate.enter(true)?;
+                let _entered = gate.enter(true, ctx.correlation_id())?;
                 lock.write().unwrap_or_else(PoisonError::into_inner).invoke_exclusive(ctx, method, args)
             }
         }

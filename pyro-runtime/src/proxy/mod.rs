@@ -869,9 +869,10 @@ impl Proxy {
             _ => None,
         };
         current_context::begin_call();
-        // The methods running on this thread now wait for this call: calls into their objects
-        // must not wait for them (see `dispatch::BUSY_MESSAGE`).
-        let _calling_out = crate::dispatch::busy::calling_out();
+        // The methods running on this thread now wait for this call: callbacks it causes (they
+        // carry its correlation id) must not wait for them (see `dispatch::BUSY_MESSAGE`).
+        let chain = current_context::correlation_id().into_iter().chain(self.correlation_id);
+        let _calling_out = crate::dispatch::busy::calling_out(chain);
         let mut retries = self.max_retries;
         loop {
             match self.invoke_once(method, flags, check, prepared.as_mut(), &encode) {
