@@ -389,7 +389,7 @@
 // Lets `#[pyro::expose]` (which names `::pyro`) be used inside this crate too.
 extern crate self as pyro;
 
-pub use pyro_macros::{expose, getter, oneway, setter};
+pub use pyro_macros::{RemoteError, expose, getter, oneway, setter};
 pub use pyro_runtime::proxy::RemoteIter;
 pub use pyro_runtime::*;
 
@@ -405,7 +405,10 @@ pub mod __private {
         ToRemoteErrorFallback,
     };
     pub use pyro_runtime::proxy::{Batch, BatchHandle, Proxy, RemoteIter};
-    pub use pyro_runtime::{Error, RemoteError, Result, Serializer, Value};
+    pub use pyro_runtime::{
+        Error, ExceptionBuilder, FromRemoteError, RemoteError, Result, Serializer, Value, exception_arg,
+        exception_attribute,
+    };
     pub use serde;
 
     /// One exposed type in the process-wide registry (`inventory`). Informational only: the

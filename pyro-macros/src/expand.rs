@@ -8,6 +8,7 @@ mod dispatch;
 mod impl_block;
 mod interface;
 mod proxy;
+pub mod remote_error;
 mod stream;
 
 use proc_macro2::{Span, TokenStream};

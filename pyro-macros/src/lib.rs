@@ -12,9 +12,10 @@ mod attr;
 mod check;
 mod ctxt;
 mod expand;
+mod remote_error;
 
 use proc_macro::TokenStream;
-use syn::{Item, parse_macro_input};
+use syn::{DeriveInput, Item, parse_macro_input};
 
 /// Exposes an object to remote callers: on an inherent impl block, its `pub` methods taking
 /// `&self` or `&mut self`; on a trait, all its methods (a remote interface any implementor can be
@@ -263,4 +264,74 @@ pub fn getter(_args: TokenStream, input: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn setter(_args: TokenStream, input: TokenStream) -> TokenStream {
     expand::accessor("#[pyro::setter]", input.into()).into()
+}
+
+/// Derives a typed error whose variants are Python exceptions (`IntoRemoteError`,
+/// `FromRemoteError` and `From<Enum> for pyro::Error`): a server method returning
+/// `Result<T, Enum>` raises the variant's exception in the caller, a Rust client gets the same
+/// variant back with [`pyro::Error::raised`] or [`pyro::CallError`], and a Python client the
+/// exception class named by `#[pyro(class = "module.Class")]` on the variant (else on the enum,
+/// else `builtins.RuntimeError`).
+///
+/// How fields travel, as Pyro5 carries exceptions:
+/// - a unit variant: one argument, the enum's `Display` text;
+/// - a tuple variant: its fields are the exception's arguments (`KeyError("tea")`);
+/// - a struct variant: one argument, the `Display` text, and the fields as the exception's
+///   attributes, by name (a Python client reads `exc.balance`).
+///
+/// A received exception becomes the first variant, in order, of its class whose shape fits:
+/// a unit variant whose `Display` text is the message, a tuple variant with as many arguments
+/// of its types, a struct variant whose fields are all attributes (an `Option` field may be
+/// missing); failing those, the first unit variant of the class, whatever the message.
+///
+/// ```
+/// use pyro::{CallError, Error, RemoteError};
+///
+/// #[derive(Debug, PartialEq, pyro::RemoteError)]
+/// #[pyro(class = "builtins.ValueError")]
+/// pub enum BankError {
+///     /// `ValueError("insufficient funds")` with attributes `balance` and `wanted`.
+///     Insufficient { balance: i64, wanted: i64 },
+///     /// `KeyError("alice")`.
+///     #[pyro(class = "builtins.KeyError")]
+///     UnknownAccount(String),
+///     /// `PermissionError("account frozen")`.
+///     #[pyro(class = "builtins.PermissionError")]
+///     Frozen,
+/// }
+///
+/// impl std::fmt::Display for BankError {
+///     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+///         match self {
+///             BankError::Insufficient { .. } => f.write_str("insufficient funds"),
+///             BankError::UnknownAccount(name) => write!(f, "unknown account {name}"),
+///             BankError::Frozen => f.write_str("account frozen"),
+///         }
+///     }
+/// }
+///
+/// // What travels, and what comes back.
+/// let raised = Error::from(BankError::Insufficient { balance: 5, wanted: 10 });
+/// let remote = raised.remote().unwrap();
+/// assert_eq!((remote.class.as_str(), remote.message.as_str()), ("builtins.ValueError", "insufficient funds"));
+/// assert_eq!(remote.attributes.get("balance"), Some(&5.into()));
+/// assert_eq!(raised.raised::<BankError>().unwrap(), BankError::Insufficient { balance: 5, wanted: 10 });
+///
+/// // A Python `KeyError('bob')`; transport errors stay `CallError::Pyro`.
+/// let python = Error::from(RemoteError::new("builtins.KeyError", vec!["bob".into()]));
+/// assert!(matches!(CallError::<BankError>::from(python), CallError::Raised(BankError::UnknownAccount(n)) if n == "bob"));
+/// let closed = Error::ConnectionClosed { context: "calling".into() };
+/// assert!(matches!(CallError::<BankError>::from(closed), CallError::Pyro(_)));
+/// ```
+///
+/// # Rules
+///
+/// Each a compile error at the offending code, all reported at once: it derives on an enum with
+/// at least one variant and no generics; `#[pyro(...)]` takes only `class = "..."`, once per
+/// enum or variant, naming a qualified class (`builtins.ValueError`, `Pyro5.errors.NamingError`)
+/// without `__` (Pyro5 clients refuse those); struct fields do not start with `_`; field types
+/// implement `Serialize` and `Deserialize`; the enum implements `Display`.
+#[proc_macro_derive(RemoteError, attributes(pyro))]
+pub fn derive_remote_error(input: TokenStream) -> TokenStream {
+    expand::remote_error::derive(&parse_macro_input!(input as DeriveInput)).into()
 }

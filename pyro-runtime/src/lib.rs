@@ -10,7 +10,8 @@
 //! - [`uri`]: `PYRO:`, `PYRONAME:` and `PYROMETA:` URIs.
 //! - [`config`]: Pyro5's configuration items and `PYRO_*` environment variables.
 //! - [`naming`]: the name server client ([`NameServerProxy`], [`locate_ns`]) and name resolution.
-//! - [`Error`]: one error enum for all of it.
+//! - [`Error`]: one error enum for all of it; [`FromRemoteError`] and [`CallError`] for typed
+//!   remote exceptions.
 
 pub mod config;
 pub mod daemon;
@@ -22,6 +23,7 @@ pub mod proxy;
 pub mod serializer;
 pub mod session;
 pub mod transport;
+mod typed_error;
 pub mod uri;
 pub mod value;
 
@@ -30,5 +32,6 @@ pub use daemon::{Daemon, ShutdownHandle, serve};
 pub use error::{Error, RemoteError, Result, TRACEBACK_ATTRIBUTE};
 pub use naming::{NameServerProxy, locate_ns, locate_ns_with_config};
 pub use serializer::Serializer;
+pub use typed_error::{CallError, ExceptionBuilder, FromRemoteError, exception_arg, exception_attribute};
 pub use uri::Uri;
 pub use value::Value;
