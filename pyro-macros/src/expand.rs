@@ -68,13 +68,13 @@ pub fn accessor(marker: &str, item: TokenStream) -> TokenStream {
 
 /// A name for a generated local variable: mixed-site hygiene, so it cannot clash with the
 /// user's names.
-fn local(name: &str) -> Ident {
+pub(crate) fn local(name: &str) -> Ident {
     Ident::new(name, Span::mixed_site())
 }
 
 /// A name for a generated item or generic parameter. Hygiene does not separate those from the
 /// user's names (a user type in a generated signature would resolve to them), so they are
 /// spelled `__like_this`, which no user type is.
-fn generated(name: &str) -> Ident {
+pub(crate) fn generated(name: &str) -> Ident {
     Ident::new(name, Span::call_site())
 }

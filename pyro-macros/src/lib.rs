@@ -330,7 +330,8 @@ pub fn setter(_args: TokenStream, input: TokenStream) -> TokenStream {
 /// at least one variant and no generics; `#[pyro(...)]` takes only `class = "..."`, once per
 /// enum or variant, naming a qualified class (`builtins.ValueError`, `Pyro5.errors.NamingError`)
 /// without `__` (Pyro5 clients refuse those); struct fields do not start with `_`; field types
-/// implement `Serialize` and `Deserialize`; the enum implements `Display`.
+/// implement `Serialize` and `Deserialize`; the enum implements `Display` (unless all its
+/// variants are tuple variants).
 #[proc_macro_derive(RemoteError, attributes(pyro))]
 pub fn derive_remote_error(input: TokenStream) -> TokenStream {
     expand::remote_error::derive(&parse_macro_input!(input as DeriveInput)).into()

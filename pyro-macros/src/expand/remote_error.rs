@@ -62,24 +62,34 @@ fn impls(model: &ErrorEnum) -> TokenStream {
             }
         }
     });
-    let checks = model.variants.iter().flat_map(|v| {
-        let types: Vec<&syn::Type> = match &v.shape {
+    let field_types: Vec<&syn::Type> = model
+        .variants
+        .iter()
+        .flat_map(|v| match &v.shape {
             Shape::Unit => Vec::new(),
             Shape::Tuple(types) => types.iter().collect(),
             Shape::Struct(fields) => fields.iter().map(|(_, ty)| ty).collect(),
-        };
-        types.into_iter().map(|ty| {
-            quote_spanned! {ty.span()=>
-                ::pyro::__private::assert_argument::<#ty>();
-                ::pyro::__private::assert_result::<#ty>();
-            }
         })
+        .collect();
+    // Each rule once, at the field's type, in the function that uses it (the use right after,
+    // at the same span, is not reported again).
+    let sendable = field_types.iter().map(|ty| quote_spanned!(ty.span()=> ::pyro::__private::assert_result::<#ty>();));
+    let receivable =
+        field_types.iter().map(|ty| quote_spanned!(ty.span()=> ::pyro::__private::assert_argument::<#ty>();));
+    let message = super::generated("__pyro_message");
+    let needs_message = model.variants.iter().any(|v| !matches!(v.shape, Shape::Tuple(_)));
+    let message_fn = needs_message.then(|| quote_spanned! {ident.span()=>
+        fn #message(error: &#ident) -> ::std::string::String {
+            ::std::string::ToString::to_string(error)
+        }
     });
     quote! {
         const _: () = {
+            #message_fn
+
             impl ::pyro::__private::IntoRemoteError for #ident {
                 fn into_remote_error(self) -> ::pyro::__private::RemoteError {
-                    #(#checks)*
+                    #(#sendable)*
                     match &self {
                         #(#into_arms)*
                     }
@@ -90,6 +100,7 @@ fn impls(model: &ErrorEnum) -> TokenStream {
                 fn from_remote_error(
                     #remote: &::pyro::__private::RemoteError,
                 ) -> ::core::option::Option<#ident> {
+                    #(#receivable)*
                     #(#exact)*
                     #(#fallback)*
                     ::core::option::Option::None
@@ -108,26 +119,35 @@ fn impls(model: &ErrorEnum) -> TokenStream {
 /// The `match &self` arm building the exception of `variant`.
 fn into_arm(ident: &syn::Ident, variant: &Variant) -> TokenStream {
     let (name, class) = (&variant.ident, &variant.class);
-    let message = quote_spanned!(ident.span()=> ::std::string::ToString::to_string(&self));
+    let message = super::generated("__pyro_message");
+    let message = quote!(#message(&self));
     match &variant.shape {
         Shape::Unit => quote! {
             #ident::#name => ::pyro::__private::ExceptionBuilder::new(#class).arg(&#message).build(),
         },
         Shape::Tuple(types) => {
-            let fields: Vec<_> = (0..types.len()).map(|i| format_ident!("__field{}", i)).collect();
+            // Named at the type's span: a type that cannot be sent is reported there, once.
+            let fields: Vec<_> =
+                types.iter().enumerate().map(|(i, ty)| syn::Ident::new(&format!("__field{i}"), ty.span())).collect();
+            let args = fields.iter().zip(types).map(|(field, ty)| quote_spanned!(ty.span()=> .arg(#field)));
             quote! {
                 #ident::#name(#(#fields),*) => ::pyro::__private::ExceptionBuilder::new(#class)
-                    #(.arg(#fields))*
+                    #(#args)*
                     .build(),
             }
         }
         Shape::Struct(fields) => {
             let names: Vec<_> = fields.iter().map(|(name, _)| name).collect();
-            let keys: Vec<String> = names.iter().map(|n| syn::ext::IdentExt::unraw(*n).to_string()).collect();
+            let binds: Vec<_> =
+                fields.iter().enumerate().map(|(i, (_, ty))| syn::Ident::new(&format!("__field{i}"), ty.span())).collect();
+            let attributes = fields.iter().zip(&binds).map(|((name, ty), bind)| {
+                let key = syn::ext::IdentExt::unraw(name).to_string();
+                quote_spanned!(ty.span()=> .attribute(#key, #bind))
+            });
             quote! {
-                #ident::#name { #(#names),* } => ::pyro::__private::ExceptionBuilder::new(#class)
+                #ident::#name { #(#names: #binds),* } => ::pyro::__private::ExceptionBuilder::new(#class)
                     .arg(&#message)
-                    #(.attribute(#keys, #names))*
+                    #(#attributes)*
                     .build(),
             }
         }
@@ -138,18 +158,17 @@ fn into_arm(ident: &syn::Ident, variant: &Variant) -> TokenStream {
 /// Display text (unit), its arguments (tuple) or its attributes (struct).
 fn exact_match(ident: &syn::Ident, variant: &Variant, remote: &syn::Ident) -> TokenStream {
     let (name, class) = (&variant.ident, &variant.class);
+    let message = super::generated("__pyro_message");
     match &variant.shape {
         Shape::Unit => quote! {
-            if #remote.class == #class
-                && #remote.message == ::std::string::ToString::to_string(&#ident::#name)
-            {
+            if #remote.class == #class && #remote.message == #message(&#ident::#name) {
                 return ::core::option::Option::Some(#ident::#name);
             }
         },
         Shape::Tuple(types) => {
             let count = types.len();
             let fields = types.iter().enumerate().map(|(index, ty)| {
-                quote!(::pyro::__private::exception_arg::<#ty>(#remote, #index))
+                quote_spanned!(ty.span()=> ::pyro::__private::exception_arg::<#ty>(#remote, #index))
             });
             let bound: Vec<_> = (0..count).map(|i| format_ident!("__field{}", i)).collect();
             quote! {
@@ -164,7 +183,7 @@ fn exact_match(ident: &syn::Ident, variant: &Variant, remote: &syn::Ident) -> To
             let names: Vec<_> = fields.iter().map(|(name, _)| name).collect();
             let reads = fields.iter().map(|(field, ty)| {
                 let key = syn::ext::IdentExt::unraw(field).to_string();
-                quote!(::pyro::__private::exception_attribute::<#ty>(#remote, #key))
+                quote_spanned!(ty.span()=> ::pyro::__private::exception_attribute::<#ty>(#remote, #key))
             });
             quote! {
                 if #remote.class == #class {
