@@ -379,6 +379,74 @@
 //! `Pyro5.errors.NamingError`), any other error type becomes `builtins.RuntimeError` with its
 //! `Display` text, and a type implementing [`dispatch::IntoRemoteError`] chooses its own class.
 //!
+//! ### Typed errors
+//!
+//! `#[derive(pyro::RemoteError)]` makes an error enum whose variants are Python exception
+//! classes (`#[pyro(class = "...")]` on a variant, else on the enum, else
+//! `builtins.RuntimeError`). A unit variant raises its `Display` text, a tuple variant its
+//! fields as the exception's arguments, a struct variant its `Display` text with the fields as
+//! the exception's attributes (what a Python client reads as `exc.balance`, and what a Python
+//! server sets on an exception before raising it). The client gets the variant back:
+//! [`Error::raised`] picks it out of a call's error, and [`CallError<E>`] keeps it apart from
+//! failures of the call itself, with `?` sorting a call's [`Error`] into the two.
+//!
+//! ```
+//! use pyro::CallError;
+//!
+//! #[derive(Debug, PartialEq, pyro::RemoteError)]
+//! pub enum BankError {
+//!     /// Python's `ValueError("insufficient funds")`, with `balance` and `wanted` attributes.
+//!     #[pyro(class = "builtins.ValueError")]
+//!     Insufficient { balance: i64, wanted: i64 },
+//!     /// Python's `KeyError(name)`.
+//!     #[pyro(class = "builtins.KeyError")]
+//!     UnknownAccount(String),
+//! }
+//!
+//! impl std::fmt::Display for BankError {
+//!     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+//!         match self {
+//!             BankError::Insufficient { .. } => f.write_str("insufficient funds"),
+//!             BankError::UnknownAccount(name) => write!(f, "no account {name}"),
+//!         }
+//!     }
+//! }
+//!
+//! pub struct Bank;
+//!
+//! #[pyro::expose]
+//! impl Bank {
+//!     /// What is left after taking `amount`.
+//!     pub fn withdraw(&self, account: String, amount: i64) -> Result<i64, BankError> {
+//!         match account.as_str() {
+//!             "alice" if amount <= 5 => Ok(5 - amount),
+//!             "alice" => Err(BankError::Insufficient { balance: 5, wanted: amount }),
+//!             _ => Err(BankError::UnknownAccount(account)),
+//!         }
+//!     }
+//! }
+//!
+//! fn spend(bank: &BankProxy) -> Result<i64, CallError<BankError>> {
+//!     // A transport error is `CallError::Pyro`; `BankError` arrives as `CallError::Raised`.
+//!     Ok(bank.withdraw("alice".into(), 10)?)
+//! }
+//!
+//! # let daemon = pyro::Daemon::bind("127.0.0.1", 0)?;
+//! # let uri = daemon.register(Bank, Some("example.bank"))?.to_string();
+//! # let stop = daemon.shutdown_handle();
+//! # let server = std::thread::spawn(move || daemon.request_loop());
+//! let bank = BankProxy::new(&uri)?;
+//! match spend(&bank) {
+//!     Err(CallError::Raised(BankError::Insufficient { balance, wanted })) => assert_eq!((balance, wanted), (5, 10)),
+//!     other => panic!("{other:?}"),
+//! }
+//! let unknown = bank.withdraw("bob".into(), 1).unwrap_err();
+//! assert_eq!(unknown.raised::<BankError>().ok(), Some(BankError::UnknownAccount("bob".into())));
+//! # stop.shutdown();
+//! # server.join().expect("daemon thread")?;
+//! # Ok::<(), pyro::Error>(())
+//! ```
+//!
 //! ## Registry of exposed types
 //!
 //! Exposed types are also registered with `inventory` as a process-wide list
