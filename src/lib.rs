@@ -259,6 +259,35 @@
 //! the Python class; Rust has no such lookup, so every `_` name counts as existing.) A getter may
 //! take `&mut self` and a setter `&self`: reads and writes run under the lock their receivers need.
 //!
+//! ## Special methods
+//!
+//! A Python client's `len(proxy)`, `proxy[k]`, `proxy[k] = v`, `del proxy[k]` and
+//! `for x in proxy` call the remote `__len__`, `__getitem__`, `__setitem__`, `__delitem__` and
+//! `__iter__` (Pyro5 lists such `__name__` methods in the metadata). Give a method that name
+//! with [`macro@rename`]; the typed proxy keeps the Rust name:
+//!
+//! ```
+//! pub struct Shelf {
+//!     books: Vec<String>,
+//! }
+//!
+//! #[pyro::expose]
+//! impl Shelf {
+//!     /// `len(shelf)` in Python, `shelf.len()` through `ShelfProxy`.
+//!     #[pyro::rename("__len__")]
+//!     pub fn len(&self) -> usize {
+//!         self.books.len()
+//!     }
+//!
+//!     /// `for book in shelf` in Python: the books, streamed.
+//!     #[pyro::rename("__iter__")]
+//!     pub fn iter(&self) -> Box<dyn Iterator<Item = String> + Send> {
+//!         Box::new(self.books.clone().into_iter())
+//!     }
+//! }
+//! # let _: fn(&ShelfProxy) -> pyro::Result<usize> = ShelfProxy::len;
+//! ```
+//!
 //! ## Streaming items
 //!
 //! A method returning an iterator streams its items, as Pyro5 streams generators: its return
@@ -457,7 +486,7 @@
 // Lets `#[pyro::expose]` (which names `::pyro`) be used inside this crate too.
 extern crate self as pyro;
 
-pub use pyro_macros::{RemoteError, expose, getter, oneway, setter};
+pub use pyro_macros::{RemoteError, expose, getter, oneway, rename, setter};
 pub use pyro_runtime::proxy::RemoteIter;
 pub use pyro_runtime::*;
 

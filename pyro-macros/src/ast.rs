@@ -37,6 +37,8 @@ pub struct ImplBlock {
     pub stray_oneway: Vec<Attribute>,
     /// `#[pyro::getter]`/`#[pyro::setter]` markers found on methods that are not exposed.
     pub stray_accessors: Vec<AccessorAttr>,
+    /// `#[pyro::rename]` markers found on methods that are not exposed.
+    pub stray_renames: Vec<Attribute>,
 }
 
 /// `trait Calculator { ... }`.
@@ -69,8 +71,10 @@ pub struct Accessor {
 pub struct Method {
     /// The signature as written (rules look at it).
     pub sig: Signature,
-    /// The name on the wire (`r#type` is `type`).
+    /// The name on the wire (`r#type` is `type`, or the `#[pyro::rename("...")]` name).
     pub name: String,
+    /// The `#[pyro::rename("...")]` name, if given.
+    pub renamed: Option<syn::LitStr>,
     /// Which receiver it takes.
     pub receiver: Receiver,
     /// Its parameters after the receiver.
@@ -216,14 +220,15 @@ impl ImplBlock {
             _ => None,
         };
         let (mut methods, mut accessors) = (Vec::new(), Vec::new());
-        let (mut stray_oneway, mut stray_accessors) = (Vec::new(), Vec::new());
+        let (mut stray_oneway, mut stray_accessors, mut stray_renames) = (Vec::new(), Vec::new(), Vec::new());
         for impl_item in &mut item.items {
             let ImplItem::Fn(method) = impl_item else { continue };
             let oneway = attr::take_oneway(cx, &mut method.attrs);
             let accessor = attr::take_accessor(cx, &mut method.attrs);
+            let rename = crate::rename::take_rename(cx, &mut method.attrs);
             let exposed = matches!(method.vis, Visibility::Public(_)) && method.sig.receiver().is_some();
             if exposed {
-                let method = Method::new(&method.sig, &method.attrs, oneway);
+                let method = Method::new(&method.sig, &method.attrs, oneway, rename);
                 match accessor {
                     Some(marker) => accessors.push(Accessor::new(marker, method)),
                     None => methods.push(method),
@@ -231,9 +236,10 @@ impl ImplBlock {
             } else {
                 stray_oneway.extend(oneway);
                 stray_accessors.extend(accessor);
+                stray_renames.extend(rename.map(|(marker, _)| marker));
             }
         }
-        ImplBlock { item, name, methods, accessors, stray_oneway, stray_accessors }
+        ImplBlock { item, name, methods, accessors, stray_oneway, stray_accessors, stray_renames }
     }
 }
 
@@ -244,7 +250,8 @@ impl Interface {
             let TraitItem::Fn(method) = trait_item else { continue };
             let oneway = attr::take_oneway(cx, &mut method.attrs);
             let accessor = attr::take_accessor(cx, &mut method.attrs);
-            let method = Method::new(&method.sig, &method.attrs, oneway);
+            let rename = crate::rename::take_rename(cx, &mut method.attrs);
+            let method = Method::new(&method.sig, &method.attrs, oneway, rename);
             match accessor {
                 Some(marker) => accessors.push(Accessor::new(marker, method)),
                 None => methods.push(method),
@@ -255,7 +262,12 @@ impl Interface {
 }
 
 impl Method {
-    fn new(sig: &Signature, attrs: &[Attribute], oneway: Option<Attribute>) -> Method {
+    fn new(
+        sig: &Signature,
+        attrs: &[Attribute],
+        oneway: Option<Attribute>,
+        rename: Option<(Attribute, syn::LitStr)>,
+    ) -> Method {
         let receiver = match sig.receiver() {
             None => Receiver::Missing,
             Some(receiver) => match &*receiver.ty {
@@ -280,8 +292,9 @@ impl Method {
         };
         let (docs, cfgs) = attr::docs_and_cfgs(attrs);
         let stream = output.value().and_then(Stream::of);
-        let name = sig.ident.unraw().to_string();
-        Method { sig: sig.clone(), name, receiver, args, output, stream, oneway, docs, cfgs }
+        let renamed = rename.map(|(_, name)| name);
+        let name = renamed.as_ref().map_or_else(|| sig.ident.unraw().to_string(), syn::LitStr::value);
+        Method { sig: sig.clone(), name, renamed, receiver, args, output, stream, oneway, docs, cfgs }
     }
 }
 

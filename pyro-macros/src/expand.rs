@@ -66,6 +66,14 @@ pub fn accessor(marker: &str, item: TokenStream) -> TokenStream {
     quote!(#item #error)
 }
 
+/// `#[pyro::rename]` expanding by itself means it is not inside an exposed impl or trait.
+pub fn rename(item: TokenStream) -> TokenStream {
+    let error =
+        syn::Error::new(Span::call_site(), "#[pyro::rename] goes on a method inside a #[pyro::expose] impl or trait")
+            .into_compile_error();
+    quote!(#item #error)
+}
+
 /// A name for a generated local variable: mixed-site hygiene, so it cannot clash with the
 /// user's names.
 pub(crate) fn local(name: &str) -> Ident {

@@ -13,6 +13,7 @@ mod check;
 mod ctxt;
 mod expand;
 mod remote_error;
+mod rename;
 
 use proc_macro::TokenStream;
 use syn::{DeriveInput, Item, parse_macro_input};
@@ -335,4 +336,56 @@ pub fn setter(_args: TokenStream, input: TokenStream) -> TokenStream {
 #[proc_macro_derive(RemoteError, attributes(pyro))]
 pub fn derive_remote_error(input: TokenStream) -> TokenStream {
     expand::remote_error::derive(&parse_macro_input!(input as DeriveInput)).into()
+}
+
+/// Gives a method of a `#[pyro::expose]` impl or trait the name remote callers use instead of
+/// its Rust name; mostly for the special methods a Python client calls on a proxy:
+/// `len(proxy)` calls `__len__`, `proxy[k]` `__getitem__`, `proxy[k] = v` `__setitem__`,
+/// `del proxy[k]` `__delitem__`, `for x in proxy` (and `x in proxy`) `__iter__` (else
+/// `__getitem__` with 0, 1, ... until `IndexError`), and `proxy.__contains__(x)` calls
+/// `__contains__`. Such `__name__` methods are public in Pyro5 and listed in the metadata,
+/// except the special names Pyro5 never exposes (`__init__`, `__eq__`, `__getattr__`, ...).
+/// The typed proxy keeps the Rust name (`len()`, `get_item(k)`).
+///
+/// ```
+/// use pyro::dispatch::{CallArgs, Servant, Served};
+/// use pyro::{RemoteError, Serializer, Value};
+///
+/// pub struct Shelf {
+///     books: Vec<String>,
+/// }
+///
+/// #[pyro::expose]
+/// impl Shelf {
+///     /// `len(shelf)` in Python.
+///     #[pyro::rename("__len__")]
+///     pub fn len(&self) -> usize {
+///         self.books.len()
+///     }
+///
+///     /// `shelf[i]` in Python; past the end is Python's `IndexError`, which also ends a
+///     /// Python `for` loop over the proxy.
+///     #[pyro::rename("__getitem__")]
+///     pub fn get_item(&self, index: usize) -> Result<String, RemoteError> {
+///         self.books.get(index).cloned().ok_or_else(|| RemoteError::new("builtins.IndexError", vec!["no such book".into()]))
+///     }
+/// }
+///
+/// let served = Served::new(Shelf { books: vec!["Dune".into()] });
+/// assert!(served.metadata().methods.contains("__len__"));
+/// let reply = served.invoke("__getitem__", CallArgs::new("__getitem__", vec![Value::Int(0)], None), Serializer::Json);
+/// assert_eq!(reply.unwrap(), b"\"Dune\"");
+/// let _: fn(&ShelfProxy) -> pyro::Result<usize> = ShelfProxy::len;
+/// ```
+///
+/// # Rules
+///
+/// Each a compile error at the offending code: the name is a string that a Python client can
+/// call (an identifier); it is not private in Pyro5 (starting with `_` but not `__name__`, or
+/// one of the special names Pyro5 never exposes); no two exposed methods have the same name;
+/// a method has one `#[pyro::rename]`; getters and setters name their attribute with
+/// `name = "..."` instead.
+#[proc_macro_attribute]
+pub fn rename(_args: TokenStream, input: TokenStream) -> TokenStream {
+    expand::rename(input.into()).into()
 }

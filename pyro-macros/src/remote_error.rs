@@ -64,9 +64,9 @@ pub fn model(cx: &Ctxt, input: &DeriveInput) -> Option<ErrorEnum> {
             let shape = match &variant.fields {
                 Fields::Unit => Shape::Unit,
                 Fields::Unnamed(fields) => Shape::Tuple(fields.unnamed.iter().map(|f| f.ty.clone()).collect()),
-                Fields::Named(fields) => Shape::Struct(
-                    fields.named.iter().filter_map(|f| Some((f.ident.clone()?, f.ty.clone()))).collect(),
-                ),
+                Fields::Named(fields) => {
+                    Shape::Struct(fields.named.iter().filter_map(|f| Some((f.ident.clone()?, f.ty.clone()))).collect())
+                }
             };
             if let Shape::Struct(fields) = &shape {
                 for (name, _) in fields {
@@ -91,8 +91,7 @@ pub fn model(cx: &Ctxt, input: &DeriveInput) -> Option<ErrorEnum> {
 fn class_attribute(cx: &Ctxt, attrs: &[Attribute]) -> Option<String> {
     let mut found: Option<String> = None;
     for attr in attrs.iter().filter(|a| a.path().is_ident("pyro")) {
-        let metas = match attr.parse_args_with(syn::punctuated::Punctuated::<Meta, syn::Token![,]>::parse_terminated)
-        {
+        let metas = match attr.parse_args_with(syn::punctuated::Punctuated::<Meta, syn::Token![,]>::parse_terminated) {
             Ok(metas) => metas,
             Err(error) => {
                 cx.syn_error(error);
@@ -108,7 +107,10 @@ fn class_attribute(cx: &Ctxt, attrs: &[Attribute]) -> Option<String> {
                 continue;
             }
             let Some(class) = class_value(&meta) else {
-                cx.error_spanned_by(&meta, "`class` takes the Python class as a string: `class = \"builtins.ValueError\"`");
+                cx.error_spanned_by(
+                    &meta,
+                    "`class` takes the Python class as a string: `class = \"builtins.ValueError\"`",
+                );
                 continue;
             };
             if found.is_some() {

@@ -191,7 +191,12 @@ impl ExceptionBuilder {
     /// assert_eq!(pyro_runtime::ExceptionBuilder::new("builtins.KeyError").build().class, "builtins.KeyError");
     /// ```
     pub fn new(class: &str) -> ExceptionBuilder {
-        ExceptionBuilder { class: class.to_owned(), args: Vec::new(), attributes: crate::value::Dict::new(), failed: None }
+        ExceptionBuilder {
+            class: class.to_owned(),
+            args: Vec::new(),
+            attributes: crate::value::Dict::new(),
+            failed: None,
+        }
     }
 
     /// Appends a constructor argument.

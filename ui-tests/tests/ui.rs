@@ -8,8 +8,20 @@
 //! `TRYBUILD=overwrite cargo test -p ui-tests` and read every diff.
 
 /// The folders of compile-fail cases, one per kind of mistake.
-const TOPICS: [&str; 11] =
-    ["arguments", "attributes", "generics", "items", "methods", "oneway", "properties", "receiver", "remote_error", "streams", "types"];
+const TOPICS: [&str; 12] = [
+    "arguments",
+    "attributes",
+    "generics",
+    "items",
+    "methods",
+    "oneway",
+    "properties",
+    "receiver",
+    "remote_error",
+    "rename",
+    "streams",
+    "types",
+];
 
 #[test]
 fn ui() {

@@ -78,9 +78,11 @@ fn impls(model: &ErrorEnum) -> TokenStream {
         field_types.iter().map(|ty| quote_spanned!(ty.span()=> ::pyro::__private::assert_argument::<#ty>();));
     let message = super::generated("__pyro_message");
     let needs_message = model.variants.iter().any(|v| !matches!(v.shape, Shape::Tuple(_)));
-    let message_fn = needs_message.then(|| quote_spanned! {ident.span()=>
-        fn #message(error: &#ident) -> ::std::string::String {
-            ::std::string::ToString::to_string(error)
+    let message_fn = needs_message.then(|| {
+        quote_spanned! {ident.span()=>
+            fn #message(error: &#ident) -> ::std::string::String {
+                ::std::string::ToString::to_string(error)
+            }
         }
     });
     quote! {
@@ -138,8 +140,11 @@ fn into_arm(ident: &syn::Ident, variant: &Variant) -> TokenStream {
         }
         Shape::Struct(fields) => {
             let names: Vec<_> = fields.iter().map(|(name, _)| name).collect();
-            let binds: Vec<_> =
-                fields.iter().enumerate().map(|(i, (_, ty))| syn::Ident::new(&format!("__field{i}"), ty.span())).collect();
+            let binds: Vec<_> = fields
+                .iter()
+                .enumerate()
+                .map(|(i, (_, ty))| syn::Ident::new(&format!("__field{i}"), ty.span()))
+                .collect();
             let attributes = fields.iter().zip(&binds).map(|((name, ty), bind)| {
                 let key = syn::ext::IdentExt::unraw(name).to_string();
                 quote_spanned!(ty.span()=> .attribute(#key, #bind))
@@ -167,9 +172,9 @@ fn exact_match(ident: &syn::Ident, variant: &Variant, remote: &syn::Ident) -> To
         },
         Shape::Tuple(types) => {
             let count = types.len();
-            let fields = types.iter().enumerate().map(|(index, ty)| {
-                quote_spanned!(ty.span()=> ::pyro::__private::exception_arg::<#ty>(#remote, #index))
-            });
+            let fields = types.iter().enumerate().map(
+                |(index, ty)| quote_spanned!(ty.span()=> ::pyro::__private::exception_arg::<#ty>(#remote, #index)),
+            );
             let bound: Vec<_> = (0..count).map(|i| format_ident!("__field{}", i)).collect();
             quote! {
                 if #remote.class == #class && #remote.args.len() == #count {
