@@ -259,6 +259,40 @@
 //! the Python class; Rust has no such lookup, so every `_` name counts as existing.) A getter may
 //! take `&mut self` and a setter `&self`: reads and writes run under the lock their receivers need.
 //!
+//! ## Extra arguments (`*args`, `**kwargs`)
+//!
+//! A trailing [`VarArgs<T>`] parameter takes the positional arguments beyond the named ones
+//! (Python's `*args`), a trailing [`KwArgs<T>`] the keyword arguments no parameter is named
+//! after (`**kwargs`); `T` defaults to [`Value`]. The typed proxy takes them as arguments too
+//! and sends them the same way, so a Python `def log(self, level, *parts, **fields)` and this
+//! Rust method are called alike:
+//!
+//! ```
+//! use pyro::{KwArgs, VarArgs};
+//!
+//! pub struct Logger;
+//!
+//! #[pyro::expose]
+//! impl Logger {
+//!     /// `log(1, "disk", "full", host="a")` from Python.
+//!     pub fn log(&self, level: i64, parts: VarArgs<String>, fields: KwArgs) -> String {
+//!         format!("{level} {} ({} fields)", parts.join(" "), fields.len())
+//!     }
+//! }
+//!
+//! # let daemon = pyro::Daemon::bind("127.0.0.1", 0)?;
+//! # let uri = daemon.register(Logger, Some("example.logger"))?.to_string();
+//! # let stop = daemon.shutdown_handle();
+//! # let server = std::thread::spawn(move || daemon.request_loop());
+//! let logger = LoggerProxy::new(&uri)?;
+//! let fields: KwArgs = [("host", "a".into())].into_iter().collect();
+//! let line = logger.log(1, VarArgs::from(vec!["disk".into(), "full".into()]), fields)?;
+//! assert_eq!(line, "1 disk full (1 fields)");
+//! # stop.shutdown();
+//! # server.join().expect("daemon thread")?;
+//! # Ok::<(), pyro::Error>(())
+//! ```
+//!
 //! ## Special methods
 //!
 //! A Python client's `len(proxy)`, `proxy[k]`, `proxy[k] = v`, `del proxy[k]` and
@@ -503,8 +537,8 @@ pub mod __private {
     };
     pub use pyro_runtime::proxy::{Batch, BatchHandle, Proxy, RemoteIter};
     pub use pyro_runtime::{
-        Error, ExceptionBuilder, FromRemoteError, RemoteError, Result, Serializer, Value, exception_arg,
-        exception_attribute,
+        Error, ExceptionBuilder, FromRemoteError, KwArgs, RemoteError, Result, Serializer, Value, VarArgs, VarCall,
+        exception_arg, exception_attribute,
     };
     pub use serde;
 

@@ -181,6 +181,17 @@ pub struct Arg {
     pub ty: Type,
     /// `T` when the type is `Option<T>`: the caller may leave the argument out.
     pub optional: Option<Type>,
+    /// When the type is `VarArgs<T>` or `KwArgs<T>`: the call's extra arguments.
+    pub extra: Option<Extra>,
+}
+
+/// A parameter taking a call's extra arguments (Python's `*args` or `**kwargs`).
+#[derive(Clone)]
+pub struct Extra {
+    /// Positional (`VarArgs`) or keyword (`KwArgs`).
+    pub keyword: bool,
+    /// `T` (`pyro::Value` when the type names none).
+    pub item: Option<Type>,
 }
 
 /// What a method returns.
@@ -316,7 +327,16 @@ impl Arg {
             Pat::Ident(ident) if ident.by_ref.is_none() && ident.subpat.is_none() => Some(ident.ident.clone()),
             _ => None,
         };
-        Arg { pat: pat.clone(), ident, ty: ty.clone(), optional: generic_argument(ty, "Option", 1).cloned() }
+        let extra = ["VarArgs", "KwArgs"].iter().find_map(|name| {
+            let Type::Path(path) = ungroup(ty) else { return None };
+            let last = path.path.segments.last().filter(|last| last.ident == name && path.qself.is_none())?;
+            let item = match &last.arguments {
+                PathArguments::None => None,
+                _ => Some(generic_argument(ty, name, 1)?.clone()),
+            };
+            Some(Extra { keyword: *name == "KwArgs", item })
+        });
+        Arg { pat: pat.clone(), ident, ty: ty.clone(), optional: generic_argument(ty, "Option", 1).cloned(), extra }
     }
 }
 

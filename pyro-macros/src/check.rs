@@ -10,6 +10,7 @@ use crate::ast::{ImplBlock, Interface, Method, Output, Receiver, Stream, ungroup
 use crate::ctxt::Ctxt;
 
 mod attributes;
+mod varargs;
 
 /// Names the typed proxy defines itself, which an exposed method would clash with.
 const PROXY_OWN_METHODS: [&str; 4] = ["new", "from_proxy", "proxy", "batch"];
@@ -263,6 +264,7 @@ fn method(cx: &Ctxt, method: &Method, place: Place) -> bool {
         cx.error_spanned_by(variadic, "a variadic method cannot be exposed");
     }
     generics(cx, method);
+    varargs::extra_arguments(cx, method);
     for arg in &method.args {
         if arg.ident.is_none() {
             cx.error_spanned_by(

@@ -10,6 +10,7 @@ mod interface;
 mod proxy;
 pub mod remote_error;
 mod stream;
+mod varargs;
 
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, quote};

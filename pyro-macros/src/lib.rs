@@ -95,6 +95,8 @@ use syn::{DeriveInput, Item, parse_macro_input};
 /// - The dispatch table the daemon calls: `impl Dispatch<Thing> for Thing` (on a trait,
 ///   `impl<T: Calculator + Send + Sync + 'static> Interface<T> for dyn Calculator`). Arguments
 ///   bind as Python binds them, by position or keyword; an `Option<T>` argument may be left out.
+///   A trailing `pyro::VarArgs<T>` parameter takes the extra positional arguments (Python's
+///   `*args`), a trailing `pyro::KwArgs<T>` the extra keyword arguments (`**kwargs`).
 ///   A method returning `Result<T, E>` sends `T`, or raises `E` in the caller: `E`'s own Python
 ///   class if it implements `IntoRemoteError`, else `builtins.RuntimeError` with its `Display`
 ///   text. A method returning nothing sends `None`.
@@ -126,7 +128,8 @@ use syn::{DeriveInput, Item, parse_macro_input};
 /// types (`String`, not `&str`), no `impl Trait`; argument and result types implement serde's
 /// `Serialize` and `Deserialize`; a oneway method returns `()`; names starting with `_` are
 /// private in Pyro5; no method is named like the generated proxy's and batch's own methods
-/// (`new`, `from_proxy`, `proxy`, `batch`, `run`, `run_oneway`); an exposed impl exposes at
+/// (`new`, `from_proxy`, `proxy`, `batch`, `run`, `run_oneway`); `VarArgs` and `KwArgs`
+/// parameters come last, `VarArgs` first, one of each; an exposed impl exposes at
 /// least one method; a trait has no generics,
 /// associated types or consts, and must be usable as `dyn Trait`.
 #[proc_macro_attribute]

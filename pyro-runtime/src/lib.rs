@@ -24,16 +24,16 @@ pub mod serializer;
 pub mod session;
 pub mod transport;
 mod typed_error;
-mod varargs;
 pub mod uri;
 pub mod value;
+mod varargs;
 
 pub use config::Config;
 pub use daemon::{Daemon, ShutdownHandle, serve};
 pub use error::{Error, RemoteError, Result, TRACEBACK_ATTRIBUTE};
 pub use naming::{NameServerProxy, locate_ns, locate_ns_with_config};
 pub use serializer::Serializer;
-pub use varargs::{KwArgs, VarArgs, VarCall};
 pub use typed_error::{CallError, ExceptionBuilder, FromRemoteError, exception_arg, exception_attribute};
 pub use uri::Uri;
 pub use value::Value;
+pub use varargs::{KwArgs, VarArgs, VarCall};

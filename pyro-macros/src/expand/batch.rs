@@ -81,13 +81,19 @@ fn method(m: &Method, self_ty: Option<&Type>) -> TokenStream {
     let name = &m.name;
     let params: Vec<&Ident> = m.args.iter().filter_map(|a| a.ident.as_ref()).collect();
     let types: Vec<TokenStream> = m.args.iter().map(|a| replace_self(&a.ty, self_ty)).collect();
-    let (vargs_item, vargs) = vargs(m, &params, &types, self_ty);
     let output = match m.output.value() {
         Some(ty) if m.oneway.is_none() => {
             let replaced = replace_self(ty, self_ty);
             quote_spanned!(ty.span()=> #replaced)
         }
         _ => quote!(()),
+    };
+    let (vargs_item, call) = if super::varargs::has_extra(m) {
+        let (item, vargs, kwargs) = super::varargs::arguments(m, self_ty);
+        (item, quote!(call_with_kwargs::<_, _, #output>(#name, #vargs, #kwargs)))
+    } else {
+        let (item, vargs) = vargs(m, &params, &types, self_ty);
+        (item, quote!(call_with::<_, #output>(#name, #vargs)))
     };
     let doc = format!(" Records a call of `{name}`; its handle yields the result once the batch has run.");
     let cfgs = &m.cfgs;
@@ -96,7 +102,7 @@ fn method(m: &Method, self_ty: Option<&Type>) -> TokenStream {
         #(#cfgs)*
         pub fn #ident(&mut self, #(#params: #types),*) -> ::pyro::__private::BatchHandle<#output> {
             #vargs_item
-            self.inner.call_with::<_, #output>(#name, #vargs)
+            self.inner.#call
         }
     }
 }

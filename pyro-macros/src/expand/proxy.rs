@@ -78,7 +78,10 @@ fn method(m: &Method, self_ty: Option<&Type>) -> TokenStream {
     let name = &m.name;
     let params: Vec<&Ident> = m.args.iter().filter_map(|a| a.ident.as_ref()).collect();
     let types: Vec<TokenStream> = m.args.iter().map(|a| replace_self(&a.ty, self_ty)).collect();
-    let (vargs_item, vargs, kwargs) = if m.args.iter().any(|a| a.optional.is_some()) {
+    let (vargs_item, vargs, kwargs) = if super::varargs::has_extra(m) {
+        let (item, vargs, kwargs) = super::varargs::arguments(m, self_ty);
+        (item, vargs, Some(kwargs))
+    } else if m.args.iter().any(|a| a.optional.is_some()) {
         let (item, vargs, kwargs) = arguments_with_optionals(m, &params, &types, self_ty);
         (item, vargs, Some(kwargs))
     } else {
