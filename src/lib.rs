@@ -293,6 +293,41 @@
 //! # Ok::<(), pyro::Error>(())
 //! ```
 //!
+//! ## Blobs that stay serialized
+//!
+//! A dispatcher that routes data it never reads takes a [`SerializedBlob`] as a method's only
+//! parameter (Pyro5's `SerializedBlob` and KEEPSERIALIZED calls): the daemon hands it the
+//! blob's `info` and its still-serialized bytes; passing it on with
+//! [`Proxy::call_blob`](proxy::Proxy::call_blob) (or a typed proxy's method taking a
+//! `SerializedBlob`) sends those bytes unchanged, and the final receiver calls
+//! [`SerializedBlob::deserialized`].
+//!
+//! ```
+//! use pyro::{Error, SerializedBlob};
+//!
+//! pub struct Listener;
+//!
+//! #[pyro::expose]
+//! impl Listener {
+//!     /// Reads what the blob carries.
+//!     pub fn process_blob(&self, blob: SerializedBlob) -> Result<String, Error> {
+//!         let (text,): (String,) = blob.deserialized()?;
+//!         Ok(format!("{}: {text}", blob.info()))
+//!     }
+//! }
+//!
+//! # let daemon = pyro::Daemon::bind("127.0.0.1", 0)?;
+//! # let uri = daemon.register(Listener, Some("example.listener"))?.to_string();
+//! # let stop = daemon.shutdown_handle();
+//! # let server = std::thread::spawn(move || daemon.request_loop());
+//! let listener = ListenerProxy::new(&uri)?;
+//! let reply = listener.process_blob(SerializedBlob::new("news", &("hello",))?)?;
+//! assert_eq!(reply, "'news': hello");
+//! # stop.shutdown();
+//! # server.join().expect("daemon thread")?;
+//! # Ok::<(), pyro::Error>(())
+//! ```
+//!
 //! ## Special methods
 //!
 //! A Python client's `len(proxy)`, `proxy[k]`, `proxy[k] = v`, `del proxy[k]` and
@@ -537,8 +572,8 @@ pub mod __private {
     };
     pub use pyro_runtime::proxy::{Batch, BatchHandle, Proxy, RemoteIter};
     pub use pyro_runtime::{
-        Error, ExceptionBuilder, FromRemoteError, KwArgs, RemoteError, Result, Serializer, Value, VarArgs, VarCall,
-        exception_arg, exception_attribute,
+        Error, ExceptionBuilder, FromRemoteError, KwArgs, RemoteError, Result, SerializedBlob, Serializer, Value,
+        VarArgs, VarCall, exception_arg, exception_attribute,
     };
     pub use serde;
 

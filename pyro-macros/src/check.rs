@@ -265,6 +265,7 @@ fn method(cx: &Ctxt, method: &Method, place: Place) -> bool {
     }
     generics(cx, method);
     varargs::extra_arguments(cx, method);
+    varargs::blob_argument(cx, method);
     for arg in &method.args {
         if arg.ident.is_none() {
             cx.error_spanned_by(

@@ -4,6 +4,8 @@
 
 mod attributes;
 mod batch;
+mod blob;
+pub use blob::is_blob;
 mod dispatch;
 mod impl_block;
 mod interface;

@@ -13,6 +13,7 @@
 //! - [`Error`]: one error enum for all of it; [`FromRemoteError`] and [`CallError`] for typed
 //!   remote exceptions.
 
+mod blob;
 pub mod config;
 pub mod daemon;
 pub mod dispatch;
@@ -28,6 +29,7 @@ pub mod uri;
 pub mod value;
 mod varargs;
 
+pub use blob::SerializedBlob;
 pub use config::Config;
 pub use daemon::{Daemon, ShutdownHandle, serve};
 pub use error::{Error, RemoteError, Result, TRACEBACK_ATTRIBUTE};

@@ -1,5 +1,6 @@
 //! Rules for the parameters taking a call's extra arguments (`VarArgs<T>`, `KwArgs<T>`): as in
-//! Python's `def f(a, b, *args, **kwargs)`, they come last, `VarArgs` first, one of each.
+//! Python's `def f(a, b, *args, **kwargs)`, they come last, `VarArgs` first, one of each. And
+//! for a `SerializedBlob` parameter: as in Pyro5, the blob is the call's only argument.
 
 use crate::ast::Method;
 use crate::ctxt::Ctxt;
@@ -32,6 +33,23 @@ pub fn extra_arguments(cx: &Ctxt, method: &Method) {
                 }
                 positional = true;
             }
+        }
+    }
+}
+
+/// Reports a `SerializedBlob` parameter next to others, and a blob method streaming its result.
+pub fn blob_argument(cx: &Ctxt, method: &Method) {
+    let blobs: Vec<_> = method.args.iter().filter(|a| crate::expand::is_blob(&a.ty)).collect();
+    if let Some(first) = blobs.first() {
+        if method.args.len() > 1 {
+            cx.error_spanned_by(
+                &first.ty,
+                "a `SerializedBlob` is the only parameter of its method: Pyro5 sends a blob as the call's one \
+                 argument",
+            );
+        }
+        if let Some(stream) = &method.stream {
+            cx.error_spanned_by(&stream.ty, "a method taking a `SerializedBlob` cannot stream its result");
         }
     }
 }

@@ -324,6 +324,9 @@ impl ServerSession {
             method: "?".to_owned(),
             oneway,
         };
+        if message.flags.contains(Flags::KEEPSERIALIZED) {
+            return self.invoke_blob(message, to, ser, directory);
+        }
         let call = match ser.decode_call(&message.data) {
             Ok(call) => call,
             // Pyro5 replies with the SerializeError, then closes the connection.
@@ -334,13 +337,6 @@ impl ServerSession {
         };
         to.object = call.object;
         to.method = call.method;
-        if message.flags.contains(Flags::KEEPSERIALIZED) {
-            let error = RemoteError::new(
-                "Pyro5.errors.PyroError",
-                vec![Value::from("blob (keep serialized) calls are not supported by this daemon")],
-            );
-            return self.failure(&to, error.into());
-        }
         let work = if batch {
             match batch_calls(call.vargs) {
                 Ok(calls) => Work::Batch(calls),
@@ -349,11 +345,39 @@ impl ServerSession {
         } else {
             Work::Call(CallArgs::new(to.method.clone(), call.vargs, call.kwargs))
         };
+        self.dispatch(to, work, message.annotations, directory)
+    }
+
+    /// A KEEPSERIALIZED INVOKE (Pyro5's `__deserializeBlobArgs`): the target comes from the
+    /// `BLBI` annotation, the payload is not deserialized, and the method gets one argument, the
+    /// [`SerializedBlob`](crate::SerializedBlob).
+    fn invoke_blob(&mut self, message: Message, mut to: ReplyTo, ser: Serializer, directory: &dyn Directory) -> Action {
+        // As in Pyro5: a missing annotation is its KeyError, bad marshal data its ValueError,
+        // and the connection stays open.
+        let Some(annotation) = message.annotations.get(AnnotationId::BLOB_INFO) else {
+            return self.failure(&to, RemoteError::new("builtins.KeyError", vec![Value::from("BLBI")]).into());
+        };
+        let (info, object, method) = match crate::SerializedBlob::read_annotation(annotation) {
+            Ok(target) => target,
+            Err(error) => {
+                let message = format!("bad BLBI annotation: {error}");
+                return self.failure(&to, RemoteError::new("builtins.ValueError", vec![Value::from(message)]).into());
+            }
+        };
+        (to.object, to.method) = (object, method);
+        let blob = crate::SerializedBlob::received(info, ser, message.data);
+        let work = Work::Call(CallArgs::new(to.method.clone(), vec![blob.to_value()], None));
+        self.dispatch(to, work, message.annotations, directory)
+    }
+
+    /// Runs `work` for `to`: on the daemon object here, else handed to the driver.
+    fn dispatch(&mut self, to: ReplyTo, work: Work, annotations: Annotations, directory: &dyn Directory) -> Action {
+        let (ser, correlation_id, oneway) = (to.serializer, to.correlation_id, to.oneway);
         let context = CallContext::new(ser)
             .with_serialize_options(self.info.serialize_options)
             .with_session_id(self.id)
             .with_correlation_id(correlation_id)
-            .with_annotations(message.annotations);
+            .with_annotations(annotations);
         if to.object == DAEMON_OBJECT_ID {
             // Answered here: the daemon object runs no user code.
             if let (Work::Call(_), "get_next_stream_item", Some(streams)) = (&work, to.method.as_str(), &self.streams) {
