@@ -17,6 +17,7 @@ fn index_error() -> RemoteError {
 }
 
 #[pyro::expose]
+#[allow(clippy::len_without_is_empty)]
 impl Words {
     /// `len(proxy)`.
     #[pyro::rename("__len__")]

@@ -118,7 +118,7 @@ fn class_attribute(cx: &Ctxt, attrs: &[Attribute]) -> Option<String> {
                 continue;
             }
             if let Err(problem) = check_class(&class.value()) {
-                cx.error_spanned_by(&class, problem);
+                cx.error_spanned_by(class, problem);
                 continue;
             }
             found = Some(class.value());

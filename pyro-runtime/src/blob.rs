@@ -145,10 +145,10 @@ impl SerializedBlob {
         object: &str,
         method: &str,
     ) -> Result<Vec<u8>, Error> {
-        if let Content::Received { serializer: own, payload } = &self.content {
-            if *own == serializer {
-                return Ok(payload.clone());
-            }
+        if let Content::Received { serializer: own, payload } = &self.content
+            && *own == serializer
+        {
+            return Ok(payload.clone());
         }
         Ok(serializer.encode_call_with(options, object, method, &self.data()?, Some(&Dict::new()))?)
     }

@@ -46,6 +46,8 @@ pub fn expand(
         #batch
     };
     let methods = quote! {
+        // A remote `__len__` is the proxy's `len()`, with no `is_empty` to pair it.
+        #[allow(clippy::len_without_is_empty)]
         impl #proxy {
             #[doc = #new_doc]
             pub fn new(uri: &str) -> ::pyro::__private::Result<#proxy> {
