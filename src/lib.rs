@@ -472,7 +472,7 @@
 //! ## Errors across the wire
 //!
 //! A method returning `Result<T, E>` sends `Err` as an exception. Python clients rebuild only
-//! builtin and Pyro5 exception classes, so the defaults are chosen to work: a [`RemoteError`]
+//! builtin and Pyro5 exception classes, so the defaults are chosen to work: a [`RemoteError`](struct@RemoteError)
 //! keeps its class, a [`pyro::Error`] maps to its Pyro5 class (e.g.
 //! `Pyro5.errors.NamingError`), any other error type becomes `builtins.RuntimeError` with its
 //! `Display` text, and a type implementing [`dispatch::IntoRemoteError`] chooses its own class.

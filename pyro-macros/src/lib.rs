@@ -273,7 +273,7 @@ pub fn setter(_args: TokenStream, input: TokenStream) -> TokenStream {
 /// Derives a typed error whose variants are Python exceptions (`IntoRemoteError`,
 /// `FromRemoteError` and `From<Enum> for pyro::Error`): a server method returning
 /// `Result<T, Enum>` raises the variant's exception in the caller, a Rust client gets the same
-/// variant back with [`pyro::Error::raised`] or [`pyro::CallError`], and a Python client the
+/// variant back with `pyro::Error::raised` or `pyro::CallError`, and a Python client the
 /// exception class named by `#[pyro(class = "module.Class")]` on the variant (else on the enum,
 /// else `builtins.RuntimeError`).
 ///

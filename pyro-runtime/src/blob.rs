@@ -1,27 +1,5 @@
 //! [`SerializedBlob`]: call data that stays serialized on its way through (Pyro5's
 //! `SerializedBlob` and `FLAGS_KEEPSERIALIZED`, reference 5.6).
-//!
-//! A client passes a blob as the only argument of a call: the call goes out with the
-//! KEEPSERIALIZED flag and the `BLBI` annotation, the marshal-encoded `(info, object id, method
-//! name)`; the payload is the serialized call whose positional arguments are the blob's data. A
-//! daemon does not deserialize that payload: the method receives the blob as it arrived, and can
-//! read its `info`, pass it on to another object unchanged (the same bytes go out again), or
-//! deserialize the data ([`SerializedBlob::deserialized`]) when it is the final receiver.
-//!
-//! ```
-//! use pyro_runtime::{SerializedBlob, Serializer, Value};
-//!
-//! let blob = SerializedBlob::new("topic", &("hello", 42)).unwrap();
-//! assert_eq!(blob.info(), &Value::from("topic"));
-//! let (text, n): (String, i64) = blob.deserialized().unwrap();
-//! assert_eq!((text.as_str(), n), ("hello", 42));
-//!
-//! // What a daemon hands a method for a received blob: the payload, still serialized.
-//! let payload = Serializer::Json.encode_call("dispatcher", "process", &("hello", 42), Some(&pyro_runtime::value::Dict::new())).unwrap();
-//! let received = SerializedBlob::received("topic".into(), Serializer::Json, payload);
-//! assert!(received.is_serialized());
-//! assert_eq!(received.deserialized::<(String, i64)>().unwrap().1, 42);
-//! ```
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
@@ -34,9 +12,30 @@ use crate::{Error, Serializer};
 /// method's `SerializedBlob` parameter).
 const BLOB_CLASS: &str = "Pyro5.client.SerializedBlob";
 
-/// Data that stays serialized through a dispatcher: some small `info` (marshallable, e.g. a
-/// topic name) and the data, either still serialized as it arrived or given to be sent. See the
-/// [module docs](self).
+/// Data that stays serialized through a dispatcher (Pyro5's `SerializedBlob`): some small
+/// `info` (marshallable, e.g. a topic name) and the data, either still serialized as it arrived
+/// or given to be sent.
+///
+/// A client passes a blob as the only argument of a call: the call goes out with the
+/// KEEPSERIALIZED flag and the `BLBI` annotation, the marshal-encoded `(info, object id, method
+/// name)`; the payload is the serialized call whose positional arguments are the blob's data. A
+/// daemon does not deserialize that payload: the method receives the blob as it arrived, and can
+/// read its `info`, pass it on unchanged, or deserialize the data.
+///
+/// ```
+/// use pyro_runtime::{SerializedBlob, Serializer, Value};
+///
+/// let blob = SerializedBlob::new("topic", &("hello", 42)).unwrap();
+/// assert_eq!(blob.info(), &Value::from("topic"));
+/// let (text, n): (String, i64) = blob.deserialized().unwrap();
+/// assert_eq!((text.as_str(), n), ("hello", 42));
+///
+/// // What a daemon hands a method for a received blob: the payload, still serialized.
+/// let payload = Serializer::Json.encode_call("dispatcher", "process", &("hello", 42), Some(&pyro_runtime::value::Dict::new())).unwrap();
+/// let received = SerializedBlob::received("topic".into(), Serializer::Json, payload);
+/// assert!(received.is_serialized());
+/// assert_eq!(received.deserialized::<(String, i64)>().unwrap().1, 42);
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct SerializedBlob {
     info: Value,
@@ -89,7 +88,7 @@ impl SerializedBlob {
 
     /// Whether the data is still serialized, as received (Python's `_contains_blob`).
     ///
-    /// See the [module docs](self) for an example.
+    /// See [`SerializedBlob`] for an example.
     pub fn is_serialized(&self) -> bool {
         matches!(self.content, Content::Received { .. })
     }
@@ -111,7 +110,7 @@ impl SerializedBlob {
     /// The data as a `T` (Python's `blob.deserialized()`): for a received blob, the positional
     /// arguments of the serialized call, deserialized now.
     ///
-    /// See the [module docs](self) for an example.
+    /// See [`SerializedBlob`] for an example.
     pub fn deserialized<T: DeserializeOwned>(&self) -> Result<T, Error> {
         Ok(from_value(self.data()?)?)
     }
