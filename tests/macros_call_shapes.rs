@@ -7,6 +7,7 @@ use pyro::dispatch::{CallArgs, Servant, Served};
 use pyro::value::Dict;
 use pyro::{Error, KwArgs, SerializedBlob, Serializer, Value, VarArgs};
 
+/// An object with every call shape.
 pub struct Shapes;
 
 #[pyro::expose]
