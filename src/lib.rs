@@ -259,6 +259,104 @@
 //! the Python class; Rust has no such lookup, so every `_` name counts as existing.) A getter may
 //! take `&mut self` and a setter `&self`: reads and writes run under the lock their receivers need.
 //!
+//! ## Extra arguments (`*args`, `**kwargs`)
+//!
+//! A trailing [`VarArgs<T>`] parameter takes the positional arguments beyond the named ones
+//! (Python's `*args`), a trailing [`KwArgs<T>`] the keyword arguments no parameter is named
+//! after (`**kwargs`); `T` defaults to [`Value`]. The typed proxy takes them as arguments too
+//! and sends them the same way, so a Python `def log(self, level, *parts, **fields)` and this
+//! Rust method are called alike:
+//!
+//! ```
+//! use pyro::{KwArgs, VarArgs};
+//!
+//! pub struct Logger;
+//!
+//! #[pyro::expose]
+//! impl Logger {
+//!     /// `log(1, "disk", "full", host="a")` from Python.
+//!     pub fn log(&self, level: i64, parts: VarArgs<String>, fields: KwArgs) -> String {
+//!         format!("{level} {} ({} fields)", parts.join(" "), fields.len())
+//!     }
+//! }
+//!
+//! # let daemon = pyro::Daemon::bind("127.0.0.1", 0)?;
+//! # let uri = daemon.register(Logger, Some("example.logger"))?.to_string();
+//! # let stop = daemon.shutdown_handle();
+//! # let server = std::thread::spawn(move || daemon.request_loop());
+//! let logger = LoggerProxy::new(&uri)?;
+//! let fields: KwArgs = [("host", "a".into())].into_iter().collect();
+//! let line = logger.log(1, VarArgs::from(vec!["disk".into(), "full".into()]), fields)?;
+//! assert_eq!(line, "1 disk full (1 fields)");
+//! # stop.shutdown();
+//! # server.join().expect("daemon thread")?;
+//! # Ok::<(), pyro::Error>(())
+//! ```
+//!
+//! ## Blobs that stay serialized
+//!
+//! A dispatcher that routes data it never reads takes a [`SerializedBlob`] as a method's only
+//! parameter (Pyro5's `SerializedBlob` and KEEPSERIALIZED calls): the daemon hands it the
+//! blob's `info` and its still-serialized bytes; passing it on with
+//! [`Proxy::call_blob`](proxy::Proxy::call_blob) (or a typed proxy's method taking a
+//! `SerializedBlob`) sends those bytes unchanged, and the final receiver calls
+//! [`SerializedBlob::deserialized`].
+//!
+//! ```
+//! use pyro::{Error, SerializedBlob};
+//!
+//! pub struct Listener;
+//!
+//! #[pyro::expose]
+//! impl Listener {
+//!     /// Reads what the blob carries.
+//!     pub fn process_blob(&self, blob: SerializedBlob) -> Result<String, Error> {
+//!         let (text,): (String,) = blob.deserialized()?;
+//!         Ok(format!("{}: {text}", blob.info()))
+//!     }
+//! }
+//!
+//! # let daemon = pyro::Daemon::bind("127.0.0.1", 0)?;
+//! # let uri = daemon.register(Listener, Some("example.listener"))?.to_string();
+//! # let stop = daemon.shutdown_handle();
+//! # let server = std::thread::spawn(move || daemon.request_loop());
+//! let listener = ListenerProxy::new(&uri)?;
+//! let reply = listener.process_blob(SerializedBlob::new("news", &("hello",))?)?;
+//! assert_eq!(reply, "'news': hello");
+//! # stop.shutdown();
+//! # server.join().expect("daemon thread")?;
+//! # Ok::<(), pyro::Error>(())
+//! ```
+//!
+//! ## Special methods
+//!
+//! A Python client's `len(proxy)`, `proxy[k]`, `proxy[k] = v`, `del proxy[k]` and
+//! `for x in proxy` call the remote `__len__`, `__getitem__`, `__setitem__`, `__delitem__` and
+//! `__iter__` (Pyro5 lists such `__name__` methods in the metadata). Give a method that name
+//! with [`macro@rename`]; the typed proxy keeps the Rust name:
+//!
+//! ```
+//! pub struct Shelf {
+//!     books: Vec<String>,
+//! }
+//!
+//! #[pyro::expose]
+//! impl Shelf {
+//!     /// `len(shelf)` in Python, `shelf.len()` through `ShelfProxy`.
+//!     #[pyro::rename("__len__")]
+//!     pub fn len(&self) -> usize {
+//!         self.books.len()
+//!     }
+//!
+//!     /// `for book in shelf` in Python: the books, streamed.
+//!     #[pyro::rename("__iter__")]
+//!     pub fn iter(&self) -> Box<dyn Iterator<Item = String> + Send> {
+//!         Box::new(self.books.clone().into_iter())
+//!     }
+//! }
+//! # let _: fn(&ShelfProxy) -> pyro::Result<usize> = ShelfProxy::len;
+//! ```
+//!
 //! ## Streaming items
 //!
 //! A method returning an iterator streams its items, as Pyro5 streams generators: its return
@@ -456,10 +554,78 @@
 //! ## Errors across the wire
 //!
 //! A method returning `Result<T, E>` sends `Err` as an exception. Python clients rebuild only
-//! builtin and Pyro5 exception classes, so the defaults are chosen to work: a [`RemoteError`]
+//! builtin and Pyro5 exception classes, so the defaults are chosen to work: a [`RemoteError`](struct@RemoteError)
 //! keeps its class, a [`pyro::Error`] maps to its Pyro5 class (e.g.
 //! `Pyro5.errors.NamingError`), any other error type becomes `builtins.RuntimeError` with its
 //! `Display` text, and a type implementing [`dispatch::IntoRemoteError`] chooses its own class.
+//!
+//! ### Typed errors
+//!
+//! `#[derive(pyro::RemoteError)]` makes an error enum whose variants are Python exception
+//! classes (`#[pyro(class = "...")]` on a variant, else on the enum, else
+//! `builtins.RuntimeError`). A unit variant raises its `Display` text, a tuple variant its
+//! fields as the exception's arguments, a struct variant its `Display` text with the fields as
+//! the exception's attributes (what a Python client reads as `exc.balance`, and what a Python
+//! server sets on an exception before raising it). The client gets the variant back:
+//! [`Error::raised`] picks it out of a call's error, and [`CallError<E>`] keeps it apart from
+//! failures of the call itself, with `?` sorting a call's [`Error`] into the two.
+//!
+//! ```
+//! use pyro::CallError;
+//!
+//! #[derive(Debug, PartialEq, pyro::RemoteError)]
+//! pub enum BankError {
+//!     /// Python's `ValueError("insufficient funds")`, with `balance` and `wanted` attributes.
+//!     #[pyro(class = "builtins.ValueError")]
+//!     Insufficient { balance: i64, wanted: i64 },
+//!     /// Python's `KeyError(name)`.
+//!     #[pyro(class = "builtins.KeyError")]
+//!     UnknownAccount(String),
+//! }
+//!
+//! impl std::fmt::Display for BankError {
+//!     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+//!         match self {
+//!             BankError::Insufficient { .. } => f.write_str("insufficient funds"),
+//!             BankError::UnknownAccount(name) => write!(f, "no account {name}"),
+//!         }
+//!     }
+//! }
+//!
+//! pub struct Bank;
+//!
+//! #[pyro::expose]
+//! impl Bank {
+//!     /// What is left after taking `amount`.
+//!     pub fn withdraw(&self, account: String, amount: i64) -> Result<i64, BankError> {
+//!         match account.as_str() {
+//!             "alice" if amount <= 5 => Ok(5 - amount),
+//!             "alice" => Err(BankError::Insufficient { balance: 5, wanted: amount }),
+//!             _ => Err(BankError::UnknownAccount(account)),
+//!         }
+//!     }
+//! }
+//!
+//! fn spend(bank: &BankProxy) -> Result<i64, CallError<BankError>> {
+//!     // A transport error is `CallError::Pyro`; `BankError` arrives as `CallError::Raised`.
+//!     Ok(bank.withdraw("alice".into(), 10)?)
+//! }
+//!
+//! # let daemon = pyro::Daemon::bind("127.0.0.1", 0)?;
+//! # let uri = daemon.register(Bank, Some("example.bank"))?.to_string();
+//! # let stop = daemon.shutdown_handle();
+//! # let server = std::thread::spawn(move || daemon.request_loop());
+//! let bank = BankProxy::new(&uri)?;
+//! match spend(&bank) {
+//!     Err(CallError::Raised(BankError::Insufficient { balance, wanted })) => assert_eq!((balance, wanted), (5, 10)),
+//!     other => panic!("{other:?}"),
+//! }
+//! let unknown = bank.withdraw("bob".into(), 1).unwrap_err();
+//! assert_eq!(unknown.raised::<BankError>().ok(), Some(BankError::UnknownAccount("bob".into())));
+//! # stop.shutdown();
+//! # server.join().expect("daemon thread")?;
+//! # Ok::<(), pyro::Error>(())
+//! ```
 //!
 //! ## Registry of exposed types
 //!
@@ -471,7 +637,7 @@
 // Lets `#[pyro::expose]` (which names `::pyro`) be used inside this crate too.
 extern crate self as pyro;
 
-pub use pyro_macros::{callback, expose, getter, oneway, setter};
+pub use pyro_macros::{RemoteError, callback, expose, getter, oneway, rename, setter};
 pub use pyro_runtime::proxy::RemoteIter;
 pub use pyro_runtime::*;
 
@@ -489,7 +655,10 @@ pub mod __private {
     pub use pyro_runtime::protocol::Annotations;
     pub use pyro_runtime::proxy::{Batch, BatchHandle, Proxy, RemoteIter};
     pub use pyro_runtime::uuid::Uuid;
-    pub use pyro_runtime::{Error, RemoteError, Result, Serializer, Value};
+    pub use pyro_runtime::{
+        Error, ExceptionBuilder, FromRemoteError, KwArgs, RemoteError, Result, SerializedBlob, Serializer, Value,
+        VarArgs, VarCall, exception_arg, exception_attribute,
+    };
     pub use serde;
 
     /// One exposed type in the process-wide registry (`inventory`). Informational only: the

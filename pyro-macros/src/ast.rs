@@ -37,6 +37,8 @@ pub struct ImplBlock {
     pub stray_oneway: Vec<Attribute>,
     /// `#[pyro::getter]`/`#[pyro::setter]` markers found on methods that are not exposed.
     pub stray_accessors: Vec<AccessorAttr>,
+    /// `#[pyro::rename]` markers found on methods that are not exposed.
+    pub stray_renames: Vec<Attribute>,
 }
 
 /// `trait Calculator { ... }`.
@@ -69,8 +71,10 @@ pub struct Accessor {
 pub struct Method {
     /// The signature as written (rules look at it).
     pub sig: Signature,
-    /// The name on the wire (`r#type` is `type`).
+    /// The name on the wire (`r#type` is `type`, or the `#[pyro::rename("...")]` name).
     pub name: String,
+    /// The `#[pyro::rename("...")]` name, if given.
+    pub renamed: Option<syn::LitStr>,
     /// Which receiver it takes.
     pub receiver: Receiver,
     /// Its parameters after the receiver, but the call context: what the caller sends.
@@ -182,6 +186,17 @@ pub struct Arg {
     pub ty: Type,
     /// `T` when the type is `Option<T>`: the caller may leave the argument out.
     pub optional: Option<Type>,
+    /// When the type is `VarArgs<T>` or `KwArgs<T>`: the call's extra arguments.
+    pub extra: Option<Extra>,
+}
+
+/// A parameter taking a call's extra arguments (Python's `*args` or `**kwargs`).
+#[derive(Clone)]
+pub struct Extra {
+    /// Positional (`VarArgs`) or keyword (`KwArgs`).
+    pub keyword: bool,
+    /// `T` (`pyro::Value` when the type names none).
+    pub item: Option<Type>,
 }
 
 /// A parameter asking for the call's context: its type's last path segment is `CallContext`
@@ -251,15 +266,16 @@ impl ImplBlock {
             _ => None,
         };
         let (mut methods, mut accessors) = (Vec::new(), Vec::new());
-        let (mut stray_oneway, mut stray_accessors) = (Vec::new(), Vec::new());
+        let (mut stray_oneway, mut stray_accessors, mut stray_renames) = (Vec::new(), Vec::new(), Vec::new());
         for impl_item in &mut item.items {
             let ImplItem::Fn(method) = impl_item else { continue };
             let oneway = attr::take_oneway(cx, &mut method.attrs);
             let accessor = attr::take_accessor(cx, &mut method.attrs);
+            let rename = crate::rename::take_rename(cx, &mut method.attrs);
             let exposed = matches!(method.vis, Visibility::Public(_)) && method.sig.receiver().is_some();
             if exposed {
                 let callback = crate::expand::callback::take_marker(cx, &mut method.attrs);
-                let mut method = Method::new(&method.sig, &method.attrs, oneway);
+                let mut method = Method::new(&method.sig, &method.attrs, oneway, rename);
                 method.callback = callback;
                 if callback && accessor.is_some() {
                     cx.error_spanned_by(
@@ -274,9 +290,10 @@ impl ImplBlock {
             } else {
                 stray_oneway.extend(oneway);
                 stray_accessors.extend(accessor);
+                stray_renames.extend(rename.map(|(marker, _)| marker));
             }
         }
-        ImplBlock { item, name, methods, accessors, stray_oneway, stray_accessors }
+        ImplBlock { item, name, methods, accessors, stray_oneway, stray_accessors, stray_renames }
     }
 }
 
@@ -287,8 +304,9 @@ impl Interface {
             let TraitItem::Fn(method) = trait_item else { continue };
             let oneway = attr::take_oneway(cx, &mut method.attrs);
             let accessor = attr::take_accessor(cx, &mut method.attrs);
+            let rename = crate::rename::take_rename(cx, &mut method.attrs);
             let callback = crate::expand::callback::take_marker(cx, &mut method.attrs);
-            let mut method = Method::new(&method.sig, &method.attrs, oneway);
+            let mut method = Method::new(&method.sig, &method.attrs, oneway, rename);
             method.callback = callback;
             if callback && accessor.is_some() {
                 cx.error_spanned_by(&method.sig.ident, "#[pyro::callback] goes on a method, not on a getter or setter");
@@ -303,7 +321,12 @@ impl Interface {
 }
 
 impl Method {
-    fn new(sig: &Signature, attrs: &[Attribute], oneway: Option<Attribute>) -> Method {
+    fn new(
+        sig: &Signature,
+        attrs: &[Attribute],
+        oneway: Option<Attribute>,
+        rename: Option<(Attribute, syn::LitStr)>,
+    ) -> Method {
         let receiver = match sig.receiver() {
             None => Receiver::Missing,
             Some(receiver) => match &*receiver.ty {
@@ -331,8 +354,22 @@ impl Method {
         };
         let (docs, cfgs) = attr::docs_and_cfgs(attrs);
         let stream = output.value().and_then(Stream::of);
-        let name = sig.ident.unraw().to_string();
-        Method { sig: sig.clone(), name, receiver, args, contexts, output, stream, oneway, callback: false, docs, cfgs }
+        let renamed = rename.map(|(_, name)| name);
+        let name = renamed.as_ref().map_or_else(|| sig.ident.unraw().to_string(), syn::LitStr::value);
+        Method {
+            sig: sig.clone(),
+            name,
+            renamed,
+            receiver,
+            args,
+            contexts,
+            output,
+            stream,
+            oneway,
+            callback: false,
+            docs,
+            cfgs,
+        }
     }
 }
 
@@ -354,7 +391,16 @@ impl Arg {
             Pat::Ident(ident) if ident.by_ref.is_none() && ident.subpat.is_none() => Some(ident.ident.clone()),
             _ => None,
         };
-        Arg { pat: pat.clone(), ident, ty: ty.clone(), optional: generic_argument(ty, "Option", 1).cloned() }
+        let extra = ["VarArgs", "KwArgs"].iter().find_map(|name| {
+            let Type::Path(path) = ungroup(ty) else { return None };
+            let last = path.path.segments.last().filter(|last| last.ident == name && path.qself.is_none())?;
+            let item = match &last.arguments {
+                PathArguments::None => None,
+                _ => Some(generic_argument(ty, name, 1)?.clone()),
+            };
+            Some(Extra { keyword: *name == "KwArgs", item })
+        });
+        Arg { pat: pat.clone(), ident, ty: ty.clone(), optional: generic_argument(ty, "Option", 1).cloned(), extra }
     }
 }
 

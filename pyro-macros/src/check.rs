@@ -10,6 +10,7 @@ use crate::ast::{ImplBlock, Interface, Method, Output, Receiver, Stream, ungroup
 use crate::ctxt::Ctxt;
 
 mod attributes;
+mod varargs;
 
 /// Names the typed proxy defines itself, which an exposed method would clash with.
 const PROXY_OWN_METHODS: [&str; 8] =
@@ -67,7 +68,16 @@ pub fn impl_block(cx: &Ctxt, block: &mut ImplBlock) -> bool {
             ),
         );
     }
+    for marker in &block.stray_renames {
+        cx.error_spanned_by(
+            marker,
+            "#[pyro::rename] is on a method that is not exposed: only `pub` methods taking `&self` or \
+             `&mut self` are",
+        );
+    }
     block.methods.retain(|m| method(cx, m, Place::Impl));
+    unique_names(cx, &mut block.methods);
+    renamed_accessors(cx, &block.accessors);
     attributes::accessors(cx, &mut block.accessors, &block.methods, Place::Impl);
     expandable
 }
@@ -115,6 +125,8 @@ pub fn interface(cx: &Ctxt, interface: &mut Interface) -> bool {
         );
     }
     interface.methods.retain(|m| method(cx, m, Place::Interface));
+    unique_names(cx, &mut interface.methods);
+    renamed_accessors(cx, &interface.accessors);
     attributes::accessors(cx, &mut interface.accessors, &interface.methods, Place::Interface);
     expandable
 }
@@ -153,6 +165,38 @@ pub fn unsupported(cx: &Ctxt, item: &Item) {
     }
 }
 
+/// Reports a method whose wire name (after `#[pyro::rename]`) another method already has, and
+/// drops it.
+fn unique_names(cx: &Ctxt, methods: &mut Vec<Method>) {
+    let mut seen = std::collections::HashSet::new();
+    methods.retain(|m| {
+        if seen.insert(m.name.clone()) {
+            return true;
+        }
+        let message = format!("another exposed method is already called `{}` by remote callers", m.name);
+        match &m.renamed {
+            Some(renamed) => cx.error_spanned_by(renamed, message),
+            None => cx.error_spanned_by(&m.sig.ident, message),
+        }
+        false
+    });
+}
+
+/// Reports `#[pyro::rename]` on a getter or setter, which names its attribute with `name = "..."`.
+fn renamed_accessors(cx: &Ctxt, accessors: &[crate::ast::Accessor]) {
+    for accessor in accessors {
+        if let Some(renamed) = &accessor.method.renamed {
+            cx.error_spanned_by(
+                renamed,
+                format_args!(
+                    "a {} names its attribute with `name = \"...\"`, not #[pyro::rename]",
+                    accessor.kind.marker()
+                ),
+            );
+        }
+    }
+}
+
 /// Checks one exposed method; `true` when it is valid.
 fn method(cx: &Ctxt, method: &Method, place: Place) -> bool {
     let before = cx.error_count();
@@ -186,14 +230,10 @@ fn method(cx: &Ctxt, method: &Method, place: Place) -> bool {
             return false;
         }
     }
-    if method.name.starts_with('_') {
-        cx.error_spanned_by(
-            &sig.ident,
-            format_args!(
-                "`{}` starts with `_`, which Pyro5 treats as private: a client cannot call it; rename it{keep_local}",
-                method.name
-            ),
-        );
+    match (crate::rename::refusal(&method.name), &method.renamed) {
+        (None, _) => {}
+        (Some(refusal), Some(renamed)) => cx.error_spanned_by(renamed, refusal),
+        (Some(refusal), None) => cx.error_spanned_by(&sig.ident, format_args!("{refusal}{keep_local}")),
     }
     let own = if PROXY_OWN_METHODS.contains(&method.name.as_str()) {
         Some("proxy")
@@ -226,6 +266,8 @@ fn method(cx: &Ctxt, method: &Method, place: Place) -> bool {
     }
     generics(cx, method);
     contexts(cx, method);
+    varargs::extra_arguments(cx, method);
+    varargs::blob_argument(cx, method);
     for arg in &method.args {
         if arg.ident.is_none() {
             cx.error_spanned_by(

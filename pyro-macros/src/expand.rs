@@ -4,13 +4,17 @@
 
 mod attributes;
 mod batch;
+mod blob;
 pub mod callback;
+pub use blob::is_blob;
 mod dispatch;
 mod impl_block;
 mod interface;
 mod proxy;
 mod remote;
+pub mod remote_error;
 mod stream;
+mod varargs;
 
 use proc_macro2::{Span, TokenStream};
 use quote::{ToTokens, quote};
@@ -67,15 +71,23 @@ pub fn accessor(marker: &str, item: TokenStream) -> TokenStream {
     quote!(#item #error)
 }
 
+/// `#[pyro::rename]` expanding by itself means it is not inside an exposed impl or trait.
+pub fn rename(item: TokenStream) -> TokenStream {
+    let error =
+        syn::Error::new(Span::call_site(), "#[pyro::rename] goes on a method inside a #[pyro::expose] impl or trait")
+            .into_compile_error();
+    quote!(#item #error)
+}
+
 /// A name for a generated local variable: mixed-site hygiene, so it cannot clash with the
 /// user's names.
-fn local(name: &str) -> Ident {
+pub(crate) fn local(name: &str) -> Ident {
     Ident::new(name, Span::mixed_site())
 }
 
 /// A name for a generated item or generic parameter. Hygiene does not separate those from the
 /// user's names (a user type in a generated signature would resolve to them), so they are
 /// spelled `__like_this`, which no user type is.
-fn generated(name: &str) -> Ident {
+pub(crate) fn generated(name: &str) -> Ident {
     Ident::new(name, Span::call_site())
 }

@@ -12,9 +12,11 @@ mod attr;
 mod check;
 mod ctxt;
 mod expand;
+mod remote_error;
+mod rename;
 
 use proc_macro::TokenStream;
-use syn::{Item, parse_macro_input};
+use syn::{DeriveInput, Item, parse_macro_input};
 
 /// Exposes an object to remote callers: on an inherent impl block, its `pub` methods taking
 /// `&self` or `&mut self`; on a trait, all its methods (a remote interface any implementor can be
@@ -93,6 +95,8 @@ use syn::{Item, parse_macro_input};
 /// - The dispatch table the daemon calls: `impl Dispatch<Thing> for Thing` (on a trait,
 ///   `impl<T: Calculator + Send + Sync + 'static> Interface<T> for dyn Calculator`). Arguments
 ///   bind as Python binds them, by position or keyword; an `Option<T>` argument may be left out.
+///   A trailing `pyro::VarArgs<T>` parameter takes the extra positional arguments (Python's
+///   `*args`), a trailing `pyro::KwArgs<T>` the extra keyword arguments (`**kwargs`).
 ///   A method returning `Result<T, E>` sends `T`, or raises `E` in the caller: `E`'s own Python
 ///   class if it implements `IntoRemoteError`, else `builtins.RuntimeError` with its `Display`
 ///   text. A method returning nothing sends `None`.
@@ -135,7 +139,8 @@ use syn::{Item, parse_macro_input};
 /// private in Pyro5; no method is named like the generated proxy's and batch's own methods
 /// (`new`, `from_proxy`, `proxy`, `proxy_mut`, `batch`, `reconnect`, `set_annotations`,
 /// `set_correlation_id`, `run`, `run_oneway`); a method takes the call context at most once,
-/// by reference; an exposed impl exposes at
+/// by reference; `VarArgs` and `KwArgs` parameters come last, `VarArgs` first, one of each; an
+/// exposed impl exposes at
 /// least one method; a trait has no generics,
 /// associated types or consts, and must be usable as `dyn Trait`.
 #[proc_macro_attribute]
@@ -297,4 +302,127 @@ pub fn getter(_args: TokenStream, input: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn setter(_args: TokenStream, input: TokenStream) -> TokenStream {
     expand::accessor("#[pyro::setter]", input.into()).into()
+}
+
+/// Derives a typed error whose variants are Python exceptions (`IntoRemoteError`,
+/// `FromRemoteError` and `From<Enum> for pyro::Error`): a server method returning
+/// `Result<T, Enum>` raises the variant's exception in the caller, a Rust client gets the same
+/// variant back with `pyro::Error::raised` or `pyro::CallError`, and a Python client the
+/// exception class named by `#[pyro(class = "module.Class")]` on the variant (else on the enum,
+/// else `builtins.RuntimeError`).
+///
+/// How fields travel, as Pyro5 carries exceptions:
+/// - a unit variant: one argument, the enum's `Display` text;
+/// - a tuple variant: its fields are the exception's arguments (`KeyError("tea")`);
+/// - a struct variant: one argument, the `Display` text, and the fields as the exception's
+///   attributes, by name (a Python client reads `exc.balance`).
+///
+/// A received exception becomes the first variant, in order, of its class whose shape fits:
+/// a unit variant whose `Display` text is the message, a tuple variant with as many arguments
+/// of its types, a struct variant whose fields are all attributes (an `Option` field may be
+/// missing); failing those, the first unit variant of the class, whatever the message.
+///
+/// ```
+/// use pyro::{CallError, Error, RemoteError};
+///
+/// #[derive(Debug, PartialEq, pyro::RemoteError)]
+/// #[pyro(class = "builtins.ValueError")]
+/// pub enum BankError {
+///     /// `ValueError("insufficient funds")` with attributes `balance` and `wanted`.
+///     Insufficient { balance: i64, wanted: i64 },
+///     /// `KeyError("alice")`.
+///     #[pyro(class = "builtins.KeyError")]
+///     UnknownAccount(String),
+///     /// `PermissionError("account frozen")`.
+///     #[pyro(class = "builtins.PermissionError")]
+///     Frozen,
+/// }
+///
+/// impl std::fmt::Display for BankError {
+///     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+///         match self {
+///             BankError::Insufficient { .. } => f.write_str("insufficient funds"),
+///             BankError::UnknownAccount(name) => write!(f, "unknown account {name}"),
+///             BankError::Frozen => f.write_str("account frozen"),
+///         }
+///     }
+/// }
+///
+/// // What travels, and what comes back.
+/// let raised = Error::from(BankError::Insufficient { balance: 5, wanted: 10 });
+/// let remote = raised.remote().unwrap();
+/// assert_eq!((remote.class.as_str(), remote.message.as_str()), ("builtins.ValueError", "insufficient funds"));
+/// assert_eq!(remote.attributes.get("balance"), Some(&5.into()));
+/// assert_eq!(raised.raised::<BankError>().unwrap(), BankError::Insufficient { balance: 5, wanted: 10 });
+///
+/// // A Python `KeyError('bob')`; transport errors stay `CallError::Pyro`.
+/// let python = Error::from(RemoteError::new("builtins.KeyError", vec!["bob".into()]));
+/// assert!(matches!(CallError::<BankError>::from(python), CallError::Raised(BankError::UnknownAccount(n)) if n == "bob"));
+/// let closed = Error::ConnectionClosed { context: "calling".into() };
+/// assert!(matches!(CallError::<BankError>::from(closed), CallError::Pyro(_)));
+/// ```
+///
+/// # Rules
+///
+/// Each a compile error at the offending code, all reported at once: it derives on an enum with
+/// at least one variant and no generics; `#[pyro(...)]` takes only `class = "..."`, once per
+/// enum or variant, naming a qualified class (`builtins.ValueError`, `Pyro5.errors.NamingError`)
+/// without `__` (Pyro5 clients refuse those); struct fields do not start with `_`; field types
+/// implement `Serialize` and `Deserialize`; the enum implements `Display` (unless all its
+/// variants are tuple variants).
+#[proc_macro_derive(RemoteError, attributes(pyro))]
+pub fn derive_remote_error(input: TokenStream) -> TokenStream {
+    expand::remote_error::derive(&parse_macro_input!(input as DeriveInput)).into()
+}
+
+/// Gives a method of a `#[pyro::expose]` impl or trait the name remote callers use instead of
+/// its Rust name; mostly for the special methods a Python client calls on a proxy:
+/// `len(proxy)` calls `__len__`, `proxy[k]` `__getitem__`, `proxy[k] = v` `__setitem__`,
+/// `del proxy[k]` `__delitem__`, `for x in proxy` (and `x in proxy`) `__iter__` (else
+/// `__getitem__` with 0, 1, ... until `IndexError`), and `proxy.__contains__(x)` calls
+/// `__contains__`. Such `__name__` methods are public in Pyro5 and listed in the metadata,
+/// except the special names Pyro5 never exposes (`__init__`, `__eq__`, `__getattr__`, ...).
+/// The typed proxy keeps the Rust name (`len()`, `get_item(k)`).
+///
+/// ```
+/// use pyro::dispatch::{CallArgs, Servant, Served};
+/// use pyro::{RemoteError, Serializer, Value};
+///
+/// pub struct Shelf {
+///     books: Vec<String>,
+/// }
+///
+/// #[pyro::expose]
+/// impl Shelf {
+///     /// `len(shelf)` in Python.
+///     #[pyro::rename("__len__")]
+///     pub fn len(&self) -> usize {
+///         self.books.len()
+///     }
+///
+///     /// `shelf[i]` in Python; past the end is Python's `IndexError`, which also ends a
+///     /// Python `for` loop over the proxy.
+///     #[pyro::rename("__getitem__")]
+///     pub fn get_item(&self, index: usize) -> Result<String, RemoteError> {
+///         self.books.get(index).cloned().ok_or_else(|| RemoteError::new("builtins.IndexError", vec!["no such book".into()]))
+///     }
+/// }
+///
+/// let served = Served::new(Shelf { books: vec!["Dune".into()] });
+/// assert!(served.metadata().methods.contains("__len__"));
+/// let reply = served.invoke("__getitem__", CallArgs::new("__getitem__", vec![Value::Int(0)], None), Serializer::Json);
+/// assert_eq!(reply.unwrap(), b"\"Dune\"");
+/// let _: fn(&ShelfProxy) -> pyro::Result<usize> = ShelfProxy::len;
+/// ```
+///
+/// # Rules
+///
+/// Each a compile error at the offending code: the name is a string that a Python client can
+/// call (an identifier); it is not private in Pyro5 (starting with `_` but not `__name__`, or
+/// one of the special names Pyro5 never exposes); no two exposed methods have the same name;
+/// a method has one `#[pyro::rename]`; getters and setters name their attribute with
+/// `name = "..."` instead.
+#[proc_macro_attribute]
+pub fn rename(_args: TokenStream, input: TokenStream) -> TokenStream {
+    expand::rename(input.into()).into()
 }

@@ -12,8 +12,10 @@
 //! - [`current_context`]: the calling thread's annotations, correlation id and last response
 //!   annotations (Pyro5's client-side `current_context`).
 //! - [`naming`]: the name server client ([`NameServerProxy`], [`locate_ns`]) and name resolution.
-//! - [`Error`]: one error enum for all of it.
+//! - [`Error`]: one error enum for all of it; [`FromRemoteError`] and [`CallError`] for typed
+//!   remote exceptions.
 
+mod blob;
 pub mod config;
 pub mod current_context;
 pub mod daemon;
@@ -25,16 +27,21 @@ pub mod proxy;
 pub mod serializer;
 pub mod session;
 pub mod transport;
+mod typed_error;
 pub mod uri;
 pub mod value;
+mod varargs;
 
+pub use blob::SerializedBlob;
 pub use config::Config;
 pub use daemon::{Daemon, ShutdownHandle, serve};
 pub use dispatch::Remote;
 pub use error::{Error, RemoteError, Result, TRACEBACK_ATTRIBUTE};
 pub use naming::{NameServerProxy, locate_ns, locate_ns_with_config};
 pub use serializer::Serializer;
+pub use typed_error::{CallError, ExceptionBuilder, FromRemoteError, exception_arg, exception_attribute};
 pub use uri::Uri;
 /// The `uuid` crate, for correlation ids ([`Uuid`](uuid::Uuid)).
 pub use uuid;
 pub use value::Value;
+pub use varargs::{KwArgs, VarArgs, VarCall};

@@ -8,7 +8,7 @@
 //! `TRYBUILD=overwrite cargo test -p ui-tests` and read every diff.
 
 /// The folders of compile-fail cases, one per kind of mistake.
-const TOPICS: [&str; 12] = [
+const TOPICS: [&str; 14] = [
     "arguments",
     "attributes",
     "context",
@@ -19,6 +19,8 @@ const TOPICS: [&str; 12] = [
     "oneway",
     "properties",
     "receiver",
+    "remote_error",
+    "rename",
     "streams",
     "types",
 ];

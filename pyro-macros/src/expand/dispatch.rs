@@ -151,6 +151,9 @@ pub fn arm(m: &Method, call: &dyn Fn(&Method, &[Ident]) -> TokenStream, self_ty:
     // same function, is not reported again.
     let binds = m.args.iter().zip(&names).enumerate().map(|(index, (arg, name))| {
         let keyword = arg.ident.as_ref().map(|i| syn::ext::IdentExt::unraw(i).to_string()).unwrap_or_default();
+        if let Some(extra) = &arg.extra {
+            return super::varargs::bind(arg, extra, name, &keyword, self_ty);
+        }
         match &arg.optional {
             Some(inner) => {
                 let span = inner.span();

@@ -46,6 +46,8 @@ pub fn expand(
         #batch
     };
     let methods = quote! {
+        // A remote `__len__` is the proxy's `len()`, with no `is_empty` to pair it.
+        #[allow(clippy::len_without_is_empty)]
         impl #proxy {
             #[doc = #new_doc]
             pub fn new(uri: &str) -> ::pyro::__private::Result<#proxy> {
@@ -100,7 +102,14 @@ fn method(m: &Method, self_ty: Option<&Type>) -> TokenStream {
     let name = &m.name;
     let params: Vec<&Ident> = m.args.iter().filter_map(|a| a.ident.as_ref()).collect();
     let types: Vec<TokenStream> = m.args.iter().map(|a| replace_self(&a.ty, self_ty)).collect();
-    let (vargs_item, vargs, kwargs) = if m.args.iter().any(|a| a.optional.is_some()) {
+    let blob = super::blob::blob_param(m);
+    let (vargs_item, vargs, kwargs) = if blob.is_some() {
+        // Sent as it is: no arguments to serialize.
+        (TokenStream::new(), TokenStream::new(), None)
+    } else if super::varargs::has_extra(m) {
+        let (item, vargs, kwargs) = super::varargs::arguments(m, self_ty);
+        (item, vargs, Some(kwargs))
+    } else if m.args.iter().any(|a| a.optional.is_some()) {
         let (item, vargs, kwargs) = arguments_with_optionals(m, &params, &types, self_ty);
         (item, vargs, Some(kwargs))
     } else {
@@ -117,6 +126,19 @@ fn method(m: &Method, self_ty: Option<&Type>) -> TokenStream {
         Some(kwargs) => quote_spanned!(span=> call_with_kwargs::<_, _, #result>(#name, #vargs, #kwargs)),
     };
     let (output, body) = match (m.output.value(), &m.oneway, &m.stream) {
+        (_, Some(_), _) | (None, None, _) if blob.is_some() => {
+            let param = blob.unwrap_or(ident);
+            (quote!(()), super::blob::proxy_call(name, param, &quote!(())))
+        }
+        (Some(ty), None, None) if blob.is_some() => {
+            let (param, replaced) = (blob.unwrap_or(ident), replace_self(ty, self_ty));
+            let call = super::blob::proxy_call(name, param, &replaced);
+            let body = quote_spanned! {ty.span()=>
+                ::pyro::__private::assert_result::<#replaced>();
+                #call
+            };
+            (replaced, body)
+        }
         (_, Some(_), _) => (quote!(()), quote!(self.inner.#oneway)),
         (None, None, _) => {
             let call = call(&quote!(()), Span::call_site());

@@ -83,6 +83,52 @@ impl CallArgs {
         }
     }
 
+    /// Takes the positional arguments beyond the named parameters bound so far (Python's
+    /// `*name`); call it after binding those. Each must convert to `T`.
+    ///
+    /// ```
+    /// use pyro_runtime::{dispatch::CallArgs, Value, VarArgs};
+    /// let mut args = CallArgs::new("sum", vec![Value::Int(1), Value::Int(2), Value::Int(3)], None);
+    /// let first: i64 = args.required(0, "first").unwrap();
+    /// let rest: VarArgs<i64> = args.rest("rest").unwrap();
+    /// args.finish().unwrap();
+    /// assert_eq!((first, rest.into_inner()), (1, vec![2, 3]));
+    /// ```
+    pub fn rest<T: DeserializeOwned>(&mut self, name: &str) -> Result<crate::VarArgs<T>, Error> {
+        let start = self.bound.min(self.vargs.len());
+        let extra = self.vargs.split_off(start);
+        self.bound = usize::MAX;
+        crate::varargs::convert_all(extra).map(crate::VarArgs).map_err(|(index, type_name, e)| {
+            self.type_error(format!("argument '*{name}' item {index} ({type_name}): {e}"))
+        })
+    }
+
+    /// Takes the keyword arguments no parameter bound so far is named after (Python's
+    /// `**name`); call it after binding the named parameters. Each must convert to `T`.
+    ///
+    /// ```
+    /// use pyro_runtime::{dispatch::CallArgs, value::Dict, KwArgs, Value};
+    /// let kwargs: Dict = [("a", Value::Int(1)), ("z", Value::Int(2))].into_iter().collect();
+    /// let mut args = CallArgs::new("f", vec![], Some(kwargs));
+    /// let a: i64 = args.required(0, "a").unwrap();
+    /// let extra: KwArgs<i64> = args.rest_kwargs("extra").unwrap();
+    /// args.finish().unwrap();
+    /// assert_eq!((a, extra.get("z")), (1, Some(&2)));
+    /// ```
+    pub fn rest_kwargs<T: DeserializeOwned>(&mut self, name: &str) -> Result<crate::KwArgs<T>, Error> {
+        let mut extra = crate::KwArgs::new();
+        for (key, value) in self.kwargs.take().unwrap_or_default().into_iter() {
+            let Some(key) = key.as_str().map(str::to_owned) else {
+                return Err(self.type_error(format!("keywords must be strings, got {}", key.type_name())));
+            };
+            let type_name = value.type_name();
+            let value = crate::value::from_value(value)
+                .map_err(|e| self.type_error(format!("argument '**{name}' item '{key}' ({type_name}): {e}")))?;
+            extra.insert(key, value);
+        }
+        Ok(extra)
+    }
+
     /// Checks that no argument was left over: more positional arguments than parameters, or
     /// unknown keyword arguments, are errors as in Python.
     ///

@@ -64,7 +64,49 @@ impl<'p> Batch<'p> {
     ///
     /// See [`Batch`] for an example.
     pub fn call_with<A: Serialize + ?Sized, R>(&mut self, method: &str, vargs: &A) -> BatchHandle<R> {
-        let vargs = match to_value(vargs) {
+        let vargs = self.positional(method, vargs);
+        let handle = self.push(method, vargs, Dict::new());
+        BatchHandle { index: handle.index, results: handle.results, result: PhantomData }
+    }
+
+    /// Records a call of `method` with positional arguments `vargs` and keyword arguments
+    /// `kwargs` (anything that serializes as a map with str keys), whose result is read as `R`.
+    /// An argument that cannot be converted makes [`run`](Batch::run) fail without sending
+    /// anything.
+    ///
+    /// ```
+    /// use std::collections::BTreeMap;
+    /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
+    /// let mut batch = proxy.batch();
+    /// let _sum = batch.call_with_kwargs::<_, _, i64>("add", &(1,), &BTreeMap::from([("b", 2)]));
+    /// assert_eq!(batch.len(), 1);
+    /// ```
+    pub fn call_with_kwargs<A, K, R>(&mut self, method: &str, vargs: &A, kwargs: &K) -> BatchHandle<R>
+    where
+        A: Serialize + ?Sized,
+        K: Serialize + ?Sized,
+    {
+        let kwargs = match to_value(kwargs) {
+            Ok(Value::Dict(kwargs)) => kwargs,
+            Ok(other) => {
+                self.fail(Error::Batch {
+                    message: format!("the keyword arguments of '{method}' must be a dict, not {}", other.type_name()),
+                });
+                Dict::new()
+            }
+            Err(error) => {
+                self.fail(error.into());
+                Dict::new()
+            }
+        };
+        let vargs = self.positional(method, vargs);
+        let handle = self.push(method, vargs, kwargs);
+        BatchHandle { index: handle.index, results: handle.results, result: PhantomData }
+    }
+
+    /// `vargs` as the list of a call's positional arguments (an error for `run` if not a sequence).
+    fn positional<A: Serialize + ?Sized>(&mut self, method: &str, vargs: &A) -> Vec<Value> {
+        match to_value(vargs) {
             Ok(Value::List(items) | Value::Tuple(items)) => items,
             Ok(Value::None) => Vec::new(),
             Ok(other) => {
@@ -77,9 +119,7 @@ impl<'p> Batch<'p> {
                 self.fail(error.into());
                 Vec::new()
             }
-        };
-        let handle = self.push(method, vargs, Dict::new());
-        BatchHandle { index: handle.index, results: handle.results, result: PhantomData }
+        }
     }
 
     /// The number of calls recorded.

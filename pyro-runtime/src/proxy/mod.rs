@@ -127,6 +127,7 @@
 mod args;
 mod attributes;
 mod batch;
+mod blob;
 mod connection;
 mod pool;
 mod serializer_choice;
@@ -155,6 +156,9 @@ use serializer_choice::SerializerChoice;
 pub use batch::{Batch, BatchHandle};
 use connection::{Connection, Target};
 use pool::{Lease, Pool};
+
+/// Computes an annotation of a call for the object id it goes to.
+type Annotate<'a> = dyn Fn(&str) -> Result<(crate::protocol::AnnotationId, Vec<u8>), Error> + 'a;
 
 /// The default maximum number of connections a proxy opens to serve concurrent calls.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 4;
@@ -860,6 +864,22 @@ impl Proxy {
     where
         E: Fn(&str) -> Result<Vec<u8>, Error>,
     {
+        self.invoke_annotated(method, flags, check, encode, None)
+    }
+
+    /// [`invoke`](Proxy::invoke) with an annotation computed for the object id the call goes
+    /// to (a blob's `BLBI`).
+    fn invoke_annotated<E>(
+        &self,
+        method: &str,
+        flags: Flags,
+        check: Check<'_>,
+        encode: E,
+        annotate: Option<&Annotate<'_>>,
+    ) -> Result<Option<Message>, Error>
+    where
+        E: Fn(&str) -> Result<Vec<u8>, Error>,
+    {
         // Serialized once up front when the object id and the serializer are known; else per
         // attempt, once the connection says which object and serializer.
         let mut prepared = match self.naming {
@@ -875,7 +895,7 @@ impl Proxy {
         let _calling_out = crate::dispatch::busy::calling_out(chain);
         let mut retries = self.max_retries;
         loop {
-            match self.invoke_once(method, flags, check, prepared.as_mut(), &encode) {
+            match self.invoke_once(method, flags, check, prepared.as_mut(), &encode, annotate) {
                 Err(Error::ConnectionClosed { .. } | Error::Timeout { .. }) if retries > 0 => retries -= 1,
                 result => return result,
             }
@@ -889,6 +909,7 @@ impl Proxy {
         check: Check<'_>,
         prepared: Option<&mut Message>,
         encode: &E,
+        annotate: Option<&Annotate<'_>>,
     ) -> Result<Option<Message>, Error>
     where
         E: Fn(&str) -> Result<Vec<u8>, Error>,
@@ -922,6 +943,17 @@ impl Proxy {
         };
         request.flags.insert(flags);
         self.stamp(request);
+        if let Some(annotate) = annotate {
+            match annotate(conn.object()) {
+                Ok((id, value)) => {
+                    request.annotations.insert(id, value);
+                }
+                Err(err) => {
+                    lease.give_back();
+                    return Err(err);
+                }
+            }
+        }
         // On error the lease is dropped here, which closes the connection.
         let reply = conn.exchange(request)?;
         if let Some(reply) = &reply {

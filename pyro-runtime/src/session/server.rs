@@ -485,6 +485,14 @@ impl ServerSession {
             method: "?".to_owned(),
             oneway,
         };
+        // Pyro5's `msg_flags` are the header's flags: CORR_ID included, COMPRESSED cleared.
+        let mut header_flags = message.flags;
+        if message.correlation_id.is_some() {
+            header_flags.insert(Flags::CORR_ID);
+        }
+        if message.flags.contains(Flags::KEEPSERIALIZED) {
+            return self.invoke_blob(message, to, header_flags, directory);
+        }
         let call = match ser.decode_call(&message.data) {
             Ok(call) => call,
             // Pyro5 replies with the SerializeError, then closes the connection.
@@ -495,13 +503,6 @@ impl ServerSession {
         };
         to.object = call.object;
         to.method = call.method;
-        if message.flags.contains(Flags::KEEPSERIALIZED) {
-            let error = RemoteError::new(
-                "Pyro5.errors.PyroError",
-                vec![Value::from("blob (keep serialized) calls are not supported by this daemon")],
-            );
-            return self.failure(&to, error.into());
-        }
         let work = if batch {
             match batch_calls(call.vargs) {
                 Ok(calls) => Work::Batch(calls),
@@ -510,17 +511,53 @@ impl ServerSession {
         } else {
             Work::Call(CallArgs::new(to.method.clone(), call.vargs, call.kwargs))
         };
-        // Pyro5's `msg_flags` are the header's flags: CORR_ID included, COMPRESSED cleared.
-        let mut header_flags = message.flags;
-        if message.correlation_id.is_some() {
-            header_flags.insert(Flags::CORR_ID);
-        }
+        self.dispatch(to, work, message.annotations, header_flags, directory)
+    }
+
+    /// A KEEPSERIALIZED INVOKE (Pyro5's `__deserializeBlobArgs`): the target comes from the
+    /// `BLBI` annotation, the payload is not deserialized, and the method gets one argument, the
+    /// [`SerializedBlob`](crate::SerializedBlob).
+    fn invoke_blob(
+        &mut self,
+        message: Message,
+        mut to: ReplyTo,
+        header_flags: Flags,
+        directory: &dyn Directory,
+    ) -> Action {
+        // As in Pyro5: a missing annotation is its KeyError, bad marshal data its ValueError,
+        // and the connection stays open.
+        let Some(annotation) = message.annotations.get(AnnotationId::BLOB_INFO) else {
+            return self.failure(&to, RemoteError::new("builtins.KeyError", vec![Value::from("BLBI")]).into());
+        };
+        let (info, object, method) = match crate::SerializedBlob::read_annotation(annotation) {
+            Ok(target) => target,
+            Err(error) => {
+                let message = format!("bad BLBI annotation: {error}");
+                return self.failure(&to, RemoteError::new("builtins.ValueError", vec![Value::from(message)]).into());
+            }
+        };
+        (to.object, to.method) = (object, method);
+        let blob = crate::SerializedBlob::received(info, to.serializer, message.data);
+        let work = Work::Call(CallArgs::new(to.method.clone(), vec![blob.to_value()], None));
+        self.dispatch(to, work, message.annotations, header_flags, directory)
+    }
+
+    /// Runs `work` for `to`: on the daemon object here, else handed to the driver.
+    fn dispatch(
+        &mut self,
+        to: ReplyTo,
+        work: Work,
+        annotations: Annotations,
+        header_flags: Flags,
+        directory: &dyn Directory,
+    ) -> Action {
+        let (ser, correlation_id, oneway) = (to.serializer, to.correlation_id, to.oneway);
         let context = CallContext::new(ser)
             .with_serialize_options(self.info.serialize_options)
             .with_session_id(self.id)
-            .with_message(message.seq, header_flags)
+            .with_message(to.seq, header_flags)
             .with_correlation_id(correlation_id)
-            .with_annotations(message.annotations)
+            .with_annotations(annotations)
             .with_session_state(Arc::clone(&self.connection));
         if to.object == DAEMON_OBJECT_ID {
             // Answered here: the daemon object runs no user code.

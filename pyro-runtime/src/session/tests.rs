@@ -410,3 +410,28 @@ fn mutated_conversations_never_panic() {
         super::fuzzing::exercise_server_session(&mutated[..cut]);
     }
 }
+
+#[test]
+fn blob_calls_go_where_their_annotation_says_with_the_payload_unread() {
+    let objects = objects();
+    let (mut server, mut client) = connected(Serializer::Msgpack, &objects);
+    // The payload names another object and is not even a call: the daemon does not read it.
+    let mut request = client.invoke_request(b"not a call".to_vec(), Flags::KEEPSERIALIZED);
+    let blbi = marshal::to_bytes(&("topic", "thing", "add")).unwrap();
+    request.annotations.insert(AnnotationId::BLOB_INFO, blbi);
+    let reply = sent(serve(&mut server, &objects, request));
+    let err = client.decode_result::<Value>("add", &reply).unwrap_err();
+    // `add` got one argument, the blob, and misses its second.
+    assert_eq!(err.remote().map(|r| r.message.as_str()), Some("add() missing required argument: 'b'"));
+
+    // Without the annotation: Pyro5's KeyError, and the connection stays.
+    let request = client.invoke_request(b"x".to_vec(), Flags::KEEPSERIALIZED);
+    let reply = sent(serve(&mut server, &objects, request));
+    let err = client.decode_result::<Value>("add", &reply).unwrap_err();
+    assert_eq!(err.python_class(), "builtins.KeyError");
+    let mut request = client.invoke_request(b"x".to_vec(), Flags::KEEPSERIALIZED);
+    request.annotations.insert(AnnotationId::BLOB_INFO, b"\xff".to_vec());
+    let reply = sent(serve(&mut server, &objects, request));
+    assert_eq!(client.decode_result::<Value>("add", &reply).unwrap_err().python_class(), "builtins.ValueError");
+    assert!(server.is_connected());
+}

@@ -1,0 +1,13 @@
+#[derive(Debug, pyro::RemoteError)]
+enum Oops {
+    #[pyro(class = "ValueError")]
+    Bad,
+}
+
+impl std::fmt::Display for Oops {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("bad")
+    }
+}
+
+fn main() {}
