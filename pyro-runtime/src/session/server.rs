@@ -10,8 +10,8 @@ use uuid::Uuid;
 use super::daemon_object::{self, DAEMON_OBJECT_ID, NextItem};
 use super::exception;
 use super::hooks::{ConnectionInfo, ServerHooks};
-use super::state::SessionState;
 use super::response_annotations::ResponseAnnotations;
+use super::state::SessionState;
 use super::streams::Streams;
 use crate::dispatch::{CallArgs, CallContext, Metadata, Reply, Servant};
 use crate::protocol::{AnnotationId, Annotations, Flags, Message, MessageType, ProtocolError, new_correlation_id};
@@ -259,6 +259,7 @@ impl ServerSession {
             streams.disconnected(self.id);
         }
         if let (Some(client), Some(hook)) = (self.client.take(), self.hooks.disconnect()) {
+            let client = client.with_tracked_resources(self.connection.tracked_resource_names());
             let _ = catch_unwind(AssertUnwindSafe(|| hook(&client)));
         }
         self.connection.close();
