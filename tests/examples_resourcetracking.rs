@@ -4,12 +4,15 @@
 //! ending at the "hit Enter" prompt (the client aborts, its connection closes with both
 //! resources still tracked, and the server's disconnect hook lists them before they are
 //! closed), then to the end (it frees them itself; the hook lists none). The second run also
-//! shows that the aborted client's resources were removed from the service.
+//! shows that the aborted client's resources were removed from the service. A client killed
+//! while it waits at the prompt (what ^C does to Python's) has its resources closed the same
+//! way.
 #![allow(clippy::unwrap_used)]
 
 mod examples_support;
 
-use std::process::Command;
+use std::io::{Read, Write};
+use std::process::{Command, Stdio};
 use std::sync::mpsc::Receiver;
 use std::time::Duration;
 
@@ -62,6 +65,20 @@ fn sorted(mut lines: Vec<String>) -> Vec<String> {
     lines
 }
 
+/// Checks what the server printed when the client at `addr` left without freeing `names`: the
+/// disconnect hook lists both (Python prints its set's order; ours is the allocation order),
+/// then both are closed.
+fn check_left_behind(printed: &[String], addr: &str, names: &(String, String)) {
+    assert_eq!(printed.len(), 4, "{printed:#?}");
+    assert_eq!(printed[0], format!("client disconnects: {addr}"));
+    let listed = printed[1].strip_prefix("    resources:  ").unwrap_or_else(|| panic!("{printed:#?}"));
+    let in_order = format!("['{}', '{}']", names.0, names.1);
+    let reversed = format!("['{}', '{}']", names.1, names.0);
+    assert!(listed == in_order || listed == reversed, "{printed:#?}");
+    let closing = |n: &String| format!("Resource: closing {n}");
+    assert_eq!(sorted(printed[2..].to_vec()), sorted(vec![closing(&names.0), closing(&names.1)]));
+}
+
 /// Runs `client` twice against a server printing `server`: aborted, then to the end.
 fn abort_then_finish(client: impl Fn() -> Command, server: &Receiver<String>, uri: &str) {
     // Standard input ends at "hit Enter": Python's EOFError, the connection closes.
@@ -73,14 +90,8 @@ fn abort_then_finish(client: impl Fn() -> Command, server: &Receiver<String>, ur
     let names = check_start(&out);
     let printed = next_lines(server, 6, Duration::from_secs(10));
     let addr = check_allocated(&printed, &names);
-    assert_eq!(printed[2], format!("client disconnects: {addr}"));
-    // The hook sees both resources (Python prints its set's order; ours is the allocation order).
-    let listed = printed[3].strip_prefix("    resources:  ").unwrap_or_else(|| panic!("{printed:#?}"));
-    let in_order = format!("['{}', '{}']", names.0, names.1);
-    let reversed = format!("['{}', '{}']", names.1, names.0);
-    assert!(listed == in_order || listed == reversed, "{printed:#?}");
+    check_left_behind(&printed[2..], &addr, &names);
     let closing = |n: &String| format!("Resource: closing {n}");
-    assert_eq!(sorted(printed[4..].to_vec()), sorted(vec![closing(&names.0), closing(&names.1)]));
 
     // To the end: the resources are freed by the client; none are left for the hook. The
     // aborted client's resources are gone from the service ("currently allocated: []").
@@ -128,4 +139,44 @@ fn rust_server_rust_client() {
     let out = run_with_input(example("resourcetracking_client"), "", LONG);
     assert_eq!((out.code, out.stdout.as_str()), (Some(1), URI_PROMPT));
     assert_eq!(out.stderr, "EOFError: EOF when reading a line\n");
+}
+
+/// Starts `client`, gives it the URI, and kills it once it waits at "hit Enter" (its standard
+/// input still open): the server reports the killed client's resources and closes them. (Not
+/// before: a client killed before it read a reply resets its connection, and then Python's
+/// hook fails on `getpeername()`, printing nothing.)
+fn kill_at_the_prompt(mut client: Command, server: &Receiver<String>, uri: &str) {
+    let mut child = Process(client.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap());
+    let mut stdin = child.0.stdin.take().unwrap();
+    stdin.write_all(format!("{uri}\n").as_bytes()).unwrap();
+    let mut stdout = child.0.stdout.take().unwrap();
+    let (prompted, at_prompt) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut text = Vec::new();
+        let mut buffer = [0u8; 256];
+        while let Ok(n @ 1..) = stdout.read(&mut buffer) {
+            text.extend_from_slice(&buffer[..n]);
+            if String::from_utf8_lossy(&text).ends_with(ENTER_PROMPT) {
+                let _ = prompted.send(());
+            }
+        }
+    });
+    at_prompt.recv_timeout(Duration::from_secs(30)).expect("the client asks to hit Enter");
+    let printed = next_lines(server, 2, Duration::from_secs(10));
+    let name =
+        |line: &str| line.strip_prefix("service: allocated resource ").unwrap().split_once("  ").unwrap().0.to_owned();
+    let names = (name(&printed[0]), name(&printed[1]));
+    let addr = check_allocated(&printed, &names);
+    child.0.kill().unwrap();
+    child.0.wait().unwrap();
+    check_left_behind(&next_lines(server, 4, Duration::from_secs(10)), &addr, &names);
+    drop(stdin);
+}
+
+#[test]
+fn killed_clients_resources_are_closed() {
+    let (_server, lines, uri) = start(example("resourcetracking_server"));
+    kill_at_the_prompt(python("client.py"), &lines, &uri);
+    let (_server, lines, uri) = start(python("server.py"));
+    kill_at_the_prompt(example("resourcetracking_client"), &lines, &uri);
 }
