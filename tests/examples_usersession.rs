@@ -194,6 +194,16 @@ fn python_server_rust_client() {
     assert_eq!(out.stderr, "EOFError: EOF when reading a line\n");
 }
 
+#[test]
+fn without_a_name_server_the_server_stops_as_pyro5s_serve() {
+    let mut alone = example("usersession_server");
+    alone.env("PYRO_NS_HOST", "127.0.0.1").env("PYRO_NS_PORT", "1").env("PYRO_BROADCAST_ADDRS", "127.0.0.1");
+    alone.env("PYRO_NS_BCPORT", "1");
+    let out = run_with_input(alone, "", LONG);
+    assert_eq!((out.code, out.stdout.as_str()), (Some(1), ""));
+    assert!(out.stderr.starts_with("Pyro5.errors.NamingError: "), "{}", out.stderr);
+}
+
 /// Calls in a fixed order whose results do not depend on timing.
 const ERRORS_SCRIPT: &str = r#"
 from Pyro5.api import Proxy, current_context

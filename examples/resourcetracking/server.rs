@@ -15,7 +15,10 @@
 //! As in Pyro5, the `PYRO_*` environment variables apply (`PYRO_HOST`, ...); the port is any
 //! free one. Python keeps its resources in sets, which list them in no particular order; here
 //! `list` and the disconnect hook give them in the order they were allocated. Client addresses
-//! print as Python prints `getpeername()`: `('host', port)` for IPv4.
+//! print as Python prints `getpeername()`: `('host', port)` for IPv4; the address is the one the
+//! client connected from, so this hook prints its lines also for a client whose connection was
+//! reset (killed before it read a reply), where Python's `getpeername()` fails and its hook
+//! prints nothing (the resources are closed either way).
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
