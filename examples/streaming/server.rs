@@ -9,11 +9,11 @@
 //! ```
 //!
 //! As in Pyro5, the `PYRO_*` environment variables apply (`PYRO_HOST`, `PYRO_ITER_STREAMING`,
-//! `PYRO_ITER_STREAM_LIFETIME`, ...). Differences from Python: `serve()` registers the class,
-//! one instance per proxy connection (Pyro5's default "session" instance mode); here one
-//! registered object serves every client, which changes nothing for a `Streamer` (it has no
-//! state). The banner names the Python class as Pyro5 prints it (`<class '__main__.Streamer'>`),
-//! so the output lines are the same.
+//! `PYRO_ITER_STREAM_LIFETIME`, ...). As Python's `serve()` registers the class, this registers
+//! the `Streamer` class in Pyro5's default "session" instance mode: one instance per proxy
+//! connection, made on its first call and dropped when it disconnects. The banner names the
+//! Python class as Pyro5 prints it (`<class '__main__.Streamer'>`), so the output lines are the
+//! same.
 
 mod streamer;
 
@@ -21,6 +21,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use num_bigint::BigInt;
+use pyro::daemon::InstanceMode;
 use pyro::{Config, Daemon, Value};
 use streamer::Streamer;
 
@@ -30,7 +31,7 @@ const OBJECT_ID: &str = "example.streamer";
 /// The Python class as Pyro5's `serve()` prints it (`repr(Streamer)`).
 const CLASS_REPR: &str = "<class '__main__.Streamer'>";
 
-/// The served object.
+/// The served class: each proxy connection gets one.
 struct Numbers;
 
 impl Streamer for Numbers {
@@ -87,9 +88,10 @@ fn serve() -> pyro::Result<()> {
         println!("Note: iter-streaming has not been enabled in the Pyro config (PYRO_ITER_STREAMING).");
     }
     // What Pyro5's `serve(..., use_ns=False)` does: a daemon on `HOST` (any free port), the
-    // object registered under its name, the banner, the request loop.
+    // class registered under its name (session mode, Pyro5's default), the banner, the
+    // request loop.
     let daemon = Daemon::builder().config(config).bind()?;
-    let uri = daemon.register_as::<dyn Streamer, _>(Numbers, Some(OBJECT_ID))?;
+    let uri = daemon.register_class_as::<dyn Streamer, _>(InstanceMode::Session, |_| Numbers, Some(OBJECT_ID))?;
     println!("Object {CLASS_REPR}:\n    uri = {uri}");
     println!("Pyro daemon running.");
     daemon.request_loop()

@@ -155,7 +155,9 @@
 //! [`validate_handshake`](DaemonBuilder::validate_handshake) sees each client's handshake
 //! data and accepts it (with response data the client reads) or refuses it with a reason, and
 //! [`client_disconnect`](DaemonBuilder::client_disconnect) is told when a client that completed
-//! its handshake goes away. Both see a [`ConnectionInfo`] (connection id, client address). A
+//! its handshake goes away. Both see a [`ConnectionInfo`] (connection id, client address; for
+//! the disconnect hook also the [names](crate::session::Resource::name) of the resources the
+//! connection still tracks, Pyro5's `conn.tracked_resources`). A
 //! method can also tie a resource to its caller's connection with
 //! [`CallContext::track_resource`]: it is closed when that client disconnects (Pyro5's
 //! `current_context.track_resource`). When a connection closes, the order is Pyro5's: its item
@@ -930,12 +932,13 @@ impl DaemonBuilder {
 
     /// Calls `hook` when a client disconnects (Pyro5's overridable `Daemon.clientDisconnect`):
     /// once for every connection that completed its handshake, before its session instances
-    /// are dropped and its tracked resources closed, as in Pyro5.
+    /// are dropped and its tracked resources closed, as in Pyro5 (the hook sees their names in
+    /// [`ConnectionInfo::tracked_resources`]).
     ///
     /// ```
     /// let daemon = pyro_runtime::daemon::Daemon::builder()
     ///     .host("127.0.0.1")
-    ///     .client_disconnect(|conn| println!("Daemon client disconnects: {:?}", conn.client_addr()))
+    ///     .client_disconnect(|conn| println!("{:?} leaves {:?} open", conn.client_addr(), conn.tracked_resources()))
     ///     .bind()
     ///     .unwrap();
     /// ```

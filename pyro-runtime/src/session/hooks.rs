@@ -10,8 +10,9 @@ use uuid::Uuid;
 use crate::{Serializer, Value};
 
 /// What a hook knows about a client connection (what Pyro5 hands its hooks as `conn`, plus the
-/// handshake's context): the connection id, the client's address, and the serializer and
-/// correlation id of its CONNECT message.
+/// handshake's context): the connection id, the client's address, the serializer and
+/// correlation id of its CONNECT message, and (for the disconnect hook) the resources the
+/// connection still tracks.
 ///
 /// ```
 /// use pyro_runtime::session::ConnectionInfo;
@@ -25,6 +26,7 @@ pub struct ConnectionInfo {
     client_addr: Option<SocketAddr>,
     serializer: Serializer,
     correlation_id: Option<Uuid>,
+    tracked_resources: Vec<String>,
 }
 
 impl ConnectionInfo {
@@ -38,7 +40,33 @@ impl ConnectionInfo {
         serializer: Serializer,
         correlation_id: Option<Uuid>,
     ) -> ConnectionInfo {
-        ConnectionInfo { id, client_addr, serializer, correlation_id }
+        ConnectionInfo { id, client_addr, serializer, correlation_id, tracked_resources: Vec::new() }
+    }
+
+    /// The same connection, tracking the resources named `names` (the session gives the
+    /// disconnect hook these).
+    ///
+    /// See [`ConnectionInfo::tracked_resources`] for an example.
+    #[must_use]
+    pub fn with_tracked_resources(mut self, names: Vec<String>) -> ConnectionInfo {
+        self.tracked_resources = names;
+        self
+    }
+
+    /// The [names](super::Resource::name) of the resources the connection tracks, in the order
+    /// tracked (Pyro5's `conn.tracked_resources`): for the disconnect hook, those still tracked
+    /// when the client went away, which are closed right after the hook; for the handshake
+    /// validator none (no call has run yet).
+    ///
+    /// ```
+    /// # use pyro_runtime::session::ConnectionInfo;
+    /// let info = ConnectionInfo::new(0, None, pyro_runtime::Serializer::Json, None);
+    /// assert!(info.tracked_resources().is_empty());
+    /// let info = info.with_tracked_resources(vec!["lease".into()]);
+    /// assert_eq!(info.tracked_resources(), ["lease"]);
+    /// ```
+    pub fn tracked_resources(&self) -> &[String] {
+        &self.tracked_resources
     }
 
     /// The connection (session) id, the one calls see as

@@ -53,7 +53,8 @@ impl Dispatch<Counter> for Counter {
             "track" => {
                 let log = Arc::clone(&self.log);
                 let serial = self.serial;
-                ctx.track_resource(OnClose::new(move || log.lock().unwrap().push(format!("close {serial}"))))?;
+                let name = format!("resource {serial}");
+                ctx.track_resource(OnClose::named(name, move || log.lock().unwrap().push(format!("close {serial}"))))?;
                 ctx.encode(&())
             }
             _ => Err(CallArgs::unknown_method(method)),
@@ -246,7 +247,12 @@ fn on_disconnect_the_hook_runs_then_instances_drop_then_resources_close() {
     let classes = classes();
     let log = Arc::clone(&classes.log);
     let hooks = ServerHooks::default().client_disconnect(move |conn| {
-        log.lock().unwrap().push(format!("disconnect {} {:?}", conn.id(), conn.client_addr()));
+        log.lock().unwrap().push(format!(
+            "disconnect {} {:?} {:?}",
+            conn.id(),
+            conn.client_addr(),
+            conn.tracked_resources()
+        ));
     });
     let (mut server, mut client) = connect(7, &classes, hooks, "session");
     let () = call(&mut server, &mut client, &classes, "session", "track");
@@ -255,7 +261,15 @@ fn on_disconnect_the_hook_runs_then_instances_drop_then_resources_close() {
     drop(server);
     assert_eq!(
         entries(&classes.log),
-        ["create 1", "create 2", "drop 2", "disconnect 7 Some(127.0.0.1:4000)", "drop 1", "close 1", "close 2",]
+        [
+            "create 1",
+            "create 2",
+            "drop 2",
+            r#"disconnect 7 Some(127.0.0.1:4000) ["resource 1", "resource 2"]"#,
+            "drop 1",
+            "close 1",
+            "close 2",
+        ]
     );
 }
 

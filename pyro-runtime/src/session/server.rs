@@ -259,6 +259,7 @@ impl ServerSession {
             streams.disconnected(self.id);
         }
         if let (Some(client), Some(hook)) = (self.client.take(), self.hooks.disconnect()) {
+            let client = client.with_tracked_resources(self.connection.tracked_resource_names());
             let _ = catch_unwind(AssertUnwindSafe(|| hook(&client)));
         }
         self.connection.close();

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use crate::dispatch::Servant;
@@ -21,11 +22,31 @@ use crate::{Error, RemoteError, Value};
 ///     }
 /// }
 /// let mut file = TempFile("/nonexistent/pyro-doc".into());
+/// assert!(file.name().ends_with("TempFile"));
 /// file.close();
 /// ```
 pub trait Resource: Send + 'static {
     /// Releases the resource. Called once, on the thread that closes the connection.
     fn close(&mut self);
+
+    /// What the resource is called where hooks list it
+    /// ([`ConnectionInfo::tracked_resources`](super::ConnectionInfo::tracked_resources)); taken
+    /// once, when the resource is tracked. By default the name of its type.
+    ///
+    /// ```
+    /// use pyro_runtime::session::Resource;
+    /// struct Lease(&'static str);
+    /// impl Resource for Lease {
+    ///     fn close(&mut self) {}
+    ///     fn name(&self) -> String {
+    ///         self.0.to_owned()
+    ///     }
+    /// }
+    /// assert_eq!(Lease("printer").name(), "printer");
+    /// ```
+    fn name(&self) -> String {
+        std::any::type_name::<Self>().to_owned()
+    }
 }
 
 /// A [`Resource`] that runs a closure when closed.
@@ -36,22 +57,41 @@ pub trait Resource: Send + 'static {
 /// resource.close(); // prints "closed"
 /// resource.close(); // nothing: the closure ran already
 /// ```
-pub struct OnClose<F: FnOnce() + Send + 'static>(Option<F>);
+pub struct OnClose<F: FnOnce() + Send + 'static> {
+    close: Option<F>,
+    name: Option<String>,
+}
 
 impl<F: FnOnce() + Send + 'static> OnClose<F> {
     /// A resource running `close` when it is closed.
     ///
     /// See [`OnClose`] for an example.
     pub fn new(close: F) -> OnClose<F> {
-        OnClose(Some(close))
+        OnClose { close: Some(close), name: None }
+    }
+
+    /// A resource called `name` (its [`Resource::name`]) running `close` when it is closed.
+    ///
+    /// ```
+    /// use pyro_runtime::session::{OnClose, Resource};
+    /// assert_eq!(OnClose::named("lease 7", || ()).name(), "lease 7");
+    /// assert_eq!(OnClose::new(|| ()).name(), "OnClose");
+    /// ```
+    pub fn named(name: impl Into<String>, close: F) -> OnClose<F> {
+        OnClose { close: Some(close), name: Some(name.into()) }
     }
 }
 
 impl<F: FnOnce() + Send + 'static> Resource for OnClose<F> {
     fn close(&mut self) {
-        if let Some(close) = self.0.take() {
+        if let Some(close) = self.close.take() {
             close();
         }
+    }
+
+    /// The name given to [`OnClose::named`], else `"OnClose"`.
+    fn name(&self) -> String {
+        self.name.clone().unwrap_or_else(|| "OnClose".to_owned())
     }
 }
 
@@ -65,8 +105,15 @@ impl<F: FnOnce() + Send + 'static> Resource for OnClose<F> {
 /// assert!(state.untrack_resource(handle).is_some());
 /// assert!(state.untrack_resource(handle).is_none());
 /// ```
+///
+/// Handles are unique in the process, so a handle used on another connection than the one that
+/// tracks it untracks nothing (as Pyro5's `untrack_resource` of a resource the connection does
+/// not track).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ResourceHandle(u64);
+
+/// The next resource handle, for every connection of the process.
+static NEXT_HANDLE: AtomicU64 = AtomicU64::new(1);
 
 /// The state of one client connection, owned by its
 /// [`ServerSession`](super::ServerSession) and reachable from the calls made on that connection
@@ -99,8 +146,8 @@ pub struct SessionState {
 #[derive(Default)]
 struct Inner {
     closed: bool,
-    next: u64,
-    resources: Vec<(ResourceHandle, Box<dyn Resource>)>,
+    /// The tracked resources with their names, in the order tracked.
+    resources: Vec<(ResourceHandle, String, Box<dyn Resource>)>,
 }
 
 impl SessionState {
@@ -134,15 +181,16 @@ impl SessionState {
     ///
     /// See [`ResourceHandle`] for an example.
     pub fn track_resource(&self, mut resource: Box<dyn Resource>) -> Result<ResourceHandle, Error> {
+        // The name is user code: taken before the lock.
+        let name = catch_unwind(AssertUnwindSafe(|| resource.name())).unwrap_or_default();
         let mut inner = self.lock();
         if inner.closed {
             drop(inner);
             close_quietly(resource.as_mut());
             return Err(pyro_error("cannot track a resource: the client has disconnected"));
         }
-        let handle = ResourceHandle(inner.next);
-        inner.next += 1;
-        inner.resources.push((handle, resource));
+        let handle = ResourceHandle(NEXT_HANDLE.fetch_add(1, Ordering::Relaxed));
+        inner.resources.push((handle, name, resource));
         Ok(handle)
     }
 
@@ -152,8 +200,8 @@ impl SessionState {
     /// See [`ResourceHandle`] for an example.
     pub fn untrack_resource(&self, handle: ResourceHandle) -> Option<Box<dyn Resource>> {
         let mut inner = self.lock();
-        let index = inner.resources.iter().position(|(h, _)| *h == handle)?;
-        Some(inner.resources.remove(index).1)
+        let index = inner.resources.iter().position(|(h, _, _)| *h == handle)?;
+        Some(inner.resources.remove(index).2)
     }
 
     /// The number of resources tracked now.
@@ -164,6 +212,21 @@ impl SessionState {
     /// ```
     pub fn tracked_resources(&self) -> usize {
         self.lock().resources.len()
+    }
+
+    /// The [names](Resource::name) of the resources tracked now, in the order tracked.
+    ///
+    /// ```
+    /// use pyro_runtime::session::{OnClose, SessionState};
+    /// let state = SessionState::new();
+    /// state.track_resource(Box::new(OnClose::named("a", || ()))).unwrap();
+    /// let b = state.track_resource(Box::new(OnClose::named("b", || ()))).unwrap();
+    /// state.track_resource(Box::new(OnClose::named("c", || ()))).unwrap();
+    /// state.untrack_resource(b);
+    /// assert_eq!(state.tracked_resource_names(), ["a", "c"]);
+    /// ```
+    pub fn tracked_resource_names(&self) -> Vec<String> {
+        self.lock().resources.iter().map(|(_, name, _)| name.clone()).collect()
     }
 
     /// The connection's instance for the class registration `key`, made by `create` if there
@@ -226,7 +289,7 @@ impl SessionState {
         let instances = std::mem::take(&mut *self.instances.lock().unwrap_or_else(PoisonError::into_inner));
         // Dropping an instance runs its `Drop`: user code, which must not stop the cleanup.
         let _ = catch_unwind(AssertUnwindSafe(move || drop(instances)));
-        for (_, mut resource) in resources {
+        for (_, _, mut resource) in resources {
             close_quietly(resource.as_mut());
         }
     }
@@ -283,6 +346,38 @@ mod tests {
         assert_eq!(closed.load(Ordering::SeqCst), 2, "the panicking one is skipped, the untracked one stays open");
         back.close();
         assert_eq!(closed.load(Ordering::SeqCst), 3);
+    }
+
+    #[test]
+    fn a_handle_of_another_connection_untracks_nothing() {
+        let (closed, resource) = counter();
+        let (one, two) = (SessionState::new(), SessionState::new());
+        let on_one = one.track_resource(resource()).unwrap();
+        let on_two = two.track_resource(resource()).unwrap();
+        assert_ne!(on_one, on_two);
+        assert!(two.untrack_resource(on_one).is_none());
+        assert_eq!((one.tracked_resources(), two.tracked_resources()), (1, 1));
+        one.close();
+        two.close();
+        assert_eq!(closed.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn names_are_taken_when_tracked() {
+        struct Panicky;
+        impl Resource for Panicky {
+            fn close(&mut self) {}
+            fn name(&self) -> String {
+                panic!("no name")
+            }
+        }
+        let state = SessionState::new();
+        state.track_resource(Box::new(OnClose::named("first", || ()))).unwrap();
+        state.track_resource(Box::new(Panicky)).unwrap();
+        state.track_resource(Box::new(OnClose::new(|| ()))).unwrap();
+        assert_eq!(state.tracked_resource_names(), ["first", "", "OnClose"]);
+        state.close();
+        assert!(state.tracked_resource_names().is_empty());
     }
 
     #[test]
