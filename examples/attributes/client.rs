@@ -21,28 +21,15 @@ mod thingy;
 use std::process::ExitCode;
 
 use pyro::{Error, RemoteError, Value};
-use python::{input, pyro_traceback};
+use python::input;
 use thingy::ThingyProxy;
 
 fn main() -> ExitCode {
     let uri = match input("enter attribute server object uri: ") {
         Ok(uri) => uri,
-        Err(e) => {
-            eprintln!("EOFError: {e}");
-            return ExitCode::FAILURE;
-        }
+        Err(e) => return python::exit_status(Err(e)),
     };
-    match run(uri.trim()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(Error::Remote(e)) => {
-            eprint!("{}", pyro_traceback(&e));
-            ExitCode::FAILURE
-        }
-        Err(e) => {
-            eprintln!("{}: {e}", e.python_class());
-            ExitCode::FAILURE
-        }
-    }
+    python::exit_status(run(uri.trim()))
 }
 
 /// Python's `RuntimeError(text)`, raised locally.

@@ -20,29 +20,15 @@ mod thingy;
 
 use std::process::ExitCode;
 
-use pyro::Error;
-use python::{input, pyro_traceback};
+use python::input;
 use thingy::{FactoryProxy, ThingyProxy};
 
 fn main() -> ExitCode {
     let uri = match input("enter factory server object uri: ") {
         Ok(uri) => uri,
-        Err(e) => {
-            eprintln!("EOFError: {e}");
-            return ExitCode::FAILURE;
-        }
+        Err(e) => return python::exit_status(Err(e)),
     };
-    match run(uri.trim()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(Error::Remote(e)) => {
-            eprint!("{}", pyro_traceback(&e));
-            ExitCode::FAILURE
-        }
-        Err(e) => {
-            eprintln!("{}: {e}", e.python_class());
-            ExitCode::FAILURE
-        }
-    }
+    python::exit_status(run(uri.trim()))
 }
 
 fn run(uri: &str) -> pyro::Result<()> {

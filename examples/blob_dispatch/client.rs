@@ -25,20 +25,10 @@ use std::process::ExitCode;
 
 use customdata::{CustomData, now_isoformat};
 use pyro::{Error, SerializedBlob};
-use python::{input, pyro_traceback};
+use python::input;
 
 fn main() -> ExitCode {
-    match run() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(Error::Remote(e)) => {
-            eprint!("{}", pyro_traceback(&e));
-            ExitCode::FAILURE
-        }
-        Err(e) => {
-            eprintln!("{}: {e}", e.python_class());
-            ExitCode::FAILURE
-        }
-    }
+    python::exit_status(run())
 }
 
 fn run() -> pyro::Result<()> {

@@ -14,7 +14,6 @@
 //! `COMMTIMEOUT` 0.5 s as Python's client sets it, and the serializer is serpent unless
 //! `PYRO_SERIALIZER` names another.
 
-#[allow(dead_code)] // Not every helper is needed here.
 #[path = "../common/python.rs"]
 mod python;
 mod worker;
@@ -25,7 +24,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use pyro::{Config, Daemon, Error};
-use python::pyro_traceback;
 use worker::{CallbackHandler, CallbackHandlerProxy, CallbackServerProxy};
 
 const NUM_WORKERS: usize = 5;
@@ -43,17 +41,7 @@ impl CallbackHandler for Handler {
 }
 
 fn main() -> ExitCode {
-    match run() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(Error::Remote(e)) => {
-            eprint!("{}", pyro_traceback(&e));
-            ExitCode::FAILURE
-        }
-        Err(e) => {
-            eprintln!("{}: {e}", e.python_class());
-            ExitCode::FAILURE
-        }
-    }
+    python::exit_status(run())
 }
 
 /// A number from 1 to 5, as Python's `random.randint(1, 5)`.

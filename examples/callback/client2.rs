@@ -15,15 +15,13 @@
 //! `PYRO_SERIALIZER` names another.
 
 mod crash;
-#[allow(dead_code)] // Not every helper is needed here.
 #[path = "../common/python.rs"]
 mod python;
 
 use std::process::ExitCode;
 
 use crash::{CallbackHandler, CallbackHandlerProxy, CallbackServerProxy, ZeroDivisionError};
-use pyro::{Config, Daemon, Error};
-use python::pyro_traceback;
+use pyro::{Config, Daemon};
 
 /// The callback handler, as Python's `CallbackHandler`.
 struct Handler;
@@ -50,17 +48,7 @@ impl CallbackHandler for Handler {
 }
 
 fn main() -> ExitCode {
-    match run() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(Error::Remote(e)) => {
-            eprint!("{}", pyro_traceback(&e));
-            ExitCode::FAILURE
-        }
-        Err(e) => {
-            eprintln!("{}: {e}", e.python_class());
-            ExitCode::FAILURE
-        }
-    }
+    python::exit_status(run())
 }
 
 fn run() -> pyro::Result<()> {

@@ -17,7 +17,6 @@
 #![allow(non_snake_case)]
 
 mod crash;
-#[allow(dead_code)] // Not every helper is needed here.
 #[path = "../common/python.rs"]
 mod python;
 

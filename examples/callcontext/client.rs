@@ -24,8 +24,8 @@ use std::process::ExitCode;
 use echo::EchoServerProxy;
 use pyro::protocol::{AnnotationId, Annotations};
 use pyro::uuid::Uuid;
-use pyro::{Error, Value, current_context};
-use python::{input, pyro_traceback};
+use pyro::{Value, current_context};
+use python::input;
 
 fn main() -> ExitCode {
     // Set a single correlation id for the thread: every call passes it along.
@@ -34,22 +34,9 @@ fn main() -> ExitCode {
     println!("correlation id set to: {correlation_id}");
     let uri = match input("Enter the URI of the server object: ") {
         Ok(uri) => uri,
-        Err(e) => {
-            eprintln!("EOFError: {e}");
-            return ExitCode::FAILURE;
-        }
+        Err(e) => return python::exit_status(Err(e)),
     };
-    match run(uri.trim()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(Error::Remote(e)) => {
-            eprint!("{}", pyro_traceback(&e));
-            ExitCode::FAILURE
-        }
-        Err(e) => {
-            eprintln!("{}: {e}", e.python_class());
-            ExitCode::FAILURE
-        }
-    }
+    python::exit_status(run(uri.trim()))
 }
 
 fn run(uri: &str) -> pyro::Result<()> {

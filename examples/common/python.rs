@@ -1,10 +1,15 @@
 //! What the example clients that mirror Python Pyro5 programs share: Pyro5's default
-//! serializer, its `get_pyro_traceback()` text for a remote exception, and Python's `input()`.
+//! serializer, its `get_pyro_traceback()` text for a remote exception, Python's `input()`, and
+//! how a Python program ends on an uncaught exception.
+
+// Each example uses only some of these.
+#![allow(dead_code)]
 
 use std::io::{BufRead, Write};
+use std::process::ExitCode;
 
 use pyro::proxy::Proxy;
-use pyro::{RemoteError, Serializer};
+use pyro::{Error, RemoteError, Serializer};
 
 /// A proxy for `uri` with the serializer a Python Pyro5 program uses: `PYRO_SERIALIZER` if set
 /// (pyro reads it as Pyro5 does), else Pyro5's default, serpent, so that the server sees the same
@@ -57,4 +62,37 @@ pub fn input(prompt: &str) -> std::io::Result<String> {
     }
     let trimmed = line.strip_suffix('\n').unwrap_or(&line);
     Ok(trimmed.strip_suffix('\r').unwrap_or(trimmed).to_owned())
+}
+
+/// Why a program stopped early, as the Python program would have: standard input ended at a
+/// prompt (Python's `EOFError`), or a Pyro call failed.
+pub enum Failure {
+    /// Standard input ended at a prompt ([`input`]'s error).
+    Eof(std::io::Error),
+    /// A Pyro call failed.
+    Pyro(Error),
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Failure {
+        Failure::Pyro(e)
+    }
+}
+
+impl From<std::io::Error> for Failure {
+    fn from(e: std::io::Error) -> Failure {
+        Failure::Eof(e)
+    }
+}
+
+/// The exit status of a program that ended with `result`, after printing to standard error what
+/// Python prints for the uncaught exception (with Pyro5's remote traceback for a remote one).
+pub fn exit_status<E: Into<Failure>>(result: Result<(), E>) -> ExitCode {
+    match result.map_err(Into::into) {
+        Ok(()) => return ExitCode::SUCCESS,
+        Err(Failure::Eof(e)) => eprintln!("EOFError: {e}"),
+        Err(Failure::Pyro(Error::Remote(e))) => eprint!("{}", pyro_traceback(&e)),
+        Err(Failure::Pyro(e)) => eprintln!("{}: {e}", e.python_class()),
+    }
+    ExitCode::FAILURE
 }

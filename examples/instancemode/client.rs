@@ -23,22 +23,11 @@ mod python;
 
 use std::process::ExitCode;
 
+use pyro::Value;
 use pyro::proxy::Proxy;
-use pyro::{Error, Value};
-use python::pyro_traceback;
 
 fn main() -> ExitCode {
-    match run() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(Error::Remote(e)) => {
-            eprint!("{}", pyro_traceback(&e));
-            ExitCode::FAILURE
-        }
-        Err(e) => {
-            eprintln!("{}: {e}", e.python_class());
-            ExitCode::FAILURE
-        }
-    }
+    python::exit_status(run())
 }
 
 /// `with Proxy(uri) as p:` followed by three `print(p.msg(message))`.

@@ -24,39 +24,12 @@ mod python;
 use std::hash::{BuildHasher, RandomState};
 use std::process::ExitCode;
 
+use pyro::Value;
 use pyro::proxy::Proxy;
-use pyro::{Error, Value};
-use python::{input, pyro_traceback};
-
-/// How the program ends when it does not finish normally.
-enum Failure {
-    /// Standard input ended at a prompt (Python's `EOFError`).
-    Eof(std::io::Error),
-    Pyro(Error),
-}
-
-impl From<Error> for Failure {
-    fn from(e: Error) -> Failure {
-        Failure::Pyro(e)
-    }
-}
+use python::{Failure, input};
 
 fn main() -> ExitCode {
-    match run() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(Failure::Eof(e)) => {
-            eprintln!("EOFError: {e}");
-            ExitCode::FAILURE
-        }
-        Err(Failure::Pyro(Error::Remote(e))) => {
-            eprint!("{}", pyro_traceback(&e));
-            ExitCode::FAILURE
-        }
-        Err(Failure::Pyro(e)) => {
-            eprintln!("{}: {e}", e.python_class());
-            ExitCode::FAILURE
-        }
-    }
+    python::exit_status(run())
 }
 
 /// Python's `hex(random.randint(0, 999999))[-4:]`.

@@ -22,29 +22,15 @@ mod streamer;
 
 use std::process::ExitCode;
 
-use pyro::Error;
-use python::{input, pyro_traceback};
+use python::input;
 use streamer::StreamerProxy;
 
 fn main() -> ExitCode {
     let uri = match input("Enter streaming server uri: ") {
         Ok(uri) => uri,
-        Err(e) => {
-            eprintln!("EOFError: {e}");
-            return ExitCode::FAILURE;
-        }
+        Err(e) => return python::exit_status(Err(e)),
     };
-    match run(uri.trim()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(Error::Remote(e)) => {
-            eprint!("{}", pyro_traceback(&e));
-            ExitCode::FAILURE
-        }
-        Err(e) => {
-            eprintln!("{}: {e}", e.python_class());
-            ExitCode::FAILURE
-        }
-    }
+    python::exit_status(run(uri.trim()))
 }
 
 fn run(uri: &str) -> pyro::Result<()> {

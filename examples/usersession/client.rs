@@ -32,7 +32,7 @@ use std::time::Duration;
 use pyro::protocol::{AnnotationId, Annotations};
 use pyro::proxy::Proxy;
 use pyro::{Error, RemoteError, Value, current_context};
-use python::{input, pyro_traceback};
+use python::{Failure, input};
 
 /// Python's `get_user_token()`.
 fn get_user_token() -> &'static str {
@@ -44,35 +44,8 @@ fn user_annotations() -> pyro::Result<Annotations> {
     Ok([(AnnotationId::try_from("USER")?, get_user_token().as_bytes().to_vec())].into_iter().collect())
 }
 
-/// How the program ends when it does not finish normally.
-enum Failure {
-    /// Standard input ended at a prompt (Python's `EOFError`).
-    Eof(std::io::Error),
-    Pyro(Error),
-}
-
-impl From<Error> for Failure {
-    fn from(e: Error) -> Failure {
-        Failure::Pyro(e)
-    }
-}
-
 fn main() -> ExitCode {
-    match run() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(Failure::Eof(e)) => {
-            eprintln!("EOFError: {e}");
-            ExitCode::FAILURE
-        }
-        Err(Failure::Pyro(Error::Remote(e))) => {
-            eprint!("{}", pyro_traceback(&e));
-            ExitCode::FAILURE
-        }
-        Err(Failure::Pyro(e)) => {
-            eprintln!("{}: {e}", e.python_class());
-            ExitCode::FAILURE
-        }
-    }
+    python::exit_status(run())
 }
 
 /// The last line of Python's `traceback.print_exc()` for `error`.
