@@ -17,7 +17,6 @@
 //! is a proxy here, dropped (its connection closed) at the end of its block. An error ends the
 //! program with Pyro5's exception line on standard error and status 1.
 
-#[allow(dead_code)] // `input`: this client reads no standard input, as Python's does not
 #[path = "../common/python.rs"]
 mod python;
 
