@@ -153,3 +153,27 @@ fn a_callback_into_a_busy_object_is_refused_instead_of_deadlocking() {
     server_daemon.shutdown();
     client.shutdown();
 }
+
+/// Instances of a registered class are served like registered objects: the busy rule and
+/// `#[pyro::callback]` reporting hold for them too.
+#[test]
+fn class_instances_follow_the_busy_rule_and_report_callbacks() {
+    use pyro::daemon::InstanceMode;
+    let (server_daemon, server) = server();
+    let (client, errors) = client_daemon();
+    client.register_class_with(InstanceMode::Single, |_| Worker { runs: 0 }, Some("worker")).unwrap();
+    client
+        .register_class_with(InstanceMode::Session, |_| Handler { done: AtomicUsize::new(0) }, Some("handler"))
+        .unwrap();
+    let worker = WorkerProxy::from(client.proxy_for("worker").unwrap());
+    let outcome = worker.work(server.clone(), worker.clone()).unwrap();
+    assert!(outcome.contains("object is busy"), "{outcome}");
+    assert_eq!(server.poke(worker.clone()).unwrap(), "poked 1");
+    let handler = HandlerProxy::from(client.proxy_for("handler").unwrap());
+    let outcomes = server.do_callbacks(handler).unwrap();
+    assert!(outcomes[2].contains("crash in call2"), "{outcomes:?}");
+    assert_eq!(errors.recv_timeout(Duration::from_secs(5)).unwrap().method, "call2");
+    assert_eq!(errors.recv_timeout(Duration::from_secs(5)).unwrap().method, "call3");
+    server_daemon.shutdown();
+    client.shutdown();
+}

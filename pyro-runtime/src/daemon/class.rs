@@ -3,9 +3,9 @@
 
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock, PoisonError, RwLock};
+use std::sync::{Arc, OnceLock};
 
-use crate::dispatch::{CallArgs, CallContext, Dispatch, Metadata, Receiver, Reply, Servant};
+use crate::dispatch::{CallArgs, CallContext, Dispatch, Metadata, Reply, Servant, Served};
 use crate::{Error, RemoteError, Value};
 
 /// How a registered class gets its instances (Pyro5's `@behavior(instance_mode=...)`).
@@ -105,11 +105,8 @@ where
     }
 
     fn create(&self, ctx: &CallContext) -> Arc<dyn Servant> {
-        Arc::new(Instance::<T, I> {
-            object: RwLock::new((self.creator)(ctx)),
-            metadata: Arc::clone(&self.metadata),
-            interface: PhantomData,
-        })
+        // Served like a registered instance: its lock, the busy rule, callback reporting.
+        Arc::new(Served::<T, I>::with_metadata((self.creator)(ctx), Arc::clone(&self.metadata)))
     }
 
     fn pick(&self, ctx: &CallContext) -> Result<Arc<dyn Servant>, Error> {
@@ -143,36 +140,5 @@ where
 
     fn instance(&self, ctx: &CallContext) -> Result<Option<Arc<dyn Servant>>, Error> {
         self.pick(ctx).map(Some)
-    }
-}
-
-/// One instance of a registered class. `&mut self` methods take its write lock, which only
-/// calls sharing the instance contend for: none for `percall`, the calls of one connection
-/// for `session` (oneway calls may overlap), all clients for `single`.
-struct Instance<T, I: ?Sized> {
-    object: RwLock<T>,
-    metadata: Arc<Metadata>,
-    interface: PhantomData<fn() -> Box<I>>,
-}
-
-impl<T, I> Servant for Instance<T, I>
-where
-    T: Dispatch<I>,
-    I: ?Sized + 'static,
-{
-    fn metadata(&self) -> &Metadata {
-        &self.metadata
-    }
-
-    fn call(&self, ctx: &mut CallContext, method: &str, args: CallArgs) -> Result<Reply, Error> {
-        // A method that panicked while holding the lock leaves the object as it was at the panic.
-        match T::receiver(method).ok_or_else(|| CallArgs::unknown_method(method))? {
-            Receiver::Shared => {
-                self.object.read().unwrap_or_else(PoisonError::into_inner).invoke_shared(ctx, method, args)
-            }
-            Receiver::Exclusive => {
-                self.object.write().unwrap_or_else(PoisonError::into_inner).invoke_exclusive(ctx, method, args)
-            }
-        }
     }
 }

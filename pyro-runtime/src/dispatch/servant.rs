@@ -155,7 +155,8 @@ pub trait Servant: Send + Sync + 'static {
 /// ```
 pub struct Served<T, I: ?Sized = T> {
     cell: Cell<T>,
-    metadata: Metadata,
+    /// Shared by the instances of a registered class.
+    metadata: Arc<Metadata>,
     interface: PhantomData<fn() -> Box<I>>,
 }
 
@@ -184,7 +185,12 @@ where
     ///
     /// See [`Served`] for an example.
     pub fn with_interface(object: T) -> Served<T, I> {
-        let metadata = T::metadata();
+        Served::with_metadata(object, Arc::new(T::metadata()))
+    }
+
+    /// Serves `object` with `metadata`, `T`'s own, computed once for all the instances of a
+    /// registered class.
+    pub(crate) fn with_metadata(object: T, metadata: Arc<Metadata>) -> Served<T, I> {
         // Attributes are read and written through `__getattr__`/`__setattr__`, which have receivers too.
         let needs_lock = metadata
             .methods
