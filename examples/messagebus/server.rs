@@ -39,7 +39,7 @@ use pyro::daemon::InstanceMode;
 use pyro::dispatch::{CallContext, IntoRemoteError};
 use pyro::protocol::ProtocolError;
 use pyro::{Config, Daemon, Error, RemoteError, Value, locate_ns_with_config};
-use storage::{DATABASE, MemoryStorage, SqliteStorage, Storage, Sub, uri_of};
+use storage::{DATABASE, MemoryStorage, SqliteStorage, Storage, Sub, adopt, uri_of};
 
 const USAGE: &str = "Usage: server.py [options]";
 
@@ -264,6 +264,8 @@ fn deliver(subscriber: &Sub, topic: &str, messages: &[Message]) -> pyro::Result<
 struct Bus {
     /// The shared state, or why the storage could not be opened.
     shared: Result<Arc<Shared>, RemoteError>,
+    /// The settings of the proxies for subscribers.
+    config: Config,
 }
 
 impl Bus {
@@ -283,7 +285,7 @@ impl Bus {
             let _ = std::thread::Builder::new().name("messagebus.sender".into()).spawn(move || sender.sender());
             shared
         });
-        Bus { shared }
+        Bus { shared, config: config.clone() }
     }
 
     fn shared(&self) -> Result<&Shared, RemoteError> {
@@ -348,6 +350,7 @@ impl MessageBus for Bus {
             return Err(type_error("subscriber must have incoming_message() method"));
         }
         self.add_topic(Value::from(topic.as_str()))?; // make sure the topic exists
+        let subscriber = adopt(subscriber.proxy().clone(), &self.config);
         self.shared()?.storage().add_subscriber(&topic, Arc::new(subscriber))
     }
 

@@ -24,6 +24,18 @@ pub fn uri_of(subscriber: &SubscriberProxy) -> String {
     subscriber.proxy().uri().to_string()
 }
 
+/// `proxy` as the bus calls subscribers: with the server's timeout and retries, and, unless
+/// the subscriber's proxy names its serializer, the server's (`PYRO_SERIALIZER`, else Pyro5's
+/// default serpent), as a Pyro5 server's proxies do.
+pub fn adopt(mut proxy: Proxy, config: &Config) -> SubscriberProxy {
+    if proxy.state().serializer.is_none() {
+        proxy.set_serializer(config.serializer.unwrap_or(Serializer::Serpent));
+    }
+    proxy.set_timeout(config.comm_timeout);
+    proxy.set_max_retries(config.max_retries);
+    SubscriberProxy::from_proxy(proxy)
+}
+
 /// Pending messages per topic, in the order they came.
 pub type Pending = Vec<(String, Vec<Message>)>;
 
@@ -296,7 +308,7 @@ impl Storage for SqliteStorage {
         let rows: Vec<(String, String, String, Vec<u8>)> = {
             let mut statement = self
                 .conn
-                .prepare("SELECT t.topic, m.id, m.created, m.msgdata FROM Message AS m, Topic as t WHERE m.topic=t.id")
+                .prepare("SELECT t.topic, m.id, m.created, m.msgdata FROM Message AS m, Topic as t WHERE m.topic=t.id ORDER BY m.rowid")
                 .map_err(db_error)?;
             let rows =
                 statement.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))).map_err(db_error)?;
@@ -348,7 +360,7 @@ impl Storage for SqliteStorage {
                 Some(proxy) => Arc::clone(proxy),
                 None => match uri.parse() {
                     Ok(parsed) => {
-                        let proxy = Arc::new(SubscriberProxy::from_proxy(Proxy::with_config(parsed, &self.config)));
+                        let proxy = Arc::new(adopt(Proxy::with_config(parsed, &self.config), &self.config));
                         self.proxy_cache.insert(uri, Arc::clone(&proxy));
                         proxy
                     }
