@@ -26,6 +26,9 @@
 //! leaves them out when they are zero, which Python's own `from_dict` then cannot read). With
 //! sqlite storage a message's data is stored as serpent text where Python pickles it (see
 //! `storage.rs`), so one `messages.sqlite` is not shared between the Python and Rust servers.
+//! Python's memory storage fails to `unsubscribe` a subscriber it has delivered messages to
+//! (its proxy belongs to the sender thread: "the calling thread is not the owner of this
+//! proxy"); this one unsubscribes it.
 
 mod bus;
 mod storage;

@@ -1,0 +1,416 @@
+//! Pyro5's messagebus example against its Rust port, every program unchanged, with our name
+//! server (in this process) and the default serializer (serpent): our server with Python's
+//! publishers and subscribers, Python's server (`python -m messagebus.server`) with ours, and
+//! mixes of both. The bus delivers every published message, in order, to every subscriber; the
+//! subscribers print what Python's print. An SQLite bus restarted under a running publisher
+//! and subscriber carries on: the publisher reconnects, the bus remembers the subscriber.
+//!
+//! Nothing here waits for a fixed time to pass: every wait is for an expected line, bounded.
+#![allow(clippy::unwrap_used)]
+
+mod examples_support;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::time::{Duration, Instant};
+
+use examples_support::{Process, example, matches, pyro5_example};
+use pyro_ns::{NameServerBuilder, RunningNameServer};
+
+const LONG: Duration = Duration::from_secs(60);
+
+const WEATHER: [&str; 10] = ["sunny", "cloudy", "storm", "rainy", "hail", "thunder", "calm", "mist", "cold", "hot"];
+
+fn name_server() -> RunningNameServer {
+    NameServerBuilder::new().host("127.0.0.1").port(0).broadcast(false).start().unwrap()
+}
+
+/// An empty folder, removed when dropped: where a server keeps `messages.sqlite`.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(format!("pyro-messagebus-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn with_ns(mut command: Command, ns: &RunningNameServer) -> Command {
+    command
+        .env("PYRO_NS_HOST", "127.0.0.1")
+        .env("PYRO_NS_PORT", ns.uri().port().unwrap().to_string())
+        .env("TERM", "dumb");
+    command
+}
+
+/// One of the Python programs of Pyro5's messagebus example, run in its folder.
+fn python(program: &str, ns: &RunningNameServer) -> Command {
+    let dir = pyro5_example("messagebus");
+    let mut command = pyro_interop::python().command();
+    command.arg(dir.join(program)).current_dir(dir);
+    with_ns(command, ns)
+}
+
+/// Python's server, `python -m messagebus.server ARGS`, run in `dir` (its `messages.sqlite`
+/// goes there) with the example's folder on the module path.
+fn python_server(dir: &Path, args: &[&str], ns: &RunningNameServer) -> Command {
+    let example = pyro5_example("messagebus");
+    let mut command = pyro_interop::python().command();
+    let inherited = command.get_envs().find(|(k, _)| *k == "PYTHONPATH").and_then(|(_, v)| v.map(|v| v.to_owned()));
+    let mut path = example.as_os_str().to_owned();
+    if let Some(inherited) = inherited {
+        path.push(":");
+        path.push(inherited);
+    }
+    command.env("PYTHONPATH", path).args(["-m", "messagebus.server"]).args(args).current_dir(dir);
+    with_ns(command, ns)
+}
+
+/// Our server with `args`, run in `dir`.
+fn rust_server(dir: &Path, args: &[&str], ns: &RunningNameServer) -> Command {
+    let mut command = example("messagebus_server");
+    command.args(args).current_dir(dir);
+    with_ns(command, ns)
+}
+
+/// A program of ours.
+fn rust(name: &str, ns: &RunningNameServer) -> Command {
+    with_ns(example(name), ns)
+}
+
+/// Starts `command`, types `input` into it and reads its stdout line by line (a line is also
+/// cut at a carriage return, as a terminal shows it).
+fn spawn(mut command: Command, input: &str) -> (Process, Receiver<String>) {
+    let mut child = command.stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().expect("the program starts");
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let (sender, receiver) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = Vec::new();
+        let mut buffer = [0; 4096];
+        while let Ok(n @ 1..) = std::io::Read::read(&mut stdout, &mut buffer) {
+            for &byte in &buffer[..n] {
+                if byte == b'\n' || byte == b'\r' {
+                    let text = String::from_utf8_lossy(&line).into_owned();
+                    line.clear();
+                    if sender.send(text).is_err() {
+                        return;
+                    }
+                } else {
+                    line.push(byte);
+                }
+            }
+        }
+    });
+    (Process(child), receiver)
+}
+
+fn next_line(lines: &Receiver<String>, what: &str) -> String {
+    lines.recv_timeout(LONG).unwrap_or_else(|e| panic!("{what}: no next line: {e}"))
+}
+
+/// Skips lines up to and including the first that `wanted` accepts; the skipped lines.
+fn skip_until(lines: &Receiver<String>, what: &str, wanted: impl Fn(&str) -> bool) -> Vec<String> {
+    let deadline = Instant::now() + LONG;
+    let mut skipped = Vec::new();
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match lines.recv_timeout(left) {
+            Ok(line) if wanted(&line) => return skipped,
+            Ok(line) => skipped.push(line),
+            Err(e) => panic!("{what}: the expected line never came ({e}) after {skipped:#?}"),
+        }
+    }
+}
+
+/// Starts a server and checks its banner.
+fn start_server(command: Command, storage: &str) -> (Process, Receiver<String>) {
+    let (process, lines) = spawn(command, "");
+    let banner: Vec<String> = (0..4).map(|_| next_line(&lines, "server banner")).collect();
+    assert_eq!(banner[0], "Pyro Message Bus.", "{banner:?}");
+    let uri = banner[1].strip_prefix("    uri  = PYRO:obj_").unwrap_or_else(|| panic!("{banner:?}"));
+    assert!(matches("@localhost:#", &uri[32..]), "{banner:?}");
+    assert_eq!(banner[2], "    name = Pyro.MessageBus");
+    assert_eq!(banner[3], format!("Server running, storage is {storage}."));
+    (process, lines)
+}
+
+/// A subscriber's lines up to its subscription; `topics` is what it prints the bus has.
+fn subscribed(lines: &Receiver<String>, topics: &str) {
+    assert_eq!(
+        next_line(lines, "subscriber"),
+        format!("hostname to bind on (empty=localhost): Topics on the bus:  {topics}")
+    );
+    assert_eq!(next_line(lines, "subscriber"), "Subscribing to weather-forecast.");
+    assert_eq!(next_line(lines, "subscriber"), "Subscribed on weather-forecast");
+}
+
+/// One message as a subscriber prints it: (msgid, created, data).
+type Printed = (String, String, String);
+
+/// The next message a subscriber prints, under `header` (`GOT MESSAGE:`).
+fn printed_message(lines: &Receiver<String>, header: &str) -> Printed {
+    let block: Vec<String> = (0..6).map(|_| next_line(lines, header)).collect();
+    assert_eq!(block[0], "", "{block:#?}");
+    assert_eq!(block[1], header, "{block:#?}");
+    assert_eq!(block[2], "   topic: weather-forecast", "{block:#?}");
+    let msgid = block[3].strip_prefix("   msgid: ").unwrap_or_else(|| panic!("{block:#?}"));
+    assert!(pyro::uuid::Uuid::parse_str(msgid).is_ok(), "{block:#?}");
+    let created = block[4].strip_prefix(" created: ").unwrap_or_else(|| panic!("{block:#?}"));
+    assert!(matches("#-#-# #:#:#", created), "{block:#?}");
+    let data = block[5].strip_prefix("    data: ").unwrap_or_else(|| panic!("{block:#?}"));
+    (msgid.to_owned(), created.to_owned(), data.to_owned())
+}
+
+/// The next `n` forecasts a publisher prints (after its prompt, on the first line).
+fn forecasts(lines: &Receiver<String>, n: usize) -> Vec<String> {
+    (0..n)
+        .map(|_| {
+            let line = next_line(lines, "publisher");
+            let line = line.strip_prefix("Give city or country to use as location: ").unwrap_or(&line);
+            line.strip_prefix("Forecast: ").unwrap_or_else(|| panic!("publisher: {line:?}")).to_owned()
+        })
+        .collect()
+}
+
+fn is_forecast(data: &str, location: &str) -> bool {
+    WEATHER.iter().any(|w| data == format!("('{location}', '{w}')"))
+}
+
+/// Two subscribers on a running bus, then a publisher: both subscribers print every message,
+/// in the order published, with the same ids.
+fn weather(server: (Process, Receiver<String>), first: Command, second: Command, publisher: Command) {
+    let (_server, _server_lines) = server;
+    let (_first, first_lines) = spawn(first, "\n");
+    subscribed(&first_lines, "()");
+    let (_second, second_lines) = spawn(second, "\n");
+    subscribed(&second_lines, "{'weather-forecast'}");
+    let (_publisher, published) = spawn(publisher, "Paris\n");
+    let sent = forecasts(&published, 8);
+    for data in &sent {
+        assert!(is_forecast(data, "Paris"), "{sent:?}");
+    }
+    let got_first: Vec<Printed> = (0..8).map(|_| printed_message(&first_lines, "GOT MESSAGE:")).collect();
+    let got_second: Vec<Printed> = (0..8).map(|_| printed_message(&second_lines, "GOT MESSAGE:")).collect();
+    assert_eq!(got_first, got_second);
+    let data: Vec<String> = got_first.iter().map(|(_, _, data)| data.clone()).collect();
+    assert_eq!(data, sent);
+}
+
+#[test]
+fn rust_server_python_and_rust_subscribers_python_publisher() {
+    let ns = name_server();
+    let dir = Scratch::new("memory");
+    weather(
+        start_server(rust_server(&dir.0, &["-s", "memory"], &ns), "memory"),
+        python("subscriber.py", &ns),
+        rust("messagebus_subscriber", &ns),
+        python("publisher.py", &ns),
+    );
+}
+
+#[test]
+fn python_server_rust_and_python_subscribers_rust_publisher() {
+    let ns = name_server();
+    let dir = Scratch::new("python-sqlite");
+    weather(
+        start_server(python_server(&dir.0, &[], &ns), "sqlite"),
+        rust("messagebus_subscriber", &ns),
+        python("subscriber.py", &ns),
+        rust("messagebus_publisher", &ns),
+    );
+}
+
+#[test]
+fn rust_server_sqlite_rust_subscriber_rust_publisher() {
+    let ns = name_server();
+    let dir = Scratch::new("rust-sqlite");
+    weather(
+        start_server(rust_server(&dir.0, &[], &ns), "sqlite"),
+        rust("messagebus_subscriber", &ns),
+        rust("messagebus_subscriber", &ns),
+        rust("messagebus_publisher", &ns),
+    );
+}
+
+/// Our SQLite bus stops and starts again under a Python publisher and subscriber: the publisher
+/// reconnects and carries on, and the restarted bus delivers to the subscriber it remembers.
+#[test]
+fn rust_sqlite_server_restarts_under_python_clients() {
+    let ns = name_server();
+    let dir = Scratch::new("restart");
+    let server = start_server(rust_server(&dir.0, &[], &ns), "sqlite");
+    let (_subscriber, messages) = spawn(python("subscriber.py", &ns), "\n");
+    subscribed(&messages, "()");
+    let (_publisher, published) = spawn(python("publisher.py", &ns), "Oslo\n");
+    let sent = forecasts(&published, 3);
+    let got: Vec<String> = (0..3).map(|_| printed_message(&messages, "GOT MESSAGE:").2).collect();
+    assert_eq!(got, sent);
+
+    drop(server);
+    skip_until(&published, "publisher", |line| line == "connection to the messagebus is lost, reconnecting...");
+    let _server = start_server(rust_server(&dir.0, &[], &ns), "sqlite");
+    let after = forecasts(&published, 1).remove(0);
+    assert!(is_forecast(&after, "Oslo"), "{after}");
+    // Messages from before the restart may come first (or twice); the first forecast sent to
+    // the new bus comes.
+    let deadline = Instant::now() + LONG;
+    while printed_message(&messages, "GOT MESSAGE:").2 != after {
+        assert!(Instant::now() < deadline, "{after} never came");
+    }
+}
+
+/// A manual-consume subscriber: processes 5 messages, unsubscribes, processes 5 more, ends.
+fn manual_consume(server: (Process, Receiver<String>), subscriber: Command, publisher: Command) {
+    let (_server, _server_lines) = server;
+    let (mut process, lines) = spawn(subscriber, "\n");
+    subscribed(&lines, "()");
+    let (_publisher, published) = spawn(publisher, "Rome\n");
+    assert_eq!(next_line(&lines, "manual"), "Entering message loop, you should see the msg count increasing.");
+    let mut processed = Vec::new();
+    for round in 0..2 {
+        assert_eq!(next_line(&lines, "manual"), "Entering manual message processing loop (5 messages).");
+        for _ in 0..5 {
+            assert_eq!(next_line(&lines, "manual"), "");
+            let count = next_line(&lines, "manual");
+            assert!(matches("Approx. number of received messages: #", &count), "{count:?}");
+            if round == 1 && processed.len() == 5 {
+                // Messages kept coming during the first round: at least the 5 to process wait.
+                let n: usize = count.rsplit(' ').next().unwrap().parse().unwrap();
+                assert!(n >= 5, "{count:?}");
+            }
+            processed.push(printed_message(&lines, "PROCESSING MESSAGE:").2);
+        }
+        assert_eq!(next_line(&lines, "manual"), "");
+        assert_eq!(next_line(&lines, "manual"), "End.");
+        if round == 0 {
+            assert_eq!(next_line(&lines, "manual"), "Unsubscribed from the topic.");
+            assert_eq!(next_line(&lines, "manual"), "Entering message loop again, you should see the msg count decrease.");
+        }
+    }
+    let deadline = Instant::now() + LONG;
+    let status = loop {
+        if let Some(status) = process.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "the subscriber did not end");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success(), "{status:?}");
+    assert_eq!(processed, forecasts(&published, 10));
+}
+
+/// With SQLite storage: Python's memory storage cannot unsubscribe a subscriber it has
+/// delivered to (`_pyroRelease` on a proxy its sender thread owns raises "the calling thread is
+/// not the owner of this proxy"), whoever the subscriber is.
+#[test]
+fn python_server_rust_manual_consume_subscriber_python_publisher() {
+    let ns = name_server();
+    let dir = Scratch::new("manual-python");
+    manual_consume(
+        start_server(python_server(&dir.0, &[], &ns), "sqlite"),
+        rust("messagebus_subscriber_manual_consume", &ns),
+        python("publisher.py", &ns),
+    );
+}
+
+#[test]
+fn rust_server_python_manual_consume_subscriber_rust_publisher() {
+    let ns = name_server();
+    let dir = Scratch::new("manual-rust");
+    manual_consume(
+        start_server(rust_server(&dir.0, &["-s", "memory"], &ns), "memory"),
+        python("subscriber_manual_consume.py", &ns),
+        rust("messagebus_publisher", &ns),
+    );
+}
+
+/// The many-topics pair: once the publisher has made its 26 topics, the subscriber's table
+/// lists them all, busiest first, until some have messages whose data the publisher sent.
+fn many_topics(server: (Process, Receiver<String>), publisher: Command, subscriber: Command) {
+    let (_server, _server_lines) = server;
+    let (_publisher, published) = spawn(publisher, "");
+    assert_eq!(next_line(&published, "publisher"), "publishing messages on a random topic");
+    let (_subscriber, lines) = spawn(subscriber, "");
+    let deadline = Instant::now() + LONG;
+    loop {
+        assert!(Instant::now() < deadline, "no messages counted");
+        skip_until(&lines, "table", |line| line.ends_with(" -- active topics on the messagebus:"));
+        assert_eq!(next_line(&lines, "table"), "topic                : count     last_recv         last message data");
+        let rows: Vec<String> = (0..26).map(|_| next_line(&lines, "table")).collect();
+        assert_eq!(next_line(&lines, "table"), "(restart me to refresh the list of topics)");
+        let mut counts = Vec::new();
+        let mut letters: Vec<char> = Vec::new();
+        for row in &rows {
+            let (topic, rest) = row.split_once(" : ").unwrap_or_else(|| panic!("{rows:#?}"));
+            let letter = topic.trim_end().strip_prefix("msg.topic.").unwrap_or_else(|| panic!("{rows:#?}"));
+            letters.push(letter.chars().next().unwrap());
+            let count: u64 = rest[..5].trim().parse().unwrap_or_else(|_| panic!("{rows:#?}"));
+            if count == 0 {
+                assert_eq!(rest, "    0", "{rows:#?}");
+            } else {
+                let last = &rest[5..];
+                let (time, data) = last.strip_prefix("  -  ").unwrap().split_once("   ").unwrap();
+                assert!(matches("#:#:#", time), "{rows:#?}");
+                assert!(matches("'message #'", data), "{rows:#?}");
+            }
+            counts.push(count);
+        }
+        letters.sort_unstable();
+        assert_eq!(letters, ('a'..='z').collect::<Vec<_>>());
+        assert!(counts.windows(2).all(|w| w[0] >= w[1]), "not busiest first: {rows:#?}");
+        if counts.iter().any(|&c| c > 0) {
+            break;
+        }
+    }
+}
+
+#[test]
+fn rust_server_python_manytopics_publisher_rust_subscriber() {
+    let ns = name_server();
+    let dir = Scratch::new("many-rust");
+    many_topics(
+        start_server(rust_server(&dir.0, &["-s", "memory"], &ns), "memory"),
+        python("manytopics_publisher.py", &ns),
+        rust("messagebus_manytopics_subscriber", &ns),
+    );
+}
+
+#[test]
+fn python_server_rust_manytopics_publisher_python_subscriber() {
+    let ns = name_server();
+    let dir = Scratch::new("many-python");
+    many_topics(
+        start_server(python_server(&dir.0, &["-s", "memory"], &ns), "memory"),
+        rust("messagebus_manytopics_publisher", &ns),
+        python("manytopics_subscriber.py", &ns),
+    );
+}
+
+/// The server's options are Python's, and so are its answers to bad ones.
+#[test]
+fn server_options_as_python() {
+    for args in [&["-s", "x"][..], &["-p", "x"], &["-q"], &["-p"], &["-h"]] {
+        let run = |mut command: Command| {
+            let out = command.stdin(Stdio::null()).output().unwrap();
+            (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).trim_end().to_owned())
+        };
+        let ns = name_server();
+        let dir = Scratch::new("options");
+        let ours = run(rust_server(&dir.0, args, &ns));
+        let theirs = run(python_server(&dir.0, args, &ns));
+        assert_eq!(ours.0, theirs.0, "{args:?}");
+        assert_eq!(ours.1.trim_end(), theirs.1.trim_end(), "{args:?}");
+        assert_eq!(ours.2, theirs.2, "{args:?}");
+    }
+}
