@@ -295,7 +295,10 @@ fn manual_consume(server: (Process, Receiver<String>), subscriber: Command, publ
         assert_eq!(next_line(&lines, "manual"), "End.");
         if round == 0 {
             assert_eq!(next_line(&lines, "manual"), "Unsubscribed from the topic.");
-            assert_eq!(next_line(&lines, "manual"), "Entering message loop again, you should see the msg count decrease.");
+            assert_eq!(
+                next_line(&lines, "manual"),
+                "Entering message loop again, you should see the msg count decrease."
+            );
         }
     }
     let deadline = Instant::now() + LONG;
@@ -403,7 +406,11 @@ fn server_options_as_python() {
     for args in [&["-s", "x"][..], &["-p", "x"], &["-q"], &["-p"], &["-h"]] {
         let run = |mut command: Command| {
             let out = command.stdin(Stdio::null()).output().unwrap();
-            (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).trim_end().to_owned())
+            (
+                out.status.code(),
+                String::from_utf8_lossy(&out.stdout).into_owned(),
+                String::from_utf8_lossy(&out.stderr).trim_end().to_owned(),
+            )
         };
         let ns = name_server();
         let dir = Scratch::new("options");

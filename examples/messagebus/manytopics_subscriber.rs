@@ -79,11 +79,11 @@ fn run() -> pyro::Result<()> {
     loop {
         clear_screen();
         println!("{} -- active topics on the messagebus:", LocalTime::now().ctime());
-        println!("{:20} : {:5}     {}         {}", "topic", "count", "last_recv", "last message data");
+        println!("{:20} : {:5}     last_recv         last message data", "topic", "count");
         let mut rows: Vec<(String, (u64, Option<Message>))> =
             counters.lock().unwrap_or_else(PoisonError::into_inner).clone().into_iter().collect();
         // busiest first; a stable sort keeps equal counts in topic order, as Python's does
-        rows.sort_by(|a, b| b.1.0.cmp(&a.1.0));
+        rows.sort_by_key(|row| std::cmp::Reverse(row.1.0));
         for (topic, (count, message)) in rows {
             match message {
                 Some(msg) => println!(

@@ -82,8 +82,7 @@ struct Options {
 
 /// What the command line asks for, or what to print and the exit code (optparse's behaviour).
 fn parse(args: impl Iterator<Item = String>) -> Result<Options, (String, u8)> {
-    let mut options =
-        Options { host: "localhost".into(), port: 0, unix_socket: None, storage: StorageType::Sqlite };
+    let mut options = Options { host: "localhost".into(), port: 0, unix_socket: None, storage: StorageType::Sqlite };
     let error = |text: String| (format!("{USAGE}\n\nserver.py: error: {text}"), 2);
     let mut args = args.peekable();
     while let Some(arg) = args.next() {
@@ -185,7 +184,9 @@ impl Shared {
         match stats {
             Ok((topics, subscribers, pending, messages)) => {
                 let timestamp = LocalTime::now().seconds();
-                print!("\r[{timestamp}] stats: {topics} topics, {subscribers} subs, {pending} pending, {messages} total     ");
+                print!(
+                    "\r[{timestamp}] stats: {topics} topics, {subscribers} subs, {pending} pending, {messages} total     "
+                );
                 let _ = std::io::Write::flush(&mut std::io::stdout());
             }
             Err(e) => eprintln!("stats: {e}"),
@@ -278,12 +279,11 @@ impl Bus {
             StorageType::Memory => Ok(Box::new(MemoryStorage::default())),
             StorageType::Sqlite => SqliteStorage::open(DATABASE, config.clone())
                 .map(|s| Box::new(s) as Box<dyn Storage>)
-                .map_err(|e| {
-                    RemoteError::new("builtins.RuntimeError", vec![Value::from(format!("{DATABASE}: {e}"))])
-                }),
+                .map_err(|e| RemoteError::new("builtins.RuntimeError", vec![Value::from(format!("{DATABASE}: {e}"))])),
         };
         let shared = opened.map(|storage| {
-            let shared = Arc::new(Shared { storage: Mutex::new(storage), added: Mutex::new(0), signal: Condvar::new() });
+            let shared =
+                Arc::new(Shared { storage: Mutex::new(storage), added: Mutex::new(0), signal: Condvar::new() });
             let sender = Arc::clone(&shared);
             let _ = std::thread::Builder::new().name("messagebus.sender".into()).spawn(move || sender.sender());
             shared

@@ -214,10 +214,7 @@ CREATE TABLE IF NOT EXISTS Subscription(
     }
 
     fn topic_id(&self, topic: &str) -> Result<Option<i64>, RemoteError> {
-        self.conn
-            .query_row("SELECT id FROM Topic WHERE topic=?", [topic], |r| r.get(0))
-            .optional()
-            .map_err(db_error)
+        self.conn.query_row("SELECT id FROM Topic WHERE topic=?", [topic], |r| r.get(0)).optional().map_err(db_error)
     }
 
     fn exists(&self, sql: &str, param: impl rusqlite::Params) -> Result<bool, RemoteError> {
@@ -242,7 +239,8 @@ impl Storage for SqliteStorage {
             return Ok(());
         };
         let uris: Vec<String> = {
-            let mut statement = self.conn.prepare("SELECT subscriber FROM Subscription WHERE topic=?").map_err(db_error)?;
+            let mut statement =
+                self.conn.prepare("SELECT subscriber FROM Subscription WHERE topic=?").map_err(db_error)?;
             let rows = statement.query_map([topic_id], |r| r.get(0)).map_err(db_error)?;
             rows.collect::<Result<_, _>>().map_err(db_error)?
         };
@@ -386,7 +384,8 @@ impl Storage for SqliteStorage {
 
     fn stats(&mut self) -> Result<(usize, usize, usize, u64), RemoteError> {
         let count = |table: &str| -> Result<usize, RemoteError> {
-            let n: i64 = self.conn.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0)).map_err(db_error)?;
+            let n: i64 =
+                self.conn.query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0)).map_err(db_error)?;
             Ok(usize::try_from(n).unwrap_or(0))
         };
         Ok((count("Topic")?, count("Subscription")?, count("Message")?, self.total_msg_count))
