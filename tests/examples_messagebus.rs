@@ -9,6 +9,8 @@
 #![allow(clippy::unwrap_used)]
 
 mod examples_support;
+#[path = "../examples/messagebus/pickle.rs"]
+mod pickle;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -243,31 +245,168 @@ fn rust_server_sqlite_rust_subscriber_rust_publisher() {
     );
 }
 
-/// Our SQLite bus stops and starts again under a Python publisher and subscriber: the publisher
-/// reconnects and carries on, and the restarted bus delivers to the subscriber it remembers.
-#[test]
-fn rust_sqlite_server_restarts_under_python_clients() {
-    let ns = name_server();
-    let dir = Scratch::new("restart");
-    let server = start_server(rust_server(&dir.0, &[], &ns), "sqlite");
-    let (_subscriber, messages) = spawn(python("subscriber.py", &ns), "\n");
+/// What Python's `pickle.dumps(value, 5)` gives for the Python expression `value`.
+fn python_pickle(value: &str) -> Vec<u8> {
+    let script = format!("import pickle, sys; sys.stdout.write(pickle.dumps({value}, 5).hex())");
+    let out = pyro_interop::python().command().args(["-c", &script]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    from_hex(&String::from_utf8(out.stdout).unwrap())
+}
+
+fn from_hex(text: &str) -> Vec<u8> {
+    (0..text.len()).step_by(2).map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap()).collect()
+}
+
+/// Which server's pickles a handed-over database gets.
+#[derive(Clone, Copy)]
+enum Pickler {
+    Python,
+    Rust,
+}
+
+/// An SQLite bus stops under a running subscriber and publisher, and another bus (`second`)
+/// starts on the same `messages.sqlite`: the publisher reconnects and carries on, the new bus
+/// calls the subscriber it finds in the database, and delivers a message left pending there,
+/// its data pickled by `pickler`.
+fn handover(
+    first: impl Fn(&Path) -> Command,
+    second: impl Fn(&Path) -> Command,
+    pickler: Pickler,
+    subscriber: Command,
+    publisher: Command,
+    name: &str,
+) {
+    let dir = Scratch::new(name);
+    let server = start_server(first(&dir.0), "sqlite");
+    let (_subscriber, messages) = spawn(subscriber, "\n");
     subscribed(&messages, "()");
-    let (_publisher, published) = spawn(python("publisher.py", &ns), "Oslo\n");
+    let (_publisher, published) = spawn(publisher, "Oslo\n");
     let sent = forecasts(&published, 3);
     let got: Vec<String> = (0..3).map(|_| printed_message(&messages, "GOT MESSAGE:").2).collect();
     assert_eq!(got, sent);
 
     drop(server);
     skip_until(&published, "publisher", |line| line == "connection to the messagebus is lost, reconnecting...");
-    let _server = start_server(rust_server(&dir.0, &[], &ns), "sqlite");
+    let data = match pickler {
+        Pickler::Python => python_pickle("('Handover', 'calm')"),
+        Pickler::Rust => pickle::dumps(&pyro::Value::Tuple(vec!["Handover".into(), "calm".into()])).unwrap(),
+    };
+    let msgid = "8f0c6b8e-0d1c-4a43-9a53-5d8d0f1e2a3b";
+    let db = rusqlite::Connection::open(dir.0.join("messages.sqlite")).unwrap();
+    db.execute(
+        "INSERT INTO Message(id, created, topic, msgdata) \
+         VALUES (?1, '2026-01-02 03:04:05.678901', (SELECT id FROM Topic WHERE topic='weather-forecast'), ?2)",
+        rusqlite::params![msgid, data],
+    )
+    .unwrap();
+    drop(db);
+
+    let _server = start_server(second(&dir.0), "sqlite");
     let after = forecasts(&published, 1).remove(0);
     assert!(is_forecast(&after, "Oslo"), "{after}");
-    // Messages from before the restart may come first (or twice); the first forecast sent to
-    // the new bus comes.
+    // Messages from before the restart may come first (or twice).
     let deadline = Instant::now() + LONG;
-    while printed_message(&messages, "GOT MESSAGE:").2 != after {
+    let mut left_over = false;
+    loop {
         assert!(Instant::now() < deadline, "{after} never came");
+        let (id, created, data) = printed_message(&messages, "GOT MESSAGE:");
+        if id == msgid {
+            assert_eq!((created.as_str(), data.as_str()), ("2026-01-02 03:04:05.678901", "('Handover', 'calm')"));
+            left_over = true;
+        }
+        if data == after {
+            break;
+        }
     }
+    assert!(left_over, "the pending message never came");
+}
+
+#[test]
+fn sqlite_rust_server_hands_over_to_python_server() {
+    let ns = name_server();
+    handover(
+        |dir| rust_server(dir, &[], &ns),
+        |dir| python_server(dir, &[], &ns),
+        Pickler::Rust,
+        rust("messagebus_subscriber", &ns),
+        python("publisher.py", &ns),
+        "to-python",
+    );
+}
+
+#[test]
+fn sqlite_python_server_hands_over_to_rust_server() {
+    let ns = name_server();
+    handover(
+        |dir| python_server(dir, &[], &ns),
+        |dir| rust_server(dir, &[], &ns),
+        Pickler::Python,
+        python("subscriber.py", &ns),
+        rust("messagebus_publisher", &ns),
+        "to-rust",
+    );
+}
+
+#[test]
+fn sqlite_rust_server_restarts_under_python_clients() {
+    let ns = name_server();
+    handover(
+        |dir| rust_server(dir, &[], &ns),
+        |dir| rust_server(dir, &[], &ns),
+        Pickler::Rust,
+        python("subscriber.py", &ns),
+        python("publisher.py", &ns),
+        "restart",
+    );
+}
+
+/// Values pickled by Python read back as the same values, and Python reads back what we
+/// pickle; broken pickles are errors.
+#[test]
+fn pickles_as_python() {
+    let samples = [
+        "None", "True", "False", "0", "255", "256", "65535", "65536", "-1", "2**31-1", "-2**31", "2**63", "-2**70",
+        "10**40", "1.5", "-0.0", "1e300", "'text'", "'\\u00fcn\\u00efcode'", "'x'*300", "b'bytes'", "b'\\x00'*300",
+        "()", "(1,)", "(1, 2)", "(1, 2, 3)", "(1, 2, 3, 4)", "[]", "[1, [2, [3]]]", "{}", "{'a': 1, 'b': [1, 2]}",
+        "{1, 2, 3}", "3+4j", "('Oslo', 'sunny')", "[[1]] * 3", "{'k': (1.0, None), 2: b''}",
+    ];
+    let script = format!(
+        "import pickle\nfor v in [{}]:\n    print(pickle.dumps(v, 5).hex(), repr(v))",
+        samples.join(", ")
+    );
+    let out = pyro_interop::python().command().args(["-c", &script]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut ours = Vec::new();
+    for line in String::from_utf8(out.stdout).unwrap().lines() {
+        let (hex, repr) = line.split_once(' ').unwrap();
+        let bytes = from_hex(hex);
+        let value = pickle::loads(&bytes).unwrap_or_else(|e| panic!("{repr}: {e}"));
+        assert_eq!(value.to_string(), repr);
+        for cut in 0..bytes.len() {
+            assert!(pickle::loads(&bytes[..cut]).is_err(), "{repr} cut at {cut}");
+        }
+        ours.push(pickle::dumps(&value).unwrap());
+    }
+    assert_eq!(ours.len(), samples.len());
+    // Python reads ours back as the same values.
+    let script = "import pickle, sys\nfor line in sys.stdin:\n    print(repr(pickle.loads(bytes.fromhex(line.strip()))))";
+    let mut python = pyro_interop::python().command();
+    let mut child = python.args(["-c", script]).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
+    let input: String = ours.iter().map(|p| p.iter().map(|b| format!("{b:02x}")).collect::<String>() + "\n").collect();
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let theirs: Vec<String> = String::from_utf8(out.stdout).unwrap().lines().map(str::to_owned).collect();
+    let expected: Vec<String> = ours.iter().map(|p| pickle::loads(p).unwrap().to_string()).collect();
+    assert_eq!(theirs, expected);
+
+    // What is not a plain value is refused, not run; a container cannot contain itself.
+    let datetime = python_pickle("__import__('datetime').datetime(2026, 1, 2)");
+    assert!(matches!(pickle::loads(&datetime), Err(pickle::PickleError::Unsupported(..))));
+    let recursive = python_pickle("(lambda a: (a.append(a), a)[1])([])");
+    assert!(pickle::loads(&recursive).is_err());
+    assert!(pickle::loads(b"").is_err());
+    assert!(pickle::dumps(&pyro::Value::Date(pyro::value::Date::new(2026, 1, 2).unwrap())).is_err());
 }
 
 /// A manual-consume subscriber: processes 5 messages, unsubscribes, processes 5 more, ends.

@@ -23,14 +23,15 @@
 //! storage, as in Python: the bus (and its sender thread, and its first stats line) starts with
 //! the first call. Messages carry a new UUID and the local time they arrived, sent as Python's
 //! `Message.to_dict` writes them; the time always has its microseconds (Python's `isoformat`
-//! leaves them out when they are zero, which Python's own `from_dict` then cannot read). With
-//! sqlite storage a message's data is stored as serpent text where Python pickles it (see
-//! `storage.rs`), so one `messages.sqlite` is not shared between the Python and Rust servers.
+//! leaves them out when they are zero, which Python's own `from_dict` then cannot read). The
+//! SQLite database is Python's, data pickled as Python pickles it: either server carries on
+//! with the other's `messages.sqlite` (its subscriptions and pending messages).
 //! Python's memory storage fails to `unsubscribe` a subscriber it has delivered messages to
 //! (its proxy belongs to the sender thread: "the calling thread is not the owner of this
 //! proxy"); this one unsubscribes it.
 
 mod bus;
+mod pickle;
 mod storage;
 
 use std::process::ExitCode;

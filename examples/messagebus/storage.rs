@@ -3,9 +3,10 @@
 //! and subscriptions in `messages.sqlite` in the current folder, with Python's tables: a
 //! restarted server carries on with them, calling its subscribers back by their URIs).
 //!
-//! One difference in the database: Python pickles each message's data into `Message.msgdata`;
-//! Rust has no pickle, so this port writes the data as serpent text (Python literals) there.
-//! A row it cannot read (e.g. pickled by Python's server) is dropped with a warning.
+//! A message's data is pickled into `Message.msgdata` as Python's storage pickles it (see
+//! `pickle.rs`), so either server carries on with the other's database. A row whose data is
+//! not a plain value (a pickled class instance) cannot be read here: it is dropped with a
+//! warning.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -15,6 +16,7 @@ use pyro::{Config, RemoteError, Serializer, Value};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::bus::{MESSAGE_CLASS, Message, SubscriberProxy};
+use crate::pickle;
 
 /// A subscriber as the bus keeps it: its proxy, shared by the calls that use it.
 pub type Sub = Arc<SubscriberProxy>;
@@ -261,7 +263,7 @@ impl Storage for SqliteStorage {
         let topic_id = self.topic_id(topic)?.ok_or_else(|| key_error(topic))?;
         // Only kept when somebody subscribed to the topic; otherwise discarded.
         if self.exists("SELECT EXISTS(SELECT 1 FROM Subscription WHERE topic=?)", [topic_id])? {
-            let data = Serializer::Serpent.to_bytes(&message.data).map_err(|e| {
+            let data = pickle::dumps(&message.data).map_err(|e| {
                 RemoteError::new("builtins.TypeError", vec![Value::from(format!("cannot store the message: {e}"))])
             })?;
             let created = message.created.replacen('T', " ", 1);
@@ -314,7 +316,7 @@ impl Storage for SqliteStorage {
         };
         let mut result: Pending = Vec::new();
         for (topic, msgid, created, blob) in rows {
-            let data = match Serializer::Serpent.from_bytes::<Value>(&blob) {
+            let data = match pickle::loads(&blob) {
                 Ok(data) => data,
                 Err(e) => {
                     eprintln!("cannot read the data of message {msgid} (dropped): {e}");
