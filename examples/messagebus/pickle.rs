@@ -282,7 +282,7 @@ impl<'a> Reader<'a> {
         match &mut self.nodes[top] {
             Node::List(list) | Node::Set(list) => list.extend(items),
             Node::Dict(dict) => {
-                if items.len() % 2 != 0 {
+                if !items.len().is_multiple_of(2) {
                     return Err(self.malformed("odd number of dict items"));
                 }
                 dict.extend(items.chunks_exact(2).map(|pair| (pair[0], pair[1])));
