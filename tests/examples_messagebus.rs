@@ -603,7 +603,8 @@ fn server_options_as_python() {
 
 /// One Python client's calls, with Pyro5's errors, against a bus: what our bus answers is what
 /// Python's answers (metadata, results, exception classes and messages, a subscriber without
-/// `incoming_message`, a subscriber's deliveries as `Message` objects).
+/// `incoming_message`, a subscriber's deliveries as `Message` objects). Both print the stats
+/// line.
 const API_CLIENT: &str = r#"
 import threading, queue, Pyro5.api
 from messagebus.messagebus import Message
@@ -665,18 +666,24 @@ print("topics", sorted(bus.topics()))
 fn api_answers(server: impl Fn(&Path, &RunningNameServer) -> Command, name: &str) -> Vec<String> {
     let ns = name_server();
     let dir = Scratch::new(name);
-    let (_server, _lines) = start_server(server(&dir.0, &ns), "sqlite");
+    let (_server, lines) = start_server(server(&dir.0, &ns), "sqlite");
     let mut client = python_with_example_path(&dir.0, &ns);
     client.args(["-c", API_CLIENT]);
     let out = client.stdin(Stdio::null()).output().unwrap();
     assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    // The stats line, printed over itself (after a carriage return) every 10 seconds from the
+    // bus's first call on: the first one ends where the second begins.
+    assert_eq!(next_line(&lines, "stats"), "");
+    let stats = next_line(&lines, "stats");
+    assert!(matches("[#-#-# #:#:#] stats: # topics, # subs, # pending, # total     ", &stats), "{stats:?}");
     String::from_utf8(out.stdout).unwrap().lines().map(str::to_owned).collect()
 }
 
 #[test]
 fn remote_api_as_python() {
-    let ours = api_answers(|dir, ns| rust_server(dir, &[], ns), "api-rust");
+    let ours = std::thread::spawn(|| api_answers(|dir, ns| rust_server(dir, &[], ns), "api-rust"));
     let theirs = api_answers(|dir, ns| python_server(dir, &[], ns), "api-python");
+    let ours = ours.join().unwrap();
     assert_eq!(ours, theirs);
     // What the answers are (so that neither side can be wrong in the same way unnoticed).
     assert!(theirs.contains(&"add 1 TypeError topic must be str".to_owned()), "{theirs:#?}");
