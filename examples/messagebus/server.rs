@@ -25,10 +25,15 @@
 //! `Message.to_dict` writes them; the time always has its microseconds (Python's `isoformat`
 //! leaves them out when they are zero, which Python's own `from_dict` then cannot read). The
 //! SQLite database is Python's, data pickled as Python pickles it: either server carries on
-//! with the other's `messages.sqlite` (its subscriptions and pending messages).
+//! with the other's `messages.sqlite` (its subscriptions and pending messages). The local time
+//! zone is the C library's, asked through SQLite.
 //! Python's memory storage fails to `unsubscribe` a subscriber it has delivered messages to
 //! (its proxy belongs to the sender thread: "the calling thread is not the owner of this
-//! proxy"); this one unsubscribes it.
+//! proxy"); this one unsubscribes it. And Python's bus means to deliver a batch too large for
+//! one call message by message, but Pyro5 5.17 raises a plain `ProtocolError` for a message too
+//! large to send, not the `MessageTooLargeError` it catches, so it drops the subscriber; this
+//! one delivers message by message. Delivery failures are reported on standard error (Python
+//! logs them).
 
 mod bus;
 mod pickle;
@@ -258,7 +263,7 @@ impl Shared {
 /// does not fit in the configured `MAX_MESSAGE_SIZE`.
 fn deliver(subscriber: &Sub, topic: &str, messages: &[Message]) -> pyro::Result<()> {
     match subscriber.incoming_messages(topic.to_owned(), messages.to_vec()) {
-        Err(Error::Protocol(ProtocolError::MessageTooLarge { .. })) => {
+        Err(Error::Protocol(ProtocolError::OutgoingTooLarge { .. } | ProtocolError::MessageTooLarge { .. })) => {
             messages.iter().try_for_each(|m| subscriber.incoming_message(topic.to_owned(), m.clone()))
         }
         other => other,
@@ -282,12 +287,17 @@ impl Bus {
                 .map(|s| Box::new(s) as Box<dyn Storage>)
                 .map_err(|e| RemoteError::new("builtins.RuntimeError", vec![Value::from(format!("{DATABASE}: {e}"))])),
         };
-        let shared = opened.map(|storage| {
+        let shared = opened.and_then(|storage| {
             let shared =
                 Arc::new(Shared { storage: Mutex::new(storage), added: Mutex::new(0), signal: Condvar::new() });
             let sender = Arc::clone(&shared);
-            let _ = std::thread::Builder::new().name("messagebus.sender".into()).spawn(move || sender.sender());
-            shared
+            match std::thread::Builder::new().name("messagebus.sender".into()).spawn(move || sender.sender()) {
+                Ok(_) => Ok(shared),
+                Err(e) => Err(RemoteError::new(
+                    "builtins.RuntimeError",
+                    vec![Value::from(format!("cannot start the sender thread: {e}"))],
+                )),
+            }
         });
         Bus { shared, config: config.clone() }
     }
