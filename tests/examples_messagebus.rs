@@ -735,3 +735,28 @@ fn rust_server_delivers_large_messages_one_by_one() {
     let ns = name_server();
     large_messages(|dir| rust_server(dir, &[], &ns), python("subscriber.py", &ns), &ns, "large-rust");
 }
+
+/// `-u PATH` binds a Unix socket, as Python's `-u` does; Python clients reach the bus through
+/// the name server all the same.
+#[test]
+fn unix_socket_as_python() {
+    let ns = name_server();
+    let dir = Scratch::new("unix");
+    for (server, socket) in [
+        (rust_server as fn(&Path, &[&str], &RunningNameServer) -> Command, "rust.sock"),
+        (python_server, "python.sock"),
+    ] {
+        let path = dir.0.join(socket);
+        let path = path.to_str().unwrap();
+        let (_server, lines) = spawn(server(&dir.0, &["-s", "memory", "-u", path], &ns), "");
+        let banner: Vec<String> = (0..4).map(|_| next_line(&lines, "server banner")).collect();
+        let uri = banner[1].strip_prefix("    uri  = PYRO:obj_").unwrap_or_else(|| panic!("{banner:?}"));
+        assert_eq!(&uri[32..], format!("@./u:{path}"), "{banner:?}");
+        assert_eq!(banner[3], "Server running, storage is memory.");
+        let mut call = python_with_example_path(&dir.0, &ns);
+        let script = "import Pyro5.api\nbus = Pyro5.api.Proxy('PYRONAME:Pyro.MessageBus')\nbus.add_topic('u')\nprint(bus.topics())";
+        let out = call.args(["-c", script]).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "{'u'}\n");
+    }
+}
