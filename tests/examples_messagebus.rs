@@ -760,3 +760,24 @@ fn unix_socket_as_python() {
         assert_eq!(String::from_utf8_lossy(&out.stdout), "{'u'}\n");
     }
 }
+
+/// Without input, the programs that ask for it end as Python's do: the prompt, then
+/// `EOFError: EOF when reading a line` (the last line of Python's traceback), exit code 1.
+#[test]
+fn end_of_input_as_python() {
+    let ns = name_server();
+    let run = |mut command: Command| {
+        let out = command.stdin(Stdio::null()).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).trim_end().lines().last().unwrap_or("").to_owned();
+        (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned(), stderr)
+    };
+    for (ours, theirs) in [
+        ("messagebus_publisher", "publisher.py"),
+        ("messagebus_subscriber", "subscriber.py"),
+        ("messagebus_subscriber_manual_consume", "subscriber_manual_consume.py"),
+    ] {
+        let ours = run(rust(ours, &ns));
+        assert_eq!(ours, run(python(theirs, &ns)), "{theirs}");
+        assert_eq!((ours.0, ours.2.as_str()), (Some(1), "EOFError: EOF when reading a line"), "{theirs}");
+    }
+}

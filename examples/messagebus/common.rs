@@ -6,15 +6,16 @@
 
 use std::process::ExitCode;
 
-use pyro::Error;
+use pyro::{Error, RemoteError, Value};
 
 use crate::python::{input, pyro_traceback};
 
-/// Python's `input(prompt).strip()`; the end of input is an `EOFError`.
+/// Python's `input(prompt).strip()`; the end of input is Python's `EOFError` (reported as a
+/// Python program reports it: `EOFError: EOF when reading a line`).
 pub fn ask(prompt: &str) -> pyro::Result<String> {
     input(prompt)
         .map(|line| line.trim().to_owned())
-        .map_err(|e| Error::Communication { message: format!("EOFError: {e}"), source: None })
+        .map_err(|e| Error::Remote(Box::new(RemoteError::new("builtins.EOFError", vec![Value::from(e.to_string())]))))
 }
 
 /// One of `items` at random (Python's `random.choice`).
