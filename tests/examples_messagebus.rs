@@ -202,11 +202,23 @@ fn is_forecast(data: &str, location: &str) -> bool {
 /// Two subscribers on a running bus, then a publisher: both subscribers print every message,
 /// in the order published, with the same ids.
 fn weather(server: (Process, Receiver<String>), first: Command, second: Command, publisher: Command) {
+    weather_as(server, first, second, publisher, |sent| sent.to_owned());
+}
+
+/// [`weather`], with `arrives` saying how a published forecast arrives (json and msgpack have
+/// no tuples: they arrive as lists).
+fn weather_as(
+    server: (Process, Receiver<String>),
+    first: Command,
+    second: Command,
+    publisher: Command,
+    arrives: fn(&str) -> String,
+) {
     let (_server, _server_lines) = server;
     let (_first, first_lines) = spawn(first, "\n");
-    subscribed(&first_lines, "()");
+    subscribed(&first_lines, &arrives("()"));
     let (_second, second_lines) = spawn(second, "\n");
-    subscribed(&second_lines, "{'weather-forecast'}");
+    subscribed(&second_lines, &arrives("{'weather-forecast'}"));
     let (_publisher, published) = spawn(publisher, "Paris\n");
     let sent = forecasts(&published, 8);
     for data in &sent {
@@ -216,7 +228,41 @@ fn weather(server: (Process, Receiver<String>), first: Command, second: Command,
     let got_second: Vec<Printed> = (0..8).map(|_| printed_message(&second_lines, "GOT MESSAGE:")).collect();
     assert_eq!(got_first, got_second);
     let data: Vec<String> = got_first.iter().map(|(_, _, data)| data.clone()).collect();
-    assert_eq!(data, sent);
+    assert_eq!(data, sent.iter().map(|s| arrives(s)).collect::<Vec<_>>());
+}
+
+/// Every program set to `serializer` (`PYRO_SERIALIZER`), as Pyro5 reads it.
+fn serialized(mut command: Command, serializer: &str) -> Command {
+    command.env("PYRO_SERIALIZER", serializer);
+    command
+}
+
+/// How tuples and sets arrive with json and msgpack: as lists.
+fn as_list(sent: &str) -> String {
+    sent.replace(['(', '{'], "[").replace([')', '}'], "]")
+}
+
+#[test]
+fn json_and_msgpack_throughout() {
+    for serializer in ["json", "msgpack"] {
+        let ns = name_server();
+        let dir = Scratch::new(serializer);
+        weather_as(
+            start_server(serialized(rust_server(&dir.0, &["-s", "memory"], &ns), serializer), "memory"),
+            serialized(python("subscriber.py", &ns), serializer),
+            serialized(rust("messagebus_subscriber", &ns), serializer),
+            serialized(python("publisher.py", &ns), serializer),
+            as_list,
+        );
+        let dir = Scratch::new(&format!("{serializer}-python"));
+        weather_as(
+            start_server(serialized(python_server(&dir.0, &["-s", "memory"], &ns), serializer), "memory"),
+            serialized(rust("messagebus_subscriber", &ns), serializer),
+            serialized(python("subscriber.py", &ns), serializer),
+            serialized(rust("messagebus_publisher", &ns), serializer),
+            as_list,
+        );
+    }
 }
 
 #[test]
