@@ -1,5 +1,6 @@
 //! Pyro5's messagebus example against its Rust port, every program unchanged, with our name
-//! server (in this process) and the default serializer (serpent): our server with Python's
+//! server (in this process) and Pyro5's default serializer, serpent (json and msgpack in one
+//! test): our server with Python's
 //! publishers and subscribers, Python's server (`python -m messagebus.server`) with ours, and
 //! mixes of both. The bus delivers every published message, in order, to every subscriber; the
 //! subscribers print what Python's print. An SQLite bus restarted under a running publisher
