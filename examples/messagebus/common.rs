@@ -1,14 +1,11 @@
 //! What the messagebus example's publishers and subscribers share besides the bus's interface:
-//! Python's `input()` with its `EOFError`, `random.choice`, and how a Python program ends on an
-//! exception (Pyro5's `sys.excepthook`, printing the remote traceback).
+//! Python's `input()` with its `EOFError`, `random.choice`, and Pyro5's communication errors.
 // Not every program uses every item.
 #![allow(dead_code)]
 
-use std::process::ExitCode;
-
 use pyro::{Error, RemoteError, Value};
 
-use crate::python::{input, pyro_traceback};
+use crate::python::input;
 
 /// Python's `input(prompt).strip()`; the end of input is Python's `EOFError` (reported as a
 /// Python program reports it: `EOFError: EOF when reading a line`).
@@ -37,20 +34,4 @@ pub fn is_communication_error(error: &Error) -> bool {
             | Error::ConnectionRejected { .. }
             | Error::Protocol(_)
     )
-}
-
-/// How the program ends: as a Python program with Pyro5's excepthook, the remote traceback
-/// for a remote exception.
-pub fn report(result: pyro::Result<()>) -> ExitCode {
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(Error::Remote(e)) => {
-            eprint!("{}", pyro_traceback(&e));
-            ExitCode::FAILURE
-        }
-        Err(e) => {
-            eprintln!("{}: {e}", e.python_class());
-            ExitCode::FAILURE
-        }
-    }
 }

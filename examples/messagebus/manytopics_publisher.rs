@@ -15,7 +15,6 @@
 
 mod bus;
 mod common;
-#[allow(dead_code)] // Not every helper is needed here.
 #[path = "../common/python.rs"]
 mod python;
 
@@ -24,7 +23,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use bus::{MessageBusProxy, PYRO_MSGBUS_NAME};
-use common::{choice, report};
+use common::choice;
 use pyro::Value;
 
 /// The topic letters.
@@ -34,7 +33,7 @@ const LETTERS: [&str; 26] = [
 ];
 
 fn main() -> ExitCode {
-    report(run())
+    python::exit_status(run())
 }
 
 fn run() -> pyro::Result<()> {

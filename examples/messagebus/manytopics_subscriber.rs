@@ -16,7 +16,6 @@
 
 mod bus;
 mod common;
-#[allow(dead_code)] // Not every helper is needed here.
 #[path = "../common/python.rs"]
 mod python;
 
@@ -26,14 +25,13 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use bus::{Inbox, LocalTime, Message, MessageBusProxy, PYRO_MSGBUS_NAME, Subscriber, SubscriberProxy, auto_consume};
-use common::report;
 use pyro::{Config, Daemon, Value};
 
 /// Per topic: how many messages came, and the last one.
 type Counters = BTreeMap<String, (u64, Option<Message>)>;
 
 fn main() -> ExitCode {
-    report(run())
+    python::exit_status(run())
 }
 
 /// Python's `clear_screen`: runs `clear` (what it prints, and whether it exists, is the

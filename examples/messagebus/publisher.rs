@@ -16,7 +16,6 @@
 
 mod bus;
 mod common;
-#[allow(dead_code)] // Not every helper is needed here.
 #[path = "../common/python.rs"]
 mod python;
 
@@ -24,14 +23,14 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use bus::{MessageBusProxy, PYRO_MSGBUS_NAME};
-use common::{ask, choice, is_communication_error, report};
+use common::{ask, choice, is_communication_error};
 use pyro::Value;
 
 /// What the weather can be.
 const WEATHER: [&str; 10] = ["sunny", "cloudy", "storm", "rainy", "hail", "thunder", "calm", "mist", "cold", "hot"];
 
 fn main() -> ExitCode {
-    report(run())
+    python::exit_status(run())
 }
 
 fn run() -> pyro::Result<()> {

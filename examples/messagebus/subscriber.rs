@@ -17,7 +17,6 @@
 
 mod bus;
 mod common;
-#[allow(dead_code)] // Not every helper is needed here.
 #[path = "../common/python.rs"]
 mod python;
 
@@ -25,11 +24,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use bus::{Inbox, MessageBusProxy, PYRO_MSGBUS_NAME, Subscriber, SubscriberProxy, auto_consume, python_str};
-use common::{ask, report};
+use common::ask;
 use pyro::{Config, Daemon};
 
 fn main() -> ExitCode {
-    report(run())
+    python::exit_status(run())
 }
 
 fn run() -> pyro::Result<()> {

@@ -17,7 +17,6 @@
 
 mod bus;
 mod common;
-#[allow(dead_code)] // Not every helper is needed here.
 #[path = "../common/python.rs"]
 mod python;
 
@@ -26,7 +25,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bus::{Inbox, Message, MessageBusProxy, PYRO_MSGBUS_NAME, Subscriber, SubscriberProxy, python_str};
-use common::{ask, report};
+use common::ask;
 use pyro::{Config, Daemon};
 
 /// Python's `consume_message`, called by our own code loop.
@@ -52,7 +51,7 @@ fn manual_message_loop(inbox: &Inbox) {
 }
 
 fn main() -> ExitCode {
-    report(run())
+    python::exit_status(run())
 }
 
 fn run() -> pyro::Result<()> {
