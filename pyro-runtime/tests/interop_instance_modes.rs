@@ -283,7 +283,9 @@ d.requestLoop()
 "#;
 
 /// A Python client: per mode, calls without and with a user on one connection, then one call
-/// with another user on a second connection; each exception as its class, text and args.
+/// with another user on a second connection, then a batch without a user on a third (a failing
+/// creator fails the whole batch, not its first call); each exception as its class, text and
+/// args.
 const PICKY_CLIENT: &str = r#"
 import json, sys
 import Pyro5.api
@@ -303,16 +305,29 @@ for mode in ["single", "session", "percall"]:
         out[mode] = [call(p, user) for user in [None, None, b"alice", None, b"bob"]]
     with Proxy(uri) as p:
         out[mode].append(call(p, b"carol"))
+    if ser == "marshal":
+        continue  # Pyro5 5.17 batch calls over marshal fail in the client here, whatever the server
+    current_context.annotations = {}
+    with Proxy(uri) as p:
+        batch = Pyro5.api.BatchProxy(p)
+        batch.msg()
+        batch.msg()
+        try:
+            out[mode].append(list(batch()))
+        except Exception as e:
+            out[mode].append(["%s.%s" % (type(e).__module__, type(e).__name__), str(e), list(e.args)])
 print(json.dumps(out))
 "#;
 
 #[test]
 fn a_failing_creator_gives_python_clients_its_exception_and_is_retried_as_pyro5_does() {
     let key_error = json!(["builtins.KeyError", "'USER'", ["USER"]]);
-    let expected = json!({
-        "single": [key_error, key_error, ["alice", 3, 1], ["alice", 3, 2], ["alice", 3, 3], ["alice", 3, 4]],
-        "session": [key_error, key_error, ["alice", 3, 1], ["alice", 3, 2], ["alice", 3, 3], ["carol", 4, 1]],
-        "percall": [key_error, key_error, ["alice", 3, 1], key_error, ["bob", 5, 1], ["carol", 6, 1]],
+    let mut expected = json!({
+        "single": [key_error, key_error, ["alice", 3, 1], ["alice", 3, 2], ["alice", 3, 3], ["alice", 3, 4],
+            [["alice", 3, 5], ["alice", 3, 6]]],
+        "session": [key_error, key_error, ["alice", 3, 1], ["alice", 3, 2], ["alice", 3, 3], ["carol", 4, 1],
+            key_error],
+        "percall": [key_error, key_error, ["alice", 3, 1], key_error, ["bob", 5, 1], ["carol", 6, 1], key_error],
     });
     let python_server = pyro_interop::PythonServer::start(pyro_interop::python(), PICKY_SERVER);
     let daemon = Daemon::bind("127.0.0.1", 0).unwrap();
@@ -330,6 +345,11 @@ fn a_failing_creator_gives_python_clients_its_exception_and_is_retried_as_pyro5_
                 pyro_interop::python().command().args(["-c", PICKY_CLIENT, base, serializer]).output().unwrap();
             assert!(output.status.success(), "{which}, {serializer}: {}", String::from_utf8_lossy(&output.stderr));
             let out: Json = serde_json::from_slice(&output.stdout).unwrap();
+            if serializer == "marshal" {
+                for mode in ["single", "session", "percall"] {
+                    expected[mode].as_array_mut().unwrap().truncate(6);
+                }
+            }
             assert_eq!(out, expected, "{which} server, {serializer}");
         }
     }

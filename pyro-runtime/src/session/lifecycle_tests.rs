@@ -400,3 +400,22 @@ fn a_failing_creator_fails_the_call_and_the_next_call_tries_again_in_every_mode(
         assert_eq!(created.load(Ordering::SeqCst), 1, "{mode}");
     }
 }
+
+#[test]
+fn a_oneway_call_picks_its_session_instance_before_the_client_goes() {
+    let classes = classes();
+    let (mut server, mut client) = connect(1, &classes, ServerHooks::default(), "session");
+    let payload = Serializer::Msgpack.encode_call("session", "next", &Vec::<Value>::new(), Some(&Dict::new())).unwrap();
+    let Action::DispatchOneway(mut request) =
+        server.on_message(client.invoke_request(payload, Flags::ONEWAY), &classes)
+    else {
+        panic!("not a oneway dispatch")
+    };
+    request.pick_instance().unwrap();
+    // The client disconnects before the oneway call runs (Pyro5's callback example does).
+    server.close();
+    let completed = request.run();
+    let Outcome::Returned(result) = completed.outcome() else { panic!("not a result") };
+    assert!(result.is_ok(), "{result:?}");
+    assert_eq!(entries(&classes.log), ["create 1", "drop 1"], "made while connected, dropped after the call");
+}
