@@ -767,13 +767,11 @@ impl Request {
         let call = |ctx: &mut CallContext, method: &str, args: CallArgs| servant.call(ctx, method, args);
         execute(to, context, work, servant.metadata(), &call)
     }
-}
 
-impl Request {
     /// For a registered class, picks (or creates) the instance that serves this request now,
     /// as Pyro5 does before a oneway call's thread starts: a oneway call run later, after the
     /// client has gone, still has its session instance. [`run`](Request::run) then calls it.
-    /// The creator's error (or panic, as a `builtins.RuntimeError`) is the call's outcome.
+    /// The error is the creator's (a panic in it is a `builtins.RuntimeError`).
     ///
     /// See [`ServerSession`] for an example.
     pub fn pick_instance(&mut self) -> Result<(), Error> {
