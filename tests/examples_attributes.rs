@@ -2,7 +2,9 @@
 //! serializer (serpent): `attributes_server` with Python's `client.py`, and Python's
 //! `server.py` with `attributes_client`; both clients print exactly what Python's client
 //! prints against Python's server (remote properties, `__dunder__`, Pyro5's errors for
-//! unexposed and private names, dicts arriving as local copies).
+//! unexposed and private names, dicts arriving as local copies). Each connection gets its own
+//! `Thingy` (Pyro5's `serve()` registers the class, session mode), so a second run of the
+//! client against the same server prints the same again (`prop_value` starts at 42).
 #![allow(clippy::unwrap_used)]
 
 mod examples_support;
@@ -54,10 +56,12 @@ fn start(server: Command) -> (examples_support::Process, String) {
 #[test]
 fn rust_server_python_client() {
     let (_server, uri) = start(example("attributes_server"));
-    let client = python_example(pyro_interop::python(), "attributes", "client.py");
-    let out = run_with_input(client, &format!("{uri}\n"), LONG);
-    assert_eq!(out.code, Some(0), "client.py failed: {}", out.stderr);
-    assert_eq!(out.stdout, CLIENT_OUTPUT.replace("URI", &uri));
+    for run in 1..=2 {
+        let client = python_example(pyro_interop::python(), "attributes", "client.py");
+        let out = run_with_input(client, &format!("{uri}\n"), LONG);
+        assert_eq!(out.code, Some(0), "client.py failed: {}", out.stderr);
+        assert_eq!(out.stdout, CLIENT_OUTPUT.replace("URI", &uri), "run {run}: a fresh Thingy per connection");
+    }
 }
 
 #[test]
@@ -72,8 +76,10 @@ fn python_server_rust_client() {
 #[test]
 fn python_server_python_client_prints_the_same() {
     let (_server, uri) = start(python_example(pyro_interop::python_plain(), "attributes", "server.py"));
-    let client = python_example(pyro_interop::python(), "attributes", "client.py");
-    let out = run_with_input(client, &format!("{uri}\n"), LONG);
-    assert_eq!(out.code, Some(0), "client.py failed: {}", out.stderr);
-    assert_eq!(out.stdout, CLIENT_OUTPUT.replace("URI", &uri));
+    for run in 1..=2 {
+        let client = python_example(pyro_interop::python(), "attributes", "client.py");
+        let out = run_with_input(client, &format!("{uri}\n"), LONG);
+        assert_eq!(out.code, Some(0), "client.py failed: {}", out.stderr);
+        assert_eq!(out.stdout, CLIENT_OUTPUT.replace("URI", &uri), "run {run}");
+    }
 }

@@ -14,7 +14,8 @@
 //! the servers' lines must be the same: missing and unknown users, a user name that is not
 //! UTF-8, and the database's quirk that a retrieve of a missing key keeps the connection's
 //! lock, so the same client thread goes on while another connection gets the concurrency
-//! error.
+//! error. In the session-bound database the first calls of a session without a usable user fail
+//! in its instance creator (Python's `__init__`), and each next call tries to create it again.
 #![allow(clippy::unwrap_used)]
 
 mod examples_support;

@@ -1,5 +1,6 @@
 //! `#[derive(pyro::RemoteError)]`: the exceptions variants become, and the variants received
-//! exceptions become (shapes, default classes, the unit fallback, optional attributes).
+//! exceptions become (shapes, default classes, the unit fallback, optional attributes), and one
+//! returned by a class's instance creator reaching a Rust client as its variant.
 #![allow(clippy::unwrap_used)]
 
 use pyro::dispatch::IntoRemoteError;
@@ -124,4 +125,44 @@ fn fields_that_cannot_serialize_become_a_serialize_error() {
     assert_eq!(remote.class, "Pyro5.errors.SerializeError");
     assert!(remote.message.contains("attribute 'part'"), "{}", remote.message);
     assert!(remote.message.contains("never sent"), "{}", remote.message);
+}
+
+/// A class whose instances need the store open (`StoreError::Closed` from its creator).
+struct Shelf;
+
+#[pyro::expose]
+impl Shelf {
+    /// What is on the shelf.
+    pub fn count(&self) -> i64 {
+        3
+    }
+}
+
+#[test]
+fn a_creators_derived_error_reaches_the_rust_client_as_its_variant_and_the_next_call_creates() {
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use pyro::daemon::InstanceMode;
+    use pyro::dispatch::CallContext;
+
+    let daemon = pyro::Daemon::bind("127.0.0.1", 0).unwrap();
+    let tries = AtomicU32::new(0);
+    let create = move |_: &CallContext| match tries.fetch_add(1, Ordering::SeqCst) {
+        0 => Err(StoreError::Closed),
+        1 => Err(StoreError::Naming("shelf".into(), 2)),
+        _ => Ok(Shelf),
+    };
+    let uri = daemon.register_class_try_with(InstanceMode::Session, create, Some("shelf")).unwrap();
+    let stop = daemon.shutdown_handle();
+    let server = std::thread::spawn(move || daemon.request_loop());
+    let shelf = ShelfProxy::new(&uri.to_string()).unwrap();
+    let typed = |result: pyro::Result<i64>| result.map_err(pyro::CallError::<StoreError>::from);
+    assert!(matches!(typed(shelf.count()), Err(pyro::CallError::Raised(StoreError::Closed))));
+    assert!(
+        matches!(typed(shelf.count()), Err(pyro::CallError::Raised(StoreError::Naming(name, 2))) if name == "shelf")
+    );
+    assert_eq!(shelf.count().unwrap(), 3, "the third call creates the instance");
+    drop(shelf);
+    stop.shutdown();
+    server.join().unwrap().unwrap();
 }

@@ -8,11 +8,11 @@
 //! cargo run --example attributes_client           # or: python client.py (in Pyro5's examples)
 //! ```
 //!
-//! As in Pyro5, the `PYRO_*` environment variables apply (`PYRO_HOST`, ...). One difference:
-//! Pyro5's `serve()` registers the class, so each proxy connection gets a fresh `Thingy`
-//! (Pyro5's default "session" instance mode); here one object serves every client, so a
-//! `prop_value` changed by one client is what the next one reads. The banner names the Python
-//! class as Pyro5 prints it (`<class '__main__.Thingy'>`), so the output lines are the same.
+//! As in Pyro5, the `PYRO_*` environment variables apply (`PYRO_HOST`, ...). As Pyro5's
+//! `serve()` does, the class is registered (Pyro5's default "session" instance mode): each
+//! proxy connection gets a fresh `Thingy`, so a `prop_value` one client changed is 42 again
+//! for the next. The banner names the Python class as Pyro5 prints it
+//! (`<class '__main__.Thingy'>`), so the output lines are the same.
 
 mod thingy;
 
@@ -20,6 +20,7 @@ use std::collections::BTreeMap;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicI64, Ordering};
 
+use pyro::daemon::InstanceMode;
 use pyro::{Config, Daemon, Value};
 use thingy::Thingy;
 
@@ -71,18 +72,24 @@ fn main() -> ExitCode {
     }
 }
 
+impl Things {
+    /// Python's `Thingy.__init__`.
+    fn new() -> Things {
+        Things {
+            sub: BTreeMap::from([("name".to_owned(), "value".to_owned())]),
+            value: AtomicI64::new(42),
+            private_value: 123,
+            mangled_value: 999,
+        }
+    }
+}
+
 fn serve() -> pyro::Result<()> {
     let config = Config::environment()?;
-    let thingy = Things {
-        sub: BTreeMap::from([("name".to_owned(), "value".to_owned())]),
-        value: AtomicI64::new(42),
-        private_value: 123,
-        mangled_value: 999,
-    };
     // What Pyro5's `serve(..., use_ns=False)` does: a daemon on `HOST` (any free port), the
-    // object registered under its name, the banner, the request loop.
+    // class registered under its name (one instance per connection), the banner, the loop.
     let daemon = Daemon::builder().config(config).bind()?;
-    let uri = daemon.register_as::<dyn Thingy, _>(thingy, Some(OBJECT_ID))?;
+    let uri = daemon.register_class_as::<dyn Thingy, _>(InstanceMode::Session, |_| Things::new(), Some(OBJECT_ID))?;
     println!("Object {CLASS_REPR}:\n    uri = {uri}");
     println!("Pyro daemon running.");
     daemon.request_loop()

@@ -9,16 +9,16 @@
 //! cargo run --example autoproxy_client           # or: python client.py (in Pyro5's examples)
 //! ```
 //!
-//! As in Pyro5, the `PYRO_*` environment variables apply (`PYRO_HOST`, ...). Differences from
-//! Python: Pyro5's `serve()` registers the class (an instance per client connection); here one
-//! factory serves everybody, which changes nothing for it (it has no state). Pyro5 keeps the
-//! things registered for good; here they are unregistered when the connection of the client that
-//! created them closes (see `pyro::Remote`).
+//! As in Pyro5, the `PYRO_*` environment variables apply (`PYRO_HOST`, ...), and the class is
+//! registered as Pyro5's `serve()` does (a factory per client connection). One difference from
+//! Python: Pyro5 keeps the things registered for good; here they are unregistered when the
+//! connection of the client that created them closes (see `pyro::Remote`).
 
 mod thingy;
 
 use std::process::ExitCode;
 
+use pyro::daemon::InstanceMode;
 use pyro::{Config, Daemon, Remote};
 use thingy::{Factory, Thingy};
 
@@ -36,6 +36,7 @@ impl Thingy for Thing {
     }
 }
 
+/// Python's `Factory`, one per client connection.
 struct Maker;
 
 impl Factory for Maker {
@@ -57,7 +58,7 @@ fn main() -> ExitCode {
 
 fn serve() -> pyro::Result<()> {
     let daemon = Daemon::builder().config(Config::environment()?).bind()?;
-    let uri = daemon.register_as::<dyn Factory, _>(Maker, Some(OBJECT_ID))?;
+    let uri = daemon.register_class_as::<dyn Factory, _>(InstanceMode::Session, |_| Maker, Some(OBJECT_ID))?;
     println!("Object <class '__main__.Factory'>:\n    uri = {uri}");
     println!("Pyro daemon running.");
     daemon.request_loop()

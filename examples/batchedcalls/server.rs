@@ -13,10 +13,9 @@
 //! included); other operands get a `TypeError` in Python's generic form, "unsupported operand
 //! type(s)", where Python has a few more specific texts (e.g. for strings).
 //!
-//! Differences from Python: `serve()` registers the class, one instance per proxy connection
-//! (Pyro5's default "session" instance mode); here one registered object serves every client,
-//! which changes nothing for a `Thingy` (it has no state). The banner names the Python class as
-//! Pyro5 prints it (`<class '__main__.Thingy'>`), so the output lines are the same.
+//! As Pyro5's `serve()` does, it registers the class, one instance per proxy connection
+//! (Pyro5's default "session" instance mode). The banner names the Python class as Pyro5
+//! prints it (`<class '__main__.Thingy'>`), so the output lines are the same.
 
 mod thingy;
 
@@ -25,6 +24,7 @@ use std::time::Duration;
 
 use num_bigint::BigInt;
 use num_traits::{ToPrimitive, Zero};
+use pyro::daemon::InstanceMode;
 use pyro::{Daemon, RemoteError, Value};
 use thingy::Thingy;
 
@@ -34,7 +34,7 @@ const OBJECT_ID: &str = "example.batched";
 /// The Python class as Pyro5's `serve()` prints it (`repr(Thingy)`).
 const CLASS_REPR: &str = "<class '__main__.Thingy'>";
 
-/// The served object.
+/// Python's `Thingy`, one per proxy connection.
 struct Batched;
 
 impl Thingy for Batched {
@@ -189,11 +189,11 @@ fn main() -> ExitCode {
     }
 }
 
-/// What Pyro5's `serve(..., use_ns=False)` does: a daemon on `HOST` (any free port), the object
+/// What Pyro5's `serve(..., use_ns=False)` does: a daemon on `HOST` (any free port), the class
 /// registered under its name, the banner, the request loop.
 fn serve() -> pyro::Result<()> {
     let daemon = Daemon::builder().bind()?;
-    let uri = daemon.register_as::<dyn Thingy, _>(Batched, Some(OBJECT_ID))?;
+    let uri = daemon.register_class_as::<dyn Thingy, _>(InstanceMode::Session, |_| Batched, Some(OBJECT_ID))?;
     println!("Object {CLASS_REPR}:\n    uri = {uri}");
     println!("Pyro daemon running.");
     daemon.request_loop()

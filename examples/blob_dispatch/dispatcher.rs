@@ -18,6 +18,7 @@ use std::collections::BTreeMap;
 use std::process::ExitCode;
 use std::sync::Mutex;
 
+use pyro::daemon::InstanceMode;
 use pyro::proxy::Proxy;
 use pyro::serializer::ProxyState;
 use pyro::{Config, Daemon, Error, SerializedBlob, Value, locate_ns};
@@ -79,10 +80,11 @@ fn main() -> ExitCode {
 fn serve() -> pyro::Result<()> {
     let config = Config::environment()?;
     // What Pyro5's `serve({Dispatcher: NAME})` does: a daemon on `HOST`, the name server
-    // located, the object registered with a generated id and its URI under the name there.
+    // located, the class registered (instance mode "single") with a generated id and its URI
+    // under the name there.
     let daemon = Daemon::builder().config(config).bind()?;
     let ns = locate_ns(None, None)?;
-    let uri = daemon.register(Dispatcher::default(), None)?;
+    let uri = daemon.register_class::<Dispatcher>(InstanceMode::Single, None)?;
     println!("Object {CLASS_REPR}:\n    uri = {uri}");
     ns.register(NAME, &uri, false, None)?;
     println!("    name = {NAME}");

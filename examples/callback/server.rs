@@ -13,9 +13,8 @@
 //! ```
 //!
 //! As in Pyro5, the `PYRO_*` environment variables apply (`PYRO_HOST`, `PYRO_NS_HOST`, ...).
-//! Differences from Python: Pyro5's `serve()` registers the class, one instance per client
-//! connection, so each client's workers are numbered from 1; here one server serves everybody
-//! and numbers all workers in turn.
+//! As Pyro5's `serve()` does, the class is registered (session instance mode): each client
+//! connection gets its own `CallbackServer`, so each client's workers are numbered from 1.
 
 mod worker;
 
@@ -23,6 +22,8 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
+use pyro::daemon::InstanceMode;
+use pyro::dispatch::CallContext;
 use pyro::naming::locate_ns_with_config;
 use pyro::{Config, Daemon, Remote, ShutdownHandle};
 use worker::{CallbackHandlerProxy, CallbackServer, Worker};
@@ -52,6 +53,7 @@ impl Worker for Job {
     }
 }
 
+/// Python's `CallbackServer`, one per client connection.
 struct Server {
     number: AtomicU32,
     daemon: ShutdownHandle,
@@ -83,8 +85,9 @@ fn serve() -> pyro::Result<()> {
     let config = Config::environment()?;
     let daemon = Daemon::builder().config(config.clone()).bind()?;
     let ns = locate_ns_with_config(None, None, &config)?;
-    let server = Server { number: AtomicU32::new(0), daemon: daemon.shutdown_handle() };
-    let uri = daemon.register_as::<dyn CallbackServer, _>(server, None)?;
+    let handle = daemon.shutdown_handle();
+    let create = move |_: &CallContext| Server { number: AtomicU32::new(0), daemon: handle.clone() };
+    let uri = daemon.register_class_as::<dyn CallbackServer, _>(InstanceMode::Session, create, None)?;
     println!("Object <class '__main__.CallbackServer'>:\n    uri = {uri}");
     ns.register(NAME, &uri, false, None)?;
     println!("    name = {NAME}");

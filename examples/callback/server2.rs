@@ -23,6 +23,7 @@ mod python;
 use std::process::ExitCode;
 
 use crash::{CallbackHandlerProxy, CallbackServer};
+use pyro::daemon::InstanceMode;
 use pyro::naming::locate_ns_with_config;
 use pyro::{Config, Daemon, Error};
 use python::pyro_traceback;
@@ -70,7 +71,8 @@ fn serve() -> pyro::Result<()> {
     let config = Config::environment()?;
     let daemon = Daemon::builder().config(config.clone()).bind()?;
     let ns = locate_ns_with_config(None, None, &config)?;
-    let uri = daemon.register_as::<dyn CallbackServer, _>(Server, None)?;
+    // Pyro5's `serve()` registers the class: one (stateless) instance per client connection.
+    let uri = daemon.register_class_as::<dyn CallbackServer, _>(InstanceMode::Session, |_| Server, None)?;
     println!("Object <class '__main__.CallbackServer'>:\n    uri = {uri}");
     ns.register(NAME, &uri, false, None)?;
     println!("    name = {NAME}");

@@ -20,9 +20,8 @@
 //!   as `<pyro connection <session id>>` (Python prints its `SocketConnection` object).
 //! - `obj.pyroid:` is the id the object was registered under (a Rust object does not carry it).
 //!
-//! Python registers the class (one instance per connection, Pyro5's default "session" instance
-//! mode); here one registered object serves every client, which changes nothing for an object
-//! without state.
+//! As Python's, it registers the class: one instance per connection (Pyro5's default "session"
+//! instance mode).
 
 mod echo;
 
@@ -31,6 +30,7 @@ use std::process::ExitCode;
 use std::sync::{Arc, OnceLock};
 
 use echo::EchoServer;
+use pyro::daemon::InstanceMode;
 use pyro::dispatch::CallContext;
 use pyro::protocol::{AnnotationId, Annotations};
 use pyro::{Config, Daemon, Value};
@@ -38,7 +38,7 @@ use pyro::{Config, Daemon, Value};
 /// The object id Python's `server.py` registers the `EchoServer` under.
 const OBJECT_ID: &str = "example.context";
 
-/// The served object.
+/// Python's `EchoServer`, one per client connection.
 struct Echo {
     /// How `obj.daemon` is printed (known once the object is registered).
     daemon: Arc<OnceLock<String>>,
@@ -103,7 +103,9 @@ fn serve() -> pyro::Result<()> {
         })
         .bind()?;
     let description = Arc::new(OnceLock::new());
-    let uri = daemon.register_as::<dyn EchoServer, _>(Echo { daemon: Arc::clone(&description) }, Some(OBJECT_ID))?;
+    let shared = Arc::clone(&description);
+    let create = move |_: &CallContext| Echo { daemon: Arc::clone(&shared) };
+    let uri = daemon.register_class_as::<dyn EchoServer, _>(InstanceMode::Session, create, Some(OBJECT_ID))?;
     let family = if daemon.local_addr().is_some_and(|a| a.is_ipv6()) { "IPv6" } else { "IPv4" };
     let _ = description.set(format!(
         "<pyro Daemon; {} - {family}; {} objects>",

@@ -11,8 +11,8 @@
 //! cargo run --example chatbox_client            # or: python client.py; several of them
 //! ```
 //!
-//! As in Pyro5, the `PYRO_*` environment variables apply. Python's chat box has instance mode
-//! "single": one chat box for everybody, as here. A member that cannot be reached any more is
+//! As in Pyro5, the `PYRO_*` environment variables apply. As Python's, the class is registered
+//! with instance mode "single": one chat box for everybody, made on first use. A member that cannot be reached any more is
 //! removed (`Removed dead listener ...`) whether its connection closed or could not be opened;
 //! Python's chat box removes it only in the first case and lets the second error reach the
 //! member who published.
@@ -24,6 +24,7 @@ use std::process::ExitCode;
 use std::sync::{Mutex, PoisonError};
 
 use chat::{ChatBox, ChatterProxy, ValueError};
+use pyro::daemon::InstanceMode;
 use pyro::naming::locate_ns_with_config;
 use pyro::{Config, Daemon, Error};
 
@@ -150,7 +151,7 @@ fn serve() -> pyro::Result<()> {
     let config = Config::environment()?;
     let daemon = Daemon::builder().config(config.clone()).bind()?;
     let ns = locate_ns_with_config(None, None, &config)?;
-    let uri = daemon.register_as::<dyn ChatBox, _>(Server::default(), None)?;
+    let uri = daemon.register_class_as::<dyn ChatBox, _>(InstanceMode::Single, |_| Server::default(), None)?;
     println!("Object <class '__main__.ChatBox'>:\n    uri = {uri}");
     ns.register(NAME, &uri, false, None)?;
     println!("    name = {NAME}");

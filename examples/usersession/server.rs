@@ -23,19 +23,15 @@
 //! The errors are Python's: `KeyError('USER')` for a call without the annotation (and for a
 //! key never stored), `AssertionError('access denied')` for a user the database does not know,
 //! `RuntimeError` for a connection used by two threads at once, and `UnicodeDecodeError` for a
-//! user name that is not UTF-8.
-//!
-//! One difference in how, not what: a Rust instance creator cannot fail, where Python's
-//! `SessionboundDatabase.__init__` raises `KeyError` for a first call without a `USER`
-//! annotation (and Pyro5 tries again on the next call). Here the session instance is made
-//! anyway and opens its database connection on the first call that has the annotation, so
-//! clients see the same: that call fails with `KeyError('USER')`, the next one with a user
-//! opens the connection, printing the creation line then.
+//! user name that is not UTF-8. As in Python, the session-bound database's instance creator
+//! (Python's `__init__`) is what fails for a session's first call without a usable `USER`
+//! annotation: no instance is made, and the session's next call tries again (Pyro5's
+//! `_getInstance`), so the creation line is printed by the first call that names a user.
 
 mod database;
 
 use std::process::ExitCode;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use database::{Connection, DummyDatabase};
 use pyro::daemon::InstanceMode;
@@ -114,50 +110,36 @@ impl SingletonDatabase {
 /// used from multiple proxies at the same time, because every session (proxy connection) gets
 /// its own instance and database connection.
 pub struct SessionboundDatabase {
-    database: Arc<DummyDatabase>,
-    /// The connection for the session's user, opened by the first call that names one.
-    connection: OnceLock<Connection>,
+    connection: Connection,
 }
 
 impl SessionboundDatabase {
-    /// The instance creator: connects for the user of the call that needs the instance.
-    fn new(database: &Arc<DummyDatabase>, ctx: &CallContext) -> SessionboundDatabase {
-        let instance = SessionboundDatabase { database: Arc::clone(database), connection: OnceLock::new() };
-        // Without a user this first call fails (see the module documentation).
-        let _ = instance.connection(ctx);
-        instance
-    }
-
-    /// The session's connection, opened for the user of `ctx` if it is not open yet.
-    fn connection(&self, ctx: &CallContext) -> pyro::Result<&Connection> {
-        if let Some(connection) = self.connection.get() {
-            return Ok(connection);
-        }
+    /// The instance creator (Python's `__init__`): connects for the user of the call that
+    /// needs the instance, failing that call if it names none (`KeyError('USER')`) or one that
+    /// is not UTF-8; the next call of the session tries again.
+    fn new(database: &Arc<DummyDatabase>, ctx: &CallContext) -> pyro::Result<SessionboundDatabase> {
         let user = user(ctx)?;
-        Ok(self.connection.get_or_init(|| {
-            let connection = self.database.connect(Some(user.clone()));
-            println!("[SessionboundDatabase] new instance and connection for user: {user}");
-            connection
-        }))
+        let connection = database.connect(Some(user.clone()));
+        println!("[SessionboundDatabase] new instance and connection for user: {user}");
+        Ok(SessionboundDatabase { connection })
     }
 }
 
 #[pyro::expose]
 impl SessionboundDatabase {
     /// Stores `value` under `key` for the session's user.
-    pub fn store(&self, ctx: &CallContext, key: Value, value: Value) -> pyro::Result<()> {
-        Ok(self.connection(ctx)?.store(key, value, None)?)
+    pub fn store(&self, key: Value, value: Value) -> pyro::Result<()> {
+        Ok(self.connection.store(key, value, None)?)
     }
 
     /// The value under `key`, for the session's user.
-    pub fn retrieve(&self, ctx: &CallContext, key: Value) -> pyro::Result<Value> {
-        Ok(self.connection(ctx)?.retrieve(key, None)?)
+    pub fn retrieve(&self, key: Value) -> pyro::Result<Value> {
+        Ok(self.connection.retrieve(key, None)?)
     }
 
     /// Answers `"hi"`.
-    pub fn ping(&self, ctx: &CallContext) -> pyro::Result<String> {
-        self.connection(ctx)?;
-        Ok("hi".to_owned())
+    pub fn ping(&self) -> String {
+        "hi".to_owned()
     }
 }
 
@@ -193,7 +175,7 @@ fn serve() -> pyro::Result<()> {
         (
             "SessionboundDatabase",
             "example.usersession.sessiondb",
-            daemon.register_class_with(InstanceMode::Session, session, None)?,
+            daemon.register_class_try_with(InstanceMode::Session, session, None)?,
         ),
     ];
     for (class, name, uri) in uris {

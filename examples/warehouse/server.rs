@@ -1,5 +1,7 @@
-//! The warehouse server of Pyro5's tutorial (phase 3): serves one [`Warehouse`] for everyone and
-//! registers it in the name server as `example.warehouse`.
+//! The warehouse server of Pyro5's tutorial (phase 3): serves one [`Warehouse`] for everyone
+//! (the class registered with instance mode "single", as Python's
+//! `@behavior(instance_mode="single")`) and registers it in the name server as
+//! `example.warehouse`.
 //!
 //! ```sh
 //! cargo run -p pyro-ns --bin pyro-ns            # a name server (or Python's: pyro5-ns)
@@ -16,6 +18,7 @@ mod warehouse;
 
 use std::process::ExitCode;
 
+use pyro::daemon::InstanceMode;
 use pyro::naming::locate_ns_with_config;
 use pyro::{Config, Daemon};
 use warehouse::{NAME, Stock, Warehouse};
@@ -57,7 +60,7 @@ fn run(host: Option<String>, port: u16) -> pyro::Result<()> {
     }
     let daemon = daemon.bind()?;
     // No object id: the daemon makes one up; visitors find it by its name.
-    let uri = daemon.register_as::<dyn Warehouse, _>(Stock::default(), None)?;
+    let uri = daemon.register_class_as::<dyn Warehouse, _>(InstanceMode::Single, |_| Stock::default(), None)?;
     println!("Object Warehouse:\n    uri = {uri}");
     ns.register(NAME, &uri, false, None)?;
     println!("    name = {NAME}");

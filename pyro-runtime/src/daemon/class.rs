@@ -3,7 +3,7 @@
 
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use crate::dispatch::{CallArgs, CallContext, Dispatch, Metadata, Reply, Servant, Served};
 use crate::{Error, RemoteError, Value};
@@ -71,8 +71,9 @@ impl std::str::FromStr for InstanceMode {
 }
 
 /// Makes the instances of a registered class; it sees the context of the call that needs one
-/// (Pyro5's `instance_creator`, which may read `current_context`).
-pub(crate) type Creator<T> = Box<dyn Fn(&CallContext) -> T + Send + Sync>;
+/// (Pyro5's `instance_creator`, which may read `current_context`). An `Err` fails that call
+/// with the exception; no instance is kept, so the next call that needs one tries again.
+pub(crate) type Creator<T> = Box<dyn Fn(&CallContext) -> Result<T, RemoteError> + Send + Sync>;
 
 /// Every class registration gets its own key in the connections' session instances.
 static NEXT_KEY: AtomicU64 = AtomicU64::new(1);
@@ -84,7 +85,8 @@ pub(crate) struct Class<T, I: ?Sized> {
     creator: Creator<T>,
     metadata: Arc<Metadata>,
     key: u64,
-    single: OnceLock<Arc<dyn Servant>>,
+    /// The `single` instance, made under this lock (as Pyro5's `create_single_instance_lock`).
+    single: Mutex<Option<Arc<dyn Servant>>>,
     interface: PhantomData<fn() -> Box<I>>,
 }
 
@@ -99,22 +101,36 @@ where
             creator,
             metadata: Arc::new(T::metadata()),
             key: NEXT_KEY.fetch_add(1, Ordering::Relaxed),
-            single: OnceLock::new(),
+            single: Mutex::new(None),
             interface: PhantomData,
         }
     }
 
-    fn create(&self, ctx: &CallContext) -> Arc<dyn Servant> {
+    fn create(&self, ctx: &CallContext) -> Result<Arc<dyn Servant>, Error> {
+        let object = (self.creator)(ctx)?;
         // Served like a registered instance: its lock, the busy rule, callback reporting.
-        Arc::new(Served::<T, I>::with_metadata((self.creator)(ctx), Arc::clone(&self.metadata)))
+        Ok(Arc::new(Served::<T, I>::with_metadata(object, Arc::clone(&self.metadata))))
     }
 
+    /// The instance for this call. A creator's error (or panic) leaves nothing behind, so in
+    /// every mode the next call tries to create the instance again, as Pyro5's `_getInstance`.
     fn pick(&self, ctx: &CallContext) -> Result<Arc<dyn Servant>, Error> {
         match self.mode {
-            InstanceMode::Single => Ok(Arc::clone(self.single.get_or_init(|| self.create(ctx)))),
-            InstanceMode::Percall => Ok(self.create(ctx)),
+            InstanceMode::Single => {
+                // A creator that panicked left `None`: nothing half-made to poison.
+                let mut single = self.single.lock().unwrap_or_else(PoisonError::into_inner);
+                match &*single {
+                    Some(instance) => Ok(Arc::clone(instance)),
+                    None => {
+                        let instance = self.create(ctx)?;
+                        *single = Some(Arc::clone(&instance));
+                        Ok(instance)
+                    }
+                }
+            }
+            InstanceMode::Percall => self.create(ctx),
             InstanceMode::Session => match ctx.session_state() {
-                Some(state) => state.session_instance(self.key, &mut || Ok(self.create(ctx))),
+                Some(state) => state.session_instance(self.key, &mut || self.create(ctx)),
                 None => Err(RemoteError::new(
                     "Pyro5.errors.DaemonError",
                     vec![Value::from("a session-mode class cannot be called outside a connection")],

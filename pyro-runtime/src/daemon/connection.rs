@@ -126,8 +126,13 @@ impl Driver<'_> {
                 self.perform(session, stream, held, reply)
             }
             Action::DispatchOneway(request) => {
-                let request = self.prepare(request);
-                // Nothing comes back from a oneway call: its outcome is dropped, as Pyro5 does.
+                let mut request = self.prepare(request);
+                // The instance is picked now, while the connection is open (as Pyro5 does
+                // before it starts the call's thread). Nothing comes back from a oneway call:
+                // its outcome, a failed instance creation included, is dropped, as Pyro5 does.
+                if request.pick_instance().is_err() {
+                    return Next::Read;
+                }
                 if let Err(job) = self.inner.oneway.submit(Box::new(move || drop(request.run()))) {
                     // The queue is full: run it here, before this client's next request.
                     job();

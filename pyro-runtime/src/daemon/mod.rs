@@ -102,6 +102,11 @@
 //!
 //! The creator (Pyro5's `instance_creator`) is a closure that gets the
 //! [`CallContext`] of the call needing the instance; `register_class` uses `T::default()`.
+//! A creator may fail ([`register_class_try_with`](Daemon::register_class_try_with),
+//! [`register_class_try_as`](Daemon::register_class_try_as)), as a Python `__init__` or
+//! `instance_creator` may raise: the call that needed the instance gets the error as its
+//! exception, nothing is kept, and the next call that needs an instance tries again (in every
+//! mode, as Pyro5's `_getInstance`).
 //! Clients see the type's metadata (in the handshake and from `get_metadata`), and
 //! `registered()` lists the class's id like any object's. `&mut self` methods lock only the
 //! instance: a percall instance is never shared, a session instance only by the calls of one
@@ -219,7 +224,7 @@ use self::class::Class;
 use self::oneway::{ONEWAY_QUEUE, ONEWAY_WORKERS, OnewayRunner};
 use self::pool::Pool;
 use self::registry::Registry;
-use crate::dispatch::{CallContext, Dispatch, Servant, Served};
+use crate::dispatch::{CallContext, Dispatch, IntoRemoteError, Servant, Served};
 use crate::protocol::Annotations;
 use crate::session::{DaemonInfo, HOUSEKEEPING_INTERVAL, ResponseAnnotations, StreamSettings, Streams};
 use crate::transport::{Listener, Socket};
@@ -408,7 +413,58 @@ impl Daemon {
         create: impl Fn(&CallContext) -> T + Send + Sync + 'static,
         id: Option<&str>,
     ) -> Result<Uri, Error> {
-        self.register_servant(Arc::new(Class::<T, T>::new(mode, Box::new(create))), id)
+        self.register_servant(Arc::new(Class::<T, T>::new(mode, Box::new(move |ctx| Ok(create(ctx))))), id)
+    }
+
+    /// Registers the class `T` with an instance creator that may fail (a Python `__init__` or
+    /// `instance_creator` that raises): its `Err` becomes the exception of the call that
+    /// needed the instance, converted as a method's error is ([`IntoRemoteError`]: a
+    /// [`RemoteError`](crate::RemoteError), an [`Error`], or a `#[derive(pyro::RemoteError)]`
+    /// enum). No instance is kept, so the next call that needs one runs `create` again, in
+    /// every mode, as Pyro5 does.
+    ///
+    /// ```
+    /// # use pyro_runtime::dispatch::*;
+    /// # use pyro_runtime::Error;
+    /// # struct Greeter(String);
+    /// # impl Dispatch<Greeter> for Greeter {
+    /// #     fn metadata() -> Metadata { Metadata::new(["hello"], [], []) }
+    /// #     fn receiver(m: &str) -> Option<Receiver> { (m == "hello").then_some(Receiver::Shared) }
+    /// #     fn invoke_shared(&self, c: &mut CallContext, _: &str, a: CallArgs) -> Result<Reply, Error> { a.finish()?; c.encode(&self.0) }
+    /// #     fn invoke_exclusive(&mut self, _: &mut CallContext, m: &str, _: CallArgs) -> Result<Reply, Error> { Err(CallArgs::unknown_method(m)) }
+    /// # }
+    /// use pyro_runtime::daemon::{Daemon, InstanceMode};
+    /// use pyro_runtime::proxy::Proxy;
+    /// use pyro_runtime::{RemoteError, Value};
+    ///
+    /// let daemon = Daemon::bind("127.0.0.1", 0).unwrap();
+    /// let tries = std::sync::atomic::AtomicU32::new(0);
+    /// let create = move |_: &CallContext| match tries.fetch_add(1, std::sync::atomic::Ordering::SeqCst) {
+    ///     0 => Err(RemoteError::new("builtins.KeyError", vec![Value::from("USER")])),
+    ///     _ => Ok(Greeter("hello".into())),
+    /// };
+    /// let uri = daemon.register_class_try_with(InstanceMode::Session, create, Some("greeter")).unwrap();
+    /// let shutdown = daemon.shutdown_handle();
+    /// let server = std::thread::spawn(move || daemon.request_loop());
+    /// let proxy = Proxy::new(uri);
+    /// let Err(Error::Remote(error)) = proxy.call::<_, String>("hello", &()) else { panic!() };
+    /// assert_eq!((error.class.as_str(), error.message.as_str()), ("builtins.KeyError", "USER"));
+    /// assert_eq!(proxy.call::<_, String>("hello", &()).unwrap(), "hello"); // created this time
+    /// # drop(proxy);
+    /// shutdown.shutdown();
+    /// server.join().unwrap().unwrap();
+    /// ```
+    pub fn register_class_try_with<T, E>(
+        &self,
+        mode: InstanceMode,
+        create: impl Fn(&CallContext) -> Result<T, E> + Send + Sync + 'static,
+        id: Option<&str>,
+    ) -> Result<Uri, Error>
+    where
+        T: Dispatch<T>,
+        E: IntoRemoteError,
+    {
+        self.register_class_try_as::<T, T, E>(mode, create, id)
     }
 
     /// Registers the class `T` exposed through the trait `I` (`register_class_as::<dyn Trait,
@@ -455,6 +511,41 @@ impl Daemon {
         I: ?Sized + 'static,
         T: Dispatch<I>,
     {
+        self.register_servant(Arc::new(Class::<T, I>::new(mode, Box::new(move |ctx| Ok(create(ctx))))), id)
+    }
+
+    /// Registers the class `T` exposed through the trait `I`, with an instance creator that
+    /// may fail: [`register_class_try_with`](Daemon::register_class_try_with) for an exposed
+    /// trait.
+    ///
+    /// ```
+    /// # use pyro_runtime::dispatch::*;
+    /// # use pyro_runtime::Error;
+    /// # struct Door;
+    /// # impl Dispatch<dyn std::any::Any + Send + Sync> for Door {
+    /// #     fn metadata() -> Metadata { Metadata::new(["open"], [], []) }
+    /// #     fn receiver(m: &str) -> Option<Receiver> { (m == "open").then_some(Receiver::Shared) }
+    /// #     fn invoke_shared(&self, c: &mut CallContext, _: &str, a: CallArgs) -> Result<Reply, Error> { a.finish()?; c.encode(&()) }
+    /// #     fn invoke_exclusive(&mut self, _: &mut CallContext, m: &str, _: CallArgs) -> Result<Reply, Error> { Err(CallArgs::unknown_method(m)) }
+    /// # }
+    /// use pyro_runtime::daemon::{Daemon, InstanceMode};
+    /// let daemon = Daemon::bind("127.0.0.1", 0).unwrap();
+    /// // with `#[pyro::expose] trait Doors { ... }`: register_class_try_as::<dyn Doors, _, _>(...)
+    /// let create = |_: &CallContext| -> Result<Door, Error> { Ok(Door) };
+    /// daemon.register_class_try_as::<dyn std::any::Any + Send + Sync, _, _>(InstanceMode::Single, create, Some("door")).unwrap();
+    /// ```
+    pub fn register_class_try_as<I, T, E>(
+        &self,
+        mode: InstanceMode,
+        create: impl Fn(&CallContext) -> Result<T, E> + Send + Sync + 'static,
+        id: Option<&str>,
+    ) -> Result<Uri, Error>
+    where
+        I: ?Sized + 'static,
+        T: Dispatch<I>,
+        E: IntoRemoteError,
+    {
+        let create = move |ctx: &CallContext| create(ctx).map_err(IntoRemoteError::into_remote_error);
         self.register_servant(Arc::new(Class::<T, I>::new(mode, Box::new(create))), id)
     }
 

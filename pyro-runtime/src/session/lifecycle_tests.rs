@@ -96,7 +96,8 @@ fn classes() -> Classes {
             log.lock().unwrap().push(format!("create {serial}"));
             Counter { serial, calls: 0, log: Arc::clone(&log) }
         };
-        let class: Arc<dyn Servant> = Arc::new(Class::<Counter, Counter>::new(mode, Box::new(create)));
+        let class: Arc<dyn Servant> =
+            Arc::new(Class::<Counter, Counter>::new(mode, Box::new(move |ctx| Ok(create(ctx)))));
         by_id.insert(id, class);
     }
     Classes { by_id, created, log }
@@ -108,6 +109,15 @@ fn info() -> Arc<DaemonInfo> {
 
 /// A session past its handshake with `object`.
 fn connect(id: u64, classes: &Classes, hooks: ServerHooks, object: &str) -> (ServerSession, ClientSession) {
+    connect_with(id, classes, hooks, object)
+}
+
+/// A session past its handshake with `object` of `classes`, without hooks.
+fn connect_to(id: u64, classes: &dyn Directory, object: &str) -> (ServerSession, ClientSession) {
+    connect_with(id, classes, ServerHooks::default(), object)
+}
+
+fn connect_with(id: u64, classes: &dyn Directory, hooks: ServerHooks, object: &str) -> (ServerSession, ClientSession) {
     let mut server = ServerSession::new(id, info()).with_hooks(hooks).with_client_addr("127.0.0.1:4000".parse().ok());
     let client = ClientSession::new(Serializer::Msgpack);
     let connect = client.connect_request(object, &Value::from("hello")).unwrap();
@@ -119,16 +129,27 @@ fn connect(id: u64, classes: &Classes, hooks: ServerHooks, object: &str) -> (Ser
 fn call<T: serde::de::DeserializeOwned>(
     server: &mut ServerSession,
     client: &mut ClientSession,
-    classes: &Classes,
+    classes: &dyn Directory,
     object: &str,
     method: &str,
 ) -> T {
+    try_call(server, client, classes, object, method).unwrap()
+}
+
+/// A call whose reply may be an exception.
+fn try_call<T: serde::de::DeserializeOwned>(
+    server: &mut ServerSession,
+    client: &mut ClientSession,
+    classes: &dyn Directory,
+    object: &str,
+    method: &str,
+) -> Result<T, Error> {
     let payload = Serializer::Msgpack.encode_call(object, method, &Vec::<Value>::new(), Some(&Dict::new())).unwrap();
     let invoke = client.invoke_request(payload, Flags::EMPTY);
     let Action::Dispatch(request) = server.on_message(invoke, classes) else { panic!("not dispatched") };
     let Action::Send(reply) = server.reply(request.run()) else { panic!("no reply") };
-    client.check_reply(&reply).unwrap();
-    client.decode_result(method, &reply).unwrap()
+    client.check_reply(&reply)?;
+    client.decode_result(method, &reply)
 }
 
 #[test]
@@ -308,4 +329,93 @@ fn a_session_class_outside_a_connection_is_a_daemon_error() {
     let percall =
         classes.by_id["percall"].invoke("next", CallArgs::new("next", vec![], None), Serializer::Json).unwrap();
     assert_eq!(percall, b"[1, 1]");
+}
+
+/// Classes whose creator fails while `failing` says so: with Python's `KeyError('USER')`, or
+/// by panicking (`"panic"`).
+fn failing_classes(
+    failing: &Arc<Mutex<&'static str>>,
+    created: &Arc<AtomicUsize>,
+) -> HashMap<&'static str, Arc<dyn Servant>> {
+    let log = Log::default();
+    let mut by_id: HashMap<&'static str, Arc<dyn Servant>> = HashMap::new();
+    for (id, mode) in
+        [("single", InstanceMode::Single), ("session", InstanceMode::Session), ("percall", InstanceMode::Percall)]
+    {
+        let (failing, created, log) = (Arc::clone(failing), Arc::clone(created), Arc::clone(&log));
+        let create = move |_: &CallContext| {
+            let state = *failing.lock().unwrap();
+            match state {
+                "keyerror" => Err(crate::RemoteError::new("builtins.KeyError", vec![Value::from("USER")])),
+                "panic" => panic!("no instance today"),
+                _ => {
+                    let serial = created.fetch_add(1, Ordering::SeqCst) + 1;
+                    Ok(Counter { serial, calls: 0, log: Arc::clone(&log) })
+                }
+            }
+        };
+        by_id.insert(id, Arc::new(Class::<Counter, Counter>::new(mode, Box::new(create))));
+    }
+    by_id
+}
+
+impl Directory for HashMap<&'static str, Arc<dyn Servant>> {
+    fn servant(&self, id: &str) -> Option<Arc<dyn Servant>> {
+        self.get(id).cloned()
+    }
+    fn ids(&self) -> Vec<String> {
+        self.keys().map(|id| id.to_string()).collect()
+    }
+}
+
+#[test]
+fn a_failing_creator_fails_the_call_and_the_next_call_tries_again_in_every_mode() {
+    for mode in ["single", "session", "percall"] {
+        let failing = Arc::new(Mutex::new("keyerror"));
+        let created = Arc::new(AtomicUsize::new(0));
+        let classes = failing_classes(&failing, &created);
+        let (mut server, mut client) = connect_to(1, &classes, mode);
+        let Err(Error::Remote(error)) = try_call::<(usize, i64)>(&mut server, &mut client, &classes, mode, "next")
+        else {
+            panic!("{mode}: the creator's error is the call's")
+        };
+        assert_eq!((error.class.as_str(), error.message.as_str()), ("builtins.KeyError", "USER"), "{mode}");
+        *failing.lock().unwrap() = "panic";
+        let Err(Error::Remote(error)) = try_call::<(usize, i64)>(&mut server, &mut client, &classes, mode, "next")
+        else {
+            panic!("{mode}: a panicking creator fails the call")
+        };
+        assert_eq!(error.class, "builtins.RuntimeError", "{mode}");
+        assert!(error.message.contains("no instance today"), "{mode}: {}", error.message);
+        assert_eq!(server.session_state().session_instances(), 0, "{mode}: nothing kept");
+        *failing.lock().unwrap() = "";
+        let first: (usize, i64) = call(&mut server, &mut client, &classes, mode, "next");
+        assert_eq!(first, (1, 1), "{mode}: the connection goes on and the instance is made");
+        *failing.lock().unwrap() = "keyerror";
+        let next = try_call::<(usize, i64)>(&mut server, &mut client, &classes, mode, "next");
+        match mode {
+            "percall" => assert!(next.is_err(), "every percall request creates"),
+            _ => assert_eq!(next.unwrap(), (1, 2), "{mode}: the instance made is kept"),
+        }
+        assert_eq!(created.load(Ordering::SeqCst), 1, "{mode}");
+    }
+}
+
+#[test]
+fn a_oneway_call_picks_its_session_instance_before_the_client_goes() {
+    let classes = classes();
+    let (mut server, mut client) = connect(1, &classes, ServerHooks::default(), "session");
+    let payload = Serializer::Msgpack.encode_call("session", "next", &Vec::<Value>::new(), Some(&Dict::new())).unwrap();
+    let Action::DispatchOneway(mut request) =
+        server.on_message(client.invoke_request(payload, Flags::ONEWAY), &classes)
+    else {
+        panic!("not a oneway dispatch")
+    };
+    request.pick_instance().unwrap();
+    // The client disconnects before the oneway call runs (Pyro5's callback example does).
+    server.close();
+    let completed = request.run();
+    let Outcome::Returned(result) = completed.outcome() else { panic!("not a result") };
+    assert!(result.is_ok(), "{result:?}");
+    assert_eq!(entries(&classes.log), ["create 1", "drop 1"], "made while connected, dropped after the call");
 }

@@ -82,7 +82,8 @@ pub enum Action {
     /// [`ServerSession::reply`].
     Dispatch(Request),
     /// Run this oneway call ([`Request::run`]) and drop its outcome: the client expects no
-    /// reply. The driver may read the next message meanwhile.
+    /// reply. The driver may read the next message meanwhile; a driver that runs it later
+    /// calls [`Request::pick_instance`] first, while the connection is open.
     DispatchOneway(Request),
 }
 
@@ -757,17 +758,8 @@ impl Request {
         // Proxy calls the method makes carry this call's correlation id.
         let _serving = crate::current_context::serving(context.correlation_id());
         // A registered class: the instance its mode picks serves the whole request (a batch too).
-        let instance = catch_unwind(AssertUnwindSafe(|| servant.instance(&context))).unwrap_or_else(|panic| {
-            let text = exception::panic_text(panic.as_ref());
-            Err(RemoteError::new(
-                "builtins.RuntimeError",
-                vec![Value::from(format!("creating the instance panicked: {text}"))],
-            )
-            .into())
-        });
-        let servant = match instance {
-            Ok(Some(instance)) => instance,
-            Ok(None) => servant,
+        let servant = match instance_for(servant, &context) {
+            Ok(servant) => servant,
             Err(error) => {
                 return Completed { to, outcome: Outcome::Returned(Err(error)), annotations: Annotations::default() };
             }
@@ -775,6 +767,32 @@ impl Request {
         let call = |ctx: &mut CallContext, method: &str, args: CallArgs| servant.call(ctx, method, args);
         execute(to, context, work, servant.metadata(), &call)
     }
+
+    /// For a registered class, picks (or creates) the instance that serves this request now,
+    /// as Pyro5 does before a oneway call's thread starts: a oneway call run later, after the
+    /// client has gone, still has its session instance. [`run`](Request::run) then calls it.
+    /// The error is the creator's (a panic in it is a `builtins.RuntimeError`).
+    ///
+    /// See [`ServerSession`] for an example.
+    pub fn pick_instance(&mut self) -> Result<(), Error> {
+        let _serving = crate::current_context::serving(self.context.correlation_id());
+        self.servant = instance_for(Arc::clone(&self.servant), &self.context)?;
+        Ok(())
+    }
+}
+
+/// The servant that serves a call to `servant`: the instance a registered class's mode picks,
+/// or `servant` itself.
+fn instance_for(servant: Arc<dyn Servant>, context: &CallContext) -> Result<Arc<dyn Servant>, Error> {
+    let instance = catch_unwind(AssertUnwindSafe(|| servant.instance(context))).unwrap_or_else(|panic| {
+        let text = exception::panic_text(panic.as_ref());
+        Err(RemoteError::new(
+            "builtins.RuntimeError",
+            vec![Value::from(format!("creating the instance panicked: {text}"))],
+        )
+        .into())
+    });
+    Ok(instance?.unwrap_or(servant))
 }
 
 impl std::fmt::Debug for Request {
