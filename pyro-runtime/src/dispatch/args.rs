@@ -1,6 +1,8 @@
 //! [`CallArgs`]: binding a call's positional and keyword arguments to typed parameters,
 //! with the `TypeError`s Python would raise for a bad call.
 
+use std::sync::Arc;
+
 use serde::de::DeserializeOwned;
 
 use crate::value::{Dict, Value, from_value};
@@ -28,7 +30,7 @@ use crate::{Error, RemoteError};
 /// ```
 #[derive(Debug)]
 pub struct CallArgs {
-    method: String,
+    method: MethodName,
     vargs: Vec<Value>,
     kwargs: Option<Dict>,
     bound: usize,
@@ -42,7 +44,13 @@ impl CallArgs {
     /// args.finish().unwrap();
     /// ```
     pub fn new(method: impl Into<String>, vargs: Vec<Value>, kwargs: Option<Dict>) -> CallArgs {
-        CallArgs { method: method.into(), vargs, kwargs, bound: 0 }
+        CallArgs { method: MethodName::Owned(method.into()), vargs, kwargs, bound: 0 }
+    }
+
+    /// The arguments of a call to `method`, a name shared with other calls (the calls of a
+    /// batch mostly call the same few methods: their names are not copied for each call).
+    pub(crate) fn shared(method: Arc<str>, vargs: Vec<Value>, kwargs: Option<Dict>) -> CallArgs {
+        CallArgs { method: MethodName::Shared(method), vargs, kwargs, bound: 0 }
     }
 
     /// The method name.
@@ -51,7 +59,10 @@ impl CallArgs {
     /// assert_eq!(pyro_runtime::dispatch::CallArgs::new("ping", vec![], None).method(), "ping");
     /// ```
     pub fn method(&self) -> &str {
-        &self.method
+        match &self.method {
+            MethodName::Owned(name) => name,
+            MethodName::Shared(name) => name,
+        }
     }
 
     /// Takes parameter `index` named `name`; an error if it is missing or does not convert to `T`.
@@ -141,8 +152,15 @@ impl CallArgs {
     }
 
     fn type_error(&self, what: String) -> Error {
-        RemoteError::new("builtins.TypeError", vec![Value::Str(format!("{}() {what}", self.method))]).into()
+        RemoteError::new("builtins.TypeError", vec![Value::Str(format!("{}() {what}", self.method()))]).into()
     }
+}
+
+/// The method name of a [`CallArgs`]: its own, or shared with other calls of a batch.
+#[derive(Debug)]
+enum MethodName {
+    Owned(String),
+    Shared(Arc<str>),
 }
 
 fn is_dunder(name: &str) -> bool {

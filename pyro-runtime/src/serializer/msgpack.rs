@@ -90,6 +90,12 @@ pub fn to_bytes<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, SerializeEr
 /// ```
 pub fn from_bytes<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, SerializeError> {
     validate(bytes)?;
+    from_validated(bytes)
+}
+
+/// [`from_bytes`] for input that [`validate`] has passed (a part of a validated message, one
+/// whole value).
+pub(super) fn from_validated<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, SerializeError> {
     match T::deserialize(PyShape(&mut deserializer(bytes))) {
         Ok(value) => Ok(value),
         // Read it again as a Value: from_value accepts a few more shapes (an ext 0x31 int for
@@ -137,7 +143,7 @@ fn malformed(reason: String) -> SerializeError {
 
 /// Checks that `bytes` hold exactly one well-formed msgpack value that Pyro5 could have sent,
 /// iteratively (a stack of counts, bounded by [`MAX_DEPTH`]).
-fn validate(bytes: &[u8]) -> Result<(), SerializeError> {
+pub(super) fn validate(bytes: &[u8]) -> Result<(), SerializeError> {
     let mut reader = Reader { bytes, pos: 0 };
     // Items still to read in each open container; the bottom entry is the top-level value.
     let mut pending: Vec<u64> = vec![1];

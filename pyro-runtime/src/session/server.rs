@@ -15,7 +15,9 @@ use super::response_annotations::ResponseAnnotations;
 use super::streams::Streams;
 use crate::dispatch::{CallArgs, CallContext, Metadata, Reply, Servant};
 use crate::protocol::{AnnotationId, Annotations, Flags, Message, MessageType, ProtocolError, new_correlation_id};
-use crate::serializer::{ExceptionWrapper, SerializeOptions, marshal};
+use crate::serializer::batch_call::{self, BatchCall, BatchEntry};
+use crate::serializer::{ExceptionWrapper, ListWriter, SerializeOptions, marshal};
+use crate::value::Dict;
 use crate::{Error, RemoteError, Serializer, Value};
 
 /// The method name of a batch call (Pyro5's `_pyroInvokeBatch`).
@@ -485,16 +487,24 @@ impl ServerSession {
             method: "?".to_owned(),
             oneway,
         };
-        let call = match ser.decode_call(&message.data) {
-            Ok(call) => call,
+        // A batch is read entry by entry (msgpack: straight from the bytes), not as one tree.
+        let payload = if batch {
+            batch_call::decode(ser, &message.data).map(Payload::Batch)
+        } else {
+            ser.decode_call(&message.data).map(Payload::Call)
+        };
+        let mut payload = match payload {
+            Ok(payload) => payload,
             // Pyro5 replies with the SerializeError, then closes the connection.
             Err(error) => {
                 self.state = State::Closed;
                 return if oneway { Action::Close } else { self.failure(&to, error.into()) };
             }
         };
-        to.object = call.object;
-        to.method = call.method;
+        (to.object, to.method) = match &mut payload {
+            Payload::Call(call) => (std::mem::take(&mut call.object), std::mem::take(&mut call.method)),
+            Payload::Batch(call) => (std::mem::take(&mut call.object), std::mem::take(&mut call.method)),
+        };
         if message.flags.contains(Flags::KEEPSERIALIZED) {
             let error = RemoteError::new(
                 "Pyro5.errors.PyroError",
@@ -502,13 +512,12 @@ impl ServerSession {
             );
             return self.failure(&to, error.into());
         }
-        let work = if batch {
-            match batch_calls(call.vargs) {
+        let work = match payload {
+            Payload::Batch(call) => match batch_calls(call.entries) {
                 Ok(calls) => Work::Batch(calls),
                 Err(error) => return self.failure(&to, error),
-            }
-        } else {
-            Work::Call(CallArgs::new(to.method.clone(), call.vargs, call.kwargs))
+            },
+            Payload::Call(call) => Work::Call(CallArgs::new(to.method.clone(), call.vargs, call.kwargs)),
         };
         // Pyro5's `msg_flags` are the header's flags: CORR_ID included, COMPRESSED cleared.
         let mut header_flags = message.flags;
@@ -565,16 +574,10 @@ impl ServerSession {
                 Ok(data) => (Flags::EMPTY, data),
                 Err(error) => return self.failure(&to, error),
             },
-            Outcome::Batch(Ok(results)) => {
-                // Each result is spliced in as serialized, never decoded into a value again.
-                let options = self.info.serialize_options;
-                let parts: Result<Vec<Vec<u8>>, Error> =
-                    results.into_iter().map(|result| result.into_bytes_with(ser, options)).collect();
-                match parts.and_then(|parts| Ok(ser.list_of_parts(&parts)?)) {
-                    Ok(data) => (Flags::BATCH, data),
-                    Err(error) => return self.failure(&to, error),
-                }
-            }
+            Outcome::Batch(Ok(results)) => match batch_result(ser, self.info.serialize_options, results) {
+                Ok(data) => (Flags::BATCH, data),
+                Err(error) => return self.failure(&to, error),
+            },
             Outcome::Returned(Err(error)) | Outcome::Batch(Err(error)) => return self.failure(&to, error),
         };
         let mut reply = to.message(flags, data);
@@ -661,10 +664,17 @@ impl ReplyTo {
     }
 }
 
-/// What a request asks for: one call, or the calls of a batch in order.
+/// A decoded INVOKE payload.
+enum Payload {
+    Call(crate::serializer::Call),
+    Batch(BatchCall),
+}
+
+/// What a request asks for: one call, or the calls of a batch in order (each with its method
+/// name, shared by the calls of the same method).
 enum Work {
     Call(CallArgs),
-    Batch(Vec<(String, CallArgs)>),
+    Batch(Vec<(Arc<str>, CallArgs)>),
 }
 
 /// A decoded call, ready to run: [`Request::run`] runs it (user code: on whatever thread the
@@ -757,10 +767,15 @@ fn execute(to: ReplyTo, mut context: CallContext, work: Work, metadata: &Metadat
         Work::Batch(calls) => {
             let mut results = Vec::with_capacity(calls.len());
             let mut aborted = None;
+            // The method last found exposed: the calls after it mostly call it again.
+            let mut exposed: Option<Arc<str>> = None;
             for (method, args) in calls {
-                if !metadata.methods.contains(method.as_str()) {
-                    aborted = Some(CallArgs::unknown_method(&method));
-                    break;
+                if !exposed.as_ref().is_some_and(|known| Arc::ptr_eq(known, &method)) {
+                    if !metadata.methods.contains(&*method) {
+                        aborted = Some(CallArgs::unknown_method(&method));
+                        break;
+                    }
+                    exposed = Some(Arc::clone(&method));
                 }
                 match guarded(call, &mut context, &method, args).and_then(Reply::into_batch_result) {
                     Ok(reply) => results.push(reply),
@@ -850,44 +865,75 @@ fn connect_fail(seq: u16, correlation_id: Option<Uuid>, reason: &str) -> Message
     }
 }
 
+/// A batch's results in one list, each serialized result spliced in as it is (never decoded
+/// into a value again), written into one buffer.
+fn batch_result(ser: Serializer, options: SerializeOptions, results: Vec<Reply>) -> Result<Vec<u8>, Error> {
+    let mut list = ListWriter::new(ser, results.len() * 8);
+    for result in results {
+        match result {
+            Reply::Encoded(bytes) => list.push(&bytes)?,
+            other => list.push(&other.into_bytes_with(ser, options)?)?,
+        }
+    }
+    Ok(list.finish()?)
+}
+
 /// The calls of a batch: its positional arguments are `(method, vargs, kwargs)` triples.
 /// Python's unpacking errors for anything else.
-fn batch_calls(vargs: Vec<Value>) -> Result<Vec<(String, CallArgs)>, Error> {
-    let type_error = |text: String| Error::from(RemoteError::new("builtins.TypeError", vec![Value::from(text)]));
-    vargs
+fn batch_calls(entries: Vec<BatchEntry>) -> Result<Vec<(Arc<str>, CallArgs)>, Error> {
+    let mut last: Option<Arc<str>> = None;
+    entries
         .into_iter()
         .map(|entry| {
-            let type_name = entry.type_name();
-            let items = match entry {
-                Value::List(items) | Value::Tuple(items) => items,
-                _ => return Err(type_error(format!("cannot unpack non-iterable {type_name} object"))),
-            };
-            let got = items.len();
-            let Ok::<[Value; 3], _>([method, vargs, kwargs]) = items.try_into() else {
-                let text = if got < 3 {
-                    format!("not enough values to unpack (expected 3, got {got})")
-                } else {
-                    "too many values to unpack (expected 3)".to_owned()
-                };
-                return Err(RemoteError::new("builtins.ValueError", vec![Value::from(text)]).into());
-            };
-            let Value::Str(method) = method else {
-                return Err(type_error(format!("attribute name must be string, not '{}'", method.type_name())));
-            };
-            let vargs = match vargs {
-                Value::List(items) | Value::Tuple(items) => items,
-                other => {
-                    return Err(type_error(format!("argument after * must be an iterable, not {}", other.type_name())));
+            let (method, vargs, kwargs) = match entry {
+                BatchEntry::Call { method, vargs, kwargs } => (method, vargs, kwargs),
+                BatchEntry::Other(value) => {
+                    let (name, vargs, kwargs) = batch_triple(value)?;
+                    let method = match &last {
+                        Some(shared) if **shared == *name => Arc::clone(shared),
+                        _ => Arc::clone(last.insert(Arc::from(name))),
+                    };
+                    (method, vargs, kwargs)
                 }
             };
-            let kwargs = match kwargs {
-                Value::Dict(dict) => Some(dict),
-                Value::None => None,
-                other => {
-                    return Err(type_error(format!("argument after ** must be a mapping, not {}", other.type_name())));
-                }
-            };
-            Ok((method.clone(), CallArgs::new(method, vargs, kwargs)))
+            Ok((Arc::clone(&method), CallArgs::shared(method, vargs, kwargs)))
         })
         .collect()
+}
+
+/// One batch entry that is not a plain triple of a str, a list and a dict or null: a triple
+/// of other sequence types, or Python's unpacking errors.
+fn batch_triple(entry: Value) -> Result<(String, Vec<Value>, Option<Dict>), Error> {
+    let type_error = |text: String| Error::from(RemoteError::new("builtins.TypeError", vec![Value::from(text)]));
+    let type_name = entry.type_name();
+    let items = match entry {
+        Value::List(items) | Value::Tuple(items) => items,
+        _ => return Err(type_error(format!("cannot unpack non-iterable {type_name} object"))),
+    };
+    let got = items.len();
+    let Ok::<[Value; 3], _>([method, vargs, kwargs]) = items.try_into() else {
+        let text = if got < 3 {
+            format!("not enough values to unpack (expected 3, got {got})")
+        } else {
+            "too many values to unpack (expected 3)".to_owned()
+        };
+        return Err(RemoteError::new("builtins.ValueError", vec![Value::from(text)]).into());
+    };
+    let Value::Str(method) = method else {
+        return Err(type_error(format!("attribute name must be string, not '{}'", method.type_name())));
+    };
+    let vargs = match vargs {
+        Value::List(items) | Value::Tuple(items) => items,
+        other => {
+            return Err(type_error(format!("argument after * must be an iterable, not {}", other.type_name())));
+        }
+    };
+    let kwargs = match kwargs {
+        Value::Dict(dict) => Some(dict),
+        Value::None => None,
+        other => {
+            return Err(type_error(format!("argument after ** must be a mapping, not {}", other.type_name())));
+        }
+    };
+    Ok((method, vargs, kwargs))
 }

@@ -1,0 +1,325 @@
+//! The payload of a batch call (reference 4.5), read entry by entry: a msgpack batch is read
+//! straight from its bytes, each call's method name shared with the calls before it that call
+//! the same method, without first decoding the whole batch into one [`Value`] tree.
+
+use std::sync::Arc;
+
+use super::{SerializeError, Serializer, msgpack};
+use crate::value::{Dict, Value};
+
+/// A decoded batch call: the object, the method as sent (`"<batch>"`), and the entries of its
+/// positional arguments in order.
+#[derive(Debug)]
+pub(crate) struct BatchCall {
+    pub(crate) object: String,
+    pub(crate) method: String,
+    pub(crate) entries: Vec<BatchEntry>,
+}
+
+/// One entry of a batch.
+#[derive(Debug, PartialEq)]
+pub(crate) enum BatchEntry {
+    /// A well-formed `(method, vargs, kwargs)` triple (kwargs `None` when null or empty).
+    Call { method: Arc<str>, vargs: Vec<Value>, kwargs: Option<Dict> },
+    /// Anything else, decoded, for the caller to judge (it may still be a triple, of other
+    /// sequence types).
+    Other(Value),
+}
+
+/// Reads a batch call in `ser`: what [`Serializer::decode_call`] reads, with its positional
+/// arguments as [`BatchEntry`]s. Errors are those of `decode_call`.
+pub(crate) fn decode(ser: Serializer, bytes: &[u8]) -> Result<BatchCall, SerializeError> {
+    if ser == Serializer::Msgpack {
+        msgpack::validate(bytes)?;
+        if let Some(call) = msgpack_batch(bytes)? {
+            return Ok(call);
+        }
+    }
+    // Any other serializer, or a msgpack payload of an unusual shape: the general decoder,
+    // which also gives the errors.
+    let call = ser.decode_call(bytes)?;
+    let entries = call.vargs.into_iter().map(BatchEntry::Other).collect();
+    Ok(BatchCall { object: call.object, method: call.method, entries })
+}
+
+/// A validated msgpack batch call, or `None` if its outer shape is not the usual
+/// `[object, method, [entries...], nil or {}]` (the general decoder then reads it).
+fn msgpack_batch(bytes: &[u8]) -> Result<Option<BatchCall>, SerializeError> {
+    let cursor = Cursor { bytes };
+    let Some((4, pos)) = cursor.array(0) else { return Ok(None) };
+    let Some((object, pos)) = cursor.str(pos) else { return Ok(None) };
+    let Some((method, pos)) = cursor.str(pos) else { return Ok(None) };
+    let kwargs_at = cursor.skip(pos)?;
+    let Some((count, mut pos)) = cursor.array(pos) else { return Ok(None) };
+    if !matches!(bytes.get(kwargs_at), Some(0xc0 | 0x80)) {
+        return Ok(None);
+    }
+    let mut entries = Vec::with_capacity(count.min(bytes.len()));
+    let mut last: Option<Arc<str>> = None;
+    for _ in 0..count {
+        let end = cursor.skip(pos)?;
+        let entry = match cursor.triple(pos)? {
+            Some((name, vargs, kwargs)) => {
+                let method = match &last {
+                    Some(shared) if **shared == *name => Arc::clone(shared),
+                    _ => Arc::clone(last.insert(Arc::from(name))),
+                };
+                match (vargs, kwargs) {
+                    (Value::List(vargs), Value::None) => BatchEntry::Call { method, vargs, kwargs: None },
+                    (Value::List(vargs), Value::Dict(dict)) => {
+                        let kwargs = (!dict.is_empty()).then_some(dict);
+                        BatchEntry::Call { method, vargs, kwargs }
+                    }
+                    _ => BatchEntry::Other(msgpack::from_validated(cursor.slice(pos, end)?)?),
+                }
+            }
+            None => BatchEntry::Other(msgpack::from_validated(cursor.slice(pos, end)?)?),
+        };
+        entries.push(entry);
+        pos = end;
+    }
+    Ok(Some(BatchCall { object: object.to_owned(), method: method.to_owned(), entries }))
+}
+
+/// Reads validated msgpack: any length or marker it does not expect is `None` or an error,
+/// never a panic.
+struct Cursor<'a> {
+    bytes: &'a [u8],
+}
+
+impl<'a> Cursor<'a> {
+    fn slice(&self, from: usize, to: usize) -> Result<&'a [u8], SerializeError> {
+        self.bytes.get(from..to).ok_or_else(|| truncated(from))
+    }
+
+    fn byte(&self, at: usize) -> Result<u8, SerializeError> {
+        self.bytes.get(at).copied().ok_or_else(|| truncated(at))
+    }
+
+    /// A big-endian number of `width` bytes at `at`.
+    fn number(&self, at: usize, width: usize) -> Result<usize, SerializeError> {
+        let end = at.checked_add(width).ok_or_else(|| truncated(at))?;
+        let n = self.slice(at, end)?.iter().fold(0u64, |n, &b| n << 8 | u64::from(b));
+        usize::try_from(n).map_err(|_| truncated(at))
+    }
+
+    /// The length of the array at `at` and where its first item starts.
+    fn array(&self, at: usize) -> Option<(usize, usize)> {
+        match self.byte(at).ok()? {
+            marker @ 0x90..=0x9f => Some((usize::from(marker & 0x0f), at + 1)),
+            0xdc => Some((self.number(at + 1, 2).ok()?, at + 3)),
+            0xdd => Some((self.number(at + 1, 4).ok()?, at + 5)),
+            _ => None,
+        }
+    }
+
+    /// The str at `at` and where it ends.
+    fn str(&self, at: usize) -> Option<(&'a str, usize)> {
+        let (len, start) = match self.byte(at).ok()? {
+            marker @ 0xa0..=0xbf => (usize::from(marker & 0x1f), at + 1),
+            0xd9 => (self.number(at + 1, 1).ok()?, at + 2),
+            0xda => (self.number(at + 1, 2).ok()?, at + 3),
+            0xdb => (self.number(at + 1, 4).ok()?, at + 5),
+            _ => return None,
+        };
+        let end = start.checked_add(len)?;
+        Some((std::str::from_utf8(self.bytes.get(start..end)?).ok()?, end))
+    }
+
+    /// The entry at `at` if it is a `[str, array, nil or map]` triple: the name, and the
+    /// arguments decoded (a list, and nil or a dict).
+    fn triple(&self, at: usize) -> Result<Option<(&'a str, Value, Value)>, SerializeError> {
+        let Some((3, pos)) = self.array(at) else { return Ok(None) };
+        let Some((name, pos)) = self.str(pos) else { return Ok(None) };
+        if self.array(pos).is_none() {
+            return Ok(None);
+        }
+        let vargs_end = self.skip(pos)?;
+        let kwargs = match self.byte(vargs_end)? {
+            0xc0 => Value::None,
+            0x80 => Value::Dict(Dict::new()),
+            0x81..=0x8f | 0xde | 0xdf => msgpack::from_validated(self.slice(vargs_end, self.skip(vargs_end)?)?)?,
+            _ => return Ok(None),
+        };
+        Ok(Some((name, msgpack::from_validated(self.slice(pos, vargs_end)?)?, kwargs)))
+    }
+
+    /// Where the value at `at` ends (iteratively: a count of the items still to pass).
+    fn skip(&self, mut at: usize) -> Result<usize, SerializeError> {
+        let mut items: u64 = 1;
+        while items > 0 {
+            items -= 1;
+            let marker = self.byte(at)?;
+            let (head, body, children) = match marker {
+                0x00..=0x7f | 0xe0..=0xff | 0xc0..=0xc3 => (1, 0, 0),
+                0x80..=0x8f => (1, 0, 2 * u64::from(marker & 0x0f)),
+                0x90..=0x9f => (1, 0, u64::from(marker & 0x0f)),
+                0xa0..=0xbf => (1, usize::from(marker & 0x1f), 0),
+                0xc4 | 0xd9 => (2, self.number(at + 1, 1)?, 0),
+                0xc5 | 0xda => (3, self.number(at + 1, 2)?, 0),
+                0xc6 | 0xdb => (5, self.number(at + 1, 4)?, 0),
+                0xc7 => (3, self.number(at + 1, 1)?, 0),
+                0xc8 => (4, self.number(at + 1, 2)?, 0),
+                0xc9 => (6, self.number(at + 1, 4)?, 0),
+                0xca => (1, 4, 0),
+                0xcb => (1, 8, 0),
+                0xcc | 0xd0 => (1, 1, 0),
+                0xcd | 0xd1 => (1, 2, 0),
+                0xce | 0xd2 => (1, 4, 0),
+                0xcf | 0xd3 => (1, 8, 0),
+                0xd4 => (2, 1, 0),
+                0xd5 => (2, 2, 0),
+                0xd6 => (2, 4, 0),
+                0xd7 => (2, 8, 0),
+                0xd8 => (2, 16, 0),
+                0xdc => (3, 0, self.number(at + 1, 2)? as u64),
+                0xdd => (5, 0, self.number(at + 1, 4)? as u64),
+                0xde => (3, 0, 2 * self.number(at + 1, 2)? as u64),
+                0xdf => (5, 0, 2 * self.number(at + 1, 4)? as u64),
+            };
+            at = at.checked_add(head + body).filter(|&end| end <= self.bytes.len()).ok_or_else(|| truncated(at))?;
+            items = items.saturating_add(children);
+        }
+        Ok(at)
+    }
+}
+
+fn truncated(at: usize) -> SerializeError {
+    SerializeError::Malformed { serializer: "msgpack", reason: format!("truncated batch call at byte {at}") }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::value::{Date, Dict};
+
+    fn general(bytes: &[u8]) -> Vec<Value> {
+        Serializer::Msgpack.decode_call(bytes).unwrap().vargs.into_iter().map(empty_kwargs_as_none).collect()
+    }
+
+    /// A triple with empty kwargs as one with none (the session binds both the same).
+    fn empty_kwargs_as_none(entry: Value) -> Value {
+        match entry {
+            Value::List(mut items) if items.len() == 3 && items[2] == Value::Dict(Dict::new()) => {
+                items[2] = Value::None;
+                Value::List(items)
+            }
+            other => other,
+        }
+    }
+
+    /// The entries as the general decoder reads them, with fast entries turned back into
+    /// the triple they were.
+    fn as_values(call: &BatchCall) -> Vec<Value> {
+        call.entries
+            .iter()
+            .map(|entry| match entry {
+                BatchEntry::Call { method, vargs, kwargs } => Value::List(vec![
+                    Value::from(&**method),
+                    Value::List(vargs.clone()),
+                    kwargs.clone().map_or(Value::None, Value::Dict),
+                ]),
+                BatchEntry::Other(value) => empty_kwargs_as_none(value.clone()),
+            })
+            .collect()
+    }
+
+    fn args() -> Vec<Value> {
+        let mut dict = Dict::new();
+        dict.insert(Value::from("k"), Value::List(vec![Value::Int(1), Value::Float(2.5)]));
+        vec![
+            Value::Int(42),
+            Value::Int(-(1 << 40)),
+            Value::int(u64::MAX),
+            Value::from("text é"),
+            Value::from("x".repeat(300)),
+            Value::None,
+            Value::Bool(true),
+            Value::Float(0.1),
+            Value::Bytes(vec![0; 300]),
+            Value::List(vec![Value::List(vec![]), Value::Dict(Dict::new())]),
+            Value::Dict(dict),
+            Value::Complex { re: 1.0, im: 2.0 },
+            Value::Date(Date::new(2024, 1, 2).unwrap()),
+        ]
+    }
+
+    #[test]
+    fn reads_what_the_general_decoder_reads() {
+        let kwargs: Dict = [("n", Value::Int(1))].into_iter().collect();
+        let mut calls: Vec<Value> = args()
+            .into_iter()
+            .enumerate()
+            .map(|(i, arg)| {
+                let method = if i % 3 == 0 { "echo" } else { "other" };
+                Value::Tuple(vec![Value::from(method), Value::Tuple(vec![arg]), Value::Dict(Dict::new())])
+            })
+            .collect();
+        calls.push(Value::Tuple(vec![Value::from("kw"), Value::Tuple(vec![]), Value::Dict(kwargs.clone())]));
+        calls.push(Value::Tuple(vec![Value::from("none"), Value::Tuple(vec![]), Value::None]));
+        // Not triples: read as values, for the session to judge.
+        calls.push(Value::Int(3));
+        calls.push(Value::Tuple(vec![Value::from("two"), Value::Tuple(vec![])]));
+        calls.push(Value::Tuple(vec![Value::Int(1), Value::Tuple(vec![]), Value::None]));
+        calls.push(Value::Tuple(vec![Value::from("m"), Value::Int(1), Value::None]));
+        calls.push(Value::Tuple(vec![Value::from("m"), Value::Tuple(vec![]), Value::Int(1)]));
+        // Long enough for a 16-bit array header.
+        let many: Vec<Value> = calls.iter().cycle().take(40).cloned().collect();
+        for calls in [calls, many] {
+            let bytes = Serializer::Msgpack.encode_call("thing", "<batch>", &calls, None::<&Dict>).unwrap();
+            let call = decode(Serializer::Msgpack, &bytes).unwrap();
+            assert_eq!((call.object.as_str(), call.method.as_str()), ("thing", "<batch>"));
+            assert!(matches!(call.entries[0], BatchEntry::Call { .. }));
+            assert_eq!(as_values(&call), general(&bytes));
+        }
+    }
+
+    #[test]
+    fn shares_method_names_and_drops_empty_kwargs() {
+        let call = |m: &str| Value::Tuple(vec![Value::from(m), Value::Tuple(vec![Value::Int(1)]), Value::Dict(Dict::new())]);
+        let calls = vec![call("a"), call("a"), call("b"), call("b")];
+        let bytes = Serializer::Msgpack.encode_call("thing", "<batch>", &calls, None::<&Dict>).unwrap();
+        let entries = decode(Serializer::Msgpack, &bytes).unwrap().entries;
+        let methods: Vec<&Arc<str>> = entries
+            .iter()
+            .map(|entry| match entry {
+                BatchEntry::Call { method, kwargs: None, .. } => method,
+                other => panic!("not a call: {other:?}"),
+            })
+            .collect();
+        assert!(Arc::ptr_eq(methods[0], methods[1]) && Arc::ptr_eq(methods[2], methods[3]));
+        assert_eq!((&methods[0][..], &methods[2][..]), ("a", "b"));
+    }
+
+    #[test]
+    fn unusual_shapes_and_other_serializers_take_the_general_path() {
+        let calls = vec![Value::Tuple(vec![Value::from("a"), Value::Tuple(vec![]), Value::None])];
+        let kwargs: Dict = [("x", Value::Int(1))].into_iter().collect();
+        for ser in [Serializer::Serpent, Serializer::Json, Serializer::Marshal, Serializer::Msgpack] {
+            for kwargs in [None, Some(&kwargs)] {
+                let bytes = ser.encode_call("thing", "<batch>", &calls, kwargs).unwrap();
+                let call = decode(ser, &bytes).unwrap();
+                assert_eq!(call.entries.len(), 1, "{ser}");
+                let fast = ser == Serializer::Msgpack && kwargs.is_none();
+                assert_eq!(matches!(call.entries[0], BatchEntry::Call { .. }), fast, "{ser}");
+            }
+        }
+        // The general decoder's errors.
+        let bytes = Serializer::Msgpack.to_bytes(&("thing", "<batch>", 1, ())).unwrap();
+        let general = Serializer::Msgpack.decode_call(&bytes).unwrap_err().to_string();
+        assert_eq!(decode(Serializer::Msgpack, &bytes).unwrap_err().to_string(), general);
+    }
+
+    #[test]
+    fn malformed_input_is_an_error() {
+        let calls = vec![Value::Tuple(vec![Value::from("a"), Value::Tuple(vec![Value::Int(1)]), Value::None])];
+        let bytes = Serializer::Msgpack.encode_call("thing", "<batch>", &calls, None::<&Dict>).unwrap();
+        for len in 0..bytes.len() {
+            assert!(decode(Serializer::Msgpack, &bytes[..len]).is_err(), "{len}");
+        }
+        let mut extra = bytes.clone();
+        extra.push(0xc0);
+        assert!(decode(Serializer::Msgpack, &extra).is_err());
+    }
+}
