@@ -361,12 +361,11 @@ impl<T: DeserializeOwned> RemoteIter<'_, T> {
                 .as_mut()
                 .and_then(Lease::connection)
                 .ok_or_else(|| Error::Communication { message: "no connection".into(), source: None })?;
-            // One more request per reply read (the first time all of them, in one write): the
-            // request that goes out as each reply comes in also acknowledges it, which matters
-            // to a daemon whose replies wait for acknowledgements (Nagle's algorithm, Pyro5's
-            // default `SOCK_NODELAY` off).
+            // The window is topped up in bursts, in one write: all of it the first time, then
+            // whenever half of it has been read (one request per reply would cost a write, and
+            // a wake-up of the daemon, per item).
             let in_flight = conn.outstanding();
-            if in_flight < self.read_ahead {
+            if in_flight <= self.read_ahead / 2 {
                 let mut requests: Vec<Message> = (in_flight..self.read_ahead)
                     .map(|_| {
                         let mut request = Message::new(MessageType::Invoke, proxy.serializer().id(), payload.clone());

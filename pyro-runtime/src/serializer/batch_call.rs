@@ -2,6 +2,7 @@
 //! straight from its bytes, each call's method name shared with the calls before it that call
 //! the same method, without first decoding the whole batch into one [`Value`] tree.
 
+use std::ops::Range;
 use std::sync::Arc;
 
 use super::{SerializeError, Serializer, msgpack};
@@ -79,6 +80,21 @@ fn msgpack_batch(bytes: &[u8]) -> Result<Option<BatchCall>, SerializeError> {
         pos = end;
     }
     Ok(Some(BatchCall { object: object.to_owned(), method: method.to_owned(), entries }))
+}
+
+/// Where each item of the msgpack list `bytes` is (validated first), or `None` if it is not a
+/// list.
+pub(crate) fn msgpack_list_items(bytes: &[u8]) -> Result<Option<Vec<Range<usize>>>, SerializeError> {
+    msgpack::validate(bytes)?;
+    let cursor = Cursor { bytes };
+    let Some((count, mut pos)) = cursor.array(0) else { return Ok(None) };
+    let mut items = Vec::with_capacity(count.min(bytes.len()));
+    for _ in 0..count {
+        let end = cursor.skip(pos)?;
+        items.push(pos..end);
+        pos = end;
+    }
+    Ok(Some(items))
 }
 
 /// Reads validated msgpack: any length or marker it does not expect is `None` or an error,

@@ -71,7 +71,7 @@ mod pyshape;
 pub mod serpent;
 mod splice;
 
-pub(crate) use splice::ListWriter;
+pub(crate) use splice::{ListWriter, msgpack_array_header};
 
 pub use call::Call;
 pub use classdict::{CLASS_KEY, ExceptionWrapper, ProxyState, RefusedClass, check_class, class_name};

@@ -73,6 +73,12 @@ pub fn to_bytes<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, SerializeEr
     Ok(out)
 }
 
+/// [`to_bytes`], appending to `out`.
+pub(crate) fn write_to<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) -> Result<(), SerializeError> {
+    let mut serializer = rmp_serde::Serializer::new(out).with_struct_map().with_human_readable();
+    value.serialize(PyShape(&mut serializer)).map_err(encode_error)
+}
+
 /// Deserializes msgpack bytes into any type; a [`Value`] takes anything Pyro5 sends.
 ///
 /// Malformed input (truncated, a reserved marker, invalid UTF-8 in a str, an unknown
@@ -95,7 +101,7 @@ pub fn from_bytes<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, SerializeError
 
 /// [`from_bytes`] for input that [`validate`] has passed (a part of a validated message, one
 /// whole value).
-pub(super) fn from_validated<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, SerializeError> {
+pub(crate) fn from_validated<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, SerializeError> {
     match T::deserialize(PyShape(&mut deserializer(bytes))) {
         Ok(value) => Ok(value),
         // Read it again as a Value: from_value accepts a few more shapes (an ext 0x31 int for
@@ -143,7 +149,7 @@ fn malformed(reason: String) -> SerializeError {
 
 /// Checks that `bytes` hold exactly one well-formed msgpack value that Pyro5 could have sent,
 /// iteratively (a stack of counts, bounded by [`MAX_DEPTH`]).
-pub(super) fn validate(bytes: &[u8]) -> Result<(), SerializeError> {
+pub(crate) fn validate(bytes: &[u8]) -> Result<(), SerializeError> {
     let mut reader = Reader { bytes, pos: 0 };
     // Items still to read in each open container; the bottom entry is the top-level value.
     let mut pending: Vec<u64> = vec![1];

@@ -34,6 +34,34 @@ impl Serializer {
 /// count is known.
 const MSGPACK_HEADER_ROOM: usize = 5;
 
+/// The msgpack array header for `count` items (as Python's packer writes it) and its length.
+pub(crate) fn msgpack_array_header(count: usize) -> Result<([u8; MSGPACK_HEADER_ROOM], usize), SerializeError> {
+    let mut header = [0u8; MSGPACK_HEADER_ROOM];
+    let len = match (u8::try_from(count), u16::try_from(count), u32::try_from(count)) {
+        (Ok(n), _, _) if n < 16 => {
+            header[0] = 0x90 | n;
+            1
+        }
+        (_, Ok(n), _) => {
+            header[0] = 0xdc;
+            header[1..3].copy_from_slice(&n.to_be_bytes());
+            3
+        }
+        (_, _, Ok(n)) => {
+            header[0] = 0xdd;
+            header[1..5].copy_from_slice(&n.to_be_bytes());
+            5
+        }
+        _ => {
+            return Err(SerializeError::CannotCarry {
+                serializer: "msgpack",
+                what: format!("a list of {count} items (msgpack's limit is 2^32-1)"),
+            });
+        }
+    };
+    Ok((header, len))
+}
+
 /// A list written item by item into one buffer from already serialized items (what
 /// [`Serializer::list_of_parts`] does, without holding the parts): the count goes in when the
 /// list is finished.
@@ -98,29 +126,7 @@ impl ListWriter {
                 self.out[1..5].copy_from_slice(&count.to_le_bytes());
             }
             Serializer::Msgpack => {
-                let mut header = [0u8; MSGPACK_HEADER_ROOM];
-                let len = match (u8::try_from(count), u16::try_from(count), u32::try_from(count)) {
-                    (Ok(n), _, _) if n < 16 => {
-                        header[0] = 0x90 | n;
-                        1
-                    }
-                    (_, Ok(n), _) => {
-                        header[0] = 0xdc;
-                        header[1..3].copy_from_slice(&n.to_be_bytes());
-                        3
-                    }
-                    (_, _, Ok(n)) => {
-                        header[0] = 0xdd;
-                        header[1..5].copy_from_slice(&n.to_be_bytes());
-                        5
-                    }
-                    _ => {
-                        return Err(SerializeError::CannotCarry {
-                            serializer: "msgpack",
-                            what: format!("a list of {count} items (msgpack's limit is 2^32-1)"),
-                        });
-                    }
-                };
+                let (header, len) = msgpack_array_header(count)?;
                 let skip = MSGPACK_HEADER_ROOM - len;
                 self.out[skip..MSGPACK_HEADER_ROOM].copy_from_slice(&header[..len]);
                 self.out.drain(..skip);

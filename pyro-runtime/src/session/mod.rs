@@ -99,6 +99,7 @@ mod streams;
 mod tests;
 
 pub use client::{ClientSession, Handshake};
+pub(crate) use client::BatchItems;
 pub use daemon_object::DAEMON_OBJECT_ID;
 pub use hooks::{ConnectionInfo, DisconnectHook, HandshakeHook, ServerHooks};
 pub use response_annotations::ResponseAnnotations;
