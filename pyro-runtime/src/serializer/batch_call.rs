@@ -58,23 +58,18 @@ fn msgpack_batch(bytes: &[u8]) -> Result<Option<BatchCall>, SerializeError> {
     let mut entries = Vec::with_capacity(count.min(bytes.len()));
     let mut last: Option<Arc<str>> = None;
     for _ in 0..count {
-        let end = cursor.skip(pos)?;
-        let entry = match cursor.triple(pos)? {
-            Some((name, vargs, kwargs)) => {
-                let method = match &last {
-                    Some(shared) if **shared == *name => Arc::clone(shared),
-                    _ => Arc::clone(last.insert(Arc::from(name))),
+        let (entry, end) = match cursor.triple(pos, last.as_ref())? {
+            Some(Triple { name, vargs, kwargs, end }) => {
+                let method = match name {
+                    Name::Same => last.clone().unwrap_or_else(|| Arc::from("")),
+                    Name::New(name) => Arc::clone(last.insert(Arc::from(name))),
                 };
-                match (vargs, kwargs) {
-                    (Value::List(vargs), Value::None) => BatchEntry::Call { method, vargs, kwargs: None },
-                    (Value::List(vargs), Value::Dict(dict)) => {
-                        let kwargs = (!dict.is_empty()).then_some(dict);
-                        BatchEntry::Call { method, vargs, kwargs }
-                    }
-                    _ => BatchEntry::Other(msgpack::from_validated(cursor.slice(pos, end)?)?),
-                }
+                (BatchEntry::Call { method, vargs, kwargs }, end)
             }
-            None => BatchEntry::Other(msgpack::from_validated(cursor.slice(pos, end)?)?),
+            None => {
+                let end = cursor.skip(pos)?;
+                (BatchEntry::Other(msgpack::from_validated(cursor.slice(pos, end)?)?), end)
+            }
         };
         entries.push(entry);
         pos = end;
@@ -97,6 +92,21 @@ pub(crate) fn msgpack_list_items(bytes: &[u8]) -> Result<Option<Vec<Range<usize>
     Ok(Some(items))
 }
 
+/// A batch entry read by [`Cursor::triple`].
+struct Triple<'a> {
+    name: Name<'a>,
+    vargs: Vec<Value>,
+    kwargs: Option<Dict>,
+    end: usize,
+}
+
+/// The method name of a batch entry.
+enum Name<'a> {
+    /// The name of the entry before.
+    Same,
+    New(&'a str),
+}
+
 /// Reads validated msgpack: any length or marker it does not expect is `None` or an error,
 /// never a panic.
 struct Cursor<'a> {
@@ -112,11 +122,15 @@ impl<'a> Cursor<'a> {
         self.bytes.get(at).copied().ok_or_else(|| truncated(at))
     }
 
-    /// A big-endian number of `width` bytes at `at`.
-    fn number(&self, at: usize, width: usize) -> Result<usize, SerializeError> {
+    /// A big-endian number of `width` (at most 8) bytes at `at`.
+    fn number64(&self, at: usize, width: usize) -> Result<u64, SerializeError> {
         let end = at.checked_add(width).ok_or_else(|| truncated(at))?;
-        let n = self.slice(at, end)?.iter().fold(0u64, |n, &b| n << 8 | u64::from(b));
-        usize::try_from(n).map_err(|_| truncated(at))
+        Ok(self.slice(at, end)?.iter().fold(0u64, |n, &b| n << 8 | u64::from(b)))
+    }
+
+    /// A big-endian length of `width` bytes at `at`.
+    fn number(&self, at: usize, width: usize) -> Result<usize, SerializeError> {
+        usize::try_from(self.number64(at, width)?).map_err(|_| truncated(at))
     }
 
     /// The length of the array at `at` and where its first item starts.
@@ -142,22 +156,97 @@ impl<'a> Cursor<'a> {
         Some((std::str::from_utf8(self.bytes.get(start..end)?).ok()?, end))
     }
 
-    /// The entry at `at` if it is a `[str, array, nil or map]` triple: the name, and the
-    /// arguments decoded (a list, and nil or a dict).
-    fn triple(&self, at: usize) -> Result<Option<(&'a str, Value, Value)>, SerializeError> {
+    /// The str at `at` (its raw bytes, validated as UTF-8 before) and where it ends.
+    fn str_bytes(&self, at: usize) -> Option<(&'a [u8], usize)> {
+        let (len, start) = match self.byte(at).ok()? {
+            marker @ 0xa0..=0xbf => (usize::from(marker & 0x1f), at + 1),
+            0xd9 => (self.number(at + 1, 1).ok()?, at + 2),
+            0xda => (self.number(at + 1, 2).ok()?, at + 3),
+            0xdb => (self.number(at + 1, 4).ok()?, at + 5),
+            _ => return None,
+        };
+        let end = start.checked_add(len)?;
+        Some((self.bytes.get(start..end)?, end))
+    }
+
+    /// The entry at `at` if it is a `[str, array, nil or map]` triple whose map (if any)
+    /// decodes as a dict: its name (compared with the name of the entry before, `last`), its
+    /// arguments decoded, and where it ends.
+    fn triple(&self, at: usize, last: Option<&Arc<str>>) -> Result<Option<Triple<'a>>, SerializeError> {
         let Some((3, pos)) = self.array(at) else { return Ok(None) };
-        let Some((name, pos)) = self.str(pos) else { return Ok(None) };
-        if self.array(pos).is_none() {
-            return Ok(None);
+        let Some((raw, pos)) = self.str_bytes(pos) else { return Ok(None) };
+        let name = match last {
+            Some(last) if last.as_bytes() == raw => Name::Same,
+            _ => match std::str::from_utf8(raw) {
+                Ok(name) => Name::New(name),
+                Err(_) => return Ok(None),
+            },
+        };
+        let Some((count, mut item)) = self.array(pos) else { return Ok(None) };
+        let mut vargs = Vec::with_capacity(count.min(self.bytes.len()));
+        for _ in 0..count {
+            let (value, end) = match self.scalar(item)? {
+                Some(scalar) => scalar,
+                None => {
+                    let end = self.skip(item)?;
+                    (msgpack::from_validated(self.slice(item, end)?)?, end)
+                }
+            };
+            vargs.push(value);
+            item = end;
         }
-        let vargs_end = self.skip(pos)?;
-        let kwargs = match self.byte(vargs_end)? {
-            0xc0 => Value::None,
-            0x80 => Value::Dict(Dict::new()),
-            0x81..=0x8f | 0xde | 0xdf => msgpack::from_validated(self.slice(vargs_end, self.skip(vargs_end)?)?)?,
+        let (kwargs, end) = match self.byte(item)? {
+            0xc0 | 0x80 => (None, item + 1),
+            0x81..=0x8f | 0xde | 0xdf => {
+                let end = self.skip(item)?;
+                match msgpack::from_validated(self.slice(item, end)?)? {
+                    Value::Dict(dict) => (Some(dict), end),
+                    _ => return Ok(None),
+                }
+            }
             _ => return Ok(None),
         };
-        Ok(Some((name, msgpack::from_validated(self.slice(pos, vargs_end)?)?, kwargs)))
+        Ok(Some(Triple { name, vargs, kwargs, end }))
+    }
+
+    /// The value at `at` and where it ends, if it is a number, nil, a bool or a str (read
+    /// here as the general decoder reads it), else `None`.
+    fn scalar(&self, at: usize) -> Result<Option<(Value, usize)>, SerializeError> {
+        let marker = self.byte(at)?;
+        let unsigned = |width: usize| -> Result<(Value, usize), SerializeError> {
+            let n = self.number64(at + 1, width)?;
+            let value = i64::try_from(n).map_or_else(|_| Value::int(n), Value::Int);
+            Ok((value, at + 1 + width))
+        };
+        let signed = |width: usize| -> Result<(Value, usize), SerializeError> {
+            let n = self.number64(at + 1, width)?;
+            let shift = 64 - 8 * width as u32;
+            Ok((Value::Int(((n << shift) as i64) >> shift), at + 1 + width))
+        };
+        Ok(Some(match marker {
+            0x00..=0x7f => (Value::Int(i64::from(marker)), at + 1),
+            0xe0..=0xff => (Value::Int(i64::from(i8::from_ne_bytes([marker]))), at + 1),
+            0xc0 => (Value::None, at + 1),
+            0xc2 => (Value::Bool(false), at + 1),
+            0xc3 => (Value::Bool(true), at + 1),
+            0xcc => unsigned(1)?,
+            0xcd => unsigned(2)?,
+            0xce => unsigned(4)?,
+            0xcf => unsigned(8)?,
+            0xd0 => signed(1)?,
+            0xd1 => signed(2)?,
+            0xd2 => signed(4)?,
+            0xd3 => signed(8)?,
+            0xcb => {
+                let bits = self.number64(at + 1, 8)?;
+                (Value::Float(f64::from_bits(bits)), at + 9)
+            }
+            0xa0..=0xbf | 0xd9..=0xdb => match self.str(at) {
+                Some((text, end)) => (Value::Str(text.to_owned()), end),
+                None => return Ok(None),
+            },
+            _ => return Ok(None),
+        }))
     }
 
     /// Where the value at `at` ends (iteratively: a count of the items still to pass).
@@ -247,6 +336,20 @@ mod tests {
         vec![
             Value::Int(42),
             Value::Int(-(1 << 40)),
+            Value::Int(-1),
+            Value::Int(-32),
+            Value::Int(-33),
+            Value::Int(-129),
+            Value::Int(-32769),
+            Value::Int(i64::MIN),
+            Value::Int(i64::MAX),
+            Value::Int(200),
+            Value::Int(65_000),
+            Value::Int(1 << 31),
+            Value::Int(1 << 40),
+            Value::Bool(false),
+            Value::from(""),
+            Value::from("y".repeat(70_000)),
             Value::int(u64::MAX),
             Value::from("text é"),
             Value::from("x".repeat(300)),
