@@ -50,11 +50,7 @@ fn msgpack_batch(bytes: &[u8]) -> Result<Option<BatchCall>, SerializeError> {
     let Some((4, pos)) = cursor.array(0) else { return Ok(None) };
     let Some((object, pos)) = cursor.str(pos) else { return Ok(None) };
     let Some((method, pos)) = cursor.str(pos) else { return Ok(None) };
-    let kwargs_at = cursor.skip(pos)?;
     let Some((count, mut pos)) = cursor.array(pos) else { return Ok(None) };
-    if !matches!(bytes.get(kwargs_at), Some(0xc0 | 0x80)) {
-        return Ok(None);
-    }
     let mut entries = Vec::with_capacity(count.min(bytes.len()));
     let mut last: Option<Arc<str>> = None;
     for _ in 0..count {
@@ -73,6 +69,10 @@ fn msgpack_batch(bytes: &[u8]) -> Result<Option<BatchCall>, SerializeError> {
         };
         entries.push(entry);
         pos = end;
+    }
+    // The batch's own kwargs: null or empty, else the general decoder checks them.
+    if !matches!(bytes.get(pos), Some(0xc0 | 0x80)) {
+        return Ok(None);
     }
     Ok(Some(BatchCall { object: object.to_owned(), method: method.to_owned(), entries }))
 }

@@ -670,11 +670,11 @@ enum Payload {
     Batch(BatchCall),
 }
 
-/// What a request asks for: one call, or the calls of a batch in order (each with its method
-/// name, shared by the calls of the same method).
+/// What a request asks for: one call, or the calls of a batch in order (each a
+/// [`BatchEntry::Call`], its method name shared by the calls of the same method).
 enum Work {
     Call(CallArgs),
-    Batch(Vec<(Arc<str>, CallArgs)>),
+    Batch(Vec<BatchEntry>),
 }
 
 /// A decoded call, ready to run: [`Request::run`] runs it (user code: on whatever thread the
@@ -769,7 +769,17 @@ fn execute(to: ReplyTo, mut context: CallContext, work: Work, metadata: &Metadat
             let mut aborted = None;
             // The method last found exposed: the calls after it mostly call it again.
             let mut exposed: Option<Arc<str>> = None;
-            for (method, args) in calls {
+            for entry in calls {
+                let (method, args) = match entry {
+                    BatchEntry::Call { method, vargs, kwargs } => {
+                        (Arc::clone(&method), CallArgs::shared(method, vargs, kwargs))
+                    }
+                    // `batch_calls` left none of these.
+                    BatchEntry::Other(_) => {
+                        aborted = Some(Error::Batch { message: "a batch entry that is not a call".into() });
+                        break;
+                    }
+                };
                 if !exposed.as_ref().is_some_and(|known| Arc::ptr_eq(known, &method)) {
                     if !metadata.methods.contains(&*method) {
                         aborted = Some(CallArgs::unknown_method(&method));
@@ -878,27 +888,22 @@ fn batch_result(ser: Serializer, options: SerializeOptions, results: Vec<Reply>)
     Ok(list.finish()?)
 }
 
-/// The calls of a batch: its positional arguments are `(method, vargs, kwargs)` triples.
-/// Python's unpacking errors for anything else.
-fn batch_calls(entries: Vec<BatchEntry>) -> Result<Vec<(Arc<str>, CallArgs)>, Error> {
+/// The calls of a batch: its positional arguments are `(method, vargs, kwargs)` triples,
+/// each entry made a [`BatchEntry::Call`] in place. Python's unpacking errors for anything
+/// else.
+fn batch_calls(mut entries: Vec<BatchEntry>) -> Result<Vec<BatchEntry>, Error> {
     let mut last: Option<Arc<str>> = None;
-    entries
-        .into_iter()
-        .map(|entry| {
-            let (method, vargs, kwargs) = match entry {
-                BatchEntry::Call { method, vargs, kwargs } => (method, vargs, kwargs),
-                BatchEntry::Other(value) => {
-                    let (name, vargs, kwargs) = batch_triple(value)?;
-                    let method = match &last {
-                        Some(shared) if **shared == *name => Arc::clone(shared),
-                        _ => Arc::clone(last.insert(Arc::from(name))),
-                    };
-                    (method, vargs, kwargs)
-                }
+    for entry in &mut entries {
+        if let BatchEntry::Other(value) = entry {
+            let (name, vargs, kwargs) = batch_triple(std::mem::take(value))?;
+            let method = match &last {
+                Some(shared) if **shared == *name => Arc::clone(shared),
+                _ => Arc::clone(last.insert(Arc::from(name))),
             };
-            Ok((Arc::clone(&method), CallArgs::shared(method, vargs, kwargs)))
-        })
-        .collect()
+            *entry = BatchEntry::Call { method, vargs, kwargs };
+        }
+    }
+    Ok(entries)
 }
 
 /// One batch entry that is not a plain triple of a str, a list and a dict or null: a triple
