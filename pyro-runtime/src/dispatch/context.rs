@@ -360,7 +360,16 @@ impl CallContext {
     /// assert_eq!(reply.into_bytes(pyro_runtime::Serializer::Json).unwrap(), b"42");
     /// ```
     pub fn encode<T: serde::Serialize + ?Sized>(&self, value: &T) -> Result<Reply, Error> {
-        Ok(Reply::Encoded(self.serializer.to_bytes_with(value, self.serialize_options)?))
+        let bytes = match self.serializer {
+            // Into this thread's spare buffer (see `encode_buffer`).
+            Serializer::Msgpack => {
+                let mut out = super::encode_buffer::take();
+                crate::serializer::msgpack::write_to(&mut out, value)?;
+                out
+            }
+            other => other.to_bytes_with(value, self.serialize_options)?,
+        };
+        Ok(Reply::Encoded(bytes))
     }
 }
 

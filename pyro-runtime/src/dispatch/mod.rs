@@ -59,6 +59,7 @@
 mod args;
 pub mod attributes;
 mod context;
+pub(crate) mod encode_buffer;
 mod metadata;
 mod remote;
 mod servant;

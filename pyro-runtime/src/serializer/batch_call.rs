@@ -30,21 +30,23 @@ pub(crate) enum BatchEntry {
 /// Reads a batch call in `ser`: what [`Serializer::decode_call`] reads, with its positional
 /// arguments as [`BatchEntry`]s. Errors are those of `decode_call`.
 pub(crate) fn decode(ser: Serializer, bytes: &[u8]) -> Result<BatchCall, SerializeError> {
-    if ser == Serializer::Msgpack {
-        msgpack::validate(bytes)?;
-        if let Some(call) = msgpack_batch(bytes)? {
-            return Ok(call);
-        }
+    if ser == Serializer::Msgpack
+        && let Ok(Some(call)) = msgpack_batch(bytes)
+    {
+        return Ok(call);
     }
-    // Any other serializer, or a msgpack payload of an unusual shape: the general decoder,
-    // which also gives the errors.
+    // Any other serializer, or a msgpack payload of an unusual shape or with an error: the
+    // general decoder, which gives the errors.
     let call = ser.decode_call(bytes)?;
     let entries = call.vargs.into_iter().map(BatchEntry::Other).collect();
     Ok(BatchCall { object: call.object, method: call.method, entries })
 }
 
-/// A validated msgpack batch call, or `None` if its outer shape is not the usual
-/// `[object, method, [entries...], nil or {}]` (the general decoder then reads it).
+/// A msgpack batch call, or `None` if its outer shape is not the usual
+/// `[object, method, [entries...], nil or {}]` (the general decoder then reads it). Not
+/// validated as a whole first: every str read here is checked as UTF-8, every other part is
+/// decoded with [`msgpack::from_bytes`], which validates it, and there must be nothing after
+/// the call.
 fn msgpack_batch(bytes: &[u8]) -> Result<Option<BatchCall>, SerializeError> {
     let cursor = Cursor { bytes };
     let Some((4, pos)) = cursor.array(0) else { return Ok(None) };
@@ -64,14 +66,14 @@ fn msgpack_batch(bytes: &[u8]) -> Result<Option<BatchCall>, SerializeError> {
             }
             None => {
                 let end = cursor.skip(pos)?;
-                (BatchEntry::Other(msgpack::from_validated(cursor.slice(pos, end)?)?), end)
+                (BatchEntry::Other(msgpack::from_bytes(cursor.slice(pos, end)?)?), end)
             }
         };
         entries.push(entry);
         pos = end;
     }
     // The batch's own kwargs: null or empty, else the general decoder checks them.
-    if !matches!(bytes.get(pos), Some(0xc0 | 0x80)) {
+    if !matches!(bytes.get(pos), Some(0xc0 | 0x80)) || pos + 1 != bytes.len() {
         return Ok(None);
     }
     Ok(Some(BatchCall { object: object.to_owned(), method: method.to_owned(), entries }))
@@ -107,8 +109,9 @@ enum Name<'a> {
     New(&'a str),
 }
 
-/// Reads validated msgpack: any length or marker it does not expect is `None` or an error,
-/// never a panic.
+/// Reads msgpack: any length or marker it does not expect is `None` or an error, never a
+/// panic. [`skip`](Cursor::skip) only finds where a value ends: what it passes is validated
+/// when it is decoded.
 struct Cursor<'a> {
     bytes: &'a [u8],
 }
@@ -189,7 +192,7 @@ impl<'a> Cursor<'a> {
                 Some(scalar) => scalar,
                 None => {
                     let end = self.skip(item)?;
-                    (msgpack::from_validated(self.slice(item, end)?)?, end)
+                    (msgpack::from_bytes(self.slice(item, end)?)?, end)
                 }
             };
             vargs.push(value);
@@ -199,7 +202,7 @@ impl<'a> Cursor<'a> {
             0xc0 | 0x80 => (None, item + 1),
             0x81..=0x8f | 0xde | 0xdf => {
                 let end = self.skip(item)?;
-                match msgpack::from_validated(self.slice(item, end)?)? {
+                match msgpack::from_bytes(self.slice(item, end)?)? {
                     Value::Dict(dict) => (Some(dict), end),
                     _ => return Ok(None),
                 }
@@ -440,5 +443,15 @@ mod tests {
         let mut extra = bytes.clone();
         extra.push(0xc0);
         assert!(decode(Serializer::Msgpack, &extra).is_err());
+        // Bad bytes inside an entry: the general decoder's errors.
+        let at = |byte: u8| bytes.iter().rposition(|&b| b == byte).unwrap();
+        let mut reserved = bytes.clone();
+        reserved[at(0x01)] = 0xc1;
+        let mut not_utf8 = bytes.clone();
+        not_utf8[at(b'a')] = 0xff;
+        for bad in [reserved, not_utf8, extra] {
+            let general = Serializer::Msgpack.decode_call(&bad).unwrap_err().to_string();
+            assert_eq!(decode(Serializer::Msgpack, &bad).unwrap_err().to_string(), general);
+        }
     }
 }

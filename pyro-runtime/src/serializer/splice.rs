@@ -65,6 +65,7 @@ pub(crate) fn msgpack_array_header(count: usize) -> Result<([u8; MSGPACK_HEADER_
 /// A list written item by item into one buffer from already serialized items (what
 /// [`Serializer::list_of_parts`] does, without holding the parts): the count goes in when the
 /// list is finished.
+#[derive(Debug)]
 pub(crate) struct ListWriter {
     ser: Serializer,
     out: Vec<u8>,
@@ -86,6 +87,11 @@ impl ListWriter {
             Serializer::Msgpack => out.extend_from_slice(&[0; MSGPACK_HEADER_ROOM]),
         }
         ListWriter { ser, out, count: 0 }
+    }
+
+    /// How many items there are.
+    pub(crate) fn len(&self) -> usize {
+        self.count
     }
 
     /// Appends one item, `part` as [`Serializer::to_bytes`] writes it.

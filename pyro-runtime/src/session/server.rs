@@ -13,7 +13,7 @@ use super::hooks::{ConnectionInfo, ServerHooks};
 use super::state::SessionState;
 use super::response_annotations::ResponseAnnotations;
 use super::streams::Streams;
-use crate::dispatch::{CallArgs, CallContext, Metadata, Reply, Servant};
+use crate::dispatch::{CallArgs, CallContext, Metadata, Reply, Servant, encode_buffer};
 use crate::protocol::{AnnotationId, Annotations, Flags, Message, MessageType, ProtocolError, new_correlation_id};
 use crate::serializer::batch_call::{self, BatchCall, BatchEntry};
 use crate::serializer::{ExceptionWrapper, ListWriter, SerializeOptions, marshal};
@@ -574,9 +574,9 @@ impl ServerSession {
                 Ok(data) => (Flags::EMPTY, data),
                 Err(error) => return self.failure(&to, error),
             },
-            Outcome::Batch(Ok(results)) => match batch_result(ser, self.info.serialize_options, results) {
+            Outcome::Batch(Ok(results)) => match results.list.finish() {
                 Ok(data) => (Flags::BATCH, data),
-                Err(error) => return self.failure(&to, error),
+                Err(error) => return self.failure(&to, error.into()),
             },
             Outcome::Returned(Err(error)) | Outcome::Batch(Err(error)) => return self.failure(&to, error),
         };
@@ -765,7 +765,7 @@ fn execute(to: ReplyTo, mut context: CallContext, work: Work, metadata: &Metadat
     let outcome = match work {
         Work::Call(args) => Outcome::Returned(guarded(call, &mut context, &to.method, args)),
         Work::Batch(calls) => {
-            let mut results = Vec::with_capacity(calls.len());
+            let mut results = BatchResults::new(&context, calls.len());
             let mut aborted = None;
             // The method last found exposed: the calls after it mostly call it again.
             let mut exposed: Option<Arc<str>> = None;
@@ -787,13 +787,20 @@ fn execute(to: ReplyTo, mut context: CallContext, work: Work, metadata: &Metadat
                     }
                     exposed = Some(Arc::clone(&method));
                 }
-                match guarded(call, &mut context, &method, args).and_then(Reply::into_batch_result) {
+                let pushed = match guarded(call, &mut context, &method, args).and_then(Reply::into_batch_result) {
                     Ok(reply) => results.push(reply),
                     Err(error) => {
                         let remote = exception::remote_exception(&to.object, &method, error);
-                        results.push(Reply::Value(ExceptionWrapper(remote).to_value()));
+                        let wrapper = results.push(Reply::Value(ExceptionWrapper(remote).to_value()));
+                        if let Err(error) = wrapper {
+                            aborted = Some(error);
+                        }
                         break;
                     }
+                };
+                if let Err(error) = pushed {
+                    aborted = Some(error);
+                    break;
                 }
             }
             Outcome::Batch(aborted.map_or(Ok(results), Err))
@@ -818,9 +825,53 @@ fn guarded(call: &Call<'_>, ctx: &mut CallContext, method: &str, args: CallArgs)
 pub enum Outcome {
     /// A single call's reply or error.
     Returned(Result<Reply, Error>),
-    /// A batch's results in order, each serialized ([`Reply::Encoded`]) or a value (ending with
-    /// an exception wrapper value if a call failed), or the error that aborted it.
-    Batch(Result<Vec<Reply>, Error>),
+    /// A batch's results in order (ending with an exception wrapper if a call failed), or the
+    /// error that aborted it.
+    Batch(Result<BatchResults, Error>),
+}
+
+/// The results of a batch's calls, in order, serialized into one list as each call returns
+/// (each serialized result copied in as it is, never decoded into a value again).
+///
+/// See [`ServerSession`] for an example.
+#[derive(Debug)]
+pub struct BatchResults {
+    list: ListWriter,
+    ser: Serializer,
+    options: SerializeOptions,
+}
+
+impl BatchResults {
+    fn new(context: &CallContext, calls: usize) -> BatchResults {
+        let ser = context.serializer();
+        BatchResults { list: ListWriter::new(ser, calls * 4), ser, options: context.serialize_options() }
+    }
+
+    /// How many results there are.
+    ///
+    /// See [`ServerSession`] for an example.
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    /// Whether there are none.
+    ///
+    /// See [`ServerSession`] for an example.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Appends one call's result (a serialized one's buffer is this thread's spare one again).
+    fn push(&mut self, reply: Reply) -> Result<(), Error> {
+        match reply {
+            Reply::Encoded(bytes) => {
+                self.list.push(&bytes)?;
+                encode_buffer::give_back(bytes);
+            }
+            other => self.list.push(&other.into_bytes_with(self.ser, self.options)?)?,
+        }
+        Ok(())
+    }
 }
 
 /// A call that has run, to hand to [`ServerSession::reply`].
@@ -873,19 +924,6 @@ fn connect_fail(seq: u16, correlation_id: Option<Uuid>, reason: &str) -> Message
         Some(id) => reply.with_correlation_id(id),
         None => reply,
     }
-}
-
-/// A batch's results in one list, each serialized result spliced in as it is (never decoded
-/// into a value again), written into one buffer.
-fn batch_result(ser: Serializer, options: SerializeOptions, results: Vec<Reply>) -> Result<Vec<u8>, Error> {
-    let mut list = ListWriter::new(ser, results.len() * 8);
-    for result in results {
-        match result {
-            Reply::Encoded(bytes) => list.push(&bytes)?,
-            other => list.push(&other.into_bytes_with(ser, options)?)?,
-        }
-    }
-    Ok(list.finish()?)
 }
 
 /// The calls of a batch: its positional arguments are `(method, vargs, kwargs)` triples,
