@@ -31,7 +31,7 @@ use crate::{Error, RemoteError};
 #[derive(Debug)]
 pub struct CallArgs {
     method: MethodName,
-    vargs: Vec<Value>,
+    vargs: Vargs,
     kwargs: Option<Dict>,
     bound: usize,
 }
@@ -44,12 +44,12 @@ impl CallArgs {
     /// args.finish().unwrap();
     /// ```
     pub fn new(method: impl Into<String>, vargs: Vec<Value>, kwargs: Option<Dict>) -> CallArgs {
-        CallArgs { method: MethodName::Owned(method.into()), vargs, kwargs, bound: 0 }
+        CallArgs { method: MethodName::Owned(method.into()), vargs: Vargs::Many(vargs), kwargs, bound: 0 }
     }
 
     /// The arguments of a call to `method`, a name shared with other calls (the calls of a
     /// batch mostly call the same few methods: their names are not copied for each call).
-    pub(crate) fn shared(method: Arc<str>, vargs: Vec<Value>, kwargs: Option<Dict>) -> CallArgs {
+    pub(crate) fn shared(method: Arc<str>, vargs: Vargs, kwargs: Option<Dict>) -> CallArgs {
         CallArgs { method: MethodName::Shared(method), vargs, kwargs, bound: 0 }
     }
 
@@ -133,7 +133,10 @@ impl CallArgs {
 
     /// The positional arguments, unbound (for calls Pyro5 reads by position only).
     pub(super) fn into_vargs(self) -> Vec<Value> {
-        self.vargs
+        match self.vargs {
+            Vargs::One(value) => vec![value],
+            Vargs::Many(values) => values,
+        }
     }
 
     fn take(&mut self, index: usize, name: &str) -> Result<Option<Value>, Error> {
@@ -153,6 +156,39 @@ impl CallArgs {
 
     fn type_error(&self, what: String) -> Error {
         RemoteError::new("builtins.TypeError", vec![Value::Str(format!("{}() {what}", self.method()))]).into()
+    }
+}
+
+/// The positional arguments of a call: a single one is kept without a `Vec` of its own (the
+/// common case in a batch).
+#[derive(Debug, PartialEq)]
+pub(crate) enum Vargs {
+    One(Value),
+    Many(Vec<Value>),
+}
+
+impl Vargs {
+    fn len(&self) -> usize {
+        match self {
+            Vargs::One(_) => 1,
+            Vargs::Many(values) => values.len(),
+        }
+    }
+
+    fn get_mut(&mut self, index: usize) -> Option<&mut Value> {
+        match self {
+            Vargs::One(value) => (index == 0).then_some(value),
+            Vargs::Many(values) => values.get_mut(index),
+        }
+    }
+}
+
+impl From<Vec<Value>> for Vargs {
+    fn from(mut values: Vec<Value>) -> Vargs {
+        match values.len() {
+            1 => Vargs::One(values.pop().unwrap_or_default()),
+            _ => Vargs::Many(values),
+        }
     }
 }
 

@@ -65,6 +65,7 @@ mod remote;
 mod servant;
 
 pub use args::CallArgs;
+pub(crate) use args::Vargs;
 pub use context::{CallContext, ItemStream, Reply};
 pub use metadata::Metadata;
 pub use remote::{IntoRemoteError, RemoteErrorWrap, ToRemoteErrorFallback};

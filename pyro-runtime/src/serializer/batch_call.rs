@@ -6,6 +6,7 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use super::{SerializeError, Serializer, msgpack};
+use crate::dispatch::Vargs;
 use crate::value::{Dict, Value};
 
 /// A decoded batch call: the object, the method as sent (`"<batch>"`), and the entries of its
@@ -21,7 +22,7 @@ pub(crate) struct BatchCall {
 #[derive(Debug, PartialEq)]
 pub(crate) enum BatchEntry {
     /// A well-formed `(method, vargs, kwargs)` triple (kwargs `None` when null or empty).
-    Call { method: Arc<str>, vargs: Vec<Value>, kwargs: Option<Dict> },
+    Call { method: Arc<str>, vargs: Vargs, kwargs: Option<Dict> },
     /// Anything else, decoded, for the caller to judge (it may still be a triple, of other
     /// sequence types).
     Other(Value),
@@ -97,7 +98,7 @@ pub(crate) fn msgpack_list_items(bytes: &[u8]) -> Result<Option<Vec<Range<usize>
 /// A batch entry read by [`Cursor::triple`].
 struct Triple<'a> {
     name: Name<'a>,
-    vargs: Vec<Value>,
+    vargs: Vargs,
     kwargs: Option<Dict>,
     end: usize,
 }
@@ -186,18 +187,28 @@ impl<'a> Cursor<'a> {
             },
         };
         let Some((count, mut item)) = self.array(pos) else { return Ok(None) };
-        let mut vargs = Vec::with_capacity(count.min(self.bytes.len()));
-        for _ in 0..count {
-            let (value, end) = match self.scalar(item)? {
-                Some(scalar) => scalar,
+        let arg = |at: usize| -> Result<(Value, usize), SerializeError> {
+            match self.scalar(at)? {
+                Some(scalar) => Ok(scalar),
                 None => {
-                    let end = self.skip(item)?;
-                    (msgpack::from_bytes(self.slice(item, end)?)?, end)
+                    let end = self.skip(at)?;
+                    Ok((msgpack::from_bytes(self.slice(at, end)?)?, end))
                 }
-            };
-            vargs.push(value);
+            }
+        };
+        let vargs = if count == 1 {
+            let (value, end) = arg(item)?;
             item = end;
-        }
+            Vargs::One(value)
+        } else {
+            let mut values = Vec::with_capacity(count.min(self.bytes.len()));
+            for _ in 0..count {
+                let (value, end) = arg(item)?;
+                values.push(value);
+                item = end;
+            }
+            Vargs::Many(values)
+        };
         let (kwargs, end) = match self.byte(item)? {
             0xc0 | 0x80 => (None, item + 1),
             0x81..=0x8f | 0xde | 0xdf => {
@@ -325,7 +336,10 @@ mod tests {
             .map(|entry| match entry {
                 BatchEntry::Call { method, vargs, kwargs } => Value::List(vec![
                     Value::from(&**method),
-                    Value::List(vargs.clone()),
+                    Value::List(match vargs {
+                        Vargs::One(value) => vec![value.clone()],
+                        Vargs::Many(values) => values.clone(),
+                    }),
                     kwargs.clone().map_or(Value::None, Value::Dict),
                 ]),
                 BatchEntry::Other(value) => empty_kwargs_as_none(value.clone()),

@@ -938,7 +938,7 @@ fn batch_calls(mut entries: Vec<BatchEntry>) -> Result<Vec<BatchEntry>, Error> {
                 Some(shared) if **shared == *name => Arc::clone(shared),
                 _ => Arc::clone(last.insert(Arc::from(name))),
             };
-            *entry = BatchEntry::Call { method, vargs, kwargs };
+            *entry = BatchEntry::Call { method, vargs: vargs.into(), kwargs };
         }
     }
     Ok(entries)
