@@ -57,6 +57,14 @@ fn msgpack_batch(bytes: &[u8]) -> Result<Option<BatchCall>, SerializeError> {
     let mut entries = Vec::with_capacity(count.min(bytes.len()));
     let mut last: Option<Arc<str>> = None;
     for _ in 0..count {
+        // Most entries call the method of the one before with one simple argument.
+        if let Some(last) = &last
+            && let Some((arg, end)) = cursor.repeated_call(pos, last)?
+        {
+            entries.push(BatchEntry::Call { method: Arc::clone(last), vargs: Vargs::One(arg), kwargs: None });
+            pos = end;
+            continue;
+        }
         let (entry, end) = match cursor.triple(pos, last.as_ref())? {
             Some(Triple { name, vargs, kwargs, end }) => {
                 let method = match name {
@@ -221,6 +229,23 @@ impl<'a> Cursor<'a> {
             _ => return Ok(None),
         };
         Ok(Some(Triple { name, vargs, kwargs, end }))
+    }
+
+    /// The entry at `at` if it is `[last, [arg], nil or {}]` with a short method name and a
+    /// [`scalar`](Cursor::scalar) argument: the argument and where the entry ends.
+    fn repeated_call(&self, at: usize, last: &str) -> Result<Option<(Value, usize)>, SerializeError> {
+        let Some([0x93, marker @ 0xa0..=0xbf, rest @ ..]) = self.bytes.get(at..) else { return Ok(None) };
+        let len = usize::from(marker & 0x1f);
+        match rest.split_at_checked(len) {
+            Some((name, [0x91, ..])) if name == last.as_bytes() => {}
+            _ => return Ok(None),
+        }
+        let arg_at = at + 3 + len;
+        let Some((arg, end)) = self.scalar(arg_at)? else { return Ok(None) };
+        Ok(match self.bytes.get(end) {
+            Some(0xc0 | 0x80) => Some((arg, end + 1)),
+            _ => None,
+        })
     }
 
     /// The value at `at` and where it ends, if it is a number, nil, a bool or a str (read

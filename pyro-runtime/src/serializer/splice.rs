@@ -113,7 +113,11 @@ impl ListWriter {
                 }
                 self.out.extend_from_slice(part);
             }
-            Serializer::Marshal | Serializer::Msgpack => self.out.extend_from_slice(part),
+            Serializer::Marshal | Serializer::Msgpack => match part {
+                // A small int, nil or a bool: most results of a batch of small calls.
+                [byte] => self.out.push(*byte),
+                _ => self.out.extend_from_slice(part),
+            },
         }
         self.count += 1;
         Ok(())

@@ -768,29 +768,29 @@ fn execute(to: ReplyTo, mut context: CallContext, work: Work, metadata: &Metadat
             let mut results = BatchResults::new(&context, calls.len());
             let mut aborted = None;
             // The method last found exposed: the calls after it mostly call it again.
-            let mut exposed: Option<Arc<str>> = None;
+            // The method last found exposed: the calls after it mostly call it again. Its
+            // name is what the call is run and reported as; the entry's own moves into the
+            // arguments.
+            let mut exposed: Arc<str> = Arc::from("");
             for entry in calls {
-                let (method, args) = match entry {
-                    BatchEntry::Call { method, vargs, kwargs } => {
-                        (Arc::clone(&method), CallArgs::shared(method, vargs, kwargs))
-                    }
+                let BatchEntry::Call { method, vargs, kwargs } = entry else {
                     // `batch_calls` left none of these.
-                    BatchEntry::Other(_) => {
-                        aborted = Some(Error::Batch { message: "a batch entry that is not a call".into() });
-                        break;
-                    }
+                    aborted = Some(Error::Batch { message: "a batch entry that is not a call".into() });
+                    break;
                 };
-                if !exposed.as_ref().is_some_and(|known| Arc::ptr_eq(known, &method)) {
+                if !Arc::ptr_eq(&exposed, &method) {
                     if !metadata.methods.contains(&*method) {
                         aborted = Some(CallArgs::unknown_method(&method));
                         break;
                     }
-                    exposed = Some(Arc::clone(&method));
+                    exposed = Arc::clone(&method);
                 }
-                let pushed = match guarded(call, &mut context, &method, args).and_then(Reply::into_batch_result) {
+                let args = CallArgs::shared(method, vargs, kwargs);
+                let method: &str = &exposed;
+                let pushed = match guarded(call, &mut context, method, args).and_then(Reply::into_batch_result) {
                     Ok(reply) => results.push(reply),
                     Err(error) => {
-                        let remote = exception::remote_exception(&to.object, &method, error);
+                        let remote = exception::remote_exception(&to.object, method, error);
                         let wrapper = results.push(Reply::Value(ExceptionWrapper(remote).to_value()));
                         if let Err(error) = wrapper {
                             aborted = Some(error);
