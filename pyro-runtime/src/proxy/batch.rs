@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 
 use super::{Check, Proxy};
 use crate::protocol::Flags;
-use crate::serializer::{Serializer, msgpack, msgpack_array_header};
+use crate::serializer::{Serializer, batch_call, msgpack, msgpack_array_header};
 use crate::session::{BATCH_METHOD, BatchItems, ClientSession};
 use crate::value::{Dict, Value, from_value, to_value};
 use crate::{Error, RemoteError};
@@ -70,7 +70,7 @@ fn record_msgpack<A: Serialize + ?Sized>(entries: &mut Vec<u8>, method: &str, va
     let start = entries.len();
     let result = (|| {
         entries.push(0x93);
-        msgpack::write_to(entries, method)?;
+        msgpack::write_str(entries, method)?;
         let at = entries.len();
         msgpack::write_to(entries, vargs)?;
         match entries.get(at) {
@@ -262,7 +262,11 @@ impl<R: DeserializeOwned> BatchHandle<R> {
             Results::Msgpack { data, items, raised } => match items.get(self.index) {
                 Some(item) => {
                     let bytes = data.get(item.clone()).ok_or_else(did_not_run)?;
-                    Ok(msgpack::from_validated(bytes)?)
+                    // A number, bool, nil or str becomes the value the general decoder makes.
+                    match batch_call::msgpack_scalar(bytes) {
+                        Some(value) => Ok(from_value(value)?),
+                        None => Ok(msgpack::from_validated(bytes)?),
+                    }
                 }
                 None => match raised {
                     Some(remote) if self.index == items.len() => Err(remote.clone().into()),

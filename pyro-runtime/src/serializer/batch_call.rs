@@ -118,6 +118,15 @@ enum Name<'a> {
     New(&'a str),
 }
 
+/// `bytes` (validated) as a value if they are one number, bool, nil or str, read as the
+/// general decoder reads it.
+pub(crate) fn msgpack_scalar(bytes: &[u8]) -> Option<Value> {
+    match (Cursor { bytes }).scalar(0) {
+        Ok(Some((value, end))) if end == bytes.len() => Some(value),
+        _ => None,
+    }
+}
+
 /// Reads msgpack: any length or marker it does not expect is `None` or an error, never a
 /// panic. [`skip`](Cursor::skip) only finds where a value ends: what it passes is validated
 /// when it is decoded.
@@ -434,6 +443,20 @@ mod tests {
             assert!(matches!(call.entries[0], BatchEntry::Call { .. }));
             assert_eq!(as_values(&call), general(&bytes));
         }
+    }
+
+    #[test]
+    fn scalars_read_as_the_general_decoder_reads_them() {
+        let mut read = 0;
+        for value in args() {
+            let bytes = Serializer::Msgpack.to_bytes(&value).unwrap();
+            if let Some(scalar) = msgpack_scalar(&bytes) {
+                assert_eq!(scalar, msgpack::from_bytes::<Value>(&bytes).unwrap());
+                read += 1;
+            }
+        }
+        assert!(read > 20, "{read}");
+        assert_eq!(msgpack_scalar(&[0x01, 0x02]), None);
     }
 
     #[test]

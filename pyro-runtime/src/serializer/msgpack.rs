@@ -79,6 +79,27 @@ pub(crate) fn write_to<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) -> R
     value.serialize(PyShape(&mut serializer)).map_err(encode_error)
 }
 
+/// [`write_to`] for a str, written directly (the shortest header, as Python's packer writes
+/// it).
+pub(crate) fn write_str(out: &mut Vec<u8>, text: &str) -> Result<(), SerializeError> {
+    let len = text.len();
+    match (u8::try_from(len), u16::try_from(len), u32::try_from(len)) {
+        (Ok(n), _, _) if n < 32 => out.push(0xa0 | n),
+        (Ok(n), _, _) => out.extend_from_slice(&[0xd9, n]),
+        (_, Ok(n), _) => {
+            out.push(0xda);
+            out.extend_from_slice(&n.to_be_bytes());
+        }
+        (_, _, Ok(n)) => {
+            out.push(0xdb);
+            out.extend_from_slice(&n.to_be_bytes());
+        }
+        _ => return write_to(out, text),
+    }
+    out.extend_from_slice(text.as_bytes());
+    Ok(())
+}
+
 /// Deserializes msgpack bytes into any type; a [`Value`] takes anything Pyro5 sends.
 ///
 /// Malformed input (truncated, a reserved marker, invalid UTF-8 in a str, an unknown
@@ -354,6 +375,16 @@ mod tests {
             // datetime(2024, 1, 2, 3, 4, 5, 600000) on a host in UTC.
             (Value::DateTime(1_704_164_645.6), "d73266666649df64d941".into()),
         ]
+    }
+
+    #[test]
+    fn strs_are_written_directly_as_serde_writes_them() {
+        for len in [0, 1, 31, 32, 255, 256, 65_535, 65_536] {
+            let text = "é".repeat(len / 2) + &"x".repeat(len % 2);
+            let mut out = vec![0x90];
+            write_str(&mut out, &text).unwrap();
+            assert_eq!(out[1..], to_bytes(&text).unwrap()[..], "{len}");
+        }
     }
 
     #[test]
