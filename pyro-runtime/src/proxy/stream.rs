@@ -361,11 +361,14 @@ impl<T: DeserializeOwned> RemoteIter<'_, T> {
                 .as_mut()
                 .and_then(Lease::connection)
                 .ok_or_else(|| Error::Communication { message: "no connection".into(), source: None })?;
-            // The window is topped up in bursts, in one write: all of it the first time, then
-            // whenever half of it has been read (one request per reply would cost a write, and
-            // a wake-up of the daemon, per item).
+            // The window is topped up in one write whenever the next read would wait: the
+            // first time, and each time the replies read so far are used up. A daemon that
+            // sends its replies in bursts (pyro's) gets its requests in bursts too, one write
+            // per burst rather than per item; one whose replies wait for acknowledgements
+            // (Nagle's algorithm, Pyro5's default `SOCK_NODELAY` off) gets them acknowledged
+            // by the requests the client sends before it waits.
             let in_flight = conn.outstanding();
-            if in_flight <= self.read_ahead / 2 {
+            if in_flight < self.read_ahead && !conn.has_buffered_reply() {
                 let mut requests: Vec<Message> = (in_flight..self.read_ahead)
                     .map(|_| {
                         let mut request = Message::new(MessageType::Invoke, proxy.serializer().id(), payload.clone());
