@@ -299,6 +299,10 @@ impl<'a> Cursor<'a> {
 
     /// Where the value at `at` ends (iteratively: a count of the items still to pass).
     fn skip(&self, mut at: usize) -> Result<usize, SerializeError> {
+        // The common one-byte values (small ints, nil, bools).
+        if let Some(0x00..=0x7f | 0xe0..=0xff | 0xc0 | 0xc2 | 0xc3) = self.bytes.get(at) {
+            return Ok(at + 1);
+        }
         let mut items: u64 = 1;
         while items > 0 {
             items -= 1;

@@ -83,6 +83,7 @@ pub(crate) fn write_to<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) -> R
 /// it).
 pub(crate) fn write_str(out: &mut Vec<u8>, text: &str) -> Result<(), SerializeError> {
     let len = text.len();
+    out.reserve(len + 5);
     match (u8::try_from(len), u16::try_from(len), u32::try_from(len)) {
         (Ok(n), _, _) if n < 32 => out.push(0xa0 | n),
         (Ok(n), _, _) => out.extend_from_slice(&[0xd9, n]),
