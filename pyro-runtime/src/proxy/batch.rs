@@ -176,7 +176,8 @@ impl<'p> Batch<'p> {
         if let Some(error) = self.error.take() {
             return Err(error);
         }
-        let results = if self.is_empty() { Results::Values(Vec::new()) } else { self.proxy.invoke_batch(&self.calls)? };
+        let results =
+            if self.is_empty() { Results::Values(Vec::new()) } else { self.proxy.invoke_batch(&self.calls)? };
         // The lock is new and set once, here.
         let _ = self.results.set(results);
         Ok(())

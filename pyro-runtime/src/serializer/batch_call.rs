@@ -465,7 +465,8 @@ mod tests {
 
     #[test]
     fn shares_method_names_and_drops_empty_kwargs() {
-        let call = |m: &str| Value::Tuple(vec![Value::from(m), Value::Tuple(vec![Value::Int(1)]), Value::Dict(Dict::new())]);
+        let call =
+            |m: &str| Value::Tuple(vec![Value::from(m), Value::Tuple(vec![Value::Int(1)]), Value::Dict(Dict::new())]);
         let calls = vec![call("a"), call("a"), call("b"), call("b")];
         let bytes = Serializer::Msgpack.encode_call("thing", "<batch>", &calls, None::<&Dict>).unwrap();
         let entries = decode(Serializer::Msgpack, &bytes).unwrap().entries;
