@@ -117,9 +117,10 @@ impl<'p> Batch<'p> {
     pub fn call_with<A: Serialize + ?Sized, R>(&mut self, method: &str, vargs: &A) -> BatchHandle<R> {
         if let Calls::Msgpack { entries, count } = &mut self.calls {
             let index = *count;
-            match record_msgpack(entries, method, vargs) {
-                Ok(()) => *count += 1,
-                Err(error) => self.fail(error),
+            // A call whose arguments fail still counts (the batch then fails to run at all).
+            *count += 1;
+            if let Err(error) = record_msgpack(entries, method, vargs) {
+                self.fail(error);
             }
             return BatchHandle { index, results: Arc::clone(&self.results), result: PhantomData };
         }
@@ -210,12 +211,12 @@ impl<'p> Batch<'p> {
             Calls::Values(calls) => {
                 calls.push(Value::Tuple(vec![Value::from(method), Value::Tuple(vargs), Value::Dict(kwargs)]));
             }
-            Calls::Msgpack { entries, count } => match msgpack::write_to(entries, &(method, vargs, kwargs)) {
-                Ok(()) => *count += 1,
-                Err(error) => {
+            Calls::Msgpack { entries, count } => {
+                *count += 1;
+                if let Err(error) = msgpack::write_to(entries, &(method, vargs, kwargs)) {
                     self.error.get_or_insert(error.into());
                 }
-            },
+            }
         }
         BatchHandle { index, results: Arc::clone(&self.results), result: PhantomData }
     }
@@ -352,5 +353,39 @@ impl Proxy {
                 self.encode_call(object, BATCH_METHOD, &calls, None::<&Dict>)
             }
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// What the `Value` path records for the same call.
+    fn as_value(method: &str, vargs: Vec<Value>) -> Vec<u8> {
+        let call = Value::Tuple(vec![Value::from(method), Value::Tuple(vargs), Value::Dict(Dict::new())]);
+        msgpack::to_bytes(&call).unwrap()
+    }
+
+    #[test]
+    fn msgpack_calls_are_recorded_as_the_value_path_serializes_them() {
+        let mut entries = Vec::new();
+        record_msgpack(&mut entries, "echo", &(Value::Int(42),)).unwrap();
+        record_msgpack(&mut entries, "ping", &()).unwrap();
+        record_msgpack(&mut entries, &"m".repeat(40), &vec![1, 2, 3]).unwrap();
+        let want = [
+            as_value("echo", vec![Value::Int(42)]),
+            as_value("ping", vec![]),
+            as_value(&"m".repeat(40), vec![Value::Int(1), Value::Int(2), Value::Int(3)]),
+        ]
+        .concat();
+        assert_eq!(entries, want);
+        // Not a sequence: an error, and nothing recorded.
+        let err = record_msgpack(&mut entries, "bad", &7).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            Error::Batch { message: "the arguments of 'bad' must be a sequence, not int".into() }.to_string()
+        );
+        assert_eq!(entries, want);
     }
 }
