@@ -73,6 +73,15 @@ impl CallArgs {
     /// assert_eq!(args.required::<String>(0, "message").unwrap(), "hi");
     /// ```
     pub fn required<T: DeserializeOwned>(&mut self, index: usize, name: &str) -> Result<T, Error> {
+        // Positional arguments only (most calls, every batched call from pyro): no keyword to
+        // look for.
+        if self.kwargs.is_none() {
+            self.bound = self.bound.max(index + 1);
+            if let Some(slot) = self.vargs.get_mut(index) {
+                let value = std::mem::take(slot);
+                return self.convert(name, value);
+            }
+        }
         match self.take(index, name)? {
             Some(value) => self.convert(name, value),
             None => Err(self.type_error(format!("missing required argument: '{name}'"))),

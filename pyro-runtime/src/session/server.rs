@@ -517,7 +517,11 @@ impl ServerSession {
                 Ok(calls) => Work::Batch(calls),
                 Err(error) => return self.failure(&to, error),
             },
-            Payload::Call(call) => Work::Call(CallArgs::new(to.method.clone(), call.vargs, call.kwargs)),
+            // Empty keyword arguments bind as none at all (and more cheaply).
+            Payload::Call(call) => {
+                let kwargs = call.kwargs.filter(|kwargs| !kwargs.is_empty());
+                Work::Call(CallArgs::new(to.method.clone(), call.vargs, kwargs))
+            }
         };
         // Pyro5's `msg_flags` are the header's flags: CORR_ID included, COMPRESSED cleared.
         let mut header_flags = message.flags;
