@@ -110,7 +110,9 @@ fn parse_options(args: &[String]) -> Result<Options> {
         serializer_calls: 30_000,
         codec_rounds: 3,
         throughput: throughput::Sizes {
-            batch_calls: 50 * throughput::BATCH_SIZE,
+            // Long enough for the Rust -> Rust run to span more than a few time slices of a
+            // shared machine.
+            batch_calls: 200 * throughput::BATCH_SIZE,
             oneway_calls: 20_000,
             stream_items: 20_000,
         },

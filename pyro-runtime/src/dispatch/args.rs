@@ -1,6 +1,8 @@
 //! [`CallArgs`]: binding a call's positional and keyword arguments to typed parameters,
 //! with the `TypeError`s Python would raise for a bad call.
 
+use std::sync::Arc;
+
 use serde::de::DeserializeOwned;
 
 use crate::value::{Dict, Value, from_value};
@@ -28,8 +30,8 @@ use crate::{Error, RemoteError};
 /// ```
 #[derive(Debug)]
 pub struct CallArgs {
-    method: String,
-    vargs: Vec<Value>,
+    method: MethodName,
+    vargs: Vargs,
     kwargs: Option<Dict>,
     bound: usize,
 }
@@ -42,7 +44,13 @@ impl CallArgs {
     /// args.finish().unwrap();
     /// ```
     pub fn new(method: impl Into<String>, vargs: Vec<Value>, kwargs: Option<Dict>) -> CallArgs {
-        CallArgs { method: method.into(), vargs, kwargs, bound: 0 }
+        CallArgs { method: MethodName::Owned(method.into()), vargs: Vargs::Many(vargs), kwargs, bound: 0 }
+    }
+
+    /// The arguments of a call to `method`, a name shared with other calls (the calls of a
+    /// batch mostly call the same few methods: their names are not copied for each call).
+    pub(crate) fn shared(method: Arc<str>, vargs: Vargs, kwargs: Option<Dict>) -> CallArgs {
+        CallArgs { method: MethodName::Shared(method), vargs, kwargs, bound: 0 }
     }
 
     /// The method name.
@@ -51,7 +59,10 @@ impl CallArgs {
     /// assert_eq!(pyro_runtime::dispatch::CallArgs::new("ping", vec![], None).method(), "ping");
     /// ```
     pub fn method(&self) -> &str {
-        &self.method
+        match &self.method {
+            MethodName::Owned(name) => name,
+            MethodName::Shared(name) => name,
+        }
     }
 
     /// Takes parameter `index` named `name`; an error if it is missing or does not convert to `T`.
@@ -62,6 +73,15 @@ impl CallArgs {
     /// assert_eq!(args.required::<String>(0, "message").unwrap(), "hi");
     /// ```
     pub fn required<T: DeserializeOwned>(&mut self, index: usize, name: &str) -> Result<T, Error> {
+        // Positional arguments only (most calls, every batched call from pyro): no keyword to
+        // look for.
+        if self.kwargs.is_none() {
+            self.bound = self.bound.max(index + 1);
+            if let Some(slot) = self.vargs.get_mut(index) {
+                let value = std::mem::take(slot);
+                return self.convert(name, value);
+            }
+        }
         match self.take(index, name)? {
             Some(value) => self.convert(name, value),
             None => Err(self.type_error(format!("missing required argument: '{name}'"))),
@@ -168,7 +188,10 @@ impl CallArgs {
 
     /// The positional arguments, unbound (for calls Pyro5 reads by position only).
     pub(super) fn into_vargs(self) -> Vec<Value> {
-        self.vargs
+        match self.vargs {
+            Vargs::One(value) => vec![value],
+            Vargs::Many(values) => values,
+        }
     }
 
     fn take(&mut self, index: usize, name: &str) -> Result<Option<Value>, Error> {
@@ -187,8 +210,60 @@ impl CallArgs {
     }
 
     fn type_error(&self, what: String) -> Error {
-        RemoteError::new("builtins.TypeError", vec![Value::Str(format!("{}() {what}", self.method))]).into()
+        RemoteError::new("builtins.TypeError", vec![Value::Str(format!("{}() {what}", self.method()))]).into()
     }
+}
+
+/// The positional arguments of a call: a single one is kept without a `Vec` of its own (the
+/// common case in a batch).
+#[derive(Debug, PartialEq)]
+pub(crate) enum Vargs {
+    One(Value),
+    Many(Vec<Value>),
+}
+
+impl Vargs {
+    fn len(&self) -> usize {
+        match self {
+            Vargs::One(_) => 1,
+            Vargs::Many(values) => values.len(),
+        }
+    }
+
+    fn get_mut(&mut self, index: usize) -> Option<&mut Value> {
+        match self {
+            Vargs::One(value) => (index == 0).then_some(value),
+            Vargs::Many(values) => values.get_mut(index),
+        }
+    }
+
+    /// The arguments from `at` on, removed (Python's `*args` beyond the named parameters).
+    fn split_off(&mut self, at: usize) -> Vec<Value> {
+        match self {
+            Vargs::Many(values) => values.split_off(at.min(values.len())),
+            Vargs::One(_) if at == 0 => match std::mem::replace(self, Vargs::Many(Vec::new())) {
+                Vargs::One(value) => vec![value],
+                Vargs::Many(values) => values,
+            },
+            Vargs::One(_) => Vec::new(),
+        }
+    }
+}
+
+impl From<Vec<Value>> for Vargs {
+    fn from(mut values: Vec<Value>) -> Vargs {
+        match values.len() {
+            1 => Vargs::One(values.pop().unwrap_or_default()),
+            _ => Vargs::Many(values),
+        }
+    }
+}
+
+/// The method name of a [`CallArgs`]: its own, or shared with other calls of a batch.
+#[derive(Debug)]
+enum MethodName {
+    Owned(String),
+    Shared(Arc<str>),
 }
 
 fn is_dunder(name: &str) -> bool {

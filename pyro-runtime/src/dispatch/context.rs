@@ -364,7 +364,16 @@ impl CallContext {
     /// written as proxies (autoproxy), for this call's session.
     pub fn encode<T: serde::Serialize + ?Sized>(&self, value: &T) -> Result<Reply, Error> {
         let _scope = crate::daemon::autoproxy::enter(self.daemon.as_ref(), self.session_id, self.serializer);
-        Ok(Reply::Encoded(self.serializer.to_bytes_with(value, self.serialize_options)?))
+        let bytes = match self.serializer {
+            // Into this thread's spare buffer (see `encode_buffer`).
+            Serializer::Msgpack => {
+                let mut out = super::encode_buffer::take();
+                crate::serializer::msgpack::write_to(&mut out, value)?;
+                out
+            }
+            other => other.to_bytes_with(value, self.serialize_options)?,
+        };
+        Ok(Reply::Encoded(bytes))
     }
 }
 

@@ -62,12 +62,14 @@ pub mod attributes;
 pub(crate) mod busy;
 mod callback;
 mod context;
+pub(crate) mod encode_buffer;
 mod metadata;
 mod remote;
 pub(crate) mod remote_object;
 mod servant;
 
 pub use args::CallArgs;
+pub(crate) use args::Vargs;
 pub use busy::BUSY_MESSAGE;
 pub use callback::CallbackError;
 pub use context::{CallContext, ItemStream, Reply};

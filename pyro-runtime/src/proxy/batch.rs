@@ -2,6 +2,7 @@
 //! reference 4.5).
 
 use std::marker::PhantomData;
+use std::ops::Range;
 use std::sync::{Arc, OnceLock};
 
 use serde::Serialize;
@@ -9,13 +10,31 @@ use serde::de::DeserializeOwned;
 
 use super::{Check, Proxy};
 use crate::protocol::Flags;
-use crate::session::{BATCH_METHOD, ClientSession};
+use crate::serializer::{Serializer, batch_call, msgpack, msgpack_array_header};
+use crate::session::{BATCH_METHOD, BatchItems, ClientSession};
 use crate::value::{Dict, Value, from_value, to_value};
 use crate::{Error, RemoteError};
 
 /// The results of a batch that ran: one per call that ran, in order; a call that raised is its
 /// exception and the last entry.
-type Results = Vec<Result<Value, RemoteError>>;
+#[derive(Debug)]
+enum Results {
+    /// Each result decoded.
+    Values(Vec<Result<Value, RemoteError>>),
+    /// A msgpack reply as it came: each result is read from its bytes, as the type its handle
+    /// asks for, when asked.
+    Msgpack { data: Vec<u8>, items: Vec<Range<usize>>, raised: Option<RemoteError> },
+}
+
+/// The calls of a batch, as recorded.
+#[derive(Debug)]
+enum Calls {
+    /// Each call a `(method, vargs, kwargs)` tuple.
+    Values(Vec<Value>),
+    /// A proxy speaking msgpack: the calls serialized one after the other as they are
+    /// recorded (each a `[method, vargs, kwargs]` array), to be sent as one list.
+    Msgpack { entries: Vec<u8>, count: usize },
+}
 
 /// Calls recorded to be sent to the object of a [`Proxy`] as one batch (`FLAGS_BATCH`), which
 /// the daemon runs in order, stopping at the first call that raises. Each recorded call gives a
@@ -39,15 +58,47 @@ type Results = Vec<Result<Value, RemoteError>>;
 #[must_use = "a batch does nothing until it is run"]
 pub struct Batch<'p> {
     proxy: &'p Proxy,
-    calls: Vec<Value>,
+    calls: Calls,
     /// The first argument that could not be converted: `run` reports it.
     error: Option<Error>,
     results: Arc<OnceLock<Results>>,
 }
 
+/// Appends the msgpack `[method, vargs, {}]` of one call to `entries` (nothing if it fails):
+/// `vargs` must serialize as a sequence, or as nil (`()`: no arguments).
+fn record_msgpack<A: Serialize + ?Sized>(entries: &mut Vec<u8>, method: &str, vargs: &A) -> Result<(), Error> {
+    let start = entries.len();
+    let result = (|| {
+        entries.push(0x93);
+        msgpack::write_str(entries, method)?;
+        let at = entries.len();
+        msgpack::write_to(entries, vargs)?;
+        match entries.get(at) {
+            Some(0x90..=0x9f | 0xdc | 0xdd) => {}
+            Some(0xc0) => entries[at] = 0x90,
+            _ => {
+                let other: Value = msgpack::from_bytes(&entries[at..])?;
+                return Err(Error::Batch {
+                    message: format!("the arguments of '{method}' must be a sequence, not {}", other.type_name()),
+                });
+            }
+        }
+        entries.push(0x80);
+        Ok(())
+    })();
+    if result.is_err() {
+        entries.truncate(start);
+    }
+    result
+}
+
 impl<'p> Batch<'p> {
     pub(super) fn new(proxy: &'p Proxy) -> Batch<'p> {
-        Batch { proxy, calls: Vec::new(), error: None, results: Arc::default() }
+        let calls = match proxy.serializer() {
+            Serializer::Msgpack => Calls::Msgpack { entries: Vec::new(), count: 0 },
+            _ => Calls::Values(Vec::new()),
+        };
+        Batch { proxy, calls, error: None, results: Arc::default() }
     }
 
     /// Records a call of `method` with dynamic arguments.
@@ -64,6 +115,15 @@ impl<'p> Batch<'p> {
     ///
     /// See [`Batch`] for an example.
     pub fn call_with<A: Serialize + ?Sized, R>(&mut self, method: &str, vargs: &A) -> BatchHandle<R> {
+        if let Calls::Msgpack { entries, count } = &mut self.calls {
+            let index = *count;
+            // A call whose arguments fail still counts (the batch then fails to run at all).
+            *count += 1;
+            if let Err(error) = record_msgpack(entries, method, vargs) {
+                self.fail(error);
+            }
+            return BatchHandle { index, results: Arc::clone(&self.results), result: PhantomData };
+        }
         let vargs = self.positional(method, vargs);
         let handle = self.push(method, vargs, Dict::new());
         BatchHandle { index: handle.index, results: handle.results, result: PhantomData }
@@ -131,7 +191,10 @@ impl<'p> Batch<'p> {
     /// assert_eq!(batch.len(), 1);
     /// ```
     pub fn len(&self) -> usize {
-        self.calls.len()
+        match &self.calls {
+            Calls::Values(calls) => calls.len(),
+            Calls::Msgpack { count, .. } => *count,
+        }
     }
 
     /// Whether no call was recorded.
@@ -141,7 +204,7 @@ impl<'p> Batch<'p> {
     /// assert!(proxy.batch().is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
-        self.calls.is_empty()
+        self.len() == 0
     }
 
     /// Sends the batch and waits for the results, which the handles then yield. The error is
@@ -154,7 +217,8 @@ impl<'p> Batch<'p> {
         if let Some(error) = self.error.take() {
             return Err(error);
         }
-        let results = if self.calls.is_empty() { Vec::new() } else { self.proxy.invoke_batch(&self.calls)? };
+        let results =
+            if self.is_empty() { Results::Values(Vec::new()) } else { self.proxy.invoke_batch(&self.calls)? };
         // The lock is new and set once, here.
         let _ = self.results.set(results);
         Ok(())
@@ -175,15 +239,25 @@ impl<'p> Batch<'p> {
         if let Some(error) = self.error.take() {
             return Err(error);
         }
-        if self.calls.is_empty() {
+        if self.is_empty() {
             return Ok(());
         }
         self.proxy.invoke_batch_oneway(&self.calls)
     }
 
     fn push(&mut self, method: &str, vargs: Vec<Value>, kwargs: Dict) -> BatchHandle {
-        let index = self.calls.len();
-        self.calls.push(Value::Tuple(vec![Value::from(method), Value::Tuple(vargs), Value::Dict(kwargs)]));
+        let index = self.len();
+        match &mut self.calls {
+            Calls::Values(calls) => {
+                calls.push(Value::Tuple(vec![Value::from(method), Value::Tuple(vargs), Value::Dict(kwargs)]));
+            }
+            Calls::Msgpack { entries, count } => {
+                *count += 1;
+                if let Err(error) = msgpack::write_to(entries, &(method, vargs, kwargs)) {
+                    self.error.get_or_insert(error.into());
+                }
+            }
+        }
         BatchHandle { index, results: Arc::clone(&self.results), result: PhantomData }
     }
 
@@ -218,12 +292,29 @@ impl<R: DeserializeOwned> BatchHandle<R> {
         let Some(results) = self.results.get() else {
             return Err(Error::Batch { message: "the batch has not run".into() });
         };
-        match results.get(self.index) {
-            Some(Ok(value)) => Ok(from_value(value.clone())?),
-            Some(Err(remote)) => Err(remote.clone().into()),
-            None => Err(Error::Batch {
-                message: format!("call {} of the batch did not run: an earlier call raised an exception", self.index),
-            }),
+        let did_not_run = || Error::Batch {
+            message: format!("call {} of the batch did not run: an earlier call raised an exception", self.index),
+        };
+        match results {
+            Results::Values(results) => match results.get(self.index) {
+                Some(Ok(value)) => Ok(from_value(value.clone())?),
+                Some(Err(remote)) => Err(remote.clone().into()),
+                None => Err(did_not_run()),
+            },
+            Results::Msgpack { data, items, raised } => match items.get(self.index) {
+                Some(item) => {
+                    let bytes = data.get(item.clone()).ok_or_else(did_not_run)?;
+                    // A number, bool, nil or str becomes the value the general decoder makes.
+                    match batch_call::msgpack_scalar(bytes) {
+                        Some(value) => Ok(from_value(value)?),
+                        None => Ok(msgpack::from_validated(bytes)?),
+                    }
+                }
+                None => match raised {
+                    Some(remote) if self.index == items.len() => Err(remote.clone().into()),
+                    _ => Err(did_not_run()),
+                },
+            },
         }
     }
 
@@ -255,18 +346,86 @@ impl Proxy {
         Batch::new(self)
     }
 
-    /// Sends a batch (`calls` are `(method, vargs, kwargs)` triples) and decodes its results.
-    fn invoke_batch(&self, calls: &[Value]) -> Result<Vec<Result<Value, RemoteError>>, Error> {
-        let encode = |object: &str| self.encode_call(object, BATCH_METHOD, calls, None::<&Dict>);
-        match self.invoke(BATCH_METHOD, Flags::BATCH, Check::Nothing, encode)? {
-            Some(reply) => ClientSession::new(self.serializer()).decode_batch(&reply),
-            None => Err(Error::Batch { message: "no reply to a batch".into() }),
+    /// Sends a batch and reads its results.
+    fn invoke_batch(&self, calls: &Calls) -> Result<Results, Error> {
+        let encode = |object: &str| self.encode_batch(object, calls);
+        let Some(reply) = self.invoke(BATCH_METHOD, Flags::BATCH, Check::Nothing, encode)? else {
+            return Err(Error::Batch { message: "no reply to a batch".into() });
+        };
+        let session = ClientSession::new(self.serializer());
+        if reply.serializer_id == Serializer::MSGPACK_ID
+            && let Some(batch) = session.msgpack_batch(&reply)?
+        {
+            let BatchItems { items, raised } = batch;
+            return Ok(Results::Msgpack { data: reply.data, items, raised });
         }
+        session.decode_batch(&reply).map(Results::Values)
     }
 
     /// Sends a batch oneway.
-    fn invoke_batch_oneway(&self, calls: &[Value]) -> Result<(), Error> {
-        let encode = |object: &str| self.encode_call(object, BATCH_METHOD, calls, None::<&Dict>);
+    fn invoke_batch_oneway(&self, calls: &Calls) -> Result<(), Error> {
+        let encode = |object: &str| self.encode_batch(object, calls);
         self.invoke(BATCH_METHOD, Flags::BATCH | Flags::ONEWAY, Check::Nothing, encode).map(drop)
+    }
+
+    /// The batch call to `object` (its positional arguments the `(method, vargs, kwargs)`
+    /// triples, its keyword arguments null, as Pyro5's `BatchProxy` sends them).
+    fn encode_batch(&self, object: &str, calls: &Calls) -> Result<Vec<u8>, Error> {
+        match calls {
+            Calls::Values(calls) => self.encode_call(object, BATCH_METHOD, calls, None::<&Dict>),
+            Calls::Msgpack { entries, count } if self.serializer() == Serializer::Msgpack => {
+                let mut out = Vec::with_capacity(entries.len() + object.len() + 32);
+                out.push(0x94);
+                msgpack::write_to(&mut out, object)?;
+                msgpack::write_to(&mut out, BATCH_METHOD)?;
+                let (header, len) = msgpack_array_header(*count)?;
+                out.extend_from_slice(&header[..len]);
+                out.extend_from_slice(entries);
+                out.push(0xc0);
+                Ok(out)
+            }
+            Calls::Msgpack { entries, count } => {
+                // The proxy settled on another serializer when it connected: the recorded calls
+                // are read back and sent in that one.
+                let (header, len) = msgpack_array_header(*count)?;
+                let list = [&header[..len], entries.as_slice()].concat();
+                let calls: Vec<Value> = msgpack::from_bytes(&list)?;
+                self.encode_call(object, BATCH_METHOD, &calls, None::<&Dict>)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// What the `Value` path records for the same call.
+    fn as_value(method: &str, vargs: Vec<Value>) -> Vec<u8> {
+        let call = Value::Tuple(vec![Value::from(method), Value::Tuple(vargs), Value::Dict(Dict::new())]);
+        msgpack::to_bytes(&call).unwrap()
+    }
+
+    #[test]
+    fn msgpack_calls_are_recorded_as_the_value_path_serializes_them() {
+        let mut entries = Vec::new();
+        record_msgpack(&mut entries, "echo", &(Value::Int(42),)).unwrap();
+        record_msgpack(&mut entries, "ping", &()).unwrap();
+        record_msgpack(&mut entries, &"m".repeat(40), &vec![1, 2, 3]).unwrap();
+        let want = [
+            as_value("echo", vec![Value::Int(42)]),
+            as_value("ping", vec![]),
+            as_value(&"m".repeat(40), vec![Value::Int(1), Value::Int(2), Value::Int(3)]),
+        ]
+        .concat();
+        assert_eq!(entries, want);
+        // Not a sequence: an error, and nothing recorded.
+        let err = record_msgpack(&mut entries, "bad", &7).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            Error::Batch { message: "the arguments of 'bad' must be a sequence, not int".into() }.to_string()
+        );
+        assert_eq!(entries, want);
     }
 }

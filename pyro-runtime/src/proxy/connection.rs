@@ -117,6 +117,12 @@ impl Connection {
         Ok(reply)
     }
 
+    /// Whether a whole reply has been read already: [`receive`](Connection::receive) returns
+    /// it without waiting.
+    pub(crate) fn has_buffered_reply(&self) -> bool {
+        self.stream.has_buffered_message()
+    }
+
     /// How many requests sent on this connection still wait for their replies.
     pub(crate) fn outstanding(&self) -> usize {
         self.session.outstanding()

@@ -61,6 +61,7 @@ macro_rules! forward_compounds {
 }
 pub(crate) use forward_compounds;
 
+pub(crate) mod batch_call;
 mod call;
 mod classdict;
 pub mod json;
@@ -69,6 +70,8 @@ pub mod msgpack;
 mod pyshape;
 pub mod serpent;
 mod splice;
+
+pub(crate) use splice::{ListWriter, msgpack_array_header};
 
 pub use call::Call;
 pub use classdict::{CLASS_KEY, ExceptionWrapper, ProxyState, RefusedClass, check_class, class_name};

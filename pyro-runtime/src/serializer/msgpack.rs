@@ -73,6 +73,34 @@ pub fn to_bytes<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, SerializeEr
     Ok(out)
 }
 
+/// [`to_bytes`], appending to `out`.
+pub(crate) fn write_to<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) -> Result<(), SerializeError> {
+    let mut serializer = rmp_serde::Serializer::new(out).with_struct_map().with_human_readable();
+    value.serialize(PyShape(&mut serializer)).map_err(encode_error)
+}
+
+/// [`write_to`] for a str, written directly (the shortest header, as Python's packer writes
+/// it).
+pub(crate) fn write_str(out: &mut Vec<u8>, text: &str) -> Result<(), SerializeError> {
+    let len = text.len();
+    out.reserve(len + 5);
+    match (u8::try_from(len), u16::try_from(len), u32::try_from(len)) {
+        (Ok(n), _, _) if n < 32 => out.push(0xa0 | n),
+        (Ok(n), _, _) => out.extend_from_slice(&[0xd9, n]),
+        (_, Ok(n), _) => {
+            out.push(0xda);
+            out.extend_from_slice(&n.to_be_bytes());
+        }
+        (_, _, Ok(n)) => {
+            out.push(0xdb);
+            out.extend_from_slice(&n.to_be_bytes());
+        }
+        _ => return write_to(out, text),
+    }
+    out.extend_from_slice(text.as_bytes());
+    Ok(())
+}
+
 /// Deserializes msgpack bytes into any type; a [`Value`] takes anything Pyro5 sends.
 ///
 /// Malformed input (truncated, a reserved marker, invalid UTF-8 in a str, an unknown
@@ -90,6 +118,12 @@ pub fn to_bytes<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, SerializeEr
 /// ```
 pub fn from_bytes<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, SerializeError> {
     validate(bytes)?;
+    from_validated(bytes)
+}
+
+/// [`from_bytes`] for input that [`validate`] has passed (a part of a validated message, one
+/// whole value).
+pub(crate) fn from_validated<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, SerializeError> {
     match T::deserialize(PyShape(&mut deserializer(bytes))) {
         Ok(value) => Ok(value),
         // Read it again as a Value: from_value accepts a few more shapes (an ext 0x31 int for
@@ -137,7 +171,7 @@ fn malformed(reason: String) -> SerializeError {
 
 /// Checks that `bytes` hold exactly one well-formed msgpack value that Pyro5 could have sent,
 /// iteratively (a stack of counts, bounded by [`MAX_DEPTH`]).
-fn validate(bytes: &[u8]) -> Result<(), SerializeError> {
+pub(crate) fn validate(bytes: &[u8]) -> Result<(), SerializeError> {
     let mut reader = Reader { bytes, pos: 0 };
     // Items still to read in each open container; the bottom entry is the top-level value.
     let mut pending: Vec<u64> = vec![1];
@@ -342,6 +376,16 @@ mod tests {
             // datetime(2024, 1, 2, 3, 4, 5, 600000) on a host in UTC.
             (Value::DateTime(1_704_164_645.6), "d73266666649df64d941".into()),
         ]
+    }
+
+    #[test]
+    fn strs_are_written_directly_as_serde_writes_them() {
+        for len in [0, 1, 31, 32, 255, 256, 65_535, 65_536] {
+            let text = "é".repeat(len / 2) + &"x".repeat(len % 2);
+            let mut out = vec![0x90];
+            write_str(&mut out, &text).unwrap();
+            assert_eq!(out[1..], to_bytes(&text).unwrap()[..], "{len}");
+        }
     }
 
     #[test]

@@ -22,65 +22,127 @@ impl Serializer {
     /// ```
     pub fn list_of_parts(self, parts: &[Vec<u8>]) -> Result<Vec<u8>, SerializeError> {
         let body: usize = parts.iter().map(Vec::len).sum();
-        let mut out = Vec::with_capacity(body + 2 * parts.len() + 32);
-        match self {
+        let mut list = ListWriter::new(self, body + 2 * parts.len() + 32);
+        for part in parts {
+            list.push(part)?;
+        }
+        list.finish()
+    }
+}
+
+/// Room for the longest msgpack array header (`0xdd` and a 32-bit count), written when the
+/// count is known.
+const MSGPACK_HEADER_ROOM: usize = 5;
+
+/// The msgpack array header for `count` items (as Python's packer writes it) and its length.
+pub(crate) fn msgpack_array_header(count: usize) -> Result<([u8; MSGPACK_HEADER_ROOM], usize), SerializeError> {
+    let mut header = [0u8; MSGPACK_HEADER_ROOM];
+    let len = match (u8::try_from(count), u16::try_from(count), u32::try_from(count)) {
+        (Ok(n), _, _) if n < 16 => {
+            header[0] = 0x90 | n;
+            1
+        }
+        (_, Ok(n), _) => {
+            header[0] = 0xdc;
+            header[1..3].copy_from_slice(&n.to_be_bytes());
+            3
+        }
+        (_, _, Ok(n)) => {
+            header[0] = 0xdd;
+            header[1..5].copy_from_slice(&n.to_be_bytes());
+            5
+        }
+        _ => {
+            return Err(SerializeError::CannotCarry {
+                serializer: "msgpack",
+                what: format!("a list of {count} items (msgpack's limit is 2^32-1)"),
+            });
+        }
+    };
+    Ok((header, len))
+}
+
+/// A list written item by item into one buffer from already serialized items (what
+/// [`Serializer::list_of_parts`] does, without holding the parts): the count goes in when the
+/// list is finished.
+#[derive(Debug)]
+pub(crate) struct ListWriter {
+    ser: Serializer,
+    out: Vec<u8>,
+    count: usize,
+}
+
+impl ListWriter {
+    /// An empty list in `ser`, with room for `capacity` bytes.
+    pub(crate) fn new(ser: Serializer, capacity: usize) -> ListWriter {
+        let mut out = Vec::with_capacity(capacity + MSGPACK_HEADER_ROOM + serpent::HEADER.len() + 2);
+        match ser {
             Serializer::Serpent => {
                 out.extend_from_slice(serpent::HEADER.as_bytes());
                 out.push(b'[');
-                for (i, part) in parts.iter().enumerate() {
-                    let item =
-                        part.strip_prefix(serpent::HEADER.as_bytes()).ok_or_else(|| SerializeError::Malformed {
-                            serializer: "serpent",
-                            reason: format!("list item {i} does not start with the serpent header"),
-                        })?;
-                    if i > 0 {
-                        out.push(b',');
-                    }
-                    out.extend_from_slice(item);
+            }
+            Serializer::Json => out.push(b'['),
+            // The count is patched in by `finish`.
+            Serializer::Marshal => out.extend_from_slice(&[b'[', 0, 0, 0, 0]),
+            Serializer::Msgpack => out.extend_from_slice(&[0; MSGPACK_HEADER_ROOM]),
+        }
+        ListWriter { ser, out, count: 0 }
+    }
+
+    /// How many items there are.
+    pub(crate) fn len(&self) -> usize {
+        self.count
+    }
+
+    /// Appends one item, `part` as [`Serializer::to_bytes`] writes it.
+    pub(crate) fn push(&mut self, part: &[u8]) -> Result<(), SerializeError> {
+        match self.ser {
+            Serializer::Serpent => {
+                let item = part.strip_prefix(serpent::HEADER.as_bytes()).ok_or_else(|| SerializeError::Malformed {
+                    serializer: "serpent",
+                    reason: format!("list item {} does not start with the serpent header", self.count),
+                })?;
+                if self.count > 0 {
+                    self.out.push(b',');
                 }
-                out.push(b']');
+                self.out.extend_from_slice(item);
             }
             Serializer::Json => {
-                out.push(b'[');
-                for (i, part) in parts.iter().enumerate() {
-                    if i > 0 {
-                        out.extend_from_slice(b", ");
-                    }
-                    out.extend_from_slice(part);
+                if self.count > 0 {
+                    self.out.extend_from_slice(b", ");
                 }
-                out.push(b']');
+                self.out.extend_from_slice(part);
             }
+            Serializer::Marshal | Serializer::Msgpack => match part {
+                // A small int, nil or a bool: most results of a batch of small calls.
+                [byte] => self.out.push(*byte),
+                _ => self.out.extend_from_slice(part),
+            },
+        }
+        self.count += 1;
+        Ok(())
+    }
+
+    /// The serialized list.
+    pub(crate) fn finish(mut self) -> Result<Vec<u8>, SerializeError> {
+        let count = self.count;
+        match self.ser {
+            Serializer::Serpent | Serializer::Json => self.out.push(b']'),
             Serializer::Marshal => {
-                let count = i32::try_from(parts.len()).map_err(|_| SerializeError::CannotCarry {
+                let count = i32::try_from(count).map_err(|_| SerializeError::CannotCarry {
                     serializer: "marshal",
-                    what: format!("a list of {} items (marshal's limit is 2^31-1)", parts.len()),
+                    what: format!("a list of {count} items (marshal's limit is 2^31-1)"),
                 })?;
-                out.push(b'[');
-                out.extend_from_slice(&count.to_le_bytes());
-                parts.iter().for_each(|part| out.extend_from_slice(part));
+                self.out[1..5].copy_from_slice(&count.to_le_bytes());
             }
             Serializer::Msgpack => {
-                match (u8::try_from(parts.len()), u16::try_from(parts.len()), u32::try_from(parts.len())) {
-                    (Ok(n), _, _) if n < 16 => out.push(0x90 | n),
-                    (_, Ok(n), _) => {
-                        out.push(0xdc);
-                        out.extend_from_slice(&n.to_be_bytes());
-                    }
-                    (_, _, Ok(n)) => {
-                        out.push(0xdd);
-                        out.extend_from_slice(&n.to_be_bytes());
-                    }
-                    _ => {
-                        return Err(SerializeError::CannotCarry {
-                            serializer: "msgpack",
-                            what: format!("a list of {} items (msgpack's limit is 2^32-1)", parts.len()),
-                        });
-                    }
-                }
-                parts.iter().for_each(|part| out.extend_from_slice(part));
+                let (header, len) = msgpack_array_header(count)?;
+                let skip = MSGPACK_HEADER_ROOM - len;
+                self.out[skip..MSGPACK_HEADER_ROOM].copy_from_slice(&header[..len]);
+                self.out.drain(..skip);
             }
         }
-        Ok(out)
+        Ok(self.out)
     }
 }
 

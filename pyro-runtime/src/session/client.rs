@@ -2,13 +2,14 @@
 //! 4.5, 5.3).
 
 use std::collections::VecDeque;
+use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
 
 use super::exception;
 use crate::dispatch::Metadata;
 use crate::protocol::{AnnotationId, Flags, Message, MessageType, ProtocolError, next_seq};
-use crate::serializer::{ExceptionWrapper, SerializeError, marshal};
+use crate::serializer::{ExceptionWrapper, SerializeError, batch_call, marshal, msgpack};
 use crate::{Error, RemoteError, Serializer, Value};
 
 /// The CONNECT payload: `{"handshake": h, "object": id}`.
@@ -412,6 +413,40 @@ impl ClientSession {
             results.push(Ok(item));
         }
         Ok(results)
+    }
+}
+
+/// Where the results of a msgpack batch reply are in its data: the results of the calls that
+/// returned, in order, and the exception of the call that raised, if one did.
+#[derive(Debug)]
+pub(crate) struct BatchItems {
+    pub(crate) items: Vec<Range<usize>>,
+    pub(crate) raised: Option<RemoteError>,
+}
+
+impl ClientSession {
+    /// A batch reply in msgpack, checked as [`decode_batch`](ClientSession::decode_batch)
+    /// checks it, its results left undecoded (only maps are read, to find the exception
+    /// wrapper that ends a batch); `None` if the data is no list (`decode_batch` then says
+    /// why).
+    pub(crate) fn msgpack_batch(&self, reply: &Message) -> Result<Option<BatchItems>, Error> {
+        if reply.flags.contains(Flags::EXCEPTION) || !reply.flags.contains(Flags::BATCH) {
+            return Ok(None);
+        }
+        let Some(mut items) = batch_call::msgpack_list_items(&reply.data)? else { return Ok(None) };
+        let mut raised = None;
+        for (index, item) in items.iter().enumerate() {
+            if !matches!(reply.data.get(item.start), Some(0x80..=0x8f | 0xde | 0xdf)) {
+                continue;
+            }
+            let value: Value = msgpack::from_validated(reply.data.get(item.clone()).unwrap_or_default())?;
+            if ExceptionWrapper::is_wrapper(&value) {
+                raised = Some(ExceptionWrapper::from_value(&value)?.0);
+                items.truncate(index);
+                break;
+            }
+        }
+        Ok(Some(BatchItems { items, raised }))
     }
 }
 

@@ -99,11 +99,14 @@ mod streams;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use client::BatchItems;
 pub use client::{ClientSession, Handshake};
 pub use daemon_object::DAEMON_OBJECT_ID;
 pub use hooks::{ConnectionInfo, DisconnectHook, HandshakeHook, ServerHooks};
 pub use response_annotations::ResponseAnnotations;
-pub use server::{Action, BATCH_METHOD, Completed, DaemonInfo, Directory, Outcome, Request, ServerSession};
+pub use server::{
+    Action, BATCH_METHOD, BatchResults, Completed, DaemonInfo, Directory, Outcome, Request, ServerSession,
+};
 pub use state::{OnClose, Resource, ResourceHandle, SessionState};
 pub use streams::{
     DEFAULT_MAX_STREAMS, HOUSEKEEPING_INTERVAL, Refused, Removed, StreamRegistry, StreamSettings, Streams,

@@ -13,9 +13,11 @@ use super::hooks::{ConnectionInfo, ServerHooks};
 use super::response_annotations::ResponseAnnotations;
 use super::state::SessionState;
 use super::streams::Streams;
-use crate::dispatch::{CallArgs, CallContext, Metadata, Reply, Servant};
+use crate::dispatch::{CallArgs, CallContext, Metadata, Reply, Servant, encode_buffer};
 use crate::protocol::{AnnotationId, Annotations, Flags, Message, MessageType, ProtocolError, new_correlation_id};
-use crate::serializer::{ExceptionWrapper, SerializeOptions, marshal};
+use crate::serializer::batch_call::{self, BatchCall, BatchEntry};
+use crate::serializer::{ExceptionWrapper, ListWriter, SerializeOptions, marshal};
+use crate::value::Dict;
 use crate::{Error, RemoteError, Serializer, Value};
 
 /// The method name of a batch call (Pyro5's `_pyroInvokeBatch`).
@@ -495,23 +497,34 @@ impl ServerSession {
         if message.flags.contains(Flags::KEEPSERIALIZED) {
             return self.invoke_blob(message, to, header_flags, directory);
         }
-        let call = match ser.decode_call(&message.data) {
-            Ok(call) => call,
+        // A batch is read entry by entry (msgpack: straight from the bytes), not as one tree.
+        let payload = if batch {
+            batch_call::decode(ser, &message.data).map(Payload::Batch)
+        } else {
+            ser.decode_call(&message.data).map(Payload::Call)
+        };
+        let mut payload = match payload {
+            Ok(payload) => payload,
             // Pyro5 replies with the SerializeError, then closes the connection.
             Err(error) => {
                 self.state = State::Closed;
                 return if oneway { Action::Close } else { self.failure(&to, error.into()) };
             }
         };
-        to.object = call.object;
-        to.method = call.method;
-        let work = if batch {
-            match batch_calls(call.vargs) {
+        (to.object, to.method) = match &mut payload {
+            Payload::Call(call) => (std::mem::take(&mut call.object), std::mem::take(&mut call.method)),
+            Payload::Batch(call) => (std::mem::take(&mut call.object), std::mem::take(&mut call.method)),
+        };
+        let work = match payload {
+            Payload::Batch(call) => match batch_calls(call.entries) {
                 Ok(calls) => Work::Batch(calls),
                 Err(error) => return self.failure(&to, error),
+            },
+            // Empty keyword arguments bind as none at all (and more cheaply).
+            Payload::Call(call) => {
+                let kwargs = call.kwargs.filter(|kwargs| !kwargs.is_empty());
+                Work::Call(CallArgs::new(to.method.clone(), call.vargs, kwargs))
             }
-        } else {
-            Work::Call(CallArgs::new(to.method.clone(), call.vargs, call.kwargs))
         };
         self.dispatch(to, work, message.annotations, header_flags, directory)
     }
@@ -604,16 +617,10 @@ impl ServerSession {
                 Ok(data) => (Flags::EMPTY, data),
                 Err(error) => return self.failure(&to, error),
             },
-            Outcome::Batch(Ok(results)) => {
-                // Each result is spliced in as serialized, never decoded into a value again.
-                let options = self.info.serialize_options;
-                let parts: Result<Vec<Vec<u8>>, Error> =
-                    results.into_iter().map(|result| result.into_bytes_with(ser, options)).collect();
-                match parts.and_then(|parts| Ok(ser.list_of_parts(&parts)?)) {
-                    Ok(data) => (Flags::BATCH, data),
-                    Err(error) => return self.failure(&to, error),
-                }
-            }
+            Outcome::Batch(Ok(results)) => match results.list.finish() {
+                Ok(data) => (Flags::BATCH, data),
+                Err(error) => return self.failure(&to, error.into()),
+            },
             Outcome::Returned(Err(error)) | Outcome::Batch(Err(error)) => return self.failure(&to, error),
         };
         let mut reply = to.message(flags, data);
@@ -700,10 +707,17 @@ impl ReplyTo {
     }
 }
 
-/// What a request asks for: one call, or the calls of a batch in order.
+/// A decoded INVOKE payload.
+enum Payload {
+    Call(crate::serializer::Call),
+    Batch(BatchCall),
+}
+
+/// What a request asks for: one call, or the calls of a batch in order (each a
+/// [`BatchEntry::Call`], its method name shared by the calls of the same method).
 enum Work {
     Call(CallArgs),
-    Batch(Vec<(String, CallArgs)>),
+    Batch(Vec<BatchEntry>),
 }
 
 /// A decoded call, ready to run: [`Request::run`] runs it (user code: on whatever thread the
@@ -811,20 +825,42 @@ fn execute(to: ReplyTo, mut context: CallContext, work: Work, metadata: &Metadat
     let outcome = match work {
         Work::Call(args) => Outcome::Returned(guarded(call, &mut context, &to.method, args)),
         Work::Batch(calls) => {
-            let mut results = Vec::with_capacity(calls.len());
+            let mut results = BatchResults::new(&context, calls.len());
             let mut aborted = None;
-            for (method, args) in calls {
-                if !metadata.methods.contains(method.as_str()) {
-                    aborted = Some(CallArgs::unknown_method(&method));
+            // The method last found exposed: the calls after it mostly call it again.
+            // The method last found exposed: the calls after it mostly call it again. Its
+            // name is what the call is run and reported as; the entry's own moves into the
+            // arguments.
+            let mut exposed: Arc<str> = Arc::from("");
+            for entry in calls {
+                let BatchEntry::Call { method, vargs, kwargs } = entry else {
+                    // `batch_calls` left none of these.
+                    aborted = Some(Error::Batch { message: "a batch entry that is not a call".into() });
                     break;
-                }
-                match guarded(call, &mut context, &method, args).and_then(Reply::into_batch_result) {
-                    Ok(reply) => results.push(reply),
-                    Err(error) => {
-                        let remote = exception::remote_exception(&to.object, &method, error);
-                        results.push(Reply::Value(ExceptionWrapper(remote).to_value()));
+                };
+                if !Arc::ptr_eq(&exposed, &method) {
+                    if !metadata.methods.contains(&*method) {
+                        aborted = Some(CallArgs::unknown_method(&method));
                         break;
                     }
+                    exposed = Arc::clone(&method);
+                }
+                let args = CallArgs::shared(method, vargs, kwargs);
+                let method: &str = &exposed;
+                let pushed = match guarded(call, &mut context, method, args).and_then(Reply::into_batch_result) {
+                    Ok(reply) => results.push(reply),
+                    Err(error) => {
+                        let remote = exception::remote_exception(&to.object, method, error);
+                        let wrapper = results.push(Reply::Value(ExceptionWrapper(remote).to_value()));
+                        if let Err(error) = wrapper {
+                            aborted = Some(error);
+                        }
+                        break;
+                    }
+                };
+                if let Err(error) = pushed {
+                    aborted = Some(error);
+                    break;
                 }
             }
             Outcome::Batch(aborted.map_or(Ok(results), Err))
@@ -854,9 +890,53 @@ fn guarded(call: &Call<'_>, ctx: &mut CallContext, method: &str, args: CallArgs)
 pub enum Outcome {
     /// A single call's reply or error.
     Returned(Result<Reply, Error>),
-    /// A batch's results in order, each serialized ([`Reply::Encoded`]) or a value (ending with
-    /// an exception wrapper value if a call failed), or the error that aborted it.
-    Batch(Result<Vec<Reply>, Error>),
+    /// A batch's results in order (ending with an exception wrapper if a call failed), or the
+    /// error that aborted it.
+    Batch(Result<BatchResults, Error>),
+}
+
+/// The results of a batch's calls, in order, serialized into one list as each call returns
+/// (each serialized result copied in as it is, never decoded into a value again).
+///
+/// See [`ServerSession`] for an example.
+#[derive(Debug)]
+pub struct BatchResults {
+    list: ListWriter,
+    ser: Serializer,
+    options: SerializeOptions,
+}
+
+impl BatchResults {
+    fn new(context: &CallContext, calls: usize) -> BatchResults {
+        let ser = context.serializer();
+        BatchResults { list: ListWriter::new(ser, calls * 4), ser, options: context.serialize_options() }
+    }
+
+    /// How many results there are.
+    ///
+    /// See [`ServerSession`] for an example.
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    /// Whether there are none.
+    ///
+    /// See [`ServerSession`] for an example.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Appends one call's result (a serialized one's buffer is this thread's spare one again).
+    fn push(&mut self, reply: Reply) -> Result<(), Error> {
+        match reply {
+            Reply::Encoded(bytes) => {
+                self.list.push(&bytes)?;
+                encode_buffer::give_back(bytes);
+            }
+            other => self.list.push(&other.into_bytes_with(self.ser, self.options)?)?,
+        }
+        Ok(())
+    }
 }
 
 /// A call that has run, to hand to [`ServerSession::reply`].
@@ -911,44 +991,57 @@ fn connect_fail(seq: u16, correlation_id: Option<Uuid>, reason: &str) -> Message
     }
 }
 
-/// The calls of a batch: its positional arguments are `(method, vargs, kwargs)` triples.
-/// Python's unpacking errors for anything else.
-fn batch_calls(vargs: Vec<Value>) -> Result<Vec<(String, CallArgs)>, Error> {
+/// The calls of a batch: its positional arguments are `(method, vargs, kwargs)` triples,
+/// each entry made a [`BatchEntry::Call`] in place. Python's unpacking errors for anything
+/// else.
+fn batch_calls(mut entries: Vec<BatchEntry>) -> Result<Vec<BatchEntry>, Error> {
+    let mut last: Option<Arc<str>> = None;
+    for entry in &mut entries {
+        if let BatchEntry::Other(value) = entry {
+            let (name, vargs, kwargs) = batch_triple(std::mem::take(value))?;
+            let method = match &last {
+                Some(shared) if **shared == *name => Arc::clone(shared),
+                _ => Arc::clone(last.insert(Arc::from(name))),
+            };
+            *entry = BatchEntry::Call { method, vargs: vargs.into(), kwargs };
+        }
+    }
+    Ok(entries)
+}
+
+/// One batch entry that is not a plain triple of a str, a list and a dict or null: a triple
+/// of other sequence types, or Python's unpacking errors.
+fn batch_triple(entry: Value) -> Result<(String, Vec<Value>, Option<Dict>), Error> {
     let type_error = |text: String| Error::from(RemoteError::new("builtins.TypeError", vec![Value::from(text)]));
-    vargs
-        .into_iter()
-        .map(|entry| {
-            let type_name = entry.type_name();
-            let items = match entry {
-                Value::List(items) | Value::Tuple(items) => items,
-                _ => return Err(type_error(format!("cannot unpack non-iterable {type_name} object"))),
-            };
-            let got = items.len();
-            let Ok::<[Value; 3], _>([method, vargs, kwargs]) = items.try_into() else {
-                let text = if got < 3 {
-                    format!("not enough values to unpack (expected 3, got {got})")
-                } else {
-                    "too many values to unpack (expected 3)".to_owned()
-                };
-                return Err(RemoteError::new("builtins.ValueError", vec![Value::from(text)]).into());
-            };
-            let Value::Str(method) = method else {
-                return Err(type_error(format!("attribute name must be string, not '{}'", method.type_name())));
-            };
-            let vargs = match vargs {
-                Value::List(items) | Value::Tuple(items) => items,
-                other => {
-                    return Err(type_error(format!("argument after * must be an iterable, not {}", other.type_name())));
-                }
-            };
-            let kwargs = match kwargs {
-                Value::Dict(dict) => Some(dict),
-                Value::None => None,
-                other => {
-                    return Err(type_error(format!("argument after ** must be a mapping, not {}", other.type_name())));
-                }
-            };
-            Ok((method.clone(), CallArgs::new(method, vargs, kwargs)))
-        })
-        .collect()
+    let type_name = entry.type_name();
+    let items = match entry {
+        Value::List(items) | Value::Tuple(items) => items,
+        _ => return Err(type_error(format!("cannot unpack non-iterable {type_name} object"))),
+    };
+    let got = items.len();
+    let Ok::<[Value; 3], _>([method, vargs, kwargs]) = items.try_into() else {
+        let text = if got < 3 {
+            format!("not enough values to unpack (expected 3, got {got})")
+        } else {
+            "too many values to unpack (expected 3)".to_owned()
+        };
+        return Err(RemoteError::new("builtins.ValueError", vec![Value::from(text)]).into());
+    };
+    let Value::Str(method) = method else {
+        return Err(type_error(format!("attribute name must be string, not '{}'", method.type_name())));
+    };
+    let vargs = match vargs {
+        Value::List(items) | Value::Tuple(items) => items,
+        other => {
+            return Err(type_error(format!("argument after * must be an iterable, not {}", other.type_name())));
+        }
+    };
+    let kwargs = match kwargs {
+        Value::Dict(dict) => Some(dict),
+        Value::None => None,
+        other => {
+            return Err(type_error(format!("argument after ** must be a mapping, not {}", other.type_name())));
+        }
+    };
+    Ok((method, vargs, kwargs))
 }
