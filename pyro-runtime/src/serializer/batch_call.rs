@@ -3,12 +3,12 @@
 //! the same method, without first decoding the whole batch into one [`Value`] tree.
 //!
 //! Why by hand: a batch of a thousand small calls spent most of its time building and dropping
-//! that tree (a method `String`, an argument `Vec` and a kwargs dict per call). This reader
-//! walks the msgpack bytes with `rmp`'s markers in mind, reads simple arguments (numbers, nil,
-//! bools, strs) directly and hands anything of another shape, and every error, to the general
-//! decoder, so what it accepts and the errors it gives are exactly the general decoder's (the
-//! unit tests compare the two on many shapes and on malformed input). Other serializers take
-//! the general path.
+//! that tree (a method `String`, an argument `Vec` and a kwargs dict per call). This reader walks
+//! the msgpack markers itself, reads simple arguments (numbers, nil, bools, strs) directly,
+//! checks every str as UTF-8, decodes every other part with the validating decoder, and hands a
+//! payload of any other shape, and every error, to the general decoder: what it accepts and the
+//! errors it gives are the general decoder's (the unit tests compare the two on many shapes and
+//! on malformed input). Other serializers take the general path.
 
 use std::ops::Range;
 use std::sync::Arc;
