@@ -38,6 +38,21 @@ pub enum NameServerError {
         #[source]
         source: Box<regex::Error>,
     },
+    /// The `regex` argument is longer than [`MAX_REGEX_LEN`](crate::storage::MAX_REGEX_LEN)
+    /// bytes (`NamingError`).
+    #[error("invalid regex: pattern of {len} bytes is longer than the limit of {max} bytes")]
+    RegexTooLong {
+        /// The pattern's length in bytes.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A client tried to register the name server's own name for another uri (`NamingError`).
+    #[error("the name server's own registration cannot be changed: {name}")]
+    ProtectedName {
+        /// The name ([`NAMESERVER_NAME`](crate::NAMESERVER_NAME)).
+        name: String,
+    },
     /// `list()` got both `prefix` and `regex` (`ValueError`).
     #[error("you can only filter on one thing at a time")]
     FilterConflict,
@@ -69,6 +84,8 @@ impl NameServerError {
             NameServerError::UnknownName { .. }
             | NameServerError::AlreadyRegistered { .. }
             | NameServerError::InvalidRegex { .. }
+            | NameServerError::RegexTooLong { .. }
+            | NameServerError::ProtectedName { .. }
             | NameServerError::Storage(_) => "Pyro5.errors.NamingError",
             NameServerError::FilterConflict | NameServerError::MetadataFilterConflict => "builtins.ValueError",
             NameServerError::WrongType { .. } => "builtins.TypeError",

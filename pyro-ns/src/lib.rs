@@ -56,6 +56,10 @@
 //! - `list` and `yplookup` results are sorted by name (Python returns them in storage order).
 //! - Regular expressions use the `regex` crate's syntax, with `re.match`'s anchoring; see
 //!   [`NameRegex`](storage::NameRegex) for the differences (no backreferences or look-around).
+//!   Patterns are bounded: at most [`MAX_REGEX_LEN`](storage::MAX_REGEX_LEN) bytes, and a
+//!   size limit on the compiled pattern and its matching memory (`NamingError` past them).
+//! - The name server's own registration (`Pyro.NameServer`) cannot be re-registered for another
+//!   uri (a `NamingError`); Pyro5 allows it, letting any client redirect everyone's lookups.
 //! - The SQLite prefix search is an exact, case-sensitive prefix (Pyro5's `LIKE` treats `_`
 //!   and `%` as wildcards and ignores ASCII case); `yplookup(meta_all=...)` with repeated
 //!   tags works.

@@ -7,7 +7,7 @@ use pyro::{Uri, Value};
 use serde::{Deserialize, Serialize};
 
 use crate::args::{self, Truthy};
-use crate::storage::{Filter, MemoryStorage, NameRegex, Registration, Storage};
+use crate::storage::{Filter, MAX_REGEX_LEN, MemoryStorage, NameRegex, Registration, Storage};
 use crate::{NameServerError, StorageError};
 
 /// The name server's object id and its own registration name (Pyro5's `NAMESERVER_NAME`).
@@ -183,6 +183,11 @@ impl NameServer {
     /// Registers `name` for `uri` (a uri string or `URI` object), with optional metadata (an
     /// iterable of strings, not a string). Replaces an existing registration, unless `safe`
     /// is true: then it is a `NamingError("name already registered: <name>")`.
+    ///
+    /// The name server's own registration ([`NAMESERVER_NAME`]) cannot be changed: registering
+    /// that name for any other uri is a `NamingError` (Pyro5 allows it, letting any client
+    /// redirect everyone's name server lookups); registering it for its current uri changes
+    /// nothing.
     pub fn register(
         &self,
         name: Value,
@@ -194,6 +199,15 @@ impl NameServer {
         let name = args::name_text(name)?;
         let metadata = args::metadata(metadata.unwrap_or_default(), "metadata")?.unwrap_or_default();
         let _changes = self.lock();
+        if name == NAMESERVER_NAME {
+            // Pyro5 lets any client point `Pyro.NameServer` elsewhere, after which every
+            // `locate_ns` lookup through this server returns that address; pyro refuses it.
+            let current = self.inner.storage.get(&name)?;
+            if current.is_none_or(|current| current.uri != uri) {
+                return Err(NameServerError::ProtectedName { name });
+            }
+            return Ok(());
+        }
         if safe.is_some_and(Truthy::get) && self.inner.storage.get(&name)?.is_some() {
             return Err(NameServerError::AlreadyRegistered { name });
         }
@@ -389,5 +403,8 @@ impl std::fmt::Debug for NameServer {
 }
 
 fn compile(pattern: &str) -> Result<NameRegex, NameServerError> {
+    if pattern.len() > MAX_REGEX_LEN {
+        return Err(NameServerError::RegexTooLong { len: pattern.len(), max: MAX_REGEX_LEN });
+    }
     NameRegex::new(pattern).map_err(|e| NameServerError::InvalidRegex { source: Box::new(e) })
 }

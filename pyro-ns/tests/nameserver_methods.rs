@@ -363,3 +363,53 @@ fn set_metadata_replaces_or_clears() {
         );
     });
 }
+
+#[test]
+fn regex_arguments_are_bounded_in_size_and_compiled_size() {
+    each(|label, s, ser, _| {
+        register(s, ser, "a.1", "PYRO:x@h:1", None);
+        // A 3 MB pattern is refused before it is parsed.
+        let huge = "a".repeat(3 << 20);
+        for method in ["list", "remove"] {
+            let bad = raised(call(s, ser, method, vec![], kwargs([("regex", huge.as_str().into())])));
+            assert_eq!(bad.class, "Pyro5.errors.NamingError", "{label} {method}");
+            assert_eq!(
+                bad.message,
+                "invalid regex: pattern of 3145728 bytes is longer than the limit of 10000 bytes",
+                "{label} {method}"
+            );
+        }
+        // A short pattern that would compile to a huge program is refused too.
+        let bad = raised(call(s, ser, "list", vec![], kwargs([("regex", r"(\w{100}){100}".into())])));
+        assert_eq!(bad.class, "Pyro5.errors.NamingError", "{label}");
+        assert!(bad.message.starts_with("invalid regex: "), "{}", bad.message);
+        // A pattern at the limit still works.
+        let at_limit = format!(r"a\.?1?{}", "z?".repeat((pyro_ns::storage::MAX_REGEX_LEN - 6) / 2));
+        assert!(at_limit.len() <= pyro_ns::storage::MAX_REGEX_LEN);
+        let listed = names(call(s, ser, "list", vec![], kwargs([("regex", at_limit.as_str().into())])).unwrap());
+        assert_eq!(listed, ["a.1"], "{label}");
+    });
+}
+
+#[test]
+fn the_name_servers_own_registration_cannot_be_redirected() {
+    each(|label, s, ser, ns| {
+        for safe in [false, true] {
+            let kw = kwargs([
+                ("name", "Pyro.NameServer".into()),
+                ("uri", "PYRO:Pyro.NameServer@evil.example:9090".into()),
+                ("safe", Value::Bool(safe)),
+            ]);
+            assert_raised(
+                call(s, ser, "register", vec![], kw),
+                "Pyro5.errors.NamingError",
+                "the name server's own registration cannot be changed: Pyro.NameServer",
+            );
+        }
+        // Registering its current uri again changes nothing (metadata included).
+        register(s, ser, "Pyro.NameServer", NS_URI, Some(&["other"]));
+        let found = ns.lookup("Pyro.NameServer".into(), Some(true.into())).unwrap();
+        assert_eq!(found.uri().to_string(), NS_URI, "{label}");
+        assert_eq!(found.metadata(), [pyro_ns::NAMESERVER_METADATA.to_owned()], "{label}");
+    });
+}

@@ -5,6 +5,24 @@ use std::collections::BTreeSet;
 
 use super::Registration;
 
+/// The longest `regex` argument the name server compiles, in bytes: longer patterns are refused
+/// before parsing (a `NamingError`), so a client cannot make the server parse megabytes of
+/// pattern. Name patterns are short; Pyro5 sets no limit.
+///
+/// ```
+/// assert_eq!(pyro_ns::storage::MAX_REGEX_LEN, 10_000);
+/// ```
+pub const MAX_REGEX_LEN: usize = 10_000;
+
+/// The most memory a compiled [`NameRegex`] may take, in bytes (the `regex` crate's
+/// `size_limit`): patterns compiling to more, such as `(\w{100}){100}`, are an `invalid regex`.
+const COMPILED_SIZE_LIMIT: usize = 1 << 20;
+
+/// The most memory the lazy DFA of one [`NameRegex`] may use while matching, in bytes (the
+/// `regex` crate's `dfa_size_limit`); past it, matching falls back to slower engines whose
+/// memory is bounded by the pattern and the name.
+const DFA_SIZE_LIMIT: usize = 1 << 22;
+
 /// A regular expression matched against names as Python's `re.match` does: a name matches when
 /// the pattern matches at its start (not necessarily up to its end).
 ///
@@ -17,7 +35,9 @@ use super::Registration;
 /// - named groups may also be written `(?<name>...)`; Python's `(?P=name)` does not exist.
 ///
 /// Matching takes time linear in the name's length, whatever the pattern (no catastrophic
-/// backtracking), and compiled patterns are size-limited, so a caller cannot stall the server.
+/// backtracking), and compiled patterns and their matching caches are size-limited (1 MiB
+/// compiled, 4 MiB of lazy DFA), so a caller cannot stall the server or make it hold memory;
+/// everything is freed when the `NameRegex` is dropped (the name server drops it after each call).
 ///
 /// ```
 /// use pyro_ns::storage::NameRegex;
@@ -41,7 +61,7 @@ impl NameRegex {
         // returns starts at 0 exactly when some match starts at 0, so checking the start is
         // `^(?:pattern)` without splicing text into the pattern (which a `(?x)` comment or an
         // unbalanced `)` could subvert).
-        let regex = regex::RegexBuilder::new(pattern).size_limit(1 << 20).dfa_size_limit(1 << 22).build()?;
+        let regex = regex::RegexBuilder::new(pattern).size_limit(COMPILED_SIZE_LIMIT).dfa_size_limit(DFA_SIZE_LIMIT).build()?;
         Ok(NameRegex { regex })
     }
 

@@ -23,7 +23,7 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Arc;
 
-pub use filter::{Filter, NameRegex};
+pub use filter::{Filter, MAX_REGEX_LEN, NameRegex};
 pub use memory::MemoryStorage;
 pub use sql::SqlStorage;
 
