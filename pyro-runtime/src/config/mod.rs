@@ -43,13 +43,16 @@ use crate::serializer::Serializer;
 /// to serpent for a daemon that lacks msgpack (a plain `pip install Pyro5`). Setting it (or
 /// `PYRO_SERIALIZER`) pins one serializer, as in Pyro5.
 ///
-/// Building one never checks the relations between items; [`Config::validate`] does.
+/// Building one never checks the relations between items; [`Config::validate`] does, and it
+/// also refuses the settings pyro cannot honour yet ([`Config::check_supported`]).
 ///
 /// ```
 /// use pyro_runtime::config::{Config, ServerType};
-/// let config = Config { threadpool_size: 8, server_type: ServerType::Multiplex, ..Config::default() };
+/// let config = Config { threadpool_size: 8, ..Config::default() };
 /// assert!(config.validate().is_ok());
-/// assert_eq!(config.get("SERVERTYPE").as_deref(), Some("multiplex"));
+/// let multiplex = Config { server_type: ServerType::Multiplex, ..config };
+/// assert_eq!(multiplex.get("SERVERTYPE").as_deref(), Some("multiplex"));
+/// assert!(multiplex.validate().is_err());
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Config {
@@ -176,7 +179,7 @@ impl Default for Config {
             iter_streaming: true,
             iter_stream_lifetime: None,
             iter_stream_linger: Duration::from_secs(30),
-            log_file: "pyro5.log".into(),
+            log_file: DEFAULT_LOG_FILE.into(),
             log_level: None,
             log_wire: false,
             ssl: false,
@@ -295,7 +298,8 @@ impl Config {
     /// Checks the relations Pyro5 checks when it uses the items: the thread server's pool
     /// (`THREADPOOL_SIZE` and `THREADPOOL_SIZE_MIN` at least 1, the minimum not above the
     /// maximum; `svr_threads.Pool`) and the name server's `NS_AUTOCLEAN` (off, or at least 3
-    /// seconds; `nameserver.NameServerDaemon`).
+    /// seconds; `nameserver.NameServerDaemon`); then [`Config::check_supported`]. Every daemon
+    /// (and so the name server) runs it when it starts.
     ///
     /// ```
     /// let config = pyro_runtime::Config { threadpool_size: 2, ..Default::default() };
@@ -334,6 +338,55 @@ impl Config {
                 reason: format!("NS_AUTOCLEAN cannot be smaller than 3 (is {autoclean:?})"),
             });
         }
+        self.check_supported()
+    }
+
+    /// Refuses the settings pyro cannot honour yet, rather than ignoring them: a
+    /// [`ConfigError::Unsupported`] naming the first such item. Refused are:
+    /// - `SERVERTYPE=multiplex`: only the thread server exists so far;
+    /// - `LOGWIRE=true`: pyro does not dump message bytes;
+    /// - `DETAILED_TRACEBACK=true`: a Rust method has no Python frames or local variables to send;
+    /// - `SOCK_REUSE=false`: the server socket always sets `SO_REUSEADDR` (Rust's standard
+    ///   library does so on Unix);
+    /// - `LOGFILE` other than Pyro5's default `pyro5.log` or `{stderr}`: pyro logs through
+    ///   `tracing`, to wherever the program's subscriber writes (`pyro-ns` writes to standard
+    ///   error), and opens no log file of its own.
+    ///
+    /// Not refused, because what they ask for always holds: `POLLTIMEOUT` (how often Pyro5's
+    /// server loops wake up to notice a shutdown; pyro's notice it at once). The `SSL*` items
+    /// are read as Pyro5 reads them.
+    ///
+    /// ```
+    /// use pyro_runtime::config::{Config, ConfigError};
+    /// assert_eq!(Config::default().check_supported(), Ok(()));
+    /// let mut config = Config::default();
+    /// config.set("LOGWIRE", "true").unwrap();
+    /// let err = config.check_supported().unwrap_err();
+    /// assert!(matches!(err, ConfigError::Unsupported { item: "LOGWIRE", .. }));
+    /// assert_eq!(err.to_string(), "unsupported Pyro config value: LOGWIRE=True (pyro does not dump message bytes yet)");
+    /// ```
+    pub fn check_supported(&self) -> Result<(), ConfigError> {
+        let refuse = |item: &'static str, reason: &'static str| {
+            Err(ConfigError::Unsupported { item, value: self.text(item), reason })
+        };
+        if self.server_type == ServerType::Multiplex {
+            return refuse("SERVERTYPE", "only the thread server type is implemented so far");
+        }
+        if self.log_wire {
+            return refuse("LOGWIRE", "pyro does not dump message bytes yet");
+        }
+        if self.detailed_traceback {
+            return refuse("DETAILED_TRACEBACK", "Rust methods have no Python frames or local variables to send");
+        }
+        if !self.sock_reuse {
+            return refuse("SOCK_REUSE", "server sockets always set SO_REUSEADDR");
+        }
+        if self.log_file != DEFAULT_LOG_FILE && self.log_file != STDERR_LOG_FILE {
+            return refuse(
+                "LOGFILE",
+                "pyro logs through tracing to the program's subscriber and opens no log file (use pyro5.log or {stderr})",
+            );
+        }
         Ok(())
     }
 
@@ -369,6 +422,12 @@ impl Config {
         lines.join("\n")
     }
 }
+
+/// Pyro5's default `LOGFILE`.
+const DEFAULT_LOG_FILE: &str = "pyro5.log";
+
+/// The `LOGFILE` Pyro5 reads as standard error.
+const STDERR_LOG_FILE: &str = "{stderr}";
 
 /// Pyro5's `AutoCleaner.min_autoclean_value`.
 const MIN_AUTOCLEAN: Duration = Duration::from_secs(3);
@@ -512,6 +571,16 @@ pub enum ConfigError {
         value: String,
         /// What the item takes, e.g. `"an integer from 0 to 65535"`.
         expected: &'static str,
+    },
+    /// A value pyro cannot honour yet ([`Config::check_supported`]), refused rather than ignored.
+    #[error("unsupported Pyro config value: {item}={value} ({reason})")]
+    Unsupported {
+        /// The item.
+        item: &'static str,
+        /// Its value, as Python's `str(value)` shows it.
+        value: String,
+        /// Why it is refused.
+        reason: &'static str,
     },
     /// Items that do not fit together ([`Config::validate`]).
     #[error("invalid config {item}: {reason}")]

@@ -264,3 +264,39 @@ fn enums() {
     }
     assert_eq!(IpVersion::from_number(5), None);
 }
+
+#[test]
+fn settings_pyro_cannot_honour_are_refused_by_name() {
+    let refused = |item: &str, value: &str| {
+        let mut config = Config::default();
+        config.set(item, value).unwrap();
+        match config.validate() {
+            Err(ConfigError::Unsupported { item, value, .. }) => format!("{item}={value}"),
+            other => panic!("{item}={value}: {other:?}"),
+        }
+    };
+    assert_eq!(refused("SERVERTYPE", "multiplex"), "SERVERTYPE=multiplex");
+    assert_eq!(refused("LOGWIRE", "1"), "LOGWIRE=True");
+    assert_eq!(refused("DETAILED_TRACEBACK", "yes"), "DETAILED_TRACEBACK=True");
+    assert_eq!(refused("SOCK_REUSE", "off"), "SOCK_REUSE=False");
+    assert_eq!(refused("LOGFILE", "/tmp/app.log"), "LOGFILE=/tmp/app.log");
+    let mut config = Config::default();
+    config.apply_vars([("PYRO_LOGFILE", "{stderr}"), ("PYRO_LOGLEVEL", "DEBUG"), ("PYRO_POLLTIMEOUT", "0.1")]).unwrap();
+    assert_eq!(config.validate(), Ok(()));
+    let mut config = Config::default();
+    config.set("SERVERTYPE", "multiplex").unwrap();
+    assert_eq!(
+        config.validate().unwrap_err().to_string(),
+        "unsupported Pyro config value: SERVERTYPE=multiplex (only the thread server type is implemented so far)"
+    );
+}
+
+#[test]
+fn a_daemon_refuses_to_start_with_an_unsupported_setting() {
+    let config = Config { server_type: ServerType::Multiplex, ..Config::default() };
+    let err = crate::Daemon::builder().config(config).host("127.0.0.1").port(0).bind().unwrap_err();
+    assert!(
+        matches!(&err, crate::Error::Config(ConfigError::Unsupported { item: "SERVERTYPE", .. })),
+        "{err:?}"
+    );
+}
