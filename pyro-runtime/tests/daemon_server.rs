@@ -78,6 +78,42 @@ fn full_pool_refuses_with_marshal_connectfail() {
 }
 
 #[test]
+fn refusing_a_client_waits_on_no_other_client() {
+    let daemon = start(Config { threadpool_size: 1, threadpool_size_min: 1, ..config() });
+    let mut first = Client::ready(daemon.addr(), Serializer::Msgpack);
+    // Refused clients that send nothing, and one that trickles its CONNECT a byte at a time.
+    let silent: Vec<std::net::TcpStream> =
+        (0..4).map(|_| std::net::TcpStream::connect(daemon.addr()).unwrap()).collect();
+    let mut trickler = std::net::TcpStream::connect(daemon.addr()).unwrap();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let trickling = {
+        let stop = std::sync::Arc::clone(&stop);
+        let bytes = Client::handshake_message(Serializer::Msgpack, "thing").to_bytes(&Default::default()).unwrap();
+        std::thread::spawn(move || {
+            for byte in bytes {
+                if stop.load(Ordering::Relaxed) || trickler.write_all(&[byte]).is_err() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(300));
+            }
+        })
+    };
+    std::thread::sleep(Duration::from_millis(100));
+    // The next client is answered at once; before, the accept thread waited up to 2 s for each
+    // silent client's CONNECT first.
+    let start = Instant::now();
+    let mut next = Client::connect(daemon.addr());
+    let reply = next.handshake(Serializer::Msgpack, "thing");
+    assert_eq!(reply.msg_type, MessageType::ConnectFail);
+    assert!(start.elapsed() < Duration::from_millis(1500), "answered after {:?}", start.elapsed());
+    assert_eq!(first.call(Serializer::Msgpack, "thing", "add", vec![1.into(), 2.into()]), Ok(Value::Int(3)));
+    stop.store(true, Ordering::Relaxed);
+    trickling.join().unwrap();
+    drop(silent);
+    daemon.stop();
+}
+
+#[test]
 fn pool_grows_beyond_the_minimum() {
     let daemon = start(Config { threadpool_size: 6, threadpool_size_min: 1, ..config() });
     let mut clients: Vec<Client> = (0..6).map(|_| Client::ready(daemon.addr(), Serializer::Json)).collect();

@@ -209,7 +209,7 @@ mod shutdown;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -234,8 +234,14 @@ use crate::{Config, Error, Uri, Value};
 /// Pyro5's text for a connection refused because every worker is busy.
 const NO_FREE_WORKERS: &str = "no free workers, increase server threadpool size";
 
-/// The longest a refused client may take to send its CONNECT (the accept thread waits for it).
+/// The longest a refused client may wait between bytes of its CONNECT (a refusal thread waits
+/// for it, never the accept thread).
 const DENY_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// At most this many refusals (reading a CONNECT to answer CONNECTFAIL) run at once, each on a
+/// short-lived thread of its own, so a slow or silent refused client delays no other client.
+/// Past it, a refused connection is closed at once, unanswered.
+const MAX_REFUSALS: usize = 16;
 
 /// How long `request_loop` waits, after a shutdown, for calls under way to send their replies.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
@@ -273,6 +279,8 @@ pub(super) struct Inner {
     /// Signalled whenever a connection goes away, for the shutdown drain.
     connection_closed: Condvar,
     shutting_down: AtomicBool,
+    /// Refusals under way (at most [`MAX_REFUSALS`]).
+    refusals: Arc<AtomicUsize>,
 }
 
 /// Open client connections, so that shutdown can close them.
@@ -700,9 +708,7 @@ impl Daemon {
             }
             self.inner.configure(&socket);
             if let Err(socket) = pool.try_submit(socket) {
-                let timeout = self.inner.config.comm_timeout.map_or(DENY_TIMEOUT, |t| t.min(DENY_TIMEOUT));
-                let _ = socket.set_timeout(Some(timeout));
-                connection::deny(&self.inner, socket, NO_FREE_WORKERS);
+                self.inner.refuse(socket);
             }
         }
         // Let calls under way (a `shutdown()` method among them) send their replies before the
@@ -759,6 +765,33 @@ impl Inner {
 
     fn lock_connections(&self) -> MutexGuard<'_, Connections> {
         self.connections.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Refuses a client for whom no worker is free: answers CONNECTFAIL from a thread of its
+    /// own (at most [`MAX_REFUSALS`] at once, else the connection is just closed), so the accept
+    /// thread goes straight back to accepting and no client waits on a refused one's bytes.
+    fn refuse(self: &Arc<Inner>, socket: Socket) {
+        /// Counts a refusal under way; dropped when its thread ends or cannot start.
+        struct Slot(Arc<AtomicUsize>);
+        impl Drop for Slot {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, Ordering::AcqRel);
+            }
+        }
+        if self.refusals.fetch_add(1, Ordering::AcqRel) >= MAX_REFUSALS {
+            self.refusals.fetch_sub(1, Ordering::AcqRel);
+            let _ = socket.shutdown();
+            return;
+        }
+        let slot = Slot(Arc::clone(&self.refusals));
+        let timeout = self.config.comm_timeout.map_or(DENY_TIMEOUT, |t| t.min(DENY_TIMEOUT));
+        let _ = socket.set_timeout(Some(timeout));
+        let inner = Arc::clone(self);
+        // If the thread cannot start, the closure (socket and slot) is dropped: closed, uncounted.
+        let _ = std::thread::Builder::new().name("pyro-refuse".into()).spawn(move || {
+            let _slot = slot;
+            connection::deny(&inner, socket, NO_FREE_WORKERS);
+        });
     }
 
     /// Socket options for an accepted client: COMMTIMEOUT and SOCK_NODELAY.
@@ -1110,6 +1143,7 @@ impl DaemonBuilder {
             connections: Mutex::default(),
             connection_closed: Condvar::new(),
             shutting_down: AtomicBool::new(false),
+            refusals: Arc::default(),
         };
         Ok(Daemon { inner: Arc::new(inner) })
     }
