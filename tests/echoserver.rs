@@ -85,8 +85,14 @@ fn run_client_in(python: &pyro_interop::Python, uri: &str, serializer: &str, the
 
 /// Starts the echoserver example on 127.0.0.1 and a random port; returns it and its URI.
 fn start_server() -> (Server, String) {
+    start_server_with(&[])
+}
+
+/// [`start_server`] with extra environment variables.
+fn start_server_with(vars: &[(&str, &str)]) -> (Server, String) {
     let mut child = Command::new(example_binary())
         .args(["-H", "127.0.0.1", "-p", "0"])
+        .envs(vars.iter().copied())
         .stdout(Stdio::piped())
         .spawn()
         .expect("echoserver starts");
@@ -164,4 +170,21 @@ fn plain_python_client_with_default_config() {
     check(&run_client_in(plain, &uri, "json", "shutdown"), "json");
     let status = server.0.wait().expect("server exits");
     assert!(status.success(), "{status}");
+}
+
+/// `PYRO_COMMTIMEOUT` applies to the echo server: a silent client is disconnected after it.
+#[test]
+fn honours_pyro_commtimeout() {
+    use std::io::Read;
+    let (_server, uri) = start_server_with(&[("PYRO_COMMTIMEOUT", "0.3")]);
+    let port: u16 = uri.rsplit(':').next().and_then(|p| p.parse().ok()).expect("a port in the uri");
+    let mut silent = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connects");
+    silent.set_read_timeout(Some(std::time::Duration::from_secs(5))).expect("timeout set");
+    let start = std::time::Instant::now();
+    let mut byte = [0u8; 1];
+    // The server closes the connection (end of stream, or a reset) instead of waiting forever;
+    // without the timeout this read would time out after 5 s instead.
+    let read = silent.read(&mut byte);
+    assert!(matches!(read, Ok(0)) || read.as_ref().is_err_and(|e| e.kind() == std::io::ErrorKind::ConnectionReset), "{read:?}");
+    assert!(start.elapsed() < std::time::Duration::from_secs(4), "closed only after {:?}", start.elapsed());
 }
