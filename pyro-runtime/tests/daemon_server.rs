@@ -233,6 +233,35 @@ fn idle_clients_time_out() {
     daemon.stop();
 }
 
+#[test]
+fn commtimeout_bounds_a_whole_message_not_each_read() {
+    let daemon = start(Config { comm_timeout: Some(Duration::from_millis(500)), ..config() });
+    let mut trickler = std::net::TcpStream::connect(daemon.addr()).unwrap();
+    trickler.set_nonblocking(true).unwrap();
+    // About 60 bytes at one per 150 ms: every read is within the timeout, the message is not.
+    let bytes = Client::handshake_message(Serializer::Msgpack, "thing").to_bytes(&Default::default()).unwrap();
+    let start = Instant::now();
+    let mut closed_after = None;
+    for byte in &bytes {
+        let mut buf = [0u8; 64];
+        match std::io::Read::read(&mut trickler, &mut buf) {
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            _ => {
+                closed_after = Some(start.elapsed());
+                break;
+            }
+        }
+        if trickler.write_all(&[*byte]).is_err() {
+            closed_after = Some(start.elapsed());
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(150));
+    }
+    let closed_after = closed_after.expect("the daemon waited for the whole trickled message");
+    assert!(closed_after < Duration::from_secs(3), "closed only after {closed_after:?}");
+    daemon.stop();
+}
+
 /// Deterministic pseudo-random bytes (xorshift).
 fn noise(seed: u64, len: usize) -> Vec<u8> {
     let mut x = seed.max(1);

@@ -29,6 +29,7 @@ pub(super) fn serve(inner: &Arc<Inner>, socket: Socket) {
     if stream.set_timeout(inner.config.comm_timeout).is_err() {
         return;
     }
+    stream.bound_whole_messages();
     let session = ServerSession::new(guard.id, Arc::clone(&inner.info))
         .with_streams(Arc::clone(&inner.streams))
         .with_client_addr(client_addr)
@@ -66,6 +67,11 @@ pub(super) fn serve(inner: &Arc<Inner>, socket: Socket) {
 /// `reason` serialized with marshal, closes.
 pub(super) fn deny(inner: &Arc<Inner>, socket: Socket, reason: &str) {
     let mut stream = MessageStream::new(socket, inner.encode_options());
+    let timeout = inner.config.comm_timeout.map_or(super::DENY_TIMEOUT, |t| t.min(super::DENY_TIMEOUT));
+    if stream.set_timeout(Some(timeout)).is_err() {
+        return;
+    }
+    stream.bound_whole_messages();
     let mut session = inner.annotate(ServerSession::denying(0, Arc::clone(&inner.info), reason));
     let action = match stream.receive_message(session.expecting(), "reading a request") {
         Ok(message) => session.on_message(message, inner.registry.as_ref()),

@@ -234,7 +234,7 @@ use crate::{Config, Error, Uri, Value};
 /// Pyro5's text for a connection refused because every worker is busy.
 const NO_FREE_WORKERS: &str = "no free workers, increase server threadpool size";
 
-/// The longest a refused client may wait between bytes of its CONNECT (a refusal thread waits
+/// The longest a refused client may take to send its whole CONNECT (a refusal thread waits
 /// for it, never the accept thread).
 const DENY_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -784,8 +784,6 @@ impl Inner {
             return;
         }
         let slot = Slot(Arc::clone(&self.refusals));
-        let timeout = self.config.comm_timeout.map_or(DENY_TIMEOUT, |t| t.min(DENY_TIMEOUT));
-        let _ = socket.set_timeout(Some(timeout));
         let inner = Arc::clone(self);
         // If the thread cannot start, the closure (socket and slot) is dropped: closed, uncounted.
         let _ = std::thread::Builder::new().name("pyro-refuse".into()).spawn(move || {

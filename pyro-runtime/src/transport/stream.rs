@@ -2,7 +2,7 @@
 //! sans-IO [`MessageDecoder`].
 
 use std::io::{self, IoSlice, Read, Write};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::{Socket, StreamError, TransportError};
 use crate::Error;
@@ -40,6 +40,11 @@ pub struct MessageStream<S> {
     buffer: Box<[u8]>,
     head: Vec<u8>,
     timeout: Option<Duration>,
+    /// Set by [`MessageStream::bound_whole_messages`]: how to change the read timeout, so that
+    /// the timeout bounds each whole message rather than each read.
+    retime: Option<fn(&S, Option<Duration>) -> io::Result<()>>,
+    /// The read timeout was shortened for the message being read, and must be restored.
+    retimed: bool,
 }
 
 impl<S> MessageStream<S> {
@@ -56,6 +61,8 @@ impl<S> MessageStream<S> {
             buffer: vec![0; READ_BUFFER].into_boxed_slice(),
             head: Vec::with_capacity(crate::protocol::HEADER_SIZE + 64),
             timeout: None,
+            retime: None,
+            retimed: false,
         }
     }
 
@@ -127,6 +134,41 @@ impl MessageStream<Socket> {
         self.stream.set_timeout(timeout)?;
         self.timeout = timeout;
         Ok(())
+    }
+
+    /// Makes the timeout bound the reading of each whole message (from its first byte to its
+    /// last), not each read, so a peer sending a byte now and then cannot keep a message (and
+    /// the thread reading it) going forever. Waiting for a message's first byte is still
+    /// bounded by the timeout, so idle connections end too. A daemon does this for its clients.
+    ///
+    /// ```
+    /// # #[cfg(unix)] {
+    /// use std::io::Write;
+    /// use std::time::{Duration, Instant};
+    /// use pyro_runtime::protocol::Message;
+    /// use pyro_runtime::transport::{MessageStream, Socket, StreamError, TransportError};
+    ///
+    /// let (a, mut b) = std::os::unix::net::UnixStream::pair().unwrap();
+    /// let mut stream = MessageStream::new(Socket::Unix(a), Default::default());
+    /// stream.set_timeout(Some(Duration::from_millis(300))).unwrap();
+    /// stream.bound_whole_messages();
+    /// let wire = Message::ping().to_bytes(&Default::default()).unwrap();
+    /// let trickle = std::thread::spawn(move || {
+    ///     for byte in wire {
+    ///         if b.write_all(&[byte]).is_err() { break }
+    ///         std::thread::sleep(Duration::from_millis(100));
+    ///     }
+    /// });
+    /// let start = Instant::now();
+    /// let err = stream.receive_message(&[], "reading").unwrap_err();
+    /// assert!(matches!(err, StreamError::Transport(TransportError::Timeout { .. })), "{err}");
+    /// assert!(start.elapsed() < Duration::from_secs(2));
+    /// drop(stream);
+    /// trickle.join().unwrap();
+    /// # }
+    /// ```
+    pub fn bound_whole_messages(&mut self) {
+        self.retime = Some(Socket::set_timeout);
     }
 }
 
@@ -222,6 +264,20 @@ impl<S: Read> MessageStream<S> {
     /// assert!(matches!(err, StreamError::Transport(TransportError::Closed { .. })));
     /// ```
     pub fn receive_message(&mut self, accepted: &'static [MessageType], context: &str) -> Result<Message, StreamError> {
+        let result = self.receive_one(accepted, context);
+        if self.retimed {
+            self.retimed = false;
+            if let Some(retime) = self.retime
+                && let Err(e) = retime(&self.stream, self.timeout)
+            {
+                return Err(TransportError::from_io(e, context, self.timeout).into());
+            }
+        }
+        result
+    }
+
+    fn receive_one(&mut self, accepted: &'static [MessageType], context: &str) -> Result<Message, StreamError> {
+        let mut deadline: Option<Instant> = None;
         let unexpected = |msg_type: MessageType| ProtocolError::UnexpectedMessageType {
             msg_type: u8::from(msg_type),
             expected: accepted,
@@ -242,6 +298,16 @@ impl<S: Read> MessageStream<S> {
             if self.buffer.len() < LARGE_READ_BUFFER && self.decoder.bytes_needed() > self.buffer.len() {
                 self.buffer = vec![0; LARGE_READ_BUFFER].into_boxed_slice();
             }
+            if let (Some(deadline), Some(retime)) = (deadline, self.retime) {
+                // Only what is left of the timeout for the rest of this message.
+                let remaining = deadline.saturating_duration_since(Instant::now());
+                if remaining.is_zero() {
+                    return Err(TransportError::from_io(io::ErrorKind::TimedOut.into(), context, self.timeout).into());
+                }
+                self.retimed = true;
+                retime(&self.stream, Some(remaining))
+                    .map_err(|e| TransportError::from_io(e, context, self.timeout))?;
+            }
             let n = loop {
                 match self.stream.read(&mut self.buffer) {
                     Ok(n) => break n,
@@ -251,6 +317,11 @@ impl<S: Read> MessageStream<S> {
             };
             if n == 0 {
                 return Err(TransportError::Closed { context: context.to_owned() }.into());
+            }
+            if deadline.is_none()
+                && let Some(timeout) = self.timeout
+            {
+                deadline = Some(Instant::now() + timeout);
             }
             self.decoder.feed(self.buffer.get(..n).unwrap_or_default());
         }
