@@ -185,6 +185,9 @@ fn honours_pyro_commtimeout() {
     // The server closes the connection (end of stream, or a reset) instead of waiting forever;
     // without the timeout this read would time out after 5 s instead.
     let read = silent.read(&mut byte);
-    assert!(matches!(read, Ok(0)) || read.as_ref().is_err_and(|e| e.kind() == std::io::ErrorKind::ConnectionReset), "{read:?}");
+    assert!(
+        matches!(read, Ok(0)) || read.as_ref().is_err_and(|e| e.kind() == std::io::ErrorKind::ConnectionReset),
+        "{read:?}"
+    );
     assert!(start.elapsed() < std::time::Duration::from_secs(4), "closed only after {:?}", start.elapsed());
 }

@@ -374,8 +374,7 @@ fn regex_arguments_are_bounded_in_size_and_compiled_size() {
             let bad = raised(call(s, ser, method, vec![], kwargs([("regex", huge.as_str().into())])));
             assert_eq!(bad.class, "Pyro5.errors.NamingError", "{label} {method}");
             assert_eq!(
-                bad.message,
-                "invalid regex: pattern of 3145728 bytes is longer than the limit of 10000 bytes",
+                bad.message, "invalid regex: pattern of 3145728 bytes is longer than the limit of 10000 bytes",
                 "{label} {method}"
             );
         }

@@ -61,7 +61,8 @@ impl NameRegex {
         // returns starts at 0 exactly when some match starts at 0, so checking the start is
         // `^(?:pattern)` without splicing text into the pattern (which a `(?x)` comment or an
         // unbalanced `)` could subvert).
-        let regex = regex::RegexBuilder::new(pattern).size_limit(COMPILED_SIZE_LIMIT).dfa_size_limit(DFA_SIZE_LIMIT).build()?;
+        let regex =
+            regex::RegexBuilder::new(pattern).size_limit(COMPILED_SIZE_LIMIT).dfa_size_limit(DFA_SIZE_LIMIT).build()?;
         Ok(NameRegex { regex })
     }
 

@@ -15,6 +15,9 @@ const READ_BUFFER: usize = 16 * 1024;
 /// The read buffer grows up to this size while a large body is being received (fewer `recv`s).
 const LARGE_READ_BUFFER: usize = 256 * 1024;
 
+/// Sets a stream's read timeout (see [`MessageStream::bound_whole_messages`]).
+type Retime<S> = fn(&S, Option<Duration>) -> io::Result<()>;
+
 /// Reads and writes whole Pyro5 messages on a blocking byte stream. Reads go into one buffer
 /// (one `recv` usually brings a whole message) and through a [`MessageDecoder`], which checks
 /// the header as early as Pyro5 does and never allocates what was merely claimed; writes send
@@ -42,7 +45,7 @@ pub struct MessageStream<S> {
     timeout: Option<Duration>,
     /// Set by [`MessageStream::bound_whole_messages`]: how to change the read timeout, so that
     /// the timeout bounds each whole message rather than each read.
-    retime: Option<fn(&S, Option<Duration>) -> io::Result<()>>,
+    retime: Option<Retime<S>>,
     /// The read timeout was shortened for the message being read, and must be restored.
     retimed: bool,
 }
@@ -305,8 +308,7 @@ impl<S: Read> MessageStream<S> {
                     return Err(TransportError::from_io(io::ErrorKind::TimedOut.into(), context, self.timeout).into());
                 }
                 self.retimed = true;
-                retime(&self.stream, Some(remaining))
-                    .map_err(|e| TransportError::from_io(e, context, self.timeout))?;
+                retime(&self.stream, Some(remaining)).map_err(|e| TransportError::from_io(e, context, self.timeout))?;
             }
             let n = loop {
                 match self.stream.read(&mut self.buffer) {
