@@ -262,6 +262,42 @@ fn commtimeout_bounds_a_whole_message_not_each_read() {
     daemon.stop();
 }
 
+#[test]
+fn compressed_messages_share_one_budget_across_connections() {
+    use pyro_runtime::protocol::EncodeOptions;
+    let daemon = Daemon::builder().config(config()).host("127.0.0.1").max_in_flight(3 << 20).bind().unwrap();
+    let daemon = start_daemon(daemon);
+    let compressed = EncodeOptions { compression: true, ..EncodeOptions::default() };
+    // notify(2 MB of zeros): tiny on the wire, 2 MB once inflated, held while notify sleeps.
+    let send_bomb = |client: &mut Client| {
+        let big = Value::Bytes(vec![0; 2 << 20]);
+        let message = client.invoke_message(Serializer::Msgpack, "thing", "notify", vec![big], Default::default());
+        let wire = message.to_bytes(&compressed).unwrap();
+        assert!(wire.len() < 100_000);
+        client.stream.get_mut().write_all(&wire).unwrap();
+    };
+    let mut first = Client::ready(daemon.addr(), Serializer::Msgpack);
+    let mut second = Client::ready(daemon.addr(), Serializer::Msgpack);
+    send_bomb(&mut first);
+    std::thread::sleep(Duration::from_millis(100));
+    send_bomb(&mut second);
+    // The second inflates past what the first left of the budget: refused, connection closed.
+    let refused = second.receive();
+    assert!(
+        !matches!(&refused, Ok(reply) if reply.msg_type == MessageType::Result && !reply.flags.contains(pyro_runtime::protocol::Flags::EXCEPTION)),
+        "{refused:?}"
+    );
+    assert!(second.is_closed());
+    let reply = first.receive().unwrap();
+    assert_eq!(reply.msg_type, MessageType::Result);
+    // Once handled, the first message's share is back: a new client's bomb is served.
+    assert_eq!(first.call(Serializer::Msgpack, "thing", "add", vec![1.into(), 2.into()]), Ok(Value::Int(3)));
+    let mut third = Client::ready(daemon.addr(), Serializer::Msgpack);
+    send_bomb(&mut third);
+    assert_eq!(third.receive().unwrap().msg_type, MessageType::Result);
+    daemon.stop();
+}
+
 /// Deterministic pseudo-random bytes (xorshift).
 fn noise(seed: u64, len: usize) -> Vec<u8> {
     let mut x = seed.max(1);

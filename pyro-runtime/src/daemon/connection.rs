@@ -30,6 +30,7 @@ pub(super) fn serve(inner: &Arc<Inner>, socket: Socket) {
         return;
     }
     stream.bound_whole_messages();
+    stream.share_budget(Arc::clone(&inner.in_flight));
     let session = ServerSession::new(guard.id, Arc::clone(&inner.info))
         .with_streams(Arc::clone(&inner.streams))
         .with_client_addr(client_addr)

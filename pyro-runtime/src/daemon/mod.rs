@@ -225,7 +225,7 @@ use self::oneway::{ONEWAY_QUEUE, ONEWAY_WORKERS, OnewayRunner};
 use self::pool::Pool;
 use self::registry::Registry;
 use crate::dispatch::{CallContext, Dispatch, IntoRemoteError, Servant, Served};
-use crate::protocol::Annotations;
+use crate::protocol::{Annotations, ByteBudget};
 use crate::session::{DaemonInfo, HOUSEKEEPING_INTERVAL, ResponseAnnotations, StreamSettings, Streams};
 use crate::transport::{Listener, Socket};
 use crate::uri::Location;
@@ -237,6 +237,16 @@ const NO_FREE_WORKERS: &str = "no free workers, increase server threadpool size"
 /// The longest a refused client may take to send its whole CONNECT (a refusal thread waits
 /// for it, never the accept thread).
 const DENY_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The smallest budget of bytes in flight (see [`in_flight_limit`]).
+const MIN_IN_FLIGHT: u64 = 64 << 20;
+
+/// How many bytes of decompressed messages all connections of a daemon may hold at once: the
+/// maximum message size, but at least 64 MiB. One message of the maximum size still fits; many
+/// compression bombs at once take no more than one would.
+fn in_flight_limit(config: &Config) -> u64 {
+    config.max_message_size.max(MIN_IN_FLIGHT)
+}
 
 /// At most this many refusals (reading a CONNECT to answer CONNECTFAIL) run at once, each on a
 /// short-lived thread of its own, so a slow or silent refused client delays no other client.
@@ -281,6 +291,9 @@ pub(super) struct Inner {
     shutting_down: AtomicBool,
     /// Refusals under way (at most [`MAX_REFUSALS`]).
     refusals: Arc<AtomicUsize>,
+    /// The bytes all connections together may hold in decompressed messages
+    /// ([`DaemonBuilder::max_in_flight`]).
+    in_flight: Arc<ByteBudget>,
 }
 
 /// Open client connections, so that shutdown can close them.
@@ -951,6 +964,7 @@ pub struct DaemonBuilder {
     nat_host: Option<String>,
     nat_port: Option<u16>,
     max_streams: Option<usize>,
+    max_in_flight: Option<u64>,
     hooks: ServerHooks,
     response_annotations: Option<ResponseAnnotations>,
     callback_hook: callback::CallbackHook,
@@ -1019,6 +1033,20 @@ impl DaemonBuilder {
     #[must_use]
     pub fn max_streams(mut self, max: usize) -> DaemonBuilder {
         self.max_streams = Some(max);
+        self
+    }
+
+    /// The most bytes of decompressed messages all connections together may hold at once
+    /// (default: `MAX_MESSAGE_SIZE`, but at least 64 MiB). A compressed message that would
+    /// inflate past what is left is refused (`server busy: too many bytes in flight`) and its
+    /// connection closed, so compression bombs on many connections take no more memory than this.
+    ///
+    /// ```
+    /// let daemon = pyro_runtime::daemon::Daemon::builder().host("127.0.0.1").max_in_flight(256 << 20).bind().unwrap();
+    /// ```
+    #[must_use]
+    pub fn max_in_flight(mut self, bytes: u64) -> DaemonBuilder {
+        self.max_in_flight = Some(bytes);
         self
     }
 
@@ -1125,6 +1153,7 @@ impl DaemonBuilder {
         if let Some(max) = self.max_streams {
             stream_settings.max_streams = max;
         }
+        let in_flight = Arc::new(ByteBudget::new(self.max_in_flight.unwrap_or_else(|| in_flight_limit(&config))));
         let inner = Inner {
             streams: Arc::new(Streams::new(stream_settings)),
             hooks: self.hooks.clone(),
@@ -1142,6 +1171,7 @@ impl DaemonBuilder {
             connection_closed: Condvar::new(),
             shutting_down: AtomicBool::new(false),
             refusals: Arc::default(),
+            in_flight,
         };
         Ok(Daemon { inner: Arc::new(inner) })
     }

@@ -48,18 +48,31 @@ pub fn compress(data: &[u8]) -> Result<Vec<u8>, ProtocolError> {
 /// assert!(matches!(decompress(b"not zlib", 100), Err(ProtocolError::Decompress { .. })));
 /// ```
 pub fn decompress(data: &[u8], max_size: usize) -> Result<Vec<u8>, ProtocolError> {
+    decompress_reserving(data, max_size, &mut |_| Ok(()))
+}
+
+/// [`decompress`], asking `reserve` for each allocation of output before making it (a shared
+/// budget's say); an error from `reserve` stops the decompression.
+pub(super) fn decompress_reserving(
+    data: &[u8],
+    max_size: usize,
+    reserve: &mut dyn FnMut(usize) -> Result<(), ProtocolError>,
+) -> Result<Vec<u8>, ProtocolError> {
     let too_large = || ProtocolError::DecompressedTooLarge { max: max_size as u64 };
     // One byte more than allowed tells "exactly max_size" from "too large".
     let limit = max_size.saturating_add(1);
     let mut decoder = Decompress::new(true);
     // The input is real bytes already received, so a guess proportional to it is a safe start.
-    let mut out = Vec::with_capacity(data.len().saturating_mul(4).clamp(64, 1 << 20).min(limit));
+    let initial = data.len().saturating_mul(4).clamp(64, 1 << 20).min(limit);
+    reserve(initial)?;
+    let mut out = Vec::with_capacity(initial);
     loop {
         if out.len() == out.capacity() {
             if out.len() >= limit {
                 return Err(too_large());
             }
             let grow = out.len().max(64).min(limit - out.len());
+            reserve(grow)?;
             out.reserve_exact(grow);
         }
         let consumed = usize::try_from(decoder.total_in()).unwrap_or(usize::MAX);

@@ -1,8 +1,9 @@
 //! [`MessageDecoder`]: turns bytes, in whatever chunks they arrive, into whole messages.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
-use super::{DEFAULT_MAX_MESSAGE_SIZE, HEADER_SIZE, Header, Message, ProtocolError, validate_prefix};
+use super::{ByteBudget, DEFAULT_MAX_MESSAGE_SIZE, HEADER_SIZE, Header, Message, ProtocolError, validate_prefix};
 
 /// An incremental, sans-IO decoder: [`feed`](Self::feed) it bytes as they arrive, take whole
 /// messages with [`next_message`](Self::next_message).
@@ -45,9 +46,13 @@ pub struct MessageDecoder {
     head_len: usize,
     /// The header and body so far of the message whose body is being received.
     body: Option<(Header, Vec<u8>)>,
-    /// Complete messages not yet taken.
-    ready: VecDeque<Message>,
+    /// Complete messages not yet taken, with the bytes of the budget each holds.
+    ready: VecDeque<(Message, u64)>,
     state: State,
+    /// The shared budget decompression draws on ([`MessageDecoder::set_budget`]).
+    budget: Option<Arc<ByteBudget>>,
+    /// Budget bytes held by messages already taken, until [`MessageDecoder::release_budget`].
+    taken: u64,
 }
 
 #[derive(Debug)]
@@ -89,6 +94,8 @@ impl MessageDecoder {
             body: None,
             ready: VecDeque::new(),
             state: State::Ok,
+            budget: None,
+            taken: 0,
         }
     }
 
@@ -170,10 +177,64 @@ impl MessageDecoder {
     }
 
     fn complete(&mut self, header: Header, body: Vec<u8>) {
-        match Message::from_parts(header, body, self.max_message_size) {
-            Ok(msg) => self.ready.push_back(msg),
-            Err(e) => self.state = State::Failed(e),
+        let mut reserved = 0u64;
+        let budget = self.budget.clone();
+        let mut reserve = |bytes: usize| match &budget {
+            None => Ok(()),
+            Some(budget) if budget.try_reserve(bytes as u64) => {
+                reserved += bytes as u64;
+                Ok(())
+            }
+            Some(budget) => Err(ProtocolError::BudgetExceeded { limit: budget.limit() }),
+        };
+        let result = Message::from_parts_reserving(header, body, self.max_message_size, &mut reserve);
+        match result {
+            Ok(msg) => self.ready.push_back((msg, reserved)),
+            Err(e) => {
+                if let Some(budget) = &self.budget {
+                    budget.release(reserved);
+                }
+                self.state = State::Failed(e);
+            }
         }
+    }
+
+    /// Makes decompression draw on `budget`, shared with other decoders (a server's
+    /// connections): each decompressed message holds its bytes from when they are allocated
+    /// until [`release_budget`](MessageDecoder::release_budget) after it was taken (or the
+    /// decoder is dropped). A decompression the budget cannot cover fails with
+    /// [`ProtocolError::BudgetExceeded`].
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use pyro_runtime::protocol::{ByteBudget, EncodeOptions, Message, MessageDecoder, MessageType, ProtocolError};
+    ///
+    /// let options = EncodeOptions { compression: true, ..EncodeOptions::default() };
+    /// let wire = Message::new(MessageType::Invoke, 4, vec![0; 100_000]).to_bytes(&options).unwrap();
+    /// let budget = Arc::new(ByteBudget::new(150_000));
+    /// let (mut first, mut second) = (MessageDecoder::new(), MessageDecoder::new());
+    /// first.set_budget(Arc::clone(&budget));
+    /// second.set_budget(Arc::clone(&budget));
+    /// first.feed(&wire);
+    /// assert_eq!(first.next_message().unwrap().unwrap().data.len(), 100_000);
+    /// second.feed(&wire); // the first message is still held
+    /// assert!(matches!(second.next_message(), Err(ProtocolError::BudgetExceeded { limit: 150_000 })));
+    /// first.release_budget();
+    /// assert_eq!(budget.in_use(), 0);
+    /// ```
+    pub fn set_budget(&mut self, budget: Arc<ByteBudget>) {
+        self.budget = Some(budget);
+    }
+
+    /// Gives back to the budget what the messages taken so far held (call it once they were
+    /// handled). Messages still waiting to be taken keep theirs.
+    ///
+    /// See [`MessageDecoder::set_budget`] for an example.
+    pub fn release_budget(&mut self) {
+        if let Some(budget) = &self.budget {
+            budget.release(self.taken);
+        }
+        self.taken = 0;
     }
 
     /// The next complete message, `Ok(None)` if more bytes are needed, or the error that made the
@@ -191,7 +252,8 @@ impl MessageDecoder {
     /// assert!(matches!(decoder.next_message(), Err(ProtocolError::DecoderFailed)));
     /// ```
     pub fn next_message(&mut self) -> Result<Option<Message>, ProtocolError> {
-        if let Some(msg) = self.ready.pop_front() {
+        if let Some((msg, reserved)) = self.ready.pop_front() {
+            self.taken += reserved;
             return Ok(Some(msg));
         }
         match std::mem::replace(&mut self.state, State::Reported) {
@@ -304,6 +366,14 @@ impl MessageDecoder {
                 self.state = State::Ok;
                 Ok(())
             }
+        }
+    }
+}
+
+impl Drop for MessageDecoder {
+    fn drop(&mut self) {
+        if let Some(budget) = &self.budget {
+            budget.release(self.taken + self.ready.iter().map(|(_, reserved)| reserved).sum::<u64>());
         }
     }
 }

@@ -111,6 +111,13 @@ pub enum ProtocolError {
         /// The maximum message size in force.
         max: u64,
     },
+    /// Decompressing would take more of the server's shared [`ByteBudget`](super::ByteBudget)
+    /// than is left (too many bytes in flight across its connections).
+    #[error("server busy: too many bytes in flight (budget of {limit} bytes shared by all connections)")]
+    BudgetExceeded {
+        /// The budget's size.
+        limit: u64,
+    },
     /// A [`MessageDecoder`](super::MessageDecoder) was used after it reported an error.
     #[error("the message decoder failed earlier; the connection must be closed")]
     DecoderFailed,

@@ -6,7 +6,7 @@ use std::io::{self, IoSlice, Write};
 
 use uuid::Uuid;
 
-use super::compression::{COMPRESSION_THRESHOLD, compress, decompress};
+use super::compression::{COMPRESSION_THRESHOLD, compress, decompress_reserving};
 use super::{
     AnnotationId, Annotations, DEFAULT_MAX_MESSAGE_SIZE, Flags, HEADER_SIZE, Header, MessageType, PING_SERIALIZER_ID,
     ProtocolError,
@@ -367,7 +367,17 @@ impl Message {
     /// let err = Message::from_parts(header, vec![0x90], DEFAULT_MAX_MESSAGE_SIZE).unwrap_err();
     /// assert!(matches!(err, ProtocolError::BodyLengthMismatch { expected: 2, got: 1 }));
     /// ```
-    pub fn from_parts(header: Header, mut body: Vec<u8>, max_message_size: usize) -> Result<Message, ProtocolError> {
+    pub fn from_parts(header: Header, body: Vec<u8>, max_message_size: usize) -> Result<Message, ProtocolError> {
+        Message::from_parts_reserving(header, body, max_message_size, &mut |_| Ok(()))
+    }
+
+    /// [`Message::from_parts`], asking `reserve` before each allocation of decompressed output.
+    pub(super) fn from_parts_reserving(
+        header: Header,
+        mut body: Vec<u8>,
+        max_message_size: usize,
+        reserve: &mut dyn FnMut(usize) -> Result<(), ProtocolError>,
+    ) -> Result<Message, ProtocolError> {
         let expected = u64::from(header.data_size) + u64::from(header.annotations_size);
         if body.len() as u64 != expected {
             return Err(ProtocolError::BodyLengthMismatch { expected, got: body.len() as u64 });
@@ -377,7 +387,7 @@ impl Message {
         let (annotations, payload) = body.split_at_checked(annotations_size).unwrap_or_default();
         let annotations = if annotations.is_empty() { Annotations::new() } else { Annotations::parse(annotations)? };
         let data = if header.flags.contains(Flags::COMPRESSED) {
-            decompress(payload, max_message_size)?
+            decompress_reserving(payload, max_message_size, reserve)?
         } else {
             // Shifts the payload down over the annotations: no allocation.
             body.drain(..annotations_size);
@@ -695,7 +705,7 @@ mod tests {
         our_head[12..16].copy_from_slice(&12u32.to_be_bytes());
         assert_eq!(our_head, python_head, "same header as Python's apart from the compressed size");
         // Python's zlib gives 785e4b4ca4030000a08d2646; any zlib stream with the same content is fine.
-        assert_eq!(decompress(encoded.payload(), 1000).unwrap(), vec![b'a'; 101]);
+        assert_eq!(crate::protocol::decompress(encoded.payload(), 1000).unwrap(), vec![b'a'; 101]);
         let python = hex("5059524f01f60404000200030000000c000000000000000000000000000000000000000000004dc5\
             785e4b4ca4030000a08d2646");
         assert_eq!(decode_one(&python), msg101);

@@ -32,6 +32,7 @@
 //! back in a CONNECTFAIL reply.
 
 mod annotations;
+mod budget;
 mod compression;
 mod correlation;
 mod decoder;
@@ -44,6 +45,7 @@ mod message;
 mod message_type;
 
 pub use annotations::{AnnotationId, Annotations};
+pub use budget::ByteBudget;
 pub use compression::{COMPRESSION_THRESHOLD, compress, decompress};
 pub use correlation::new_correlation_id;
 pub use decoder::MessageDecoder;

@@ -90,6 +90,18 @@ impl<S> MessageStream<S> {
         &mut self.stream
     }
 
+    /// Makes the messages received here draw on `budget` while they are decompressed and
+    /// handled (until the next receive), shared with other streams; see
+    /// [`MessageDecoder::set_budget`]. A daemon shares one budget among its connections.
+    ///
+    /// ```
+    /// let mut s = pyro_runtime::transport::MessageStream::new(std::io::empty(), Default::default());
+    /// s.share_budget(std::sync::Arc::new(pyro_runtime::protocol::ByteBudget::new(1 << 20)));
+    /// ```
+    pub fn share_budget(&mut self, budget: std::sync::Arc<crate::protocol::ByteBudget>) {
+        self.decoder.set_budget(budget);
+    }
+
     /// The encoding options.
     ///
     /// ```
@@ -267,6 +279,8 @@ impl<S: Read> MessageStream<S> {
     /// assert!(matches!(err, StreamError::Transport(TransportError::Closed { .. })));
     /// ```
     pub fn receive_message(&mut self, accepted: &'static [MessageType], context: &str) -> Result<Message, StreamError> {
+        // The message received before was handled: its share of a budget goes back.
+        self.decoder.release_budget();
         let result = self.receive_one(accepted, context);
         if self.retimed {
             self.retimed = false;
