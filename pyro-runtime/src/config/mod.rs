@@ -11,6 +11,11 @@
 //! fit their field (ports `0..=65535`, counts not negative), durations must be finite and not
 //! negative (Pyro5 accepts `inf`).
 //!
+//! No setting is silently ignored: a daemon (the name server included) refuses to start with
+//! one pyro cannot honour yet, naming it: `SERVERTYPE=multiplex`, `LOGWIRE=true`,
+//! `DETAILED_TRACEBACK=true`, `SOCK_REUSE=false`, and a `LOGFILE` other than `pyro5.log` or
+//! `{stderr}` (see [`Config::check_supported`]).
+//!
 //! ```
 //! use std::time::Duration;
 //! use pyro_runtime::Config;
