@@ -85,6 +85,8 @@ pub struct Config {
     /// SERVERTYPE: the daemon's socket server. Default [`ServerType::Thread`].
     pub server_type: ServerType,
     /// COMMTIMEOUT: socket timeout for network operations; `None` (default, `0.0`) = wait forever.
+    /// A daemon applies it to each whole request (first byte to last), not to each read, and
+    /// closes a connection idle for longer.
     pub comm_timeout: Option<Duration>,
     /// POLLTIMEOUT: how often a server loop wakes up to check for shutdown. Default 2 seconds.
     pub poll_timeout: Duration,
