@@ -273,6 +273,8 @@ pub(super) struct Inner {
     /// Signalled whenever a connection goes away, for the shutdown drain.
     connection_closed: Condvar,
     shutting_down: AtomicBool,
+    /// The TLS context when `SSL` is on: every accepted connection does its TLS handshake first.
+    tls: Option<crate::transport::TlsServer>,
 }
 
 /// Open client connections, so that shutdown can close them.
@@ -835,6 +837,25 @@ impl Inner {
             .ok()
     }
 
+    /// With TLS, performs the server side of the TLS handshake on an accepted socket; `None`
+    /// (the connection is dropped) if it fails: a client that does not speak TLS or presents
+    /// no valid certificate.
+    fn secure(&self, socket: Socket) -> Option<Socket> {
+        match (&self.tls, socket) {
+            (Some(tls), Socket::Tcp(tcp)) => {
+                let peer = tcp.peer_addr().ok();
+                match tls.accept(tcp) {
+                    Ok(stream) => Some(Socket::Tls(stream)),
+                    Err(error) => {
+                        tracing::info!(?peer, %error, "TLS handshake failed");
+                        None
+                    }
+                }
+            }
+            (_, socket) => Some(socket),
+        }
+    }
+
     /// Tracks a new connection for shutdown; `None` if the daemon is shutting down.
     fn track_connection(&self, socket: &Socket) -> Option<ConnectionGuard<'_>> {
         let handle = socket.try_clone().ok()?;
@@ -1074,6 +1095,15 @@ impl DaemonBuilder {
             None => Config::environment()?,
         };
         config.validate()?;
+        let tls = if config.ssl {
+            #[cfg(unix)]
+            if self.unix_socket.is_some() {
+                return Err(Error::Tls { message: "TLS over Unix domain sockets is not supported".into() });
+            }
+            Some(crate::transport::TlsServer::from_config(&config)?)
+        } else {
+            None
+        };
         let nat_host = self.nat_host.clone().or_else(|| config.nat_host.clone());
         let nat_port = self.nat_port.unwrap_or(config.nat_port);
         let (listener, location) = self.listen(&config, nat_host.is_some())?;
@@ -1110,6 +1140,7 @@ impl DaemonBuilder {
             connections: Mutex::default(),
             connection_closed: Condvar::new(),
             shutting_down: AtomicBool::new(false),
+            tls,
         };
         Ok(Daemon { inner: Arc::new(inner) })
     }

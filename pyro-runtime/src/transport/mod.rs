@@ -8,9 +8,11 @@ mod error;
 mod listener;
 mod socket;
 mod stream;
+mod tls;
 
-pub use connect::connect;
+pub use connect::{connect, connect_with_tls};
 pub use error::{StreamError, TransportError};
 pub use listener::Listener;
 pub use socket::Socket;
 pub use stream::MessageStream;
+pub use tls::{TlsClient, TlsServer, TlsStream};
