@@ -6,18 +6,16 @@
 #![allow(clippy::unwrap_used)]
 
 mod daemon_support;
-mod tls_support;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use daemon_support::{config, start, start_daemon};
-use pyro_interop::PythonServer;
+use pyro_interop::{PythonServer, TestCerts as Certs, path_text as text};
 use pyro_runtime::daemon::Daemon;
 use pyro_runtime::proxy::Proxy;
 use pyro_runtime::{Config, Error, Value};
 use serde_json::{Value as Json, json};
-use tls_support::{Certs, text};
 
 /// A Python client: sets the `Pyro5.config` items of argv[2] (JSON), calls `add(20, 22)` on
 /// argv[1] and prints the result and the server certificate's CN, or the error.
@@ -58,7 +56,7 @@ fn server_config(certs: &Certs, require_client_cert: bool) -> Config {
     }
 }
 
-fn client_config(ca: &std::path::Path, client: Option<&tls_support::Issued>) -> Config {
+fn client_config(ca: &std::path::Path, client: Option<&pyro_interop::Issued>) -> Config {
     Config {
         ssl: true,
         ssl_ca_certs: Some(ca.to_owned()),
