@@ -19,8 +19,9 @@ pub struct Issued {
 }
 
 /// A test CA with a server certificate (CN `localhost`, valid for `localhost` and
-/// `127.0.0.1`; organization `Razorvine.net`, country `NL`, like Pyro5's demo certificates) and
-/// a client certificate (CN `pyro client`, same organization and country); and a second,
+/// `127.0.0.1`; organization `Razorvine.net`, country `NL` and the serial number of Pyro5's demo
+/// server certificate) and a client certificate (CN `pyro client`, same organization and
+/// country, the serial number of Pyro5's demo client certificate); and a second,
 /// unrelated CA with a server certificate of its own (for the "wrong CA" cases). Panics if the
 /// files cannot be written (it is for tests).
 ///
@@ -61,8 +62,21 @@ fn authority(name: &str) -> Authority {
     (cert, key)
 }
 
+/// The serial numbers of Pyro5's demo server and client certificates (its `ssl` example checks them).
+const SERVER_SERIAL: [u8; 20] = [
+    0x63, 0xB5, 0xA2, 0xEB, 0x71, 0xE2, 0xC7, 0x8C, 0xBE, 0x42, 0x00, 0xC7, 0xEA, 0xB9, 0x63, 0x4E, 0x7B, 0x66, 0x94, 0x07,
+];
+const CLIENT_SERIAL: [u8; 20] = [
+    0x1F, 0xAB, 0xD7, 0x33, 0x20, 0x0A, 0x52, 0xDC, 0xED, 0x07, 0x02, 0xB7, 0xA8, 0x56, 0x77, 0x3F, 0x37, 0xAA, 0xC0, 0xE3,
+];
+
 fn issue(dir: &Path, file: &str, cn: &str, names: &[&str], usage: ExtendedKeyUsagePurpose, by: &Authority) -> Issued {
     let mut params = must(CertificateParams::new(names.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>()), file);
+    match usage {
+        ExtendedKeyUsagePurpose::ServerAuth => params.serial_number = Some(SERVER_SERIAL.to_vec().into()),
+        ExtendedKeyUsagePurpose::ClientAuth => params.serial_number = Some(CLIENT_SERIAL.to_vec().into()),
+        _ => {}
+    }
     params.distinguished_name.push(DnType::CommonName, cn);
     params.distinguished_name.push(DnType::OrganizationName, "Razorvine.net");
     params.distinguished_name.push(DnType::CountryName, "NL");
@@ -94,6 +108,27 @@ impl TestCerts {
         let other_server =
             issue(&dir, "other-server", "localhost", &server_names, ExtendedKeyUsagePurpose::ServerAuth, &other);
         TestCerts { dir, ca: ca_path, server, client, other_ca, other_server }
+    }
+
+    /// Writes the files of Pyro5's `certs` directory into `dir`: `server_cert.pem` and
+    /// `client_cert.pem` (each certificate followed by the CA's, so that each is both a
+    /// certificate chain and a CA file, as Pyro5's self-signed demo certificates are used),
+    /// `server_key.pem` and `client_key.pem`.
+    ///
+    /// ```
+    /// let certs = pyro_interop::TestCerts::new("doc-layout");
+    /// let dir = certs.dir().join("certs");
+    /// certs.write_pyro5_layout(&dir);
+    /// assert!(dir.join("client_key.pem").is_file());
+    /// ```
+    pub fn write_pyro5_layout(&self, dir: &Path) {
+        must(std::fs::create_dir_all(dir), "certs directory");
+        let ca = must(std::fs::read_to_string(&self.ca), "CA file");
+        for (name, issued) in [("server", &self.server), ("client", &self.client)] {
+            let cert = must(std::fs::read_to_string(&issued.cert), name);
+            must(std::fs::write(dir.join(format!("{name}_cert.pem")), format!("{cert}{ca}")), name);
+            must(std::fs::copy(&issued.key, dir.join(format!("{name}_key.pem"))), name);
+        }
     }
 
     /// The directory holding the files.
