@@ -44,10 +44,8 @@ fn run() -> pyro::Result<()> {
         ..Config::environment()?
     };
     println!("SSL enabled (2-way).");
-    let uri = python::input("Server uri: ").map_err(|e| pyro::Error::Communication {
-        message: format!("reading the server uri: {e}"),
-        source: None,
-    })?;
+    let uri = python::input("Server uri: ")
+        .map_err(|e| pyro::Error::Communication { message: format!("reading the server uri: {e}"), source: None })?;
     let proxy = Proxy::with_config(uri.trim().parse()?, &config);
     let proxy = match std::env::var_os("PYRO_SERIALIZER") {
         Some(_) => proxy,

@@ -62,7 +62,8 @@ fn run() -> pyro::Result<()> {
     let daemon = Daemon::builder()
         .config(config)
         .validate_handshake(|conn, _data| {
-            let (serial, subject) = certcheck::verify_cert(conn.peer_certificates(), CLIENT_SERIAL, "client cert missing")?;
+            let (serial, subject) =
+                certcheck::verify_cert(conn.peer_certificates(), CLIENT_SERIAL, "client cert missing")?;
             println!("(SSL client cert is ok: serial={serial}, subject={subject})");
             Ok(Value::from("hello"))
         })

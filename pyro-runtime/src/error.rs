@@ -133,9 +133,7 @@ impl Error {
             Error::ConnectionRefused { .. }
             | Error::Communication { .. }
             | Error::ConnectionRejected { .. }
-            | Error::Tls { .. } => {
-                "Pyro5.errors.CommunicationError"
-            }
+            | Error::Tls { .. } => "Pyro5.errors.CommunicationError",
             Error::Timeout { .. } => "Pyro5.errors.TimeoutError",
             Error::Protocol(_) => "Pyro5.errors.ProtocolError",
             Error::Serialize(_) => "Pyro5.errors.SerializeError",
@@ -165,9 +163,7 @@ impl Error {
             | Error::Timeout { .. }
             | Error::Communication { .. }
             | Error::ConnectionRejected { .. }
-            | Error::Tls { .. } => {
-                RemoteError::new(self.python_class(), vec![Value::Str(self.to_string())])
-            }
+            | Error::Tls { .. } => RemoteError::new(self.python_class(), vec![Value::Str(self.to_string())]),
             Error::Protocol(e) => RemoteError::new(self.python_class(), vec![Value::Str(e.to_string())]),
             Error::Serialize(e) => RemoteError::new(self.python_class(), vec![Value::Str(e.to_string())]),
             Error::Uri(e) => RemoteError::new(self.python_class(), vec![Value::Str(e.to_string())]),

@@ -37,8 +37,7 @@ except Exception as e:
 
 fn python_client(uri: &str, settings: &Json) -> Json {
     let started = Instant::now();
-    let output =
-        pyro_interop::python().command().args(["-c", CLIENT, uri, &settings.to_string()]).output().unwrap();
+    let output = pyro_interop::python().command().args(["-c", CLIENT, uri, &settings.to_string()]).output().unwrap();
     assert!(started.elapsed() < Duration::from_secs(30), "the Python client took too long");
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -67,8 +66,11 @@ fn client_config(ca: &std::path::Path, client: Option<&pyro_interop::Issued>) ->
     }
 }
 
+/// The client certificate chains a handshake validator saw, one per handshake.
+type Seen = Arc<Mutex<Vec<Vec<Vec<u8>>>>>;
+
 /// A TLS Rust daemon whose handshake validator records the client certificates it saw.
-fn rust_daemon(config: Config) -> (daemon_support::Running, Arc<Mutex<Vec<Vec<Vec<u8>>>>>) {
+fn rust_daemon(config: Config) -> (daemon_support::Running, Seen) {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let record = Arc::clone(&seen);
     let daemon = Daemon::builder()
@@ -204,7 +206,10 @@ fn rust_proxy_one_way_tls_to_python_daemon() {
     let plain = Config { comm_timeout: Some(Duration::from_secs(10)), ..Config::default() };
     let err = call(server.uri(), &plain).unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(10), "{err:?}");
-    assert!(matches!(err, Error::Protocol(_) | Error::ConnectionClosed { .. } | Error::Communication { .. }), "{err:?}");
+    assert!(
+        matches!(err, Error::Protocol(_) | Error::ConnectionClosed { .. } | Error::Communication { .. }),
+        "{err:?}"
+    );
 }
 
 #[test]

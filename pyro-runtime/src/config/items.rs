@@ -189,11 +189,15 @@ impl Config {
             "SSL" => bool_text(self.ssl),
             "SSL_SERVERCERT" => path_text(self.ssl_server_cert.as_ref()),
             "SSL_SERVERKEY" => path_text(self.ssl_server_key.as_ref()),
-            "SSL_SERVERKEYPASSWD" => self.ssl_server_key_password.as_ref().map(|p| p.expose().to_owned()).unwrap_or_default(),
+            "SSL_SERVERKEYPASSWD" => {
+                self.ssl_server_key_password.as_ref().map(|p| p.expose().to_owned()).unwrap_or_default()
+            }
             "SSL_REQUIRECLIENTCERT" => bool_text(self.ssl_require_client_cert),
             "SSL_CLIENTCERT" => path_text(self.ssl_client_cert.as_ref()),
             "SSL_CLIENTKEY" => path_text(self.ssl_client_key.as_ref()),
-            "SSL_CLIENTKEYPASSWD" => self.ssl_client_key_password.as_ref().map(|p| p.expose().to_owned()).unwrap_or_default(),
+            "SSL_CLIENTKEYPASSWD" => {
+                self.ssl_client_key_password.as_ref().map(|p| p.expose().to_owned()).unwrap_or_default()
+            }
             "SSL_CACERTS" => path_text(self.ssl_ca_certs.as_ref()),
             _ => String::new(),
         }

@@ -86,7 +86,11 @@ impl Proxy {
         }
         let metadata = Metadata { methods, oneway, attrs };
         if !metadata.is_empty() || !metadata.oneway.is_empty() {
-            proxy.known = RwLock::new(Some(Arc::new(Known { metadata, handshake_response: None, peer_certificates: Vec::new() })));
+            proxy.known = RwLock::new(Some(Arc::new(Known {
+                metadata,
+                handshake_response: None,
+                peer_certificates: Vec::new(),
+            })));
         }
         Ok(proxy)
     }

@@ -41,7 +41,14 @@ impl ConnectionInfo {
         serializer: Serializer,
         correlation_id: Option<Uuid>,
     ) -> ConnectionInfo {
-        ConnectionInfo { id, client_addr, serializer, correlation_id, tracked_resources: Vec::new(), peer_certificates: Vec::new() }
+        ConnectionInfo {
+            id,
+            client_addr,
+            serializer,
+            correlation_id,
+            tracked_resources: Vec::new(),
+            peer_certificates: Vec::new(),
+        }
     }
 
     /// The same connection, tracking the resources named `names` (the session gives the

@@ -1,4 +1,4 @@
-//! Moving whole messages over byte streams (TCP, Unix sockets), shared by the daemon, the proxy
+//! Moving whole messages over byte streams (TCP, Unix sockets, TLS over TCP), shared by the daemon, the proxy
 //! and the name server, which drive the [`session`](crate::session) types with it. Failures are
 //! typed: [`TransportError`] (closed, timed out, other I/O) and [`StreamError`] (that, or invalid
 //! bytes), each converted into [`Error`](crate::Error) in one place.

@@ -51,7 +51,11 @@ fn load_certs(path: &Path, what: &str) -> Result<Vec<CertificateDer<'static>>, E
 
 /// The private key in `key` (or, if `None`, in the certificate file `cert`); refuses a
 /// password (rustls reads no encrypted keys) and an encrypted key.
-fn load_key(key: Option<&Path>, cert: &Path, password: Option<&KeyPasswordRef<'_>>) -> Result<PrivateKeyDer<'static>, Error> {
+fn load_key(
+    key: Option<&Path>,
+    cert: &Path,
+    password: Option<&KeyPasswordRef<'_>>,
+) -> Result<PrivateKeyDer<'static>, Error> {
     let path = key.unwrap_or(cert);
     if let Some(password) = password
         && !password.0.is_empty()
@@ -64,7 +68,8 @@ fn load_key(key: Option<&Path>, cert: &Path, password: Option<&KeyPasswordRef<'_
     if key.is_some() && !path.is_file() {
         return Err(tls_error(format!("private key file not found: {}", path_text(path))));
     }
-    let text = fs::read(path).map_err(|e| tls_error(format!("cannot read the private key {}: {e}", path_text(path))))?;
+    let text =
+        fs::read(path).map_err(|e| tls_error(format!("cannot read the private key {}: {e}", path_text(path))))?;
     if memchr::memmem::find(&text, b"ENCRYPTED").is_some() {
         return Err(tls_error(format!(
             "the private key in {} is encrypted, which is not supported: use an unencrypted key",
@@ -90,7 +95,8 @@ fn root_store(ca_certs: Option<&PathBuf>) -> Result<RootCertStore, Error> {
             for entry in entries.flatten() {
                 let file = entry.path();
                 if file.is_file()
-                    && let Ok(found) = CertificateDer::pem_file_iter(&file).and_then(|i| i.collect::<Result<Vec<_>, _>>())
+                    && let Ok(found) =
+                        CertificateDer::pem_file_iter(&file).and_then(|i| i.collect::<Result<Vec<_>, _>>())
                 {
                     certs.extend(found);
                 }
@@ -140,7 +146,8 @@ impl TlsServer {
         let cert_path =
             config.ssl_server_cert.as_deref().ok_or_else(|| tls_error("SSL is on but SSL_SERVERCERT is empty"))?;
         let certs = load_certs(cert_path, "server certificate")?;
-        let password = config.ssl_server_key_password.as_ref().map(|p| KeyPasswordRef(p.expose(), "SSL_SERVERKEYPASSWD"));
+        let password =
+            config.ssl_server_key_password.as_ref().map(|p| KeyPasswordRef(p.expose(), "SSL_SERVERKEYPASSWD"));
         let key = load_key(config.ssl_server_key.as_deref(), cert_path, password.as_ref())?;
         let builder = ServerConfig::builder_with_provider(provider())
             .with_safe_default_protocol_versions()
