@@ -303,6 +303,30 @@ impl TlsStream {
     }
 }
 
+impl Drop for TlsStream {
+    /// Ends the TLS session politely (a `close_notify` alert, so that the peer sees a clean end
+    /// rather than a truncation), without ever blocking: the socket is made non-blocking first
+    /// and a failed write is ignored.
+    fn drop(&mut self) {
+        match self {
+            TlsStream::Server(s) => {
+                let StreamOwned { conn, sock } = &mut **s;
+                conn.send_close_notify();
+                if sock.set_nonblocking(true).is_ok() {
+                    let _ = conn.write_tls(sock);
+                }
+            }
+            TlsStream::Client(s) => {
+                let StreamOwned { conn, sock } = &mut **s;
+                conn.send_close_notify();
+                if sock.set_nonblocking(true).is_ok() {
+                    let _ = conn.write_tls(sock);
+                }
+            }
+        }
+    }
+}
+
 impl std::fmt::Debug for TlsStream {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let side = match self {
