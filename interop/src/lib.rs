@@ -12,11 +12,13 @@
 //! assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "5.17");
 //! ```
 
+mod certs;
 mod codec;
 mod examples;
 mod server;
 mod venv;
 
+pub use certs::{Issued, TestCerts, path_text};
 pub use codec::{CodecPeer, hex, unhex};
 pub use examples::pyro5_examples;
 pub use server::{PythonServer, wait_for};

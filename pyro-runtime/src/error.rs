@@ -43,6 +43,13 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// TLS could not be set up (bad `SSL_*` settings or files) or its handshake failed
+    /// (untrusted or missing certificate, a peer not speaking TLS).
+    #[error("TLS: {message}")]
+    Tls {
+        /// What went wrong.
+        message: String,
+    },
     /// An operation did not finish within its timeout.
     #[error("timed out after {after:?} while {context}")]
     Timeout {
@@ -123,9 +130,10 @@ impl Error {
     pub fn python_class(&self) -> &str {
         match self {
             Error::ConnectionClosed { .. } => "Pyro5.errors.ConnectionClosedError",
-            Error::ConnectionRefused { .. } | Error::Communication { .. } | Error::ConnectionRejected { .. } => {
-                "Pyro5.errors.CommunicationError"
-            }
+            Error::ConnectionRefused { .. }
+            | Error::Communication { .. }
+            | Error::ConnectionRejected { .. }
+            | Error::Tls { .. } => "Pyro5.errors.CommunicationError",
             Error::Timeout { .. } => "Pyro5.errors.TimeoutError",
             Error::Protocol(_) => "Pyro5.errors.ProtocolError",
             Error::Serialize(_) => "Pyro5.errors.SerializeError",
@@ -154,9 +162,8 @@ impl Error {
             | Error::ConnectionRefused { .. }
             | Error::Timeout { .. }
             | Error::Communication { .. }
-            | Error::ConnectionRejected { .. } => {
-                RemoteError::new(self.python_class(), vec![Value::Str(self.to_string())])
-            }
+            | Error::ConnectionRejected { .. }
+            | Error::Tls { .. } => RemoteError::new(self.python_class(), vec![Value::Str(self.to_string())]),
             Error::Protocol(e) => RemoteError::new(self.python_class(), vec![Value::Str(e.to_string())]),
             Error::Serialize(e) => RemoteError::new(self.python_class(), vec![Value::Str(e.to_string())]),
             Error::Uri(e) => RemoteError::new(self.python_class(), vec![Value::Str(e.to_string())]),

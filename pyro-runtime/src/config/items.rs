@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::{Config, ConfigError, IpVersion, pytext};
+use super::{Config, ConfigError, IpVersion, KeyPassword, pytext};
 use crate::serializer::Serializer;
 use crate::value::Value;
 
@@ -124,11 +124,11 @@ impl Config {
             "SSL" => self.ssl = v.bool()?,
             "SSL_SERVERCERT" => self.ssl_server_cert = v.optional().map(PathBuf::from),
             "SSL_SERVERKEY" => self.ssl_server_key = v.optional().map(PathBuf::from),
-            "SSL_SERVERKEYPASSWD" => self.ssl_server_key_password = v.optional(),
+            "SSL_SERVERKEYPASSWD" => self.ssl_server_key_password = v.optional().map(KeyPassword::from),
             "SSL_REQUIRECLIENTCERT" => self.ssl_require_client_cert = v.bool()?,
             "SSL_CLIENTCERT" => self.ssl_client_cert = v.optional().map(PathBuf::from),
             "SSL_CLIENTKEY" => self.ssl_client_key = v.optional().map(PathBuf::from),
-            "SSL_CLIENTKEYPASSWD" => self.ssl_client_key_password = v.optional(),
+            "SSL_CLIENTKEYPASSWD" => self.ssl_client_key_password = v.optional().map(KeyPassword::from),
             "SSL_CACERTS" => self.ssl_ca_certs = v.optional().map(PathBuf::from),
             _ => return Err(ConfigError::UnknownItem { item: item.to_owned() }),
         }
@@ -189,11 +189,15 @@ impl Config {
             "SSL" => bool_text(self.ssl),
             "SSL_SERVERCERT" => path_text(self.ssl_server_cert.as_ref()),
             "SSL_SERVERKEY" => path_text(self.ssl_server_key.as_ref()),
-            "SSL_SERVERKEYPASSWD" => self.ssl_server_key_password.clone().unwrap_or_default(),
+            "SSL_SERVERKEYPASSWD" => {
+                self.ssl_server_key_password.as_ref().map(|p| p.expose().to_owned()).unwrap_or_default()
+            }
             "SSL_REQUIRECLIENTCERT" => bool_text(self.ssl_require_client_cert),
             "SSL_CLIENTCERT" => path_text(self.ssl_client_cert.as_ref()),
             "SSL_CLIENTKEY" => path_text(self.ssl_client_key.as_ref()),
-            "SSL_CLIENTKEYPASSWD" => self.ssl_client_key_password.clone().unwrap_or_default(),
+            "SSL_CLIENTKEYPASSWD" => {
+                self.ssl_client_key_password.as_ref().map(|p| p.expose().to_owned()).unwrap_or_default()
+            }
             "SSL_CACERTS" => path_text(self.ssl_ca_certs.as_ref()),
             _ => String::new(),
         }

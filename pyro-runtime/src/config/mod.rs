@@ -134,23 +134,28 @@ pub struct Config {
     pub log_level: Option<String>,
     /// LOGWIRE: log the bytes of every message. Default `false`.
     pub log_wire: bool,
-    /// SSL: use TLS on all connections. Default `false`.
+    /// SSL: use TLS on all connections. Default `false`. (Pyro5 has no URI scheme for TLS: this
+    /// decides for daemons and proxies alike; see [`transport::TlsServer`](crate::transport::TlsServer).)
     pub ssl: bool,
     /// SSL_SERVERCERT: the server's certificate file. Default none (`""`).
     pub ssl_server_cert: Option<PathBuf>,
-    /// SSL_SERVERKEY: the server's private key file. Default none (`""`).
+    /// SSL_SERVERKEY: the server's private key file. Default none (`""`): the key is in the
+    /// certificate file.
     pub ssl_server_key: Option<PathBuf>,
-    /// SSL_SERVERKEYPASSWD: the password of the server's key. Default none (`""`).
-    pub ssl_server_key_password: Option<String>,
+    /// SSL_SERVERKEYPASSWD: the password of the server's key. Default none (`""`). pyro reads
+    /// only unencrypted keys: a password is refused when the daemon starts.
+    pub ssl_server_key_password: Option<KeyPassword>,
     /// SSL_REQUIRECLIENTCERT: the server requires a client certificate (2-way TLS). Default `false`.
     pub ssl_require_client_cert: bool,
     /// SSL_CLIENTCERT: the client's certificate file. Default none (`""`).
     pub ssl_client_cert: Option<PathBuf>,
     /// SSL_CLIENTKEY: the client's private key file. Default none (`""`).
     pub ssl_client_key: Option<PathBuf>,
-    /// SSL_CLIENTKEYPASSWD: the password of the client's key. Default none (`""`).
-    pub ssl_client_key_password: Option<String>,
-    /// SSL_CACERTS: a file or directory of CA certificates to verify peers with. Default none (`""`).
+    /// SSL_CLIENTKEYPASSWD: the password of the client's key. Default none (`""`). Refused
+    /// when set, as [`ssl_server_key_password`](Config::ssl_server_key_password).
+    pub ssl_client_key_password: Option<KeyPassword>,
+    /// SSL_CACERTS: a file or directory of CA certificates to verify peers with. Default none
+    /// (`""`): the system's trusted certificates.
     pub ssl_ca_certs: Option<PathBuf>,
 }
 
@@ -597,4 +602,45 @@ pub enum ConfigError {
         /// What is wrong.
         reason: String,
     },
+}
+
+/// A private key's password (`SSL_SERVERKEYPASSWD`, `SSL_CLIENTKEYPASSWD`): its `Debug` hides the
+/// text, so printing a [`Config`] shows no password.
+///
+/// ```
+/// use pyro_runtime::config::KeyPassword;
+/// let password = KeyPassword::from("secret");
+/// assert_eq!(password.expose(), "secret");
+/// assert_eq!(format!("{password:?}"), "KeyPassword(<hidden>)");
+/// let config = pyro_runtime::Config { ssl_server_key_password: Some(password), ..Default::default() };
+/// assert!(!format!("{config:?}").contains("secret"));
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct KeyPassword(String);
+
+impl KeyPassword {
+    /// The password text.
+    ///
+    /// See [`KeyPassword`] for an example.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<String> for KeyPassword {
+    fn from(text: String) -> KeyPassword {
+        KeyPassword(text)
+    }
+}
+
+impl From<&str> for KeyPassword {
+    fn from(text: &str) -> KeyPassword {
+        KeyPassword(text.to_owned())
+    }
+}
+
+impl fmt::Debug for KeyPassword {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("KeyPassword(<hidden>)")
+    }
 }

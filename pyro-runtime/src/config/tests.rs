@@ -127,7 +127,7 @@ fn typed_fields() {
     assert_eq!(config.server_type, ServerType::Multiplex);
     assert_eq!(config.serializer, Some(Serializer::Json));
     assert_eq!(config.ssl_server_cert, Some(PathBuf::from("/etc/cert.pem")));
-    assert_eq!(config.ssl_server_key_password.as_deref(), Some("secret"));
+    assert_eq!(config.ssl_server_key_password.as_ref().map(|p| p.expose()), Some("secret"));
     assert_eq!(config.nat_port, 5555);
     // An empty value means none (Pyro5 keeps "" but treats it as unset).
     config.set("SSL_SERVERCERT", "").unwrap();

@@ -20,11 +20,9 @@ enum Next {
 /// Serves one connection for its whole life (run by a pool worker).
 pub(super) fn serve(inner: &Arc<Inner>, socket: Socket) {
     let Some(guard) = inner.track_connection(&socket) else { return };
-    let client_addr = match &socket {
-        Socket::Tcp(tcp) => tcp.peer_addr().ok(),
-        #[cfg(unix)]
-        Socket::Unix(_) => None,
-    };
+    let Some(socket) = inner.secure(socket) else { return };
+    let client_addr = socket.peer_addr();
+    let peer_certificates = socket.peer_certificates();
     let mut stream = MessageStream::new(socket, inner.encode_options());
     if stream.set_timeout(inner.config.comm_timeout).is_err() {
         return;
@@ -34,6 +32,7 @@ pub(super) fn serve(inner: &Arc<Inner>, socket: Socket) {
     let session = ServerSession::new(guard.id, Arc::clone(&inner.info))
         .with_streams(Arc::clone(&inner.streams))
         .with_client_addr(client_addr)
+        .with_peer_certificates(peer_certificates)
         .with_hooks(inner.hooks.clone());
     let mut session = inner.annotate(session);
     let driver = Driver { inner, client_addr };
@@ -67,6 +66,7 @@ pub(super) fn serve(inner: &Arc<Inner>, socket: Socket) {
 /// Refuses a connection (all workers busy): reads the CONNECT, answers CONNECTFAIL with
 /// `reason` serialized with marshal, closes.
 pub(super) fn deny(inner: &Arc<Inner>, socket: Socket, reason: &str) {
+    let Some(socket) = inner.secure(socket) else { return };
     let mut stream = MessageStream::new(socket, inner.encode_options());
     let timeout = inner.config.comm_timeout.map_or(super::DENY_TIMEOUT, |t| t.min(super::DENY_TIMEOUT));
     if stream.set_timeout(Some(timeout)).is_err() {

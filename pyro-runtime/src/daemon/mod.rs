@@ -294,6 +294,8 @@ pub(super) struct Inner {
     /// The bytes all connections together may hold in decompressed messages
     /// ([`DaemonBuilder::max_in_flight`]).
     in_flight: Arc<ByteBudget>,
+    /// The TLS context when `SSL` is on: every accepted connection does its TLS handshake first.
+    tls: Option<crate::transport::TlsServer>,
 }
 
 /// Open client connections, so that shutdown can close them.
@@ -879,6 +881,25 @@ impl Inner {
             .ok()
     }
 
+    /// With TLS, performs the server side of the TLS handshake on an accepted socket; `None`
+    /// (the connection is dropped) if it fails: a client that does not speak TLS or presents
+    /// no valid certificate.
+    fn secure(&self, socket: Socket) -> Option<Socket> {
+        match (&self.tls, socket) {
+            (Some(tls), Socket::Tcp(tcp)) => {
+                let peer = tcp.peer_addr().ok();
+                match tls.accept(tcp) {
+                    Ok(stream) => Some(Socket::Tls(stream)),
+                    Err(error) => {
+                        tracing::info!(?peer, %error, "TLS handshake failed");
+                        None
+                    }
+                }
+            }
+            (_, socket) => Some(socket),
+        }
+    }
+
     /// Tracks a new connection for shutdown; `None` if the daemon is shutting down.
     fn track_connection(&self, socket: &Socket) -> Option<ConnectionGuard<'_>> {
         let handle = socket.try_clone().ok()?;
@@ -1133,6 +1154,15 @@ impl DaemonBuilder {
             None => Config::environment()?,
         };
         config.validate()?;
+        let tls = if config.ssl {
+            #[cfg(unix)]
+            if self.unix_socket.is_some() {
+                return Err(Error::Tls { message: "TLS over Unix domain sockets is not supported".into() });
+            }
+            Some(crate::transport::TlsServer::from_config(&config)?)
+        } else {
+            None
+        };
         let nat_host = self.nat_host.clone().or_else(|| config.nat_host.clone());
         let nat_port = self.nat_port.unwrap_or(config.nat_port);
         let (listener, location) = self.listen(&config, nat_host.is_some())?;
@@ -1172,6 +1202,7 @@ impl DaemonBuilder {
             shutting_down: AtomicBool::new(false),
             refusals: Arc::default(),
             in_flight,
+            tls,
         };
         Ok(Daemon { inner: Arc::new(inner) })
     }

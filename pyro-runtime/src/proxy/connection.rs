@@ -6,7 +6,7 @@ use std::time::Duration;
 use crate::protocol::{EncodeOptions, Flags, Message};
 use crate::serializer::Serializer;
 use crate::session::{ClientSession, Handshake};
-use crate::transport::{MessageStream, Socket, connect};
+use crate::transport::{MessageStream, Socket, TlsClient, connect_with_tls};
 use crate::uri::Location;
 use crate::value::Value;
 use crate::{Error, Uri};
@@ -21,6 +21,8 @@ pub(crate) struct Target<'a> {
     pub(crate) options: EncodeOptions,
     /// Adds the proxy's annotations and correlation id to the CONNECT.
     pub(crate) stamp: &'a dyn Fn(&mut Message),
+    /// The TLS context when `SSL` is on.
+    pub(crate) tls: Option<&'a TlsClient>,
 }
 
 /// A connected, handshaken connection: a blocking driver of a [`ClientSession`].
@@ -40,7 +42,8 @@ pub(crate) struct Connection {
 impl Connection {
     /// Connects to the target and performs the CONNECT handshake with sequence number 0.
     pub(crate) fn open(target: &Target<'_>, generation: u64) -> Result<(Connection, Handshake), Error> {
-        let socket = connect(target.location, target.timeout)?;
+        let socket = connect_with_tls(target.location, target.timeout, target.tls)?;
+        let peer_certificates = socket.peer_certificates();
         let mut stream = MessageStream::new(socket, target.options);
         stream
             .set_timeout(target.timeout)
@@ -51,7 +54,8 @@ impl Connection {
         let location = target.location.to_string();
         stream.send_message(&request)?;
         let reply = stream.receive_message(&[], &format!("connecting to {location}"))?;
-        let handshake = session.on_connect_reply(&reply, &location)?;
+        let mut handshake = session.on_connect_reply(&reply, &location)?;
+        handshake.peer_certificates = peer_certificates;
         crate::current_context::received(&reply);
         let conn = Connection {
             stream,

@@ -210,6 +210,8 @@ pub struct Proxy {
     annotations: Annotations,
     /// The correlation id sent with every request, if set (else the thread's).
     correlation_id: Option<Uuid>,
+    /// The TLS context when `SSL` is on, or why it could not be built (reported on connecting).
+    tls: Result<Option<crate::transport::TlsClient>, String>,
 }
 
 #[derive(Debug)]
@@ -217,6 +219,8 @@ struct Known {
     metadata: Metadata,
     /// `None` while the metadata came with a received proxy's state, before any handshake.
     handshake_response: Option<Value>,
+    /// The daemon's TLS certificate chain seen on the latest handshake.
+    peer_certificates: Vec<Vec<u8>>,
 }
 
 /// What a proxy for a `PYRONAME`/`PYROMETA` uri needs to resolve it.
@@ -289,6 +293,11 @@ impl Proxy {
             stream_read_ahead: 1,
             annotations: Annotations::new(),
             correlation_id: None,
+            tls: if config.ssl {
+                crate::transport::TlsClient::from_config(config).map(Some).map_err(|e| e.to_string())
+            } else {
+                Ok(None)
+            },
         }
     }
 
@@ -618,6 +627,18 @@ impl Proxy {
         self.known().and_then(|known| known.handshake_response.clone())
     }
 
+    /// The daemon's TLS certificate chain (DER, its own certificate first) seen on the latest
+    /// connection (Pyro5's `self._pyroConnection.getpeercert()` in `_pyroValidateHandshake`);
+    /// empty before connecting and without TLS (`SSL` off).
+    ///
+    /// ```
+    /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
+    /// assert!(proxy.peer_certificates().is_empty());
+    /// ```
+    pub fn peer_certificates(&self) -> Vec<Vec<u8>> {
+        self.known().map(|known| known.peer_certificates.clone()).unwrap_or_default()
+    }
+
     /// Connects now if no connection is open, fetching the metadata (Pyro5's `_pyroBind`); a
     /// `PYRONAME`/`PYROMETA` uri is resolved first (see [`resolved_uri`](Proxy::resolved_uri)).
     ///
@@ -825,6 +846,7 @@ impl Proxy {
                 message: format!("the URI {uri} has no location"),
                 source: None,
             })?;
+            let tls = self.tls.as_ref().map_err(|message| Error::Tls { message: message.clone() })?.as_ref();
             let open = |serializer| {
                 let target = Target {
                     uri,
@@ -834,6 +856,7 @@ impl Proxy {
                     timeout: self.timeout,
                     options: self.options,
                     stamp: &|request: &mut Message| self.stamp(request),
+                    tls,
                 };
                 Connection::open(&target, lease.generation)
             };
@@ -846,7 +869,11 @@ impl Proxy {
             };
             let (conn, handshake) = opened?;
             self.serializer.settle(used);
-            let known = Known { metadata: handshake.metadata, handshake_response: Some(handshake.response) };
+            let known = Known {
+                metadata: handshake.metadata,
+                handshake_response: Some(handshake.response),
+                peer_certificates: handshake.peer_certificates,
+            };
             *self.known.write().unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(known));
             if let (Some(naming), Some(resolved)) = (&self.naming, resolved) {
                 naming.remember(resolved);
@@ -1002,6 +1029,7 @@ impl Clone for Proxy {
             stream_read_ahead: self.stream_read_ahead,
             annotations: self.annotations.clone(),
             correlation_id: self.correlation_id,
+            tls: self.tls.clone(),
         }
     }
 }

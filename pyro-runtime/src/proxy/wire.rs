@@ -86,7 +86,11 @@ impl Proxy {
         }
         let metadata = Metadata { methods, oneway, attrs };
         if !metadata.is_empty() || !metadata.oneway.is_empty() {
-            proxy.known = RwLock::new(Some(Arc::new(Known { metadata, handshake_response: None })));
+            proxy.known = RwLock::new(Some(Arc::new(Known {
+                metadata,
+                handshake_response: None,
+                peer_certificates: Vec::new(),
+            })));
         }
         Ok(proxy)
     }
@@ -143,7 +147,7 @@ impl Proxy {
     /// it in, as Pyro5's `proxyFor` does).
     pub(crate) fn set_known_metadata(&mut self, metadata: Metadata) {
         *self.known.get_mut().unwrap_or_else(PoisonError::into_inner) =
-            Some(Arc::new(Known { metadata, handshake_response: None }));
+            Some(Arc::new(Known { metadata, handshake_response: None, peer_certificates: Vec::new() }));
     }
 }
 

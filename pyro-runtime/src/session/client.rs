@@ -37,6 +37,10 @@ pub struct Handshake {
     pub response: Value,
     /// The object's metadata.
     pub metadata: Metadata,
+    /// The daemon's TLS certificate chain (DER, its own first; empty without TLS), as Pyro5's
+    /// `conn.getpeercert()` in a proxy's `_pyroValidateHandshake`. The session leaves it empty:
+    /// the driver that did the TLS handshake fills it in.
+    pub peer_certificates: Vec<Vec<u8>>,
 }
 
 /// The client half of a Pyro5 connection, sans-IO: it builds the CONNECT, INVOKE and PING
@@ -128,7 +132,7 @@ impl ClientSession {
             MessageType::ConnectOk => {
                 let serializer = Serializer::from_id(reply.serializer_id)?;
                 let reply: HandshakeReply = serializer.from_bytes(&reply.data)?;
-                Ok(Handshake { response: reply.handshake, metadata: reply.meta })
+                Ok(Handshake { response: reply.handshake, metadata: reply.meta, peer_certificates: Vec::new() })
             }
             MessageType::ConnectFail => {
                 Err(Error::ConnectionRejected { location: location.to_owned(), reason: fail_reason(reply) })

@@ -27,6 +27,7 @@ pub struct ConnectionInfo {
     serializer: Serializer,
     correlation_id: Option<Uuid>,
     tracked_resources: Vec<String>,
+    peer_certificates: Vec<Vec<u8>>,
 }
 
 impl ConnectionInfo {
@@ -40,7 +41,14 @@ impl ConnectionInfo {
         serializer: Serializer,
         correlation_id: Option<Uuid>,
     ) -> ConnectionInfo {
-        ConnectionInfo { id, client_addr, serializer, correlation_id, tracked_resources: Vec::new() }
+        ConnectionInfo {
+            id,
+            client_addr,
+            serializer,
+            correlation_id,
+            tracked_resources: Vec::new(),
+            peer_certificates: Vec::new(),
+        }
     }
 
     /// The same connection, tracking the resources named `names` (the session gives the
@@ -51,6 +59,31 @@ impl ConnectionInfo {
     pub fn with_tracked_resources(mut self, names: Vec<String>) -> ConnectionInfo {
         self.tracked_resources = names;
         self
+    }
+
+    /// The same connection, whose client presented the TLS certificate chain `chain` (DER,
+    /// its own certificate first).
+    ///
+    /// See [`ConnectionInfo::peer_certificates`] for an example.
+    #[must_use]
+    pub fn with_peer_certificates(mut self, chain: Vec<Vec<u8>>) -> ConnectionInfo {
+        self.peer_certificates = chain;
+        self
+    }
+
+    /// The client's TLS certificate chain, DER encoded, its own certificate first (Pyro5's
+    /// `conn.getpeercert()`, which a handshake validator checks); empty without TLS or when the
+    /// daemon does not require client certificates (`SSL_REQUIRECLIENTCERT`).
+    ///
+    /// ```
+    /// # use pyro_runtime::session::ConnectionInfo;
+    /// let info = ConnectionInfo::new(0, None, pyro_runtime::Serializer::Json, None);
+    /// assert!(info.peer_certificates().is_empty());
+    /// let info = info.with_peer_certificates(vec![vec![0x30, 0x82]]);
+    /// assert_eq!(info.peer_certificates()[0], [0x30, 0x82]);
+    /// ```
+    pub fn peer_certificates(&self) -> &[Vec<u8>] {
+        &self.peer_certificates
     }
 
     /// The [names](super::Resource::name) of the resources the connection tracks, in the order

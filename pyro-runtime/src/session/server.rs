@@ -152,6 +152,7 @@ pub struct ServerSession {
     denied: Option<String>,
     streams: Option<Arc<Streams>>,
     client_addr: Option<SocketAddr>,
+    peer_certificates: Vec<Vec<u8>>,
     hooks: ServerHooks,
     /// The connection's session instances and tracked resources.
     connection: Arc<SessionState>,
@@ -175,6 +176,7 @@ impl ServerSession {
             denied: None,
             streams: None,
             client_addr: None,
+            peer_certificates: Vec::new(),
             hooks: ServerHooks::default(),
             connection: Arc::new(SessionState::new()),
             client: None,
@@ -194,6 +196,20 @@ impl ServerSession {
     #[must_use]
     pub fn with_client_addr(mut self, addr: Option<SocketAddr>) -> ServerSession {
         self.client_addr = addr;
+        self
+    }
+
+    /// Sets the client's TLS certificate chain (DER, its own first; empty without TLS), which
+    /// the hooks see as [`ConnectionInfo::peer_certificates`].
+    ///
+    /// ```
+    /// let session = pyro_runtime::session::ServerSession::new(1, Default::default())
+    ///     .with_peer_certificates(Vec::new());
+    /// assert!(session.client_addr().is_none());
+    /// ```
+    #[must_use]
+    pub fn with_peer_certificates(mut self, chain: Vec<Vec<u8>>) -> ServerSession {
+        self.peer_certificates = chain;
         self
     }
 
@@ -449,7 +465,8 @@ impl ServerSession {
         }
         // An id no Pyro5 knows: closed without reply, as Pyro5 does.
         let Ok(ser) = Serializer::from_id(message.serializer_id) else { return Action::Close };
-        let client = ConnectionInfo::new(self.id, self.client_addr, ser, Some(correlation_id));
+        let client = ConnectionInfo::new(self.id, self.client_addr, ser, Some(correlation_id))
+            .with_peer_certificates(self.peer_certificates.clone());
         let validate = |data: &Value| match self.hooks.handshake() {
             None => Ok(Value::from("hello")),
             Some(hook) => catch_unwind(AssertUnwindSafe(|| hook(&client, data))).unwrap_or_else(|panic| {

@@ -27,15 +27,45 @@ use crate::uri::Location;
 /// # Ok::<(), pyro_runtime::Error>(())
 /// ```
 pub fn connect(location: &Location, timeout: Option<Duration>) -> Result<Socket, Error> {
+    connect_with_tls(location, timeout, None)
+}
+
+/// Like [`connect`], then, with `tls`, performs the TLS handshake (Pyro5's `SSL`), verifying
+/// the server's certificate for the location's host: a [`Socket::Tls`]. TLS over a Unix socket
+/// is refused with [`Error::Tls`].
+///
+/// ```no_run
+/// use pyro_runtime::transport::{TlsClient, connect_with_tls};
+/// use pyro_runtime::uri::Location;
+///
+/// let config = pyro_runtime::Config { ssl: true, ssl_ca_certs: Some("ca.crt".into()), ..Default::default() };
+/// let tls = TlsClient::from_config(&config)?;
+/// let socket = connect_with_tls(&Location::tcp("localhost", 9090), None, Some(&tls))?;
+/// assert!(!socket.peer_certificates().is_empty());
+/// # Ok::<(), pyro_runtime::Error>(())
+/// ```
+pub fn connect_with_tls(
+    location: &Location,
+    timeout: Option<Duration>,
+    tls: Option<&super::TlsClient>,
+) -> Result<Socket, Error> {
     let socket = match location {
         Location::Tcp { host, port } => Socket::Tcp(connect_tcp(host, *port, timeout)?),
+        Location::Unix { path } if tls.is_some() => {
+            return Err(Error::Tls {
+                message: format!("TLS over Unix domain sockets is not supported (./u:{})", path.escape_debug()),
+            });
+        }
         Location::Unix { path } => connect_unix(path)?,
     };
     socket.set_timeout(timeout).map_err(|e| Error::Communication {
         message: format!("cannot set the socket timeout for {location}"),
         source: Some(e),
     })?;
-    Ok(socket)
+    match (socket, tls, location) {
+        (Socket::Tcp(tcp), Some(tls), Location::Tcp { host, .. }) => Ok(Socket::Tls(tls.connect(host, tcp)?)),
+        (socket, _, _) => Ok(socket),
+    }
 }
 
 fn connect_tcp(host: &str, port: u16, timeout: Option<Duration>) -> Result<TcpStream, Error> {
@@ -133,6 +163,7 @@ mod tests {
                 Socket::Tcp(s) => assert!(s.nodelay().unwrap()),
                 #[cfg(unix)]
                 Socket::Unix(_) => panic!("expected TCP"),
+                Socket::Tls(_) => panic!("expected plain TCP"),
             }
         }
     }

@@ -1,4 +1,4 @@
-//! Moving whole messages over byte streams (TCP, Unix sockets), shared by the daemon, the proxy
+//! Moving whole messages over byte streams (TCP, Unix sockets, TLS over TCP), shared by the daemon, the proxy
 //! and the name server, which drive the [`session`](crate::session) types with it. Failures are
 //! typed: [`TransportError`] (closed, timed out, other I/O) and [`StreamError`] (that, or invalid
 //! bytes), each converted into [`Error`](crate::Error) in one place.
@@ -8,9 +8,11 @@ mod error;
 mod listener;
 mod socket;
 mod stream;
+mod tls;
 
-pub use connect::connect;
+pub use connect::{connect, connect_with_tls};
 pub use error::{StreamError, TransportError};
 pub use listener::Listener;
 pub use socket::Socket;
 pub use stream::MessageStream;
+pub use tls::{TlsClient, TlsServer, TlsStream};

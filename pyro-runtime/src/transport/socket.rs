@@ -20,6 +20,8 @@ pub enum Socket {
     /// A Unix domain socket connection.
     #[cfg(unix)]
     Unix(UnixStream),
+    /// A TLS connection over TCP (Pyro5's `SSL`).
+    Tls(super::TlsStream),
 }
 
 impl Socket {
@@ -31,10 +33,13 @@ impl Socket {
             Socket::Tcp(s) => s.set_read_timeout(timeout).and_then(|()| s.set_write_timeout(timeout)),
             #[cfg(unix)]
             Socket::Unix(s) => s.set_read_timeout(timeout).and_then(|()| s.set_write_timeout(timeout)),
+            Socket::Tls(s) => s.tcp().set_read_timeout(timeout).and_then(|()| s.tcp().set_write_timeout(timeout)),
         }
     }
 
-    /// A second handle on the same connection (e.g. to shut it down from another thread).
+    /// A second handle on the same connection (e.g. to shut it down from another thread). For a
+    /// TLS socket it is the underlying TCP socket: good for [`shutdown`](Socket::shutdown), not
+    /// for reading or writing (those would bypass TLS).
     ///
     /// ```no_run
     /// # let socket = pyro_runtime::transport::Socket::Tcp(std::net::TcpStream::connect("localhost:9090").unwrap());
@@ -45,6 +50,7 @@ impl Socket {
             Socket::Tcp(s) => Socket::Tcp(s.try_clone()?),
             #[cfg(unix)]
             Socket::Unix(s) => Socket::Unix(s.try_clone()?),
+            Socket::Tls(s) => Socket::Tcp(s.tcp().try_clone()?),
         })
     }
 
@@ -59,6 +65,7 @@ impl Socket {
             Socket::Tcp(s) => s.shutdown(Shutdown::Both),
             #[cfg(unix)]
             Socket::Unix(s) => s.shutdown(Shutdown::Both),
+            Socket::Tls(s) => s.tcp().shutdown(Shutdown::Both),
         }
     }
 
@@ -77,6 +84,36 @@ impl Socket {
                 .ok()
                 .and_then(|a| a.as_pathname().map(|p| p.display().to_string()))
                 .unwrap_or_else(|| "<unix socket>".to_owned()),
+            Socket::Tls(s) => s.tcp().peer_addr().map_or_else(|_| "<unknown>".to_owned(), |a| a.to_string()),
+        }
+    }
+
+    /// The peer's TCP address, `None` on a Unix socket.
+    ///
+    /// ```no_run
+    /// # let socket = pyro_runtime::transport::Socket::Tcp(std::net::TcpStream::connect("localhost:9090").unwrap());
+    /// assert!(socket.peer_addr().is_some());
+    /// ```
+    pub fn peer_addr(&self) -> Option<std::net::SocketAddr> {
+        match self {
+            Socket::Tcp(s) => s.peer_addr().ok(),
+            #[cfg(unix)]
+            Socket::Unix(_) => None,
+            Socket::Tls(s) => s.tcp().peer_addr().ok(),
+        }
+    }
+
+    /// The peer's certificate chain (DER, its own first) on a TLS socket; empty otherwise
+    /// (see [`TlsStream::peer_certificates`](super::TlsStream::peer_certificates)).
+    ///
+    /// ```no_run
+    /// # let socket = pyro_runtime::transport::Socket::Tcp(std::net::TcpStream::connect("localhost:9090").unwrap());
+    /// assert!(socket.peer_certificates().is_empty());
+    /// ```
+    pub fn peer_certificates(&self) -> Vec<Vec<u8>> {
+        match self {
+            Socket::Tls(s) => s.peer_certificates(),
+            _ => Vec::new(),
         }
     }
 }
@@ -87,6 +124,7 @@ impl Read for Socket {
             Socket::Tcp(s) => s.read(buf),
             #[cfg(unix)]
             Socket::Unix(s) => s.read(buf),
+            Socket::Tls(s) => s.read(buf),
         }
     }
 }
@@ -97,6 +135,8 @@ impl Write for Socket {
             Socket::Tcp(s) => s.write(buf),
             #[cfg(unix)]
             Socket::Unix(s) => s.write(buf),
+            // Sent at once: the record must not wait in rustls's buffer.
+            Socket::Tls(s) => s.write(buf).and_then(|n| s.flush().map(|()| n)),
         }
     }
 
@@ -105,6 +145,7 @@ impl Write for Socket {
             Socket::Tcp(s) => s.write_vectored(bufs),
             #[cfg(unix)]
             Socket::Unix(s) => s.write_vectored(bufs),
+            Socket::Tls(s) => s.write_vectored(bufs).and_then(|n| s.flush().map(|()| n)),
         }
     }
 
