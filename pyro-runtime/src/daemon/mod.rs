@@ -201,6 +201,8 @@ pub(crate) mod autoproxy;
 mod callback;
 pub(crate) mod class;
 mod connection;
+#[cfg(unix)]
+mod multiplex;
 mod oneway;
 mod pool;
 mod registry;
@@ -672,6 +674,10 @@ impl Daemon {
     ///
     /// See [`ShutdownHandle`] for an example.
     pub fn request_loop(&self) -> Result<(), Error> {
+        #[cfg(unix)]
+        if self.inner.config.server_type == crate::config::ServerType::Multiplex {
+            return multiplex::request_loop(&self.inner);
+        }
         let serving = Arc::clone(&self.inner);
         let pool = Pool::new(
             self.inner.config.threadpool_size_min,
@@ -727,6 +733,9 @@ impl Daemon {
     }
 
     fn server_description(config: &Config, location: &Location) -> String {
+        if config.server_type == crate::config::ServerType::Multiplex {
+            return format!("<pyro multiplexed server on {location}>");
+        }
         format!(
             "<pyro thread pool server on {location}; {}..{} workers>",
             config.threadpool_size_min, config.threadpool_size
