@@ -1,0 +1,130 @@
+//! The multiplexed server (`SERVERTYPE=multiplex`): many clients on one thread, a slow
+//! method not holding up others, silent clients, oneway calls, and Python clients.
+#![cfg(unix)]
+#![allow(clippy::unwrap_used)]
+
+mod daemon_support;
+
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use daemon_support::{Running, config, start};
+use pyro_runtime::config::ServerType;
+use pyro_runtime::proxy::Proxy;
+use pyro_runtime::{Config, Serializer, Uri};
+
+fn multiplexed() -> Running {
+    start(Config { server_type: ServerType::Multiplex, threadpool_size: 8, threadpool_size_min: 1, ..config() })
+}
+
+fn uri(running: &Running, id: &str) -> Uri {
+    running.daemon.uri_for(id).unwrap()
+}
+
+#[test]
+fn serves_calls_and_reports_its_type() {
+    let running = multiplexed();
+    let thing = Proxy::new(uri(&running, "thing"));
+    assert_eq!(thing.call::<_, i64>("add", &(1, 2)).unwrap(), 3);
+    assert_eq!(thing.call::<_, i64>("incr", &()).unwrap(), 1);
+    assert_eq!(thing.call::<_, i64>("incr", &()).unwrap(), 2);
+    let daemon = Proxy::new(uri(&running, "Pyro.Daemon"));
+    let info: String = daemon.call("info", &()).unwrap();
+    assert!(info.contains("Servertype: <pyro multiplexed server on 127.0.0.1:"), "{info}");
+    let error = thing.call::<_, String>("fail", &("nope",)).unwrap_err();
+    assert!(error.to_string().contains("nope"), "{error}");
+    running.stop();
+}
+
+#[test]
+fn a_slow_method_does_not_block_other_clients() {
+    let running = multiplexed();
+    let slow_uri = uri(&running, "thing");
+    let slow = std::thread::spawn(move || Proxy::new(slow_uri).call::<_, String>("slow", &(2.0,)).unwrap());
+    assert!(pyro_interop::wait_for(|| running.slow_calls.load(std::sync::atomic::Ordering::SeqCst) == 1));
+    let started = Instant::now();
+    let other = Proxy::new(uri(&running, "thing"));
+    for i in 0..20 {
+        assert_eq!(other.call::<_, i64>("add", &(i, 1)).unwrap(), i + 1);
+    }
+    assert!(started.elapsed() < Duration::from_millis(1500), "{:?}", started.elapsed());
+    assert_eq!(slow.join().unwrap(), "slept");
+    running.stop();
+}
+
+#[test]
+fn many_clients_at_once_and_silent_ones() {
+    let running = multiplexed();
+    // Clients that connect and never say anything cost nothing and block no one.
+    let silent: Vec<TcpStream> = (0..200).map(|_| TcpStream::connect(running.addr()).unwrap()).collect();
+    let threads: Vec<_> = (0..32)
+        .map(|n| {
+            let uri = uri(&running, "thing");
+            std::thread::spawn(move || {
+                let proxy = Proxy::new(uri).with_serializer(if n % 2 == 0 { Serializer::Serpent } else { Serializer::Msgpack });
+                for i in 0..25 {
+                    assert_eq!(proxy.call::<_, i64>("add", &(n, i)).unwrap(), n + i);
+                }
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().unwrap();
+    }
+    drop(silent);
+    running.stop();
+}
+
+#[test]
+fn oneway_calls_and_remote_shutdown() {
+    let running = multiplexed();
+    let thing = Proxy::new(uri(&running, "thing"));
+    let started = Instant::now();
+    thing.call_oneway("notify", &("hi",)).unwrap();
+    // The oneway call sleeps 300 ms on its own thread; this call does not wait for it.
+    assert_eq!(thing.call::<_, i64>("add", &(2, 2)).unwrap(), 4);
+    assert!(started.elapsed() < Duration::from_millis(250), "{:?}", started.elapsed());
+    assert!(pyro_interop::wait_for(|| running.notified.lock().unwrap().len() == 1));
+    // A method shutting the daemon down still gets its reply out.
+    assert_eq!(thing.call::<_, String>("stop", &()).unwrap(), "bye");
+    let mut running = running;
+    running.thread.take().unwrap().join().unwrap().unwrap();
+}
+
+const PYTHON_CLIENT: &str = r#"
+import sys, threading
+import Pyro5.api
+Pyro5.config.SERIALIZER = sys.argv[2]
+uri = sys.argv[1]
+results = []
+def worker(n):
+    with Pyro5.api.Proxy(uri) as p:
+        results.append(sum(p.add(n, i) for i in range(10)))
+threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+for t in threads: t.start()
+for t in threads: t.join()
+with Pyro5.api.Proxy(uri) as p:
+    print(sorted(results), p.greet("python", greeting="hi"), p.echo([1, "two", 3.5]))
+"#;
+
+fn python_client(serializer: &str) {
+    let running = multiplexed();
+    let uri = uri(&running, "thing").to_string();
+    let output =
+        pyro_interop::python().command().args(["-c", PYTHON_CLIENT, &uri, serializer]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let sums: Vec<i64> = (0..8).map(|n| 10 * n + 45).collect();
+    assert_eq!(stdout.trim(), format!("{sums:?} hi, python! [1, 'two', 3.5]"));
+    running.stop();
+}
+
+#[test]
+fn python_clients_over_serpent() {
+    python_client("serpent");
+}
+
+#[test]
+fn python_clients_over_msgpack() {
+    python_client("msgpack");
+}
