@@ -10,7 +10,7 @@ use mio::{Interest, Registry, Token};
 
 use super::workers::Workers;
 use super::{set_socket_nonblocking, socket_fd};
-use crate::daemon::{ConnectionGuard, Inner, ShutdownHandle};
+use crate::daemon::{Inner, ShutdownHandle};
 use crate::protocol::{EncodeOptions, Message, MessageDecoder};
 use crate::session::{Action, Completed, Request, ServerSession};
 use crate::transport::Socket;
@@ -23,9 +23,12 @@ const READ_CHUNK: usize = 16 * 1024;
 const MAX_PENDING_OUTPUT: usize = 1 << 20;
 
 /// A client connection and where it is in its conversation.
-pub(super) struct Connection<'a> {
-    inner: &'a Arc<Inner>,
-    guard: ConnectionGuard<'a>,
+pub(super) struct Connection {
+    inner: Arc<Inner>,
+    /// The daemon's id of the connection.
+    id: u64,
+    /// The index of the daemon in the loop.
+    pub(super) daemon: usize,
     key: usize,
     socket: Socket,
     decoder: MessageDecoder,
@@ -48,26 +51,27 @@ pub(super) struct Connection<'a> {
     interest: Option<Interest>,
 }
 
-impl<'a> Connection<'a> {
+impl Connection {
     /// Sets up an accepted socket; `None` if the daemon is shutting down or the socket cannot
     /// be made non-blocking.
-    pub(super) fn new(inner: &'a Arc<Inner>, socket: Socket, key: usize) -> Option<Connection<'a>> {
+    pub(super) fn new(inner: &Arc<Inner>, daemon: usize, socket: Socket, key: usize) -> Option<Connection> {
         set_socket_nonblocking(&socket).ok()?;
-        let guard = inner.track_connection(&socket)?;
+        let id = inner.open_connection(None)?;
         let client_addr = match &socket {
             Socket::Tcp(tcp) => tcp.peer_addr().ok(),
             Socket::Unix(_) => None,
         };
         let options = inner.encode_options();
         let decoder = MessageDecoder::with_max_message_size(options.max_message_size);
-        let session = ServerSession::new(guard.id, Arc::clone(&inner.info))
+        let session = ServerSession::new(id, Arc::clone(&inner.info))
             .with_streams(Arc::clone(&inner.streams))
             .with_client_addr(client_addr)
             .with_hooks(inner.hooks.clone());
         let session = inner.annotate(session);
         Some(Connection {
-            inner,
-            guard,
+            inner: Arc::clone(inner),
+            id,
+            daemon,
             key,
             socket,
             decoder,
@@ -115,7 +119,7 @@ impl<'a> Connection<'a> {
     /// The connection's call finished on a worker (`None`: it panicked).
     pub(super) fn on_completed(&mut self, completed: Option<Completed>, workers: &Workers) {
         self.busy = false;
-        let still_serving = self.guard.end_request();
+        let still_serving = self.inner.set_connection_busy(self.id, false);
         match completed {
             Some(completed) => {
                 let action = self.session.reply(completed);
@@ -226,12 +230,12 @@ impl<'a> Connection<'a> {
 
     /// A message the session expects: marks the connection busy with it while serving.
     fn on_message(&mut self, message: Message) -> Action {
-        if self.session.is_connected() && !self.guard.begin_request() {
+        if self.session.is_connected() && !self.inner.set_connection_busy(self.id, true) {
             self.closing = true;
             return Action::Continue;
         }
         let action = self.session.on_message(message, self.inner.registry.as_ref());
-        if self.session.is_connected() && !matches!(action, Action::Dispatch(_)) && !self.guard.end_request() {
+        if self.session.is_connected() && !matches!(action, Action::Dispatch(_)) && !self.inner.set_connection_busy(self.id, false) {
             self.closing = true;
         }
         action
@@ -266,7 +270,7 @@ impl<'a> Connection<'a> {
 
     /// Adds what only the driver knows to the call's context.
     fn prepare(&self, mut request: Request) -> Request {
-        let daemon = ShutdownHandle { inner: Arc::downgrade(self.inner) };
+        let daemon = ShutdownHandle { inner: Arc::downgrade(&self.inner) };
         request.context_mut().set_origin(self.client_addr, Some(daemon));
         request
     }
@@ -316,5 +320,20 @@ impl<'a> Connection<'a> {
         self.closed = true;
         let _ = self.socket.shutdown();
         self.session.close();
+    }
+
+    /// Closes the connection once its call (if any) answered: its daemon shuts down.
+    pub(super) fn shut(&mut self, workers: &Workers) {
+        self.closing = true;
+        self.drive(workers);
+    }
+}
+
+impl Drop for Connection {
+    /// As the thread server: the session closes (hooks, instances, resources), then the
+    /// daemon forgets the connection and the objects it received as proxies.
+    fn drop(&mut self) {
+        self.session.close();
+        self.inner.close_connection(self.id);
     }
 }
