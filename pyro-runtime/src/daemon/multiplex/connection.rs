@@ -4,6 +4,7 @@
 use std::io::{ErrorKind, Read, Write};
 use std::os::fd::RawFd;
 use std::sync::Arc;
+use std::time::Instant;
 
 use mio::unix::SourceFd;
 use mio::{Interest, Registry, Token};
@@ -49,6 +50,8 @@ pub(super) struct Connection {
     closed: bool,
     /// The interest registered now.
     interest: Option<Interest>,
+    /// When the client last sent something or got a reply (for COMMTIMEOUT).
+    last_active: Instant,
 }
 
 impl Connection {
@@ -86,6 +89,7 @@ impl Connection {
             closing: false,
             closed: false,
             interest: None,
+            last_active: Instant::now(),
         })
     }
 
@@ -119,6 +123,7 @@ impl Connection {
     /// The connection's call finished on a worker (`None`: it panicked).
     pub(super) fn on_completed(&mut self, completed: Option<Completed>, workers: &Workers) {
         self.busy = false;
+        self.last_active = Instant::now();
         let still_serving = self.inner.set_connection_busy(self.id, false);
         match completed {
             Some(completed) => {
@@ -217,7 +222,10 @@ impl Connection {
             }
             match self.socket.read(&mut buffer) {
                 Ok(0) => self.eof = true,
-                Ok(n) => self.decoder.feed(&buffer[..n]),
+                Ok(n) => {
+                    self.last_active = Instant::now();
+                    self.decoder.feed(&buffer[..n]);
+                }
                 Err(error) if error.kind() == ErrorKind::WouldBlock => self.readable = false,
                 Err(error) if error.kind() == ErrorKind::Interrupted => {}
                 Err(_) => {
@@ -320,6 +328,13 @@ impl Connection {
         self.closed = true;
         let _ = self.socket.shutdown();
         self.session.close();
+    }
+
+    /// `true` if no call runs and the client sent nothing for longer than the daemon's
+    /// COMMTIMEOUT (the thread server's read times out then).
+    pub(super) fn timed_out(&self, now: Instant) -> bool {
+        !self.busy
+            && self.inner.config.comm_timeout.is_some_and(|timeout| now.duration_since(self.last_active) > timeout)
     }
 
     /// Closes the connection once its call (if any) answered: its daemon shuts down.

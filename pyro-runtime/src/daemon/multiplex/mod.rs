@@ -83,6 +83,8 @@ pub struct EventLoop {
     next_token: usize,
     events: Events,
     next_housekeeping: Instant,
+    /// When idle connections are next looked for (only with a COMMTIMEOUT).
+    next_idle_check: Option<Instant>,
 }
 
 impl std::fmt::Debug for EventLoop {
@@ -119,6 +121,7 @@ impl EventLoop {
             next_token: FIRST_CLIENT,
             events: Events::with_capacity(1024),
             next_housekeeping: Instant::now() + HOUSEKEEPING_INTERVAL,
+            next_idle_check: None,
         };
         event_loop.add(inner)?;
         Ok(event_loop)
@@ -147,7 +150,15 @@ impl EventLoop {
             .register(&mut SourceFd(&listener_fd(&inner.listener)), token, Interest::READABLE)
             .map_err(|e| io_error(inner, "registering the listener", e))?;
         self.daemons.push(Some(Arc::clone(inner)));
+        self.next_idle_check = self.idle_check_interval().map(|interval| Instant::now() + interval);
         Ok(())
+    }
+
+    /// How often idle connections are looked for: a quarter of the shortest COMMTIMEOUT
+    /// (10 ms to 1 s); `None` without a COMMTIMEOUT.
+    fn idle_check_interval(&self) -> Option<Duration> {
+        let shortest = self.daemons.iter().flatten().filter_map(|d| d.config.comm_timeout).min()?;
+        Some((shortest / 4).clamp(Duration::from_millis(10), Duration::from_secs(1)))
     }
 
     /// The descriptor to watch in another event loop: readable whenever a socket of this
@@ -192,7 +203,8 @@ impl EventLoop {
     ///
     /// See [`EventLoop`] for an example.
     pub fn events(&mut self, timeout: Option<Duration>) -> Result<(), Error> {
-        let until_housekeeping = self.next_housekeeping.saturating_duration_since(Instant::now());
+        let next_timer = self.next_idle_check.map_or(self.next_housekeeping, |t| t.min(self.next_housekeeping));
+        let until_housekeeping = next_timer.saturating_duration_since(Instant::now());
         let timeout = Some(timeout.map_or(until_housekeeping, |t| t.min(until_housekeeping)));
         if let Err(error) = self.poll.poll(&mut self.events, timeout) {
             if error.kind() != std::io::ErrorKind::Interrupted {
@@ -268,6 +280,19 @@ impl EventLoop {
             }
             keep
         });
+        let now = Instant::now();
+        if self.next_idle_check.is_some_and(|t| now >= t) {
+            for conn in self.connections.values_mut().filter(|c| c.timed_out(now)) {
+                conn.shut(&self.workers);
+            }
+            self.connections.retain(|_, conn| {
+                if conn.is_closed() {
+                    let _ = registry.deregister(&mut SourceFd(&conn.fd()));
+                }
+                !conn.is_closed()
+            });
+            self.next_idle_check = self.idle_check_interval().map(|interval| now + interval);
+        }
         if Instant::now() >= self.next_housekeeping {
             for inner in self.daemons.iter().flatten() {
                 inner.streams.housekeeping();
