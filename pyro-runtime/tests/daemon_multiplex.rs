@@ -128,3 +128,74 @@ fn python_clients_over_serpent() {
 fn python_clients_over_msgpack() {
     python_client("msgpack");
 }
+
+/// Opens `sys.argv[2]` raw connections to `sys.argv[1]` (host:port), sends each the CONNECT
+/// message `sys.argv[3]` (hex), reads each answer header, prints `ready` and waits.
+const IDLE_CLIENTS: &str = r#"
+import socket, sys
+host, port = sys.argv[1].rsplit(":", 1)
+connect = bytes.fromhex(sys.argv[3])
+socks = []
+for _ in range(int(sys.argv[2])):
+    s = socket.create_connection((host, int(port)))
+    s.sendall(connect)
+    socks.append(s)
+for s in socks:
+    header = b""
+    while len(header) < 40:
+        header += s.recv(40 - len(header))
+    assert header[6] == 2, header  # CONNECTOK
+print("ready", flush=True)
+sys.stdin.read()
+"#;
+
+fn rss_bytes() -> usize {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse::<usize>().unwrap() * 1024
+}
+
+/// What an idle connection that completed its handshake costs the multiplexed server
+/// (resident memory; kernel socket buffers are not counted). Run with `--ignored
+/// --nocapture`: it needs over 10,000 file descriptors.
+#[test]
+#[ignore = "opens 10,000 connections: needs a high file descriptor limit"]
+fn ten_thousand_idle_connections_are_cheap() {
+    use std::io::{BufRead, BufReader};
+    const CLIENTS: usize = 10_000;
+    let running = multiplexed();
+    let connect = daemon_support::Client::handshake_message(Serializer::Marshal, "thing");
+    let hex: String = connect
+        .to_bytes(&pyro_runtime::protocol::EncodeOptions::new())
+        .unwrap()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    // Warm up: one connection made and gone, so that lazily made state is not counted.
+    {
+        let proxy = Proxy::new(uri(&running, "thing"));
+        assert_eq!(proxy.call::<_, i64>("add", &(1, 1)).unwrap(), 2);
+    }
+    let before = rss_bytes();
+    let mut child = pyro_interop::python()
+        .command()
+        .args(["-c", IDLE_CLIENTS, &running.addr().to_string(), &CLIENTS.to_string(), &hex])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    assert_eq!(line.trim(), "ready");
+    let after = rss_bytes();
+    let per_connection = after.saturating_sub(before) / CLIENTS;
+    println!("{CLIENTS} idle connections: {} KiB resident, {per_connection} bytes each", (after - before) / 1024);
+    // A call still goes through at once.
+    let started = Instant::now();
+    assert_eq!(Proxy::new(uri(&running, "thing")).call::<_, i64>("add", &(2, 3)).unwrap(), 5);
+    assert!(started.elapsed() < Duration::from_secs(1));
+    drop(child.stdin.take());
+    child.wait().unwrap();
+    assert!(per_connection <= 1024, "{per_connection} bytes per idle connection");
+    running.stop();
+}
