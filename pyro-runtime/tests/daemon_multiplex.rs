@@ -199,3 +199,47 @@ fn ten_thousand_idle_connections_are_cheap() {
     assert!(per_connection <= 1024, "{per_connection} bytes per idle connection");
     running.stop();
 }
+
+#[test]
+fn combined_daemons_share_one_loop_driven_from_outside() {
+    let first = pyro_runtime::daemon::Daemon::builder().config(config()).host("127.0.0.1").bind().unwrap();
+    let second = pyro_runtime::daemon::Daemon::builder().config(config()).host("127.0.0.1").bind().unwrap();
+    first.register(daemon_support::Thing::new(), Some("thing")).unwrap();
+    second.register(daemon_support::Thing::new(), Some("thing")).unwrap();
+    let (first_uri, second_uri) = (first.uri_for("thing").unwrap(), second.uri_for("thing").unwrap());
+    let (stop_first, stop_second) = (first.shutdown_handle(), second.shutdown_handle());
+    let (tx, rx) = std::sync::mpsc::channel();
+    let server = std::thread::spawn(move || {
+        let mut event_loop = first.event_loop().unwrap();
+        event_loop.combine(&second).unwrap();
+        assert!(matches!(event_loop.combine(&second), Err(pyro_runtime::Error::Daemon { .. })));
+        assert!(event_loop.fd() >= 0);
+        // The caller's own loop: other work between non-blocking rounds of events.
+        let mut rounds = 0u64;
+        while !event_loop.is_shut_down() {
+            event_loop.events(Some(Duration::ZERO)).unwrap();
+            rounds += 1;
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        tx.send(rounds).unwrap();
+        drop(event_loop);
+        (first, second)
+    });
+    let one = Proxy::new(first_uri);
+    let two = Proxy::new(second_uri.clone());
+    assert_eq!(one.call::<_, i64>("add", &(1, 2)).unwrap(), 3);
+    assert_eq!(two.call::<_, i64>("add", &(3, 4)).unwrap(), 7);
+    assert_eq!(two.call::<_, i64>("incr", &()).unwrap(), 1);
+    // The second daemon leaves the loop when shut down (its connections are closed); the
+    // first goes on serving.
+    let second_addr = std::net::SocketAddr::from(([127, 0, 0, 1], second_uri.port().unwrap()));
+    let mut idle = daemon_support::Client::ready(second_addr, Serializer::Serpent);
+    stop_second.shutdown();
+    assert!(idle.is_closed());
+    assert_eq!(one.call::<_, i64>("add", &(5, 5)).unwrap(), 10);
+    stop_first.shutdown();
+    assert!(rx.recv().unwrap() > 0);
+    let (first, _second) = server.join().unwrap();
+    // The listener is blocking again: the daemon could serve with the thread server now.
+    assert!(first.event_loop().unwrap().is_shut_down());
+}
