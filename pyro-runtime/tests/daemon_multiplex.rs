@@ -61,7 +61,8 @@ fn many_clients_at_once_and_silent_ones() {
         .map(|n| {
             let uri = uri(&running, "thing");
             std::thread::spawn(move || {
-                let proxy = Proxy::new(uri).with_serializer(if n % 2 == 0 { Serializer::Serpent } else { Serializer::Msgpack });
+                let proxy =
+                    Proxy::new(uri).with_serializer(if n % 2 == 0 { Serializer::Serpent } else { Serializer::Msgpack });
                 for i in 0..25 {
                     assert_eq!(proxy.call::<_, i64>("add", &(n, i)).unwrap(), n + i);
                 }
@@ -110,8 +111,7 @@ with Pyro5.api.Proxy(uri) as p:
 fn python_client(serializer: &str) {
     let running = multiplexed();
     let uri = uri(&running, "thing").to_string();
-    let output =
-        pyro_interop::python().command().args(["-c", PYTHON_CLIENT, &uri, serializer]).output().unwrap();
+    let output = pyro_interop::python().command().args(["-c", PYTHON_CLIENT, &uri, serializer]).output().unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let sums: Vec<i64> = (0..8).map(|n| 10 * n + 45).collect();

@@ -243,7 +243,10 @@ impl Connection {
             return Action::Continue;
         }
         let action = self.session.on_message(message, self.inner.registry.as_ref());
-        if self.session.is_connected() && !matches!(action, Action::Dispatch(_)) && !self.inner.set_connection_busy(self.id, false) {
+        if self.session.is_connected()
+            && !matches!(action, Action::Dispatch(_))
+            && !self.inner.set_connection_busy(self.id, false)
+        {
             self.closing = true;
         }
         action

@@ -206,13 +206,13 @@ impl EventLoop {
         let next_timer = self.next_idle_check.map_or(self.next_housekeeping, |t| t.min(self.next_housekeeping));
         let until_housekeeping = next_timer.saturating_duration_since(Instant::now());
         let timeout = Some(timeout.map_or(until_housekeeping, |t| t.min(until_housekeeping)));
-        if let Err(error) = self.poll.poll(&mut self.events, timeout) {
-            if error.kind() != std::io::ErrorKind::Interrupted {
-                return Err(Error::Communication {
-                    message: "waiting for events in the multiplexed server".into(),
-                    source: Some(error),
-                });
-            }
+        if let Err(error) = self.poll.poll(&mut self.events, timeout)
+            && error.kind() != std::io::ErrorKind::Interrupted
+        {
+            return Err(Error::Communication {
+                message: "waiting for events in the multiplexed server".into(),
+                source: Some(error),
+            });
         }
         let ready: Vec<(Token, bool, bool)> = self
             .events

@@ -13,7 +13,7 @@ use crate::session::{Completed, Request};
 /// Work for a pool thread.
 enum Job {
     /// A call whose reply the connection `key` waits for.
-    Call(usize, Request),
+    Call(usize, Box<Request>),
     /// A oneway call the oneway runner had no room for.
     Oneway(Box<dyn FnOnce() + Send>),
 }
@@ -58,7 +58,7 @@ impl Workers {
 
     /// Queues the call of connection `key`.
     pub(super) fn call(&self, key: usize, request: Request) {
-        let _ = self.jobs.send(Job::Call(key, request));
+        let _ = self.jobs.send(Job::Call(key, Box::new(request)));
     }
 
     /// Queues a oneway call.
