@@ -9,11 +9,11 @@ use std::time::Instant;
 use mio::unix::SourceFd;
 use mio::{Interest, Registry, Token};
 
-use super::workers::Workers;
+use super::workers::{Done, Workers};
 use super::{set_socket_nonblocking, socket_fd};
 use crate::daemon::{Inner, ShutdownHandle};
 use crate::protocol::{EncodeOptions, Message, MessageDecoder};
-use crate::session::{Action, Completed, Request, ServerSession};
+use crate::session::{Action, Request, ServerSession};
 use crate::transport::Socket;
 
 /// How much is read from a socket at a time.
@@ -120,17 +120,18 @@ impl Connection {
         self.drive(workers);
     }
 
-    /// The connection's call finished on a worker (`None`: it panicked).
-    pub(super) fn on_completed(&mut self, completed: Option<Completed>, workers: &Workers) {
+    /// The connection's call finished on a worker.
+    pub(super) fn on_completed(&mut self, completed: Done, workers: &Workers) {
         self.busy = false;
         self.last_active = Instant::now();
         let still_serving = self.inner.set_connection_busy(self.id, false);
         match completed {
-            Some(completed) => {
+            Done::Reply(completed) => {
                 let action = self.session.reply(completed);
                 self.perform(action, workers);
             }
-            None => self.closing = true,
+            Done::Oneway => {}
+            Done::Panicked => self.closing = true,
         }
         if !still_serving {
             self.closing = true;
@@ -173,6 +174,10 @@ impl Connection {
                 return;
             }
             if self.closing {
+                // A call under way answers first (a remote `shutdown()` among them).
+                if self.busy {
+                    return;
+                }
                 if self.written >= self.output.len() || self.eof {
                     self.close();
                 }
@@ -273,7 +278,9 @@ impl Connection {
                     return;
                 }
                 if let Err(job) = self.inner.oneway.submit(Box::new(move || drop(request.run()))) {
-                    workers.oneway(job);
+                    // The oneway queue is full: this client's next request waits for this one.
+                    self.busy = true;
+                    workers.oneway(self.key, job);
                 }
             }
         }

@@ -14,19 +14,32 @@ use crate::session::{Completed, Request};
 enum Job {
     /// A call whose reply the connection `key` waits for.
     Call(usize, Box<Request>),
-    /// A oneway call the oneway runner had no room for.
-    Oneway(Box<dyn FnOnce() + Send>),
+    /// A oneway call of connection `key` the oneway runner had no room for: the connection
+    /// waits for it (reads nothing more) as the thread server's connection worker runs it.
+    Oneway(usize, Box<dyn FnOnce() + Send>),
+}
+
+/// What a worker hands back to the loop for a connection.
+pub(super) enum Done {
+    /// The call's outcome, to answer.
+    Reply(Completed),
+    /// A oneway call ran: nothing to answer.
+    Oneway,
+    /// The call panicked outside the method (`run` catches a method's panic): the connection
+    /// is closed rather than left waiting.
+    Panicked,
 }
 
 /// The call workers of one multiplexed request loop; dropping it lets the threads end once
 /// the queued work is done.
 pub(super) struct Workers {
     jobs: Sender<Job>,
-    finished: Receiver<(usize, Option<Completed>)>,
+    finished: Receiver<(usize, Done)>,
 }
 
 impl Workers {
-    /// Starts `size` threads (at least one that could be started, else calls run in the loop).
+    /// Starts `size` threads (those that can be started: the request loop's caller should
+    /// have at least one).
     pub(super) fn new(size: usize, waker: Arc<Waker>) -> Workers {
         let (jobs, queue) = crossbeam_channel::unbounded::<Job>();
         let (done, finished) = crossbeam_channel::unbounded();
@@ -38,18 +51,22 @@ impl Workers {
                 for job in queue {
                     match job {
                         Job::Call(key, request) => {
-                            // `run` catches a method's panic; `None` (it panicked anyway) closes
-                            // the connection rather than leave it waiting.
-                            let completed = catch_unwind(AssertUnwindSafe(|| request.run())).ok();
-                            if done.send((key, completed)).is_err() {
+                            let outcome = match catch_unwind(AssertUnwindSafe(|| request.run())) {
+                                Ok(completed) => Done::Reply(completed),
+                                Err(_) => Done::Panicked,
+                            };
+                            if done.send((key, outcome)).is_err() {
                                 return;
                             }
-                            let _ = waker.wake();
                         }
-                        Job::Oneway(job) => {
+                        Job::Oneway(key, job) => {
                             let _ = catch_unwind(AssertUnwindSafe(job));
+                            if done.send((key, Done::Oneway)).is_err() {
+                                return;
+                            }
                         }
                     }
+                    let _ = waker.wake();
                 }
             });
         }
@@ -61,13 +78,13 @@ impl Workers {
         let _ = self.jobs.send(Job::Call(key, Box::new(request)));
     }
 
-    /// Queues a oneway call.
-    pub(super) fn oneway(&self, job: Box<dyn FnOnce() + Send>) {
-        let _ = self.jobs.send(Job::Oneway(job));
+    /// Queues a oneway call of connection `key`.
+    pub(super) fn oneway(&self, key: usize, job: Box<dyn FnOnce() + Send>) {
+        let _ = self.jobs.send(Job::Oneway(key, job));
     }
 
     /// The calls finished since the last look.
-    pub(super) fn finished(&self) -> Vec<(usize, Option<Completed>)> {
+    pub(super) fn finished(&self) -> Vec<(usize, Done)> {
         self.finished.try_iter().collect()
     }
 }
