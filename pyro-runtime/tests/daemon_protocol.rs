@@ -388,3 +388,15 @@ fn protocol_garbage_after_the_handshake_closes_without_reply() {
     }
     daemon.stop();
 }
+
+#[test]
+fn the_daemon_runs_the_server_type_of_the_test_crate() {
+    let daemon = start(config());
+    let mut client = Client::ready(daemon.addr(), Serializer::Serpent);
+    let reply = client.call(Serializer::Serpent, "Pyro.Daemon", "info", vec![]).unwrap();
+    let info = reply.as_str().unwrap().to_owned();
+    let multiplexed = daemon_support::server_type() == pyro_runtime::config::ServerType::Multiplex;
+    assert_eq!(info.contains("<pyro multiplexed server on"), multiplexed, "{info}");
+    assert_eq!(info.contains("<pyro thread pool server on"), !multiplexed, "{info}");
+    daemon.stop();
+}

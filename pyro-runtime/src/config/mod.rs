@@ -456,7 +456,9 @@ pub enum ServerType {
     /// `"thread"`: a pool of worker threads, one per connection.
     #[default]
     Thread,
-    /// `"multiplex"`: one thread serving all connections in turn.
+    /// `"multiplex"`: one thread waiting on all connections, calls run on `THREADPOOL_SIZE`
+    /// workers (see [`EventLoop`](crate::daemon::EventLoop); Unix only, elsewhere the
+    /// daemon uses the thread server).
     Multiplex,
 }
 

@@ -169,7 +169,7 @@ fn flush(stream: &mut MessageStream<Socket>, held: &mut Vec<Message>) -> Result<
 
 impl Inner {
     /// `session` with the daemon's response annotations hook, if it has one.
-    fn annotate(&self, session: ServerSession) -> ServerSession {
+    pub(super) fn annotate(&self, session: ServerSession) -> ServerSession {
         match &self.response_annotations {
             Some(hook) => session.with_response_annotations(hook.clone()),
             None => session,

@@ -151,8 +151,21 @@ pub fn start(config: Config) -> Running {
     start_daemon(Daemon::builder().config(config).host("127.0.0.1").bind().unwrap())
 }
 
+/// The test configuration. Test crates named `*_multiplex` (which include another test file
+/// as a module, e.g. `daemon_protocol_multiplex`) run the same tests with the multiplexed
+/// server.
 pub fn config() -> Config {
-    Config { comm_timeout: Some(Duration::from_secs(10)), ..Config::default() }
+    Config { comm_timeout: Some(Duration::from_secs(10)), server_type: server_type(), ..Config::default() }
+}
+
+/// The server type of this test crate: `multiplex` for the `*_multiplex` crates.
+pub fn server_type() -> pyro_runtime::config::ServerType {
+    let crate_name = module_path!().split("::").next().unwrap_or_default();
+    if crate_name.ends_with("_multiplex") {
+        pyro_runtime::config::ServerType::Multiplex
+    } else {
+        pyro_runtime::config::ServerType::Thread
+    }
 }
 
 /// A raw protocol client.

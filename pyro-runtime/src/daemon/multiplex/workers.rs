@@ -1,0 +1,90 @@
+//! The bounded pool running the multiplexed server's calls: `size` threads fed through a
+//! channel; finished calls go back to the loop, woken by a [`Waker`].
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::thread;
+
+use crossbeam_channel::{Receiver, Sender};
+use mio::Waker;
+
+use crate::session::{Completed, Request};
+
+/// Work for a pool thread.
+enum Job {
+    /// A call whose reply the connection `key` waits for.
+    Call(usize, Box<Request>),
+    /// A oneway call of connection `key` the oneway runner had no room for: the connection
+    /// waits for it (reads nothing more) as the thread server's connection worker runs it.
+    Oneway(usize, Box<dyn FnOnce() + Send>),
+}
+
+/// What a worker hands back to the loop for a connection.
+pub(super) enum Done {
+    /// The call's outcome, to answer.
+    Reply(Completed),
+    /// A oneway call ran: nothing to answer.
+    Oneway,
+    /// The call panicked outside the method (`run` catches a method's panic): the connection
+    /// is closed rather than left waiting.
+    Panicked,
+}
+
+/// The call workers of one multiplexed request loop; dropping it lets the threads end once
+/// the queued work is done.
+pub(super) struct Workers {
+    jobs: Sender<Job>,
+    finished: Receiver<(usize, Done)>,
+}
+
+impl Workers {
+    /// Starts `size` threads (those that can be started: the request loop's caller should
+    /// have at least one).
+    pub(super) fn new(size: usize, waker: Arc<Waker>) -> Workers {
+        let (jobs, queue) = crossbeam_channel::unbounded::<Job>();
+        let (done, finished) = crossbeam_channel::unbounded();
+        for _ in 0..size.max(1) {
+            let queue = queue.clone();
+            let done = done.clone();
+            let waker = Arc::clone(&waker);
+            let _ = thread::Builder::new().name("pyro-mux-worker".into()).spawn(move || {
+                for job in queue {
+                    match job {
+                        Job::Call(key, request) => {
+                            let outcome = match catch_unwind(AssertUnwindSafe(|| request.run())) {
+                                Ok(completed) => Done::Reply(completed),
+                                Err(_) => Done::Panicked,
+                            };
+                            if done.send((key, outcome)).is_err() {
+                                return;
+                            }
+                        }
+                        Job::Oneway(key, job) => {
+                            let _ = catch_unwind(AssertUnwindSafe(job));
+                            if done.send((key, Done::Oneway)).is_err() {
+                                return;
+                            }
+                        }
+                    }
+                    let _ = waker.wake();
+                }
+            });
+        }
+        Workers { jobs, finished }
+    }
+
+    /// Queues the call of connection `key`.
+    pub(super) fn call(&self, key: usize, request: Request) {
+        let _ = self.jobs.send(Job::Call(key, Box::new(request)));
+    }
+
+    /// Queues a oneway call of connection `key`.
+    pub(super) fn oneway(&self, key: usize, job: Box<dyn FnOnce() + Send>) {
+        let _ = self.jobs.send(Job::Oneway(key, job));
+    }
+
+    /// The calls finished since the last look.
+    pub(super) fn finished(&self) -> Vec<(usize, Done)> {
+        self.finished.try_iter().collect()
+    }
+}

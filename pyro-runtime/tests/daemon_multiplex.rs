@@ -1,0 +1,245 @@
+//! The multiplexed server (`SERVERTYPE=multiplex`): many clients on one thread, a slow
+//! method not holding up others, silent clients, oneway calls, and Python clients.
+#![cfg(unix)]
+#![allow(clippy::unwrap_used)]
+
+mod daemon_support;
+
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use daemon_support::{Running, config, start};
+use pyro_runtime::config::ServerType;
+use pyro_runtime::proxy::Proxy;
+use pyro_runtime::{Config, Serializer, Uri};
+
+fn multiplexed() -> Running {
+    start(Config { server_type: ServerType::Multiplex, threadpool_size: 8, threadpool_size_min: 1, ..config() })
+}
+
+fn uri(running: &Running, id: &str) -> Uri {
+    running.daemon.uri_for(id).unwrap()
+}
+
+#[test]
+fn serves_calls_and_reports_its_type() {
+    let running = multiplexed();
+    let thing = Proxy::new(uri(&running, "thing"));
+    assert_eq!(thing.call::<_, i64>("add", &(1, 2)).unwrap(), 3);
+    assert_eq!(thing.call::<_, i64>("incr", &()).unwrap(), 1);
+    assert_eq!(thing.call::<_, i64>("incr", &()).unwrap(), 2);
+    let daemon = Proxy::new(uri(&running, "Pyro.Daemon"));
+    let info: String = daemon.call("info", &()).unwrap();
+    assert!(info.contains("Servertype: <pyro multiplexed server on 127.0.0.1:"), "{info}");
+    let error = thing.call::<_, String>("fail", &("nope",)).unwrap_err();
+    assert!(error.to_string().contains("nope"), "{error}");
+    running.stop();
+}
+
+#[test]
+fn a_slow_method_does_not_block_other_clients() {
+    let running = multiplexed();
+    let slow_uri = uri(&running, "thing");
+    let slow = std::thread::spawn(move || Proxy::new(slow_uri).call::<_, String>("slow", &(2.0,)).unwrap());
+    assert!(pyro_interop::wait_for(|| running.slow_calls.load(std::sync::atomic::Ordering::SeqCst) == 1));
+    let started = Instant::now();
+    let other = Proxy::new(uri(&running, "thing"));
+    for i in 0..20 {
+        assert_eq!(other.call::<_, i64>("add", &(i, 1)).unwrap(), i + 1);
+    }
+    assert!(started.elapsed() < Duration::from_millis(1500), "{:?}", started.elapsed());
+    assert_eq!(slow.join().unwrap(), "slept");
+    running.stop();
+}
+
+#[test]
+fn many_clients_at_once_and_silent_ones() {
+    let running = multiplexed();
+    // Clients that connect and never say anything cost nothing and block no one.
+    let silent: Vec<TcpStream> = (0..200).map(|_| TcpStream::connect(running.addr()).unwrap()).collect();
+    let threads: Vec<_> = (0..32)
+        .map(|n| {
+            let uri = uri(&running, "thing");
+            std::thread::spawn(move || {
+                let proxy =
+                    Proxy::new(uri).with_serializer(if n % 2 == 0 { Serializer::Serpent } else { Serializer::Msgpack });
+                for i in 0..25 {
+                    assert_eq!(proxy.call::<_, i64>("add", &(n, i)).unwrap(), n + i);
+                }
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().unwrap();
+    }
+    drop(silent);
+    running.stop();
+}
+
+#[test]
+fn oneway_calls_and_remote_shutdown() {
+    let running = multiplexed();
+    let thing = Proxy::new(uri(&running, "thing"));
+    let started = Instant::now();
+    thing.call_oneway("notify", &("hi",)).unwrap();
+    // The oneway call sleeps 300 ms on its own thread; this call does not wait for it.
+    assert_eq!(thing.call::<_, i64>("add", &(2, 2)).unwrap(), 4);
+    assert!(started.elapsed() < Duration::from_millis(250), "{:?}", started.elapsed());
+    assert!(pyro_interop::wait_for(|| running.notified.lock().unwrap().len() == 1));
+    // A method shutting the daemon down still gets its reply out.
+    assert_eq!(thing.call::<_, String>("stop", &()).unwrap(), "bye");
+    let mut running = running;
+    running.thread.take().unwrap().join().unwrap().unwrap();
+}
+
+const PYTHON_CLIENT: &str = r#"
+import sys, threading
+import Pyro5.api
+Pyro5.config.SERIALIZER = sys.argv[2]
+uri = sys.argv[1]
+results = []
+def worker(n):
+    with Pyro5.api.Proxy(uri) as p:
+        results.append(sum(p.add(n, i) for i in range(10)))
+threads = [threading.Thread(target=worker, args=(n,)) for n in range(8)]
+for t in threads: t.start()
+for t in threads: t.join()
+with Pyro5.api.Proxy(uri) as p:
+    print(sorted(results), p.greet("python", greeting="hi"), p.echo([1, "two", 3.5]))
+"#;
+
+fn python_client(serializer: &str) {
+    let running = multiplexed();
+    let uri = uri(&running, "thing").to_string();
+    let output = pyro_interop::python().command().args(["-c", PYTHON_CLIENT, &uri, serializer]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let sums: Vec<i64> = (0..8).map(|n| 10 * n + 45).collect();
+    assert_eq!(stdout.trim(), format!("{sums:?} hi, python! [1, 'two', 3.5]"));
+    running.stop();
+}
+
+#[test]
+fn python_clients_over_serpent() {
+    python_client("serpent");
+}
+
+#[test]
+fn python_clients_over_msgpack() {
+    python_client("msgpack");
+}
+
+/// Opens `sys.argv[2]` raw connections to `sys.argv[1]` (host:port), sends each the CONNECT
+/// message `sys.argv[3]` (hex), reads each answer header, prints `ready` and waits.
+const IDLE_CLIENTS: &str = r#"
+import socket, sys
+host, port = sys.argv[1].rsplit(":", 1)
+connect = bytes.fromhex(sys.argv[3])
+socks = []
+for _ in range(int(sys.argv[2])):
+    s = socket.create_connection((host, int(port)))
+    s.sendall(connect)
+    socks.append(s)
+for s in socks:
+    header = b""
+    while len(header) < 40:
+        header += s.recv(40 - len(header))
+    assert header[6] == 2, header  # CONNECTOK
+print("ready", flush=True)
+sys.stdin.read()
+"#;
+
+fn rss_bytes() -> usize {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse::<usize>().unwrap() * 1024
+}
+
+/// What an idle connection that completed its handshake costs the multiplexed server
+/// (resident memory; kernel socket buffers are not counted). Run with `--ignored
+/// --nocapture`: it needs over 10,000 file descriptors.
+#[test]
+#[ignore = "opens 10,000 connections: needs a high file descriptor limit"]
+fn ten_thousand_idle_connections_are_cheap() {
+    use std::io::{BufRead, BufReader};
+    const CLIENTS: usize = 10_000;
+    let running = multiplexed();
+    let connect = daemon_support::Client::handshake_message(Serializer::Marshal, "thing");
+    let hex: String = connect
+        .to_bytes(&pyro_runtime::protocol::EncodeOptions::new())
+        .unwrap()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    // Warm up: one connection made and gone, so that lazily made state is not counted.
+    {
+        let proxy = Proxy::new(uri(&running, "thing"));
+        assert_eq!(proxy.call::<_, i64>("add", &(1, 1)).unwrap(), 2);
+    }
+    let before = rss_bytes();
+    let mut child = pyro_interop::python()
+        .command()
+        .args(["-c", IDLE_CLIENTS, &running.addr().to_string(), &CLIENTS.to_string(), &hex])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    assert_eq!(line.trim(), "ready");
+    let after = rss_bytes();
+    let per_connection = after.saturating_sub(before) / CLIENTS;
+    println!("{CLIENTS} idle connections: {} KiB resident, {per_connection} bytes each", (after - before) / 1024);
+    // A call still goes through at once.
+    let started = Instant::now();
+    assert_eq!(Proxy::new(uri(&running, "thing")).call::<_, i64>("add", &(2, 3)).unwrap(), 5);
+    assert!(started.elapsed() < Duration::from_secs(1));
+    drop(child.stdin.take());
+    child.wait().unwrap();
+    assert!(per_connection <= 1024, "{per_connection} bytes per idle connection");
+    running.stop();
+}
+
+#[test]
+fn combined_daemons_share_one_loop_driven_from_outside() {
+    let first = pyro_runtime::daemon::Daemon::builder().config(config()).host("127.0.0.1").bind().unwrap();
+    let second = pyro_runtime::daemon::Daemon::builder().config(config()).host("127.0.0.1").bind().unwrap();
+    first.register(daemon_support::Thing::new(), Some("thing")).unwrap();
+    second.register(daemon_support::Thing::new(), Some("thing")).unwrap();
+    let (first_uri, second_uri) = (first.uri_for("thing").unwrap(), second.uri_for("thing").unwrap());
+    let (stop_first, stop_second) = (first.shutdown_handle(), second.shutdown_handle());
+    let (tx, rx) = std::sync::mpsc::channel();
+    let server = std::thread::spawn(move || {
+        let mut event_loop = first.event_loop().unwrap();
+        event_loop.combine(&second).unwrap();
+        assert!(matches!(event_loop.combine(&second), Err(pyro_runtime::Error::Daemon { .. })));
+        assert!(event_loop.fd() >= 0);
+        // The caller's own loop: other work between non-blocking rounds of events.
+        let mut rounds = 0u64;
+        while !event_loop.is_shut_down() {
+            event_loop.events(Some(Duration::ZERO)).unwrap();
+            rounds += 1;
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        tx.send(rounds).unwrap();
+        drop(event_loop);
+        (first, second)
+    });
+    let one = Proxy::new(first_uri);
+    let two = Proxy::new(second_uri.clone());
+    assert_eq!(one.call::<_, i64>("add", &(1, 2)).unwrap(), 3);
+    assert_eq!(two.call::<_, i64>("add", &(3, 4)).unwrap(), 7);
+    assert_eq!(two.call::<_, i64>("incr", &()).unwrap(), 1);
+    // The second daemon leaves the loop when shut down (its connections are closed); the
+    // first goes on serving.
+    let second_addr = std::net::SocketAddr::from(([127, 0, 0, 1], second_uri.port().unwrap()));
+    let mut idle = daemon_support::Client::ready(second_addr, Serializer::Serpent);
+    stop_second.shutdown();
+    assert!(idle.is_closed());
+    assert_eq!(one.call::<_, i64>("add", &(5, 5)).unwrap(), 10);
+    stop_first.shutdown();
+    assert!(rx.recv().unwrap() > 0);
+    let (first, _second) = server.join().unwrap();
+    // The listener is blocking again: the daemon could serve with the thread server now.
+    assert!(first.event_loop().unwrap().is_shut_down());
+}
