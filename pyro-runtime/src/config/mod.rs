@@ -12,9 +12,9 @@
 //! negative (Pyro5 accepts `inf`).
 //!
 //! No setting is silently ignored: a daemon (the name server included) refuses to start with
-//! one pyro cannot honour yet, naming it: `SERVERTYPE=multiplex`, `LOGWIRE=true`,
-//! `DETAILED_TRACEBACK=true`, `SOCK_REUSE=false`, and a `LOGFILE` other than `pyro5.log` or
-//! `{stderr}` (see [`Config::check_supported`]).
+//! one pyro cannot honour yet, naming it: `LOGWIRE=true`, `DETAILED_TRACEBACK=true`,
+//! `SOCK_REUSE=false`, a `LOGFILE` other than `pyro5.log` or `{stderr}`, and
+//! `SERVERTYPE=multiplex` outside Unix or with `SSL=true` (see [`Config::check_supported`]).
 //!
 //! ```
 //! use std::time::Duration;
@@ -55,9 +55,9 @@ use crate::serializer::Serializer;
 /// use pyro_runtime::config::{Config, ServerType};
 /// let config = Config { threadpool_size: 8, ..Config::default() };
 /// assert!(config.validate().is_ok());
-/// let multiplex = Config { server_type: ServerType::Multiplex, ..config };
-/// assert_eq!(multiplex.get("SERVERTYPE").as_deref(), Some("multiplex"));
-/// assert!(multiplex.validate().is_err());
+/// let logwire = Config { log_wire: true, ..config };
+/// assert_eq!(logwire.get("LOGWIRE").as_deref(), Some("True"));
+/// assert!(logwire.validate().is_err());
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Config {
@@ -355,7 +355,8 @@ impl Config {
 
     /// Refuses the settings pyro cannot honour yet, rather than ignoring them: a
     /// [`ConfigError::Unsupported`] naming the first such item. Refused are:
-    /// - `SERVERTYPE=multiplex`: only the thread server exists so far;
+    /// - `SERVERTYPE=multiplex` outside Unix (the multiplexed server is built on Unix only), or
+    ///   together with `SSL=true` (TLS is served by the thread server only so far);
     /// - `LOGWIRE=true`: pyro does not dump message bytes;
     /// - `DETAILED_TRACEBACK=true`: a Rust method has no Python frames or local variables to send;
     /// - `SOCK_REUSE=false`: the server socket always sets `SO_REUSEADDR` (Rust's standard
@@ -381,8 +382,11 @@ impl Config {
         let refuse = |item: &'static str, reason: &'static str| {
             Err(ConfigError::Unsupported { item, value: self.text(item), reason })
         };
-        if self.server_type == ServerType::Multiplex {
-            return refuse("SERVERTYPE", "only the thread server type is implemented so far");
+        if cfg!(not(unix)) && self.server_type == ServerType::Multiplex {
+            return refuse("SERVERTYPE", "the multiplexed server is built on Unix only");
+        }
+        if self.ssl && self.server_type == ServerType::Multiplex {
+            return refuse("SERVERTYPE", "TLS (SSL=true) is served by the thread server only so far");
         }
         if self.log_wire {
             return refuse("LOGWIRE", "pyro does not dump message bytes yet");

@@ -60,10 +60,7 @@ impl Connection {
     pub(super) fn new(inner: &Arc<Inner>, daemon: usize, socket: Socket, key: usize) -> Option<Connection> {
         set_socket_nonblocking(&socket).ok()?;
         let id = inner.open_connection(None)?;
-        let client_addr = match &socket {
-            Socket::Tcp(tcp) => tcp.peer_addr().ok(),
-            Socket::Unix(_) => None,
-        };
+        let client_addr = socket.peer_addr();
         let options = inner.encode_options();
         let decoder = MessageDecoder::with_max_message_size(options.max_message_size);
         let session = ServerSession::new(id, Arc::clone(&inner.info))
@@ -158,6 +155,7 @@ impl Connection {
         let _ = match &self.socket {
             Socket::Tcp(tcp) => tcp.set_nonblocking(false),
             Socket::Unix(unix) => unix.set_nonblocking(false),
+            Socket::Tls(tls) => tls.tcp().set_nonblocking(false),
         };
         let timeout = self.inner.config.comm_timeout.or(Some(std::time::Duration::from_secs(2)));
         let _ = self.socket.set_timeout(timeout);

@@ -388,6 +388,7 @@ fn socket_fd(socket: &Socket) -> RawFd {
     match socket {
         Socket::Tcp(tcp) => tcp.as_raw_fd(),
         Socket::Unix(unix) => unix.as_raw_fd(),
+        Socket::Tls(tls) => tls.tcp().as_raw_fd(),
     }
 }
 
@@ -395,5 +396,6 @@ fn set_socket_nonblocking(socket: &Socket) -> std::io::Result<()> {
     match socket {
         Socket::Tcp(tcp) => tcp.set_nonblocking(true),
         Socket::Unix(unix) => unix.set_nonblocking(true),
+        Socket::Tls(tls) => tls.tcp().set_nonblocking(true),
     }
 }
