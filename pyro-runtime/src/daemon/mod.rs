@@ -16,7 +16,10 @@
 //! refused, and an idle connection costs no thread (about 600 bytes of memory, measured with
 //! 10,000 of them). `Pyro.Daemon.info()` then names the multiplexed server. An
 //! [`EventLoop`] runs that loop inside the caller's own event loop and serves several daemons
-//! from one thread (Pyro5's `daemon.sockets`, `daemon.events` and `daemon.combine`).
+//! from one thread (Pyro5's `daemon.sockets`, `daemon.events` and `daemon.combine`). Not yet
+//! in the multiplexed server: TLS (refused at startup), the decompression budget shared by all
+//! connections ([`DaemonBuilder::max_in_flight`]; each message is still bounded by
+//! `MAX_MESSAGE_SIZE`) and `COMMTIMEOUT` bounding a whole request (it closes idle connections).
 //!
 //! Each connection is a [`ServerSession`](crate::session::ServerSession) driven by its worker:
 //! the worker reads messages, the session says what to do, and calls run on the worker (oneway
