@@ -82,11 +82,16 @@
 //! # Annotations and correlation ids
 //!
 //! A proxy sends its own annotations ([`Proxy::set_annotations`]) and those of the calling
-//! thread ([`current_context::set_annotations`], or [`current_context::with_annotations`] for
-//! one call) with every request, and a correlation id ([`Proxy::set_correlation_id`], else the
-//! thread's [`current_context::correlation_id`], which inside an exposed method is the
-//! incoming call's: it propagates). The annotations of each reply are the thread's
-//! [`current_context::response_annotations`] afterwards. See [`current_context`].
+//! thread ([`set_annotations`], or [`with_annotations`] for one call) with every request, and a
+//! correlation id ([`Proxy::set_correlation_id`], else the thread's [`correlation_id`], which
+//! inside an exposed method is the incoming call's: it propagates). The annotations of each reply
+//! are the thread's [`response_annotations`] afterwards. See [`current_context`].
+//!
+//! [`current_context`]: crate::current_context
+//! [`set_annotations`]: crate::current_context::set_annotations
+//! [`with_annotations`]: crate::current_context::with_annotations
+//! [`correlation_id`]: crate::current_context::correlation_id
+//! [`response_annotations`]: crate::current_context::response_annotations
 //!
 //! ```no_run
 //! use pyro_runtime::{current_context, proxy::Proxy};
@@ -129,6 +134,7 @@ mod attributes;
 mod batch;
 mod blob;
 mod connection;
+mod invoke;
 mod pool;
 mod serializer_choice;
 mod stream;
@@ -145,17 +151,16 @@ use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
 use crate::dispatch::Metadata;
-use crate::protocol::{Annotations, EncodeOptions, Flags, Message, MessageType};
+use crate::protocol::{Annotations, EncodeOptions, Flags};
 use crate::serializer::{SerializeOptions, Serializer};
-use crate::session::ClientSession;
 use crate::uri::Protocol;
 use crate::value::{Dict, Value, from_value};
-use crate::{Config, Error, RemoteError, Uri, current_context, naming};
+use crate::{Config, Error, Uri, naming};
 use serializer_choice::SerializerChoice;
 
 pub use batch::{Batch, BatchHandle};
-use connection::{Connection, Target};
-use pool::{Lease, Pool};
+use invoke::{Check, is_communication_error};
+use pool::Pool;
 
 /// Computes an annotation of a call for the object id it goes to.
 type Annotate<'a> = dyn Fn(&str) -> Result<(crate::protocol::AnnotationId, Vec<u8>), Error> + 'a;
@@ -467,8 +472,8 @@ impl Proxy {
 
     /// Sets the annotations sent with every request of this proxy, the CONNECT handshake
     /// included (what a Pyro5 daemon reads as `current_context.annotations`). The calling
-    /// thread's annotations ([`current_context::set_annotations`],
-    /// [`current_context::with_annotations`] for one call) are sent too, after these; an id in
+    /// thread's annotations ([`current_context::set_annotations`](crate::current_context::set_annotations),
+    /// [`current_context::with_annotations`](crate::current_context::with_annotations) for one call) are sent too, after these; an id in
     /// both gets the thread's value.
     ///
     /// ```
@@ -507,7 +512,7 @@ impl Proxy {
     }
 
     /// Gives this proxy a correlation id to send with every request (`None`: send the calling
-    /// thread's, [`current_context::correlation_id`], which inside an exposed method is the
+    /// thread's, [`current_context::correlation_id`](crate::current_context::correlation_id), which inside an exposed method is the
     /// incoming call's; else none). The daemon hands it to the method
     /// ([`CallContext::correlation_id`](crate::dispatch::CallContext::correlation_id), Pyro5's
     /// `current_context.correlation_id`) and puts it on its reply.
@@ -832,183 +837,6 @@ impl Proxy {
     fn known(&self) -> Option<Arc<Known>> {
         self.known.read().unwrap_or_else(PoisonError::into_inner).clone()
     }
-
-    /// The lease's connection, opened (with a handshake) if the lease is a reservation; a
-    /// `PYRONAME`/`PYROMETA` uri is resolved for it first.
-    fn connect_lease<'l>(&self, lease: &'l mut Lease<'_>) -> Result<&'l mut Connection, Error> {
-        if lease.connection().is_none() {
-            let resolved = match &self.naming {
-                None => None,
-                Some(naming) => Some(naming.resolve(&self.uri)?),
-            };
-            let uri = resolved.as_ref().unwrap_or(&self.uri);
-            let location = uri.location().ok_or_else(|| Error::Communication {
-                message: format!("the URI {uri} has no location"),
-                source: None,
-            })?;
-            let tls = self.tls.as_ref().map_err(|message| Error::Tls { message: message.clone() })?.as_ref();
-            let open = |serializer| {
-                let target = Target {
-                    uri,
-                    location,
-                    serializer,
-                    handshake: &self.handshake,
-                    timeout: self.timeout,
-                    options: self.options,
-                    stamp: &|request: &mut Message| self.stamp(request),
-                    tls,
-                };
-                Connection::open(&target, lease.generation)
-            };
-            let (first, fallback) = self.serializer.for_handshake();
-            let (opened, used) = match (open(first), fallback) {
-                // Closed at the handshake without a word: what a Pyro5 daemon without msgpack
-                // does with a msgpack CONNECT. Every Pyro5 speaks serpent.
-                (Err(Error::ConnectionClosed { .. }), Some(fallback)) => (open(fallback), fallback),
-                (opened, _) => (opened, first),
-            };
-            let (conn, handshake) = opened?;
-            self.serializer.settle(used);
-            let known = Known {
-                metadata: handshake.metadata,
-                handshake_response: Some(handshake.response),
-                peer_certificates: handshake.peer_certificates,
-            };
-            *self.known.write().unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(known));
-            if let (Some(naming), Some(resolved)) = (&self.naming, resolved) {
-                naming.remember(resolved);
-            }
-            return Ok(lease.fill(conn));
-        }
-        lease.connection().ok_or_else(|| Error::Communication { message: "no connection".into(), source: None })
-    }
-
-    /// Sends one call, retrying on a closed connection or a timeout; the reply unless oneway.
-    /// `encode` serializes the call for an object id: for a `PYRO` uri once, before connecting;
-    /// for a `PYRONAME`/`PYROMETA` uri on each attempt, for the object the connection it goes out
-    /// on was resolved to.
-    fn invoke<E>(&self, method: &str, flags: Flags, check: Check<'_>, encode: E) -> Result<Option<Message>, Error>
-    where
-        E: Fn(&str) -> Result<Vec<u8>, Error>,
-    {
-        self.invoke_annotated(method, flags, check, encode, None)
-    }
-
-    /// [`invoke`](Proxy::invoke) with an annotation computed for the object id the call goes
-    /// to (a blob's `BLBI`).
-    fn invoke_annotated<E>(
-        &self,
-        method: &str,
-        flags: Flags,
-        check: Check<'_>,
-        encode: E,
-        annotate: Option<&Annotate<'_>>,
-    ) -> Result<Option<Message>, Error>
-    where
-        E: Fn(&str) -> Result<Vec<u8>, Error>,
-    {
-        // Serialized once up front when the object id and the serializer are known; else per
-        // attempt, once the connection says which object and serializer.
-        let mut prepared = match self.naming {
-            None if self.serializer.settled() => {
-                Some(Message::new(MessageType::Invoke, self.serializer().id(), encode(self.uri.object())?))
-            }
-            _ => None,
-        };
-        current_context::begin_call();
-        // The methods running on this thread now wait for this call: callbacks it causes (they
-        // carry its correlation id) must not wait for them (see `dispatch::BUSY_MESSAGE`).
-        let chain = current_context::correlation_id().into_iter().chain(self.correlation_id);
-        let _calling_out = crate::dispatch::busy::calling_out(chain);
-        let mut retries = self.max_retries;
-        loop {
-            match self.invoke_once(method, flags, check, prepared.as_mut(), &encode, annotate) {
-                Err(Error::ConnectionClosed { .. } | Error::Timeout { .. }) if retries > 0 => retries -= 1,
-                result => return result,
-            }
-        }
-    }
-
-    fn invoke_once<E>(
-        &self,
-        method: &str,
-        mut flags: Flags,
-        check: Check<'_>,
-        prepared: Option<&mut Message>,
-        encode: &E,
-        annotate: Option<&Annotate<'_>>,
-    ) -> Result<Option<Message>, Error>
-    where
-        E: Fn(&str) -> Result<Vec<u8>, Error>,
-    {
-        let mut lease = self.pool.lease();
-        self.connect_lease(&mut lease)?;
-        if let Some(known) = self.known() {
-            if let Err(err) = check.apply(&self.uri, method, &known.metadata) {
-                lease.give_back();
-                return Err(err);
-            }
-            if known.metadata.oneway.contains(method) {
-                flags.insert(Flags::ONEWAY);
-            }
-        }
-        let conn = self.connect_lease(&mut lease)?;
-        let mut resolved_request;
-        let request = match prepared {
-            Some(request) => request,
-            None => match encode(conn.object()) {
-                Ok(payload) => {
-                    resolved_request = Message::new(MessageType::Invoke, self.serializer().id(), payload);
-                    &mut resolved_request
-                }
-                Err(err) => {
-                    // Nothing was sent: the connection is still good.
-                    lease.give_back();
-                    return Err(err);
-                }
-            },
-        };
-        request.flags.insert(flags);
-        self.stamp(request);
-        if let Some(annotate) = annotate {
-            match annotate(conn.object()) {
-                Ok((id, value)) => {
-                    request.annotations.insert(id, value);
-                }
-                Err(err) => {
-                    lease.give_back();
-                    return Err(err);
-                }
-            }
-        }
-        // On error the lease is dropped here, which closes the connection.
-        let reply = conn.exchange(request)?;
-        if let Some(reply) = &reply {
-            current_context::received(reply);
-        }
-        if reply.as_ref().is_some_and(|reply| conn.session().server_closes_after(reply)) {
-            // Dropping the lease closes our end too; the next call reconnects.
-            drop(lease);
-        } else {
-            lease.give_back();
-        }
-        Ok(reply)
-    }
-
-    /// Adds the annotations and the correlation id to send (see [`current_context`]).
-    fn stamp(&self, request: &mut Message) {
-        current_context::stamp(request, &self.annotations, self.correlation_id);
-    }
-
-    /// The result of `reply`, interpreted by the client session. A stream nobody asked for is
-    /// closed at once.
-    fn decode_reply<R: DeserializeOwned>(&self, method: &str, reply: &Message) -> Result<R, Error> {
-        let session = ClientSession::new(self.serializer());
-        if let Ok(Some(id)) = session.stream_id(reply) {
-            let _ = self.close_stream(&id);
-        }
-        session.decode_result(method, reply)
-    }
 }
 
 impl Clone for Proxy {
@@ -1056,37 +884,6 @@ impl fmt::Display for Proxy {
     }
 }
 
-/// Which local check a call gets once the metadata is known.
-#[derive(Clone, Copy, Debug)]
-enum Check<'a> {
-    /// The method must be exposed.
-    Method,
-    /// The attribute must be exposed.
-    Attribute(&'a str),
-    /// Nothing to check (a batch: Pyro5's client checks none of its calls; calls to
-    /// `Pyro.Daemon` on the object's connection).
-    Nothing,
-}
-
-impl Check<'_> {
-    fn apply(self, uri: &Uri, method: &str, metadata: &Metadata) -> Result<(), Error> {
-        // A peer that sends no metadata at all is not checked (a Pyro5 client would refuse it).
-        if metadata.is_empty() {
-            return Ok(());
-        }
-        let (known, name) = match self {
-            Check::Method => (metadata.methods.contains(method), method),
-            Check::Attribute(name) => (metadata.attrs.contains(name), name),
-            Check::Nothing => return Ok(()),
-        };
-        if known {
-            return Ok(());
-        }
-        let message = format!("remote object '{uri}' has no exposed attribute or method '{name}'");
-        Err(RemoteError::new("builtins.AttributeError", vec![Value::Str(message)]).into())
-    }
-}
-
 /// An empty keyword-argument map, serialized without allocating.
 struct EmptyKwargs;
 
@@ -1095,19 +892,6 @@ impl Serialize for EmptyKwargs {
         use serde::ser::SerializeMap;
         serializer.serialize_map(Some(0))?.end()
     }
-}
-
-/// Whether `error` is one of Pyro5's `CommunicationError`s (what `_pyroReconnect` retries on).
-fn is_communication_error(error: &Error) -> bool {
-    matches!(
-        error,
-        Error::ConnectionClosed { .. }
-            | Error::ConnectionRefused { .. }
-            | Error::Timeout { .. }
-            | Error::Communication { .. }
-            | Error::Protocol(_)
-            | Error::Serialize(_)
-    )
 }
 
 /// Pyro5 treats a zero timeout as none.

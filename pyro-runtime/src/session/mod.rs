@@ -90,6 +90,7 @@ pub mod fuzzing;
 mod hooks;
 #[cfg(test)]
 mod lifecycle_tests;
+mod request;
 mod response_annotations;
 mod server;
 mod state;
@@ -103,10 +104,9 @@ pub(crate) use client::BatchItems;
 pub use client::{ClientSession, Handshake};
 pub use daemon_object::DAEMON_OBJECT_ID;
 pub use hooks::{ConnectionInfo, DisconnectHook, HandshakeHook, ServerHooks};
+pub use request::{BatchResults, Completed, Outcome, Request};
 pub use response_annotations::ResponseAnnotations;
-pub use server::{
-    Action, BATCH_METHOD, BatchResults, Completed, DaemonInfo, Directory, Outcome, Request, ServerSession,
-};
+pub use server::{Action, BATCH_METHOD, DaemonInfo, Directory, ServerSession};
 pub use state::{OnClose, Resource, ResourceHandle, SessionState};
 pub use streams::{
     DEFAULT_MAX_STREAMS, HOUSEKEEPING_INTERVAL, Refused, Removed, StreamRegistry, StreamSettings, Streams,

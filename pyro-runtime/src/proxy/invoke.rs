@@ -1,0 +1,245 @@
+//! The call path of a [`Proxy`]: leasing a connection (connecting, resolving and handshaking on
+//! first use), sending a request with its annotations, retrying on a lost connection as Pyro5's
+//! `_pyroReconnect` does, and decoding the reply.
+
+use std::sync::{Arc, PoisonError};
+
+use serde::de::DeserializeOwned;
+
+use super::connection::{Connection, Target};
+use super::pool::Lease;
+use super::{Annotate, Known, Proxy};
+use crate::dispatch::Metadata;
+use crate::protocol::{Flags, Message, MessageType};
+use crate::session::ClientSession;
+use crate::value::Value;
+use crate::{Error, RemoteError, Uri, current_context};
+
+impl Proxy {
+    /// The lease's connection, opened (with a handshake) if the lease is a reservation; a
+    /// `PYRONAME`/`PYROMETA` uri is resolved for it first.
+    pub(super) fn connect_lease<'l>(&self, lease: &'l mut Lease<'_>) -> Result<&'l mut Connection, Error> {
+        if lease.connection().is_none() {
+            let resolved = match &self.naming {
+                None => None,
+                Some(naming) => Some(naming.resolve(&self.uri)?),
+            };
+            let uri = resolved.as_ref().unwrap_or(&self.uri);
+            let location = uri.location().ok_or_else(|| Error::Communication {
+                message: format!("the URI {uri} has no location"),
+                source: None,
+            })?;
+            let tls = self.tls.as_ref().map_err(|message| Error::Tls { message: message.clone() })?.as_ref();
+            let open = |serializer| {
+                let target = Target {
+                    uri,
+                    location,
+                    serializer,
+                    handshake: &self.handshake,
+                    timeout: self.timeout,
+                    options: self.options,
+                    stamp: &|request: &mut Message| self.stamp(request),
+                    tls,
+                };
+                Connection::open(&target, lease.generation)
+            };
+            let (first, fallback) = self.serializer.for_handshake();
+            let (opened, used) = match (open(first), fallback) {
+                // Closed at the handshake without a word: what a Pyro5 daemon without msgpack
+                // does with a msgpack CONNECT. Every Pyro5 speaks serpent.
+                (Err(Error::ConnectionClosed { .. }), Some(fallback)) => (open(fallback), fallback),
+                (opened, _) => (opened, first),
+            };
+            let (conn, handshake) = opened?;
+            self.serializer.settle(used);
+            let known = Known {
+                metadata: handshake.metadata,
+                handshake_response: Some(handshake.response),
+                peer_certificates: handshake.peer_certificates,
+            };
+            *self.known.write().unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(known));
+            if let (Some(naming), Some(resolved)) = (&self.naming, resolved) {
+                naming.remember(resolved);
+            }
+            return Ok(lease.fill(conn));
+        }
+        lease.connection().ok_or_else(|| Error::Communication { message: "no connection".into(), source: None })
+    }
+
+    /// Sends one call, retrying on a closed connection or a timeout; the reply unless oneway.
+    /// `encode` serializes the call for an object id: for a `PYRO` uri once, before connecting;
+    /// for a `PYRONAME`/`PYROMETA` uri on each attempt, for the object the connection it goes out
+    /// on was resolved to.
+    pub(super) fn invoke<E>(
+        &self,
+        method: &str,
+        flags: Flags,
+        check: Check<'_>,
+        encode: E,
+    ) -> Result<Option<Message>, Error>
+    where
+        E: Fn(&str) -> Result<Vec<u8>, Error>,
+    {
+        self.invoke_annotated(method, flags, check, encode, None)
+    }
+
+    /// [`invoke`](Proxy::invoke) with an annotation computed for the object id the call goes
+    /// to (a blob's `BLBI`).
+    pub(super) fn invoke_annotated<E>(
+        &self,
+        method: &str,
+        flags: Flags,
+        check: Check<'_>,
+        encode: E,
+        annotate: Option<&Annotate<'_>>,
+    ) -> Result<Option<Message>, Error>
+    where
+        E: Fn(&str) -> Result<Vec<u8>, Error>,
+    {
+        // Serialized once up front when the object id and the serializer are known; else per
+        // attempt, once the connection says which object and serializer.
+        let mut prepared = match self.naming {
+            None if self.serializer.settled() => {
+                Some(Message::new(MessageType::Invoke, self.serializer().id(), encode(self.uri.object())?))
+            }
+            _ => None,
+        };
+        current_context::begin_call();
+        // The methods running on this thread now wait for this call: callbacks it causes (they
+        // carry its correlation id) must not wait for them (see `dispatch::BUSY_MESSAGE`).
+        let chain = current_context::correlation_id().into_iter().chain(self.correlation_id);
+        let _calling_out = crate::dispatch::busy::calling_out(chain);
+        let mut retries = self.max_retries;
+        loop {
+            match self.invoke_once(method, flags, check, prepared.as_mut(), &encode, annotate) {
+                Err(Error::ConnectionClosed { .. } | Error::Timeout { .. }) if retries > 0 => retries -= 1,
+                result => return result,
+            }
+        }
+    }
+
+    pub(super) fn invoke_once<E>(
+        &self,
+        method: &str,
+        mut flags: Flags,
+        check: Check<'_>,
+        prepared: Option<&mut Message>,
+        encode: &E,
+        annotate: Option<&Annotate<'_>>,
+    ) -> Result<Option<Message>, Error>
+    where
+        E: Fn(&str) -> Result<Vec<u8>, Error>,
+    {
+        let mut lease = self.pool.lease();
+        self.connect_lease(&mut lease)?;
+        if let Some(known) = self.known() {
+            if let Err(err) = check.apply(&self.uri, method, &known.metadata) {
+                lease.give_back();
+                return Err(err);
+            }
+            if known.metadata.oneway.contains(method) {
+                flags.insert(Flags::ONEWAY);
+            }
+        }
+        let conn = self.connect_lease(&mut lease)?;
+        let mut resolved_request;
+        let request = match prepared {
+            Some(request) => request,
+            None => match encode(conn.object()) {
+                Ok(payload) => {
+                    resolved_request = Message::new(MessageType::Invoke, self.serializer().id(), payload);
+                    &mut resolved_request
+                }
+                Err(err) => {
+                    // Nothing was sent: the connection is still good.
+                    lease.give_back();
+                    return Err(err);
+                }
+            },
+        };
+        request.flags.insert(flags);
+        self.stamp(request);
+        if let Some(annotate) = annotate {
+            match annotate(conn.object()) {
+                Ok((id, value)) => {
+                    request.annotations.insert(id, value);
+                }
+                Err(err) => {
+                    lease.give_back();
+                    return Err(err);
+                }
+            }
+        }
+        // On error the lease is dropped here, which closes the connection.
+        let reply = conn.exchange(request)?;
+        if let Some(reply) = &reply {
+            current_context::received(reply);
+        }
+        if reply.as_ref().is_some_and(|reply| conn.session().server_closes_after(reply)) {
+            // Dropping the lease closes our end too; the next call reconnects.
+            drop(lease);
+        } else {
+            lease.give_back();
+        }
+        Ok(reply)
+    }
+
+    /// Adds the annotations and the correlation id to send (see [`current_context`]).
+    pub(super) fn stamp(&self, request: &mut Message) {
+        current_context::stamp(request, &self.annotations, self.correlation_id);
+    }
+
+    /// The result of `reply`, interpreted by the client session. A stream nobody asked for is
+    /// closed at once.
+    pub(super) fn decode_reply<R: DeserializeOwned>(&self, method: &str, reply: &Message) -> Result<R, Error> {
+        let session = ClientSession::new(self.serializer());
+        if let Ok(Some(id)) = session.stream_id(reply) {
+            let _ = self.close_stream(&id);
+        }
+        session.decode_result(method, reply)
+    }
+}
+
+/// Which local check a call gets once the metadata is known.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Check<'a> {
+    /// The method must be exposed.
+    Method,
+    /// The attribute must be exposed.
+    Attribute(&'a str),
+    /// Nothing to check (a batch: Pyro5's client checks none of its calls; calls to
+    /// `Pyro.Daemon` on the object's connection).
+    Nothing,
+}
+
+impl Check<'_> {
+    fn apply(self, uri: &Uri, method: &str, metadata: &Metadata) -> Result<(), Error> {
+        // A peer that sends no metadata at all is not checked (a Pyro5 client would refuse it).
+        if metadata.is_empty() {
+            return Ok(());
+        }
+        let (known, name) = match self {
+            Check::Method => (metadata.methods.contains(method), method),
+            Check::Attribute(name) => (metadata.attrs.contains(name), name),
+            Check::Nothing => return Ok(()),
+        };
+        if known {
+            return Ok(());
+        }
+        let message = format!("remote object '{uri}' has no exposed attribute or method '{name}'");
+        Err(RemoteError::new("builtins.AttributeError", vec![Value::Str(message)]).into())
+    }
+}
+
+/// Whether `error` is one of Pyro5's `CommunicationError`s (what `_pyroReconnect` retries on).
+pub(super) fn is_communication_error(error: &Error) -> bool {
+    matches!(
+        error,
+        Error::ConnectionClosed { .. }
+            | Error::ConnectionRefused { .. }
+            | Error::Timeout { .. }
+            | Error::Communication { .. }
+            | Error::Protocol(_)
+            | Error::Serialize(_)
+    )
+}

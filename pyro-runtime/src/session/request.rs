@@ -1,0 +1,345 @@
+//! [`Request`]: a decoded call as it is run on a worker, the calls of a batch in order, and the
+//! [`Completed`] call the server session turns into a reply.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+
+use uuid::Uuid;
+
+use super::exception;
+use crate::dispatch::{CallArgs, CallContext, Metadata, Reply, Servant, encode_buffer};
+use crate::protocol::{Annotations, Flags, Message, MessageType};
+use crate::serializer::batch_call::{BatchCall, BatchEntry};
+use crate::serializer::{ExceptionWrapper, ListWriter, SerializeOptions};
+use crate::value::Dict;
+use crate::{Error, RemoteError, Serializer, Value};
+
+/// Where a reply goes and what it answers.
+#[derive(Debug)]
+pub(super) struct ReplyTo {
+    pub(super) seq: u16,
+    pub(super) correlation_id: Uuid,
+    pub(super) serializer: Serializer,
+    pub(super) object: String,
+    pub(super) method: String,
+    pub(super) oneway: bool,
+}
+
+impl ReplyTo {
+    pub(super) fn message(&self, flags: Flags, data: Vec<u8>) -> Message {
+        Message::new(MessageType::Result, self.serializer.id(), data)
+            .with_seq(self.seq)
+            .with_flags(flags)
+            .with_correlation_id(self.correlation_id)
+    }
+}
+
+/// A decoded INVOKE payload.
+pub(super) enum Payload {
+    Call(crate::serializer::Call),
+    Batch(BatchCall),
+}
+
+/// What a request asks for: one call, or the calls of a batch in order (each a
+/// [`BatchEntry::Call`], its method name shared by the calls of the same method).
+pub(super) enum Work {
+    Call(CallArgs),
+    Batch(Vec<BatchEntry>),
+}
+
+/// A decoded call, ready to run: [`Request::run`] runs it (user code: on whatever thread the
+/// driver chooses) and gives the [`Completed`] call back for [`ServerSession::reply`](super::ServerSession::reply)(super::ServerSession::reply).
+pub struct Request {
+    pub(super) to: ReplyTo,
+    pub(super) servant: Arc<dyn Servant>,
+    pub(super) context: CallContext,
+    pub(super) work: Work,
+}
+
+impl Request {
+    /// The object id called.
+    ///
+    /// See [`ServerSession`](super::ServerSession) for an example.
+    pub fn object(&self) -> &str {
+        &self.to.object
+    }
+
+    /// The method called (`"<batch>"` for a batch).
+    ///
+    /// See [`ServerSession`](super::ServerSession) for an example.
+    pub fn method(&self) -> &str {
+        &self.to.method
+    }
+
+    /// Whether the client expects no reply.
+    ///
+    /// See [`ServerSession`](super::ServerSession) for an example.
+    pub fn is_oneway(&self) -> bool {
+        self.to.oneway
+    }
+
+    /// The call's context, for the driver to add what only it knows (the client address, the
+    /// daemon handle).
+    ///
+    /// See [`ServerSession`](super::ServerSession) for an example.
+    pub fn context_mut(&mut self) -> &mut CallContext {
+        &mut self.context
+    }
+
+    /// Runs the call (for a batch: each call in order, stopping at the first exception, which
+    /// becomes a `Pyro5.core._ExceptionWrapper` result; a method the object does not expose
+    /// aborts the whole batch with a plain exception, as in Pyro5). A panic becomes a
+    /// `builtins.RuntimeError`. While it runs, the thread's
+    /// [`current_context`](crate::current_context) is fresh and carries the call's correlation
+    /// id, so proxy calls made by the method propagate it.
+    ///
+    /// See [`ServerSession`](super::ServerSession) for an example.
+    pub fn run(self) -> Completed {
+        let Request { to, servant, context, work } = self;
+        // Proxy calls the method makes carry this call's correlation id.
+        let _serving = crate::current_context::serving(context.correlation_id());
+        // A registered class: the instance its mode picks serves the whole request (a batch too).
+        let servant = match instance_for(servant, &context) {
+            Ok(servant) => servant,
+            Err(error) => {
+                return Completed { to, outcome: Outcome::Returned(Err(error)), annotations: Annotations::default() };
+            }
+        };
+        let call = |ctx: &mut CallContext, method: &str, args: CallArgs| servant.call(ctx, method, args);
+        execute(to, context, work, servant.metadata(), &call)
+    }
+
+    /// For a registered class, picks (or creates) the instance that serves this request now,
+    /// as Pyro5 does before a oneway call's thread starts: a oneway call run later, after the
+    /// client has gone, still has its session instance. [`run`](Request::run) then calls it.
+    /// The error is the creator's (a panic in it is a `builtins.RuntimeError`).
+    ///
+    /// See [`ServerSession`](super::ServerSession) for an example.
+    pub fn pick_instance(&mut self) -> Result<(), Error> {
+        let _serving = crate::current_context::serving(self.context.correlation_id());
+        self.servant = instance_for(Arc::clone(&self.servant), &self.context)?;
+        Ok(())
+    }
+}
+
+/// The servant that serves a call to `servant`: the instance a registered class's mode picks,
+/// or `servant` itself.
+fn instance_for(servant: Arc<dyn Servant>, context: &CallContext) -> Result<Arc<dyn Servant>, Error> {
+    let instance = catch_unwind(AssertUnwindSafe(|| servant.instance(context))).unwrap_or_else(|panic| {
+        let text = exception::panic_text(panic.as_ref());
+        Err(RemoteError::new(
+            "builtins.RuntimeError",
+            vec![Value::from(format!("creating the instance panicked: {text}"))],
+        )
+        .into())
+    });
+    Ok(instance?.unwrap_or(servant))
+}
+
+impl std::fmt::Debug for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Request")
+            .field("object", &self.to.object)
+            .field("method", &self.to.method)
+            .field("oneway", &self.to.oneway)
+            .field("seq", &self.to.seq)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Runs `work` through `call` (for a batch: checking each method against `metadata` first).
+pub(super) fn execute(
+    to: ReplyTo,
+    mut context: CallContext,
+    work: Work,
+    metadata: &Metadata,
+    call: &Call<'_>,
+) -> Completed {
+    let outcome = match work {
+        Work::Call(args) => Outcome::Returned(guarded(call, &mut context, &to.method, args)),
+        Work::Batch(calls) => {
+            let mut results = BatchResults::new(&context, calls.len());
+            let mut aborted = None;
+            // The method last found exposed: the calls after it mostly call it again.
+            // The method last found exposed: the calls after it mostly call it again. Its
+            // name is what the call is run and reported as; the entry's own moves into the
+            // arguments.
+            let mut exposed: Arc<str> = Arc::from("");
+            for entry in calls {
+                let BatchEntry::Call { method, vargs, kwargs } = entry else {
+                    // `batch_calls` left none of these.
+                    aborted = Some(Error::Batch { message: "a batch entry that is not a call".into() });
+                    break;
+                };
+                if !Arc::ptr_eq(&exposed, &method) {
+                    if !metadata.methods.contains(&*method) {
+                        aborted = Some(CallArgs::unknown_method(&method));
+                        break;
+                    }
+                    exposed = Arc::clone(&method);
+                }
+                let args = CallArgs::shared(method, vargs, kwargs);
+                let method: &str = &exposed;
+                let pushed = match guarded(call, &mut context, method, args).and_then(Reply::into_batch_result) {
+                    Ok(reply) => results.push(reply),
+                    Err(error) => {
+                        let remote = exception::remote_exception(&to.object, method, error);
+                        let wrapper = results.push(Reply::Value(ExceptionWrapper(remote).to_value()));
+                        if let Err(error) = wrapper {
+                            aborted = Some(error);
+                        }
+                        break;
+                    }
+                };
+                if let Err(error) = pushed {
+                    aborted = Some(error);
+                    break;
+                }
+            }
+            Outcome::Batch(aborted.map_or(Ok(results), Err))
+        }
+    };
+    Completed { annotations: context.take_response_annotations(), outcome, to }
+}
+
+type Call<'a> = dyn Fn(&mut CallContext, &str, CallArgs) -> Result<Reply, Error> + 'a;
+
+/// Runs one call; a panic becomes a `builtins.RuntimeError`.
+fn guarded(call: &Call<'_>, ctx: &mut CallContext, method: &str, args: CallArgs) -> Result<Reply, Error> {
+    let reply = catch_unwind(AssertUnwindSafe(|| call(ctx, method, args))).unwrap_or_else(|panic| {
+        let text = exception::panic_text(panic.as_ref());
+        Err(RemoteError::new("builtins.RuntimeError", vec![Value::from(format!("method '{method}' panicked: {text}"))])
+            .into())
+    });
+    match reply {
+        // An object by itself: registered and sent as a proxy, as a `Remote` in a typed result.
+        Ok(Reply::Object(servant)) => ctx.encode(&crate::dispatch::Remote::<dyn Servant>::from_servant(servant)),
+        other => other,
+    }
+}
+
+/// What came of a call.
+#[derive(Debug)]
+pub enum Outcome {
+    /// A single call's reply or error.
+    Returned(Result<Reply, Error>),
+    /// A batch's results in order (ending with an exception wrapper if a call failed), or the
+    /// error that aborted it.
+    Batch(Result<BatchResults, Error>),
+}
+
+/// The results of a batch's calls, in order, serialized into one list as each call returns
+/// (each serialized result copied in as it is, never decoded into a value again).
+///
+/// See [`ServerSession`](super::ServerSession) for an example.
+#[derive(Debug)]
+pub struct BatchResults {
+    pub(super) list: ListWriter,
+    ser: Serializer,
+    options: SerializeOptions,
+}
+
+impl BatchResults {
+    fn new(context: &CallContext, calls: usize) -> BatchResults {
+        let ser = context.serializer();
+        BatchResults { list: ListWriter::new(ser, calls * 4), ser, options: context.serialize_options() }
+    }
+
+    /// How many results there are.
+    ///
+    /// See [`ServerSession`](super::ServerSession) for an example.
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    /// Whether there are none.
+    ///
+    /// See [`ServerSession`](super::ServerSession) for an example.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Appends one call's result (a serialized one's buffer is this thread's spare one again).
+    fn push(&mut self, reply: Reply) -> Result<(), Error> {
+        match reply {
+            Reply::Encoded(bytes) => {
+                self.list.push(&bytes)?;
+                encode_buffer::give_back(bytes);
+            }
+            other => self.list.push(&other.into_bytes_with(self.ser, self.options)?)?,
+        }
+        Ok(())
+    }
+}
+
+/// A call that has run, to hand to [`ServerSession::reply`](super::ServerSession::reply)(super::ServerSession::reply).
+#[derive(Debug)]
+pub struct Completed {
+    pub(super) to: ReplyTo,
+    pub(super) outcome: Outcome,
+    pub(super) annotations: Annotations,
+}
+
+impl Completed {
+    /// What came of the call.
+    ///
+    /// See [`ServerSession`](super::ServerSession) for an example.
+    pub fn outcome(&self) -> &Outcome {
+        &self.outcome
+    }
+}
+
+/// The calls of a batch: its positional arguments are `(method, vargs, kwargs)` triples,
+/// each entry made a [`BatchEntry::Call`] in place. Python's unpacking errors for anything
+/// else.
+pub(super) fn batch_calls(mut entries: Vec<BatchEntry>) -> Result<Vec<BatchEntry>, Error> {
+    let mut last: Option<Arc<str>> = None;
+    for entry in &mut entries {
+        if let BatchEntry::Other(value) = entry {
+            let (name, vargs, kwargs) = batch_triple(std::mem::take(value))?;
+            let method = match &last {
+                Some(shared) if **shared == *name => Arc::clone(shared),
+                _ => Arc::clone(last.insert(Arc::from(name))),
+            };
+            *entry = BatchEntry::Call { method, vargs: vargs.into(), kwargs };
+        }
+    }
+    Ok(entries)
+}
+
+/// One batch entry that is not a plain triple of a str, a list and a dict or null: a triple
+/// of other sequence types, or Python's unpacking errors.
+fn batch_triple(entry: Value) -> Result<(String, Vec<Value>, Option<Dict>), Error> {
+    let type_error = |text: String| Error::from(RemoteError::new("builtins.TypeError", vec![Value::from(text)]));
+    let type_name = entry.type_name();
+    let items = match entry {
+        Value::List(items) | Value::Tuple(items) => items,
+        _ => return Err(type_error(format!("cannot unpack non-iterable {type_name} object"))),
+    };
+    let got = items.len();
+    let Ok::<[Value; 3], _>([method, vargs, kwargs]) = items.try_into() else {
+        let text = if got < 3 {
+            format!("not enough values to unpack (expected 3, got {got})")
+        } else {
+            "too many values to unpack (expected 3)".to_owned()
+        };
+        return Err(RemoteError::new("builtins.ValueError", vec![Value::from(text)]).into());
+    };
+    let Value::Str(method) = method else {
+        return Err(type_error(format!("attribute name must be string, not '{}'", method.type_name())));
+    };
+    let vargs = match vargs {
+        Value::List(items) | Value::Tuple(items) => items,
+        other => {
+            return Err(type_error(format!("argument after * must be an iterable, not {}", other.type_name())));
+        }
+    };
+    let kwargs = match kwargs {
+        Value::Dict(dict) => Some(dict),
+        Value::None => None,
+        other => {
+            return Err(type_error(format!("argument after ** must be a mapping, not {}", other.type_name())));
+        }
+    };
+    Ok((method, vargs, kwargs))
+}
