@@ -1,5 +1,5 @@
 //! [`SerializedBlob`]: call data that stays serialized on its way through (Pyro5's
-//! `SerializedBlob` and `FLAGS_KEEPSERIALIZED`, reference 5.6).
+//! `SerializedBlob` and `FLAGS_KEEPSERIALIZED`).
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};

@@ -1,4 +1,4 @@
-//! Autoproxy (reference §4.7): objects a method returns as [`Remote`]s are registered with the
+//! Autoproxy: objects a method returns as [`Remote`]s are registered with the
 //! daemon serving the call and sent as proxies, and the objects a client's connection received
 //! this way are unregistered when that connection closes.
 //!

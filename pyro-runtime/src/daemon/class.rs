@@ -1,5 +1,5 @@
 //! Registered classes: [`InstanceMode`] and the servant that picks (or creates) the instance
-//! serving a request (Pyro5's `Daemon._getInstance`, reference 4.2).
+//! serving a request (Pyro5's `Daemon._getInstance`).
 
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU64, Ordering};

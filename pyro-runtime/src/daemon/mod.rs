@@ -30,7 +30,7 @@
 //! # Item streams
 //!
 //! A method returning an iterator ([`Reply::Stream`](crate::dispatch::Reply::Stream)) is
-//! streamed as Pyro5 streams generators (reference 4.6): the daemon keeps the iterator in one
+//! streamed as Pyro5 streams generators: the daemon keeps the iterator in one
 //! daemon-wide [`Streams`] registry and the client fetches item after
 //! item. `ITER_STREAMING`, `ITER_STREAM_LIFETIME` and `ITER_STREAM_LINGER` come from the
 //! [`Config`]; a housekeeper thread expires streams every two seconds while the request loop
@@ -41,7 +41,7 @@
 //!
 //! # Objects by reference (autoproxy) and their lifetime
 //!
-//! A method returning [`Remote`](crate::Remote)s (Pyro5's autoproxy, reference 4.7) hands out
+//! A method returning [`Remote`](crate::Remote)s (Pyro5's autoproxy) hands out
 //! objects by reference: when the reply is serialized, each new object is registered under a
 //! generated id and the reply carries a `Pyro5.client.Proxy` for it, at the NAT location if one
 //! is configured ([`Daemon::proxy_for`] makes the same proxy for an object registered by hand,
@@ -100,7 +100,7 @@
 //! instead ([`register_class`](Daemon::register_class), or
 //! [`register_class_with`](Daemon::register_class_with) with an instance creator, or
 //! [`register_class_as`](Daemon::register_class_as) for an exposed trait) lets the daemon make
-//! instances as Pyro5 does for a registered class (reference 4.2), by [`InstanceMode`]:
+//! instances as Pyro5 does for a registered class, by [`InstanceMode`]:
 //!
 //! - [`Single`](InstanceMode::Single): one instance for the whole daemon, created on first
 //!   use; dropped with the daemon (or when unregistered and no call uses it).

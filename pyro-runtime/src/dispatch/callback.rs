@@ -1,4 +1,4 @@
-//! Pyro5's `@callback` (reference §4.1): a method marked `#[pyro::callback]` that fails sends
+//! Pyro5's `@callback`: a method marked `#[pyro::callback]` that fails sends
 //! the exception to its caller as any method does, and also reports it on its own side, where
 //! the program serving the callback object sees it.
 //!

@@ -422,7 +422,7 @@ pub enum Reply {
     /// The result as a value, to be serialized by the session.
     Value(Value),
     /// An iterator result, streamed to the client one item per `get_next_stream_item` call
-    /// (Pyro5's item streaming, reference 4.6). An `Err` item ends the stream with that
+    /// (Pyro5's item streaming). An `Err` item ends the stream with that
     /// exception. Batch calls do not stream (as in Pyro5): there it is an error.
     Stream(ItemStream),
     /// An object to be served and sent as a proxy (Pyro5's autoproxy): the daemon registers it

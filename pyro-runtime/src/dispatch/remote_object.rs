@@ -1,5 +1,5 @@
 //! [`Remote`]: an object a method returns by reference, to be served by the daemon and sent to
-//! the caller as a proxy (Pyro5's autoproxy, reference §4.7), and [`Exposed`], which names the
+//! the caller as a proxy (Pyro5's autoproxy), and [`Exposed`], which names the
 //! typed proxy a Rust client receives for it.
 
 use std::fmt;

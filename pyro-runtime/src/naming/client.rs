@@ -1,4 +1,4 @@
-//! [`NameServerProxy`]: typed calls to a name server's remote API (reference §7.1).
+//! [`NameServerProxy`]: typed calls to a name server's remote API.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -179,8 +179,7 @@ impl NameServerProxy {
     /// (`list(..., return_metadata=True)`).
     ///
     /// A Python name server fails this call (over json and msgpack) while any listed name was
-    /// registered without metadata: it cannot serialize the `frozenset()` it stores then
-    /// (reference §7.1).
+    /// registered without metadata: it cannot serialize the `frozenset()` it stores then.
     ///
     /// ```no_run
     /// # let ns = pyro_runtime::naming::locate_ns(None, None)?;

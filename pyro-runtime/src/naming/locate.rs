@@ -1,4 +1,4 @@
-//! Finding a name server: [`locate_ns`] (reference §6.3).
+//! Finding a name server: [`locate_ns`].
 
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, ToSocketAddrs, UdpSocket};
 use std::time::{Duration, Instant};

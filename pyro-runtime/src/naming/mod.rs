@@ -1,5 +1,5 @@
 //! The name server client: [`NameServerProxy`], [`locate_ns`] and the resolution of
-//! `PYRONAME:`/`PYROMETA:` URIs ([`resolve`]) (reference §6.2, §6.3, §7.1).
+//! `PYRONAME:`/`PYROMETA:` URIs ([`resolve`]).
 //!
 //! A name server maps names such as `example.greeting` to `PYRO:` URIs, with optional metadata
 //! tags per name. [`locate_ns`] finds one the way Pyro5 does (a direct connection to a local

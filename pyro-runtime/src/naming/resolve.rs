@@ -1,4 +1,4 @@
-//! Resolving `PYRONAME:` and `PYROMETA:` URIs to `PYRO:` URIs (reference §6.2).
+//! Resolving `PYRONAME:` and `PYROMETA:` URIs to `PYRO:` URIs.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};

@@ -1,4 +1,4 @@
-//! [`Annotations`]: the ordered annotation chunks between header and payload (reference §1.5).
+//! [`Annotations`]: the ordered annotation chunks between header and payload.
 
 use std::fmt;
 use std::str::FromStr;

@@ -1,4 +1,4 @@
-//! Payload compression as Pyro5 does it (reference §1.6): zlib stream format, level 4, only for
+//! Payload compression as Pyro5 does it: zlib stream format, level 4, only for
 //! payloads over 100 bytes, and a bounded decompression.
 
 use std::io::Write;

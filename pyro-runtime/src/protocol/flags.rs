@@ -1,4 +1,4 @@
-//! [`Flags`]: the 16-bit flags field of the message header (reference §1.3).
+//! [`Flags`]: the 16-bit flags field of the message header.
 
 use std::fmt;
 use std::ops::{BitOr, BitOrAssign};

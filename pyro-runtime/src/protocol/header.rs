@@ -1,4 +1,4 @@
-//! [`Header`]: the fixed 40-byte message header (reference §1.1), and [`validate_prefix`].
+//! [`Header`]: the fixed 40-byte message header, and [`validate_prefix`].
 
 use uuid::Uuid;
 

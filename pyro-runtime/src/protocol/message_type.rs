@@ -1,4 +1,4 @@
-//! [`MessageType`]: the header's message type byte (reference §1.2).
+//! [`MessageType`]: the header's message type byte.
 
 use super::ProtocolError;
 

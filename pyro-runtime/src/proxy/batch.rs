@@ -1,5 +1,5 @@
-//! [`Batch`]: several calls to one remote object in one message (Pyro5's `BatchProxy`,
-//! reference 4.5).
+//! [`Batch`]: several calls to one remote object in one message (Pyro5's
+//! `BatchProxy`).
 
 use std::marker::PhantomData;
 use std::ops::Range;

@@ -1,5 +1,5 @@
 //! One client connection to a daemon: a blocking driver of a [`ClientSession`], which owns the
-//! CONNECT handshake, the sequence numbers and the reply checks (reference §2.1, §5.3).
+//! CONNECT handshake, the sequence numbers and the reply checks.
 
 use std::time::Duration;
 

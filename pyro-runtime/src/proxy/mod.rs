@@ -1,4 +1,4 @@
-//! The client side: [`Proxy`], a handle on a remote object (reference §2.1, §5).
+//! The client side: [`Proxy`], a handle on a remote object.
 //!
 //! A proxy connects lazily on its first call: it opens a TCP or Unix socket to the daemon in its
 //! `PYRO:` URI, performs Pyro5's CONNECT handshake (which also fetches the object's metadata:

@@ -1,4 +1,4 @@
-//! Item streams on the client side (reference 4.6): [`RemoteIter`], and the proxy calls that
+//! Item streams on the client side: [`RemoteIter`], and the proxy calls that
 //! return one.
 
 use std::fmt;

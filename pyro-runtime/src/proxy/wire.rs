@@ -1,4 +1,4 @@
-//! A [`Proxy`] as it travels: Pyro5's `Pyro5.client.Proxy` class dict (reference §3.4), so a
+//! A [`Proxy`] as it travels: Pyro5's `Pyro5.client.Proxy` class dict, so a
 //! proxy can be an argument or a result (a callback object, an object handed on), to and from
 //! Python and Rust alike.
 //!

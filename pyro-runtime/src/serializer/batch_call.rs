@@ -1,4 +1,4 @@
-//! The payload of a batch call (reference 4.5), read entry by entry: a msgpack batch is read
+//! The payload of a batch call, read entry by entry: a msgpack batch is read
 //! straight from its bytes, each call's method name shared with the calls before it that call
 //! the same method, without first decoding the whole batch into one [`Value`] tree.
 //!

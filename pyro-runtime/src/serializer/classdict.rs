@@ -1,4 +1,4 @@
-//! Pyro5's `__class__` dicts: how objects that are not plain data travel (reference §3.2-3.4).
+//! Pyro5's `__class__` dicts: how objects that are not plain data travel.
 //!
 //! A dict with a `"__class__"` key stands for an instance of that Python class. Pyro5 rebuilds a
 //! fixed set of them on receipt: [`Uri`] (`Pyro5.core.URI`), [`ProxyState`]

@@ -1,5 +1,5 @@
-//! [`ClientSession`]: one connection as a proxy sees it, without I/O (reference 2.1, 2.4,
-//! 4.5, 5.3).
+//! [`ClientSession`]: one connection as a proxy sees it, without I/O: the
+//! handshake, calls, batches and the checks Pyro5's client makes of each reply.
 
 use std::collections::VecDeque;
 use std::ops::Range;
@@ -262,8 +262,8 @@ impl ClientSession {
     }
 
     /// Whether the daemon closes the connection after this reply: it does after an exception of
-    /// a communication class (SerializeError, ProtocolError, ...) or a SecurityError (reference
-    /// 4.3); Pyro5's client releases its connection then too.
+    /// a communication class (SerializeError, ProtocolError, ...) or a SecurityError;
+    /// Pyro5's client releases its connection then too.
     ///
     /// ```
     /// use pyro_runtime::protocol::{Flags, Message, MessageType};
@@ -324,7 +324,7 @@ impl ClientSession {
 
     /// The stream id of a checked reply that is an item stream (flag `ITEMSTREAMRESULT`, id in
     /// the `STRM` annotation), `None` for any other reply. A stream reply without an id is
-    /// [`ProtocolError::StreamingDisabled`], as in Pyro5's client (reference 4.6).
+    /// [`ProtocolError::StreamingDisabled`], as in Pyro5's client.
     ///
     /// ```
     /// use pyro_runtime::protocol::{AnnotationId, Annotations, Flags, Message, MessageType};
@@ -370,7 +370,7 @@ impl ClientSession {
         }
     }
 
-    /// The results of a checked reply to a batch (reference 4.5): one entry per call that ran,
+    /// The results of a checked reply to a batch: one entry per call that ran,
     /// in order; a call that raised is its exception and the last entry. An exception reply
     /// (the whole batch failed, e.g. an unknown method) is the error.
     ///

@@ -1,5 +1,5 @@
-//! `Pyro.Daemon`: the object every daemon serves about itself (Pyro5's `DaemonObject`,
-//! reference 4.8), answered by the server session itself.
+//! `Pyro.Daemon`: the object every daemon serves about itself (Pyro5's
+//! `DaemonObject`), answered by the server session itself.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, LazyLock};

@@ -1,5 +1,5 @@
-//! Exception payloads: what a failed call looks like on the wire (reference 3.3), and which
-//! exceptions end the connection (reference 4.3).
+//! Exception payloads: what a failed call looks like on the wire, and which
+//! exceptions end the connection.
 
 use crate::dispatch::IntoRemoteError;
 use crate::serializer::SerializeOptions;

@@ -1,5 +1,6 @@
-//! [`ServerSession`]: one client connection as the daemon sees it, without I/O (reference 2.2,
-//! 2.4, 4.3-4.5, 4.8).
+//! [`ServerSession`]: one client connection as the daemon sees it, without I/O: the
+//! handshake, calls, batches, item streams and the `Pyro.Daemon` object, as Pyro5's daemon answers
+//! them.
 
 use std::net::SocketAddr;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -285,7 +286,7 @@ impl ServerSession {
     }
 
     /// Streams iterator results through `streams`, the daemon-wide stream registry shared by
-    /// all its sessions (reference 4.6). Without it, a call returning an iterator gets the
+    /// all its sessions. Without it, a call returning an iterator gets the
     /// stream reply without a stream id, as from a Pyro5 daemon with `ITER_STREAMING` off, and
     /// `Pyro.Daemon.get_next_stream_item` reports every stream terminated. Dropping the
     /// session tells the registry its client is gone (its streams linger or are dropped).

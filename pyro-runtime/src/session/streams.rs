@@ -1,4 +1,4 @@
-//! Item streams (reference 4.6): the daemon-wide table of open streams.
+//! Item streams: the daemon-wide table of open streams.
 //!
 //! [`StreamRegistry`] is the table itself, without I/O and without a clock: every operation that
 //! depends on time takes `now`. [`Streams`] shares one registry between all the connections of a

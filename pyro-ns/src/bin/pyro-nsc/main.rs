@@ -244,7 +244,7 @@ fn run(ns: &NameServerProxy, command: Command, out: &mut impl Write) -> Result<(
 /// A listing with metadata.
 ///
 /// Pyro5's own name server cannot send `list(return_metadata=True)` over json or msgpack once
-/// a registration without metadata exists (it keeps an empty `frozenset`; reference §7.1): it
+/// a registration without metadata exists (it keeps an empty `frozenset`): it
 /// answers with a `SerializeError` and closes the connection. Then the listing is fetched again,
 /// on a new connection, without metadata, and each entry's metadata looked up on its own.
 fn list(
