@@ -243,6 +243,12 @@ fn rust_proxy_to_rust_daemon_two_way() {
     assert_eq!(sum, 42);
     assert_eq!(proxy.peer_certificates().first(), Some(&certs.server.der));
     assert_eq!(seen.lock().unwrap().first().and_then(|chain| chain.first()), Some(&certs.client.der));
+    // The server type of the test crate serves it (`interop_tls_multiplex`: the multiplexed one).
+    let daemon_uri = format!("PYRO:Pyro.Daemon@127.0.0.1:{}", running.addr().port());
+    let daemon = Proxy::with_config(daemon_uri.parse().unwrap(), &client_config(&certs.ca, Some(&certs.client)));
+    let info: String = daemon.call("info", &()).unwrap();
+    let multiplexed = daemon_support::server_type() == pyro_runtime::config::ServerType::Multiplex;
+    assert_eq!(info.contains("<pyro multiplexed server on"), multiplexed, "{info}");
     let err = call(&uri(&running), &client_config(&certs.ca, None)).unwrap_err();
     assert!(matches!(err, Error::Tls { .. } | Error::ConnectionClosed { .. } | Error::Communication { .. }), "{err:?}");
     running.stop();
@@ -286,4 +292,30 @@ fn settings_errors_are_clear() {
     let bad_client = Config { ssl_client_cert: Some(certs.dir().join("nope.crt")), ..client_config(&certs.ca, None) };
     let err = call("PYRO:thing@127.0.0.1:1", &bad_client).unwrap_err();
     assert!(matches!(&err, Error::Tls { message } if message.contains("not found")), "{err:?}");
+}
+
+#[test]
+fn a_stalled_tls_handshake_delays_no_one_and_times_out() {
+    use std::io::{Read, Write};
+    let certs = Certs::new("stall");
+    let config = Config { comm_timeout: Some(Duration::from_millis(500)), ..server_config(&certs, false) };
+    let running = start(config);
+    // One client sends nothing, another the first bytes of a TLS record and then stalls.
+    let mut silent = std::net::TcpStream::connect(running.addr()).unwrap();
+    let mut stalled = std::net::TcpStream::connect(running.addr()).unwrap();
+    stalled.write_all(&[0x16, 0x03, 0x01, 0x02]).unwrap();
+    let started = Instant::now();
+    let (sum, _) = call(&uri(&running), &client_config(&certs.ca, None)).unwrap();
+    assert_eq!(sum, 42);
+    assert!(started.elapsed() < Duration::from_secs(2), "served after {:?}", started.elapsed());
+    // Both are closed once COMMTIMEOUT has passed without a finished handshake.
+    for stream in [&mut silent, &mut stalled] {
+        stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut sink = Vec::new();
+        let ended = stream.read_to_end(&mut sink);
+        let waited = matches!(&ended, Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut));
+        assert!(!waited, "still open after {:?}", started.elapsed());
+    }
+    assert!(started.elapsed() < Duration::from_secs(4), "closed after {:?}", started.elapsed());
+    running.stop();
 }

@@ -15,6 +15,7 @@
 //! thread (Pyro5's `combine`).
 
 mod connection;
+mod io;
 mod workers;
 
 use std::collections::HashMap;
@@ -30,7 +31,7 @@ use self::workers::Workers;
 use super::{Daemon, Inner};
 use crate::Error;
 use crate::session::HOUSEKEEPING_INTERVAL;
-use crate::transport::{Listener, Socket};
+use crate::transport::Listener;
 
 /// The token of the waker the workers use to hand back finished calls.
 const WAKER: Token = Token(0);
@@ -283,7 +284,7 @@ impl EventLoop {
         let now = Instant::now();
         if self.next_idle_check.is_some_and(|t| now >= t) {
             for conn in self.connections.values_mut().filter(|c| c.timed_out(now)) {
-                conn.shut(&self.workers);
+                conn.expire();
             }
             self.connections.retain(|_, conn| {
                 if conn.is_closed() {
@@ -381,21 +382,5 @@ fn listener_fd(listener: &Listener) -> RawFd {
     match listener {
         Listener::Tcp(tcp) => tcp.as_raw_fd(),
         Listener::Unix(unix, _) => unix.as_raw_fd(),
-    }
-}
-
-fn socket_fd(socket: &Socket) -> RawFd {
-    match socket {
-        Socket::Tcp(tcp) => tcp.as_raw_fd(),
-        Socket::Unix(unix) => unix.as_raw_fd(),
-        Socket::Tls(tls) => tls.tcp().as_raw_fd(),
-    }
-}
-
-fn set_socket_nonblocking(socket: &Socket) -> std::io::Result<()> {
-    match socket {
-        Socket::Tcp(tcp) => tcp.set_nonblocking(true),
-        Socket::Unix(unix) => unix.set_nonblocking(true),
-        Socket::Tls(tls) => tls.tcp().set_nonblocking(true),
     }
 }
