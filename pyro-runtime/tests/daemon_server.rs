@@ -288,9 +288,7 @@ fn compressed_messages_share_one_budget_across_connections() {
         assert!(wire.len() < 100_000);
         client.stream.get_mut().write_all(&wire).unwrap();
     };
-    let served = |reply: &Result<Message, Error>| {
-        matches!(reply, Ok(reply) if reply.msg_type == MessageType::Result && !reply.flags.contains(pyro_runtime::protocol::Flags::EXCEPTION))
-    };
+    let served = |reply: &Result<Message, Error>| matches!(reply, Ok(reply) if reply.msg_type == MessageType::Result && !reply.flags.contains(pyro_runtime::protocol::Flags::EXCEPTION));
     // On a loaded machine the first call (300 ms) may be over before the second bomb is
     // read: then nothing overlapped, and the pair is tried again.
     let mut first = None;

@@ -425,9 +425,13 @@ impl Connection {
 }
 
 impl Drop for Connection {
-    /// As the thread server: the session closes (hooks, instances, resources), then the
-    /// daemon forgets the connection and the objects it received as proxies.
+    /// As the thread server: the socket is shut down (with TLS after a `close_notify`), the
+    /// session closes (hooks, instances, resources), then the daemon forgets the connection
+    /// and the objects it received as proxies.
     fn drop(&mut self) {
+        if !self.closed {
+            self.io.shutdown();
+        }
         self.session.close();
         self.inner.close_connection(self.id);
     }

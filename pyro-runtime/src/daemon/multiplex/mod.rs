@@ -10,6 +10,15 @@
 //! Like Pyro5's multiplex server, a connection has at most one request under way: while its
 //! call runs, whatever the client sends next waits in the kernel's socket buffer.
 //!
+//! With `SSL`, each TCP connection is a rustls session driven by readiness (the handshake
+//! advances as the client's bytes arrive, never blocking the loop), and the handshake hooks see
+//! the client's certificate chain as with the thread server. Decompressed messages of all the
+//! daemon's connections draw on its one budget of bytes in flight
+//! ([`DaemonBuilder::max_in_flight`](crate::daemon::DaemonBuilder::max_in_flight)), held until
+//! the message was handled. `COMMTIMEOUT` closes a connection that sent nothing (and took none
+//! of its replies) for that long, or whose request or TLS handshake took longer from its first
+//! byte; the connections are looked at a few times per timeout, so none waits on another.
+//!
 //! [`EventLoop`] is the loop itself, for programs with their own event loop (Pyro5's
 //! `daemon.sockets` and `daemon.events(ready)`) and for serving several daemons from one
 //! thread (Pyro5's `combine`).
