@@ -286,3 +286,42 @@ fn combined_daemons_share_one_loop_driven_from_outside() {
     // The listener is blocking again: the daemon could serve with the thread server now.
     assert!(first.event_loop().unwrap().is_shut_down());
 }
+
+#[test]
+fn a_client_taking_none_of_its_replies_is_closed_after_the_timeout() {
+    use std::io::Write;
+    let running = start(Config {
+        server_type: ServerType::Multiplex,
+        comm_timeout: Some(Duration::from_millis(500)),
+        threadpool_size: 4,
+        threadpool_size_min: 1,
+        ..config()
+    });
+    let mut hog = daemon_support::Client::ready(running.addr(), Serializer::Msgpack);
+    let big = pyro_runtime::Value::Bytes(vec![7; 1 << 20]);
+    let message = hog.invoke_message(Serializer::Msgpack, "thing", "echo", vec![big], Default::default());
+    // Compressed, each request is about 1 KB and arrives whole; its reply is 1 MB.
+    let compressed = pyro_runtime::protocol::EncodeOptions { compression: true, ..Default::default() };
+    let wire = message.to_bytes(&compressed).unwrap();
+    assert!(wire.len() < 10_000);
+    // Requests one by one, no reply read: the daemon's output and both sides' socket buffers
+    // fill, then nothing moves until the daemon gives up on the client.
+    let (done, ended) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let socket = hog.stream.get_mut();
+        let outcome = (0..400).find_map(|_| {
+            std::thread::sleep(Duration::from_millis(10));
+            socket.write_all(&wire).err()
+        });
+        let _ = done.send((Instant::now(), outcome));
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    // Meanwhile another client is served at once.
+    let started = Instant::now();
+    assert_eq!(Proxy::new(uri(&running, "thing")).call::<_, i64>("add", &(2, 3)).unwrap(), 5);
+    assert!(started.elapsed() < Duration::from_secs(1), "{:?}", started.elapsed());
+    let (at, outcome) = ended.recv_timeout(Duration::from_secs(10)).expect("the client was never closed");
+    assert!(outcome.is_some(), "the daemon read 400 requests while their replies waited");
+    assert!(at.duration_since(started) < Duration::from_secs(5), "closed after {:?}", at.duration_since(started));
+    running.stop();
+}
