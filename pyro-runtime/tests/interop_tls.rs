@@ -251,6 +251,18 @@ fn rust_proxy_to_rust_daemon_two_way() {
     assert_eq!(info.contains("<pyro multiplexed server on"), multiplexed, "{info}");
     let err = call(&uri(&running), &client_config(&certs.ca, None)).unwrap_err();
     assert!(matches!(err, Error::Tls { .. } | Error::ConnectionClosed { .. } | Error::Communication { .. }), "{err:?}");
+    // Plaintext against the TLS daemon: an error, not a hang.
+    let started = Instant::now();
+    let plain = Config { comm_timeout: Some(Duration::from_secs(10)), ..Config::default() };
+    let err = call(&uri(&running), &plain).unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(5), "{err:?} after {:?}", started.elapsed());
+    assert!(
+        matches!(err, Error::Protocol(_) | Error::ConnectionClosed { .. } | Error::Communication { .. }),
+        "{err:?}"
+    );
+    // The daemon still serves TLS clients.
+    let (sum, _) = call(&uri(&running), &client_config(&certs.ca, Some(&certs.client))).unwrap();
+    assert_eq!(sum, 42);
     running.stop();
 }
 
