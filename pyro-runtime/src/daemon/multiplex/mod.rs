@@ -90,6 +90,9 @@ pub struct EventLoop {
     /// The daemons served; `None` once one shut down and left the loop.
     daemons: Vec<Option<Arc<Inner>>>,
     connections: HashMap<usize, Connection>,
+    /// The connections handled since the last look at their interests (only those can have
+    /// closed or changed what they wait for, so an event costs nothing per idle connection).
+    touched: Vec<usize>,
     next_token: usize,
     events: Events,
     next_housekeeping: Instant,
@@ -128,6 +131,7 @@ impl EventLoop {
             workers,
             daemons: Vec::new(),
             connections: HashMap::new(),
+            touched: Vec::new(),
             next_token: FIRST_CLIENT,
             events: Events::with_capacity(1024),
             next_housekeeping: Instant::now() + HOUSEKEEPING_INTERVAL,
@@ -236,6 +240,7 @@ impl EventLoop {
                 Token(key) => {
                     if let Some(conn) = self.connections.get_mut(&key) {
                         conn.on_ready(readable, writable, &self.workers);
+                        self.touched.push(key);
                     }
                 }
             }
@@ -266,6 +271,7 @@ impl EventLoop {
         for (key, completed) in self.workers.finished() {
             if let Some(conn) = self.connections.get_mut(&key) {
                 conn.on_completed(completed, &self.workers);
+                self.touched.push(key);
             }
         }
         for index in 0..self.daemons.len() {
@@ -275,21 +281,24 @@ impl EventLoop {
             }
             let _ = self.poll.registry().deregister(&mut SourceFd(&listener_fd(&inner.listener)));
             let _ = set_listener_nonblocking(&inner.listener, false);
-            for conn in self.connections.values_mut().filter(|c| c.daemon == index) {
+            for (key, conn) in self.connections.iter_mut().filter(|(_, c)| c.daemon == index) {
                 conn.shut(&self.workers);
+                self.touched.push(*key);
             }
             // Pyro5's `shutdown` clears the streams too.
             inner.streams.clear();
             self.daemons[index] = None;
         }
         let registry = self.poll.registry();
-        self.connections.retain(|_, conn| {
-            let keep = !conn.is_closed() && conn.update_interest(registry).is_ok();
-            if !keep {
+        let mut touched = std::mem::take(&mut self.touched);
+        for key in touched.drain(..) {
+            let Some(conn) = self.connections.get_mut(&key) else { continue };
+            if conn.is_closed() || conn.update_interest(registry).is_err() {
                 let _ = registry.deregister(&mut SourceFd(&conn.fd()));
+                self.connections.remove(&key);
             }
-            keep
-        });
+        }
+        self.touched = touched;
         let now = Instant::now();
         if self.next_idle_check.is_some_and(|t| now >= t) {
             for conn in self.connections.values_mut().filter(|c| c.timed_out(now)) {
@@ -355,6 +364,7 @@ impl EventLoop {
             conn.mark_registered();
             conn.on_ready(true, false, &self.workers);
             self.connections.insert(key, conn);
+            self.touched.push(key);
         }
     }
 }
