@@ -331,3 +331,34 @@ fn a_stalled_tls_handshake_delays_no_one_and_times_out() {
     assert!(started.elapsed() < Duration::from_secs(4), "closed after {:?}", started.elapsed());
     running.stop();
 }
+
+/// A Python client echoing 3 MB of text through `thing.echo` over TLS; prints its length,
+/// whether it came back whole, and a small call after it.
+const BIG_ECHO: &str = r#"
+import sys
+import Pyro5.api
+Pyro5.config.SSL = True
+Pyro5.config.SSL_CACERTS = sys.argv[2]
+Pyro5.config.COMMTIMEOUT = 20
+with Pyro5.api.Proxy(sys.argv[1]) as p:
+    data = "".join(chr(32 + i % 90) for i in range(3000)) * 1000
+    back = p.echo(data)
+    print(len(back), back == data, p.add(1, 2))
+"#;
+
+#[test]
+fn large_messages_both_ways_over_tls() {
+    let certs = Certs::new("big");
+    let running = start(server_config(&certs, false));
+    // Many TLS records each way, more than rustls buffers at once.
+    let data: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
+    let proxy = Proxy::with_config(uri(&running).parse().unwrap(), &client_config(&certs.ca, None));
+    let back: Value = proxy.call("echo", &(Value::Bytes(data.clone()),)).unwrap();
+    assert_eq!(back, Value::Bytes(data));
+    assert_eq!(proxy.call::<_, i64>("add", &(1, 2)).unwrap(), 3);
+    let output =
+        pyro_interop::python().command().args(["-c", BIG_ECHO, &uri(&running), &text(&certs.ca)]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(stdout.trim(), "3000000 True 3", "{}", String::from_utf8_lossy(&output.stderr));
+    running.stop();
+}
