@@ -325,3 +325,41 @@ fn a_client_taking_none_of_its_replies_is_closed_after_the_timeout() {
     assert!(at.duration_since(started) < Duration::from_secs(5), "closed after {:?}", at.duration_since(started));
     running.stop();
 }
+
+#[test]
+fn tls_clients_are_served_side_by_side_while_a_slow_call_runs() {
+    let certs = pyro_interop::TestCerts::new("mux-concurrent");
+    let running = start(Config {
+        ssl: true,
+        ssl_server_cert: Some(certs.server.cert.clone()),
+        ssl_server_key: Some(certs.server.key.clone()),
+        ..Config { server_type: ServerType::Multiplex, threadpool_size: 4, threadpool_size_min: 1, ..config() }
+    });
+    let client = Config {
+        ssl: true,
+        ssl_ca_certs: Some(certs.ca.clone()),
+        comm_timeout: Some(Duration::from_secs(10)),
+        ..Config::default()
+    };
+    let slow = {
+        let (uri, client) = (uri(&running, "thing"), client.clone());
+        std::thread::spawn(move || Proxy::with_config(uri, &client).call::<_, String>("slow", &(3.0,)).unwrap())
+    };
+    assert!(pyro_interop::wait_for(|| running.slow_calls.load(std::sync::atomic::Ordering::SeqCst) == 1));
+    let started = Instant::now();
+    let workers: Vec<_> = (0..8i64)
+        .map(|n| {
+            let (uri, client) = (uri(&running, "thing"), client.clone());
+            std::thread::spawn(move || {
+                let proxy = Proxy::with_config(uri, &client);
+                (0..20).map(|i| proxy.call::<_, i64>("add", &(n, i)).unwrap()).sum::<i64>()
+            })
+        })
+        .collect();
+    let sums: Vec<i64> = workers.into_iter().map(|w| w.join().unwrap()).collect();
+    assert_eq!(sums, (0..8).map(|n| 20 * n + 190).collect::<Vec<_>>());
+    // All of them before the slow call's 3 seconds are over.
+    assert!(!slow.is_finished(), "served after {:?}", started.elapsed());
+    assert_eq!(slow.join().unwrap(), "slept");
+    running.stop();
+}
