@@ -363,3 +363,31 @@ fn tls_clients_are_served_side_by_side_while_a_slow_call_runs() {
     assert_eq!(slow.join().unwrap(), "slept");
     running.stop();
 }
+
+#[test]
+fn a_tls_reply_still_waiting_at_shutdown_is_written_whole() {
+    let certs = pyro_interop::TestCerts::new("mux-drain");
+    let running = start(Config {
+        ssl: true,
+        ssl_server_cert: Some(certs.server.cert.clone()),
+        ssl_server_key: Some(certs.server.key.clone()),
+        ..Config { server_type: ServerType::Multiplex, threadpool_size: 4, threadpool_size_min: 1, ..config() }
+    });
+    let client = Config { ssl: true, ssl_ca_certs: Some(certs.ca.clone()), ..Config::default() };
+    let tls = pyro_runtime::transport::TlsClient::from_config(&client).unwrap();
+    let stream = tls.connect("localhost", TcpStream::connect(running.addr()).unwrap()).unwrap();
+    let mut raw = daemon_support::Client::over(pyro_runtime::transport::Socket::Tls(stream));
+    assert_eq!(raw.handshake(Serializer::Msgpack, "thing").msg_type, pyro_runtime::protocol::MessageType::ConnectOk);
+    // A 4 MB reply, not read yet: more than the socket buffers take, so part of it is still
+    // in the daemon when it shuts down.
+    let big = pyro_runtime::Value::Bytes(vec![9; 4 << 20]);
+    let message = raw.invoke_message(Serializer::Msgpack, "thing", "echo", vec![big.clone()], Default::default());
+    raw.send(&message);
+    std::thread::sleep(Duration::from_millis(500));
+    let stopping = std::thread::spawn(move || running.stop());
+    std::thread::sleep(Duration::from_millis(300));
+    let reply = raw.receive().unwrap();
+    assert_eq!(reply.msg_type, pyro_runtime::protocol::MessageType::Result);
+    assert_eq!(Serializer::Msgpack.from_bytes::<pyro_runtime::Value>(&reply.data).unwrap(), big);
+    stopping.join().unwrap();
+}

@@ -109,11 +109,21 @@ impl Io {
             Io::Tls(tls) => {
                 tls.tcp.set_nonblocking(false)?;
                 tls.tcp.set_write_timeout(Some(timeout))?;
-                tls.conn.writer().write_all(data)?;
-                while tls.conn.wants_write() {
-                    tls.conn.write_tls(&mut tls.tcp)?;
+                // rustls takes a bounded amount at a time: write that out, then the rest.
+                let mut rest = data;
+                loop {
+                    while tls.conn.wants_write() {
+                        tls.conn.write_tls(&mut tls.tcp)?;
+                    }
+                    if rest.is_empty() {
+                        return Ok(());
+                    }
+                    let taken = tls.conn.writer().write(rest)?;
+                    if taken == 0 && !tls.conn.wants_write() {
+                        return Err(ErrorKind::WriteZero.into());
+                    }
+                    rest = rest.get(taken..).unwrap_or_default();
                 }
-                Ok(())
             }
         }
     }
