@@ -18,9 +18,10 @@
 //! server. An [`EventLoop`] runs that loop inside the caller's own event loop and serves
 //! several daemons from one thread (Pyro5's `daemon.sockets`, `daemon.events` and
 //! `daemon.combine`). Both server types serve TLS, share the budget of bytes in flight
-//! ([`DaemonBuilder::max_in_flight`]) among all connections, and bound each whole request, the
-//! wait for the next one and a TLS handshake by `COMMTIMEOUT`; in the multiplexed server no
-//! slow, silent or trickling client (nor a stalled TLS handshake) delays any other.
+//! ([`DaemonBuilder::max_in_flight`]) among all connections, and bound each whole request and
+//! the wait for the next one by `COMMTIMEOUT` (the multiplexed server a whole TLS handshake
+//! too); in the multiplexed server no slow, silent or trickling client (nor a stalled TLS
+//! handshake) delays any other.
 //!
 //! Each connection is a [`ServerSession`](crate::session::ServerSession) driven by its worker:
 //! the worker reads messages, the session says what to do, and calls run on the worker (oneway

@@ -11,8 +11,9 @@
 //! call runs, whatever the client sends next waits in the kernel's socket buffer.
 //!
 //! With `SSL`, each TCP connection is a rustls session driven by readiness (the handshake
-//! advances as the client's bytes arrive, never blocking the loop), and the handshake hooks see
-//! the client's certificate chain as with the thread server. Decompressed messages of all the
+//! advances as the client's bytes arrive, never waiting for them; its cryptography runs on the
+//! loop's thread), and the handshake hooks see the client's certificate chain as with the
+//! thread server. Decompressed messages of all the
 //! daemon's connections draw on its one budget of bytes in flight
 //! ([`DaemonBuilder::max_in_flight`](crate::daemon::DaemonBuilder::max_in_flight)), held until
 //! the message was handled. `COMMTIMEOUT` closes a connection that sent nothing (and took none
