@@ -83,10 +83,9 @@ fn full_pool_refuses_with_marshal_connectfail() {
 
 #[test]
 fn refusing_a_client_waits_on_no_other_client() {
-    if daemon_support::server_type() == pyro_runtime::config::ServerType::Multiplex {
-        // The multiplexed server refuses no one (as Pyro5's): no refusal to wait on.
-        return;
-    }
+    // The multiplexed server refuses no one (as Pyro5's): there the silent and trickling
+    // clients are served too, and the next client is answered at once all the same.
+    let multiplexed = daemon_support::server_type() == pyro_runtime::config::ServerType::Multiplex;
     let daemon = start(Config { threadpool_size: 1, threadpool_size_min: 1, ..config() });
     let mut first = Client::ready(daemon.addr(), Serializer::Msgpack);
     // Refused clients that send nothing, and one that trickles its CONNECT a byte at a time.
@@ -112,7 +111,8 @@ fn refusing_a_client_waits_on_no_other_client() {
     let start = Instant::now();
     let mut next = Client::connect(daemon.addr());
     let reply = next.handshake(Serializer::Msgpack, "thing");
-    assert_eq!(reply.msg_type, MessageType::ConnectFail);
+    let expected = if multiplexed { MessageType::ConnectOk } else { MessageType::ConnectFail };
+    assert_eq!(reply.msg_type, expected);
     assert!(start.elapsed() < Duration::from_millis(1500), "answered after {:?}", start.elapsed());
     assert_eq!(first.call(Serializer::Msgpack, "thing", "add", vec![1.into(), 2.into()]), Ok(Value::Int(3)));
     stop.store(true, Ordering::Relaxed);
@@ -247,10 +247,6 @@ fn idle_clients_time_out() {
 
 #[test]
 fn commtimeout_bounds_a_whole_message_not_each_read() {
-    if daemon_support::server_type() == pyro_runtime::config::ServerType::Multiplex {
-        // Not yet in the multiplexed server: its COMMTIMEOUT closes idle connections only (issue 10).
-        return;
-    }
     let daemon = start(Config { comm_timeout: Some(Duration::from_millis(500)), ..config() });
     let mut trickler = std::net::TcpStream::connect(daemon.addr()).unwrap();
     trickler.set_nonblocking(true).unwrap();
@@ -280,10 +276,6 @@ fn commtimeout_bounds_a_whole_message_not_each_read() {
 
 #[test]
 fn compressed_messages_share_one_budget_across_connections() {
-    if daemon_support::server_type() == pyro_runtime::config::ServerType::Multiplex {
-        // Not yet in the multiplexed server: its decoders bound each message only (issue 10).
-        return;
-    }
     use pyro_runtime::protocol::EncodeOptions;
     let daemon = Daemon::builder().config(config()).host("127.0.0.1").max_in_flight(3 << 20).bind().unwrap();
     let daemon = start_daemon(daemon);
@@ -296,20 +288,28 @@ fn compressed_messages_share_one_budget_across_connections() {
         assert!(wire.len() < 100_000);
         client.stream.get_mut().write_all(&wire).unwrap();
     };
-    let mut first = Client::ready(daemon.addr(), Serializer::Msgpack);
-    let mut second = Client::ready(daemon.addr(), Serializer::Msgpack);
-    send_bomb(&mut first);
-    std::thread::sleep(Duration::from_millis(100));
-    send_bomb(&mut second);
-    // The second inflates past what the first left of the budget: refused, connection closed.
-    let refused = second.receive();
-    assert!(
-        !matches!(&refused, Ok(reply) if reply.msg_type == MessageType::Result && !reply.flags.contains(pyro_runtime::protocol::Flags::EXCEPTION)),
-        "{refused:?}"
-    );
-    assert!(second.is_closed());
-    let reply = first.receive().unwrap();
-    assert_eq!(reply.msg_type, MessageType::Result);
+    let served = |reply: &Result<Message, Error>| matches!(reply, Ok(reply) if reply.msg_type == MessageType::Result && !reply.flags.contains(pyro_runtime::protocol::Flags::EXCEPTION));
+    // On a loaded machine the first call (300 ms) may be over before the second bomb is
+    // read: then nothing overlapped, and the pair is tried again.
+    let mut first = None;
+    for _attempt in 0..5 {
+        let mut one = Client::ready(daemon.addr(), Serializer::Msgpack);
+        let mut two = Client::ready(daemon.addr(), Serializer::Msgpack);
+        send_bomb(&mut one);
+        std::thread::sleep(Duration::from_millis(100));
+        send_bomb(&mut two);
+        let (second_reply, first_reply) = (two.receive(), one.receive());
+        if served(&second_reply) && served(&first_reply) {
+            continue;
+        }
+        // The second inflates past what the first left of the budget: refused, connection closed.
+        assert!(!served(&second_reply), "{second_reply:?}");
+        assert!(two.is_closed());
+        assert!(served(&first_reply), "{first_reply:?}");
+        first = Some(one);
+        break;
+    }
+    let mut first = first.expect("the two bombs never overlapped");
     // Once handled, the first message's share is back: a new client's bomb is served.
     assert_eq!(first.call(Serializer::Msgpack, "thing", "add", vec![1.into(), 2.into()]), Ok(Value::Int(3)));
     let mut third = Client::ready(daemon.addr(), Serializer::Msgpack);

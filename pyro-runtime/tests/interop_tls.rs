@@ -243,8 +243,26 @@ fn rust_proxy_to_rust_daemon_two_way() {
     assert_eq!(sum, 42);
     assert_eq!(proxy.peer_certificates().first(), Some(&certs.server.der));
     assert_eq!(seen.lock().unwrap().first().and_then(|chain| chain.first()), Some(&certs.client.der));
+    // The server type of the test crate serves it (`interop_tls_multiplex`: the multiplexed one).
+    let daemon_uri = format!("PYRO:Pyro.Daemon@127.0.0.1:{}", running.addr().port());
+    let daemon = Proxy::with_config(daemon_uri.parse().unwrap(), &client_config(&certs.ca, Some(&certs.client)));
+    let info: String = daemon.call("info", &()).unwrap();
+    let multiplexed = daemon_support::server_type() == pyro_runtime::config::ServerType::Multiplex;
+    assert_eq!(info.contains("<pyro multiplexed server on"), multiplexed, "{info}");
     let err = call(&uri(&running), &client_config(&certs.ca, None)).unwrap_err();
     assert!(matches!(err, Error::Tls { .. } | Error::ConnectionClosed { .. } | Error::Communication { .. }), "{err:?}");
+    // Plaintext against the TLS daemon: an error, not a hang.
+    let started = Instant::now();
+    let plain = Config { comm_timeout: Some(Duration::from_secs(10)), ..Config::default() };
+    let err = call(&uri(&running), &plain).unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(5), "{err:?} after {:?}", started.elapsed());
+    assert!(
+        matches!(err, Error::Protocol(_) | Error::ConnectionClosed { .. } | Error::Communication { .. }),
+        "{err:?}"
+    );
+    // The daemon still serves TLS clients.
+    let (sum, _) = call(&uri(&running), &client_config(&certs.ca, Some(&certs.client))).unwrap();
+    assert_eq!(sum, 42);
     running.stop();
 }
 
@@ -286,4 +304,61 @@ fn settings_errors_are_clear() {
     let bad_client = Config { ssl_client_cert: Some(certs.dir().join("nope.crt")), ..client_config(&certs.ca, None) };
     let err = call("PYRO:thing@127.0.0.1:1", &bad_client).unwrap_err();
     assert!(matches!(&err, Error::Tls { message } if message.contains("not found")), "{err:?}");
+}
+
+#[test]
+fn a_stalled_tls_handshake_delays_no_one_and_times_out() {
+    use std::io::{Read, Write};
+    let certs = Certs::new("stall");
+    let config = Config { comm_timeout: Some(Duration::from_millis(500)), ..server_config(&certs, false) };
+    let running = start(config);
+    // One client sends nothing, another the first bytes of a TLS record and then stalls.
+    let mut silent = std::net::TcpStream::connect(running.addr()).unwrap();
+    let mut stalled = std::net::TcpStream::connect(running.addr()).unwrap();
+    stalled.write_all(&[0x16, 0x03, 0x01, 0x02]).unwrap();
+    let started = Instant::now();
+    let (sum, _) = call(&uri(&running), &client_config(&certs.ca, None)).unwrap();
+    assert_eq!(sum, 42);
+    assert!(started.elapsed() < Duration::from_secs(2), "served after {:?}", started.elapsed());
+    // Both are closed once COMMTIMEOUT has passed without a finished handshake.
+    for stream in [&mut silent, &mut stalled] {
+        stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut sink = Vec::new();
+        let ended = stream.read_to_end(&mut sink);
+        let waited = matches!(&ended, Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut));
+        assert!(!waited, "still open after {:?}", started.elapsed());
+    }
+    assert!(started.elapsed() < Duration::from_secs(4), "closed after {:?}", started.elapsed());
+    running.stop();
+}
+
+/// A Python client echoing 3 MB of text through `thing.echo` over TLS; prints its length,
+/// whether it came back whole, and a small call after it.
+const BIG_ECHO: &str = r#"
+import sys
+import Pyro5.api
+Pyro5.config.SSL = True
+Pyro5.config.SSL_CACERTS = sys.argv[2]
+Pyro5.config.COMMTIMEOUT = 20
+with Pyro5.api.Proxy(sys.argv[1]) as p:
+    data = "".join(chr(32 + i % 90) for i in range(3000)) * 1000
+    back = p.echo(data)
+    print(len(back), back == data, p.add(1, 2))
+"#;
+
+#[test]
+fn large_messages_both_ways_over_tls() {
+    let certs = Certs::new("big");
+    let running = start(server_config(&certs, false));
+    // Many TLS records each way, more than rustls buffers at once.
+    let data: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
+    let proxy = Proxy::with_config(uri(&running).parse().unwrap(), &client_config(&certs.ca, None));
+    let back: Value = proxy.call("echo", &(Value::Bytes(data.clone()),)).unwrap();
+    assert_eq!(back, Value::Bytes(data));
+    assert_eq!(proxy.call::<_, i64>("add", &(1, 2)).unwrap(), 3);
+    let output =
+        pyro_interop::python().command().args(["-c", BIG_ECHO, &uri(&running), &text(&certs.ca)]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(stdout.trim(), "3000000 True 3", "{}", String::from_utf8_lossy(&output.stderr));
+    running.stop();
 }

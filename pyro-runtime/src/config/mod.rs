@@ -14,7 +14,7 @@
 //! No setting is silently ignored: a daemon (the name server included) refuses to start with
 //! one pyro cannot honour yet, naming it: `LOGWIRE=true`, `DETAILED_TRACEBACK=true`,
 //! `SOCK_REUSE=false`, a `LOGFILE` other than `pyro5.log` or `{stderr}`, and
-//! `SERVERTYPE=multiplex` outside Unix or with `SSL=true` (see [`Config::check_supported`]).
+//! `SERVERTYPE=multiplex` outside Unix (see [`Config::check_supported`]).
 //!
 //! ```
 //! use std::time::Duration;
@@ -355,8 +355,7 @@ impl Config {
 
     /// Refuses the settings pyro cannot honour yet, rather than ignoring them: a
     /// [`ConfigError::Unsupported`] naming the first such item. Refused are:
-    /// - `SERVERTYPE=multiplex` outside Unix (the multiplexed server is built on Unix only), or
-    ///   together with `SSL=true` (TLS is served by the thread server only so far);
+    /// - `SERVERTYPE=multiplex` outside Unix (the multiplexed server is built on Unix only);
     /// - `LOGWIRE=true`: pyro does not dump message bytes;
     /// - `DETAILED_TRACEBACK=true`: a Rust method has no Python frames or local variables to send;
     /// - `SOCK_REUSE=false`: the server socket always sets `SO_REUSEADDR` (Rust's standard
@@ -384,9 +383,6 @@ impl Config {
         };
         if cfg!(not(unix)) && self.server_type == ServerType::Multiplex {
             return refuse("SERVERTYPE", "the multiplexed server is built on Unix only");
-        }
-        if self.ssl && self.server_type == ServerType::Multiplex {
-            return refuse("SERVERTYPE", "TLS (SSL=true) is served by the thread server only so far");
         }
         if self.log_wire {
             return refuse("LOGWIRE", "pyro does not dump message bytes yet");

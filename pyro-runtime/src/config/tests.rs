@@ -288,11 +288,11 @@ fn settings_pyro_cannot_honour_are_refused_by_name() {
         config.validate().unwrap_err().to_string(),
         "unsupported Pyro config value: LOGWIRE=True (pyro does not dump message bytes yet)"
     );
-    // The multiplexed server exists (on Unix), but serves no TLS yet.
+    // The multiplexed server exists on Unix, with TLS too.
     let multiplex = Config { server_type: ServerType::Multiplex, ..Config::default() };
     assert_eq!(multiplex.validate().is_ok(), cfg!(unix));
     let tls = Config { ssl: true, ..multiplex };
-    assert!(matches!(tls.validate(), Err(ConfigError::Unsupported { item: "SERVERTYPE", .. })));
+    assert_eq!(tls.validate().is_ok(), cfg!(unix));
 }
 
 #[test]

@@ -13,13 +13,15 @@
 //! With `SERVERTYPE` `multiplex` ([`ServerType::Multiplex`](crate::config::ServerType)) the
 //! daemon runs Pyro5's other server type instead (Unix only): one thread waits for readiness
 //! on every connection, calls run on a pool of `THREADPOOL_SIZE` workers, no connection is
-//! refused, and an idle connection costs no thread (about 600 bytes of memory, measured with
-//! 10,000 of them). `Pyro.Daemon.info()` then names the multiplexed server. An
-//! [`EventLoop`] runs that loop inside the caller's own event loop and serves several daemons
-//! from one thread (Pyro5's `daemon.sockets`, `daemon.events` and `daemon.combine`). Not yet
-//! in the multiplexed server: TLS (refused at startup), the decompression budget shared by all
-//! connections ([`DaemonBuilder::max_in_flight`]; each message is still bounded by
-//! `MAX_MESSAGE_SIZE`) and `COMMTIMEOUT` bounding a whole request (it closes idle connections).
+//! refused, and an idle connection costs no thread (about 750 bytes of memory, measured with
+//! 10,000 of them; about 5 KB with TLS). `Pyro.Daemon.info()` then names the multiplexed
+//! server. An [`EventLoop`] runs that loop inside the caller's own event loop and serves
+//! several daemons from one thread (Pyro5's `daemon.sockets`, `daemon.events` and
+//! `daemon.combine`). Both server types serve TLS, share the budget of bytes in flight
+//! ([`DaemonBuilder::max_in_flight`]) among all connections, and bound each whole request and
+//! the wait for the next one by `COMMTIMEOUT` (the multiplexed server a whole TLS handshake
+//! too); in the multiplexed server no slow, silent or trickling client (nor a stalled TLS
+//! handshake) delays any other.
 //!
 //! Each connection is a [`ServerSession`](crate::session::ServerSession) driven by its worker:
 //! the worker reads messages, the session says what to do, and calls run on the worker (oneway

@@ -184,6 +184,12 @@ impl TlsServer {
         }
         Ok(TlsStream::Server(Box::new(StreamOwned::new(conn, tcp))))
     }
+
+    /// A new server-side TLS session, for a driver that does the handshake itself on a
+    /// non-blocking socket (the multiplexed server).
+    pub(crate) fn session(&self) -> io::Result<ServerConnection> {
+        ServerConnection::new(Arc::clone(&self.config)).map_err(io::Error::other)
+    }
 }
 
 impl std::fmt::Debug for TlsServer {

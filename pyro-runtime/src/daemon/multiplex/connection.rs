@@ -1,7 +1,13 @@
 //! One client connection of the multiplexed server: a non-blocking driver of a
-//! [`ServerSession`].
+//! [`ServerSession`], over a plain socket or TLS.
+//!
+//! `COMMTIMEOUT` bounds, as in the thread server, the wait for a request's first byte (an
+//! idle connection is closed) and the whole of each request from its first byte to its last
+//! (a client trickling bytes cannot keep a connection forever); it also bounds a TLS
+//! handshake, and a client that takes none of its replies for that long is closed. A call
+//! running is never timed out.
 
-use std::io::{ErrorKind, Read, Write};
+use std::io::ErrorKind;
 use std::os::fd::RawFd;
 use std::sync::Arc;
 use std::time::Instant;
@@ -9,8 +15,8 @@ use std::time::Instant;
 use mio::unix::SourceFd;
 use mio::{Interest, Registry, Token};
 
+use super::io::Io;
 use super::workers::{Done, Workers};
-use super::{set_socket_nonblocking, socket_fd};
 use crate::daemon::{Inner, ShutdownHandle};
 use crate::protocol::{EncodeOptions, Message, MessageDecoder};
 use crate::session::{Action, Request, ServerSession};
@@ -31,7 +37,7 @@ pub(super) struct Connection {
     /// The index of the daemon in the loop.
     pub(super) daemon: usize,
     key: usize,
-    socket: Socket,
+    io: Io,
     decoder: MessageDecoder,
     session: ServerSession,
     options: EncodeOptions,
@@ -50,30 +56,43 @@ pub(super) struct Connection {
     closed: bool,
     /// The interest registered now.
     interest: Option<Interest>,
-    /// When the client last sent something or got a reply (for COMMTIMEOUT).
+    /// When the client last sent something or took some of its replies (for COMMTIMEOUT).
     last_active: Instant,
+    /// When the message being received (or the TLS handshake) started (for COMMTIMEOUT).
+    message_started: Option<Instant>,
+    /// A TLS handshake is under way: the session learns the client's certificate after it.
+    handshaking: bool,
 }
 
 impl Connection {
-    /// Sets up an accepted socket; `None` if the daemon is shutting down or the socket cannot
-    /// be made non-blocking.
+    /// Sets up an accepted socket (with the daemon's TLS, its handshake starts); `None` if
+    /// the daemon is shutting down or the socket cannot be made non-blocking.
     pub(super) fn new(inner: &Arc<Inner>, daemon: usize, socket: Socket, key: usize) -> Option<Connection> {
-        set_socket_nonblocking(&socket).ok()?;
+        let tls = match (&inner.tls, &socket) {
+            (Some(tls), Socket::Tcp(_)) => Some(tls.session().ok()?),
+            _ => None,
+        };
+        let io = Io::new(socket, tls).ok()?;
         let id = inner.open_connection(None)?;
-        let client_addr = socket.peer_addr();
+        let client_addr = io.peer_addr();
         let options = inner.encode_options();
-        let decoder = MessageDecoder::with_max_message_size(options.max_message_size);
-        let session = ServerSession::new(id, Arc::clone(&inner.info))
-            .with_streams(Arc::clone(&inner.streams))
-            .with_client_addr(client_addr)
-            .with_hooks(inner.hooks.clone());
-        let session = inner.annotate(session);
+        let mut decoder = MessageDecoder::with_max_message_size(options.max_message_size);
+        // The bytes in flight are bounded across all the daemon's connections.
+        decoder.set_budget(Arc::clone(&inner.in_flight));
+        let handshaking = io.is_handshaking();
+        let session = if handshaking {
+            // A stand-in until the handshake tells the client's certificate.
+            ServerSession::new(id, Arc::clone(&inner.info))
+        } else {
+            new_session(inner, id, client_addr, Vec::new())
+        };
+        let now = Instant::now();
         Some(Connection {
             inner: Arc::clone(inner),
             id,
             daemon,
             key,
-            socket,
+            io,
             decoder,
             session,
             options,
@@ -86,13 +105,15 @@ impl Connection {
             closing: false,
             closed: false,
             interest: None,
-            last_active: Instant::now(),
+            last_active: now,
+            message_started: handshaking.then_some(now),
+            handshaking,
         })
     }
 
     /// The socket's descriptor, for the poller.
     pub(super) fn fd(&self) -> RawFd {
-        socket_fd(&self.socket)
+        self.io.fd()
     }
 
     /// Records that the socket was registered for reading.
@@ -120,7 +141,12 @@ impl Connection {
     /// The connection's call finished on a worker.
     pub(super) fn on_completed(&mut self, completed: Done, workers: &Workers) {
         self.busy = false;
-        self.last_active = Instant::now();
+        let now = Instant::now();
+        self.last_active = now;
+        // The time the call took is not the client's: a request it began meanwhile starts now.
+        if self.message_started.is_some() {
+            self.message_started = Some(now);
+        }
         let still_serving = self.inner.set_connection_busy(self.id, false);
         match completed {
             Done::Reply(completed) => {
@@ -138,8 +164,11 @@ impl Connection {
 
     /// Registers for writing while output waits, for reading only otherwise.
     pub(super) fn update_interest(&mut self, registry: &Registry) -> std::io::Result<()> {
-        let wanted =
-            if self.written < self.output.len() { Interest::READABLE | Interest::WRITABLE } else { Interest::READABLE };
+        let wanted = if self.written < self.output.len() || self.io.wants_write() {
+            Interest::READABLE | Interest::WRITABLE
+        } else {
+            Interest::READABLE
+        };
         if self.interest != Some(wanted) {
             registry.reregister(&mut SourceFd(&self.fd()), Token(self.key), wanted)?;
             self.interest = Some(wanted);
@@ -149,17 +178,11 @@ impl Connection {
 
     /// Writes what waits, blocking (at most the comm timeout): used when the loop ends.
     pub(super) fn flush_blocking(&mut self) {
-        if self.written >= self.output.len() {
+        if self.written >= self.output.len() && !self.io.wants_write() {
             return;
         }
-        let _ = match &self.socket {
-            Socket::Tcp(tcp) => tcp.set_nonblocking(false),
-            Socket::Unix(unix) => unix.set_nonblocking(false),
-            Socket::Tls(tls) => tls.tcp().set_nonblocking(false),
-        };
-        let timeout = self.inner.config.comm_timeout.or(Some(std::time::Duration::from_secs(2)));
-        let _ = self.socket.set_timeout(timeout);
-        let _ = self.socket.write_all(&self.output[self.written..]);
+        let timeout = self.inner.config.comm_timeout.unwrap_or(std::time::Duration::from_secs(2));
+        let _ = self.io.write_all_blocking(self.output.get(self.written..).unwrap_or_default(), timeout);
         self.output = Vec::new();
         self.written = 0;
     }
@@ -176,7 +199,8 @@ impl Connection {
                 if self.busy {
                     return;
                 }
-                if self.written >= self.output.len() || self.eof {
+                let flushed = self.written >= self.output.len() && !self.io.wants_write();
+                if flushed || self.eof {
                     self.close();
                 }
                 return;
@@ -185,6 +209,8 @@ impl Connection {
                 return;
             }
             let expecting = self.session.expecting();
+            // The message taken before was handled: its share of the budget goes back.
+            self.decoder.release_budget();
             match self.decoder.next_message() {
                 Ok(Some(message)) => {
                     let action = if expecting.contains(&message.msg_type) {
@@ -223,20 +249,46 @@ impl Connection {
             if !self.readable {
                 return;
             }
-            match self.socket.read(&mut buffer) {
+            let read = self.io.read(&mut buffer);
+            if self.handshaking && !self.io.is_handshaking() {
+                self.handshake_done();
+            }
+            match read {
                 Ok(0) => self.eof = true,
-                Ok(n) => {
-                    self.last_active = Instant::now();
-                    self.decoder.feed(&buffer[..n]);
-                }
+                Ok(n) => self.received(buffer.get(..n).unwrap_or_default()),
                 Err(error) if error.kind() == ErrorKind::WouldBlock => self.readable = false,
                 Err(error) if error.kind() == ErrorKind::Interrupted => {}
-                Err(_) => {
+                Err(error) => {
+                    if self.handshaking {
+                        tracing::info!(peer = ?self.client_addr, %error, "TLS handshake failed");
+                    }
                     self.eof = true;
                     self.closing = true;
                 }
             }
         }
+    }
+
+    /// Feeds bytes the client sent to the decoder, and times the message they belong to.
+    fn received(&mut self, bytes: &[u8]) {
+        let now = Instant::now();
+        self.last_active = now;
+        let ready = self.decoder.ready_messages();
+        self.decoder.feed(bytes);
+        if !self.decoder.has_partial_message() {
+            self.message_started = None;
+        } else if self.message_started.is_none() || self.decoder.ready_messages() > ready {
+            // A new message began with these bytes.
+            self.message_started = Some(now);
+        }
+    }
+
+    /// The TLS handshake succeeded: the real session, which knows the client's certificate.
+    fn handshake_done(&mut self) {
+        self.handshaking = false;
+        self.message_started = None;
+        let chain = self.io.peer_certificates();
+        self.session = new_session(&self.inner, self.id, self.client_addr, chain);
     }
 
     /// A message the session expects: marks the connection busy with it while serving.
@@ -305,13 +357,20 @@ impl Connection {
 
     /// Writes until done or the socket would block.
     fn write_some(&mut self) {
+        if self.io.push().is_err() {
+            self.fail_output();
+            return;
+        }
         while self.written < self.output.len() {
-            match self.socket.write(&self.output[self.written..]) {
+            match self.io.write(self.output.get(self.written..).unwrap_or_default()) {
                 Ok(0) => {
                     self.fail_output();
                     return;
                 }
-                Ok(n) => self.written += n,
+                Ok(n) => {
+                    self.written += n;
+                    self.last_active = Instant::now();
+                }
                 Err(error) if error.kind() == ErrorKind::WouldBlock => return,
                 Err(error) if error.kind() == ErrorKind::Interrupted => {}
                 Err(_) => {
@@ -334,15 +393,28 @@ impl Connection {
 
     fn close(&mut self) {
         self.closed = true;
-        let _ = self.socket.shutdown();
+        self.io.shutdown();
         self.session.close();
     }
 
-    /// `true` if no call runs and the client sent nothing for longer than the daemon's
-    /// COMMTIMEOUT (the thread server's read times out then).
+    /// `true` if no call runs and, for longer than the daemon's COMMTIMEOUT, the client sent
+    /// nothing and took none of its replies, or the message it is sending (or the TLS
+    /// handshake) has not been completed (the thread server's read times out then).
     pub(super) fn timed_out(&self, now: Instant) -> bool {
         !self.busy
-            && self.inner.config.comm_timeout.is_some_and(|timeout| now.duration_since(self.last_active) > timeout)
+            && self.inner.config.comm_timeout.is_some_and(|timeout| {
+                now.duration_since(self.last_active) > timeout
+                    || self.message_started.is_some_and(|started| now.duration_since(started) > timeout)
+            })
+    }
+
+    /// Closes the connection now, dropping what was not written (it timed out).
+    pub(super) fn expire(&mut self) {
+        if !self.closed {
+            self.output = Vec::new();
+            self.written = 0;
+            self.close();
+        }
     }
 
     /// Closes the connection once its call (if any) answered: its daemon shuts down.
@@ -353,10 +425,30 @@ impl Connection {
 }
 
 impl Drop for Connection {
-    /// As the thread server: the session closes (hooks, instances, resources), then the
-    /// daemon forgets the connection and the objects it received as proxies.
+    /// As the thread server: the socket is shut down (with TLS after a `close_notify`), the
+    /// session closes (hooks, instances, resources), then the daemon forgets the connection
+    /// and the objects it received as proxies.
     fn drop(&mut self) {
+        if !self.closed {
+            self.io.shutdown();
+        }
         self.session.close();
         self.inner.close_connection(self.id);
     }
+}
+
+/// The session of connection `id`, with the daemon's streams, hooks and annotations, and what
+/// the driver knows of the client.
+fn new_session(
+    inner: &Arc<Inner>,
+    id: u64,
+    client_addr: Option<std::net::SocketAddr>,
+    peer_certificates: Vec<Vec<u8>>,
+) -> ServerSession {
+    let session = ServerSession::new(id, Arc::clone(&inner.info))
+        .with_streams(Arc::clone(&inner.streams))
+        .with_client_addr(client_addr)
+        .with_peer_certificates(peer_certificates)
+        .with_hooks(inner.hooks.clone());
+    inner.annotate(session)
 }

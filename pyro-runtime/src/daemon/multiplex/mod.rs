@@ -10,11 +10,22 @@
 //! Like Pyro5's multiplex server, a connection has at most one request under way: while its
 //! call runs, whatever the client sends next waits in the kernel's socket buffer.
 //!
+//! With `SSL`, each TCP connection is a rustls session driven by readiness (the handshake
+//! advances as the client's bytes arrive, never waiting for them; its cryptography runs on the
+//! loop's thread), and the handshake hooks see the client's certificate chain as with the
+//! thread server. Decompressed messages of all the
+//! daemon's connections draw on its one budget of bytes in flight
+//! ([`DaemonBuilder::max_in_flight`](crate::daemon::DaemonBuilder::max_in_flight)), held until
+//! the message was handled. `COMMTIMEOUT` closes a connection that sent nothing (and took none
+//! of its replies) for that long, or whose request or TLS handshake took longer from its first
+//! byte; the connections are looked at a few times per timeout, so none waits on another.
+//!
 //! [`EventLoop`] is the loop itself, for programs with their own event loop (Pyro5's
 //! `daemon.sockets` and `daemon.events(ready)`) and for serving several daemons from one
 //! thread (Pyro5's `combine`).
 
 mod connection;
+mod io;
 mod workers;
 
 use std::collections::HashMap;
@@ -30,7 +41,7 @@ use self::workers::Workers;
 use super::{Daemon, Inner};
 use crate::Error;
 use crate::session::HOUSEKEEPING_INTERVAL;
-use crate::transport::{Listener, Socket};
+use crate::transport::Listener;
 
 /// The token of the waker the workers use to hand back finished calls.
 const WAKER: Token = Token(0);
@@ -80,6 +91,9 @@ pub struct EventLoop {
     /// The daemons served; `None` once one shut down and left the loop.
     daemons: Vec<Option<Arc<Inner>>>,
     connections: HashMap<usize, Connection>,
+    /// The connections handled since the last look at their interests (only those can have
+    /// closed or changed what they wait for, so an event costs nothing per idle connection).
+    touched: Vec<usize>,
     next_token: usize,
     events: Events,
     next_housekeeping: Instant,
@@ -118,6 +132,7 @@ impl EventLoop {
             workers,
             daemons: Vec::new(),
             connections: HashMap::new(),
+            touched: Vec::new(),
             next_token: FIRST_CLIENT,
             events: Events::with_capacity(1024),
             next_housekeeping: Instant::now() + HOUSEKEEPING_INTERVAL,
@@ -226,6 +241,7 @@ impl EventLoop {
                 Token(key) => {
                     if let Some(conn) = self.connections.get_mut(&key) {
                         conn.on_ready(readable, writable, &self.workers);
+                        self.touched.push(key);
                     }
                 }
             }
@@ -256,6 +272,7 @@ impl EventLoop {
         for (key, completed) in self.workers.finished() {
             if let Some(conn) = self.connections.get_mut(&key) {
                 conn.on_completed(completed, &self.workers);
+                self.touched.push(key);
             }
         }
         for index in 0..self.daemons.len() {
@@ -265,25 +282,28 @@ impl EventLoop {
             }
             let _ = self.poll.registry().deregister(&mut SourceFd(&listener_fd(&inner.listener)));
             let _ = set_listener_nonblocking(&inner.listener, false);
-            for conn in self.connections.values_mut().filter(|c| c.daemon == index) {
+            for (key, conn) in self.connections.iter_mut().filter(|(_, c)| c.daemon == index) {
                 conn.shut(&self.workers);
+                self.touched.push(*key);
             }
             // Pyro5's `shutdown` clears the streams too.
             inner.streams.clear();
             self.daemons[index] = None;
         }
         let registry = self.poll.registry();
-        self.connections.retain(|_, conn| {
-            let keep = !conn.is_closed() && conn.update_interest(registry).is_ok();
-            if !keep {
+        let mut touched = std::mem::take(&mut self.touched);
+        for key in touched.drain(..) {
+            let Some(conn) = self.connections.get_mut(&key) else { continue };
+            if conn.is_closed() || conn.update_interest(registry).is_err() {
                 let _ = registry.deregister(&mut SourceFd(&conn.fd()));
+                self.connections.remove(&key);
             }
-            keep
-        });
+        }
+        self.touched = touched;
         let now = Instant::now();
         if self.next_idle_check.is_some_and(|t| now >= t) {
             for conn in self.connections.values_mut().filter(|c| c.timed_out(now)) {
-                conn.shut(&self.workers);
+                conn.expire();
             }
             self.connections.retain(|_, conn| {
                 if conn.is_closed() {
@@ -345,6 +365,7 @@ impl EventLoop {
             conn.mark_registered();
             conn.on_ready(true, false, &self.workers);
             self.connections.insert(key, conn);
+            self.touched.push(key);
         }
     }
 }
@@ -381,21 +402,5 @@ fn listener_fd(listener: &Listener) -> RawFd {
     match listener {
         Listener::Tcp(tcp) => tcp.as_raw_fd(),
         Listener::Unix(unix, _) => unix.as_raw_fd(),
-    }
-}
-
-fn socket_fd(socket: &Socket) -> RawFd {
-    match socket {
-        Socket::Tcp(tcp) => tcp.as_raw_fd(),
-        Socket::Unix(unix) => unix.as_raw_fd(),
-        Socket::Tls(tls) => tls.tcp().as_raw_fd(),
-    }
-}
-
-fn set_socket_nonblocking(socket: &Socket) -> std::io::Result<()> {
-    match socket {
-        Socket::Tcp(tcp) => tcp.set_nonblocking(true),
-        Socket::Unix(unix) => unix.set_nonblocking(true),
-        Socket::Tls(tls) => tls.tcp().set_nonblocking(true),
     }
 }
