@@ -408,7 +408,9 @@ impl ServersSummary {
         let mut out = String::new();
         let _ = writeln!(
             out,
-            "\nServer types (unpinned; every client is pyro's, the same against all four servers; msgpack):"
+            "\nServer types (unpinned; every client is pyro's, the same against all four servers; msgpack).\n\
+             Client and server share the machine's CPUs, so the rates include the client's cost; \"per server\n\
+             CPU-second\" is the server's own efficiency (CPU: user + system from /proc/<pid>/stat, 10 ms ticks):"
         );
         let rates = [
             (
@@ -431,16 +433,17 @@ impl ServersSummary {
             let _ = writeln!(out, "\n{title}:");
             let _ = writeln!(
                 out,
-                "{:<16} {:>10} {:>10} {:>10} {:>11} {:>11} {:>13}",
-                "server", unit, "p50 µs", "p99 µs", "client CPU", "server CPU", "vs best Pyro5"
+                "{:<16} {:>10} {:>10} {:>10} {:>11} {:>11} {:>13} {:>12}",
+                "server", unit, "p50 µs", "p99 µs", "client CPU", "server CPU", "vs best Pyro5", "per server"
             );
-            let _ = writeln!(out, "{:<50}{:>12}{:>12}", "", "µs/unit", "µs/unit");
-            let _ = writeln!(out, "{}", "-".repeat(87));
+            let _ = writeln!(out, "{:<50}{:>12}{:>12}{:>28}", "", "µs/unit", "µs/unit", "CPU-second");
+            let _ = writeln!(out, "{}", "-".repeat(100));
             for run in runs {
                 let per = |ns: u64| ns as f64 / run.client.calls.max(1) as f64 / 1000.0;
+                let per_server_cpu_s = run.client.calls as f64 / (run.server_cpu_ns.max(1) as f64 / 1e9);
                 let _ = writeln!(
                     out,
-                    "{:<16} {:>10.0} {:>10.1} {:>10.1} {:>11.2} {:>11.2} {:>12.2}x",
+                    "{:<16} {:>10.0} {:>10.1} {:>10.1} {:>11.2} {:>11.2} {:>12.2}x {:>12.0}",
                     run.server,
                     run.per_s,
                     run.client.p50_ns as f64 / 1000.0,
@@ -448,6 +451,7 @@ impl ServersSummary {
                     per(run.client.cpu_ns),
                     per(run.server_cpu_ns),
                     run.per_s / best.max(f64::MIN_POSITIVE),
+                    per_server_cpu_s,
                 );
             }
         }
