@@ -253,6 +253,23 @@ pub fn process_user_cpu_ns(pid: u32) -> Result<u64> {
     Ok(ticks * user_cpu_tick_ns())
 }
 
+/// User + system CPU time so far of process `pid` (`"self"` for this one), in nanoseconds:
+/// `utime` + `stime` (fields 14 and 15) of `/proc/<pid>/stat`. Unlike [`process_cpu_ns`] this
+/// includes threads that have exited, at the coarse resolution of [`process_user_cpu_ns`].
+pub fn process_stat_cpu_ns(pid: impl std::fmt::Display) -> Result<u64> {
+    let path = format!("/proc/{pid}/stat");
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {path}: {e}"))?;
+    let after_name =
+        text.rsplit_once(')').map(|(_, rest)| rest).ok_or_else(|| format!("{path}: no ')' in {text:?}"))?;
+    let mut fields = after_name.split_whitespace().skip(11);
+    let mut ticks = || -> Result<u64> {
+        let field = fields.next().ok_or_else(|| format!("{path}: too few fields"))?;
+        field.parse().map_err(|e| format!("{path}: {field:?}: {e}"))
+    };
+    let (utime, stime) = (ticks()?, ticks()?);
+    Ok((utime + stime) * user_cpu_tick_ns())
+}
+
 /// The resolution of [`process_user_cpu_ns`] (one clock tick), in nanoseconds.
 pub fn user_cpu_tick_ns() -> u64 {
     1_000_000_000 / clock_ticks_per_second()

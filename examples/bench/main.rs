@@ -39,6 +39,19 @@
 //! streamed from a remote iterator (`--stream-items N`), Rust -> Rust, Python -> Python and
 //! Python -> Rust, pinned; 0 skips any of them.
 //!
+//! Then the server types (see [`servers`]): 32 concurrent clients' aggregate calls per second
+//! (`--clients N`, `--concurrent-secs S`), connections per second with the handshake and a first
+//! call (`--connections N`, `--connect-clients N`), memory per idle connection (`--idle N` for
+//! the multiplexed servers, `--idle-thread N` for the thread servers) and the cost of TLS per
+//! call (`--tls-calls N`), pyro's thread-pool and multiplexed daemons against Pyro5's `thread`
+//! and `multiplex` servers, every client pyro's; 0 skips any of them. `--only servers` (or any
+//! comma-separated list of `echo`, `naming`, `serializers`, `codecs`, `throughput`, `servers`)
+//! runs only the sections named:
+//!
+//! ```sh
+//! cargo run --release --example bench -- --only servers --idle 10000 --clients 32
+//! ```
+//!
 //! The same binary plays every Rust role (`bench server-rust`, `bench client-raw <addr> ...`);
 //! the Python roles are `echo_server.py`, `echo_client.py`, `ns_server.py`, `ns_client.py` and
 //! `throughput_client.py` next to this file, run by the interop crate's Pyro5 5.17 virtualenv.
@@ -50,13 +63,16 @@ mod naming;
 mod report;
 mod roles;
 mod serializers;
+mod servers;
 mod throughput;
 
 use std::path::PathBuf;
 use std::process::{Command, ExitCode};
 use std::time::Duration;
 
-use child::{Proc, Python, busiest_thread, last_cpu, process_cpu_ns, process_user_cpu_ns, taskset_available};
+use child::{
+    Proc, Python, busiest_thread, last_cpu, process_cpu_ns, process_stat_cpu_ns, process_user_cpu_ns, taskset_available,
+};
 use naming::{NsMeasurement, NsScenario, NsSummary};
 use report::{ClientReport, Measurement, Placement, Scenario, Side};
 use serializers::{Pair, SerializerRun, SerializerSummary};
@@ -70,11 +86,51 @@ struct Options {
     serializer_calls: u64,
     codec_rounds: u32,
     throughput: throughput::Sizes,
+    servers: servers::Sizes,
+    /// The sections to run (`--only`); all when empty.
+    only: Vec<Section>,
     json: PathBuf,
 }
 
+/// The sections of a run, for `--only`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Section {
+    Echo,
+    Naming,
+    Serializers,
+    Codecs,
+    Throughput,
+    Servers,
+}
+
+impl Section {
+    const ALL: [Section; 6] =
+        [Section::Echo, Section::Naming, Section::Serializers, Section::Codecs, Section::Throughput, Section::Servers];
+
+    fn name(self) -> &'static str {
+        match self {
+            Section::Echo => "echo",
+            Section::Naming => "naming",
+            Section::Serializers => "serializers",
+            Section::Codecs => "codecs",
+            Section::Throughput => "throughput",
+            Section::Servers => "servers",
+        }
+    }
+}
+
+impl Options {
+    /// Whether `section` runs (`--only` names it, or there is no `--only`).
+    fn runs(&self, section: Section) -> bool {
+        self.only.is_empty() || self.only.contains(&section)
+    }
+}
+
 const USAGE: &str = "usage: cargo run --release --example bench [-- --calls N] [--warmup N] [--lookups N] [--serializer-calls N] \
-     [--codec-rounds N] [--batches N] [--oneway-calls N] [--stream-items N] [--json PATH]";
+     [--codec-rounds N] [--batches N] [--oneway-calls N] [--stream-items N] [--clients N] [--concurrent-secs S] \
+     [--connections N] [--connect-clients N] [--idle N] [--idle-thread N] [--tls-calls N] \
+     [--only echo,naming,serializers,codecs,throughput,servers] [--json PATH]\n\
+     A size of 0 skips its measurement; --only runs the sections named (all by default).";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -87,6 +143,8 @@ fn main() -> ExitCode {
         "server-ns-rust" => naming::server_ns_rust(),
         "client-ns-rust" => naming::client_ns_rust(rest),
         "client-throughput-rust" => throughput::client_rust(rest),
+        "client-load-rust" => servers::client_load_rust(rest),
+        "client-idle" => servers::client_idle(rest),
         _ => parse_options(&args).and_then(|options| orchestrate(&options)),
     };
     match result {
@@ -116,6 +174,16 @@ fn parse_options(args: &[String]) -> Result<Options> {
             oneway_calls: 20_000,
             stream_items: 20_000,
         },
+        servers: servers::Sizes {
+            clients: 32,
+            concurrent_secs: 3,
+            connections: 4000,
+            connect_clients: 8,
+            idle: 10_000,
+            idle_thread: 1000,
+            tls_calls: 10_000,
+        },
+        only: Vec::new(),
         json: default_json,
     };
     let mut args = args.iter();
@@ -142,6 +210,22 @@ fn parse_options(args: &[String]) -> Result<Options> {
                 }
                 options.throughput.stream_items = items;
             }
+            "--clients" => options.servers.clients = parse_count(value()?, arg)?.max(1),
+            "--concurrent-secs" => options.servers.concurrent_secs = parse_count(value()?, arg)?,
+            "--connections" => options.servers.connections = parse_count(value()?, arg)?,
+            "--connect-clients" => options.servers.connect_clients = parse_count(value()?, arg)?.max(1),
+            "--idle" => options.servers.idle = parse_count(value()?, arg)?,
+            "--idle-thread" => options.servers.idle_thread = parse_count(value()?, arg)?,
+            "--tls-calls" => options.servers.tls_calls = parse_count(value()?, arg)?,
+            "--only" => {
+                for name in value()?.split(',').filter(|name| !name.is_empty()) {
+                    let section = Section::ALL
+                        .into_iter()
+                        .find(|s| s.name() == name)
+                        .ok_or_else(|| format!("--only: unknown section {name:?}\n{USAGE}"))?;
+                    options.only.push(section);
+                }
+            }
             "--json" => options.json = PathBuf::from(value()?),
             "-h" | "--help" => return Err(USAGE.to_owned()),
             other => return Err(format!("unknown argument {other:?}\n{USAGE}")),
@@ -152,6 +236,9 @@ fn parse_options(args: &[String]) -> Result<Options> {
     }
     if (1..100).contains(&options.serializer_calls) {
         return Err("--serializer-calls must be 0 (skip) or at least 100 (for a meaningful p99)".to_owned());
+    }
+    if (1..100).contains(&options.servers.tls_calls) {
+        return Err("--tls-calls must be 0 (skip) or at least 100 (for a meaningful p99)".to_owned());
     }
     if (1..100).contains(&options.lookups) {
         return Err("--lookups must be 0 (skip) or at least 100 (for a meaningful p99)".to_owned());
@@ -188,7 +275,8 @@ fn orchestrate(options: &Options) -> Result<()> {
     );
 
     let mut measurements = Vec::new();
-    for &placement in &placements {
+    let echo_placements = if options.runs(Section::Echo) { &placements[..] } else { &[][..] };
+    for &placement in echo_placements {
         for scenario in Scenario::ALL {
             let run = Run { exe: &exe, python: &python, placement, options, wire };
             eprint!("bench: {:<17} {:<9} ... ", scenario.name(), placement.name());
@@ -198,7 +286,7 @@ fn orchestrate(options: &Options) -> Result<()> {
         }
     }
     let mut lookups = Vec::new();
-    if options.lookups > 0 {
+    if options.lookups > 0 && options.runs(Section::Naming) {
         eprintln!(
             "bench: name server lookups: {} per run (after {} warm-up lookups), {} registered names",
             options.lookups,
@@ -215,11 +303,14 @@ fn orchestrate(options: &Options) -> Result<()> {
             }
         }
     }
-    let serializers = (options.serializer_calls > 0 && placements.contains(&Placement::Pinned))
-        .then(|| measure_serializers(&exe, &python, options, wire))
+    let serializers =
+        (options.serializer_calls > 0 && placements.contains(&Placement::Pinned) && options.runs(Section::Serializers))
+            .then(|| measure_serializers(&exe, &python, options, wire))
+            .transpose()?;
+    let codecs = (options.codec_rounds > 0 && options.runs(Section::Codecs))
+        .then(|| codecs::measure(&python, options.codec_rounds))
         .transpose()?;
-    let codecs = (options.codec_rounds > 0).then(|| codecs::measure(&python, options.codec_rounds)).transpose()?;
-    let throughput = (!options.throughput.is_empty())
+    let throughput = (!options.throughput.is_empty() && options.runs(Section::Throughput))
         .then(|| {
             // Pinned like the serializer section when taskset works.
             let placement =
@@ -228,8 +319,18 @@ fn orchestrate(options: &Options) -> Result<()> {
             throughput::measure(&run, options.throughput)
         })
         .transpose()?;
+    let servers = (!options.servers.is_empty() && options.runs(Section::Servers))
+        .then(|| {
+            raise_nofile(options.servers.idle.max(options.servers.idle_thread) + 200);
+            let run = Run { exe: &exe, python: &python, placement: Placement::Unpinned, options, wire };
+            servers::measure(&run, options.servers)
+        })
+        .transpose()?;
+    let echo_measured = !measurements.is_empty();
     let summary = report::Summary::new(options.calls, options.warmup, wire, measurements);
-    print!("{}", summary.table());
+    if echo_measured {
+        print!("{}", summary.table());
+    }
     let naming = (!lookups.is_empty()).then(|| NsSummary::new(&lookups));
     if let Some(naming) = &naming {
         print!("{}", naming.table());
@@ -243,11 +344,15 @@ fn orchestrate(options: &Options) -> Result<()> {
     if let Some(throughput) = &throughput {
         print!("{}", throughput.table());
     }
+    if let Some(servers) = &servers {
+        print!("{}", servers.table());
+    }
     let sections = report::Sections {
         naming: naming.as_ref(),
         serializers: serializers.as_ref(),
         codecs: codecs.as_ref(),
         throughput: throughput.as_ref(),
+        servers: servers.as_ref(),
     };
     summary.write_json(&options.json, &sections)?;
     println!("\nJSON written to {}", options.json.display());
@@ -303,6 +408,28 @@ fn measure_serializers(
     Ok(SerializerSummary { runs })
 }
 
+/// Raises this process's soft `RLIMIT_NOFILE` (inherited by the servers and clients it starts)
+/// to the hard limit when fewer than `needed` files may be open, with util-linux's `prlimit`
+/// (the workspace forbids the unsafe `setrlimit` call); says so when it cannot.
+fn raise_nofile(needed: u64) {
+    let limits = std::fs::read_to_string("/proc/self/limits").unwrap_or_default();
+    let Some(line) = limits.lines().find(|line| line.starts_with("Max open files")) else { return };
+    let mut fields = line.trim_start_matches("Max open files").split_whitespace();
+    let (soft, hard) = (fields.next().and_then(|f| f.parse::<u64>().ok()), fields.next());
+    let Some(soft) = soft.filter(|&soft| soft < needed) else { return };
+    let hard = hard.unwrap_or("unlimited");
+    let raised = Command::new("prlimit")
+        .arg(format!("--pid={}", std::process::id()))
+        .arg(format!("--nofile={hard}:{hard}"))
+        .status()
+        .is_ok_and(|status| status.success());
+    if !raised || hard.parse::<u64>().is_ok_and(|hard| hard < needed) {
+        eprintln!(
+            "bench: warning: RLIMIT_NOFILE is {soft} (hard {hard}), {needed} are needed for the idle connections"
+        );
+    }
+}
+
 /// Warm-up lookups before each measured name server run.
 fn lookup_warmup(options: &Options) -> u64 {
     (options.lookups / 10).max(100)
@@ -337,6 +464,8 @@ struct Sample {
     client: ClientReport,
     server_cpu_ns: u64,
     server_user_ns: u64,
+    /// Server user + system CPU from `/proc/<pid>/stat`, exited threads included (coarse).
+    server_stat_ns: u64,
     same_cpu: Option<f64>,
 }
 
@@ -397,10 +526,17 @@ impl Run<'_> {
         let (mut samples, mut together) = (0u32, 0u32);
         let server_before = process_cpu_ns(server_pid)?;
         let server_user_before = process_user_cpu_ns(server_pid)?;
+        let server_stat_before = process_stat_cpu_ns(server_pid)?;
         client.write_line("GO")?;
         // At most ~1 ms per call (or streamed item) even for a slow machine, plus slack.
         let options = self.options;
-        let work = [options.calls, options.lookups, options.serializer_calls, options.throughput.largest()];
+        let work = [
+            options.calls,
+            options.lookups,
+            options.serializer_calls,
+            options.throughput.largest(),
+            options.servers.largest(),
+        ];
         let limit = START_TIMEOUT + Duration::from_millis(work.into_iter().max().unwrap_or_default());
         let line = client.read_line_ticking(limit, SAMPLE_EVERY, || {
             if let (Some(a), Some(b)) = (last_cpu(client_pid, threads.0), last_cpu(server_pid, threads.1)) {
@@ -410,6 +546,7 @@ impl Run<'_> {
         })?;
         let server_after = process_cpu_ns(server_pid)?;
         let server_user_after = process_user_cpu_ns(server_pid)?;
+        let server_stat_after = process_stat_cpu_ns(server_pid)?;
         let report = ClientReport::parse(&line).map_err(|e| format!("{}: {e} in {line:?}", client.name()))?;
         client.finish(Duration::from_secs(10))?;
         server.check_not_failed()?;
@@ -418,6 +555,7 @@ impl Run<'_> {
             client: report,
             server_cpu_ns: server_after.saturating_sub(server_before),
             server_user_ns: server_user_after.saturating_sub(server_user_before),
+            server_stat_ns: server_stat_after.saturating_sub(server_stat_before),
             same_cpu: (samples > 0).then(|| f64::from(together) / f64::from(samples)),
         })
     }

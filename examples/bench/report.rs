@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::codecs::CodecSummary;
 use crate::naming::NsSummary;
 use crate::serializers::SerializerSummary;
+use crate::servers::ServersSummary;
 use crate::throughput::ThroughputSummary;
 use crate::{Result, WireSizes};
 
@@ -245,6 +246,7 @@ struct Document<'a> {
     serializers: Option<&'a SerializerSummary>,
     codecs: Option<&'a CodecSummary>,
     throughput: Option<&'a ThroughputSummary>,
+    server_types: Option<&'a ServersSummary>,
 }
 
 /// The optional sections of a run, for the JSON document.
@@ -257,6 +259,8 @@ pub struct Sections<'a> {
     pub codecs: Option<&'a CodecSummary>,
     /// Batch, oneway and streaming throughput.
     pub throughput: Option<&'a ThroughputSummary>,
+    /// The server types: concurrency, connection rate, idle memory, TLS cost.
+    pub servers: Option<&'a ServersSummary>,
 }
 
 /// The p50 target: Rust -> Rust within this factor of the raw floor.
@@ -417,6 +421,7 @@ impl Summary {
             serializers: sections.serializers,
             codecs: sections.codecs,
             throughput: sections.throughput,
+            server_types: sections.servers,
         };
         let mut bytes = pyro::Serializer::Json.to_bytes(&document).map_err(|e| format!("cannot write JSON: {e}"))?;
         bytes.push(b'\n');
