@@ -34,6 +34,7 @@ pub struct DaemonBuilder {
     pub(super) nat_port: Option<u16>,
     pub(super) max_streams: Option<usize>,
     pub(super) max_in_flight: Option<u64>,
+    pub(super) max_decoded_size: Option<usize>,
     pub(super) hooks: ServerHooks,
     pub(super) response_annotations: Option<ResponseAnnotations>,
     pub(super) callback_hook: callback::CallbackHook,
@@ -116,6 +117,22 @@ impl DaemonBuilder {
     #[must_use]
     pub fn max_in_flight(mut self, bytes: u64) -> DaemonBuilder {
         self.max_in_flight = Some(bytes);
+        self
+    }
+
+    /// The most memory, in bytes, the decoded values of one request may take, whatever its size
+    /// (default [`DecodeLimit::DEFAULT_MAX`](crate::serializer::DecodeLimit::DEFAULT_MAX), 1 GiB).
+    /// Below it a request of `n` bytes may decode to 16 × `n` bytes, and at least 64 MiB (see
+    /// [`DecodeLimit`](crate::serializer::DecodeLimit) for what is counted). A request past its
+    /// limit is refused before its values are built: the client gets Pyro5's `SerializeError`
+    /// and the connection is closed, as for any payload that cannot be read.
+    ///
+    /// ```
+    /// let daemon = pyro_runtime::daemon::Daemon::builder().host("127.0.0.1").max_decoded_size(16 << 20).bind().unwrap();
+    /// ```
+    #[must_use]
+    pub fn max_decoded_size(mut self, bytes: usize) -> DaemonBuilder {
+        self.max_decoded_size = Some(bytes);
         self
     }
 
@@ -225,6 +242,7 @@ impl DaemonBuilder {
             nat_location: nat_location.as_ref().map(ToString::to_string),
             server: Daemon::server_description(&config, &location),
             serialize_options: crate::serializer::SerializeOptions::from_config(&config),
+            decode_limit: self.max_decoded_size.map_or_else(Default::default, crate::serializer::DecodeLimit::new),
         };
         let oneway = OnewayRunner::new(config.threadpool_size.min(ONEWAY_WORKERS), ONEWAY_QUEUE);
         let mut stream_settings = StreamSettings::from_config(&config);

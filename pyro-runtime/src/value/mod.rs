@@ -26,6 +26,7 @@ mod ser;
 
 pub use de::from_value;
 pub use dict::{Dict, DictIntoIter};
+pub(crate) use dict::{DICT_COST, DICT_ENTRY_COST};
 pub use ext::Date;
 pub use ser::to_value;
 

@@ -2,13 +2,15 @@
 //!
 //! It accepts what Python's `json.loads` accepts: standard JSON plus `NaN`, `Infinity` and
 //! `-Infinity`, integers of any size (up to Python's 4300-digit conversion limit) and duplicate
-//! object keys (the last value wins, at the first key's position).
+//! object keys (the last value wins, at the first key's position). What the values cost is
+//! counted as they are read, against the payload's [`DecodeLimit`].
 
 use std::collections::{HashMap, HashSet};
 
 use num_bigint::BigInt;
 
-use super::super::SerializeError;
+use super::super::budget::{self, Budget};
+use super::super::{DecodeLimit, SerializeError};
 use crate::value::{Dict, Value};
 
 /// The deepest nesting of arrays and objects [`parse_value`](super::parse_value) accepts.
@@ -27,10 +29,10 @@ pub const MAX_DEPTH: usize = 256;
 const MAX_INT_DIGITS: usize = 4300;
 
 /// Parses a complete json document (see [`super::parse_value`]).
-pub(super) fn parse(bytes: &[u8]) -> Result<Value, SerializeError> {
+pub(super) fn parse(bytes: &[u8], limit: DecodeLimit) -> Result<Value, SerializeError> {
     let text =
         std::str::from_utf8(bytes).map_err(|e| malformed(format!("invalid UTF-8 at byte {}", e.valid_up_to())))?;
-    Parser { text, pos: 0 }.document()
+    Parser { text, pos: 0, budget: Budget::new("json", bytes.len(), limit) }.document()
 }
 
 fn malformed(reason: String) -> SerializeError {
@@ -50,6 +52,8 @@ enum Frame {
 struct Parser<'a> {
     text: &'a str,
     pos: usize,
+    /// What the values read so far cost.
+    budget: Budget,
 }
 
 impl Parser<'_> {
@@ -95,6 +99,7 @@ impl Parser<'_> {
                         return Err(self.error(&format!("nesting deeper than {MAX_DEPTH}")));
                     }
                     self.pos += 1;
+                    self.budget.value(if open == b'{' { budget::DICT } else { 0 })?;
                     self.skip_whitespace();
                     match (open, self.peek()) {
                         (b'[', Some(b']')) => {
@@ -116,8 +121,16 @@ impl Parser<'_> {
                         }
                     }
                 }
-                Some(b'"') => Value::Str(self.string()?),
-                Some(b'-' | b'0'..=b'9') => self.number()?,
+                Some(b'"') => {
+                    let text = self.string()?;
+                    self.budget.value(text.len())?;
+                    Value::Str(text)
+                }
+                Some(b'-' | b'0'..=b'9') => {
+                    let number = self.number()?;
+                    self.budget.value(budget::heap(&number))?;
+                    number
+                }
                 Some(b't') => self.literal("true", Value::Bool(true))?,
                 Some(b'f') => self.literal("false", Value::Bool(false))?,
                 Some(b'n') => self.literal("null", Value::None)?,
@@ -167,6 +180,7 @@ impl Parser<'_> {
     fn literal(&mut self, word: &str, value: Value) -> Result<Value, SerializeError> {
         if self.bytes().get(self.pos..).is_some_and(|rest| rest.starts_with(word.as_bytes())) {
             self.pos += word.len();
+            self.budget.value(0)?;
             Ok(value)
         } else {
             Err(self.error("expecting value"))
@@ -179,6 +193,8 @@ impl Parser<'_> {
             return Err(self.error("expecting property name enclosed in double quotes"));
         }
         let key = self.string()?;
+        self.budget.value(key.len())?;
+        self.budget.charge(budget::ENTRY)?;
         self.skip_whitespace();
         if self.peek() != Some(b':') {
             return Err(self.error("expecting ':' delimiter"));
