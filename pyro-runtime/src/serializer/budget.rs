@@ -138,6 +138,149 @@ pub(crate) fn heap(value: &Value) -> usize {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::serializer::{Serializer, batch_call};
+
+    /// A msgpack array header for `n` items.
+    fn msgpack_array(n: usize) -> Vec<u8> {
+        let mut out = vec![0xdd];
+        out.extend(u32::try_from(n).unwrap().to_be_bytes());
+        out
+    }
+
+    /// A msgpack array of `n` copies of `item`.
+    fn msgpack_repeat(n: usize, item: &[u8]) -> Vec<u8> {
+        [msgpack_array(n), item.repeat(n)].concat()
+    }
+
+    /// A marshal list of `n` copies of `item`.
+    fn marshal_repeat(n: usize, item: &[u8]) -> Vec<u8> {
+        let mut out = vec![b'['];
+        out.extend(i32::try_from(n).unwrap().to_le_bytes());
+        out.extend(item.repeat(n));
+        out
+    }
+
+    /// A text list (json and serpent) of `n` copies of `item`.
+    fn text_repeat(n: usize, item: &str, separator: &str) -> Vec<u8> {
+        format!("[{}]", vec![item; n].join(separator)).into_bytes()
+    }
+
+    /// The call `thing.echo(value)` around the encoded `value`, as each serializer frames it.
+    fn call_around(ser: Serializer, value: &[u8]) -> Vec<u8> {
+        match ser {
+            Serializer::Msgpack => [&[0x94, 0xa5][..], b"thing", &[0xa4], b"echo", &[0x91], value, &[0xc0]].concat(),
+            Serializer::Marshal => {
+                [&b")\x04z\x05thingz\x04echo)\x01"[..], value, b"N"].concat()
+            }
+            Serializer::Json => [&br#"{"object": "thing", "method": "echo", "params": ["#[..], value, b"], \"kwargs\": null}"]
+                .concat(),
+            Serializer::Serpent => [&b"('thing','echo',("[..], value, b",),None)"].concat(),
+        }
+    }
+
+    fn assert_too_large<T: std::fmt::Debug>(ser: Serializer, result: Result<T, SerializeError>, what: &str) {
+        match result {
+            Err(SerializeError::TooLarge { serializer, .. }) => assert_eq!(serializer, ser.name(), "{what}"),
+            other => panic!("{ser} {what}: expected TooLarge, got {other:?}"),
+        }
+    }
+
+    /// Payloads of 100,000 small elements each, per serializer: what each element costs far
+    /// exceeds its bytes.
+    fn inflating(ser: Serializer) -> Vec<(&'static str, Vec<u8>)> {
+        const N: usize = 100_000;
+        match ser {
+            Serializer::Msgpack => vec![
+                ("nils", msgpack_repeat(N, &[0xc0])),
+                ("empty lists", msgpack_repeat(N, &[0x90])),
+                ("empty dicts", msgpack_repeat(N, &[0x80])),
+                ("nested empty lists", msgpack_repeat(N / 4, &[0x93, 0x90, 0x91, 0x90, 0x90])),
+                ("dicts of nils", msgpack_repeat(N / 2, &[0x81, 0xc0, 0xc0])),
+            ],
+            Serializer::Marshal => {
+                // A 64 KiB str, then 100 back-references to it: 6.5 MB of copies from 66 kB.
+                let mut refs = marshal_repeat(101, b"");
+                refs.extend([b'a' | 0x80]);
+                refs.extend(65_536i32.to_le_bytes());
+                refs.extend([b'x'; 65_536]);
+                refs.extend([b'r', 0, 0, 0, 0].repeat(100));
+                vec![
+                    ("Nones", marshal_repeat(N, b"N")),
+                    ("empty dicts", marshal_repeat(N, b"{0")),
+                    ("nested empty lists", marshal_repeat(N / 4, b"[\x02\0\0\0[\0\0\0\0)\0")),
+                    ("back-references to a long str", refs),
+                ]
+            }
+            Serializer::Json => vec![
+                ("nulls", text_repeat(N, "null", ",")),
+                ("empty lists", text_repeat(N, "[]", ",")),
+                ("empty dicts", text_repeat(N, "{}", ",")),
+                ("nested empty lists", text_repeat(N / 4, "[[],[[]]]", ",")),
+            ],
+            Serializer::Serpent => vec![
+                ("Nones", text_repeat(N, "None", ",")),
+                ("empty tuples", text_repeat(N, "()", ",")),
+                ("empty dicts", text_repeat(N, "{}", ",")),
+                ("nested empty lists", text_repeat(N / 4, "[[],[()]]", ",")),
+                ("sets", text_repeat(N / 2, "{1}", ",")),
+            ],
+        }
+    }
+
+    const ALL: [Serializer; 4] = [Serializer::Msgpack, Serializer::Marshal, Serializer::Json, Serializer::Serpent];
+
+    #[test]
+    fn every_serializer_refuses_payloads_that_would_inflate() {
+        let limit = DecodeLimit::new(1 << 20);
+        for ser in ALL {
+            for (what, value) in inflating(ser) {
+                assert_too_large(ser, ser.from_bytes_limited::<Value>(&value, limit), what);
+                // Typed targets are charged the same.
+                assert_too_large(ser, ser.from_bytes_limited::<Vec<serde::de::IgnoredAny>>(&value, limit), what);
+                let call = call_around(ser, &value);
+                assert_too_large(ser, ser.decode_call_limited(&call, limit), what);
+                assert_too_large(ser, batch_call::decode(ser, &call, limit), what);
+                // Within a limit that fits them, they decode.
+                let roomy = DecodeLimit::new(64 << 20);
+                let decoded = ser.decode_call_limited(&call, roomy).unwrap_or_else(|e| panic!("{ser} {what}: {e}"));
+                assert_eq!(decoded.vargs.len(), 1, "{ser} {what}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_default_limit_refuses_eight_million_nils() {
+        // 8 MB of msgpack would be 256 MB of values; 8 MB of marshal too.
+        let nils = msgpack_repeat(8_000_000, &[0xc0]);
+        let call = call_around(Serializer::Msgpack, &nils);
+        assert_too_large(Serializer::Msgpack, Serializer::Msgpack.decode_call(&call), "8M nils");
+        let err = Serializer::Msgpack.decode_call(&call).unwrap_err().to_string();
+        assert!(err.contains("8000019-byte msgpack payload would decode to more than 128000304 bytes"), "{err}");
+        let nones = call_around(Serializer::Marshal, &marshal_repeat(8_000_000, b"N"));
+        assert_too_large(Serializer::Marshal, Serializer::Marshal.decode_call(&nones), "8M Nones");
+    }
+
+    #[test]
+    fn large_payloads_within_the_bound_decode() {
+        // 40 MB of bytes: within the default limit.
+        let mut blob = vec![0xc6];
+        blob.extend(40_000_000u32.to_be_bytes());
+        blob.resize(blob.len() + 40_000_000, 7);
+        let call = Serializer::Msgpack.decode_call(&call_around(Serializer::Msgpack, &blob)).unwrap();
+        assert!(matches!(&call.vargs[0], Value::Bytes(b) if b.len() == 40_000_000));
+        // 100,000 strs of 100 characters in each serializer.
+        let text = "x".repeat(100);
+        for ser in ALL {
+            let value = vec![text.as_str(); 100_000];
+            let bytes = ser.encode_call("thing", "echo", &(value,), None::<&()>).unwrap();
+            let call = ser.decode_call(&bytes).unwrap_or_else(|e| panic!("{ser}: {e}"));
+            assert_eq!(call.vargs[0].as_seq().map(<[Value]>::len), Some(100_000), "{ser}");
+        }
+        // Floats: 9 bytes of msgpack each, 32 of values.
+        let floats: Vec<f64> = (0..2_000_000).map(f64::from).collect();
+        let bytes = Serializer::Msgpack.to_bytes(&floats).unwrap();
+        assert_eq!(Serializer::Msgpack.from_bytes::<Vec<f64>>(&bytes).unwrap().len(), 2_000_000);
+    }
 
     #[test]
     fn the_limit_follows_the_payload_between_floor_and_max() {

@@ -223,26 +223,26 @@ pub(crate) fn validate_within(bytes: &[u8], budget: &mut Budget) -> Result<(), S
             0x90..=0x9f => Some(u64::from(marker & 0x0f)),
             0xa0..=0xbf => {
                 let len = usize::from(marker & 0x1f);
-                budget.charge(len)?;
+                budget.charge(len.min(reader.left()))?;
                 reader.str(len)?;
                 None
             }
             0xd9..=0xdb => {
                 let len = reader.len(1 << (marker - 0xd9))?;
-                budget.charge(len)?;
+                budget.charge(len.min(reader.left()))?;
                 reader.str(len)?;
                 None
             }
             0xc4..=0xc6 => {
                 let len = reader.len(1 << (marker - 0xc4))?;
-                budget.charge(len)?;
+                budget.charge(len.min(reader.left()))?;
                 reader.take(len)?;
                 None
             }
             // Variable-length extensions are big ints (in decimal: more than their bytes).
             0xc7..=0xc9 => {
                 let len = reader.len(1 << (marker - 0xc7))?;
-                budget.charge(len)?;
+                budget.charge(len.min(reader.left()))?;
                 reader.ext(len, at)?;
                 None
             }

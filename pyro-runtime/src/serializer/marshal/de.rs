@@ -163,14 +163,14 @@ impl<'de> Reader<'de> {
             }
             STRING => {
                 let n = self.size("bytes")?;
-                self.charge_bytes(n, start)?;
+                self.charge_bytes(n.min(self.left()), start)?;
                 let bytes = self.take(n, "bytes")?;
                 self.scalar(flagged, start)?;
                 visitor.visit_borrowed_bytes(bytes)
             }
             UNICODE | INTERNED => {
                 let n = self.size("str")?;
-                self.charge_bytes(n, start)?;
+                self.charge_bytes(n.min(self.left()), start)?;
                 let at = self.pos;
                 let bytes = self.take(n, "str")?;
                 let text = std::str::from_utf8(bytes).map_err(|e| {
@@ -188,7 +188,7 @@ impl<'de> Reader<'de> {
                 } else {
                     self.size("str")?
                 };
-                self.charge_bytes(n, start)?;
+                self.charge_bytes(n.min(self.left()), start)?;
                 let bytes = self.take(n, "str")?;
                 self.scalar(flagged, start)?;
                 match std::str::from_utf8(bytes) {
@@ -288,7 +288,7 @@ impl<'de> Deserializer<'de> for &mut Reader<'de> {
             Some(STRING) => {
                 let flagged = self.u8("type code")? & FLAG_REF != 0;
                 let n = self.size("bytes")?;
-                self.charge_bytes(n, start)?;
+                self.charge_bytes(n.min(self.left()), start)?;
                 let bytes = self.take(n, "bytes")?;
                 self.scalar(flagged, start)?;
                 let mut items = de::value::SeqDeserializer::<_, SerializeError>::new(bytes.iter().copied());

@@ -379,12 +379,12 @@ impl<'a> Reader<'a> {
             COMPLEX => scalar(Value::Complex { re: self.text_float()?, im: self.text_float()? }),
             STRING => {
                 let n = self.size("bytes")?;
-                self.charge_bytes(n, start)?;
+                self.charge_bytes(n.min(self.left()), start)?;
                 scalar(Value::Bytes(self.take(n, "bytes")?.to_vec()))
             }
             UNICODE | INTERNED => {
                 let n = self.size("str")?;
-                self.charge_bytes(n, start)?;
+                self.charge_bytes(n.min(self.left()), start)?;
                 let at = self.pos;
                 let text = self.take(n, "str")?;
                 match std::str::from_utf8(text) {
@@ -399,12 +399,12 @@ impl<'a> Reader<'a> {
             }
             ASCII | ASCII_INTERNED => {
                 let n = self.size("str")?;
-                self.charge_bytes(n, start)?;
+                self.charge_bytes(n.min(self.left()), start)?;
                 scalar(Value::Str(latin1(self.take(n, "str")?)))
             }
             SHORT_ASCII | SHORT_ASCII_INTERNED => {
                 let n = usize::from(self.u8("str")?);
-                self.charge_bytes(n, start)?;
+                self.charge_bytes(n.min(self.left()), start)?;
                 scalar(Value::Str(latin1(self.take(n, "str")?)))
             }
             SMALL_TUPLE => {
