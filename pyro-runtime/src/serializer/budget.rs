@@ -112,6 +112,20 @@ impl Budget {
         self.charge(VALUE.saturating_add(payload))
     }
 
+    /// An error now if `bytes` more would pass the limit (for what will certainly be counted
+    /// later, such as the items of a container whose length is known), without counting them.
+    pub(crate) fn ensure(&self, bytes: usize) -> Result<(), SerializeError> {
+        if bytes > self.left() {
+            return Err(self.exceeded());
+        }
+        Ok(())
+    }
+
+    /// What may still be counted.
+    pub(crate) fn left(&self) -> usize {
+        self.limit.saturating_sub(self.spent)
+    }
+
     /// What has been counted so far.
     #[cfg(test)]
     pub(crate) fn spent(&self) -> usize {

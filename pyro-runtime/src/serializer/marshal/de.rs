@@ -62,6 +62,7 @@ impl<'de> Reader<'de> {
         if n > self.left() {
             return Err(self.error_at(start, &format!("{kind} of {n} items in {} bytes", self.left())));
         }
+        self.ensure_items(n)?;
         if n == 0 {
             self.register(flagged, start);
             let mut items = Items { reader: self, left: 0 };

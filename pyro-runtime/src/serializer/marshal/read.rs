@@ -257,6 +257,11 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// Refuses a sequence of `n` items (each at least a value) now if they cannot fit the limit.
+    pub(super) fn ensure_items(&self, n: usize) -> Result<(), SerializeError> {
+        self.decoded.ensure(n.saturating_mul(budget::VALUE))
+    }
+
     /// Records an object with FLAG_REF (unless it is being read again); returns its table slot.
     #[inline]
     pub(super) fn register(&mut self, flagged: bool, offset: usize) -> Option<usize> {
@@ -493,6 +498,7 @@ impl<'a> Reader<'a> {
         if n > left {
             return Err(self.error_at(start, &format!("{} of {n} items in {left} bytes", kind.name())));
         }
+        self.ensure_items(n)?;
         if n == 0 {
             self.register(flagged, start);
             let (value, hashable) = finish_seq(kind, Vec::new(), true);
@@ -500,7 +506,8 @@ impl<'a> Reader<'a> {
         }
         self.enter(start)?;
         let slot = self.register(flagged, PENDING);
-        let capacity = n.min(self.prealloc);
+        // Never more than the values the payload's limit still allows.
+        let capacity = n.min(self.prealloc).min(self.decoded.left() / budget::VALUE);
         self.prealloc -= capacity;
         let items = Vec::with_capacity(capacity);
         self.stack.push(Frame::Seq { kind, items, remaining: n, hashable: true, start, slot });
