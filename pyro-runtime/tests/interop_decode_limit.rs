@@ -95,7 +95,8 @@ fn python_payloads_that_would_inflate_are_refused_and_the_daemon_keeps_serving()
         assert_eq!(hostile["class"], json!("Pyro5.errors.SerializeError"), "{serializer}: {hostile}");
         let message = hostile["message"].as_str().unwrap();
         assert!(
-            message.contains(&format!("{serializer} payload would decode to more than")) && message.contains("decode limit"),
+            message.contains(&format!("{serializer} payload would decode to more than"))
+                && message.contains("decode limit"),
             "{serializer}: {message}"
         );
         assert_eq!(case(&format!("bystander_{serializer}")), json!(5), "{serializer}");

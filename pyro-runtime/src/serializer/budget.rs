@@ -183,11 +183,10 @@ mod tests {
     fn call_around(ser: Serializer, value: &[u8]) -> Vec<u8> {
         match ser {
             Serializer::Msgpack => [&[0x94, 0xa5][..], b"thing", &[0xa4], b"echo", &[0x91], value, &[0xc0]].concat(),
-            Serializer::Marshal => {
-                [&b")\x04z\x05thingz\x04echo)\x01"[..], value, b"N"].concat()
+            Serializer::Marshal => [&b")\x04z\x05thingz\x04echo)\x01"[..], value, b"N"].concat(),
+            Serializer::Json => {
+                [&br#"{"object": "thing", "method": "echo", "params": ["#[..], value, b"], \"kwargs\": null}"].concat()
             }
-            Serializer::Json => [&br#"{"object": "thing", "method": "echo", "params": ["#[..], value, b"], \"kwargs\": null}"]
-                .concat(),
             Serializer::Serpent => [&b"('thing','echo',("[..], value, b",),None)"].concat(),
         }
     }
@@ -321,10 +320,10 @@ mod tests {
     }
 
     #[test]
+    #[cfg(target_pointer_width = "64")]
     fn costs_are_what_the_docs_say() {
-        assert_eq!(VALUE, 32);
-        assert!(DICT >= 56, "{DICT}");
-        assert!(ENTRY >= 16, "{ENTRY}");
+        // A value, a dict's boxed table with its hasher, and an entry's hash and index slot.
+        assert_eq!((VALUE, DICT, ENTRY), (32, 72, 17));
     }
 
     #[test]

@@ -402,7 +402,9 @@ pub enum SerializeError {
     },
     /// The payload's decoded values would take more memory than its [`DecodeLimit`] allows; it
     /// was refused before they were built.
-    #[error("the {payload}-byte {serializer} payload would decode to more than {limit} bytes of values (the decode limit)")]
+    #[error(
+        "the {payload}-byte {serializer} payload would decode to more than {limit} bytes of values (the decode limit)"
+    )]
     TooLarge {
         /// The serializer name.
         serializer: &'static str,

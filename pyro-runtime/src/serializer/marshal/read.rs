@@ -40,7 +40,6 @@ pub const MAX_DEPTH: usize = 256;
 /// ```
 pub const REF_COPY_BUDGET: usize = 16 << 20;
 
-
 /// Python's default `sys.get_int_max_str_digits()`: pyro refuses longer integers everywhere.
 const MAX_INT_DIGITS: usize = 4300;
 
@@ -299,8 +298,9 @@ impl<'a> Reader<'a> {
             // A value is complete: hand it to the enclosing frames, closing those that end here.
             loop {
                 // A dict key or set member takes a slot in a table.
-                if let Some(Frame::Dict { key: None, .. } | Frame::Seq { kind: SeqKind::Set | SeqKind::FrozenSet, .. }) =
-                    self.stack.last()
+                if let Some(
+                    Frame::Dict { key: None, .. } | Frame::Seq { kind: SeqKind::Set | SeqKind::FrozenSet, .. },
+                ) = self.stack.last()
                 {
                     self.charge_bytes(budget::ENTRY, at)?;
                 }
