@@ -138,6 +138,14 @@ impl Budget {
     }
 }
 
+/// What a text document costs at least, from its structure before it is parsed: `commas`
+/// separators (each container holds at least as many elements as it has commas), `lists` list
+/// openers and `dicts` dict openers (each a distinct value).
+pub(crate) fn least(commas: usize, lists: usize, dicts: usize) -> usize {
+    let values = commas.max(lists.saturating_add(dicts));
+    values.saturating_mul(VALUE).saturating_add(dicts.saturating_mul(DICT))
+}
+
 /// The heap bytes a scalar value holds (its text, bytes or digits).
 pub(crate) fn heap(value: &Value) -> usize {
     match value {
@@ -152,7 +160,7 @@ pub(crate) fn heap(value: &Value) -> usize {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::serializer::{Serializer, batch_call};
+    use crate::serializer::{Serializer, batch_call, json, serpent};
 
     /// A msgpack array header for `n` items.
     fn msgpack_array(n: usize) -> Vec<u8> {
@@ -258,6 +266,82 @@ mod tests {
                 let decoded = ser.decode_call_limited(&call, roomy).unwrap_or_else(|e| panic!("{ser} {what}: {e}"));
                 assert_eq!(decoded.vargs.len(), 1, "{ser} {what}");
             }
+        }
+    }
+
+    #[test]
+    fn the_structure_of_json_and_serpent_never_overstates_their_cost() {
+        let json_docs: &[&str] = &[
+            "null",
+            "[]",
+            "{}",
+            r#"[1, 2, [3, {}], {"a": [], "b": {"c": null}}]"#,
+            r#"["a,b", "[{\"x\",", "\\", {}]"#,
+            r#"{"k": "v", "k": [1]}"#,
+            "[1,2,3,4,5,6,7,8,9,10]",
+        ];
+        for doc in json_docs {
+            let (_, spent, least) =
+                json::parse::parse_counting(doc.as_bytes()).unwrap_or_else(|e| panic!("json {doc}: {e}"));
+            assert!(least <= spent, "json {doc}: {least} > {spent}");
+        }
+        let serpent_docs: &[&str] = &[
+            "# serpent utf-8 python3.2\n[1,2]",
+            "# a, comment, with, commas\n(1,)",
+            "((((1))))",
+            "((((1,),),),)",
+            "1, 2, 3",
+            "{1, 2, (3, 4)}",
+            "{'a': [1, 2], 'b': {'c': ()}}",
+            r#"['a,b', "c,'d", '''e,''' , """f",""", r'\',', b'\x00,']"#,
+            "['''a''' 'b,', 'x']",
+            "set()",
+            "(1+2j, -3j)",
+            "{'__class__': 'float', 'value': 'nan'}",
+            "[[],[[]],{},{1},(),]",
+        ];
+        for doc in serpent_docs {
+            let (_, spent, least) =
+                serpent::parse::parse_counting(doc.as_bytes()).unwrap_or_else(|e| panic!("serpent {doc}: {e}"));
+            assert!(least <= spent, "serpent {doc}: {least} > {spent}");
+        }
+        // What the writers write, for values of every kind they carry.
+        let mut d = crate::value::Dict::new();
+        d.insert("x,y", Value::List(vec![Value::from("[,{"), Value::Bytes(b"',\"".to_vec()), Value::Set(vec![1.into()])]));
+        d.insert(Value::Tuple(vec![1.into(), "'".into()]), Value::Complex { re: 1.0, im: f64::NAN });
+        let value = Value::List(vec![Value::Dict(d), Value::Float(f64::NAN), Value::Tuple(vec![]), "\\\"".into()]);
+        let bytes = json::to_bytes(&Value::List(vec!["a,\"b".into(), Value::None, "\\".into()])).unwrap();
+        let (_, spent, least) = json::parse::parse_counting(&bytes).unwrap();
+        assert!(least <= spent, "{}", String::from_utf8_lossy(&bytes));
+        for options in [serpent::Options { bytes_repr: true }, Default::default()] {
+            let bytes = serpent::to_bytes_with(&value, options).unwrap();
+            let (_, spent, least) = serpent::parse::parse_counting(&bytes).unwrap();
+            assert!(least <= spent, "{}", String::from_utf8_lossy(&bytes));
+        }
+    }
+
+    #[test]
+    fn commas_in_strings_are_not_values() {
+        let commas = ",".repeat(1 << 20);
+        let limit = DecodeLimit::new(4 << 20);
+        for doc in [format!(r#"["{commas}"]"#), format!(r#"["\"{commas}"]"#)] {
+            let result = Serializer::Json.from_bytes_limited::<Value>(doc.as_bytes(), limit);
+            assert!(result.is_ok(), "{:?}: {result:?}", &doc[..10]);
+        }
+        for doc in [
+            format!("['{commas}']"),
+            format!(r#"["\"{commas}"]"#),
+            format!("['''\n'{commas}''']"),
+            format!(r"[r'\'{commas}']"),
+            format!("# {commas}\n[1]"),
+        ] {
+            let result = Serializer::Serpent.from_bytes_limited::<Value>(doc.as_bytes(), limit);
+            assert!(result.is_ok(), "{:?}: {result:?}", &doc[..10]);
+        }
+        // The same commas outside strings are refused at once.
+        let bare = format!("[{}1]", "1,".repeat(1 << 20));
+        for ser in [Serializer::Json, Serializer::Serpent] {
+            assert_too_large(ser, ser.from_bytes_limited::<Value>(bare.as_bytes(), limit), "ints");
         }
     }
 

@@ -31,7 +31,7 @@
 //! assert_eq!(back.3, [1.5, 1e16]);
 //! ```
 
-mod parse;
+pub(super) mod parse;
 mod write;
 
 pub(super) use write::isoformat_utc;

@@ -32,8 +32,48 @@ const MAX_INT_DIGITS: usize = 4300;
 pub(super) fn parse(bytes: &[u8], limit: DecodeLimit) -> Result<Value, SerializeError> {
     let text =
         std::str::from_utf8(bytes).map_err(|e| malformed(format!("invalid UTF-8 at byte {}", e.valid_up_to())))?;
-    Parser { text, pos: 0, budget: Budget::new("json", bytes.len(), limit) }.document()
+    let budget = Budget::new("json", bytes.len(), limit);
+    // Refused before anything is built when its structure alone cannot fit.
+    budget.ensure(least_cost(bytes))?;
+    Parser { text, pos: 0, budget }.document()
 }
+
+/// [`parse`] within the default limit, with what the values cost and the lower bound.
+#[cfg(test)]
+pub(in crate::serializer) fn parse_counting(bytes: &[u8]) -> Result<(Value, usize, usize), SerializeError> {
+    let text = std::str::from_utf8(bytes).map_err(|e| malformed(e.to_string()))?;
+    let mut parser = Parser { text, pos: 0, budget: Budget::new("json", bytes.len(), DecodeLimit::default()) };
+    let value = parser.document_ref()?;
+    Ok((value, parser.budget.spent(), least_cost(bytes)))
+}
+
+/// A lower bound of what the values of the json document `bytes` cost, from its structure: every
+/// `[` and `{` outside strings is a distinct value (a `{` a dict), and there are at least as many
+/// values as commas outside strings ([`budget::least`]).
+fn least_cost(bytes: &[u8]) -> usize {
+    let (mut commas, mut lists, mut dicts) = (0usize, 0usize, 0usize);
+    let (mut in_string, mut escaped) = (false, false);
+    for &b in bytes {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b',' => commas += 1,
+            b'[' => lists += 1,
+            b'{' => dicts += 1,
+            _ => {}
+        }
+    }
+    budget::least(commas, lists, dicts)
+}
+
 
 fn malformed(reason: String) -> SerializeError {
     SerializeError::Malformed { serializer: "json", reason }
@@ -90,6 +130,10 @@ impl Parser<'_> {
 
     /// Reads the whole document: one value, optionally surrounded by whitespace.
     fn document(mut self) -> Result<Value, SerializeError> {
+        self.document_ref()
+    }
+
+    fn document_ref(&mut self) -> Result<Value, SerializeError> {
         let mut stack: Vec<Frame> = Vec::new();
         'value: loop {
             self.skip_whitespace();

@@ -49,7 +49,7 @@
 //! ```
 
 mod numbers;
-mod parse;
+pub(super) mod parse;
 mod printable;
 mod repr;
 mod strings;

@@ -29,7 +29,62 @@ pub(super) fn parse(bytes: &[u8], limit: DecodeLimit) -> Result<Value, Serialize
         // Python refuses source with NUL bytes (serpent.loads says the data is corrupt).
         return Err(malformed(format!("NUL byte at byte {nul}")));
     }
-    Parser { text, pos: 0, nesting: 0, budget: Budget::new("serpent", bytes.len(), limit) }.document()
+    let budget = Budget::new("serpent", bytes.len(), limit);
+    // Refused before anything is built when its structure alone cannot fit.
+    budget.ensure(least_cost(bytes))?;
+    Parser { text, pos: 0, nesting: 0, budget }.document()
+}
+
+/// [`parse`] within the default limit, with what the values cost and the lower bound.
+#[cfg(test)]
+pub(in crate::serializer) fn parse_counting(bytes: &[u8]) -> Result<(Value, usize, usize), SerializeError> {
+    let text = std::str::from_utf8(bytes).map_err(|e| malformed(e.to_string()))?;
+    let budget = Budget::new("serpent", bytes.len(), DecodeLimit::default());
+    let mut parser = Parser { text, pos: 0, nesting: 0, budget };
+    let value = parser.document_ref()?;
+    Ok((value, parser.budget.spent(), least_cost(bytes)))
+}
+
+/// A lower bound of what the values of the Python literal `bytes` cost, from its structure:
+/// every `[` and `{` outside strings and comments is a distinct value (a `{` a dict or set), and
+/// there are at least as many values as commas outside them ([`budget::least`]). A `(` need not
+/// be a value: `((1))` is one int.
+fn least_cost(bytes: &[u8]) -> usize {
+    let (mut commas, mut lists, mut dicts) = (0usize, 0usize, 0usize);
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        i += 1;
+        match b {
+            b',' => commas += 1,
+            b'[' => lists += 1,
+            b'{' => dicts += 1,
+            b'#' => {
+                let line = bytes.get(i..).unwrap_or_default();
+                i += memchr::memchr2(b'\n', b'\r', line).unwrap_or(line.len());
+            }
+            quote @ (b'\'' | b'"') => {
+                // Python's rules: a triple quote opens a string that only a triple quote ends,
+                // a backslash keeps the next character from ending it (raw strings too).
+                let triple = bytes.get(i..i + 2) == Some(&[quote, quote][..]);
+                if triple {
+                    i += 2;
+                }
+                loop {
+                    match bytes.get(i) {
+                        None => break,
+                        Some(b'\\') => i += 2,
+                        Some(&c) if c == quote && (!triple || bytes.get(i + 1..i + 3) == Some(&[quote, quote][..])) => {
+                            i += if triple { 3 } else { 1 };
+                            break;
+                        }
+                        Some(_) => i += 1,
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    budget::least(commas, lists, dicts)
 }
 
 pub(super) fn malformed(reason: String) -> SerializeError {
@@ -143,6 +198,11 @@ impl<'a> Parser<'a> {
     /// The elements of all open containers share one stack (`items`, and `entries` for dicts):
     /// a container's elements are moved into a vector of exactly their number when it closes.
     fn document(mut self) -> Result<Value, SerializeError> {
+        self.document_ref()
+    }
+
+    /// [`document`](Parser::document), keeping the parser.
+    fn document_ref(&mut self) -> Result<Value, SerializeError> {
         let mut stack: Vec<Frame> = Vec::new();
         let mut items: Vec<Value> = Vec::new();
         let mut entries: Vec<(Value, Value)> = Vec::new();
