@@ -1,12 +1,17 @@
 //! How much memory decoding one payload may make its values take: [`DecodeLimit`], and the
 //! running count every decoder keeps while it reads.
 //!
-//! Each decoder charges what the [`Value`]s it builds will cost, before building them: every
-//! value the size of a [`Value`], the bytes of every str, bytes object and big int, and for
-//! every dict its table plus a slot per entry. The input is refused with
-//! [`SerializeError::TooLarge`] as soon as the count passes the limit, so no payload can make a
-//! decoder allocate much more than the limit (growing vectors may hold up to twice what they
-//! use). A typed target is charged as if it were read into [`Value`]s.
+//! Each decoder counts what the [`Value`]s it builds cost: every value the size of a [`Value`],
+//! the bytes of every str, bytes object and big int, and for every dict (and set) its table plus
+//! a slot per entry. The input is refused with [`SerializeError::TooLarge`] as soon as the count
+//! passes the limit, so no payload can make a decoder allocate much more than the limit (growing
+//! vectors may hold up to twice what they use). A typed target is charged as if it were read
+//! into [`Value`]s.
+//!
+//! Most inflating payloads are refused before any value is built: msgpack counts everything in
+//! the validating pass that precedes decoding, marshal refuses a container whose items cannot
+//! fit as soon as it reads its length, and json and serpent first count the commas and brackets
+//! outside strings (a lower bound of the values) and refuse at once when even that cannot fit.
 
 use std::mem::size_of;
 
