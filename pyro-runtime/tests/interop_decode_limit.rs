@@ -116,3 +116,36 @@ fn python_payloads_that_would_inflate_are_refused_and_the_daemon_keeps_serving()
     eprintln!("daemon peak RSS (VmHWM) after the large legitimate calls: {} MiB", peak_rss() >> 20);
     daemon.stop();
 }
+
+#[test]
+fn a_daemon_applies_its_decode_limit_and_keeps_serving() {
+    use daemon_support::{Client, start_daemon};
+    use pyro_runtime::daemon::Daemon;
+    use pyro_runtime::protocol::Flags;
+    use pyro_runtime::serializer::DecodeLimit;
+    use pyro_runtime::value::{Dict, Value};
+    use pyro_runtime::{RemoteError, Serializer};
+
+    let daemon =
+        Daemon::builder().config(config()).host("127.0.0.1").decode_limit(DecodeLimit::new(1 << 20)).bind().unwrap();
+    let running = start_daemon(daemon);
+    for ser in [Serializer::Msgpack, Serializer::Marshal, Serializer::Json, Serializer::Serpent] {
+        let mut bystander = Client::ready(running.addr(), ser);
+        let mut client = Client::ready(running.addr(), ser);
+        // 100,000 Nones: 3.2 MB of values, past the 1 MiB limit.
+        let message =
+            client.invoke_message(ser, "thing", "echo", vec![Value::List(vec![Value::None; 100_000])], Dict::new());
+        client.send(&message);
+        let reply = client.receive().unwrap();
+        assert!(reply.flags.contains(Flags::EXCEPTION), "{ser}");
+        let error = RemoteError::from_value(&ser.from_bytes(&reply.data).unwrap()).unwrap();
+        assert_eq!(error.class, "Pyro5.errors.SerializeError", "{ser}");
+        assert!(error.to_string().contains("more than 1048576 bytes of values"), "{ser}: {error}");
+        assert!(client.is_closed(), "{ser}");
+        // Others are served, and 10,000 Nones fit.
+        assert_eq!(bystander.call(ser, "thing", "add", vec![1.into(), 2.into()]), Ok(Value::Int(3)), "{ser}");
+        let fits = Value::List(vec![Value::None; 10_000]);
+        assert_eq!(bystander.call(ser, "thing", "echo", vec![fits.clone()]), Ok(fits), "{ser}");
+    }
+    running.stop();
+}

@@ -34,7 +34,7 @@ pub struct DaemonBuilder {
     pub(super) nat_port: Option<u16>,
     pub(super) max_streams: Option<usize>,
     pub(super) max_in_flight: Option<u64>,
-    pub(super) max_decoded_size: Option<usize>,
+    pub(super) decode_limit: Option<crate::serializer::DecodeLimit>,
     pub(super) hooks: ServerHooks,
     pub(super) response_annotations: Option<ResponseAnnotations>,
     pub(super) callback_hook: callback::CallbackHook,
@@ -120,19 +120,20 @@ impl DaemonBuilder {
         self
     }
 
-    /// The most memory, in bytes, the decoded values of one request may take, whatever its size
-    /// (default [`DecodeLimit::DEFAULT_MAX`](crate::serializer::DecodeLimit::DEFAULT_MAX), 1 GiB).
-    /// Below it a request of `n` bytes may decode to 16 × `n` bytes, and at least 64 MiB (see
-    /// [`DecodeLimit`](crate::serializer::DecodeLimit) for what is counted). A request past its
-    /// limit is refused before its values are built: the client gets Pyro5's `SerializeError`
-    /// and the connection is closed, as for any payload that cannot be read.
+    /// What the decoded values of one request may cost in memory (default
+    /// [`DecodeLimit::default`](crate::serializer::DecodeLimit): 16 bytes per byte of the
+    /// request, at least 64 MiB, at most 1 GiB; see there for what is counted). A request past
+    /// its limit is refused, mostly before any of its values is built: the client gets Pyro5's
+    /// `SerializeError` and the connection is closed, as for any payload that cannot be read.
     ///
     /// ```
-    /// let daemon = pyro_runtime::daemon::Daemon::builder().host("127.0.0.1").max_decoded_size(16 << 20).bind().unwrap();
+    /// use pyro_runtime::serializer::DecodeLimit;
+    /// let limit = DecodeLimit::new(256 << 20).with_floor(256 << 20);
+    /// let daemon = pyro_runtime::daemon::Daemon::builder().host("127.0.0.1").decode_limit(limit).bind().unwrap();
     /// ```
     #[must_use]
-    pub fn max_decoded_size(mut self, bytes: usize) -> DaemonBuilder {
-        self.max_decoded_size = Some(bytes);
+    pub fn decode_limit(mut self, limit: crate::serializer::DecodeLimit) -> DaemonBuilder {
+        self.decode_limit = Some(limit);
         self
     }
 
@@ -242,7 +243,7 @@ impl DaemonBuilder {
             nat_location: nat_location.as_ref().map(ToString::to_string),
             server: Daemon::server_description(&config, &location),
             serialize_options: crate::serializer::SerializeOptions::from_config(&config),
-            decode_limit: self.max_decoded_size.map_or_else(Default::default, crate::serializer::DecodeLimit::new),
+            decode_limit: self.decode_limit.unwrap_or_default(),
         };
         let oneway = OnewayRunner::new(config.threadpool_size.min(ONEWAY_WORKERS), ONEWAY_QUEUE);
         let mut stream_settings = StreamSettings::from_config(&config);

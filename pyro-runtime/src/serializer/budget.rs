@@ -19,15 +19,17 @@ use super::SerializeError;
 use crate::value::Value;
 
 /// The limit on what one payload's decoded values may cost (see the module docs for how it is
-/// counted): `PER_BYTE` times the payload's size, but at least `FLOOR`, and never more than
-/// [`max`](DecodeLimit::max) (the daemon's
-/// [`max_decoded_size`](crate::daemon::DaemonBuilder::max_decoded_size), [`DEFAULT_MAX`](DecodeLimit::DEFAULT_MAX) by default).
+/// counted): [`per_byte`](DecodeLimit::per_byte) times the payload's size, but at least
+/// [`floor`](DecodeLimit::floor), and never more than [`max`](DecodeLimit::max). A daemon takes
+/// it from [`DaemonBuilder::decode_limit`](crate::daemon::DaemonBuilder::decode_limit); the
+/// default is 16 bytes per byte, at least 64 MiB, at most 1 GiB.
 ///
 /// Python Pyro5 needs 8 bytes for each element of a list of shared objects (like `None`) and
 /// more for anything else; a [`Value`] takes 32, so a payload of one-byte elements (msgpack's
-/// nil) costs 32 times its size, and a payload of empty dicts more than a hundred times. Such a
-/// payload above the floor is refused, while payloads of strings, bytes, floats and most
-/// numbers decode within the limit whatever their size (up to `max`).
+/// nil, marshal's `None`) costs 32 times its size, and a payload of empty dicts more than a
+/// hundred times. Such a payload above the floor is refused, while payloads of strings, bytes,
+/// floats and most numbers decode within the limit whatever their size (up to `max`). To accept
+/// larger lists of small elements, raise the floor or the ratio.
 ///
 /// ```
 /// use pyro_runtime::serializer::DecodeLimit;
@@ -37,28 +39,61 @@ use crate::value::Value;
 /// assert_eq!(limit.for_payload(10 << 20), 160 << 20);
 /// assert_eq!(limit.for_payload(1 << 30), DecodeLimit::DEFAULT_MAX);
 /// assert_eq!(DecodeLimit::new(1 << 20).for_payload(100), 1 << 20);
+/// // Up to 4 GiB for any payload, however small.
+/// let roomy = DecodeLimit::new(4 << 30).with_floor(4 << 30);
+/// assert_eq!(roomy.for_payload(100), 4 << 30);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DecodeLimit {
+    /// What any payload, however small, may decode to (unless `max` is lower), in bytes.
+    pub floor: usize,
+    /// How many bytes of values each byte of a larger payload may decode to.
+    pub per_byte: usize,
     /// The most any payload's values may cost, in bytes, whatever its size.
     pub max: usize,
 }
 
 impl DecodeLimit {
-    /// What any payload, however small, may decode to (unless [`max`](DecodeLimit::max) is lower).
+    /// The default [`floor`](DecodeLimit::floor): 64 MiB.
     pub const FLOOR: usize = 64 << 20;
-    /// How many bytes of values each byte of a larger payload may decode to.
+    /// The default [`per_byte`](DecodeLimit::per_byte): 16 (twice what Python needs for a list
+    /// of shared objects).
     pub const PER_BYTE: usize = 16;
     /// The default [`max`](DecodeLimit::max): 1 GiB, Pyro5's default `MAX_MESSAGE_SIZE`.
     pub const DEFAULT_MAX: usize = 1 << 30;
 
-    /// A limit of at most `max` bytes for any payload.
+    /// A limit of at most `max` bytes for any payload, with the default floor and ratio.
     ///
     /// ```
-    /// assert_eq!(pyro_runtime::serializer::DecodeLimit::new(4096).max, 4096);
+    /// let limit = pyro_runtime::serializer::DecodeLimit::new(4096);
+    /// assert_eq!((limit.max, limit.per_byte), (4096, 16));
     /// ```
     pub const fn new(max: usize) -> DecodeLimit {
-        DecodeLimit { max }
+        DecodeLimit { floor: Self::FLOOR, per_byte: Self::PER_BYTE, max }
+    }
+
+    /// This limit with [`floor`](DecodeLimit::floor) `bytes`.
+    ///
+    /// ```
+    /// use pyro_runtime::serializer::DecodeLimit;
+    /// assert_eq!(DecodeLimit::default().with_floor(1 << 20).for_payload(100), 1 << 20);
+    /// ```
+    #[must_use]
+    pub const fn with_floor(mut self, bytes: usize) -> DecodeLimit {
+        self.floor = bytes;
+        self
+    }
+
+    /// This limit with [`per_byte`](DecodeLimit::per_byte) `ratio`.
+    ///
+    /// ```
+    /// use pyro_runtime::serializer::DecodeLimit;
+    /// assert_eq!(DecodeLimit::default().with_per_byte(40).for_payload(8 << 20), 320 << 20);
+    /// ```
+    #[must_use]
+    pub const fn with_per_byte(mut self, ratio: usize) -> DecodeLimit {
+        self.per_byte = ratio;
+        self
     }
 
     /// What a payload of `len` bytes may decode to, in bytes.
@@ -68,7 +103,7 @@ impl DecodeLimit {
     /// assert_eq!(DecodeLimit::default().for_payload(8 << 20), 128 << 20);
     /// ```
     pub fn for_payload(self, len: usize) -> usize {
-        len.saturating_mul(Self::PER_BYTE).max(Self::FLOOR).min(self.max)
+        len.saturating_mul(self.per_byte).max(self.floor).min(self.max)
     }
 }
 
@@ -312,7 +347,10 @@ mod tests {
         }
         // What the writers write, for values of every kind they carry.
         let mut d = crate::value::Dict::new();
-        d.insert("x,y", Value::List(vec![Value::from("[,{"), Value::Bytes(b"',\"".to_vec()), Value::Set(vec![1.into()])]));
+        d.insert(
+            "x,y",
+            Value::List(vec![Value::from("[,{"), Value::Bytes(b"',\"".to_vec()), Value::Set(vec![1.into()])]),
+        );
         d.insert(Value::Tuple(vec![1.into(), "'".into()]), Value::Complex { re: 1.0, im: f64::NAN });
         let value = Value::List(vec![Value::Dict(d), Value::Float(f64::NAN), Value::Tuple(vec![]), "\\\"".into()]);
         let bytes = json::to_bytes(&Value::List(vec!["a,\"b".into(), Value::None, "\\".into()])).unwrap();
@@ -391,6 +429,9 @@ mod tests {
         assert_eq!(limit.for_payload(DecodeLimit::FLOOR / 16 + 1), DecodeLimit::FLOOR + 16);
         assert_eq!(limit.for_payload(usize::MAX), DecodeLimit::DEFAULT_MAX);
         assert_eq!(DecodeLimit::new(10).for_payload(usize::MAX), 10);
+        let ratio = DecodeLimit::default().with_per_byte(64).with_floor(0);
+        assert_eq!(ratio.for_payload(1000), 64_000);
+        assert_eq!(ratio.for_payload(0), 0);
     }
 
     #[test]

@@ -74,7 +74,6 @@ fn least_cost(bytes: &[u8]) -> usize {
     budget::least(commas, lists, dicts)
 }
 
-
 fn malformed(reason: String) -> SerializeError {
     SerializeError::Malformed { serializer: "json", reason }
 }
