@@ -363,6 +363,87 @@ mod tests {
         }
     }
 
+    /// xorshift64: a tiny deterministic generator.
+    fn next(state: &mut u64) -> u64 {
+        *state ^= *state << 13;
+        *state ^= *state >> 7;
+        *state ^= *state << 17;
+        *state
+    }
+
+    /// Random token soups: whatever of them parses, its structure never overstates its cost.
+    #[test]
+    fn random_documents_never_have_their_cost_overstated() {
+        let json_tokens: &[&str] = &[
+            "[",
+            "]",
+            "{",
+            "}",
+            ",",
+            ":",
+            " ",
+            "\"a,\"",
+            "\"\\\"[,\"",
+            "\"\\\\\"",
+            "1",
+            "-2.5e3",
+            "null",
+            "true",
+            "NaN",
+        ];
+        let serpent_tokens: &[&str] = &[
+            "[",
+            "]",
+            "{",
+            "}",
+            "(",
+            ")",
+            ",",
+            ":",
+            " ",
+            "'a,'",
+            "\"b,\"",
+            "'''c,'''",
+            "\"\"\"d'\"\"\"",
+            r"r'\','",
+            r"b'\x00,'",
+            "'\\',['",
+            "1",
+            "2j",
+            "-3",
+            "None",
+            "True",
+            "set()",
+            "#,[{\n",
+            "\n",
+        ];
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let (mut parsed_json, mut parsed_serpent) = (0, 0);
+        for round in 0..20_000 {
+            let (tokens, is_json) = if round % 2 == 0 { (json_tokens, true) } else { (serpent_tokens, false) };
+            let len = usize::try_from(next(&mut state) % 12).unwrap() + 1;
+            let doc: String =
+                (0..len).map(|_| tokens[usize::try_from(next(&mut state)).unwrap() % tokens.len()]).collect();
+            let counted = if is_json {
+                json::parse::parse_counting(doc.as_bytes())
+            } else {
+                serpent::parse::parse_counting(doc.as_bytes())
+            };
+            if let Ok((_, spent, least)) = counted {
+                assert!(least <= spent, "{doc:?}: {least} > {spent}");
+                if is_json {
+                    parsed_json += 1;
+                } else {
+                    parsed_serpent += 1;
+                }
+            }
+        }
+        assert!(
+            parsed_json > 300 && parsed_serpent > 300,
+            "only {parsed_json} json and {parsed_serpent} serpent parsed"
+        );
+    }
+
     #[test]
     fn commas_in_strings_are_not_values() {
         let commas = ",".repeat(1 << 20);
