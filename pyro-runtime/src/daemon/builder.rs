@@ -34,6 +34,7 @@ pub struct DaemonBuilder {
     pub(super) nat_port: Option<u16>,
     pub(super) max_streams: Option<usize>,
     pub(super) max_in_flight: Option<u64>,
+    pub(super) decode_limit: Option<crate::serializer::DecodeLimit>,
     pub(super) hooks: ServerHooks,
     pub(super) response_annotations: Option<ResponseAnnotations>,
     pub(super) callback_hook: callback::CallbackHook,
@@ -116,6 +117,23 @@ impl DaemonBuilder {
     #[must_use]
     pub fn max_in_flight(mut self, bytes: u64) -> DaemonBuilder {
         self.max_in_flight = Some(bytes);
+        self
+    }
+
+    /// What the decoded values of one request may cost in memory (default
+    /// [`DecodeLimit::default`](crate::serializer::DecodeLimit): 16 bytes per byte of the
+    /// request, at least 64 MiB, at most 1 GiB; see there for what is counted). A request past
+    /// its limit is refused, mostly before any of its values is built: the client gets Pyro5's
+    /// `SerializeError` and the connection is closed, as for any payload that cannot be read.
+    ///
+    /// ```
+    /// use pyro_runtime::serializer::DecodeLimit;
+    /// let limit = DecodeLimit::new(256 << 20).with_floor(256 << 20);
+    /// let daemon = pyro_runtime::daemon::Daemon::builder().host("127.0.0.1").decode_limit(limit).bind().unwrap();
+    /// ```
+    #[must_use]
+    pub fn decode_limit(mut self, limit: crate::serializer::DecodeLimit) -> DaemonBuilder {
+        self.decode_limit = Some(limit);
         self
     }
 
@@ -225,6 +243,7 @@ impl DaemonBuilder {
             nat_location: nat_location.as_ref().map(ToString::to_string),
             server: Daemon::server_description(&config, &location),
             serialize_options: crate::serializer::SerializeOptions::from_config(&config),
+            decode_limit: self.decode_limit.unwrap_or_default(),
         };
         let oneway = OnewayRunner::new(config.threadpool_size.min(ONEWAY_WORKERS), ONEWAY_QUEUE);
         let mut stream_settings = StreamSettings::from_config(&config);

@@ -1,6 +1,7 @@
 //! The payload of a batch call, read entry by entry: a msgpack batch is read
 //! straight from its bytes, each call's method name shared with the calls before it that call
-//! the same method, without first decoding the whole batch into one [`Value`] tree.
+//! the same method, without first decoding the whole batch into one [`Value`] tree. What the
+//! batch will cost is counted against the request's [`DecodeLimit`] as for any other payload.
 //!
 //! Why by hand: a batch of a thousand small calls spent most of its time building and dropping
 //! that tree (a method `String`, an argument `Vec` and a kwargs dict per call). This reader walks
@@ -13,7 +14,8 @@
 use std::ops::Range;
 use std::sync::Arc;
 
-use super::{SerializeError, Serializer, msgpack};
+use super::budget::{Budget, VALUE};
+use super::{DecodeLimit, SerializeError, Serializer, msgpack};
 use crate::dispatch::Vargs;
 use crate::value::{Dict, Value};
 
@@ -36,32 +38,39 @@ pub(crate) enum BatchEntry {
     Other(Value),
 }
 
-/// Reads a batch call in `ser`: what [`Serializer::decode_call`] reads, with its positional
-/// arguments as [`BatchEntry`]s. Errors are those of `decode_call`.
-pub(crate) fn decode(ser: Serializer, bytes: &[u8]) -> Result<BatchCall, SerializeError> {
-    if ser == Serializer::Msgpack
-        && let Ok(Some(call)) = msgpack_batch(bytes)
-    {
-        return Ok(call);
+/// Reads a batch call in `ser`: what [`Serializer::decode_call_limited`] reads within
+/// `limit`, with its positional arguments as [`BatchEntry`]s. Errors are those of
+/// `decode_call_limited`.
+pub(crate) fn decode(ser: Serializer, bytes: &[u8], limit: DecodeLimit) -> Result<BatchCall, SerializeError> {
+    if ser == Serializer::Msgpack {
+        match msgpack_batch(bytes, limit) {
+            Ok(Some(call)) => return Ok(call),
+            // Refused before anything was built; the general decoder would refuse it too.
+            Err(error @ SerializeError::TooLarge { .. }) => return Err(error),
+            _ => {}
+        }
     }
     // Any other serializer, or a msgpack payload of an unusual shape or with an error: the
     // general decoder, which gives the errors.
-    let call = ser.decode_call(bytes)?;
+    let call = ser.decode_call_limited(bytes, limit)?;
     let entries = call.vargs.into_iter().map(BatchEntry::Other).collect();
     Ok(BatchCall { object: call.object, method: call.method, entries })
 }
 
 /// A msgpack batch call, or `None` if its outer shape is not the usual
-/// `[object, method, [entries...], nil or {}]` (the general decoder then reads it). Not
-/// validated as a whole first: every str read here is checked as UTF-8, every other part is
-/// decoded with [`msgpack::from_bytes`], which validates it, and there must be nothing after
-/// the call.
-fn msgpack_batch(bytes: &[u8]) -> Result<Option<BatchCall>, SerializeError> {
+/// `[object, method, [entries...], nil or {}]` (the general decoder then reads it). Validated
+/// as a whole first (which counts what its values cost against `limit`, and the entries on top),
+/// then every part that is not read here is decoded with [`msgpack::from_validated`].
+fn msgpack_batch(bytes: &[u8], limit: DecodeLimit) -> Result<Option<BatchCall>, SerializeError> {
     let cursor = Cursor { bytes };
     let Some((4, pos)) = cursor.array(0) else { return Ok(None) };
     let Some((object, pos)) = cursor.str(pos) else { return Ok(None) };
     let Some((method, pos)) = cursor.str(pos) else { return Ok(None) };
     let Some((count, mut pos)) = cursor.array(pos) else { return Ok(None) };
+    let mut budget = Budget::new("msgpack", bytes.len(), limit);
+    msgpack::validate_within(bytes, &mut budget)?;
+    // Each entry was counted as a value; it is held as a (larger) `BatchEntry`.
+    budget.charge(count.saturating_mul(std::mem::size_of::<BatchEntry>().saturating_sub(VALUE)))?;
     let mut entries = Vec::with_capacity(count.min(bytes.len()));
     let mut last: Option<Arc<str>> = None;
     for _ in 0..count {
@@ -83,7 +92,7 @@ fn msgpack_batch(bytes: &[u8]) -> Result<Option<BatchCall>, SerializeError> {
             }
             None => {
                 let end = cursor.skip(pos)?;
-                (BatchEntry::Other(msgpack::from_bytes(cursor.slice(pos, end)?)?), end)
+                (BatchEntry::Other(msgpack::from_validated(cursor.slice(pos, end)?)?), end)
             }
         };
         entries.push(entry);
@@ -217,7 +226,7 @@ impl<'a> Cursor<'a> {
                 Some(scalar) => Ok(scalar),
                 None => {
                     let end = self.skip(at)?;
-                    Ok((msgpack::from_bytes(self.slice(at, end)?)?, end))
+                    Ok((msgpack::from_validated(self.slice(at, end)?)?, end))
                 }
             }
         };
@@ -238,7 +247,7 @@ impl<'a> Cursor<'a> {
             0xc0 | 0x80 => (None, item + 1),
             0x81..=0x8f | 0xde | 0xdf => {
                 let end = self.skip(item)?;
-                match msgpack::from_bytes(self.slice(item, end)?)? {
+                match msgpack::from_validated(self.slice(item, end)?)? {
                     Value::Dict(dict) => (Some(dict), end),
                     _ => return Ok(None),
                 }
@@ -450,7 +459,7 @@ mod tests {
         let many: Vec<Value> = calls.iter().cycle().take(40).cloned().collect();
         for calls in [calls, many] {
             let bytes = Serializer::Msgpack.encode_call("thing", "<batch>", &calls, None::<&Dict>).unwrap();
-            let call = decode(Serializer::Msgpack, &bytes).unwrap();
+            let call = decode(Serializer::Msgpack, &bytes, DecodeLimit::default()).unwrap();
             assert_eq!((call.object.as_str(), call.method.as_str()), ("thing", "<batch>"));
             assert!(matches!(call.entries[0], BatchEntry::Call { .. }));
             assert_eq!(as_values(&call), general(&bytes));
@@ -477,7 +486,7 @@ mod tests {
             |m: &str| Value::Tuple(vec![Value::from(m), Value::Tuple(vec![Value::Int(1)]), Value::Dict(Dict::new())]);
         let calls = vec![call("a"), call("a"), call("b"), call("b")];
         let bytes = Serializer::Msgpack.encode_call("thing", "<batch>", &calls, None::<&Dict>).unwrap();
-        let entries = decode(Serializer::Msgpack, &bytes).unwrap().entries;
+        let entries = decode(Serializer::Msgpack, &bytes, DecodeLimit::default()).unwrap().entries;
         let methods: Vec<&Arc<str>> = entries
             .iter()
             .map(|entry| match entry {
@@ -496,7 +505,7 @@ mod tests {
         for ser in [Serializer::Serpent, Serializer::Json, Serializer::Marshal, Serializer::Msgpack] {
             for kwargs in [None, Some(&kwargs)] {
                 let bytes = ser.encode_call("thing", "<batch>", &calls, kwargs).unwrap();
-                let call = decode(ser, &bytes).unwrap();
+                let call = decode(ser, &bytes, DecodeLimit::default()).unwrap();
                 assert_eq!(call.entries.len(), 1, "{ser}");
                 let fast = ser == Serializer::Msgpack && kwargs.is_none();
                 assert_eq!(matches!(call.entries[0], BatchEntry::Call { .. }), fast, "{ser}");
@@ -505,7 +514,7 @@ mod tests {
         // The general decoder's errors.
         let bytes = Serializer::Msgpack.to_bytes(&("thing", "<batch>", 1, ())).unwrap();
         let general = Serializer::Msgpack.decode_call(&bytes).unwrap_err().to_string();
-        assert_eq!(decode(Serializer::Msgpack, &bytes).unwrap_err().to_string(), general);
+        assert_eq!(decode(Serializer::Msgpack, &bytes, DecodeLimit::default()).unwrap_err().to_string(), general);
     }
 
     #[test]
@@ -513,11 +522,11 @@ mod tests {
         let calls = vec![Value::Tuple(vec![Value::from("a"), Value::Tuple(vec![Value::Int(1)]), Value::None])];
         let bytes = Serializer::Msgpack.encode_call("thing", "<batch>", &calls, None::<&Dict>).unwrap();
         for len in 0..bytes.len() {
-            assert!(decode(Serializer::Msgpack, &bytes[..len]).is_err(), "{len}");
+            assert!(decode(Serializer::Msgpack, &bytes[..len], DecodeLimit::default()).is_err(), "{len}");
         }
         let mut extra = bytes.clone();
         extra.push(0xc0);
-        assert!(decode(Serializer::Msgpack, &extra).is_err());
+        assert!(decode(Serializer::Msgpack, &extra, DecodeLimit::default()).is_err());
         // Bad bytes inside an entry: the general decoder's errors.
         let at = |byte: u8| bytes.iter().rposition(|&b| b == byte).unwrap();
         let mut reserved = bytes.clone();
@@ -526,7 +535,7 @@ mod tests {
         not_utf8[at(b'a')] = 0xff;
         for bad in [reserved, not_utf8, extra] {
             let general = Serializer::Msgpack.decode_call(&bad).unwrap_err().to_string();
-            assert_eq!(decode(Serializer::Msgpack, &bad).unwrap_err().to_string(), general);
+            assert_eq!(decode(Serializer::Msgpack, &bad, DecodeLimit::default()).unwrap_err().to_string(), general);
         }
     }
 }

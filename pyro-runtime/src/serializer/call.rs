@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::{SerializeError, SerializeOptions, Serializer};
+use super::{DecodeLimit, SerializeError, SerializeOptions, Serializer};
 use crate::value::{Dict, Value};
 
 /// A decoded remote call: the target object id, the method name and its arguments.
@@ -59,8 +59,8 @@ where
     }
 }
 
-pub(super) fn decode(ser: Serializer, bytes: &[u8]) -> Result<Call, SerializeError> {
-    let value: Value = ser.from_bytes(bytes)?;
+pub(super) fn decode(ser: Serializer, bytes: &[u8], limit: DecodeLimit) -> Result<Call, SerializeError> {
+    let value: Value = ser.from_bytes_limited(bytes, limit)?;
     let (object, method, vargs, kwargs) = match (ser, value) {
         (Serializer::Serpent | Serializer::Marshal | Serializer::Msgpack, Value::List(items) | Value::Tuple(items))
             if items.len() == 4 =>

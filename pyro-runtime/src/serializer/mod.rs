@@ -62,6 +62,7 @@ macro_rules! forward_compounds {
 pub(crate) use forward_compounds;
 
 pub(crate) mod batch_call;
+pub(crate) mod budget;
 mod call;
 mod classdict;
 pub mod json;
@@ -73,6 +74,7 @@ mod splice;
 
 pub(crate) use splice::{ListWriter, msgpack_array_header};
 
+pub use budget::DecodeLimit;
 pub use call::Call;
 pub use classdict::{CLASS_KEY, ExceptionWrapper, ProxyState, RefusedClass, check_class, class_name};
 
@@ -213,12 +215,39 @@ impl Serializer {
     /// let n: Vec<i64> = Serializer::Json.from_bytes(b"[1, 2]").unwrap();
     /// assert_eq!(n, [1, 2]);
     /// ```
+    ///
+    /// What the decoded values may cost is bounded by the default [`DecodeLimit`]; see
+    /// [`from_bytes_limited`](Serializer::from_bytes_limited).
     pub fn from_bytes<T: DeserializeOwned>(self, bytes: &[u8]) -> Result<T, SerializeError> {
+        self.from_bytes_limited(bytes, DecodeLimit::default())
+    }
+
+    /// [`from_bytes`](Serializer::from_bytes) within `limit`: a payload whose values would
+    /// cost more memory than `limit` allows for its size is refused with
+    /// [`SerializeError::TooLarge`] before they are built.
+    ///
+    /// ```
+    /// use pyro_runtime::serializer::{DecodeLimit, SerializeError, Serializer};
+    /// use pyro_runtime::value::Value;
+    ///
+    /// // 100,000 nils: 100 kB of msgpack, 3.2 MB of values.
+    /// let mut nils = vec![0xdd, 0x00, 0x01, 0x86, 0xa0];
+    /// nils.resize(nils.len() + 100_000, 0xc0);
+    /// let limit = DecodeLimit::new(1 << 20);
+    /// let err = Serializer::Msgpack.from_bytes_limited::<Value>(&nils, limit).unwrap_err();
+    /// assert!(matches!(err, SerializeError::TooLarge { limit: 1048576, .. }));
+    /// assert!(Serializer::Msgpack.from_bytes_limited::<Value>(&nils, DecodeLimit::default()).is_ok());
+    /// ```
+    pub fn from_bytes_limited<T: DeserializeOwned>(
+        self,
+        bytes: &[u8],
+        limit: DecodeLimit,
+    ) -> Result<T, SerializeError> {
         match self {
-            Serializer::Serpent => serpent::from_bytes(bytes),
-            Serializer::Marshal => marshal::from_bytes(bytes),
-            Serializer::Json => json::from_bytes(bytes),
-            Serializer::Msgpack => msgpack::from_bytes(bytes),
+            Serializer::Serpent => serpent::from_bytes_limited(bytes, limit),
+            Serializer::Marshal => marshal::from_bytes_limited(bytes, limit),
+            Serializer::Json => json::from_bytes_limited(bytes, limit),
+            Serializer::Msgpack => msgpack::from_bytes_limited(bytes, limit),
         }
     }
 
@@ -279,7 +308,21 @@ impl Serializer {
     /// assert_eq!((call.object.as_str(), call.method.as_str(), call.vargs.len()), ("thing", "add", 2));
     /// ```
     pub fn decode_call(self, bytes: &[u8]) -> Result<Call, SerializeError> {
-        call::decode(self, bytes)
+        call::decode(self, bytes, DecodeLimit::default())
+    }
+
+    /// [`decode_call`](Serializer::decode_call) within `limit` (as a daemon reads calls; see
+    /// [`from_bytes_limited`](Serializer::from_bytes_limited)).
+    ///
+    /// ```
+    /// use pyro_runtime::serializer::{DecodeLimit, SerializeError, Serializer};
+    /// let bytes = Serializer::Json.encode_call("thing", "add", &vec![(); 1000], None::<&()>).unwrap();
+    /// assert!(Serializer::Json.decode_call_limited(&bytes, DecodeLimit::new(1 << 20)).is_ok());
+    /// let err = Serializer::Json.decode_call_limited(&bytes, DecodeLimit::new(1000)).unwrap_err();
+    /// assert!(matches!(err, SerializeError::TooLarge { serializer: "json", .. }));
+    /// ```
+    pub fn decode_call_limited(self, bytes: &[u8], limit: DecodeLimit) -> Result<Call, SerializeError> {
+        call::decode(self, bytes, limit)
     }
 }
 
@@ -356,6 +399,19 @@ pub enum SerializeError {
         what: &'static str,
         /// What is wrong.
         reason: String,
+    },
+    /// The payload's decoded values would take more memory than its [`DecodeLimit`] allows; it
+    /// was refused before they were built.
+    #[error(
+        "the {payload}-byte {serializer} payload would decode to more than {limit} bytes of values (the decode limit)"
+    )]
+    TooLarge {
+        /// The serializer name.
+        serializer: &'static str,
+        /// The size of the payload in bytes.
+        payload: usize,
+        /// The limit for that payload, in bytes ([`DecodeLimit::for_payload`]).
+        limit: usize,
     },
     /// A value did not fit the Rust type it was read into or written from.
     #[error("{0}")]

@@ -12,7 +12,9 @@
 //!
 //! Decoding first checks the whole input without recursion: well-formed msgpack, valid UTF-8 in
 //! every str, Pyro5's extension codes with valid payloads, at most [`MAX_DEPTH`] nested
-//! containers, and nothing after the value. Only then does serde read it.
+//! containers, and nothing after the value; it also counts what the decoded values will cost
+//! and refuses input past its [`DecodeLimit`] ([`SerializeError::TooLarge`]). Only then does
+//! serde read it.
 //!
 //! A Python receiver refuses map keys other than `str` and `bytes` (Pyro5 loads with
 //! `strict_map_key`, so the error is Pyro5's `ValueError`); this module writes whatever keys it
@@ -33,8 +35,9 @@
 use serde::Serialize;
 use serde::de::{Deserialize, DeserializeOwned};
 
-use super::SerializeError;
+use super::budget::{self, Budget};
 use super::pyshape::PyShape;
+use super::{DecodeLimit, SerializeError};
 use crate::value::ext_codec::decode_ext;
 use crate::value::{Value, from_value};
 
@@ -117,7 +120,25 @@ pub(crate) fn write_str(out: &mut Vec<u8>, text: &str) -> Result<(), SerializeEr
 /// assert_eq!(msgpack::from_bytes::<i32>(&[0xa1, b'x']).unwrap_err().to_string(), "expected i32, got str");
 /// ```
 pub fn from_bytes<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, SerializeError> {
-    validate(bytes)?;
+    from_bytes_limited(bytes, DecodeLimit::default())
+}
+
+/// [`from_bytes`] within `limit`: input whose values would cost more than the limit allows for
+/// its size is refused with [`SerializeError::TooLarge`] before any is built.
+///
+/// ```
+/// use pyro_runtime::serializer::{msgpack, DecodeLimit, SerializeError};
+/// use pyro_runtime::value::Value;
+///
+/// // 1,000 empty lists, then 1,000 empty dicts.
+/// let lists = [&[0xdc, 0x03, 0xe8][..], &[0x90; 1000]].concat();
+/// let dicts = [&[0xdc, 0x03, 0xe8][..], &[0x80; 1000]].concat();
+/// let limit = DecodeLimit::new(64_000);
+/// assert!(msgpack::from_bytes_limited::<Value>(&lists, limit).is_ok());
+/// assert!(matches!(msgpack::from_bytes_limited::<Value>(&dicts, limit), Err(SerializeError::TooLarge { .. })));
+/// ```
+pub fn from_bytes_limited<T: DeserializeOwned>(bytes: &[u8], limit: DecodeLimit) -> Result<T, SerializeError> {
+    validate_within(bytes, &mut Budget::new(NAME, bytes.len(), limit))?;
     from_validated(bytes)
 }
 
@@ -170,8 +191,15 @@ fn malformed(reason: String) -> SerializeError {
 }
 
 /// Checks that `bytes` hold exactly one well-formed msgpack value that Pyro5 could have sent,
-/// iteratively (a stack of counts, bounded by [`MAX_DEPTH`]).
+/// whose values fit the default [`DecodeLimit`].
 pub(crate) fn validate(bytes: &[u8]) -> Result<(), SerializeError> {
+    validate_within(bytes, &mut Budget::new(NAME, bytes.len(), DecodeLimit::default()))
+}
+
+/// Checks that `bytes` hold exactly one well-formed msgpack value that Pyro5 could have sent,
+/// iteratively (a stack of counts, bounded by [`MAX_DEPTH`]), charging what its values will
+/// cost to `budget`.
+pub(crate) fn validate_within(bytes: &[u8], budget: &mut Budget) -> Result<(), SerializeError> {
     let mut reader = Reader { bytes, pos: 0 };
     // Items still to read in each open container; the bottom entry is the top-level value.
     let mut pending: Vec<u64> = vec![1];
@@ -183,37 +211,38 @@ pub(crate) fn validate(bytes: &[u8]) -> Result<(), SerializeError> {
         *left -= 1;
         let at = reader.pos;
         let marker = reader.u8()?;
+        budget.value(0)?;
         let container = match marker {
             0x00..=0x7f | 0xe0..=0xff | 0xc0 | 0xc2 | 0xc3 => None,
             0xc1 => return Err(malformed(format!("reserved marker 0xc1 at byte {at}"))),
-            0x80..=0x8f => Some(2 * u64::from(marker & 0x0f)),
+            0x80..=0x8f => {
+                let entries = u64::from(marker & 0x0f);
+                budget.charge(dict_cost(entries, reader.left()))?;
+                Some(2 * entries)
+            }
             0x90..=0x9f => Some(u64::from(marker & 0x0f)),
             0xa0..=0xbf => {
-                reader.str(usize::from(marker & 0x1f))?;
-                None
-            }
-            0xd9 => {
-                let len = reader.len(1)?;
+                let len = usize::from(marker & 0x1f);
+                budget.charge(len.min(reader.left()))?;
                 reader.str(len)?;
                 None
             }
-            0xda => {
-                let len = reader.len(2)?;
-                reader.str(len)?;
-                None
-            }
-            0xdb => {
-                let len = reader.len(4)?;
+            0xd9..=0xdb => {
+                let len = reader.len(1 << (marker - 0xd9))?;
+                budget.charge(len.min(reader.left()))?;
                 reader.str(len)?;
                 None
             }
             0xc4..=0xc6 => {
                 let len = reader.len(1 << (marker - 0xc4))?;
+                budget.charge(len.min(reader.left()))?;
                 reader.take(len)?;
                 None
             }
+            // Variable-length extensions are big ints (in decimal: more than their bytes).
             0xc7..=0xc9 => {
                 let len = reader.len(1 << (marker - 0xc7))?;
+                budget.charge(len.min(reader.left()))?;
                 reader.ext(len, at)?;
                 None
             }
@@ -239,8 +268,11 @@ pub(crate) fn validate(bytes: &[u8]) -> Result<(), SerializeError> {
             }
             0xdc => Some(reader.len(2)? as u64),
             0xdd => Some(reader.len(4)? as u64),
-            0xde => Some(2 * reader.len(2)? as u64),
-            0xdf => Some(2 * reader.len(4)? as u64),
+            0xde | 0xdf => {
+                let entries = reader.len(2 << (marker - 0xde))? as u64;
+                budget.charge(dict_cost(entries, reader.left()))?;
+                Some(2 * entries)
+            }
         };
         if let Some(count) = container {
             // `pending` holds the top level plus every enclosing container.
@@ -258,6 +290,13 @@ pub(crate) fn validate(bytes: &[u8]) -> Result<(), SerializeError> {
         )));
     }
     Ok(())
+}
+
+/// What a dict of `entries` entries costs besides its keys and values, with `left` bytes left
+/// to hold them (more entries than fit are not charged: the input is truncated, the error).
+fn dict_cost(entries: u64, left: usize) -> usize {
+    let entries = usize::try_from(entries).unwrap_or(usize::MAX).min(left / 2);
+    budget::DICT.saturating_add(entries.saturating_mul(budget::ENTRY))
 }
 
 /// A cursor over the input for [`validate`].
@@ -280,6 +319,11 @@ impl<'a> Reader<'a> {
                 self.bytes.len() - self.pos
             ))),
         }
+    }
+
+    /// Bytes after the position.
+    fn left(&self) -> usize {
+        self.bytes.len() - self.pos
     }
 
     fn u8(&mut self) -> Result<u8, SerializeError> {

@@ -18,7 +18,7 @@ use super::streams::Streams;
 use crate::dispatch::{CallArgs, CallContext, Metadata, Reply, Servant};
 use crate::protocol::{AnnotationId, Annotations, Flags, Message, MessageType, ProtocolError, new_correlation_id};
 use crate::serializer::batch_call::{self};
-use crate::serializer::{SerializeOptions, marshal};
+use crate::serializer::{DecodeLimit, SerializeOptions, marshal};
 use crate::{Error, RemoteError, Serializer, Value};
 
 /// The method name of a batch call (Pyro5's `_pyroInvokeBatch`).
@@ -45,7 +45,8 @@ pub trait Directory {
     fn ids(&self) -> Vec<String>;
 }
 
-/// What `Pyro.Daemon.info()` tells about the daemon, and how its replies are written.
+/// What `Pyro.Daemon.info()` tells about the daemon, how its replies are written and how much
+/// its requests may decode to.
 ///
 /// ```
 /// let info = pyro_runtime::session::DaemonInfo {
@@ -53,6 +54,7 @@ pub trait Directory {
 ///     nat_location: None,
 ///     server: "<pyro thread pool server>".into(),
 ///     serialize_options: Default::default(),
+///     decode_limit: Default::default(),
 /// };
 /// assert_eq!(info.location, "localhost:9090");
 /// ```
@@ -66,6 +68,9 @@ pub struct DaemonInfo {
     pub server: String,
     /// How replies are written (Pyro5's `SERPENT_BYTES_REPR`), from the daemon's configuration.
     pub serialize_options: SerializeOptions,
+    /// What one request's decoded values may cost; a request past it gets a `SerializeError`
+    /// reply and its connection is closed, as for any payload that cannot be read.
+    pub decode_limit: DecodeLimit,
 }
 
 /// What the driver must do after [`ServerSession::on_message`] (or
@@ -517,9 +522,9 @@ impl ServerSession {
         }
         // A batch is read entry by entry (msgpack: straight from the bytes), not as one tree.
         let payload = if batch {
-            batch_call::decode(ser, &message.data).map(Payload::Batch)
+            batch_call::decode(ser, &message.data, self.info.decode_limit).map(Payload::Batch)
         } else {
-            ser.decode_call(&message.data).map(Payload::Call)
+            ser.decode_call_limited(&message.data, self.info.decode_limit).map(Payload::Call)
         };
         let mut payload = match payload {
             Ok(payload) => payload,

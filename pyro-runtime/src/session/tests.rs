@@ -72,6 +72,7 @@ fn info() -> Arc<DaemonInfo> {
         nat_location: None,
         server: "<test>".into(),
         serialize_options: Default::default(),
+        decode_limit: Default::default(),
     })
 }
 

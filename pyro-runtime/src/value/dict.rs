@@ -5,6 +5,14 @@ use indexmap::IndexMap;
 use super::Value;
 use super::key::{Key, KeyRef, StrRef};
 
+/// What a dict costs besides its entries: the boxed table (see [`crate::serializer::DecodeLimit`]).
+pub(crate) const DICT_COST: usize = std::mem::size_of::<IndexMap<Key, Value>>();
+
+/// What each entry of a dict costs besides its key's and value's own [`Value`]s: the key's
+/// wrapper, the stored hash and the slot in the hash table's index (with its control byte).
+pub(crate) const DICT_ENTRY_COST: usize =
+    std::mem::size_of::<Key>() - std::mem::size_of::<Value>() + 2 * std::mem::size_of::<usize>() + 1;
+
 /// A Python dict: insertion-ordered entries whose keys may be of any kind (ints, tuples, ...).
 ///
 /// Inserting and looking up take constant time (a hash map in insertion order). Keys match as in

@@ -25,6 +25,7 @@ mod repr;
 mod ser;
 
 pub use de::from_value;
+pub(crate) use dict::{DICT_COST, DICT_ENTRY_COST};
 pub use dict::{Dict, DictIntoIter};
 pub use ext::Date;
 pub use ser::to_value;

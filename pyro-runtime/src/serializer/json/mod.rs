@@ -31,7 +31,7 @@
 //! assert_eq!(back.3, [1.5, 1e16]);
 //! ```
 
-mod parse;
+pub(super) mod parse;
 mod write;
 
 pub(super) use write::isoformat_utc;
@@ -41,7 +41,7 @@ pub use parse::MAX_DEPTH;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::SerializeError;
+use super::{DecodeLimit, SerializeError};
 use crate::value::Value;
 
 /// Serializes a value to json bytes exactly as Pyro5's json serializer (Python's
@@ -70,7 +70,25 @@ pub fn to_bytes<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, SerializeEr
 /// assert!(from_bytes::<Vec<i32>>(b"[1, 2").is_err());
 /// ```
 pub fn from_bytes<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, SerializeError> {
-    crate::value::from_value(parse_value(bytes)?)
+    from_bytes_limited(bytes, DecodeLimit::default())
+}
+
+/// [`from_bytes`] within `limit`: reading stops with [`SerializeError::TooLarge`] once the
+/// values read would cost more than the limit allows for the input's size.
+///
+/// ```
+/// use pyro_runtime::serializer::{json, DecodeLimit, SerializeError};
+/// use pyro_runtime::value::Value;
+///
+/// // 1,000 empty objects: 4 kB of json, more than 100 kB of dicts.
+/// let empties = format!("[{}{{}}]", "{}, ".repeat(999));
+/// let limit = DecodeLimit::new(100_000);
+/// assert_eq!(json::from_bytes_limited::<Vec<()>>(b"[null, null]", limit).unwrap().len(), 2);
+/// let err = json::from_bytes_limited::<Value>(empties.as_bytes(), limit);
+/// assert!(matches!(err, Err(SerializeError::TooLarge { serializer: "json", .. })));
+/// ```
+pub fn from_bytes_limited<T: DeserializeOwned>(bytes: &[u8], limit: DecodeLimit) -> Result<T, SerializeError> {
+    crate::value::from_value(parse::parse(bytes, limit)?)
 }
 
 /// Parses json bytes (Python's dialect, with `NaN`, `Infinity`, `-Infinity` and integers of any
@@ -87,7 +105,7 @@ pub fn from_bytes<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, SerializeError
 /// assert!(parse_value(b"[1,]").is_err());
 /// ```
 pub fn parse_value(bytes: &[u8]) -> Result<Value, SerializeError> {
-    parse::parse(bytes)
+    parse::parse(bytes, DecodeLimit::default())
 }
 
 #[cfg(test)]

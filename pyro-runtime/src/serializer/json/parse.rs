@@ -2,13 +2,15 @@
 //!
 //! It accepts what Python's `json.loads` accepts: standard JSON plus `NaN`, `Infinity` and
 //! `-Infinity`, integers of any size (up to Python's 4300-digit conversion limit) and duplicate
-//! object keys (the last value wins, at the first key's position).
+//! object keys (the last value wins, at the first key's position). What the values cost is
+//! counted as they are read, against the payload's [`DecodeLimit`].
 
 use std::collections::{HashMap, HashSet};
 
 use num_bigint::BigInt;
 
-use super::super::SerializeError;
+use super::super::budget::{self, Budget};
+use super::super::{DecodeLimit, SerializeError};
 use crate::value::{Dict, Value};
 
 /// The deepest nesting of arrays and objects [`parse_value`](super::parse_value) accepts.
@@ -27,10 +29,49 @@ pub const MAX_DEPTH: usize = 256;
 const MAX_INT_DIGITS: usize = 4300;
 
 /// Parses a complete json document (see [`super::parse_value`]).
-pub(super) fn parse(bytes: &[u8]) -> Result<Value, SerializeError> {
+pub(super) fn parse(bytes: &[u8], limit: DecodeLimit) -> Result<Value, SerializeError> {
     let text =
         std::str::from_utf8(bytes).map_err(|e| malformed(format!("invalid UTF-8 at byte {}", e.valid_up_to())))?;
-    Parser { text, pos: 0 }.document()
+    let budget = Budget::new("json", bytes.len(), limit);
+    // Refused before anything is built when its structure alone cannot fit.
+    budget.ensure(least_cost(bytes))?;
+    Parser { text, pos: 0, budget }.document()
+}
+
+/// [`parse`] within the default limit, with what the values cost and the lower bound.
+#[cfg(test)]
+pub(in crate::serializer) fn parse_counting(bytes: &[u8]) -> Result<(Value, usize, usize), SerializeError> {
+    let text = std::str::from_utf8(bytes).map_err(|e| malformed(e.to_string()))?;
+    let mut parser = Parser { text, pos: 0, budget: Budget::new("json", bytes.len(), DecodeLimit::default()) };
+    let value = parser.document_ref()?;
+    Ok((value, parser.budget.spent(), least_cost(bytes)))
+}
+
+/// A lower bound of what the values of the json document `bytes` cost, from its structure: every
+/// `[` and `{` outside strings is a distinct value (a `{` a dict), and there are at least as many
+/// values as commas outside strings ([`budget::least`]).
+fn least_cost(bytes: &[u8]) -> usize {
+    let (mut commas, mut lists, mut dicts) = (0usize, 0usize, 0usize);
+    let (mut in_string, mut escaped) = (false, false);
+    for &b in bytes {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b',' => commas += 1,
+            b'[' => lists += 1,
+            b'{' => dicts += 1,
+            _ => {}
+        }
+    }
+    budget::least(commas, lists, dicts)
 }
 
 fn malformed(reason: String) -> SerializeError {
@@ -50,6 +91,8 @@ enum Frame {
 struct Parser<'a> {
     text: &'a str,
     pos: usize,
+    /// What the values read so far cost.
+    budget: Budget,
 }
 
 impl Parser<'_> {
@@ -86,6 +129,10 @@ impl Parser<'_> {
 
     /// Reads the whole document: one value, optionally surrounded by whitespace.
     fn document(mut self) -> Result<Value, SerializeError> {
+        self.document_ref()
+    }
+
+    fn document_ref(&mut self) -> Result<Value, SerializeError> {
         let mut stack: Vec<Frame> = Vec::new();
         'value: loop {
             self.skip_whitespace();
@@ -95,6 +142,7 @@ impl Parser<'_> {
                         return Err(self.error(&format!("nesting deeper than {MAX_DEPTH}")));
                     }
                     self.pos += 1;
+                    self.budget.value(if open == b'{' { budget::DICT } else { 0 })?;
                     self.skip_whitespace();
                     match (open, self.peek()) {
                         (b'[', Some(b']')) => {
@@ -116,8 +164,16 @@ impl Parser<'_> {
                         }
                     }
                 }
-                Some(b'"') => Value::Str(self.string()?),
-                Some(b'-' | b'0'..=b'9') => self.number()?,
+                Some(b'"') => {
+                    let text = self.string()?;
+                    self.budget.value(text.len())?;
+                    Value::Str(text)
+                }
+                Some(b'-' | b'0'..=b'9') => {
+                    let number = self.number()?;
+                    self.budget.value(budget::heap(&number))?;
+                    number
+                }
                 Some(b't') => self.literal("true", Value::Bool(true))?,
                 Some(b'f') => self.literal("false", Value::Bool(false))?,
                 Some(b'n') => self.literal("null", Value::None)?,
@@ -167,6 +223,7 @@ impl Parser<'_> {
     fn literal(&mut self, word: &str, value: Value) -> Result<Value, SerializeError> {
         if self.bytes().get(self.pos..).is_some_and(|rest| rest.starts_with(word.as_bytes())) {
             self.pos += word.len();
+            self.budget.value(0)?;
             Ok(value)
         } else {
             Err(self.error("expecting value"))
@@ -179,6 +236,8 @@ impl Parser<'_> {
             return Err(self.error("expecting property name enclosed in double quotes"));
         }
         let key = self.string()?;
+        self.budget.value(key.len())?;
+        self.budget.charge(budget::ENTRY)?;
         self.skip_whitespace();
         if self.peek() != Some(b':') {
             return Err(self.error("expecting ':' delimiter"));

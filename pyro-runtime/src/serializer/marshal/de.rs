@@ -14,20 +14,22 @@
 use serde::de::{self, DeserializeOwned, DeserializeSeed, Deserializer, Visitor};
 use serde::forward_to_deserialize_any;
 
-use super::super::SerializeError;
+use super::super::budget;
+use super::super::{DecodeLimit, SerializeError};
 use super::codes::*;
 use super::read::{PENDING, Reader, latin1};
 use crate::value::{VALUE_TOKEN, Value};
 
 /// Deserializes one marshal object that fills `bytes` (see [`super::from_bytes`]).
-pub(super) fn from_bytes<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, SerializeError> {
-    let mut reader = Reader::new(bytes);
+pub(super) fn from_bytes<T: DeserializeOwned>(bytes: &[u8], limit: DecodeLimit) -> Result<T, SerializeError> {
+    let mut reader = Reader::new(bytes, limit);
     match T::deserialize(&mut reader).and_then(|value| reader.finish().map(|()| value)) {
         Ok(value) => Ok(value),
         // Read it again as a Value, as the other serializers do: from_value explains a
         // mismatch in Python's terms (`expected list, got NoneType`). Malformed bytes keep the
         // reader's own error.
-        Err(direct) => match super::read::parse(bytes) {
+        Err(direct @ SerializeError::TooLarge { .. }) => Err(direct),
+        Err(direct) => match super::read::parse(bytes, limit) {
             Ok(value) => crate::value::from_value(value),
             Err(_) => Err(direct),
         },
@@ -60,6 +62,7 @@ impl<'de> Reader<'de> {
         if n > self.left() {
             return Err(self.error_at(start, &format!("{kind} of {n} items in {} bytes", self.left())));
         }
+        self.ensure_items(n)?;
         if n == 0 {
             self.register(flagged, start);
             let mut items = Items { reader: self, left: 0 };
@@ -79,7 +82,7 @@ impl<'de> Reader<'de> {
 
     /// Hands a dict (type code at `start`) to the visitor.
     fn dict<V: Visitor<'de>>(&mut self, start: usize, flagged: bool, visitor: V) -> Result<V::Value, SerializeError> {
-        self.charge(0, start)?;
+        self.charge(budget::DICT, start)?;
         self.enter(start)?;
         let slot = self.register(flagged, PENDING);
         let mut entries = Entries { reader: self, ended: false };
@@ -102,9 +105,14 @@ impl<'de> Reader<'de> {
         visitor: V,
     ) -> Result<V::Value, SerializeError> {
         match code {
-            NONE => visitor.visit_unit(),
-            TRUE => visitor.visit_bool(true),
-            FALSE => visitor.visit_bool(false),
+            // Singletons never enter the reference table, but each still costs a value.
+            NONE | TRUE | FALSE => {
+                self.charge(0, start)?;
+                match code {
+                    NONE => visitor.visit_unit(),
+                    other => visitor.visit_bool(other == TRUE),
+                }
+            }
             INT => {
                 let n = self.i32("int")?;
                 self.scalar(flagged, start)?;
@@ -156,14 +164,14 @@ impl<'de> Reader<'de> {
             }
             STRING => {
                 let n = self.size("bytes")?;
-                self.charge(n, start)?;
+                self.charge_bytes(n.min(self.left()), start)?;
                 let bytes = self.take(n, "bytes")?;
                 self.scalar(flagged, start)?;
                 visitor.visit_borrowed_bytes(bytes)
             }
             UNICODE | INTERNED => {
                 let n = self.size("str")?;
-                self.charge(n, start)?;
+                self.charge_bytes(n.min(self.left()), start)?;
                 let at = self.pos;
                 let bytes = self.take(n, "str")?;
                 let text = std::str::from_utf8(bytes).map_err(|e| {
@@ -181,7 +189,7 @@ impl<'de> Reader<'de> {
                 } else {
                     self.size("str")?
                 };
-                self.charge(n, start)?;
+                self.charge_bytes(n.min(self.left()), start)?;
                 let bytes = self.take(n, "str")?;
                 self.scalar(flagged, start)?;
                 match std::str::from_utf8(bytes) {
@@ -243,7 +251,9 @@ impl<'de> Deserializer<'de> for &mut Reader<'de> {
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, SerializeError> {
         if self.next_is(NONE) {
+            let start = self.pos;
             self.pos += 1;
+            self.charge(0, start)?;
             visitor.visit_none()
         } else {
             visitor.visit_some(self)
@@ -279,7 +289,7 @@ impl<'de> Deserializer<'de> for &mut Reader<'de> {
             Some(STRING) => {
                 let flagged = self.u8("type code")? & FLAG_REF != 0;
                 let n = self.size("bytes")?;
-                self.charge(n, start)?;
+                self.charge_bytes(n.min(self.left()), start)?;
                 let bytes = self.take(n, "bytes")?;
                 self.scalar(flagged, start)?;
                 let mut items = de::value::SeqDeserializer::<_, SerializeError>::new(bytes.iter().copied());
@@ -364,6 +374,8 @@ impl<'de> de::MapAccess<'de> for Entries<'_, 'de> {
             self.ended = true;
             return Ok(None);
         }
+        let at = self.reader.pos;
+        self.reader.charge_bytes(budget::ENTRY, at)?;
         seed.deserialize(&mut *self.reader).map(Some)
     }
 

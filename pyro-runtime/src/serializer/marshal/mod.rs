@@ -65,7 +65,7 @@ pub use strings::{decode_str, encode_str};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::SerializeError;
+use super::{DecodeLimit, SerializeError};
 use crate::value::Value;
 
 /// Serializes a value as Python's `marshal.dumps` writes the same data.
@@ -95,7 +95,25 @@ pub fn to_bytes<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, SerializeEr
 /// assert!(from_bytes::<Vec<i32>>(b"[\x02\0\0\0i\x01\0\0\0").is_err());
 /// ```
 pub fn from_bytes<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, SerializeError> {
-    de::from_bytes(bytes)
+    de::from_bytes(bytes, DecodeLimit::default())
+}
+
+/// [`from_bytes`] within `limit`: reading stops with [`SerializeError::TooLarge`] once the
+/// values read (back-references included, each copy counted) would cost more than the limit
+/// allows for the input's size.
+///
+/// ```
+/// use pyro_runtime::serializer::{marshal, DecodeLimit, SerializeError};
+/// use pyro_runtime::value::Value;
+///
+/// // A list of 1,000 Nones: 1 kB of marshal, 32 kB of values.
+/// let nones = [&b"[\xe8\x03\0\0"[..], &[b'N'; 1000]].concat();
+/// assert!(marshal::from_bytes_limited::<Value>(&nones, DecodeLimit::new(40_000)).is_ok());
+/// let err = marshal::from_bytes_limited::<Vec<()>>(&nones, DecodeLimit::new(20_000));
+/// assert!(matches!(err, Err(SerializeError::TooLarge { serializer: "marshal", .. })));
+/// ```
+pub fn from_bytes_limited<T: DeserializeOwned>(bytes: &[u8], limit: DecodeLimit) -> Result<T, SerializeError> {
+    de::from_bytes(bytes, limit)
 }
 
 /// Parses marshal bytes into a [`Value`]: exactly one object, which must fill `bytes`.
@@ -110,7 +128,7 @@ pub fn from_bytes<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, SerializeError
 /// assert!(parse_value(b"N extra").is_err());
 /// ```
 pub fn parse_value(bytes: &[u8]) -> Result<Value, SerializeError> {
-    read::parse(bytes)
+    read::parse(bytes, DecodeLimit::default())
 }
 
 #[cfg(test)]

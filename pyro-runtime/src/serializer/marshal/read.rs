@@ -5,10 +5,12 @@
 //! `r` names one of them. A back-reference is resolved by reading the object again from where it
 //! starts, so the table holds offsets, not copies; what such re-reading produces is charged
 //! against [`REF_COPY_BUDGET`] so that a few bytes of references cannot expand without bound.
+//! Everything it builds is also counted against the payload's [`DecodeLimit`].
 
 use num_bigint::{BigInt, BigUint, Sign};
 
-use super::super::SerializeError;
+use super::super::budget::{self, Budget};
+use super::super::{DecodeLimit, SerializeError};
 use super::codes::*;
 use crate::value::{Dict, Value};
 
@@ -38,9 +40,6 @@ pub const MAX_DEPTH: usize = 256;
 /// ```
 pub const REF_COPY_BUDGET: usize = 16 << 20;
 
-/// What one value costs the budget besides its payload (about the size of a [`Value`]).
-const VALUE_COST: usize = 32;
-
 /// Python's default `sys.get_int_max_str_digits()`: pyro refuses longer integers everywhere.
 const MAX_INT_DIGITS: usize = 4300;
 
@@ -48,8 +47,8 @@ const MAX_INT_DIGITS: usize = 4300;
 pub(super) const PENDING: usize = usize::MAX;
 
 /// Parses one marshal object that fills `bytes` (see [`super::parse_value`]).
-pub(super) fn parse(bytes: &[u8]) -> Result<Value, SerializeError> {
-    let mut reader = Reader::new(bytes);
+pub(super) fn parse(bytes: &[u8], limit: DecodeLimit) -> Result<Value, SerializeError> {
+    let mut reader = Reader::new(bytes, limit);
     let value = reader.tree()?;
     reader.finish()?;
     Ok(value)
@@ -126,6 +125,8 @@ pub(super) struct Reader<'a> {
     replaying: usize,
     /// What re-read values may still cost.
     budget: usize,
+    /// What all values read so far cost, against the payload's limit.
+    decoded: Budget,
     /// How many container items may still be preallocated (one per input byte in all).
     prealloc: usize,
     /// Containers being read (the stack's frames other than replays).
@@ -135,7 +136,7 @@ pub(super) struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
-    pub(super) fn new(data: &'a [u8]) -> Reader<'a> {
+    pub(super) fn new(data: &'a [u8], limit: DecodeLimit) -> Reader<'a> {
         let budget = REF_COPY_BUDGET.saturating_add(data.len().saturating_mul(4));
         Reader {
             data,
@@ -143,6 +144,7 @@ impl<'a> Reader<'a> {
             refs: Vec::new(),
             replaying: 0,
             budget,
+            decoded: Budget::new("marshal", data.len(), limit),
             prealloc: data.len(),
             depth: 0,
             stack: Vec::new(),
@@ -232,19 +234,31 @@ impl<'a> Reader<'a> {
             .ok_or_else(|| self.error_at(at, "float text that is not a number"))
     }
 
-    /// Charges re-read values against the budget.
+    /// Charges one value holding `payload` heap bytes (for a dict: its table), at `at`.
     #[inline]
     pub(super) fn charge(&mut self, payload: usize, at: usize) -> Result<(), SerializeError> {
+        self.charge_bytes(payload.saturating_add(budget::VALUE), at)
+    }
+
+    /// Charges `bytes` against the payload's limit and, for re-read values, the copy budget.
+    #[inline]
+    pub(super) fn charge_bytes(&mut self, bytes: usize, at: usize) -> Result<(), SerializeError> {
+        self.decoded.charge(bytes)?;
         if self.replaying == 0 {
             return Ok(());
         }
-        match self.budget.checked_sub(payload.saturating_add(VALUE_COST)) {
+        match self.budget.checked_sub(bytes) {
             Some(left) => {
                 self.budget = left;
                 Ok(())
             }
             None => Err(self.error_at(at, "back-references that expand beyond the copy budget")),
         }
+    }
+
+    /// Refuses a sequence of `n` items (each at least a value) now if they cannot fit the limit.
+    pub(super) fn ensure_items(&self, n: usize) -> Result<(), SerializeError> {
+        self.decoded.ensure(n.saturating_mul(budget::VALUE))
     }
 
     /// Records an object with FLAG_REF (unless it is being read again); returns its table slot.
@@ -283,6 +297,13 @@ impl<'a> Reader<'a> {
             };
             // A value is complete: hand it to the enclosing frames, closing those that end here.
             loop {
+                // A dict key or set member takes a slot in a table.
+                if let Some(
+                    Frame::Dict { key: None, .. } | Frame::Seq { kind: SeqKind::Set | SeqKind::FrozenSet, .. },
+                ) = self.stack.last()
+                {
+                    self.charge_bytes(budget::ENTRY, at)?;
+                }
                 let Some(top) = self.stack.last_mut() else {
                     return Ok(value);
                 };
@@ -345,10 +366,15 @@ impl<'a> Reader<'a> {
         let scalar = |value: Value| Step::Value(value, true);
         let step = match code & !FLAG_REF {
             NULL => return Ok(Step::Null),
-            // Singletons never enter the reference table, as in CPython.
-            NONE => return Ok(scalar(Value::None)),
-            TRUE => return Ok(scalar(Value::Bool(true))),
-            FALSE => return Ok(scalar(Value::Bool(false))),
+            // Singletons never enter the reference table, as in CPython (but cost a value).
+            NONE | TRUE | FALSE => {
+                self.charge(0, start)?;
+                let value = match code & !FLAG_REF {
+                    NONE => Value::None,
+                    other => Value::Bool(other == TRUE),
+                };
+                return Ok(scalar(value));
+            }
             INT => scalar(Value::Int(i64::from(self.i32("int")?))),
             INT64 => scalar(Value::Int(i64::from_le_bytes(self.array("int64")?))),
             LONG => scalar(self.long()?),
@@ -358,12 +384,12 @@ impl<'a> Reader<'a> {
             COMPLEX => scalar(Value::Complex { re: self.text_float()?, im: self.text_float()? }),
             STRING => {
                 let n = self.size("bytes")?;
-                self.charge(n, start)?;
+                self.charge_bytes(n.min(self.left()), start)?;
                 scalar(Value::Bytes(self.take(n, "bytes")?.to_vec()))
             }
             UNICODE | INTERNED => {
                 let n = self.size("str")?;
-                self.charge(n, start)?;
+                self.charge_bytes(n.min(self.left()), start)?;
                 let at = self.pos;
                 let text = self.take(n, "str")?;
                 match std::str::from_utf8(text) {
@@ -378,12 +404,12 @@ impl<'a> Reader<'a> {
             }
             ASCII | ASCII_INTERNED => {
                 let n = self.size("str")?;
-                self.charge(n, start)?;
+                self.charge_bytes(n.min(self.left()), start)?;
                 scalar(Value::Str(latin1(self.take(n, "str")?)))
             }
             SHORT_ASCII | SHORT_ASCII_INTERNED => {
                 let n = usize::from(self.u8("str")?);
-                self.charge(n, start)?;
+                self.charge_bytes(n.min(self.left()), start)?;
                 scalar(Value::Str(latin1(self.take(n, "str")?)))
             }
             SMALL_TUPLE => {
@@ -407,7 +433,7 @@ impl<'a> Reader<'a> {
                 return self.open_seq(SeqKind::FrozenSet, n, start, flagged);
             }
             DICT => {
-                self.charge(0, start)?;
+                self.charge(budget::DICT, start)?;
                 self.enter(start)?;
                 let slot = self.register(flagged, PENDING);
                 self.stack.push(Frame::Dict { dict: Dict::with_capacity(0), key: None, start, slot });
@@ -472,6 +498,7 @@ impl<'a> Reader<'a> {
         if n > left {
             return Err(self.error_at(start, &format!("{} of {n} items in {left} bytes", kind.name())));
         }
+        self.ensure_items(n)?;
         if n == 0 {
             self.register(flagged, start);
             let (value, hashable) = finish_seq(kind, Vec::new(), true);
@@ -479,7 +506,8 @@ impl<'a> Reader<'a> {
         }
         self.enter(start)?;
         let slot = self.register(flagged, PENDING);
-        let capacity = n.min(self.prealloc);
+        // Never more than the values the payload's limit still allows.
+        let capacity = n.min(self.prealloc).min(self.decoded.left() / budget::VALUE);
         self.prealloc -= capacity;
         let items = Vec::with_capacity(capacity);
         self.stack.push(Frame::Seq { kind, items, remaining: n, hashable: true, start, slot });

@@ -49,7 +49,7 @@
 //! ```
 
 mod numbers;
-mod parse;
+pub(super) mod parse;
 mod printable;
 mod repr;
 mod strings;
@@ -61,7 +61,7 @@ pub use parse::MAX_DEPTH;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::SerializeError;
+use super::{DecodeLimit, SerializeError};
 use crate::value::Value;
 
 /// How [`to_bytes_with`] writes what Python's serpent has a choice about.
@@ -119,7 +119,24 @@ pub fn to_bytes_with<T: Serialize + ?Sized>(value: &T, options: Options) -> Resu
 /// assert!(from_bytes::<Vec<i32>>(b"[1, 2").is_err());
 /// ```
 pub fn from_bytes<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, SerializeError> {
-    crate::value::from_value(parse_value(bytes)?)
+    from_bytes_limited(bytes, DecodeLimit::default())
+}
+
+/// [`from_bytes`] within `limit`: reading stops with [`SerializeError::TooLarge`] once the
+/// values read would cost more than the limit allows for the input's size.
+///
+/// ```
+/// use pyro_runtime::serializer::{serpent, DecodeLimit, SerializeError};
+/// use pyro_runtime::value::Value;
+///
+/// // 1,000 empty tuples: 3 kB of serpent, 32 kB of values.
+/// let empties = format!("[{}]", "(),".repeat(1000));
+/// assert!(serpent::from_bytes_limited::<Value>(empties.as_bytes(), DecodeLimit::new(40_000)).is_ok());
+/// let err = serpent::from_bytes_limited::<Value>(empties.as_bytes(), DecodeLimit::new(20_000));
+/// assert!(matches!(err, Err(SerializeError::TooLarge { serializer: "serpent", .. })));
+/// ```
+pub fn from_bytes_limited<T: DeserializeOwned>(bytes: &[u8], limit: DecodeLimit) -> Result<T, SerializeError> {
+    crate::value::from_value(parse::parse(bytes, limit)?)
 }
 
 /// Parses serpent bytes (any Python literal `ast.literal_eval` reads) into a [`Value`].
@@ -137,7 +154,7 @@ pub fn from_bytes<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, SerializeError
 /// assert!(parse_value(b"[1,,]").unwrap_err().to_string().contains("at byte 3"));
 /// ```
 pub fn parse_value(bytes: &[u8]) -> Result<Value, SerializeError> {
-    parse::parse(bytes)
+    parse::parse(bytes, DecodeLimit::default())
 }
 
 #[cfg(test)]

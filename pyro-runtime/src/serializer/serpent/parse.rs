@@ -3,9 +3,11 @@
 //!
 //! Whitespace includes comments (`#` to the end of the line, so serpent's header line is
 //! skipped) and backslash line continuations. Strings are read in `strings`, numbers in
-//! `numbers`; this module reads containers and keywords.
+//! `numbers`; this module reads containers and keywords, and counts what the values cost
+//! against the payload's [`DecodeLimit`] as they are read.
 
-use super::super::SerializeError;
+use super::super::budget::{self, Budget};
+use super::super::{DecodeLimit, SerializeError};
 use crate::value::{Dict, Value};
 
 /// The deepest nesting of lists, tuples, sets and dicts [`parse_value`](super::parse_value) accepts.
@@ -20,14 +22,69 @@ use crate::value::{Dict, Value};
 pub const MAX_DEPTH: usize = 256;
 
 /// Parses a complete serpent document (see [`super::parse_value`]).
-pub(super) fn parse(bytes: &[u8]) -> Result<Value, SerializeError> {
+pub(super) fn parse(bytes: &[u8], limit: DecodeLimit) -> Result<Value, SerializeError> {
     let text =
         std::str::from_utf8(bytes).map_err(|e| malformed(format!("invalid UTF-8 at byte {}", e.valid_up_to())))?;
     if let Some(nul) = memchr::memchr(0, bytes) {
         // Python refuses source with NUL bytes (serpent.loads says the data is corrupt).
         return Err(malformed(format!("NUL byte at byte {nul}")));
     }
-    Parser { text, pos: 0, nesting: 0 }.document()
+    let budget = Budget::new("serpent", bytes.len(), limit);
+    // Refused before anything is built when its structure alone cannot fit.
+    budget.ensure(least_cost(bytes))?;
+    Parser { text, pos: 0, nesting: 0, budget }.document()
+}
+
+/// [`parse`] within the default limit, with what the values cost and the lower bound.
+#[cfg(test)]
+pub(in crate::serializer) fn parse_counting(bytes: &[u8]) -> Result<(Value, usize, usize), SerializeError> {
+    let text = std::str::from_utf8(bytes).map_err(|e| malformed(e.to_string()))?;
+    let budget = Budget::new("serpent", bytes.len(), DecodeLimit::default());
+    let mut parser = Parser { text, pos: 0, nesting: 0, budget };
+    let value = parser.document_ref()?;
+    Ok((value, parser.budget.spent(), least_cost(bytes)))
+}
+
+/// A lower bound of what the values of the Python literal `bytes` cost, from its structure:
+/// every `[` and `{` outside strings and comments is a distinct value (a `{` a dict or set), and
+/// there are at least as many values as commas outside them ([`budget::least`]). A `(` need not
+/// be a value: `((1))` is one int.
+fn least_cost(bytes: &[u8]) -> usize {
+    let (mut commas, mut lists, mut dicts) = (0usize, 0usize, 0usize);
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        i += 1;
+        match b {
+            b',' => commas += 1,
+            b'[' => lists += 1,
+            b'{' => dicts += 1,
+            b'#' => {
+                let line = bytes.get(i..).unwrap_or_default();
+                i += memchr::memchr2(b'\n', b'\r', line).unwrap_or(line.len());
+            }
+            quote @ (b'\'' | b'"') => {
+                // Python's rules: a triple quote opens a string that only a triple quote ends,
+                // a backslash keeps the next character from ending it (raw strings too).
+                let triple = bytes.get(i..i + 2) == Some(&[quote, quote][..]);
+                if triple {
+                    i += 2;
+                }
+                loop {
+                    match bytes.get(i) {
+                        None => break,
+                        Some(b'\\') => i += 2,
+                        Some(&c) if c == quote && (!triple || bytes.get(i + 1..i + 3) == Some(&[quote, quote][..])) => {
+                            i += if triple { 3 } else { 1 };
+                            break;
+                        }
+                        Some(_) => i += 1,
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    budget::least(commas, lists, dicts)
 }
 
 pub(super) fn malformed(reason: String) -> SerializeError {
@@ -62,6 +119,8 @@ pub(super) struct Parser<'a> {
     pub(super) pos: usize,
     /// Open brackets around `pos`: outside all of them a newline ends the expression.
     nesting: usize,
+    /// What the values read so far cost.
+    budget: Budget,
 }
 
 impl<'a> Parser<'a> {
@@ -139,6 +198,11 @@ impl<'a> Parser<'a> {
     /// The elements of all open containers share one stack (`items`, and `entries` for dicts):
     /// a container's elements are moved into a vector of exactly their number when it closes.
     fn document(mut self) -> Result<Value, SerializeError> {
+        self.document_ref()
+    }
+
+    /// [`document`](Parser::document), keeping the parser.
+    fn document_ref(&mut self) -> Result<Value, SerializeError> {
         let mut stack: Vec<Frame> = Vec::new();
         let mut items: Vec<Value> = Vec::new();
         let mut entries: Vec<(Value, Value)> = Vec::new();
@@ -154,6 +218,7 @@ impl<'a> Parser<'a> {
                         return Err(self.error(&format!("nesting deeper than {MAX_DEPTH}")));
                     }
                     self.pos += 1;
+                    self.budget.value(if open == b'{' { budget::DICT } else { 0 })?;
                     self.nesting = stack.len() + 1;
                     self.skip_whitespace();
                     match (open, self.peek()) {
@@ -183,9 +248,18 @@ impl<'a> Parser<'a> {
                         }
                     }
                 }
-                Some(b'\'' | b'"') => self.strings()?,
-                Some(b'0'..=b'9' | b'.' | b'-' | b'+') => self.number_expression()?,
-                Some(b'a'..=b'z' | b'A'..=b'Z' | b'_') => self.name()?,
+                Some(b'\'' | b'"') => {
+                    let text = self.strings()?;
+                    self.counted(text)?
+                }
+                Some(b'0'..=b'9' | b'.' | b'-' | b'+') => {
+                    let number = self.number_expression()?;
+                    self.counted(number)?
+                }
+                Some(b'a'..=b'z' | b'A'..=b'Z' | b'_') => {
+                    let named = self.name()?;
+                    self.counted(named)?
+                }
                 Some(_) => return Err(self.error("expecting a value")),
                 None => return Err(self.error("expecting a value, found the end")),
             };
@@ -239,23 +313,23 @@ impl<'a> Parser<'a> {
                         continue;
                     }
                     (Frame::Brace, Some(b':')) => {
-                        check_hashable(&value).map_err(|what| self.error_at(at, &what))?;
+                        self.key_or_member(&value, at)?;
                         stack.push(Frame::Dict { start: entries.len(), key: Some(value) });
                         continue 'value;
                     }
                     (Frame::Brace, Some(b',')) => {
-                        check_hashable(&value).map_err(|what| self.error_at(at, &what))?;
+                        self.key_or_member(&value, at)?;
                         let start = items.len();
                         items.push(value);
                         (Frame::Set { start }, b'}')
                     }
                     (Frame::Brace, Some(b'}')) => {
-                        check_hashable(&value).map_err(|what| self.error_at(at, &what))?;
+                        self.key_or_member(&value, at)?;
                         value = Value::Set(vec![value]);
                         continue;
                     }
                     (Frame::Set { start }, Some(b',' | b'}')) => {
-                        check_hashable(&value).map_err(|what| self.error_at(at, &what))?;
+                        self.key_or_member(&value, at)?;
                         items.push(value);
                         if next == Some(b'}') {
                             value = Value::Set(dedup_set(items.split_off(start)));
@@ -264,7 +338,7 @@ impl<'a> Parser<'a> {
                         (Frame::Set { start }, b'}')
                     }
                     (Frame::Dict { start, key: None }, Some(b':')) => {
-                        check_hashable(&value).map_err(|what| self.error_at(at, &what))?;
+                        self.key_or_member(&value, at)?;
                         stack.push(Frame::Dict { start, key: Some(value) });
                         continue 'value;
                     }
@@ -302,6 +376,18 @@ impl<'a> Parser<'a> {
                 continue 'value;
             }
         }
+    }
+
+    /// `value`, a scalar just read, counted.
+    fn counted(&mut self, value: Value) -> Result<Value, SerializeError> {
+        self.budget.value(budget::heap(&value))?;
+        Ok(value)
+    }
+
+    /// Checks a dict key or set member (which ended at `at`) and counts its slot.
+    fn key_or_member(&mut self, value: &Value, at: usize) -> Result<(), SerializeError> {
+        check_hashable(value).map_err(|what| self.error_at(at, &what))?;
+        self.budget.charge(budget::ENTRY)
     }
 
     /// `None`, `True`, `False` or `set()`.
