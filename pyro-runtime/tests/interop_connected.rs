@@ -79,8 +79,7 @@ fn python_with_socket(script: &str, end: UnixStream, serializer: &str) -> Child 
 /// The JSON lines the child printed, and its exit status, once it ended (within a minute).
 fn finish(mut child: Child) -> Vec<Json> {
     let stdout = child.stdout.take().unwrap();
-    let lines: Vec<Json> =
-        BufReader::new(stdout).lines().map(|l| serde_json::from_str(&l.unwrap()).unwrap()).collect();
+    let lines: Vec<Json> = BufReader::new(stdout).lines().map(|l| serde_json::from_str(&l.unwrap()).unwrap()).collect();
     let mut stderr = String::new();
     std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
     let status = child.wait().unwrap();

@@ -98,7 +98,8 @@ impl DaemonBuilder {
                     .into(),
             });
         }
-        let io = |source| Error::Communication { message: "cannot serve the connected socket".into(), source: Some(source) };
+        let io =
+            |source| Error::Communication { message: "cannot serve the connected socket".into(), source: Some(source) };
         let location = stream.connected_location().map_err(io)?;
         let socket = stream.connected_socket().map_err(io)?;
         let server = format!("<pyro existing connection server on {location}>");
@@ -133,9 +134,13 @@ fn serve(inner: &Arc<Inner>, socket: Socket) -> Result<(), Error> {
     let saved = (socket.read_timeout().unwrap_or(None), socket.write_timeout().unwrap_or(None));
     let config: &Config = &inner.config;
     let mut stream = MessageStream::new(socket, inner.encode_options());
-    let timeouts = stream.set_timeout(config.comm_timeout).and_then(|()| stream.get_ref().set_read_timeout(Some(SHUTDOWN_POLL)));
+    let timeouts =
+        stream.set_timeout(config.comm_timeout).and_then(|()| stream.get_ref().set_read_timeout(Some(SHUTDOWN_POLL)));
     if let Err(source) = timeouts {
-        return Err(Error::Communication { message: "cannot set the connected socket's timeouts".into(), source: Some(source) });
+        return Err(Error::Communication {
+            message: "cannot set the connected socket's timeouts".into(),
+            source: Some(source),
+        });
     }
     stream.share_budget(Arc::clone(&inner.in_flight));
     let client_addr = stream.get_ref().peer_addr();
@@ -166,10 +171,10 @@ fn serve(inner: &Arc<Inner>, socket: Socket) -> Result<(), Error> {
             Err(StreamError::Transport(TransportError::Timeout { .. })) => {
                 if !stream.has_partial_message() {
                     partial_since = None;
-                } else if let Some(limit) = config.comm_timeout {
-                    if partial_since.get_or_insert_with(Instant::now).elapsed() >= limit {
-                        break;
-                    }
+                } else if let Some(limit) = config.comm_timeout
+                    && partial_since.get_or_insert_with(Instant::now).elapsed() >= limit
+                {
+                    break;
                 }
                 continue;
             }
@@ -276,6 +281,29 @@ mod tests {
         let mut got = [0u8; 1];
         (&server_end).read_exact(&mut got).unwrap();
         assert_eq!(server_end.read_timeout().unwrap(), None, "the old timeout is back");
+    }
+
+    #[test]
+    fn over_tcp_with_a_rust_proxy() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (served, _) = listener.accept().unwrap();
+        let daemon = Daemon::builder().config(Config::default()).connected(&served).unwrap();
+        let port = served.local_addr().unwrap().port();
+        assert_eq!(daemon.location().to_string(), format!("127.0.0.1:{port}"));
+        daemon.register(Echo, Some("echo")).unwrap();
+        let server = std::thread::spawn(move || daemon.request_loop());
+        let proxy = crate::proxy::Proxy::connected_with_config(&client, "echo", &Config::default()).unwrap();
+        assert_eq!(proxy.call::<_, String>("echo", &("over tcp",)).unwrap(), "over tcp");
+        let mut batch = proxy.batch();
+        let one = batch.call_with::<_, i64>("echo", &(1,));
+        let two = batch.call_with::<_, String>("echo", &("two",));
+        batch.run().unwrap();
+        assert_eq!((one.get().unwrap(), two.get().unwrap()), (1, "two".to_owned()));
+        drop(proxy);
+        // The client closes its end: the daemon sees the end of the stream and stops.
+        drop(client);
+        server.join().unwrap().unwrap();
     }
 
     #[test]

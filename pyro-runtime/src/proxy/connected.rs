@@ -15,6 +15,11 @@ use crate::{Config, Error, Uri, current_context};
 
 /// The host Pyro5 puts in the URI of a proxy over a connected socket:
 /// `PYRO:<object>@<<connected-socket>>:0`.
+///
+/// ```
+/// use pyro_runtime::{proxy::CONNECTED_SOCKET_HOST, Uri};
+/// assert_eq!(Uri::pyro("echo", CONNECTED_SOCKET_HOST, 0).unwrap().to_string(), "PYRO:echo@<<connected-socket>>:0");
+/// ```
 pub const CONNECTED_SOCKET_HOST: &str = "<<connected-socket>>";
 
 /// The socket of a proxy over a connected socket, until its one connection takes it.
@@ -109,7 +114,11 @@ impl Proxy {
 
     /// Fills the lease with the connection over the connected socket and fetches the
     /// metadata over it (Pyro5's `_pyroGetMetadata` for a proxy without a handshake).
-    pub(super) fn adopt<'l>(&self, lease: &'l mut Lease<'_>, adoptable: &Adoptable) -> Result<&'l mut Connection, Error> {
+    pub(super) fn adopt<'l>(
+        &self,
+        lease: &'l mut Lease<'_>,
+        adoptable: &Adoptable,
+    ) -> Result<&'l mut Connection, Error> {
         let taken = adoptable.0.lock().unwrap_or_else(PoisonError::into_inner).take();
         let Some(socket) = taken else {
             return Err(Error::Communication {
@@ -122,14 +131,8 @@ impl Proxy {
         };
         let serializer = self.serializer();
         self.serializer.settle(serializer);
-        let conn = lease.fill(Connection::adopt(
-            socket,
-            &self.uri,
-            serializer,
-            self.timeout,
-            self.options,
-            lease.generation,
-        )?);
+        let conn =
+            lease.fill(Connection::adopt(socket, &self.uri, serializer, self.timeout, self.options, lease.generation)?);
         let payload = serializer.encode_call_with(
             self.serialize_options,
             DAEMON_OBJECT_ID,
@@ -167,7 +170,8 @@ mod tests {
             let mut seen = Vec::new();
             for reply in replies {
                 let request = stream.receive("request").unwrap();
-                let answer = Message::new(MessageType::Result, request.serializer_id, reply.to_vec()).with_seq(request.seq);
+                let answer =
+                    Message::new(MessageType::Result, request.serializer_id, reply.to_vec()).with_seq(request.seq);
                 stream.send(&answer).unwrap();
                 seen.push(request);
             }
@@ -191,11 +195,10 @@ mod tests {
         assert!(proxy.call::<_, Value>("nope", &()).is_err());
         assert_eq!(proxy.call::<_, String>("echo", &("hi",)).unwrap(), "again");
         let seen = daemon.join().unwrap();
-        assert_eq!(seen.iter().map(|m| (m.msg_type, m.seq)).collect::<Vec<_>>(), [
-            (MessageType::Invoke, 1),
-            (MessageType::Invoke, 2),
-            (MessageType::Invoke, 3)
-        ]);
+        assert_eq!(
+            seen.iter().map(|m| (m.msg_type, m.seq)).collect::<Vec<_>>(),
+            [(MessageType::Invoke, 1), (MessageType::Invoke, 2), (MessageType::Invoke, 3)]
+        );
         assert_eq!(
             seen[0].data,
             br#"{"object": "Pyro.Daemon", "method": "get_metadata", "params": ["echo"], "kwargs": {}}"#
@@ -203,7 +206,10 @@ mod tests {
         // Released, the proxy cannot connect again; the user's socket is still open.
         proxy.release();
         let error = proxy.call::<_, String>("echo", &("hi",)).unwrap_err();
-        assert!(matches!(&error, Error::Communication { message, .. } if message.contains("connected socket")), "{error}");
+        assert!(
+            matches!(&error, Error::Communication { message, .. } if message.contains("connected socket")),
+            "{error}"
+        );
         assert!(client_end.peer_addr().is_ok());
         // A copy is not connected either.
         assert!(!proxy.clone().is_over_connected_socket());

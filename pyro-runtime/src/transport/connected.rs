@@ -13,6 +13,11 @@ use crate::uri::Location;
 
 /// What Pyro5 names the location of a connected Unix socket that is not bound to a path (one
 /// end of `socket.socketpair()`): `./u:<<not-bound>>`.
+///
+/// ```
+/// let location = pyro_runtime::uri::Location::unix(pyro_runtime::transport::NOT_BOUND);
+/// assert_eq!(location.to_string(), "./u:<<not-bound>>");
+/// ```
 pub const NOT_BOUND: &str = "<<not-bound>>";
 
 /// A connected stream that a [`Daemon`](crate::Daemon) can serve or a

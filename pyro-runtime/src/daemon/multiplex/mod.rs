@@ -144,7 +144,9 @@ impl EventLoop {
             return Err(Error::Daemon { message: format!("an event loop serves at most {MAX_DAEMONS} daemons") });
         }
         let Some(listener) = inner.listener() else {
-            return Err(Error::Daemon { message: "cannot combine servers when using user-supplied connected socket".into() });
+            return Err(Error::Daemon {
+                message: "cannot combine servers when using user-supplied connected socket".into(),
+            });
         };
         set_listener_nonblocking(listener, true).map_err(|e| io_error(inner, "configuring the listener", e))?;
         let token = Token(1 + self.daemons.len());
