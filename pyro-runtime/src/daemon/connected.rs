@@ -295,6 +295,9 @@ mod tests {
         let server = std::thread::spawn(move || daemon.request_loop());
         let proxy = crate::proxy::Proxy::connected_with_config(&client, "echo", &Config::default()).unwrap();
         assert_eq!(proxy.call::<_, String>("echo", &("over tcp",)).unwrap(), "over tcp");
+        // A request and reply far larger than the socket buffers, read in many pieces.
+        let big = "x".repeat(3 << 20);
+        assert_eq!(proxy.call::<_, String>("echo", &(&big,)).unwrap(), big);
         let mut batch = proxy.batch();
         let one = batch.call_with::<_, i64>("echo", &(1,));
         let two = batch.call_with::<_, String>("echo", &("two",));
@@ -304,6 +307,23 @@ mod tests {
         // The client closes its end: the daemon sees the end of the stream and stops.
         drop(client);
         server.join().unwrap().unwrap();
+    }
+
+    #[test]
+    fn commtimeout_bounds_a_request_but_not_an_idle_wait() {
+        let (server_end, mut client_end) = UnixStream::pair().unwrap();
+        let config = Config { comm_timeout: Some(Duration::from_millis(300)), ..Config::default() };
+        let daemon = Daemon::builder().config(config).connected(&server_end).unwrap();
+        let server = std::thread::spawn(move || daemon.request_loop());
+        // Idle for longer than COMMTIMEOUT: still served.
+        std::thread::sleep(Duration::from_millis(700));
+        assert!(!server.is_finished());
+        // Half a message, then nothing: the daemon gives up on it.
+        let wire = Message::ping().to_bytes(&EncodeOptions::default()).unwrap();
+        client_end.write_all(&wire[..10]).unwrap();
+        let started = Instant::now();
+        server.join().unwrap().unwrap();
+        assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
     }
 
     #[test]

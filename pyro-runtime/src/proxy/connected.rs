@@ -211,6 +211,9 @@ mod tests {
             "{error}"
         );
         assert!(client_end.peer_addr().is_ok());
+        let started = std::time::Instant::now();
+        assert!(matches!(proxy.reconnect(3), Err(Error::ConnectionClosed { .. })));
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
         // A copy is not connected either.
         assert!(!proxy.clone().is_over_connected_socket());
     }

@@ -684,7 +684,8 @@ impl Proxy {
     /// [`Error::ConnectionClosed`] saying "failed to reconnect" (Pyro5's
     /// `ConnectionClosedError("failed to reconnect")`). Other errors (e.g. a name that does not
     /// resolve) end it at once. `tries` 0 fails at once, as in Pyro5. A `PYRONAME`/`PYROMETA`
-    /// uri is resolved again on each attempt.
+    /// uri is resolved again on each attempt. A proxy over a connected socket
+    /// ([`Proxy::connected`]) fails at once: it cannot make a new connection.
     ///
     /// ```no_run
     /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
@@ -694,6 +695,13 @@ impl Proxy {
     /// ```
     pub fn reconnect(&self, tries: u32) -> Result<(), Error> {
         self.release();
+        if self.connected.is_some() {
+            // Its one connection is gone for good: no attempt could succeed (a Pyro5 proxy
+            // would try `<<connected-socket>>:0` `tries` times, 2 seconds apart).
+            return Err(Error::ConnectionClosed {
+                context: format!("reconnecting to {}: failed to reconnect (over a connected socket)", self.uri),
+            });
+        }
         let mut left = tries;
         while left > 0 {
             match self.bind() {
