@@ -21,6 +21,10 @@
 //! connections ([`DaemonBuilder::max_in_flight`]; each message is still bounded by
 //! `MAX_MESSAGE_SIZE`) and `COMMTIMEOUT` bounding a whole request (it closes idle connections).
 //!
+//! A daemon can also serve one connection the program already has instead of listening
+//! ([`Daemon::connected`], Pyro5's `Daemon(connected_socket=s)`): no handshake, and the
+//! user's connection is never closed (see [`DaemonBuilder::connected`]).
+//!
 //! Each connection is a [`ServerSession`](crate::session::ServerSession) driven by its worker:
 //! the worker reads messages, the session says what to do, and calls run on the worker (oneway
 //! calls on the oneway pool). Every daemon also serves `Pyro.Daemon` ([`DAEMON_OBJECT_ID`]) with `ping()`,
