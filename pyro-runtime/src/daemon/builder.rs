@@ -8,7 +8,7 @@ use super::autoproxy::SessionObjects;
 use super::callback;
 use super::oneway::{ONEWAY_QUEUE, ONEWAY_WORKERS, OnewayRunner};
 use super::registry::Registry;
-use super::{ConnectionInfo, Daemon, Inner, ServerHooks, in_flight_limit};
+use super::{ConnectionInfo, Daemon, Endpoint, Inner, ServerHooks, in_flight_limit};
 use crate::protocol::{Annotations, ByteBudget};
 use crate::session::{DaemonInfo, ResponseAnnotations, StreamSettings, Streams};
 use crate::transport::Listener;
@@ -215,11 +215,7 @@ impl DaemonBuilder {
     ///
     /// See [`DaemonBuilder`] for an example.
     pub fn bind(self) -> Result<Daemon, Error> {
-        let config = match &self.config {
-            Some(config) => config.clone(),
-            None => Config::environment()?,
-        };
-        config.validate()?;
+        let config = self.validated_config()?;
         let tls = if config.ssl {
             #[cfg(unix)]
             if self.unix_socket.is_some() {
@@ -238,10 +234,34 @@ impl DaemonBuilder {
             }
             _ => None,
         };
+        let server = Daemon::server_description(&config, &location);
+        Ok(self.build(config, Endpoint::Listener(listener), location, nat_location, server, tls))
+    }
+
+    /// The configuration given (else the environment's), checked.
+    pub(super) fn validated_config(&self) -> Result<Config, Error> {
+        let config = match &self.config {
+            Some(config) => config.clone(),
+            None => Config::environment()?,
+        };
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// The daemon, once its endpoint is there; `server` is what `Pyro.Daemon.info()` names.
+    pub(super) fn build(
+        self,
+        config: Config,
+        endpoint: Endpoint,
+        location: Location,
+        nat_location: Option<Location>,
+        server: String,
+        tls: Option<crate::transport::TlsServer>,
+    ) -> Daemon {
         let info = DaemonInfo {
             location: location.to_string(),
             nat_location: nat_location.as_ref().map(ToString::to_string),
-            server: Daemon::server_description(&config, &location),
+            server,
             serialize_options: crate::serializer::SerializeOptions::from_config(&config),
             decode_limit: self.decode_limit.unwrap_or_default(),
         };
@@ -256,7 +276,7 @@ impl DaemonBuilder {
             hooks: self.hooks.clone(),
             response_annotations: self.response_annotations.clone(),
             config,
-            listener,
+            endpoint,
             location,
             nat_location,
             registry: Arc::new(Registry::default()),
@@ -271,7 +291,7 @@ impl DaemonBuilder {
             in_flight,
             tls,
         };
-        Ok(Daemon { inner: Arc::new(inner) })
+        Daemon { inner: Arc::new(inner) }
     }
 
     fn listen(&self, config: &Config, has_nat: bool) -> Result<(Listener, Location), Error> {

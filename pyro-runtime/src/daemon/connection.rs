@@ -12,7 +12,7 @@ use crate::transport::{MessageStream, Socket, StreamError};
 const MAX_HELD_REPLIES: usize = 16;
 
 /// What the request loop says after an action.
-enum Next {
+pub(super) enum Next {
     Read,
     Close,
 }
@@ -83,16 +83,18 @@ pub(super) fn deny(inner: &Arc<Inner>, socket: Socket, reason: &str) {
     let _ = stream.get_ref().shutdown();
 }
 
-struct Driver<'a> {
-    inner: &'a Arc<Inner>,
-    client_addr: Option<std::net::SocketAddr>,
+/// Carries out a session's actions on one blocking connection (the thread server's, a
+/// connected daemon's).
+pub(super) struct Driver<'a> {
+    pub(super) inner: &'a Arc<Inner>,
+    pub(super) client_addr: Option<std::net::SocketAddr>,
 }
 
 impl Driver<'_> {
     /// Carries out `action`. A reply is held back in `held` while the client's next request is
     /// already buffered (a pipelining client), up to [`MAX_HELD_REPLIES`]; the held replies go
     /// out in order, with one write, before the next read that would wait.
-    fn perform(
+    pub(super) fn perform(
         &self,
         session: &mut ServerSession,
         stream: &mut MessageStream<Socket>,
@@ -158,7 +160,7 @@ impl Driver<'_> {
 }
 
 /// Sends the held replies with one write.
-fn flush(stream: &mut MessageStream<Socket>, held: &mut Vec<Message>) -> Result<(), StreamError> {
+pub(super) fn flush(stream: &mut MessageStream<Socket>, held: &mut Vec<Message>) -> Result<(), StreamError> {
     if held.is_empty() {
         return Ok(());
     }

@@ -23,6 +23,10 @@
 //! too); in the multiplexed server no slow, silent or trickling client (nor a stalled TLS
 //! handshake) delays any other.
 //!
+//! A daemon can also serve one connection the program already has instead of listening
+//! ([`Daemon::connected`], Pyro5's `Daemon(connected_socket=s)`): no handshake, and the
+//! user's connection is never closed (see [`DaemonBuilder::connected`]).
+//!
 //! Each connection is a [`ServerSession`](crate::session::ServerSession) driven by its worker:
 //! the worker reads messages, the session says what to do, and calls run on the worker (oneway
 //! calls on the oneway pool). Every daemon also serves `Pyro.Daemon` ([`DAEMON_OBJECT_ID`]) with `ping()`,
@@ -214,6 +218,7 @@ pub(crate) mod autoproxy;
 mod builder;
 mod callback;
 pub(crate) mod class;
+mod connected;
 mod connection;
 #[cfg(unix)]
 mod multiplex;
@@ -286,7 +291,8 @@ pub struct Daemon {
 /// Everything the daemon's threads share.
 pub(super) struct Inner {
     config: Config,
-    listener: Listener,
+    /// Where connections come from: a listening socket, or the one connection a user gave.
+    endpoint: Endpoint,
     location: Location,
     nat_location: Option<Location>,
     registry: Arc<Registry>,
@@ -315,6 +321,14 @@ pub(super) struct Inner {
     in_flight: Arc<ByteBudget>,
     /// The TLS context when `SSL` is on: every accepted connection does its TLS handshake first.
     tls: Option<crate::transport::TlsServer>,
+}
+
+/// Where a daemon's connections come from.
+pub(super) enum Endpoint {
+    /// A listening socket: the thread-pool or multiplexed server accepts its clients.
+    Listener(Listener),
+    /// One connection the user already had (Pyro5's `connected_socket`).
+    Connected(connected::Connected),
 }
 
 /// Open client connections, so that shutdown can close them.
@@ -678,7 +692,7 @@ impl Daemon {
     /// assert_ne!(daemon.local_addr().unwrap().port(), 0);
     /// ```
     pub fn local_addr(&self) -> Option<SocketAddr> {
-        self.inner.listener.tcp_addr()
+        self.inner.listener()?.tcp_addr()
     }
 
     /// The configuration the daemon runs with.
@@ -715,6 +729,10 @@ impl Daemon {
     ///
     /// See [`ShutdownHandle`] for an example.
     pub fn request_loop(&self) -> Result<(), Error> {
+        let listener = match &self.inner.endpoint {
+            Endpoint::Listener(listener) => listener,
+            Endpoint::Connected(connected) => return connected.request_loop(&self.inner),
+        };
         #[cfg(unix)]
         if self.inner.config.server_type == crate::config::ServerType::Multiplex {
             return multiplex::request_loop(&self.inner);
@@ -727,7 +745,7 @@ impl Daemon {
         );
         let housekeeper = self.inner.start_housekeeper();
         while !self.inner.is_shutting_down() {
-            let socket = match self.inner.listener.accept() {
+            let socket = match listener.accept() {
                 Ok(socket) => socket,
                 Err(_) if self.inner.is_shutting_down() => break,
                 Err(error) if is_transient(&error) => {
@@ -801,6 +819,14 @@ fn is_transient(error: &std::io::Error) -> bool {
 }
 
 impl Inner {
+    /// The listening socket; `None` for a daemon serving a connected socket.
+    fn listener(&self) -> Option<&Listener> {
+        match &self.endpoint {
+            Endpoint::Listener(listener) => Some(listener),
+            Endpoint::Connected(_) => None,
+        }
+    }
+
     fn is_shutting_down(&self) -> bool {
         self.shutting_down.load(Ordering::Acquire)
     }
@@ -856,8 +882,11 @@ impl Inner {
         }
         // Wake the housekeeper.
         self.connection_closed.notify_all();
-        // Wake the accept loop (Pyro5's `interrupt_socket`).
-        let _ = self.listener.connect_to_self();
+        // Wake the accept loop (Pyro5's `interrupt_socket`); a connected daemon's loop looks
+        // at the flag between reads.
+        if let Some(listener) = self.listener() {
+            let _ = listener.connect_to_self();
+        }
     }
 
     /// Waits until no connection is in the middle of a call (they close after replying once
@@ -977,7 +1006,7 @@ impl Inner {
 impl Drop for Inner {
     fn drop(&mut self) {
         // Pyro5 removes the socket file when the daemon closes.
-        if let Some(path) = self.listener.unix_path()
+        if let Some(path) = self.listener().and_then(Listener::unix_path)
             && !path.starts_with('\0')
         {
             let _ = std::fs::remove_file(path);

@@ -67,6 +67,29 @@ impl Connection {
         Ok((conn, handshake))
     }
 
+    /// A connection over `socket`, which needs no handshake (a connected socket, reference
+    /// 9.3): the session starts at sequence number 0, so the first request sends 1.
+    pub(crate) fn adopt(
+        socket: Socket,
+        uri: &Uri,
+        serializer: Serializer,
+        timeout: Option<Duration>,
+        options: EncodeOptions,
+        generation: u64,
+    ) -> Result<Connection, Error> {
+        let mut stream = MessageStream::new(socket, options);
+        stream
+            .set_timeout(timeout)
+            .map_err(|e| Error::Communication { message: "cannot set the socket timeout".into(), source: Some(e) })?;
+        Ok(Connection {
+            stream,
+            session: ClientSession::new(serializer),
+            generation,
+            object: uri.object().to_owned(),
+            reply_context: format!("receiving a reply from {uri}"),
+        })
+    }
+
     /// The id of the object this connection talks to.
     pub(crate) fn object(&self) -> &str {
         &self.object

@@ -19,6 +19,11 @@ impl Proxy {
     /// The lease's connection, opened (with a handshake) if the lease is a reservation; a
     /// `PYRONAME`/`PYROMETA` uri is resolved for it first.
     pub(super) fn connect_lease<'l>(&self, lease: &'l mut Lease<'_>) -> Result<&'l mut Connection, Error> {
+        if lease.connection().is_none()
+            && let Some(adoptable) = &self.connected
+        {
+            return self.adopt(lease, adoptable);
+        }
         if lease.connection().is_none() {
             let resolved = match &self.naming {
                 None => None,

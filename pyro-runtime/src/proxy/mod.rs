@@ -133,6 +133,7 @@ mod args;
 mod attributes;
 mod batch;
 mod blob;
+mod connected;
 mod connection;
 mod invoke;
 mod pool;
@@ -140,6 +141,7 @@ mod serializer_choice;
 mod stream;
 mod wire;
 
+pub use connected::CONNECTED_SOCKET_HOST;
 pub use stream::{MAX_STREAM_READ_AHEAD, RemoteIter};
 
 use std::fmt;
@@ -217,6 +219,9 @@ pub struct Proxy {
     correlation_id: Option<Uuid>,
     /// The TLS context when `SSL` is on, or why it could not be built (reported on connecting).
     tls: Result<Option<crate::transport::TlsClient>, String>,
+    /// For a proxy over a connected socket ([`Proxy::connected`]): the socket, until its one
+    /// connection takes it.
+    connected: Option<Box<connected::Adoptable>>,
 }
 
 #[derive(Debug)]
@@ -303,6 +308,7 @@ impl Proxy {
             } else {
                 Ok(None)
             },
+            connected: None,
         }
     }
 
@@ -595,7 +601,8 @@ impl Proxy {
     /// assert_eq!(proxy.max_connections(), 1);
     /// ```
     pub fn set_max_connections(&mut self, max: usize) {
-        self.pool.set_max(max);
+        // A proxy over a connected socket has that one connection.
+        self.pool.set_max(if self.connected.is_some() { 1 } else { max });
     }
 
     /// [`set_max_connections`](Proxy::set_max_connections), builder style.
@@ -605,8 +612,8 @@ impl Proxy {
     /// assert_eq!(proxy.max_connections(), 8);
     /// ```
     #[must_use]
-    pub fn with_max_connections(self, max: usize) -> Proxy {
-        self.pool.set_max(max);
+    pub fn with_max_connections(mut self, max: usize) -> Proxy {
+        self.set_max_connections(max);
         self
     }
 
@@ -677,7 +684,8 @@ impl Proxy {
     /// [`Error::ConnectionClosed`] saying "failed to reconnect" (Pyro5's
     /// `ConnectionClosedError("failed to reconnect")`). Other errors (e.g. a name that does not
     /// resolve) end it at once. `tries` 0 fails at once, as in Pyro5. A `PYRONAME`/`PYROMETA`
-    /// uri is resolved again on each attempt.
+    /// uri is resolved again on each attempt. A proxy over a connected socket
+    /// ([`Proxy::connected`]) fails at once: it cannot make a new connection.
     ///
     /// ```no_run
     /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
@@ -687,6 +695,13 @@ impl Proxy {
     /// ```
     pub fn reconnect(&self, tries: u32) -> Result<(), Error> {
         self.release();
+        if self.connected.is_some() {
+            // Its one connection is gone for good: no attempt could succeed (a Pyro5 proxy
+            // would try `<<connected-socket>>:0` `tries` times, 2 seconds apart).
+            return Err(Error::ConnectionClosed {
+                context: format!("reconnecting to {}: failed to reconnect (over a connected socket)", self.uri),
+            });
+        }
         let mut left = tries;
         while left > 0 {
             match self.bind() {
@@ -858,6 +873,8 @@ impl Clone for Proxy {
             annotations: self.annotations.clone(),
             correlation_id: self.correlation_id,
             tls: self.tls.clone(),
+            // Pyro5's copy of a connected proxy is unconnected too (and cannot connect).
+            connected: None,
         }
     }
 }

@@ -191,6 +191,32 @@ impl ServerSession {
         }
     }
 
+    /// A session on a connection that needs no handshake (Pyro5's `connected_socket`, reference
+    /// 9.3): it serves INVOKE and PING from the first message on, and a CONNECT is refused as
+    /// any other unexpected message type. The handshake validator never runs; neither does the
+    /// disconnect hook (Pyro5's existing-connection server calls neither), but session instances
+    /// are dropped and tracked resources closed when it closes.
+    ///
+    /// ```
+    /// use pyro_runtime::protocol::{Message, MessageType};
+    /// use pyro_runtime::session::{Action, ServerSession};
+    /// # struct Nothing;
+    /// # impl pyro_runtime::session::Directory for Nothing {
+    /// #     fn servant(&self, _: &str) -> Option<std::sync::Arc<dyn pyro_runtime::dispatch::Servant>> { None }
+    /// #     fn ids(&self) -> Vec<String> { vec![] }
+    /// # }
+    /// let mut session = ServerSession::connected(1, Default::default());
+    /// assert!(session.is_connected());
+    /// let ping = Message::new(MessageType::Ping, 42, b"ping".to_vec());
+    /// let Action::Send(pong) = session.on_message(ping, &Nothing) else { panic!() };
+    /// assert_eq!(pong.data, b"pong");
+    /// ```
+    pub fn connected(id: u64, info: Arc<DaemonInfo>) -> ServerSession {
+        let mut session = ServerSession::new(id, info);
+        session.state = State::Ready;
+        session
+    }
+
     /// Sets the client's address (what the driver knows: `None` on a Unix socket), which the
     /// hooks see in their [`ConnectionInfo`].
     ///

@@ -4,6 +4,7 @@
 //! bytes), each converted into [`Error`](crate::Error) in one place.
 
 mod connect;
+mod connected;
 mod error;
 mod listener;
 mod socket;
@@ -11,6 +12,7 @@ mod stream;
 mod tls;
 
 pub use connect::{connect, connect_with_tls};
+pub use connected::{ConnectedStream, NOT_BOUND};
 pub use error::{StreamError, TransportError};
 pub use listener::Listener;
 pub use socket::Socket;

@@ -131,6 +131,20 @@ impl<S> MessageStream<S> {
     pub fn has_buffered_message(&self) -> bool {
         self.decoder.ready_messages() > 0
     }
+
+    /// Whether part of a message was read and the rest is still to come (a receive that timed
+    /// out mid-message resumes where it stopped).
+    ///
+    /// ```
+    /// use pyro_runtime::transport::MessageStream;
+    /// let mut reader = MessageStream::new(std::io::Cursor::new(b"PYRO".to_vec()), Default::default());
+    /// assert!(!reader.has_partial_message());
+    /// assert!(reader.receive("reading").is_err()); // the stream ended after 4 bytes
+    /// assert!(reader.has_partial_message());
+    /// ```
+    pub fn has_partial_message(&self) -> bool {
+        self.decoder.has_partial_message()
+    }
 }
 
 impl MessageStream<Socket> {

@@ -158,11 +158,16 @@ impl EventLoop {
         if self.daemons.len() >= MAX_DAEMONS {
             return Err(Error::Daemon { message: format!("an event loop serves at most {MAX_DAEMONS} daemons") });
         }
-        set_listener_nonblocking(&inner.listener, true).map_err(|e| io_error(inner, "configuring the listener", e))?;
+        let Some(listener) = inner.listener() else {
+            return Err(Error::Daemon {
+                message: "cannot combine servers when using user-supplied connected socket".into(),
+            });
+        };
+        set_listener_nonblocking(listener, true).map_err(|e| io_error(inner, "configuring the listener", e))?;
         let token = Token(1 + self.daemons.len());
         self.poll
             .registry()
-            .register(&mut SourceFd(&listener_fd(&inner.listener)), token, Interest::READABLE)
+            .register(&mut SourceFd(&listener_fd(listener)), token, Interest::READABLE)
             .map_err(|e| io_error(inner, "registering the listener", e))?;
         self.daemons.push(Some(Arc::clone(inner)));
         self.next_idle_check = self.idle_check_interval().map(|interval| Instant::now() + interval);
@@ -280,8 +285,10 @@ impl EventLoop {
             if !inner.is_shutting_down() {
                 continue;
             }
-            let _ = self.poll.registry().deregister(&mut SourceFd(&listener_fd(&inner.listener)));
-            let _ = set_listener_nonblocking(&inner.listener, false);
+            if let Some(listener) = inner.listener() {
+                let _ = self.poll.registry().deregister(&mut SourceFd(&listener_fd(listener)));
+                let _ = set_listener_nonblocking(listener, false);
+            }
             for (key, conn) in self.connections.iter_mut().filter(|(_, c)| c.daemon == index) {
                 conn.shut(&self.workers);
                 self.touched.push(*key);
@@ -334,8 +341,10 @@ impl EventLoop {
         }
         self.connections.clear();
         for inner in self.daemons.iter_mut().filter_map(Option::take) {
-            let _ = self.poll.registry().deregister(&mut SourceFd(&listener_fd(&inner.listener)));
-            let _ = set_listener_nonblocking(&inner.listener, false);
+            if let Some(listener) = inner.listener() {
+                let _ = self.poll.registry().deregister(&mut SourceFd(&listener_fd(listener)));
+                let _ = set_listener_nonblocking(listener, false);
+            }
             // Pyro5's `shutdown` clears the streams too.
             inner.streams.clear();
         }
@@ -345,7 +354,8 @@ impl EventLoop {
     fn accept_all(&mut self, index: usize) {
         let Some(inner) = self.daemons.get(index).cloned().flatten() else { return };
         loop {
-            let socket = match inner.listener.accept() {
+            let Some(listener) = inner.listener() else { return };
+            let socket = match listener.accept() {
                 Ok(socket) => socket,
                 Err(error) if error.kind() == std::io::ErrorKind::Interrupted => continue,
                 // Nothing more to accept, or out of descriptors (the listener stays ready;
@@ -374,7 +384,9 @@ impl Drop for EventLoop {
     fn drop(&mut self) {
         self.connections.clear();
         for inner in self.daemons.iter().flatten() {
-            let _ = set_listener_nonblocking(&inner.listener, false);
+            if let Some(listener) = inner.listener() {
+                let _ = set_listener_nonblocking(listener, false);
+            }
         }
     }
 }
