@@ -202,6 +202,7 @@ impl DaemonBuilder {
             None => Config::environment()?,
         };
         config.validate()?;
+        crate::logging::init(&config)?;
         let tls = if config.ssl {
             #[cfg(unix)]
             if self.unix_socket.is_some() {
@@ -252,6 +253,7 @@ impl DaemonBuilder {
             in_flight,
             tls,
         };
+        tracing::debug!(target: "pyro::daemon", "daemon created on {} (pid {})", inner.location, std::process::id());
         Ok(Daemon { inner: Arc::new(inner) })
     }
 

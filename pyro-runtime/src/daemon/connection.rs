@@ -181,5 +181,6 @@ impl Inner {
         EncodeOptions::new()
             .compression(self.config.compression)
             .max_message_size(usize::try_from(self.config.max_message_size).unwrap_or(usize::MAX))
+            .wire_log(self.config.log_wire.then_some("daemon"))
     }
 }

@@ -62,7 +62,8 @@ impl Connection {
         let id = inner.open_connection(None)?;
         let client_addr = socket.peer_addr();
         let options = inner.encode_options();
-        let decoder = MessageDecoder::with_max_message_size(options.max_message_size);
+        let mut decoder = MessageDecoder::with_max_message_size(options.max_message_size);
+        decoder.set_wire_log(options.wire_log);
         let session = ServerSession::new(id, Arc::clone(&inner.info))
             .with_streams(Arc::clone(&inner.streams))
             .with_client_addr(client_addr)
