@@ -222,16 +222,28 @@ pub(crate) struct WireMessage<'a> {
     pub(crate) seq: u16,
     pub(crate) annotations: usize,
     pub(crate) correlation_id: Option<Uuid>,
-    pub(crate) data: &'a [u8],
+    /// The bytes: a sent message's whole encoding (head, then payload), a received one's
+    /// payload, as Pyro5 logs them.
+    pub(crate) data: [&'a [u8]; 2],
 }
 
 /// Logs `message` (LOGWIRE) at debug on `pyro::wire`, as Pyro5's `log_wiredata`: `side` is
-/// `daemon` or `proxy`, `direction` `sending` or `received`. Nothing is formatted unless the
-/// event is enabled.
-pub(crate) fn wire(side: &str, direction: &str, message: &WireMessage<'_>) {
+/// `daemon` or `proxy`, `sending` whether it is sent (else received). The handshake's
+/// messages are named as Pyro5 names them (`proxy connect sending`, `daemon handshake
+/// received`, ...). Nothing is formatted unless the event is enabled.
+pub(crate) fn wire(side: &str, sending: bool, message: &WireMessage<'_>) {
+    let handshake = matches!(message.msg_type, MessageType::Connect | MessageType::ConnectOk | MessageType::ConnectFail);
+    let what = match (side, handshake, sending) {
+        ("proxy", true, true) => "connect sending",
+        ("proxy", true, false) => "connect response received",
+        (_, true, true) => "handshake response",
+        (_, true, false) => "handshake received",
+        (_, false, true) => "wiredata sending",
+        (_, false, false) => "wiredata received",
+    };
     tracing::debug!(
         target: "pyro::wire",
-        "{side} wiredata {direction}: msgtype={} flags={:#x} ser={} seq={} num_annotations={} corr_id={}\ndata={}",
+        "{side} {what}: msgtype={} flags={:#x} ser={} seq={} num_annotations={} corr_id={}\ndata={}",
         u8::from(message.msg_type),
         message.flags.bits(),
         message.serializer_id,
@@ -242,16 +254,17 @@ pub(crate) fn wire(side: &str, direction: &str, message: &WireMessage<'_>) {
     );
 }
 
-/// Python's `repr` of a `bytes` object.
-pub(crate) struct BytesRepr<'a>(pub(crate) &'a [u8]);
+/// Python's `repr` of a `bytes` object (made of the slices one after the other).
+pub(crate) struct BytesRepr<'a>(pub(crate) [&'a [u8]; 2]);
 
 impl fmt::Display for BytesRepr<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let has = |wanted: u8| self.0.iter().any(|part| part.contains(&wanted));
         // As Python: single quotes unless the bytes hold a single quote and no double quote.
-        let quote = if self.0.contains(&b'\'') && !self.0.contains(&b'"') { '"' } else { '\'' };
+        let quote = if has(b'\'') && !has(b'"') { '"' } else { '\'' };
         f.write_char('b')?;
         f.write_char(quote)?;
-        for &byte in self.0 {
+        for &byte in self.0.iter().flat_map(|part| part.iter()) {
             match byte {
                 b'\\' => f.write_str("\\\\")?,
                 b'\t' => f.write_str("\\t")?,
@@ -277,15 +290,19 @@ mod tests {
     #[test]
     fn bytes_repr_is_pythons() {
         // What Python 3.11 prints for repr() of these bytes.
-        let cases: [(&[u8], &str); 5] = [
+        let cases: [(&[u8], &str); 6] = [
             (b"\x93\xa5hello", r"b'\x93\xa5hello'"),
             (b"it's", r#"b"it's""#),
             (b"it's \"x\"", r#"b'it\'s "x"'"#),
             (b"a\\b\t\n\r\x00\x7f~", r"b'a\\b\t\n\r\x00\x7f~'"),
             (b"", "b''"),
+            (b"PYRO\x01\xf6\x05\\<'hi'", r#"b"PYRO\x01\xf6\x05\\<'hi'""#),
         ];
         for (bytes, repr) in cases {
-            assert_eq!(BytesRepr(bytes).to_string(), repr);
+            assert_eq!(BytesRepr([bytes, b""]).to_string(), repr);
+            // Split anywhere, the same.
+            let (head, payload) = bytes.split_at(bytes.len() / 2);
+            assert_eq!(BytesRepr([head, payload]).to_string(), repr);
         }
     }
 

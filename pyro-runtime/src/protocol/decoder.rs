@@ -194,7 +194,7 @@ impl MessageDecoder {
         match result {
             Ok(msg) => {
                 if let Some(side) = self.wire_log {
-                    msg.log_wire(side, "received", header.flags);
+                    msg.log_wire(side, false, header.flags, [&msg.data, &[]]);
                 }
                 self.ready.push_back((msg, reserved));
             }

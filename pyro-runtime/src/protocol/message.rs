@@ -497,16 +497,18 @@ impl Message {
         head.extend_from_slice(&header.to_bytes());
         self.annotations.write_chunks(head);
         if let Some(side) = options.wire_log {
-            self.log_wire(side, "sending", flags);
+            // As Pyro5: a sent message's dump is all its bytes.
+            self.log_wire(side, true, flags, [head, &payload]);
         }
         Ok((header, payload))
     }
 
-    /// Logs this message for LOGWIRE ([`crate::logging`]), with `flags` as on the wire.
-    pub(crate) fn log_wire(&self, side: &str, direction: &str, flags: Flags) {
+    /// Logs this message for LOGWIRE ([`crate::logging`]), with `flags` as on the wire and
+    /// `data` the bytes to show.
+    pub(crate) fn log_wire(&self, side: &str, sending: bool, flags: Flags, data: [&[u8]; 2]) {
         crate::logging::wire(
             side,
-            direction,
+            sending,
             &crate::logging::WireMessage {
                 msg_type: self.msg_type,
                 flags,
@@ -514,7 +516,7 @@ impl Message {
                 seq: self.seq,
                 annotations: self.annotations.len(),
                 correlation_id: self.correlation_id,
-                data: &self.data,
+                data,
             },
         );
     }

@@ -56,9 +56,10 @@ impl Connection {
         let location = target.location.to_string();
         stream.send_message(&request)?;
         let reply = stream.receive_message(&[], &format!("connecting to {location}"))?;
-        let mut handshake = session.on_connect_reply(&reply, &location).inspect_err(|error| {
-            tracing::error!(target: "pyro::proxy", "connection to {} rejected: {error}", target.uri);
-        })?;
+        // Pyro5 logs the refusal ("connection to <location> rejected: <reason>") as an error.
+        let mut handshake = session
+            .on_connect_reply(&reply, &location)
+            .inspect_err(|error| tracing::error!(target: "pyro::proxy", "{error}"))?;
         tracing::debug!(
             target: "pyro::proxy",
             "connected to {} - {}",
