@@ -172,7 +172,7 @@ impl Sweeper {
                 continue;
             }
             match self.ns.remove_if_unchanged(&name, &registration.uri) {
-                Ok(true) => tracing::info!(target: "pyro::ns", 
+                Ok(true) => tracing::info!(target: "pyro::ns",
                     %name, uri = %registration.uri,
                     "autoclean: unregistering {name}; cannot connect uri {} for {:?}",
                     registration.uri, self.settings.max_unreachable

@@ -36,11 +36,7 @@ fn with_loglevel_it_logs_to_the_logfile() {
     assert!(stderr.is_empty(), "{stderr:?}");
     let text = std::fs::read_to_string(&log).unwrap();
     let lines: Vec<&str> = text.lines().collect();
-    assert!(
-        lines[0].ends_with(",pyro,INFO] Pyro log configured using built-in defaults, level=DEBUG"),
-        "{}",
-        lines[0]
-    );
+    assert!(lines[0].ends_with(",pyro,INFO] Pyro log configured using built-in defaults, level=DEBUG"), "{}", lines[0]);
     let has = |level: &str, target: &str, parts: &[&str]| {
         let head = format!(",{target},{level}] ");
         let found = lines.iter().any(|line| line.contains(&head) && parts.iter().all(|part| line.contains(part)));

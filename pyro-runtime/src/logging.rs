@@ -104,7 +104,10 @@ pub fn init(config: &Config) -> Result<LogSetup, ConfigError> {
         BoxMakeWriter::new(io::stderr)
     } else {
         let file = std::fs::OpenOptions::new().create(true).append(true).open(&config.log_file).map_err(|error| {
-            ConfigError::Invalid { item: "LOGFILE", reason: format!("cannot open log file {}: {error}", config.log_file) }
+            ConfigError::Invalid {
+                item: "LOGFILE",
+                reason: format!("cannot open log file {}: {error}", config.log_file),
+            }
         })?;
         BoxMakeWriter::new(Mutex::new(file))
     };
@@ -139,9 +142,7 @@ pub(crate) fn level_filter(level: &str) -> Result<LevelFilter, ConfigError> {
         _ => {
             return Err(ConfigError::Invalid {
                 item: "LOGLEVEL",
-                reason: format!(
-                    "unknown log level {level:?} (use NOTSET, DEBUG, INFO, WARNING, ERROR or CRITICAL)"
-                ),
+                reason: format!("unknown log level {level:?} (use NOTSET, DEBUG, INFO, WARNING, ERROR or CRITICAL)"),
             });
         }
     })
@@ -232,7 +233,8 @@ pub(crate) struct WireMessage<'a> {
 /// messages are named as Pyro5 names them (`proxy connect sending`, `daemon handshake
 /// received`, ...). Nothing is formatted unless the event is enabled.
 pub(crate) fn wire(side: &str, sending: bool, message: &WireMessage<'_>) {
-    let handshake = matches!(message.msg_type, MessageType::Connect | MessageType::ConnectOk | MessageType::ConnectFail);
+    let handshake =
+        matches!(message.msg_type, MessageType::Connect | MessageType::ConnectOk | MessageType::ConnectFail);
     let what = match (side, handshake, sending) {
         ("proxy", true, true) => "connect sending",
         ("proxy", true, false) => "connect response received",
@@ -318,6 +320,25 @@ mod tests {
         // python3 -c "import datetime; print(datetime.datetime.utcfromtimestamp(1796130271))"
         assert_eq!(at(1_796_130_271, 7), "2026-12-01 13:04:31.007");
         assert_eq!(at(951_782_400, 999), "2000-02-29 00:00:00.999");
+    }
+
+    /// Both fail before anything is installed, so this process's logging stays untouched.
+    #[test]
+    fn a_bad_level_or_log_file_is_refused_by_name() {
+        let config = Config { log_level: Some("LOUD".into()), ..Config::default() };
+        assert!(matches!(init(&config), Err(ConfigError::Invalid { item: "LOGLEVEL", .. })));
+        let config = Config {
+            log_level: Some("DEBUG".into()),
+            log_file: "/nonexistent-pyro-dir/pyro5.log".into(),
+            ..Config::default()
+        };
+        let err = init(&config).unwrap_err();
+        assert!(matches!(err, ConfigError::Invalid { item: "LOGFILE", .. }), "{err:?}");
+        assert!(err.to_string().contains("cannot open log file /nonexistent-pyro-dir/pyro5.log"), "{err}");
+        // A daemon with either does not start.
+        let err = crate::Daemon::builder().config(config).host("127.0.0.1").port(0).bind().unwrap_err();
+        assert!(matches!(err, crate::Error::Config(ConfigError::Invalid { item: "LOGFILE", .. })), "{err:?}");
+        assert_eq!(init(&Config::default()).unwrap(), LogSetup::Off);
     }
 
     #[test]

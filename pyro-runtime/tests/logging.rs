@@ -36,10 +36,14 @@ fn main() {
         }
         return;
     }
-    let tests: [(&str, fn()); 6] = [
+    let tests: [(&str, fn()); 7] = [
         ("debug_with_logwire_goes_to_the_log_file", debug_with_logwire_goes_to_the_log_file),
+        ("the_multiplexed_server_logs_the_same_events", the_multiplexed_server_logs_the_same_events),
         ("info_to_stderr_leaves_debug_out", info_to_stderr_leaves_debug_out),
-        ("the_default_file_is_pyro5_log_in_the_current_directory", the_default_file_is_pyro5_log_in_the_current_directory),
+        (
+            "the_default_file_is_pyro5_log_in_the_current_directory",
+            the_default_file_is_pyro5_log_in_the_current_directory,
+        ),
         ("without_loglevel_nothing_is_written", without_loglevel_nothing_is_written),
         ("a_program_subscriber_is_left_alone", a_program_subscriber_is_left_alone),
         ("the_log_looks_like_python_pyro5s", the_log_looks_like_python_pyro5s),
@@ -265,9 +269,9 @@ fn records(text: &str) -> Vec<String> {
 /// Asserts some record holds `name` and `level` and contains every one of `parts`.
 #[track_caller]
 fn expect(records: &[String], name: &str, level: &str, parts: &[&str]) {
-    let found = records.iter().any(|record| {
-        prefix(record) == Some((name, level)) && parts.iter().all(|part| record.contains(part))
-    });
+    let found = records
+        .iter()
+        .any(|record| prefix(record) == Some((name, level)) && parts.iter().all(|part| record.contains(part)));
     assert!(found, "no {level} record of {name} with {parts:?} in:\n{}", records.join("\n"));
 }
 
@@ -304,14 +308,24 @@ fn debug_with_logwire_goes_to_the_log_file() {
     expect(&records, d, "DEBUG", &["handshake accepted from 127.0.0.1:"]);
     expect(&records, d, "DEBUG", &["handshake failed with 127.0.0.1:", ": intruders not welcome"]);
     expect(&records, d, "DEBUG", &["handshake failed with 127.0.0.1:", "invalid"]);
-    expect(&records, d, "WARNING", &["error during handleRequest from 127.0.0.1:", "message too large (200000, max=100000)"]);
+    expect(
+        &records,
+        d,
+        "WARNING",
+        &["error during handleRequest from 127.0.0.1:", "message too large (200000, max=100000)"],
+    );
     expect(
         &records,
         d,
         "DEBUG",
         &["exception occurred in method call user code: client=127.0.0.1:", "method=fail oneway=false", "bad value"],
     );
-    expect(&records, d, "DEBUG", &["exception occurred in method call user code", "method=fail oneway=true", "bad value"]);
+    expect(
+        &records,
+        d,
+        "DEBUG",
+        &["exception occurred in method call user code", "method=fail oneway=true", "bad value"],
+    );
     expect(&records, d, "ERROR", &["method call user code panicked: client=127.0.0.1:", "method=explode panic=boom"]);
     expect(&records, d, "DEBUG", &["disconnected 127.0.0.1:"]);
     expect(&records, d, "DEBUG", &["daemon ", &location, " shutting down"]);
@@ -324,7 +338,12 @@ fn debug_with_logwire_goes_to_the_log_file() {
     // LOGWIRE: every message both ways, on both sides, with its payload as Python's bytes repr.
     let w = "pyro::wire";
     expect(&records, w, "DEBUG", &["proxy connect sending: msgtype=1 flags=0x", "\ndata=b'PYRO\\x01\\xf6\\x01"]);
-    expect(&records, w, "DEBUG", &["daemon handshake received: msgtype=1 ", "\ndata=b'{\"handshake\": \"hello\", \"object\": \"thing\"}'"]);
+    expect(
+        &records,
+        w,
+        "DEBUG",
+        &["daemon handshake received: msgtype=1 ", "\ndata=b'{\"handshake\": \"hello\", \"object\": \"thing\"}'"],
+    );
     expect(&records, w, "DEBUG", &["daemon handshake response: msgtype=2 ", "num_annotations=0 corr_id="]);
     expect(&records, w, "DEBUG", &["proxy connect response received: msgtype=2 "]);
     expect(&records, w, "DEBUG", &["daemon handshake response: msgtype=3 ", "intruders not welcome"]);
@@ -332,6 +351,40 @@ fn debug_with_logwire_goes_to_the_log_file() {
     expect(&records, w, "DEBUG", &["proxy wiredata received: msgtype=5 ", "\ndata=b'"]);
     // The oversize message was refused from its header: never read whole, never dumped.
     assert!(!text.contains(&" ".repeat(1000)), "the oversize message was dumped");
+}
+
+fn the_multiplexed_server_logs_the_same_events() {
+    if cfg!(not(unix)) {
+        return;
+    }
+    let dir = TempDir::new("multiplex");
+    let output = child(
+        "conversation",
+        &dir.0,
+        &[("PYRO_LOGLEVEL", "DEBUG"), ("PYRO_LOGWIRE", "true"), ("PYRO_SERVERTYPE", "multiplex")],
+    );
+    assert!(output.stderr.is_empty(), "{}", String::from_utf8_lossy(&output.stderr));
+    let records = records(&std::fs::read_to_string(dir.file("pyro5.log")).unwrap());
+    let d = "pyro::daemon";
+    expect(&records, d, "INFO", &["starting multiplexed socketserver"]);
+    expect(&records, d, "DEBUG", &["connected 127.0.0.1:", " - unencrypted"]);
+    expect(&records, d, "DEBUG", &["handshake accepted from 127.0.0.1:"]);
+    expect(&records, d, "DEBUG", &["handshake failed with 127.0.0.1:", ": intruders not welcome"]);
+    expect(&records, d, "DEBUG", &["handshake failed with 127.0.0.1:", "invalid"]);
+    expect(
+        &records,
+        d,
+        "WARNING",
+        &["error during handleRequest from 127.0.0.1:", "message too large (200000, max=100000)"],
+    );
+    expect(&records, d, "DEBUG", &["method=fail oneway=true", "bad value"]);
+    expect(&records, d, "ERROR", &["method=explode panic=boom"]);
+    expect(&records, d, "DEBUG", &["disconnected 127.0.0.1:"]);
+    let w = "pyro::wire";
+    expect(&records, w, "DEBUG", &["daemon handshake received: msgtype=1 "]);
+    expect(&records, w, "DEBUG", &["daemon handshake response: msgtype=2 "]);
+    expect(&records, w, "DEBUG", &["daemon wiredata received: msgtype=4 "]);
+    expect(&records, w, "DEBUG", &["daemon wiredata sending: msgtype=5 "]);
 }
 
 fn info_to_stderr_leaves_debug_out() {

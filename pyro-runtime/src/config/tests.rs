@@ -310,5 +310,8 @@ fn settings_pyro_cannot_honour_are_refused_by_name() {
 fn a_daemon_refuses_to_start_with_an_unsupported_setting() {
     let config = Config { detailed_traceback: true, ..Config::default() };
     let err = crate::Daemon::builder().config(config).host("127.0.0.1").port(0).bind().unwrap_err();
-    assert!(matches!(&err, crate::Error::Config(ConfigError::Unsupported { item: "DETAILED_TRACEBACK", .. })), "{err:?}");
+    assert!(
+        matches!(&err, crate::Error::Config(ConfigError::Unsupported { item: "DETAILED_TRACEBACK", .. })),
+        "{err:?}"
+    );
 }
