@@ -27,6 +27,9 @@ const SCENARIO: &str = "LOGGING_TEST_SCENARIO";
 /// The `MAX_MESSAGE_SIZE` of the children, so that an oversize message is cheap to send.
 const MAX_MESSAGE_SIZE: &str = "100000";
 
+/// The `COMMTIMEOUT` of the children, so that a silent client is soon dropped.
+const COMM_TIMEOUT: &str = "0.5";
+
 fn main() {
     if let Ok(scenario) = std::env::var(SCENARIO) {
         match scenario.as_str() {
@@ -160,6 +163,11 @@ fn conversation() {
     let _ = socket.write_all(&bytes[..4096]);
     let _ = socket.read_to_end(&mut reply);
 
+    // A silent client: dropped after COMMTIMEOUT.
+    let mut silent = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    silent.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let _ = silent.read_to_end(&mut reply);
+
     stop.shutdown();
     server.join().unwrap();
 }
@@ -212,7 +220,11 @@ fn child(scenario: &str, dir: &Path, vars: &[(&str, &str)]) -> Output {
             command.env_remove(key);
         }
     }
-    command.env(SCENARIO, scenario).env("PYRO_MAX_MESSAGE_SIZE", MAX_MESSAGE_SIZE).current_dir(dir);
+    command
+        .env(SCENARIO, scenario)
+        .env("PYRO_MAX_MESSAGE_SIZE", MAX_MESSAGE_SIZE)
+        .env("PYRO_COMMTIMEOUT", COMM_TIMEOUT)
+        .current_dir(dir);
     for (key, value) in vars {
         command.env(key, value);
     }
@@ -327,6 +339,7 @@ fn debug_with_logwire_goes_to_the_log_file() {
         &["exception occurred in method call user code", "method=fail oneway=true", "bad value"],
     );
     expect(&records, d, "ERROR", &["method call user code panicked: client=127.0.0.1:", "method=explode panic=boom"]);
+    expect(&records, d, "WARNING", &["error during handleRequest from 127.0.0.1:", "timeout"]);
     expect(&records, d, "DEBUG", &["disconnected 127.0.0.1:"]);
     expect(&records, d, "DEBUG", &["daemon ", &location, " shutting down"]);
     expect(&records, d, "DEBUG", &["daemon ", &location, " exits requestloop"]);
@@ -379,6 +392,7 @@ fn the_multiplexed_server_logs_the_same_events() {
     );
     expect(&records, d, "DEBUG", &["method=fail oneway=true", "bad value"]);
     expect(&records, d, "ERROR", &["method=explode panic=boom"]);
+    expect(&records, d, "WARNING", &["error during handleRequest from 127.0.0.1:", "timeout"]);
     expect(&records, d, "DEBUG", &["disconnected 127.0.0.1:"]);
     let w = "pyro::wire";
     expect(&records, w, "DEBUG", &["daemon handshake received: msgtype=1 "]);

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use super::{Inner, ShutdownHandle};
 use crate::protocol::{EncodeOptions, Message};
 use crate::session::{Action, Request, ServerSession};
-use crate::transport::{MessageStream, Socket, StreamError};
+use crate::transport::{MessageStream, Socket, StreamError, TransportError};
 
 /// The most replies held back while further requests of a pipelining client wait, read
 /// already: they then go out with one write.
@@ -51,7 +51,18 @@ pub(super) fn serve(inner: &Arc<Inner>, socket: Socket) {
                 session.on_message(message, inner.registry.as_ref())
             }
             Err(StreamError::Protocol(error)) => session.on_protocol_error(error),
-            Err(StreamError::Transport(_)) => return,
+            Err(StreamError::Transport(error)) => {
+                // A client that went away is only `disconnected` (the session says it); a
+                // timeout (COMMTIMEOUT) or an I/O error is Pyro5's warning.
+                if !matches!(error, TransportError::Closed { .. }) {
+                    tracing::warn!(
+                        target: "pyro::daemon",
+                        "error during handleRequest from {}: {error}",
+                        crate::logging::Peer(client_addr)
+                    );
+                }
+                return;
+            }
         };
         let next = driver.perform(&mut session, &mut stream, &mut held, action);
         if serving && !guard.end_request() {

@@ -342,8 +342,16 @@ impl Connection {
     /// `true` if no call runs and the client sent nothing for longer than the daemon's
     /// COMMTIMEOUT (the thread server's read times out then).
     pub(super) fn timed_out(&self, now: Instant) -> bool {
-        !self.busy
-            && self.inner.config.comm_timeout.is_some_and(|timeout| now.duration_since(self.last_active) > timeout)
+        let idle = !self.busy
+            && self.inner.config.comm_timeout.is_some_and(|timeout| now.duration_since(self.last_active) > timeout);
+        if idle && !self.closing {
+            tracing::warn!(
+                target: "pyro::daemon",
+                "error during handleRequest from {}: timeout (COMMTIMEOUT) while reading a request",
+                crate::logging::Peer(self.client_addr)
+            );
+        }
+        idle
     }
 
     /// Closes the connection once its call (if any) answered: its daemon shuts down.
