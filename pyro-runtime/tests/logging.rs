@@ -35,11 +35,13 @@ fn main() {
         match scenario.as_str() {
             "conversation" => conversation(),
             "own-subscriber" => own_subscriber(),
+            "busy" => busy(),
             other => panic!("unknown scenario {other}"),
         }
         return;
     }
-    let tests: [(&str, fn()); 7] = [
+    let tests: [(&str, fn()); 8] = [
+        ("a_client_denied_for_want_of_workers_is_a_warning", a_client_denied_for_want_of_workers_is_a_warning),
         ("debug_with_logwire_goes_to_the_log_file", debug_with_logwire_goes_to_the_log_file),
         ("the_multiplexed_server_logs_the_same_events", the_multiplexed_server_logs_the_same_events),
         ("info_to_stderr_leaves_debug_out", info_to_stderr_leaves_debug_out),
@@ -168,6 +170,21 @@ fn conversation() {
     silent.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
     let _ = silent.read_to_end(&mut reply);
 
+    stop.shutdown();
+    server.join().unwrap();
+}
+
+/// A daemon with one worker, taken by a connected proxy: a second client is denied.
+fn busy() {
+    let daemon = Daemon::builder().host("127.0.0.1").port(0).bind().unwrap();
+    let uri = daemon.register(Thing, Some("thing")).unwrap();
+    let stop = daemon.shutdown_handle();
+    let server = std::thread::spawn(move || daemon.request_loop().unwrap());
+    let first = Proxy::new(uri.clone());
+    assert_eq!(first.call::<_, String>("hello", &()).unwrap(), "hi");
+    let second = Proxy::new(uri);
+    assert!(matches!(second.call::<_, String>("hello", &()), Err(Error::ConnectionRejected { .. })));
+    drop(first);
     stop.shutdown();
     server.join().unwrap();
 }
@@ -399,6 +416,20 @@ fn the_multiplexed_server_logs_the_same_events() {
     expect(&records, w, "DEBUG", &["daemon handshake response: msgtype=2 "]);
     expect(&records, w, "DEBUG", &["daemon wiredata received: msgtype=4 "]);
     expect(&records, w, "DEBUG", &["daemon wiredata sending: msgtype=5 "]);
+}
+
+fn a_client_denied_for_want_of_workers_is_a_warning() {
+    let dir = TempDir::new("busy");
+    let output = child(
+        "busy",
+        &dir.0,
+        &[("PYRO_LOGLEVEL", "DEBUG"), ("PYRO_THREADPOOL_SIZE", "1"), ("PYRO_THREADPOOL_SIZE_MIN", "1")],
+    );
+    assert!(output.stderr.is_empty(), "{}", String::from_utf8_lossy(&output.stderr));
+    let records = records(&std::fs::read_to_string(dir.file("pyro5.log")).unwrap());
+    expect(&records, "pyro::daemon", "WARNING", &["client connection was denied: ", "(127.0.0.1:"]);
+    expect(&records, "pyro::daemon", "DEBUG", &["handshake failed with 127.0.0.1:"]);
+    expect(&records, "pyro::proxy", "ERROR", &["rejected: "]);
 }
 
 fn info_to_stderr_leaves_debug_out() {

@@ -78,19 +78,21 @@ pub(super) fn serve(inner: &Arc<Inner>, socket: Socket) {
 /// `reason` serialized with marshal, closes.
 pub(super) fn deny(inner: &Arc<Inner>, socket: Socket, reason: &str) {
     let Some(socket) = inner.secure(socket) else { return };
+    let client_addr = socket.peer_addr();
     let mut stream = MessageStream::new(socket, inner.encode_options());
     let timeout = inner.config.comm_timeout.map_or(super::DENY_TIMEOUT, |t| t.min(super::DENY_TIMEOUT));
     if stream.set_timeout(Some(timeout)).is_err() {
         return;
     }
     stream.bound_whole_messages();
-    let mut session = inner.annotate(ServerSession::denying(0, Arc::clone(&inner.info), reason));
+    let session = ServerSession::denying(0, Arc::clone(&inner.info), reason).with_client_addr(client_addr);
+    let mut session = inner.annotate(session);
     let action = match stream.receive_message(session.expecting(), "reading a request") {
         Ok(message) => session.on_message(message, inner.registry.as_ref()),
         Err(StreamError::Protocol(error)) => session.on_protocol_error(error),
         Err(StreamError::Transport(_)) => Action::Close,
     };
-    Driver { inner, client_addr: None }.perform(&mut session, &mut stream, &mut Vec::new(), action);
+    Driver { inner, client_addr }.perform(&mut session, &mut stream, &mut Vec::new(), action);
     let _ = stream.get_ref().shutdown();
 }
 
