@@ -43,6 +43,12 @@ use crate::config::{Config, ConfigError};
 use crate::protocol::{Flags, MessageType};
 
 /// The `LOGFILE` value Pyro5 reads as standard error.
+///
+/// ```
+/// let mut config = pyro_runtime::Config::default();
+/// config.set("LOGFILE", pyro_runtime::logging::STDERR).unwrap();
+/// assert_eq!(config.log_file, "{stderr}");
+/// ```
 pub const STDERR: &str = "{stderr}";
 
 /// What [`init`] did.
