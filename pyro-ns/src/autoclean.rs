@@ -109,7 +109,7 @@ impl AutoCleaner {
     pub fn spawn(ns: NameServer, settings: AutoClean) -> std::io::Result<AutoCleaner> {
         let (stop, stopped) = mpsc::channel::<()>();
         let thread = std::thread::Builder::new().name("pyro-ns-autoclean".into()).spawn(move || {
-            tracing::debug!(?settings, "autoclean enabled");
+            tracing::debug!(target: "pyro::ns", ?settings, "autoclean enabled");
             let mut sweeper = Sweeper { ns, settings, unreachable: HashMap::new() };
             let mut last = Instant::now();
             // A message or a dropped sender means stop.
@@ -156,7 +156,7 @@ impl Sweeper {
         let registrations = match self.ns.storage().select(&Filter::All) {
             Ok(registrations) => registrations,
             Err(error) => {
-                tracing::warn!(%error, "autoclean: cannot list the registrations");
+                tracing::warn!(target: "pyro::ns", %error, "autoclean: cannot list the registrations");
                 return;
             }
         };
@@ -172,18 +172,18 @@ impl Sweeper {
                 continue;
             }
             match self.ns.remove_if_unchanged(&name, &registration.uri) {
-                Ok(true) => tracing::info!(
+                Ok(true) => tracing::info!(target: "pyro::ns",
                     %name, uri = %registration.uri,
                     "autoclean: unregistering {name}; cannot connect uri {} for {:?}",
                     registration.uri, self.settings.max_unreachable
                 ),
                 Ok(false) => {}
-                Err(error) => tracing::warn!(%name, %error, "autoclean: cannot remove"),
+                Err(error) => tracing::warn!(target: "pyro::ns", %name, %error, "autoclean: cannot remove"),
             }
         }
         self.unreachable = still_unreachable;
         if !self.unreachable.is_empty() {
-            tracing::debug!("autoclean: {} names currently unreachable", self.unreachable.len());
+            tracing::debug!(target: "pyro::ns", "autoclean: {} names currently unreachable", self.unreachable.len());
         }
     }
 

@@ -127,7 +127,7 @@ impl BroadcastResponder {
             return Ok(false);
         }
         let reply = self.reply_for(requester);
-        tracing::debug!(%requester, %reply, "responding to a name server broadcast request");
+        tracing::debug!(target: "pyro::ns", %requester, %reply, "responding to a name server broadcast request");
         self.socket.send_to(&latin1(&reply), requester)?;
         Ok(true)
     }
@@ -158,15 +158,15 @@ impl BroadcastResponder {
         let stop = Arc::new(AtomicBool::new(false));
         let stopped = Arc::clone(&stop);
         let thread = std::thread::Builder::new().name("pyro-ns-broadcast".into()).spawn(move || {
-            tracing::info!(location = %self.location, "name server broadcast responder running");
+            tracing::info!(target: "pyro::ns", location = %self.location, "name server broadcast responder running");
             while !stopped.load(Ordering::Acquire) {
                 if let Err(error) = self.process_request() {
                     // e.g. an ICMP error from an earlier reply; keep serving.
-                    tracing::debug!(%error, "broadcast responder");
+                    tracing::debug!(target: "pyro::ns", %error, "broadcast responder");
                     std::thread::sleep(Duration::from_millis(50));
                 }
             }
-            tracing::debug!("name server broadcast responder stopped");
+            tracing::debug!(target: "pyro::ns", "name server broadcast responder stopped");
         })?;
         Ok(RunningResponder { address, stop, thread: Some(thread) })
     }

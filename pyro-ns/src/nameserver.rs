@@ -211,7 +211,7 @@ impl NameServer {
         if safe.is_some_and(Truthy::get) && self.inner.storage.get(&name)?.is_some() {
             return Err(NameServerError::AlreadyRegistered { name });
         }
-        tracing::debug!(%name, %uri, "register");
+        tracing::debug!(target: "pyro::ns", %name, %uri, "register");
         self.inner.storage.set(&name, &Registration { uri, metadata })?;
         Ok(())
     }
@@ -242,7 +242,7 @@ impl NameServer {
         let (name, prefix, regex) = (nonempty(name), nonempty(prefix), nonempty(regex));
         let _changes = self.lock();
         if let Some(name) = name.filter(|name| name != NAMESERVER_NAME) {
-            tracing::debug!(%name, "remove");
+            tracing::debug!(target: "pyro::ns", %name, "remove");
             return Ok(self.inner.storage.remove(&[name])?);
         }
         let compiled;
@@ -262,7 +262,7 @@ impl NameServer {
             .map(|(name, _)| name)
             .filter(|name| name != NAMESERVER_NAME)
             .collect();
-        tracing::debug!(count = names.len(), ?prefix, ?regex, "remove");
+        tracing::debug!(target: "pyro::ns", count = names.len(), ?prefix, ?regex, "remove");
         Ok(self.inner.storage.remove(&names)?)
     }
 

@@ -218,7 +218,7 @@ impl NameServerBuilder {
             None => NameServer::new(self.storage.open()?),
         };
         let existing = ns.count().unwrap_or(0);
-        tracing::debug!(storage = %ns.storage().describe(), existing, "name server storage opened");
+        tracing::debug!(target: "pyro::ns", storage = %ns.storage().describe(), existing, "name server storage opened");
 
         let mut daemon = Daemon::builder().config(config.clone());
         match &self.unix_socket {
@@ -267,7 +267,7 @@ impl NameServerBuilder {
                 }
             }
         };
-        tracing::info!(uri = %uri, location = %daemon.location(), "name server daemon created");
+        tracing::info!(target: "pyro::ns", uri = %uri, location = %daemon.location(), "name server daemon created");
         Ok(NameServerDaemon { daemon, ns, uri, internal_uri, broadcast, responder, autoclean })
     }
 
@@ -444,7 +444,7 @@ impl NameServerDaemon {
             ),
             None => None,
         };
-        tracing::info!(%uri, "name server running");
+        tracing::info!(target: "pyro::ns", %uri, "name server running");
         let result = daemon.request_loop();
         if let Some(responder) = responder {
             responder.stop();
@@ -452,7 +452,7 @@ impl NameServerDaemon {
         if let Some(cleaner) = cleaner {
             cleaner.stop();
         }
-        tracing::info!("name server shut down");
+        tracing::info!(target: "pyro::ns", "name server shut down");
         Ok(result?)
     }
 

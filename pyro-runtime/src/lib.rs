@@ -12,6 +12,7 @@
 //! - [`current_context`]: the calling thread's annotations, correlation id and last response
 //!   annotations (Pyro5's client-side `current_context`).
 //! - [`naming`]: the name server client ([`NameServerProxy`], [`locate_ns`]) and name resolution.
+//! - [`logging`]: Pyro5's `LOGLEVEL`/`LOGFILE`/`LOGWIRE` logging of pyro's `tracing` events.
 //! - [`Error`]: one error enum for all of it; [`FromRemoteError`] and [`CallError`] for typed
 //!   remote exceptions.
 
@@ -21,6 +22,7 @@ pub mod current_context;
 pub mod daemon;
 pub mod dispatch;
 mod error;
+pub mod logging;
 pub mod naming;
 pub mod protocol;
 pub mod proxy;

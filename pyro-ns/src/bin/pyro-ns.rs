@@ -9,12 +9,13 @@
 //! ```
 //!
 //! It prints what Pyro5's name server prints (`NS running on <location> (<ip>)`,
-//! `URI = PYRO:Pyro.NameServer@...`, whether the broadcast responder runs), logs through
-//! `tracing` on stderr (level from `RUST_LOG`, else `PYRO_LOGLEVEL`, else warnings only) and
-//! stops cleanly on Ctrl-C (SIGINT) or SIGTERM, printing `NS shut down.` and exiting with 0.
+//! `URI = PYRO:Pyro.NameServer@...`, whether the broadcast responder runs), logs as Pyro5 does
+//! (with `PYRO_LOGLEVEL` set, to `PYRO_LOGFILE`, default `pyro5.log`, `{stderr}` for standard
+//! error; see `pyro::logging`; without it, to standard error as `RUST_LOG` says, if set, else
+//! nothing) and stops cleanly on Ctrl-C (SIGINT) or SIGTERM, printing `NS shut down.` and exiting with 0.
 //! Other settings come from the `PYRO_*` environment variables, as in Pyro5.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -65,7 +66,9 @@ fn main() -> ExitCode {
         Ok(config) => config,
         Err(e) => return fail(&format!("invalid configuration: {e}")),
     };
-    init_logging(&config);
+    if let Err(message) = init_logging(&config) {
+        return fail(&message);
+    }
     match run(args, config) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => fail(&message),
@@ -77,25 +80,16 @@ fn fail(message: &str) -> ExitCode {
     ExitCode::FAILURE
 }
 
-/// Logs to stderr: `RUST_LOG` if set, else the level of `PYRO_LOGLEVEL` (Pyro5's level names),
-/// else warnings and errors only.
-fn init_logging(config: &Config) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-        let level = match config.log_level.as_deref().map(str::to_ascii_uppercase).as_deref() {
-            Some("DEBUG" | "NOTSET") => "debug",
-            Some("INFO") => "info",
-            Some("ERROR") => "error",
-            Some("CRITICAL" | "FATAL") => "error",
-            _ => "warn",
-        };
-        EnvFilter::new(level)
-    });
-    // Fails only if a subscriber is already set, which cannot happen in this program.
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .try_init();
+/// Pyro5's logging when `PYRO_LOGLEVEL` is set (to `PYRO_LOGFILE`); else, if `RUST_LOG` is
+/// set, its filter on standard error; else none, as Pyro5.
+fn init_logging(config: &Config) -> Result<(), String> {
+    if config.log_level.is_some() {
+        pyro::logging::init(config).map_err(|e| format!("cannot set up logging: {e}"))?;
+    } else if let Ok(filter) = EnvFilter::try_from_default_env() {
+        // Fails only if a subscriber is already set, which cannot happen in this program.
+        let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    }
+    Ok(())
 }
 
 fn run(args: Args, config: Config) -> Result<(), String> {
@@ -125,7 +119,7 @@ fn run(args: Args, config: Config) -> Result<(), String> {
 
     let stop = bound.shutdown_handle();
     ctrlc::set_handler(move || {
-        tracing::info!("interrupted, shutting down");
+        tracing::info!(target: "pyro::ns", "interrupted, shutting down");
         stop.shutdown();
     })
     .map_err(|e| format!("cannot install the Ctrl-C handler: {e}"))?;

@@ -12,9 +12,9 @@
 //! negative (Pyro5 accepts `inf`).
 //!
 //! No setting is silently ignored: a daemon (the name server included) refuses to start with
-//! one pyro cannot honour yet, naming it: `LOGWIRE=true`, `DETAILED_TRACEBACK=true`,
-//! `SOCK_REUSE=false`, a `LOGFILE` other than `pyro5.log` or `{stderr}`, and
-//! `SERVERTYPE=multiplex` outside Unix (see [`Config::check_supported`]).
+//! one pyro cannot honour yet, naming it: `DETAILED_TRACEBACK=true`, `SOCK_REUSE=false`, and
+//! `SERVERTYPE=multiplex` outside Unix (see [`Config::check_supported`]). `LOGLEVEL`, `LOGFILE`
+//! and `LOGWIRE` are honoured as Pyro5 does (see [`logging`](crate::logging)).
 //!
 //! ```
 //! use std::time::Duration;
@@ -55,9 +55,9 @@ use crate::serializer::Serializer;
 /// use pyro_runtime::config::{Config, ServerType};
 /// let config = Config { threadpool_size: 8, ..Config::default() };
 /// assert!(config.validate().is_ok());
-/// let logwire = Config { log_wire: true, ..config };
-/// assert_eq!(logwire.get("LOGWIRE").as_deref(), Some("True"));
-/// assert!(logwire.validate().is_err());
+/// let traceback = Config { detailed_traceback: true, ..config };
+/// assert_eq!(traceback.get("DETAILED_TRACEBACK").as_deref(), Some("True"));
+/// assert!(traceback.validate().is_err());
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Config {
@@ -128,11 +128,14 @@ pub struct Config {
     pub iter_stream_lifetime: Option<Duration>,
     /// ITER_STREAM_LINGER: how long a stream survives its client's disconnect. Default 30 seconds.
     pub iter_stream_linger: Duration,
-    /// LOGFILE: the log file name (`"{stderr}"` = standard error). Default `"pyro5.log"`.
+    /// LOGFILE: the log file name (`"{stderr}"` = standard error), written when `LOGLEVEL` is
+    /// set ([`logging`](crate::logging)). Default `"pyro5.log"`.
     pub log_file: String,
-    /// LOGLEVEL: the log level name (`"DEBUG"`, `"INFO"`, ...); `None` (default) = no logging.
+    /// LOGLEVEL: the log level name (`"DEBUG"`, `"INFO"`, ...); `None` (default) = no logging
+    /// ([`logging`](crate::logging)).
     pub log_level: Option<String>,
-    /// LOGWIRE: log the bytes of every message. Default `false`.
+    /// LOGWIRE: log every message, its bytes too, at debug level on the `pyro::wire` target
+    /// ([`logging`](crate::logging)). Default `false`.
     pub log_wire: bool,
     /// SSL: use TLS on all connections. Default `false`. (Pyro5 has no URI scheme for TLS: this
     /// decides for daemons and proxies alike; see [`transport::TlsServer`](crate::transport::TlsServer).)
@@ -310,7 +313,8 @@ impl Config {
     /// Checks the relations Pyro5 checks when it uses the items: the thread server's pool
     /// (`THREADPOOL_SIZE` and `THREADPOOL_SIZE_MIN` at least 1, the minimum not above the
     /// maximum; `svr_threads.Pool`) and the name server's `NS_AUTOCLEAN` (off, or at least 3
-    /// seconds; `nameserver.NameServerDaemon`); then [`Config::check_supported`]. Every daemon
+    /// seconds; `nameserver.NameServerDaemon`) and `LOGLEVEL` (a Python level name, where
+    /// Pyro5 fails at import); then [`Config::check_supported`]. Every daemon
     /// (and so the name server) runs it when it starts.
     ///
     /// ```
@@ -350,32 +354,32 @@ impl Config {
                 reason: format!("NS_AUTOCLEAN cannot be smaller than 3 (is {autoclean:?})"),
             });
         }
+        if let Some(level) = self.log_level.as_deref() {
+            crate::logging::level_filter(level)?;
+        }
         self.check_supported()
     }
 
     /// Refuses the settings pyro cannot honour yet, rather than ignoring them: a
     /// [`ConfigError::Unsupported`] naming the first such item. Refused are:
     /// - `SERVERTYPE=multiplex` outside Unix (the multiplexed server is built on Unix only);
-    /// - `LOGWIRE=true`: pyro does not dump message bytes;
     /// - `DETAILED_TRACEBACK=true`: a Rust method has no Python frames or local variables to send;
     /// - `SOCK_REUSE=false`: the server socket always sets `SO_REUSEADDR` (Rust's standard
-    ///   library does so on Unix);
-    /// - `LOGFILE` other than Pyro5's default `pyro5.log` or `{stderr}`: pyro logs through
-    ///   `tracing`, to wherever the program's subscriber writes (`pyro-ns` writes to standard
-    ///   error), and opens no log file of its own.
+    ///   library does so on Unix).
     ///
     /// Not refused, because what they ask for always holds: `POLLTIMEOUT` (how often Pyro5's
     /// server loops wake up to notice a shutdown; pyro's notice it at once). The `SSL*` items
-    /// are read as Pyro5 reads them.
+    /// are read as Pyro5 reads them, and `LOGLEVEL`, `LOGFILE` and `LOGWIRE` are honoured
+    /// ([`logging`](crate::logging)).
     ///
     /// ```
     /// use pyro_runtime::config::{Config, ConfigError};
     /// assert_eq!(Config::default().check_supported(), Ok(()));
     /// let mut config = Config::default();
-    /// config.set("LOGWIRE", "true").unwrap();
+    /// config.set("SOCK_REUSE", "false").unwrap();
     /// let err = config.check_supported().unwrap_err();
-    /// assert!(matches!(err, ConfigError::Unsupported { item: "LOGWIRE", .. }));
-    /// assert_eq!(err.to_string(), "unsupported Pyro config value: LOGWIRE=True (pyro does not dump message bytes yet)");
+    /// assert!(matches!(err, ConfigError::Unsupported { item: "SOCK_REUSE", .. }));
+    /// assert_eq!(err.to_string(), "unsupported Pyro config value: SOCK_REUSE=False (server sockets always set SO_REUSEADDR)");
     /// ```
     pub fn check_supported(&self) -> Result<(), ConfigError> {
         let refuse = |item: &'static str, reason: &'static str| {
@@ -384,20 +388,11 @@ impl Config {
         if cfg!(not(unix)) && self.server_type == ServerType::Multiplex {
             return refuse("SERVERTYPE", "the multiplexed server is built on Unix only");
         }
-        if self.log_wire {
-            return refuse("LOGWIRE", "pyro does not dump message bytes yet");
-        }
         if self.detailed_traceback {
             return refuse("DETAILED_TRACEBACK", "Rust methods have no Python frames or local variables to send");
         }
         if !self.sock_reuse {
             return refuse("SOCK_REUSE", "server sockets always set SO_REUSEADDR");
-        }
-        if self.log_file != DEFAULT_LOG_FILE && self.log_file != STDERR_LOG_FILE {
-            return refuse(
-                "LOGFILE",
-                "pyro logs through tracing to the program's subscriber and opens no log file (use pyro5.log or {stderr})",
-            );
         }
         Ok(())
     }
@@ -437,9 +432,6 @@ impl Config {
 
 /// Pyro5's default `LOGFILE`.
 const DEFAULT_LOG_FILE: &str = "pyro5.log";
-
-/// The `LOGFILE` Pyro5 reads as standard error.
-const STDERR_LOG_FILE: &str = "{stderr}";
 
 /// Pyro5's `AutoCleaner.min_autoclean_value`.
 const MIN_AUTOCLEAN: Duration = Duration::from_secs(3);

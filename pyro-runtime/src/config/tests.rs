@@ -275,18 +275,29 @@ fn settings_pyro_cannot_honour_are_refused_by_name() {
             other => panic!("{item}={value}: {other:?}"),
         }
     };
-    assert_eq!(refused("LOGWIRE", "1"), "LOGWIRE=True");
     assert_eq!(refused("DETAILED_TRACEBACK", "yes"), "DETAILED_TRACEBACK=True");
     assert_eq!(refused("SOCK_REUSE", "off"), "SOCK_REUSE=False");
-    assert_eq!(refused("LOGFILE", "/tmp/app.log"), "LOGFILE=/tmp/app.log");
+    // The logging items are honoured (see `logging`), any log file name included.
     let mut config = Config::default();
-    config.apply_vars([("PYRO_LOGFILE", "{stderr}"), ("PYRO_LOGLEVEL", "DEBUG"), ("PYRO_POLLTIMEOUT", "0.1")]).unwrap();
+    config
+        .apply_vars([
+            ("PYRO_LOGFILE", "/tmp/app.log"),
+            ("PYRO_LOGLEVEL", "DEBUG"),
+            ("PYRO_LOGWIRE", "true"),
+            ("PYRO_POLLTIMEOUT", "0.1"),
+        ])
+        .unwrap();
     assert_eq!(config.validate(), Ok(()));
+    config.set("LOGFILE", "{stderr}").unwrap();
+    assert_eq!(config.validate(), Ok(()));
+    // A level Python's `logging` does not know is refused (Pyro5 fails at import).
+    config.set("LOGLEVEL", "LOUD").unwrap();
+    assert!(matches!(config.validate(), Err(ConfigError::Invalid { item: "LOGLEVEL", .. })));
     let mut config = Config::default();
-    config.set("LOGWIRE", "true").unwrap();
+    config.set("DETAILED_TRACEBACK", "true").unwrap();
     assert_eq!(
         config.validate().unwrap_err().to_string(),
-        "unsupported Pyro config value: LOGWIRE=True (pyro does not dump message bytes yet)"
+        "unsupported Pyro config value: DETAILED_TRACEBACK=True (Rust methods have no Python frames or local variables to send)"
     );
     // The multiplexed server exists on Unix, with TLS too.
     let multiplex = Config { server_type: ServerType::Multiplex, ..Config::default() };
@@ -297,7 +308,10 @@ fn settings_pyro_cannot_honour_are_refused_by_name() {
 
 #[test]
 fn a_daemon_refuses_to_start_with_an_unsupported_setting() {
-    let config = Config { log_wire: true, ..Config::default() };
+    let config = Config { detailed_traceback: true, ..Config::default() };
     let err = crate::Daemon::builder().config(config).host("127.0.0.1").port(0).bind().unwrap_err();
-    assert!(matches!(&err, crate::Error::Config(ConfigError::Unsupported { item: "LOGWIRE", .. })), "{err:?}");
+    assert!(
+        matches!(&err, crate::Error::Config(ConfigError::Unsupported { item: "DETAILED_TRACEBACK", .. })),
+        "{err:?}"
+    );
 }

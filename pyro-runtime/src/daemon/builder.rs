@@ -216,6 +216,7 @@ impl DaemonBuilder {
     /// See [`DaemonBuilder`] for an example.
     pub fn bind(self) -> Result<Daemon, Error> {
         let config = self.validated_config()?;
+        crate::logging::init(&config)?;
         let tls = if config.ssl {
             #[cfg(unix)]
             if self.unix_socket.is_some() {
@@ -291,6 +292,7 @@ impl DaemonBuilder {
             in_flight,
             tls,
         };
+        tracing::debug!(target: "pyro::daemon", "daemon created on {} (pid {})", inner.location, std::process::id());
         Daemon { inner: Arc::new(inner) }
     }
 

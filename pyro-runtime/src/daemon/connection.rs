@@ -5,7 +5,7 @@ use std::sync::Arc;
 use super::{Inner, ShutdownHandle};
 use crate::protocol::{EncodeOptions, Message};
 use crate::session::{Action, Request, ServerSession};
-use crate::transport::{MessageStream, Socket, StreamError};
+use crate::transport::{MessageStream, Socket, StreamError, TransportError};
 
 /// The most replies held back while further requests of a pipelining client wait, read
 /// already: they then go out with one write.
@@ -51,7 +51,18 @@ pub(super) fn serve(inner: &Arc<Inner>, socket: Socket) {
                 session.on_message(message, inner.registry.as_ref())
             }
             Err(StreamError::Protocol(error)) => session.on_protocol_error(error),
-            Err(StreamError::Transport(_)) => return,
+            Err(StreamError::Transport(error)) => {
+                // A client that went away is only `disconnected` (the session says it); a
+                // timeout (COMMTIMEOUT) or an I/O error is Pyro5's warning.
+                if !matches!(error, TransportError::Closed { .. }) {
+                    tracing::warn!(
+                        target: "pyro::daemon",
+                        "error during handleRequest from {}: {error}",
+                        crate::logging::Peer(client_addr)
+                    );
+                }
+                return;
+            }
         };
         let next = driver.perform(&mut session, &mut stream, &mut held, action);
         if serving && !guard.end_request() {
@@ -67,19 +78,21 @@ pub(super) fn serve(inner: &Arc<Inner>, socket: Socket) {
 /// `reason` serialized with marshal, closes.
 pub(super) fn deny(inner: &Arc<Inner>, socket: Socket, reason: &str) {
     let Some(socket) = inner.secure(socket) else { return };
+    let client_addr = socket.peer_addr();
     let mut stream = MessageStream::new(socket, inner.encode_options());
     let timeout = inner.config.comm_timeout.map_or(super::DENY_TIMEOUT, |t| t.min(super::DENY_TIMEOUT));
     if stream.set_timeout(Some(timeout)).is_err() {
         return;
     }
     stream.bound_whole_messages();
-    let mut session = inner.annotate(ServerSession::denying(0, Arc::clone(&inner.info), reason));
+    let session = ServerSession::denying(0, Arc::clone(&inner.info), reason).with_client_addr(client_addr);
+    let mut session = inner.annotate(session);
     let action = match stream.receive_message(session.expecting(), "reading a request") {
         Ok(message) => session.on_message(message, inner.registry.as_ref()),
         Err(StreamError::Protocol(error)) => session.on_protocol_error(error),
         Err(StreamError::Transport(_)) => Action::Close,
     };
-    Driver { inner, client_addr: None }.perform(&mut session, &mut stream, &mut Vec::new(), action);
+    Driver { inner, client_addr }.perform(&mut session, &mut stream, &mut Vec::new(), action);
     let _ = stream.get_ref().shutdown();
 }
 
@@ -183,5 +196,6 @@ impl Inner {
         EncodeOptions::new()
             .compression(self.config.compression)
             .max_message_size(usize::try_from(self.config.max_message_size).unwrap_or(usize::MAX))
+            .wire_log(self.config.log_wire.then_some("daemon"))
     }
 }

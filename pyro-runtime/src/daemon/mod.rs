@@ -729,14 +729,24 @@ impl Daemon {
     ///
     /// See [`ShutdownHandle`] for an example.
     pub fn request_loop(&self) -> Result<(), Error> {
+        tracing::info!(target: "pyro::daemon", "daemon {} entering requestloop", self.inner.location);
+        let result = self.serve_connections();
+        tracing::debug!(target: "pyro::daemon", "daemon {} exits requestloop", self.inner.location);
+        result
+    }
+
+    /// The request loop of the configured server type (or of the connected socket).
+    fn serve_connections(&self) -> Result<(), Error> {
         let listener = match &self.inner.endpoint {
             Endpoint::Listener(listener) => listener,
             Endpoint::Connected(connected) => return connected.request_loop(&self.inner),
         };
         #[cfg(unix)]
         if self.inner.config.server_type == crate::config::ServerType::Multiplex {
+            tracing::info!(target: "pyro::daemon", "starting multiplexed socketserver");
             return multiplex::request_loop(&self.inner);
         }
+        tracing::info!(target: "pyro::daemon", "starting thread pool socketserver");
         let serving = Arc::clone(&self.inner);
         let pool = Pool::new(
             self.inner.config.threadpool_size_min,
@@ -846,6 +856,11 @@ impl Inner {
                 self.0.fetch_sub(1, Ordering::AcqRel);
             }
         }
+        tracing::warn!(
+            target: "pyro::daemon",
+            "client connection was denied: {NO_FREE_WORKERS} ({})",
+            crate::logging::Peer(socket.peer_addr())
+        );
         if self.refusals.fetch_add(1, Ordering::AcqRel) >= MAX_REFUSALS {
             self.refusals.fetch_sub(1, Ordering::AcqRel);
             let _ = socket.shutdown();
@@ -862,6 +877,12 @@ impl Inner {
 
     /// Socket options for an accepted client: COMMTIMEOUT and SOCK_NODELAY.
     fn configure(&self, socket: &Socket) {
+        tracing::debug!(
+            target: "pyro::daemon",
+            "connected {} - {}",
+            crate::logging::Peer(socket.peer_addr()),
+            if self.tls.is_some() { "SSL" } else { "unencrypted" }
+        );
         let _ = socket.set_timeout(self.config.comm_timeout);
         if let Socket::Tcp(tcp) = socket {
             let _ = tcp.set_nodelay(self.config.sock_nodelay);
@@ -875,6 +896,7 @@ impl Inner {
                 return;
             }
             connections.closed = true;
+            tracing::debug!(target: "pyro::daemon", "daemon {} shutting down", self.location);
             self.shutting_down.store(true, Ordering::Release);
             for socket in connections.open.values().filter(|c| !c.busy).filter_map(|c| c.socket.as_ref()) {
                 let _ = socket.shutdown();
@@ -947,7 +969,12 @@ impl Inner {
                 match tls.accept(tcp) {
                     Ok(stream) => Some(Socket::Tls(stream)),
                     Err(error) => {
-                        tracing::info!(?peer, %error, "TLS handshake failed");
+                        // Pyro5: "error during connect/handshake", a warning.
+                        tracing::warn!(
+                            target: "pyro::daemon",
+                            "error during connect/handshake with {}: TLS handshake failed: {error}",
+                            crate::logging::Peer(peer)
+                        );
                         None
                     }
                 }

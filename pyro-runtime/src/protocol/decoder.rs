@@ -53,6 +53,8 @@ pub struct MessageDecoder {
     budget: Option<Arc<ByteBudget>>,
     /// Budget bytes held by messages already taken, until [`MessageDecoder::release_budget`].
     taken: u64,
+    /// LOGWIRE: the side whose received messages are logged ([`MessageDecoder::set_wire_log`]).
+    wire_log: Option<&'static str>,
 }
 
 #[derive(Debug)]
@@ -96,6 +98,7 @@ impl MessageDecoder {
             state: State::Ok,
             budget: None,
             taken: 0,
+            wire_log: None,
         }
     }
 
@@ -189,7 +192,12 @@ impl MessageDecoder {
         };
         let result = Message::from_parts_reserving(header, body, self.max_message_size, &mut reserve);
         match result {
-            Ok(msg) => self.ready.push_back((msg, reserved)),
+            Ok(msg) => {
+                if let Some(side) = self.wire_log {
+                    msg.log_wire(side, false, header.flags, [&msg.data, &[]]);
+                }
+                self.ready.push_back((msg, reserved));
+            }
             Err(e) => {
                 if let Some(budget) = &self.budget {
                     budget.release(reserved);
@@ -224,6 +232,18 @@ impl MessageDecoder {
     /// ```
     pub fn set_budget(&mut self, budget: Arc<ByteBudget>) {
         self.budget = Some(budget);
+    }
+
+    /// LOGWIRE: logs every complete message at debug level on the `pyro::wire` target, as
+    /// received by `side` (`"daemon"`, `"proxy"`); `None` (the default) logs nothing. See
+    /// [`EncodeOptions::wire_log`](crate::protocol::EncodeOptions::wire_log) for the sending side.
+    ///
+    /// ```
+    /// let mut decoder = pyro_runtime::protocol::MessageDecoder::new();
+    /// decoder.set_wire_log(Some("daemon"));
+    /// ```
+    pub fn set_wire_log(&mut self, side: Option<&'static str>) {
+        self.wire_log = side;
     }
 
     /// Gives back to the budget what the messages taken so far held (call it once they were

@@ -73,6 +73,10 @@ pub struct EncodeOptions {
     pub compression: bool,
     /// The largest payload (after compression) plus annotations to send (Pyro5's `MAX_MESSAGE_SIZE`).
     pub max_message_size: usize,
+    /// `LOGWIRE`: log every message encoded with these options (and decoded by a
+    /// [`MessageDecoder`](crate::protocol::MessageDecoder) given them) at debug level on the
+    /// `pyro::wire` target, as sent by this side (`"daemon"`, `"proxy"`); `None` logs nothing.
+    pub wire_log: Option<&'static str>,
 }
 
 impl EncodeOptions {
@@ -83,7 +87,7 @@ impl EncodeOptions {
     /// assert_eq!(EncodeOptions::new(), EncodeOptions::default());
     /// ```
     pub const fn new() -> EncodeOptions {
-        EncodeOptions { compression: false, max_message_size: DEFAULT_MAX_MESSAGE_SIZE }
+        EncodeOptions { compression: false, max_message_size: DEFAULT_MAX_MESSAGE_SIZE, wire_log: None }
     }
 
     /// Sets [`compression`](Self::compression).
@@ -107,6 +111,18 @@ impl EncodeOptions {
     #[must_use]
     pub const fn max_message_size(mut self, max_message_size: usize) -> EncodeOptions {
         self.max_message_size = max_message_size;
+        self
+    }
+
+    /// Sets [`wire_log`](Self::wire_log): `side` (`"daemon"`, `"proxy"`) when LOGWIRE is on.
+    ///
+    /// ```
+    /// use pyro_runtime::protocol::EncodeOptions;
+    /// assert_eq!(EncodeOptions::new().wire_log(Some("daemon")).wire_log, Some("daemon"));
+    /// ```
+    #[must_use]
+    pub const fn wire_log(mut self, side: Option<&'static str>) -> EncodeOptions {
+        self.wire_log = side;
         self
     }
 }
@@ -480,7 +496,29 @@ impl Message {
         head.reserve(HEADER_SIZE + annotations_size as usize);
         head.extend_from_slice(&header.to_bytes());
         self.annotations.write_chunks(head);
+        if let Some(side) = options.wire_log {
+            // As Pyro5: a sent message's dump is all its bytes.
+            self.log_wire(side, true, flags, [head, &payload]);
+        }
         Ok((header, payload))
+    }
+
+    /// Logs this message for LOGWIRE ([`crate::logging`]), with `flags` as on the wire and
+    /// `data` the bytes to show.
+    pub(crate) fn log_wire(&self, side: &str, sending: bool, flags: Flags, data: [&[u8]; 2]) {
+        crate::logging::wire(
+            side,
+            sending,
+            &crate::logging::WireMessage {
+                msg_type: self.msg_type,
+                flags,
+                serializer_id: self.serializer_id,
+                seq: self.seq,
+                annotations: self.annotations.len(),
+                correlation_id: self.correlation_id,
+                data,
+            },
+        );
     }
 
     /// The whole encoded message as one buffer.

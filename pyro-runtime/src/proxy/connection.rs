@@ -42,7 +42,9 @@ pub(crate) struct Connection {
 impl Connection {
     /// Connects to the target and performs the CONNECT handshake with sequence number 0.
     pub(crate) fn open(target: &Target<'_>, generation: u64) -> Result<(Connection, Handshake), Error> {
-        let socket = connect_with_tls(target.location, target.timeout, target.tls)?;
+        tracing::debug!(target: "pyro::proxy", "connecting to {}", target.uri);
+        let socket = connect_with_tls(target.location, target.timeout, target.tls)
+            .inspect_err(|error| tracing::error!(target: "pyro::proxy", "{error}"))?;
         let peer_certificates = socket.peer_certificates();
         let mut stream = MessageStream::new(socket, target.options);
         stream
@@ -54,7 +56,16 @@ impl Connection {
         let location = target.location.to_string();
         stream.send_message(&request)?;
         let reply = stream.receive_message(&[], &format!("connecting to {location}"))?;
-        let mut handshake = session.on_connect_reply(&reply, &location)?;
+        // Pyro5 logs the refusal ("connection to <location> rejected: <reason>") as an error.
+        let mut handshake = session
+            .on_connect_reply(&reply, &location)
+            .inspect_err(|error| tracing::error!(target: "pyro::proxy", "{error}"))?;
+        tracing::debug!(
+            target: "pyro::proxy",
+            "connected to {} - {}",
+            target.uri,
+            if target.tls.is_some() { "SSL" } else { "unencrypted" }
+        );
         handshake.peer_certificates = peer_certificates;
         crate::current_context::received(&reply);
         let conn = Connection {

@@ -287,6 +287,7 @@ impl Proxy {
     /// assert_eq!((proxy.serializer(), proxy.max_retries()), (Serializer::Json, 2));
     /// ```
     pub fn with_config(uri: Uri, config: &Config) -> Proxy {
+        crate::logging::init_or_warn(config);
         let max_message_size = usize::try_from(config.max_message_size).unwrap_or(usize::MAX);
         let naming = (uri.protocol() != Protocol::Pyro).then(|| Naming::new(Arc::new(config.clone()), None));
         Proxy {
@@ -297,7 +298,10 @@ impl Proxy {
             timeout: normalize_timeout(config.comm_timeout),
             handshake: Value::from(DEFAULT_HANDSHAKE),
             max_retries: config.max_retries,
-            options: EncodeOptions::new().compression(config.compression).max_message_size(max_message_size),
+            options: EncodeOptions::new()
+                .compression(config.compression)
+                .max_message_size(max_message_size)
+                .wire_log(config.log_wire.then_some("proxy")),
             known: RwLock::new(None),
             pool: Pool::new(DEFAULT_MAX_CONNECTIONS),
             stream_read_ahead: 1,
@@ -704,9 +708,11 @@ impl Proxy {
         }
         let mut left = tries;
         while left > 0 {
+            tracing::debug!(target: "pyro::proxy", "reconnecting to {} ({left} tries left)", self.uri);
             match self.bind() {
                 Ok(()) => return Ok(()),
                 Err(error) if is_communication_error(&error) => {
+                    tracing::debug!(target: "pyro::proxy", "reconnect to {} failed: {error}", self.uri);
                     left -= 1;
                     if left > 0 {
                         std::thread::sleep(RECONNECT_INTERVAL);

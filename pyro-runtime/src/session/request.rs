@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::exception;
 use crate::dispatch::{CallArgs, CallContext, Metadata, Reply, Servant, encode_buffer};
+use crate::logging::Peer;
 use crate::protocol::{Annotations, Flags, Message, MessageType};
 use crate::serializer::batch_call::{BatchCall, BatchEntry};
 use crate::serializer::{ExceptionWrapper, ListWriter, SerializeOptions};
@@ -133,6 +134,14 @@ fn instance_for(servant: Arc<dyn Servant>, context: &CallContext) -> Result<Arc<
         )
         .into())
     });
+    // Pyro5 logs this as an error (`log.exception`).
+    let instance = instance.inspect_err(|error| {
+        tracing::error!(
+            target: "pyro::daemon",
+            "could not create pyro object instance for {}: {error}",
+            Peer(context.client_addr())
+        );
+    });
     Ok(instance?.unwrap_or(servant))
 }
 
@@ -208,9 +217,24 @@ type Call<'a> = dyn Fn(&mut CallContext, &str, CallArgs) -> Result<Reply, Error>
 fn guarded(call: &Call<'_>, ctx: &mut CallContext, method: &str, args: CallArgs) -> Result<Reply, Error> {
     let reply = catch_unwind(AssertUnwindSafe(|| call(ctx, method, args))).unwrap_or_else(|panic| {
         let text = exception::panic_text(panic.as_ref());
+        // A panic is a bug in the method: an error, where a Python exception is only debug.
+        tracing::error!(
+            target: "pyro::daemon",
+            "method call user code panicked: client={} method={method} panic={text}",
+            Peer(ctx.client_addr())
+        );
         Err(RemoteError::new("builtins.RuntimeError", vec![Value::from(format!("method '{method}' panicked: {text}"))])
             .into())
     });
+    if let Err(error) = &reply {
+        // Pyro5's default `methodcall_error_handler`, oneway calls included.
+        tracing::debug!(
+            target: "pyro::daemon",
+            "exception occurred in method call user code: client={} method={method} oneway={} exception={error}",
+            Peer(ctx.client_addr()),
+            ctx.flags().contains(Flags::ONEWAY)
+        );
+    }
     match reply {
         // An object by itself: registered and sent as a proxy, as a `Remote` in a typed result.
         Ok(Reply::Object(servant)) => ctx.encode(&crate::dispatch::Remote::<dyn Servant>::from_servant(servant)),

@@ -16,6 +16,7 @@ use super::response_annotations::ResponseAnnotations;
 use super::state::SessionState;
 use super::streams::Streams;
 use crate::dispatch::{CallArgs, CallContext, Metadata, Reply, Servant};
+use crate::logging::Peer;
 use crate::protocol::{AnnotationId, Annotations, Flags, Message, MessageType, ProtocolError, new_correlation_id};
 use crate::serializer::batch_call::{self};
 use crate::serializer::{DecodeLimit, SerializeOptions, marshal};
@@ -306,6 +307,7 @@ impl ServerSession {
             return;
         }
         self.state = State::Closed;
+        tracing::debug!(target: "pyro::daemon", "disconnected {}", Peer(self.client_addr));
         if let Some(streams) = &self.streams {
             streams.disconnected(self.id);
         }
@@ -432,8 +434,11 @@ impl ServerSession {
     fn protocol_error(&mut self, error: ProtocolError) -> Action {
         let state = std::mem::replace(&mut self.state, State::Closed);
         if state != State::Handshake {
+            // Pyro5's thread server logs the request loop's errors as warnings.
+            tracing::warn!(target: "pyro::daemon", "error during handleRequest from {}: {error}", Peer(self.client_addr));
             return Action::Close;
         }
+        tracing::debug!(target: "pyro::daemon", "handshake failed with {}: {error}", Peer(self.client_addr));
         let reason = match error {
             ProtocolError::InvalidMagic { .. } => "invalid message or protocol version".to_owned(),
             ProtocolError::UnknownMessageType { msg_type } => {
@@ -480,7 +485,13 @@ impl ServerSession {
                         .with_correlation_id(message.correlation_id.unwrap_or_else(new_correlation_id)),
                 ),
                 MessageType::Invoke => self.invoke(message, directory),
-                _ => {
+                other => {
+                    tracing::warn!(
+                        target: "pyro::daemon",
+                        "error during handleRequest from {}: unexpected message type {}",
+                        Peer(self.client_addr),
+                        u8::from(other)
+                    );
                     self.state = State::Closed;
                     Action::Close
                 }
@@ -493,10 +504,19 @@ impl ServerSession {
         self.state = State::Closed;
         let correlation_id = message.correlation_id.unwrap_or_else(new_correlation_id);
         if let Some(reason) = &self.denied {
+            tracing::debug!(target: "pyro::daemon", "handshake failed with {}: {reason}", Peer(self.client_addr));
             return Action::SendAndClose(connect_fail(message.seq, Some(correlation_id), reason));
         }
         // An id no Pyro5 knows: closed without reply, as Pyro5 does.
-        let Ok(ser) = Serializer::from_id(message.serializer_id) else { return Action::Close };
+        let Ok(ser) = Serializer::from_id(message.serializer_id) else {
+            tracing::debug!(
+                target: "pyro::daemon",
+                "handshake failed with {}: unknown serializer id {}",
+                Peer(self.client_addr),
+                message.serializer_id
+            );
+            return Action::Close;
+        };
         let client = ConnectionInfo::new(self.id, self.client_addr, ser, Some(correlation_id))
             .with_peer_certificates(self.peer_certificates.clone());
         let validate = |data: &Value| match self.hooks.handshake() {
@@ -506,8 +526,12 @@ impl ServerSession {
             }),
         };
         let (msg_type, data) = match connect_reply(directory, ser, &message.data, validate) {
-            Ok(data) => (MessageType::ConnectOk, data),
+            Ok(data) => {
+                tracing::debug!(target: "pyro::daemon", "handshake accepted from {}", Peer(self.client_addr));
+                (MessageType::ConnectOk, data)
+            }
             Err(reason) => {
+                tracing::debug!(target: "pyro::daemon", "handshake failed with {}: {reason}", Peer(self.client_addr));
                 (MessageType::ConnectFail, ser.to_bytes(&reason).unwrap_or_else(|_| marshal::encode_str(&reason)))
             }
         };
@@ -524,6 +548,12 @@ impl ServerSession {
     /// Pyro5's `Daemon.handleRequest` for an INVOKE, up to running the call.
     fn invoke(&mut self, message: Message, directory: &dyn Directory) -> Action {
         let Ok(ser) = Serializer::from_id(message.serializer_id) else {
+            tracing::warn!(
+                target: "pyro::daemon",
+                "error during handleRequest from {}: unknown serializer id {}",
+                Peer(self.client_addr),
+                message.serializer_id
+            );
             self.state = State::Closed;
             return Action::Close;
         };
@@ -556,6 +586,7 @@ impl ServerSession {
             Ok(payload) => payload,
             // Pyro5 replies with the SerializeError, then closes the connection.
             Err(error) => {
+                tracing::warn!(target: "pyro::daemon", "error during handleRequest from {}: {error}", Peer(self.client_addr));
                 self.state = State::Closed;
                 return if oneway { Action::Close } else { self.failure(&to, error.into()) };
             }
@@ -640,6 +671,7 @@ impl ServerSession {
             return self.result(completed);
         }
         let Some(servant) = directory.servant(&to.object) else {
+            tracing::debug!(target: "pyro::daemon", "unknown object requested: {}", to.object);
             return self.failure(&to, daemon_object::unknown_object());
         };
         let request = Request { to, servant, context, work };

@@ -57,10 +57,12 @@ impl<S> MessageStream<S> {
     /// let s = pyro_runtime::transport::MessageStream::new(std::io::empty(), Default::default());
     /// ```
     pub fn new(stream: S, options: EncodeOptions) -> MessageStream<S> {
+        let mut decoder = MessageDecoder::with_max_message_size(options.max_message_size);
+        decoder.set_wire_log(options.wire_log);
         MessageStream {
             stream,
             options,
-            decoder: MessageDecoder::with_max_message_size(options.max_message_size),
+            decoder,
             buffer: vec![0; READ_BUFFER].into_boxed_slice(),
             head: Vec::with_capacity(crate::protocol::HEADER_SIZE + 64),
             timeout: None,

@@ -79,6 +79,7 @@ impl Connection {
         let mut decoder = MessageDecoder::with_max_message_size(options.max_message_size);
         // The bytes in flight are bounded across all the daemon's connections.
         decoder.set_budget(Arc::clone(&inner.in_flight));
+        decoder.set_wire_log(options.wire_log);
         let handshaking = io.is_handshaking();
         let session = if handshaking {
             // A stand-in until the handshake tells the client's certificate.
@@ -260,7 +261,7 @@ impl Connection {
                 Err(error) if error.kind() == ErrorKind::Interrupted => {}
                 Err(error) => {
                     if self.handshaking {
-                        tracing::info!(peer = ?self.client_addr, %error, "TLS handshake failed");
+                        tracing::warn!(target: "pyro::daemon", "TLS handshake with {} failed: {error}", crate::logging::Peer(self.client_addr));
                     }
                     self.eof = true;
                     self.closing = true;
@@ -401,11 +402,19 @@ impl Connection {
     /// nothing and took none of its replies, or the message it is sending (or the TLS
     /// handshake) has not been completed (the thread server's read times out then).
     pub(super) fn timed_out(&self, now: Instant) -> bool {
-        !self.busy
+        let timed_out = !self.busy
             && self.inner.config.comm_timeout.is_some_and(|timeout| {
                 now.duration_since(self.last_active) > timeout
                     || self.message_started.is_some_and(|started| now.duration_since(started) > timeout)
-            })
+            });
+        if timed_out && !self.closing {
+            tracing::warn!(
+                target: "pyro::daemon",
+                "error during handleRequest from {}: timeout (COMMTIMEOUT) while reading a request",
+                crate::logging::Peer(self.client_addr)
+            );
+        }
+        timed_out
     }
 
     /// Closes the connection now, dropping what was not written (it timed out).
