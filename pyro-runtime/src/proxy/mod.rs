@@ -136,10 +136,12 @@ mod blob;
 mod connection;
 mod invoke;
 mod pool;
+mod raw;
 mod serializer_choice;
 mod stream;
 mod wire;
 
+pub use raw::RawReply;
 pub use stream::{MAX_STREAM_READ_AHEAD, RemoteIter};
 
 use std::fmt;
