@@ -74,6 +74,7 @@ pub async fn serve(listener: TcpListener, gateway: Gateway, shutdown: impl Futur
             .timer(TokioTimer::new())
             .header_read_timeout(read_timeout)
             .max_buf_size(MAX_HEAD_SIZE)
+            .title_case_headers(true)
             .serve_connection(TokioIo::new(stream), service);
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
