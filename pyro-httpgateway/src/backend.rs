@@ -5,8 +5,11 @@
 //! request. Here a looked-up name is reused for [`GatewaySettings::name_cache_ttl`] (2 s by
 //! default), and each backend object has one shared proxy whose connections stay open for the
 //! next requests (up to [`GatewaySettings::max_connections_per_backend`] calls at once). A
-//! backend that refuses the connection drops its name from the cache and the call is tried
-//! once more after a fresh lookup, so an object re-registered elsewhere is found at once.
+//! backend that refuses the connection, or closes it before answering, drops its name and its
+//! proxy, and the call is tried once more after a fresh lookup on a new connection, so an object
+//! re-registered elsewhere, or restarted, is found at once. (So a call whose connection broke
+//! while the object ran it can run twice; Pyro5's proxies retry the same way when
+//! `MAX_RETRIES` is set.)
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -170,12 +173,14 @@ impl Backends {
     pub(crate) fn run(&self, call: &Call) -> Result<Outcome, Failure> {
         let uri = self.lookup(&call.object)?;
         match self.run_at(&uri, call) {
-            Err(error @ (Error::ConnectionRefused { .. } | Error::ConnectionRejected { .. })) => {
+            Err(
+                error @ (Error::ConnectionRefused { .. }
+                | Error::ConnectionRejected { .. }
+                | Error::ConnectionClosed { .. }),
+            ) => {
                 self.forget(&call.object, &uri);
-                if self.ttl.is_zero() {
-                    return Err(error.into());
-                }
-                // The cached lookup may be stale: look again, once.
+                // The cached lookup, or a kept connection, may be stale: look again, once, on a
+                // new connection.
                 let fresh = self.lookup(&call.object)?;
                 self.run_at(&fresh, call).unwrap_or_else(|error| {
                     self.forget(&call.object, &fresh);
@@ -183,8 +188,7 @@ impl Backends {
                 })
             }
             Err(error) => {
-                if matches!(error, Error::ConnectionClosed { .. } | Error::Timeout { .. } | Error::Communication { .. })
-                {
+                if matches!(error, Error::Timeout { .. } | Error::Communication { .. }) {
                     self.forget(&call.object, &uri);
                 }
                 Err(error.into())

@@ -171,9 +171,9 @@ impl Gateway {
         }
         let correlation = match header_text(&parts.headers, CORRELATION_ID_HEADER).filter(|text| !text.is_empty()) {
             None => Uuid::new_v4(),
-            Some(text) => match Uuid::parse_str(text) {
-                Ok(id) => id,
-                Err(_) => {
+            Some(text) => match parse_uuid(text) {
+                Some(id) => id,
+                None => {
                     let error = RemoteError::new("builtins.ValueError", vec!["badly formed hexadecimal UUID string".into()]);
                     return response::exception(&error, cors);
                 }
@@ -318,6 +318,17 @@ fn split_object_method(path: &str) -> Option<(&str, &str)> {
         .map(|at| (&path[..at], &path[at + 1..]))
 }
 
+/// A uuid in the forms Python's `uuid.UUID(text)` reads: 32 hex digits, with any hyphens,
+/// optionally in braces and after `urn:` / `uuid:`.
+fn parse_uuid(text: &str) -> Option<Uuid> {
+    let hex = text.replace("urn:", "").replace("uuid:", "");
+    let hex = hex.trim_matches(|c| c == '{' || c == '}').replace('-', "");
+    if hex.len() != 32 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    u128::from_str_radix(&hex, 16).ok().map(Uuid::from_u128)
+}
+
 fn header_text<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
     headers.get(name).and_then(|value| value.to_str().ok())
 }
@@ -343,7 +354,24 @@ where
 
 #[cfg(test)]
 mod tests {
-    use super::split_object_method;
+    use super::{parse_uuid, split_object_method};
+
+    #[test]
+    fn uuids_are_read_as_python_reads_them() {
+        let id = Some(uuid::Uuid::from_u128(0x11112222_3333_4444_5555_666677778888));
+        for text in [
+            "11112222-3333-4444-5555-666677778888",
+            "11112222333344445555666677778888",
+            "{11112222-3333-4444-5555-666677778888}",
+            "urn:uuid:11112222-3333-4444-5555-666677778888",
+            "1111-2222-3333-4444-5555-6666-7777-8888",
+        ] {
+            assert_eq!(parse_uuid(text), id, "{text}");
+        }
+        for bad in ["", "x", "11112222-3333-4444-5555-66667777888", "g1112222333344445555666677778888"] {
+            assert_eq!(parse_uuid(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn splits_as_pyro5s_regex() {

@@ -54,7 +54,8 @@
 //!   looks the name up and connects to the object for every request. Here each backend object
 //!   has a shared, pooled proxy, and a name looked up is reused for
 //!   [`GatewaySettings::name_cache_ttl`] (2 s by default; zero: every request looks it up). A
-//!   backend that refuses the connection is looked up again at once.
+//!   backend that refuses the connection or closes it before answering is looked up again and
+//!   the call tried once more on a new connection.
 //! * **POST bodies.** A `POST` body with `Content-Type: application/json` holding an object
 //!   gives keyword arguments of any JSON type (`{"n": 3, "tags": ["a"]}`); a form body
 //!   (`application/x-www-form-urlencoded`) gives them as the query string does. Body values

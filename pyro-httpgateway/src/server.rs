@@ -17,7 +17,8 @@ use crate::Gateway;
 /// The most connections [`serve`] keeps open at once; more wait to be accepted.
 pub const MAX_CONNECTIONS: usize = 1024;
 
-/// The largest request head (request line and headers) accepted, in bytes.
+/// The largest request head (request line and headers) accepted, in bytes (larger: `431`);
+/// at most 100 headers.
 pub const MAX_HEAD_SIZE: usize = 64 * 1024;
 
 /// How long [`serve`] lets requests in progress finish after the shutdown signal.
@@ -27,8 +28,7 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 /// the requests in progress finish (for up to [`SHUTDOWN_GRACE`]).
 ///
 /// A client has [`GatewaySettings::request_read_timeout`](crate::GatewaySettings) to send a
-/// request head of at most [`MAX_HEAD_SIZE`] bytes; idle keep-alive connections are closed
-/// after the same time.
+/// request head of at most [`MAX_HEAD_SIZE`] bytes, else the connection is closed.
 ///
 /// ```no_run
 /// use pyro_httpgateway::{Gateway, GatewaySettings};
@@ -73,7 +73,8 @@ pub async fn serve(listener: TcpListener, gateway: Gateway, shutdown: impl Futur
         let connection = http1::Builder::new()
             .timer(TokioTimer::new())
             .header_read_timeout(read_timeout)
-            .max_buf_size(MAX_HEAD_SIZE)
+            .max_header_size(MAX_HEAD_SIZE)
+            .max_headers(100)
             .title_case_headers(true)
             .serve_connection(TokioIo::new(stream), service);
         let connection = graceful.watch(connection);
