@@ -173,11 +173,7 @@ impl Backends {
     pub(crate) fn run(&self, call: &Call) -> Result<Outcome, Failure> {
         let uri = self.lookup(&call.object)?;
         match self.run_at(&uri, call) {
-            Err(
-                error @ (Error::ConnectionRefused { .. }
-                | Error::ConnectionRejected { .. }
-                | Error::ConnectionClosed { .. }),
-            ) => {
+            Err(Error::ConnectionRefused { .. } | Error::ConnectionRejected { .. } | Error::ConnectionClosed { .. }) => {
                 self.forget(&call.object, &uri);
                 // The cached lookup, or a kept connection, may be stale: look again, once, on a
                 // new connection.
