@@ -102,14 +102,18 @@ impl Backends {
         {
             return Ok(uri.clone());
         }
-        let ns = self.name_server()?;
-        let reply = match ns.proxy().call_raw("lookup", &(name,), &Dict::new(), false) {
-            Ok(Some(reply)) => reply,
-            Ok(None) => return Err(Error::Naming { message: format!("no reply to the lookup of {name}") }.into()),
-            Err(error) => {
-                self.drop_name_server(&error);
-                return Err(error.into());
-            }
+        let ask = || {
+            let ns = self.name_server()?;
+            ns.proxy().call_raw("lookup", &(name,), &Dict::new(), false).inspect_err(|error| self.drop_name_server(error))
+        };
+        // A name server that restarted is located again, once.
+        let reply = match ask() {
+            Err(Error::ConnectionClosed { .. } | Error::ConnectionRefused { .. }) => ask(),
+            other => other,
+        };
+        let reply = match reply? {
+            Some(reply) => reply,
+            None => return Err(Error::Naming { message: format!("no reply to the lookup of {name}") }.into()),
         };
         if reply.exception {
             let value: Value = reply.serializer.from_bytes(&reply.data).map_err(Error::from)?;

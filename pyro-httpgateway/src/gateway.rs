@@ -10,7 +10,7 @@ use bytes::Bytes;
 use http::{HeaderMap, Method, Request, Response, StatusCode, header};
 use http_body_util::{BodyExt, Limited};
 use pyro_runtime::{RemoteError, Value, current_context};
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use uuid::Uuid;
 
 use crate::backend::{Backends, Call, Failure, Outcome};
@@ -51,8 +51,9 @@ pub struct Gateway {
 struct Inner {
     settings: GatewaySettings,
     backends: Arc<Backends>,
-    /// Bounds the requests handled at once.
-    slots: Semaphore,
+    /// Bounds the requests handled at once (a backend call keeps its slot until it returns,
+    /// even when its client has gone).
+    slots: Arc<Semaphore>,
 }
 
 impl Gateway {
@@ -64,7 +65,7 @@ impl Gateway {
     /// ```
     pub fn new(settings: GatewaySettings) -> Gateway {
         let backends = Arc::new(Backends::new(&settings));
-        let slots = Semaphore::new(settings.max_concurrent_requests.max(1));
+        let slots = Arc::new(Semaphore::new(settings.max_concurrent_requests.max(1)));
         Gateway { inner: Arc::new(Inner { settings, backends, slots }) }
     }
 
@@ -109,13 +110,13 @@ impl Gateway {
         B: http_body::Body<Data = Bytes> + Send,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
-        let Ok(_slot) = self.inner.slots.acquire().await else {
+        let Ok(slot) = self.inner.slots.clone().acquire_owned().await else {
             return response::text(StatusCode::SERVICE_UNAVAILABLE, "503 Service Unavailable", &self.inner.settings.cors);
         };
-        self.answer(request).await
+        self.answer(request, slot).await
     }
 
-    async fn answer<B>(&self, request: Request<B>) -> Response<Body>
+    async fn answer<B>(&self, request: Request<B>, slot: OwnedSemaphorePermit) -> Response<Body>
     where
         B: http_body::Body<Data = Bytes> + Send,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
@@ -144,7 +145,7 @@ impl Gateway {
             Err(answer) => return answer,
         }
         if rest.is_empty() {
-            return self.front_page().await;
+            return self.front_page(slot).await;
         }
         let Some((object, method)) = split_object_method(&rest) else {
             return response::text(StatusCode::NOT_FOUND, "Error 404: Not Found", cors);
@@ -186,6 +187,7 @@ impl Gateway {
         let backends = self.inner.backends.clone();
         let outcome = tokio::task::spawn_blocking(move || {
             let outcome = current_context::with_correlation_id(Some(correlation), || backends.run(&call));
+            drop(slot);
             (call, outcome)
         })
         .await;
@@ -272,11 +274,12 @@ impl Gateway {
     }
 
     /// The front page: up to ten exposed names with their methods and attributes.
-    async fn front_page(&self) -> Response<Body> {
+    async fn front_page(&self, slot: OwnedSemaphorePermit) -> Response<Body> {
         let backends = self.inner.backends.clone();
         let expose = self.inner.settings.expose_pattern().map(str::to_string);
         let cors = self.inner.settings.cors.clone();
         let page = tokio::task::spawn_blocking(move || -> Result<String, String> {
+            let _slot = slot;
             let ns = backends.name_server().map_err(|e| e.to_string())?;
             let names = ns.list(None, expose.as_deref()).map_err(|error| {
                 backends.drop_name_server(&error);
