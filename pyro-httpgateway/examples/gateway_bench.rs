@@ -135,9 +135,15 @@ fn main() {
         let theirs = measure(python_addr, false, clients, seconds).await;
         println!("Pyro5 5.17 pyro5-httpgateway (a connection per request): {theirs:>10.0} requests/s");
         let ours_new = measure(ours, false, clients, seconds).await;
-        println!("pyro-httpgateway (a connection per request):            {ours_new:>10.0} requests/s  ({:.1}x)", ours_new / theirs);
+        println!(
+            "pyro-httpgateway (a connection per request):            {ours_new:>10.0} requests/s  ({:.1}x)",
+            ours_new / theirs
+        );
         let ours_kept = measure(ours, true, clients, seconds).await;
-        println!("pyro-httpgateway (keep-alive):                          {ours_kept:>10.0} requests/s  ({:.1}x)", ours_kept / theirs);
+        println!(
+            "pyro-httpgateway (keep-alive):                          {ours_kept:>10.0} requests/s  ({:.1}x)",
+            ours_kept / theirs
+        );
         let _ = stop.send(());
         serving.await.unwrap();
     });

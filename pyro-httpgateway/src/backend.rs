@@ -104,7 +104,9 @@ impl Backends {
         }
         let ask = || {
             let ns = self.name_server()?;
-            ns.proxy().call_raw("lookup", &(name,), &Dict::new(), false).inspect_err(|error| self.drop_name_server(error))
+            ns.proxy()
+                .call_raw("lookup", &(name,), &Dict::new(), false)
+                .inspect_err(|error| self.drop_name_server(error))
         };
         // A name server that restarted is located again, once.
         let reply = match ask() {
@@ -177,7 +179,9 @@ impl Backends {
     pub(crate) fn run(&self, call: &Call) -> Result<Outcome, Failure> {
         let uri = self.lookup(&call.object)?;
         match self.run_at(&uri, call) {
-            Err(Error::ConnectionRefused { .. } | Error::ConnectionRejected { .. } | Error::ConnectionClosed { .. }) => {
+            Err(
+                Error::ConnectionRefused { .. } | Error::ConnectionRejected { .. } | Error::ConnectionClosed { .. },
+            ) => {
                 self.forget(&call.object, &uri);
                 // The cached lookup, or a kept connection, may be stale: look again, once, on a
                 // new connection.

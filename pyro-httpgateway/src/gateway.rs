@@ -111,7 +111,11 @@ impl Gateway {
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
         let Ok(slot) = self.inner.slots.clone().acquire_owned().await else {
-            return response::text(StatusCode::SERVICE_UNAVAILABLE, "503 Service Unavailable", &self.inner.settings.cors);
+            return response::text(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "503 Service Unavailable",
+                &self.inner.settings.cors,
+            );
         };
         self.answer(request, slot).await
     }
@@ -175,13 +179,15 @@ impl Gateway {
             Some(text) => match parse_uuid(text) {
                 Some(id) => id,
                 None => {
-                    let error = RemoteError::new("builtins.ValueError", vec!["badly formed hexadecimal UUID string".into()]);
+                    let error =
+                        RemoteError::new("builtins.ValueError", vec!["badly formed hexadecimal UUID string".into()]);
                     return response::exception(&error, cors);
                 }
             },
         };
         // Pyro5 splits the header on commas and looks for an exact `oneway` item.
-        let oneway = header_text(&parts.headers, OPTIONS_HEADER).is_some_and(|text| text.split(',').any(|o| o == "oneway"));
+        let oneway =
+            header_text(&parts.headers, OPTIONS_HEADER).is_some_and(|text| text.split(',').any(|o| o == "oneway"));
         let call = Call { object: object.to_string(), method: method.to_string(), params, oneway };
         tracing::debug!(object = %call.object, method = %call.method, %correlation, oneway, "call");
         let backends = self.inner.backends.clone();
@@ -195,7 +201,8 @@ impl Gateway {
             Ok(done) => done,
             Err(join) => {
                 tracing::error!(error = %join, "the backend call did not complete");
-                let error = RemoteError::new("Pyro5.errors.PyroError", vec!["the gateway's call did not complete".into()]);
+                let error =
+                    RemoteError::new("Pyro5.errors.PyroError", vec!["the gateway's call did not complete".into()]);
                 return response::exception(&error, cors);
             }
         };
@@ -259,7 +266,9 @@ impl Gateway {
                     "400 Bad Request - a JSON body must be an object of parameters",
                     cors,
                 )),
-                Err(_) => Err(response::text(StatusCode::BAD_REQUEST, "400 Bad Request - the body is not valid JSON", cors)),
+                Err(_) => {
+                    Err(response::text(StatusCode::BAD_REQUEST, "400 Bad Request - the body is not valid JSON", cors))
+                }
             },
             "application/x-www-form-urlencoded" => match std::str::from_utf8(&bytes) {
                 Ok(text) => Ok(Some(Params::from_query(text))),

@@ -49,7 +49,12 @@ pub(crate) fn redirect(location: &'static str) -> Response<Body> {
 
 /// A JSON answer; a correlation id adds `X-Pyro-Correlation-Id` (Pyro5 sends it with results,
 /// not with errors).
-pub(crate) fn json(status: StatusCode, body: impl Into<Bytes>, cors: &str, correlation: Option<Uuid>) -> Response<Body> {
+pub(crate) fn json(
+    status: StatusCode,
+    body: impl Into<Bytes>,
+    cors: &str,
+    correlation: Option<Uuid>,
+) -> Response<Body> {
     let mut response = with_cors(status, JSON, body, cors);
     if let Some(id) = correlation
         && let Ok(value) = HeaderValue::from_str(&id.hyphenated().to_string())

@@ -29,7 +29,8 @@ fn correlation_ids_go_to_the_object_and_come_back() {
     );
     assert_eq!(braced.header("X-Pyro-Correlation-Id"), Some(id));
     // Without one, a new id for each call, the same on both sides.
-    let fresh = fetch(&gw.base(), &[Req::get("/pyro/http.thing/correlation"), Req::get("/pyro/http.thing/correlation")]);
+    let fresh =
+        fetch(&gw.base(), &[Req::get("/pyro/http.thing/correlation"), Req::get("/pyro/http.thing/correlation")]);
     let (a, b) = (fresh[0].header("X-Pyro-Correlation-Id").unwrap(), fresh[1].header("X-Pyro-Correlation-Id").unwrap());
     assert_ne!(a, b);
     assert_eq!(fresh[0].json(), json!(a));
@@ -40,16 +41,19 @@ fn correlation_ids_go_to_the_object_and_come_back() {
 fn oneway_calls_do_not_wait_and_slow_calls_do_not_stall_others() {
     let (_objects, ns_port) = python_objects();
     let gw = RunningGateway::start(settings(ns_port));
-    let oneway = fetch_one(&gw.base(), Req::get("/pyro/http.thing/slow?seconds=3").header("X-Pyro-Options", "x,oneway"));
+    let oneway =
+        fetch_one(&gw.base(), Req::get("/pyro/http.thing/slow?seconds=3").header("X-Pyro-Options", "x,oneway"));
     assert_eq!((oneway.status, oneway.body.len()), (200, 0));
     assert!(oneway.seconds < 2.0, "a oneway call waited {}s", oneway.seconds);
     // "oneway" must be an exact item of the comma-separated options, as in Pyro5.
-    let not_oneway = fetch_one(&gw.base(), Req::get("/pyro/http.thing/slow?seconds=0").header("X-Pyro-Options", "x, oneway"));
+    let not_oneway =
+        fetch_one(&gw.base(), Req::get("/pyro/http.thing/slow?seconds=0").header("X-Pyro-Options", "x, oneway"));
     assert_eq!(not_oneway.text(), r#""slept""#);
     // A oneway method is oneway without the header; its effect shows later.
     fetch_one(&gw.base(), Req::get("/pyro/http.thing/fire?x=bang"));
-    assert!(pyro_interop::wait_for(|| fetch_one(&gw.base(), Req::get("/pyro/http.thing/fired_list")).json()
-        == json!(["bang"])));
+    assert!(pyro_interop::wait_for(
+        || fetch_one(&gw.base(), Req::get("/pyro/http.thing/fired_list")).json() == json!(["bang"])
+    ));
 
     // Three slow calls and fast ones at the same time: the fast ones are not held up.
     let base = gw.base();
@@ -97,10 +101,16 @@ fn post_bodies_give_parameters() {
             Req::post("/pyro/http.thing/value", "application/json", r#"{"x": 1}"#),
         ],
     );
-    assert_eq!(answers[0].json(), json!({"message": "body", "kwargs": {"q": "1", "n": 3, "tags": ["a", "b"], "nested": {"x": null}}}));
+    assert_eq!(
+        answers[0].json(),
+        json!({"message": "body", "kwargs": {"q": "1", "n": 3, "tags": ["a", "b"], "nested": {"x": null}}})
+    );
     assert_eq!(answers[1].json(), json!({"message": "form post", "kwargs": {"k": ["1", "2"]}}));
     assert_eq!(answers[2].json(), json!({"message": "none", "kwargs": {}}));
-    assert_eq!((answers[3].status, answers[3].text().as_str()), (400, "400 Bad Request - a JSON body must be an object of parameters"));
+    assert_eq!(
+        (answers[3].status, answers[3].text().as_str()),
+        (400, "400 Bad Request - a JSON body must be an object of parameters")
+    );
     assert_eq!((answers[4].status, answers[4].text().as_str()), (400, "400 Bad Request - the body is not valid JSON"));
     assert_eq!(answers[5].status, 415);
     assert_eq!((answers[6].status, answers[6].text().as_str()), (413, "413 Payload Too Large"));
@@ -229,7 +239,8 @@ fn start_program(ns_port: u16, args: &[&str]) -> (std::process::Child, String) {
 #[test]
 fn the_program_with_curl() {
     let (_objects, ns_port) = python_objects();
-    let (mut program, base) = start_program(ns_port, &["-e", r"http\.thing", "-g", "k3y", "-c", "https://a.example", "-t", "5"]);
+    let (mut program, base) =
+        start_program(ns_port, &["-e", r"http\.thing", "-g", "k3y", "-c", "https://a.example", "-t", "5"]);
     if !curl_missing() {
         let answer = curl(&["-H", "X-Pyro-Gateway-Key: k3y", &format!("{base}/pyro/http.thing/echo?message=curl")]);
         assert!(answer.starts_with("HTTP/1.1 200 OK\n"), "{answer}");
@@ -261,7 +272,10 @@ fn the_program_with_curl() {
         assert!(posted.ends_with("\n\n{\"message\": 12, \"kwargs\": {\"flag\": true}}"), "{posted}");
 
         let redirect = curl(&[&format!("{base}/")]);
-        assert!(redirect.starts_with("HTTP/1.1 302 Found\n") && redirect.contains("\nLocation: /pyro/\n"), "{redirect}");
+        assert!(
+            redirect.starts_with("HTTP/1.1 302 Found\n") && redirect.contains("\nLocation: /pyro/\n"),
+            "{redirect}"
+        );
         let put = curl(&["-X", "PUT", &format!("{base}/pyro/x/y")]);
         assert!(put.starts_with("HTTP/1.1 405 Method Not Allowed\n"), "{put}");
         assert!(put.ends_with("\n\nError 405: Method Not Allowed"), "{put}");

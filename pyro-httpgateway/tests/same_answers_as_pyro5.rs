@@ -65,13 +65,7 @@ fn compare(ours: &str, theirs: &str, requests: &[Req]) -> Vec<Resp> {
             assert_eq!(names(ours, "attributes"), names(theirs, "attributes"), "{what}");
             continue;
         }
-        assert_eq!(
-            essentials(ours),
-            essentials(theirs),
-            "{what}\nours:   {}\ntheirs: {}",
-            ours.text(),
-            theirs.text()
-        );
+        assert_eq!(essentials(ours), essentials(theirs), "{what}\nours:   {}\ntheirs: {}", ours.text(), theirs.text());
     }
     a
 }

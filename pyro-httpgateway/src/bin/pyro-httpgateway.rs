@@ -56,7 +56,7 @@ fn run(options: Options) -> Result<(), Box<dyn std::error::Error>> {
     let mut pyro = pyro_runtime::Config::environment()?;
     if let Some(seconds) = options.timeout {
         pyro.comm_timeout = match seconds {
-            s if s == 0.0 => None,
+            0.0 => None,
             s if s.is_finite() && s > 0.0 => Some(Duration::from_secs_f64(s)),
             s => return Err(format!("invalid timeout {s}: must be a number of seconds, 0 for none").into()),
         };
