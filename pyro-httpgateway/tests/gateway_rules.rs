@@ -210,9 +210,21 @@ fn curl_missing() -> bool {
     false
 }
 
+/// The program, killed if a failed test leaves it running.
+struct Program(std::process::Child);
+
+impl Drop for Program {
+    fn drop(&mut self) {
+        if self.0.try_wait().ok().flatten().is_none() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
 /// The `pyro-httpgateway` program, started with `args` for the name server on `ns_port`;
 /// returns it and its base URL.
-fn start_program(ns_port: u16, args: &[&str]) -> (std::process::Child, String) {
+fn start_program(ns_port: u16, args: &[&str]) -> (Program, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_pyro-httpgateway"))
         .args(["-H", "127.0.0.1", "-p", "0"])
         .args(args)
@@ -223,6 +235,7 @@ fn start_program(ns_port: u16, args: &[&str]) -> (std::process::Child, String) {
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let child = Program(child);
     let mut seen = Vec::new();
     let base = loop {
         let line = lines.next().unwrap_or_else(|| panic!("the gateway exited; it said {seen:?}")).unwrap();
@@ -288,11 +301,11 @@ fn the_program_with_curl() {
     let answer = fetch_one(&base, Req::get("/pyro/http.thing/value?$key=k3y"));
     assert_eq!(answer.text(), "42");
     // SIGTERM stops it cleanly.
-    let status = Command::new("kill").args(["-TERM", &program.id().to_string()]).status().unwrap();
+    let status = Command::new("kill").args(["-TERM", &program.0.id().to_string()]).status().unwrap();
     assert!(status.success());
     let started = Instant::now();
     loop {
-        if let Some(status) = program.try_wait().unwrap() {
+        if let Some(status) = program.0.try_wait().unwrap() {
             assert!(status.success(), "{status}");
             break;
         }
