@@ -137,11 +137,13 @@ mod connected;
 mod connection;
 mod invoke;
 mod pool;
+mod raw;
 mod serializer_choice;
 mod stream;
 mod wire;
 
 pub use connected::CONNECTED_SOCKET_HOST;
+pub use raw::RawReply;
 pub use stream::{MAX_STREAM_READ_AHEAD, RemoteIter};
 
 use std::fmt;
