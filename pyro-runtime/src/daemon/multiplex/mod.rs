@@ -384,6 +384,9 @@ impl EventLoop {
             conn.mark_registered();
             conn.on_ready(true, false, &self.workers);
             self.connections.insert(key, conn);
+            if self.workers.is_inline() {
+                self.deliver_finished();
+            }
         }
     }
 }
