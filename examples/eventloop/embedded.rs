@@ -58,10 +58,10 @@ pub fn multiply(x: &Value, y: &Value) -> Result<Value, RemoteError> {
     if let (Some(a), Some(b)) = (int(x), int(y)) {
         return Ok(Value::int(a * b));
     }
-    if matches!(x, Value::Float(_)) || matches!(y, Value::Float(_)) {
-        if let (Some(a), Some(b)) = (float(x), float(y)) {
-            return Ok(Value::Float(a? * b?));
-        }
+    if (matches!(x, Value::Float(_)) || matches!(y, Value::Float(_)))
+        && let (Some(a), Some(b)) = (float(x), float(y))
+    {
+        return Ok(Value::Float(a? * b?));
     }
     let (sequence, times) = match (x, y) {
         (Value::Str(_) | Value::Bytes(_) | Value::List(_) | Value::Tuple(_), n) => (x, n),

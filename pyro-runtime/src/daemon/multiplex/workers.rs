@@ -38,8 +38,11 @@ pub(super) struct Workers {
     finished: Receiver<(usize, Done)>,
     /// Without threads: where a call run on the loop's thread leaves its outcome, and the
     /// waker that makes the loop's next wait return at once to hand it over.
-    inline: Option<(Sender<(usize, Done)>, Arc<Waker>)>,
+    inline: Option<(Sender<Finished>, Arc<Waker>)>,
 }
+
+/// A finished job: its connection and what came of it.
+type Finished = (usize, Done);
 
 impl Workers {
     /// Starts `size` threads (those that can be started: the request loop's caller should
