@@ -164,8 +164,29 @@ pub fn start_daemon(config: &Config) -> Result<(Daemon, Uri), pyro_ns::StartErro
 }
 
 /// `nameserverDaemon.nameserver.register(NAME, serveruri)`.
-pub fn register(ns: &NameServerDaemon, uri: &Uri) -> Result<(), pyro_ns::NameServerError> {
-    ns.name_server().register(Value::from(NAME), Value::from(uri.to_string()), None, None)
+pub fn register(ns: &NameServerDaemon, uri: &Uri) -> Result<(), String> {
+    ns.name_server()
+        .register(Value::from(NAME), Value::from(uri.to_string()), None, None)
+        .map_err(|e| format!("{}: {e}", e.python_class()))
+}
+
+/// The line Python prints for an uncaught `error` of Pyro5's: its class, then its message.
+pub fn pyro_error(error: &pyro::Error) -> String {
+    format!("{}: {error}", error.python_class())
+}
+
+/// The line Python prints for an uncaught error of `start_ns`: Pyro5's error for the daemon,
+/// `OSError` for a socket or thread, `ValueError` for a bad `NS_AUTOCLEAN`.
+pub fn start_error(error: &pyro_ns::StartError) -> String {
+    use std::error::Error;
+    match error {
+        pyro_ns::StartError::Daemon(e) => pyro_error(e),
+        pyro_ns::StartError::AutoCleanTooSmall { .. } => format!("ValueError: {error}"),
+        other => match other.source() {
+            Some(source) => format!("OSError: {other}: {source}"),
+            None => format!("OSError: {other}"),
+        },
+    }
 }
 
 /// Python's `time.asctime()`.

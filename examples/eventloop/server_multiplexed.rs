@@ -53,30 +53,27 @@ fn main() -> ExitCode {
 }
 
 fn run() -> Result<(), String> {
-    let mut config = Config::environment().map_err(|e| {
-        let e = pyro::Error::from(e);
-        format!("{}: {e}", e.python_class())
-    })?;
+    let mut config = Config::environment().map_err(|e| embedded::pyro_error(&e.into()))?;
     config.server_type = ServerType::Multiplex;
     config.poll_timeout = Duration::from_secs(3);
     let my_ip = embedded::my_ip(&config);
 
     println!("MULTIPLEXED server type. Initializing services...");
     println!("Make sure that you don't have a name server running already!\n");
-    let (ns, broadcast, _cleaner) = embedded::start_ns(&config, my_ip).map_err(|e| format!("{e}"))?;
+    let (ns, broadcast, _cleaner) = embedded::start_ns(&config, my_ip).map_err(|e| embedded::start_error(&e))?;
     let Some(broadcast) = broadcast else {
         return Err("AssertionError: expect a broadcast server to be created".into());
     };
     println!("got a Nameserver, uri={}", ns.uri());
 
-    let (daemon, uri) = embedded::start_daemon(&config).map_err(|e| format!("{e}"))?;
+    let (daemon, uri) = embedded::start_daemon(&config).map_err(|e| embedded::start_error(&e))?;
     println!("server uri={uri}");
-    embedded::register(&ns, &uri).map_err(|e| format!("{e}"))?;
+    embedded::register(&ns, &uri)?;
     println!();
 
     // `pyrodaemon.combine(nameserverDaemon)`, `pyrodaemon.combine(broadcastServer)`.
-    let mut event_loop = daemon.event_loop_with_workers(0).map_err(|e| format!("{e}"))?;
-    event_loop.combine(ns.daemon()).map_err(|e| format!("{e}"))?;
+    let mut event_loop = daemon.event_loop_with_workers(0).map_err(|e| embedded::pyro_error(&e))?;
+    event_loop.combine(ns.daemon()).map_err(|e| embedded::pyro_error(&e))?;
     let io = |what: &str, e: std::io::Error| format!("OSError: {what}: {e}");
     let mut poll = Poll::new().map_err(|e| io("creating the poller", e))?;
     let sources = [(BROADCAST, broadcast.socket().as_raw_fd()), (DAEMONS, event_loop.fd())];
@@ -96,7 +93,7 @@ fn run() -> Result<(), String> {
         if ready.contains(&BROADCAST) {
             broadcast.process_request().map_err(|e| io("answering a broadcast", e))?;
         }
-        event_loop.events(Some(Duration::ZERO)).map_err(|e| format!("{e}"))?;
+        event_loop.events(Some(Duration::ZERO)).map_err(|e| embedded::pyro_error(&e))?;
         // mio reports a source once each time it becomes ready; registering it again makes
         // one still ready show up at the next wait, as with Pyro5's selector.
         for (token, fd) in sources.iter().filter(|(token, _)| ready.contains(token)) {

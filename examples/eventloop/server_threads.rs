@@ -54,29 +54,26 @@ fn main() -> ExitCode {
 }
 
 fn run() -> Result<(), String> {
-    let mut config = Config::environment().map_err(|e| {
-        let e = pyro::Error::from(e);
-        format!("{}: {e}", e.python_class())
-    })?;
+    let mut config = Config::environment().map_err(|e| embedded::pyro_error(&e.into()))?;
     config.server_type = ServerType::Thread;
     let my_ip = embedded::my_ip(&config);
 
     println!("THREADED server type. Initializing services...");
     println!("Make sure that you don't have a name server running already!\n");
-    let (ns, broadcast, _cleaner) = embedded::start_ns(&config, my_ip).map_err(|e| format!("{e}"))?;
+    let (ns, broadcast, _cleaner) = embedded::start_ns(&config, my_ip).map_err(|e| embedded::start_error(&e))?;
     let Some(broadcast) = broadcast else {
         return Err("AssertionError: expect a broadcast server to be created".into());
     };
     println!("got a Nameserver, uri={}", ns.uri());
 
-    let (daemon, uri) = embedded::start_daemon(&config).map_err(|e| format!("{e}"))?;
+    let (daemon, uri) = embedded::start_daemon(&config).map_err(|e| embedded::start_error(&e))?;
     println!("server uri={uri}");
-    embedded::register(&ns, &uri).map_err(|e| format!("{e}"))?;
+    embedded::register(&ns, &uri)?;
     println!();
 
     let io = |what: &str, e: std::io::Error| format!("OSError: {what}: {e}");
-    let mut nameserver_loop = ns.daemon().event_loop().map_err(|e| format!("{e}"))?;
-    let mut daemon_loop = daemon.event_loop().map_err(|e| format!("{e}"))?;
+    let mut nameserver_loop = ns.daemon().event_loop().map_err(|e| embedded::pyro_error(&e))?;
+    let mut daemon_loop = daemon.event_loop().map_err(|e| embedded::pyro_error(&e))?;
     let mut poll = Poll::new().map_err(|e| io("creating the poller", e))?;
     let sources =
         [(BROADCAST, broadcast.socket().as_raw_fd()), (NAMESERVER, nameserver_loop.fd()), (DAEMON, daemon_loop.fd())];
@@ -99,11 +96,11 @@ fn run() -> Result<(), String> {
         if ready.contains(&NAMESERVER) {
             println!("Nameserver received a request");
         }
-        nameserver_loop.events(Some(Duration::ZERO)).map_err(|e| format!("{e}"))?;
+        nameserver_loop.events(Some(Duration::ZERO)).map_err(|e| embedded::pyro_error(&e))?;
         if ready.contains(&DAEMON) {
             println!("Daemon received a request");
         }
-        daemon_loop.events(Some(Duration::ZERO)).map_err(|e| format!("{e}"))?;
+        daemon_loop.events(Some(Duration::ZERO)).map_err(|e| embedded::pyro_error(&e))?;
         // mio reports a source once each time it becomes ready; registering it again makes
         // one still ready (say, a second datagram) show up at the next wait, as with select.
         for (token, fd) in sources.iter().filter(|(token, _)| ready.contains(token)) {
