@@ -93,6 +93,8 @@ fn run() -> Result<(), String> {
             println!("Broadcast server received a request");
             broadcast.process_request().map_err(|e| io("answering a broadcast", e))?;
         }
+        // Each loop handles what is ready, if anything: called after a timeout too, it keeps
+        // its timers (item stream expiry, COMMTIMEOUT) going.
         if ready.contains(&NAMESERVER) {
             println!("Nameserver received a request");
         }

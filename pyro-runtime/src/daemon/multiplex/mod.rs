@@ -324,18 +324,14 @@ impl EventLoop {
         }
     }
 
-    /// Hands the finished calls to their connections, until none is left (a connection may
-    /// start its next call, which without worker threads finishes at once).
+    /// Hands the calls finished so far to their connections. A connection may start its next
+    /// call then; without worker threads that one finishes at once and waits for the next
+    /// delivery (the workers' waker ends the next wait at once), so that a client sending
+    /// request after request takes turns with the others.
     fn deliver_finished(&mut self) {
-        loop {
-            let finished = self.workers.finished();
-            if finished.is_empty() {
-                return;
-            }
-            for (key, completed) in finished {
-                if let Some(conn) = self.connections.get_mut(&key) {
-                    conn.on_completed(completed, &self.workers);
-                }
+        for (key, completed) in self.workers.finished() {
+            if let Some(conn) = self.connections.get_mut(&key) {
+                conn.on_completed(completed, &self.workers);
             }
         }
     }
