@@ -97,6 +97,18 @@ impl BroadcastResponder {
         &self.location
     }
 
+    /// The UDP socket, to watch for readability in an event loop of one's own (then call
+    /// [`process_request`](BroadcastResponder::process_request)).
+    ///
+    /// ```
+    /// let uri = "PYRO:Pyro.NameServer@127.0.0.1:9999".parse().unwrap();
+    /// let responder = pyro_ns::broadcast::BroadcastResponder::bind(uri, Some("127.0.0.1"), 0).unwrap();
+    /// assert_eq!(responder.socket().local_addr().unwrap(), responder.local_addr().unwrap());
+    /// ```
+    pub fn socket(&self) -> &UdpSocket {
+        &self.socket
+    }
+
     /// The uri it hands out.
     ///
     /// ```

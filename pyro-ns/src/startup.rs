@@ -425,6 +425,35 @@ impl NameServerDaemon {
         self.daemon.shutdown_handle()
     }
 
+    /// Takes the bound broadcast responder out, for a program that serves the name server from
+    /// an event loop of its own (Pyro5's `start_ns` returns it beside the daemon): the program
+    /// then answers its requests ([`BroadcastResponder::process_request`] when its
+    /// [`socket`](BroadcastResponder::socket) is readable), and [`serve`](NameServerDaemon::serve)
+    /// runs without one. `None` if none was bound (see [`broadcast`](NameServerDaemon::broadcast))
+    /// or it was taken already.
+    ///
+    /// ```
+    /// let mut bound = pyro_ns::NameServerBuilder::new().host("127.0.0.1").port(0).bind()?;
+    /// assert!(bound.take_broadcast_responder().is_none()); // none on loopback, as in Pyro5
+    /// # Ok::<(), pyro_ns::StartError>(())
+    /// ```
+    pub fn take_broadcast_responder(&mut self) -> Option<BroadcastResponder> {
+        self.responder.take()
+    }
+
+    /// The auto-clean settings (from `NS_AUTOCLEAN` unless the builder set them), which
+    /// [`serve`](NameServerDaemon::serve) runs an [`AutoCleaner`] with; a program serving the
+    /// daemon from its own loop starts one itself.
+    ///
+    /// ```
+    /// let bound = pyro_ns::NameServerBuilder::new().host("127.0.0.1").port(0).bind()?;
+    /// assert_eq!(bound.autoclean(), None); // NS_AUTOCLEAN is 0 by default
+    /// # Ok::<(), pyro_ns::StartError>(())
+    /// ```
+    pub fn autoclean(&self) -> Option<&AutoClean> {
+        self.autoclean.as_ref()
+    }
+
     /// Serves until shut down: the request loop on this thread, the broadcast responder and
     /// the auto-cleaner on their own; both are stopped before it returns.
     ///

@@ -65,7 +65,20 @@ pub fn python_example(python: &pyro_interop::Python, folder: &str, program: &str
 
 /// Starts `command` with its stdout read line by line on a thread.
 pub fn spawn_with_lines(mut command: Command) -> (Process, mpsc::Receiver<String>) {
-    let mut child = command.stdin(Stdio::null()).stdout(Stdio::piped()).spawn().expect("the program starts");
+    command.stdin(Stdio::null());
+    lines_of(command)
+}
+
+/// [`spawn_with_lines`] with `input` written to the program's stdin (then closed).
+pub fn spawn_with_input_lines(mut command: Command, input: &str) -> (Process, mpsc::Receiver<String>) {
+    command.stdin(Stdio::piped());
+    let (mut process, lines) = lines_of(command);
+    process.0.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    (process, lines)
+}
+
+fn lines_of(mut command: Command) -> (Process, mpsc::Receiver<String>) {
+    let mut child = command.stdout(Stdio::piped()).spawn().expect("the program starts");
     let stdout = child.stdout.take().unwrap();
     let (sender, receiver) = mpsc::channel();
     std::thread::spawn(move || {

@@ -117,15 +117,37 @@ impl Daemon {
     ///
     /// See [`EventLoop`] for an example.
     pub fn event_loop(&self) -> Result<EventLoop, Error> {
-        EventLoop::new(&self.inner)
+        EventLoop::new(&self.inner, self.inner.config.threadpool_size.max(1))
+    }
+
+    /// [`event_loop`](Daemon::event_loop) with `workers` call threads instead of
+    /// `THREADPOOL_SIZE`. With 0, calls run one at a time on the thread running the loop, as
+    /// in Pyro5's multiplex server: a slow method then holds up every client of the loop
+    /// (oneway calls still run on the daemon's oneway threads, as Pyro5 runs them on threads
+    /// of their own).
+    ///
+    /// ```
+    /// use pyro_runtime::daemon::Daemon;
+    /// use pyro_runtime::proxy::Proxy;
+    ///
+    /// let daemon = Daemon::bind("127.0.0.1", 0).unwrap();
+    /// let uri = daemon.uri_for("Pyro.Daemon").unwrap();
+    /// let stop = daemon.shutdown_handle();
+    /// let server = std::thread::spawn(move || daemon.event_loop_with_workers(0).unwrap().run());
+    /// Proxy::new(uri).call::<_, ()>("ping", &()).unwrap(); // answered on the `server` thread
+    /// stop.shutdown();
+    /// server.join().unwrap().unwrap();
+    /// ```
+    pub fn event_loop_with_workers(&self, workers: usize) -> Result<EventLoop, Error> {
+        EventLoop::new(&self.inner, workers)
     }
 }
 
 impl EventLoop {
-    fn new(inner: &Arc<Inner>) -> Result<EventLoop, Error> {
+    fn new(inner: &Arc<Inner>, workers: usize) -> Result<EventLoop, Error> {
         let poll = Poll::new().map_err(|e| io_error(inner, "creating the poller", e))?;
         let waker = Arc::new(Waker::new(poll.registry(), WAKER).map_err(|e| io_error(inner, "creating the waker", e))?);
-        let workers = Workers::new(inner.config.threadpool_size.max(1), Arc::clone(&waker));
+        let workers = Workers::new(workers, Arc::clone(&waker));
         let mut event_loop = EventLoop {
             poll,
             _waker: waker,
@@ -250,6 +272,11 @@ impl EventLoop {
                     }
                 }
             }
+            // Calls run on this thread answer as soon as they end, as in Pyro5's multiplex
+            // server, not after the other ready sockets' calls.
+            if self.workers.is_inline() {
+                self.deliver_finished();
+            }
         }
         self.after_events();
         Ok(())
@@ -274,12 +301,7 @@ impl EventLoop {
 
     /// Finished calls, shut down daemons, closed connections, interests, housekeeping.
     fn after_events(&mut self) {
-        for (key, completed) in self.workers.finished() {
-            if let Some(conn) = self.connections.get_mut(&key) {
-                conn.on_completed(completed, &self.workers);
-                self.touched.push(key);
-            }
-        }
+        self.deliver_finished();
         for index in 0..self.daemons.len() {
             let Some(inner) = self.daemons[index].clone() else { continue };
             if !inner.is_shutting_down() {
@@ -325,6 +347,19 @@ impl EventLoop {
                 inner.streams.housekeeping();
             }
             self.next_housekeeping = Instant::now() + HOUSEKEEPING_INTERVAL;
+        }
+    }
+
+    /// Hands the calls finished so far to their connections. A connection may start its next
+    /// call then; without worker threads that one finishes at once and waits for the next
+    /// delivery (the workers' waker ends the next wait at once), so that a client sending
+    /// request after request takes turns with the others.
+    fn deliver_finished(&mut self) {
+        for (key, completed) in self.workers.finished() {
+            if let Some(conn) = self.connections.get_mut(&key) {
+                conn.on_completed(completed, &self.workers);
+                self.touched.push(key);
+            }
         }
     }
 
@@ -376,6 +411,9 @@ impl EventLoop {
             conn.on_ready(true, false, &self.workers);
             self.connections.insert(key, conn);
             self.touched.push(key);
+            if self.workers.is_inline() {
+                self.deliver_finished();
+            }
         }
     }
 }
@@ -393,7 +431,7 @@ impl Drop for EventLoop {
 
 /// Runs the multiplexed request loop until the daemon shuts down.
 pub(super) fn request_loop(inner: &Arc<Inner>) -> Result<(), Error> {
-    EventLoop::new(inner)?.run()
+    EventLoop::new(inner, inner.config.threadpool_size.max(1))?.run()
 }
 
 fn io_error(inner: &Inner, what: &str, source: std::io::Error) -> Error {

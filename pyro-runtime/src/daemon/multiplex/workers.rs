@@ -1,5 +1,6 @@
 //! The bounded pool running the multiplexed server's calls: `size` threads fed through a
-//! channel; finished calls go back to the loop, woken by a [`Waker`].
+//! channel; finished calls go back to the loop, woken by a [`Waker`]. With no threads, calls
+//! run one at a time on the loop's own thread (Pyro5's multiplex server) and go back the same way.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
@@ -35,56 +36,84 @@ pub(super) enum Done {
 pub(super) struct Workers {
     jobs: Sender<Job>,
     finished: Receiver<(usize, Done)>,
+    /// Without threads: where a call run on the loop's thread leaves its outcome, and the
+    /// waker that makes the loop's next wait return at once to hand it over.
+    inline: Option<(Sender<Finished>, Arc<Waker>)>,
 }
+
+/// A finished job: its connection and what came of it.
+type Finished = (usize, Done);
 
 impl Workers {
     /// Starts `size` threads (those that can be started: the request loop's caller should
-    /// have at least one).
+    /// have at least one); with `size` 0, none: each call then runs when it is queued, on the
+    /// thread queuing it.
     pub(super) fn new(size: usize, waker: Arc<Waker>) -> Workers {
         let (jobs, queue) = crossbeam_channel::unbounded::<Job>();
         let (done, finished) = crossbeam_channel::unbounded();
-        for _ in 0..size.max(1) {
+        if size == 0 {
+            return Workers { jobs, finished, inline: Some((done, waker)) };
+        }
+        for _ in 0..size {
             let queue = queue.clone();
             let done = done.clone();
             let waker = Arc::clone(&waker);
             let _ = thread::Builder::new().name("pyro-mux-worker".into()).spawn(move || {
                 for job in queue {
-                    match job {
-                        Job::Call(key, request) => {
-                            let outcome = match catch_unwind(AssertUnwindSafe(|| request.run())) {
-                                Ok(completed) => Done::Reply(completed),
-                                Err(_) => Done::Panicked,
-                            };
-                            if done.send((key, outcome)).is_err() {
-                                return;
-                            }
-                        }
-                        Job::Oneway(key, job) => {
-                            let _ = catch_unwind(AssertUnwindSafe(job));
-                            if done.send((key, Done::Oneway)).is_err() {
-                                return;
-                            }
-                        }
+                    if done.send(run(job)).is_err() {
+                        return;
                     }
                     let _ = waker.wake();
                 }
             });
         }
-        Workers { jobs, finished }
+        Workers { jobs, finished, inline: None }
+    }
+
+    /// Runs `job` now if there are no threads, else queues it.
+    fn submit(&self, job: Job) {
+        match &self.inline {
+            Some((done, waker)) => {
+                let _ = done.send(run(job));
+                let _ = waker.wake();
+            }
+            None => {
+                let _ = self.jobs.send(job);
+            }
+        }
     }
 
     /// Queues the call of connection `key`.
     pub(super) fn call(&self, key: usize, request: Request) {
-        let _ = self.jobs.send(Job::Call(key, Box::new(request)));
+        self.submit(Job::Call(key, Box::new(request)));
     }
 
     /// Queues a oneway call of connection `key`.
     pub(super) fn oneway(&self, key: usize, job: Box<dyn FnOnce() + Send>) {
-        let _ = self.jobs.send(Job::Oneway(key, job));
+        self.submit(Job::Oneway(key, job));
+    }
+
+    /// Whether calls run on the thread queuing them (there are no worker threads).
+    pub(super) fn is_inline(&self) -> bool {
+        self.inline.is_some()
     }
 
     /// The calls finished since the last look.
     pub(super) fn finished(&self) -> Vec<(usize, Done)> {
         self.finished.try_iter().collect()
+    }
+}
+
+/// Runs `job`, catching a panic outside the method; the connection and its outcome.
+fn run(job: Job) -> (usize, Done) {
+    match job {
+        Job::Call(key, request) => match catch_unwind(AssertUnwindSafe(|| request.run())) {
+            Ok(completed) => (key, Done::Reply(completed)),
+            Err(_) => (key, Done::Panicked),
+        },
+        Job::Oneway(key, job) => {
+            let _ = catch_unwind(AssertUnwindSafe(job));
+            (key, Done::Oneway)
+        }
     }
 }
