@@ -6,7 +6,8 @@ use std::time::Duration;
 use crate::protocol::{EncodeOptions, Flags, Message};
 use crate::serializer::Serializer;
 use crate::session::{ClientSession, Handshake};
-use crate::transport::{MessageStream, Socket, TlsClient, connect_with_tls};
+use crate::protocol::ProtocolError;
+use crate::transport::{MessageStream, Socket, StreamError, TlsClient, connect_with_tls};
 use crate::uri::Location;
 use crate::value::Value;
 use crate::{Error, Uri};
@@ -53,7 +54,13 @@ impl Connection {
         (target.stamp)(&mut request);
         let location = target.location.to_string();
         stream.send_message(&request)?;
-        let reply = stream.receive_message(&[], &format!("connecting to {location}"))?;
+        let reply = stream.receive_message(&[], &format!("connecting to {location}")).map_err(|e| match e {
+            // Not a Pyro5 daemon at all: say who answered what.
+            StreamError::Protocol(ProtocolError::InvalidTag { found }) => {
+                Error::Protocol(ProtocolError::NotPyro { peer: location.clone(), found })
+            }
+            other => other.into(),
+        })?;
         let mut handshake = session.on_connect_reply(&reply, &location)?;
         handshake.peer_certificates = peer_certificates;
         crate::current_context::received(&reply);

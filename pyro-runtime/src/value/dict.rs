@@ -13,7 +13,7 @@ use super::key::{Key, KeyRef, StrRef};
 /// other kind as [`Value`]'s `==`. Equality of two dicts ignores order, as Python's does.
 ///
 /// ```
-/// use pyro_runtime::value::{Dict, Value};
+/// use pyro::value::{Dict, Value};
 ///
 /// let mut d = Dict::new();
 /// d.insert("a", 1);
@@ -35,7 +35,7 @@ impl Dict {
     /// An empty dict.
     ///
     /// ```
-    /// assert!(pyro_runtime::value::Dict::new().is_empty());
+    /// assert!(pyro::value::Dict::new().is_empty());
     /// ```
     pub fn new() -> Dict {
         Dict::default()
@@ -44,7 +44,7 @@ impl Dict {
     /// An empty dict with room for `n` entries.
     ///
     /// ```
-    /// assert!(pyro_runtime::value::Dict::with_capacity(4).is_empty());
+    /// assert!(pyro::value::Dict::with_capacity(4).is_empty());
     /// ```
     pub fn with_capacity(n: usize) -> Dict {
         Dict { entries: Box::new(IndexMap::with_capacity(n)) }
@@ -53,7 +53,7 @@ impl Dict {
     /// Number of entries.
     ///
     /// ```
-    /// assert_eq!(pyro_runtime::value::Dict::new().len(), 0);
+    /// assert_eq!(pyro::value::Dict::new().len(), 0);
     /// ```
     pub fn len(&self) -> usize {
         self.entries.len()
@@ -62,7 +62,7 @@ impl Dict {
     /// Whether the dict has no entries.
     ///
     /// ```
-    /// assert!(pyro_runtime::value::Dict::new().is_empty());
+    /// assert!(pyro::value::Dict::new().is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
@@ -73,7 +73,7 @@ impl Dict {
     /// Returns the old value, if any.
     ///
     /// ```
-    /// use pyro_runtime::value::{Dict, Value};
+    /// use pyro::value::{Dict, Value};
     /// let mut d = Dict::new();
     /// assert!(d.insert(1, "a").is_none());
     /// assert_eq!(d.insert(true, "b"), Some(Value::from("a")));
@@ -94,7 +94,7 @@ impl Dict {
     /// The value stored under the string key `key`.
     ///
     /// ```
-    /// let mut d = pyro_runtime::value::Dict::new();
+    /// let mut d = pyro::value::Dict::new();
     /// d.insert("k", true);
     /// assert_eq!(d.get("k").and_then(|v| v.as_bool()), Some(true));
     /// ```
@@ -105,7 +105,7 @@ impl Dict {
     /// The value stored under a key of any kind.
     ///
     /// ```
-    /// use pyro_runtime::value::{Dict, Value};
+    /// use pyro::value::{Dict, Value};
     /// let mut d = Dict::new();
     /// d.insert(1, "one");
     /// assert_eq!(d.get_value(&Value::Int(1)), Some(&Value::from("one")));
@@ -119,7 +119,7 @@ impl Dict {
     /// order (this shifts the later entries, so it takes linear time).
     ///
     /// ```
-    /// let mut d = pyro_runtime::value::Dict::new();
+    /// let mut d = pyro::value::Dict::new();
     /// d.insert("k", 1);
     /// assert!(d.remove("k").is_some());
     /// assert!(d.is_empty());
@@ -131,7 +131,7 @@ impl Dict {
     /// The entries in insertion order.
     ///
     /// ```
-    /// let mut d = pyro_runtime::value::Dict::new();
+    /// let mut d = pyro::value::Dict::new();
     /// d.insert("a", 1);
     /// assert_eq!(d.iter().count(), 1);
     /// ```
@@ -142,7 +142,7 @@ impl Dict {
     /// The keys in insertion order.
     ///
     /// ```
-    /// let mut d = pyro_runtime::value::Dict::new();
+    /// let mut d = pyro::value::Dict::new();
     /// d.insert("a", 1);
     /// assert_eq!(d.keys().next().and_then(|k| k.as_str()), Some("a"));
     /// ```
@@ -166,7 +166,7 @@ impl PartialEq for Dict {
 /// The entries of a [`Dict`], by value, in insertion order.
 ///
 /// ```
-/// let d: pyro_runtime::value::Dict = [("a", 1)].into_iter().collect();
+/// let d: pyro::value::Dict = [("a", 1)].into_iter().collect();
 /// let mut entries = d.into_iter();
 /// assert_eq!(entries.len(), 1);
 /// assert!(entries.next().is_some());
