@@ -55,7 +55,9 @@ impl Drop for PythonHttp {
 }
 
 #[test]
-fn python_http_server_is_named_with_what_it_answered() {
+fn python_http_server_that_waits_for_a_line_gets_a_timeout_that_asks() {
+    // `http.server` reads a whole request line before it answers, and Pyro5's CONNECT has no
+    // newline: it never answers (Pyro5's own proxy waits too), so only a timeout ends the wait.
     let mut child = pyro_interop::python()
         .command()
         .args(["-m", "http.server", "--bind", "127.0.0.1", "0"])
@@ -70,8 +72,10 @@ fn python_http_server_is_named_with_what_it_answered() {
     BufReader::new(stdout).read_line(&mut line).unwrap();
     let port: u16 = line.split(" port ").nth(1).and_then(|rest| rest.split(' ').next()).unwrap().parse().unwrap();
     let mut proxy = Proxy::new(format!("PYRO:thing@127.0.0.1:{port}").parse::<Uri>().unwrap());
-    proxy.set_timeout(Some(Duration::from_secs(10)));
+    proxy.set_timeout(Some(Duration::from_secs(1)));
     let err = proxy.call::<_, Value>("ping", &()).unwrap_err();
-    assert_names_the_peer(&err, port);
+    let Error::Timeout { context, .. } = &err else { panic!("{err:?}") };
+    assert!(context.starts_with(&format!("connecting to 127.0.0.1:{port}")), "{context}");
+    assert!(context.ends_with("(is it a Pyro5 daemon?)"), "{context}");
     drop(server);
 }

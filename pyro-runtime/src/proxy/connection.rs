@@ -59,7 +59,14 @@ impl Connection {
             StreamError::Protocol(ProtocolError::InvalidTag { found }) => {
                 Error::Protocol(ProtocolError::NotPyro { peer: location.clone(), found })
             }
-            other => other.into(),
+            other => match Error::from(other) {
+                // Some servers wait for more than Pyro5's CONNECT before they say anything.
+                Error::Timeout { after, context } => Error::Timeout {
+                    after,
+                    context: format!("{context}: it took the connection but sent no Pyro5 reply (is it a Pyro5 daemon?)"),
+                },
+                other => other,
+            },
         })?;
         let mut handshake = session.on_connect_reply(&reply, &location)?;
         handshake.peer_certificates = peer_certificates;
