@@ -13,6 +13,7 @@ use std::fs;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
 
 use pyro_interop::{PythonServer, python};
 
@@ -167,15 +168,16 @@ fn a_new_project_builds_the_readme_against_the_packaged_crates_and_talks_to_pyth
         .unwrap();
     let stdout = child.stdout.take().unwrap();
     let _quickstart = Killed(child);
-    let mut uri = None;
-    for line in BufReader::new(stdout).lines() {
-        let line = line.unwrap();
-        if let Some(rest) = line.strip_prefix("5. still serving ") {
-            uri = rest.split_whitespace().next().map(str::to_owned);
-            break;
+    // Its output is read to the end (a closed pipe would end it), the URI handed over.
+    let (found, uri) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if let Some(rest) = line.strip_prefix("5. still serving ") {
+                let _ = found.send(rest.split_whitespace().next().unwrap_or_default().to_owned());
+            }
         }
-    }
-    let uri = uri.expect("the quickstart says where it keeps serving");
+    });
+    let uri = uri.recv_timeout(Duration::from_secs(60)).expect("the quickstart says where it keeps serving");
     let snippet = readme_block("```python", "import Pyro5.api\nshopping = ");
     assert!(snippet.contains("PYRO:example.shopping@127.0.0.1:9999"), "{snippet}");
     let snippet = snippet.replace("PYRO:example.shopping@127.0.0.1:9999", &uri);
