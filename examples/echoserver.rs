@@ -31,7 +31,10 @@ struct Options {
 }
 
 fn parse(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
-    let mut options = Options { host: "localhost".into(), port: 0, unix_socket: None,
+    let mut options = Options {
+        host: "localhost".into(),
+        port: 0,
+        unix_socket: None,
         naming: false,
         nameserver: false,
         verbose: false,
@@ -79,7 +82,9 @@ fn run(options: &Options) -> Result<(), Box<dyn std::error::Error>> {
     }
     // -N: a name server in this process, on the same host (port NS_PORT, 9090 by default).
     let name_server = match options.nameserver {
-        true => Some(pyro_ns::NameServerBuilder::new().config(pyro::Config::environment()?).host(&options.host).start()?),
+        true => {
+            Some(pyro_ns::NameServerBuilder::new().config(pyro::Config::environment()?).host(&options.host).start()?)
+        }
         false => None,
     };
     let daemon = match &options.unix_socket {

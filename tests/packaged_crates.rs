@@ -58,7 +58,8 @@ fn run(command: &mut Command, what: &str) -> Output {
 fn readme_block(fence: &str, text: &str) -> String {
     let readme = fs::read_to_string(workspace().join("README.md")).unwrap();
     let opening = format!("{fence}\n{text}");
-    let start = readme.find(&opening).unwrap_or_else(|| panic!("the README has no {opening:?} block")) + fence.len() + 1;
+    let start =
+        readme.find(&opening).unwrap_or_else(|| panic!("the README has no {opening:?} block")) + fence.len() + 1;
     let length = readme[start..].find("```").unwrap();
     readme[start..start + length].to_owned()
 }
@@ -133,8 +134,13 @@ fn a_new_project_builds_the_readme_against_the_packaged_crates_and_talks_to_pyth
     let proof = proof_dir();
     let crates = package(&proof);
     for package in PACKAGES {
-        let manifest = fs::read_to_string(crates.join(format!("{package}-{}", env!("CARGO_PKG_VERSION"))).join("Cargo.toml")).unwrap();
-        assert!(!manifest.contains("path = \"..") && !manifest.contains("path = \"/"), "{package} is packaged with a path dependency:\n{manifest}");
+        let manifest =
+            fs::read_to_string(crates.join(format!("{package}-{}", env!("CARGO_PKG_VERSION"))).join("Cargo.toml"))
+                .unwrap();
+        assert!(
+            !manifest.contains("path = \"..") && !manifest.contains("path = \"/"),
+            "{package} is packaged with a path dependency:\n{manifest}"
+        );
         assert!(!manifest.contains("pyro-interop"), "{package} is packaged with the test harness:\n{manifest}");
     }
     let app = write_project(&proof, &crates);

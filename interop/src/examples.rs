@@ -60,7 +60,9 @@ fn fetch() -> Result<PathBuf, String> {
         return Ok(examples);
     }
     let python = python();
-    eprintln!("pyro-interop: first run: downloading Pyro5 5.17's source distribution from PyPI for its example programs");
+    eprintln!(
+        "pyro-interop: first run: downloading Pyro5 5.17's source distribution from PyPI for its example programs"
+    );
     let download = python
         .command()
         .args(["-m", "pip", "download", "--quiet", "--disable-pip-version-check", "--retries", "1", "--timeout", "30"])

@@ -174,9 +174,9 @@ fn bootstrap_inner(flavor: &Flavor, env: &Environment) -> Result<Python, String>
     // A virtualenv the user named that already holds what is needed serves as it is.
     let existing = Python { executable: dir.join("bin").join("python"), site: None };
     if env.named && existing.executable.exists() && !dir.join(STAMP).exists() {
-        return check(flavor, &existing).map(|()| existing).map_err(|why| {
-            format!("{} names {}, which is not usable: {why}", flavor.dir_variable, dir.display())
-        });
+        return check(flavor, &existing)
+            .map(|()| existing)
+            .map_err(|why| format!("{} names {}, which is not usable: {why}", flavor.dir_variable, dir.display()));
     }
     let parent = dir.parent().ok_or("the virtualenv path has no parent")?;
     fs::create_dir_all(parent).map_err(|e| format!("creating {}: {e}", parent.display()))?;
@@ -237,10 +237,7 @@ fn base_python(exe: &Path) -> Result<PathBuf, String> {
     match Command::new(exe).arg("--version").output() {
         Ok(out) if out.status.success() => Ok(exe.to_path_buf()),
         Ok(out) => Err(format!("{} --version failed: {}", exe.display(), String::from_utf8_lossy(&out.stderr))),
-        Err(e) => Err(format!(
-            "{} was not found ({e}); python3 is needed to build it",
-            exe.display()
-        )),
+        Err(e) => Err(format!("{} was not found ({e}); python3 is needed to build it", exe.display())),
     }
 }
 
@@ -250,7 +247,17 @@ fn create_venv(flavor: &Flavor, base: &Path, dir: &Path) -> Result<Python, Strin
     run(
         python
             .command()
-            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--retries", "1", "--timeout", "30"])
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "--retries",
+                "1",
+                "--timeout",
+                "30",
+            ])
             .args(flavor.requirements),
         "pip install",
     )?;
@@ -261,7 +268,18 @@ fn create_target_install(flavor: &Flavor, base: &Path, dir: &Path) -> Result<Pyt
     let site = dir.join("site");
     run(
         Command::new(base)
-            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--retries", "1", "--timeout", "30", "--target"])
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "--retries",
+                "1",
+                "--timeout",
+                "30",
+                "--target",
+            ])
             .arg(&site)
             .args(flavor.requirements),
         "pip install --target",
@@ -313,7 +331,7 @@ mod tests {
     fn without_python_the_failure_is_one_line_naming_the_fix() {
         let dir = scratch("no-python");
         let env = Environment { dir: dir.clone(), named: false, base: PathBuf::from("/nonexistent/python3") };
-        let why = bootstrap(&FULL, &env).err().expect("no interpreter, no environment");
+        let why = bootstrap(&FULL, &env).expect_err("no interpreter, no environment");
         assert_eq!(why.lines().count(), 1, "{why}");
         assert!(why.contains("/nonexistent/python3 was not found"), "{why}");
         assert!(why.contains("PYRO5_VENV"), "{why}");
@@ -327,7 +345,7 @@ mod tests {
         fs::create_dir_all(&dir).expect("scratch dir");
         fs::write(dir.join("keep-me"), "user data").expect("a user file");
         let env = Environment { dir: dir.clone(), named: true, base: PathBuf::from("python3") };
-        let why = bootstrap(&PLAIN, &env).err().expect("not a virtualenv");
+        let why = bootstrap(&PLAIN, &env).expect_err("not a virtualenv");
         assert_eq!(why.lines().count(), 1, "{why}");
         assert!(why.contains("PYRO5_PLAIN_VENV names"), "{why}");
         assert!(dir.join("keep-me").exists(), "the user's directory was deleted");
@@ -343,7 +361,7 @@ mod tests {
         std::os::unix::fs::symlink(real.join("bin").join("python"), dir.join("bin").join("python")).expect("symlink");
         let env = Environment { dir: dir.clone(), named: true, base: PathBuf::from("python3") };
         // Whichever Python that turns out to be, it is not Pyro5 without msgpack.
-        let why = bootstrap(&PLAIN, &env).err().expect("not a plain Pyro5");
+        let why = bootstrap(&PLAIN, &env).expect_err("not a plain Pyro5");
         assert_eq!(why.lines().count(), 1, "{why}");
         assert!(why.contains("PYRO5_PLAIN_VENV names") && why.contains("not usable"), "{why}");
         assert!(why.contains("the Python environment is not as required"), "{why}");

@@ -3,10 +3,10 @@
 
 use std::time::Duration;
 
+use crate::protocol::ProtocolError;
 use crate::protocol::{EncodeOptions, Flags, Message};
 use crate::serializer::Serializer;
 use crate::session::{ClientSession, Handshake};
-use crate::protocol::ProtocolError;
 use crate::transport::{MessageStream, Socket, StreamError, TlsClient, connect_with_tls};
 use crate::uri::Location;
 use crate::value::Value;
@@ -63,7 +63,9 @@ impl Connection {
                 // Some servers wait for more than Pyro5's CONNECT before they say anything.
                 Error::Timeout { after, context } => Error::Timeout {
                     after,
-                    context: format!("{context}: it took the connection but sent no Pyro5 reply (is it a Pyro5 daemon?)"),
+                    context: format!(
+                        "{context}: it took the connection but sent no Pyro5 reply (is it a Pyro5 daemon?)"
+                    ),
                 },
                 other => other,
             },
