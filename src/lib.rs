@@ -674,10 +674,32 @@ pub mod __private {
 
     inventory::collect!(ExposedType);
 
-    /// Compile-time check that an argument type can be received (`DeserializeOwned`).
-    pub const fn assert_argument<T: serde::de::DeserializeOwned>() {}
-    /// Compile-time check that a result type can be sent (`Serialize`).
-    pub const fn assert_result<T: serde::Serialize + ?Sized>() {}
+    /// A type that arrives over the wire: `serde::de::DeserializeOwned`, under a name whose
+    /// compile error says what to do.
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` cannot be received over the wire: it does not implement `serde::Deserialize`",
+        label = "pyro decodes this type from what the other side sends",
+        note = "add `#[derive(serde::Deserialize)]` to `{Self}` (with `serde` as a dependency), \
+                or use a type that has it (`pyro::Value` holds any Pyro5 value)"
+    )]
+    pub trait Received {}
+    impl<T: serde::de::DeserializeOwned> Received for T {}
+
+    /// A type that is sent over the wire: `serde::Serialize`, under a name whose compile error
+    /// says what to do.
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` cannot be sent over the wire: it does not implement `serde::Serialize`",
+        label = "pyro encodes this type for the other side",
+        note = "add `#[derive(serde::Serialize)]` to `{Self}` (with `serde` as a dependency), \
+                or use a type that has it (`pyro::Value` holds any Pyro5 value)"
+    )]
+    pub trait Sent {}
+    impl<T: serde::Serialize + ?Sized> Sent for T {}
+
+    /// Compile-time check that an argument type can be received.
+    pub const fn assert_argument<T: Received>() {}
+    /// Compile-time check that a result type can be sent.
+    pub const fn assert_result<T: Sent + ?Sized>() {}
     /// Whether a typed proxy sends parameter `index` (if it has a value) by keyword: it follows
     /// `cut`, the first optional parameter left out.
     pub const fn by_keyword(index: usize, cut: usize) -> bool {

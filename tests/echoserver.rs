@@ -191,3 +191,26 @@ fn honours_pyro_commtimeout() {
     );
     assert!(start.elapsed() < std::time::Duration::from_secs(4), "closed only after {:?}", start.elapsed());
 }
+
+#[test]
+fn with_its_own_name_server_it_registers_there() {
+    // -N: a name server in the process (on any free port here), and the echo server in it.
+    let mut child = Command::new(example_binary())
+        .args(["-H", "127.0.0.1", "-p", "0", "-N", "-v"])
+        .env("PYRO_NS_PORT", "0")
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("echoserver starts");
+    let stdout = child.stdout.take().expect("piped stdout");
+    let _server = Server(child);
+    let mut lines = BufReader::new(stdout).lines().map_while(Result::ok);
+    let ns = lines
+        .by_ref()
+        .find_map(|line| line.strip_prefix("using name server at ").map(str::to_owned))
+        .expect("it says which name server it uses");
+    let uri = lines.find_map(|line| line.strip_prefix("echo uri: ").map(str::to_owned)).expect("its URI");
+    std::thread::spawn(move || lines.for_each(drop));
+    let ns: pyro::Uri = ns.parse().expect("a name server URI");
+    let ns = pyro::locate_ns(ns.host(), ns.port()).expect("its name server answers");
+    assert_eq!(ns.lookup("test.echoserver").expect("registered").to_string(), uri);
+}

@@ -5,7 +5,7 @@
 //! `blob_dispatch_dispatcher` and with Python's `dispatcher.py` alike.
 //!
 //! ```sh
-//! cargo run -p pyro-ns --bin pyro-ns &            # or: python -m Pyro5.nameserver
+//! cargo run -p pyro5-ns --bin pyro-ns &            # or: python -m Pyro5.nameserver
 //! cargo run --example blob_dispatch_dispatcher &  # or: python dispatcher.py
 //! cargo run --example blob_dispatch_listeners -- news &
 //! cargo run --example blob_dispatch_client

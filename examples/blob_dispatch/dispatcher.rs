@@ -5,7 +5,7 @@
 //! without being deserialized (the dispatcher does not know the `CustomData` class).
 //!
 //! ```sh
-//! cargo run -p pyro-ns --bin pyro-ns &            # or: python -m Pyro5.nameserver
+//! cargo run -p pyro5-ns --bin pyro-ns &            # or: python -m Pyro5.nameserver
 //! cargo run --example blob_dispatch_dispatcher
 //! ```
 //!

@@ -7,7 +7,7 @@
 //! against Python's `server.py` alike.
 //!
 //! ```sh
-//! cargo run -p pyro-ns --bin pyro-ns            # a name server (or Python's: pyro5-ns)
+//! cargo run -p pyro5-ns --bin pyro-ns            # a name server (or Python's: pyro5-ns)
 //! echo m | cargo run --example servertypes_server   # or: python server.py (in Pyro5's examples)
 //! cargo run --example servertypes_client
 //! ```

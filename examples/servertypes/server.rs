@@ -6,7 +6,7 @@
 //! against it unchanged (and `servertypes_client` against either server).
 //!
 //! ```sh
-//! cargo run -p pyro-ns --bin pyro-ns            # a name server (or Python's: pyro5-ns)
+//! cargo run -p pyro5-ns --bin pyro-ns            # a name server (or Python's: pyro5-ns)
 //! echo t | cargo run --example servertypes_server   # or: python server.py (in Pyro5's examples)
 //! cargo run --example servertypes_client        # or: python client.py
 //! ```

@@ -8,7 +8,7 @@
 //! Works against `usersession_server` and against Python's `server.py` alike.
 //!
 //! ```sh
-//! cargo run -p pyro-ns --bin pyro-ns            # a name server (or Python's: pyro5-ns)
+//! cargo run -p pyro5-ns --bin pyro-ns            # a name server (or Python's: pyro5-ns)
 //! cargo run --example usersession_server         # or: python server.py (in Pyro5's examples)
 //! cargo run --example usersession_client         # or: python client.py; Enter twice
 //! ```

@@ -4,7 +4,7 @@
 //! `example.warehouse`.
 //!
 //! ```sh
-//! cargo run -p pyro-ns --bin pyro-ns            # a name server (or Python's: pyro5-ns)
+//! cargo run -p pyro5-ns --bin pyro-ns            # a name server (or Python's: pyro5-ns)
 //! cargo run --example warehouse_server          # finds it with locate_ns, registers, serves
 //! cargo run --example warehouse_visit -- Janet --store umbrella --take bike
 //! ```

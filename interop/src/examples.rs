@@ -20,8 +20,29 @@ const SDIST: &str = "pyro5-5.17.tar.gz";
 /// assert!(server.exists());
 /// ```
 pub fn pyro5_examples() -> &'static Path {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| fetch().unwrap_or_else(|why| panic!("cannot fetch Pyro5 5.17's examples: {why}")))
+    static DIR: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    let dir = DIR.get_or_init(|| {
+        if let Some(dir) = std::env::var_os("PYRO5_EXAMPLES") {
+            let dir = PathBuf::from(dir);
+            return if dir.join("batchedcalls").is_dir() {
+                Ok(dir)
+            } else {
+                Err(format!("PYRO5_EXAMPLES names {}, which has no batchedcalls folder", dir.display()))
+            };
+        }
+        fetch().map_err(|why| {
+            eprintln!("pyro-interop: fetching Pyro5 5.17's examples failed: {why}");
+            let first = why.lines().next().unwrap_or("unknown error");
+            format!(
+                "interop tests need Pyro5 5.17's example programs: {first}. Fix: allow pip to reach PyPI, or set \
+                 PYRO5_EXAMPLES to the examples folder of an unpacked pyro5-5.17.tar.gz"
+            )
+        })
+    });
+    match dir {
+        Ok(dir) => dir,
+        Err(why) => panic!("{why}"),
+    }
 }
 
 fn fetch() -> Result<PathBuf, String> {
@@ -39,9 +60,13 @@ fn fetch() -> Result<PathBuf, String> {
         return Ok(examples);
     }
     let python = python();
+    eprintln!(
+        "pyro-interop: first run: downloading Pyro5 5.17's source distribution from PyPI for its example programs"
+    );
     let download = python
         .command()
-        .args(["-m", "pip", "download", "--quiet", "--disable-pip-version-check", "--no-deps", "--no-binary", ":all:"])
+        .args(["-m", "pip", "download", "--quiet", "--disable-pip-version-check", "--retries", "1", "--timeout", "30"])
+        .args(["--no-deps", "--no-binary", ":all:"])
         .arg("--dest")
         .arg(&root)
         .arg("Pyro5==5.17")
@@ -49,7 +74,9 @@ fn fetch() -> Result<PathBuf, String> {
         .output()
         .map_err(|e| format!("running pip download: {e}"))?;
     if !download.status.success() {
-        return Err(format!("pip download Pyro5==5.17 failed: {}", String::from_utf8_lossy(&download.stderr)));
+        let stderr = String::from_utf8_lossy(&download.stderr);
+        let last = stderr.lines().rev().find(|line| !line.trim().is_empty()).unwrap_or("(no output)");
+        return Err(format!("pip download Pyro5==5.17 failed: {last}\n{stderr}"));
     }
     // Python's tarfile unpacks it: no tar program or Rust archive crate needed.
     let unpack = python

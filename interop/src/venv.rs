@@ -35,6 +35,9 @@ const PLAIN: Flavor = Flavor {
             assert 'msgpack' not in s.serializers, sorted(s.serializers)",
 };
 
+/// The file that marks an environment these tests made, with what it holds.
+const STAMP: &str = "pyro-interop-ready";
+
 /// A Python interpreter with Pyro5 5.17 and msgpack importable.
 #[derive(Debug)]
 pub struct Python {
@@ -76,17 +79,20 @@ impl Python {
 }
 
 /// The shared interpreter with Pyro5 5.17 and msgpack, bootstrapped on first use (under
-/// `target/pyro5-venv`, or `PYRO5_VENV`). Panics with an explanation when Python or PyPI cannot
-/// be reached (a test cannot go on without its peer).
+/// `target/pyro5-venv`, or `PYRO5_VENV`). When Python or PyPI cannot be reached it panics with
+/// one line saying what is missing and how to point the tests at an existing Pyro5 (a test cannot
+/// go on without its peer); the attempt is made once per test process, so the other interop
+/// tests of that process fail at once with the same line.
 ///
 /// ```no_run
 /// let python = pyro_interop::python();
 /// ```
 pub fn python() -> &'static Python {
-    static PYTHON: OnceLock<Python> = OnceLock::new();
-    PYTHON.get_or_init(|| {
-        bootstrap(&FULL).unwrap_or_else(|why| panic!("cannot set up Python Pyro5 5.17 for interop tests: {why}"))
-    })
+    static PYTHON: OnceLock<Result<Python, String>> = OnceLock::new();
+    match PYTHON.get_or_init(|| bootstrap(&FULL, &Environment::current(&FULL))) {
+        Ok(python) => python,
+        Err(why) => panic!("{why}"),
+    }
 }
 
 /// An interpreter with Pyro5 5.17 and only its own dependencies (serpent; no msgpack), as a
@@ -99,18 +105,52 @@ pub fn python() -> &'static Python {
 /// assert!(!status.success());
 /// ```
 pub fn python_plain() -> &'static Python {
-    static PYTHON: OnceLock<Python> = OnceLock::new();
-    PYTHON.get_or_init(|| {
-        bootstrap(&PLAIN)
-            .unwrap_or_else(|why| panic!("cannot set up Python Pyro5 5.17 without msgpack for interop tests: {why}"))
-    })
+    static PYTHON: OnceLock<Result<Python, String>> = OnceLock::new();
+    match PYTHON.get_or_init(|| bootstrap(&PLAIN, &Environment::current(&PLAIN))) {
+        Ok(python) => python,
+        Err(why) => panic!("{why}"),
+    }
 }
 
-fn venv_dir(flavor: &Flavor) -> PathBuf {
-    match std::env::var_os(flavor.dir_variable) {
-        Some(dir) => PathBuf::from(dir),
-        None => target_dir().join(flavor.dir_name),
+/// Where a flavor's environment lives and which interpreter builds it: from the environment
+/// variables, or given (for the tests of the bootstrap itself).
+struct Environment {
+    /// The virtualenv's directory.
+    dir: PathBuf,
+    /// Whether the user named the directory (`PYRO5_VENV`...): an existing environment there is
+    /// used as it is and never deleted.
+    named: bool,
+    /// The interpreter that creates the environment (`PYRO5_PYTHON`, default `python3`).
+    base: PathBuf,
+}
+
+impl Environment {
+    fn current(flavor: &Flavor) -> Environment {
+        let named = std::env::var_os(flavor.dir_variable);
+        Environment {
+            named: named.is_some(),
+            dir: named.map_or_else(|| target_dir().join(flavor.dir_name), PathBuf::from),
+            base: base_python_name(),
+        }
     }
+}
+
+fn base_python_name() -> PathBuf {
+    PathBuf::from(std::env::var_os("PYRO5_PYTHON").unwrap_or_else(|| "python3".into()))
+}
+
+/// The one line a test fails with when the environment cannot be had: what went wrong (its
+/// first line; the whole story went to stderr) and how to use an existing Pyro5 instead.
+fn failure_line(flavor: &Flavor, dir: &Path, why: &str) -> String {
+    let first = why.lines().next().unwrap_or("unknown error");
+    let what = if flavor.requirements.len() > 1 { "Pyro5 5.17 and msgpack" } else { "Pyro5 5.17 without msgpack" };
+    format!(
+        "interop tests need Python {what} in {}: {first}. Fix: install python3 and allow pip to reach PyPI, \
+         or set {} to an existing virtualenv with {} (PYRO5_PYTHON names the interpreter to build one with)",
+        dir.display(),
+        flavor.dir_variable,
+        flavor.requirements.join(" "),
+    )
 }
 
 /// The workspace's target directory (where the environments and downloads are kept).
@@ -122,24 +162,52 @@ pub(crate) fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| workspace.join("target"), |dir| workspace.join(dir))
 }
 
-fn bootstrap(flavor: &Flavor) -> Result<Python, String> {
-    let dir = venv_dir(flavor);
+fn bootstrap(flavor: &Flavor, env: &Environment) -> Result<Python, String> {
+    bootstrap_inner(flavor, env).map_err(|why| {
+        eprintln!("pyro-interop: setting up Python for the interop tests failed: {why}");
+        failure_line(flavor, &env.dir, &why)
+    })
+}
+
+fn bootstrap_inner(flavor: &Flavor, env: &Environment) -> Result<Python, String> {
+    let dir = &env.dir;
+    // A virtualenv the user named that already holds what is needed serves as it is.
+    let existing = Python { executable: dir.join("bin").join("python"), site: None };
+    if env.named && existing.executable.exists() && !dir.join(STAMP).exists() {
+        return check(flavor, &existing)
+            .map(|()| existing)
+            .map_err(|why| format!("{} names {}, which is not usable: {why}", flavor.dir_variable, dir.display()));
+    }
     let parent = dir.parent().ok_or("the virtualenv path has no parent")?;
     fs::create_dir_all(parent).map_err(|e| format!("creating {}: {e}", parent.display()))?;
     let lock_path = dir.with_extension("lock");
     let lock = File::create(&lock_path).map_err(|e| format!("creating {}: {e}", lock_path.display()))?;
     lock.lock().map_err(|e| format!("locking {}: {e}", lock_path.display()))?;
 
-    let stamp = dir.join("pyro-interop-ready");
+    let stamp = dir.join(STAMP);
     let wanted = flavor.requirements.join("\n");
-    if let Some(python) = ready(flavor, &dir, &stamp, &wanted) {
+    if let Some(python) = ready(flavor, dir, &stamp, &wanted, &env.base) {
         return Ok(python);
     }
-    let _ = fs::remove_dir_all(&dir);
-    let base = base_python()?;
-    let python = create_venv(flavor, &base, &dir).or_else(|venv_err| {
+    if dir.exists() && !stamp.exists() && env.named {
+        return Err(format!(
+            "{} names {}, which is neither a virtualenv nor one made by these tests (not deleted)",
+            flavor.dir_variable,
+            dir.display()
+        ));
+    }
+    let _ = fs::remove_dir_all(dir);
+    let base = base_python(&env.base)?;
+    eprintln!(
+        "pyro-interop: first run: creating a Python virtualenv at {} and installing {} from PyPI \
+         (once; set {} to use an existing one)",
+        dir.display(),
+        flavor.requirements.join(" "),
+        flavor.dir_variable
+    );
+    let python = create_venv(flavor, &base, dir).or_else(|venv_err| {
         eprintln!("pyro-interop: venv failed ({venv_err}); falling back to pip install --target");
-        create_target_install(flavor, &base, &dir)
+        create_target_install(flavor, &base, dir)
     })?;
     fs::write(
         &stamp,
@@ -151,7 +219,7 @@ fn bootstrap(flavor: &Flavor) -> Result<Python, String> {
 }
 
 /// The existing install, if its stamp says it holds the wanted requirements.
-fn ready(flavor: &Flavor, dir: &Path, stamp: &Path, wanted: &str) -> Option<Python> {
+fn ready(flavor: &Flavor, dir: &Path, stamp: &Path, wanted: &str, base: &Path) -> Option<Python> {
     let text = fs::read_to_string(stamp).ok()?;
     let (reqs, site) = text.rsplit_once('\n')?;
     if reqs != wanted {
@@ -160,23 +228,16 @@ fn ready(flavor: &Flavor, dir: &Path, stamp: &Path, wanted: &str) -> Option<Pyth
     let python = if site.is_empty() {
         Python { executable: dir.join("bin").join("python"), site: None }
     } else {
-        Python {
-            executable: PathBuf::from(std::env::var_os("PYRO5_PYTHON").unwrap_or_else(|| "python3".into())),
-            site: Some(PathBuf::from(site)),
-        }
+        Python { executable: base.to_path_buf(), site: Some(PathBuf::from(site)) }
     };
     check(flavor, &python).ok().map(|()| python)
 }
 
-fn base_python() -> Result<PathBuf, String> {
-    let exe = PathBuf::from(std::env::var_os("PYRO5_PYTHON").unwrap_or_else(|| "python3".into()));
-    match Command::new(&exe).arg("--version").output() {
-        Ok(out) if out.status.success() => Ok(exe),
+fn base_python(exe: &Path) -> Result<PathBuf, String> {
+    match Command::new(exe).arg("--version").output() {
+        Ok(out) if out.status.success() => Ok(exe.to_path_buf()),
         Ok(out) => Err(format!("{} --version failed: {}", exe.display(), String::from_utf8_lossy(&out.stderr))),
-        Err(e) => Err(format!(
-            "python3 is required for the interop tests and was not found ({}: {e}); install Python 3 or set PYRO5_PYTHON",
-            exe.display()
-        )),
+        Err(e) => Err(format!("{} was not found ({e}); python3 is needed to build it", exe.display())),
     }
 }
 
@@ -186,7 +247,17 @@ fn create_venv(flavor: &Flavor, base: &Path, dir: &Path) -> Result<Python, Strin
     run(
         python
             .command()
-            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check"])
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "--retries",
+                "1",
+                "--timeout",
+                "30",
+            ])
             .args(flavor.requirements),
         "pip install",
     )?;
@@ -197,7 +268,18 @@ fn create_target_install(flavor: &Flavor, base: &Path, dir: &Path) -> Result<Pyt
     let site = dir.join("site");
     run(
         Command::new(base)
-            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--target"])
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "--retries",
+                "1",
+                "--timeout",
+                "30",
+                "--target",
+            ])
             .arg(&site)
             .args(flavor.requirements),
         "pip install --target",
@@ -210,12 +292,9 @@ fn run(cmd: &mut Command, what: &str) -> Result<(), String> {
     if out.status.success() {
         Ok(())
     } else {
-        Err(format!(
-            "{what} failed ({}): {}{}",
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ))
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        Err(format!("{what} failed ({}): {}\n{stdout}{stderr}", out.status, last_line(&stderr)))
     }
 }
 
@@ -228,6 +307,64 @@ fn check(flavor: &Flavor, python: &Python) -> Result<(), String> {
     if out.status.success() {
         Ok(())
     } else {
-        Err(format!("the Python environment is not as required: {}", String::from_utf8_lossy(&out.stderr)))
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        Err(format!("the Python environment is not as required: {}\n{stderr}", last_line(&stderr)))
+    }
+}
+
+/// The last non-empty line of a program's output: where pip and Python put the error itself.
+fn last_line(text: &str) -> &str {
+    text.lines().rev().map(str::trim).find(|line| !line.is_empty()).unwrap_or("(no output)")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir = target_dir().join("interop-venv-tests").join(format!("{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        dir
+    }
+
+    #[test]
+    fn without_python_the_failure_is_one_line_naming_the_fix() {
+        let dir = scratch("no-python");
+        let env = Environment { dir: dir.clone(), named: false, base: PathBuf::from("/nonexistent/python3") };
+        let why = bootstrap(&FULL, &env).expect_err("no interpreter, no environment");
+        assert_eq!(why.lines().count(), 1, "{why}");
+        assert!(why.contains("/nonexistent/python3 was not found"), "{why}");
+        assert!(why.contains("PYRO5_VENV"), "{why}");
+        assert!(why.contains("Pyro5==5.17 msgpack==1.2.4"), "{why}");
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_named_directory_that_is_no_virtualenv_is_reported_and_kept() {
+        let dir = scratch("named");
+        fs::create_dir_all(&dir).expect("scratch dir");
+        fs::write(dir.join("keep-me"), "user data").expect("a user file");
+        let env = Environment { dir: dir.clone(), named: true, base: PathBuf::from("python3") };
+        let why = bootstrap(&PLAIN, &env).expect_err("not a virtualenv");
+        assert_eq!(why.lines().count(), 1, "{why}");
+        assert!(why.contains("PYRO5_PLAIN_VENV names"), "{why}");
+        assert!(dir.join("keep-me").exists(), "the user's directory was deleted");
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_named_virtualenv_without_pyro5_says_what_is_missing() {
+        // The shared environment's interpreter, seen through a fake virtualenv layout.
+        let Some(real) = std::env::var_os("PYRO5_VENV").map(PathBuf::from) else { return };
+        let dir = scratch("no-pyro5");
+        fs::create_dir_all(dir.join("bin")).expect("scratch bin");
+        std::os::unix::fs::symlink(real.join("bin").join("python"), dir.join("bin").join("python")).expect("symlink");
+        let env = Environment { dir: dir.clone(), named: true, base: PathBuf::from("python3") };
+        // Whichever Python that turns out to be, it is not Pyro5 without msgpack.
+        let why = bootstrap(&PLAIN, &env).expect_err("not a plain Pyro5");
+        assert_eq!(why.lines().count(), 1, "{why}");
+        assert!(why.contains("PYRO5_PLAIN_VENV names") && why.contains("not usable"), "{why}");
+        assert!(why.contains("the Python environment is not as required"), "{why}");
+        let _ = fs::remove_dir_all(&dir);
     }
 }

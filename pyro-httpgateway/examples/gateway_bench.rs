@@ -2,7 +2,7 @@
 //! front of the same object, in the same run.
 //!
 //! ```text
-//! cargo run --release -p pyro-httpgateway --example gateway_bench -- [SECONDS] [CLIENTS]
+//! cargo run --release -p pyro5-httpgateway --example gateway_bench -- [SECONDS] [CLIENTS]
 //! ```
 //!
 //! One of our objects (`http.bench`, whose `echo(message)` returns the message) is registered

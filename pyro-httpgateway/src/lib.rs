@@ -18,7 +18,7 @@
 //! ```
 //!
 //! Or run the `pyro-httpgateway` binary (`-H host -p port -c cors -e expose -g key -t timeout`,
-//! as Pyro5's), e.g. `cargo run -p pyro-httpgateway --bin pyro-httpgateway -- -e 'http\.'`, then
+//! as Pyro5's), e.g. `cargo run -p pyro5-httpgateway --bin pyro-httpgateway -- -e 'http\.'`, then
 //! `curl 'http://localhost:8080/pyro/http.shop/price?item=tea'`.
 //!
 //! # The rules (Pyro5's)

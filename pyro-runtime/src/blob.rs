@@ -23,7 +23,7 @@ const BLOB_CLASS: &str = "Pyro5.client.SerializedBlob";
 /// read its `info`, pass it on unchanged, or deserialize the data.
 ///
 /// ```
-/// use pyro_runtime::{SerializedBlob, Serializer, Value};
+/// use pyro::{SerializedBlob, Serializer, Value};
 ///
 /// let blob = SerializedBlob::new("topic", &("hello", 42)).unwrap();
 /// assert_eq!(blob.info(), &Value::from("topic"));
@@ -31,7 +31,7 @@ const BLOB_CLASS: &str = "Pyro5.client.SerializedBlob";
 /// assert_eq!((text.as_str(), n), ("hello", 42));
 ///
 /// // What a daemon hands a method for a received blob: the payload, still serialized.
-/// let payload = Serializer::Json.encode_call("dispatcher", "process", &("hello", 42), Some(&pyro_runtime::value::Dict::new())).unwrap();
+/// let payload = Serializer::Json.encode_call("dispatcher", "process", &("hello", 42), Some(&pyro::value::Dict::new())).unwrap();
 /// let received = SerializedBlob::received("topic".into(), Serializer::Json, payload);
 /// assert!(received.is_serialized());
 /// assert_eq!(received.deserialized::<(String, i64)>().unwrap().1, 42);
@@ -57,7 +57,7 @@ impl SerializedBlob {
     /// value travels (Python's blob-dispatch example sends one object).
     ///
     /// ```
-    /// let blob = pyro_runtime::SerializedBlob::new(7, &vec![1, 2]).unwrap();
+    /// let blob = pyro::SerializedBlob::new(7, &vec![1, 2]).unwrap();
     /// assert!(!blob.is_serialized());
     /// ```
     pub fn new<T: Serialize + ?Sized>(info: impl Into<Value>, data: &T) -> Result<SerializedBlob, Error> {
@@ -68,7 +68,7 @@ impl SerializedBlob {
     /// serialized with `serializer`.
     ///
     /// ```
-    /// use pyro_runtime::{SerializedBlob, Serializer};
+    /// use pyro::{SerializedBlob, Serializer};
     /// let blob = SerializedBlob::received("t".into(), Serializer::Serpent, b"# serpent utf-8 python3.2\n('o','m',(1,),{})".to_vec());
     /// assert_eq!(blob.deserialized::<(i64,)>().unwrap(), (1,));
     /// ```
@@ -79,7 +79,7 @@ impl SerializedBlob {
     /// The blob's description (`blob.info` in Python).
     ///
     /// ```
-    /// let blob = pyro_runtime::SerializedBlob::new("news", &()).unwrap();
+    /// let blob = pyro::SerializedBlob::new("news", &()).unwrap();
     /// assert_eq!(blob.info().as_str(), Some("news"));
     /// ```
     pub fn info(&self) -> &Value {
@@ -96,7 +96,7 @@ impl SerializedBlob {
     /// The serialized call and its serializer, for a received blob.
     ///
     /// ```
-    /// use pyro_runtime::{SerializedBlob, Serializer};
+    /// use pyro::{SerializedBlob, Serializer};
     /// let blob = SerializedBlob::received(1.into(), Serializer::Json, br#"{"object": "o", "method": "m", "params": [], "kwargs": {}}"#.to_vec());
     /// assert_eq!(blob.payload().map(|(ser, _)| ser), Some(Serializer::Json));
     /// ```
@@ -167,9 +167,9 @@ impl SerializedBlob {
     /// `Pyro5.client.SerializedBlob` class dict that [`SerializedBlob`] deserializes from).
     ///
     /// ```
-    /// use pyro_runtime::{SerializedBlob, Serializer};
+    /// use pyro::{SerializedBlob, Serializer};
     /// let blob = SerializedBlob::received("t".into(), Serializer::Msgpack, vec![0x94]);
-    /// let back: SerializedBlob = pyro_runtime::value::from_value(blob.to_value()).unwrap();
+    /// let back: SerializedBlob = pyro::value::from_value(blob.to_value()).unwrap();
     /// assert_eq!(back, blob);
     /// ```
     pub fn to_value(&self) -> Value {

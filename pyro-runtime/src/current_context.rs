@@ -28,8 +28,8 @@
 //! that wants to pass them on sets them with [`set_annotations`].)
 //!
 //! ```
-//! use pyro_runtime::current_context;
-//! use pyro_runtime::protocol::{AnnotationId, Annotations};
+//! use pyro::current_context;
+//! use pyro::protocol::{AnnotationId, Annotations};
 //!
 //! let id = AnnotationId::try_from("XYZZ").unwrap();
 //! let annotations: Annotations = [(id, b"sent with every call".to_vec())].into_iter().collect();
@@ -86,8 +86,8 @@ pub fn set_annotations(annotations: Annotations) {
 /// the calls `f` makes send them), then puts the previous ones back.
 ///
 /// ```
-/// use pyro_runtime::current_context;
-/// use pyro_runtime::protocol::{AnnotationId, Annotations};
+/// use pyro::current_context;
+/// use pyro::protocol::{AnnotationId, Annotations};
 ///
 /// let annotations: Annotations = [(AnnotationId::try_from("XYZZ").unwrap(), b"one call".to_vec())].into_iter().collect();
 /// let seen = current_context::with_annotations(annotations, || current_context::annotations().len());
@@ -114,9 +114,9 @@ pub fn response_annotations() -> Annotations {
 ///
 /// ```
 /// let id = uuid::Uuid::new_v4();
-/// pyro_runtime::current_context::set_correlation_id(Some(id));
-/// assert_eq!(pyro_runtime::current_context::correlation_id(), Some(id));
-/// pyro_runtime::current_context::set_correlation_id(None);
+/// pyro::current_context::set_correlation_id(Some(id));
+/// assert_eq!(pyro::current_context::correlation_id(), Some(id));
+/// pyro::current_context::set_correlation_id(None);
 /// ```
 pub fn correlation_id() -> Option<Uuid> {
     with(|c| c.correlation_id)
@@ -133,9 +133,9 @@ pub fn set_correlation_id(id: Option<Uuid>) {
 ///
 /// ```
 /// let id = uuid::Uuid::new_v4();
-/// let seen = pyro_runtime::current_context::with_correlation_id(Some(id), pyro_runtime::current_context::correlation_id);
+/// let seen = pyro::current_context::with_correlation_id(Some(id), pyro::current_context::correlation_id);
 /// assert_eq!(seen, Some(id));
-/// assert_eq!(pyro_runtime::current_context::correlation_id(), None);
+/// assert_eq!(pyro::current_context::correlation_id(), None);
 /// ```
 pub fn with_correlation_id<R>(id: Option<Uuid>, f: impl FnOnce() -> R) -> R {
     let previous = with(|c| std::mem::replace(&mut c.correlation_id, id));

@@ -5,7 +5,7 @@
 //! message and traceback.
 //!
 //! ```
-//! use pyro_runtime::{Error, RemoteError};
+//! use pyro::{Error, RemoteError};
 //!
 //! let err = Error::from(RemoteError::new("builtins.ValueError", vec!["oops".into()]));
 //! assert_eq!(err.python_class(), "builtins.ValueError");
@@ -123,7 +123,7 @@ impl Error {
     /// The fully qualified Python class a Pyro5 peer uses for this error.
     ///
     /// ```
-    /// use pyro_runtime::Error;
+    /// use pyro::Error;
     /// let e = Error::Naming { message: "unknown name: x".into() };
     /// assert_eq!(e.python_class(), "Pyro5.errors.NamingError");
     /// ```
@@ -149,7 +149,7 @@ impl Error {
     /// with the message as the only argument; a remote error passes through unchanged.
     ///
     /// ```
-    /// use pyro_runtime::Error;
+    /// use pyro::Error;
     /// let e = Error::Daemon { message: "unknown object".into() };
     /// let exc = e.to_remote();
     /// assert_eq!(exc.class, "Pyro5.errors.DaemonError");
@@ -178,7 +178,7 @@ impl Error {
     /// The remote exception, if this error was raised remotely.
     ///
     /// ```
-    /// use pyro_runtime::{Error, RemoteError};
+    /// use pyro::{Error, RemoteError};
     /// let e = Error::from(RemoteError::new("builtins.KeyError", vec!["k".into()]));
     /// assert_eq!(e.remote().map(|r| r.class.as_str()), Some("builtins.KeyError"));
     /// ```
@@ -204,7 +204,7 @@ impl From<RemoteError> for Error {
 /// with [`RemoteError::to_value`] and [`RemoteError::from_value`].
 ///
 /// ```
-/// use pyro_runtime::RemoteError;
+/// use pyro::RemoteError;
 ///
 /// let err = RemoteError::new("builtins.ValueError", vec!["oops".into(), 42.into()])
 ///     .with_traceback(vec!["Traceback (most recent call last):\n".into(), "ValueError: ('oops', 42)\n".into()]);
@@ -234,7 +234,7 @@ impl RemoteError {
     /// as Python's `str(exc)` would.
     ///
     /// ```
-    /// let e = pyro_runtime::RemoteError::new("builtins.RuntimeError", vec!["boom".into()]);
+    /// let e = pyro::RemoteError::new("builtins.RuntimeError", vec!["boom".into()]);
     /// assert_eq!(e.message, "boom");
     /// ```
     pub fn new(class: impl Into<String>, args: Vec<Value>) -> RemoteError {
@@ -245,7 +245,7 @@ impl RemoteError {
     /// Sets the remote traceback lines.
     ///
     /// ```
-    /// let e = pyro_runtime::RemoteError::new("builtins.RuntimeError", vec![]).with_traceback(vec!["line\n".into()]);
+    /// let e = pyro::RemoteError::new("builtins.RuntimeError", vec![]).with_traceback(vec!["line\n".into()]);
     /// assert_eq!(e.traceback.len(), 1);
     /// ```
     pub fn with_traceback(mut self, traceback: Vec<String>) -> RemoteError {
@@ -256,7 +256,7 @@ impl RemoteError {
     /// The class name without its module (`ValueError` for `builtins.ValueError`).
     ///
     /// ```
-    /// let e = pyro_runtime::RemoteError::new("Pyro5.errors.NamingError", vec![]);
+    /// let e = pyro::RemoteError::new("Pyro5.errors.NamingError", vec![]);
     /// assert_eq!(e.short_class(), "NamingError");
     /// ```
     pub fn short_class(&self) -> &str {
@@ -266,7 +266,7 @@ impl RemoteError {
     /// The remote traceback as one text, the way Pyro5's `get_pyro_traceback` shows it.
     ///
     /// ```
-    /// let e = pyro_runtime::RemoteError::new("builtins.RuntimeError", vec![]).with_traceback(vec!["a\n".into(), "b\n".into()]);
+    /// let e = pyro::RemoteError::new("builtins.RuntimeError", vec![]).with_traceback(vec!["a\n".into(), "b\n".into()]);
     /// assert_eq!(e.traceback_text(), "a\nb\n");
     /// ```
     pub fn traceback_text(&self) -> String {
@@ -276,7 +276,7 @@ impl RemoteError {
     /// Pyro5's exception dict for this error.
     ///
     /// ```
-    /// let v = pyro_runtime::RemoteError::new("builtins.ValueError", vec![]).to_value();
+    /// let v = pyro::RemoteError::new("builtins.ValueError", vec![]).to_value();
     /// assert_eq!(v.as_dict().and_then(|d| d.get("__class__")).and_then(|c| c.as_str()), Some("builtins.ValueError"));
     /// ```
     pub fn to_value(&self) -> Value {
@@ -306,7 +306,7 @@ impl RemoteError {
     /// only a string, so nothing is lost by keeping it.
     ///
     /// ```
-    /// use pyro_runtime::{value::{Dict, Value}, RemoteError};
+    /// use pyro::{value::{Dict, Value}, RemoteError};
     /// let mut d = Dict::new();
     /// d.insert("__class__", "builtins.KeyError");
     /// d.insert("__exception__", true);

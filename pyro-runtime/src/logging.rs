@@ -45,8 +45,8 @@ use crate::protocol::{Flags, MessageType};
 /// The `LOGFILE` value Pyro5 reads as standard error.
 ///
 /// ```
-/// let mut config = pyro_runtime::Config::default();
-/// config.set("LOGFILE", pyro_runtime::logging::STDERR).unwrap();
+/// let mut config = pyro::Config::default();
+/// config.set("LOGFILE", pyro::logging::STDERR).unwrap();
 /// assert_eq!(config.log_file, "{stderr}");
 /// ```
 pub const STDERR: &str = "{stderr}";
@@ -54,9 +54,9 @@ pub const STDERR: &str = "{stderr}";
 /// What [`init`] did.
 ///
 /// ```
-/// use pyro_runtime::logging::{self, LogSetup};
+/// use pyro::logging::{self, LogSetup};
 /// // LOGLEVEL is not set (no PYRO_LOGLEVEL here): nothing is logged, nothing installed.
-/// assert_eq!(logging::init(&pyro_runtime::Config::default()).unwrap(), LogSetup::Off);
+/// assert_eq!(logging::init(&pyro::Config::default()).unwrap(), LogSetup::Off);
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LogSetup {
@@ -89,10 +89,10 @@ static INSTALLED: Mutex<bool> = Mutex::new(false);
 /// to have logging on before any of them exists.
 ///
 /// ```no_run
-/// use pyro_runtime::{logging, Config};
+/// use pyro::{logging, Config};
 /// let config = Config::environment()?; // PYRO_LOGLEVEL, PYRO_LOGFILE, ...
 /// logging::init(&config)?;
-/// # Ok::<(), pyro_runtime::Error>(())
+/// # Ok::<(), pyro::Error>(())
 /// ```
 pub fn init(config: &Config) -> Result<LogSetup, ConfigError> {
     let Some(level) = config.log_level.as_deref().filter(|level| !level.is_empty()) else {

@@ -8,8 +8,8 @@
 //! converting a call's [`Error`] into it.
 //!
 //! ```
-//! use pyro_runtime::dispatch::IntoRemoteError;
-//! use pyro_runtime::{CallError, Error, FromRemoteError, RemoteError, Value};
+//! use pyro::dispatch::IntoRemoteError;
+//! use pyro::{CallError, Error, FromRemoteError, RemoteError, Value};
 //!
 //! #[derive(Debug, PartialEq)]
 //! struct Empty;
@@ -38,7 +38,7 @@ use crate::{Error, RemoteError};
 /// `#[derive(pyro::RemoteError)]` implements it, matching the class of each variant in order.
 ///
 /// ```
-/// use pyro_runtime::{FromRemoteError, RemoteError};
+/// use pyro::{FromRemoteError, RemoteError};
 ///
 /// struct NotFound(String);
 /// impl FromRemoteError for NotFound {
@@ -65,7 +65,7 @@ impl Error {
     /// `E`'s exceptions, else the error unchanged (a transport failure, or another exception).
     ///
     /// ```
-    /// use pyro_runtime::{Error, RemoteError};
+    /// use pyro::{Error, RemoteError};
     ///
     /// let err = Error::from(RemoteError::new("builtins.KeyError", vec!["k".into()]));
     /// let remote: RemoteError = err.raised().unwrap();
@@ -90,7 +90,7 @@ impl Error {
 /// returning `Result<_, CallError<E>>`.
 ///
 /// ```
-/// use pyro_runtime::{CallError, Error, RemoteError};
+/// use pyro::{CallError, Error, RemoteError};
 ///
 /// fn call() -> Result<i64, Error> {
 ///     Err(RemoteError::new("builtins.ValueError", vec!["bad".into()]).into())
@@ -135,7 +135,7 @@ impl<E> CallError<E> {
     /// The typed exception, if the remote object raised one.
     ///
     /// ```
-    /// use pyro_runtime::{CallError, Error};
+    /// use pyro::{CallError, Error};
     /// let e: CallError<String> = CallError::Pyro(Error::Naming { message: "unknown name".into() });
     /// assert!(e.raised().is_none());
     /// ```
@@ -170,7 +170,7 @@ mod tests {
 /// saying which.
 ///
 /// ```
-/// use pyro_runtime::ExceptionBuilder;
+/// use pyro::ExceptionBuilder;
 ///
 /// let e = ExceptionBuilder::new("builtins.ValueError").arg("too low").attribute("minimum", &3).build();
 /// assert_eq!(e.message, "too low");
@@ -188,7 +188,7 @@ impl ExceptionBuilder {
     /// An exception of class `class` (fully qualified, e.g. `builtins.KeyError`).
     ///
     /// ```
-    /// assert_eq!(pyro_runtime::ExceptionBuilder::new("builtins.KeyError").build().class, "builtins.KeyError");
+    /// assert_eq!(pyro::ExceptionBuilder::new("builtins.KeyError").build().class, "builtins.KeyError");
     /// ```
     pub fn new(class: &str) -> ExceptionBuilder {
         ExceptionBuilder {
@@ -202,7 +202,7 @@ impl ExceptionBuilder {
     /// Appends a constructor argument.
     ///
     /// ```
-    /// let e = pyro_runtime::ExceptionBuilder::new("builtins.ValueError").arg("oops").arg(&42).build();
+    /// let e = pyro::ExceptionBuilder::new("builtins.ValueError").arg("oops").arg(&42).build();
     /// assert_eq!(e.message, "('oops', 42)");
     /// ```
     pub fn arg<T: serde::Serialize + ?Sized>(mut self, value: &T) -> ExceptionBuilder {
@@ -216,7 +216,7 @@ impl ExceptionBuilder {
     /// Sets the attribute `name` (Pyro5 sets it on the rebuilt exception with `setattr`).
     ///
     /// ```
-    /// let e = pyro_runtime::ExceptionBuilder::new("builtins.ValueError").attribute("code", &7).build();
+    /// let e = pyro::ExceptionBuilder::new("builtins.ValueError").attribute("code", &7).build();
     /// assert_eq!(e.attributes.get("code"), Some(&7.into()));
     /// ```
     pub fn attribute<T: serde::Serialize + ?Sized>(mut self, name: &str, value: &T) -> ExceptionBuilder {
@@ -232,7 +232,7 @@ impl ExceptionBuilder {
     /// The exception.
     ///
     /// ```
-    /// let e = pyro_runtime::ExceptionBuilder::new("builtins.IndexError").arg("empty").build();
+    /// let e = pyro::ExceptionBuilder::new("builtins.IndexError").arg("empty").build();
     /// assert_eq!(e.to_string(), "builtins.IndexError: empty");
     /// ```
     pub fn build(self) -> RemoteError {
@@ -255,7 +255,7 @@ impl ExceptionBuilder {
 /// `#[derive(pyro::RemoteError)]` to match tuple variants).
 ///
 /// ```
-/// use pyro_runtime::{exception_arg, RemoteError};
+/// use pyro::{exception_arg, RemoteError};
 /// let e = RemoteError::new("builtins.ValueError", vec!["x".into(), 2.into()]);
 /// assert_eq!(exception_arg::<i64>(&e, 1), Some(2));
 /// assert_eq!(exception_arg::<i64>(&e, 0), None);
@@ -268,7 +268,7 @@ pub fn exception_arg<T: serde::de::DeserializeOwned>(remote: &RemoteError, index
 /// `Option` field may be absent); `None` if it does not convert.
 ///
 /// ```
-/// use pyro_runtime::{exception_attribute, ExceptionBuilder};
+/// use pyro::{exception_attribute, ExceptionBuilder};
 /// let e = ExceptionBuilder::new("builtins.ValueError").attribute("code", &7).build();
 /// assert_eq!(exception_attribute::<u8>(&e, "code"), Some(7));
 /// assert_eq!(exception_attribute::<Option<u8>>(&e, "other"), Some(None));

@@ -4,9 +4,9 @@
 //! such a call's arguments on the proxy side.
 //!
 //! ```
-//! use pyro_runtime::dispatch::CallArgs;
-//! use pyro_runtime::value::{Dict, Value};
-//! use pyro_runtime::{KwArgs, VarArgs};
+//! use pyro::dispatch::CallArgs;
+//! use pyro::value::{Dict, Value};
+//! use pyro::{KwArgs, VarArgs};
 //!
 //! // What `def log(level, *parts, **fields)` receives for `log(1, "a", "b", user="x")`.
 //! let kwargs: Dict = [("user", Value::from("x"))].into_iter().collect();
@@ -33,7 +33,7 @@ use crate::value::{Dict, to_value};
 /// The extra positional arguments of a call (Python's `*args`), each converted to `T`.
 ///
 /// ```
-/// let rest = pyro_runtime::VarArgs::from(vec![1, 2]);
+/// let rest = pyro::VarArgs::from(vec![1, 2]);
 /// assert_eq!(rest.iter().sum::<i32>(), 3);
 /// ```
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -43,7 +43,7 @@ impl<T> VarArgs<T> {
     /// No extra arguments.
     ///
     /// ```
-    /// assert!(pyro_runtime::VarArgs::<i32>::new().is_empty());
+    /// assert!(pyro::VarArgs::<i32>::new().is_empty());
     /// ```
     pub fn new() -> VarArgs<T> {
         VarArgs(Vec::new())
@@ -52,7 +52,7 @@ impl<T> VarArgs<T> {
     /// The arguments.
     ///
     /// ```
-    /// assert_eq!(pyro_runtime::VarArgs::from(vec![1]).into_inner(), vec![1]);
+    /// assert_eq!(pyro::VarArgs::from(vec![1]).into_inner(), vec![1]);
     /// ```
     pub fn into_inner(self) -> Vec<T> {
         self.0
@@ -104,7 +104,7 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for VarArgs<T> {
 /// them, each converted to `T`.
 ///
 /// ```
-/// let extra: pyro_runtime::KwArgs<i32> = [("a", 1), ("b", 2)].into_iter().collect();
+/// let extra: pyro::KwArgs<i32> = [("a", 1), ("b", 2)].into_iter().collect();
 /// assert_eq!(extra.get("b"), Some(&2));
 /// assert_eq!(extra.names().collect::<Vec<_>>(), ["a", "b"]);
 /// ```
@@ -121,7 +121,7 @@ impl<T> KwArgs<T> {
     /// No extra keyword arguments.
     ///
     /// ```
-    /// assert!(pyro_runtime::KwArgs::<i32>::new().is_empty());
+    /// assert!(pyro::KwArgs::<i32>::new().is_empty());
     /// ```
     pub fn new() -> KwArgs<T> {
         KwArgs(Vec::new())
@@ -130,7 +130,7 @@ impl<T> KwArgs<T> {
     /// The value of keyword `name`, if given.
     ///
     /// ```
-    /// let extra: pyro_runtime::KwArgs<i32> = [("a", 1)].into_iter().collect();
+    /// let extra: pyro::KwArgs<i32> = [("a", 1)].into_iter().collect();
     /// assert_eq!(extra.get("a"), Some(&1));
     /// assert_eq!(extra.get("z"), None);
     /// ```
@@ -141,7 +141,7 @@ impl<T> KwArgs<T> {
     /// The keywords, in order.
     ///
     /// ```
-    /// let extra: pyro_runtime::KwArgs<i32> = [("x", 1)].into_iter().collect();
+    /// let extra: pyro::KwArgs<i32> = [("x", 1)].into_iter().collect();
     /// assert_eq!(extra.names().next(), Some("x"));
     /// ```
     pub fn names(&self) -> impl Iterator<Item = &str> {
@@ -151,7 +151,7 @@ impl<T> KwArgs<T> {
     /// Adds keyword `name` (replacing an earlier value).
     ///
     /// ```
-    /// let mut extra = pyro_runtime::KwArgs::new();
+    /// let mut extra = pyro::KwArgs::new();
     /// extra.insert("a", 1);
     /// extra.insert("a", 2);
     /// assert_eq!((extra.len(), extra.get("a")), (1, Some(&2)));
@@ -219,14 +219,14 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for KwArgs<T> {
 /// that cannot be serialized makes the call fail with that error.
 ///
 /// ```
-/// use pyro_runtime::{Value, VarArgs, VarCall};
+/// use pyro::{Value, VarArgs, VarCall};
 ///
 /// let mut call = VarCall::new();
 /// call.param("level", &1);
 /// call.optional("tag", &None::<String>);
 /// call.rest(&VarArgs::from(vec!["a"]));
 /// // An extra positional argument follows, so the left-out `tag` goes as None.
-/// assert_eq!(pyro_runtime::value::to_value(&call.vargs()).unwrap(), Value::List(vec![1.into(), Value::None, "a".into()]));
+/// assert_eq!(pyro::value::to_value(&call.vargs()).unwrap(), Value::List(vec![1.into(), Value::None, "a".into()]));
 /// ```
 #[derive(Debug, Default)]
 pub struct VarCall {
@@ -240,8 +240,8 @@ impl VarCall {
     /// No arguments yet.
     ///
     /// ```
-    /// let call = pyro_runtime::VarCall::new();
-    /// assert_eq!(pyro_runtime::value::to_value(&call.kwargs()).unwrap(), pyro_runtime::Value::Dict(Default::default()));
+    /// let call = pyro::VarCall::new();
+    /// assert_eq!(pyro::value::to_value(&call.kwargs()).unwrap(), pyro::Value::Dict(Default::default()));
     /// ```
     pub fn new() -> VarCall {
         VarCall::default()
@@ -250,9 +250,9 @@ impl VarCall {
     /// A named parameter that is always sent.
     ///
     /// ```
-    /// let mut call = pyro_runtime::VarCall::new();
+    /// let mut call = pyro::VarCall::new();
     /// call.param("a", &1);
-    /// assert_eq!(pyro_runtime::value::to_value(&call.vargs()).unwrap(), pyro_runtime::Value::List(vec![1.into()]));
+    /// assert_eq!(pyro::value::to_value(&call.vargs()).unwrap(), pyro::Value::List(vec![1.into()]));
     /// ```
     pub fn param<T: Serialize + ?Sized>(&mut self, name: &'static str, value: &T) {
         let value = self.convert(name, value);
@@ -262,10 +262,10 @@ impl VarCall {
     /// A named optional parameter: left out when `None`.
     ///
     /// ```
-    /// let mut call = pyro_runtime::VarCall::new();
+    /// let mut call = pyro::VarCall::new();
     /// call.optional("a", &None::<i32>);
     /// call.param("b", &2);
-    /// assert_eq!(pyro_runtime::value::to_value(&call.kwargs()).unwrap().as_dict().unwrap().len(), 1);
+    /// assert_eq!(pyro::value::to_value(&call.kwargs()).unwrap().as_dict().unwrap().len(), 1);
     /// ```
     pub fn optional<T: Serialize>(&mut self, name: &'static str, value: &Option<T>) {
         let value = value.as_ref().map(|value| self.convert(name, value));
@@ -275,9 +275,9 @@ impl VarCall {
     /// The extra positional arguments.
     ///
     /// ```
-    /// let mut call = pyro_runtime::VarCall::new();
-    /// call.rest(&pyro_runtime::VarArgs::from(vec![1, 2]));
-    /// assert_eq!(pyro_runtime::value::to_value(&call.vargs()).unwrap().as_seq().unwrap().len(), 2);
+    /// let mut call = pyro::VarCall::new();
+    /// call.rest(&pyro::VarArgs::from(vec![1, 2]));
+    /// assert_eq!(pyro::value::to_value(&call.vargs()).unwrap().as_seq().unwrap().len(), 2);
     /// ```
     pub fn rest<T: Serialize>(&mut self, rest: &VarArgs<T>) {
         for (index, item) in rest.iter().enumerate() {
@@ -289,9 +289,9 @@ impl VarCall {
     /// The extra keyword arguments.
     ///
     /// ```
-    /// let mut call = pyro_runtime::VarCall::new();
-    /// call.extra(&[("x", 1)].into_iter().collect::<pyro_runtime::KwArgs<i32>>());
-    /// assert!(pyro_runtime::value::to_value(&call.kwargs()).unwrap().as_dict().unwrap().get("x").is_some());
+    /// let mut call = pyro::VarCall::new();
+    /// call.extra(&[("x", 1)].into_iter().collect::<pyro::KwArgs<i32>>());
+    /// assert!(pyro::value::to_value(&call.kwargs()).unwrap().as_dict().unwrap().get("x").is_some());
     /// ```
     pub fn extra<T: Serialize>(&mut self, extra: &KwArgs<T>) {
         for (name, item) in extra.iter() {

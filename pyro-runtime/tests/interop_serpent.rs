@@ -336,7 +336,7 @@ fn python_times(setup: &str) -> (f64, f64) {
 /// the base64 crate's encoder (about 2 GB/s here, against Python's C `b64encode` plus `repr()`),
 /// which gives only about 10x; that case must be at least 5x. Timing needs a release build and a
 /// quiet machine:
-/// `cargo test --release -p pyro-runtime --test interop_serpent -- --ignored --nocapture`.
+/// `cargo test --release -p pyro5-runtime --test interop_serpent -- --ignored --nocapture`.
 #[test]
 #[ignore = "timing: run in release mode on a quiet machine"]
 fn serpent_is_20x_faster_than_python() {

@@ -12,8 +12,8 @@ impl Config {
     /// The names of all configuration items, in Pyro5's order (`Configuration.__slots__`).
     ///
     /// ```
-    /// assert_eq!(pyro_runtime::Config::ITEMS.len(), 39);
-    /// assert!(pyro_runtime::Config::ITEMS.contains(&"COMMTIMEOUT"));
+    /// assert_eq!(pyro::Config::ITEMS.len(), 39);
+    /// assert!(pyro::Config::ITEMS.contains(&"COMMTIMEOUT"));
     /// ```
     pub const ITEMS: [&'static str; 39] = [
         "HOST",
@@ -64,7 +64,7 @@ impl Config {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let mut config = pyro_runtime::Config::default();
+    /// let mut config = pyro::Config::default();
     /// config.set("POLLTIMEOUT", "0.5").unwrap();
     /// config.set("BROADCAST_ADDRS", "10.0.0.255, <broadcast>").unwrap();
     /// config.set("SOCK_NODELAY", "Yes").unwrap();
@@ -140,7 +140,7 @@ impl Config {
     /// text `None` of an unset optional host or log level would be taken as a name, as in Pyro5.
     ///
     /// ```
-    /// let config = pyro_runtime::Config::default();
+    /// let config = pyro::Config::default();
     /// assert_eq!(config.get("POLLTIMEOUT").as_deref(), Some("2.0"));
     /// assert_eq!(config.get("SOCK_REUSE").as_deref(), Some("True"));
     /// assert_eq!(config.get("NATHOST").as_deref(), Some("None"));

@@ -18,7 +18,7 @@
 //!
 //! ```
 //! use std::time::Duration;
-//! use pyro_runtime::Config;
+//! use pyro::Config;
 //!
 //! let mut config = Config::default();
 //! assert_eq!(config.ns_port, 9090);
@@ -52,7 +52,7 @@ use crate::serializer::Serializer;
 /// also refuses the settings pyro cannot honour yet ([`Config::check_supported`]).
 ///
 /// ```
-/// use pyro_runtime::config::{Config, ServerType};
+/// use pyro::config::{Config, ServerType};
 /// let config = Config { threadpool_size: 8, ..Config::default() };
 /// assert!(config.validate().is_ok());
 /// let traceback = Config { detailed_traceback: true, ..config };
@@ -219,7 +219,7 @@ impl Config {
     /// variable whose name or value is not UTF-8. The result is not [validated](Config::validate).
     ///
     /// ```
-    /// match pyro_runtime::Config::from_env() {
+    /// match pyro::Config::from_env() {
     ///     Ok(config) => println!("name server at {}:{}", config.ns_host, config.ns_port),
     ///     Err(err) => eprintln!("bad PYRO_* variable: {err}"),
     /// }
@@ -260,7 +260,7 @@ impl Config {
     /// [`Config::default`] and says so once on standard error.
     ///
     /// ```
-    /// match pyro_runtime::Config::environment() {
+    /// match pyro::Config::environment() {
     ///     Ok(config) => println!("proxies use {:?}", config.serializer),
     ///     Err(err) => eprintln!("bad PYRO_* variable: {err}"),
     /// }
@@ -285,7 +285,7 @@ impl Config {
     /// skipped, an unknown `PYRO_*` name is an error. On error nothing is changed.
     ///
     /// ```
-    /// let mut config = pyro_runtime::Config::default();
+    /// let mut config = pyro::Config::default();
     /// config.apply_vars([("PYRO_NS_PORT".to_string(), "9999".to_string())]).unwrap();
     /// assert_eq!(config.ns_port, 9999);
     /// assert!(config.apply_vars([("PYRO_NS_PORT", "99999")]).is_err());
@@ -318,7 +318,7 @@ impl Config {
     /// (and so the name server) runs it when it starts.
     ///
     /// ```
-    /// let config = pyro_runtime::Config { threadpool_size: 2, ..Default::default() };
+    /// let config = pyro::Config { threadpool_size: 2, ..Default::default() };
     /// assert_eq!(
     ///     config.validate().unwrap_err().to_string(),
     ///     "invalid config THREADPOOL_SIZE_MIN: minimum threadpool size must be less than or equal to max size (4 > 2)"
@@ -373,7 +373,7 @@ impl Config {
     /// ([`logging`](crate::logging)).
     ///
     /// ```
-    /// use pyro_runtime::config::{Config, ConfigError};
+    /// use pyro::config::{Config, ConfigError};
     /// assert_eq!(Config::default().check_supported(), Ok(()));
     /// let mut config = Config::default();
     /// config.set("SOCK_REUSE", "false").unwrap();
@@ -401,7 +401,7 @@ impl Config {
     /// text is what Python's `str(value)` shows (`True`, `2.0`, `None`, `['<broadcast>', '0.0.0.0']`).
     ///
     /// ```
-    /// let items = pyro_runtime::Config::default().items();
+    /// let items = pyro::Config::default().items();
     /// assert_eq!(items.len(), 39);
     /// assert_eq!(items[0], ("HOST", "localhost".to_string()));
     /// ```
@@ -413,7 +413,7 @@ impl Config {
     /// `NAME = value` line per item, sorted by name.
     ///
     /// ```
-    /// let dump = pyro_runtime::Config::default().dump();
+    /// let dump = pyro::Config::default().dump();
     /// assert!(dump.contains("\nNS_PORT = 9090\n"));
     /// assert!(dump.contains("\nSERIALIZER = auto\n"));
     /// ```
@@ -439,7 +439,7 @@ const MIN_AUTOCLEAN: Duration = Duration::from_secs(3);
 /// SERVERTYPE: the daemon's socket server.
 ///
 /// ```
-/// use pyro_runtime::config::ServerType;
+/// use pyro::config::ServerType;
 /// assert_eq!("multiplex".parse::<ServerType>().unwrap(), ServerType::Multiplex);
 /// assert_eq!(ServerType::Thread.to_string(), "thread");
 /// ```
@@ -458,7 +458,7 @@ impl ServerType {
     /// The name Pyro5 uses: `"thread"` or `"multiplex"`.
     ///
     /// ```
-    /// assert_eq!(pyro_runtime::config::ServerType::Multiplex.as_str(), "multiplex");
+    /// assert_eq!(pyro::config::ServerType::Multiplex.as_str(), "multiplex");
     /// ```
     pub fn as_str(self) -> &'static str {
         match self {
@@ -493,7 +493,7 @@ impl FromStr for ServerType {
 /// PREFER_IP_VERSION: the IP version host names resolve to.
 ///
 /// ```
-/// use pyro_runtime::config::IpVersion;
+/// use pyro::config::IpVersion;
 /// assert_eq!(IpVersion::from_number(6), Some(IpVersion::V6));
 /// assert_eq!(IpVersion::Any.number(), 0);
 /// ```
@@ -512,7 +512,7 @@ impl IpVersion {
     /// The version for Pyro5's number `0`, `4` or `6`.
     ///
     /// ```
-    /// assert_eq!(pyro_runtime::config::IpVersion::from_number(5), None);
+    /// assert_eq!(pyro::config::IpVersion::from_number(5), None);
     /// ```
     pub fn from_number(number: u8) -> Option<IpVersion> {
         match number {
@@ -526,7 +526,7 @@ impl IpVersion {
     /// Pyro5's number for it: `0`, `4` or `6`.
     ///
     /// ```
-    /// assert_eq!(pyro_runtime::config::IpVersion::V4.number(), 4);
+    /// assert_eq!(pyro::config::IpVersion::V4.number(), 4);
     /// ```
     pub fn number(self) -> u8 {
         match self {
@@ -540,7 +540,7 @@ impl IpVersion {
 /// A bad configuration item, variable or value. Pyro5 raises `ValueError` for these.
 ///
 /// ```
-/// use pyro_runtime::config::{Config, ConfigError};
+/// use pyro::config::{Config, ConfigError};
 /// let err = Config::default().set("COMPRESSION", "maybe").unwrap_err();
 /// assert!(matches!(err, ConfigError::InvalidBool { item: "COMPRESSION", .. }));
 /// assert_eq!(err.to_string(), "invalid boolean value: COMPRESSION=maybe");
@@ -602,11 +602,11 @@ pub enum ConfigError {
 /// text, so printing a [`Config`] shows no password.
 ///
 /// ```
-/// use pyro_runtime::config::KeyPassword;
+/// use pyro::config::KeyPassword;
 /// let password = KeyPassword::from("secret");
 /// assert_eq!(password.expose(), "secret");
 /// assert_eq!(format!("{password:?}"), "KeyPassword(<hidden>)");
-/// let config = pyro_runtime::Config { ssl_server_key_password: Some(password), ..Default::default() };
+/// let config = pyro::Config { ssl_server_key_password: Some(password), ..Default::default() };
 /// assert!(!format!("{config:?}").contains("secret"));
 /// ```
 #[derive(Clone, PartialEq, Eq)]

@@ -166,8 +166,8 @@ impl Daemon {
     /// registered.
     ///
     /// ```
-    /// # use pyro_runtime::dispatch::*;
-    /// # use pyro_runtime::{Error, Serializer};
+    /// # use pyro::dispatch::*;
+    /// # use pyro::{Error, Serializer};
     /// # struct Thing;
     /// # impl Dispatch<Thing> for Thing {
     /// #     fn metadata() -> Metadata { Metadata::new(["ping"], [], []) }
@@ -175,7 +175,7 @@ impl Daemon {
     /// #     fn invoke_shared(&self, c: &mut CallContext, _: &str, a: CallArgs) -> Result<Reply, Error> { a.finish()?; c.encode(&()) }
     /// #     fn invoke_exclusive(&mut self, _: &mut CallContext, m: &str, _: CallArgs) -> Result<Reply, Error> { Err(CallArgs::unknown_method(m)) }
     /// # }
-    /// let daemon = pyro_runtime::Daemon::bind("127.0.0.1", 0).unwrap();
+    /// let daemon = pyro::Daemon::bind("127.0.0.1", 0).unwrap();
     /// daemon.register(Thing, Some("thing")).unwrap();
     /// let proxy = daemon.proxy_for("thing").unwrap();
     /// assert!(proxy.metadata().unwrap().methods.contains("ping"));
@@ -196,7 +196,7 @@ impl Daemon {
     /// that needs to know its own id before it is registered.
     ///
     /// ```
-    /// let id = pyro_runtime::Daemon::new_object_id();
+    /// let id = pyro::Daemon::new_object_id();
     /// assert!(id.starts_with("obj_") && id.len() == 36);
     /// ```
     pub fn new_object_id() -> String {
@@ -208,7 +208,7 @@ impl Daemon {
     /// that connection closes.
     ///
     /// ```
-    /// let daemon = pyro_runtime::Daemon::bind("127.0.0.1", 0).unwrap();
+    /// let daemon = pyro::Daemon::bind("127.0.0.1", 0).unwrap();
     /// assert_eq!(daemon.session_objects(), 0);
     /// ```
     pub fn session_objects(&self) -> usize {
@@ -222,7 +222,7 @@ impl ShutdownHandle {
     /// if it was not registered or the daemon is gone.
     ///
     /// ```
-    /// let daemon = pyro_runtime::Daemon::bind("127.0.0.1", 0).unwrap();
+    /// let daemon = pyro::Daemon::bind("127.0.0.1", 0).unwrap();
     /// assert!(!daemon.shutdown_handle().unregister("nothing"));
     /// ```
     pub fn unregister(&self, id: &str) -> bool {

@@ -18,8 +18,8 @@ use crate::{Config, Error, Value};
 /// Builds a [`Daemon`]: configuration, bind address, NAT address.
 ///
 /// ```
-/// use pyro_runtime::daemon::Daemon;
-/// let config = pyro_runtime::Config { threadpool_size: 8, threadpool_size_min: 2, ..Default::default() };
+/// use pyro::daemon::Daemon;
+/// let config = pyro::Config { threadpool_size: 8, threadpool_size_min: 2, ..Default::default() };
 /// let daemon = Daemon::builder().config(config).host("127.0.0.1").port(0).bind().unwrap();
 /// assert_eq!(daemon.config().threadpool_size, 8);
 /// ```
@@ -97,7 +97,7 @@ impl DaemonBuilder {
     /// the client, or expired (`ITER_STREAM_LIFETIME`, `ITER_STREAM_LINGER`).
     ///
     /// ```
-    /// let daemon = pyro_runtime::daemon::Daemon::builder().host("127.0.0.1").max_streams(10).bind().unwrap();
+    /// let daemon = pyro::daemon::Daemon::builder().host("127.0.0.1").max_streams(10).bind().unwrap();
     /// assert_eq!(daemon.open_streams(), 0);
     /// ```
     #[must_use]
@@ -112,7 +112,7 @@ impl DaemonBuilder {
     /// connection closed, so compression bombs on many connections take no more memory than this.
     ///
     /// ```
-    /// let daemon = pyro_runtime::daemon::Daemon::builder().host("127.0.0.1").max_in_flight(256 << 20).bind().unwrap();
+    /// let daemon = pyro::daemon::Daemon::builder().host("127.0.0.1").max_in_flight(256 << 20).bind().unwrap();
     /// ```
     #[must_use]
     pub fn max_in_flight(mut self, bytes: u64) -> DaemonBuilder {
@@ -127,9 +127,9 @@ impl DaemonBuilder {
     /// `SerializeError` and the connection is closed, as for any payload that cannot be read.
     ///
     /// ```
-    /// use pyro_runtime::serializer::DecodeLimit;
+    /// use pyro::serializer::DecodeLimit;
     /// let limit = DecodeLimit::new(256 << 20).with_floor(256 << 20);
-    /// let daemon = pyro_runtime::daemon::Daemon::builder().host("127.0.0.1").decode_limit(limit).bind().unwrap();
+    /// let daemon = pyro::daemon::Daemon::builder().host("127.0.0.1").decode_limit(limit).bind().unwrap();
     /// ```
     #[must_use]
     pub fn decode_limit(mut self, limit: crate::serializer::DecodeLimit) -> DaemonBuilder {
@@ -148,8 +148,8 @@ impl DaemonBuilder {
     /// returns [`Error::ConnectionRejected`]. The default accepts everyone with `"hello"`.
     ///
     /// ```
-    /// use pyro_runtime::Value;
-    /// let daemon = pyro_runtime::daemon::Daemon::builder()
+    /// use pyro::Value;
+    /// let daemon = pyro::daemon::Daemon::builder()
     ///     .host("127.0.0.1")
     ///     .validate_handshake(|conn, data| match data.as_str() {
     ///         Some("pancakes") => Ok(Value::from(format!("welcome, client {}", conn.id()))),
@@ -173,7 +173,7 @@ impl DaemonBuilder {
     /// [`ConnectionInfo::tracked_resources`]).
     ///
     /// ```
-    /// let daemon = pyro_runtime::daemon::Daemon::builder()
+    /// let daemon = pyro::daemon::Daemon::builder()
     ///     .host("127.0.0.1")
     ///     .client_disconnect(|conn| println!("{:?} leaves {:?} open", conn.client_addr(), conn.tracked_resources()))
     ///     .bind()
@@ -193,8 +193,8 @@ impl DaemonBuilder {
     /// for a Rust proxy, `current_context.response_annotations` in Python).
     ///
     /// ```
-    /// use pyro_runtime::protocol::{AnnotationId, Annotations};
-    /// let daemon = pyro_runtime::daemon::Daemon::builder()
+    /// use pyro::protocol::{AnnotationId, Annotations};
+    /// let daemon = pyro::daemon::Daemon::builder()
     ///     .host("127.0.0.1")
     ///     .annotations(|| {
     ///         let mut annotations = Annotations::new();

@@ -27,7 +27,7 @@ impl DaemonBuilder {
     /// serving a callback object sees them.
     ///
     /// ```
-    /// let daemon = pyro_runtime::Daemon::builder()
+    /// let daemon = pyro::Daemon::builder()
     ///     .host("127.0.0.1")
     ///     .on_callback_error(|error| eprintln!("{error}"))
     ///     .bind()

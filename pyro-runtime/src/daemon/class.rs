@@ -11,7 +11,7 @@ use crate::{Error, RemoteError, Value};
 /// How a registered class gets its instances (Pyro5's `@behavior(instance_mode=...)`).
 ///
 /// ```
-/// use pyro_runtime::daemon::InstanceMode;
+/// use pyro::daemon::InstanceMode;
 /// assert_eq!(InstanceMode::default(), InstanceMode::Session);
 /// assert_eq!("percall".parse::<InstanceMode>().unwrap(), InstanceMode::Percall);
 /// assert_eq!(InstanceMode::Single.as_str(), "single");
@@ -50,7 +50,7 @@ impl std::fmt::Display for InstanceMode {
 /// A name that is not one of Pyro5's instance modes.
 ///
 /// ```
-/// let err = "shared".parse::<pyro_runtime::daemon::InstanceMode>().unwrap_err();
+/// let err = "shared".parse::<pyro::daemon::InstanceMode>().unwrap_err();
 /// assert_eq!(err.to_string(), "invalid instancemode: shared");
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

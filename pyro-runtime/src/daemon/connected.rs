@@ -25,7 +25,7 @@ impl Daemon {
     ///
     /// ```
     /// # #[cfg(unix)] {
-    /// use pyro_runtime::daemon::Daemon;
+    /// use pyro::daemon::Daemon;
     /// let (server_end, client_end) = std::os::unix::net::UnixStream::pair().unwrap();
     /// let daemon = Daemon::connected(&server_end).unwrap();
     /// assert_eq!(daemon.location().to_string(), "./u:<<not-bound>>");
@@ -65,9 +65,9 @@ impl DaemonBuilder {
     ///
     /// ```
     /// # #[cfg(unix)] {
-    /// use pyro_runtime::daemon::Daemon;
-    /// use pyro_runtime::proxy::Proxy;
-    /// use pyro_runtime::Value;
+    /// use pyro::daemon::Daemon;
+    /// use pyro::proxy::Proxy;
+    /// use pyro::Value;
     ///
     /// let (server_end, client_end) = std::os::unix::net::UnixStream::pair().unwrap();
     /// let daemon = Daemon::builder().config(Default::default()).connected(&server_end).unwrap();

@@ -71,9 +71,9 @@
 //! [`BUSY_MESSAGE`](crate::dispatch::BUSY_MESSAGE)).
 //!
 //! ```
-//! use pyro_runtime::daemon::Daemon;
-//! use pyro_runtime::dispatch::*;
-//! use pyro_runtime::{Error, Serializer};
+//! use pyro::daemon::Daemon;
+//! use pyro::dispatch::*;
+//! use pyro::{Error, Serializer};
 //!
 //! // What `#[pyro::expose]` generates for `impl Greeter { pub fn hello(&self) -> String }`:
 //! struct Greeter;
@@ -130,10 +130,10 @@
 //! connection (oneway calls may overlap its next calls), a single instance by everyone.
 //!
 //! ```
-//! use pyro_runtime::daemon::{Daemon, InstanceMode};
-//! use pyro_runtime::dispatch::*;
-//! use pyro_runtime::proxy::Proxy;
-//! use pyro_runtime::Error;
+//! use pyro::daemon::{Daemon, InstanceMode};
+//! use pyro::dispatch::*;
+//! use pyro::proxy::Proxy;
+//! use pyro::Error;
 //!
 //! // What `#[pyro::expose]` generates for `impl Tally { pub fn add(&mut self, n: i64) -> i64 }`:
 //! #[derive(Default)]
@@ -187,9 +187,9 @@
 //! tracked resources are closed.
 //!
 //! ```
-//! use pyro_runtime::daemon::Daemon;
-//! use pyro_runtime::proxy::Proxy;
-//! use pyro_runtime::{Error, Value};
+//! use pyro::daemon::Daemon;
+//! use pyro::proxy::Proxy;
+//! use pyro::{Error, Value};
 //!
 //! let daemon = Daemon::builder()
 //!     .host("127.0.0.1")
@@ -349,7 +349,7 @@ impl Daemon {
     /// A [`DaemonBuilder`] with the default [`Config`].
     ///
     /// ```
-    /// let daemon = pyro_runtime::daemon::Daemon::builder().host("127.0.0.1").port(0).bind().unwrap();
+    /// let daemon = pyro::daemon::Daemon::builder().host("127.0.0.1").port(0).bind().unwrap();
     /// assert!(daemon.location().to_string().starts_with("127.0.0.1:"));
     /// ```
     pub fn builder() -> DaemonBuilder {
@@ -360,7 +360,7 @@ impl Daemon {
     /// [`Config::environment`].
     ///
     /// ```
-    /// let daemon = pyro_runtime::daemon::Daemon::bind("::1", 0);
+    /// let daemon = pyro::daemon::Daemon::bind("::1", 0);
     /// # let _ = daemon; // IPv6 may be unavailable where doctests run
     /// ```
     pub fn bind(host: &str, port: u16) -> Result<Daemon, Error> {
@@ -372,7 +372,7 @@ impl Daemon {
     ///
     /// ```
     /// # #[cfg(target_os = "linux")] {
-    /// let daemon = pyro_runtime::daemon::Daemon::bind_unix("\0pyro-doc-daemon").unwrap();
+    /// let daemon = pyro::daemon::Daemon::bind_unix("\0pyro-doc-daemon").unwrap();
     /// assert_eq!(daemon.location().to_string(), "./u:\0pyro-doc-daemon");
     /// # }
     /// ```
@@ -385,8 +385,8 @@ impl Daemon {
     /// settings, pool sizes, timeouts and message limits.
     ///
     /// ```
-    /// let config = pyro_runtime::Config { host: "127.0.0.1".into(), ..Default::default() };
-    /// let daemon = pyro_runtime::daemon::Daemon::new(config).unwrap();
+    /// let config = pyro::Config { host: "127.0.0.1".into(), ..Default::default() };
+    /// let daemon = pyro::daemon::Daemon::new(config).unwrap();
     /// ```
     pub fn new(config: Config) -> Result<Daemon, Error> {
         Daemon::builder().config(config).bind()
@@ -404,7 +404,7 @@ impl Daemon {
     /// Registers an object exposed through the trait `I` (`register_as::<dyn Trait, _>(...)`).
     ///
     /// ```no_run
-    /// # fn demo<T: pyro_runtime::dispatch::Dispatch<dyn std::any::Any + Send + Sync>>(daemon: &pyro_runtime::daemon::Daemon, object: T) {
+    /// # fn demo<T: pyro::dispatch::Dispatch<dyn std::any::Any + Send + Sync>>(daemon: &pyro::daemon::Daemon, object: T) {
     /// // with `#[pyro::expose] trait Shop { ... }` and `impl Shop for MyShop`:
     /// // daemon.register_as::<dyn Shop, _>(MyShop::new(), Some("shop"))
     /// let uri = daemon.register_as::<dyn std::any::Any + Send + Sync, _>(object, Some("shop")).unwrap();
@@ -424,8 +424,8 @@ impl Daemon {
     /// documentation](self#instance-modes).
     ///
     /// ```
-    /// # use pyro_runtime::dispatch::*;
-    /// # use pyro_runtime::{Error, Serializer};
+    /// # use pyro::dispatch::*;
+    /// # use pyro::{Error, Serializer};
     /// # #[derive(Default)]
     /// # struct Counter(i64);
     /// # impl Dispatch<Counter> for Counter {
@@ -434,7 +434,7 @@ impl Daemon {
     /// #     fn invoke_shared(&self, _: &mut CallContext, m: &str, _: CallArgs) -> Result<Reply, Error> { Err(CallArgs::unknown_method(m)) }
     /// #     fn invoke_exclusive(&mut self, c: &mut CallContext, _: &str, a: CallArgs) -> Result<Reply, Error> { a.finish()?; self.0 += 1; c.encode(&self.0) }
     /// # }
-    /// use pyro_runtime::daemon::{Daemon, InstanceMode};
+    /// use pyro::daemon::{Daemon, InstanceMode};
     /// let daemon = Daemon::bind("127.0.0.1", 0).unwrap();
     /// let uri = daemon.register_class::<Counter>(InstanceMode::Session, Some("counter")).unwrap();
     /// assert_eq!(daemon.registered(), ["Pyro.Daemon", "counter"]);
@@ -450,8 +450,8 @@ impl Daemon {
     /// `builtins.RuntimeError`.
     ///
     /// ```
-    /// # use pyro_runtime::dispatch::*;
-    /// # use pyro_runtime::{Error, Serializer};
+    /// # use pyro::dispatch::*;
+    /// # use pyro::{Error, Serializer};
     /// # struct Greeter(String);
     /// # impl Dispatch<Greeter> for Greeter {
     /// #     fn metadata() -> Metadata { Metadata::new(["hello"], [], []) }
@@ -459,9 +459,9 @@ impl Daemon {
     /// #     fn invoke_shared(&self, c: &mut CallContext, _: &str, a: CallArgs) -> Result<Reply, Error> { a.finish()?; c.encode(&self.0) }
     /// #     fn invoke_exclusive(&mut self, _: &mut CallContext, m: &str, _: CallArgs) -> Result<Reply, Error> { Err(CallArgs::unknown_method(m)) }
     /// # }
-    /// use pyro_runtime::daemon::{Daemon, InstanceMode};
+    /// use pyro::daemon::{Daemon, InstanceMode};
     /// let daemon = Daemon::bind("127.0.0.1", 0).unwrap();
-    /// let create = |ctx: &pyro_runtime::dispatch::CallContext| Greeter(format!("hello, {:?}", ctx.client_addr()));
+    /// let create = |ctx: &pyro::dispatch::CallContext| Greeter(format!("hello, {:?}", ctx.client_addr()));
     /// daemon.register_class_with(InstanceMode::Percall, create, Some("greeter")).unwrap();
     /// ```
     pub fn register_class_with<T: Dispatch<T>>(
@@ -481,8 +481,8 @@ impl Daemon {
     /// every mode, as Pyro5 does.
     ///
     /// ```
-    /// # use pyro_runtime::dispatch::*;
-    /// # use pyro_runtime::Error;
+    /// # use pyro::dispatch::*;
+    /// # use pyro::Error;
     /// # struct Greeter(String);
     /// # impl Dispatch<Greeter> for Greeter {
     /// #     fn metadata() -> Metadata { Metadata::new(["hello"], [], []) }
@@ -490,9 +490,9 @@ impl Daemon {
     /// #     fn invoke_shared(&self, c: &mut CallContext, _: &str, a: CallArgs) -> Result<Reply, Error> { a.finish()?; c.encode(&self.0) }
     /// #     fn invoke_exclusive(&mut self, _: &mut CallContext, m: &str, _: CallArgs) -> Result<Reply, Error> { Err(CallArgs::unknown_method(m)) }
     /// # }
-    /// use pyro_runtime::daemon::{Daemon, InstanceMode};
-    /// use pyro_runtime::proxy::Proxy;
-    /// use pyro_runtime::{RemoteError, Value};
+    /// use pyro::daemon::{Daemon, InstanceMode};
+    /// use pyro::proxy::Proxy;
+    /// use pyro::{RemoteError, Value};
     ///
     /// let daemon = Daemon::bind("127.0.0.1", 0).unwrap();
     /// let tries = std::sync::atomic::AtomicU32::new(0);
@@ -529,9 +529,9 @@ impl Daemon {
     /// for an exposed trait.
     ///
     /// ```
-    /// use pyro_runtime::daemon::{Daemon, InstanceMode};
-    /// use pyro_runtime::dispatch::*;
-    /// use pyro_runtime::{proxy::Proxy, Error};
+    /// use pyro::daemon::{Daemon, InstanceMode};
+    /// use pyro::dispatch::*;
+    /// use pyro::{proxy::Proxy, Error};
     ///
     /// trait Visits { fn visit(&mut self) -> u32; }
     /// struct Door(u32);
@@ -576,8 +576,8 @@ impl Daemon {
     /// trait.
     ///
     /// ```
-    /// # use pyro_runtime::dispatch::*;
-    /// # use pyro_runtime::Error;
+    /// # use pyro::dispatch::*;
+    /// # use pyro::Error;
     /// # struct Door;
     /// # impl Dispatch<dyn std::any::Any + Send + Sync> for Door {
     /// #     fn metadata() -> Metadata { Metadata::new(["open"], [], []) }
@@ -585,7 +585,7 @@ impl Daemon {
     /// #     fn invoke_shared(&self, c: &mut CallContext, _: &str, a: CallArgs) -> Result<Reply, Error> { a.finish()?; c.encode(&()) }
     /// #     fn invoke_exclusive(&mut self, _: &mut CallContext, m: &str, _: CallArgs) -> Result<Reply, Error> { Err(CallArgs::unknown_method(m)) }
     /// # }
-    /// use pyro_runtime::daemon::{Daemon, InstanceMode};
+    /// use pyro::daemon::{Daemon, InstanceMode};
     /// let daemon = Daemon::bind("127.0.0.1", 0).unwrap();
     /// // with `#[pyro::expose] trait Doors { ... }`: register_class_try_as::<dyn Doors, _, _>(...)
     /// let create = |_: &CallContext| -> Result<Door, Error> { Ok(Door) };
@@ -609,8 +609,8 @@ impl Daemon {
     /// Registers any [`Servant`] (e.g. a hand-written one, or one shared between daemons).
     ///
     /// ```
-    /// # use pyro_runtime::dispatch::*;
-    /// # use pyro_runtime::{Error, Serializer};
+    /// # use pyro::dispatch::*;
+    /// # use pyro::{Error, Serializer};
     /// # struct Thing;
     /// # impl Dispatch<Thing> for Thing {
     /// #     fn metadata() -> Metadata { Metadata::new(["ping"], [], []) }
@@ -619,7 +619,7 @@ impl Daemon {
     /// #     fn invoke_exclusive(&mut self, _: &mut CallContext, m: &str, _: CallArgs) -> Result<Reply, Error> { Err(CallArgs::unknown_method(m)) }
     /// # }
     /// use std::sync::Arc;
-    /// let daemon = pyro_runtime::daemon::Daemon::bind("127.0.0.1", 0).unwrap();
+    /// let daemon = pyro::daemon::Daemon::bind("127.0.0.1", 0).unwrap();
     /// let servant: Arc<dyn Servant> = Arc::new(Served::new(Thing));
     /// let uri = daemon.register_servant(servant, None).unwrap();
     /// assert!(uri.object().starts_with("obj_") && uri.object().len() == 36);
@@ -640,7 +640,7 @@ impl Daemon {
     /// (`false`, as Pyro5 silently ignores it).
     ///
     /// ```
-    /// let daemon = pyro_runtime::daemon::Daemon::bind("127.0.0.1", 0).unwrap();
+    /// let daemon = pyro::daemon::Daemon::bind("127.0.0.1", 0).unwrap();
     /// assert!(!daemon.unregister("Pyro.Daemon"));
     /// assert!(!daemon.unregister("nothing"));
     /// ```
@@ -661,7 +661,7 @@ impl Daemon {
     /// is configured.
     ///
     /// ```
-    /// let daemon = pyro_runtime::daemon::Daemon::builder().host("127.0.0.1").nat("example.com", 5555).bind().unwrap();
+    /// let daemon = pyro::daemon::Daemon::builder().host("127.0.0.1").nat("example.com", 5555).bind().unwrap();
     /// assert_eq!(daemon.uri_for("thing").unwrap().to_string(), "PYRO:thing@example.com:5555");
     /// ```
     pub fn uri_for(&self, id: &str) -> Result<Uri, Error> {
@@ -678,7 +678,7 @@ impl Daemon {
     /// The location put in URIs when the daemon is behind NAT (Pyro5's `natLocationStr`).
     ///
     /// ```
-    /// let daemon = pyro_runtime::daemon::Daemon::bind("127.0.0.1", 0).unwrap();
+    /// let daemon = pyro::daemon::Daemon::bind("127.0.0.1", 0).unwrap();
     /// assert_eq!(daemon.nat_location(), None);
     /// ```
     pub fn nat_location(&self) -> Option<&Location> {
@@ -688,7 +688,7 @@ impl Daemon {
     /// The bound TCP address (`None` on a Unix socket).
     ///
     /// ```
-    /// let daemon = pyro_runtime::daemon::Daemon::bind("127.0.0.1", 0).unwrap();
+    /// let daemon = pyro::daemon::Daemon::bind("127.0.0.1", 0).unwrap();
     /// assert_ne!(daemon.local_addr().unwrap().port(), 0);
     /// ```
     pub fn local_addr(&self) -> Option<SocketAddr> {
@@ -698,7 +698,7 @@ impl Daemon {
     /// The configuration the daemon runs with.
     ///
     /// ```
-    /// let daemon = pyro_runtime::daemon::Daemon::bind("127.0.0.1", 0).unwrap();
+    /// let daemon = pyro::daemon::Daemon::bind("127.0.0.1", 0).unwrap();
     /// assert_eq!(daemon.config().threadpool_size, 80);
     /// ```
     pub fn config(&self) -> &Config {
@@ -715,7 +715,7 @@ impl Daemon {
     /// Stops the daemon (same as [`ShutdownHandle::shutdown`]).
     ///
     /// ```
-    /// let daemon = pyro_runtime::daemon::Daemon::bind("127.0.0.1", 0).unwrap();
+    /// let daemon = pyro::daemon::Daemon::bind("127.0.0.1", 0).unwrap();
     /// daemon.shutdown();
     /// daemon.request_loop().unwrap(); // returns at once
     /// ```
@@ -792,7 +792,7 @@ impl Daemon {
     /// The number of item streams open now.
     ///
     /// ```
-    /// let daemon = pyro_runtime::daemon::Daemon::bind("127.0.0.1", 0).unwrap();
+    /// let daemon = pyro::daemon::Daemon::bind("127.0.0.1", 0).unwrap();
     /// assert_eq!(daemon.open_streams(), 0);
     /// ```
     pub fn open_streams(&self) -> usize {

@@ -27,9 +27,9 @@ use crate::{Config, Error, naming};
 ///
 /// ```no_run
 /// use std::sync::Arc;
-/// use pyro_runtime::dispatch::{Servant, Served};
-/// # use pyro_runtime::dispatch::*;
-/// # use pyro_runtime::{Error, Serializer};
+/// use pyro::dispatch::{Servant, Served};
+/// # use pyro::dispatch::*;
+/// # use pyro::{Error, Serializer};
 /// # struct Thing;
 /// # impl Dispatch<Thing> for Thing {
 /// #     fn metadata() -> Metadata { Metadata::new(["ping"], [], []) }
@@ -39,8 +39,8 @@ use crate::{Config, Error, naming};
 /// # }
 /// let thing: Arc<dyn Servant> = Arc::new(Served::new(Thing));
 /// // Registered in the name server as `example.thing`, served on port 9999.
-/// pyro_runtime::daemon::serve(vec![(thing, Some("example.thing"))], Some("localhost"), 9999, None, true, true)?;
-/// # Ok::<(), pyro_runtime::Error>(())
+/// pyro::daemon::serve(vec![(thing, Some("example.thing"))], Some("localhost"), 9999, None, true, true)?;
+/// # Ok::<(), pyro::Error>(())
 /// ```
 pub fn serve(
     objects: Vec<(Arc<dyn Servant>, Option<&str>)>,

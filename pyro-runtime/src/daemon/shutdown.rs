@@ -12,7 +12,7 @@ use super::Inner;
 /// daemon down and still answer). `Clone + Send + Sync`; it does not keep the daemon alive.
 ///
 /// ```
-/// let daemon = pyro_runtime::daemon::Daemon::bind("127.0.0.1", 0).unwrap();
+/// let daemon = pyro::daemon::Daemon::bind("127.0.0.1", 0).unwrap();
 /// let handle = daemon.shutdown_handle();
 /// let stopper = std::thread::spawn(move || handle.shutdown());
 /// daemon.request_loop().unwrap(); // returns once the other thread called shutdown()

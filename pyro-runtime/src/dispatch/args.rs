@@ -13,8 +13,8 @@ use crate::{Error, RemoteError};
 /// argument with its name. Problems are `builtins.TypeError` remote errors with Python's wording.
 ///
 /// ```
-/// use pyro_runtime::dispatch::CallArgs;
-/// use pyro_runtime::value::{Dict, Value};
+/// use pyro::dispatch::CallArgs;
+/// use pyro::value::{Dict, Value};
 ///
 /// let kwargs: Dict = [("b", Value::Int(2))].into_iter().collect();
 /// let mut args = CallArgs::new("add", vec![Value::Int(1)], Some(kwargs));
@@ -40,7 +40,7 @@ impl CallArgs {
     /// The arguments of a call to `method` (the name is used in error messages).
     ///
     /// ```
-    /// let args = pyro_runtime::dispatch::CallArgs::new("ping", vec![], None);
+    /// let args = pyro::dispatch::CallArgs::new("ping", vec![], None);
     /// args.finish().unwrap();
     /// ```
     pub fn new(method: impl Into<String>, vargs: Vec<Value>, kwargs: Option<Dict>) -> CallArgs {
@@ -56,7 +56,7 @@ impl CallArgs {
     /// The method name.
     ///
     /// ```
-    /// assert_eq!(pyro_runtime::dispatch::CallArgs::new("ping", vec![], None).method(), "ping");
+    /// assert_eq!(pyro::dispatch::CallArgs::new("ping", vec![], None).method(), "ping");
     /// ```
     pub fn method(&self) -> &str {
         match &self.method {
@@ -68,7 +68,7 @@ impl CallArgs {
     /// Takes parameter `index` named `name`; an error if it is missing or does not convert to `T`.
     ///
     /// ```
-    /// use pyro_runtime::{dispatch::CallArgs, Value};
+    /// use pyro::{dispatch::CallArgs, Value};
     /// let mut args = CallArgs::new("echo", vec![Value::from("hi")], None);
     /// assert_eq!(args.required::<String>(0, "message").unwrap(), "hi");
     /// ```
@@ -92,7 +92,7 @@ impl CallArgs {
     /// explicit Python `None`).
     ///
     /// ```
-    /// use pyro_runtime::dispatch::CallArgs;
+    /// use pyro::dispatch::CallArgs;
     /// let mut args = CallArgs::new("greet", vec![], None);
     /// assert_eq!(args.optional::<String>(0, "name").unwrap(), None);
     /// ```
@@ -107,7 +107,7 @@ impl CallArgs {
     /// `*name`); call it after binding those. Each must convert to `T`.
     ///
     /// ```
-    /// use pyro_runtime::{dispatch::CallArgs, Value, VarArgs};
+    /// use pyro::{dispatch::CallArgs, Value, VarArgs};
     /// let mut args = CallArgs::new("sum", vec![Value::Int(1), Value::Int(2), Value::Int(3)], None);
     /// let first: i64 = args.required(0, "first").unwrap();
     /// let rest: VarArgs<i64> = args.rest("rest").unwrap();
@@ -127,7 +127,7 @@ impl CallArgs {
     /// `**name`); call it after binding the named parameters. Each must convert to `T`.
     ///
     /// ```
-    /// use pyro_runtime::{dispatch::CallArgs, value::Dict, KwArgs, Value};
+    /// use pyro::{dispatch::CallArgs, value::Dict, KwArgs, Value};
     /// let kwargs: Dict = [("a", Value::Int(1)), ("z", Value::Int(2))].into_iter().collect();
     /// let mut args = CallArgs::new("f", vec![], Some(kwargs));
     /// let a: i64 = args.required(0, "a").unwrap();
@@ -153,7 +153,7 @@ impl CallArgs {
     /// unknown keyword arguments, are errors as in Python.
     ///
     /// ```
-    /// use pyro_runtime::{dispatch::CallArgs, Value};
+    /// use pyro::{dispatch::CallArgs, Value};
     /// let args = CallArgs::new("ping", vec![Value::Int(1)], None);
     /// assert!(args.finish().is_err());
     /// ```
@@ -174,7 +174,7 @@ impl CallArgs {
     /// The error for a method the object does not expose (Python's `AttributeError`).
     ///
     /// ```
-    /// let err = pyro_runtime::dispatch::CallArgs::unknown_method("nope");
+    /// let err = pyro::dispatch::CallArgs::unknown_method("nope");
     /// assert_eq!(err.python_class(), "builtins.AttributeError");
     /// ```
     pub fn unknown_method(method: &str) -> Error {

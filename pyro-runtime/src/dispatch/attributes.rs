@@ -10,8 +10,8 @@
 //! or [`unknown_attribute`].
 //!
 //! ```
-//! use pyro_runtime::dispatch::{CallArgs, attributes};
-//! use pyro_runtime::Value;
+//! use pyro::dispatch::{CallArgs, attributes};
+//! use pyro::Value;
 //!
 //! let call = CallArgs::new("__setattr__", vec![Value::from("verbose"), Value::Bool(true)], None);
 //! let (name, mut args) = attributes::setattr_call(call).unwrap();
@@ -38,8 +38,8 @@ pub const ACCESS_METHODS: [&str; 2] = [GETATTR, SETATTR];
 /// `builtins.TypeError`.
 ///
 /// ```
-/// use pyro_runtime::dispatch::{CallArgs, attributes};
-/// use pyro_runtime::Value;
+/// use pyro::dispatch::{CallArgs, attributes};
+/// use pyro::Value;
 ///
 /// let (name, args) = attributes::getattr_call(CallArgs::new("__getattr__", vec![Value::from("size")], None)).unwrap();
 /// assert_eq!(name, "size");
@@ -63,8 +63,8 @@ pub fn getattr_call(args: CallArgs) -> Result<(String, CallArgs), Error> {
 /// string `builtins.TypeError`.
 ///
 /// ```
-/// use pyro_runtime::dispatch::{CallArgs, attributes};
-/// use pyro_runtime::Value;
+/// use pyro::dispatch::{CallArgs, attributes};
+/// use pyro::Value;
 ///
 /// let err = attributes::setattr_call(CallArgs::new("__setattr__", vec![Value::from("size")], None)).unwrap_err();
 /// assert_eq!(err.to_string(), "remote builtins.IndexError: list index out of range");
@@ -85,7 +85,7 @@ pub fn setattr_call(args: CallArgs) -> Result<(String, CallArgs), Error> {
 /// `AttributeError("attempt to access unexposed or unknown remote attribute '<name>'")`).
 ///
 /// ```
-/// let err = pyro_runtime::dispatch::attributes::inaccessible_attribute("size");
+/// let err = pyro::dispatch::attributes::inaccessible_attribute("size");
 /// assert_eq!(
 ///     err.to_string(),
 ///     "remote builtins.AttributeError: attempt to access unexposed or unknown remote attribute 'size'"
@@ -103,7 +103,7 @@ pub fn inaccessible_attribute(name: &str) -> Error {
 ///
 /// ```
 /// struct Thermostat;
-/// let err = pyro_runtime::dispatch::attributes::unknown_attribute::<Thermostat>("colour");
+/// let err = pyro::dispatch::attributes::unknown_attribute::<Thermostat>("colour");
 /// assert_eq!(err.to_string(), "remote builtins.AttributeError: type object 'Thermostat' has no attribute 'colour'");
 /// ```
 pub fn unknown_attribute<T: ?Sized>(name: &str) -> Error {

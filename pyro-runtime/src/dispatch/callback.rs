@@ -17,11 +17,11 @@ use crate::{Error, RemoteError};
 /// A failure of a `#[pyro::callback]` method, as its daemon reports it.
 ///
 /// ```
-/// use pyro_runtime::dispatch::CallbackError;
+/// use pyro::dispatch::CallbackError;
 /// let error = CallbackError {
 ///     method: "call2".into(),
 ///     session_id: 3,
-///     error: pyro_runtime::RemoteError::new("builtins.ZeroDivisionError", vec!["division by zero".into()]),
+///     error: pyro::RemoteError::new("builtins.ZeroDivisionError", vec!["division by zero".into()]),
 /// };
 /// assert_eq!(error.to_string(), "exception in callback method 'call2': builtins.ZeroDivisionError: division by zero");
 /// ```

@@ -40,9 +40,9 @@ use crate::{Error, RemoteError, Serializer, Value};
 /// driver adds what only it knows (the client address, the daemon).
 ///
 /// ```
-/// use pyro_runtime::dispatch::CallContext;
-/// use pyro_runtime::protocol::AnnotationId;
-/// use pyro_runtime::Serializer;
+/// use pyro::dispatch::CallContext;
+/// use pyro::protocol::AnnotationId;
+/// use pyro::Serializer;
 ///
 /// let mut ctx = CallContext::new(Serializer::Json);
 /// assert_eq!(ctx.serializer(), Serializer::Json);
@@ -90,8 +90,8 @@ impl CallContext {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// use pyro_runtime::session::SessionState;
-    /// let ctx = pyro_runtime::dispatch::CallContext::new(pyro_runtime::Serializer::Json)
+    /// use pyro::session::SessionState;
+    /// let ctx = pyro::dispatch::CallContext::new(pyro::Serializer::Json)
     ///     .with_session_state(Arc::new(SessionState::new()));
     /// assert!(ctx.session_state().is_some());
     /// ```
@@ -117,16 +117,16 @@ impl CallContext {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// use pyro_runtime::dispatch::CallContext;
-    /// use pyro_runtime::session::{OnClose, SessionState};
+    /// use pyro::dispatch::CallContext;
+    /// use pyro::session::{OnClose, SessionState};
     ///
     /// let state = Arc::new(SessionState::new());
-    /// let ctx = CallContext::new(pyro_runtime::Serializer::Json).with_session_state(Arc::clone(&state));
+    /// let ctx = CallContext::new(pyro::Serializer::Json).with_session_state(Arc::clone(&state));
     /// let handle = ctx.track_resource(OnClose::new(|| println!("closed"))).unwrap();
     /// assert_eq!(state.tracked_resources(), 1);
     /// assert!(ctx.untrack_resource(handle).is_some());
     ///
-    /// let err = CallContext::new(pyro_runtime::Serializer::Json).track_resource(OnClose::new(|| ())).unwrap_err();
+    /// let err = CallContext::new(pyro::Serializer::Json).track_resource(OnClose::new(|| ())).unwrap_err();
     /// assert_eq!(err.to_string(), "remote Pyro5.errors.PyroError: cannot track resource on a connectionless call");
     /// ```
     pub fn track_resource(&self, resource: impl Resource) -> Result<ResourceHandle, Error> {
@@ -148,9 +148,9 @@ impl CallContext {
     /// configuration.
     ///
     /// ```
-    /// use pyro_runtime::dispatch::CallContext;
-    /// use pyro_runtime::serializer::SerializeOptions;
-    /// let ctx = CallContext::new(pyro_runtime::Serializer::Serpent)
+    /// use pyro::dispatch::CallContext;
+    /// use pyro::serializer::SerializeOptions;
+    /// let ctx = CallContext::new(pyro::Serializer::Serpent)
     ///     .with_serialize_options(SerializeOptions { serpent_bytes_repr: true });
     /// let bytes = ctx.encode(serde_bytes::Bytes::new(b"hi")).unwrap().into_bytes(ctx.serializer()).unwrap();
     /// assert!(bytes.ends_with(b"b'hi'"));
@@ -164,7 +164,7 @@ impl CallContext {
     /// How results are written.
     ///
     /// ```
-    /// let ctx = pyro_runtime::dispatch::CallContext::new(pyro_runtime::Serializer::Json);
+    /// let ctx = pyro::dispatch::CallContext::new(pyro::Serializer::Json);
     /// assert!(!ctx.serialize_options().serpent_bytes_repr);
     /// ```
     pub fn serialize_options(&self) -> SerializeOptions {
@@ -174,7 +174,7 @@ impl CallContext {
     /// Sets the session (connection) id.
     ///
     /// ```
-    /// let ctx = pyro_runtime::dispatch::CallContext::new(pyro_runtime::Serializer::Json).with_session_id(7);
+    /// let ctx = pyro::dispatch::CallContext::new(pyro::Serializer::Json).with_session_id(7);
     /// assert_eq!(ctx.session_id(), 7);
     /// ```
     #[must_use]
@@ -187,8 +187,8 @@ impl CallContext {
     /// `msg_flags`).
     ///
     /// ```
-    /// use pyro_runtime::protocol::Flags;
-    /// let ctx = pyro_runtime::dispatch::CallContext::new(pyro_runtime::Serializer::Json)
+    /// use pyro::protocol::Flags;
+    /// let ctx = pyro::dispatch::CallContext::new(pyro::Serializer::Json)
     ///     .with_message(12, Flags::ONEWAY);
     /// assert_eq!((ctx.seq(), ctx.flags()), (12, Flags::ONEWAY));
     /// ```
@@ -203,7 +203,7 @@ impl CallContext {
     ///
     /// ```
     /// let id = uuid::Uuid::from_u128(1);
-    /// let ctx = pyro_runtime::dispatch::CallContext::new(pyro_runtime::Serializer::Json).with_correlation_id(id);
+    /// let ctx = pyro::dispatch::CallContext::new(pyro::Serializer::Json).with_correlation_id(id);
     /// assert_eq!(ctx.correlation_id(), Some(id));
     /// ```
     #[must_use]
@@ -215,10 +215,10 @@ impl CallContext {
     /// Sets the request's annotations.
     ///
     /// ```
-    /// use pyro_runtime::protocol::{AnnotationId, Annotations};
+    /// use pyro::protocol::{AnnotationId, Annotations};
     /// let mut annotations = Annotations::default();
     /// annotations.insert(AnnotationId::try_from("XMPL").unwrap(), b"v".to_vec());
-    /// let ctx = pyro_runtime::dispatch::CallContext::new(pyro_runtime::Serializer::Json).with_annotations(annotations);
+    /// let ctx = pyro::dispatch::CallContext::new(pyro::Serializer::Json).with_annotations(annotations);
     /// assert_eq!(ctx.annotations().get(AnnotationId::try_from("XMPL").unwrap()), Some(&b"v"[..]));
     /// ```
     #[must_use]
@@ -231,7 +231,7 @@ impl CallContext {
     ///
     /// ```
     /// let addr: std::net::SocketAddr = "127.0.0.1:5000".parse().unwrap();
-    /// let ctx = pyro_runtime::dispatch::CallContext::new(pyro_runtime::Serializer::Json).with_client_addr(Some(addr));
+    /// let ctx = pyro::dispatch::CallContext::new(pyro::Serializer::Json).with_client_addr(Some(addr));
     /// assert_eq!(ctx.client_addr(), Some(addr));
     /// ```
     #[must_use]
@@ -243,8 +243,8 @@ impl CallContext {
     /// Sets the daemon serving the call.
     ///
     /// ```
-    /// let daemon = pyro_runtime::daemon::Daemon::bind("127.0.0.1", 0).unwrap();
-    /// let ctx = pyro_runtime::dispatch::CallContext::new(pyro_runtime::Serializer::Json)
+    /// let daemon = pyro::daemon::Daemon::bind("127.0.0.1", 0).unwrap();
+    /// let ctx = pyro::dispatch::CallContext::new(pyro::Serializer::Json)
     ///     .with_daemon(Some(daemon.shutdown_handle()));
     /// assert!(ctx.daemon().is_some());
     /// ```
@@ -257,7 +257,7 @@ impl CallContext {
     /// Sets the client's address and the daemon in place (what a driver adds to a request).
     ///
     /// ```
-    /// let mut ctx = pyro_runtime::dispatch::CallContext::new(pyro_runtime::Serializer::Json);
+    /// let mut ctx = pyro::dispatch::CallContext::new(pyro::Serializer::Json);
     /// ctx.set_origin("127.0.0.1:5000".parse().ok(), None);
     /// assert!(ctx.client_addr().is_some());
     /// ```
@@ -336,7 +336,7 @@ impl CallContext {
     /// Takes the response annotations out (the session puts them on the reply).
     ///
     /// ```
-    /// let mut ctx = pyro_runtime::dispatch::CallContext::new(pyro_runtime::Serializer::Json);
+    /// let mut ctx = pyro::dispatch::CallContext::new(pyro::Serializer::Json);
     /// assert!(ctx.take_response_annotations().is_empty());
     /// ```
     pub fn take_response_annotations(&mut self) -> Annotations {
@@ -355,9 +355,9 @@ impl CallContext {
     /// generated code does with a typed result: straight to bytes, no [`Value`] in between).
     ///
     /// ```
-    /// let ctx = pyro_runtime::dispatch::CallContext::new(pyro_runtime::Serializer::Json);
+    /// let ctx = pyro::dispatch::CallContext::new(pyro::Serializer::Json);
     /// let reply = ctx.encode(&42).unwrap();
-    /// assert_eq!(reply.into_bytes(pyro_runtime::Serializer::Json).unwrap(), b"42");
+    /// assert_eq!(reply.into_bytes(pyro::Serializer::Json).unwrap(), b"42");
     /// ```
     ///
     /// Inside a daemon, [`Remote`](super::Remote) objects in `value` are registered with it and
@@ -405,8 +405,8 @@ pub type ItemStream = Box<dyn Iterator<Item = Result<Value, Error>> + Send>;
 /// What a dispatched call hands back.
 ///
 /// ```
-/// use pyro_runtime::dispatch::Reply;
-/// use pyro_runtime::{Serializer, Value};
+/// use pyro::dispatch::Reply;
+/// use pyro::{Serializer, Value};
 ///
 /// // The common case: already serialized with the request's serializer.
 /// let encoded = Reply::Encoded(Serializer::Json.to_bytes(&[1, 2]).unwrap());
@@ -450,8 +450,8 @@ impl Reply {
     /// exception (a Python generator raising mid-stream).
     ///
     /// ```
-    /// use pyro_runtime::dispatch::Reply;
-    /// use pyro_runtime::RemoteError;
+    /// use pyro::dispatch::Reply;
+    /// use pyro::RemoteError;
     /// let items = vec![Ok(1), Err(RemoteError::new("builtins.ValueError", vec![]))];
     /// let Reply::Stream(mut stream) = Reply::try_stream(items.into_iter()) else { unreachable!() };
     /// assert!(stream.next().unwrap().is_ok());
@@ -476,10 +476,10 @@ impl Reply {
     /// [`into_bytes`](Reply::into_bytes), writing a [`Reply::Value`] with `options`.
     ///
     /// ```
-    /// use pyro_runtime::dispatch::Reply;
-    /// use pyro_runtime::serializer::SerializeOptions;
-    /// let reply = Reply::Value(pyro_runtime::Value::Bytes(b"hi".to_vec()));
-    /// let bytes = reply.into_bytes_with(pyro_runtime::Serializer::Serpent, SerializeOptions { serpent_bytes_repr: true }).unwrap();
+    /// use pyro::dispatch::Reply;
+    /// use pyro::serializer::SerializeOptions;
+    /// let reply = Reply::Value(pyro::Value::Bytes(b"hi".to_vec()));
+    /// let bytes = reply.into_bytes_with(pyro::Serializer::Serpent, SerializeOptions { serpent_bytes_repr: true }).unwrap();
     /// assert!(bytes.ends_with(b"b'hi'"));
     /// ```
     pub fn into_bytes_with(self, ser: Serializer, options: SerializeOptions) -> Result<Vec<u8>, Error> {

@@ -9,10 +9,10 @@ use serde::{Deserialize, Serialize};
 /// read from lists, tuples or sets.
 ///
 /// ```
-/// use pyro_runtime::dispatch::Metadata;
+/// use pyro::dispatch::Metadata;
 /// let meta = Metadata::new(["echo", "notify"], ["notify"], []);
 /// assert!(meta.oneway.contains("notify"));
-/// let json = pyro_runtime::Serializer::Json.to_bytes(&meta).unwrap();
+/// let json = pyro::Serializer::Json.to_bytes(&meta).unwrap();
 /// assert_eq!(json, br#"{"methods": ["echo", "notify"], "oneway": ["notify"], "attrs": []}"#);
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,7 +32,7 @@ impl Metadata {
     /// Metadata from name lists.
     ///
     /// ```
-    /// let meta = pyro_runtime::dispatch::Metadata::new(["a"], [], ["x"]);
+    /// let meta = pyro::dispatch::Metadata::new(["a"], [], ["x"]);
     /// assert!(meta.attrs.contains("x"));
     /// ```
     pub fn new<'a>(
@@ -51,7 +51,7 @@ impl Metadata {
     /// Whether nothing is exposed (a Pyro5 client refuses such an object).
     ///
     /// ```
-    /// assert!(pyro_runtime::dispatch::Metadata::default().is_empty());
+    /// assert!(pyro::dispatch::Metadata::default().is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
         self.methods.is_empty() && self.attrs.is_empty()

@@ -23,8 +23,8 @@
 //! [`session`](crate::session).
 //!
 //! ```
-//! use pyro_runtime::dispatch::{CallArgs, CallContext, Dispatch, Metadata, Receiver, Reply, Servant, Served};
-//! use pyro_runtime::{Error, Serializer, Value};
+//! use pyro::dispatch::{CallArgs, CallContext, Dispatch, Metadata, Receiver, Reply, Servant, Served};
+//! use pyro::{Error, Serializer, Value};
 //!
 //! // What the macro writes for `impl Counter { pub fn add(&mut self, n: i64) -> i64 }`:
 //! struct Counter(i64);
@@ -74,6 +74,6 @@ pub use busy::BUSY_MESSAGE;
 pub use callback::CallbackError;
 pub use context::{CallContext, ItemStream, Reply};
 pub use metadata::Metadata;
-pub use remote::{IntoRemoteError, RemoteErrorWrap, ToRemoteErrorFallback};
+pub use remote::{ErrorText, IntoRemoteError, RemoteErrorWrap, ToRemoteErrorFallback};
 pub use remote_object::{Exposed, Lifetime, Remote};
 pub use servant::{Dispatch, Interface, Receiver, Servant, Served};

@@ -13,8 +13,8 @@ use crate::{Error, RemoteError};
 /// An error that knows which Python exception it becomes on the wire.
 ///
 /// ```
-/// use pyro_runtime::dispatch::IntoRemoteError;
-/// use pyro_runtime::{RemoteError, Value};
+/// use pyro::dispatch::IntoRemoteError;
+/// use pyro::{RemoteError, Value};
 ///
 /// struct OutOfStock(String);
 /// impl IntoRemoteError for OutOfStock {
@@ -57,15 +57,51 @@ impl<E: IntoRemoteError> RemoteErrorWrap<E> {
     }
 }
 
-/// The fallback half of [`RemoteErrorWrap`]'s specialization.
+/// The fallback half of [`RemoteErrorWrap`]'s specialization. It applies to every error type,
+/// and its method asks for [`ErrorText`], so that an error type with neither `Display` nor
+/// [`IntoRemoteError`] gets a compile error that says so (not a failed method lookup).
 pub trait ToRemoteErrorFallback {
+    /// The wrapped error type.
+    type Inner;
     /// `builtins.RuntimeError` with the error's `Display` text.
-    fn to_remote_error(self) -> RemoteError;
+    fn to_remote_error(self) -> RemoteError
+    where
+        Self::Inner: ErrorText;
 }
 
-impl<E: Display> ToRemoteErrorFallback for &RemoteErrorWrap<E> {
-    fn to_remote_error(self) -> RemoteError {
-        RemoteError::new("builtins.RuntimeError", vec![Value::Str(self.0.to_string())])
+impl<E> ToRemoteErrorFallback for &RemoteErrorWrap<E> {
+    type Inner = E;
+    fn to_remote_error(self) -> RemoteError
+    where
+        E: ErrorText,
+    {
+        RemoteError::new("builtins.RuntimeError", vec![Value::Str(self.0.error_text())])
+    }
+}
+
+/// An error type without [`IntoRemoteError`] reaches Python as `builtins.RuntimeError` with its
+/// `Display` text: implemented for every `Display` type.
+///
+/// ```
+/// use pyro::dispatch::ErrorText;
+///
+/// assert_eq!("x".parse::<i32>().unwrap_err().error_text(), "invalid digit found in string");
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be the error type of an exposed method: it implements neither `Display` nor `pyro::dispatch::IntoRemoteError`",
+    label = "the error a Python client receives is made from this type",
+    note = "implement `std::fmt::Display` for `{Self}` (the client then raises `RuntimeError` with its text), \
+            implement `pyro::dispatch::IntoRemoteError` to choose the Python exception, \
+            or derive `pyro::RemoteError` on an enum of the errors"
+)]
+pub trait ErrorText {
+    /// The text of the `RuntimeError`.
+    fn error_text(&self) -> String;
+}
+
+impl<E: Display + ?Sized> ErrorText for E {
+    fn error_text(&self) -> String {
+        self.to_string()
     }
 }
 

@@ -16,9 +16,9 @@ use crate::serializer::ProxyState;
 /// Proxy = ThingProxy; }`, and `impl Exposed for dyn Trait` for a trait).
 ///
 /// ```
-/// use pyro_runtime::dispatch::Exposed;
+/// use pyro::dispatch::Exposed;
 /// struct Thing;
-/// struct ThingProxy(pyro_runtime::proxy::Proxy);
+/// struct ThingProxy(pyro::proxy::Proxy);
 /// impl Exposed for Thing {
 ///     type Proxy = ThingProxy;
 /// }
@@ -32,7 +32,7 @@ pub trait Exposed {
 /// How long an object sent as a [`Remote`] stays registered.
 ///
 /// ```
-/// use pyro_runtime::dispatch::Lifetime;
+/// use pyro::dispatch::Lifetime;
 /// assert_eq!(Lifetime::default(), Lifetime::Session);
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -85,9 +85,9 @@ pub(crate) enum Target {
 /// serialization error too; to pass an object of one's own, send [`Daemon::proxy_for`](crate::Daemon::proxy_for).
 ///
 /// ```
-/// use pyro_runtime::dispatch::{Dispatch, Remote};
-/// # use pyro_runtime::dispatch::*;
-/// # use pyro_runtime::Error;
+/// use pyro::dispatch::{Dispatch, Remote};
+/// # use pyro::dispatch::*;
+/// # use pyro::Error;
 /// # struct Thing(u32);
 /// # impl Dispatch<Thing> for Thing {
 /// #     fn metadata() -> Metadata { Metadata::new(["speak"], [], []) }
@@ -101,7 +101,7 @@ pub(crate) enum Target {
 /// let kept: Remote<Thing> = Remote::new(Thing(2)).with_id("thing2").daemon_wide();
 /// let known: Remote<Thing> = Remote::registered("thing3");
 /// // Outside a daemon's reply there is nowhere to register them:
-/// assert!(pyro_runtime::Serializer::Json.to_bytes(&thing).is_err());
+/// assert!(pyro::Serializer::Json.to_bytes(&thing).is_err());
 /// # let _ = (kept, known);
 /// ```
 pub struct Remote<T: ?Sized> {
@@ -121,8 +121,8 @@ impl<T: ?Sized + 'static> Remote<T> {
     /// A new object served by `servant` (e.g. a hand-written [`Servant`]).
     ///
     /// ```
-    /// # use pyro_runtime::dispatch::*;
-    /// # use pyro_runtime::Error;
+    /// # use pyro::dispatch::*;
+    /// # use pyro::Error;
     /// # struct Thing;
     /// # impl Dispatch<Thing> for Thing {
     /// #     fn metadata() -> Metadata { Metadata::new(["ping"], [], []) }
@@ -169,7 +169,7 @@ impl<T: ?Sized + 'static> Remote<T> {
     /// Sets how long a new object stays registered.
     ///
     /// ```
-    /// # use pyro_runtime::dispatch::*;
+    /// # use pyro::dispatch::*;
     /// # struct Thing;
     /// let remote = Remote::<Thing>::registered("x").with_lifetime(Lifetime::Daemon);
     /// assert_eq!(remote.lifetime(), None);
@@ -186,13 +186,13 @@ impl<T: ?Sized + 'static> Remote<T> {
     /// The lifetime of a new object (`None` for a registered one or one sent already).
     ///
     /// ```
-    /// # use pyro_runtime::dispatch::*;
+    /// # use pyro::dispatch::*;
     /// # struct Thing;
     /// # impl Dispatch<Thing> for Thing {
     /// #     fn metadata() -> Metadata { Metadata::new(["ping"], [], []) }
     /// #     fn receiver(m: &str) -> Option<Receiver> { None }
-    /// #     fn invoke_shared(&self, c: &mut CallContext, m: &str, a: CallArgs) -> Result<Reply, pyro_runtime::Error> { Err(CallArgs::unknown_method(m)) }
-    /// #     fn invoke_exclusive(&mut self, _: &mut CallContext, m: &str, _: CallArgs) -> Result<Reply, pyro_runtime::Error> { Err(CallArgs::unknown_method(m)) }
+    /// #     fn invoke_shared(&self, c: &mut CallContext, m: &str, a: CallArgs) -> Result<Reply, pyro::Error> { Err(CallArgs::unknown_method(m)) }
+    /// #     fn invoke_exclusive(&mut self, _: &mut CallContext, m: &str, _: CallArgs) -> Result<Reply, pyro::Error> { Err(CallArgs::unknown_method(m)) }
     /// # }
     /// assert_eq!(Remote::<Thing>::new(Thing).daemon_wide().lifetime(), Some(Lifetime::Daemon));
     /// ```

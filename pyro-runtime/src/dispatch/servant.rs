@@ -22,6 +22,13 @@ pub enum Receiver {
 /// `impl<T: Tr + Send + Sync + 'static> Dispatch<dyn Tr> for T`.
 ///
 /// See the [module documentation](super) for a hand-written example.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be served as `{I}`: there is no `#[pyro::expose]` for it",
+    label = "not exposed as `{I}`",
+    note = "`daemon.register(object, id)` serves a type through its own `#[pyro::expose] impl {Self} {{ ... }}` block",
+    note = "a type that implements an exposed trait is served through the trait: \
+            `daemon.register_as::<dyn Trait, _>(object, id)`"
+)]
 pub trait Dispatch<I: ?Sized>: Send + Sync + 'static {
     /// The exposed names.
     fn metadata() -> Metadata;
@@ -47,8 +54,8 @@ pub trait Dispatch<I: ?Sized>: Send + Sync + 'static {
 /// blanket impl writes it here.) Every `I: Interface<T>` makes `T` a [`Dispatch<I>`].
 ///
 /// ```
-/// use pyro_runtime::dispatch::{CallArgs, CallContext, Interface, Metadata, Receiver, Reply, Servant, Served};
-/// use pyro_runtime::{Error, Serializer};
+/// use pyro::dispatch::{CallArgs, CallContext, Interface, Metadata, Receiver, Reply, Servant, Served};
+/// use pyro::{Error, Serializer};
 ///
 /// trait Greeter { fn greet(&self) -> String; }
 /// struct English;
@@ -141,8 +148,8 @@ pub trait Servant: Send + Sync + 'static {
 /// waiting (it would deadlock): see [`BUSY_MESSAGE`](super::BUSY_MESSAGE).
 ///
 /// ```
-/// # use pyro_runtime::dispatch::*;
-/// # use pyro_runtime::{Error, Serializer};
+/// # use pyro::dispatch::*;
+/// # use pyro::{Error, Serializer};
 /// # struct Thing;
 /// # impl Dispatch<Thing> for Thing {
 /// #     fn metadata() -> Metadata { Metadata::new(["ping"], [], []) }

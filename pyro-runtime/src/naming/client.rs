@@ -16,14 +16,14 @@ use crate::{Config, Error, Uri};
 /// [`Error::Naming`](crate::Error::Naming) (see the [module documentation](super)).
 ///
 /// ```no_run
-/// use pyro_runtime::naming::NameServerProxy;
+/// use pyro::naming::NameServerProxy;
 ///
 /// let ns = NameServerProxy::new("PYRO:Pyro.NameServer@localhost:9090".parse()?);
 /// ns.ping()?;
 /// for (name, uri) in ns.list(Some("example."), None)? {
 ///     println!("{name} -> {uri}");
 /// }
-/// # Ok::<(), pyro_runtime::Error>(())
+/// # Ok::<(), pyro::Error>(())
 /// ```
 #[derive(Clone, Debug)]
 pub struct NameServerProxy {
@@ -35,7 +35,7 @@ impl NameServerProxy {
     /// the process's settings ([`Config::environment`], as [`Proxy::new`]); connects on the first call.
     ///
     /// ```
-    /// let ns = pyro_runtime::naming::NameServerProxy::new("PYRO:Pyro.NameServer@localhost:9090".parse().unwrap());
+    /// let ns = pyro::naming::NameServerProxy::new("PYRO:Pyro.NameServer@localhost:9090".parse().unwrap());
     /// assert_eq!(ns.uri().port(), Some(9090));
     /// ```
     pub fn new(uri: Uri) -> NameServerProxy {
@@ -45,7 +45,7 @@ impl NameServerProxy {
     /// A client for the name server at `uri` with settings (serializer, timeout, ...) from `config`.
     ///
     /// ```
-    /// use pyro_runtime::{naming::NameServerProxy, Config, Serializer};
+    /// use pyro::{naming::NameServerProxy, Config, Serializer};
     /// let config = Config { serializer: Some(Serializer::Json), ..Config::default() };
     /// let ns = NameServerProxy::with_config("PYRO:Pyro.NameServer@localhost:9090".parse().unwrap(), &config);
     /// assert_eq!(ns.proxy().serializer(), Serializer::Json);
@@ -57,7 +57,7 @@ impl NameServerProxy {
     /// A client using `proxy` (which must be a proxy for a name server) for its calls.
     ///
     /// ```
-    /// use pyro_runtime::{naming::NameServerProxy, proxy::Proxy};
+    /// use pyro::{naming::NameServerProxy, proxy::Proxy};
     /// let proxy = Proxy::from_uri_str("PYRO:Pyro.NameServer@localhost:9090").unwrap().with_max_connections(1);
     /// let ns = NameServerProxy::from_proxy(proxy);
     /// assert_eq!(ns.proxy().max_connections(), 1);
@@ -69,7 +69,7 @@ impl NameServerProxy {
     /// The proxy the calls go through (for its settings, [`Proxy::bind`], ...).
     ///
     /// ```
-    /// let ns = pyro_runtime::naming::NameServerProxy::new("PYRO:Pyro.NameServer@localhost:9090".parse().unwrap());
+    /// let ns = pyro::naming::NameServerProxy::new("PYRO:Pyro.NameServer@localhost:9090".parse().unwrap());
     /// assert_eq!(ns.proxy().open_connections(), 0);
     /// ```
     pub fn proxy(&self) -> &Proxy {
@@ -79,8 +79,8 @@ impl NameServerProxy {
     /// The proxy the calls go through, mutably (to change its serializer, timeout, ...).
     ///
     /// ```
-    /// let mut ns = pyro_runtime::naming::NameServerProxy::new("PYRO:Pyro.NameServer@localhost:9090".parse().unwrap());
-    /// ns.proxy_mut().set_serializer(pyro_runtime::Serializer::Json);
+    /// let mut ns = pyro::naming::NameServerProxy::new("PYRO:Pyro.NameServer@localhost:9090".parse().unwrap());
+    /// ns.proxy_mut().set_serializer(pyro::Serializer::Json);
     /// ```
     pub fn proxy_mut(&mut self) -> &mut Proxy {
         &mut self.proxy
@@ -89,7 +89,7 @@ impl NameServerProxy {
     /// The proxy, for untyped calls.
     ///
     /// ```
-    /// let ns = pyro_runtime::naming::NameServerProxy::new("PYRO:Pyro.NameServer@localhost:9090".parse().unwrap());
+    /// let ns = pyro::naming::NameServerProxy::new("PYRO:Pyro.NameServer@localhost:9090".parse().unwrap());
     /// let proxy = ns.into_proxy();
     /// assert_eq!(proxy.uri().object(), "Pyro.NameServer");
     /// ```
@@ -100,7 +100,7 @@ impl NameServerProxy {
     /// The name server's URI.
     ///
     /// ```
-    /// let ns = pyro_runtime::naming::NameServerProxy::new("PYRO:Pyro.NameServer@localhost:9090".parse().unwrap());
+    /// let ns = pyro::naming::NameServerProxy::new("PYRO:Pyro.NameServer@localhost:9090".parse().unwrap());
     /// assert_eq!(ns.uri().to_string(), "PYRO:Pyro.NameServer@localhost:9090");
     /// ```
     pub fn uri(&self) -> &Uri {
@@ -111,9 +111,9 @@ impl NameServerProxy {
     /// [`Error::Naming`] `"unknown name: <name>"`.
     ///
     /// ```no_run
-    /// # let ns = pyro_runtime::naming::locate_ns(None, None)?;
+    /// # let ns = pyro::naming::locate_ns(None, None)?;
     /// let uri = ns.lookup("example.greeting")?;
-    /// # Ok::<(), pyro_runtime::Error>(())
+    /// # Ok::<(), pyro::Error>(())
     /// ```
     pub fn lookup(&self, name: &str) -> Result<Uri, Error> {
         let reply = self.call("lookup", vec![name.into()], Dict::new())?;
@@ -123,10 +123,10 @@ impl NameServerProxy {
     /// The URI registered under `name` and its metadata (`lookup(name, return_metadata=True)`).
     ///
     /// ```no_run
-    /// # let ns = pyro_runtime::naming::locate_ns(None, None)?;
+    /// # let ns = pyro::naming::locate_ns(None, None)?;
     /// let (uri, tags) = ns.lookup_with_metadata("Pyro.NameServer")?;
     /// assert!(tags.contains("class:Pyro5.nameserver.NameServer"));
-    /// # Ok::<(), pyro_runtime::Error>(())
+    /// # Ok::<(), pyro::Error>(())
     /// ```
     pub fn lookup_with_metadata(&self, name: &str) -> Result<(Uri, BTreeSet<String>), Error> {
         let reply = self.call("lookup", vec![name.into()], kwargs([("return_metadata", true.into())]))?;
@@ -138,10 +138,10 @@ impl NameServerProxy {
     /// `safe`, which makes it [`Error::Naming`] `"name already registered: <name>"`.
     ///
     /// ```no_run
-    /// # let ns = pyro_runtime::naming::locate_ns(None, None)?;
+    /// # let ns = pyro::naming::locate_ns(None, None)?;
     /// let uri = "PYRO:obj_1@localhost:5555".parse()?;
     /// ns.register("example.thing", &uri, true, None)?;
-    /// # Ok::<(), pyro_runtime::Error>(())
+    /// # Ok::<(), pyro::Error>(())
     /// ```
     pub fn register(
         &self,
@@ -165,10 +165,10 @@ impl NameServerProxy {
     /// when given). Giving both is the name server's `ValueError`.
     ///
     /// ```no_run
-    /// # let ns = pyro_runtime::naming::locate_ns(None, None)?;
+    /// # let ns = pyro::naming::locate_ns(None, None)?;
     /// let everything = ns.list(None, None)?;
     /// let examples = ns.list(None, Some(r"example\..*"))?;
-    /// # Ok::<(), pyro_runtime::Error>(())
+    /// # Ok::<(), pyro::Error>(())
     /// ```
     pub fn list(&self, prefix: Option<&str>, regex: Option<&str>) -> Result<BTreeMap<String, Uri>, Error> {
         let reply = self.call("list", Vec::new(), filters(prefix, regex))?;
@@ -182,11 +182,11 @@ impl NameServerProxy {
     /// registered without metadata: it cannot serialize the `frozenset()` it stores then.
     ///
     /// ```no_run
-    /// # let ns = pyro_runtime::naming::locate_ns(None, None)?;
+    /// # let ns = pyro::naming::locate_ns(None, None)?;
     /// for (name, (uri, tags)) in ns.list_with_metadata(Some("example."), None)? {
     ///     println!("{name} -> {uri} {tags:?}");
     /// }
-    /// # Ok::<(), pyro_runtime::Error>(())
+    /// # Ok::<(), pyro::Error>(())
     /// ```
     pub fn list_with_metadata(
         &self,
@@ -205,9 +205,9 @@ impl NameServerProxy {
     /// both given is the name server's `ValueError`.
     ///
     /// ```no_run
-    /// # let ns = pyro_runtime::naming::locate_ns(None, None)?;
+    /// # let ns = pyro::naming::locate_ns(None, None)?;
     /// let greeters = ns.yplookup(&["kind:greeter", "lang:en"], &[])?;
-    /// # Ok::<(), pyro_runtime::Error>(())
+    /// # Ok::<(), pyro::Error>(())
     /// ```
     pub fn yplookup(&self, meta_all: &[&str], meta_any: &[&str]) -> Result<BTreeMap<String, Uri>, Error> {
         let reply = self.call("yplookup", Vec::new(), yp_options(meta_all, meta_any, false))?;
@@ -218,11 +218,11 @@ impl NameServerProxy {
     /// (`return_metadata=True`).
     ///
     /// ```no_run
-    /// # let ns = pyro_runtime::naming::locate_ns(None, None)?;
+    /// # let ns = pyro::naming::locate_ns(None, None)?;
     /// for (name, (uri, tags)) in ns.yplookup_with_metadata(&[], &["kind:greeter", "kind:echo"])? {
     ///     println!("{name} -> {uri} {tags:?}");
     /// }
-    /// # Ok::<(), pyro_runtime::Error>(())
+    /// # Ok::<(), pyro::Error>(())
     /// ```
     pub fn yplookup_with_metadata(
         &self,
@@ -239,10 +239,10 @@ impl NameServerProxy {
     /// `remove(regex=...)`.
     ///
     /// ```no_run
-    /// # let ns = pyro_runtime::naming::locate_ns(None, None)?;
+    /// # let ns = pyro::naming::locate_ns(None, None)?;
     /// assert_eq!(ns.remove(Some("example.thing"), None, None)?, 1);
     /// let removed = ns.remove(None, Some("example."), None)?;
-    /// # Ok::<(), pyro_runtime::Error>(())
+    /// # Ok::<(), pyro::Error>(())
     /// ```
     pub fn remove(&self, name: Option<&str>, prefix: Option<&str>, regex: Option<&str>) -> Result<usize, Error> {
         let vargs = name.map(|name| vec![Value::from(name)]).unwrap_or_default();
@@ -255,10 +255,10 @@ impl NameServerProxy {
     ///
     /// ```no_run
     /// use std::collections::BTreeSet;
-    /// # let ns = pyro_runtime::naming::locate_ns(None, None)?;
+    /// # let ns = pyro::naming::locate_ns(None, None)?;
     /// ns.set_metadata("example.thing", Some(&BTreeSet::from(["blue".to_string()])))?;
     /// ns.set_metadata("example.thing", None)?;
-    /// # Ok::<(), pyro_runtime::Error>(())
+    /// # Ok::<(), pyro::Error>(())
     /// ```
     pub fn set_metadata(&self, name: &str, metadata: Option<&BTreeSet<String>>) -> Result<(), Error> {
         let tags = metadata.map_or(Value::None, tag_list);
@@ -268,9 +268,9 @@ impl NameServerProxy {
     /// The number of registrations, the name server's own included (`count()`).
     ///
     /// ```no_run
-    /// # let ns = pyro_runtime::naming::locate_ns(None, None)?;
+    /// # let ns = pyro::naming::locate_ns(None, None)?;
     /// assert!(ns.count()? >= 1);
-    /// # Ok::<(), pyro_runtime::Error>(())
+    /// # Ok::<(), pyro::Error>(())
     /// ```
     pub fn count(&self) -> Result<usize, Error> {
         let reply = self.call("count", Vec::new(), Dict::new())?;
@@ -280,8 +280,8 @@ impl NameServerProxy {
     /// Calls the name server's `ping()` method: succeeds if it answers.
     ///
     /// ```no_run
-    /// pyro_runtime::naming::locate_ns(None, None)?.ping()?;
-    /// # Ok::<(), pyro_runtime::Error>(())
+    /// pyro::naming::locate_ns(None, None)?.ping()?;
+    /// # Ok::<(), pyro::Error>(())
     /// ```
     pub fn ping(&self) -> Result<(), Error> {
         self.call("ping", Vec::new(), Dict::new()).map(drop)

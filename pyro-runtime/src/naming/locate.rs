@@ -26,10 +26,10 @@ const BROADCAST_ALIAS: &str = "<broadcast>";
 ///
 /// ```no_run
 /// // A name server on a known host and port:
-/// let ns = pyro_runtime::naming::locate_ns(Some("nshost"), Some(9090))?;
+/// let ns = pyro::naming::locate_ns(Some("nshost"), Some(9090))?;
 /// // Anywhere: NS_HOST if it is local, else by broadcast, else NS_HOST anyway.
-/// let ns = pyro_runtime::naming::locate_ns(None, None)?;
-/// # Ok::<(), pyro_runtime::Error>(())
+/// let ns = pyro::naming::locate_ns(None, None)?;
+/// # Ok::<(), pyro::Error>(())
 /// ```
 pub fn locate_ns(host: Option<&str>, port: Option<u16>) -> Result<NameServerProxy, Error> {
     locate_ns_with_config(host, port, &Config::environment()?)
@@ -59,10 +59,10 @@ pub fn locate_ns(host: Option<&str>, port: Option<u16>) -> Result<NameServerProx
 /// not a `PYRO:` URI are ignored rather than raised.
 ///
 /// ```no_run
-/// use pyro_runtime::{naming::locate_ns_with_config, Config};
+/// use pyro::{naming::locate_ns_with_config, Config};
 /// let config = Config { broadcast_addrs: vec!["10.0.0.255".into()], ..Config::default() };
 /// let ns = locate_ns_with_config(None, None, &config)?;
-/// # Ok::<(), pyro_runtime::Error>(())
+/// # Ok::<(), pyro::Error>(())
 /// ```
 pub fn locate_ns_with_config(host: Option<&str>, port: Option<u16>, config: &Config) -> Result<NameServerProxy, Error> {
     let port = port.filter(|&port| port != 0);

@@ -10,7 +10,7 @@
 //!
 //! ```no_run
 //! use std::collections::BTreeSet;
-//! use pyro_runtime::{naming, proxy::Proxy, Uri};
+//! use pyro::{naming, proxy::Proxy, Uri};
 //!
 //! let ns = naming::locate_ns(Some("localhost"), Some(9090))?;
 //! let uri: Uri = "PYRO:obj_123@localhost:51234".parse()?;
@@ -21,7 +21,7 @@
 //! // A proxy for a name looks it up whenever it connects.
 //! let greeter = Proxy::from_uri_str("PYRONAME:example.greeting@localhost:9090")?;
 //! let text: String = greeter.call("greet", &("bob",))?;
-//! # Ok::<(), pyro_runtime::Error>(())
+//! # Ok::<(), pyro::Error>(())
 //! ```
 //!
 //! # Naming errors
@@ -34,14 +34,14 @@
 //! `"Pyro5.errors.NamingError"`, so both of these tests work:
 //!
 //! ```no_run
-//! # let ns = pyro_runtime::naming::locate_ns(None, None)?;
+//! # let ns = pyro::naming::locate_ns(None, None)?;
 //! match ns.lookup("no.such.name") {
-//!     Err(pyro_runtime::Error::Naming { message }) => assert_eq!(message, "unknown name: no.such.name"),
+//!     Err(pyro::Error::Naming { message }) => assert_eq!(message, "unknown name: no.such.name"),
 //!     other => panic!("{other:?}"),
 //! }
 //! let err = ns.lookup("no.such.name").unwrap_err();
 //! assert_eq!(err.python_class(), "Pyro5.errors.NamingError");
-//! # Ok::<(), pyro_runtime::Error>(())
+//! # Ok::<(), pyro::Error>(())
 //! ```
 //!
 //! Other exceptions of the name server (`ValueError` for `prefix` and `regex` together,
@@ -59,7 +59,7 @@ pub use resolve::{resolve, resolve_with_config};
 /// The object id of the name server in its daemon (Pyro5's `core.NAMESERVER_NAME`).
 ///
 /// ```
-/// assert_eq!(pyro_runtime::naming::NAMESERVER_NAME, "Pyro.NameServer");
+/// assert_eq!(pyro::naming::NAMESERVER_NAME, "Pyro.NameServer");
 /// ```
 pub const NAMESERVER_NAME: &str = "Pyro.NameServer";
 
@@ -67,7 +67,7 @@ pub const NAMESERVER_NAME: &str = "Pyro.NameServer";
 /// the name server's URI text.
 ///
 /// ```
-/// assert_eq!(pyro_runtime::naming::BROADCAST_REQUEST, b"GET_NSURI");
+/// assert_eq!(pyro::naming::BROADCAST_REQUEST, b"GET_NSURI");
 /// ```
 pub const BROADCAST_REQUEST: &[u8] = b"GET_NSURI";
 

@@ -12,9 +12,9 @@ use crate::{Config, Error, Uri};
 /// process's configuration ([`Config::environment`]). See [`resolve_with_config`].
 ///
 /// ```no_run
-/// let uri = pyro_runtime::naming::resolve(&"PYRONAME:example.greeting".parse()?)?;
-/// assert_eq!(uri.protocol(), pyro_runtime::uri::Protocol::Pyro);
-/// # Ok::<(), pyro_runtime::Error>(())
+/// let uri = pyro::naming::resolve(&"PYRONAME:example.greeting".parse()?)?;
+/// assert_eq!(uri.protocol(), pyro::uri::Protocol::Pyro);
+/// # Ok::<(), pyro::Error>(())
 /// ```
 pub fn resolve(uri: &Uri) -> Result<Uri, Error> {
     resolve_with_config(uri, &Config::environment()?)
@@ -33,7 +33,7 @@ pub fn resolve(uri: &Uri) -> Result<Uri, Error> {
 /// matching registration) is asked again until that much time has passed.
 ///
 /// ```
-/// use pyro_runtime::{naming::resolve_with_config, Config, Uri};
+/// use pyro::{naming::resolve_with_config, Config, Uri};
 /// let direct: Uri = "PYRO:obj@localhost:5555".parse().unwrap();
 /// assert_eq!(resolve_with_config(&direct, &Config::default()).unwrap(), direct);
 /// ```

@@ -11,7 +11,7 @@ const CHUNK_HEADER_SIZE: usize = 8;
 /// An annotation id: exactly 4 ASCII letters or digits, like Pyro5's own `STRM` and `BLBI`.
 ///
 /// ```
-/// use pyro_runtime::protocol::AnnotationId;
+/// use pyro::protocol::AnnotationId;
 ///
 /// let id = AnnotationId::try_from("XYZ1").unwrap();
 /// assert_eq!(id.as_str(), "XYZ1");
@@ -32,7 +32,7 @@ impl AnnotationId {
     /// The id as its 4 bytes.
     ///
     /// ```
-    /// use pyro_runtime::protocol::AnnotationId;
+    /// use pyro::protocol::AnnotationId;
     /// assert_eq!(AnnotationId::BLOB_INFO.as_bytes(), b"BLBI");
     /// ```
     pub const fn as_bytes(&self) -> &[u8; 4] {
@@ -42,7 +42,7 @@ impl AnnotationId {
     /// The id as a string slice.
     ///
     /// ```
-    /// use pyro_runtime::protocol::AnnotationId;
+    /// use pyro::protocol::AnnotationId;
     /// assert_eq!(AnnotationId::STREAM.as_str(), "STRM");
     /// ```
     pub fn as_str(&self) -> &str {
@@ -102,7 +102,7 @@ impl fmt::Debug for AnnotationId {
 /// Annotations are never compressed.
 ///
 /// ```
-/// use pyro_runtime::protocol::{AnnotationId, Annotations};
+/// use pyro::protocol::{AnnotationId, Annotations};
 ///
 /// let mut annotations = Annotations::new();
 /// let id = AnnotationId::try_from("XYZ1").unwrap();
@@ -123,7 +123,7 @@ impl Annotations {
     /// No annotations.
     ///
     /// ```
-    /// use pyro_runtime::protocol::Annotations;
+    /// use pyro::protocol::Annotations;
     /// assert!(Annotations::new().is_empty());
     /// ```
     pub const fn new() -> Annotations {
@@ -133,7 +133,7 @@ impl Annotations {
     /// The value of annotation `id`, if present.
     ///
     /// ```
-    /// use pyro_runtime::protocol::{AnnotationId, Annotations};
+    /// use pyro::protocol::{AnnotationId, Annotations};
     /// let annotations: Annotations = [(AnnotationId::STREAM, b"x".to_vec())].into_iter().collect();
     /// assert_eq!(annotations.get(AnnotationId::STREAM), Some(&b"x"[..]));
     /// assert_eq!(annotations.get(AnnotationId::BLOB_INFO), None);
@@ -146,7 +146,7 @@ impl Annotations {
     /// its place (like a Python dict).
     ///
     /// ```
-    /// use pyro_runtime::protocol::{AnnotationId, Annotations};
+    /// use pyro::protocol::{AnnotationId, Annotations};
     /// let mut annotations = Annotations::new();
     /// assert_eq!(annotations.insert(AnnotationId::STREAM, vec![1]), None);
     /// assert_eq!(annotations.insert(AnnotationId::STREAM, vec![2]), Some(vec![1]));
@@ -165,7 +165,7 @@ impl Annotations {
     /// Removes annotation `id`, returning its value.
     ///
     /// ```
-    /// use pyro_runtime::protocol::{AnnotationId, Annotations};
+    /// use pyro::protocol::{AnnotationId, Annotations};
     /// let mut annotations: Annotations = [(AnnotationId::STREAM, vec![1])].into_iter().collect();
     /// assert_eq!(annotations.remove(AnnotationId::STREAM), Some(vec![1]));
     /// assert!(annotations.is_empty());
@@ -178,7 +178,7 @@ impl Annotations {
     /// The number of annotations.
     ///
     /// ```
-    /// use pyro_runtime::protocol::Annotations;
+    /// use pyro::protocol::Annotations;
     /// assert_eq!(Annotations::new().len(), 0);
     /// ```
     pub fn len(&self) -> usize {
@@ -188,7 +188,7 @@ impl Annotations {
     /// Whether there are no annotations.
     ///
     /// ```
-    /// use pyro_runtime::protocol::Annotations;
+    /// use pyro::protocol::Annotations;
     /// assert!(Annotations::default().is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
@@ -198,7 +198,7 @@ impl Annotations {
     /// The annotations in wire order.
     ///
     /// ```
-    /// use pyro_runtime::protocol::{AnnotationId, Annotations};
+    /// use pyro::protocol::{AnnotationId, Annotations};
     /// let annotations: Annotations = [(AnnotationId::STREAM, vec![1])].into_iter().collect();
     /// for (id, value) in annotations.iter() {
     ///     assert_eq!((*id, value), (AnnotationId::STREAM, &[1u8][..]));
@@ -212,7 +212,7 @@ impl Annotations {
     /// annotations size).
     ///
     /// ```
-    /// use pyro_runtime::protocol::{AnnotationId, Annotations};
+    /// use pyro::protocol::{AnnotationId, Annotations};
     /// let annotations: Annotations = [(AnnotationId::STREAM, vec![0; 36])].into_iter().collect();
     /// assert_eq!(annotations.encoded_len(), 44);
     /// ```

@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// take more memory than the budget, where each alone is bounded by the maximum message size.
 ///
 /// ```
-/// use pyro_runtime::protocol::ByteBudget;
+/// use pyro::protocol::ByteBudget;
 ///
 /// let budget = ByteBudget::new(100);
 /// assert!(budget.try_reserve(60));
@@ -38,7 +38,7 @@ impl ByteBudget {
     /// The budget's size in bytes.
     ///
     /// ```
-    /// assert_eq!(pyro_runtime::protocol::ByteBudget::new(7).limit(), 7);
+    /// assert_eq!(pyro::protocol::ByteBudget::new(7).limit(), 7);
     /// ```
     pub fn limit(&self) -> u64 {
         self.limit

@@ -20,7 +20,7 @@ const LEVEL: u32 = 4;
 /// decoder, Python's included, reads them.
 ///
 /// ```
-/// use pyro_runtime::protocol::{compress, decompress};
+/// use pyro::protocol::{compress, decompress};
 ///
 /// let data = b"spam ".repeat(100);
 /// let packed = compress(&data).unwrap();
@@ -39,7 +39,7 @@ pub fn compress(data: &[u8]) -> Result<Vec<u8>, ProtocolError> {
 /// Bytes after the end of the zlib stream are ignored, as Python does.
 ///
 /// ```
-/// use pyro_runtime::protocol::{ProtocolError, compress, decompress};
+/// use pyro::protocol::{ProtocolError, compress, decompress};
 ///
 /// let packed = compress(&[0u8; 10_000]).unwrap();
 /// assert_eq!(decompress(&packed, 10_000).unwrap().len(), 10_000);

@@ -14,8 +14,8 @@ thread_local! {
 /// without a system call per message. (Correlation ids identify calls; they are not secrets.)
 ///
 /// ```
-/// let a = pyro_runtime::protocol::new_correlation_id();
-/// let b = pyro_runtime::protocol::new_correlation_id();
+/// let a = pyro::protocol::new_correlation_id();
+/// let b = pyro::protocol::new_correlation_id();
 /// assert_ne!(a, b);
 /// assert_eq!(a.get_version_num(), 4);
 /// ```

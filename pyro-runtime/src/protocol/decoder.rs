@@ -18,7 +18,7 @@ use super::{ByteBudget, DEFAULT_MAX_MESSAGE_SIZE, HEADER_SIZE, Header, Message, 
 /// [`ProtocolError::DecoderFailed`] and fed bytes are ignored.
 ///
 /// ```
-/// use pyro_runtime::protocol::{EncodeOptions, Message, MessageDecoder, MessageType};
+/// use pyro::protocol::{EncodeOptions, Message, MessageDecoder, MessageType};
 ///
 /// let opts = EncodeOptions::default();
 /// let mut wire = Message::new(MessageType::Invoke, 4, b"one".to_vec()).with_seq(1).to_bytes(&opts).unwrap();
@@ -70,7 +70,7 @@ impl MessageDecoder {
     /// A decoder with Pyro5's default maximum message size (1 GiB).
     ///
     /// ```
-    /// use pyro_runtime::protocol::{DEFAULT_MAX_MESSAGE_SIZE, MessageDecoder};
+    /// use pyro::protocol::{DEFAULT_MAX_MESSAGE_SIZE, MessageDecoder};
     /// assert_eq!(MessageDecoder::new().max_message_size(), DEFAULT_MAX_MESSAGE_SIZE);
     /// ```
     pub fn new() -> MessageDecoder {
@@ -81,7 +81,7 @@ impl MessageDecoder {
     /// compressed payloads that expand beyond it.
     ///
     /// ```
-    /// use pyro_runtime::protocol::{EncodeOptions, Message, MessageDecoder, MessageType};
+    /// use pyro::protocol::{EncodeOptions, Message, MessageDecoder, MessageType};
     ///
     /// let mut decoder = MessageDecoder::with_max_message_size(10);
     /// let msg = Message::new(MessageType::Invoke, 4, vec![0; 11]);
@@ -105,7 +105,7 @@ impl MessageDecoder {
     /// The maximum message size in force.
     ///
     /// ```
-    /// use pyro_runtime::protocol::MessageDecoder;
+    /// use pyro::protocol::MessageDecoder;
     /// assert_eq!(MessageDecoder::with_max_message_size(4096).max_message_size(), 4096);
     /// ```
     pub fn max_message_size(&self) -> usize {
@@ -116,7 +116,7 @@ impl MessageDecoder {
     /// [`next_message`](Self::next_message). Ignored once the decoder has failed.
     ///
     /// ```
-    /// use pyro_runtime::protocol::{EncodeOptions, Message, MessageDecoder};
+    /// use pyro::protocol::{EncodeOptions, Message, MessageDecoder};
     ///
     /// let wire = Message::ping().to_bytes(&EncodeOptions::default()).unwrap();
     /// let mut decoder = MessageDecoder::new();
@@ -215,7 +215,7 @@ impl MessageDecoder {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// use pyro_runtime::protocol::{ByteBudget, EncodeOptions, Message, MessageDecoder, MessageType, ProtocolError};
+    /// use pyro::protocol::{ByteBudget, EncodeOptions, Message, MessageDecoder, MessageType, ProtocolError};
     ///
     /// let options = EncodeOptions { compression: true, ..EncodeOptions::default() };
     /// let wire = Message::new(MessageType::Invoke, 4, vec![0; 100_000]).to_bytes(&options).unwrap();
@@ -239,7 +239,7 @@ impl MessageDecoder {
     /// [`EncodeOptions::wire_log`](crate::protocol::EncodeOptions::wire_log) for the sending side.
     ///
     /// ```
-    /// let mut decoder = pyro_runtime::protocol::MessageDecoder::new();
+    /// let mut decoder = pyro::protocol::MessageDecoder::new();
     /// decoder.set_wire_log(Some("daemon"));
     /// ```
     pub fn set_wire_log(&mut self, side: Option<&'static str>) {
@@ -261,7 +261,7 @@ impl MessageDecoder {
     /// decoder fail (then [`ProtocolError::DecoderFailed`] on later calls).
     ///
     /// ```
-    /// use pyro_runtime::protocol::{MessageDecoder, ProtocolError};
+    /// use pyro::protocol::{MessageDecoder, ProtocolError};
     ///
     /// let mut decoder = MessageDecoder::new();
     /// decoder.feed(b"PYRO\x01");
@@ -290,7 +290,7 @@ impl MessageDecoder {
     /// message type before waiting for its body (as Pyro5's `recv_stub` does).
     ///
     /// ```
-    /// use pyro_runtime::protocol::{EncodeOptions, Message, MessageDecoder, MessageType};
+    /// use pyro::protocol::{EncodeOptions, Message, MessageDecoder, MessageType};
     ///
     /// let wire = Message::new(MessageType::Invoke, 4, b"body".to_vec()).to_bytes(&EncodeOptions::default()).unwrap();
     /// let mut decoder = MessageDecoder::new();
@@ -305,7 +305,7 @@ impl MessageDecoder {
     /// 0 between messages: lets a reader size its reads.
     ///
     /// ```
-    /// use pyro_runtime::protocol::{EncodeOptions, Message, MessageDecoder, MessageType};
+    /// use pyro::protocol::{EncodeOptions, Message, MessageDecoder, MessageType};
     ///
     /// let wire = Message::new(MessageType::Invoke, 4, vec![7; 100]).to_bytes(&EncodeOptions::default()).unwrap();
     /// let mut decoder = MessageDecoder::new();
@@ -327,7 +327,7 @@ impl MessageDecoder {
     /// (more than one when a peer pipelines its requests).
     ///
     /// ```
-    /// use pyro_runtime::protocol::{EncodeOptions, Message, MessageDecoder};
+    /// use pyro::protocol::{EncodeOptions, Message, MessageDecoder};
     /// let wire = Message::ping().to_bytes(&EncodeOptions::default()).unwrap();
     /// let mut decoder = MessageDecoder::new();
     /// decoder.feed(&[wire.as_slice(), wire.as_slice()].concat());
@@ -340,7 +340,7 @@ impl MessageDecoder {
     /// Whether part of a message is buffered (the input stopped mid-message).
     ///
     /// ```
-    /// use pyro_runtime::protocol::MessageDecoder;
+    /// use pyro::protocol::MessageDecoder;
     /// let mut decoder = MessageDecoder::new();
     /// assert!(!decoder.has_partial_message());
     /// decoder.feed(b"PYRO");
@@ -355,7 +355,7 @@ impl MessageDecoder {
     /// failed. Complete messages can still be taken with [`next_message`](Self::next_message).
     ///
     /// ```
-    /// use pyro_runtime::protocol::{EncodeOptions, Message, MessageDecoder, ProtocolError};
+    /// use pyro::protocol::{EncodeOptions, Message, MessageDecoder, ProtocolError};
     ///
     /// let wire = Message::ping().to_bytes(&EncodeOptions::default()).unwrap();
     /// let mut decoder = MessageDecoder::new();

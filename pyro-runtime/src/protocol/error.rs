@@ -6,7 +6,7 @@
 /// daemon sends `to_string()` of the error to the peer in a CONNECTFAIL reply.
 ///
 /// ```
-/// use pyro_runtime::protocol::{ProtocolError, validate_prefix};
+/// use pyro::protocol::{ProtocolError, validate_prefix};
 ///
 /// let err = validate_prefix(b"!!!!!!!!!!!!!!!!").unwrap_err();
 /// assert!(matches!(err, ProtocolError::InvalidTag { found } if found == *b"!!!!"));
@@ -19,6 +19,29 @@ pub enum ProtocolError {
     #[error("invalid data")]
     InvalidTag {
         /// The first 4 bytes received.
+        found: [u8; 4],
+    },
+    /// What answered a connection request was not a Pyro5 message: the peer is not a Pyro5
+    /// daemon (an HTTP server, say). Reported by a proxy in place of
+    /// [`InvalidTag`](ProtocolError::InvalidTag), with the peer's address.
+    ///
+    /// ```
+    /// use pyro::protocol::ProtocolError;
+    ///
+    /// let err = ProtocolError::NotPyro { peer: "localhost:8080".into(), found: *b"HTTP" };
+    /// assert_eq!(
+    ///     err.to_string(),
+    ///     "localhost:8080 is not a Pyro5 daemon: it answered \"HTTP\", where a Pyro5 message starts with \"PYRO\""
+    /// );
+    /// ```
+    #[error(
+        "{peer} is not a Pyro5 daemon: it answered \"{}\", where a Pyro5 message starts with \"PYRO\"",
+        found.escape_ascii()
+    )]
+    NotPyro {
+        /// The address connected to.
+        peer: String,
+        /// The first 4 bytes it sent.
         found: [u8; 4],
     },
     /// The header's protocol version is not [`PROTOCOL_VERSION`](super::PROTOCOL_VERSION) (502).

@@ -8,7 +8,7 @@ use std::ops::{BitOr, BitOrAssign};
 /// Unknown bits are kept as they are (Pyro5 passes any flags through, e.g. `255`).
 ///
 /// ```
-/// use pyro_runtime::protocol::Flags;
+/// use pyro::protocol::Flags;
 ///
 /// let mut flags = Flags::EXCEPTION | Flags::CORR_ID;
 /// assert!(flags.contains(Flags::CORR_ID));
@@ -53,7 +53,7 @@ impl Flags {
     /// Flags from the raw header bits, unknown bits included.
     ///
     /// ```
-    /// use pyro_runtime::protocol::Flags;
+    /// use pyro::protocol::Flags;
     /// assert_eq!(Flags::from_bits(0x41), Flags::EXCEPTION | Flags::CORR_ID);
     /// assert_eq!(Flags::from_bits(255).bits(), 255);
     /// ```
@@ -64,7 +64,7 @@ impl Flags {
     /// The raw header bits.
     ///
     /// ```
-    /// use pyro_runtime::protocol::Flags;
+    /// use pyro::protocol::Flags;
     /// assert_eq!((Flags::ONEWAY | Flags::BATCH).bits(), 0x0c);
     /// ```
     pub const fn bits(self) -> u16 {
@@ -74,7 +74,7 @@ impl Flags {
     /// Whether every bit of `other` is set in `self`.
     ///
     /// ```
-    /// use pyro_runtime::protocol::Flags;
+    /// use pyro::protocol::Flags;
     /// let flags = Flags::ONEWAY | Flags::BATCH;
     /// assert!(flags.contains(Flags::ONEWAY));
     /// assert!(!flags.contains(Flags::ONEWAY | Flags::EXCEPTION));
@@ -86,7 +86,7 @@ impl Flags {
     /// Whether no bit is set.
     ///
     /// ```
-    /// use pyro_runtime::protocol::Flags;
+    /// use pyro::protocol::Flags;
     /// assert!(Flags::default().is_empty());
     /// assert!(!Flags::BATCH.is_empty());
     /// ```
@@ -97,7 +97,7 @@ impl Flags {
     /// Sets the bits of `other`.
     ///
     /// ```
-    /// use pyro_runtime::protocol::Flags;
+    /// use pyro::protocol::Flags;
     /// let mut flags = Flags::EMPTY;
     /// flags.insert(Flags::EXCEPTION);
     /// assert_eq!(flags, Flags::EXCEPTION);
@@ -109,7 +109,7 @@ impl Flags {
     /// Clears the bits of `other`.
     ///
     /// ```
-    /// use pyro_runtime::protocol::Flags;
+    /// use pyro::protocol::Flags;
     /// let mut flags = Flags::EXCEPTION | Flags::CORR_ID;
     /// flags.remove(Flags::EXCEPTION);
     /// assert_eq!(flags, Flags::CORR_ID);
@@ -121,7 +121,7 @@ impl Flags {
     /// `self` with the bits of `other` cleared.
     ///
     /// ```
-    /// use pyro_runtime::protocol::Flags;
+    /// use pyro::protocol::Flags;
     /// assert_eq!(Flags::from_bits(0xff).without(Flags::COMPRESSED).bits(), 0xfd);
     /// ```
     #[must_use]

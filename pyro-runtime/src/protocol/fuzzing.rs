@@ -12,7 +12,7 @@ use super::{EncodeOptions, HEADER_SIZE, Header, Message, MessageDecoder, Protoco
 /// result; every decoded message that fits re-encodes and decodes to itself.
 ///
 /// ```
-/// pyro_runtime::protocol::fuzzing::exercise_decoder(b"\x07PYRO\x01\xf6 and then garbage");
+/// pyro::protocol::fuzzing::exercise_decoder(b"\x07PYRO\x01\xf6 and then garbage");
 /// ```
 pub fn exercise_decoder(data: &[u8]) {
     run(data);

@@ -14,7 +14,7 @@ use super::{Flags, HEADER_SIZE, MAGIC, MessageType, PROTOCOL_VERSION, ProtocolEr
 ///
 /// ```
 /// use std::io::Read;
-/// use pyro_runtime::protocol::{DEFAULT_MAX_MESSAGE_SIZE, EncodeOptions, HEADER_SIZE, Header, Message, MessageType};
+/// use pyro::protocol::{DEFAULT_MAX_MESSAGE_SIZE, EncodeOptions, HEADER_SIZE, Header, Message, MessageType};
 ///
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let sent = Message::new(MessageType::Invoke, 4, b"payload".to_vec()).with_seq(7);
@@ -57,7 +57,7 @@ pub struct Header {
 /// more, the magic number must be right. Fewer than 4 bytes are accepted (nothing to judge yet).
 ///
 /// ```
-/// use pyro_runtime::protocol::validate_prefix;
+/// use pyro::protocol::validate_prefix;
 ///
 /// assert!(validate_prefix(b"PYRO\x01\xf6").is_ok());
 /// assert_eq!(validate_prefix(b"PYRO\x01\xf5").unwrap_err().to_string(), "invalid protocol version: 501");
@@ -87,7 +87,7 @@ impl Header {
     /// message type, in that order (the order of Pyro5's checks).
     ///
     /// ```
-    /// use pyro_runtime::protocol::{Flags, Header, MessageType};
+    /// use pyro::protocol::{Flags, Header, MessageType};
     ///
     /// let bytes: [u8; 40] = *b"PYRO\x01\xf6\x05\x04\x00\x40\x00\x01\x00\x00\x00\x01\0\0\0\0\
     ///     \x9c\x28\x92\x6d\x91\x8b\x43\xb2\x82\xd9\xe7\x87\xe5\x4d\x96\x92\0\0\x4d\xc5";
@@ -132,7 +132,7 @@ impl Header {
     /// The header as its 40 wire bytes.
     ///
     /// ```
-    /// use pyro_runtime::protocol::{Flags, Header, MessageType};
+    /// use pyro::protocol::{Flags, Header, MessageType};
     ///
     /// let header = Header {
     ///     msg_type: MessageType::Ping,
@@ -174,7 +174,7 @@ impl Header {
     /// After [`Header::parse`] this is at most the maximum message size.
     ///
     /// ```
-    /// use pyro_runtime::protocol::{Flags, Header, MessageType};
+    /// use pyro::protocol::{Flags, Header, MessageType};
     /// let header = Header {
     ///     msg_type: MessageType::Invoke,
     ///     serializer_id: 4,
@@ -195,7 +195,7 @@ impl Header {
     /// The correlation id if the header has [`Flags::CORR_ID`], else `None`.
     ///
     /// ```
-    /// use pyro_runtime::protocol::{Flags, Header, MessageType};
+    /// use pyro::protocol::{Flags, Header, MessageType};
     /// let mut header = Header {
     ///     msg_type: MessageType::Result,
     ///     serializer_id: 4,

@@ -18,7 +18,7 @@ use super::{
 /// receive one with a [`MessageDecoder`](super::MessageDecoder) or [`Message::from_parts`].
 ///
 /// ```
-/// use pyro_runtime::protocol::{EncodeOptions, Flags, Message, MessageDecoder, MessageType};
+/// use pyro::protocol::{EncodeOptions, Flags, Message, MessageDecoder, MessageType};
 /// use uuid::Uuid;
 ///
 /// let id = Uuid::from_u128(0x11112222_3333_4444_5555_666677778888);
@@ -61,7 +61,7 @@ pub struct Message {
 /// The default is Pyro5's: no compression, 1 GiB maximum.
 ///
 /// ```
-/// use pyro_runtime::protocol::{DEFAULT_MAX_MESSAGE_SIZE, EncodeOptions};
+/// use pyro::protocol::{DEFAULT_MAX_MESSAGE_SIZE, EncodeOptions};
 ///
 /// let options = EncodeOptions::default().compression(true);
 /// assert!(options.compression);
@@ -83,7 +83,7 @@ impl EncodeOptions {
     /// Pyro5's defaults: no compression, [`DEFAULT_MAX_MESSAGE_SIZE`].
     ///
     /// ```
-    /// use pyro_runtime::protocol::EncodeOptions;
+    /// use pyro::protocol::EncodeOptions;
     /// assert_eq!(EncodeOptions::new(), EncodeOptions::default());
     /// ```
     pub const fn new() -> EncodeOptions {
@@ -93,7 +93,7 @@ impl EncodeOptions {
     /// Sets [`compression`](Self::compression).
     ///
     /// ```
-    /// use pyro_runtime::protocol::EncodeOptions;
+    /// use pyro::protocol::EncodeOptions;
     /// assert!(EncodeOptions::new().compression(true).compression);
     /// ```
     #[must_use]
@@ -105,7 +105,7 @@ impl EncodeOptions {
     /// Sets [`max_message_size`](Self::max_message_size).
     ///
     /// ```
-    /// use pyro_runtime::protocol::EncodeOptions;
+    /// use pyro::protocol::EncodeOptions;
     /// assert_eq!(EncodeOptions::new().max_message_size(4096).max_message_size, 4096);
     /// ```
     #[must_use]
@@ -117,7 +117,7 @@ impl EncodeOptions {
     /// Sets [`wire_log`](Self::wire_log): `side` (`"daemon"`, `"proxy"`) when LOGWIRE is on.
     ///
     /// ```
-    /// use pyro_runtime::protocol::EncodeOptions;
+    /// use pyro::protocol::EncodeOptions;
     /// assert_eq!(EncodeOptions::new().wire_log(Some("daemon")).wire_log, Some("daemon"));
     /// ```
     #[must_use]
@@ -140,7 +140,7 @@ impl Default for EncodeOptions {
 /// `write_all`s.
 ///
 /// ```
-/// use pyro_runtime::protocol::{EncodeOptions, Message, MessageType};
+/// use pyro::protocol::{EncodeOptions, Message, MessageType};
 ///
 /// let msg = Message::new(MessageType::Result, 4, vec![0x03]).with_seq(1);
 /// let encoded = msg.encode(&EncodeOptions::default()).unwrap();
@@ -163,7 +163,7 @@ impl Encoded<'_> {
     /// The header as sent (flags with COMPRESSED and CORR_ID as on the wire, compressed data size).
     ///
     /// ```
-    /// use pyro_runtime::protocol::{EncodeOptions, Flags, Message, MessageType};
+    /// use pyro::protocol::{EncodeOptions, Flags, Message, MessageType};
     ///
     /// let msg = Message::new(MessageType::Result, 4, vec![b'x'; 500]);
     /// let encoded = msg.encode(&EncodeOptions::new().compression(true)).unwrap();
@@ -177,7 +177,7 @@ impl Encoded<'_> {
     /// The 40-byte header followed by the annotation chunks.
     ///
     /// ```
-    /// use pyro_runtime::protocol::{AnnotationId, EncodeOptions, Message, MessageType};
+    /// use pyro::protocol::{AnnotationId, EncodeOptions, Message, MessageType};
     ///
     /// let msg = Message::new(MessageType::Invoke, 4, vec![]).with_annotation(AnnotationId::STREAM, b"abc".to_vec());
     /// let encoded = msg.encode(&EncodeOptions::default()).unwrap();
@@ -190,7 +190,7 @@ impl Encoded<'_> {
     /// The payload as sent (compressed if the header says so).
     ///
     /// ```
-    /// use pyro_runtime::protocol::{EncodeOptions, Message, MessageType};
+    /// use pyro::protocol::{EncodeOptions, Message, MessageType};
     /// let msg = Message::new(MessageType::Ping, 42, b"ping".to_vec());
     /// assert_eq!(msg.encode(&EncodeOptions::default()).unwrap().payload(), b"ping");
     /// ```
@@ -201,7 +201,7 @@ impl Encoded<'_> {
     /// Length of the whole message on the wire.
     ///
     /// ```
-    /// use pyro_runtime::protocol::{EncodeOptions, Message, MessageType};
+    /// use pyro::protocol::{EncodeOptions, Message, MessageType};
     /// let msg = Message::new(MessageType::Ping, 42, b"ping".to_vec());
     /// assert_eq!(msg.encode(&EncodeOptions::default()).unwrap().total_len(), 44);
     /// ```
@@ -212,7 +212,7 @@ impl Encoded<'_> {
     /// Head and payload as two slices for [`Write::write_vectored`].
     ///
     /// ```
-    /// use pyro_runtime::protocol::{EncodeOptions, Message, MessageType};
+    /// use pyro::protocol::{EncodeOptions, Message, MessageType};
     /// let msg = Message::new(MessageType::Ping, 42, b"ping".to_vec());
     /// let encoded = msg.encode(&EncodeOptions::default()).unwrap();
     /// let [head, payload] = encoded.io_slices();
@@ -225,7 +225,7 @@ impl Encoded<'_> {
     /// Writes the whole message with vectored writes, retrying short writes and interruptions.
     ///
     /// ```
-    /// use pyro_runtime::protocol::{EncodeOptions, Message, MessageType};
+    /// use pyro::protocol::{EncodeOptions, Message, MessageType};
     /// let msg = Message::new(MessageType::Ping, 42, b"ping".to_vec());
     /// let mut out = Vec::new();
     /// msg.encode(&EncodeOptions::default()).unwrap().write_to(&mut out).unwrap();
@@ -254,7 +254,7 @@ impl Encoded<'_> {
     /// The whole message as one buffer (reuses the head's allocation).
     ///
     /// ```
-    /// use pyro_runtime::protocol::{EncodeOptions, Message, MessageType};
+    /// use pyro::protocol::{EncodeOptions, Message, MessageType};
     /// let msg = Message::new(MessageType::Ping, 42, b"ping".to_vec());
     /// assert_eq!(msg.encode(&EncodeOptions::default()).unwrap().into_vec().len(), 44);
     /// ```
@@ -269,7 +269,7 @@ impl Message {
     /// A message with no flags, sequence number 0, no correlation id and no annotations.
     ///
     /// ```
-    /// use pyro_runtime::protocol::{Flags, Message, MessageType};
+    /// use pyro::protocol::{Flags, Message, MessageType};
     /// let msg = Message::new(MessageType::Invoke, 4, b"\x94\xa5thing\xa3add\x92\x01\x02\x80".to_vec());
     /// assert_eq!((msg.seq, msg.flags, msg.correlation_id), (0, Flags::EMPTY, None));
     /// ```
@@ -289,7 +289,7 @@ impl Message {
     /// `b"ping"`. The daemon answers with the same seq and serializer id and payload `b"pong"`.
     ///
     /// ```
-    /// use pyro_runtime::protocol::{EncodeOptions, Message};
+    /// use pyro::protocol::{EncodeOptions, Message};
     /// let bytes = Message::ping().to_bytes(&EncodeOptions::default()).unwrap();
     /// assert_eq!(&bytes[6..8], &[6, 42]);
     /// ```
@@ -300,7 +300,7 @@ impl Message {
     /// Sets the sequence number.
     ///
     /// ```
-    /// use pyro_runtime::protocol::{Message, MessageType};
+    /// use pyro::protocol::{Message, MessageType};
     /// assert_eq!(Message::new(MessageType::Invoke, 4, vec![]).with_seq(65535).seq, 65535);
     /// ```
     #[must_use]
@@ -312,7 +312,7 @@ impl Message {
     /// Sets the flags.
     ///
     /// ```
-    /// use pyro_runtime::protocol::{Flags, Message, MessageType};
+    /// use pyro::protocol::{Flags, Message, MessageType};
     /// let msg = Message::new(MessageType::Invoke, 4, vec![]).with_flags(Flags::ONEWAY);
     /// assert_eq!(msg.flags, Flags::ONEWAY);
     /// ```
@@ -325,7 +325,7 @@ impl Message {
     /// Sets the correlation id (sent with [`Flags::CORR_ID`]).
     ///
     /// ```
-    /// use pyro_runtime::protocol::{Message, MessageType};
+    /// use pyro::protocol::{Message, MessageType};
     /// use uuid::Uuid;
     /// let msg = Message::new(MessageType::Result, 4, vec![]).with_correlation_id(Uuid::nil());
     /// assert_eq!(msg.correlation_id, Some(Uuid::nil()));
@@ -339,7 +339,7 @@ impl Message {
     /// Adds (or replaces) one annotation.
     ///
     /// ```
-    /// use pyro_runtime::protocol::{AnnotationId, Message, MessageType};
+    /// use pyro::protocol::{AnnotationId, Message, MessageType};
     /// let msg = Message::new(MessageType::Result, 4, vec![]).with_annotation(AnnotationId::STREAM, b"id".to_vec());
     /// assert_eq!(msg.annotations.get(AnnotationId::STREAM), Some(&b"id"[..]));
     /// ```
@@ -352,7 +352,7 @@ impl Message {
     /// Replaces all annotations.
     ///
     /// ```
-    /// use pyro_runtime::protocol::{AnnotationId, Annotations, Message, MessageType};
+    /// use pyro::protocol::{AnnotationId, Annotations, Message, MessageType};
     /// let annotations: Annotations = [(AnnotationId::BLOB_INFO, vec![1])].into_iter().collect();
     /// let msg = Message::new(MessageType::Invoke, 4, vec![]).with_annotations(annotations.clone());
     /// assert_eq!(msg.annotations, annotations);
@@ -371,7 +371,7 @@ impl Message {
     /// compression. See [`Header`] for a blocking read loop.
     ///
     /// ```
-    /// use pyro_runtime::protocol::{DEFAULT_MAX_MESSAGE_SIZE, Header, Message, ProtocolError};
+    /// use pyro::protocol::{DEFAULT_MAX_MESSAGE_SIZE, Header, Message, ProtocolError};
     ///
     /// let wire = b"PYRO\x01\xf6\x04\x04\0\0\0\x01\0\0\0\x02\0\0\0\0\
     ///     \0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\x4d\xc5\x90\x80";
@@ -425,7 +425,7 @@ impl Message {
     /// payload as sent plus the annotations against [`EncodeOptions::max_message_size`].
     ///
     /// ```
-    /// use pyro_runtime::protocol::{EncodeOptions, Message, MessageType, ProtocolError};
+    /// use pyro::protocol::{EncodeOptions, Message, MessageType, ProtocolError};
     ///
     /// let msg = Message::new(MessageType::Result, 4, vec![0; 2000]);
     /// let err = msg.encode(&EncodeOptions::new().max_message_size(1000)).unwrap_err();
@@ -445,7 +445,7 @@ impl Message {
     /// payload.
     ///
     /// ```
-    /// use pyro_runtime::protocol::{EncodeOptions, Message, MessageType};
+    /// use pyro::protocol::{EncodeOptions, Message, MessageType};
     ///
     /// let mut head = Vec::with_capacity(64);
     /// for seq in 0..3 {
@@ -524,7 +524,7 @@ impl Message {
     /// The whole encoded message as one buffer.
     ///
     /// ```
-    /// use pyro_runtime::protocol::{EncodeOptions, Message, MessageType};
+    /// use pyro::protocol::{EncodeOptions, Message, MessageType};
     /// let bytes = Message::new(MessageType::Result, 4, vec![0x03]).with_seq(1).to_bytes(&EncodeOptions::default());
     /// assert_eq!(bytes.unwrap().len(), 41);
     /// ```

@@ -5,7 +5,7 @@ use super::ProtocolError;
 /// The six Pyro5 message types, with their wire values.
 ///
 /// ```
-/// use pyro_runtime::protocol::{MessageType, ProtocolError};
+/// use pyro::protocol::{MessageType, ProtocolError};
 ///
 /// assert_eq!(MessageType::try_from(4).unwrap(), MessageType::Invoke);
 /// assert_eq!(u8::from(MessageType::Ping), 6);

@@ -13,7 +13,7 @@
 //!   compressed) payload, for one vectored write.
 //!
 //! ```
-//! use pyro_runtime::protocol::{EncodeOptions, Message, MessageDecoder, MessageType, next_seq};
+//! use pyro::protocol::{EncodeOptions, Message, MessageDecoder, MessageType, next_seq};
 //!
 //! let options = EncodeOptions::default().compression(true);
 //! let call = Message::new(MessageType::Invoke, 4, b"\x94\xa5thing\xa3add\x92\x01\x02\x80".to_vec()).with_seq(1);
@@ -76,7 +76,7 @@ pub const PING_SERIALIZER_ID: u8 = 42;
 /// The sequence number after `seq`: 16 bits, wrapping from 65535 to 0 as Pyro5 does.
 ///
 /// ```
-/// use pyro_runtime::protocol::next_seq;
+/// use pyro::protocol::next_seq;
 /// assert_eq!(next_seq(41), 42);
 /// assert_eq!(next_seq(u16::MAX), 0);
 /// ```

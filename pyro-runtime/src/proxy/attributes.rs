@@ -12,9 +12,9 @@ impl Proxy {
     /// Reads the remote attribute (exposed property) `name` (Pyro5's `__getattr__` call).
     ///
     /// ```no_run
-    /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
+    /// let proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
     /// let count: i64 = proxy.get_attribute("count")?;
-    /// # Ok::<(), pyro_runtime::Error>(())
+    /// # Ok::<(), pyro::Error>(())
     /// ```
     pub fn get_attribute<R: DeserializeOwned>(&self, name: &str) -> Result<R, Error> {
         let encode = |object: &str| self.encode_call(object, GETATTR, &(name,), None::<&Dict>);
@@ -27,9 +27,9 @@ impl Proxy {
     /// Sets the remote attribute (exposed property) `name` to `value` (Pyro5's `__setattr__` call).
     ///
     /// ```no_run
-    /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
+    /// let proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
     /// proxy.set_attribute("count", &10)?;
-    /// # Ok::<(), pyro_runtime::Error>(())
+    /// # Ok::<(), pyro::Error>(())
     /// ```
     pub fn set_attribute<T: Serialize + ?Sized>(&self, name: &str, value: &T) -> Result<(), Error> {
         let encode = |object: &str| self.encode_call(object, SETATTR, &(name, value), None::<&Dict>);

@@ -43,16 +43,16 @@ enum Calls {
 /// Works with any Pyro5 daemon: Python's, or pyro's.
 ///
 /// ```no_run
-/// use pyro_runtime::value::{Dict, Value};
+/// use pyro::value::{Dict, Value};
 ///
-/// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
+/// let proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
 /// let mut batch = proxy.batch();
 /// let sum = batch.call("add", vec![Value::Int(1), Value::Int(2)], Dict::new());
 /// let name = batch.call_with::<_, String>("name", &());
 /// batch.run()?;
 /// assert_eq!(sum.get()?, Value::Int(3));
 /// println!("{}", name.get()?);
-/// # Ok::<(), pyro_runtime::Error>(())
+/// # Ok::<(), pyro::Error>(())
 /// ```
 #[derive(Debug)]
 #[must_use = "a batch does nothing until it is run"]
@@ -136,7 +136,7 @@ impl<'p> Batch<'p> {
     ///
     /// ```
     /// use std::collections::BTreeMap;
-    /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
+    /// let proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
     /// let mut batch = proxy.batch();
     /// let _sum = batch.call_with_kwargs::<_, _, i64>("add", &(1,), &BTreeMap::from([("b", 2)]));
     /// assert_eq!(batch.len(), 1);
@@ -185,7 +185,7 @@ impl<'p> Batch<'p> {
     /// The number of calls recorded.
     ///
     /// ```
-    /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
+    /// let proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
     /// let mut batch = proxy.batch();
     /// let _ = batch.call("ping", vec![], Default::default());
     /// assert_eq!(batch.len(), 1);
@@ -200,7 +200,7 @@ impl<'p> Batch<'p> {
     /// Whether no call was recorded.
     ///
     /// ```
-    /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
+    /// let proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
     /// assert!(proxy.batch().is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
@@ -228,12 +228,12 @@ impl<'p> Batch<'p> {
     /// yield results.
     ///
     /// ```no_run
-    /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
+    /// let proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
     /// let mut batch = proxy.batch();
     /// let _ = batch.call("notify", vec!["a".into()], Default::default());
     /// let _ = batch.call("notify", vec!["b".into()], Default::default());
     /// batch.run_oneway()?;
-    /// # Ok::<(), pyro_runtime::Error>(())
+    /// # Ok::<(), pyro::Error>(())
     /// ```
     pub fn run_oneway(mut self) -> Result<(), Error> {
         if let Some(error) = self.error.take() {
@@ -283,10 +283,10 @@ impl<R: DeserializeOwned> BatchHandle<R> {
     /// this call did not run because an earlier one raised.
     ///
     /// ```
-    /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
+    /// let proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
     /// let mut batch = proxy.batch();
     /// let handle = batch.call("ping", vec![], Default::default());
-    /// assert!(matches!(handle.get(), Err(pyro_runtime::Error::Batch { .. })));
+    /// assert!(matches!(handle.get(), Err(pyro::Error::Batch { .. })));
     /// ```
     pub fn get(&self) -> Result<R, Error> {
         let Some(results) = self.results.get() else {
@@ -321,7 +321,7 @@ impl<R: DeserializeOwned> BatchHandle<R> {
     /// The position of the call in its batch.
     ///
     /// ```
-    /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
+    /// let proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
     /// let mut batch = proxy.batch();
     /// let _ = batch.call("a", vec![], Default::default());
     /// assert_eq!(batch.call("b", vec![], Default::default()).index(), 1);

@@ -15,11 +15,11 @@ impl Proxy {
     /// anew). Oneway methods return without waiting, as for [`call`](Proxy::call).
     ///
     /// ```no_run
-    /// use pyro_runtime::{proxy::Proxy, SerializedBlob};
+    /// use pyro::{proxy::Proxy, SerializedBlob};
     /// let listener = Proxy::from_uri_str("PYRO:listener@localhost:9999")?;
     /// let blob = SerializedBlob::new("news", &("hello",))?;
     /// let () = listener.call_blob("process_blob", &blob)?;
-    /// # Ok::<(), pyro_runtime::Error>(())
+    /// # Ok::<(), pyro::Error>(())
     /// ```
     pub fn call_blob<R: DeserializeOwned>(&self, method: &str, blob: &SerializedBlob) -> Result<R, Error> {
         let encode = |object: &str| blob.call_payload(self.serializer(), self.serialize_options, object, method);

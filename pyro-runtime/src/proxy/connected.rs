@@ -17,7 +17,7 @@ use crate::{Config, Error, Uri, current_context};
 /// `PYRO:<object>@<<connected-socket>>:0`.
 ///
 /// ```
-/// use pyro_runtime::{proxy::CONNECTED_SOCKET_HOST, Uri};
+/// use pyro::{proxy::CONNECTED_SOCKET_HOST, Uri};
 /// assert_eq!(Uri::pyro("echo", CONNECTED_SOCKET_HOST, 0).unwrap().to_string(), "PYRO:echo@<<connected-socket>>:0");
 /// ```
 pub const CONNECTED_SOCKET_HOST: &str = "<<connected-socket>>";
@@ -49,7 +49,7 @@ impl Proxy {
     ///
     /// ```
     /// # #[cfg(unix)] {
-    /// use pyro_runtime::{Daemon, proxy::Proxy};
+    /// use pyro::{Daemon, proxy::Proxy};
     /// let (server_end, client_end) = std::os::unix::net::UnixStream::pair().unwrap();
     /// let daemon = Daemon::connected(&server_end).unwrap();
     /// let server = std::thread::spawn(move || daemon.request_loop());
@@ -72,7 +72,7 @@ impl Proxy {
     ///
     /// ```
     /// # #[cfg(unix)] {
-    /// use pyro_runtime::{Config, Daemon, Serializer, proxy::Proxy};
+    /// use pyro::{Config, Daemon, Serializer, proxy::Proxy};
     /// let (server_end, client_end) = std::os::unix::net::UnixStream::pair().unwrap();
     /// let daemon = Daemon::builder().config(Config::default()).connected(&server_end).unwrap();
     /// let server = std::thread::spawn(move || daemon.request_loop());
@@ -105,7 +105,7 @@ impl Proxy {
     /// Whether this proxy works over a connected socket ([`Proxy::connected`]).
     ///
     /// ```
-    /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
+    /// let proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
     /// assert!(!proxy.is_over_connected_socket());
     /// ```
     pub fn is_over_connected_socket(&self) -> bool {

@@ -3,10 +3,11 @@
 
 use std::time::Duration;
 
+use crate::protocol::ProtocolError;
 use crate::protocol::{EncodeOptions, Flags, Message};
 use crate::serializer::Serializer;
 use crate::session::{ClientSession, Handshake};
-use crate::transport::{MessageStream, Socket, TlsClient, connect_with_tls};
+use crate::transport::{MessageStream, Socket, StreamError, TlsClient, connect_with_tls};
 use crate::uri::Location;
 use crate::value::Value;
 use crate::{Error, Uri};
@@ -55,7 +56,22 @@ impl Connection {
         (target.stamp)(&mut request);
         let location = target.location.to_string();
         stream.send_message(&request)?;
-        let reply = stream.receive_message(&[], &format!("connecting to {location}"))?;
+        let reply = stream.receive_message(&[], &format!("connecting to {location}")).map_err(|e| match e {
+            // Not a Pyro5 daemon at all: say who answered what.
+            StreamError::Protocol(ProtocolError::InvalidTag { found }) => {
+                Error::Protocol(ProtocolError::NotPyro { peer: location.clone(), found })
+            }
+            other => match Error::from(other) {
+                // Some servers wait for more than Pyro5's CONNECT before they say anything.
+                Error::Timeout { after, context } => Error::Timeout {
+                    after,
+                    context: format!(
+                        "{context}: it took the connection but sent no Pyro5 reply (is it a Pyro5 daemon?)"
+                    ),
+                },
+                other => other,
+            },
+        })?;
         // Pyro5 logs the refusal ("connection to <location> rejected: <reason>") as an error.
         let mut handshake = session
             .on_connect_reply(&reply, &location)

@@ -6,8 +6,8 @@
 //! replies.
 //!
 //! ```no_run
-//! use pyro_runtime::proxy::Proxy;
-//! use pyro_runtime::value::{Dict, Value};
+//! use pyro::proxy::Proxy;
+//! use pyro::value::{Dict, Value};
 //!
 //! let proxy = Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
 //! // Typed: arguments serialize straight to bytes, the result deserializes straight into `R`.
@@ -19,7 +19,7 @@
 //! let value = proxy.call_value("add", vec![1.into(), 2.into()], Dict::new())?;
 //! // Oneway: sent without waiting for the method to run.
 //! proxy.call_oneway("notify", &("event",))?;
-//! # Ok::<(), pyro_runtime::Error>(())
+//! # Ok::<(), pyro::Error>(())
 //! ```
 //!
 //! # Beyond Pyro5
@@ -53,12 +53,12 @@
 //! Proxies for `PYRO:` URIs do no naming work.
 //!
 //! ```no_run
-//! use pyro_runtime::proxy::Proxy;
+//! use pyro::proxy::Proxy;
 //!
 //! let proxy = Proxy::from_uri_str("PYROMETA:kind:greeter@localhost:9090")?;
 //! let text: String = proxy.call("greet", &("bob",))?;
 //! println!("served by {:?}", proxy.resolved_uri());
-//! # Ok::<(), pyro_runtime::Error>(())
+//! # Ok::<(), pyro::Error>(())
 //! ```
 //!
 //! # Batch calls
@@ -74,9 +74,9 @@
 //! requests for them (opt-in: the remote iterator then runs ahead of the consumer).
 //!
 //! ```no_run
-//! let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:test.echoserver@localhost:9999")?;
+//! let proxy = pyro::proxy::Proxy::from_uri_str("PYRO:test.echoserver@localhost:9999")?;
 //! let words: Vec<String> = proxy.call_stream("generator", &())?.collect::<Result<_, _>>()?;
-//! # Ok::<(), pyro_runtime::Error>(())
+//! # Ok::<(), pyro::Error>(())
 //! ```
 //!
 //! # Annotations and correlation ids
@@ -94,8 +94,8 @@
 //! [`response_annotations`]: crate::current_context::response_annotations
 //!
 //! ```no_run
-//! use pyro_runtime::{current_context, proxy::Proxy};
-//! use pyro_runtime::protocol::{AnnotationId, Annotations};
+//! use pyro::{current_context, proxy::Proxy};
+//! use pyro::protocol::{AnnotationId, Annotations};
 //!
 //! let proxy = Proxy::from_uri_str("PYRO:example.context@localhost:9999")?;
 //! let annotations: Annotations = [(AnnotationId::try_from("XYZZ")?, b"hi".to_vec())].into_iter().collect();
@@ -116,13 +116,13 @@
 //! dynamic result it arrives as that class dict, which [`Proxy::from_value`] turns into a proxy.
 //!
 //! ```
-//! use pyro_runtime::{proxy::Proxy, Serializer};
+//! use pyro::{proxy::Proxy, Serializer};
 //! let proxy = Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
 //! let json = Serializer::Json.to_bytes(&proxy)?;
 //! assert_eq!(json, br#"{"__class__": "Pyro5.client.Proxy", "state": ["PYRO:thing@localhost:9999", [], [], [], "hello", null]}"#);
 //! let back: Proxy = Serializer::Json.from_bytes(&json)?;
 //! assert_eq!(back.uri(), proxy.uri());
-//! # Ok::<(), pyro_runtime::Error>(())
+//! # Ok::<(), pyro::Error>(())
 //! ```
 //!
 //! # Not supported yet
@@ -190,14 +190,14 @@ const SETATTR: &str = "__setattr__";
 ///
 /// ```no_run
 /// use std::time::Duration;
-/// use pyro_runtime::{proxy::Proxy, Serializer};
+/// use pyro::{proxy::Proxy, Serializer};
 ///
 /// let proxy = Proxy::from_uri_str("PYRO:thing@localhost:9999")?
 ///     .with_serializer(Serializer::Json)
 ///     .with_timeout(Some(Duration::from_secs(5)));
 /// proxy.bind()?;
 /// println!("methods: {:?}", proxy.metadata().map(|m| m.methods));
-/// # Ok::<(), pyro_runtime::Error>(())
+/// # Ok::<(), pyro::Error>(())
 /// ```
 pub struct Proxy {
     uri: Uri,
@@ -269,7 +269,7 @@ impl Proxy {
     /// (and a warning is printed once); [`Proxy::from_uri_str`] returns that error instead.
     ///
     /// ```
-    /// use pyro_runtime::{proxy::Proxy, Uri};
+    /// use pyro::{proxy::Proxy, Uri};
     /// let proxy = Proxy::new(Uri::pyro("thing", "localhost", 9999).unwrap());
     /// assert_eq!(proxy.uri().object(), "thing");
     /// ```
@@ -283,7 +283,7 @@ impl Proxy {
     /// `ns_broadcast_port`, `broadcast_addrs`, `ns_lookup_delay`, ...).
     ///
     /// ```
-    /// use pyro_runtime::{proxy::Proxy, Config, Serializer};
+    /// use pyro::{proxy::Proxy, Config, Serializer};
     /// let config = Config { serializer: Some(Serializer::Json), max_retries: 2, ..Config::default() };
     /// let proxy = Proxy::with_config("PYRO:thing@localhost:9999".parse().unwrap(), &config);
     /// assert_eq!((proxy.serializer(), proxy.max_retries()), (Serializer::Json, 2));
@@ -322,9 +322,9 @@ impl Proxy {
     /// ([`Config::environment`]). Fails on a bad URI or an invalid `PYRO_*` variable.
     ///
     /// ```
-    /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
+    /// let proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
     /// assert_eq!(proxy.uri().port(), Some(9999));
-    /// assert!(pyro_runtime::proxy::Proxy::from_uri_str("not a uri").is_err());
+    /// assert!(pyro::proxy::Proxy::from_uri_str("not a uri").is_err());
     /// ```
     pub fn from_uri_str(uri: &str) -> Result<Proxy, Error> {
         let uri = uri.parse()?;
@@ -335,7 +335,7 @@ impl Proxy {
     /// [`resolved_uri`](Proxy::resolved_uri)).
     ///
     /// ```
-    /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
+    /// let proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
     /// assert_eq!(proxy.uri().to_string(), "PYRO:thing@localhost:9999");
     /// ```
     pub fn uri(&self) -> &Uri {
@@ -347,7 +347,7 @@ impl Proxy {
     /// (`None` before the first one).
     ///
     /// ```
-    /// use pyro_runtime::proxy::Proxy;
+    /// use pyro::proxy::Proxy;
     /// let direct = Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
     /// assert_eq!(direct.resolved_uri().as_ref(), Some(direct.uri()));
     /// let named = Proxy::from_uri_str("PYRONAME:example.thing").unwrap();
@@ -363,8 +363,8 @@ impl Proxy {
     /// The serializer used for calls.
     ///
     /// ```
-    /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
-    /// assert_eq!(proxy.serializer(), pyro_runtime::Serializer::Msgpack);
+    /// let proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
+    /// assert_eq!(proxy.serializer(), pyro::Serializer::Msgpack);
     /// ```
     pub fn serializer(&self) -> Serializer {
         self.serializer.current()
@@ -374,9 +374,9 @@ impl Proxy {
     /// kept, since every message names its serializer.
     ///
     /// ```
-    /// let mut proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
-    /// proxy.set_serializer(pyro_runtime::Serializer::Json);
-    /// assert_eq!(proxy.serializer(), pyro_runtime::Serializer::Json);
+    /// let mut proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
+    /// proxy.set_serializer(pyro::Serializer::Json);
+    /// assert_eq!(proxy.serializer(), pyro::Serializer::Json);
     /// ```
     pub fn set_serializer(&mut self, serializer: Serializer) {
         self.serializer.pin(serializer);
@@ -385,7 +385,7 @@ impl Proxy {
     /// [`set_serializer`](Proxy::set_serializer), builder style.
     ///
     /// ```
-    /// use pyro_runtime::{proxy::Proxy, Serializer};
+    /// use pyro::{proxy::Proxy, Serializer};
     /// let proxy = Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap().with_serializer(Serializer::Json);
     /// assert_eq!(proxy.serializer(), Serializer::Json);
     /// ```
@@ -398,7 +398,7 @@ impl Proxy {
     /// The timeout for connecting and for each send and receive; `None` waits forever.
     ///
     /// ```
-    /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
+    /// let proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
     /// assert_eq!(proxy.timeout(), None);
     /// ```
     pub fn timeout(&self) -> Option<Duration> {
@@ -410,7 +410,7 @@ impl Proxy {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let mut proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
+    /// let mut proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
     /// proxy.set_timeout(Some(Duration::from_secs(3)));
     /// assert_eq!(proxy.timeout(), Some(Duration::from_secs(3)));
     /// ```
@@ -428,7 +428,7 @@ impl Proxy {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap()
+    /// let proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap()
     ///     .with_timeout(Some(Duration::from_millis(500)));
     /// assert_eq!(proxy.timeout(), Some(Duration::from_millis(500)));
     /// ```
@@ -441,7 +441,7 @@ impl Proxy {
     /// The value sent in the CONNECT handshake (default `"hello"`).
     ///
     /// ```
-    /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
+    /// let proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
     /// assert_eq!(proxy.handshake().as_str(), Some("hello"));
     /// ```
     pub fn handshake(&self) -> &Value {
@@ -452,7 +452,7 @@ impl Proxy {
     /// daemon's `validateHandshake` sees it).
     ///
     /// ```
-    /// let mut proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
+    /// let mut proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
     /// proxy.set_handshake("secret-token".into());
     /// assert_eq!(proxy.handshake().as_str(), Some("secret-token"));
     /// ```
@@ -463,7 +463,7 @@ impl Proxy {
     /// [`set_handshake`](Proxy::set_handshake), builder style.
     ///
     /// ```
-    /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap().with_handshake(42.into());
+    /// let proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap().with_handshake(42.into());
     /// assert_eq!(proxy.handshake().as_i64(), Some(42));
     /// ```
     #[must_use]
@@ -475,7 +475,7 @@ impl Proxy {
     /// The annotations sent with every request of this proxy (default: none).
     ///
     /// ```
-    /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
+    /// let proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
     /// assert!(proxy.annotations().is_empty());
     /// ```
     pub fn annotations(&self) -> &Annotations {
@@ -489,8 +489,8 @@ impl Proxy {
     /// both gets the thread's value.
     ///
     /// ```
-    /// use pyro_runtime::protocol::{AnnotationId, Annotations};
-    /// let mut proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
+    /// use pyro::protocol::{AnnotationId, Annotations};
+    /// let mut proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
     /// let id = AnnotationId::try_from("XYZZ").unwrap();
     /// proxy.set_annotations([(id, b"from the proxy".to_vec())].into_iter().collect());
     /// assert_eq!(proxy.annotations().get(id), Some(&b"from the proxy"[..]));
@@ -502,9 +502,9 @@ impl Proxy {
     /// [`set_annotations`](Proxy::set_annotations), builder style.
     ///
     /// ```
-    /// use pyro_runtime::protocol::{AnnotationId, Annotations};
+    /// use pyro::protocol::{AnnotationId, Annotations};
     /// let annotations: Annotations = [(AnnotationId::try_from("XYZZ").unwrap(), vec![1])].into_iter().collect();
-    /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap().with_annotations(annotations);
+    /// let proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap().with_annotations(annotations);
     /// assert_eq!(proxy.annotations().len(), 1);
     /// ```
     #[must_use]
@@ -516,7 +516,7 @@ impl Proxy {
     /// The correlation id this proxy sends, if it was given one.
     ///
     /// ```
-    /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
+    /// let proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
     /// assert_eq!(proxy.correlation_id(), None);
     /// ```
     pub fn correlation_id(&self) -> Option<Uuid> {
@@ -530,7 +530,7 @@ impl Proxy {
     /// `current_context.correlation_id`) and puts it on its reply.
     ///
     /// ```
-    /// let mut proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
+    /// let mut proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
     /// let id = uuid::Uuid::new_v4();
     /// proxy.set_correlation_id(Some(id));
     /// assert_eq!(proxy.correlation_id(), Some(id));
@@ -543,7 +543,7 @@ impl Proxy {
     ///
     /// ```
     /// let id = uuid::Uuid::new_v4();
-    /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap().with_correlation_id(Some(id));
+    /// let proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap().with_correlation_id(Some(id));
     /// assert_eq!(proxy.correlation_id(), Some(id));
     /// ```
     #[must_use]
@@ -555,7 +555,7 @@ impl Proxy {
     /// How often a call is retried after its connection closed or timed out.
     ///
     /// ```
-    /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
+    /// let proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
     /// assert_eq!(proxy.max_retries(), 0);
     /// ```
     pub fn max_retries(&self) -> u32 {
@@ -566,7 +566,7 @@ impl Proxy {
     /// timed out (Pyro5's `MAX_RETRIES`). Beware: a retried call may run twice remotely.
     ///
     /// ```
-    /// let mut proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
+    /// let mut proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
     /// proxy.set_max_retries(3);
     /// assert_eq!(proxy.max_retries(), 3);
     /// ```
@@ -577,7 +577,7 @@ impl Proxy {
     /// [`set_max_retries`](Proxy::set_max_retries), builder style.
     ///
     /// ```
-    /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap().with_max_retries(1);
+    /// let proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap().with_max_retries(1);
     /// assert_eq!(proxy.max_retries(), 1);
     /// ```
     #[must_use]
@@ -589,7 +589,7 @@ impl Proxy {
     /// The most connections this proxy opens for concurrent calls.
     ///
     /// ```
-    /// use pyro_runtime::proxy::{Proxy, DEFAULT_MAX_CONNECTIONS};
+    /// use pyro::proxy::{Proxy, DEFAULT_MAX_CONNECTIONS};
     /// let proxy = Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
     /// assert_eq!(proxy.max_connections(), DEFAULT_MAX_CONNECTIONS);
     /// ```
@@ -602,7 +602,7 @@ impl Proxy {
     /// thread-pool daemon.
     ///
     /// ```
-    /// let mut proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
+    /// let mut proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
     /// proxy.set_max_connections(1);
     /// assert_eq!(proxy.max_connections(), 1);
     /// ```
@@ -614,7 +614,7 @@ impl Proxy {
     /// [`set_max_connections`](Proxy::set_max_connections), builder style.
     ///
     /// ```
-    /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap().with_max_connections(8);
+    /// let proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap().with_max_connections(8);
     /// assert_eq!(proxy.max_connections(), 8);
     /// ```
     #[must_use]
@@ -627,7 +627,7 @@ impl Proxy {
     /// handshake; `None` before the first connection.
     ///
     /// ```
-    /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
+    /// let proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
     /// assert!(proxy.metadata().is_none());
     /// ```
     pub fn metadata(&self) -> Option<Metadata> {
@@ -638,7 +638,7 @@ impl Proxy {
     /// `"hello"` unless its `validateHandshake` returns something else).
     ///
     /// ```
-    /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
+    /// let proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
     /// assert!(proxy.handshake_response().is_none());
     /// ```
     pub fn handshake_response(&self) -> Option<Value> {
@@ -650,7 +650,7 @@ impl Proxy {
     /// empty before connecting and without TLS (`SSL` off).
     ///
     /// ```
-    /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
+    /// let proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
     /// assert!(proxy.peer_certificates().is_empty());
     /// ```
     pub fn peer_certificates(&self) -> Vec<Vec<u8>> {
@@ -661,10 +661,10 @@ impl Proxy {
     /// `PYRONAME`/`PYROMETA` uri is resolved first (see [`resolved_uri`](Proxy::resolved_uri)).
     ///
     /// ```no_run
-    /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
+    /// let proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
     /// proxy.bind()?;
     /// assert!(proxy.metadata().is_some());
-    /// # Ok::<(), pyro_runtime::Error>(())
+    /// # Ok::<(), pyro::Error>(())
     /// ```
     pub fn bind(&self) -> Result<(), Error> {
         let mut lease = self.pool.lease();
@@ -677,7 +677,7 @@ impl Proxy {
     /// when their calls end. The next call connects again.
     ///
     /// ```
-    /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
+    /// let proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
     /// proxy.release();
     /// ```
     pub fn release(&self) {
@@ -694,10 +694,10 @@ impl Proxy {
     /// ([`Proxy::connected`]) fails at once: it cannot make a new connection.
     ///
     /// ```no_run
-    /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
+    /// let proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
     /// // ... the daemon restarted on the same port ...
     /// proxy.reconnect(10)?;
-    /// # Ok::<(), pyro_runtime::Error>(())
+    /// # Ok::<(), pyro::Error>(())
     /// ```
     pub fn reconnect(&self, tries: u32) -> Result<(), Error> {
         self.release();
@@ -729,7 +729,7 @@ impl Proxy {
     /// The number of connections currently open (busy or idle).
     ///
     /// ```
-    /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
+    /// let proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
     /// assert_eq!(proxy.open_connections(), 0);
     /// ```
     pub fn open_connections(&self) -> usize {
@@ -740,8 +740,8 @@ impl Proxy {
     /// the daemon's answer. (Not the same as calling the daemon object's `ping` method.)
     ///
     /// ```no_run
-    /// pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999")?.ping()?;
-    /// # Ok::<(), pyro_runtime::Error>(())
+    /// pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999")?.ping()?;
+    /// # Ok::<(), pyro::Error>(())
     /// ```
     pub fn ping(&self) -> Result<(), Error> {
         let mut lease = self.pool.lease();
@@ -765,10 +765,10 @@ impl Proxy {
     /// (`"remote object '<uri>' has no exposed attribute or method '<name>'"`).
     ///
     /// ```no_run
-    /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
+    /// let proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
     /// let sum: i64 = proxy.call("add", &(1, 2))?;
     /// let nothing: () = proxy.call("reset", &())?;
-    /// # Ok::<(), pyro_runtime::Error>(())
+    /// # Ok::<(), pyro::Error>(())
     /// ```
     pub fn call<A, R>(&self, method: &str, vargs: &A) -> Result<R, Error>
     where
@@ -783,10 +783,10 @@ impl Proxy {
     ///
     /// ```no_run
     /// use std::collections::BTreeMap;
-    /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
+    /// let proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
     /// let kwargs = BTreeMap::from([("polite", true)]);
     /// let greeting: String = proxy.call_with_kwargs("greet", &("bob",), &kwargs)?;
-    /// # Ok::<(), pyro_runtime::Error>(())
+    /// # Ok::<(), pyro::Error>(())
     /// ```
     pub fn call_with_kwargs<A, K, R>(&self, method: &str, vargs: &A, kwargs: &K) -> Result<R, Error>
     where
@@ -805,9 +805,9 @@ impl Proxy {
     /// runs it in its own thread and never answers, not even with an error).
     ///
     /// ```no_run
-    /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
+    /// let proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
     /// proxy.call_oneway("notify", &("started",))?;
-    /// # Ok::<(), pyro_runtime::Error>(())
+    /// # Ok::<(), pyro::Error>(())
     /// ```
     pub fn call_oneway<A: Serialize + ?Sized>(&self, method: &str, vargs: &A) -> Result<(), Error> {
         self.call_oneway_with_kwargs(method, vargs, &EmptyKwargs)
@@ -817,9 +817,9 @@ impl Proxy {
     ///
     /// ```no_run
     /// use std::collections::BTreeMap;
-    /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
+    /// let proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
     /// proxy.call_oneway_with_kwargs("notify", &("started",), &BTreeMap::from([("level", 2)]))?;
-    /// # Ok::<(), pyro_runtime::Error>(())
+    /// # Ok::<(), pyro::Error>(())
     /// ```
     pub fn call_oneway_with_kwargs<A, K>(&self, method: &str, vargs: &A, kwargs: &K) -> Result<(), Error>
     where
@@ -834,11 +834,11 @@ impl Proxy {
     /// Oneway methods (from the metadata) return [`Value::None`] without waiting.
     ///
     /// ```no_run
-    /// use pyro_runtime::value::{Dict, Value};
-    /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
+    /// use pyro::value::{Dict, Value};
+    /// let proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
     /// let result = proxy.call_value("add", vec![Value::Int(1), Value::Int(2)], Dict::new())?;
     /// assert_eq!(result.as_i64(), Some(3));
-    /// # Ok::<(), pyro_runtime::Error>(())
+    /// # Ok::<(), pyro::Error>(())
     /// ```
     pub fn call_value(&self, method: &str, vargs: Vec<Value>, kwargs: Dict) -> Result<Value, Error> {
         self.call_with_kwargs(method, &vargs, &kwargs)

@@ -14,10 +14,10 @@ use crate::value::Dict;
 /// A reply to a call as it came over the wire: the serialized payload, unread.
 ///
 /// ```
-/// use pyro_runtime::{proxy::RawReply, Serializer};
+/// use pyro::{proxy::RawReply, Serializer};
 /// let reply = RawReply { data: b"42".to_vec(), serializer: Serializer::Json, exception: false, correlation_id: None };
 /// assert_eq!(reply.serializer.from_bytes::<i64>(&reply.data)?, 42);
-/// # Ok::<(), pyro_runtime::serializer::SerializeError>(())
+/// # Ok::<(), pyro::serializer::SerializeError>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RawReply {
@@ -40,11 +40,11 @@ impl Proxy {
     /// is an error (the stream is closed at once).
     ///
     /// ```no_run
-    /// use pyro_runtime::{proxy::Proxy, value::Dict, Serializer};
+    /// use pyro::{proxy::Proxy, value::Dict, Serializer};
     /// let proxy = Proxy::from_uri_str("PYRO:thing@localhost:9999")?.with_serializer(Serializer::Json);
     /// let reply = proxy.call_raw("add", &(1, 2), &Dict::new(), false)?.expect("not oneway");
     /// assert_eq!(reply.data, b"3");
-    /// # Ok::<(), pyro_runtime::Error>(())
+    /// # Ok::<(), pyro::Error>(())
     /// ```
     pub fn call_raw<A, K>(&self, method: &str, vargs: &A, kwargs: &K, oneway: bool) -> Result<Option<RawReply>, Error>
     where
@@ -62,11 +62,11 @@ impl Proxy {
     /// [`get_attribute`](Proxy::get_attribute).
     ///
     /// ```no_run
-    /// use pyro_runtime::{proxy::Proxy, Serializer};
+    /// use pyro::{proxy::Proxy, Serializer};
     /// let proxy = Proxy::from_uri_str("PYRO:thing@localhost:9999")?.with_serializer(Serializer::Json);
     /// let reply = proxy.get_attribute_raw("count")?.expect("a reply");
     /// println!("{}", String::from_utf8_lossy(&reply.data));
-    /// # Ok::<(), pyro_runtime::Error>(())
+    /// # Ok::<(), pyro::Error>(())
     /// ```
     pub fn get_attribute_raw(&self, name: &str) -> Result<Option<RawReply>, Error> {
         let encode = |object: &str| self.encode_call(object, GETATTR, &(name,), None::<&Dict>);

@@ -23,10 +23,10 @@ const CLOSE: &str = "close_stream";
 /// that always fit in the socket buffers, so sending them never waits for the daemon to read.
 ///
 /// ```
-/// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999")?
+/// let proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999")?
 ///     .with_stream_read_ahead(1000);
-/// assert_eq!(proxy.stream_read_ahead(), pyro_runtime::proxy::MAX_STREAM_READ_AHEAD);
-/// # Ok::<(), pyro_runtime::Error>(())
+/// assert_eq!(proxy.stream_read_ahead(), pyro::proxy::MAX_STREAM_READ_AHEAD);
+/// # Ok::<(), pyro::Error>(())
 /// ```
 pub const MAX_STREAM_READ_AHEAD: usize = 64;
 
@@ -36,9 +36,9 @@ impl Proxy {
     /// [`set_stream_read_ahead`](Proxy::set_stream_read_ahead).
     ///
     /// ```
-    /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
+    /// let proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
     /// assert_eq!(proxy.stream_read_ahead(), 1);
-    /// # Ok::<(), pyro_runtime::Error>(())
+    /// # Ok::<(), pyro::Error>(())
     /// ```
     pub fn stream_read_ahead(&self) -> usize {
         self.stream_read_ahead
@@ -67,10 +67,10 @@ impl Proxy {
     ///   usable; so does the end of the stream, or the exception that ends it.
     ///
     /// ```no_run
-    /// let mut proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
+    /// let mut proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
     /// proxy.set_stream_read_ahead(32);
     /// let numbers: Vec<i64> = proxy.call_stream("count", &(1000,))?.collect::<Result<_, _>>()?;
-    /// # Ok::<(), pyro_runtime::Error>(())
+    /// # Ok::<(), pyro::Error>(())
     /// ```
     pub fn set_stream_read_ahead(&mut self, n: usize) {
         self.stream_read_ahead = n.clamp(1, MAX_STREAM_READ_AHEAD);
@@ -79,9 +79,9 @@ impl Proxy {
     /// [`set_stream_read_ahead`](Proxy::set_stream_read_ahead), builder style.
     ///
     /// ```
-    /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999")?.with_stream_read_ahead(32);
+    /// let proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999")?.with_stream_read_ahead(32);
     /// assert_eq!(proxy.stream_read_ahead(), 32);
-    /// # Ok::<(), pyro_runtime::Error>(())
+    /// # Ok::<(), pyro::Error>(())
     /// ```
     #[must_use]
     pub fn with_stream_read_ahead(mut self, n: usize) -> Proxy {
@@ -99,11 +99,11 @@ impl Proxy {
     /// (a daemon with `ITER_STREAMING` off: [`ProtocolError::StreamingDisabled`](crate::protocol::ProtocolError::StreamingDisabled)).
     ///
     /// ```no_run
-    /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:test.echoserver@localhost:9999")?;
+    /// let proxy = pyro::proxy::Proxy::from_uri_str("PYRO:test.echoserver@localhost:9999")?;
     /// for item in proxy.call_stream::<_, String>("generator", &())? {
     ///     println!("{}", item?);
     /// }
-    /// # Ok::<(), pyro_runtime::Error>(())
+    /// # Ok::<(), pyro::Error>(())
     /// ```
     pub fn call_stream<A, T>(&self, method: &str, vargs: &A) -> Result<RemoteIter<'_, T>, Error>
     where
@@ -117,10 +117,10 @@ impl Proxy {
     ///
     /// ```no_run
     /// use std::collections::BTreeMap;
-    /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
+    /// let proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
     /// let numbers: Vec<i64> =
     ///     proxy.call_stream_with_kwargs("count", &(), &BTreeMap::from([("upto", 3)]))?.collect::<Result<_, _>>()?;
-    /// # Ok::<(), pyro_runtime::Error>(())
+    /// # Ok::<(), pyro::Error>(())
     /// ```
     pub fn call_stream_with_kwargs<A, K, T>(
         &self,
@@ -142,9 +142,9 @@ impl Proxy {
     /// returning a generator), as a stream like [`call_stream`](Proxy::call_stream).
     ///
     /// ```no_run
-    /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
+    /// let proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
     /// let letters: Vec<String> = proxy.get_attribute_stream("letters")?.collect::<Result<_, _>>()?;
-    /// # Ok::<(), pyro_runtime::Error>(())
+    /// # Ok::<(), pyro::Error>(())
     /// ```
     pub fn get_attribute_stream<T: DeserializeOwned>(&self, name: &str) -> Result<RemoteIter<'_, T>, Error> {
         let encode = |object: &str| {
@@ -232,11 +232,11 @@ impl Proxy {
 /// requests in flight on a connection it holds until the stream ends.
 ///
 /// ```no_run
-/// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:test.echoserver@localhost:9999")?;
+/// let proxy = pyro::proxy::Proxy::from_uri_str("PYRO:test.echoserver@localhost:9999")?;
 /// let mut items = proxy.call_stream::<_, String>("generator", &())?;
 /// assert_eq!(items.next().transpose()?.as_deref(), Some("one"));
 /// drop(items); // closes the stream on the daemon
-/// # Ok::<(), pyro_runtime::Error>(())
+/// # Ok::<(), pyro::Error>(())
 /// ```
 pub struct RemoteIter<'p, T> {
     proxy: &'p Proxy,
@@ -257,9 +257,9 @@ impl<T> RemoteIter<'_, T> {
     /// The stream id (the daemon's `STRM` annotation).
     ///
     /// ```no_run
-    /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
+    /// let proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
     /// println!("{}", proxy.call_stream::<_, i64>("numbers", &())?.id());
-    /// # Ok::<(), pyro_runtime::Error>(())
+    /// # Ok::<(), pyro::Error>(())
     /// ```
     pub fn id(&self) -> &str {
         &self.id
@@ -269,9 +269,9 @@ impl<T> RemoteIter<'_, T> {
     /// not be sent).
     ///
     /// ```no_run
-    /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
+    /// let proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
     /// proxy.call_stream::<_, i64>("numbers", &())?.close()?;
-    /// # Ok::<(), pyro_runtime::Error>(())
+    /// # Ok::<(), pyro::Error>(())
     /// ```
     pub fn close(mut self) -> Result<(), Error> {
         self.close_now()
@@ -282,9 +282,9 @@ impl<T> RemoteIter<'_, T> {
     /// Requests already in flight stay so.
     ///
     /// ```no_run
-    /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
+    /// let proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
     /// let numbers: Vec<i64> = proxy.call_stream("count", &(1000,))?.read_ahead(32).collect::<Result<_, _>>()?;
-    /// # Ok::<(), pyro_runtime::Error>(())
+    /// # Ok::<(), pyro::Error>(())
     /// ```
     #[must_use]
     pub fn read_ahead(mut self, n: usize) -> Self {

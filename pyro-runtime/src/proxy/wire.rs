@@ -27,7 +27,7 @@ impl Proxy {
     /// when one was set for it ([`set_serializer`](Proxy::set_serializer)).
     ///
     /// ```
-    /// use pyro_runtime::{proxy::Proxy, Serializer};
+    /// use pyro::{proxy::Proxy, Serializer};
     /// let proxy = Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap().with_serializer(Serializer::Json);
     /// let state = proxy.state();
     /// assert_eq!(state.uri.to_string(), "PYRO:thing@localhost:9999");
@@ -51,7 +51,7 @@ impl Proxy {
     /// invalid) for everything the state does not say: timeout, retries, compression.
     ///
     /// ```
-    /// use pyro_runtime::{proxy::Proxy, serializer::ProxyState};
+    /// use pyro::{proxy::Proxy, serializer::ProxyState};
     /// let mut state = ProxyState::new("PYRO:thing@localhost:9999".parse().unwrap());
     /// state.methods.insert("speak".into());
     /// let proxy = Proxy::from_state(state).unwrap();
@@ -67,13 +67,13 @@ impl Proxy {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use pyro_runtime::{proxy::Proxy, serializer::ProxyState, Config};
+    /// use pyro::{proxy::Proxy, serializer::ProxyState, Config};
     /// let config = Config { comm_timeout: Some(Duration::from_secs(2)), ..Config::default() };
     /// let mut state = ProxyState::new("PYRO:thing@localhost:9999".parse().unwrap());
     /// state.serializer = Some("json".into());
     /// let proxy = Proxy::from_state_with_config(state.clone(), &config).unwrap();
     /// assert_eq!(proxy.timeout(), Some(Duration::from_secs(2)));
-    /// assert_eq!(proxy.serializer(), pyro_runtime::Serializer::Json);
+    /// assert_eq!(proxy.serializer(), pyro::Serializer::Json);
     /// state.serializer = Some("pickle".into());
     /// assert!(Proxy::from_state_with_config(state, &config).is_err());
     /// ```
@@ -99,9 +99,9 @@ impl Proxy {
     /// passes to send a proxy along).
     ///
     /// ```
-    /// let proxy = pyro_runtime::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
+    /// let proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
     /// let value = proxy.to_value();
-    /// assert_eq!(pyro_runtime::serializer::class_name(&value), Some("Pyro5.client.Proxy"));
+    /// assert_eq!(pyro::serializer::class_name(&value), Some("Pyro5.client.Proxy"));
     /// ```
     pub fn to_value(&self) -> Value {
         self.state().to_value()
@@ -112,7 +112,7 @@ impl Proxy {
     /// class dict or uri string (a proxy for that uri).
     ///
     /// ```
-    /// use pyro_runtime::{proxy::Proxy, Value};
+    /// use pyro::{proxy::Proxy, Value};
     /// let sent = Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap().to_value();
     /// assert_eq!(Proxy::from_value(&sent).unwrap().uri().object(), "thing");
     /// assert_eq!(Proxy::from_value(&Value::from("PYRO:x@h:1")).unwrap().uri().object(), "x");

@@ -32,7 +32,7 @@ use crate::value::Value;
 /// larger lists of small elements, raise the floor or the ratio.
 ///
 /// ```
-/// use pyro_runtime::serializer::DecodeLimit;
+/// use pyro::serializer::DecodeLimit;
 ///
 /// let limit = DecodeLimit::default();
 /// assert_eq!(limit.for_payload(100), DecodeLimit::FLOOR);
@@ -65,7 +65,7 @@ impl DecodeLimit {
     /// A limit of at most `max` bytes for any payload, with the default floor and ratio.
     ///
     /// ```
-    /// let limit = pyro_runtime::serializer::DecodeLimit::new(4096);
+    /// let limit = pyro::serializer::DecodeLimit::new(4096);
     /// assert_eq!((limit.max, limit.per_byte), (4096, 16));
     /// ```
     pub const fn new(max: usize) -> DecodeLimit {
@@ -75,7 +75,7 @@ impl DecodeLimit {
     /// This limit with [`floor`](DecodeLimit::floor) `bytes`.
     ///
     /// ```
-    /// use pyro_runtime::serializer::DecodeLimit;
+    /// use pyro::serializer::DecodeLimit;
     /// assert_eq!(DecodeLimit::default().with_floor(1 << 20).for_payload(100), 1 << 20);
     /// ```
     #[must_use]
@@ -87,7 +87,7 @@ impl DecodeLimit {
     /// This limit with [`per_byte`](DecodeLimit::per_byte) `ratio`.
     ///
     /// ```
-    /// use pyro_runtime::serializer::DecodeLimit;
+    /// use pyro::serializer::DecodeLimit;
     /// assert_eq!(DecodeLimit::default().with_per_byte(40).for_payload(8 << 20), 320 << 20);
     /// ```
     #[must_use]
@@ -99,7 +99,7 @@ impl DecodeLimit {
     /// What a payload of `len` bytes may decode to, in bytes.
     ///
     /// ```
-    /// use pyro_runtime::serializer::DecodeLimit;
+    /// use pyro::serializer::DecodeLimit;
     /// assert_eq!(DecodeLimit::default().for_payload(8 << 20), 128 << 20);
     /// ```
     pub fn for_payload(self, len: usize) -> usize {

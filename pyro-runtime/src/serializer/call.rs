@@ -8,8 +8,8 @@ use crate::value::{Dict, Value};
 /// A decoded remote call: the target object id, the method name and its arguments.
 ///
 /// ```
-/// use pyro_runtime::serializer::{Call, Serializer};
-/// use pyro_runtime::value::{Dict, Value};
+/// use pyro::serializer::{Call, Serializer};
+/// use pyro::value::{Dict, Value};
 ///
 /// let bytes = Serializer::Json.encode_call("thing", "add", &(1, 2), Some(&Dict::new())).unwrap();
 /// let call = Serializer::Json.decode_call(&bytes).unwrap();

@@ -7,8 +7,8 @@
 //! refuses class names containing `__` ([`check_class`]).
 //!
 //! ```
-//! use pyro_runtime::serializer::{class_name, check_class, CLASS_KEY};
-//! use pyro_runtime::value::{Dict, Value};
+//! use pyro::serializer::{class_name, check_class, CLASS_KEY};
+//! use pyro::value::{Dict, Value};
 //!
 //! let mut dict = Dict::new();
 //! dict.insert(CLASS_KEY, "__main__.Thing");
@@ -30,7 +30,7 @@ use crate::value::{Dict, Value};
 /// The key that marks a dict as a serialized class instance.
 ///
 /// ```
-/// assert_eq!(pyro_runtime::serializer::CLASS_KEY, "__class__");
+/// assert_eq!(pyro::serializer::CLASS_KEY, "__class__");
 /// ```
 pub const CLASS_KEY: &str = "__class__";
 
@@ -38,9 +38,9 @@ pub const CLASS_KEY: &str = "__class__";
 /// Pyro5 also accepts). `None` for anything else.
 ///
 /// ```
-/// use pyro_runtime::serializer::class_name;
-/// use pyro_runtime::value::Value;
-/// let uri: pyro_runtime::Uri = "PYRO:obj@host:1".parse().unwrap();
+/// use pyro::serializer::class_name;
+/// use pyro::value::Value;
+/// let uri: pyro::Uri = "PYRO:obj@host:1".parse().unwrap();
 /// assert_eq!(class_name(&uri.to_value()), Some("Pyro5.core.URI"));
 /// assert_eq!(class_name(&Value::from("Pyro5.core.URI")), None);
 /// ```
@@ -60,10 +60,10 @@ pub fn class_name(value: &Value) -> Option<&str> {
 /// `register_dict_to_class`, so only a registered converter may accept such a name.
 ///
 /// ```
-/// use pyro_runtime::serializer::check_class;
-/// let uri: pyro_runtime::Uri = "PYRO:obj@host:1".parse().unwrap();
+/// use pyro::serializer::check_class;
+/// let uri: pyro::Uri = "PYRO:obj@host:1".parse().unwrap();
 /// assert_eq!(check_class(&uri.to_value()).unwrap(), Some("Pyro5.core.URI"));
-/// assert_eq!(check_class(&pyro_runtime::value::Value::Int(1)).unwrap(), None);
+/// assert_eq!(check_class(&pyro::value::Value::Int(1)).unwrap(), None);
 /// ```
 pub fn check_class(value: &Value) -> Result<Option<&str>, RefusedClass> {
     match class_name(value) {
@@ -76,10 +76,10 @@ pub fn check_class(value: &Value) -> Result<Option<&str>, RefusedClass> {
 /// and it converts to [`Error::Security`].
 ///
 /// ```
-/// use pyro_runtime::serializer::RefusedClass;
+/// use pyro::serializer::RefusedClass;
 /// let err = RefusedClass { class: "__main__.Thing".into() };
 /// assert_eq!(err.to_string(), "refused to deserialize types with double underscores in their name: __main__.Thing");
-/// assert_eq!(pyro_runtime::Error::from(err).python_class(), "Pyro5.errors.SecurityError");
+/// assert_eq!(pyro::Error::from(err).python_class(), "Pyro5.errors.SecurityError");
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("refused to deserialize types with double underscores in their name: {class}")]
@@ -103,7 +103,7 @@ impl From<RefusedClass> for Error {
 /// sets' arbitrary order). A receiver uses its own timeout and retry settings and connects anew.
 ///
 /// ```
-/// use pyro_runtime::serializer::ProxyState;
+/// use pyro::serializer::ProxyState;
 ///
 /// let mut state = ProxyState::new("PYRO:sub@127.0.0.1:37849".parse().unwrap());
 /// state.methods.insert("hello".into());
@@ -133,14 +133,14 @@ impl ProxyState {
     /// The `__class__` Pyro5 gives a proxy.
     ///
     /// ```
-    /// assert_eq!(pyro_runtime::serializer::ProxyState::CLASS, "Pyro5.client.Proxy");
+    /// assert_eq!(pyro::serializer::ProxyState::CLASS, "Pyro5.client.Proxy");
     /// ```
     pub const CLASS: &'static str = "Pyro5.client.Proxy";
 
     /// The state of a fresh proxy for `uri`: no metadata yet, handshake `None`, default serializer.
     ///
     /// ```
-    /// let state = pyro_runtime::serializer::ProxyState::new("PYRONAME:thing".parse().unwrap());
+    /// let state = pyro::serializer::ProxyState::new("PYRONAME:thing".parse().unwrap());
     /// assert!(state.methods.is_empty() && state.handshake.is_none() && state.serializer.is_none());
     /// ```
     pub fn new(uri: Uri) -> ProxyState {
@@ -157,7 +157,7 @@ impl ProxyState {
     /// Pyro5's class dict for this proxy (the state as a tuple, the name sets as Python sets).
     ///
     /// ```
-    /// use pyro_runtime::serializer::{class_name, ProxyState};
+    /// use pyro::serializer::{class_name, ProxyState};
     /// let state = ProxyState::new("PYRO:obj@host:1".parse().unwrap());
     /// assert_eq!(class_name(&state.to_value()), Some("Pyro5.client.Proxy"));
     /// ```
@@ -181,8 +181,8 @@ impl ProxyState {
     /// six, the name collections as any sequence of strings, the uri as text.
     ///
     /// ```
-    /// use pyro_runtime::serializer::ProxyState;
-    /// use pyro_runtime::value::Value;
+    /// use pyro::serializer::ProxyState;
+    /// use pyro::value::Value;
     /// assert!(ProxyState::from_value(&Value::from("PYRO:obj@host:1")).is_err());
     /// ```
     pub fn from_value(value: &Value) -> Result<ProxyState, SerializeError> {
@@ -275,8 +275,8 @@ impl<'de> Deserialize<'de> for ProxyState {
 /// On the wire it is `{"__class__": "Pyro5.core._ExceptionWrapper", "exception": {exception dict}}`.
 ///
 /// ```
-/// use pyro_runtime::RemoteError;
-/// use pyro_runtime::serializer::ExceptionWrapper;
+/// use pyro::RemoteError;
+/// use pyro::serializer::ExceptionWrapper;
 ///
 /// let wrapper = ExceptionWrapper(RemoteError::new("builtins.ZeroDivisionError", vec!["division by zero".into()]));
 /// let value = wrapper.to_value();
@@ -290,15 +290,15 @@ impl ExceptionWrapper {
     /// The `__class__` Pyro5 gives the wrapper.
     ///
     /// ```
-    /// assert_eq!(pyro_runtime::serializer::ExceptionWrapper::CLASS, "Pyro5.core._ExceptionWrapper");
+    /// assert_eq!(pyro::serializer::ExceptionWrapper::CLASS, "Pyro5.core._ExceptionWrapper");
     /// ```
     pub const CLASS: &'static str = "Pyro5.core._ExceptionWrapper";
 
     /// Whether `value` is a wrapper's class dict.
     ///
     /// ```
-    /// use pyro_runtime::serializer::ExceptionWrapper;
-    /// assert!(!ExceptionWrapper::is_wrapper(&pyro_runtime::value::Value::None));
+    /// use pyro::serializer::ExceptionWrapper;
+    /// assert!(!ExceptionWrapper::is_wrapper(&pyro::value::Value::None));
     /// ```
     pub fn is_wrapper(value: &Value) -> bool {
         class_name(value) == Some(ExceptionWrapper::CLASS)
@@ -307,7 +307,7 @@ impl ExceptionWrapper {
     /// The wrapper's class dict.
     ///
     /// ```
-    /// use pyro_runtime::{serializer::ExceptionWrapper, RemoteError};
+    /// use pyro::{serializer::ExceptionWrapper, RemoteError};
     /// let value = ExceptionWrapper(RemoteError::new("builtins.ValueError", vec![])).to_value();
     /// assert!(value.as_dict().unwrap().get("exception").is_some());
     /// ```
@@ -323,7 +323,7 @@ impl ExceptionWrapper {
     /// [`Error::Serialize`].
     ///
     /// ```
-    /// use pyro_runtime::{serializer::ExceptionWrapper, Error, RemoteError};
+    /// use pyro::{serializer::ExceptionWrapper, Error, RemoteError};
     /// let sneaky = ExceptionWrapper(RemoteError::new("__main__.MyError", vec![])).to_value();
     /// assert!(matches!(ExceptionWrapper::from_value(&sneaky), Err(Error::Security { .. })));
     /// ```

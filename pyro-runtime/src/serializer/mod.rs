@@ -7,8 +7,8 @@
 //! type and carries whatever a Python peer sends.
 //!
 //! ```
-//! use pyro_runtime::serializer::Serializer;
-//! use pyro_runtime::value::Value;
+//! use pyro::serializer::Serializer;
+//! use pyro::value::Value;
 //!
 //! let ser = Serializer::from_id(4).unwrap();
 //! let bytes = ser.to_bytes(&("thing", 42)).unwrap();
@@ -109,7 +109,7 @@ impl Serializer {
     /// The serializer with wire id `id`.
     ///
     /// ```
-    /// use pyro_runtime::serializer::Serializer;
+    /// use pyro::serializer::Serializer;
     /// assert_eq!(Serializer::from_id(3).unwrap(), Serializer::Json);
     /// assert_eq!(Serializer::from_id(1).unwrap(), Serializer::Serpent);
     /// assert!(Serializer::from_id(0).is_err());
@@ -128,7 +128,7 @@ impl Serializer {
     /// `"json"`, `"msgpack"`).
     ///
     /// ```
-    /// use pyro_runtime::serializer::Serializer;
+    /// use pyro::serializer::Serializer;
     /// assert_eq!(Serializer::from_name("msgpack").unwrap(), Serializer::Msgpack);
     /// assert!(Serializer::from_name("pickle").is_err());
     /// ```
@@ -145,7 +145,7 @@ impl Serializer {
     /// The wire id.
     ///
     /// ```
-    /// assert_eq!(pyro_runtime::serializer::Serializer::Msgpack.id(), 4);
+    /// assert_eq!(pyro::serializer::Serializer::Msgpack.id(), 4);
     /// ```
     pub fn id(self) -> u8 {
         match self {
@@ -159,7 +159,7 @@ impl Serializer {
     /// The name Pyro5 uses for it (`"serpent"`, `"marshal"`, `"json"`, `"msgpack"`).
     ///
     /// ```
-    /// assert_eq!(pyro_runtime::serializer::Serializer::Json.name(), "json");
+    /// assert_eq!(pyro::serializer::Serializer::Json.name(), "json");
     /// ```
     pub fn name(self) -> &'static str {
         match self {
@@ -173,7 +173,7 @@ impl Serializer {
     /// Serializes any value straight to bytes.
     ///
     /// ```
-    /// use pyro_runtime::serializer::Serializer;
+    /// use pyro::serializer::Serializer;
     /// assert_eq!(Serializer::Json.to_bytes(&vec![1, 2]).unwrap(), b"[1, 2]");
     /// assert_eq!(Serializer::Msgpack.to_bytes(&vec![1, 2]).unwrap(), [0x92, 1, 2]);
     /// ```
@@ -190,7 +190,7 @@ impl Serializer {
     /// serializer writes, like Pyro5's `SERPENT_BYTES_REPR`).
     ///
     /// ```
-    /// use pyro_runtime::serializer::{SerializeOptions, Serializer};
+    /// use pyro::serializer::{SerializeOptions, Serializer};
     /// let repr = SerializeOptions { serpent_bytes_repr: true };
     /// let bytes = Serializer::Serpent.to_bytes_with(serde_bytes::Bytes::new(b"hi"), repr).unwrap();
     /// assert!(bytes.ends_with(b"b'hi'"));
@@ -211,7 +211,7 @@ impl Serializer {
     /// Deserializes bytes into any type (a [`Value`](crate::value::Value) takes anything).
     ///
     /// ```
-    /// use pyro_runtime::serializer::Serializer;
+    /// use pyro::serializer::Serializer;
     /// let n: Vec<i64> = Serializer::Json.from_bytes(b"[1, 2]").unwrap();
     /// assert_eq!(n, [1, 2]);
     /// ```
@@ -227,8 +227,8 @@ impl Serializer {
     /// [`SerializeError::TooLarge`] before they are built.
     ///
     /// ```
-    /// use pyro_runtime::serializer::{DecodeLimit, SerializeError, Serializer};
-    /// use pyro_runtime::value::Value;
+    /// use pyro::serializer::{DecodeLimit, SerializeError, Serializer};
+    /// use pyro::value::Value;
     ///
     /// // 100,000 nils: 100 kB of msgpack, 3.2 MB of values.
     /// let mut nils = vec![0xdd, 0x00, 0x01, 0x86, 0xa0];
@@ -257,8 +257,8 @@ impl Serializer {
     /// `kwargs` of `None` is sent as null (Pyro5 does so for `__getattr__`, `__setattr__` and batches).
     ///
     /// ```
-    /// use pyro_runtime::serializer::Serializer;
-    /// use pyro_runtime::value::Dict;
+    /// use pyro::serializer::Serializer;
+    /// use pyro::value::Dict;
     /// let bytes = Serializer::Json.encode_call("thing", "add", &(1, 2), Some(&Dict::new())).unwrap();
     /// assert_eq!(bytes, br#"{"object": "thing", "method": "add", "params": [1, 2], "kwargs": {}}"#);
     /// ```
@@ -279,9 +279,9 @@ impl Serializer {
     /// [`encode_call`](Serializer::encode_call) with `options`.
     ///
     /// ```
-    /// use pyro_runtime::serializer::{SerializeOptions, Serializer};
+    /// use pyro::serializer::{SerializeOptions, Serializer};
     /// let bytes = Serializer::Serpent
-    ///     .encode_call_with(SerializeOptions::default(), "thing", "add", &(1, 2), Some(&pyro_runtime::value::Dict::new()))
+    ///     .encode_call_with(SerializeOptions::default(), "thing", "add", &(1, 2), Some(&pyro::value::Dict::new()))
     ///     .unwrap();
     /// assert_eq!(bytes, b"# serpent utf-8 python3.2\n('thing','add',(1,2),{})");
     /// ```
@@ -303,7 +303,7 @@ impl Serializer {
     /// Reads a call serialized by any Pyro5 peer.
     ///
     /// ```
-    /// use pyro_runtime::serializer::Serializer;
+    /// use pyro::serializer::Serializer;
     /// let call = Serializer::Msgpack.decode_call(&[0x94, 0xa5, b't', b'h', b'i', b'n', b'g', 0xa3, b'a', b'd', b'd', 0x92, 1, 2, 0x80]).unwrap();
     /// assert_eq!((call.object.as_str(), call.method.as_str(), call.vargs.len()), ("thing", "add", 2));
     /// ```
@@ -315,7 +315,7 @@ impl Serializer {
     /// [`from_bytes_limited`](Serializer::from_bytes_limited)).
     ///
     /// ```
-    /// use pyro_runtime::serializer::{DecodeLimit, SerializeError, Serializer};
+    /// use pyro::serializer::{DecodeLimit, SerializeError, Serializer};
     /// let bytes = Serializer::Json.encode_call("thing", "add", &vec![(); 1000], None::<&()>).unwrap();
     /// assert!(Serializer::Json.decode_call_limited(&bytes, DecodeLimit::new(1 << 20)).is_ok());
     /// let err = Serializer::Json.decode_call_limited(&bytes, DecodeLimit::new(1000)).unwrap_err();
@@ -336,9 +336,9 @@ impl std::fmt::Display for Serializer {
 /// [`Config`](crate::Config) of the daemon or proxy that writes.
 ///
 /// ```
-/// use pyro_runtime::serializer::SerializeOptions;
+/// use pyro::serializer::SerializeOptions;
 /// assert!(!SerializeOptions::default().serpent_bytes_repr);
-/// let options = SerializeOptions::from_config(&pyro_runtime::Config { serpent_bytes_repr: true, ..Default::default() });
+/// let options = SerializeOptions::from_config(&pyro::Config { serpent_bytes_repr: true, ..Default::default() });
 /// assert!(options.serpent_bytes_repr);
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -352,7 +352,7 @@ impl SerializeOptions {
     /// The options a configuration asks for.
     ///
     /// ```
-    /// let options = pyro_runtime::serializer::SerializeOptions::from_config(&pyro_runtime::Config::default());
+    /// let options = pyro::serializer::SerializeOptions::from_config(&pyro::Config::default());
     /// assert_eq!(options, Default::default());
     /// ```
     pub fn from_config(config: &crate::Config) -> SerializeOptions {

@@ -23,8 +23,8 @@
 //! keys (which its packer writes) read into typed maps.
 //!
 //! ```
-//! use pyro_runtime::serializer::msgpack;
-//! use pyro_runtime::value::Value;
+//! use pyro::serializer::msgpack;
+//! use pyro::value::Value;
 //!
 //! let bytes = msgpack::to_bytes(&("thing", 2u64.pow(63))).unwrap();
 //! assert_eq!(bytes, [0x92, 0xa5, b't', b'h', b'i', b'n', b'g', 0xcf, 0x80, 0, 0, 0, 0, 0, 0, 0]);
@@ -45,8 +45,8 @@ use crate::value::{Value, from_value};
 /// is refused before any recursive decoding starts, so it cannot overflow the stack.
 ///
 /// ```
-/// use pyro_runtime::serializer::msgpack::{self, MAX_DEPTH};
-/// use pyro_runtime::value::Value;
+/// use pyro::serializer::msgpack::{self, MAX_DEPTH};
+/// use pyro::value::Value;
 ///
 /// let mut deep = vec![0x91; MAX_DEPTH + 1];
 /// deep.push(0xc0);
@@ -60,7 +60,7 @@ const NAME: &str = "msgpack";
 /// Serializes a value to msgpack bytes as Pyro5 does.
 ///
 /// ```
-/// use pyro_runtime::serializer::msgpack;
+/// use pyro::serializer::msgpack;
 ///
 /// #[derive(serde::Serialize)]
 /// struct Pos {
@@ -112,7 +112,7 @@ pub(crate) fn write_str(out: &mut Vec<u8>, text: &str) -> Result<(), SerializeEr
 /// [`SerializeError::Custom`] naming the Python type that did not fit.
 ///
 /// ```
-/// use pyro_runtime::serializer::{msgpack, SerializeError};
+/// use pyro::serializer::{msgpack, SerializeError};
 ///
 /// let n: Vec<f64> = msgpack::from_bytes(&[0x92, 0x01, 0xcb, 0x3f, 0xf8, 0, 0, 0, 0, 0, 0]).unwrap();
 /// assert_eq!(n, [1.0, 1.5]);
@@ -127,8 +127,8 @@ pub fn from_bytes<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, SerializeError
 /// its size is refused with [`SerializeError::TooLarge`] before any is built.
 ///
 /// ```
-/// use pyro_runtime::serializer::{msgpack, DecodeLimit, SerializeError};
-/// use pyro_runtime::value::Value;
+/// use pyro::serializer::{msgpack, DecodeLimit, SerializeError};
+/// use pyro::value::Value;
 ///
 /// // 1,000 empty lists, then 1,000 empty dicts.
 /// let lists = [&[0xdc, 0x03, 0xe8][..], &[0x90; 1000]].concat();

@@ -13,7 +13,7 @@ impl Serializer {
     /// an error, anything else is taken as given.
     ///
     /// ```
-    /// use pyro_runtime::{Serializer, Value};
+    /// use pyro::{Serializer, Value};
     /// for ser in [Serializer::Serpent, Serializer::Json, Serializer::Marshal, Serializer::Msgpack] {
     ///     let items = [Value::Int(42), Value::from("a")];
     ///     let parts: Vec<Vec<u8>> = items.iter().map(|v| ser.to_bytes(v).unwrap()).collect();

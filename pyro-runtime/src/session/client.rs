@@ -48,9 +48,9 @@ pub struct Handshake {
 /// proxy drives it over a blocking socket; any other transport can drive the same type.
 ///
 /// ```
-/// use pyro_runtime::protocol::{Flags, Message, MessageType};
-/// use pyro_runtime::session::ClientSession;
-/// use pyro_runtime::{Serializer, Value};
+/// use pyro::protocol::{Flags, Message, MessageType};
+/// use pyro::session::ClientSession;
+/// use pyro::{Serializer, Value};
 ///
 /// let ser = Serializer::Json;
 /// let mut session = ClientSession::new(ser);
@@ -62,7 +62,7 @@ pub struct Handshake {
 /// let handshake = session.on_connect_reply(&ok, "localhost:9999").unwrap();
 /// assert!(handshake.metadata.methods.contains("add"));
 ///
-/// let call = ser.encode_call("thing", "add", &(1, 2), None::<&pyro_runtime::value::Dict>).unwrap();
+/// let call = ser.encode_call("thing", "add", &(1, 2), None::<&pyro::value::Dict>).unwrap();
 /// let request = session.invoke_request(call, Flags::EMPTY);
 /// assert_eq!(request.seq, 1);
 /// let reply = Message::new(MessageType::Result, ser.id(), b"3".to_vec()).with_seq(1);
@@ -91,7 +91,7 @@ impl ClientSession {
     /// A session whose last request had sequence number `seq` (the next one sends `seq + 1`).
     ///
     /// ```
-    /// let mut session = pyro_runtime::session::ClientSession::new(pyro_runtime::Serializer::Json).with_seq(u16::MAX);
+    /// let mut session = pyro::session::ClientSession::new(pyro::Serializer::Json).with_seq(u16::MAX);
     /// assert_eq!(session.invoke_request(vec![], Default::default()).seq, 0);
     /// ```
     #[must_use]
@@ -121,8 +121,8 @@ impl ClientSession {
     /// anything else is a protocol error.
     ///
     /// ```
-    /// use pyro_runtime::protocol::{Message, MessageType};
-    /// let session = pyro_runtime::session::ClientSession::new(pyro_runtime::Serializer::Json);
+    /// use pyro::protocol::{Message, MessageType};
+    /// let session = pyro::session::ClientSession::new(pyro::Serializer::Json);
     /// let fail = Message::new(MessageType::ConnectFail, 3, br#""unknown object""#.to_vec());
     /// let err = session.on_connect_reply(&fail, "localhost:1").unwrap_err();
     /// assert_eq!(err.to_string(), "communication error: connection to localhost:1 rejected: unknown object");
@@ -160,8 +160,8 @@ impl ClientSession {
     /// against, in order.
     ///
     /// ```
-    /// use pyro_runtime::protocol::{Message, MessageType};
-    /// let mut session = pyro_runtime::session::ClientSession::new(pyro_runtime::Serializer::Json);
+    /// use pyro::protocol::{Message, MessageType};
+    /// let mut session = pyro::session::ClientSession::new(pyro::Serializer::Json);
     /// let mut message = Message::new(MessageType::Invoke, 3, b"{}".to_vec());
     /// session.prepare(&mut message);
     /// assert_eq!((message.seq, session.outstanding()), (1, 1));
@@ -178,8 +178,8 @@ impl ClientSession {
     /// the driver pipelines requests).
     ///
     /// ```
-    /// use pyro_runtime::protocol::{Flags, Message, MessageType};
-    /// let mut session = pyro_runtime::session::ClientSession::new(pyro_runtime::Serializer::Json);
+    /// use pyro::protocol::{Flags, Message, MessageType};
+    /// let mut session = pyro::session::ClientSession::new(pyro::Serializer::Json);
     /// session.invoke_request(b"{}".to_vec(), Flags::EMPTY);
     /// session.invoke_request(b"{}".to_vec(), Flags::ONEWAY); // no reply comes
     /// session.invoke_request(b"{}".to_vec(), Flags::EMPTY);
@@ -194,7 +194,7 @@ impl ClientSession {
     /// The PING message (sequence number 0, serializer id 42, as Pyro5 sends it).
     ///
     /// ```
-    /// let ping = pyro_runtime::session::ClientSession::new(pyro_runtime::Serializer::Json).ping_request();
+    /// let ping = pyro::session::ClientSession::new(pyro::Serializer::Json).ping_request();
     /// assert_eq!(ping.data, b"ping");
     /// ```
     pub fn ping_request(&self) -> Message {
@@ -204,8 +204,8 @@ impl ClientSession {
     /// Checks the reply to a PING.
     ///
     /// ```
-    /// use pyro_runtime::protocol::{Message, MessageType};
-    /// let session = pyro_runtime::session::ClientSession::new(pyro_runtime::Serializer::Json);
+    /// use pyro::protocol::{Message, MessageType};
+    /// let session = pyro::session::ClientSession::new(pyro::Serializer::Json);
     /// session.check_ping_reply(&Message::new(MessageType::Ping, 42, b"pong".to_vec())).unwrap();
     /// ```
     pub fn check_ping_reply(&self, reply: &Message) -> Result<(), Error> {
@@ -226,8 +226,8 @@ impl ClientSession {
     /// error leaves the connection in an unknown state: the driver must close it.
     ///
     /// ```
-    /// use pyro_runtime::protocol::{Flags, Message, MessageType};
-    /// let mut session = pyro_runtime::session::ClientSession::new(pyro_runtime::Serializer::Json);
+    /// use pyro::protocol::{Flags, Message, MessageType};
+    /// let mut session = pyro::session::ClientSession::new(pyro::Serializer::Json);
     /// session.invoke_request(b"{}".to_vec(), Flags::EMPTY);
     /// let stale = Message::new(MessageType::Result, 3, b"null".to_vec()).with_seq(7);
     /// let err = session.check_reply(&stale).unwrap_err();
@@ -266,9 +266,9 @@ impl ClientSession {
     /// Pyro5's client releases its connection then too.
     ///
     /// ```
-    /// use pyro_runtime::protocol::{Flags, Message, MessageType};
-    /// use pyro_runtime::{RemoteError, Serializer};
-    /// let session = pyro_runtime::session::ClientSession::new(Serializer::Json);
+    /// use pyro::protocol::{Flags, Message, MessageType};
+    /// use pyro::{RemoteError, Serializer};
+    /// let session = pyro::session::ClientSession::new(Serializer::Json);
     /// let exc = RemoteError::new("Pyro5.errors.SerializeError", vec![]).to_value();
     /// let reply = Message::new(MessageType::Result, 3, Serializer::Json.to_bytes(&exc).unwrap()).with_flags(Flags::EXCEPTION);
     /// assert!(session.server_closes_after(&reply));
@@ -327,8 +327,8 @@ impl ClientSession {
     /// [`ProtocolError::StreamingDisabled`], as in Pyro5's client.
     ///
     /// ```
-    /// use pyro_runtime::protocol::{AnnotationId, Annotations, Flags, Message, MessageType};
-    /// let session = pyro_runtime::session::ClientSession::new(pyro_runtime::Serializer::Json);
+    /// use pyro::protocol::{AnnotationId, Annotations, Flags, Message, MessageType};
+    /// let session = pyro::session::ClientSession::new(pyro::Serializer::Json);
     /// let mut annotations = Annotations::default();
     /// annotations.insert(AnnotationId::STREAM, b"1234".to_vec());
     /// let reply = Message::new(MessageType::Result, 3, b"{}".to_vec())
@@ -353,9 +353,9 @@ impl ClientSession {
     /// ended it.
     ///
     /// ```
-    /// use pyro_runtime::protocol::{Flags, Message, MessageType};
-    /// use pyro_runtime::{RemoteError, Serializer};
-    /// let session = pyro_runtime::session::ClientSession::new(Serializer::Json);
+    /// use pyro::protocol::{Flags, Message, MessageType};
+    /// use pyro::{RemoteError, Serializer};
+    /// let session = pyro::session::ClientSession::new(Serializer::Json);
     /// let item = Message::new(MessageType::Result, 3, b"\"one\"".to_vec());
     /// assert_eq!(session.decode_stream_item::<String>(&item).unwrap().as_deref(), Some("one"));
     /// let stop = Serializer::Json.to_bytes(&RemoteError::new("builtins.StopIteration", vec![]).to_value()).unwrap();
@@ -375,11 +375,11 @@ impl ClientSession {
     /// (the whole batch failed, e.g. an unknown method) is the error.
     ///
     /// ```
-    /// use pyro_runtime::protocol::{Flags, Message, MessageType};
-    /// use pyro_runtime::serializer::ExceptionWrapper;
-    /// use pyro_runtime::{RemoteError, Serializer, Value};
+    /// use pyro::protocol::{Flags, Message, MessageType};
+    /// use pyro::serializer::ExceptionWrapper;
+    /// use pyro::{RemoteError, Serializer, Value};
     ///
-    /// let mut session = pyro_runtime::session::ClientSession::new(Serializer::Json);
+    /// let mut session = pyro::session::ClientSession::new(Serializer::Json);
     /// let failed = ExceptionWrapper(RemoteError::new("builtins.ValueError", vec!["no".into()])).to_value();
     /// let data = Serializer::Json.to_bytes(&Value::List(vec![2.into(), failed])).unwrap();
     /// let reply = Message::new(MessageType::Result, 3, data).with_flags(Flags::BATCH);

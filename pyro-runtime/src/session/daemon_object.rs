@@ -13,7 +13,7 @@ use crate::{Error, RemoteError, Value};
 /// The object id of the daemon object (Pyro5's `core.DAEMON_NAME`).
 ///
 /// ```
-/// assert_eq!(pyro_runtime::session::DAEMON_OBJECT_ID, "Pyro.Daemon");
+/// assert_eq!(pyro::session::DAEMON_OBJECT_ID, "Pyro.Daemon");
 /// ```
 pub const DAEMON_OBJECT_ID: &str = "Pyro.Daemon";
 

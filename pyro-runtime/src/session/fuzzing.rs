@@ -14,7 +14,7 @@ use crate::{Error, Value};
 /// asking to close.
 ///
 /// ```
-/// pyro_runtime::session::fuzzing::exercise_server_session(b"PYRO\x01\xf6 and then garbage");
+/// pyro::session::fuzzing::exercise_server_session(b"PYRO\x01\xf6 and then garbage");
 /// ```
 pub fn exercise_server_session(data: &[u8]) {
     let objects = Echo(Arc::new(EchoServant(Metadata::new(["echo"], [], []))));

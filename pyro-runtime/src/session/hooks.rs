@@ -15,8 +15,8 @@ use crate::{Serializer, Value};
 /// connection still tracks.
 ///
 /// ```
-/// use pyro_runtime::session::ConnectionInfo;
-/// let info = ConnectionInfo::new(3, "127.0.0.1:5000".parse().ok(), pyro_runtime::Serializer::Serpent, None);
+/// use pyro::session::ConnectionInfo;
+/// let info = ConnectionInfo::new(3, "127.0.0.1:5000".parse().ok(), pyro::Serializer::Serpent, None);
 /// assert_eq!(info.id(), 3);
 /// assert_eq!(info.client_addr().map(|a| a.port()), Some(5000));
 /// ```
@@ -76,8 +76,8 @@ impl ConnectionInfo {
     /// daemon does not require client certificates (`SSL_REQUIRECLIENTCERT`).
     ///
     /// ```
-    /// # use pyro_runtime::session::ConnectionInfo;
-    /// let info = ConnectionInfo::new(0, None, pyro_runtime::Serializer::Json, None);
+    /// # use pyro::session::ConnectionInfo;
+    /// let info = ConnectionInfo::new(0, None, pyro::Serializer::Json, None);
     /// assert!(info.peer_certificates().is_empty());
     /// let info = info.with_peer_certificates(vec![vec![0x30, 0x82]]);
     /// assert_eq!(info.peer_certificates()[0], [0x30, 0x82]);
@@ -92,8 +92,8 @@ impl ConnectionInfo {
     /// validator none (no call has run yet).
     ///
     /// ```
-    /// # use pyro_runtime::session::ConnectionInfo;
-    /// let info = ConnectionInfo::new(0, None, pyro_runtime::Serializer::Json, None);
+    /// # use pyro::session::ConnectionInfo;
+    /// let info = ConnectionInfo::new(0, None, pyro::Serializer::Json, None);
     /// assert!(info.tracked_resources().is_empty());
     /// let info = info.with_tracked_resources(vec!["lease".into()]);
     /// assert_eq!(info.tracked_resources(), ["lease"]);
@@ -120,9 +120,9 @@ impl ConnectionInfo {
     /// The serializer of the client's CONNECT message (its calls may use others).
     ///
     /// ```
-    /// # use pyro_runtime::session::ConnectionInfo;
-    /// let info = ConnectionInfo::new(0, None, pyro_runtime::Serializer::Json, None);
-    /// assert_eq!(info.serializer(), pyro_runtime::Serializer::Json);
+    /// # use pyro::session::ConnectionInfo;
+    /// let info = ConnectionInfo::new(0, None, pyro::Serializer::Json, None);
+    /// assert_eq!(info.serializer(), pyro::Serializer::Json);
     /// ```
     pub fn serializer(&self) -> Serializer {
         self.serializer
@@ -132,9 +132,9 @@ impl ConnectionInfo {
     /// makes up).
     ///
     /// ```
-    /// # use pyro_runtime::session::ConnectionInfo;
+    /// # use pyro::session::ConnectionInfo;
     /// let id = uuid::Uuid::from_u128(7);
-    /// let info = ConnectionInfo::new(0, None, pyro_runtime::Serializer::Json, Some(id));
+    /// let info = ConnectionInfo::new(0, None, pyro::Serializer::Json, Some(id));
     /// assert_eq!(info.correlation_id(), Some(id));
     /// ```
     pub fn correlation_id(&self) -> Option<Uuid> {
@@ -154,8 +154,8 @@ pub type DisconnectHook = Arc<dyn Fn(&ConnectionInfo) + Send + Sync>;
 /// accepted with the response `"hello"` (Pyro5's default `validateHandshake`).
 ///
 /// ```
-/// use pyro_runtime::session::ServerHooks;
-/// use pyro_runtime::Value;
+/// use pyro::session::ServerHooks;
+/// use pyro::Value;
 ///
 /// let hooks = ServerHooks::default()
 ///     .validate_handshake(|_conn, data| match data.as_str() {
@@ -210,7 +210,7 @@ impl ServerHooks {
     /// Whether a client-disconnect hook is set.
     ///
     /// ```
-    /// assert!(!pyro_runtime::session::ServerHooks::default().has_disconnect_hook());
+    /// assert!(!pyro::session::ServerHooks::default().has_disconnect_hook());
     /// ```
     pub fn has_disconnect_hook(&self) -> bool {
         self.disconnect.is_some()

@@ -40,13 +40,13 @@
 //!
 //! ```
 //! use std::sync::Arc;
-//! use pyro_runtime::dispatch::{Servant, Served};
-//! use pyro_runtime::protocol::Flags;
-//! use pyro_runtime::session::{Action, ClientSession, DaemonInfo, Directory, ServerSession};
-//! use pyro_runtime::value::{Dict, Value};
-//! use pyro_runtime::Serializer;
-//! # use pyro_runtime::dispatch::*;
-//! # use pyro_runtime::Error;
+//! use pyro::dispatch::{Servant, Served};
+//! use pyro::protocol::Flags;
+//! use pyro::session::{Action, ClientSession, DaemonInfo, Directory, ServerSession};
+//! use pyro::value::{Dict, Value};
+//! use pyro::Serializer;
+//! # use pyro::dispatch::*;
+//! # use pyro::Error;
 //! # struct Adder;
 //! # impl Dispatch<Adder> for Adder {
 //! #     fn metadata() -> Metadata { Metadata::new(["add"], [], []) }

@@ -13,8 +13,8 @@ use crate::protocol::{Annotations, Message};
 /// as Python's `dict.update` does in Pyro5).
 ///
 /// ```
-/// use pyro_runtime::protocol::{AnnotationId, Annotations};
-/// use pyro_runtime::session::ResponseAnnotations;
+/// use pyro::protocol::{AnnotationId, Annotations};
+/// use pyro::session::ResponseAnnotations;
 ///
 /// let hook = ResponseAnnotations::new(|| {
 ///     [(AnnotationId::try_from("DDAA").unwrap(), b"from the daemon".to_vec())].into_iter().collect()

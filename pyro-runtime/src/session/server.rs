@@ -29,8 +29,8 @@ pub const BATCH_METHOD: &str = "<batch>";
 ///
 /// ```
 /// use std::sync::Arc;
-/// use pyro_runtime::dispatch::Servant;
-/// use pyro_runtime::session::Directory;
+/// use pyro::dispatch::Servant;
+/// use pyro::session::Directory;
 ///
 /// struct Nothing;
 /// impl Directory for Nothing {
@@ -50,7 +50,7 @@ pub trait Directory {
 /// its requests may decode to.
 ///
 /// ```
-/// let info = pyro_runtime::session::DaemonInfo {
+/// let info = pyro::session::DaemonInfo {
 ///     location: "localhost:9090".into(),
 ///     nat_location: None,
 ///     server: "<pyro thread pool server>".into(),
@@ -114,10 +114,10 @@ enum State {
 ///
 /// ```
 /// use std::sync::Arc;
-/// use pyro_runtime::dispatch::{CallArgs, CallContext, Dispatch, Metadata, Receiver, Reply, Servant, Served};
-/// use pyro_runtime::protocol::{Flags, Message, MessageType};
-/// use pyro_runtime::session::{Action, DaemonInfo, Directory, ServerSession};
-/// use pyro_runtime::{Error, Serializer, Value};
+/// use pyro::dispatch::{CallArgs, CallContext, Dispatch, Metadata, Receiver, Reply, Servant, Served};
+/// use pyro::protocol::{Flags, Message, MessageType};
+/// use pyro::session::{Action, DaemonInfo, Directory, ServerSession};
+/// use pyro::{Error, Serializer, Value};
 ///
 /// struct Echo;
 /// impl Dispatch<Echo> for Echo {
@@ -145,7 +145,7 @@ enum State {
 /// let Action::Send(ok) = session.on_message(connect, &objects) else { panic!() };
 /// assert_eq!(ok.msg_type, MessageType::ConnectOk);
 ///
-/// let call = ser.encode_call("echo", "echo", &("hi",), None::<&pyro_runtime::value::Dict>).unwrap();
+/// let call = ser.encode_call("echo", "echo", &("hi",), None::<&pyro::value::Dict>).unwrap();
 /// let invoke = Message::new(MessageType::Invoke, ser.id(), call).with_seq(1);
 /// let Action::Dispatch(request) = session.on_message(invoke, &objects) else { panic!() };
 /// let Action::Send(reply) = session.reply(request.run()) else { panic!() };
@@ -199,11 +199,11 @@ impl ServerSession {
     /// are dropped and tracked resources closed when it closes.
     ///
     /// ```
-    /// use pyro_runtime::protocol::{Message, MessageType};
-    /// use pyro_runtime::session::{Action, ServerSession};
+    /// use pyro::protocol::{Message, MessageType};
+    /// use pyro::session::{Action, ServerSession};
     /// # struct Nothing;
-    /// # impl pyro_runtime::session::Directory for Nothing {
-    /// #     fn servant(&self, _: &str) -> Option<std::sync::Arc<dyn pyro_runtime::dispatch::Servant>> { None }
+    /// # impl pyro::session::Directory for Nothing {
+    /// #     fn servant(&self, _: &str) -> Option<std::sync::Arc<dyn pyro::dispatch::Servant>> { None }
     /// #     fn ids(&self) -> Vec<String> { vec![] }
     /// # }
     /// let mut session = ServerSession::connected(1, Default::default());
@@ -222,7 +222,7 @@ impl ServerSession {
     /// hooks see in their [`ConnectionInfo`].
     ///
     /// ```
-    /// let session = pyro_runtime::session::ServerSession::new(1, Default::default())
+    /// let session = pyro::session::ServerSession::new(1, Default::default())
     ///     .with_client_addr("127.0.0.1:5000".parse().ok());
     /// assert!(session.client_addr().is_some());
     /// ```
@@ -236,7 +236,7 @@ impl ServerSession {
     /// the hooks see as [`ConnectionInfo::peer_certificates`].
     ///
     /// ```
-    /// let session = pyro_runtime::session::ServerSession::new(1, Default::default())
+    /// let session = pyro::session::ServerSession::new(1, Default::default())
     ///     .with_peer_certificates(Vec::new());
     /// assert!(session.client_addr().is_none());
     /// ```
@@ -257,11 +257,11 @@ impl ServerSession {
     /// disconnect hook when it closes (if its handshake succeeded).
     ///
     /// ```
-    /// use pyro_runtime::protocol::{Message, MessageType};
-    /// use pyro_runtime::session::{Action, ServerHooks, ServerSession};
+    /// use pyro::protocol::{Message, MessageType};
+    /// use pyro::session::{Action, ServerHooks, ServerSession};
     /// # struct Nothing;
-    /// # impl pyro_runtime::session::Directory for Nothing {
-    /// #     fn servant(&self, _: &str) -> Option<std::sync::Arc<dyn pyro_runtime::dispatch::Servant>> { None }
+    /// # impl pyro::session::Directory for Nothing {
+    /// #     fn servant(&self, _: &str) -> Option<std::sync::Arc<dyn pyro::dispatch::Servant>> { None }
     /// #     fn ids(&self) -> Vec<String> { vec![] }
     /// # }
     /// let hooks = ServerHooks::default().validate_handshake(|_, data| Err(format!("not with {}", data.as_str().unwrap_or("?"))));
@@ -280,7 +280,7 @@ impl ServerSession {
     /// through their [`CallContext`].
     ///
     /// ```
-    /// let session = pyro_runtime::session::ServerSession::new(1, Default::default());
+    /// let session = pyro::session::ServerSession::new(1, Default::default());
     /// assert_eq!(session.session_state().tracked_resources(), 0);
     /// ```
     pub fn session_state(&self) -> &Arc<SessionState> {
@@ -294,7 +294,7 @@ impl ServerSession {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// use pyro_runtime::session::{OnClose, ServerSession};
+    /// use pyro::session::{OnClose, ServerSession};
     /// let mut session = ServerSession::new(1, Default::default());
     /// let closed = Arc::new(std::sync::atomic::AtomicBool::new(false));
     /// let flag = Arc::clone(&closed);
@@ -326,7 +326,7 @@ impl ServerSession {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// use pyro_runtime::session::{ServerSession, Streams};
+    /// use pyro::session::{ServerSession, Streams};
     /// let streams = Arc::new(Streams::new(Default::default()));
     /// let session = ServerSession::new(1, Default::default()).with_streams(Arc::clone(&streams));
     /// drop(session);
@@ -341,11 +341,11 @@ impl ServerSession {
     /// `Daemon.annotations()`).
     ///
     /// ```
-    /// use pyro_runtime::protocol::{AnnotationId, Message, MessageType};
-    /// use pyro_runtime::session::{Action, ResponseAnnotations, ServerSession};
+    /// use pyro::protocol::{AnnotationId, Message, MessageType};
+    /// use pyro::session::{Action, ResponseAnnotations, ServerSession};
     /// # struct Nothing;
-    /// # impl pyro_runtime::session::Directory for Nothing {
-    /// #     fn servant(&self, _: &str) -> Option<std::sync::Arc<dyn pyro_runtime::dispatch::Servant>> { None }
+    /// # impl pyro::session::Directory for Nothing {
+    /// #     fn servant(&self, _: &str) -> Option<std::sync::Arc<dyn pyro::dispatch::Servant>> { None }
     /// #     fn ids(&self) -> Vec<String> { vec![] }
     /// # }
     /// let id = AnnotationId::try_from("DDAA").unwrap();
@@ -365,11 +365,11 @@ impl ServerSession {
     /// Pyro5 does when its thread pool is full).
     ///
     /// ```
-    /// use pyro_runtime::protocol::{Message, MessageType};
-    /// use pyro_runtime::session::{Action, ServerSession};
+    /// use pyro::protocol::{Message, MessageType};
+    /// use pyro::session::{Action, ServerSession};
     /// # struct Nothing;
-    /// # impl pyro_runtime::session::Directory for Nothing {
-    /// #     fn servant(&self, _: &str) -> Option<std::sync::Arc<dyn pyro_runtime::dispatch::Servant>> { None }
+    /// # impl pyro::session::Directory for Nothing {
+    /// #     fn servant(&self, _: &str) -> Option<std::sync::Arc<dyn pyro::dispatch::Servant>> { None }
     /// #     fn ids(&self) -> Vec<String> { vec![] }
     /// # }
     /// let mut session = ServerSession::denying(0, Default::default(), "busy");
@@ -386,7 +386,7 @@ impl ServerSession {
     /// The connection id.
     ///
     /// ```
-    /// assert_eq!(pyro_runtime::session::ServerSession::new(7, Default::default()).id(), 7);
+    /// assert_eq!(pyro::session::ServerSession::new(7, Default::default()).id(), 7);
     /// ```
     pub fn id(&self) -> u64 {
         self.id
@@ -395,7 +395,7 @@ impl ServerSession {
     /// Whether the handshake is done.
     ///
     /// ```
-    /// assert!(!pyro_runtime::session::ServerSession::new(7, Default::default()).is_connected());
+    /// assert!(!pyro::session::ServerSession::new(7, Default::default()).is_connected());
     /// ```
     pub fn is_connected(&self) -> bool {
         self.state == State::Ready
@@ -405,8 +405,8 @@ impl ServerSession {
     /// header arrives, as Pyro5's `recv_stub` does).
     ///
     /// ```
-    /// use pyro_runtime::protocol::MessageType;
-    /// let session = pyro_runtime::session::ServerSession::new(0, Default::default());
+    /// use pyro::protocol::MessageType;
+    /// let session = pyro::session::ServerSession::new(0, Default::default());
     /// assert_eq!(session.expecting(), [MessageType::Connect]);
     /// ```
     pub fn expecting(&self) -> &'static [MessageType] {
@@ -420,11 +420,11 @@ impl ServerSession {
     /// handshake a marshal CONNECTFAIL with Pyro5's text, then close; later, close without reply.
     ///
     /// ```
-    /// use pyro_runtime::protocol::ProtocolError;
-    /// use pyro_runtime::session::{Action, ServerSession};
+    /// use pyro::protocol::ProtocolError;
+    /// use pyro::session::{Action, ServerSession};
     /// let mut session = ServerSession::new(0, Default::default());
     /// let Action::SendAndClose(fail) = session.on_protocol_error(ProtocolError::InvalidTag { found: *b"!!!!" }) else { panic!() };
-    /// assert_eq!(pyro_runtime::serializer::marshal::decode_str(&fail.data).as_deref(), Some("invalid data"));
+    /// assert_eq!(pyro::serializer::marshal::decode_str(&fail.data).as_deref(), Some("invalid data"));
     /// ```
     pub fn on_protocol_error(&mut self, error: ProtocolError) -> Action {
         let action = self.protocol_error(error);

@@ -14,7 +14,7 @@ use crate::{Error, RemoteError, Value};
 /// any object with a `close()` method). [`OnClose`] makes one from a closure.
 ///
 /// ```
-/// use pyro_runtime::session::Resource;
+/// use pyro::session::Resource;
 /// struct TempFile(std::path::PathBuf);
 /// impl Resource for TempFile {
 ///     fn close(&mut self) {
@@ -34,7 +34,7 @@ pub trait Resource: Send + 'static {
     /// once, when the resource is tracked. By default the name of its type.
     ///
     /// ```
-    /// use pyro_runtime::session::Resource;
+    /// use pyro::session::Resource;
     /// struct Lease(&'static str);
     /// impl Resource for Lease {
     ///     fn close(&mut self) {}
@@ -52,7 +52,7 @@ pub trait Resource: Send + 'static {
 /// A [`Resource`] that runs a closure when closed.
 ///
 /// ```
-/// use pyro_runtime::session::{OnClose, Resource};
+/// use pyro::session::{OnClose, Resource};
 /// let mut resource = OnClose::new(|| println!("closed"));
 /// resource.close(); // prints "closed"
 /// resource.close(); // nothing: the closure ran already
@@ -73,7 +73,7 @@ impl<F: FnOnce() + Send + 'static> OnClose<F> {
     /// A resource called `name` (its [`Resource::name`]) running `close` when it is closed.
     ///
     /// ```
-    /// use pyro_runtime::session::{OnClose, Resource};
+    /// use pyro::session::{OnClose, Resource};
     /// assert_eq!(OnClose::named("lease 7", || ()).name(), "lease 7");
     /// assert_eq!(OnClose::new(|| ()).name(), "OnClose");
     /// ```
@@ -99,7 +99,7 @@ impl<F: FnOnce() + Send + 'static> Resource for OnClose<F> {
 /// [`CallContext::untrack_resource`](crate::dispatch::CallContext::untrack_resource).
 ///
 /// ```
-/// use pyro_runtime::session::{OnClose, SessionState};
+/// use pyro::session::{OnClose, SessionState};
 /// let state = SessionState::new();
 /// let handle = state.track_resource(Box::new(OnClose::new(|| ()))).unwrap();
 /// assert!(state.untrack_resource(handle).is_some());
@@ -126,7 +126,7 @@ static NEXT_HANDLE: AtomicU64 = AtomicU64::new(1);
 /// ```
 /// use std::sync::Arc;
 /// use std::sync::atomic::{AtomicBool, Ordering};
-/// use pyro_runtime::session::{OnClose, SessionState};
+/// use pyro::session::{OnClose, SessionState};
 ///
 /// let closed = Arc::new(AtomicBool::new(false));
 /// let state = SessionState::new();
@@ -165,7 +165,7 @@ impl SessionState {
     /// Whether the connection has closed.
     ///
     /// ```
-    /// let state = pyro_runtime::session::SessionState::new();
+    /// let state = pyro::session::SessionState::new();
     /// assert!(!state.is_closed());
     /// state.close();
     /// assert!(state.is_closed());
@@ -207,7 +207,7 @@ impl SessionState {
     /// The number of resources tracked now.
     ///
     /// ```
-    /// let state = pyro_runtime::session::SessionState::new();
+    /// let state = pyro::session::SessionState::new();
     /// assert_eq!(state.tracked_resources(), 0);
     /// ```
     pub fn tracked_resources(&self) -> usize {
@@ -217,7 +217,7 @@ impl SessionState {
     /// The [names](Resource::name) of the resources tracked now, in the order tracked.
     ///
     /// ```
-    /// use pyro_runtime::session::{OnClose, SessionState};
+    /// use pyro::session::{OnClose, SessionState};
     /// let state = SessionState::new();
     /// state.track_resource(Box::new(OnClose::named("a", || ()))).unwrap();
     /// let b = state.track_resource(Box::new(OnClose::named("b", || ()))).unwrap();
@@ -235,8 +235,8 @@ impl SessionState {
     /// it is an error (the instance would never be dropped with the session).
     ///
     /// ```
-    /// # use pyro_runtime::dispatch::*;
-    /// # use pyro_runtime::{Error, Serializer};
+    /// # use pyro::dispatch::*;
+    /// # use pyro::{Error, Serializer};
     /// # struct Thing;
     /// # impl Dispatch<Thing> for Thing {
     /// #     fn metadata() -> Metadata { Metadata::new(["ping"], [], []) }
@@ -245,7 +245,7 @@ impl SessionState {
     /// #     fn invoke_exclusive(&mut self, _: &mut CallContext, m: &str, _: CallArgs) -> Result<Reply, Error> { Err(CallArgs::unknown_method(m)) }
     /// # }
     /// use std::sync::Arc;
-    /// let state = pyro_runtime::session::SessionState::new();
+    /// let state = pyro::session::SessionState::new();
     /// let first = state.session_instance(1, &mut || Ok(Arc::new(Served::new(Thing)) as Arc<dyn Servant>)).unwrap();
     /// let again = state.session_instance(1, &mut || unreachable!()).unwrap();
     /// assert!(Arc::ptr_eq(&first, &again));

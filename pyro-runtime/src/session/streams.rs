@@ -16,14 +16,14 @@ use crate::{Config, Error, RemoteError, Value};
 /// The default limit on open streams per daemon ([`StreamSettings::max_streams`]).
 ///
 /// ```
-/// assert_eq!(pyro_runtime::session::DEFAULT_MAX_STREAMS, 1000);
+/// assert_eq!(pyro::session::DEFAULT_MAX_STREAMS, 1000);
 /// ```
 pub const DEFAULT_MAX_STREAMS: usize = 1000;
 
 /// How often housekeeping expires streams (Pyro5's housekeeper runs every 2 seconds by default).
 ///
 /// ```
-/// assert_eq!(pyro_runtime::session::HOUSEKEEPING_INTERVAL.as_secs(), 2);
+/// assert_eq!(pyro::session::HOUSEKEEPING_INTERVAL.as_secs(), 2);
 /// ```
 pub const HOUSEKEEPING_INTERVAL: Duration = Duration::from_secs(2);
 
@@ -32,9 +32,9 @@ pub const HOUSEKEEPING_INTERVAL: Duration = Duration::from_secs(2);
 ///
 /// ```
 /// use std::time::Duration;
-/// use pyro_runtime::session::StreamSettings;
+/// use pyro::session::StreamSettings;
 ///
-/// let settings = StreamSettings::from_config(&pyro_runtime::Config::default());
+/// let settings = StreamSettings::from_config(&pyro::Config::default());
 /// assert!(settings.enabled);
 /// assert_eq!((settings.lifetime, settings.linger), (None, Duration::from_secs(30)));
 /// ```
@@ -88,7 +88,7 @@ struct Entry {
 /// Iterators removed from the table, to drop once no lock is held (dropping one runs user code).
 ///
 /// ```
-/// use pyro_runtime::session::{StreamRegistry, StreamSettings};
+/// use pyro::session::{StreamRegistry, StreamSettings};
 /// let mut registry = StreamRegistry::new(StreamSettings::default());
 /// let removed = registry.clear();
 /// assert!(removed.is_empty());
@@ -147,8 +147,8 @@ impl fmt::Debug for Refused {
 ///
 /// ```
 /// use std::time::{Duration, Instant};
-/// use pyro_runtime::session::{StreamRegistry, StreamSettings};
-/// use pyro_runtime::Value;
+/// use pyro::session::{StreamRegistry, StreamSettings};
+/// use pyro::Value;
 ///
 /// let settings = StreamSettings { linger: Duration::from_secs(5), ..StreamSettings::default() };
 /// let mut registry = StreamRegistry::new(settings);
@@ -182,7 +182,7 @@ impl StreamRegistry {
     /// The settings.
     ///
     /// ```
-    /// let registry = pyro_runtime::session::StreamRegistry::new(Default::default());
+    /// let registry = pyro::session::StreamRegistry::new(Default::default());
     /// assert!(registry.settings().enabled);
     /// ```
     pub fn settings(&self) -> &StreamSettings {
@@ -199,7 +199,7 @@ impl StreamRegistry {
     /// Whether no stream is open.
     ///
     /// ```
-    /// assert!(pyro_runtime::session::StreamRegistry::new(Default::default()).is_empty());
+    /// assert!(pyro::session::StreamRegistry::new(Default::default()).is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
         self.streams.is_empty()
@@ -211,7 +211,7 @@ impl StreamRegistry {
     ///
     /// ```
     /// use std::time::Instant;
-    /// use pyro_runtime::session::{StreamRegistry, StreamSettings};
+    /// use pyro::session::{StreamRegistry, StreamSettings};
     /// let mut registry = StreamRegistry::new(StreamSettings { max_streams: 1, ..Default::default() });
     /// let now = Instant::now();
     /// registry.open(Box::new(std::iter::empty()), 1, now).unwrap();
@@ -279,7 +279,7 @@ impl StreamRegistry {
     ///
     /// ```
     /// use std::time::Instant;
-    /// let mut registry = pyro_runtime::session::StreamRegistry::new(Default::default());
+    /// let mut registry = pyro::session::StreamRegistry::new(Default::default());
     /// let id = registry.open(Box::new(std::iter::empty()), 1, Instant::now()).unwrap();
     /// let iterator = registry.take(&id, 1, Instant::now()).unwrap();
     /// registry.finish(&id);
@@ -296,7 +296,7 @@ impl StreamRegistry {
     ///
     /// ```
     /// use std::time::Instant;
-    /// let mut registry = pyro_runtime::session::StreamRegistry::new(Default::default());
+    /// let mut registry = pyro::session::StreamRegistry::new(Default::default());
     /// let id = registry.open(Box::new(std::iter::empty()), 1, Instant::now()).unwrap();
     /// assert_eq!(registry.close(&id).len(), 1);
     /// assert!(registry.close("unknown").is_empty());
@@ -331,7 +331,7 @@ impl StreamRegistry {
     ///
     /// ```
     /// use std::time::{Duration, Instant};
-    /// use pyro_runtime::session::{StreamRegistry, StreamSettings};
+    /// use pyro::session::{StreamRegistry, StreamSettings};
     /// let settings = StreamSettings { lifetime: Some(Duration::from_secs(10)), ..Default::default() };
     /// let mut registry = StreamRegistry::new(settings);
     /// let start = Instant::now();
@@ -390,7 +390,7 @@ type Clock = Box<dyn Fn() -> Instant + Send + Sync>;
 ///
 /// ```
 /// use std::sync::Arc;
-/// use pyro_runtime::session::{StreamSettings, Streams};
+/// use pyro::session::{StreamSettings, Streams};
 ///
 /// let streams = Arc::new(Streams::new(StreamSettings::default()));
 /// let id = streams.open(Box::new(std::iter::empty()), 1).unwrap();
@@ -422,7 +422,7 @@ impl Streams {
     /// ```
     /// use std::sync::{Arc, Mutex};
     /// use std::time::{Duration, Instant};
-    /// use pyro_runtime::session::{StreamSettings, Streams};
+    /// use pyro::session::{StreamSettings, Streams};
     ///
     /// let now = Arc::new(Mutex::new(Instant::now()));
     /// let clock = Arc::clone(&now);
@@ -459,7 +459,7 @@ impl Streams {
     /// Whether no stream is open.
     ///
     /// ```
-    /// assert!(pyro_runtime::session::Streams::new(Default::default()).is_empty());
+    /// assert!(pyro::session::Streams::new(Default::default()).is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
         self.len() == 0
@@ -489,7 +489,7 @@ impl Streams {
     /// Takes stream `id`'s iterator out for session `session` ([`StreamRegistry::take`]).
     ///
     /// ```
-    /// let streams = pyro_runtime::session::Streams::new(Default::default());
+    /// let streams = pyro::session::Streams::new(Default::default());
     /// let err = streams.take("nope", 1).err().unwrap();
     /// assert_eq!(err.to_string(), "remote Pyro5.errors.PyroError: item stream terminated");
     /// ```
@@ -528,7 +528,7 @@ impl Streams {
     /// Session `session` disconnected ([`StreamRegistry::disconnect`]).
     ///
     /// ```
-    /// let streams = pyro_runtime::session::Streams::new(pyro_runtime::session::StreamSettings {
+    /// let streams = pyro::session::Streams::new(pyro::session::StreamSettings {
     ///     linger: std::time::Duration::ZERO,
     ///     ..Default::default()
     /// });
@@ -556,7 +556,7 @@ impl Streams {
     /// Drops every stream (the daemon shuts down).
     ///
     /// ```
-    /// let streams = pyro_runtime::session::Streams::new(Default::default());
+    /// let streams = pyro::session::Streams::new(Default::default());
     /// streams.open(Box::new(std::iter::empty()), 3).unwrap();
     /// streams.clear();
     /// assert!(streams.is_empty());

@@ -19,12 +19,12 @@ use crate::uri::Location;
 /// timeout [`Error::Timeout`], anything else [`Error::Communication`].
 ///
 /// ```no_run
-/// use pyro_runtime::transport::connect;
-/// use pyro_runtime::uri::Location;
+/// use pyro::transport::connect;
+/// use pyro::uri::Location;
 ///
 /// let socket = connect(&Location::tcp("localhost", 9090), Some(std::time::Duration::from_secs(5)))?;
 /// println!("connected to {}", socket.peer_description());
-/// # Ok::<(), pyro_runtime::Error>(())
+/// # Ok::<(), pyro::Error>(())
 /// ```
 pub fn connect(location: &Location, timeout: Option<Duration>) -> Result<Socket, Error> {
     connect_with_tls(location, timeout, None)
@@ -35,14 +35,14 @@ pub fn connect(location: &Location, timeout: Option<Duration>) -> Result<Socket,
 /// is refused with [`Error::Tls`].
 ///
 /// ```no_run
-/// use pyro_runtime::transport::{TlsClient, connect_with_tls};
-/// use pyro_runtime::uri::Location;
+/// use pyro::transport::{TlsClient, connect_with_tls};
+/// use pyro::uri::Location;
 ///
-/// let config = pyro_runtime::Config { ssl: true, ssl_ca_certs: Some("ca.crt".into()), ..Default::default() };
+/// let config = pyro::Config { ssl: true, ssl_ca_certs: Some("ca.crt".into()), ..Default::default() };
 /// let tls = TlsClient::from_config(&config)?;
 /// let socket = connect_with_tls(&Location::tcp("localhost", 9090), None, Some(&tls))?;
 /// assert!(!socket.peer_certificates().is_empty());
-/// # Ok::<(), pyro_runtime::Error>(())
+/// # Ok::<(), pyro::Error>(())
 /// ```
 pub fn connect_with_tls(
     location: &Location,

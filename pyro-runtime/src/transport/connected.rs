@@ -15,7 +15,7 @@ use crate::uri::Location;
 /// end of `socket.socketpair()`): `./u:<<not-bound>>`.
 ///
 /// ```
-/// let location = pyro_runtime::uri::Location::unix(pyro_runtime::transport::NOT_BOUND);
+/// let location = pyro::uri::Location::unix(pyro::transport::NOT_BOUND);
 /// assert_eq!(location.to_string(), "./u:<<not-bound>>");
 /// ```
 pub const NOT_BOUND: &str = "<<not-bound>>";
@@ -28,7 +28,7 @@ pub const NOT_BOUND: &str = "<<not-bound>>";
 ///
 /// ```
 /// # #[cfg(unix)] {
-/// use pyro_runtime::transport::ConnectedStream;
+/// use pyro::transport::ConnectedStream;
 /// let (one, _other) = std::os::unix::net::UnixStream::pair().unwrap();
 /// let handle = one.connected_socket().unwrap();
 /// drop(handle);
@@ -120,7 +120,7 @@ impl Socket {
     /// ```
     /// # #[cfg(unix)] {
     /// let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
-    /// let socket = pyro_runtime::transport::Socket::Unix(a);
+    /// let socket = pyro::transport::Socket::Unix(a);
     /// socket.set_read_timeout(Some(std::time::Duration::from_secs(1))).unwrap();
     /// assert_eq!(socket.read_timeout().unwrap(), Some(std::time::Duration::from_secs(1)));
     /// # }
@@ -139,7 +139,7 @@ impl Socket {
     /// ```
     /// # #[cfg(unix)] {
     /// let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
-    /// let socket = pyro_runtime::transport::Socket::Unix(a);
+    /// let socket = pyro::transport::Socket::Unix(a);
     /// assert_eq!(socket.write_timeout().unwrap(), None);
     /// # }
     /// ```

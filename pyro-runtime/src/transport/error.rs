@@ -12,10 +12,10 @@ use crate::Error;
 ///
 /// ```
 /// use std::time::Duration;
-/// use pyro_runtime::transport::TransportError;
+/// use pyro::transport::TransportError;
 ///
 /// let timeout = TransportError::Timeout { context: "receiving a reply".into(), after: Some(Duration::from_secs(2)) };
-/// let error = pyro_runtime::Error::from(timeout);
+/// let error = pyro::Error::from(timeout);
 /// assert_eq!(error.to_string(), "timed out after 2s while receiving a reply");
 /// ```
 #[derive(Debug, thiserror::Error)]
@@ -50,7 +50,7 @@ impl TransportError {
     /// `WouldBlock`/`TimedOut` (a socket timeout) is [`Timeout`](TransportError::Timeout).
     ///
     /// ```
-    /// use pyro_runtime::transport::TransportError;
+    /// use pyro::transport::TransportError;
     /// let e = TransportError::from_io(std::io::ErrorKind::UnexpectedEof.into(), "reading", None);
     /// assert!(matches!(e, TransportError::Closed { .. }));
     /// ```
@@ -84,10 +84,10 @@ impl From<TransportError> for Error {
 /// or the bytes were not a valid Pyro5 message. Converts into [`Error`].
 ///
 /// ```
-/// use pyro_runtime::protocol::ProtocolError;
-/// use pyro_runtime::transport::StreamError;
-/// let error = pyro_runtime::Error::from(StreamError::Protocol(ProtocolError::DecoderFailed));
-/// assert!(matches!(error, pyro_runtime::Error::Protocol(_)));
+/// use pyro::protocol::ProtocolError;
+/// use pyro::transport::StreamError;
+/// let error = pyro::Error::from(StreamError::Protocol(ProtocolError::DecoderFailed));
+/// assert!(matches!(error, pyro::Error::Protocol(_)));
 /// ```
 #[derive(Debug, thiserror::Error)]
 pub enum StreamError {

@@ -12,8 +12,8 @@ use crate::config::IpVersion;
 /// A listening socket: TCP or, on Unix, a Unix domain socket.
 ///
 /// ```
-/// use pyro_runtime::config::IpVersion;
-/// use pyro_runtime::transport::Listener;
+/// use pyro::config::IpVersion;
+/// use pyro::transport::Listener;
 ///
 /// let listener = Listener::bind_tcp("127.0.0.1", 0, IpVersion::Any).unwrap();
 /// let addr = listener.tcp_addr().unwrap();
@@ -59,7 +59,7 @@ impl Listener {
     ///
     /// ```
     /// # #[cfg(target_os = "linux")] {
-    /// let listener = pyro_runtime::transport::Listener::bind_unix("\0pyro-doc-listener").unwrap();
+    /// let listener = pyro::transport::Listener::bind_unix("\0pyro-doc-listener").unwrap();
     /// assert_eq!(listener.unix_path(), Some("\0pyro-doc-listener"));
     /// # }
     /// ```
@@ -97,7 +97,7 @@ impl Listener {
     /// The Unix socket path, `None` for TCP.
     ///
     /// ```
-    /// let listener = pyro_runtime::transport::Listener::bind_tcp("127.0.0.1", 0, Default::default()).unwrap();
+    /// let listener = pyro::transport::Listener::bind_tcp("127.0.0.1", 0, Default::default()).unwrap();
     /// assert_eq!(listener.unix_path(), None);
     /// ```
     pub fn unix_path(&self) -> Option<&str> {
@@ -112,7 +112,7 @@ impl Listener {
     /// listener bound to the unspecified address is reached through loopback.
     ///
     /// ```
-    /// let listener = pyro_runtime::transport::Listener::bind_tcp("0.0.0.0", 0, Default::default()).unwrap();
+    /// let listener = pyro::transport::Listener::bind_tcp("0.0.0.0", 0, Default::default()).unwrap();
     /// let _wake = listener.connect_to_self().unwrap();
     /// listener.accept().unwrap();
     /// ```

@@ -9,7 +9,7 @@ use std::time::Duration;
 /// A connected stream socket: TCP (IPv4 or IPv6) or, on Unix, a Unix domain socket.
 ///
 /// ```no_run
-/// use pyro_runtime::transport::Socket;
+/// use pyro::transport::Socket;
 /// let socket = Socket::Tcp(std::net::TcpStream::connect("localhost:9090").unwrap());
 /// socket.set_timeout(Some(std::time::Duration::from_secs(5))).unwrap();
 /// ```
@@ -42,7 +42,7 @@ impl Socket {
     /// for reading or writing (those would bypass TLS).
     ///
     /// ```no_run
-    /// # let socket = pyro_runtime::transport::Socket::Tcp(std::net::TcpStream::connect("localhost:9090").unwrap());
+    /// # let socket = pyro::transport::Socket::Tcp(std::net::TcpStream::connect("localhost:9090").unwrap());
     /// let other = socket.try_clone().unwrap();
     /// ```
     pub fn try_clone(&self) -> io::Result<Socket> {
@@ -57,7 +57,7 @@ impl Socket {
     /// Shuts down both directions; blocked reads on other handles return.
     ///
     /// ```no_run
-    /// # let socket = pyro_runtime::transport::Socket::Tcp(std::net::TcpStream::connect("localhost:9090").unwrap());
+    /// # let socket = pyro::transport::Socket::Tcp(std::net::TcpStream::connect("localhost:9090").unwrap());
     /// socket.shutdown().unwrap();
     /// ```
     pub fn shutdown(&self) -> io::Result<()> {
@@ -72,7 +72,7 @@ impl Socket {
     /// The peer's address as text (`"127.0.0.1:5555"`, `"[::1]:5555"`, or the socket path).
     ///
     /// ```no_run
-    /// # let socket = pyro_runtime::transport::Socket::Tcp(std::net::TcpStream::connect("localhost:9090").unwrap());
+    /// # let socket = pyro::transport::Socket::Tcp(std::net::TcpStream::connect("localhost:9090").unwrap());
     /// println!("{}", socket.peer_description());
     /// ```
     pub fn peer_description(&self) -> String {
@@ -91,7 +91,7 @@ impl Socket {
     /// The peer's TCP address, `None` on a Unix socket.
     ///
     /// ```no_run
-    /// # let socket = pyro_runtime::transport::Socket::Tcp(std::net::TcpStream::connect("localhost:9090").unwrap());
+    /// # let socket = pyro::transport::Socket::Tcp(std::net::TcpStream::connect("localhost:9090").unwrap());
     /// assert!(socket.peer_addr().is_some());
     /// ```
     pub fn peer_addr(&self) -> Option<std::net::SocketAddr> {
@@ -107,7 +107,7 @@ impl Socket {
     /// (see [`TlsStream::peer_certificates`](super::TlsStream::peer_certificates)).
     ///
     /// ```no_run
-    /// # let socket = pyro_runtime::transport::Socket::Tcp(std::net::TcpStream::connect("localhost:9090").unwrap());
+    /// # let socket = pyro::transport::Socket::Tcp(std::net::TcpStream::connect("localhost:9090").unwrap());
     /// assert!(socket.peer_certificates().is_empty());
     /// ```
     pub fn peer_certificates(&self) -> Vec<Vec<u8>> {

@@ -26,8 +26,8 @@ type Retime<S> = fn(&S, Option<Duration>) -> io::Result<()>;
 /// [`session`](crate::session) types.
 ///
 /// ```
-/// use pyro_runtime::protocol::{Message, MessageType};
-/// use pyro_runtime::transport::MessageStream;
+/// use pyro::protocol::{Message, MessageType};
+/// use pyro::transport::MessageStream;
 ///
 /// let mut writer = MessageStream::new(std::io::Cursor::new(Vec::new()), Default::default());
 /// writer.send(&Message::new(MessageType::Ping, 42, b"ping".to_vec())).unwrap();
@@ -54,7 +54,7 @@ impl<S> MessageStream<S> {
     /// Wraps `stream`; `options` set compression and the maximum message size (both ways).
     ///
     /// ```
-    /// let s = pyro_runtime::transport::MessageStream::new(std::io::empty(), Default::default());
+    /// let s = pyro::transport::MessageStream::new(std::io::empty(), Default::default());
     /// ```
     pub fn new(stream: S, options: EncodeOptions) -> MessageStream<S> {
         let mut decoder = MessageDecoder::with_max_message_size(options.max_message_size);
@@ -74,7 +74,7 @@ impl<S> MessageStream<S> {
     /// The wrapped stream.
     ///
     /// ```
-    /// let s = pyro_runtime::transport::MessageStream::new(std::io::empty(), Default::default());
+    /// let s = pyro::transport::MessageStream::new(std::io::empty(), Default::default());
     /// let _inner: &std::io::Empty = s.get_ref();
     /// ```
     pub fn get_ref(&self) -> &S {
@@ -85,7 +85,7 @@ impl<S> MessageStream<S> {
     /// already buffered here).
     ///
     /// ```
-    /// let mut s = pyro_runtime::transport::MessageStream::new(std::io::empty(), Default::default());
+    /// let mut s = pyro::transport::MessageStream::new(std::io::empty(), Default::default());
     /// let _inner: &mut std::io::Empty = s.get_mut();
     /// ```
     pub fn get_mut(&mut self) -> &mut S {
@@ -97,8 +97,8 @@ impl<S> MessageStream<S> {
     /// [`MessageDecoder::set_budget`]. A daemon shares one budget among its connections.
     ///
     /// ```
-    /// let mut s = pyro_runtime::transport::MessageStream::new(std::io::empty(), Default::default());
-    /// s.share_budget(std::sync::Arc::new(pyro_runtime::protocol::ByteBudget::new(1 << 20)));
+    /// let mut s = pyro::transport::MessageStream::new(std::io::empty(), Default::default());
+    /// s.share_budget(std::sync::Arc::new(pyro::protocol::ByteBudget::new(1 << 20)));
     /// ```
     pub fn share_budget(&mut self, budget: std::sync::Arc<crate::protocol::ByteBudget>) {
         self.decoder.set_budget(budget);
@@ -107,7 +107,7 @@ impl<S> MessageStream<S> {
     /// The encoding options.
     ///
     /// ```
-    /// let s = pyro_runtime::transport::MessageStream::new(std::io::empty(), Default::default());
+    /// let s = pyro::transport::MessageStream::new(std::io::empty(), Default::default());
     /// assert!(!s.options().compression);
     /// ```
     pub fn options(&self) -> &EncodeOptions {
@@ -120,8 +120,8 @@ impl<S> MessageStream<S> {
     /// next receive returns it without reading (a peer that pipelines its requests).
     ///
     /// ```
-    /// use pyro_runtime::protocol::Message;
-    /// use pyro_runtime::transport::MessageStream;
+    /// use pyro::protocol::Message;
+    /// use pyro::transport::MessageStream;
     /// let mut writer = MessageStream::new(std::io::Cursor::new(Vec::new()), Default::default());
     /// writer.send_messages(&[Message::ping(), Message::ping()]).unwrap();
     /// let wire = writer.get_ref().get_ref().clone();
@@ -138,7 +138,7 @@ impl<S> MessageStream<S> {
     /// out mid-message resumes where it stopped).
     ///
     /// ```
-    /// use pyro_runtime::transport::MessageStream;
+    /// use pyro::transport::MessageStream;
     /// let mut reader = MessageStream::new(std::io::Cursor::new(b"PYRO".to_vec()), Default::default());
     /// assert!(!reader.has_partial_message());
     /// assert!(reader.receive("reading").is_err()); // the stream ended after 4 bytes
@@ -155,7 +155,7 @@ impl MessageStream<Socket> {
     ///
     /// ```
     /// # #[cfg(unix)] {
-    /// use pyro_runtime::transport::{MessageStream, Socket};
+    /// use pyro::transport::{MessageStream, Socket};
     /// let (a, _b) = std::os::unix::net::UnixStream::pair().unwrap();
     /// let mut stream = MessageStream::new(Socket::Unix(a), Default::default());
     /// stream.set_timeout(Some(std::time::Duration::from_secs(1))).unwrap();
@@ -176,8 +176,8 @@ impl MessageStream<Socket> {
     /// # #[cfg(unix)] {
     /// use std::io::Write;
     /// use std::time::{Duration, Instant};
-    /// use pyro_runtime::protocol::Message;
-    /// use pyro_runtime::transport::{MessageStream, Socket, StreamError, TransportError};
+    /// use pyro::protocol::Message;
+    /// use pyro::transport::{MessageStream, Socket, StreamError, TransportError};
     ///
     /// let (a, mut b) = std::os::unix::net::UnixStream::pair().unwrap();
     /// let mut stream = MessageStream::new(Socket::Unix(a), Default::default());
@@ -214,8 +214,8 @@ impl<S: Write> MessageStream<S> {
     /// [`send`](MessageStream::send) with a typed error.
     ///
     /// ```
-    /// use pyro_runtime::protocol::Message;
-    /// let mut s = pyro_runtime::transport::MessageStream::new(std::io::sink(), Default::default());
+    /// use pyro::protocol::Message;
+    /// let mut s = pyro::transport::MessageStream::new(std::io::sink(), Default::default());
     /// s.send_message(&Message::ping()).unwrap();
     /// ```
     pub fn send_message(&mut self, message: &Message) -> Result<(), StreamError> {
@@ -231,8 +231,8 @@ impl<S: Write> MessageStream<S> {
     /// Writes several messages with one write (for pipelined requests), in order.
     ///
     /// ```
-    /// use pyro_runtime::protocol::Message;
-    /// use pyro_runtime::transport::MessageStream;
+    /// use pyro::protocol::Message;
+    /// use pyro::transport::MessageStream;
     /// let mut s = MessageStream::new(std::io::Cursor::new(Vec::new()), Default::default());
     /// s.send_messages(&[Message::ping(), Message::ping()]).unwrap();
     /// let wire = s.get_ref().get_ref().clone();
@@ -272,8 +272,8 @@ impl<S: Read> MessageStream<S> {
     /// [`Error::Protocol`].
     ///
     /// ```
-    /// use pyro_runtime::protocol::{Message, MessageType};
-    /// use pyro_runtime::transport::MessageStream;
+    /// use pyro::protocol::{Message, MessageType};
+    /// use pyro::transport::MessageStream;
     ///
     /// let mut writer = MessageStream::new(std::io::Cursor::new(Vec::new()), Default::default());
     /// writer.send(&Message::ping()).unwrap();
@@ -289,7 +289,7 @@ impl<S: Read> MessageStream<S> {
     /// [`receive_expecting`](MessageStream::receive_expecting) with a typed error.
     ///
     /// ```
-    /// use pyro_runtime::transport::{MessageStream, StreamError, TransportError};
+    /// use pyro::transport::{MessageStream, StreamError, TransportError};
     /// let mut reader = MessageStream::new(std::io::empty(), Default::default());
     /// let err = reader.receive_message(&[], "reading").unwrap_err();
     /// assert!(matches!(err, StreamError::Transport(TransportError::Closed { .. })));

@@ -121,15 +121,15 @@ fn root_store(ca_certs: Option<&PathBuf>) -> Result<RootCertStore, Error> {
 /// The server side of TLS (Pyro5's server SSL context), shared by a daemon's connections.
 ///
 /// ```no_run
-/// use pyro_runtime::transport::TlsServer;
-/// let config = pyro_runtime::Config {
+/// use pyro::transport::TlsServer;
+/// let config = pyro::Config {
 ///     ssl: true,
 ///     ssl_server_cert: Some("server.crt".into()),
 ///     ssl_server_key: Some("server.key".into()),
 ///     ..Default::default()
 /// };
 /// let tls = TlsServer::from_config(&config)?;
-/// # Ok::<(), pyro_runtime::Error>(())
+/// # Ok::<(), pyro::Error>(())
 /// ```
 #[derive(Clone)]
 pub struct TlsServer {
@@ -172,7 +172,7 @@ impl TlsServer {
     /// presents no valid certificate, fails the handshake.
     ///
     /// ```no_run
-    /// # fn demo(tls: &pyro_runtime::transport::TlsServer, tcp: std::net::TcpStream) -> std::io::Result<()> {
+    /// # fn demo(tls: &pyro::transport::TlsServer, tcp: std::net::TcpStream) -> std::io::Result<()> {
     /// let stream = tls.accept(tcp)?;
     /// println!("client presented {} certificates", stream.peer_certificates().len());
     /// # Ok(()) }
@@ -201,10 +201,10 @@ impl std::fmt::Debug for TlsServer {
 /// The client side of TLS (Pyro5's client SSL context), shared by a proxy's connections.
 ///
 /// ```no_run
-/// use pyro_runtime::transport::TlsClient;
-/// let config = pyro_runtime::Config { ssl: true, ssl_ca_certs: Some("ca.crt".into()), ..Default::default() };
+/// use pyro::transport::TlsClient;
+/// let config = pyro::Config { ssl: true, ssl_ca_certs: Some("ca.crt".into()), ..Default::default() };
 /// let tls = TlsClient::from_config(&config)?;
-/// # Ok::<(), pyro_runtime::Error>(())
+/// # Ok::<(), pyro::Error>(())
 /// ```
 #[derive(Clone)]
 pub struct TlsClient {
@@ -243,7 +243,7 @@ impl TlsClient {
     /// does not speak TLS, an untrusted or mismatching certificate) are [`Error::Tls`].
     ///
     /// ```no_run
-    /// # fn demo(tls: &pyro_runtime::transport::TlsClient) -> Result<(), pyro_runtime::Error> {
+    /// # fn demo(tls: &pyro::transport::TlsClient) -> Result<(), pyro::Error> {
     /// let tcp = std::net::TcpStream::connect("localhost:9090").unwrap();
     /// let stream = tls.connect("localhost", tcp)?;
     /// assert!(!stream.peer_certificates().is_empty());
@@ -295,7 +295,7 @@ impl TlsStream {
     /// `SSL_REQUIRECLIENTCERT`).
     ///
     /// ```no_run
-    /// # fn demo(stream: &pyro_runtime::transport::TlsStream) {
+    /// # fn demo(stream: &pyro::transport::TlsStream) {
     /// let chain = stream.peer_certificates();
     /// println!("{} certificates from {:?}", chain.len(), stream.tcp().peer_addr());
     /// # }

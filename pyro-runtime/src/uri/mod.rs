@@ -24,7 +24,7 @@
 //! sorted, where Python prints them in its set's arbitrary order.
 //!
 //! ```
-//! use pyro_runtime::uri::{Location, Protocol, Uri};
+//! use pyro::uri::{Location, Protocol, Uri};
 //!
 //! let uri: Uri = "pyro:thing@[::1]:4444".parse().unwrap();
 //! assert_eq!(uri.protocol(), Protocol::Pyro);
@@ -49,15 +49,15 @@ use crate::config::pytext;
 /// `PYROMETA:tags@host` URIs that give no port.
 ///
 /// ```
-/// let uri: pyro_runtime::Uri = "PYRONAME:thing@nshost".parse().unwrap();
-/// assert_eq!(uri.port(), Some(pyro_runtime::uri::DEFAULT_NS_PORT));
+/// let uri: pyro::Uri = "PYRONAME:thing@nshost".parse().unwrap();
+/// assert_eq!(uri.port(), Some(pyro::uri::DEFAULT_NS_PORT));
 /// ```
 pub const DEFAULT_NS_PORT: u16 = 9090;
 
 /// The kind of a URI: the text before the first `:`.
 ///
 /// ```
-/// use pyro_runtime::uri::Protocol;
+/// use pyro::uri::Protocol;
 /// assert_eq!("pyroname".parse::<Protocol>().unwrap(), Protocol::PyroName);
 /// assert_eq!(Protocol::PyroMeta.to_string(), "PYROMETA");
 /// ```
@@ -75,7 +75,7 @@ impl Protocol {
     /// The protocol as Pyro5 writes it: `"PYRO"`, `"PYRONAME"` or `"PYROMETA"`.
     ///
     /// ```
-    /// assert_eq!(pyro_runtime::uri::Protocol::Pyro.as_str(), "PYRO");
+    /// assert_eq!(pyro::uri::Protocol::Pyro.as_str(), "PYRO");
     /// ```
     pub fn as_str(self) -> &'static str {
         match self {
@@ -112,7 +112,7 @@ impl FromStr for Protocol {
 /// `:` (IPv6), or `./u:path` for a Unix domain socket.
 ///
 /// ```
-/// use pyro_runtime::uri::Location;
+/// use pyro::uri::Location;
 /// assert_eq!(Location::tcp("::1", 9090).to_string(), "[::1]:9090");
 /// assert_eq!(Location::unix("/tmp/ns.sock").to_string(), "./u:/tmp/ns.sock");
 /// ```
@@ -136,7 +136,7 @@ impl Location {
     /// A TCP location.
     ///
     /// ```
-    /// let loc = pyro_runtime::uri::Location::tcp("localhost", 9090);
+    /// let loc = pyro::uri::Location::tcp("localhost", 9090);
     /// assert_eq!(loc.to_string(), "localhost:9090");
     /// ```
     pub fn tcp(host: impl Into<String>, port: u16) -> Location {
@@ -146,7 +146,7 @@ impl Location {
     /// A Unix domain socket location.
     ///
     /// ```
-    /// let loc = pyro_runtime::uri::Location::unix("\0abstract");
+    /// let loc = pyro::uri::Location::unix("\0abstract");
     /// assert_eq!(loc.to_string(), "./u:\0abstract");
     /// ```
     pub fn unix(path: impl Into<String>) -> Location {
@@ -178,7 +178,7 @@ impl fmt::Display for Location {
 /// `URI.__getstate__()`.
 ///
 /// ```
-/// use pyro_runtime::uri::{Protocol, Uri};
+/// use pyro::uri::{Protocol, Uri};
 ///
 /// let ns: Uri = "PYRONAME:example.greeting".parse().unwrap();
 /// assert_eq!((ns.protocol(), ns.object(), ns.location()), (Protocol::PyroName, "example.greeting", None));
@@ -200,9 +200,9 @@ impl Uri {
     /// `PYRO:object@host:port`, a direct reference to an object of a daemon listening on TCP.
     ///
     /// ```
-    /// let uri = pyro_runtime::Uri::pyro("thing", "localhost", 4444).unwrap();
+    /// let uri = pyro::Uri::pyro("thing", "localhost", 4444).unwrap();
     /// assert_eq!(uri.to_string(), "PYRO:thing@localhost:4444");
-    /// assert!(pyro_runtime::Uri::pyro("my thing", "localhost", 4444).is_err());
+    /// assert!(pyro::Uri::pyro("my thing", "localhost", 4444).is_err());
     /// ```
     pub fn pyro(object: impl Into<String>, host: impl Into<String>, port: u16) -> Result<Uri, UriError> {
         Uri::pyro_at(object, Location::tcp(host, port))
@@ -211,9 +211,9 @@ impl Uri {
     /// `PYRO:object@./u:path`, a direct reference to an object of a daemon on a Unix domain socket.
     ///
     /// ```
-    /// let uri = pyro_runtime::Uri::pyro_unix("thing", "/tmp/pyro.sock").unwrap();
+    /// let uri = pyro::Uri::pyro_unix("thing", "/tmp/pyro.sock").unwrap();
     /// assert_eq!(uri.to_string(), "PYRO:thing@./u:/tmp/pyro.sock");
-    /// assert!(pyro_runtime::Uri::pyro_unix("thing", "").is_err());
+    /// assert!(pyro::Uri::pyro_unix("thing", "").is_err());
     /// ```
     pub fn pyro_unix(object: impl Into<String>, path: impl Into<String>) -> Result<Uri, UriError> {
         Uri::pyro_at(object, Location::unix(path))
@@ -222,7 +222,7 @@ impl Uri {
     /// `PYRO:object@location`.
     ///
     /// ```
-    /// use pyro_runtime::uri::{Location, Uri};
+    /// use pyro::uri::{Location, Uri};
     /// let uri = Uri::pyro_at("Pyro.NameServer", Location::tcp("::1", 9090)).unwrap();
     /// assert_eq!(uri.to_string(), "PYRO:Pyro.NameServer@[::1]:9090");
     /// ```
@@ -233,7 +233,7 @@ impl Uri {
     /// `PYRONAME:name`: a name that the name server found by broadcast resolves.
     ///
     /// ```
-    /// let uri = pyro_runtime::Uri::name("example.thing").unwrap();
+    /// let uri = pyro::Uri::name("example.thing").unwrap();
     /// assert_eq!(uri.to_string(), "PYRONAME:example.thing");
     /// ```
     pub fn name(name: impl Into<String>) -> Result<Uri, UriError> {
@@ -243,7 +243,7 @@ impl Uri {
     /// `PYRONAME:name@location`: a name that the name server at `location` resolves.
     ///
     /// ```
-    /// use pyro_runtime::uri::{Location, Uri};
+    /// use pyro::uri::{Location, Uri};
     /// let uri = Uri::name_at("example.thing", Location::tcp("nshost", 9090)).unwrap();
     /// assert_eq!(uri.to_string(), "PYRONAME:example.thing@nshost:9090");
     /// ```
@@ -255,9 +255,9 @@ impl Uri {
     /// server found by broadcast. Tags may not be empty sets, contain `,` or whitespace.
     ///
     /// ```
-    /// let uri = pyro_runtime::Uri::meta(["class:printer", "color"]).unwrap();
+    /// let uri = pyro::Uri::meta(["class:printer", "color"]).unwrap();
     /// assert_eq!(uri.to_string(), "PYROMETA:class:printer,color");
-    /// assert!(pyro_runtime::Uri::meta(Vec::<String>::new()).is_err());
+    /// assert!(pyro::Uri::meta(Vec::<String>::new()).is_err());
     /// ```
     pub fn meta<T: Into<String>>(tags: impl IntoIterator<Item = T>) -> Result<Uri, UriError> {
         Uri::meta_with(tags.into_iter().map(Into::into).collect(), None)
@@ -266,7 +266,7 @@ impl Uri {
     /// `PYROMETA:tag1,tag2@location`.
     ///
     /// ```
-    /// use pyro_runtime::uri::{Location, Uri};
+    /// use pyro::uri::{Location, Uri};
     /// let uri = Uri::meta_at(["b", "a"], Location::tcp("nshost", 9090)).unwrap();
     /// assert_eq!(uri.to_string(), "PYROMETA:a,b@nshost:9090");
     /// ```
@@ -293,7 +293,7 @@ impl Uri {
     /// `PYRO` needs a location.
     ///
     /// ```
-    /// use pyro_runtime::uri::{Protocol, Uri};
+    /// use pyro::uri::{Protocol, Uri};
     /// let uri = Uri::new(Protocol::PyroName, "thing", None).unwrap();
     /// assert_eq!(uri.to_string(), "PYRONAME:thing");
     /// assert!(Uri::new(Protocol::Pyro, "thing", None).is_err());
@@ -326,7 +326,7 @@ impl Uri {
     /// location that gives none (Pyro5 uses its `NS_PORT` setting there).
     ///
     /// ```
-    /// let uri = pyro_runtime::Uri::parse_with_ns_port("PYRONAME:thing@nshost", 9999).unwrap();
+    /// let uri = pyro::Uri::parse_with_ns_port("PYRONAME:thing@nshost", 9999).unwrap();
     /// assert_eq!(uri.port(), Some(9999));
     /// ```
     pub fn parse_with_ns_port(text: &str, ns_port: u16) -> Result<Uri, UriError> {
@@ -336,7 +336,7 @@ impl Uri {
     /// The protocol.
     ///
     /// ```
-    /// use pyro_runtime::uri::{Protocol, Uri};
+    /// use pyro::uri::{Protocol, Uri};
     /// assert_eq!("pyrometa:x".parse::<Uri>().unwrap().protocol(), Protocol::PyroMeta);
     /// ```
     pub fn protocol(&self) -> Protocol {
@@ -347,7 +347,7 @@ impl Uri {
     /// (`PYRONAME`), or the sorted tags joined by `,` (`PYROMETA`).
     ///
     /// ```
-    /// let uri: pyro_runtime::Uri = "PYRO:o:b:j@host:1".parse().unwrap();
+    /// let uri: pyro::Uri = "PYRO:o:b:j@host:1".parse().unwrap();
     /// assert_eq!(uri.object(), "o:b:j");
     /// ```
     pub fn object(&self) -> &str {
@@ -357,7 +357,7 @@ impl Uri {
     /// The tags of a `PYROMETA` uri, sorted; `None` for the other protocols.
     ///
     /// ```
-    /// let uri: pyro_runtime::Uri = "PYROMETA:b,a,b".parse().unwrap();
+    /// let uri: pyro::Uri = "PYROMETA:b,a,b".parse().unwrap();
     /// let tags: Vec<&str> = uri.tags().unwrap().iter().map(String::as_str).collect();
     /// assert_eq!(tags, ["a", "b"]);
     /// ```
@@ -368,7 +368,7 @@ impl Uri {
     /// The location; always present for `PYRO`, `None` for a name server to find by broadcast.
     ///
     /// ```
-    /// use pyro_runtime::uri::{Location, Uri};
+    /// use pyro::uri::{Location, Uri};
     /// let uri: Uri = "PYRO:obj@./u:/tmp/s".parse().unwrap();
     /// assert_eq!(uri.location(), Some(&Location::unix("/tmp/s")));
     /// ```
@@ -379,7 +379,7 @@ impl Uri {
     /// The TCP host (Pyro5's `uri.host`), without IPv6 brackets.
     ///
     /// ```
-    /// let uri: pyro_runtime::Uri = "PYRO:obj@[::1]:4444".parse().unwrap();
+    /// let uri: pyro::Uri = "PYRO:obj@[::1]:4444".parse().unwrap();
     /// assert_eq!(uri.host(), Some("::1"));
     /// ```
     pub fn host(&self) -> Option<&str> {
@@ -392,7 +392,7 @@ impl Uri {
     /// The TCP port (Pyro5's `uri.port`).
     ///
     /// ```
-    /// let uri: pyro_runtime::Uri = "PYRONAME:thing@nshost".parse().unwrap();
+    /// let uri: pyro::Uri = "PYRONAME:thing@nshost".parse().unwrap();
     /// assert_eq!(uri.port(), Some(9090));
     /// ```
     pub fn port(&self) -> Option<u16> {
@@ -405,7 +405,7 @@ impl Uri {
     /// The Unix domain socket path (Pyro5's `uri.sockname`).
     ///
     /// ```
-    /// let uri: pyro_runtime::Uri = "PYRO:obj@./u:/tmp/s".parse().unwrap();
+    /// let uri: pyro::Uri = "PYRO:obj@./u:/tmp/s".parse().unwrap();
     /// assert_eq!(uri.sockname(), Some("/tmp/s"));
     /// ```
     pub fn sockname(&self) -> Option<&str> {
@@ -418,7 +418,7 @@ impl Uri {
     /// The same uri with another object id or name (for `PYROMETA`, other comma-separated tags).
     ///
     /// ```
-    /// let ns: pyro_runtime::Uri = "PYRO:Pyro.NameServer@host:9090".parse().unwrap();
+    /// let ns: pyro::Uri = "PYRO:Pyro.NameServer@host:9090".parse().unwrap();
     /// assert_eq!(ns.with_object("Pyro.Daemon").unwrap().to_string(), "PYRO:Pyro.Daemon@host:9090");
     /// ```
     pub fn with_object(&self, object: impl Into<String>) -> Result<Uri, UriError> {
@@ -468,7 +468,7 @@ fn check_host(host: &str) -> Result<(), UriError> {
 /// start like Pyro5's.
 ///
 /// ```
-/// use pyro_runtime::uri::{Uri, UriError};
+/// use pyro::uri::{Uri, UriError};
 /// let err = "PYRO:obj@::1:4444".parse::<Uri>().unwrap_err();
 /// assert!(matches!(err, UriError::InvalidPort { .. }));
 /// assert_eq!(err.to_string(), "invalid port in uri, port=:1:4444");

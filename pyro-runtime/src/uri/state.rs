@@ -12,7 +12,7 @@ impl Uri {
     /// The `__class__` Pyro5 gives a uri.
     ///
     /// ```
-    /// assert_eq!(pyro_runtime::Uri::CLASS, "Pyro5.core.URI");
+    /// assert_eq!(pyro::Uri::CLASS, "Pyro5.core.URI");
     /// ```
     pub const CLASS: &'static str = "Pyro5.core.URI";
 
@@ -21,7 +21,7 @@ impl Uri {
     /// state's Python `repr` (with the tags sorted).
     ///
     /// ```
-    /// let uri: pyro_runtime::Uri = "PYRO:obj@localhost:9999".parse().unwrap();
+    /// let uri: pyro::Uri = "PYRO:obj@localhost:9999".parse().unwrap();
     /// assert_eq!(uri.state().to_string(), "('PYRO', 'obj', None, 'localhost', 9999)");
     /// ```
     pub fn state(&self) -> Value {
@@ -42,7 +42,7 @@ impl Uri {
     /// any sequence), checking it as the parser would.
     ///
     /// ```
-    /// use pyro_runtime::{Uri, value::Value};
+    /// use pyro::{Uri, value::Value};
     /// let state = Value::List(vec!["PYRO".into(), "obj".into(), Value::None, "::1".into(), 4444.into()]);
     /// assert_eq!(Uri::from_state(&state).unwrap().to_string(), "PYRO:obj@[::1]:4444");
     /// ```
@@ -96,10 +96,10 @@ impl Uri {
     /// Pyro5's class dict for this uri: `{"__class__": "Pyro5.core.URI", "state": (...)}`.
     ///
     /// ```
-    /// let uri: pyro_runtime::Uri = "PYRONAME:thing".parse().unwrap();
+    /// let uri: pyro::Uri = "PYRONAME:thing".parse().unwrap();
     /// let value = uri.to_value();
-    /// assert_eq!(pyro_runtime::serializer::class_name(&value), Some("Pyro5.core.URI"));
-    /// assert_eq!(pyro_runtime::Uri::from_value(&value).unwrap(), uri);
+    /// assert_eq!(pyro::serializer::class_name(&value), Some("Pyro5.core.URI"));
+    /// assert_eq!(pyro::Uri::from_value(&value).unwrap(), uri);
     /// ```
     pub fn to_value(&self) -> Value {
         let mut dict = Dict::with_capacity(2);
@@ -112,7 +112,7 @@ impl Uri {
     /// name server's `list()` returns strings).
     ///
     /// ```
-    /// use pyro_runtime::{Uri, value::Value};
+    /// use pyro::{Uri, value::Value};
     /// let uri = Uri::from_value(&Value::from("PYRO:obj@host:1")).unwrap();
     /// assert_eq!(uri.port(), Some(1));
     /// assert!(Uri::from_value(&Value::Int(1)).is_err());

@@ -21,7 +21,7 @@ pub(crate) const DICT_ENTRY_COST: usize =
 /// other kind as [`Value`]'s `==`. Equality of two dicts ignores order, as Python's does.
 ///
 /// ```
-/// use pyro_runtime::value::{Dict, Value};
+/// use pyro::value::{Dict, Value};
 ///
 /// let mut d = Dict::new();
 /// d.insert("a", 1);
@@ -43,7 +43,7 @@ impl Dict {
     /// An empty dict.
     ///
     /// ```
-    /// assert!(pyro_runtime::value::Dict::new().is_empty());
+    /// assert!(pyro::value::Dict::new().is_empty());
     /// ```
     pub fn new() -> Dict {
         Dict::default()
@@ -52,7 +52,7 @@ impl Dict {
     /// An empty dict with room for `n` entries.
     ///
     /// ```
-    /// assert!(pyro_runtime::value::Dict::with_capacity(4).is_empty());
+    /// assert!(pyro::value::Dict::with_capacity(4).is_empty());
     /// ```
     pub fn with_capacity(n: usize) -> Dict {
         Dict { entries: Box::new(IndexMap::with_capacity(n)) }
@@ -61,7 +61,7 @@ impl Dict {
     /// Number of entries.
     ///
     /// ```
-    /// assert_eq!(pyro_runtime::value::Dict::new().len(), 0);
+    /// assert_eq!(pyro::value::Dict::new().len(), 0);
     /// ```
     pub fn len(&self) -> usize {
         self.entries.len()
@@ -70,7 +70,7 @@ impl Dict {
     /// Whether the dict has no entries.
     ///
     /// ```
-    /// assert!(pyro_runtime::value::Dict::new().is_empty());
+    /// assert!(pyro::value::Dict::new().is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
@@ -81,7 +81,7 @@ impl Dict {
     /// Returns the old value, if any.
     ///
     /// ```
-    /// use pyro_runtime::value::{Dict, Value};
+    /// use pyro::value::{Dict, Value};
     /// let mut d = Dict::new();
     /// assert!(d.insert(1, "a").is_none());
     /// assert_eq!(d.insert(true, "b"), Some(Value::from("a")));
@@ -102,7 +102,7 @@ impl Dict {
     /// The value stored under the string key `key`.
     ///
     /// ```
-    /// let mut d = pyro_runtime::value::Dict::new();
+    /// let mut d = pyro::value::Dict::new();
     /// d.insert("k", true);
     /// assert_eq!(d.get("k").and_then(|v| v.as_bool()), Some(true));
     /// ```
@@ -113,7 +113,7 @@ impl Dict {
     /// The value stored under a key of any kind.
     ///
     /// ```
-    /// use pyro_runtime::value::{Dict, Value};
+    /// use pyro::value::{Dict, Value};
     /// let mut d = Dict::new();
     /// d.insert(1, "one");
     /// assert_eq!(d.get_value(&Value::Int(1)), Some(&Value::from("one")));
@@ -127,7 +127,7 @@ impl Dict {
     /// order (this shifts the later entries, so it takes linear time).
     ///
     /// ```
-    /// let mut d = pyro_runtime::value::Dict::new();
+    /// let mut d = pyro::value::Dict::new();
     /// d.insert("k", 1);
     /// assert!(d.remove("k").is_some());
     /// assert!(d.is_empty());
@@ -139,7 +139,7 @@ impl Dict {
     /// The entries in insertion order.
     ///
     /// ```
-    /// let mut d = pyro_runtime::value::Dict::new();
+    /// let mut d = pyro::value::Dict::new();
     /// d.insert("a", 1);
     /// assert_eq!(d.iter().count(), 1);
     /// ```
@@ -150,7 +150,7 @@ impl Dict {
     /// The keys in insertion order.
     ///
     /// ```
-    /// let mut d = pyro_runtime::value::Dict::new();
+    /// let mut d = pyro::value::Dict::new();
     /// d.insert("a", 1);
     /// assert_eq!(d.keys().next().and_then(|k| k.as_str()), Some("a"));
     /// ```
@@ -174,7 +174,7 @@ impl PartialEq for Dict {
 /// The entries of a [`Dict`], by value, in insertion order.
 ///
 /// ```
-/// let d: pyro_runtime::value::Dict = [("a", 1)].into_iter().collect();
+/// let d: pyro::value::Dict = [("a", 1)].into_iter().collect();
 /// let mut entries = d.into_iter();
 /// assert_eq!(entries.len(), 1);
 /// assert!(entries.next().is_some());

@@ -21,7 +21,7 @@ pub(crate) const EXT_DATE: i8 = 0x33;
 /// A calendar date (Python `datetime.date`), proleptic Gregorian.
 ///
 /// ```
-/// use pyro_runtime::value::Date;
+/// use pyro::value::Date;
 ///
 /// let d = Date::new(2024, 1, 2).unwrap();
 /// assert_eq!(d.ordinal(), 738887);
@@ -39,7 +39,7 @@ impl Date {
     /// The date `year-month-day`, or `None` if it does not exist or is outside Python's years 1..=9999.
     ///
     /// ```
-    /// use pyro_runtime::value::Date;
+    /// use pyro::value::Date;
     /// assert!(Date::new(2023, 2, 29).is_none());
     /// assert!(Date::new(2024, 2, 29).is_some());
     /// ```
@@ -52,7 +52,7 @@ impl Date {
     /// The year.
     ///
     /// ```
-    /// assert_eq!(pyro_runtime::value::Date::new(2024, 1, 2).unwrap().year(), 2024);
+    /// assert_eq!(pyro::value::Date::new(2024, 1, 2).unwrap().year(), 2024);
     /// ```
     pub fn year(self) -> i32 {
         self.year
@@ -61,7 +61,7 @@ impl Date {
     /// The month, 1 to 12.
     ///
     /// ```
-    /// assert_eq!(pyro_runtime::value::Date::new(2024, 1, 2).unwrap().month(), 1);
+    /// assert_eq!(pyro::value::Date::new(2024, 1, 2).unwrap().month(), 1);
     /// ```
     pub fn month(self) -> u8 {
         self.month
@@ -70,7 +70,7 @@ impl Date {
     /// The day of the month, from 1.
     ///
     /// ```
-    /// assert_eq!(pyro_runtime::value::Date::new(2024, 1, 2).unwrap().day(), 2);
+    /// assert_eq!(pyro::value::Date::new(2024, 1, 2).unwrap().day(), 2);
     /// ```
     pub fn day(self) -> u8 {
         self.day
@@ -79,7 +79,7 @@ impl Date {
     /// Python's `date.toordinal()`: 1 for 0001-01-01.
     ///
     /// ```
-    /// assert_eq!(pyro_runtime::value::Date::new(1, 1, 1).unwrap().ordinal(), 1);
+    /// assert_eq!(pyro::value::Date::new(1, 1, 1).unwrap().ordinal(), 1);
     /// ```
     pub fn ordinal(self) -> i64 {
         let y = i64::from(self.year) - 1;
@@ -91,7 +91,7 @@ impl Date {
     /// Python's `date.fromordinal(n)`, or `None` outside 0001-01-01..=9999-12-31.
     ///
     /// ```
-    /// use pyro_runtime::value::Date;
+    /// use pyro::value::Date;
     /// assert_eq!(Date::from_ordinal(1), Date::new(1, 1, 1));
     /// assert_eq!(Date::from_ordinal(0), None);
     /// ```

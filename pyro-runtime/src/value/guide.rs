@@ -6,7 +6,7 @@
 //! what the Rust type accepts when reading (from Python or from Rust).
 //!
 //! ```
-//! use pyro_runtime::Serializer;
+//! use pyro::Serializer;
 //!
 //! // i128 is an int everywhere: a native msgpack int when it fits in 64 bits.
 //! assert_eq!(Serializer::Msgpack.to_bytes(&5i128).unwrap(), [0x05]);

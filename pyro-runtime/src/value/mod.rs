@@ -7,7 +7,7 @@
 //! [`guide`].
 //!
 //! ```
-//! use pyro_runtime::value::{from_value, to_value, Value};
+//! use pyro::value::{from_value, to_value, Value};
 //!
 //! let v = to_value(&(1, "two", vec![3.5])).unwrap();
 //! assert_eq!(v, Value::Tuple(vec![Value::Int(1), Value::from("two"), Value::List(vec![Value::Float(3.5)])]));
@@ -43,7 +43,7 @@ use num_bigint::BigInt;
 /// order, as Python does; lists and tuples are distinct kinds.
 ///
 /// ```
-/// use pyro_runtime::value::Value;
+/// use pyro::value::Value;
 ///
 /// let v = Value::List(vec![Value::Int(1), Value::Float(f64::NAN), Value::None]);
 /// assert_eq!(v, v.clone());
@@ -93,7 +93,7 @@ impl Value {
     /// An integer value from any integer, as [`Value::Int`] when it fits in an `i64`, else [`Value::BigInt`].
     ///
     /// ```
-    /// use pyro_runtime::value::Value;
+    /// use pyro::value::Value;
     /// assert_eq!(Value::int(5u64), Value::Int(5));
     /// assert!(matches!(Value::int(u64::MAX), Value::BigInt(_)));
     /// ```
@@ -108,7 +108,7 @@ impl Value {
     /// The Python type name of this value (`"int"`, `"str"`, `"dict"`, ...), for error messages.
     ///
     /// ```
-    /// use pyro_runtime::value::Value;
+    /// use pyro::value::Value;
     /// assert_eq!(Value::from("x").type_name(), "str");
     /// ```
     pub fn type_name(&self) -> &'static str {
@@ -132,7 +132,7 @@ impl Value {
     /// The text, if this is a [`Value::Str`].
     ///
     /// ```
-    /// use pyro_runtime::value::Value;
+    /// use pyro::value::Value;
     /// assert_eq!(Value::from("hi").as_str(), Some("hi"));
     /// assert_eq!(Value::Int(1).as_str(), None);
     /// ```
@@ -146,7 +146,7 @@ impl Value {
     /// The integer, if this is a [`Value::Int`].
     ///
     /// ```
-    /// use pyro_runtime::value::Value;
+    /// use pyro::value::Value;
     /// assert_eq!(Value::Int(7).as_i64(), Some(7));
     /// ```
     pub fn as_i64(&self) -> Option<i64> {
@@ -159,7 +159,7 @@ impl Value {
     /// The float, if this is a [`Value::Float`] (integers are not converted).
     ///
     /// ```
-    /// use pyro_runtime::value::Value;
+    /// use pyro::value::Value;
     /// assert_eq!(Value::Float(0.5).as_f64(), Some(0.5));
     /// ```
     pub fn as_f64(&self) -> Option<f64> {
@@ -172,7 +172,7 @@ impl Value {
     /// The boolean, if this is a [`Value::Bool`].
     ///
     /// ```
-    /// use pyro_runtime::value::Value;
+    /// use pyro::value::Value;
     /// assert_eq!(Value::Bool(true).as_bool(), Some(true));
     /// ```
     pub fn as_bool(&self) -> Option<bool> {
@@ -185,7 +185,7 @@ impl Value {
     /// The elements, if this is a list, tuple or set.
     ///
     /// ```
-    /// use pyro_runtime::value::Value;
+    /// use pyro::value::Value;
     /// assert_eq!(Value::Tuple(vec![Value::None]).as_seq().map(|s| s.len()), Some(1));
     /// ```
     pub fn as_seq(&self) -> Option<&[Value]> {
@@ -198,7 +198,7 @@ impl Value {
     /// The dict, if this is a [`Value::Dict`].
     ///
     /// ```
-    /// use pyro_runtime::value::{Dict, Value};
+    /// use pyro::value::{Dict, Value};
     /// assert!(Value::Dict(Dict::new()).as_dict().is_some());
     /// ```
     pub fn as_dict(&self) -> Option<&Dict> {
@@ -211,7 +211,7 @@ impl Value {
     /// Whether this is `None`.
     ///
     /// ```
-    /// use pyro_runtime::value::Value;
+    /// use pyro::value::Value;
     /// assert!(Value::None.is_none());
     /// ```
     pub fn is_none(&self) -> bool {

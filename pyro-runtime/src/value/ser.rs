@@ -24,7 +24,7 @@ const MAX_PREALLOC: usize = 4096;
 /// variant its name, other variants a one-entry dict `{variant: content}`.
 ///
 /// ```
-/// use pyro_runtime::value::{to_value, Value};
+/// use pyro::value::{to_value, Value};
 ///
 /// #[derive(serde::Serialize)]
 /// struct Point {
@@ -78,7 +78,7 @@ impl Serialize for Value {
 /// A dict serializes as a map whose keys may be of any kind.
 ///
 /// ```
-/// use pyro_runtime::value::{to_value, Dict, Value};
+/// use pyro::value::{to_value, Dict, Value};
 ///
 /// let mut d = Dict::new();
 /// d.insert("a", 1);

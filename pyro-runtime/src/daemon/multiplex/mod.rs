@@ -61,8 +61,8 @@ const FIRST_CLIENT: usize = MAX_DAEMONS + 1;
 /// application daemon.
 ///
 /// ```
-/// use pyro_runtime::daemon::Daemon;
-/// use pyro_runtime::proxy::Proxy;
+/// use pyro::daemon::Daemon;
+/// use pyro::proxy::Proxy;
 /// use std::time::Duration;
 ///
 /// let app = Daemon::bind("127.0.0.1", 0).unwrap();
@@ -127,8 +127,8 @@ impl Daemon {
     /// of their own).
     ///
     /// ```
-    /// use pyro_runtime::daemon::Daemon;
-    /// use pyro_runtime::proxy::Proxy;
+    /// use pyro::daemon::Daemon;
+    /// use pyro::proxy::Proxy;
     ///
     /// let daemon = Daemon::bind("127.0.0.1", 0).unwrap();
     /// let uri = daemon.uri_for("Pyro.Daemon").unwrap();
@@ -207,7 +207,7 @@ impl EventLoop {
     /// loop is ready (it is the loop's epoll or kqueue descriptor).
     ///
     /// ```
-    /// let daemon = pyro_runtime::daemon::Daemon::bind("127.0.0.1", 0).unwrap();
+    /// let daemon = pyro::daemon::Daemon::bind("127.0.0.1", 0).unwrap();
     /// let event_loop = daemon.event_loop().unwrap();
     /// assert!(event_loop.fd() >= 0);
     /// ```
@@ -218,7 +218,7 @@ impl EventLoop {
     /// The client connections open now.
     ///
     /// ```
-    /// let daemon = pyro_runtime::daemon::Daemon::bind("127.0.0.1", 0).unwrap();
+    /// let daemon = pyro::daemon::Daemon::bind("127.0.0.1", 0).unwrap();
     /// assert_eq!(daemon.event_loop().unwrap().connections(), 0);
     /// ```
     pub fn connections(&self) -> usize {
@@ -228,7 +228,7 @@ impl EventLoop {
     /// `true` once the first daemon of the loop (the one it was made from) is shut down.
     ///
     /// ```
-    /// let daemon = pyro_runtime::daemon::Daemon::bind("127.0.0.1", 0).unwrap();
+    /// let daemon = pyro::daemon::Daemon::bind("127.0.0.1", 0).unwrap();
     /// let event_loop = daemon.event_loop().unwrap();
     /// daemon.shutdown();
     /// assert!(event_loop.is_shut_down());
@@ -286,7 +286,7 @@ impl EventLoop {
     /// the calls under way to answer and closes every connection.
     ///
     /// ```
-    /// let daemon = pyro_runtime::daemon::Daemon::bind("127.0.0.1", 0).unwrap();
+    /// let daemon = pyro::daemon::Daemon::bind("127.0.0.1", 0).unwrap();
     /// let mut event_loop = daemon.event_loop().unwrap();
     /// daemon.shutdown();
     /// event_loop.run().unwrap(); // returns at once

@@ -23,7 +23,7 @@
 //! the strings they are on the wire.
 //!
 //! ```
-//! use pyro_runtime::serializer::json;
+//! use pyro::serializer::json;
 //!
 //! let bytes = json::to_bytes(&(1, "é", f64::NAN, vec![1.5, 1e16])).unwrap();
 //! assert_eq!(bytes, "[1, \"é\", NaN, [1.5, 1e+16]]".as_bytes());
@@ -49,7 +49,7 @@ use crate::value::Value;
 ///
 /// ```
 /// use std::collections::BTreeMap;
-/// use pyro_runtime::serializer::json::to_bytes;
+/// use pyro::serializer::json::to_bytes;
 ///
 /// assert_eq!(to_bytes(&(Some(1e-5), None::<u8>, true)).unwrap(), b"[1e-05, null, true]");
 /// assert_eq!(to_bytes(&BTreeMap::from([(1, "v")])).unwrap(), br#"{"1": "v"}"#);
@@ -63,7 +63,7 @@ pub fn to_bytes<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, SerializeEr
 /// Deserializes json bytes (Python's dialect) into any type; a [`Value`] takes anything.
 ///
 /// ```
-/// use pyro_runtime::serializer::json::from_bytes;
+/// use pyro::serializer::json::from_bytes;
 ///
 /// let (name, n): (String, u128) = from_bytes(b"[\"big\", 18446744073709551616]").unwrap();
 /// assert_eq!((name.as_str(), n), ("big", 1 << 64));
@@ -77,8 +77,8 @@ pub fn from_bytes<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, SerializeError
 /// values read would cost more than the limit allows for the input's size.
 ///
 /// ```
-/// use pyro_runtime::serializer::{json, DecodeLimit, SerializeError};
-/// use pyro_runtime::value::Value;
+/// use pyro::serializer::{json, DecodeLimit, SerializeError};
+/// use pyro::value::Value;
 ///
 /// // 1,000 empty objects: 4 kB of json, more than 100 kB of dicts.
 /// let empties = format!("[{}{{}}]", "{}, ".repeat(999));
@@ -96,8 +96,8 @@ pub fn from_bytes_limited<T: DeserializeOwned>(bytes: &[u8], limit: DecodeLimit)
 /// [`SerializeError::Malformed`] and names the byte offset.
 ///
 /// ```
-/// use pyro_runtime::serializer::json::parse_value;
-/// use pyro_runtime::value::Value;
+/// use pyro::serializer::json::parse_value;
+/// use pyro::value::Value;
 ///
 /// let v = parse_value(br#"{"a": [1, NaN, -Infinity], "a": null}"#).unwrap();
 /// assert_eq!(v.as_dict().and_then(|d| d.get("a")), Some(&Value::None));

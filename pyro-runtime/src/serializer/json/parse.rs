@@ -16,7 +16,7 @@ use crate::value::{Dict, Value};
 /// The deepest nesting of arrays and objects [`parse_value`](super::parse_value) accepts.
 ///
 /// ```
-/// use pyro_runtime::serializer::json::{parse_value, MAX_DEPTH};
+/// use pyro::serializer::json::{parse_value, MAX_DEPTH};
 /// let deep = "[".repeat(MAX_DEPTH) + &"]".repeat(MAX_DEPTH);
 /// assert!(parse_value(deep.as_bytes()).is_ok());
 /// let deeper = "[".repeat(MAX_DEPTH + 1) + &"]".repeat(MAX_DEPTH + 1);

@@ -43,8 +43,8 @@
 //! target decides itself which keys it accepts (the hashability check is [`parse_value`]'s).
 //!
 //! ```
-//! use pyro_runtime::serializer::marshal;
-//! use pyro_runtime::value::Value;
+//! use pyro::serializer::marshal;
+//! use pyro::value::Value;
 //!
 //! let bytes = marshal::to_bytes(&("ok", 1u8, vec![1.5])).unwrap();
 //! assert_eq!(bytes, b"\x29\x03\x7a\x02ok\x69\x01\0\0\0\x5b\x01\0\0\0\x67\0\0\0\0\0\0\xf8\x3f");
@@ -72,8 +72,8 @@ use crate::value::Value;
 ///
 /// ```
 /// use std::collections::BTreeMap;
-/// use pyro_runtime::serializer::marshal::to_bytes;
-/// use pyro_runtime::value::{Date, Value};
+/// use pyro::serializer::marshal::to_bytes;
+/// use pyro::value::{Date, Value};
 ///
 /// assert_eq!(to_bytes(&BTreeMap::from([(1, "v")])).unwrap(), b"{i\x01\0\0\0z\x01v0");
 /// assert_eq!(to_bytes(&(1u128 << 64)).unwrap(), b"l\x05\0\0\0\0\0\0\0\0\0\0\0\x10\0");
@@ -88,7 +88,7 @@ pub fn to_bytes<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, SerializeEr
 /// unless the type asks for one); a [`Value`] takes anything [`parse_value`] reads.
 ///
 /// ```
-/// use pyro_runtime::serializer::marshal::from_bytes;
+/// use pyro::serializer::marshal::from_bytes;
 ///
 /// let (name, n): (String, u64) = from_bytes(b"\xa9\x02\xfa\x03big\xec\x05\0\0\0\0\0\0\0\0\0\0\0\x01\0").unwrap();
 /// assert_eq!((name.as_str(), n), ("big", 1 << 60));
@@ -103,8 +103,8 @@ pub fn from_bytes<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, SerializeError
 /// allows for the input's size.
 ///
 /// ```
-/// use pyro_runtime::serializer::{marshal, DecodeLimit, SerializeError};
-/// use pyro_runtime::value::Value;
+/// use pyro::serializer::{marshal, DecodeLimit, SerializeError};
+/// use pyro::value::Value;
 ///
 /// // A list of 1,000 Nones: 1 kB of marshal, 32 kB of values.
 /// let nones = [&b"[\xe8\x03\0\0"[..], &[b'N'; 1000]].concat();
@@ -119,8 +119,8 @@ pub fn from_bytes_limited<T: DeserializeOwned>(bytes: &[u8], limit: DecodeLimit)
 /// Parses marshal bytes into a [`Value`]: exactly one object, which must fill `bytes`.
 ///
 /// ```
-/// use pyro_runtime::serializer::marshal::parse_value;
-/// use pyro_runtime::value::Value;
+/// use pyro::serializer::marshal::parse_value;
+/// use pyro::value::Value;
 ///
 /// // {'a': 1, 'b': 'a'}, the second 'a' a back-reference to the first (table entry 1).
 /// let v = parse_value(b"\xfb\xda\x01a\xe9\x01\0\0\0\xda\x01br\x01\0\0\x000").unwrap();

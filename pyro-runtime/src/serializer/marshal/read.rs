@@ -18,7 +18,7 @@ use crate::value::{Dict, Value};
 /// [`parse_value`](super::parse_value) accepts. Python's own limit is 2000.
 ///
 /// ```
-/// use pyro_runtime::serializer::marshal::{parse_value, MAX_DEPTH};
+/// use pyro::serializer::marshal::{parse_value, MAX_DEPTH};
 /// let mut deep = b"\x29\x01".repeat(MAX_DEPTH);
 /// deep.push(b'N');
 /// assert!(parse_value(&deep).is_ok());
@@ -30,7 +30,7 @@ pub const MAX_DEPTH: usize = 256;
 /// (in bytes) of the values made by reading referenced objects again.
 ///
 /// ```
-/// use pyro_runtime::serializer::marshal::{parse_value, REF_COPY_BUDGET};
+/// use pyro::serializer::marshal::{parse_value, REF_COPY_BUDGET};
 /// // A list holding one referenced 1 KiB bytes object, then 100 references to it.
 /// let mut data = vec![b'[', 101, 0, 0, 0, b's' | 0x80, 0, 4, 0, 0];
 /// data.extend([0; 1024]);

@@ -7,7 +7,7 @@ use super::codes::{ASCII, ASCII_INTERNED, FLAG_REF, SHORT_ASCII, SHORT_ASCII_INT
 /// Encodes `text` as a marshal `str` (type `u`: 4-byte little-endian length, UTF-8).
 ///
 /// ```
-/// use pyro_runtime::serializer::marshal;
+/// use pyro::serializer::marshal;
 /// assert_eq!(marshal::encode_str("hi"), [b'u', 2, 0, 0, 0, b'h', b'i']);
 /// ```
 pub fn encode_str(text: &str) -> Vec<u8> {
@@ -24,7 +24,7 @@ pub fn encode_str(text: &str) -> Vec<u8> {
 /// with or without FLAG_REF). `None` if the bytes are not exactly one such string.
 ///
 /// ```
-/// use pyro_runtime::serializer::marshal;
+/// use pyro::serializer::marshal;
 /// assert_eq!(marshal::decode_str(b"\xfa\x0cinvalid data").as_deref(), Some("invalid data"));
 /// assert_eq!(marshal::decode_str(b"\xfa\x0cinvalid"), None);
 /// ```

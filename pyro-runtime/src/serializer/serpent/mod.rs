@@ -37,8 +37,8 @@
 //! to a parenthesized number (`-(1)`, `(1)+2j`), which no serializer writes.
 //!
 //! ```
-//! use pyro_runtime::serializer::serpent;
-//! use pyro_runtime::value::Value;
+//! use pyro::serializer::serpent;
+//! use pyro::value::Value;
 //!
 //! let bytes = serpent::to_bytes(&(1, "é'", f64::INFINITY, vec![1.5, 1e16])).unwrap();
 //! assert_eq!(bytes, "# serpent utf-8 python3.2\n(1,\"é'\",1e30000,[1.5,1e+16])".as_bytes());
@@ -67,7 +67,7 @@ use crate::value::Value;
 /// How [`to_bytes_with`] writes what Python's serpent has a choice about.
 ///
 /// ```
-/// use pyro_runtime::serializer::serpent::Options;
+/// use pyro::serializer::serpent::Options;
 /// assert!(!Options::default().bytes_repr);
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -81,7 +81,7 @@ pub struct Options {
 ///
 /// ```
 /// use std::collections::BTreeMap;
-/// use pyro_runtime::serializer::serpent::to_bytes;
+/// use pyro::serializer::serpent::to_bytes;
 ///
 /// assert_eq!(to_bytes(&(Some(1e-5), None::<u8>, true)).unwrap(), b"# serpent utf-8 python3.2\n(1e-05,None,True)");
 /// assert_eq!(to_bytes(&BTreeMap::from([(1, "v")])).unwrap(), b"# serpent utf-8 python3.2\n{1:'v'}");
@@ -97,7 +97,7 @@ pub fn to_bytes<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, SerializeEr
 /// Serializes a value as `serpent.dumps(value, module_in_classname=True, bytes_repr=options.bytes_repr)`.
 ///
 /// ```
-/// use pyro_runtime::serializer::serpent::{to_bytes_with, Options};
+/// use pyro::serializer::serpent::{to_bytes_with, Options};
 ///
 /// let bytes = to_bytes_with(serde_bytes::Bytes::new(b"it's\n"), Options { bytes_repr: true }).unwrap();
 /// assert_eq!(bytes, b"# serpent utf-8 python3.2\nb\"it's\\n\"");
@@ -110,7 +110,7 @@ pub fn to_bytes_with<T: Serialize + ?Sized>(value: &T, options: Options) -> Resu
 /// base64 dict unless the sender used `bytes_repr`; a `Vec<u8>` or `serde_bytes` receiver takes either.
 ///
 /// ```
-/// use pyro_runtime::serializer::serpent::from_bytes;
+/// use pyro::serializer::serpent::from_bytes;
 ///
 /// let (name, n): (String, u128) = from_bytes(b"# serpent utf-8 python3.2\n('big',18446744073709551616)").unwrap();
 /// assert_eq!((name.as_str(), n), ("big", 1 << 64));
@@ -126,8 +126,8 @@ pub fn from_bytes<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, SerializeError
 /// values read would cost more than the limit allows for the input's size.
 ///
 /// ```
-/// use pyro_runtime::serializer::{serpent, DecodeLimit, SerializeError};
-/// use pyro_runtime::value::Value;
+/// use pyro::serializer::{serpent, DecodeLimit, SerializeError};
+/// use pyro::value::Value;
 ///
 /// // 1,000 empty tuples: 3 kB of serpent, 32 kB of values.
 /// let empties = format!("[{}]", "(),".repeat(1000));
@@ -144,8 +144,8 @@ pub fn from_bytes_limited<T: DeserializeOwned>(bytes: &[u8], limit: DecodeLimit)
 /// the byte offset.
 ///
 /// ```
-/// use pyro_runtime::serializer::serpent::parse_value;
-/// use pyro_runtime::value::Value;
+/// use pyro::serializer::serpent::parse_value;
+/// use pyro::value::Value;
 ///
 /// let v = parse_value(b"# serpent utf-8 python3.2\n{'a':[1,1e30000],'a':None}").unwrap();
 /// assert_eq!(v.as_dict().and_then(|d| d.get("a")), Some(&Value::None));

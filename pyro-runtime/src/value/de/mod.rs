@@ -43,7 +43,7 @@ const MAX_PREALLOC: usize = 4096;
 /// or `Vec<u8>` (so does serpent's bytes dict `{'data': <base64>, 'encoding': 'base64'}`). Errors name the Python type that did not fit.
 ///
 /// ```
-/// use pyro_runtime::value::{from_value, Dict, Value};
+/// use pyro::value::{from_value, Dict, Value};
 ///
 /// #[derive(serde::Deserialize, Debug, PartialEq)]
 /// struct Point {
@@ -181,7 +181,7 @@ impl<'de> Visitor<'de> for ValueVisitor {
 /// A dict deserializes from any map; a repeated key keeps its last value.
 ///
 /// ```
-/// use pyro_runtime::value::{from_value, Dict, Value};
+/// use pyro::value::{from_value, Dict, Value};
 ///
 /// let mut d = Dict::new();
 /// d.insert(1, "one");
