@@ -247,6 +247,8 @@ impl Connection {
                 continue;
             }
             if !self.readable {
+                // Waiting for the poller: keep no room for messages (it may be idle for long).
+                self.decoder.shrink_idle();
                 return;
             }
             let read = self.io.read(&mut buffer);
