@@ -231,18 +231,21 @@ impl EventLoop {
                 source: Some(error),
             });
         }
-        let ready: Vec<(Token, bool, bool)> = self
+        let ready: Vec<(Token, bool, bool, bool)> = self
             .events
             .iter()
-            .map(|e| (e.token(), e.is_readable() || e.is_read_closed() || e.is_error(), e.is_writable()))
+            .map(|e| {
+                let closed = e.is_read_closed() || e.is_error();
+                (e.token(), e.is_readable() || closed, e.is_writable(), closed)
+            })
             .collect();
-        for (token, readable, writable) in ready {
+        for (token, readable, writable, closed) in ready {
             match token {
                 WAKER => {}
                 Token(n) if n < FIRST_CLIENT => self.accept_all(n - 1),
                 Token(key) => {
                     if let Some(conn) = self.connections.get_mut(&key) {
-                        conn.on_ready(readable, writable, &self.workers);
+                        conn.on_ready(readable, writable, closed, &self.workers);
                         self.touched.push(key);
                     }
                 }
@@ -365,7 +368,7 @@ impl EventLoop {
                 continue;
             }
             conn.mark_registered();
-            conn.on_ready(true, false, &self.workers);
+            conn.on_ready(true, false, false, &self.workers);
             self.connections.insert(key, conn);
             self.touched.push(key);
         }

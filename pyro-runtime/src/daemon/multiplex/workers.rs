@@ -1,8 +1,10 @@
 //! The bounded pool running the multiplexed server's calls: `size` threads fed through a
-//! channel; finished calls go back to the loop, woken by a [`Waker`].
+//! channel; finished calls go back to the loop, woken by a [`Waker`] (once for all the calls
+//! that finish before it looks: a wake-up costs a system call).
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering, fence};
 use std::thread;
 
 use crossbeam_channel::{Receiver, Sender};
@@ -35,6 +37,8 @@ pub(super) enum Done {
 pub(super) struct Workers {
     jobs: Sender<Job>,
     finished: Receiver<(usize, Done)>,
+    /// Set by the first worker to finish after the loop last looked: the loop was woken.
+    woken: Arc<AtomicBool>,
 }
 
 impl Workers {
@@ -43,10 +47,12 @@ impl Workers {
     pub(super) fn new(size: usize, waker: Arc<Waker>) -> Workers {
         let (jobs, queue) = crossbeam_channel::unbounded::<Job>();
         let (done, finished) = crossbeam_channel::unbounded();
+        let woken = Arc::new(AtomicBool::new(false));
         for _ in 0..size.max(1) {
             let queue = queue.clone();
             let done = done.clone();
             let waker = Arc::clone(&waker);
+            let woken = Arc::clone(&woken);
             let _ = thread::Builder::new().name("pyro-mux-worker".into()).spawn(move || {
                 for job in queue {
                     match job {
@@ -66,11 +72,15 @@ impl Workers {
                             }
                         }
                     }
-                    let _ = waker.wake();
+                    // The outcome is queued first: a loop that cleared the flag finds it.
+                    fence(Ordering::SeqCst);
+                    if !woken.swap(true, Ordering::SeqCst) {
+                        let _ = waker.wake();
+                    }
                 }
             });
         }
-        Workers { jobs, finished }
+        Workers { jobs, finished, woken }
     }
 
     /// Queues the call of connection `key`.
@@ -85,6 +95,9 @@ impl Workers {
 
     /// The calls finished since the last look.
     pub(super) fn finished(&self) -> Vec<(usize, Done)> {
+        // Cleared before looking: a call finishing from now on wakes the loop again.
+        self.woken.store(false, Ordering::SeqCst);
+        fence(Ordering::SeqCst);
         self.finished.try_iter().collect()
     }
 }
