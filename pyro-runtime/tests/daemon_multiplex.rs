@@ -391,3 +391,30 @@ fn a_tls_reply_still_waiting_at_shutdown_is_written_whole() {
     assert_eq!(Serializer::Msgpack.from_bytes::<pyro_runtime::Value>(&reply.data).unwrap(), big);
     stopping.join().unwrap();
 }
+
+/// A client that sends its last request and closes its side at once (the request and the end
+/// arrive together) gets its reply, and the server closes the connection rather than wait
+/// for an end it was already told of.
+#[test]
+fn a_request_followed_by_the_end_is_answered_and_closed() {
+    let running = multiplexed();
+    for _ in 0..20 {
+        let mut client = daemon_support::Client::ready(running.addr(), Serializer::Serpent);
+        let request = client.invoke_message(
+            Serializer::Serpent,
+            "thing",
+            "add",
+            vec![1.into(), 2.into()],
+            pyro_runtime::value::Dict::new(),
+        );
+        client.send(&request);
+        let pyro_runtime::transport::Socket::Tcp(tcp) = client.stream.get_ref() else { panic!("not TCP") };
+        tcp.shutdown(std::net::Shutdown::Write).unwrap();
+        let started = Instant::now();
+        let reply = client.receive().unwrap();
+        assert_eq!(reply.msg_type, pyro_runtime::protocol::MessageType::Result);
+        assert!(client.is_closed());
+        assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+    }
+    running.stop();
+}

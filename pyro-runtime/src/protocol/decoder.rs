@@ -323,6 +323,27 @@ impl MessageDecoder {
         }
     }
 
+    /// Frees the queue of ready messages once it is empty (it keeps its room otherwise, a few
+    /// hundred bytes), for a decoder that may now sit idle for long, such as one of many idle
+    /// connections; a message partly received stays.
+    ///
+    /// ```
+    /// use pyro_runtime::protocol::{EncodeOptions, Message, MessageDecoder};
+    /// let wire = Message::ping().to_bytes(&EncodeOptions::default()).unwrap();
+    /// let mut decoder = MessageDecoder::new();
+    /// decoder.feed(&wire);
+    /// decoder.shrink_idle();
+    /// assert_eq!(decoder.ready_messages(), 1);
+    /// assert!(decoder.next_message().unwrap().is_some());
+    /// decoder.shrink_idle();
+    /// assert_eq!(decoder.ready_messages(), 0);
+    /// ```
+    pub fn shrink_idle(&mut self) {
+        if self.ready.is_empty() && self.ready.capacity() > 0 {
+            self.ready = VecDeque::new();
+        }
+    }
+
     /// How many complete messages are buffered, ready for [`next_message`](Self::next_message)
     /// (more than one when a peer pipelines its requests).
     ///

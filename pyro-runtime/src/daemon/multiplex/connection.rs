@@ -49,6 +49,9 @@ pub(super) struct Connection {
     readable: bool,
     /// The client closed its side.
     eof: bool,
+    /// The poller told of the client's end (or an error): read until a read says so, since
+    /// no further edge would come.
+    peer_closed: bool,
     /// A call of this connection is running on a worker.
     busy: bool,
     /// Close once the output is written.
@@ -102,6 +105,7 @@ impl Connection {
             written: 0,
             readable: true,
             eof: false,
+            peer_closed: false,
             busy: false,
             closing: false,
             closed: false,
@@ -130,9 +134,11 @@ impl Connection {
         self.busy
     }
 
-    /// The poller says the socket is readable and/or writable.
-    pub(super) fn on_ready(&mut self, readable: bool, writable: bool, workers: &Workers) {
+    /// The poller says the socket is readable and/or writable, or `closed` (the client's end,
+    /// or an error, came in).
+    pub(super) fn on_ready(&mut self, readable: bool, writable: bool, closed: bool, workers: &Workers) {
         self.readable |= readable;
+        self.peer_closed |= closed;
         if writable {
             self.write_some();
         }
@@ -248,6 +254,8 @@ impl Connection {
                 continue;
             }
             if !self.readable {
+                // Waiting for the poller: keep no room for messages (it may be idle for long).
+                self.decoder.shrink_idle();
                 return;
             }
             let read = self.io.read(&mut buffer);
@@ -256,7 +264,14 @@ impl Connection {
             }
             match read {
                 Ok(0) => self.eof = true,
-                Ok(n) => self.received(buffer.get(..n).unwrap_or_default()),
+                Ok(n) => {
+                    self.received(buffer.get(..n).unwrap_or_default());
+                    // A stream socket that filled less than the buffer has nothing more now
+                    // (what comes later is a new edge): no read just to hear it would block.
+                    if n < buffer.len() && !self.peer_closed && self.io.short_read_drains() {
+                        self.readable = false;
+                    }
+                }
                 Err(error) if error.kind() == ErrorKind::WouldBlock => self.readable = false,
                 Err(error) if error.kind() == ErrorKind::Interrupted => {}
                 Err(error) => {

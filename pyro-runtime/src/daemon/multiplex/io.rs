@@ -80,6 +80,12 @@ impl Io {
         }
     }
 
+    /// `true` if a read that filled less than its buffer took all there was (a plain stream
+    /// socket; TLS hands out decrypted bytes a record at a time).
+    pub(super) fn short_read_drains(&self) -> bool {
+        matches!(self, Io::Plain(Socket::Tcp(_) | Socket::Unix(_)))
+    }
+
     /// Reads what the client sent (plaintext); `Ok(0)` at its end.
     pub(super) fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match self {

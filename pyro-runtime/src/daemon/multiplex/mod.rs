@@ -90,7 +90,9 @@ pub struct EventLoop {
     workers: Workers,
     /// The daemons served; `None` once one shut down and left the loop.
     daemons: Vec<Option<Arc<Inner>>>,
-    connections: HashMap<usize, Connection>,
+    /// Boxed: the table of 10,000 connections then holds pointers, not a few hundred bytes
+    /// per slot (a table has up to twice as many slots as entries).
+    connections: HashMap<usize, Box<Connection>>,
     /// The connections handled since the last look at their interests (only those can have
     /// closed or changed what they wait for, so an event costs nothing per idle connection).
     touched: Vec<usize>,
@@ -256,18 +258,21 @@ impl EventLoop {
                 source: Some(error),
             });
         }
-        let ready: Vec<(Token, bool, bool)> = self
+        let ready: Vec<(Token, bool, bool, bool)> = self
             .events
             .iter()
-            .map(|e| (e.token(), e.is_readable() || e.is_read_closed() || e.is_error(), e.is_writable()))
+            .map(|e| {
+                let closed = e.is_read_closed() || e.is_error();
+                (e.token(), e.is_readable() || closed, e.is_writable(), closed)
+            })
             .collect();
-        for (token, readable, writable) in ready {
+        for (token, readable, writable, closed) in ready {
             match token {
                 WAKER => {}
                 Token(n) if n < FIRST_CLIENT => self.accept_all(n - 1),
                 Token(key) => {
                     if let Some(conn) = self.connections.get_mut(&key) {
-                        conn.on_ready(readable, writable, &self.workers);
+                        conn.on_ready(readable, writable, closed, &self.workers);
                         self.touched.push(key);
                     }
                 }
@@ -366,7 +371,7 @@ impl EventLoop {
     /// Lets calls under way answer (up to the drain timeout), then closes everything.
     fn finish(&mut self) {
         let deadline = Instant::now() + super::DRAIN_TIMEOUT;
-        while self.connections.values().any(Connection::is_busy) && Instant::now() < deadline {
+        while self.connections.values().any(|conn| conn.is_busy()) && Instant::now() < deadline {
             let _ = self.poll.poll(&mut self.events, Some(Duration::from_millis(50)));
             self.after_events();
         }
@@ -403,12 +408,12 @@ impl EventLoop {
             inner.configure(&socket);
             let key = self.next_token;
             self.next_token += 1;
-            let Some(mut conn) = Connection::new(&inner, index, socket, key) else { continue };
+            let Some(mut conn) = Connection::new(&inner, index, socket, key).map(Box::new) else { continue };
             if self.poll.registry().register(&mut SourceFd(&conn.fd()), Token(key), Interest::READABLE).is_err() {
                 continue;
             }
             conn.mark_registered();
-            conn.on_ready(true, false, &self.workers);
+            conn.on_ready(true, false, false, &self.workers);
             self.connections.insert(key, conn);
             self.touched.push(key);
             if self.workers.is_inline() {

@@ -1,9 +1,11 @@
 //! The bounded pool running the multiplexed server's calls: `size` threads fed through a
-//! channel; finished calls go back to the loop, woken by a [`Waker`]. With no threads, calls
-//! run one at a time on the loop's own thread (Pyro5's multiplex server) and go back the same way.
+//! channel; finished calls go back to the loop, woken by a [`Waker`] (once for all the calls
+//! that finish before it looks: a wake-up costs a system call). With no threads, calls run one
+//! at a time on the loop's own thread (Pyro5's multiplex server) and go back the same way.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering, fence};
 use std::thread;
 
 use crossbeam_channel::{Receiver, Sender};
@@ -39,6 +41,8 @@ pub(super) struct Workers {
     /// Without threads: where a call run on the loop's thread leaves its outcome, and the
     /// waker that makes the loop's next wait return at once to hand it over.
     inline: Option<(Sender<Finished>, Arc<Waker>)>,
+    /// Set by the first worker to finish after the loop last looked: the loop was woken.
+    woken: Arc<AtomicBool>,
 }
 
 /// A finished job: its connection and what came of it.
@@ -51,23 +55,29 @@ impl Workers {
     pub(super) fn new(size: usize, waker: Arc<Waker>) -> Workers {
         let (jobs, queue) = crossbeam_channel::unbounded::<Job>();
         let (done, finished) = crossbeam_channel::unbounded();
+        let woken = Arc::new(AtomicBool::new(false));
         if size == 0 {
-            return Workers { jobs, finished, inline: Some((done, waker)) };
+            return Workers { jobs, finished, inline: Some((done, waker)), woken };
         }
         for _ in 0..size {
             let queue = queue.clone();
             let done = done.clone();
             let waker = Arc::clone(&waker);
+            let woken = Arc::clone(&woken);
             let _ = thread::Builder::new().name("pyro-mux-worker".into()).spawn(move || {
                 for job in queue {
                     if done.send(run(job)).is_err() {
                         return;
                     }
-                    let _ = waker.wake();
+                    // The outcome is queued first: a loop that cleared the flag finds it.
+                    fence(Ordering::SeqCst);
+                    if !woken.swap(true, Ordering::SeqCst) {
+                        let _ = waker.wake();
+                    }
                 }
             });
         }
-        Workers { jobs, finished, inline: None }
+        Workers { jobs, finished, inline: None, woken }
     }
 
     /// Runs `job` now if there are no threads, else queues it.
@@ -100,6 +110,9 @@ impl Workers {
 
     /// The calls finished since the last look.
     pub(super) fn finished(&self) -> Vec<(usize, Done)> {
+        // Cleared before looking: a call finishing from now on wakes the loop again.
+        self.woken.store(false, Ordering::SeqCst);
+        fence(Ordering::SeqCst);
         self.finished.try_iter().collect()
     }
 }
