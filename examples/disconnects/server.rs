@@ -15,6 +15,9 @@
 //! The Python program also turns on Pyro5's debug logging (to standard error); this port
 //! prints no log lines.
 
+#[path = "../common/python.rs"]
+mod python;
+
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -43,13 +46,7 @@ fn python_str(value: &Value) -> String {
 }
 
 fn main() -> ExitCode {
-    match serve() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("{}: {e}", e.python_class());
-            ExitCode::FAILURE
-        }
-    }
+    python::exit_status(serve())
 }
 
 /// Pyro5's `serve({TestDisconnect: "example.disconnect"}, use_ns=False)`.

@@ -20,6 +20,9 @@
 //! quirk this port does not copy.) Client addresses print as Python prints `getpeername()`:
 //! `('host', port)` for IPv4.
 
+#[path = "../common/python.rs"]
+mod python;
+
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
@@ -30,13 +33,7 @@ use pyro::{Config, Daemon, Value};
 const SECRET_CODE: &str = "pancakes";
 
 fn main() -> ExitCode {
-    match serve() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("{}: {e}", e.python_class());
-            ExitCode::FAILURE
-        }
-    }
+    python::exit_status(serve())
 }
 
 /// A socket address as Python prints `sock.getpeername()`.

@@ -22,6 +22,9 @@
 //! creation, never reused), so each number names one instance. The lines are otherwise the
 //! same.
 
+#[path = "../common/python.rs"]
+mod python;
+
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -84,13 +87,7 @@ impl PercallInstance {
 }
 
 fn main() -> ExitCode {
-    match serve() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("{}: {e}", e.python_class());
-            ExitCode::FAILURE
-        }
-    }
+    python::exit_status(serve())
 }
 
 /// What Pyro5's `serve({...}, verbose=True)` does: locate the name server, then register each

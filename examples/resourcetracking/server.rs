@@ -20,6 +20,9 @@
 //! reset (killed before it read a reply), where Python's `getpeername()` fails and its hook
 //! prints nothing (the resources are closed either way).
 
+#[path = "../common/python.rs"]
+mod python;
+
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -141,13 +144,7 @@ fn client_disconnect(conn: &ConnectionInfo) {
 }
 
 fn main() -> ExitCode {
-    match serve() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("{}: {e}", e.python_class());
-            ExitCode::FAILURE
-        }
-    }
+    python::exit_status(serve())
 }
 
 /// What Python's `serve({Service: "service"}, use_ns=False, daemon=CustomDaemon())` does:

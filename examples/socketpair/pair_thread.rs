@@ -15,17 +15,14 @@
 #[path = "echo.rs"]
 mod echo;
 
+#[path = "../common/python.rs"]
+mod python;
+
 use std::process::ExitCode;
 
 #[cfg(unix)]
 fn main() -> ExitCode {
-    match run() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("{}: {e}", e.python_class());
-            ExitCode::FAILURE
-        }
-    }
+    python::exit_status(run())
 }
 
 #[cfg(not(unix))]

@@ -25,13 +25,7 @@ use pyro::proxy::Proxy;
 const SERVER_SERIAL: &str = "63B5A2EB71E2C78CBE4200C7EAB9634E7B669407";
 
 fn main() -> ExitCode {
-    match run() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("{}: {e}", e.python_class());
-            ExitCode::FAILURE
-        }
-    }
+    python::exit_status(run())
 }
 
 fn run() -> pyro::Result<()> {

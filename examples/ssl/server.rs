@@ -15,6 +15,9 @@
 #[path = "certcheck.rs"]
 mod certcheck;
 
+#[path = "../common/python.rs"]
+mod python;
+
 use std::process::ExitCode;
 
 use pyro::daemon::Daemon;
@@ -39,13 +42,7 @@ fn python_str(value: &Value) -> String {
 }
 
 fn main() -> ExitCode {
-    match run() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("{}: {e}", e.python_class());
-            ExitCode::FAILURE
-        }
-    }
+    python::exit_status(run())
 }
 
 fn run() -> pyro::Result<()> {

@@ -16,6 +16,9 @@
 //! except `COMMTIMEOUT`, which the program sets to 0 (no timeouts on the server side), as the
 //! Python one does.
 
+#[path = "../common/python.rs"]
+mod python;
+
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -36,13 +39,7 @@ impl TimeoutServer {
 }
 
 fn main() -> ExitCode {
-    match serve() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("{}: {e}", e.python_class());
-            ExitCode::FAILURE
-        }
-    }
+    python::exit_status(serve())
 }
 
 fn serve() -> pyro::Result<()> {

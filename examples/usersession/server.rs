@@ -30,6 +30,9 @@
 
 mod database;
 
+#[path = "../common/python.rs"]
+mod python;
+
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -144,13 +147,7 @@ impl SessionboundDatabase {
 }
 
 fn main() -> ExitCode {
-    match serve() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("{}: {e}", e.python_class());
-            ExitCode::FAILURE
-        }
-    }
+    python::exit_status(serve())
 }
 
 /// What Pyro5's `serve({SingletonDatabase: ..., SessionboundDatabase: ...})` does: locate the
