@@ -12,8 +12,8 @@
 //!
 //! As in Pyro5, the `PYRO_*` environment variables apply (`PYRO_HOST`, ...), except
 //! `COMMTIMEOUT` and `POLLTIMEOUT`, which the program sets to 5 seconds, as the Python one does.
-//! The Python program also turns on Pyro5's debug logging (to standard error); this port
-//! prints no log lines.
+//! Like the Python program, it logs at debug level to standard error (pyro's log lines: the
+//! disconnects show there), unless `PYRO_LOGLEVEL` says otherwise.
 
 #[path = "../common/python.rs"]
 mod python;
@@ -55,6 +55,11 @@ fn serve() -> pyro::Result<()> {
     config.comm_timeout = Some(Duration::from_secs(5));
     // Only used by the multiplexed server.
     config.poll_timeout = Duration::from_secs(5);
+    // Python's `logging.basicConfig(level=logging.DEBUG)`: debug lines on standard error.
+    if config.log_level.is_none() {
+        config.log_level = Some("DEBUG".into());
+        config.log_file = "{stderr}".into();
+    }
     let daemon = Daemon::builder().config(config).bind()?;
     let uri = daemon.register_class::<TestDisconnect>(InstanceMode::Session, Some("example.disconnect"))?;
     println!("Object <class '__main__.TestDisconnect'>:\n    uri = {uri}");
