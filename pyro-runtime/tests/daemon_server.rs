@@ -156,6 +156,35 @@ fn shutdown_from_another_thread_stops_the_loop_and_closes_idle_connections() {
 }
 
 #[test]
+fn shutdown_lets_a_call_under_way_answer_then_closes_its_connection() {
+    let mut daemon = start(config());
+    let addr = daemon.addr();
+    // Connections that came and went before: their closing must not confuse the drain.
+    for _ in 0..20 {
+        let mut client = Client::ready(addr, Serializer::Msgpack);
+        assert_eq!(client.call(Serializer::Msgpack, "thing", "add", vec![1.into(), 2.into()]), Ok(Value::Int(3)));
+    }
+    let mut idle = Client::ready(addr, Serializer::Msgpack);
+    let mut busy = Client::ready(addr, Serializer::Msgpack);
+    let slow = std::thread::spawn(move || {
+        let answer = busy.call(Serializer::Msgpack, "thing", "slow", vec![Value::Float(0.5)]);
+        (answer, busy.is_closed())
+    });
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while daemon.slow_calls.load(Ordering::SeqCst) == 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(daemon.slow_calls.load(Ordering::SeqCst), 1, "the slow call did not start");
+    daemon.daemon.shutdown();
+    assert!(idle.is_closed(), "an idle connection is closed at once");
+    // The request loop returns once the call under way answered.
+    daemon.thread.take().unwrap().join().unwrap().unwrap();
+    let (answer, closed_after) = slow.join().unwrap();
+    assert_eq!(answer, Ok(Value::from("slept")));
+    assert!(closed_after, "the busy connection is closed after its reply");
+}
+
+#[test]
 fn shutdown_from_inside_a_method_still_answers_it() {
     let mut daemon = start(config());
     let mut client = Client::ready(daemon.addr(), Serializer::Msgpack);

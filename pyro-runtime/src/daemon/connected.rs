@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use super::connection::{Driver, Next, flush};
-use super::{ConnectionGuard, Daemon, DaemonBuilder, Endpoint, Inner};
+use super::{Daemon, DaemonBuilder, Endpoint, Inner};
 use crate::session::ServerSession;
 use crate::transport::{ConnectedStream, MessageStream, Socket, StreamError, TransportError};
 use crate::{Error, config::Config};
@@ -129,8 +129,7 @@ impl Connected {
 /// The request loop of the one connection: the thread server's, but waiting for each request
 /// in slices of [`SHUTDOWN_POLL`] so that a shutdown is noticed without touching the socket.
 fn serve(inner: &Arc<Inner>, socket: Socket) -> Result<(), Error> {
-    let Some(id) = inner.open_connection(None) else { return Ok(()) };
-    let guard = ConnectionGuard { inner, id };
+    let Some(guard) = inner.guard_connection(None) else { return Ok(()) };
     let saved = (socket.read_timeout().unwrap_or(None), socket.write_timeout().unwrap_or(None));
     let config: &Config = &inner.config;
     let mut stream = MessageStream::new(socket, inner.encode_options());
@@ -144,7 +143,7 @@ fn serve(inner: &Arc<Inner>, socket: Socket) -> Result<(), Error> {
     }
     stream.share_budget(Arc::clone(&inner.in_flight));
     let client_addr = stream.get_ref().peer_addr();
-    let session = ServerSession::connected(id, Arc::clone(&inner.info))
+    let session = ServerSession::connected(guard.id, Arc::clone(&inner.info))
         .with_streams(Arc::clone(&inner.streams))
         .with_client_addr(client_addr)
         .with_hooks(inner.hooks.clone());

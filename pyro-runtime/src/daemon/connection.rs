@@ -24,7 +24,8 @@ pub(super) fn serve(inner: &Arc<Inner>, socket: Socket) {
     let client_addr = socket.peer_addr();
     let peer_certificates = socket.peer_certificates();
     let mut stream = MessageStream::new(socket, inner.encode_options());
-    if stream.set_timeout(inner.config.comm_timeout).is_err() {
+    // Without COMMTIMEOUT the accepted socket has no timeouts to set.
+    if inner.config.comm_timeout.is_some() && stream.set_timeout(inner.config.comm_timeout).is_err() {
         return;
     }
     stream.bound_whole_messages();

@@ -342,7 +342,18 @@ struct Connections {
 struct OpenConnection {
     /// A handle to shut the socket down with (the multiplexed server closes its own).
     socket: Option<Socket>,
-    busy: bool,
+    /// In the middle of a request. An atomic shared with the connection's
+    /// [`ConnectionGuard`], so that marking a request needs no lock: the flag is stored before
+    /// `shutting_down` is read, and [`Inner::shutdown`] stores `shutting_down` before it reads
+    /// the flags (all `SeqCst`), so either the connection sees the shutdown or the shutdown sees
+    /// the connection busy.
+    busy: Arc<AtomicBool>,
+}
+
+impl OpenConnection {
+    fn is_busy(&self) -> bool {
+        self.busy.load(Ordering::SeqCst)
+    }
 }
 
 impl Daemon {
@@ -883,9 +894,15 @@ impl Inner {
             crate::logging::Peer(socket.peer_addr()),
             if self.tls.is_some() { "SSL" } else { "unencrypted" }
         );
-        let _ = socket.set_timeout(self.config.comm_timeout);
-        if let Socket::Tcp(tcp) = socket {
-            let _ = tcp.set_nodelay(self.config.sock_nodelay);
+        // An accepted socket starts without timeouts and with Nagle's algorithm (the listener
+        // has no other settings to pass on): only a setting that differs costs a system call.
+        if self.config.comm_timeout.is_some() {
+            let _ = socket.set_timeout(self.config.comm_timeout);
+        }
+        if let Socket::Tcp(tcp) = socket
+            && self.config.sock_nodelay
+        {
+            let _ = tcp.set_nodelay(true);
         }
     }
 
@@ -897,8 +914,8 @@ impl Inner {
             }
             connections.closed = true;
             tracing::debug!(target: "pyro::daemon", "daemon {} shutting down", self.location);
-            self.shutting_down.store(true, Ordering::Release);
-            for socket in connections.open.values().filter(|c| !c.busy).filter_map(|c| c.socket.as_ref()) {
+            self.shutting_down.store(true, Ordering::SeqCst);
+            for socket in connections.open.values().filter(|c| !c.is_busy()).filter_map(|c| c.socket.as_ref()) {
                 let _ = socket.shutdown();
             }
         }
@@ -916,7 +933,7 @@ impl Inner {
     fn wait_for_calls_to_finish(&self, timeout: Duration) {
         let deadline = std::time::Instant::now() + timeout;
         let mut connections = self.lock_connections();
-        while connections.open.values().any(|c| c.busy) {
+        while connections.open.values().any(OpenConnection::is_busy) {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
             if left.is_zero() {
                 return;
@@ -986,47 +1003,69 @@ impl Inner {
     /// Tracks a new connection for shutdown; `None` if the daemon is shutting down.
     fn track_connection(&self, socket: &Socket) -> Option<ConnectionGuard<'_>> {
         let handle = socket.try_clone().ok()?;
-        let id = self.open_connection(Some(handle))?;
-        Some(ConnectionGuard { inner: self, id })
+        self.guard_connection(Some(handle))
+    }
+
+    /// Records a new connection (with a handle to shut it down with, if given) and returns
+    /// its guard; `None` if the daemon is shutting down.
+    fn guard_connection(&self, socket: Option<Socket>) -> Option<ConnectionGuard<'_>> {
+        let busy = Arc::new(AtomicBool::new(false));
+        let id = self.record_connection(socket, Arc::clone(&busy))?;
+        Some(ConnectionGuard { inner: self, id, busy })
     }
 
     /// Records a new connection (with a handle to shut it down with, if given); its id, or
     /// `None` if the daemon is shutting down.
     fn open_connection(&self, socket: Option<Socket>) -> Option<u64> {
+        self.record_connection(socket, Arc::new(AtomicBool::new(false)))
+    }
+
+    fn record_connection(&self, socket: Option<Socket>, busy: Arc<AtomicBool>) -> Option<u64> {
         let mut connections = self.lock_connections();
         if connections.closed {
             return None;
         }
         let id = connections.next_id;
         connections.next_id += 1;
-        connections.open.insert(id, OpenConnection { socket, busy: false });
+        connections.open.insert(id, OpenConnection { socket, busy });
         Some(id)
+    }
+
+    /// Marks a connection's `flag` busy with a request or done with it, without a lock (see
+    /// [`OpenConnection::busy`]); `false` if the daemon is shutting down.
+    fn mark_busy(&self, flag: &AtomicBool, busy: bool) -> bool {
+        flag.store(busy, Ordering::SeqCst);
+        !self.shutting_down.load(Ordering::SeqCst)
     }
 
     /// Marks connection `id` busy with a request or done with it; `false` if the daemon is
     /// shutting down.
     fn set_connection_busy(&self, id: u64, busy: bool) -> bool {
-        let mut connections = self.lock_connections();
+        let connections = self.lock_connections();
         if connections.closed {
             return false;
         }
-        if let Some(open) = connections.open.get_mut(&id) {
-            open.busy = busy;
+        if let Some(open) = connections.open.get(&id) {
+            open.busy.store(busy, Ordering::SeqCst);
         }
         true
     }
 
-    /// Forgets connection `id`: shuts its socket down and unregisters the objects it received
-    /// as proxies.
+    /// Forgets connection `id` (its shutdown handle is closed: the connection's own socket is
+    /// closed by then, or about to be) and unregisters the objects it received as proxies.
     fn close_connection(&self, id: u64) {
         let mut connections = self.lock_connections();
-        if let Some(socket) = connections.open.remove(&id).and_then(|open| open.socket) {
-            let _ = socket.shutdown();
-        }
+        let open = connections.open.remove(&id);
+        // Only a shutdown waits for connections to close (the housekeeper waits on the same
+        // condition variable for the shutdown itself: it is not woken for every client).
+        let shutting_down = connections.closed;
         drop(connections);
+        drop(open);
         // The objects this connection received as proxies go with it.
         self.autoproxied.release(id, &self.registry);
-        self.connection_closed.notify_all();
+        if shutting_down {
+            self.connection_closed.notify_all();
+        }
     }
 }
 
@@ -1045,6 +1084,8 @@ impl Drop for Inner {
 pub(super) struct ConnectionGuard<'a> {
     inner: &'a Inner,
     id: u64,
+    /// The connection's [`OpenConnection::busy`] flag.
+    busy: Arc<AtomicBool>,
 }
 
 impl ConnectionGuard<'_> {
@@ -1059,7 +1100,7 @@ impl ConnectionGuard<'_> {
     }
 
     fn set_busy(&self, busy: bool) -> bool {
-        self.inner.set_connection_busy(self.id, busy)
+        self.inner.mark_busy(&self.busy, busy)
     }
 }
 

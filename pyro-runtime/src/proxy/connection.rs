@@ -48,9 +48,8 @@ impl Connection {
             .inspect_err(|error| tracing::error!(target: "pyro::proxy", "{error}"))?;
         let peer_certificates = socket.peer_certificates();
         let mut stream = MessageStream::new(socket, target.options);
-        stream
-            .set_timeout(target.timeout)
-            .map_err(|e| Error::Communication { message: "cannot set the socket timeout".into(), source: Some(e) })?;
+        // `connect_with_tls` set the socket's timeout.
+        stream.assume_timeout(target.timeout);
         let session = ClientSession::new(target.serializer);
         let mut request = session.connect_request(target.uri.object(), target.handshake)?;
         (target.stamp)(&mut request);

@@ -58,10 +58,13 @@ pub fn connect_with_tls(
         }
         Location::Unix { path } => connect_unix(path)?,
     };
-    socket.set_timeout(timeout).map_err(|e| Error::Communication {
-        message: format!("cannot set the socket timeout for {location}"),
-        source: Some(e),
-    })?;
+    // A new socket has no timeouts: only setting one costs system calls.
+    if timeout.is_some() {
+        socket.set_timeout(timeout).map_err(|e| Error::Communication {
+            message: format!("cannot set the socket timeout for {location}"),
+            source: Some(e),
+        })?;
+    }
     match (socket, tls, location) {
         (Socket::Tcp(tcp), Some(tls), Location::Tcp { host, .. }) => Ok(Socket::Tls(tls.connect(host, tcp)?)),
         (socket, _, _) => Ok(socket),

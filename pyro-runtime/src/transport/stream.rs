@@ -167,6 +167,12 @@ impl MessageStream<Socket> {
         Ok(())
     }
 
+    /// Remembers `timeout` as the socket's (for [`TransportError::Timeout`]) without setting
+    /// it: the socket has it already (it was connected with it).
+    pub(crate) fn assume_timeout(&mut self, timeout: Option<Duration>) {
+        self.timeout = timeout;
+    }
+
     /// Makes the timeout bound the reading of each whole message (from its first byte to its
     /// last), not each read, so a peer sending a byte now and then cannot keep a message (and
     /// the thread reading it) going forever. Waiting for a message's first byte is still
