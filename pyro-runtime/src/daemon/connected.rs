@@ -143,11 +143,7 @@ fn serve(inner: &Arc<Inner>, socket: Socket) -> Result<(), Error> {
     }
     stream.share_budget(Arc::clone(&inner.in_flight));
     let client_addr = stream.get_ref().peer_addr();
-    let session = ServerSession::connected(guard.id, Arc::clone(&inner.info))
-        .with_streams(Arc::clone(&inner.streams))
-        .with_client_addr(client_addr)
-        .with_hooks(inner.hooks.clone());
-    let mut session = inner.annotate(session);
+    let mut session = inner.equip(ServerSession::connected(guard.id, Arc::clone(&inner.info)), client_addr, Vec::new());
     let driver = Driver { inner, client_addr };
     let mut held = Vec::new();
     // When a request was first seen only partly read (for COMMTIMEOUT).

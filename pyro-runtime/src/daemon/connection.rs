@@ -1,5 +1,6 @@
 //! One client connection: a blocking driver of a [`ServerSession`] on a pool worker.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use super::{Inner, ShutdownHandle};
@@ -30,12 +31,8 @@ pub(super) fn serve(inner: &Arc<Inner>, socket: Socket) {
     }
     stream.bound_whole_messages();
     stream.share_budget(Arc::clone(&inner.in_flight));
-    let session = ServerSession::new(guard.id, Arc::clone(&inner.info))
-        .with_streams(Arc::clone(&inner.streams))
-        .with_client_addr(client_addr)
-        .with_peer_certificates(peer_certificates)
-        .with_hooks(inner.hooks.clone());
-    let mut session = inner.annotate(session);
+    let mut session =
+        inner.equip(ServerSession::new(guard.id, Arc::clone(&inner.info)), client_addr, peer_certificates);
     let driver = Driver { inner, client_addr };
     // Replies held back while the client's next request is already here (it pipelines).
     let mut held = Vec::new();
@@ -184,6 +181,22 @@ pub(super) fn flush(stream: &mut MessageStream<Socket>, held: &mut Vec<Message>)
 }
 
 impl Inner {
+    /// A new client session with what every driver gives it: the daemon's item streams, hooks
+    /// and response annotations, and what the driver knows of the client.
+    pub(super) fn equip(
+        &self,
+        session: ServerSession,
+        client_addr: Option<SocketAddr>,
+        peer_certificates: Vec<Vec<u8>>,
+    ) -> ServerSession {
+        let session = session
+            .with_streams(Arc::clone(&self.streams))
+            .with_client_addr(client_addr)
+            .with_peer_certificates(peer_certificates)
+            .with_hooks(self.hooks.clone());
+        self.annotate(session)
+    }
+
     /// `session` with the daemon's response annotations hook, if it has one.
     pub(super) fn annotate(&self, session: ServerSession) -> ServerSession {
         match &self.response_annotations {

@@ -88,7 +88,7 @@ impl Connection {
             // A stand-in until the handshake tells the client's certificate.
             ServerSession::new(id, Arc::clone(&inner.info))
         } else {
-            new_session(inner, id, client_addr, Vec::new())
+            inner.equip(ServerSession::new(id, Arc::clone(&inner.info)), client_addr, Vec::new())
         };
         let now = Instant::now();
         Some(Connection {
@@ -304,7 +304,8 @@ impl Connection {
         self.handshaking = false;
         self.message_started = None;
         let chain = self.io.peer_certificates();
-        self.session = new_session(&self.inner, self.id, self.client_addr, chain);
+        self.session =
+            self.inner.equip(ServerSession::new(self.id, Arc::clone(&self.inner.info)), self.client_addr, chain);
     }
 
     /// A message the session expects: marks the connection busy with it while serving.
@@ -459,20 +460,4 @@ impl Drop for Connection {
         self.session.close();
         self.inner.close_connection(self.id);
     }
-}
-
-/// The session of connection `id`, with the daemon's streams, hooks and annotations, and what
-/// the driver knows of the client.
-fn new_session(
-    inner: &Arc<Inner>,
-    id: u64,
-    client_addr: Option<std::net::SocketAddr>,
-    peer_certificates: Vec<Vec<u8>>,
-) -> ServerSession {
-    let session = ServerSession::new(id, Arc::clone(&inner.info))
-        .with_streams(Arc::clone(&inner.streams))
-        .with_client_addr(client_addr)
-        .with_peer_certificates(peer_certificates)
-        .with_hooks(inner.hooks.clone());
-    inner.annotate(session)
 }
