@@ -241,47 +241,22 @@ fn base_python(exe: &Path) -> Result<PathBuf, String> {
     }
 }
 
+/// `pip install` quietly, trying an unreachable index once and for 30 s at most, so that a
+/// machine without PyPI access fails in seconds.
+const PIP_INSTALL: &[&str] =
+    &["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--retries", "1", "--timeout", "30"];
+
 fn create_venv(flavor: &Flavor, base: &Path, dir: &Path) -> Result<Python, String> {
     run(Command::new(base).args(["-m", "venv"]).arg(dir), "python3 -m venv")?;
     let python = Python { executable: dir.join("bin").join("python"), site: None };
-    run(
-        python
-            .command()
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                "--retries",
-                "1",
-                "--timeout",
-                "30",
-            ])
-            .args(flavor.requirements),
-        "pip install",
-    )?;
+    run(python.command().args(PIP_INSTALL).args(flavor.requirements), "pip install")?;
     Ok(python)
 }
 
 fn create_target_install(flavor: &Flavor, base: &Path, dir: &Path) -> Result<Python, String> {
     let site = dir.join("site");
     run(
-        Command::new(base)
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                "--retries",
-                "1",
-                "--timeout",
-                "30",
-                "--target",
-            ])
-            .arg(&site)
-            .args(flavor.requirements),
+        Command::new(base).args(PIP_INSTALL).arg("--target").arg(&site).args(flavor.requirements),
         "pip install --target",
     )?;
     Ok(Python { executable: base.to_path_buf(), site: Some(site) })
