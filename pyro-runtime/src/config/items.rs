@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::{Config, ConfigError, IpVersion, KeyPassword, pytext};
+use super::{Config, ConfigError, IpVersion, KeyPassword, ns_locations, pytext};
 use crate::serializer::Serializer;
 use crate::value::Value;
 
@@ -57,10 +57,26 @@ impl Config {
         "SSL_CACERTS",
     ];
 
+    /// The names of pyro's own configuration items, which Pyro5 does not have. They are set and
+    /// read by name like Pyro5's ([`Config::set`], [`Config::get`]), but from the environment as
+    /// `PYRO5_<ITEM>` rather than `PYRO_<ITEM>`: Python's Pyro5 refuses to import when it sees a
+    /// `PYRO_` variable it does not know, so Python programs sharing the environment never see
+    /// these. [`Config::items`] lists Pyro5's items only; [`Config::dump`] shows these too.
+    ///
+    /// - `NS_LOCATIONS`: the name servers to try in turn ([`Config::ns_locations`]).
+    ///
+    /// ```
+    /// assert_eq!(pyro::Config::EXTENSION_ITEMS, ["NS_LOCATIONS"]);
+    /// assert!(!pyro::Config::ITEMS.contains(&"NS_LOCATIONS"));
+    /// ```
+    pub const EXTENSION_ITEMS: [&'static str; 1] = [ns_locations::ITEM];
+
     /// Sets the item named `item` (Pyro5's upper-case name) from text, read as Pyro5 reads a
     /// `PYRO_<ITEM>` environment variable: booleans `0/off/no/false` or `1/yes/on/true` in any
     /// case, numbers as Python's `int()`/`float()` read them, lists comma-separated (each entry
     /// stripped). Durations are seconds; `0` turns an optional one off. On error nothing changes.
+    /// The [extension items](Config::EXTENSION_ITEMS) are set the same way (`NS_LOCATIONS`:
+    /// see [`parse_ns_locations`](super::parse_ns_locations)).
     ///
     /// ```
     /// use std::time::Duration;
@@ -73,9 +89,11 @@ impl Config {
     /// assert!(config.sock_nodelay);
     /// assert!(config.set("MAX_RETRIES", "-1").is_err());
     /// assert!(config.set("host", "x").is_err());
+    /// config.set("NS_LOCATIONS", "ns1:9090,[::1]:9090").unwrap();
+    /// assert_eq!(config.ns_locations.len(), 2);
     /// ```
     pub fn set(&mut self, item: &str, value: &str) -> Result<(), ConfigError> {
-        let item = find(item).ok_or_else(|| ConfigError::UnknownItem { item: item.to_owned() })?;
+        let item = find_any(item).ok_or_else(|| ConfigError::UnknownItem { item: item.to_owned() })?;
         let v = Text { item, value };
         match item {
             "HOST" => self.host = value.to_owned(),
@@ -130,6 +148,7 @@ impl Config {
             "SSL_CLIENTKEY" => self.ssl_client_key = v.optional().map(PathBuf::from),
             "SSL_CLIENTKEYPASSWD" => self.ssl_client_key_password = v.optional().map(KeyPassword::from),
             "SSL_CACERTS" => self.ssl_ca_certs = v.optional().map(PathBuf::from),
+            ns_locations::ITEM => self.ns_locations = ns_locations::parse_ns_locations(value)?,
             _ => return Err(ConfigError::UnknownItem { item: item.to_owned() }),
         }
         Ok(())
@@ -138,6 +157,8 @@ impl Config {
     /// The value of the item named `item` as Python's `str(value)` shows it (`None` for an
     /// unknown name). Setting an item to this text gives the same value back, except that the
     /// text `None` of an unset optional host or log level would be taken as a name, as in Pyro5.
+    /// An [extension item](Config::EXTENSION_ITEMS) gives its own text form (`NS_LOCATIONS`:
+    /// the locations joined by commas, empty when there are none).
     ///
     /// ```
     /// let config = pyro::Config::default();
@@ -146,9 +167,10 @@ impl Config {
     /// assert_eq!(config.get("NATHOST").as_deref(), Some("None"));
     /// assert_eq!(config.get("SSL_CACERTS").as_deref(), Some(""));
     /// assert_eq!(config.get("NOPE"), None);
+    /// assert_eq!(config.get("NS_LOCATIONS").as_deref(), Some(""));
     /// ```
     pub fn get(&self, item: &str) -> Option<String> {
-        find(item).map(|item| self.text(item))
+        find_any(item).map(|item| self.text(item))
     }
 
     /// The text of a known item.
@@ -199,14 +221,25 @@ impl Config {
                 self.ssl_client_key_password.as_ref().map(|p| p.expose().to_owned()).unwrap_or_default()
             }
             "SSL_CACERTS" => path_text(self.ssl_ca_certs.as_ref()),
+            ns_locations::ITEM => ns_locations::text(&self.ns_locations),
             _ => String::new(),
         }
     }
 }
 
-/// The item's static name, if `name` is one (exact, upper-case, as Pyro5).
+/// The Pyro5 item's static name, if `name` is one (exact, upper-case, as Pyro5).
 pub(super) fn find(name: &str) -> Option<&'static str> {
     Config::ITEMS.iter().copied().find(|item| *item == name)
+}
+
+/// The extension item's static name, if `name` is one.
+pub(super) fn find_extension(name: &str) -> Option<&'static str> {
+    Config::EXTENSION_ITEMS.iter().copied().find(|item| *item == name)
+}
+
+/// The static name of a Pyro5 or extension item.
+fn find_any(name: &str) -> Option<&'static str> {
+    find(name).or_else(|| find_extension(name))
 }
 
 const PORT: &str = "an integer from 0 to 65535";

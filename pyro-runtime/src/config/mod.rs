@@ -30,6 +30,7 @@
 //! ```
 
 mod items;
+mod ns_locations;
 pub(crate) mod pytext;
 #[cfg(test)]
 mod tests;
@@ -40,6 +41,9 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use crate::serializer::Serializer;
+use crate::uri::Location;
+
+pub use ns_locations::parse_ns_locations;
 
 /// All of Pyro5's configuration settings (`Pyro5.config`), with Pyro5's defaults.
 ///
@@ -160,6 +164,12 @@ pub struct Config {
     /// SSL_CACERTS: a file or directory of CA certificates to verify peers with. Default none
     /// (`""`): the system's trusted certificates.
     pub ssl_ca_certs: Option<PathBuf>,
+    /// NS_LOCATIONS (a pyro extension, environment variable `PYRO5_NS_LOCATIONS`): the name
+    /// servers a client tries in turn to find one without a given host, in place of
+    /// `NS_HOST`/`NS_PORT` (then a broadcast, as without it); see
+    /// [`naming`](crate::naming#several-name-servers-failover) for the rules. Default empty:
+    /// Pyro5's way. Text form `host:port,[ipv6]:port,./u:path` ([`parse_ns_locations`]).
+    pub ns_locations: Vec<Location>,
 }
 
 impl Default for Config {
@@ -206,6 +216,7 @@ impl Default for Config {
             ssl_client_key: None,
             ssl_client_key_password: None,
             ssl_ca_certs: None,
+            ns_locations: Vec::new(),
         }
     }
 }
@@ -213,10 +224,15 @@ impl Default for Config {
 /// The prefix of the environment variables that set configuration items.
 const ENV_PREFIX: &str = "PYRO_";
 
+/// The prefix of the environment variables that set pyro's [extension items](Config::EXTENSION_ITEMS).
+const EXTENSION_ENV_PREFIX: &str = "PYRO5_";
+
 impl Config {
-    /// The defaults overridden by the `PYRO_<ITEM>` environment variables, as Pyro5 does at import.
+    /// The defaults overridden by the `PYRO_<ITEM>` environment variables, as Pyro5 does at import,
+    /// and by the `PYRO5_<ITEM>` variables of pyro's [extension items](Config::EXTENSION_ITEMS).
     /// Any other variable starting with `PYRO_` is an error (Pyro5 raises `ValueError`), as is a
-    /// variable whose name or value is not UTF-8. The result is not [validated](Config::validate).
+    /// variable read here whose name or value is not UTF-8; see [`Config::apply_vars`] for the
+    /// `PYRO5_` variables. The result is not [validated](Config::validate).
     ///
     /// ```
     /// match pyro::Config::from_env() {
@@ -227,16 +243,21 @@ impl Config {
     pub fn from_env() -> Result<Config, ConfigError> {
         let mut vars = Vec::new();
         for (name, value) in std::env::vars_os() {
-            if !name.as_encoded_bytes().starts_with(ENV_PREFIX.as_bytes()) {
+            let bytes = name.as_encoded_bytes();
+            if !bytes.starts_with(ENV_PREFIX.as_bytes()) && !bytes.starts_with(EXTENSION_ENV_PREFIX.as_bytes()) {
                 continue;
             }
             let name =
                 name.into_string().map_err(|n| ConfigError::UnknownVariable { name: n.to_string_lossy().into() })?;
-            let value = value.into_string().map_err(|v| match items::find(&name[ENV_PREFIX.len()..]) {
-                Some(item) => {
-                    ConfigError::InvalidValue { item, value: v.to_string_lossy().into(), expected: "UTF-8 text" }
-                }
-                None => ConfigError::UnknownVariable { name: name.clone() },
+            let item = match variable(&name) {
+                Variable::Other => continue,
+                Variable::Refused(err) => return Err(err),
+                Variable::Item(item) => item,
+            };
+            let value = value.into_string().map_err(|v| ConfigError::InvalidValue {
+                item,
+                value: v.to_string_lossy().into(),
+                expected: "UTF-8 text",
             })?;
             vars.push((name, value));
         }
@@ -281,15 +302,25 @@ impl Config {
         })
     }
 
-    /// Applies environment-style variables: those named `PYRO_<ITEM>` set the item, other names are
-    /// skipped, an unknown `PYRO_*` name is an error. On error nothing is changed.
+    /// Applies environment-style variables: those named `PYRO_<ITEM>` set the Pyro5 item, those
+    /// named `PYRO5_<ITEM>` an [extension item](Config::EXTENSION_ITEMS), other names are
+    /// skipped. An unknown `PYRO_*` name is an error, as in Pyro5, and so is `PYRO_` with an
+    /// extension item (Python's Pyro5 would refuse it). `PYRO5_` is shared with other tools
+    /// (such as pyro's test harness), so unknown `PYRO5_*` names are skipped, except those that
+    /// look meant for pyro: a Pyro5 item's name or one starting with `NS_`. On error nothing is
+    /// changed.
     ///
     /// ```
-    /// let mut config = pyro::Config::default();
+    /// use pyro::config::{Config, ConfigError};
+    /// let mut config = Config::default();
     /// config.apply_vars([("PYRO_NS_PORT".to_string(), "9999".to_string())]).unwrap();
     /// assert_eq!(config.ns_port, 9999);
     /// assert!(config.apply_vars([("PYRO_NS_PORT", "99999")]).is_err());
     /// assert_eq!(config.ns_port, 9999);
+    /// config.apply_vars([("PYRO5_NS_LOCATIONS", "ns1:9090,ns2:9090"), ("PYRO5_VENV", "/venv")]).unwrap();
+    /// assert_eq!(config.ns_locations.len(), 2);
+    /// let err = config.apply_vars([("PYRO_NS_LOCATIONS", "ns1:9090")]).unwrap_err();
+    /// assert!(matches!(err, ConfigError::ExtensionVariable { .. }));
     /// ```
     pub fn apply_vars<I, K, V>(&mut self, vars: I) -> Result<(), ConfigError>
     where
@@ -299,12 +330,11 @@ impl Config {
     {
         let mut updated = self.clone();
         for (name, value) in vars {
-            let name = name.as_ref();
-            let Some(item) = name.strip_prefix(ENV_PREFIX) else { continue };
-            if items::find(item).is_none() {
-                return Err(ConfigError::UnknownVariable { name: name.to_owned() });
+            match variable(name.as_ref()) {
+                Variable::Other => {}
+                Variable::Refused(err) => return Err(err),
+                Variable::Item(item) => updated.set(item, value.as_ref())?,
             }
-            updated.set(item, value.as_ref())?;
         }
         *self = updated;
         Ok(())
@@ -410,12 +440,14 @@ impl Config {
     }
 
     /// A report of the settings like Pyro5's `pyro5-check-config`: a header, then one
-    /// `NAME = value` line per item, sorted by name.
+    /// `NAME = value` line per item, sorted by name; then, after the line
+    /// `pyro extensions:`, one line per [extension item](Config::EXTENSION_ITEMS).
     ///
     /// ```
-    /// let dump = pyro::Config::default().dump();
+    /// let dump = pyro::Config::default().with_ns_locations([pyro::uri::Location::tcp("ns1", 9090)]).dump();
     /// assert!(dump.contains("\nNS_PORT = 9090\n"));
     /// assert!(dump.contains("\nSERIALIZER = auto\n"));
+    /// assert!(dump.ends_with("\npyro extensions:\nNS_LOCATIONS = ns1:9090"));
     /// ```
     pub fn dump(&self) -> String {
         let mut items = self.items();
@@ -426,7 +458,61 @@ impl Config {
             "Currently active configuration settings:".to_owned(),
         ];
         lines.extend(items.into_iter().map(|(name, value)| format!("{name} = {value}")));
+        lines.push("pyro extensions:".to_owned());
+        lines.extend(Config::EXTENSION_ITEMS.iter().map(|&name| format!("{name} = {}", self.text(name))));
         lines.join("\n")
+    }
+
+    /// This configuration with [`ns_locations`](Config::ns_locations) set to `locations`: the
+    /// name servers to try in turn (see [`naming`](crate::naming#several-name-servers-failover)).
+    ///
+    /// ```
+    /// use pyro::{config::parse_ns_locations, uri::Location, Config};
+    /// let config = Config::default().with_ns_locations([Location::tcp("ns1", 9090), Location::tcp("::1", 9090)]);
+    /// assert_eq!(config.get("NS_LOCATIONS").as_deref(), Some("ns1:9090,[::1]:9090"));
+    /// let same = Config::default().with_ns_locations(parse_ns_locations("ns1:9090, [::1]:9090")?);
+    /// assert_eq!(same, config);
+    /// # Ok::<(), pyro::config::ConfigError>(())
+    /// ```
+    pub fn with_ns_locations(mut self, locations: impl IntoIterator<Item = Location>) -> Config {
+        self.ns_locations = locations.into_iter().collect();
+        self
+    }
+}
+
+/// What an environment variable's name means.
+enum Variable {
+    /// It sets this item.
+    Item(&'static str),
+    /// It is not pyro's.
+    Other,
+    /// It is refused.
+    Refused(ConfigError),
+}
+
+/// The meaning of the environment variable `name` (see [`Config::apply_vars`]).
+fn variable(name: &str) -> Variable {
+    if let Some(item) = name.strip_prefix(ENV_PREFIX) {
+        return match (items::find(item), items::find_extension(item)) {
+            (Some(item), _) => Variable::Item(item),
+            (None, Some(item)) => Variable::Refused(ConfigError::ExtensionVariable {
+                name: name.to_owned(),
+                instead: format!("{EXTENSION_ENV_PREFIX}{item}"),
+            }),
+            (None, None) => Variable::Refused(ConfigError::UnknownVariable { name: name.to_owned() }),
+        };
+    }
+    let Some(item) = name.strip_prefix(EXTENSION_ENV_PREFIX) else { return Variable::Other };
+    match (items::find_extension(item), items::find(item)) {
+        (Some(item), _) => Variable::Item(item),
+        (None, Some(_)) => Variable::Refused(ConfigError::ExtensionVariable {
+            name: name.to_owned(),
+            instead: format!("{ENV_PREFIX}{item}"),
+        }),
+        (None, None) if item.starts_with("NS_") => {
+            Variable::Refused(ConfigError::UnknownVariable { name: name.to_owned() })
+        }
+        (None, None) => Variable::Other,
     }
 }
 
@@ -567,6 +653,28 @@ pub enum ConfigError {
         item: &'static str,
         /// The text given.
         value: String,
+    },
+    /// An environment variable with the wrong prefix for its item: `PYRO_` with one of pyro's
+    /// [extension items](Config::EXTENSION_ITEMS) (which Python's Pyro5 would refuse at
+    /// import), or `PYRO5_` with one of Pyro5's.
+    #[error(
+        "wrong prefix for the environment config variable {name}: set {instead} (pyro's own items use PYRO5_, Pyro5's use PYRO_)"
+    )]
+    ExtensionVariable {
+        /// The variable given, e.g. `PYRO_NS_LOCATIONS`.
+        name: String,
+        /// The variable to set instead, e.g. `PYRO5_NS_LOCATIONS`.
+        instead: String,
+    },
+    /// An entry of a list of locations (`NS_LOCATIONS`) that does not read as one.
+    #[error("invalid Pyro config value: {item} entry {entry:?}: {reason}")]
+    InvalidLocation {
+        /// The item.
+        item: &'static str,
+        /// The entry, e.g. `::1:9090`.
+        entry: String,
+        /// What is wrong with it.
+        reason: String,
     },
     /// A value that does not read as the item's type.
     #[error("invalid Pyro config value: {item}={value} (expected {expected})")]

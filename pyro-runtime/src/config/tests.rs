@@ -54,7 +54,10 @@ fn defaults_are_pyro5s_except_the_serializer() {
     let dump = config.dump();
     let (header, settings) = dump.split_once("settings:\n").unwrap();
     assert!(header.contains("Protocol version: 502"), "{header}");
+    let (settings, extensions) = settings.split_once("\npyro extensions:\n").unwrap();
     assert_eq!(settings, PYTHON_DUMP.replace("SERIALIZER = serpent", "SERIALIZER = auto"));
+    assert_eq!(extensions, "NS_LOCATIONS = ");
+    assert!(config.ns_locations.is_empty());
     assert_eq!(config.validate(), Ok(()));
 }
 
@@ -314,4 +317,46 @@ fn a_daemon_refuses_to_start_with_an_unsupported_setting() {
         matches!(&err, crate::Error::Config(ConfigError::Unsupported { item: "DETAILED_TRACEBACK", .. })),
         "{err:?}"
     );
+}
+
+#[test]
+fn ns_locations_is_an_extension_item_with_its_own_prefix() {
+    let mut config = Config::default();
+    config
+        .apply_vars([("PYRO5_NS_LOCATIONS", "127.0.0.1:9090, [::1]:9091"), ("PYRO5_VENV", "/venv"), ("PYRO5_X", "y")])
+        .unwrap();
+    assert_eq!(config.ns_locations, [Location::tcp("127.0.0.1", 9090), Location::tcp("::1", 9091)]);
+    assert_eq!(config.get("NS_LOCATIONS").as_deref(), Some("127.0.0.1:9090,[::1]:9091"));
+    assert!(config.dump().ends_with("\npyro extensions:\nNS_LOCATIONS = 127.0.0.1:9090,[::1]:9091"));
+    assert!(!config.items().iter().any(|(name, _)| *name == "NS_LOCATIONS"), "items() stays Pyro5's");
+    // Set by name like a Pyro5 item; empty clears it.
+    let mut copy = Config::default();
+    copy.set("NS_LOCATIONS", &config.get("NS_LOCATIONS").unwrap()).unwrap();
+    assert_eq!(copy, config);
+    copy.set("NS_LOCATIONS", "").unwrap();
+    assert_eq!(copy.ns_locations, []);
+
+    // Python's Pyro5 refuses PYRO_NS_LOCATIONS at import: so does pyro, saying what to set.
+    let err = config.apply_vars([("PYRO_NS_LOCATIONS", "a:1")]).unwrap_err();
+    assert_eq!(
+        err,
+        ConfigError::ExtensionVariable { name: "PYRO_NS_LOCATIONS".into(), instead: "PYRO5_NS_LOCATIONS".into() }
+    );
+    assert_eq!(
+        err.to_string(),
+        "wrong prefix for the environment config variable PYRO_NS_LOCATIONS: set PYRO5_NS_LOCATIONS \
+         (pyro's own items use PYRO5_, Pyro5's use PYRO_)"
+    );
+    let err = config.apply_vars([("PYRO5_NS_HOST", "a")]).unwrap_err();
+    assert!(matches!(&err, ConfigError::ExtensionVariable { instead, .. } if instead == "PYRO_NS_HOST"), "{err:?}");
+    let err = config.apply_vars([("PYRO5_NS_LOCATION", "a:1")]).unwrap_err();
+    assert_eq!(err, ConfigError::UnknownVariable { name: "PYRO5_NS_LOCATION".into() });
+    // A bad entry names itself; nothing changes.
+    let before = config.clone();
+    let err = config.apply_vars([("PYRO_NS_PORT", "1"), ("PYRO5_NS_LOCATIONS", "a:1,b")]).unwrap_err();
+    assert!(matches!(&err, ConfigError::InvalidLocation { entry, .. } if entry == "b"), "{err:?}");
+    assert_eq!(config, before);
+    // The builder method.
+    let built = Config::default().with_ns_locations(before.ns_locations.clone());
+    assert_eq!(built.ns_locations, before.ns_locations);
 }

@@ -1,21 +1,9 @@
-//! Finding a name server: [`locate_ns`].
+//! Finding a name server: [`locate_ns`], and [`locate_ns_any`] for a list of them.
 
-use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, ToSocketAddrs, UdpSocket};
-use std::time::{Duration, Instant};
-
-use super::{BROADCAST_REQUEST, NAMESERVER_NAME, NameServerProxy};
-use crate::config::IpVersion;
-use crate::uri::Protocol;
-use crate::{Config, Error, Uri};
-
-/// How long each broadcast round waits for an answer (Pyro5: 0.7 s).
-const BROADCAST_TIMEOUT: Duration = Duration::from_millis(700);
-
-/// How many broadcast rounds are sent before giving up (Pyro5: 3).
-const BROADCAST_ROUNDS: usize = 3;
-
-/// What `BROADCAST_ADDRS` writes for the limited broadcast address.
-const BROADCAST_ALIAS: &str = "<broadcast>";
+use super::NameServerProxy;
+use super::failover::{self, Found, Plan};
+use crate::uri::Location;
+use crate::{Config, Error};
 
 /// Finds a name server the way Pyro5's `locate_ns(host, port)` does, with the configuration
 /// of the process ([`Config::environment`]: defaults overridden by `PYRO_*` variables such as `PYRO_NS_HOST`).
@@ -36,8 +24,9 @@ pub fn locate_ns(host: Option<&str>, port: Option<u16>) -> Result<NameServerProx
 }
 
 /// Finds a name server as Pyro5's `locate_ns(host, port)` does, with the settings of `config`
-/// (`ns_host`, `ns_port`, `ns_broadcast_port`, `broadcast_addrs`, `prefer_ip_version`; the
-/// returned client's serializer and timeout come from it too). A port of 0 counts as none.
+/// (`ns_host`, `ns_port`, `ns_broadcast_port`, `broadcast_addrs`, `prefer_ip_version`, and
+/// pyro's `ns_locations`; the returned client's serializer and timeout come from it too). A
+/// port of 0 counts as none.
 ///
 /// With a `host`: connects to `PYRO:Pyro.NameServer@host:<port or NS_PORT>` (a host
 /// `./u:<path>` is a Unix domain socket; an IPv6 address may come with or without brackets).
@@ -49,14 +38,21 @@ pub fn locate_ns(host: Option<&str>, port: Option<u16>) -> Result<NameServerProx
 ///    to every address of `broadcast_addrs` (`"<broadcast>"` is 255.255.255.255) at
 ///    `<port or NS_BCPORT>`, waiting 0.7 s for an answer after each round; the first answer that
 ///    is a `PYRO:` URI is the result (not connected yet, as in Pyro5);
-/// 3. connects to `PYRO:Pyro.NameServer@<ns_host>:<NS_PORT>`.
+/// 3. connects to `PYRO:Pyro.NameServer@<ns_host>:<NS_PORT>` (unless step 1 just failed there).
 ///
-/// A connection that fails is [`Error::Naming`] whose message starts with
-/// `"Failed to locate the nameserver"` and names the URI and the cause.
+/// With [`ns_locations`](Config::ns_locations) set (pyro's `NS_LOCATIONS`), those take the
+/// place of steps 1 and 3: each is connected to in turn, starting with the one that answered
+/// last, then the broadcast of step 2 follows (see [failover](super#several-name-servers-failover)).
+///
+/// When no name server can be reached the error is [`Error::Naming`] whose message starts
+/// with `"Failed to locate the nameserver at "` and names each URI tried with its cause (and a
+/// broadcast that heard nothing).
 ///
 /// Deliberate differences from Pyro5: the extra attempt at `127.0.1.1` (step 1) is not made; a
 /// broadcast that cannot be sent (no network, an unresolvable address) and an answer that is
-/// not a `PYRO:` URI are ignored rather than raised.
+/// not a `PYRO:` URI are ignored rather than raised; a name server that answered the broadcast
+/// is not connected to yet (as in Pyro5), so [`resolve`](super::resolve) rather than this
+/// function goes on to the next one that answered when it turns out to be unreachable.
 ///
 /// ```no_run
 /// use pyro::{naming::locate_ns_with_config, Config};
@@ -65,131 +61,62 @@ pub fn locate_ns(host: Option<&str>, port: Option<u16>) -> Result<NameServerProx
 /// # Ok::<(), pyro::Error>(())
 /// ```
 pub fn locate_ns_with_config(host: Option<&str>, port: Option<u16>, config: &Config) -> Result<NameServerProxy, Error> {
-    let port = port.filter(|&port| port != 0);
-    if let Some(host) = host.filter(|host| !host.is_empty()) {
-        return connect(host, port.unwrap_or(config.ns_port), config);
-    }
-    if is_local(&config.ns_host) {
-        let ns = NameServerProxy::with_config(ns_uri(&config.ns_host, port.unwrap_or(config.ns_port))?, config);
-        if ns.proxy().bind().is_ok() {
-            return Ok(ns);
+    let plan = Plan::locate(host, port, config)?;
+    failover::run(&plan, config, |ns, found| {
+        if found == Found::Direct {
+            ns.proxy().bind()?;
         }
-    }
-    if config.prefer_ip_version != IpVersion::V6 {
-        let port = port.unwrap_or(config.ns_broadcast_port);
-        if let Some(uri) = broadcast(&config.broadcast_addrs, port, BROADCAST_ROUNDS, BROADCAST_TIMEOUT) {
-            return Ok(NameServerProxy::with_config(uri, config));
-        }
-    }
-    connect(&config.ns_host, config.ns_port, config)
+        Ok(ns)
+    })
 }
 
-/// Whether Pyro5 tries `NS_HOST` directly before broadcasting.
-fn is_local(host: &str) -> bool {
-    host == "localhost" || host == "::1" || host.starts_with("127.")
+/// Connects to the first name server of `locations` that can be reached, trying them in
+/// order and starting with the one that answered last in this process; settings of the
+/// process ([`Config::environment`]). See [`locate_ns_any_with_config`].
+///
+/// ```no_run
+/// use pyro::uri::Location;
+/// let ns = pyro::naming::locate_ns_any(&[Location::tcp("ns1", 9090), Location::tcp("ns2", 9090)])?;
+/// # Ok::<(), pyro::Error>(())
+/// ```
+pub fn locate_ns_any(locations: &[Location]) -> Result<NameServerProxy, Error> {
+    locate_ns_any_with_config(locations, &Config::environment()?)
 }
 
-/// `PYRO:Pyro.NameServer@host:port`, or `@./u:path` for a Unix socket host.
-fn ns_uri(host: &str, port: u16) -> Result<Uri, Error> {
-    if let Some(path) = host.strip_prefix("./u:") {
-        return Ok(Uri::pyro_unix(NAMESERVER_NAME, path)?);
-    }
-    let host = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
-    Ok(Uri::pyro(NAMESERVER_NAME, host, port)?)
-}
-
-/// Connects to the name server at `host:port`.
-fn connect(host: &str, port: u16, config: &Config) -> Result<NameServerProxy, Error> {
-    let uri = ns_uri(host, port)?;
-    let ns = NameServerProxy::with_config(uri, config);
-    match ns.proxy().bind() {
-        Ok(()) => Ok(ns),
-        Err(err) => Err(Error::Naming { message: format!("Failed to locate the nameserver at {}: {err}", ns.uri()) }),
-    }
-}
-
-/// Broadcasts `GET_NSURI` to `addrs` at `port` for up to `rounds` rounds; the first `PYRO:`
-/// URI that comes back.
-fn broadcast(addrs: &[String], port: u16, rounds: usize, timeout: Duration) -> Option<Uri> {
-    let targets: Vec<SocketAddr> = addrs.iter().filter_map(|addr| broadcast_target(addr, port)).collect();
-    if targets.is_empty() {
-        return None;
-    }
-    let socket = UdpSocket::bind((Ipv4Addr::UNSPECIFIED, 0)).ok()?;
-    socket.set_broadcast(true).ok()?;
-    for _ in 0..rounds {
-        for target in &targets {
-            // Pyro5 ignores "address not available" here; any failure just means no answer.
-            let _ = socket.send_to(BROADCAST_REQUEST, target);
-        }
-        if let Some(uri) = receive_answer(&socket, Instant::now() + timeout) {
-            return Some(uri);
-        }
-    }
-    None
-}
-
-/// Where a `BROADCAST_ADDRS` entry points: an IPv4 socket address (the socket is IPv4).
-fn broadcast_target(addr: &str, port: u16) -> Option<SocketAddr> {
-    if addr == BROADCAST_ALIAS {
-        return Some(SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::BROADCAST, port)));
-    }
-    (addr, port).to_socket_addrs().ok()?.find(SocketAddr::is_ipv4)
-}
-
-/// Waits until `deadline` for an answer that is a `PYRO:` URI, skipping anything else.
-fn receive_answer(socket: &UdpSocket, deadline: Instant) -> Option<Uri> {
-    let mut buffer = [0u8; 1024];
-    loop {
-        let left = deadline.checked_duration_since(Instant::now()).filter(|left| !left.is_zero())?;
-        socket.set_read_timeout(Some(left)).ok()?;
-        // A timeout ends the round; so does any other error, rather than spinning on it.
-        let (len, _sender) = socket.recv_from(&mut buffer).ok()?;
-        // ISO-8859-1, as Pyro5 decodes the answer.
-        let text: String = buffer.get(..len).unwrap_or_default().iter().map(|&byte| char::from(byte)).collect();
-        if let Ok(uri) = text.trim().parse::<Uri>()
-            && uri.protocol() == Protocol::Pyro
-        {
-            return Some(uri);
-        }
-    }
+/// Connects to the first name server of `locations` that can be reached (with the settings of
+/// `config`): they are tried in order, starting with the one that answered last in this
+/// process, and one that cannot be reached (connection refused, timed out, closed or rejected)
+/// is skipped. Only these are tried: no broadcast, no `NS_HOST` (for those, put the locations
+/// in [`Config::ns_locations`] and call [`locate_ns_with_config`] without a host). When none
+/// answers the error is [`Error::Naming`] naming each location and why it failed.
+///
+/// ```no_run
+/// use pyro::{config::parse_ns_locations, naming::locate_ns_any_with_config, Config};
+/// let locations = parse_ns_locations("ns1:9090,[2001:db8::2]:9090")?;
+/// let config = Config { comm_timeout: Some(std::time::Duration::from_secs(2)), ..Config::default() };
+/// let ns = locate_ns_any_with_config(&locations, &config)?;
+/// println!("using {}", ns.uri());
+/// # Ok::<(), pyro::Error>(())
+/// ```
+pub fn locate_ns_any_with_config(locations: &[Location], config: &Config) -> Result<NameServerProxy, Error> {
+    let plan = Plan::listed(locations)?;
+    failover::run(&plan, config, |ns, _| {
+        ns.proxy().bind()?;
+        Ok(ns)
+    })
 }
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use std::net::TcpListener;
-    use std::sync::mpsc;
-    use std::thread;
-
-    /// A UDP responder on 127.0.0.1 answering each `GET_NSURI` with the next of `answers`.
-    fn responder(answers: Vec<&'static str>) -> (u16, mpsc::Receiver<Vec<u8>>) {
-        let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
-        let port = socket.local_addr().unwrap().port();
-        let (requests, received) = mpsc::channel();
-        thread::spawn(move || {
-            let mut buffer = [0u8; 100];
-            for answer in answers {
-                let (len, from) = socket.recv_from(&mut buffer).unwrap();
-                requests.send(buffer[..len].to_vec()).unwrap();
-                socket.send_to(answer.as_bytes(), from).unwrap();
-            }
-        });
-        (port, received)
-    }
+    use crate::naming::broadcast::BROADCAST_TIMEOUT;
+    use crate::naming::broadcast::tests::{responder, responder_at};
+    use std::net::{TcpListener, UdpSocket};
+    use std::time::{Duration, Instant};
 
     fn closed_port() -> u16 {
         TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-    }
-
-    #[test]
-    fn broadcast_returns_the_first_pyro_uri_answered() {
-        let (port, requests) = responder(vec!["garbage", "PYRONAME:loop", "PYRO:Pyro.NameServer@127.0.0.1:4567"]);
-        let addrs = vec!["127.0.0.1".to_string()];
-        let uri = broadcast(&addrs, port, 3, Duration::from_millis(300)).unwrap();
-        assert_eq!(uri.to_string(), "PYRO:Pyro.NameServer@127.0.0.1:4567");
-        assert_eq!(requests.recv().unwrap(), b"GET_NSURI");
     }
 
     #[test]
@@ -218,6 +145,14 @@ mod tests {
         assert!(started.elapsed() >= BROADCAST_TIMEOUT * 3, "{:?}", started.elapsed());
         let Error::Naming { message } = &err else { panic!("{err:?}") };
         assert!(message.starts_with("Failed to locate the nameserver at PYRO:Pyro.NameServer@127.0.0.1:"), "{message}");
+        // The local NS_HOST at the given port, the broadcast, NS_HOST at NS_PORT.
+        let expected = format!(
+            "Failed to locate the nameserver at PYRO:Pyro.NameServer@127.0.0.1:{bcport}: connection to 127.0.0.1:{bcport} \
+             refused; no answer to the broadcast to 127.0.0.1:{bcport}; at PYRO:Pyro.NameServer@127.0.0.1:{port}: \
+             connection to 127.0.0.1:{port} refused",
+            port = config.ns_port
+        );
+        assert_eq!(message, &expected);
         let mut buffer = [0u8; 16];
         let (len, _) = silent.recv_from(&mut buffer).unwrap();
         assert_eq!(&buffer[..len], b"GET_NSURI");
@@ -232,19 +167,47 @@ mod tests {
     }
 
     #[test]
-    fn name_server_uris_for_hosts() {
-        assert_eq!(ns_uri("::1", 9090).unwrap().to_string(), "PYRO:Pyro.NameServer@[::1]:9090");
-        assert_eq!(ns_uri("[::1]", 9090).unwrap().to_string(), "PYRO:Pyro.NameServer@[::1]:9090");
-        assert_eq!(ns_uri("./u:/tmp/ns.sock", 9090).unwrap().to_string(), "PYRO:Pyro.NameServer@./u:/tmp/ns.sock");
-        assert_eq!(ns_uri("nshost", 1).unwrap().to_string(), "PYRO:Pyro.NameServer@nshost:1");
-        assert!(is_local("localhost") && is_local("127.0.1.1") && is_local("::1"));
-        assert!(!is_local("0.0.0.0") && !is_local("nshost"));
+    fn configured_locations_come_before_the_broadcast() {
+        // Both locations are down; the broadcast finds a name server (not connected yet).
+        let (one, two) = (closed_port(), closed_port());
+        let (bcport, requests) = responder(vec!["PYRO:Pyro.NameServer@127.0.0.1:4567"]);
+        let config = Config { broadcast_addrs: vec!["127.0.0.1".into()], ..Config::default() }
+            .with_ns_locations([Location::tcp("127.0.0.1", one), Location::tcp("127.0.0.1", two)]);
+        let ns = locate_ns_with_config(None, Some(bcport), &config).unwrap();
+        assert_eq!(ns.uri().to_string(), "PYRO:Pyro.NameServer@127.0.0.1:4567");
+        assert_eq!(requests.recv_timeout(Duration::from_secs(1)).unwrap(), b"GET_NSURI");
+        // Without a broadcast (IPv6): the error names both locations.
+        let config = Config { prefer_ip_version: crate::config::IpVersion::V6, ..config };
+        let err = locate_ns_with_config(None, None, &config).unwrap_err();
+        let message = err.to_string();
+        assert!(message.contains(&format!("at PYRO:Pyro.NameServer@127.0.0.1:{one}: connection to")), "{message}");
+        assert!(message.contains(&format!("; at PYRO:Pyro.NameServer@127.0.0.1:{two}: connection to")), "{message}");
+        assert!(!message.contains("broadcast"), "{message}");
     }
 
     #[test]
-    fn broadcast_targets() {
-        assert_eq!(broadcast_target("<broadcast>", 9091), Some("255.255.255.255:9091".parse().unwrap()));
-        assert_eq!(broadcast_target("0.0.0.0", 9091), Some("0.0.0.0:9091".parse().unwrap()));
-        assert_eq!(broadcast_target("::1", 9091), None);
+    fn the_next_broadcast_answer_is_not_asked_for_by_locate() {
+        // Two name servers answer; locate takes the first without connecting, as Pyro5.
+        let (port, _) = responder_at(
+            "127.0.0.1",
+            0,
+            vec!["PYRO:Pyro.NameServer@127.0.0.1:1".into(), "PYRO:Pyro.NameServer@127.0.0.1:2".into()],
+            Duration::ZERO,
+        );
+        let config =
+            Config { ns_host: "ns.invalid".into(), broadcast_addrs: vec!["127.0.0.1".into()], ..Config::default() };
+        let ns = locate_ns_with_config(None, Some(port), &config).unwrap();
+        assert_eq!(ns.uri().port(), Some(1));
+    }
+
+    #[test]
+    fn locate_ns_any_tries_only_the_given_locations() {
+        let port = closed_port();
+        let err = locate_ns_any_with_config(&[Location::tcp("127.0.0.1", port)], &Config::default()).unwrap_err();
+        let expected =
+            format!("naming error: Failed to locate the nameserver at PYRO:Pyro.NameServer@127.0.0.1:{port}: ");
+        assert!(err.to_string().starts_with(&expected), "{err}");
+        let err = locate_ns_any_with_config(&[], &Config::default()).unwrap_err();
+        assert_eq!(err.to_string(), "naming error: Failed to locate the nameserver: no name server locations given");
     }
 }

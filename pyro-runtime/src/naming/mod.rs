@@ -1,5 +1,6 @@
 //! The name server client: [`NameServerProxy`], [`locate_ns`] and the resolution of
-//! `PYRONAME:`/`PYROMETA:` URIs ([`resolve`]).
+//! `PYRONAME:`/`PYROMETA:` URIs ([`resolve`]), going on to the next name server when one is
+//! gone ([failover](#several-name-servers-failover)).
 //!
 //! A name server maps names such as `example.greeting` to `PYRO:` URIs, with optional metadata
 //! tags per name. [`locate_ns`] finds one the way Pyro5 does (a direct connection to a local
@@ -46,14 +47,56 @@
 //!
 //! Other exceptions of the name server (`ValueError` for `prefix` and `regex` together,
 //! `TypeError`) stay [`Error::Remote`](crate::Error::Remote).
+//!
+//! # Several name servers: failover
+//!
+//! Name servers that share one name space (`pyro-ns` instances on one SQLite file, or on a
+//! shared store) can stand in for each other, and pyro's clients go on to the next one when
+//! one is gone. This is a pyro extension: Pyro5's clients ask one name server, and Python
+//! programs are not affected by it.
+//!
+//! - **Where:** the list [`Config::ns_locations`](crate::Config::ns_locations) (`NS_LOCATIONS`,
+//!   from the environment `PYRO5_NS_LOCATIONS=ns1:9090,ns2:9090,[::1]:9090`; `./u:<path>` for a
+//!   Unix socket), tried in order in place of `NS_HOST`/`NS_PORT`, then the broadcast as
+//!   usual (unless `PREFER_IP_VERSION` is 6); or the name servers answering a broadcast, first
+//!   answer first (later answers wait in the socket until needed, and each name server counts
+//!   once however often it answers). [`locate_ns_any`] tries a list given in code, and only it.
+//! - **Who:** [`locate_ns`] without a host, [`resolve`] and so every `PYRONAME:`/`PYROMETA:`
+//!   proxy without a location in its URI, which resolves again, with failover, whenever it
+//!   opens a connection (after its daemon moved, say). A host given to [`locate_ns`] or in the
+//!   URI (`PYRONAME:name@host:port`) keeps Pyro5's meaning: that name server only.
+//! - **When:** a name server that cannot be reached is skipped: the connection is refused,
+//!   times out (`COMMTIMEOUT` bounds each attempt; without it an unresponsive host can make the
+//!   client wait as long as the operating system lets a connection attempt run), is closed,
+//!   also in the middle of the lookup, or is rejected at the handshake. An answer ends the
+//!   search, also a negative one: an unknown name is [`Error::Naming`] as always, without asking
+//!   the next name server (they share the name space).
+//! - **Memory:** the location that answered is remembered for its list, for the whole process
+//!   (up to 16 lists): the next search starts there, so a name server that is down costs one
+//!   failed attempt, not one per lookup.
+//! - **Failure:** when none is left, [`Error::Naming`] says `Failed to locate the nameserver at
+//!   <uri>: <cause>; at <uri>: <cause>...`, one entry per name server tried, plus `no answer to
+//!   the broadcast to <targets>` when a broadcast heard nothing.
+//!
+//! ```no_run
+//! use pyro::{config::parse_ns_locations, proxy::Proxy, Config};
+//!
+//! let config = Config::default().with_ns_locations(parse_ns_locations("ns1:9090,ns2:9090")?);
+//! // Resolved through ns1, or through ns2 while ns1 is down.
+//! let greeter = Proxy::with_config("PYRONAME:example.greeting".parse()?, &config);
+//! let text: String = greeter.call("greet", &("bob",))?;
+//! # Ok::<(), pyro::Error>(())
+//! ```
 
+mod broadcast;
 mod client;
 mod decode;
+mod failover;
 mod locate;
 mod resolve;
 
 pub use client::NameServerProxy;
-pub use locate::{locate_ns, locate_ns_with_config};
+pub use locate::{locate_ns, locate_ns_any, locate_ns_any_with_config, locate_ns_with_config};
 pub use resolve::{resolve, resolve_with_config};
 
 /// The object id of the name server in its daemon (Pyro5's `core.NAMESERVER_NAME`).

@@ -3,8 +3,9 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use super::{NameServerProxy, decode, locate_ns_with_config};
-use crate::uri::{Location, Protocol};
+use super::failover::{self, Plan};
+use super::{NameServerProxy, decode};
+use crate::uri::Protocol;
 use crate::value::{Dict, Value};
 use crate::{Config, Error, Uri};
 
@@ -23,14 +24,22 @@ pub fn resolve(uri: &Uri) -> Result<Uri, Error> {
 /// Resolves `uri` to a `PYRO:` URI as Pyro5's `core.resolve` does:
 ///
 /// - `PYRO:` is returned unchanged;
-/// - `PYRONAME:name[@host:port]` finds the name server ([`locate_ns_with_config`] with the
-///   URI's host and port, or a broadcast without them) and looks the name up;
+/// - `PYRONAME:name[@host:port]` finds the name server (the URI's host and port only, or
+///   without them the search of [`locate_ns_with_config`](super::locate_ns_with_config): the
+///   configured locations or `NS_HOST`, and a broadcast) and looks the name up;
 /// - `PYROMETA:tag,...[@host:port]` finds the name server, asks it for the registrations having
 ///   all the tags (`yplookup(tags, None, False)`) and picks one at random; none is
 ///   [`Error::Naming`] `"no registrations available with desired metadata properties {...}"`.
 ///
+/// A name server that cannot be reached, before or during the lookup, is skipped for the next
+/// one of the search: the next configured location, the next that answered the broadcast (see
+/// [failover](super#several-name-servers-failover)); when none is left the error is
+/// [`Error::Naming`] `"Failed to locate the nameserver at ..."` naming each one tried. An
+/// answer, such as an unknown name, ends the search.
+///
 /// With a `ns_lookup_delay` in `config` (Pyro5's `NS_LOOKUP_DELAY`), an unknown name (or no
-/// matching registration) is asked again until that much time has passed.
+/// matching registration) is asked again, of the same name server, until that much time has
+/// passed.
 ///
 /// ```
 /// use pyro::{naming::resolve_with_config, Config, Uri};
@@ -41,30 +50,25 @@ pub fn resolve_with_config(uri: &Uri, config: &Config) -> Result<Uri, Error> {
     match uri.protocol() {
         Protocol::Pyro => Ok(uri.clone()),
         Protocol::PyroName => {
-            let ns = name_server_for(uri, config)?;
-            retrying(config.ns_lookup_delay, || ns.lookup(uri.object()).map(Some), || unreachable_none(uri))
+            let plan = Plan::for_uri(uri, config)?;
+            failover::run(&plan, config, |ns, _| {
+                retrying(config.ns_lookup_delay, || ns.lookup(uri.object()).map(Some), || unreachable_none(uri))
+            })
         }
         Protocol::PyroMeta => {
-            let ns = name_server_for(uri, config)?;
+            let plan = Plan::for_uri(uri, config)?;
             let tags = uri.tags().cloned().unwrap_or_default();
-            let query = || candidates(&ns, &tags).map(|found| (!found.is_empty()).then_some(found));
             let none_found = || {
                 let tags = Value::Set(tags.iter().map(|tag| Value::from(tag.as_str())).collect());
                 Error::Naming { message: format!("no registrations available with desired metadata properties {tags}") }
             };
-            let found = retrying(config.ns_lookup_delay, query, none_found)?;
+            let found = failover::run(&plan, config, |ns, _| {
+                let query = || candidates(&ns, &tags).map(|found| (!found.is_empty()).then_some(found));
+                retrying(config.ns_lookup_delay, query, none_found)
+            })?;
             let (name, candidate) = found.get(random_index(found.len())).ok_or_else(none_found)?;
             decode::uri(candidate, name)
         }
-    }
-}
-
-/// The name server a `PYRONAME`/`PYROMETA` uri points to.
-fn name_server_for(uri: &Uri, config: &Config) -> Result<NameServerProxy, Error> {
-    match uri.location() {
-        Some(Location::Tcp { host, port }) => locate_ns_with_config(Some(host), Some(*port), config),
-        Some(Location::Unix { path }) => locate_ns_with_config(Some(&format!("./u:{path}")), None, config),
-        None => locate_ns_with_config(None, None, config),
     }
 }
 
