@@ -1,6 +1,6 @@
 //! `PYRO_*` environment variables reach every constructor that takes no `Config`, as Pyro5
 //! reads them for every object; explicit configuration still wins, and a bad variable is an
-//! error where one can be returned.
+//! error where one can be returned. So does pyro's own `PYRO5_NS_LOCATIONS`.
 //!
 //! Each check runs in a child process (this test binary, running one ignored test) with the
 //! variables set, so nothing here changes the environment of the parallel tests.
@@ -115,4 +115,51 @@ fn unknown_pyro_variable_is_an_error() {
 fn child_sees_an_unknown_variable() {
     let err = Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap_err();
     assert_eq!(err.to_string(), "invalid Pyro environment config variable: PYRO_NO_SUCH_ITEM");
+}
+
+/// A port where nothing listens.
+fn closed_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+#[test]
+fn pyro5_ns_locations_reaches_name_resolution() {
+    let locations = format!("127.0.0.1:{}, [::1]:{}", closed_port(), closed_port());
+    // No broadcast (PREFER_IP_VERSION=6), so that only the locations are tried.
+    let _ =
+        run_child("child_sees_ns_locations", &[("PYRO5_NS_LOCATIONS", &locations), ("PYRO_PREFER_IP_VERSION", "6")]);
+}
+
+#[test]
+#[ignore = "run by pyro5_ns_locations_reaches_name_resolution with PYRO5_NS_LOCATIONS set"]
+fn child_sees_ns_locations() {
+    let env = Config::environment().unwrap();
+    let [first, second] = &env.ns_locations[..] else { panic!("{:?}", env.ns_locations) };
+    assert!(second.to_string().starts_with("[::1]:"), "{second}");
+    let tried_both = |err: pyro_runtime::Error| {
+        let text = err.to_string();
+        assert!(text.contains(&format!("at PYRO:Pyro.NameServer@{first}: ")), "{text}");
+        assert!(text.contains(&format!("; at PYRO:Pyro.NameServer@{second}: ")), "{text}");
+    };
+    let name: Uri = "PYRONAME:thing".parse().unwrap();
+    tried_both(pyro_runtime::naming::resolve(&name).unwrap_err());
+    tried_both(pyro_runtime::naming::locate_ns(None, None).unwrap_err());
+    tried_both(Proxy::from_uri_str("PYRONAME:thing").unwrap().call::<_, ()>("ping", &()).unwrap_err());
+    tried_both(Proxy::new(name).call::<_, ()>("ping", &()).unwrap_err());
+}
+
+#[test]
+fn pyro_ns_locations_is_refused_as_python_refuses_it() {
+    let _ = run_child("child_sees_pyro_ns_locations", &[("PYRO_NS_LOCATIONS", "127.0.0.1:9090")]);
+}
+
+#[test]
+#[ignore = "run by pyro_ns_locations_is_refused_as_python_refuses_it with PYRO_NS_LOCATIONS set"]
+fn child_sees_pyro_ns_locations() {
+    let err = Proxy::from_uri_str("PYRONAME:thing").unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "wrong prefix for the environment config variable PYRO_NS_LOCATIONS: set PYRO5_NS_LOCATIONS \
+         (pyro's own items use PYRO5_, Pyro5's use PYRO_)"
+    );
 }

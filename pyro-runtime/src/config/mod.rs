@@ -1,5 +1,6 @@
 //! Configuration: Pyro5's 39 configuration items as a typed [`Config`], with Pyro5's defaults,
-//! `PYRO_*` environment variables, and access by item name.
+//! `PYRO_*` environment variables, and access by item name; plus pyro's own
+//! [extension items](Config::EXTENSION_ITEMS), which Pyro5 does not have.
 //!
 //! Each field's documentation starts with the Pyro5 item it stands for. Where Pyro5 uses `0`
 //! for "none" (no timeout, no autoclean, unlimited lifetime) the field is an
@@ -15,6 +16,16 @@
 //! one pyro cannot honour yet, naming it: `DETAILED_TRACEBACK=true`, `SOCK_REUSE=false`, and
 //! `SERVERTYPE=multiplex` outside Unix (see [`Config::check_supported`]). `LOGLEVEL`, `LOGFILE`
 //! and `LOGWIRE` are honoured as Pyro5 does (see [`logging`](crate::logging)).
+//!
+//! # Extension items
+//!
+//! pyro's own items are set and read by name like Pyro5's, but from the environment as
+//! `PYRO5_<ITEM>`: Python's Pyro5 refuses to import in an environment with a `PYRO_` variable it
+//! does not know, so `PYRO_<ITEM>` would break every Python program started there (pyro refuses
+//! it too, naming the variable to set instead). The only one so far is `NS_LOCATIONS`
+//! ([`Config::ns_locations`]): the name servers a client tries in turn, in place of
+//! `NS_HOST`/`NS_PORT`, e.g. `PYRO5_NS_LOCATIONS=ns1:9090,ns2:9090,[::1]:9090` (see
+//! [failover](crate::naming#several-name-servers-failover)).
 //!
 //! ```
 //! use std::time::Duration;

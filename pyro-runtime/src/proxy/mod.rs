@@ -50,6 +50,9 @@
 //! good; to pin a resolution, make a proxy for [`Proxy::resolved_uri`].) The name server is
 //! found and its proxy configured with the [`Config`] given to [`Proxy::with_config`]
 //! ([`Config::environment`] for [`Proxy::new`], which honours `PYRO_NS_HOST` and friends).
+//! With several name server locations ([`Config::ns_locations`]) or several answering a
+//! broadcast, each resolution goes on to the next name server when one cannot be reached
+//! ([failover](crate::naming#several-name-servers-failover)).
 //! Proxies for `PYRO:` URIs do no naming work.
 //!
 //! ```no_run
@@ -280,7 +283,7 @@ impl Proxy {
     /// A proxy for the object at `uri` with settings from `config`: `serializer`,
     /// `comm_timeout`, `max_retries`, `compression` and `max_message_size`; for a `PYRONAME`
     /// or `PYROMETA` uri also the name server settings used to resolve it (`ns_host`, `ns_port`,
-    /// `ns_broadcast_port`, `broadcast_addrs`, `ns_lookup_delay`, ...).
+    /// `ns_broadcast_port`, `broadcast_addrs`, `ns_lookup_delay`, `ns_locations`, ...).
     ///
     /// ```
     /// use pyro::{proxy::Proxy, Config, Serializer};
