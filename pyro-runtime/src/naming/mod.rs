@@ -69,12 +69,12 @@
 //!   times out (`COMMTIMEOUT` bounds each attempt; without it an unresponsive host can make the
 //!   client wait as long as the operating system lets a connection attempt run), is closed,
 //!   also in the middle of the lookup, or is rejected at the handshake. An answer ends the
-//!   search, also a negative one: an unknown name is [`Error::Naming`] as always, without asking
+//!   search, also a negative one: an unknown name is [`Error::Naming`](crate::Error::Naming) as always, without asking
 //!   the next name server (they share the name space).
 //! - **Memory:** the location that answered is remembered for its list, for the whole process
 //!   (up to 16 lists): the next search starts there, so a name server that is down costs one
 //!   failed attempt, not one per lookup.
-//! - **Failure:** when none is left, [`Error::Naming`] says `Failed to locate the nameserver at
+//! - **Failure:** when none is left, [`Error::Naming`](crate::Error::Naming) says `Failed to locate the nameserver at
 //!   <uri>: <cause>; at <uri>: <cause>...`, one entry per name server tried, plus `no answer to
 //!   the broadcast to <targets>` when a broadcast heard nothing.
 //!
