@@ -201,7 +201,8 @@ fn a_proxy_resolves_through_the_next_name_server_when_the_first_is_killed() {
 
     // A daemon registered once, through the first name server; the second sees it too.
     let old_home = Running::start();
-    first.client().register("failover.thing", &old_home.uri(), false, None).unwrap();
+    let tags = std::collections::BTreeSet::from(["failover:tag".to_string()]);
+    first.client().register("failover.thing", &old_home.uri(), false, Some(&tags)).unwrap();
     assert_eq!(second.client().lookup("failover.thing").unwrap(), old_home.uri());
 
     let settings = Config { max_retries: 1, ..config(&locations) };
@@ -217,11 +218,14 @@ fn a_proxy_resolves_through_the_next_name_server_when_the_first_is_killed() {
     let new_home = Running::start();
     let ns = locate_ns_any_with_config(&locations, &config(&[])).unwrap();
     assert_eq!(ns.uri().port(), Some(second_port));
-    ns.register("failover.thing", &new_home.uri(), false, None).unwrap();
+    ns.register("failover.thing", &new_home.uri(), false, Some(&tags)).unwrap();
 
     // The proxy's connection is gone: it reconnects, resolving through the second name server.
     let () = proxy.call("ping", &()).unwrap();
     assert_eq!(proxy.resolved_uri(), Some(new_home.uri()));
+    // PYROMETA: the same.
+    let meta: Uri = "PYROMETA:failover:tag".parse().unwrap();
+    assert_eq!(resolve_with_config(&meta, &config(&locations)).unwrap(), new_home.uri());
 
     // The second answered last, so the next resolution starts there: a listener on the first
     // name server's old port sees no connection.

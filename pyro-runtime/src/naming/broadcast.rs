@@ -14,6 +14,9 @@ pub(super) const BROADCAST_TIMEOUT: Duration = Duration::from_millis(700);
 /// How many broadcast rounds are sent before giving up (Pyro5: 3).
 pub(super) const BROADCAST_ROUNDS: usize = 3;
 
+/// How many datagrams are read past a round's deadline, at most, looking for a new answer.
+const MAX_LATE_READS: usize = 64;
+
 /// What `BROADCAST_ADDRS` writes for the limited broadcast address.
 const BROADCAST_ALIAS: &str = "<broadcast>";
 
@@ -94,9 +97,18 @@ pub(super) fn broadcast_target(addr: &str, port: u16) -> Option<SocketAddr> {
 /// else; an answer already waiting is taken even when the deadline has passed.
 fn receive_new(socket: &UdpSocket, deadline: Instant, seen: &[Uri]) -> Option<Uri> {
     let mut buffer = [0u8; 1024];
+    // Past the deadline only what is waiting is read, and not forever if datagrams keep coming.
+    let mut late_reads = 0;
     loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            late_reads += 1;
+            if late_reads > MAX_LATE_READS {
+                return None;
+            }
+        }
         // A zero timeout is refused by the socket: the smallest wait stands for "only what is there".
-        let left = deadline.saturating_duration_since(Instant::now()).max(Duration::from_micros(1));
+        let left = left.max(Duration::from_micros(1));
         socket.set_read_timeout(Some(left)).ok()?;
         // A timeout ends the round; so does any other error, rather than spinning on it.
         let (len, _sender) = socket.recv_from(&mut buffer).ok()?;
