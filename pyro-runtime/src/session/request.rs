@@ -13,7 +13,7 @@ use crate::protocol::{Annotations, Flags, Message, MessageType};
 use crate::serializer::batch_call::{BatchCall, BatchEntry};
 use crate::serializer::{ExceptionWrapper, ListWriter, SerializeOptions};
 use crate::value::Dict;
-use crate::{Error, RemoteError, Serializer, Value};
+use crate::{Deadline, Error, RemoteError, Serializer, Value};
 
 /// Where a reply goes and what it answers.
 #[derive(Debug)]
@@ -94,11 +94,23 @@ impl Request {
     /// [`current_context`](crate::current_context) is fresh and carries the call's correlation
     /// id, so proxy calls made by the method propagate it.
     ///
+    /// With a [deadline](crate::deadline) ([`CallContext::deadline`]): a call whose deadline
+    /// has passed is not run, its outcome is an [`Error::Timeout`] (a `Pyro5.errors.TimeoutError`
+    /// reply); a batch stops before the first call that would start past it; and while the
+    /// method runs, the thread's [`deadline::current`](crate::deadline::current) is the call's.
+    ///
     /// See [`ServerSession`](super::ServerSession) for an example.
     pub fn run(self) -> Completed {
         let Request { to, servant, context, work } = self;
-        // Proxy calls the method makes carry this call's correlation id.
+        // A call that waited past its deadline is not run (see `deadline`).
+        if let Some(deadline) = context.deadline().filter(Deadline::is_past) {
+            let error = deadline.expired(&format!("waiting to run {}.{}", to.object, to.method));
+            return Completed { to, outcome: Outcome::Returned(Err(error)), annotations: Annotations::default() };
+        }
+        // Proxy calls the method makes carry this call's correlation id and get what is left
+        // of its deadline.
         let _serving = crate::current_context::serving(context.correlation_id());
+        let _deadline = crate::deadline::entered(context.deadline());
         // A registered class: the instance its mode picks serves the whole request (a batch too).
         let servant = match instance_for(servant, &context) {
             Ok(servant) => servant,
@@ -169,12 +181,26 @@ pub(super) fn execute(
         Work::Batch(calls) => {
             let mut results = BatchResults::new(&context, calls.len());
             let mut aborted = None;
-            // The method last found exposed: the calls after it mostly call it again.
             // The method last found exposed: the calls after it mostly call it again. Its
             // name is what the call is run and reported as; the entry's own moves into the
             // arguments.
             let mut exposed: Arc<str> = Arc::from("");
+            let deadline = context.deadline();
             for entry in calls {
+                if let Some(deadline) = deadline.filter(Deadline::is_past) {
+                    // The calls left are not run: the first of them ends the results with the
+                    // timeout, as a failed call ends them with its exception.
+                    let method = match &entry {
+                        BatchEntry::Call { method, .. } => method.to_string(),
+                        BatchEntry::Other(_) => "?".to_owned(),
+                    };
+                    let error = deadline.expired(&format!("running batch call {method}"));
+                    let remote = exception::remote_exception(&to.object, &method, error);
+                    if let Err(error) = results.push(Reply::Value(ExceptionWrapper(remote).to_value())) {
+                        aborted = Some(error);
+                    }
+                    break;
+                }
                 let BatchEntry::Call { method, vargs, kwargs } = entry else {
                     // `batch_calls` left none of these.
                     aborted = Some(Error::Batch { message: "a batch entry that is not a call".into() });
