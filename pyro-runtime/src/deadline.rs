@@ -216,7 +216,7 @@ impl Deadline {
     /// assert_eq!(error.to_string(), "timed out after 20ms while calling thing.add: the deadline passed");
     /// ```
     pub fn expired(&self, context: &str) -> Error {
-        Error::Timeout { after: self.budget, context: format!("{context}: the deadline passed") }
+        Error::Timeout { after: self.budget, context: format!("{context}{DEADLINE_PASSED}") }
     }
 }
 
@@ -238,6 +238,9 @@ impl fmt::Debug for Deadline {
         f.debug_struct("Deadline").field("remaining", &self.remaining()).field("budget", &self.budget).finish()
     }
 }
+
+/// How the context of an [`Error::Timeout`] for a passed deadline ends.
+pub(crate) const DEADLINE_PASSED: &str = ": the deadline passed";
 
 thread_local! {
     /// The calling thread's current deadline ([`within`], [`enter`]).

@@ -322,3 +322,38 @@ fn a_proxy_can_give_each_call_a_deadline() {
     assert!(start.elapsed() < Duration::from_millis(1200));
     assert_eq!(sleeper.nap(0).unwrap(), 0);
 }
+
+#[test]
+fn connecting_is_bounded_by_the_deadline() {
+    // Takes the connection, never answers the handshake.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let sleeper = proxy(&format!("PYRO:sleeper@127.0.0.1:{port}"));
+    let start = Instant::now();
+    let error = deadline::within(Duration::from_millis(200), || sleeper.mark()).unwrap_err();
+    assert!(matches!(&error, Error::Timeout { context, .. } if context.contains("connecting to 127.0.0.1")), "{error:?}");
+    assert!(error.to_string().contains("deadline"), "{error}");
+    let took = start.elapsed();
+    assert!(took >= Duration::from_millis(190) && took < Duration::from_millis(1000), "{took:?}");
+    drop(listener);
+}
+
+#[test]
+fn waiting_for_a_free_connection_is_bounded_by_the_deadline() {
+    let served = serve(ServerType::Thread, 4, None);
+    let mut sleeper = proxy(&served.uri);
+    sleeper.proxy_mut().set_max_connections(1);
+    let sleeper = Arc::new(sleeper);
+    let busy = {
+        let sleeper = Arc::clone(&sleeper);
+        std::thread::spawn(move || sleeper.nap(800))
+    };
+    assert!(pyro_interop::wait_for(|| served.state.naps.load(Ordering::SeqCst) == 1));
+    let start = Instant::now();
+    let error = deadline::within(Duration::from_millis(200), || sleeper.mark()).unwrap_err();
+    assert!(error.is_timeout(), "{error:?}");
+    assert!(start.elapsed() < Duration::from_millis(700), "{:?}", start.elapsed());
+    assert_eq!(busy.join().unwrap().unwrap(), 800);
+    assert_eq!(served.state.marks.load(Ordering::SeqCst), 0);
+    assert_eq!(sleeper.mark().unwrap(), 1);
+}

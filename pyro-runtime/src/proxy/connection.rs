@@ -10,6 +10,7 @@ use crate::session::{ClientSession, Handshake};
 use crate::transport::{MessageStream, Socket, StreamError, TlsClient, connect_with_tls};
 use crate::uri::Location;
 use crate::value::Value;
+use crate::deadline::DEADLINE_PASSED;
 use crate::{Deadline, Error, Uri};
 
 /// What a connection needs to know to open and talk.
@@ -85,15 +86,16 @@ impl Connection {
             StreamError::Protocol(ProtocolError::InvalidTag { found }) => {
                 Error::Protocol(ProtocolError::NotPyro { peer: location.clone(), found })
             }
-            other => match Error::from(other) {
-                // Some servers wait for more than Pyro5's CONNECT before they say anything.
-                Error::Timeout { after, context } => Error::Timeout {
+            other => match past(Error::from(other)) {
+                // Some servers wait for more than Pyro5's CONNECT before they say anything
+                // (unless it is the deadline that ran out).
+                Error::Timeout { after, context } if !context.ends_with(DEADLINE_PASSED) => Error::Timeout {
                     after,
                     context: format!(
                         "{context}: it took the connection but sent no Pyro5 reply (is it a Pyro5 daemon?)"
                     ),
                 },
-                other => past(other),
+                other => other,
             },
         })?;
         // Pyro5 logs the refusal ("connection to <location> rejected: <reason>") as an error.
