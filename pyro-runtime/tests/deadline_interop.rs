@@ -35,7 +35,8 @@ d.requestLoop()
 fn a_python_daemon_ignores_the_annotation_and_the_proxy_bounds_its_wait() {
     let server = PythonServer::start(pyro_interop::python(), PYTHON_DAEMON);
     for ser in [Serializer::Serpent, Serializer::Json, Serializer::Msgpack, Serializer::Marshal] {
-        let proxy = Proxy::from_uri_str(server.uri()).unwrap().with_serializer(ser).with_timeout(Some(Duration::from_secs(10)));
+        let proxy =
+            Proxy::from_uri_str(server.uri()).unwrap().with_serializer(ser).with_timeout(Some(Duration::from_secs(10)));
         // The annotation arrives (8 bytes) and changes nothing.
         let seen: Value = deadline::within(Duration::from_secs(5), || proxy.call("annotations", &())).unwrap();
         let Value::Dict(seen) = seen else { panic!("{ser}: {seen:?}") };
@@ -45,7 +46,8 @@ fn a_python_daemon_ignores_the_annotation_and_the_proxy_bounds_its_wait() {
         assert_eq!(deadline::within(Duration::from_secs(5), || proxy.call::<_, i64>("add", &(2, 3))).unwrap(), 5);
         // The daemon sleeps 3 s; the caller waits 300 ms.
         let start = Instant::now();
-        let error = deadline::within(Duration::from_millis(300), || proxy.call::<_, f64>("sleep", &(3.0,))).unwrap_err();
+        let error =
+            deadline::within(Duration::from_millis(300), || proxy.call::<_, f64>("sleep", &(3.0,))).unwrap_err();
         assert!(matches!(error, Error::Timeout { .. }), "{ser}: {error:?}");
         assert!(start.elapsed() < Duration::from_millis(1500), "{ser}: {:?}", start.elapsed());
         // The proxy goes on (on a new connection: the old one has a late reply coming).

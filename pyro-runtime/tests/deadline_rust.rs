@@ -331,7 +331,10 @@ fn connecting_is_bounded_by_the_deadline() {
     let sleeper = proxy(&format!("PYRO:sleeper@127.0.0.1:{port}"));
     let start = Instant::now();
     let error = deadline::within(Duration::from_millis(200), || sleeper.mark()).unwrap_err();
-    assert!(matches!(&error, Error::Timeout { context, .. } if context.contains("connecting to 127.0.0.1")), "{error:?}");
+    assert!(
+        matches!(&error, Error::Timeout { context, .. } if context.contains("connecting to 127.0.0.1")),
+        "{error:?}"
+    );
     assert!(error.to_string().contains("deadline"), "{error}");
     let took = start.elapsed();
     assert!(took >= Duration::from_millis(190) && took < Duration::from_millis(1000), "{took:?}");

@@ -3,6 +3,7 @@
 
 use std::time::{Duration, Instant};
 
+use crate::deadline::DEADLINE_PASSED;
 use crate::protocol::ProtocolError;
 use crate::protocol::{EncodeOptions, Flags, Message};
 use crate::serializer::Serializer;
@@ -10,7 +11,6 @@ use crate::session::{ClientSession, Handshake};
 use crate::transport::{MessageStream, Socket, StreamError, TlsClient, connect_with_tls};
 use crate::uri::Location;
 use crate::value::Value;
-use crate::deadline::DEADLINE_PASSED;
 use crate::{Deadline, Error, Uri};
 
 /// What a connection needs to know to open and talk.

@@ -120,7 +120,7 @@ impl Proxy {
         let mut attempts = || {
             let mut retries = self.max_retries;
             loop {
-                match self.invoke_once(method, flags, check, prepared.as_mut(), &encode, annotate, deadline) {
+                match self.invoke_once(method, flags, check, prepared.as_mut(), &encode, annotate) {
                     Err(Error::ConnectionClosed { .. } | Error::Timeout { .. })
                         if retries > 0 && !deadline.is_some_and(|deadline| deadline.is_past()) =>
                     {
@@ -131,7 +131,8 @@ impl Proxy {
             }
         };
         match per_call {
-            // Connecting (and resolving a name, which calls the name server) sees it too.
+            // Made current for the attempts: connecting, resolving a name (which calls the
+            // name server) and sending see it.
             Some(_) => crate::deadline::enter(deadline, attempts),
             None => attempts(),
         }
@@ -145,11 +146,12 @@ impl Proxy {
         prepared: Option<&mut Message>,
         encode: &E,
         annotate: Option<&Annotate<'_>>,
-        deadline: Option<Deadline>,
     ) -> Result<Option<Message>, Error>
     where
         E: Fn(&str) -> Result<Vec<u8>, Error>,
     {
+        // The call's deadline: `invoke_annotated` made a proxy's own one current.
+        let deadline = crate::deadline::current();
         let expired = |deadline: Deadline| deadline.expired(&format!("calling {method} on {}", self.uri));
         // Past its deadline, a call is not sent at all.
         if let Some(deadline) = deadline.filter(Deadline::is_past) {

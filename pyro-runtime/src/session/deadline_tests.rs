@@ -178,7 +178,9 @@ fn a_batch_stops_between_calls_once_its_deadline_passed() {
     let payload = Serializer::Msgpack.encode_call("clock", BATCH_METHOD, &vargs, None::<&Dict>).unwrap();
     let mut message = client.invoke_request(payload, Flags::BATCH);
     message.annotations.insert(AnnotationId::DEADLINE, deadline::encode(Duration::from_millis(30)).to_vec());
-    let Action::Send(reply) = run(&mut server, &objects, message) else { panic!("a batch result keeps the connection") };
+    let Action::Send(reply) = run(&mut server, &objects, message) else {
+        panic!("a batch result keeps the connection")
+    };
     client.check_reply(&reply).unwrap();
     let results = client.decode_batch(&reply).unwrap();
     assert_eq!(results.len(), 3, "{results:?}");
@@ -194,7 +196,8 @@ fn a_batch_stops_between_calls_once_its_deadline_passed() {
 fn a_generous_deadline_changes_nothing() {
     let (objects, calls, mut server, mut client) = setup();
     let ddln = deadline::encode(Duration::from_secs(u64::MAX));
-    let Action::Send(reply) = run(&mut server, &objects, request(&mut client, "nap", vec![1.into()], Some(&ddln))) else {
+    let Action::Send(reply) = run(&mut server, &objects, request(&mut client, "nap", vec![1.into()], Some(&ddln)))
+    else {
         panic!()
     };
     client.check_reply(&reply).unwrap();
