@@ -48,8 +48,10 @@
 //!
 //! The server session (so every daemon: thread pool, multiplexed, async) reads the annotation
 //! into the call's [`CallContext::deadline`](crate::dispatch::CallContext::deadline), relative
-//! to when it read the request, so the two clocks never need to agree. Then it stops work that
-//! is past the deadline where it can:
+//! to when it read the request, so the two clocks never need to agree (the time the request
+//! spent on the way is not counted: the daemon's deadline is that much later than the
+//! caller's, which matters only for a deadline as short as a network round trip). Then it
+//! stops work that is past the deadline where it can:
 //!
 //! - before the call runs: a call that waited too long (behind a busy worker, behind earlier
 //!   requests of its connection) is not run, and the client gets a `Pyro5.errors.TimeoutError`
@@ -81,6 +83,8 @@
 //!
 //! # For drivers
 //!
+//! A proxy driver (such as an async proxy) puts the time left on a request with [`stamp`],
+//! which refuses a deadline that has passed, and bounds its wait by [`Deadline::instant`].
 //! A daemon driver that runs calls elsewhere than through
 //! [`Request::run`](crate::session::Request::run) (which does it already) makes the call's
 //! deadline current with [`enter`] (or, for a future, [`enter_async`]); [`bounded`] also gives
@@ -91,6 +95,7 @@ use std::fmt;
 use std::time::{Duration, Instant};
 
 use crate::Error;
+use crate::protocol::{AnnotationId, Message};
 
 mod scope;
 #[cfg(feature = "tokio")]
@@ -245,6 +250,31 @@ pub(crate) const DEADLINE_PASSED: &str = ": the deadline passed";
 thread_local! {
     /// The calling thread's current deadline ([`within`], [`enter`]).
     static THREAD: Cell<Option<Deadline>> = const { Cell::new(None) };
+}
+
+/// Puts the time left of `deadline` on `request` (the `DDLN` annotation), what a proxy does
+/// before sending a call; a deadline that has passed is the [`Error::Timeout`] the call fails
+/// with instead ([`Deadline::expired`] for `context`), and the request must not be sent.
+///
+/// ```
+/// use std::time::Duration;
+/// use pyro::protocol::{AnnotationId, Message, MessageType};
+/// use pyro::{deadline, Deadline};
+///
+/// let mut request = Message::new(MessageType::Invoke, 4, vec![]);
+/// deadline::stamp(&mut request, Deadline::after(Duration::from_secs(1)), "calling thing.add").unwrap();
+/// let left = deadline::decode(request.annotations.get(AnnotationId::DEADLINE).unwrap()).unwrap();
+/// assert!(left <= Duration::from_secs(1) && left > Duration::from_millis(900));
+/// let past = deadline::stamp(&mut request, Deadline::after(Duration::ZERO), "calling thing.add");
+/// assert!(past.unwrap_err().is_timeout());
+/// ```
+pub fn stamp(request: &mut Message, deadline: Deadline, context: &str) -> Result<(), Error> {
+    let left = deadline.remaining();
+    if left.is_zero() {
+        return Err(deadline.expired(context));
+    }
+    request.annotations.insert(AnnotationId::DEADLINE, encode(left).to_vec());
+    Ok(())
 }
 
 /// The deadline `budget` after `start` (the server session's, from a request's annotation).

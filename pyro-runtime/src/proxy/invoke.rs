@@ -10,7 +10,7 @@ use super::connection::{Connection, Target};
 use super::pool::Lease;
 use super::{Annotate, Known, Proxy};
 use crate::dispatch::Metadata;
-use crate::protocol::{AnnotationId, Flags, Message, MessageType};
+use crate::protocol::{Flags, Message, MessageType};
 use crate::session::ClientSession;
 use crate::value::Value;
 use crate::{Deadline, Error, RemoteError, Uri, current_context};
@@ -205,12 +205,12 @@ impl Proxy {
             None => None,
             Some(deadline) => {
                 // What is left goes with the request; nothing left: not sent.
-                let left = deadline.remaining();
-                if left.is_zero() {
+                if let Err(error) =
+                    crate::deadline::stamp(request, deadline, &format!("calling {method} on {}", self.uri))
+                {
                     lease.give_back();
-                    return Err(expired(deadline));
+                    return Err(error);
                 }
-                request.annotations.insert(AnnotationId::DEADLINE, crate::deadline::encode(left).to_vec());
                 Some(super::connection::by(deadline, self.timeout))
             }
         };
