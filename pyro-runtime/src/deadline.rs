@@ -48,13 +48,16 @@
 //!
 //! The server session (so every daemon: thread pool, multiplexed, async) reads the annotation
 //! into the call's [`CallContext::deadline`](crate::dispatch::CallContext::deadline), relative
-//! to when it read the request, so the two clocks never need to agree (the time the request
-//! spent on the way is not counted: the daemon's deadline is that much later than the
-//! caller's, which matters only for a deadline as short as a network round trip). Then it
-//! stops work that is past the deadline where it can:
+//! to when the session got the request, so the two clocks never need to agree. Not counted:
+//! the time the request spent on the way, and the time it waited in the daemon before the
+//! session got it (both servers turn to a connection's next request after answering the one
+//! before, so a request pipelined behind a slow one starts its deadline then); the daemon's
+//! deadline is that much later than the caller's. Then it stops work that is past the deadline
+//! where it can:
 //!
-//! - before the call runs: a call that waited too long (behind a busy worker, behind earlier
-//!   requests of its connection) is not run, and the client gets a `Pyro5.errors.TimeoutError`
+//! - before the call runs: a call that waited too long for a worker (the multiplexed server
+//!   queues the calls of all its connections for its workers) is not run, and the client gets
+//!   a `Pyro5.errors.TimeoutError`
 //!   exception reply (a Python Pyro5 client raises `Pyro5.errors.TimeoutError`; a pyro proxy
 //!   gives an [`Error::Remote`] of that class, [`Error::is_timeout`] is true for both). As after
 //!   any `TimeoutError` reply, Pyro5's rule, the connection is closed after it;

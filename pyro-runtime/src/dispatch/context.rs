@@ -245,8 +245,8 @@ impl CallContext {
     }
 
     /// The call's deadline, when the client sent one (a pyro proxy calling under a
-    /// [deadline](crate::deadline)): the time left it said, from when the daemon read the
-    /// request. While the method runs it is also the thread's
+    /// [deadline](crate::deadline)): the time left it said, from when the server session got
+    /// the request. While the method runs it is also the thread's
     /// [`deadline::current`](crate::deadline::current), so the calls the method makes inherit
     /// it. A method may check it to give up early; nothing interrupts it.
     ///
