@@ -52,8 +52,10 @@ impl Connection {
         // Under a deadline, connecting (and TLS) waits no longer than the time left.
         let timeout = match target.deadline {
             None => target.timeout,
-            Some(deadline) if deadline.is_past() => return Err(expired(deadline)),
-            Some(deadline) => Some(target.timeout.map_or(deadline.remaining(), |t| t.min(deadline.remaining()))),
+            Some(deadline) => match deadline.remaining() {
+                left if left.is_zero() => return Err(expired(deadline)),
+                left => Some(target.timeout.map_or(left, |t| t.min(left))),
+            },
         };
         let past = |error: Error| match target.deadline {
             Some(deadline) if matches!(error, Error::Timeout { .. }) && deadline.is_past() => expired(deadline),

@@ -101,12 +101,11 @@ impl Request {
     ///
     /// See [`ServerSession`](super::ServerSession) for an example.
     pub fn run(self) -> Completed {
-        let Request { to, servant, context, work } = self;
         // A call that waited past its deadline is not run (see `deadline`).
-        if let Some(deadline) = context.deadline().filter(Deadline::is_past) {
-            let error = deadline.expired(&format!("waiting to run {}.{}", to.object, to.method));
-            return Completed { to, outcome: Outcome::Returned(Err(error)), annotations: Annotations::default() };
-        }
+        let Request { to, servant, context, work } = match self.unless_expired() {
+            Ok(request) => request,
+            Err(refused) => return refused,
+        };
         // Proxy calls the method makes carry this call's correlation id and get what is left
         // of its deadline.
         let _serving = crate::current_context::serving(context.correlation_id());
@@ -120,6 +119,54 @@ impl Request {
         };
         let call = |ctx: &mut CallContext, method: &str, args: CallArgs| servant.call(ctx, method, args);
         execute(to, context, work, servant.metadata(), &call)
+    }
+
+    /// The call's deadline ([`CallContext::deadline`]), if the client sent one.
+    ///
+    /// See [`Request::unless_expired`] for an example.
+    pub fn deadline(&self) -> Option<Deadline> {
+        self.context.deadline()
+    }
+
+    /// The request, or, if its [deadline](crate::deadline) has passed, the [`Completed`] call
+    /// that refuses it (a `Pyro5.errors.TimeoutError` reply), for the driver to hand to
+    /// [`ServerSession::reply`](super::ServerSession::reply) without running anything.
+    /// [`run`](Request::run) checks this first; a driver that runs calls its own way (an
+    /// async method's future, under [`deadline::bounded`](crate::deadline)) checks it before.
+    ///
+    /// ```
+    /// use pyro::protocol::{AnnotationId, Flags, Message, MessageType};
+    /// use pyro::session::{Action, Directory, ServerSession, Streams, DAEMON_OBJECT_ID};
+    /// use pyro::{deadline, Serializer};
+    /// # struct Nothing;
+    /// # impl Directory for Nothing {
+    /// #     fn servant(&self, _: &str) -> Option<std::sync::Arc<dyn pyro::dispatch::Servant>> { None }
+    /// #     fn ids(&self) -> Vec<String> { vec![] }
+    /// # }
+    /// let streams = std::sync::Arc::new(Streams::new(Default::default()));
+    /// let mut session = ServerSession::connected(1, Default::default()).with_streams(streams);
+    /// // Asking for a stream's next item runs user code: a request for the driver.
+    /// let call = Serializer::Json.encode_call(DAEMON_OBJECT_ID, "get_next_stream_item", &("x",), None::<&pyro::value::Dict>).unwrap();
+    /// let mut invoke = Message::new(MessageType::Invoke, Serializer::Json.id(), call).with_seq(1);
+    /// invoke.annotations.insert(AnnotationId::DEADLINE, deadline::encode(std::time::Duration::ZERO).to_vec());
+    /// let Action::Dispatch(request) = session.on_message(invoke, &Nothing) else { panic!() };
+    /// assert!(request.deadline().unwrap().is_past());
+    /// let Err(refused) = request.unless_expired() else { panic!("expired") };
+    /// let Action::SendAndClose(reply) = session.reply(refused) else { panic!() };
+    /// assert!(String::from_utf8_lossy(&reply.data).contains("Pyro5.errors.TimeoutError"));
+    /// ```
+    pub fn unless_expired(self) -> Result<Request, Completed> {
+        match self.context.deadline().filter(Deadline::is_past) {
+            None => Ok(self),
+            Some(deadline) => {
+                let error = deadline.expired(&format!("waiting to run {}.{}", self.to.object, self.to.method));
+                Err(Completed {
+                    to: self.to,
+                    outcome: Outcome::Returned(Err(error)),
+                    annotations: Annotations::default(),
+                })
+            }
+        }
     }
 
     /// For a registered class, picks (or creates) the instance that serves this request now,
