@@ -311,6 +311,8 @@ fn oneway_calls_carry_the_deadline() {
 fn a_proxy_can_give_each_call_a_deadline() {
     let served = serve(ServerType::Thread, 4, None);
     let mut sleeper = proxy(&served.uri);
+    // Connected first, so that the deadline is all the call's.
+    assert_eq!(sleeper.nap(0).unwrap(), 0);
     sleeper.proxy_mut().set_deadline_per_call(Some(Duration::from_millis(300)));
     let left = sleeper.left().unwrap().0.unwrap();
     assert!(left > 100_000 && left <= 300_000, "{left}");
@@ -359,4 +361,17 @@ fn waiting_for_a_free_connection_is_bounded_by_the_deadline() {
     assert_eq!(busy.join().unwrap().unwrap(), 800);
     assert_eq!(served.state.marks.load(Ordering::SeqCst), 0);
     assert_eq!(sleeper.mark().unwrap(), 1);
+}
+
+#[test]
+fn the_proxy_timeout_still_bounds_a_call_with_a_longer_deadline() {
+    let served = serve(ServerType::Thread, 4, None);
+    let mut sleeper = proxy(&served.uri);
+    sleeper.proxy_mut().set_timeout(Some(Duration::from_millis(200)));
+    let start = Instant::now();
+    let error = deadline::within(Duration::from_secs(5), || sleeper.nap(1500)).unwrap_err();
+    assert!(matches!(&error, Error::Timeout { after, .. } if *after == Duration::from_millis(200)), "{error:?}");
+    assert!(!error.to_string().contains("deadline"), "the proxy's timeout, not the deadline: {error}");
+    assert!(start.elapsed() < Duration::from_millis(1000), "{:?}", start.elapsed());
+    assert_eq!(sleeper.nap(0).unwrap(), 0);
 }
