@@ -506,6 +506,48 @@
 //! annotations stay in the method's `CallContext` and only the correlation id is forwarded (a
 //! method passes annotations on with [`current_context::set_annotations`]).
 //!
+//! ## Deadlines
+//!
+//! A call can be given a deadline ([`Deadline`]): [`deadline::within`] runs a closure under
+//! one, and every proxy call inside it is bounded by it. A pyro daemon receives the time left
+//! with the call (pyro's `DDLN` annotation, which Python Pyro5 ignores), does not start a call
+//! that waited past it, and makes it the deadline of the calls the method makes in turn, so a
+//! chain of calls is bounded by its first caller's deadline. A late reply is an [`Error`] for
+//! which [`Error::is_timeout`] is true; the proxy goes on with a new connection. See
+//! [`deadline`] for what exactly stops where, and the async forms.
+//!
+//! ```
+//! use std::time::Duration;
+//! use pyro::deadline;
+//!
+//! pub struct Slow;
+//!
+//! #[pyro::expose]
+//! impl Slow {
+//!     /// Sleeps `ms`, and says how much time its caller's deadline had left when it started.
+//!     pub fn nap(&self, ms: u64) -> Option<u64> {
+//!         let left = deadline::current().map(|d| d.remaining().as_millis() as u64);
+//!         std::thread::sleep(Duration::from_millis(ms));
+//!         left
+//!     }
+//! }
+//!
+//! # let daemon = pyro::Daemon::bind("127.0.0.1", 0)?;
+//! # let uri = daemon.register(Slow, Some("example.slow"))?.to_string();
+//! # let stop = daemon.shutdown_handle();
+//! # let server = std::thread::spawn(move || daemon.request_loop());
+//! let slow = SlowProxy::new(&uri)?;
+//! assert_eq!(slow.nap(0)?, None);
+//! let left = deadline::within(Duration::from_secs(5), || slow.nap(0))?;
+//! assert!(left.is_some_and(|ms| ms > 4000 && ms <= 5000));
+//! let late = deadline::within(Duration::from_millis(100), || slow.nap(1000));
+//! assert!(late.unwrap_err().is_timeout());
+//! assert_eq!(slow.nap(0)?, None); // usable again
+//! # stop.shutdown();
+//! # server.join().expect("daemon thread")?;
+//! # Ok::<(), pyro::Error>(())
+//! ```
+//!
 //! ## Reconnecting, and `serve()`
 //!
 //! [`Proxy::reconnect`](proxy::Proxy::reconnect) (and `reconnect` on typed proxies) is Pyro5's

@@ -27,6 +27,11 @@
 //! annotations are in the method's [`CallContext`](crate::dispatch::CallContext), and a method
 //! that wants to pass them on sets them with [`set_annotations`].)
 //!
+//! The calling thread's current [deadline](crate::deadline) belongs to its context too (in
+//! the [`deadline`](crate::deadline) module: [`deadline::within`](crate::deadline::within),
+//! [`deadline::current`](crate::deadline::current)); inside an exposed method it is the
+//! incoming call's, so the calls the method makes inherit what is left of it.
+//!
 //! ```
 //! use pyro::current_context;
 //! use pyro::protocol::{AnnotationId, Annotations};

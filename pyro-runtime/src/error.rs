@@ -175,6 +175,25 @@ impl Error {
         }
     }
 
+    /// Whether this is a timeout: a local [`Error::Timeout`], or a `Pyro5.errors.TimeoutError`
+    /// the remote side sent (e.g. a pyro daemon refusing a call whose
+    /// [deadline](crate::deadline) passed before it ran).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use pyro::{Error, RemoteError};
+    /// assert!(Error::Timeout { after: Duration::from_secs(1), context: "x".into() }.is_timeout());
+    /// assert!(Error::from(RemoteError::new("Pyro5.errors.TimeoutError", vec![])).is_timeout());
+    /// assert!(!Error::Naming { message: "x".into() }.is_timeout());
+    /// ```
+    pub fn is_timeout(&self) -> bool {
+        match self {
+            Error::Timeout { .. } => true,
+            Error::Remote(remote) => remote.class == "Pyro5.errors.TimeoutError",
+            _ => false,
+        }
+    }
+
     /// The remote exception, if this error was raised remotely.
     ///
     /// ```

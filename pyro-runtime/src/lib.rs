@@ -11,6 +11,8 @@
 //! - [`config`]: Pyro5's configuration items and `PYRO_*` environment variables.
 //! - [`current_context`]: the calling thread's annotations, correlation id and last response
 //!   annotations (Pyro5's client-side `current_context`).
+//! - [`deadline`]: [`Deadline`]s that travel with calls: the current deadline of a thread or
+//!   task bounds proxy calls, goes to a pyro daemon with them, and is inherited by nested calls.
 //! - [`naming`]: the name server client ([`NameServerProxy`], [`locate_ns`]) and name resolution.
 //! - [`logging`]: Pyro5's `LOGLEVEL`/`LOGFILE`/`LOGWIRE` logging of pyro's `tracing` events.
 //! - [`Error`]: one error enum for all of it; [`FromRemoteError`] and [`CallError`] for typed
@@ -20,6 +22,7 @@ mod blob;
 pub mod config;
 pub mod current_context;
 pub mod daemon;
+pub mod deadline;
 pub mod dispatch;
 mod error;
 pub mod logging;
@@ -37,6 +40,7 @@ mod varargs;
 pub use blob::SerializedBlob;
 pub use config::Config;
 pub use daemon::{Daemon, ShutdownHandle, serve};
+pub use deadline::Deadline;
 pub use dispatch::Remote;
 pub use error::{Error, RemoteError, Result, TRACEBACK_ATTRIBUTE};
 pub use naming::{NameServerProxy, locate_ns, locate_ns_with_config};

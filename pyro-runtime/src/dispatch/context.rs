@@ -12,7 +12,7 @@ use crate::daemon::ShutdownHandle;
 use crate::protocol::{Annotations, Flags};
 use crate::serializer::SerializeOptions;
 use crate::session::{Resource, ResourceHandle, SessionState};
-use crate::{Error, RemoteError, Serializer, Value};
+use crate::{Deadline, Error, RemoteError, Serializer, Value};
 
 /// Everything a call knows about itself, Pyro5's server-side `current_context` made explicit:
 /// the serializer of the request, the session (connection) it came on, the client's address,
@@ -29,6 +29,7 @@ use crate::{Error, RemoteError, Serializer, Value};
 /// | `correlation_id` | [`correlation_id`](CallContext::correlation_id) |
 /// | `annotations` | [`annotations`](CallContext::annotations) |
 /// | `response_annotations` | [`response_annotations_mut`](CallContext::response_annotations_mut) |
+/// | (pyro's `DDLN` annotation) | [`deadline`](CallContext::deadline) |
 ///
 /// An exposed method gets it by declaring a `&CallContext` or `&mut CallContext` parameter
 /// (see the `pyro` crate's guide). Response annotations a method sets go back on its RESULT
@@ -63,6 +64,7 @@ pub struct CallContext {
     response_annotations: Annotations,
     daemon: Option<ShutdownHandle>,
     session_state: Option<Arc<SessionState>>,
+    deadline: Option<Deadline>,
 }
 
 impl CallContext {
@@ -83,6 +85,7 @@ impl CallContext {
             response_annotations: Annotations::default(),
             daemon: None,
             session_state: None,
+            deadline: None,
         }
     }
 
@@ -225,6 +228,31 @@ impl CallContext {
     pub fn with_annotations(mut self, annotations: Annotations) -> CallContext {
         self.annotations = annotations;
         self
+    }
+
+    /// Sets the call's deadline (the server session does, from the request's `DDLN`
+    /// annotation).
+    ///
+    /// ```
+    /// let d = pyro::Deadline::after(std::time::Duration::from_secs(1));
+    /// let ctx = pyro::dispatch::CallContext::new(pyro::Serializer::Json).with_deadline(Some(d));
+    /// assert_eq!(ctx.deadline(), Some(d));
+    /// ```
+    #[must_use]
+    pub fn with_deadline(mut self, deadline: Option<Deadline>) -> CallContext {
+        self.deadline = deadline;
+        self
+    }
+
+    /// The call's deadline, when the client sent one (a pyro proxy calling under a
+    /// [deadline](crate::deadline)): the time left it said, from when the server session got
+    /// the request. While the method runs it is also the thread's
+    /// [`deadline::current`](crate::deadline::current), so the calls the method makes inherit
+    /// it. A method may check it to give up early; nothing interrupts it.
+    ///
+    /// See [`CallContext::with_deadline`] for an example.
+    pub fn deadline(&self) -> Option<Deadline> {
+        self.deadline
     }
 
     /// Sets the client's address (`None` on a Unix socket).
@@ -394,6 +422,7 @@ impl fmt::Debug for CallContext {
             .field("correlation_id", &self.correlation_id)
             .field("annotations", &self.annotations)
             .field("response_annotations", &self.response_annotations)
+            .field("deadline", &self.deadline)
             .finish_non_exhaustive()
     }
 }

@@ -28,6 +28,9 @@ impl AnnotationId {
     pub const STREAM: AnnotationId = AnnotationId(*b"STRM");
     /// `BLBI`: the marshal-encoded target of a KEEPSERIALIZED call (client to server).
     pub const BLOB_INFO: AnnotationId = AnnotationId(*b"BLBI");
+    /// `DDLN`: pyro's wire extension, the time left of a call's deadline (client to server;
+    /// see [`deadline`](crate::deadline)). Pyro5 uses no such id and passes it by.
+    pub const DEADLINE: AnnotationId = AnnotationId(*b"DDLN");
 
     /// The id as its 4 bytes.
     ///

@@ -1,8 +1,9 @@
 //! One client connection to a daemon: a blocking driver of a [`ClientSession`], which owns the
 //! CONNECT handshake, the sequence numbers and the reply checks.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use crate::deadline::DEADLINE_PASSED;
 use crate::protocol::ProtocolError;
 use crate::protocol::{EncodeOptions, Flags, Message};
 use crate::serializer::Serializer;
@@ -10,7 +11,7 @@ use crate::session::{ClientSession, Handshake};
 use crate::transport::{MessageStream, Socket, StreamError, TlsClient, connect_with_tls};
 use crate::uri::Location;
 use crate::value::Value;
-use crate::{Error, Uri};
+use crate::{Deadline, Error, Uri};
 
 /// What a connection needs to know to open and talk.
 pub(crate) struct Target<'a> {
@@ -24,6 +25,8 @@ pub(crate) struct Target<'a> {
     pub(crate) stamp: &'a dyn Fn(&mut Message),
     /// The TLS context when `SSL` is on.
     pub(crate) tls: Option<&'a TlsClient>,
+    /// The call's deadline: connecting, TLS and the handshake must be done by then.
+    pub(crate) deadline: Option<Deadline>,
 }
 
 /// A connected, handshaken connection: a blocking driver of a [`ClientSession`].
@@ -44,25 +47,51 @@ impl Connection {
     /// Connects to the target and performs the CONNECT handshake with sequence number 0.
     pub(crate) fn open(target: &Target<'_>, generation: u64) -> Result<(Connection, Handshake), Error> {
         tracing::debug!(target: "pyro::proxy", "connecting to {}", target.uri);
-        let socket = connect_with_tls(target.location, target.timeout, target.tls)
+        let location = target.location.to_string();
+        let expired = |deadline: Deadline| deadline.expired(&format!("connecting to {location}"));
+        // Under a deadline, connecting (and TLS) waits no longer than the time left.
+        let timeout = match target.deadline {
+            None => target.timeout,
+            Some(deadline) => match deadline.remaining() {
+                left if left.is_zero() => return Err(expired(deadline)),
+                left => Some(target.timeout.map_or(left, |t| t.min(left))),
+            },
+        };
+        let past = |error: Error| match target.deadline {
+            Some(deadline) if matches!(error, Error::Timeout { .. }) && deadline.is_past() => expired(deadline),
+            _ => error,
+        };
+        let socket = connect_with_tls(target.location, timeout, target.tls)
+            .map_err(past)
             .inspect_err(|error| tracing::error!(target: "pyro::proxy", "{error}"))?;
         let peer_certificates = socket.peer_certificates();
         let mut stream = MessageStream::new(socket, target.options);
         // `connect_with_tls` set the socket's timeout.
-        stream.assume_timeout(target.timeout);
+        stream.assume_timeout(timeout);
         let session = ClientSession::new(target.serializer);
         let mut request = session.connect_request(target.uri.object(), target.handshake)?;
         (target.stamp)(&mut request);
-        let location = target.location.to_string();
-        stream.send_message(&request)?;
-        let reply = stream.receive_message(&[], &format!("connecting to {location}")).map_err(|e| match e {
+        stream.send_message(&request).map_err(|e| past(e.into()))?;
+        let context = format!("connecting to {location}");
+        let received = match target.deadline {
+            Some(deadline) => stream.receive_message_by(by(deadline, timeout), &[], &context),
+            None => stream.receive_message(&[], &context),
+        };
+        if timeout != target.timeout {
+            stream.set_timeout(target.timeout).map_err(|e| Error::Communication {
+                message: "cannot set the socket timeout".into(),
+                source: Some(e),
+            })?;
+        }
+        let reply = received.map_err(|e| match e {
             // Not a Pyro5 daemon at all: say who answered what.
             StreamError::Protocol(ProtocolError::InvalidTag { found }) => {
                 Error::Protocol(ProtocolError::NotPyro { peer: location.clone(), found })
             }
-            other => match Error::from(other) {
-                // Some servers wait for more than Pyro5's CONNECT before they say anything.
-                Error::Timeout { after, context } => Error::Timeout {
+            other => match past(Error::from(other)) {
+                // Some servers wait for more than Pyro5's CONNECT before they say anything
+                // (unless it is the deadline that ran out).
+                Error::Timeout { after, context } if !context.ends_with(DEADLINE_PASSED) => Error::Timeout {
                     after,
                     context: format!(
                         "{context}: it took the connection but sent no Pyro5 reply (is it a Pyro5 daemon?)"
@@ -137,11 +166,28 @@ impl Connection {
     /// and checks it ([`ClientSession::check_reply`]). Any error leaves the connection in an
     /// unknown state: the caller must drop it.
     pub(crate) fn exchange(&mut self, request: &mut Message) -> Result<Option<Message>, Error> {
+        self.exchange_by(request, None)
+    }
+
+    /// [`exchange`](Connection::exchange), the reply read by `by` if given (see
+    /// [`receive_by`](Connection::receive_by)).
+    pub(crate) fn exchange_by(&mut self, request: &mut Message, by: Option<Instant>) -> Result<Option<Message>, Error> {
         self.send(request)?;
         if request.flags.contains(Flags::ONEWAY) {
             return Ok(None);
         }
-        self.receive().map(Some)
+        self.receive_by(by).map(Some)
+    }
+
+    /// [`receive`](Connection::receive), the whole reply by `by` if given (else an
+    /// [`Error::Timeout`]); `by` replaces the socket's timeout for this reply, so it should be
+    /// no later than [`by`]`(deadline, timeout)`. An error leaves the connection in an unknown
+    /// state: the caller must drop it.
+    pub(crate) fn receive_by(&mut self, by: Option<Instant>) -> Result<Message, Error> {
+        let Some(by) = by else { return self.receive() };
+        let reply = self.stream.receive_message_by(by, &[], &self.reply_context)?;
+        self.session.check_reply(&reply)?;
+        Ok(reply)
     }
 
     /// Sends `request` with the next sequence number without waiting for its reply (the session
@@ -186,6 +232,15 @@ impl Connection {
         self.stream.send_message(&self.session.ping_request())?;
         let reply = self.stream.receive_message(&[], &self.reply_context)?;
         self.session.check_ping_reply(&reply)
+    }
+}
+
+/// When a reply under `deadline` must have arrived: by the deadline, and no later than
+/// `timeout` (the proxy's, per reply then) from now.
+pub(crate) fn by(deadline: Deadline, timeout: Option<Duration>) -> Instant {
+    match timeout.and_then(|timeout| Instant::now().checked_add(timeout)) {
+        Some(limit) => limit.min(deadline.instant()),
+        None => deadline.instant(),
     }
 }
 

@@ -13,7 +13,7 @@ use crate::dispatch::Metadata;
 use crate::protocol::{Flags, Message, MessageType};
 use crate::session::ClientSession;
 use crate::value::Value;
-use crate::{Error, RemoteError, Uri, current_context};
+use crate::{Deadline, Error, RemoteError, Uri, current_context};
 
 impl Proxy {
     /// The lease's connection, opened (with a handshake) if the lease is a reservation; a
@@ -45,6 +45,7 @@ impl Proxy {
                     options: self.options,
                     stamp: &|request: &mut Message| self.stamp(request),
                     tls,
+                    deadline: crate::deadline::current(),
                 };
                 Connection::open(&target, lease.generation)
             };
@@ -114,12 +115,26 @@ impl Proxy {
         // carry its correlation id) must not wait for them (see `dispatch::BUSY_MESSAGE`).
         let chain = current_context::correlation_id().into_iter().chain(self.correlation_id);
         let _calling_out = crate::dispatch::busy::calling_out(chain);
-        let mut retries = self.max_retries;
-        loop {
-            match self.invoke_once(method, flags, check, prepared.as_mut(), &encode, annotate) {
-                Err(Error::ConnectionClosed { .. } | Error::Timeout { .. }) if retries > 0 => retries -= 1,
-                result => return result,
+        let per_call = self.deadline_per_call.map(Deadline::after);
+        let deadline = Deadline::earliest_of(crate::deadline::current(), per_call);
+        let mut attempts = || {
+            let mut retries = self.max_retries;
+            loop {
+                match self.invoke_once(method, flags, check, prepared.as_mut(), &encode, annotate) {
+                    Err(Error::ConnectionClosed { .. } | Error::Timeout { .. })
+                        if retries > 0 && !deadline.is_some_and(|deadline| deadline.is_past()) =>
+                    {
+                        retries -= 1;
+                    }
+                    result => return result,
+                }
             }
+        };
+        match per_call {
+            // Made current for the attempts: connecting, resolving a name (which calls the
+            // name server) and sending see it.
+            Some(_) => crate::deadline::enter(deadline, attempts),
+            None => attempts(),
         }
     }
 
@@ -135,7 +150,18 @@ impl Proxy {
     where
         E: Fn(&str) -> Result<Vec<u8>, Error>,
     {
-        let mut lease = self.pool.lease();
+        // The call's deadline: `invoke_annotated` made a proxy's own one current.
+        let deadline = crate::deadline::current();
+        let expired = |deadline: Deadline| deadline.expired(&format!("calling {method} on {}", self.uri));
+        // Past its deadline, a call is not sent at all.
+        if let Some(deadline) = deadline.filter(Deadline::is_past) {
+            return Err(expired(deadline));
+        }
+        let Some(mut lease) = self.pool.lease_until(deadline.map(|deadline| deadline.instant())) else {
+            // Only a lease with a time limit can come back empty.
+            let no_connection = || Error::Communication { message: "no connection".into(), source: None };
+            return Err(deadline.map_or_else(no_connection, expired));
+        };
         self.connect_lease(&mut lease)?;
         if let Some(known) = self.known() {
             if let Err(err) = check.apply(&self.uri, method, &known.metadata) {
@@ -175,8 +201,25 @@ impl Proxy {
                 }
             }
         }
-        // On error the lease is dropped here, which closes the connection.
-        let reply = conn.exchange(request)?;
+        let by = match deadline {
+            None => None,
+            Some(deadline) => {
+                // What is left goes with the request; nothing left: not sent.
+                if let Err(error) =
+                    crate::deadline::stamp(request, deadline, &format!("calling {method} on {}", self.uri))
+                {
+                    lease.give_back();
+                    return Err(error);
+                }
+                Some(super::connection::by(deadline, self.timeout))
+            }
+        };
+        // On error the lease is dropped here, which closes the connection (a reply that comes
+        // after the deadline is never read as another call's).
+        let reply = conn.exchange_by(request, by).map_err(|error| match deadline {
+            Some(deadline) if matches!(error, Error::Timeout { .. }) && deadline.is_past() => expired(deadline),
+            _ => error,
+        })?;
         if let Some(reply) = &reply {
             current_context::received(reply);
         }

@@ -109,6 +109,31 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! # Deadlines
+//!
+//! A call made under a [deadline](crate::deadline) (the thread's or task's current one, e.g.
+//! `deadline::within(Duration::from_millis(50), || proxy.call("add", &(1, 2)))`, or the
+//! proxy's own, [`Proxy::set_deadline_per_call`]) is refused at once with [`Error::Timeout`]
+//! when the deadline has passed; otherwise it waits for a free connection, connects and waits
+//! for its reply no longer than the time left (and its [timeout](Proxy::set_timeout)), sends
+//! the time left to the daemon (pyro's `DDLN` annotation; a pyro daemon refuses to start it
+//! late and makes it the deadline of the calls the method makes; a Python daemon ignores it)
+//! and closes the connection of a reply that came too late. Oneway calls send it and do not
+//! wait; batches send it once for all their calls; each item of a stream is fetched under the
+//! deadline current when it is asked for.
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use pyro::{deadline, proxy::Proxy};
+//!
+//! let proxy = Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
+//! match deadline::within(Duration::from_millis(50), || proxy.call::<_, i64>("add", &(1, 2))) {
+//!     Err(error) if error.is_timeout() => println!("too slow: {error}"),
+//!     other => println!("{:?}", other?),
+//! }
+//! # Ok::<(), pyro::Error>(())
+//! ```
+//!
 //! # Proxies as arguments and results
 //!
 //! A proxy serializes as Pyro5's `Pyro5.client.Proxy` class dict (its uri, the metadata it
@@ -222,6 +247,8 @@ pub struct Proxy {
     annotations: Annotations,
     /// The correlation id sent with every request, if set (else the thread's).
     correlation_id: Option<Uuid>,
+    /// A deadline this far from its start for every call (the earlier of it and the current).
+    deadline_per_call: Option<Duration>,
     /// The TLS context when `SSL` is on, or why it could not be built (reported on connecting).
     tls: Result<Option<crate::transport::TlsClient>, String>,
     /// For a proxy over a connected socket ([`Proxy::connected`]): the socket, until its one
@@ -312,6 +339,7 @@ impl Proxy {
             stream_read_ahead: 1,
             annotations: Annotations::new(),
             correlation_id: None,
+            deadline_per_call: None,
             tls: if config.ssl {
                 crate::transport::TlsClient::from_config(config).map(Some).map_err(|e| e.to_string())
             } else {
@@ -425,6 +453,45 @@ impl Proxy {
         if broken {
             self.pool.clear();
         }
+    }
+
+    /// The deadline each call of this proxy gets ([`set_deadline_per_call`](Proxy::set_deadline_per_call)).
+    ///
+    /// See [`Proxy::set_deadline_per_call`] for an example.
+    pub fn deadline_per_call(&self) -> Option<Duration> {
+        self.deadline_per_call
+    }
+
+    /// Gives every call of this proxy a [deadline](crate::deadline) `budget` from when it
+    /// starts (retries included), or the current deadline if that is earlier (`None`: only the
+    /// current one, the default). Unlike the [timeout](Proxy::set_timeout), which bounds each
+    /// wait on the socket, the deadline bounds the whole call, travels to a pyro daemon with it
+    /// and bounds the calls the remote method makes in turn. For one call, use
+    /// [`deadline::within`](crate::deadline::within) instead.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let mut proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
+    /// proxy.set_deadline_per_call(Some(Duration::from_millis(250)));
+    /// assert_eq!(proxy.deadline_per_call(), Some(Duration::from_millis(250)));
+    /// ```
+    pub fn set_deadline_per_call(&mut self, budget: Option<Duration>) {
+        self.deadline_per_call = budget;
+    }
+
+    /// [`set_deadline_per_call`](Proxy::set_deadline_per_call), builder style.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999")
+    ///     .unwrap()
+    ///     .with_deadline_per_call(Some(Duration::from_secs(1)));
+    /// assert_eq!(proxy.deadline_per_call(), Some(Duration::from_secs(1)));
+    /// ```
+    #[must_use]
+    pub fn with_deadline_per_call(mut self, budget: Option<Duration>) -> Proxy {
+        self.set_deadline_per_call(budget);
+        self
     }
 
     /// [`set_timeout`](Proxy::set_timeout), builder style.
@@ -883,6 +950,7 @@ impl Clone for Proxy {
             stream_read_ahead: self.stream_read_ahead,
             annotations: self.annotations.clone(),
             correlation_id: self.correlation_id,
+            deadline_per_call: self.deadline_per_call,
             tls: self.tls.clone(),
             // Pyro5's copy of a connected proxy is unconnected too (and cannot connect).
             connected: None,
@@ -898,6 +966,7 @@ impl fmt::Debug for Proxy {
             .field("serializer", &self.serializer())
             .field("timeout", &self.timeout)
             .field("max_retries", &self.max_retries)
+            .field("deadline_per_call", &self.deadline_per_call)
             .field("max_connections", &self.pool.max())
             .field("open_connections", &open)
             .field("idle_connections", &idle)

@@ -7,6 +7,7 @@
 //! are busy at that moment are closed when they come back instead of being reused.
 
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::Instant;
 
 use super::connection::Connection;
 
@@ -65,17 +66,38 @@ impl Pool {
 
     /// An idle connection, or a reservation to open a new one, waiting while the pool is full.
     pub(crate) fn lease(&self) -> Lease<'_> {
+        loop {
+            // Without a time limit it only returns with a lease.
+            if let Some(lease) = self.lease_until(None) {
+                return lease;
+            }
+        }
+    }
+
+    /// [`lease`](Pool::lease), waiting no later than `by` (a call's
+    /// [deadline](crate::deadline)): `None` if no connection was free by then.
+    pub(crate) fn lease_until(&self, by: Option<Instant>) -> Option<Lease<'_>> {
         let mut state = self.lock();
         loop {
             if let Some(conn) = state.idle.pop() {
-                return Lease { pool: self, conn: Some(conn), generation: state.generation, held: true };
+                return Some(Lease { pool: self, conn: Some(conn), generation: state.generation, held: true });
             }
             if state.open < state.max {
                 state.open += 1;
-                return Lease { pool: self, conn: None, generation: state.generation, held: true };
+                return Some(Lease { pool: self, conn: None, generation: state.generation, held: true });
             }
             state.waiting += 1;
-            state = self.available.wait(state).unwrap_or_else(PoisonError::into_inner);
+            state = match by {
+                None => self.available.wait(state).unwrap_or_else(PoisonError::into_inner),
+                Some(by) => {
+                    let left = by.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        state.waiting -= 1;
+                        return None;
+                    }
+                    self.available.wait_timeout(state, left).unwrap_or_else(PoisonError::into_inner).0
+                }
+            };
             state.waiting -= 1;
         }
     }

@@ -64,7 +64,10 @@ impl Proxy {
     ///   [`max_connections`](Proxy::max_connections) 1 they wait until the stream ends;
     /// - ending or dropping a stream early still closes it on the daemon, after the replies to
     ///   the requests already in flight were read (and discarded), which keeps the connection
-    ///   usable; so does the end of the stream, or the exception that ends it.
+    ///   usable; so does the end of the stream, or the exception that ends it;
+    /// - under a [deadline](crate::deadline), the wait for each item is bounded by the
+    ///   caller's current deadline, but the requests sent ahead carry none to the daemon (they
+    ///   go out before their items are asked for).
     ///
     /// ```no_run
     /// let mut proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
@@ -384,7 +387,18 @@ impl<T: DeserializeOwned> RemoteIter<'_, T> {
                 conn.send_all(&mut requests)?;
             }
             current_context::begin_call();
-            let reply = conn.receive()?;
+            // The wait for the item is bounded by the caller's deadline (the requests sent
+            // ahead carry none: they were sent before anyone asked for their items).
+            let deadline = crate::deadline::current();
+            let expired = |deadline: crate::Deadline| deadline.expired("waiting for the next stream item");
+            if let Some(deadline) = deadline.filter(|deadline| deadline.is_past() && !conn.has_buffered_reply()) {
+                return Err(expired(deadline));
+            }
+            let by = deadline.map(|deadline| super::connection::by(deadline, proxy.timeout));
+            let reply = conn.receive_by(by).map_err(|error| match deadline {
+                Some(deadline) if matches!(error, Error::Timeout { .. }) && deadline.is_past() => expired(deadline),
+                _ => error,
+            })?;
             current_context::received(&reply);
             let closes = conn.session().server_closes_after(&reply);
             Ok((reply, closes))

@@ -83,6 +83,8 @@
 
 mod client;
 mod daemon_object;
+#[cfg(test)]
+mod deadline_tests;
 mod exception;
 pub(crate) use exception::panic_text;
 #[doc(hidden)]

@@ -13,7 +13,7 @@ use crate::protocol::{Annotations, Flags, Message, MessageType};
 use crate::serializer::batch_call::{BatchCall, BatchEntry};
 use crate::serializer::{ExceptionWrapper, ListWriter, SerializeOptions};
 use crate::value::Dict;
-use crate::{Error, RemoteError, Serializer, Value};
+use crate::{Deadline, Error, RemoteError, Serializer, Value};
 
 /// Where a reply goes and what it answers.
 #[derive(Debug)]
@@ -94,11 +94,22 @@ impl Request {
     /// [`current_context`](crate::current_context) is fresh and carries the call's correlation
     /// id, so proxy calls made by the method propagate it.
     ///
+    /// With a [deadline](crate::deadline) ([`CallContext::deadline`]): a call whose deadline
+    /// has passed is not run, its outcome is an [`Error::Timeout`] (a `Pyro5.errors.TimeoutError`
+    /// reply); a batch stops before the first call that would start past it; and while the
+    /// method runs, the thread's [`deadline::current`](crate::deadline::current) is the call's.
+    ///
     /// See [`ServerSession`](super::ServerSession) for an example.
     pub fn run(self) -> Completed {
-        let Request { to, servant, context, work } = self;
-        // Proxy calls the method makes carry this call's correlation id.
+        // A call that waited past its deadline is not run (see `deadline`).
+        let Request { to, servant, context, work } = match self.unless_expired() {
+            Ok(request) => request,
+            Err(refused) => return refused,
+        };
+        // Proxy calls the method makes carry this call's correlation id and get what is left
+        // of its deadline.
         let _serving = crate::current_context::serving(context.correlation_id());
+        let _deadline = crate::deadline::entered(context.deadline());
         // A registered class: the instance its mode picks serves the whole request (a batch too).
         let servant = match instance_for(servant, &context) {
             Ok(servant) => servant,
@@ -108,6 +119,56 @@ impl Request {
         };
         let call = |ctx: &mut CallContext, method: &str, args: CallArgs| servant.call(ctx, method, args);
         execute(to, context, work, servant.metadata(), &call)
+    }
+
+    /// The call's deadline ([`CallContext::deadline`]), if the client sent one.
+    ///
+    /// See [`Request::unless_expired`] for an example.
+    pub fn deadline(&self) -> Option<Deadline> {
+        self.context.deadline()
+    }
+
+    /// The request, or, if its [deadline](crate::deadline) has passed, the [`Completed`] call
+    /// that refuses it (a `Pyro5.errors.TimeoutError` reply), for the driver to hand to
+    /// [`ServerSession::reply`](super::ServerSession::reply) without running anything.
+    /// [`run`](Request::run) checks this first; a driver that runs calls its own way (an
+    /// async method's future, under [`deadline::bounded`](crate::deadline)) checks it before.
+    ///
+    /// ```
+    /// use pyro::protocol::{AnnotationId, Flags, Message, MessageType};
+    /// use pyro::session::{Action, Directory, ServerSession, Streams, DAEMON_OBJECT_ID};
+    /// use pyro::{deadline, Serializer};
+    /// # struct Nothing;
+    /// # impl Directory for Nothing {
+    /// #     fn servant(&self, _: &str) -> Option<std::sync::Arc<dyn pyro::dispatch::Servant>> { None }
+    /// #     fn ids(&self) -> Vec<String> { vec![] }
+    /// # }
+    /// let streams = std::sync::Arc::new(Streams::new(Default::default()));
+    /// let mut session = ServerSession::connected(1, Default::default()).with_streams(streams);
+    /// // Asking for a stream's next item runs user code: a request for the driver.
+    /// let call = Serializer::Json.encode_call(DAEMON_OBJECT_ID, "get_next_stream_item", &("x",), None::<&pyro::value::Dict>).unwrap();
+    /// let mut invoke = Message::new(MessageType::Invoke, Serializer::Json.id(), call).with_seq(1);
+    /// invoke.annotations.insert(AnnotationId::DEADLINE, deadline::encode(std::time::Duration::ZERO).to_vec());
+    /// let Action::Dispatch(request) = session.on_message(invoke, &Nothing) else { panic!() };
+    /// assert!(request.deadline().unwrap().is_past());
+    /// let Err(refused) = request.unless_expired() else { panic!("expired") };
+    /// let Action::SendAndClose(reply) = session.reply(refused) else { panic!() };
+    /// assert!(String::from_utf8_lossy(&reply.data).contains("Pyro5.errors.TimeoutError"));
+    /// ```
+    // Both sides are as large as each other and moved once: boxing either gains nothing.
+    #[allow(clippy::result_large_err)]
+    pub fn unless_expired(self) -> Result<Request, Completed> {
+        match self.context.deadline().filter(Deadline::is_past) {
+            None => Ok(self),
+            Some(deadline) => {
+                let error = deadline.expired(&format!("waiting to run {}.{}", self.to.object, self.to.method));
+                Err(Completed {
+                    to: self.to,
+                    outcome: Outcome::Returned(Err(error)),
+                    annotations: Annotations::default(),
+                })
+            }
+        }
     }
 
     /// For a registered class, picks (or creates) the instance that serves this request now,
@@ -169,12 +230,26 @@ pub(super) fn execute(
         Work::Batch(calls) => {
             let mut results = BatchResults::new(&context, calls.len());
             let mut aborted = None;
-            // The method last found exposed: the calls after it mostly call it again.
             // The method last found exposed: the calls after it mostly call it again. Its
             // name is what the call is run and reported as; the entry's own moves into the
             // arguments.
             let mut exposed: Arc<str> = Arc::from("");
+            let deadline = context.deadline();
             for entry in calls {
+                if let Some(deadline) = deadline.filter(Deadline::is_past) {
+                    // The calls left are not run: the first of them ends the results with the
+                    // timeout, as a failed call ends them with its exception.
+                    let method = match &entry {
+                        BatchEntry::Call { method, .. } => method.to_string(),
+                        BatchEntry::Other(_) => "?".to_owned(),
+                    };
+                    let error = deadline.expired(&format!("running batch call {method}"));
+                    let remote = exception::remote_exception(&to.object, &method, error);
+                    if let Err(error) = results.push(Reply::Value(ExceptionWrapper(remote).to_value())) {
+                        aborted = Some(error);
+                    }
+                    break;
+                }
                 let BatchEntry::Call { method, vargs, kwargs } = entry else {
                     // `batch_calls` left none of these.
                     aborted = Some(Error::Batch { message: "a batch entry that is not a call".into() });

@@ -5,6 +5,7 @@
 use std::net::SocketAddr;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
+use std::time::Instant;
 
 use uuid::Uuid;
 
@@ -20,7 +21,7 @@ use crate::logging::Peer;
 use crate::protocol::{AnnotationId, Annotations, Flags, Message, MessageType, ProtocolError, new_correlation_id};
 use crate::serializer::batch_call::{self};
 use crate::serializer::{DecodeLimit, SerializeOptions, marshal};
-use crate::{Error, RemoteError, Serializer, Value};
+use crate::{Deadline, Error, RemoteError, Serializer, Value, deadline};
 
 /// The method name of a batch call (Pyro5's `_pyroInvokeBatch`).
 pub const BATCH_METHOD: &str = "<batch>";
@@ -547,6 +548,8 @@ impl ServerSession {
 
     /// Pyro5's `Daemon.handleRequest` for an INVOKE, up to running the call.
     fn invoke(&mut self, message: Message, directory: &dyn Directory) -> Action {
+        // A deadline the request carries counts from now: when the message was read.
+        let received = Instant::now();
         let Ok(ser) = Serializer::from_id(message.serializer_id) else {
             tracing::warn!(
                 target: "pyro::daemon",
@@ -574,7 +577,7 @@ impl ServerSession {
             header_flags.insert(Flags::CORR_ID);
         }
         if message.flags.contains(Flags::KEEPSERIALIZED) {
-            return self.invoke_blob(message, to, header_flags, directory);
+            return self.invoke_blob(message, to, header_flags, received, directory);
         }
         // A batch is read entry by entry (msgpack: straight from the bytes), not as one tree.
         let payload = if batch {
@@ -606,7 +609,7 @@ impl ServerSession {
                 Work::Call(CallArgs::new(to.method.clone(), call.vargs, kwargs))
             }
         };
-        self.dispatch(to, work, message.annotations, header_flags, directory)
+        self.dispatch(to, work, message.annotations, header_flags, received, directory)
     }
 
     /// A KEEPSERIALIZED INVOKE (Pyro5's `__deserializeBlobArgs`): the target comes from the
@@ -617,6 +620,7 @@ impl ServerSession {
         message: Message,
         mut to: ReplyTo,
         header_flags: Flags,
+        received: Instant,
         directory: &dyn Directory,
     ) -> Action {
         // As in Pyro5: a missing annotation is its KeyError, bad marshal data its ValueError,
@@ -634,7 +638,7 @@ impl ServerSession {
         (to.object, to.method) = (object, method);
         let blob = crate::SerializedBlob::received(info, to.serializer, message.data);
         let work = Work::Call(CallArgs::new(to.method.clone(), vec![blob.to_value()], None));
-        self.dispatch(to, work, message.annotations, header_flags, directory)
+        self.dispatch(to, work, message.annotations, header_flags, received, directory)
     }
 
     /// Runs `work` for `to`: on the daemon object here, else handed to the driver.
@@ -644,10 +648,16 @@ impl ServerSession {
         work: Work,
         annotations: Annotations,
         header_flags: Flags,
+        received: Instant,
         directory: &dyn Directory,
     ) -> Action {
         let (ser, correlation_id, oneway) = (to.serializer, to.correlation_id, to.oneway);
+        let deadline = match call_deadline(&annotations, received) {
+            Ok(deadline) => deadline,
+            Err(error) => return self.failure(&to, error),
+        };
         let context = CallContext::new(ser)
+            .with_deadline(deadline)
             .with_serialize_options(self.info.serialize_options)
             .with_session_id(self.id)
             .with_message(to.seq, header_flags)
@@ -765,6 +775,17 @@ impl Drop for ServerSession {
     /// The connection is gone: see [`ServerSession::close`].
     fn drop(&mut self) {
         self.close();
+    }
+}
+
+/// The deadline of a request with these annotations, read at `received`: none without a
+/// `DDLN` annotation; a malformed one is a `ValueError` naming it (the connection stays open,
+/// as for a bad `BLBI`).
+fn call_deadline(annotations: &Annotations, received: Instant) -> Result<Option<Deadline>, Error> {
+    let Some(value) = annotations.get(AnnotationId::DEADLINE) else { return Ok(None) };
+    match deadline::decode(value) {
+        Ok(left) => Ok(Some(deadline::starting(received, left))),
+        Err(error) => Err(RemoteError::new("builtins.ValueError", vec![Value::from(error.to_string())]).into()),
     }
 }
 

@@ -207,6 +207,18 @@ impl MessageStream<Socket> {
     pub fn bound_whole_messages(&mut self) {
         self.retime = Some(Socket::set_timeout);
     }
+
+    /// Reads the next message, which must have arrived whole by `by` (else a timeout error);
+    /// each read waits no longer than the time left, and the socket's timeout is put back
+    /// afterwards. A proxy reads a reply under a [deadline](crate::deadline) with it.
+    pub(crate) fn receive_message_by(
+        &mut self,
+        by: Instant,
+        accepted: &'static [MessageType],
+        context: &str,
+    ) -> Result<Message, StreamError> {
+        self.receive_with(accepted, context, Some((by, Socket::set_read_timeout)))
+    }
 }
 
 impl<S: Write> MessageStream<S> {
@@ -301,12 +313,25 @@ impl<S: Read> MessageStream<S> {
     /// assert!(matches!(err, StreamError::Transport(TransportError::Closed { .. })));
     /// ```
     pub fn receive_message(&mut self, accepted: &'static [MessageType], context: &str) -> Result<Message, StreamError> {
+        self.receive_with(accepted, context, None)
+    }
+
+    /// [`receive_message`](MessageStream::receive_message), or with `by`: the whole message
+    /// must have arrived by its instant, each read's timeout set with its function to the time
+    /// left (a timeout error once none is).
+    pub(crate) fn receive_with(
+        &mut self,
+        accepted: &'static [MessageType],
+        context: &str,
+        by: Option<(Instant, Retime<S>)>,
+    ) -> Result<Message, StreamError> {
         // The message received before was handled: its share of a budget goes back.
         self.decoder.release_budget();
-        let result = self.receive_one(accepted, context);
+        let retime = by.map(|(_, retime)| retime).or(self.retime);
+        let result = self.receive_one(accepted, context, by.map(|(at, _)| at), retime);
         if self.retimed {
             self.retimed = false;
-            if let Some(retime) = self.retime
+            if let Some(retime) = retime
                 && let Err(e) = retime(&self.stream, self.timeout)
             {
                 return Err(TransportError::from_io(e, context, self.timeout).into());
@@ -315,8 +340,14 @@ impl<S: Read> MessageStream<S> {
         result
     }
 
-    fn receive_one(&mut self, accepted: &'static [MessageType], context: &str) -> Result<Message, StreamError> {
-        let mut deadline: Option<Instant> = None;
+    fn receive_one(
+        &mut self,
+        accepted: &'static [MessageType],
+        context: &str,
+        by: Option<Instant>,
+        retime: Option<Retime<S>>,
+    ) -> Result<Message, StreamError> {
+        let mut deadline: Option<Instant> = by;
         let unexpected = |msg_type: MessageType| ProtocolError::UnexpectedMessageType {
             msg_type: u8::from(msg_type),
             expected: accepted,
@@ -337,7 +368,7 @@ impl<S: Read> MessageStream<S> {
             if self.buffer.len() < LARGE_READ_BUFFER && self.decoder.bytes_needed() > self.buffer.len() {
                 self.buffer = vec![0; LARGE_READ_BUFFER].into_boxed_slice();
             }
-            if let (Some(deadline), Some(retime)) = (deadline, self.retime) {
+            if let (Some(deadline), Some(retime)) = (deadline, retime) {
                 // Only what is left of the timeout for the rest of this message.
                 let remaining = deadline.saturating_duration_since(Instant::now());
                 if remaining.is_zero() {
