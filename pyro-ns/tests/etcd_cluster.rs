@@ -357,3 +357,66 @@ fn an_unreachable_cluster_is_a_clear_error() {
     assert!(error.contains("cannot connect"), "{error}");
     assert!(started.elapsed() < Duration::from_secs(20));
 }
+
+#[test]
+fn storage_steps_are_atomic_across_instances() {
+    use pyro_ns::storage::{Filter, NameRegex, Registration, Storage};
+    let Some(etcd) = etcd_or_skip("storage_steps_are_atomic_across_instances") else { return };
+    let cluster = EtcdCluster::start(&etcd);
+    let spec: pyro_ns::storage::EtcdSpec = cluster.spec("steps").parse().unwrap();
+    let (one, two) = (EtcdStorage::open(spec.clone()).unwrap(), EtcdStorage::open(spec).unwrap());
+    let reg = |uri: &str, tags: &[&str]| Registration::new(uri, tags.iter().copied());
+
+    // Each storage keeps its own Pyro.NameServer entry; it sorts among the shared names.
+    one.set("Pyro.NameServer", &reg("PYRO:Pyro.NameServer@127.0.0.1:1", &["ns"])).unwrap();
+    two.set("Pyro.NameServer", &reg("PYRO:Pyro.NameServer@127.0.0.1:2", &["ns"])).unwrap();
+    one.set("A.first", &reg("PYRO:a@127.0.0.1:1", &["x"])).unwrap();
+    two.set("Z.last", &reg("PYRO:z@127.0.0.1:1", &["x", "y"])).unwrap();
+    let names = |storage: &EtcdStorage, filter: &Filter<'_>| -> Vec<String> {
+        storage.select(filter).unwrap().into_iter().map(|(name, _)| name).collect()
+    };
+    assert_eq!(names(&one, &Filter::All), ["A.first", "Pyro.NameServer", "Z.last"]);
+    assert_eq!(two.get("Pyro.NameServer").unwrap().unwrap().uri, "PYRO:Pyro.NameServer@127.0.0.1:2");
+    assert_eq!((one.count().unwrap(), two.count().unwrap()), (3, 3));
+    let regex = NameRegex::new("[AZ]\\.").unwrap();
+    assert_eq!(names(&two, &Filter::Regex(&regex)), ["A.first", "Z.last"]);
+    assert_eq!(names(&two, &Filter::MetadataAll(&tags(&["x", "y"]))), ["Z.last"]);
+    assert_eq!(names(&one, &Filter::MetadataAny(&tags(&["ns", "y"]))), ["Pyro.NameServer", "Z.last"]);
+    assert_eq!(names(&one, &Filter::Prefix("Z")), ["Z.last"]);
+
+    // Two instances race for the same `safe` name many times: exactly one wins each.
+    for round in 0..20 {
+        let name = format!("race.{round}");
+        let (a, b) = std::thread::scope(|scope| {
+            let a = scope.spawn(|| one.insert_new(&name, &reg("PYRO:one@127.0.0.1:1", &[])).unwrap());
+            let b = scope.spawn(|| two.insert_new(&name, &reg("PYRO:two@127.0.0.1:1", &[])).unwrap());
+            (a.join().unwrap(), b.join().unwrap())
+        });
+        assert!(a ^ b, "round {round}: {a} {b}");
+        let winner = if a { "PYRO:one@127.0.0.1:1" } else { "PYRO:two@127.0.0.1:1" };
+        assert_eq!(two.get(&name).unwrap().unwrap().uri, winner);
+    }
+
+    // set_metadata keeps a uri changed meanwhile by the other instance; the auto-cleaner's
+    // removal leaves a renewed registration alone.
+    two.set("A.first", &reg("PYRO:renewed@127.0.0.1:1", &["x"])).unwrap();
+    assert!(one.replace_metadata("A.first", &tags(&["new"])).unwrap());
+    assert_eq!(two.get("A.first").unwrap().unwrap(), reg("PYRO:renewed@127.0.0.1:1", &["new"]));
+    assert!(!one.replace_metadata("nobody", &tags(&[])).unwrap());
+    assert!(!one.remove_if_uri("A.first", "PYRO:a@127.0.0.1:1").unwrap());
+    assert!(two.remove_if_uri("A.first", "PYRO:renewed@127.0.0.1:1").unwrap());
+    assert!(one.get("A.first").unwrap().is_none());
+
+    // Removal in several transactions (etcd allows 128 operations in one).
+    let many: Vec<String> = (0..300).map(|i| format!("many.{i:03}")).collect();
+    for name in &many {
+        one.set(name, &reg("PYRO:m@127.0.0.1:1", &[])).unwrap();
+    }
+    let mut asked = many.clone();
+    asked.push("many.absent".into());
+    asked.push("Pyro.NameServer".into());
+    assert_eq!(two.remove(&asked).unwrap(), 301); // 300 shared names and two's own entry
+    assert!(two.get("Pyro.NameServer").unwrap().is_none());
+    assert!(one.get("Pyro.NameServer").unwrap().is_some());
+    assert!(names(&one, &Filter::Prefix("many.")).is_empty());
+}
