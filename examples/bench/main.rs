@@ -343,7 +343,11 @@ fn orchestrate(options: &Options) -> Result<()> {
         .transpose()?;
     let ns_storage = (options.lookups > 0 && options.runs(Section::NsStorage))
         .then(|| {
-            eprintln!("bench: name server lookups by storage: {} per run, {} registered names", options.lookups, naming::NAMES);
+            eprintln!(
+                "bench: name server lookups by storage: {} per run, {} registered names",
+                options.lookups,
+                naming::NAMES
+            );
             let run = Run { exe: &exe, python: &python, placement: Placement::Unpinned, options, wire };
             nsstorage::measure(&run)
         })

@@ -195,7 +195,8 @@ impl Cluster {
             .map_err(|e| format!("no free port: {e}"))?;
         let ports: Vec<u16> = listeners.iter().filter_map(|l| l.local_addr().ok()).map(|a| a.port()).collect();
         drop(listeners);
-        let initial: Vec<String> = (0..MEMBERS).map(|i| format!("b{i}=http://127.0.0.1:{}", ports[2 * i + 1])).collect();
+        let initial: Vec<String> =
+            (0..MEMBERS).map(|i| format!("b{i}=http://127.0.0.1:{}", ports[2 * i + 1])).collect();
         let initial = initial.join(",");
         let mut cluster = Cluster { children: Vec::new(), endpoints: Vec::new() };
         for i in 0..MEMBERS {

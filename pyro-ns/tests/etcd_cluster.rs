@@ -104,19 +104,18 @@ fn instances_share_one_name_space_for_rust_python_and_nsc() {
 
     // Python: register through A, look up and resolve through B and C.
     let ports = [a.port().to_string(), b.port().to_string(), c.port().to_string()];
-    let output = pyro_interop::python()
-        .command()
-        .args(["-c", PYTHON_CLIENT])
-        .args(&ports)
-        .output()
-        .unwrap();
+    let output = pyro_interop::python().command().args(["-c", PYTHON_CLIENT]).args(&ports).output().unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
     let results: BTreeMap<String, Json> = stdout
         .lines()
         .filter_map(|line| serde_json::from_str::<Json>(line).ok())
         .map(|line| (line["case"].as_str().unwrap().to_owned(), line["value"].clone()))
         .collect();
-    assert!(results.contains_key("done"), "the Python client failed:\n{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        results.contains_key("done"),
+        "the Python client failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let greeter = results["lookup_b"].as_str().unwrap().to_owned();
     assert!(greeter.starts_with("PYRO:py.greeter@127.0.0.1:"), "{greeter}");
     assert_eq!(results["lookup_meta_b"], serde_json::json!([greeter, ["greeting", "python"]]));
@@ -286,7 +285,13 @@ fn a_killed_daemons_names_expire_checked_by_one_name_server_at_a_time() {
         connect_timeout: Duration::from_millis(500),
     };
     let start = |spec: &StorageSpec| {
-        NameServerBuilder::new().host("127.0.0.1").port(0).storage(spec.clone()).autoclean(Some(quick.clone())).start().unwrap()
+        NameServerBuilder::new()
+            .host("127.0.0.1")
+            .port(0)
+            .storage(spec.clone())
+            .autoclean(Some(quick.clone()))
+            .start()
+            .unwrap()
     };
     let (first, second) = (start(&spec), start(&spec));
 
@@ -306,7 +311,8 @@ fn a_killed_daemons_names_expire_checked_by_one_name_server_at_a_time() {
     }
     wait_until(Duration::from_secs(10), "a first sweep", || pings.load(Ordering::SeqCst) > 0);
     // Exactly one of the two has the turn.
-    let turns = [first.name_server(), second.name_server()].map(|ns| ns.storage().autoclean_turn(quick.interval).unwrap());
+    let turns =
+        [first.name_server(), second.name_server()].map(|ns| ns.storage().autoclean_turn(quick.interval).unwrap());
     assert_eq!(turns.iter().filter(|&&t| t).count(), 1, "{turns:?}");
     let window = Duration::from_secs(2);
     let before = pings.load(Ordering::SeqCst);
@@ -338,7 +344,11 @@ fn a_killed_daemons_names_expire_checked_by_one_name_server_at_a_time() {
     let mut daemon = python_daemon(survivor.uri().port().unwrap(), "py.doomed.again");
     daemon.kill().unwrap();
     daemon.wait().unwrap();
-    let bound = Duration::from_secs(3) + quick.max_unreachable + quick.interval * 3 + quick.connect_timeout + Duration::from_secs(2);
+    let bound = Duration::from_secs(3)
+        + quick.max_unreachable
+        + quick.interval * 3
+        + quick.connect_timeout
+        + Duration::from_secs(2);
     wait_until(bound, "the survivor to clean the second killed daemon's name", || {
         survivor.name_server().lookup("py.doomed.again".into(), None).is_err()
     });
@@ -349,7 +359,8 @@ fn a_killed_daemons_names_expire_checked_by_one_name_server_at_a_time() {
 #[test]
 fn an_unreachable_cluster_is_a_clear_error() {
     // Nothing listens on these ports: opening fails after trying each endpoint, naming them.
-    let dead: Vec<String> = (0..2).map(|_| TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().to_string()).collect();
+    let dead: Vec<String> =
+        (0..2).map(|_| TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().to_string()).collect();
     let spec = pyro_ns::storage::EtcdSpec::new(dead.clone());
     let started = Instant::now();
     let error = EtcdStorage::open(spec).unwrap_err().to_string();
@@ -419,4 +430,17 @@ fn storage_steps_are_atomic_across_instances() {
     assert!(two.get("Pyro.NameServer").unwrap().is_none());
     assert!(one.get("Pyro.NameServer").unwrap().is_some());
     assert!(names(&one, &Filter::Prefix("many.")).is_empty());
+
+    // From inside a tokio runtime (e.g. a servant called by an async daemon) too.
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let count = runtime.block_on(async { one.count() }).unwrap();
+    assert_eq!(count, 3 + 20 - 1); // its own entry, Z.last, the 20 races; A.first removed
+    drop(runtime);
+    runtime_drop_inside_async(two);
+}
+
+/// Drops a storage (its private runtime) inside an async context, which must not panic.
+fn runtime_drop_inside_async(storage: EtcdStorage) {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async move { drop(storage) });
 }

@@ -220,13 +220,20 @@ impl EtcdStorage {
     }
 
     fn encode(registration: &Registration) -> Vec<u8> {
-        let stored = Stored { uri: registration.uri.clone(), metadata: registration.metadata.iter().cloned().collect() };
+        let stored =
+            Stored { uri: registration.uri.clone(), metadata: registration.metadata.iter().cloned().collect() };
         // Serializing strings into JSON cannot fail.
         serde_json::to_vec(&stored).unwrap_or_default()
     }
 
     /// Puts `value` at `name`'s key if its revision is still `revision`; whether it did.
-    fn put_if_revision(&self, operation: &'static str, name: &str, revision: i64, value: &[u8]) -> Result<bool, StorageError> {
+    fn put_if_revision(
+        &self,
+        operation: &'static str,
+        name: &str,
+        revision: i64,
+        value: &[u8],
+    ) -> Result<bool, StorageError> {
         let key = b64(self.key(name));
         let txn: TxnResponse = self
             .call(
@@ -259,7 +266,10 @@ impl EtcdStorage {
         let granted: LeaseGrantResponse =
             self.call("autoclean_turn", "/v3/lease/grant", json!({ "TTL": ttl.as_secs().to_string() }))?.value;
         if !granted.error.is_empty() || granted.id.0 == 0 {
-            return Err(StorageError::Etcd { operation: "autoclean_turn", message: format!("no lease: {}", granted.error) });
+            return Err(StorageError::Etcd {
+                operation: "autoclean_turn",
+                message: format!("no lease: {}", granted.error),
+            });
         }
         leadership.lease = Some((granted.id.0, Instant::now()));
         Ok(granted.id.0)
@@ -378,7 +388,8 @@ impl Storage for EtcdStorage {
             return Ok(true);
         }
         // A first try whose answer was lost may have created the key with exactly this value.
-        let existing = answer.value.responses.first().and_then(|op| op.response_range.as_ref()).and_then(|r| r.kvs.first());
+        let existing =
+            answer.value.responses.first().and_then(|op| op.response_range.as_ref()).and_then(|r| r.kvs.first());
         Ok(answer.retried_after_ambiguity && existing.is_some_and(|kv| kv.value == B64(value)))
     }
 

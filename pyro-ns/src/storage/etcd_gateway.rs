@@ -51,7 +51,8 @@ enum Failure {
 
 /// A JSON-gateway client for one etcd cluster.
 pub(super) struct Gateway {
-    runtime: tokio::runtime::Runtime,
+    /// Always `Some` until dropped (then shut down without blocking).
+    runtime: Option<tokio::runtime::Runtime>,
     endpoints: Vec<String>,
     /// The endpoint tried first; moves on when one fails.
     preferred: AtomicUsize,
@@ -73,8 +74,11 @@ impl Gateway {
             .enable_io()
             .enable_time()
             .build()
-            .map_err(|e| StorageError::Etcd { operation: "start", message: format!("cannot start the client runtime: {e}") })?;
-        Ok(Gateway { runtime, endpoints, preferred: AtomicUsize::new(0), idle: Mutex::new(Vec::new()) })
+            .map_err(|e| StorageError::Etcd {
+                operation: "start",
+                message: format!("cannot start the client runtime: {e}"),
+            })?;
+        Ok(Gateway { runtime: Some(runtime), endpoints, preferred: AtomicUsize::new(0), idle: Mutex::new(Vec::new()) })
     }
 
     /// `POST path` with the JSON `request`; the decoded answer. Retries on other endpoints and
@@ -105,7 +109,7 @@ impl Gateway {
         while Instant::now() < deadline || tries < self.endpoints.len() {
             tries += 1;
             let index = self.preferred.load(Ordering::Relaxed) % self.endpoints.len();
-            let outcome = self.runtime.block_on(async {
+            let outcome = self.block_on(async {
                 match tokio::time::timeout(ATTEMPT_TIMEOUT, self.attempt(index, path, body.clone())).await {
                     Ok(outcome) => outcome,
                     Err(_) => Err(Failure::Ambiguous(format!("no answer within {ATTEMPT_TIMEOUT:?}"))),
@@ -120,7 +124,10 @@ impl Gateway {
                     return Ok(Answer { value, retried_after_ambiguity: ambiguous });
                 }
                 Err(Failure::Refused(message)) => {
-                    return Err(StorageError::Etcd { operation, message: format!("{}: {message}", self.endpoints[index]) });
+                    return Err(StorageError::Etcd {
+                        operation,
+                        message: format!("{}: {message}", self.endpoints[index]),
+                    });
                 }
                 Err(Failure::NotSent(problem)) => last_problem = format!("{}: {problem}", self.endpoints[index]),
                 Err(Failure::Ambiguous(problem)) => {
@@ -139,6 +146,23 @@ impl Gateway {
         Err(StorageError::Etcd {
             operation,
             message: format!("no etcd member answered within {limit:?} (last: {last_problem})"),
+        })
+    }
+
+    /// Runs `future` on the private runtime, from a caller that is not inside a tokio runtime,
+    /// or from a helper thread when it is (e.g. a servant called by an async daemon), where
+    /// blocking on another runtime is not allowed.
+    fn block_on<F>(&self, future: F) -> F::Output
+    where
+        F: std::future::Future + Send,
+        F::Output: Send,
+    {
+        let Some(runtime) = &self.runtime else { unreachable!("the runtime lives until the gateway is dropped") };
+        if tokio::runtime::Handle::try_current().is_err() {
+            return runtime.block_on(future);
+        }
+        std::thread::scope(|scope| {
+            scope.spawn(|| runtime.block_on(future)).join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
         })
     }
 
@@ -185,7 +209,7 @@ impl Gateway {
         let (sender, connection) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
             .await
             .map_err(|e| Failure::NotSent(format!("cannot start HTTP: {e}")))?;
-        self.runtime.spawn(async move {
+        tokio::spawn(async move {
             let _ = connection.await;
         });
         Ok(sender)
@@ -202,6 +226,16 @@ impl Gateway {
         idle.retain(|(_, sender)| !sender.is_closed());
         if idle.len() < MAX_IDLE {
             idle.push((index, sender));
+        }
+    }
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        // Dropping a runtime blocks on its tasks, which is not allowed inside another runtime;
+        // the only tasks are idle connections, closed by the shutdown.
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
         }
     }
 }
@@ -357,6 +391,9 @@ mod tests {
         assert!(!txn.succeeded);
         let keepalive: LeaseKeepAliveAnswer = serde_json::from_str(r#"{"result":{"header":{},"ID":"123"}}"#).unwrap();
         assert_eq!((keepalive.result.id, keepalive.result.ttl), (Int(123), Int(0)));
-        assert_eq!(error_message(br#"{"error":"x","message":"etcdserver: leader changed","code":14}"#), "etcdserver: leader changed");
+        assert_eq!(
+            error_message(br#"{"error":"x","message":"etcdserver: leader changed","code":14}"#),
+            "etcdserver: leader changed"
+        );
     }
 }

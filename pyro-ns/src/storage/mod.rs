@@ -1,6 +1,8 @@
 //! Where the name server keeps its registrations: the [`Storage`] trait, an in-memory
-//! implementation ([`MemoryStorage`], the default) and an SQLite one ([`SqlStorage`], Pyro5's
-//! schema), chosen with a [`StorageSpec`] (`"memory"` or `"sql:<file>"`, as `pyro5-ns -s`).
+//! implementation ([`MemoryStorage`], the default), an SQLite one ([`SqlStorage`], Pyro5's
+//! schema) and an etcd one ([`EtcdStorage`], shared by several name servers), chosen with a
+//! [`StorageSpec`] (`"memory"`, `"sql:<file>"` or `"etcd:<endpoints>[/<prefix>]"`, as
+//! `pyro5-ns -s`).
 //!
 //! ```
 //! use pyro_ns::storage::{Filter, Registration, StorageSpec};

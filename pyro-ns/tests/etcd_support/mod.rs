@@ -95,7 +95,12 @@ impl EtcdCluster {
         let ports = free_ports(6);
         let token = dir.path().file_name().unwrap().to_string_lossy().into_owned();
         let mut members: Vec<Member> = (0..3)
-            .map(|i| Member { name: format!("m{i}"), client_port: ports[2 * i], peer_port: ports[2 * i + 1], child: None })
+            .map(|i| Member {
+                name: format!("m{i}"),
+                client_port: ports[2 * i],
+                peer_port: ports[2 * i + 1],
+                child: None,
+            })
             .collect();
         let initial: Vec<String> =
             members.iter().map(|m| format!("{}=http://127.0.0.1:{}", m.name, m.peer_port)).collect();
