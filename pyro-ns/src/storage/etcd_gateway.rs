@@ -138,7 +138,7 @@ impl Gateway {
             tracing::debug!(target: "pyro::ns", operation, problem = %last_problem, "etcd request failed; retrying");
             // The next try goes to the next member (this one may be down or cut off).
             let _ = self.preferred.compare_exchange(index, index + 1, Ordering::Relaxed, Ordering::Relaxed);
-            if tries % self.endpoints.len() == 0 {
+            if tries.is_multiple_of(self.endpoints.len()) {
                 std::thread::sleep(pause.min(deadline.saturating_duration_since(Instant::now())));
                 pause = (pause * 2).min(Duration::from_millis(500));
             }

@@ -9,9 +9,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-#[path = "../tempdir/mod.rs"]
-mod tempdir;
-pub use tempdir::TempDir;
+// The including test also includes `cli_common`, which brings the temporary directories.
+use crate::cli_common::TempDir;
 
 /// How long a cluster may take to elect its first leader.
 const START_TIMEOUT: Duration = Duration::from_secs(30);
