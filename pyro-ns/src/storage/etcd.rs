@@ -1,60 +1,6 @@
 //! [`EtcdStorage`]: registrations in an etcd cluster, one name space shared by every name server
-//! that uses the same cluster and prefix.
-//!
-//! # Layout
-//!
-//! Each registration is one key, `PREFIX` + `names/` + the name, whose value is JSON
-//! (`{"uri": "PYRO:...", "metadata": ["a", "b"]}`). The key `PREFIX` + `autoclean/leader` names
-//! the name server that runs the auto-clean sweeps (see below). Nothing else is written.
-//!
-//! # The name server's own entry
-//!
-//! Each name server instance answers for its own `Pyro.NameServer` entry: it is kept in the
-//! instance, not in etcd, so `lookup("Pyro.NameServer")` and `list()` through an instance show
-//! that instance's uri (what a Pyro5 client that located this name server expects: one
-//! `Pyro.NameServer` entry, the one it talks to), `count()` counts it once, and a crashed
-//! instance leaves no stale entry behind. Every other name is shared.
-//!
-//! # Consistency
-//!
-//! - **Reads are linearizable** (etcd's default range requests, `serializable=false`): a
-//!   `lookup`, `list`, `yplookup` or `count` through any instance sees every registration that
-//!   was acknowledged (through any instance) before it started. A member that has lost its
-//!   leader cannot answer such a read; the request goes to another member.
-//! - **A write returns only after etcd committed it** (a quorum of members has it in its log),
-//!   so an acknowledged registration survives the loss of any minority of members, and of the
-//!   name server instance that made it.
-//! - **Read-modify-write steps are etcd transactions**: `register(..., safe=True)` is one
-//!   transaction that creates the key only if absent; `set_metadata` and the auto-cleaner's
-//!   removal compare the key's revision with the one they read and retry if another instance
-//!   changed it in between; so two instances cannot both win a `safe` registration, and a
-//!   `set_metadata` never writes back an old uri over a newer registration.
-//! - `remove(prefix=...)`/`remove(regex=...)` select the names, then delete them in
-//!   transactions of at most 128 keys (etcd's default limit per transaction): a name
-//!   registered by another instance meanwhile may survive, as if it had been registered just
-//!   after the removal.
-//! - **During an etcd leader change or the loss of a member** a request fails over to the
-//!   next endpoint and is retried, for up to 10 seconds (each try at most 2 seconds); then the
-//!   caller gets a `NamingError("etcd error in ...")`. A client never gets an answer that
-//!   etcd did not commit or a read from a member without a leader. A write whose answer was
-//!   lost (the member died after receiving it) is retried: a plain registration is simply
-//!   written again; a `safe` registration that finds exactly its own value treats it as its
-//!   own earlier try and succeeds; a `remove` may then report fewer names than it removed.
-//! - **Nothing acknowledged is lost** while a quorum of etcd members keeps its disks. What is
-//!   lost when a name server instance dies is only the requests it had not answered yet.
-//!
-//! # Expiring registrations: auto-clean, coordinated
-//!
-//! Plain Pyro5 registrations (from Python or Rust) carry no lease, so the name servers remove
-//! dead ones themselves, with Pyro5's auto-clean (`PYRO_NS_AUTOCLEAN`, or
-//! [`AutoClean`](crate::AutoClean)), coordinated through etcd: before each sweep an instance
-//! asks [`Storage::autoclean_turn`]; only the instance holding the key `autoclean/leader`
-//! (created in a transaction and attached to an etcd lease of `max(3 × interval, 3 s)` that
-//! the leader renews at each sweep) sweeps, so each registered object is checked once per
-//! interval, not once per instance. When the leader dies its lease expires and the next
-//! instance to ask takes over. A dead server's names are gone after at most
-//! `interval + max_unreachable` (plus one connect timeout) while the leader lives, and at most
-//! `lease TTL + 2 × interval + max_unreachable` when the leader instance dies too.
+//! that uses the same cluster and prefix. The key layout, the consistency guarantees and the
+//! coordinated expiry are documented on the type.
 
 use std::collections::BTreeSet;
 use std::sync::{Mutex, PoisonError, RwLock};
@@ -92,12 +38,70 @@ struct Leadership {
 }
 
 /// A storage in an etcd cluster (3.3 or later), shared by every name server using the same
-/// cluster and prefix: see the [module documentation](self) for the key layout, the name
-/// server's own entry, the consistency guarantees and the coordinated auto-clean.
+/// cluster and prefix ([`EtcdSpec`]).
 ///
-/// It speaks etcd's v3 JSON gateway over HTTP (`hyper` on a private one-thread tokio runtime;
-/// the [`Storage`] calls block). Its methods must therefore not be called from inside a tokio
-/// runtime's worker thread.
+/// # Layout
+///
+/// Each registration is one key, `PREFIX` + `names/` + the name, whose value is JSON
+/// (`{"uri": "PYRO:...", "metadata": ["a", "b"]}`). The key `PREFIX` + `autoclean/leader` names
+/// the name server that runs the auto-clean sweeps (see below). Nothing else is written.
+///
+/// # The name server's own entry
+///
+/// Each name server instance answers for its own `Pyro.NameServer` entry: it is kept in the
+/// instance, not in etcd, so `lookup("Pyro.NameServer")` and `list()` through an instance show
+/// that instance's uri (what a Pyro5 client that located this name server expects: one
+/// `Pyro.NameServer` entry, the one it talks to), `count()` counts it once, and a crashed
+/// instance leaves no stale entry behind. Every other name is shared.
+///
+/// # Consistency
+///
+/// - **Reads are linearizable** (etcd's default range requests, `serializable=false`): a
+///   `lookup`, `list`, `yplookup` or `count` through any instance sees every registration that
+///   was acknowledged (through any instance) before it started. A member that has lost its
+///   leader cannot answer such a read; the request goes to another member.
+/// - **A write returns only after etcd committed it** (a quorum of members has it in its log),
+///   so an acknowledged registration survives the loss of any minority of members, and of the
+///   name server instance that made it.
+/// - **Read-modify-write steps are etcd transactions**: `register(..., safe=True)` is one
+///   transaction that creates the key only if absent; `set_metadata` and the auto-cleaner's
+///   removal compare the key's revision with the one they read and retry if another instance
+///   changed it in between; so two instances cannot both win a `safe` registration, and a
+///   `set_metadata` never writes back an old uri over a newer registration.
+/// - `remove(prefix=...)`/`remove(regex=...)` select the names, then delete them in
+///   transactions of at most 128 keys (etcd's default limit per transaction): a name
+///   registered by another instance meanwhile may survive, as if it had been registered just
+///   after the removal.
+/// - **During an etcd leader change or the loss of a member** a request fails over to the
+///   next endpoint and is retried, for up to 10 seconds (each try at most 2 seconds); then the
+///   caller gets a `NamingError("etcd error in ...")`. A client never gets an answer that
+///   etcd did not commit or a read from a member without a leader. A write whose answer was
+///   lost (the member died after receiving it) is retried: a plain registration is simply
+///   written again; a `safe` registration that finds exactly its own value treats it as its
+///   own earlier try and succeeds; a `remove` may then report fewer names than it removed.
+/// - **Nothing acknowledged is lost** while a quorum of etcd members keeps its disks. What is
+///   lost when a name server instance dies is only the requests it had not answered yet.
+///
+/// # Expiring registrations: auto-clean, coordinated
+///
+/// Plain Pyro5 registrations (from Python or Rust) carry no lease, so the name servers remove
+/// dead ones themselves, with Pyro5's auto-clean (`PYRO_NS_AUTOCLEAN`, or
+/// [`AutoClean`](crate::AutoClean)), coordinated through etcd: before each sweep an instance
+/// asks [`Storage::autoclean_turn`]; only the instance holding the key `autoclean/leader`
+/// (created in a transaction and attached to an etcd lease of `max(3 × interval, 3 s)` that
+/// the leader renews at each sweep) sweeps, so each registered object is checked once per
+/// interval, not once per instance. When the leader dies its lease expires and the next
+/// instance to ask takes over. A dead server's names are gone after at most
+/// `interval + max_unreachable` (plus one connect timeout) while the leader lives, and at most
+/// `lease TTL + 2 × interval + max_unreachable` when the leader instance dies too.
+///
+/// # Client
+///
+/// It speaks etcd's v3 JSON gateway over HTTP/1.1 (`hyper` on a private one-thread tokio
+/// runtime; the [`Storage`] calls block, and may also be made from inside another tokio
+/// runtime, where they run on a helper thread). The gateway is served by every etcd member on
+/// its client port and carries the same requests as gRPC; it is used instead of a gRPC client
+/// crate because the well-kept one (`etcd-client`) needs `protoc` at build time.
 ///
 /// ```no_run
 /// use pyro_ns::storage::{EtcdSpec, EtcdStorage, Registration, Storage};
