@@ -444,3 +444,16 @@ fn runtime_drop_inside_async(storage: EtcdStorage) {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     runtime.block_on(async move { drop(storage) });
 }
+
+#[test]
+fn pyro_ns_reports_a_bad_etcd_spec() {
+    let mut command = cli_common::tool(env!("CARGO_BIN_EXE_pyro-ns"));
+    command.args(["-n", "127.0.0.1", "-p", "0", "-x", "-s", "etcd:localhost"]);
+    let output = cli_common::run(&mut command, "");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("invalid etcd storage 'etcd:localhost': endpoint 'localhost' has no port (host:port)"),
+        "{stderr}"
+    );
+}
