@@ -37,7 +37,7 @@ struct Leadership {
     lease: Option<(i64, Instant)>,
 }
 
-/// A storage in an etcd cluster (3.3 or later), shared by every name server using the same
+/// A storage in an etcd cluster (3.4 or later), shared by every name server using the same
 /// cluster and prefix ([`EtcdSpec`]).
 ///
 /// # Layout

@@ -1,5 +1,5 @@
 //! The etcd client underneath [`EtcdStorage`](super::EtcdStorage): etcd's v3 JSON gateway
-//! (`POST /v3/kv/range` etc. on every member's client port, served by etcd itself since 3.3),
+//! (`POST /v3/kv/range` etc. on every member's client port, served by etcd itself at `/v3/` since 3.4),
 //! spoken with `hyper` over HTTP/1.1 on a small private tokio runtime, with fail-over across the
 //! cluster's endpoints and bounded retries.
 //!

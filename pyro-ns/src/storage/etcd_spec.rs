@@ -104,10 +104,7 @@ impl FromStr for EtcdSpec {
             return Err(invalid(text, "give endpoints as host:port, without a scheme such as http://"));
         }
         let (endpoints, prefix) = match rest.split_once('/') {
-            Some((endpoints, "")) => {
-                let _ = endpoints;
-                return Err(invalid(text, "the prefix after '/' is empty"));
-            }
+            Some((_, "")) => return Err(invalid(text, "the prefix after '/' is empty")),
             Some((endpoints, prefix)) => (endpoints, normalized_prefix(prefix)),
             None => (rest, DEFAULT_ETCD_PREFIX.to_owned()),
         };
