@@ -44,9 +44,13 @@
 //! call (`--connections N`, `--connect-clients N`), memory per idle connection (`--idle N` for
 //! the multiplexed servers, `--idle-thread N` for the thread servers) and the cost of TLS per
 //! call (`--tls-calls N`), pyro's thread-pool and multiplexed daemons against Pyro5's `thread`
-//! and `multiplex` servers, every client pyro's; 0 skips any of them. `--only servers` (or any
-//! comma-separated list of `echo`, `naming`, `serializers`, `codecs`, `throughput`, `servers`)
-//! runs only the sections named:
+//! and `multiplex` servers, every client pyro's; 0 skips any of them.
+//!
+//! Last, name server lookups by storage (see [`nsstorage`]): one `pyro-ns` with memory, SQLite
+//! and etcd storage (on a three-member etcd cluster it starts, if `etcd` is installed) and
+//! Pyro5's name server, the same Rust client, `--lookups N` each. `--only servers` (or any
+//! comma-separated list of `echo`, `naming`, `serializers`, `codecs`, `throughput`, `servers`,
+//! `nsstorage`) runs only the sections named:
 //!
 //! ```sh
 //! cargo run --release --example bench -- --only servers --idle 10000 --clients 32
@@ -60,6 +64,7 @@ mod child;
 mod codecs;
 mod echo;
 mod naming;
+mod nsstorage;
 mod report;
 mod roles;
 mod serializers;
@@ -101,11 +106,19 @@ enum Section {
     Codecs,
     Throughput,
     Servers,
+    NsStorage,
 }
 
 impl Section {
-    const ALL: [Section; 6] =
-        [Section::Echo, Section::Naming, Section::Serializers, Section::Codecs, Section::Throughput, Section::Servers];
+    const ALL: [Section; 7] = [
+        Section::Echo,
+        Section::Naming,
+        Section::Serializers,
+        Section::Codecs,
+        Section::Throughput,
+        Section::Servers,
+        Section::NsStorage,
+    ];
 
     fn name(self) -> &'static str {
         match self {
@@ -115,6 +128,7 @@ impl Section {
             Section::Codecs => "codecs",
             Section::Throughput => "throughput",
             Section::Servers => "servers",
+            Section::NsStorage => "nsstorage",
         }
     }
 }
@@ -129,7 +143,7 @@ impl Options {
 const USAGE: &str = "usage: cargo run --release --example bench [-- --calls N] [--warmup N] [--lookups N] [--serializer-calls N] \
      [--codec-rounds N] [--batches N] [--oneway-calls N] [--stream-items N] [--clients N] [--concurrent-secs S] \
      [--connections N] [--connect-clients N] [--idle N] [--idle-thread N] [--tls-calls N] \
-     [--only echo,naming,serializers,codecs,throughput,servers] [--json PATH]\n\
+     [--only echo,naming,serializers,codecs,throughput,servers,nsstorage] [--json PATH]\n\
      A size of 0 skips its measurement; --only runs the sections named (all by default).";
 
 fn main() -> ExitCode {
@@ -141,6 +155,7 @@ fn main() -> ExitCode {
         "server-rust" => roles::server_rust(),
         "client-rust" => roles::client_rust(rest),
         "server-ns-rust" => naming::server_ns_rust(),
+        "server-ns-storage" => nsstorage::server_ns_storage(rest),
         "client-ns-rust" => naming::client_ns_rust(rest),
         "client-throughput-rust" => throughput::client_rust(rest),
         "client-load-rust" => servers::client_load_rust(rest),
@@ -326,6 +341,17 @@ fn orchestrate(options: &Options) -> Result<()> {
             servers::measure(&run, options.servers)
         })
         .transpose()?;
+    let ns_storage = (options.lookups > 0 && options.runs(Section::NsStorage))
+        .then(|| {
+            eprintln!(
+                "bench: name server lookups by storage: {} per run, {} registered names",
+                options.lookups,
+                naming::NAMES
+            );
+            let run = Run { exe: &exe, python: &python, placement: Placement::Unpinned, options, wire };
+            nsstorage::measure(&run)
+        })
+        .transpose()?;
     let echo_measured = !measurements.is_empty();
     let summary = report::Summary::new(options.calls, options.warmup, wire, measurements);
     if echo_measured {
@@ -347,12 +373,16 @@ fn orchestrate(options: &Options) -> Result<()> {
     if let Some(servers) = &servers {
         print!("{}", servers.table());
     }
+    if let Some(ns_storage) = &ns_storage {
+        print!("{}", ns_storage.table());
+    }
     let sections = report::Sections {
         naming: naming.as_ref(),
         serializers: serializers.as_ref(),
         codecs: codecs.as_ref(),
         throughput: throughput.as_ref(),
         servers: servers.as_ref(),
+        ns_storage: ns_storage.as_ref(),
     };
     summary.write_json(&options.json, &sections)?;
     println!("\nJSON written to {}", options.json.display());

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::codecs::CodecSummary;
 use crate::naming::NsSummary;
+use crate::nsstorage::NsStorageSummary;
 use crate::serializers::SerializerSummary;
 use crate::servers::ServersSummary;
 use crate::throughput::ThroughputSummary;
@@ -247,6 +248,7 @@ struct Document<'a> {
     codecs: Option<&'a CodecSummary>,
     throughput: Option<&'a ThroughputSummary>,
     server_types: Option<&'a ServersSummary>,
+    name_server_storages: Option<&'a NsStorageSummary>,
 }
 
 /// The optional sections of a run, for the JSON document.
@@ -261,6 +263,8 @@ pub struct Sections<'a> {
     pub throughput: Option<&'a ThroughputSummary>,
     /// The server types: concurrency, connection rate, idle memory, TLS cost.
     pub servers: Option<&'a ServersSummary>,
+    /// Name server lookups by storage (memory, SQLite, etcd, Pyro5's).
+    pub ns_storage: Option<&'a NsStorageSummary>,
 }
 
 /// The p50 target: Rust -> Rust within this factor of the raw floor.
@@ -422,6 +426,7 @@ impl Summary {
             codecs: sections.codecs,
             throughput: sections.throughput,
             server_types: sections.servers,
+            name_server_storages: sections.ns_storage,
         };
         let mut bytes = pyro::Serializer::Json.to_bytes(&document).map_err(|e| format!("cannot write JSON: {e}"))?;
         bytes.push(b'\n');

@@ -86,7 +86,8 @@ impl AutoClean {
 /// each registration (never the name server's own, nor `Pyro.Daemon`) and removes those that
 /// stayed unreachable for [`AutoClean::max_unreachable`]. A registration renewed meanwhile
 /// (another uri) is kept. Registrations without a location (`PYRONAME:x`) are not checked.
-/// Stops when dropped.
+/// On a storage shared by several name servers, only the one whose turn it is sweeps
+/// ([`Storage::autoclean_turn`](crate::storage::Storage::autoclean_turn)). Stops when dropped.
 ///
 /// ```
 /// use std::time::Duration;
@@ -115,7 +116,9 @@ impl AutoCleaner {
             // A message or a dropped sender means stop.
             while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(sweeper.settings.poll) {
                 if last.elapsed() >= sweeper.settings.interval {
-                    sweeper.sweep();
+                    if sweeper.my_turn() {
+                        sweeper.sweep();
+                    }
                     last = Instant::now();
                 }
             }
@@ -152,6 +155,23 @@ struct Sweeper {
 }
 
 impl Sweeper {
+    /// Whether this name server sweeps now: always, unless its storage is shared with other
+    /// name servers and another one has the turn (`Storage::autoclean_turn`). Not sweeping
+    /// forgets the unreachable times (the sweeping instance keeps its own).
+    fn my_turn(&mut self) -> bool {
+        match self.ns.storage().autoclean_turn(self.settings.interval) {
+            Ok(true) => true,
+            Ok(false) => {
+                self.unreachable.clear();
+                false
+            }
+            Err(error) => {
+                tracing::warn!(target: "pyro::ns", %error, "autoclean: cannot tell whose turn it is; not sweeping");
+                false
+            }
+        }
+    }
+
     fn sweep(&mut self) {
         let registrations = match self.ns.storage().select(&Filter::All) {
             Ok(registrations) => registrations,

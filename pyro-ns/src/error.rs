@@ -131,6 +131,24 @@ pub enum StorageError {
     /// `sql::memory:` was asked for, which Pyro5 refuses too.
     #[error("We don't support the sqlite :memory: database type. Just use the default volatile in-memory store.")]
     SqliteMemory,
+    /// An `etcd:` storage text that does not parse ([`EtcdSpec`](crate::storage::EtcdSpec)).
+    #[error("invalid etcd storage '{spec}': {reason}")]
+    InvalidEtcdSpec {
+        /// The text given.
+        spec: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// An etcd request failed: no member answered in time (all down, no quorum, an election
+    /// that did not end), etcd refused it, or the data under the prefix is not a name
+    /// server's (Pyro5 has no etcd storage; a `NamingError` to remote callers).
+    #[error("etcd error in {operation}: {message}")]
+    Etcd {
+        /// The storage operation, e.g. `"set"`.
+        operation: &'static str,
+        /// What happened.
+        message: String,
+    },
     /// A database whose tables are not Pyro5's.
     #[error("{path} is not a Pyro5 name server database: {reason}")]
     Schema {

@@ -34,9 +34,11 @@
 //!   (`NamingError`, `ValueError`, `TypeError`, `PyroError`; see [`NameServerError`]).
 //!   The macro also generates `RawNameServerProxy`, a typed client mirroring the remote API exactly
 //!   (Python-style parameters); most Rust code wants the idiomatic `pyro::naming::NameServerProxy`.
-//! - [`storage`]: in-memory ([`MemoryStorage`](storage::MemoryStorage)) or SQLite
+//! - [`storage`]: in-memory ([`MemoryStorage`](storage::MemoryStorage)), SQLite
 //!   ([`SqlStorage`](storage::SqlStorage), Pyro5's schema: the two name servers share database
-//!   files), chosen by a [`StorageSpec`] (`memory`, `sql:FILE`).
+//!   files) or etcd ([`EtcdStorage`](storage::EtcdStorage): one name space shared by several
+//!   name servers, surviving the loss of a machine; consistency and expiry documented there),
+//!   chosen by a [`StorageSpec`] (`memory`, `sql:FILE`, `etcd:HOST:PORT,...[/PREFIX]`).
 //! - [`broadcast`]: the UDP responder that answers `GET_NSURI` discovery broadcasts.
 //! - [`AutoClean`]/[`AutoCleaner`]: Pyro5's `NS_AUTOCLEAN`, removing registrations whose
 //!   server is gone.

@@ -130,7 +130,10 @@ pub type Listing = BTreeMap<String, Listed>;
 ///
 /// It is a cheap handle (`Clone` shares the registrations): the daemon serves one clone, the
 /// auto-cleaner and the program hold others. Every method takes `&self` and may run on many
-/// threads at once; changes are serialized by an internal lock, as in Pyro5.
+/// threads at once; changes are serialized by an internal lock, as in Pyro5, and the steps that
+/// read then write (`safe` registration, `set_metadata`, the auto-cleaner's removal) are single
+/// [`Storage`] steps, atomic across name servers on a shared storage such as
+/// [`EtcdStorage`](crate::storage::EtcdStorage).
 ///
 /// The methods are also an in-process Rust API. Arguments that Python passes loosely (a uri
 /// as text or as a `URI` object, metadata as any iterable) are [`Value`]s:
@@ -208,11 +211,15 @@ impl NameServer {
             }
             return Ok(());
         }
-        if safe.is_some_and(Truthy::get) && self.inner.storage.get(&name)?.is_some() {
-            return Err(NameServerError::AlreadyRegistered { name });
-        }
         tracing::debug!(target: "pyro::ns", %name, %uri, "register");
-        self.inner.storage.set(&name, &Registration { uri, metadata })?;
+        let registration = Registration { uri, metadata };
+        if safe.is_some_and(Truthy::get) {
+            if !self.inner.storage.insert_new(&name, &registration)? {
+                return Err(NameServerError::AlreadyRegistered { name });
+            }
+        } else {
+            self.inner.storage.set(&name, &registration)?;
+        }
         Ok(())
     }
 
@@ -221,11 +228,9 @@ impl NameServer {
         let name = args::name_text(name)?;
         let metadata = args::metadata(metadata, "metadata")?.unwrap_or_default();
         let _changes = self.lock();
-        let Some(mut registration) = self.inner.storage.get(&name)? else {
+        if !self.inner.storage.replace_metadata(&name, &metadata)? {
             return Err(NameServerError::UnknownName { name });
-        };
-        registration.metadata = metadata;
-        self.inner.storage.set(&name, &registration)?;
+        }
         Ok(())
     }
 
@@ -376,13 +381,11 @@ impl NameServer {
     /// Removes `name` if it is still registered for `uri` (the auto-cleaner's removal, which
     /// must not remove a registration that was renewed meanwhile). Whether it was removed.
     pub(crate) fn remove_if_unchanged(&self, name: &str, uri: &str) -> Result<bool, StorageError> {
-        let _changes = self.lock();
-        match self.inner.storage.get(name)? {
-            Some(registration) if registration.uri == uri && NameServer::is_cleanable(name) => {
-                Ok(self.inner.storage.remove(&[name.to_owned()])? == 1)
-            }
-            _ => Ok(false),
+        if !NameServer::is_cleanable(name) {
+            return Ok(false);
         }
+        let _changes = self.lock();
+        self.inner.storage.remove_if_uri(name, uri)
     }
 
     fn listing(&self, filter: &Filter<'_>, with_metadata: bool) -> Result<Listing, NameServerError> {

@@ -6,6 +6,7 @@
 //! pyro-ns -n 0.0.0.0 -p 9090           # every interface, with the broadcast responder on 9091/udp
 //! pyro-ns -n 127.0.0.1 -p 0 -x         # any free port, no broadcast responder
 //! pyro-ns -s sql:/var/lib/pyro/ns.db   # registrations kept in SQLite (Pyro5's schema)
+//! pyro-ns -s etcd:10.0.0.1:2379,10.0.0.2:2379,10.0.0.3:2379   # a name space shared through etcd
 //! ```
 //!
 //! It prints what Pyro5's name server prints (`NS running on <location> (<ip>)`,
@@ -36,7 +37,7 @@ struct Args {
     /// Unix domain socket name to bind server on.
     #[arg(short, long = "unixsocket", value_name = "UNIXSOCKET")]
     unixsocket: Option<String>,
-    /// Storage system to use (memory, sql:file).
+    /// Storage system to use (memory, sql:file, etcd:host:port[,host:port...][/prefix]).
     #[arg(short, long, default_value = "memory", value_parser = parse_storage)]
     storage: StorageSpec,
     /// Hostname to bind broadcast server on (default is "").

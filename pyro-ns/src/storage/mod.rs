@@ -1,6 +1,8 @@
 //! Where the name server keeps its registrations: the [`Storage`] trait, an in-memory
-//! implementation ([`MemoryStorage`], the default) and an SQLite one ([`SqlStorage`], Pyro5's
-//! schema), chosen with a [`StorageSpec`] (`"memory"` or `"sql:<file>"`, as `pyro5-ns -s`).
+//! implementation ([`MemoryStorage`], the default), an SQLite one ([`SqlStorage`], Pyro5's
+//! schema) and an etcd one ([`EtcdStorage`], shared by several name servers), chosen with a
+//! [`StorageSpec`] (`"memory"`, `"sql:<file>"` or `"etcd:<endpoints>[/<prefix>]"`, as
+//! `pyro5-ns -s`).
 //!
 //! ```
 //! use pyro_ns::storage::{Filter, Registration, StorageSpec};
@@ -13,6 +15,9 @@
 //! # Ok::<(), pyro_ns::StorageError>(())
 //! ```
 
+mod etcd;
+mod etcd_gateway;
+mod etcd_spec;
 mod filter;
 mod memory;
 mod sql;
@@ -22,7 +27,10 @@ use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::Arc;
+use std::time::Duration;
 
+pub use etcd::EtcdStorage;
+pub use etcd_spec::{DEFAULT_ETCD_PREFIX, EtcdSpec};
 pub use filter::{Filter, MAX_REGEX_LEN, NameRegex};
 pub use memory::MemoryStorage;
 pub use sql::SqlStorage;
@@ -80,11 +88,90 @@ pub trait Storage: Send + Sync + 'static {
     fn select(&self, filter: &Filter<'_>) -> Result<Vec<(String, Registration)>, StorageError>;
     /// What this storage is, for logs (`"memory"`, `"sql:/var/lib/ns.db"`).
     fn describe(&self) -> String;
+
+    /// Registers `name` unless it is registered already (`register(..., safe=True)`); whether
+    /// it did.
+    ///
+    /// This and the two methods after it read and then write. Their default implementations
+    /// call [`get`](Storage::get) and then [`set`](Storage::set) or [`remove`](Storage::remove),
+    /// which is atomic for a storage that one name server uses alone, because the name server
+    /// holds its lock around them; a storage that several name servers share
+    /// ([`EtcdStorage`]) does each in one atomic step of its own.
+    ///
+    /// ```
+    /// use pyro_ns::storage::{MemoryStorage, Registration, Storage};
+    /// let storage = MemoryStorage::new();
+    /// assert!(storage.insert_new("a", &Registration::new("PYRO:a@localhost:1", ["x"]))?);
+    /// assert!(!storage.insert_new("a", &Registration::new("PYRO:b@localhost:1", ["x"]))?);
+    /// assert_eq!(storage.get("a")?.unwrap().uri, "PYRO:a@localhost:1");
+    /// # Ok::<(), pyro_ns::StorageError>(())
+    /// ```
+    fn insert_new(&self, name: &str, registration: &Registration) -> Result<bool, StorageError> {
+        if self.get(name)?.is_some() {
+            return Ok(false);
+        }
+        self.set(name, registration)?;
+        Ok(true)
+    }
+
+    /// Replaces the metadata of the registration `name`, keeping its uri; `false` if `name` is
+    /// not registered. See [`insert_new`](Storage::insert_new) on atomicity.
+    ///
+    /// ```
+    /// use pyro_ns::storage::{MemoryStorage, Registration, Storage};
+    /// let storage = MemoryStorage::new();
+    /// storage.set("a", &Registration::new("PYRO:a@localhost:1", ["x"]))?;
+    /// assert!(storage.replace_metadata("a", &["y".to_owned()].into())?);
+    /// assert_eq!(storage.get("a")?.unwrap().metadata, ["y".to_owned()].into());
+    /// assert!(!storage.replace_metadata("b", &Default::default())?);
+    /// # Ok::<(), pyro_ns::StorageError>(())
+    /// ```
+    fn replace_metadata(&self, name: &str, metadata: &BTreeSet<String>) -> Result<bool, StorageError> {
+        let Some(mut registration) = self.get(name)? else { return Ok(false) };
+        registration.metadata = metadata.clone();
+        self.set(name, &registration)?;
+        Ok(true)
+    }
+
+    /// Removes `name` if it is registered for `uri` (the auto-cleaner's removal, which must not
+    /// remove a registration renewed meanwhile); whether it did. See
+    /// [`insert_new`](Storage::insert_new) on atomicity.
+    ///
+    /// ```
+    /// use pyro_ns::storage::{MemoryStorage, Registration, Storage};
+    /// let storage = MemoryStorage::new();
+    /// storage.set("a", &Registration::new("PYRO:a@localhost:1", Vec::<String>::new()))?;
+    /// assert!(!storage.remove_if_uri("a", "PYRO:a@localhost:2")?);
+    /// assert!(storage.remove_if_uri("a", "PYRO:a@localhost:1")?);
+    /// # Ok::<(), pyro_ns::StorageError>(())
+    /// ```
+    fn remove_if_uri(&self, name: &str, uri: &str) -> Result<bool, StorageError> {
+        match self.get(name)? {
+            Some(registration) if registration.uri == uri => Ok(self.remove(&[name.to_owned()])? == 1),
+            _ => Ok(false),
+        }
+    }
+
+    /// Whether this name server should run its auto-clean sweep now, given the sweep
+    /// `interval`. A storage of one name server says yes (the default); a storage shared by
+    /// several ([`EtcdStorage`]) says yes to one of them at a time, so that each registered
+    /// object is checked once per sweep, not once per name server.
+    ///
+    /// ```
+    /// use pyro_ns::storage::{MemoryStorage, Storage};
+    /// assert!(MemoryStorage::new().autoclean_turn(std::time::Duration::from_secs(10))?);
+    /// # Ok::<(), pyro_ns::StorageError>(())
+    /// ```
+    fn autoclean_turn(&self, interval: Duration) -> Result<bool, StorageError> {
+        let _ = interval;
+        Ok(true)
+    }
 }
 
 /// Which storage to use, as `pyro5-ns --storage` takes it: `memory` (the default; also the
-/// empty text) or `sql:<file>` (an SQLite database, created if missing). `sql::memory:` is
-/// refused, as in Pyro5.
+/// empty text), `sql:<file>` (an SQLite database, created if missing) or
+/// `etcd:<host:port>[,<host:port>...][/<prefix>]` (an etcd cluster shared with other name
+/// servers; see [`EtcdSpec`]). `sql::memory:` is refused, as in Pyro5.
 ///
 /// ```
 /// use pyro_ns::StorageSpec;
@@ -92,6 +179,8 @@ pub trait Storage: Send + Sync + 'static {
 /// assert_eq!("sql:/tmp/ns.db".parse::<StorageSpec>().unwrap(), StorageSpec::Sql("/tmp/ns.db".into()));
 /// assert!("sql:".parse::<StorageSpec>().is_err());
 /// assert_eq!(StorageSpec::Sql("/tmp/ns.db".into()).to_string(), "sql:/tmp/ns.db");
+/// let etcd = "etcd:10.0.0.1:2379,10.0.0.2:2379".parse::<StorageSpec>().unwrap();
+/// assert_eq!(etcd.to_string(), "etcd:10.0.0.1:2379,10.0.0.2:2379/pyro-ns/");
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum StorageSpec {
@@ -100,6 +189,8 @@ pub enum StorageSpec {
     Memory,
     /// [`SqlStorage`] in this file.
     Sql(PathBuf),
+    /// [`EtcdStorage`] on this etcd cluster.
+    Etcd(EtcdSpec),
 }
 
 impl StorageSpec {
@@ -113,6 +204,7 @@ impl StorageSpec {
         Ok(match self {
             StorageSpec::Memory => Arc::new(MemoryStorage::new()),
             StorageSpec::Sql(path) => Arc::new(SqlStorage::open(path)?),
+            StorageSpec::Etcd(spec) => Arc::new(EtcdStorage::open(spec.clone())?),
         })
     }
 }
@@ -124,6 +216,7 @@ impl FromStr for StorageSpec {
         match text {
             "" | "memory" => Ok(StorageSpec::Memory),
             ":memory:" | "sql::memory:" => Err(StorageError::SqliteMemory),
+            _ if text.starts_with("etcd:") => Ok(StorageSpec::Etcd(text.parse()?)),
             _ => match text.strip_prefix("sql:") {
                 Some(path) if !path.is_empty() => Ok(StorageSpec::Sql(PathBuf::from(path))),
                 _ => Err(StorageError::InvalidSpec { spec: text.to_owned() }),
@@ -137,6 +230,7 @@ impl fmt::Display for StorageSpec {
         match self {
             StorageSpec::Memory => f.write_str("memory"),
             StorageSpec::Sql(path) => write!(f, "sql:{}", path.display()),
+            StorageSpec::Etcd(spec) => spec.fmt(f),
         }
     }
 }
