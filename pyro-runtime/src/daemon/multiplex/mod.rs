@@ -126,7 +126,10 @@ impl Daemon {
     /// `THREADPOOL_SIZE`. With 0, calls run one at a time on the thread running the loop, as
     /// in Pyro5's multiplex server: a slow method then holds up every client of the loop
     /// (oneway calls still run on the daemon's oneway threads, as Pyro5 runs them on threads
-    /// of their own).
+    /// of their own). For many clients making short calls it is the cheapest server: no
+    /// hand-off between threads, one read and one write per call, one wait for readiness
+    /// shared by every client ready at once (the benchmark's "pyro mux inline" row, `cargo run
+    /// --release --example bench -- --only servers`).
     ///
     /// ```
     /// use pyro::daemon::Daemon;
