@@ -41,11 +41,12 @@
 //!
 //! Then the server types (see [`servers`]): 32 concurrent clients' aggregate calls per second
 //! (`--clients N`, `--concurrent-secs S`), connections per second with the handshake and a first
-//! call (`--connections N`, `--connect-clients N`; both driven by `--client-threads N` threads
-//! of one load client), memory per idle connection (`--idle N` for the multiplexed servers,
-//! `--idle-thread N` for the thread servers) and the cost of TLS per call (`--tls-calls N`),
-//! pyro's thread-pool and multiplexed daemons (and the multiplexed loop running calls inline)
-//! against Pyro5's `thread` and `multiplex` servers, every client pyro's; 0 skips any of them. `--only servers` (or any
+//! call (`--connections N`, `--connect-clients N`; a thread per client, or with
+//! `--client-threads N` an event-driven client on N threads), memory per idle connection
+//! (`--idle N` for the multiplexed servers, `--idle-thread N` for the thread servers) and the
+//! cost of TLS per call (`--tls-calls N`), pyro's thread-pool and multiplexed daemons (and the
+//! multiplexed loop running calls inline) against Pyro5's `thread` and `multiplex` servers,
+//! every client pyro's; 0 skips any of them. `--only servers` (or any
 //! comma-separated list of `echo`, `naming`, `serializers`, `codecs`, `throughput`, `servers`)
 //! runs only the sections named:
 //!
@@ -181,7 +182,7 @@ fn parse_options(args: &[String]) -> Result<Options> {
             concurrent_secs: 3,
             connections: 4000,
             connect_clients: 8,
-            client_threads: 2,
+            client_threads: 0,
             idle: 10_000,
             idle_thread: 1000,
             tls_calls: 10_000,
@@ -217,7 +218,7 @@ fn parse_options(args: &[String]) -> Result<Options> {
             "--concurrent-secs" => options.servers.concurrent_secs = parse_count(value()?, arg)?,
             "--connections" => options.servers.connections = parse_count(value()?, arg)?,
             "--connect-clients" => options.servers.connect_clients = parse_count(value()?, arg)?.max(1),
-            "--client-threads" => options.servers.client_threads = parse_count(value()?, arg)?.max(1),
+            "--client-threads" => options.servers.client_threads = parse_count(value()?, arg)?,
             "--idle" => options.servers.idle = parse_count(value()?, arg)?,
             "--idle-thread" => options.servers.idle_thread = parse_count(value()?, arg)?,
             "--tls-calls" => options.servers.tls_calls = parse_count(value()?, arg)?,

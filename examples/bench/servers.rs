@@ -6,10 +6,12 @@
 //! is pyro's, the same Rust client against all the servers, so the ratios compare the servers.
 //! Processes are not pinned (a client and a server need both cores).
 //!
-//! The rate clients are [`load`](crate::load)'s: pyro's client session and message decoder on
-//! non-blocking sockets, every connection driven from `--client-threads N` threads (default
-//! 2), so that as little CPU as possible goes to the client, none of it to a thread per
-//! connection.
+//! The rate clients are one process with a thread per client (`--client-threads 0`, the
+//! default), each with its own typed proxy and connection; or, with `--client-threads N`,
+//! [`load`](crate::load)'s: pyro's client session and message decoder on non-blocking sockets,
+//! every connection driven from N threads, so that less CPU goes to the client. That one is
+//! cheaper per call against a server that answers from one thread (Pyro5's, pyro's inline
+//! loop), dearer against a thread per connection (each write wakes another server thread).
 //!
 //! - `concurrent` (`--concurrent-secs S`, 0 skips): `--clients N` (default 32) connections,
 //!   each making sequential `echo(42)` calls (one under way at a time) for S seconds; the rate
@@ -41,11 +43,11 @@ use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 use pyro::proxy::Proxy;
-use pyro::{Config, Uri};
+use pyro::{Config, Uri, Value};
 use serde::Serialize;
 
 use crate::child::{Proc, process_stat_cpu_ns};
-use crate::echo;
+use crate::echo::{self, EchoProxy};
 use crate::report::ClientReport;
 use crate::{Result, Run, load};
 
@@ -65,7 +67,8 @@ pub struct Sizes {
     pub connections: u64,
     /// Connections being opened at once in `connect`.
     pub connect_clients: u64,
-    /// Threads of the load client driving them (both `concurrent` and `connect`).
+    /// Threads of the event-driven load client driving them (both `concurrent` and
+    /// `connect`); 0: a thread per client, each with a proxy.
     pub client_threads: u64,
     /// Idle connections held at a multiplexed server.
     pub idle: u64,
@@ -572,9 +575,10 @@ impl ServersSummary {
 }
 
 /// `client-load-rust <uri> calls <connections> <secs> [threads]` or `client-load-rust <uri>
-/// connect <concurrent> <connections> [threads]`: the [`load`](crate::load) client on
-/// `threads` threads (default 1); warms up, prints `READY`, waits for a line, measures, prints
-/// one [`ClientReport`] (latency per call or per connection).
+/// connect <concurrent> <connections> [threads]`: with `threads` 0 (the default), a thread per
+/// connection (slot), each with its own typed proxy; else the [`load`](crate::load) client on
+/// `threads` threads. Warms up, prints `READY`, waits for a line, measures, prints one
+/// [`ClientReport`] (latency per call or per connection).
 pub fn client_load_rust(args: &[String]) -> Result<()> {
     let (uri, mode, slots, amount, threads) = match args {
         [uri, mode, slots, amount] => (uri, mode, slots, amount, None),
@@ -587,20 +591,40 @@ pub fn client_load_rust(args: &[String]) -> Result<()> {
     };
     let number = |text: &String| text.parse::<u64>().map_err(|e| format!("{text:?}: {e}"));
     let (slots, amount) = (number(slots)?.max(1), number(amount)?);
-    let threads = threads.map(number).transpose()?.unwrap_or(1).clamp(1, slots);
+    let threads = threads.map(number).transpose()?.unwrap_or(0).min(slots);
     let uri: Uri = uri.parse().map_err(|e| format!("{uri}: {e}"))?;
     let mode = match mode.as_str() {
         "calls" => load::Mode::Calls,
         "connect" => load::Mode::Connect,
         other => return Err(format!("unknown mode {other:?} (calls or connect)")),
     };
-    let plan = Arc::new(load::Plan::new(&uri)?);
     // Everyone warmed up; then the measured part starts for all at once.
-    let (ready, go) = (Arc::new(Barrier::new(threads as usize + 1)), Arc::new(Barrier::new(threads as usize + 1)));
+    let parties = if threads == 0 { slots } else { threads } as usize + 1;
+    let (ready, go) = (Arc::new(Barrier::new(parties)), Arc::new(Barrier::new(parties)));
     let stop = Arc::new(AtomicBool::new(false));
-    let slots = usize::try_from(slots).map_err(|e| e.to_string())?;
-    let shape = load::Shape { mode, connections: slots, threads: threads as usize, warmup: WARMUP, amount };
-    let drivers = load::drive(&plan, shape, &stop, &ready, &go);
+    let drivers = if threads == 0 {
+        let config = Config::environment().map_err(|e| e.to_string())?;
+        let per_thread = amount.div_ceil(slots);
+        (0..slots)
+            .map(|_| {
+                let (uri, config, ready, go, stop) =
+                    (uri.clone(), config.clone(), Arc::clone(&ready), Arc::clone(&go), Arc::clone(&stop));
+                std::thread::spawn(move || -> Result<Vec<u64>> {
+                    let mut latencies = Vec::new();
+                    match mode {
+                        load::Mode::Connect => connect_worker(&uri, &config, per_thread, &ready, &go, &mut latencies),
+                        load::Mode::Calls => call_worker(&uri, &config, &stop, &ready, &go, &mut latencies),
+                    }
+                    .map(|()| latencies)
+                })
+            })
+            .collect()
+    } else {
+        let plan = Arc::new(load::Plan::new(&uri)?);
+        let slots = usize::try_from(slots).map_err(|e| e.to_string())?;
+        let shape = load::Shape { mode, connections: slots, threads: threads as usize, warmup: WARMUP, amount };
+        load::drive(&plan, shape, &stop, &ready, &go)
+    };
     ready.wait();
     println!("READY");
     std::io::BufRead::read_line(&mut std::io::stdin().lock(), &mut String::new()).map_err(|e| format!("stdin: {e}"))?;
@@ -626,6 +650,61 @@ pub fn client_load_rust(args: &[String]) -> Result<()> {
 
 /// Warm-up calls (or connections) of each connection slot.
 const WARMUP: u64 = 100;
+
+fn call_worker(
+    uri: &Uri,
+    config: &Config,
+    stop: &AtomicBool,
+    ready: &Barrier,
+    go: &Barrier,
+    latencies: &mut Vec<u64>,
+) -> Result<()> {
+    let proxy = EchoProxy::from_proxy(Proxy::with_config(uri.clone(), config));
+    let call = |proxy: &EchoProxy| match proxy.echo(Value::Int(42)) {
+        Ok(Value::Int(42)) => Ok(()),
+        Ok(other) => Err(format!("echo(42) returned {other:?}")),
+        Err(e) => Err(format!("echo(42): {e}")),
+    };
+    // Every thread reaches both barriers, also after a failure, so that none waits forever.
+    let warm = (0..WARMUP).try_for_each(|_| call(&proxy));
+    ready.wait();
+    go.wait();
+    warm?;
+    while !stop.load(Ordering::Relaxed) {
+        let t = Instant::now();
+        call(&proxy)?;
+        latencies.push(u64::try_from(t.elapsed().as_nanos()).unwrap_or(u64::MAX));
+    }
+    Ok(())
+}
+
+fn connect_worker(
+    uri: &Uri,
+    config: &Config,
+    connections: u64,
+    ready: &Barrier,
+    go: &Barrier,
+    latencies: &mut Vec<u64>,
+) -> Result<()> {
+    let once = || {
+        let proxy = EchoProxy::from_proxy(Proxy::with_config(uri.clone(), config));
+        match proxy.echo(Value::Int(42)) {
+            Ok(Value::Int(42)) => Ok(()),
+            Ok(other) => Err(format!("echo(42) returned {other:?}")),
+            Err(e) => Err(format!("connect and echo(42): {e}")),
+        }
+    };
+    let warm = (0..WARMUP.min(connections)).try_for_each(|_| once());
+    ready.wait();
+    go.wait();
+    warm?;
+    for _ in 0..connections {
+        let t = Instant::now();
+        once()?;
+        latencies.push(u64::try_from(t.elapsed().as_nanos()).unwrap_or(u64::MAX));
+    }
+    Ok(())
+}
 
 /// `client-idle <uri> <n>`: connects once (handshake), prints `ONE`, waits for a line,
 /// connects n - 1 more, prints `ALL`, waits for stdin to close, and lets them all go.
