@@ -41,10 +41,12 @@
 //!
 //! Then the server types (see [`servers`]): 32 concurrent clients' aggregate calls per second
 //! (`--clients N`, `--concurrent-secs S`), connections per second with the handshake and a first
-//! call (`--connections N`, `--connect-clients N`), memory per idle connection (`--idle N` for
-//! the multiplexed servers, `--idle-thread N` for the thread servers) and the cost of TLS per
-//! call (`--tls-calls N`), pyro's thread-pool and multiplexed daemons against Pyro5's `thread`
-//! and `multiplex` servers, every client pyro's; 0 skips any of them.
+//! call (`--connections N`, `--connect-clients N`; a thread per client, or with
+//! `--client-threads N` an event-driven client on N threads), memory per idle connection
+//! (`--idle N` for the multiplexed servers, `--idle-thread N` for the thread servers) and the
+//! cost of TLS per call (`--tls-calls N`), pyro's thread-pool and multiplexed daemons (and the
+//! multiplexed loop running calls inline) against Pyro5's `thread` and `multiplex` servers,
+//! every client pyro's; 0 skips any of them.
 //!
 //! Last, name server lookups by storage (see [`nsstorage`]): one `pyro-ns` with memory, SQLite
 //! and etcd storage (on a three-member etcd cluster it starts, if `etcd` is installed) and
@@ -63,6 +65,7 @@
 mod child;
 mod codecs;
 mod echo;
+mod load;
 mod naming;
 mod nsstorage;
 mod report;
@@ -142,7 +145,7 @@ impl Options {
 
 const USAGE: &str = "usage: cargo run --release --example bench [-- --calls N] [--warmup N] [--lookups N] [--serializer-calls N] \
      [--codec-rounds N] [--batches N] [--oneway-calls N] [--stream-items N] [--clients N] [--concurrent-secs S] \
-     [--connections N] [--connect-clients N] [--idle N] [--idle-thread N] [--tls-calls N] \
+     [--connections N] [--connect-clients N] [--client-threads N] [--idle N] [--idle-thread N] [--tls-calls N] \
      [--only echo,naming,serializers,codecs,throughput,servers,nsstorage] [--json PATH]\n\
      A size of 0 skips its measurement; --only runs the sections named (all by default).";
 
@@ -152,7 +155,7 @@ fn main() -> ExitCode {
     let result = match role {
         "server-raw" => roles::server_raw(rest),
         "client-raw" => roles::client_raw(rest),
-        "server-rust" => roles::server_rust(),
+        "server-rust" => roles::server_rust(rest),
         "client-rust" => roles::client_rust(rest),
         "server-ns-rust" => naming::server_ns_rust(),
         "server-ns-storage" => nsstorage::server_ns_storage(rest),
@@ -194,6 +197,7 @@ fn parse_options(args: &[String]) -> Result<Options> {
             concurrent_secs: 3,
             connections: 4000,
             connect_clients: 8,
+            client_threads: 0,
             idle: 10_000,
             idle_thread: 1000,
             tls_calls: 10_000,
@@ -229,6 +233,7 @@ fn parse_options(args: &[String]) -> Result<Options> {
             "--concurrent-secs" => options.servers.concurrent_secs = parse_count(value()?, arg)?,
             "--connections" => options.servers.connections = parse_count(value()?, arg)?,
             "--connect-clients" => options.servers.connect_clients = parse_count(value()?, arg)?.max(1),
+            "--client-threads" => options.servers.client_threads = parse_count(value()?, arg)?,
             "--idle" => options.servers.idle = parse_count(value()?, arg)?,
             "--idle-thread" => options.servers.idle_thread = parse_count(value()?, arg)?,
             "--tls-calls" => options.servers.tls_calls = parse_count(value()?, arg)?,

@@ -47,12 +47,20 @@ pub fn client_raw(args: &[String]) -> Result<()> {
     })
 }
 
-/// `server-rust`: a pyro daemon serving [`Echo`] with the default configuration.
-pub fn server_rust() -> Result<()> {
+/// `server-rust [inline]`: a pyro daemon serving [`Echo`] with the configuration of the
+/// `PYRO_*` variables; with `inline`, from a multiplexed loop running the calls on its own
+/// thread (`Daemon::event_loop_with_workers(0)`) whatever the `SERVERTYPE`.
+pub fn server_rust(args: &[String]) -> Result<()> {
     let daemon = Daemon::bind("127.0.0.1", 0).map_err(|e| e.to_string())?;
     let uri = daemon.register(Echo::default(), Some(OBJECT_ID)).map_err(|e| e.to_string())?;
     println!("{uri}");
-    daemon.request_loop().map_err(|e| e.to_string())
+    match args {
+        [] => daemon.request_loop().map_err(|e| e.to_string()),
+        [inline] if inline == "inline" => {
+            daemon.event_loop_with_workers(0).and_then(|mut event_loop| event_loop.run()).map_err(|e| e.to_string())
+        }
+        other => Err(format!("expected nothing or `inline`, got {other:?}")),
+    }
 }
 
 /// `client-rust <uri> <calls> <warmup>`: the typed proxy.

@@ -1,17 +1,26 @@
-//! The server-types section: pyro's thread-pool and multiplexed daemons against Pyro5's
-//! `thread` and `multiplex` servers (`SERVERTYPE`), in one run, all serving the same `Echo`
-//! object (`bench server-rust` and `echo_server.py`, told the server type and pool size by
-//! `PYRO_*` variables, which both read as Pyro5 does). Every client here is pyro's, the same
-//! Rust client against all four servers, so the ratios compare the servers. Processes are not
-//! pinned (several clients and a server need both cores).
+//! The server-types section: pyro's thread-pool and multiplexed daemons (and the multiplexed
+//! loop running calls on its own thread, `Daemon::event_loop_with_workers(0)`, "pyro mux
+//! inline") against Pyro5's `thread` and `multiplex` servers (`SERVERTYPE`), in one run, all
+//! serving the same `Echo` object (`bench server-rust` and `echo_server.py`, told the server
+//! type and pool size by `PYRO_*` variables, which both read as Pyro5 does). Every client here
+//! is pyro's, the same Rust client against all the servers, so the ratios compare the servers.
+//! Processes are not pinned (a client and a server need both cores).
 //!
-//! - `concurrent` (`--concurrent-secs S`, 0 skips): `--clients N` (default 32) threads of one
-//!   client process, each with its own proxy and connection, make sequential `echo(42)` calls
-//!   for S seconds; the rate is all their calls per second. Target: each pyro server at least
-//!   [`RATE_TARGET`] times Pyro5's best.
-//! - `connect` (`--connections N`, 0 skips): `--connect-clients N` (default 8) threads open N
-//!   connections in all, one after the other each: connect, handshake, `echo(42)`, close. The
-//!   rate is connections per second. Target: at least [`RATE_TARGET`] times Pyro5's best.
+//! The rate clients are one process with a thread per client (`--client-threads 0`, the
+//! default), each with its own typed proxy and connection; or, with `--client-threads N`,
+//! [`load`](crate::load)'s: pyro's client session and message decoder on non-blocking sockets,
+//! every connection driven from N threads, so that less CPU goes to the client. That one is
+//! cheaper per call against a server that answers from one thread (Pyro5's, pyro's inline
+//! loop), dearer against a thread per connection (each write wakes another server thread).
+//!
+//! - `concurrent` (`--concurrent-secs S`, 0 skips): `--clients N` (default 32) connections,
+//!   each making sequential `echo(42)` calls (one under way at a time) for S seconds; the rate
+//!   is all their calls per second. Target: each pyro server at least [`RATE_TARGET`] times
+//!   Pyro5's best.
+//! - `connect` (`--connections N`, 0 skips): `--connect-clients N` (default 8) connection
+//!   slots open N connections in all, one after the other each: connect, handshake,
+//!   `echo(42)`, close. The rate is connections per second. Target: at least [`RATE_TARGET`]
+//!   times Pyro5's best.
 //! - `idle` (`--idle N` for the multiplexed servers, `--idle-thread N` for the thread servers,
 //!   0 skips): a client process opens N connections and does the handshake on each; the
 //!   server's resident memory (`VmRSS`) after, minus before (with one connection open), over
@@ -23,8 +32,9 @@
 //!   client + server CPU per call over TLS minus plaintext. The multiplexed servers are tried
 //!   too and shown as refused where a server does not serve TLS.
 //!
-//! The Rust clients are `bench client-load-rust <uri> calls <threads> <secs>`, `bench
-//! client-load-rust <uri> connect <threads> <connections>` and `bench client-idle <uri> <n>`.
+//! The Rust clients are `bench client-load-rust <uri> calls <connections> <secs> [threads]`,
+//! `bench client-load-rust <uri> connect <slots> <connections> [threads]` and `bench
+//! client-idle <uri> <n>`.
 
 use std::fmt::Write as _;
 use std::process::Command;
@@ -39,7 +49,7 @@ use serde::Serialize;
 use crate::child::{Proc, process_stat_cpu_ns};
 use crate::echo::{self, EchoProxy};
 use crate::report::ClientReport;
-use crate::{Result, Run};
+use crate::{Result, Run, load};
 
 /// Each pyro server's rate must be at least this many times Pyro5's best.
 pub const RATE_TARGET: f64 = 5.0;
@@ -55,8 +65,11 @@ pub struct Sizes {
     pub concurrent_secs: u64,
     /// Connections opened per server in `connect`.
     pub connections: u64,
-    /// Concurrent connecting threads in `connect`.
+    /// Connections being opened at once in `connect`.
     pub connect_clients: u64,
+    /// Threads of the event-driven load client driving them (both `concurrent` and
+    /// `connect`); 0: a thread per client, each with a proxy.
+    pub client_threads: u64,
     /// Idle connections held at a multiplexed server.
     pub idle: u64,
     /// Idle connections held at a thread server.
@@ -89,6 +102,9 @@ pub enum Server {
     PyroThread,
     /// pyro's multiplexed server.
     PyroMultiplex,
+    /// pyro's multiplexed loop running the calls on its own thread
+    /// (`Daemon::event_loop_with_workers(0)`, as Pyro5's multiplex server runs them).
+    PyroMultiplexInline,
     /// Pyro5's `thread` server.
     Pyro5Thread,
     /// Pyro5's `multiplex` server.
@@ -97,25 +113,31 @@ pub enum Server {
 
 impl Server {
     /// Every server, in the order they run and are shown.
-    pub const ALL: [Server; 4] =
-        [Server::PyroThread, Server::PyroMultiplex, Server::Pyro5Thread, Server::Pyro5Multiplex];
+    pub const ALL: [Server; 5] = [
+        Server::PyroThread,
+        Server::PyroMultiplex,
+        Server::PyroMultiplexInline,
+        Server::Pyro5Thread,
+        Server::Pyro5Multiplex,
+    ];
 
     /// The name in the table.
     pub fn name(self) -> &'static str {
         match self {
             Server::PyroThread => "pyro thread",
             Server::PyroMultiplex => "pyro multiplex",
+            Server::PyroMultiplexInline => "pyro mux inline",
             Server::Pyro5Thread => "Pyro5 thread",
             Server::Pyro5Multiplex => "Pyro5 multiplex",
         }
     }
 
     fn is_pyro(self) -> bool {
-        matches!(self, Server::PyroThread | Server::PyroMultiplex)
+        matches!(self, Server::PyroThread | Server::PyroMultiplex | Server::PyroMultiplexInline)
     }
 
     fn is_multiplex(self) -> bool {
-        matches!(self, Server::PyroMultiplex | Server::Pyro5Multiplex)
+        matches!(self, Server::PyroMultiplex | Server::PyroMultiplexInline | Server::Pyro5Multiplex)
     }
 
     /// `SERVERTYPE`.
@@ -124,8 +146,10 @@ impl Server {
     }
 
     /// The server's command: `PYRO_SERVERTYPE` set, and `PYRO_THREADPOOL_SIZE` if `pool`.
-    fn command(self, run: &Run<'_>, pool: Option<u64>) -> Command {
-        let mut command = if self.is_pyro() {
+    fn command(&self, run: &Run<'_>, pool: Option<u64>) -> Command {
+        let mut command = if *self == Server::PyroMultiplexInline {
+            run.rust_role("server-rust", &["inline".to_owned()])
+        } else if self.is_pyro() {
             run.rust_role("server-rust", &[])
         } else {
             run.python.script(echo::PYTHON_SERVER, &[])
@@ -241,7 +265,12 @@ pub fn measure(run: &Run<'_>, sizes: Sizes) -> Result<ServersSummary> {
         for server in Server::ALL {
             let name = format!("{} concurrent calls", server.name());
             eprint!("bench: {name:<34} ... ");
-            let args = ["calls".to_owned(), sizes.clients.to_string(), sizes.concurrent_secs.to_string()];
+            let args = [
+                "calls".to_owned(),
+                sizes.clients.to_string(),
+                sizes.concurrent_secs.to_string(),
+                sizes.client_threads.to_string(),
+            ];
             let rate = rate_run(run, server, &name, &args)?;
             eprintln!("{:>9.0} calls/s", rate.per_s);
             summary.concurrent.push(rate);
@@ -251,13 +280,21 @@ pub fn measure(run: &Run<'_>, sizes: Sizes) -> Result<ServersSummary> {
         for server in Server::ALL {
             let name = format!("{} connections", server.name());
             eprint!("bench: {name:<34} ... ");
-            let args = ["connect".to_owned(), sizes.connect_clients.to_string(), sizes.connections.to_string()];
+            let args = [
+                "connect".to_owned(),
+                sizes.connect_clients.to_string(),
+                sizes.connections.to_string(),
+                sizes.client_threads.to_string(),
+            ];
             let rate = rate_run(run, server, &name, &args)?;
             eprintln!("{:>9.0} connections/s", rate.per_s);
             summary.connect.push(rate);
         }
     }
-    for server in Server::ALL {
+    // The inline loop holds its connections as the multiplexed server does, and neither
+    // serves TLS differently: the idle and TLS runs leave it out.
+    let main_servers = || Server::ALL.into_iter().filter(|&server| server != Server::PyroMultiplexInline);
+    for server in main_servers() {
         let n = if server.is_multiplex() { sizes.idle } else { sizes.idle_thread };
         if n == 0 {
             continue;
@@ -269,7 +306,7 @@ pub fn measure(run: &Run<'_>, sizes: Sizes) -> Result<ServersSummary> {
     }
     if sizes.tls_calls > 0 {
         let certs = pyro_interop::TestCerts::new("bench");
-        for server in Server::ALL {
+        for server in main_servers() {
             let plain = tls_sample(run, server, sizes.tls_calls, None);
             let tls = tls_sample(run, server, sizes.tls_calls, Some(&certs));
             let shown = |sample: &std::result::Result<TlsSample, String>| {
@@ -408,7 +445,7 @@ impl ServersSummary {
         let mut out = String::new();
         let _ = writeln!(
             out,
-            "\nServer types (unpinned; every client is pyro's, the same against all four servers; msgpack).\n\
+            "\nServer types (unpinned; every client is pyro's, the same against all the servers; msgpack).\n\
              Client and server share the machine's CPUs, so the rates include the client's cost; \"per server\n\
              CPU-second\" is the server's own efficiency (CPU: user + system from /proc/<pid>/stat, 10 ms ticks):"
         );
@@ -537,62 +574,81 @@ impl ServersSummary {
     }
 }
 
-/// `client-load-rust <uri> calls <threads> <secs>` or `client-load-rust <uri> connect
-/// <threads> <connections>`: warms up, prints `READY`, waits for a line, measures, prints
-/// one [`ClientReport`] (latency per call or per connection).
+/// `client-load-rust <uri> calls <connections> <secs> [threads]` or `client-load-rust <uri>
+/// connect <concurrent> <connections> [threads]`: with `threads` 0 (the default), a thread per
+/// connection (slot), each with its own typed proxy; else the [`load`](crate::load) client on
+/// `threads` threads. Warms up, prints `READY`, waits for a line, measures, prints one
+/// [`ClientReport`] (latency per call or per connection).
 pub fn client_load_rust(args: &[String]) -> Result<()> {
-    let [uri, mode, threads, amount] = args else {
-        return Err(format!("expected <uri> calls|connect <threads> <secs|connections>, got {args:?}"));
+    let (uri, mode, slots, amount, threads) = match args {
+        [uri, mode, slots, amount] => (uri, mode, slots, amount, None),
+        [uri, mode, slots, amount, threads] => (uri, mode, slots, amount, Some(threads)),
+        _ => {
+            return Err(format!(
+                "expected <uri> calls|connect <connections> <secs|connections> [threads], got {args:?}"
+            ));
+        }
     };
     let number = |text: &String| text.parse::<u64>().map_err(|e| format!("{text:?}: {e}"));
-    let (threads, amount) = (number(threads)?.max(1), number(amount)?);
+    let (slots, amount) = (number(slots)?.max(1), number(amount)?);
+    let threads = threads.map(number).transpose()?.unwrap_or(0).min(slots);
     let uri: Uri = uri.parse().map_err(|e| format!("{uri}: {e}"))?;
-    let config = Config::environment().map_err(|e| e.to_string())?;
-    let connect = match mode.as_str() {
-        "calls" => false,
-        "connect" => true,
+    let mode = match mode.as_str() {
+        "calls" => load::Mode::Calls,
+        "connect" => load::Mode::Connect,
         other => return Err(format!("unknown mode {other:?} (calls or connect)")),
     };
-    let per_thread = amount.div_ceil(threads);
     // Everyone warmed up; then the measured part starts for all at once.
-    let (ready, go) = (Arc::new(Barrier::new(threads as usize + 1)), Arc::new(Barrier::new(threads as usize + 1)));
+    let parties = if threads == 0 { slots } else { threads } as usize + 1;
+    let (ready, go) = (Arc::new(Barrier::new(parties)), Arc::new(Barrier::new(parties)));
     let stop = Arc::new(AtomicBool::new(false));
-    let workers: Vec<_> = (0..threads)
-        .map(|_| {
-            let (uri, config, ready, go, stop) =
-                (uri.clone(), config.clone(), Arc::clone(&ready), Arc::clone(&go), Arc::clone(&stop));
-            std::thread::spawn(move || -> Result<Vec<u64>> {
-                let mut latencies = Vec::new();
-                let outcome = if connect {
-                    connect_worker(&uri, &config, per_thread, &ready, &go, &mut latencies)
-                } else {
-                    call_worker(&uri, &config, &stop, &ready, &go, &mut latencies)
-                };
-                outcome.map(|()| latencies)
+    let drivers = if threads == 0 {
+        let config = Config::environment().map_err(|e| e.to_string())?;
+        let per_thread = amount.div_ceil(slots);
+        (0..slots)
+            .map(|_| {
+                let (uri, config, ready, go, stop) =
+                    (uri.clone(), config.clone(), Arc::clone(&ready), Arc::clone(&go), Arc::clone(&stop));
+                std::thread::spawn(move || -> Result<Vec<u64>> {
+                    let mut latencies = Vec::new();
+                    match mode {
+                        load::Mode::Connect => connect_worker(&uri, &config, per_thread, &ready, &go, &mut latencies),
+                        load::Mode::Calls => call_worker(&uri, &config, &stop, &ready, &go, &mut latencies),
+                    }
+                    .map(|()| latencies)
+                })
             })
-        })
-        .collect();
+            .collect()
+    } else {
+        let plan = Arc::new(load::Plan::new(&uri)?);
+        let slots = usize::try_from(slots).map_err(|e| e.to_string())?;
+        let shape = load::Shape { mode, connections: slots, threads: threads as usize, warmup: WARMUP, amount };
+        load::drive(&plan, shape, &stop, &ready, &go)
+    };
     ready.wait();
     println!("READY");
     std::io::BufRead::read_line(&mut std::io::stdin().lock(), &mut String::new()).map_err(|e| format!("stdin: {e}"))?;
     let cpu_start = process_stat_cpu_ns("self")?;
     let start = Instant::now();
     go.wait();
-    if !connect {
+    // Calls: the measured time ends at the stop (the replies still due then are not counted).
+    let mut elapsed = None;
+    if mode == load::Mode::Calls {
         std::thread::sleep(Duration::from_secs(amount));
         stop.store(true, Ordering::SeqCst);
+        elapsed = Some(start.elapsed());
     }
     let mut latencies = Vec::new();
-    for worker in workers {
-        latencies.extend(worker.join().map_err(|_| "a client thread panicked".to_owned())??);
+    for driver in drivers {
+        latencies.extend(driver.join().map_err(|_| "a client thread panicked".to_owned())??);
     }
-    let elapsed = u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX);
+    let elapsed = u64::try_from(elapsed.unwrap_or_else(|| start.elapsed()).as_nanos()).unwrap_or(u64::MAX);
     let cpu = process_stat_cpu_ns("self")?.saturating_sub(cpu_start);
     println!("{}", ClientReport::new(&mut latencies, elapsed, cpu).to_line()?);
     Ok(())
 }
 
-/// Warm-up calls (or connections) of each client thread.
+/// Warm-up calls (or connections) of each connection slot.
 const WARMUP: u64 = 100;
 
 fn call_worker(

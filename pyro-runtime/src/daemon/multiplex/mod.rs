@@ -85,8 +85,8 @@ const FIRST_CLIENT: usize = MAX_DAEMONS + 1;
 /// ```
 pub struct EventLoop {
     poll: Poll,
-    /// Kept for the workers' waker to stay registered.
-    _waker: Arc<Waker>,
+    /// The workers' waker (also woken by the loop for inline calls left to hand over).
+    waker: Arc<Waker>,
     workers: Workers,
     /// The daemons served; `None` once one shut down and left the loop.
     daemons: Vec<Option<Arc<Inner>>>,
@@ -126,7 +126,10 @@ impl Daemon {
     /// `THREADPOOL_SIZE`. With 0, calls run one at a time on the thread running the loop, as
     /// in Pyro5's multiplex server: a slow method then holds up every client of the loop
     /// (oneway calls still run on the daemon's oneway threads, as Pyro5 runs them on threads
-    /// of their own).
+    /// of their own). For many clients making short calls it is the cheapest server: no
+    /// hand-off between threads, one read and one write per call, one wait for readiness
+    /// shared by every client ready at once (the benchmark's "pyro mux inline" row, `cargo run
+    /// --release --example bench -- --only servers`).
     ///
     /// ```
     /// use pyro::daemon::Daemon;
@@ -152,7 +155,7 @@ impl EventLoop {
         let workers = Workers::new(workers, Arc::clone(&waker));
         let mut event_loop = EventLoop {
             poll,
-            _waker: waker,
+            waker,
             workers,
             daemons: Vec::new(),
             connections: HashMap::new(),
@@ -284,6 +287,13 @@ impl EventLoop {
             }
         }
         self.after_events();
+        // Calls run on this thread that are not answered yet (a pipelining client's next
+        // request, started as the previous answer went out): the next wait must end at once,
+        // also that of a loop of the user's watching `fd`. Only then: a wake-up per call would
+        // cost a system call and a wait more.
+        if self.workers.has_finished() {
+            let _ = self.waker.wake();
+        }
         Ok(())
     }
 
@@ -357,8 +367,9 @@ impl EventLoop {
 
     /// Hands the calls finished so far to their connections. A connection may start its next
     /// call then; without worker threads that one finishes at once and waits for the next
-    /// delivery (the workers' waker ends the next wait at once), so that a client sending
-    /// request after request takes turns with the others.
+    /// delivery (the waker, woken at the end of [`events`](EventLoop::events), ends the next
+    /// wait at once), so that a client sending request after request takes turns with the
+    /// others.
     fn deliver_finished(&mut self) {
         for (key, completed) in self.workers.finished() {
             if let Some(conn) = self.connections.get_mut(&key) {
@@ -372,7 +383,8 @@ impl EventLoop {
     fn finish(&mut self) {
         let deadline = Instant::now() + super::DRAIN_TIMEOUT;
         while self.connections.values().any(|conn| conn.is_busy()) && Instant::now() < deadline {
-            let _ = self.poll.poll(&mut self.events, Some(Duration::from_millis(50)));
+            let wait = if self.workers.has_finished() { Duration::ZERO } else { Duration::from_millis(50) };
+            let _ = self.poll.poll(&mut self.events, Some(wait));
             self.after_events();
         }
         for conn in self.connections.values_mut() {

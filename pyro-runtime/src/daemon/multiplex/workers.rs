@@ -1,7 +1,8 @@
 //! The bounded pool running the multiplexed server's calls: `size` threads fed through a
 //! channel; finished calls go back to the loop, woken by a [`Waker`] (once for all the calls
 //! that finish before it looks: a wake-up costs a system call). With no threads, calls run one
-//! at a time on the loop's own thread (Pyro5's multiplex server) and go back the same way.
+//! at a time on the loop's own thread (Pyro5's multiplex server) and go back the same way,
+//! without a wake-up: the loop itself looks for them (see [`Workers::has_finished`]).
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
@@ -38,9 +39,8 @@ pub(super) enum Done {
 pub(super) struct Workers {
     jobs: Sender<Job>,
     finished: Receiver<(usize, Done)>,
-    /// Without threads: where a call run on the loop's thread leaves its outcome, and the
-    /// waker that makes the loop's next wait return at once to hand it over.
-    inline: Option<(Sender<Finished>, Arc<Waker>)>,
+    /// Without threads: where a call run on the loop's thread leaves its outcome.
+    inline: Option<Sender<Finished>>,
     /// Set by the first worker to finish after the loop last looked: the loop was woken.
     woken: Arc<AtomicBool>,
 }
@@ -57,7 +57,7 @@ impl Workers {
         let (done, finished) = crossbeam_channel::unbounded();
         let woken = Arc::new(AtomicBool::new(false));
         if size == 0 {
-            return Workers { jobs, finished, inline: Some((done, waker)), woken };
+            return Workers { jobs, finished, inline: Some(done), woken };
         }
         for _ in 0..size {
             let queue = queue.clone();
@@ -83,9 +83,8 @@ impl Workers {
     /// Runs `job` now if there are no threads, else queues it.
     fn submit(&self, job: Job) {
         match &self.inline {
-            Some((done, waker)) => {
+            Some(done) => {
                 let _ = done.send(run(job));
-                let _ = waker.wake();
             }
             None => {
                 let _ = self.jobs.send(job);
@@ -106,6 +105,12 @@ impl Workers {
     /// Whether calls run on the thread queuing them (there are no worker threads).
     pub(super) fn is_inline(&self) -> bool {
         self.inline.is_some()
+    }
+
+    /// Whether calls run on the loop's thread finished and wait to be handed over (without
+    /// threads; with threads the waker says so).
+    pub(super) fn has_finished(&self) -> bool {
+        self.inline.is_some() && !self.finished.is_empty()
     }
 
     /// The calls finished since the last look.
