@@ -738,7 +738,7 @@ macro_rules! __pyro_require_tokio {
     () => {
         ::core::compile_error! {
             "an exposed `async fn` needs pyro's `tokio` feature: depend on `pyro5` with \
-     `features = [\"tokio\"]` (or make the method a plain `fn`)"
+`features = [\"tokio\"]` (or make the method a plain `fn`)"
         }
     };
 }
