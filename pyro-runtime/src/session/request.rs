@@ -152,7 +152,7 @@ impl Request {
     /// # }
     /// let objects = One(Arc::new(Served::new(Later)));
     /// let mut session = ServerSession::connected(1, Arc::new(DaemonInfo::default()));
-    /// let call = Serializer::Json.encode_call("later", "answer", &(), None::<&pyro::value::Dict>).unwrap();
+    /// let call = Serializer::Json.encode_call("later", "answer", &Vec::<pyro::Value>::new(), None::<&pyro::value::Dict>).unwrap();
     /// let invoke = Message::new(MessageType::Invoke, Serializer::Json.id(), call);
     /// let Action::Dispatch(request) = session.on_message(invoke, &objects) else { panic!() };
     /// assert!(request.is_async());

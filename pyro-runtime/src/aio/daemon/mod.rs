@@ -18,7 +18,7 @@
 //!   item streams, which are user iterators) run on tokio's blocking threads, at most
 //!   `THREADPOOL_SIZE` at once, never on the runtime's workers;
 //! - oneway calls run beside the connection, which reads its next request at once;
-//! - [`shutdown`](Daemon::shutdown) (or a [`ShutdownHandle`](crate::daemon::ShutdownHandle),
+//! - [`shutdown`](Daemon::shutdown) (or a [`ShutdownHandle`],
 //!   also from inside a method) makes [`serve`](Daemon::serve) return: idle connections close
 //!   at once, a call under way answers first (waited for up to 10 seconds).
 //!
@@ -48,7 +48,7 @@
 //!
 //! // A blocking client, on a thread of its own.
 //! let answer = tokio::task::spawn_blocking(move || {
-//!     let proxy = pyro::Proxy::new(uri);
+//!     let proxy = pyro::proxy::Proxy::new(uri);
 //!     proxy.call::<_, String>("hello", &("rust",))
 //! })
 //! .await
@@ -71,6 +71,7 @@ use std::sync::Arc;
 use tokio::sync::Semaphore;
 
 use crate::daemon::{Inner, ShutdownHandle};
+
 use crate::session::DaemonInfo;
 use crate::{Error, Uri};
 
