@@ -100,6 +100,12 @@ impl Service {
         panic!("async boom")
     }
 
+    /// Async, returning an object by reference (autoproxy).
+    pub async fn child(&self, name: String) -> pyro::Remote<Child> {
+        tokio::task::yield_now().await;
+        pyro::Remote::new(Child { name })
+    }
+
     /// A remote attribute.
     #[pyro::getter]
     pub fn value(&self) -> i64 {
@@ -110,6 +116,20 @@ impl Service {
     #[pyro::setter]
     pub fn set_value(&self, value: i64) {
         self.value.store(value, Ordering::SeqCst);
+    }
+}
+
+/// An object handed out by reference by `Service::child`.
+pub struct Child {
+    name: String,
+}
+
+#[pyro::expose]
+impl Child {
+    /// Async, on the object sent as a proxy.
+    pub async fn name(&self) -> String {
+        tokio::task::yield_now().await;
+        self.name.clone()
     }
 }
 
