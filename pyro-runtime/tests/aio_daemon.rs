@@ -72,6 +72,15 @@ with Pyro5.api.Proxy(uri) as p:
     except ValueError as e:
         results.append("ValueError: " + str(e))
     out("batch", results)
+    batch = Pyro5.api.BatchProxy(p)
+    batch.add(2, 2)
+    batch.thread_name()
+    out("async_batch", list(batch()))
+    batch = Pyro5.api.BatchProxy(p)
+    batch.mul(2, 2)
+    batch.thread_name()
+    out("mixed_batch", list(batch()))
+    out("thread_name", p.thread_name())
     kid = p.child("kid")
     out("child", [type(kid).__name__, kid.name()])
     p._pyroBind()
@@ -167,10 +176,16 @@ fn check(cases: &HashMap<String, Json>, serializer: &str) {
             "notify",
             "slow",
             "slow_sync",
+            "thread_name",
             "whoami"
         ])
     );
     assert_eq!(case("child"), json!(["Proxy", "kid"]));
+    // Async methods, alone or in a batch of async calls, are awaited on the daemon's runtime; a
+    // batch with a plain call runs on a blocking thread, its async calls on the shared runtime.
+    assert_eq!(case("thread_name"), json!("aio-test-worker"));
+    assert_eq!(case("async_batch"), json!([4, "aio-test-worker"]));
+    assert_eq!(case("mixed_batch"), json!([4, "pyro-async"]));
     assert_eq!(case("oneway"), json!(["notify"]));
     assert_eq!(case("attrs"), json!(["value"]));
     // 8 calls of 300 ms at once take about 300 ms, not 2.4 s.
@@ -300,6 +315,7 @@ fn blocking_daemons_serve_async_methods() {
         let server = std::thread::spawn(move || daemon.request_loop());
         let mut proxy = Proxy::new(uri);
         assert_eq!(proxy.call::<_, i64>("add", &(20, 22)).unwrap(), 42, "{server_type:?}");
+        assert_eq!(proxy.call::<_, String>("thread_name", &()).unwrap(), "pyro-async");
         let items: Vec<i64> = proxy.call_stream::<_, i64>("count_to", &(3,)).unwrap().map(Result::unwrap).collect();
         assert_eq!(items, [1, 2, 3], "{server_type:?}");
         let id = pyro::uuid::Uuid::new_v4();

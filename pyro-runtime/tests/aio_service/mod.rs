@@ -94,6 +94,13 @@ impl Service {
         self.most_in_flight.load(Ordering::SeqCst)
     }
 
+    /// Async: the name of the thread polling it (the daemon's runtime, or `pyro-async` for the
+    /// runtime the blocking daemons run async methods on).
+    pub async fn thread_name(&self) -> String {
+        tokio::task::yield_now().await;
+        std::thread::current().name().unwrap_or_default().to_owned()
+    }
+
     /// Async and panicking.
     pub async fn explode(&self) -> i64 {
         tokio::task::yield_now().await;
@@ -167,7 +174,12 @@ pub fn start(builder: pyro::daemon::DaemonBuilder) -> Running {
     let daemon_uri = daemon.uri("Pyro.Daemon").unwrap();
     let shutdown = daemon.shutdown_handle();
     let server = std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("aio-test-worker")
+            .enable_all()
+            .build()
+            .unwrap();
         runtime.block_on(daemon.serve())
     });
     Running { uri, daemon_uri, events, shutdown, server: Some(server) }
