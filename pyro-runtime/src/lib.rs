@@ -18,6 +18,8 @@
 //! - [`Error`]: one error enum for all of it; [`FromRemoteError`] and [`CallError`] for typed
 //!   remote exceptions.
 
+#[cfg(feature = "tokio")]
+pub mod aio;
 mod blob;
 pub mod config;
 pub mod current_context;
