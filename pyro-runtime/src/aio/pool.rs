@@ -65,16 +65,15 @@ impl Pool {
             self.permits.add_permits(more);
         } else {
             let fewer = state.max - max;
+            // Permits not leased go now; leased ones as their leases end.
             let taken = self.permits.forget_permits(fewer);
             state.owed += fewer - taken;
-            // Idle connections beyond what may stay open close now.
-            let excess = state.owed.min(state.idle.len());
-            for _ in 0..excess {
+            // Idle connections beyond the new maximum close now.
+            while state.idle.len() > max {
                 if state.idle.pop().is_some() {
                     self.open.fetch_sub(1, Ordering::Relaxed);
                 }
             }
-            state.owed -= excess;
         }
         state.max = max;
     }
