@@ -81,10 +81,7 @@ impl Pool {
     /// An idle connection, or a reservation to open a new one, waiting while the pool is full.
     pub(crate) async fn lease(self: &Arc<Pool>) -> Lease {
         // The semaphore is never closed.
-        let permit = match Arc::clone(&self.permits).acquire_owned().await {
-            Ok(permit) => Some(permit),
-            Err(_) => None,
-        };
+        let permit = Arc::clone(&self.permits).acquire_owned().await.ok();
         let (conn, generation) = {
             let mut state = self.lock();
             (state.idle.pop(), state.generation)
