@@ -219,6 +219,17 @@ async fn dropped_calls_leave_the_proxy_usable() {
         drop(call);
         assert_eq!(proxy.call::<_, i64>("add", &(polls, 1)).await.unwrap(), polls + 1, "after {polls} polls");
     }
+    // Dropped while sending a large request.
+    let large = "y".repeat(8_000_000);
+    for polls in 1..4 {
+        let args = (large.as_str(), "z");
+        let mut call = Box::pin(proxy.call::<_, String>("add", &args));
+        for _ in 0..polls {
+            let _ = poll_fn(|cx| std::task::Poll::Ready(call.as_mut().poll(cx).is_ready())).await;
+        }
+        drop(call);
+        assert_eq!(proxy.call::<_, i64>("add", &(polls, 2)).await.unwrap(), polls + 2);
+    }
     // A timeout of the proxy's own is an error of the call, and the proxy goes on.
     let quick = proxy.clone().with_timeout(Some(Duration::from_millis(100)));
     let err = quick.call::<_, String>("slow", &(0.5,)).await.unwrap_err();
