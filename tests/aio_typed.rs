@@ -20,6 +20,29 @@ use pyro::{Daemon, Remote, RemoteError, SerializedBlob, VarArgs, Value};
 pub trait Greeter {
     /// Greets `name`.
     fn greet(&self, name: String) -> String;
+
+    /// Greets `name` unless it is empty or "nobody".
+    fn strict(&self, name: String) -> Result<String, GreetError>;
+}
+
+/// Typed remote errors.
+#[derive(Debug, PartialEq, pyro::RemoteError)]
+#[pyro(class = "builtins.ValueError")]
+pub enum GreetError {
+    /// `ValueError(message)`.
+    Invalid(String),
+    /// `PermissionError`.
+    #[pyro(class = "builtins.PermissionError")]
+    Refused,
+}
+
+impl std::fmt::Display for GreetError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            GreetError::Invalid(message) => f.write_str(message),
+            GreetError::Refused => f.write_str("refused"),
+        }
+    }
 }
 
 /// A `Greeter`.
@@ -28,6 +51,14 @@ pub struct English;
 impl Greeter for English {
     fn greet(&self, name: String) -> String {
         format!("hello {name}")
+    }
+
+    fn strict(&self, name: String) -> Result<String, GreetError> {
+        match name.as_str() {
+            "" => Err(GreetError::Invalid("empty name".into())),
+            "nobody" => Err(GreetError::Refused),
+            _ => Ok(name),
+        }
     }
 }
 
@@ -183,6 +214,11 @@ async fn every_call_shape_of_the_async_typed_proxy() {
     // A trait's async typed proxy.
     let greeter = GreeterProxyAsync::new(&uri.replace("counter@", "greeter@")).unwrap();
     assert_eq!(greeter.greet("ann".into()).await.unwrap(), "hello ann");
+    // Typed remote errors, as the blocking proxy decodes them.
+    let err = greeter.strict(String::new()).await.unwrap_err();
+    assert_eq!(err.raised::<GreetError>().unwrap(), GreetError::Invalid("empty name".into()));
+    let err = greeter.strict("nobody".into()).await.unwrap_err();
+    assert_eq!(err.raised::<GreetError>().unwrap(), GreetError::Refused);
     // Conversions with the blocking twin.
     let blocking: CounterProxy = counter.to_blocking();
     assert_eq!(tokio::task::spawn_blocking(move || blocking.sum(3, 4)).await.unwrap().unwrap(), 7);

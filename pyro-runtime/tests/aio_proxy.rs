@@ -19,7 +19,7 @@ use pyro_runtime::{Error, Uri};
 
 const SERVER: &str = r#"
 import threading, time
-from Pyro5.api import Daemon, expose, oneway
+from Pyro5.api import Daemon, expose, oneway, current_context
 
 @expose
 class Thing:
@@ -58,6 +58,11 @@ class Thing:
             yield i
         if n == 3:
             raise ValueError("no more")
+
+    def annotations(self):
+        current_context.response_annotations = {"RESP": b"back"}
+        seen = {k: bytes(v).decode() for k, v in current_context.annotations.items() if k != "CORR"}
+        return [seen, str(current_context.correlation_id)]
 
     def open_streams(self):
         return len(daemon.streaming_responses)
@@ -255,6 +260,22 @@ async fn tasks_share_one_proxy() {
         task.await.unwrap();
     }
     assert!(proxy.open_connections() <= proxy.max_connections());
+}
+
+#[tokio::test]
+async fn annotations_and_correlation_ids_travel() {
+    use pyro_runtime::protocol::{AnnotationId, Annotations};
+    let (_server, uri) = start();
+    let id = pyro_runtime::uuid::Uuid::new_v4();
+    let annotations: Annotations = [(AnnotationId::try_from("XYZZ").unwrap(), b"hi".to_vec())].into_iter().collect();
+    let proxy = proxy(&uri, Serializer::Json).with_annotations(annotations).with_correlation_id(Some(id));
+    let (seen, correlation): (std::collections::BTreeMap<String, String>, String) =
+        proxy.call("annotations", &()).await.unwrap();
+    assert_eq!(seen.get("XYZZ").map(String::as_str), Some("hi"));
+    assert_eq!(correlation, id.to_string());
+    // The reply's annotations are the thread's right after the call.
+    let response = pyro_runtime::current_context::response_annotations();
+    assert_eq!(response.get(AnnotationId::try_from("RESP").unwrap()), Some(&b"back"[..]));
 }
 
 #[tokio::test]
