@@ -263,6 +263,24 @@ async fn tasks_share_one_proxy() {
 }
 
 #[tokio::test]
+async fn calls_on_a_connection_the_daemon_closed_are_retried_up_to_max_retries() {
+    // A daemon that closes connections idle for 0.3 s (Pyro5's COMMTIMEOUT on the server).
+    let script = format!("import Pyro5.api\nPyro5.api.config.COMMTIMEOUT = 0.3\n{SERVER}");
+    let server = PythonServer::start(pyro_interop::python(), &script);
+    let uri: Uri = server.uri().parse().unwrap();
+    let proxy = proxy(&uri, Serializer::Msgpack);
+    assert_eq!(proxy.call::<_, i64>("add", &(1, 1)).await.unwrap(), 2);
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    // MAX_RETRIES 0: the closed connection is the call's error.
+    let err = proxy.call::<_, i64>("add", &(1, 1)).await.unwrap_err();
+    assert!(matches!(err, Error::ConnectionClosed { .. }), "{err:?}");
+    let retrying = proxy.clone().with_max_retries(1);
+    assert_eq!(retrying.call::<_, i64>("add", &(2, 2)).await.unwrap(), 4);
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(retrying.call::<_, i64>("add", &(3, 3)).await.unwrap(), 6);
+}
+
+#[tokio::test]
 async fn annotations_and_correlation_ids_travel() {
     use pyro_runtime::protocol::{AnnotationId, Annotations};
     let (_server, uri) = start();
