@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use pyro::futures_core::Stream;
-use pyro::{Daemon, Remote, RemoteError, SerializedBlob, VarArgs, Value};
+use pyro::{Daemon, Remote, RemoteError, SerializedBlob, Value, VarArgs};
 
 /// A remote interface: its typed proxies are `GreeterProxy` and `GreeterProxyAsync`.
 #[pyro::expose]
