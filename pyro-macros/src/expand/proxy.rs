@@ -410,6 +410,7 @@ fn arguments_with_optionals(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use syn::{Item, parse_quote};
 
