@@ -134,6 +134,15 @@ async fn calls_oneway_exceptions_and_attributes() {
         proxy.ping().await.unwrap();
         assert_eq!(proxy.open_connections(), 1, "{ser}");
         assert_eq!(proxy.handshake_response(), Some(Value::from("hello")));
+        // Raw replies: the payload unread.
+        if ser == Serializer::Json {
+            let raw = proxy.call_raw("add", &(1, 2), &Dict::new(), false).await.unwrap().unwrap();
+            assert_eq!((raw.data.as_slice(), raw.exception), (&b"3"[..], false));
+            let raised = proxy.call_raw("fail", &("x",), &Dict::new(), false).await.unwrap().unwrap();
+            assert!(raised.exception);
+            assert_eq!(proxy.get_attribute_raw("count").await.unwrap().unwrap().data, b"7");
+            assert!(proxy.call_raw("numbers", &(2,), &Dict::new(), false).await.is_err());
+        }
         // Large replies come whole.
         assert_eq!(proxy.call::<_, String>("big", &(300_000,)).await.unwrap().len(), 300_000);
     }
