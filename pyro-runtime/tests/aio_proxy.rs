@@ -289,7 +289,7 @@ async fn calls_on_a_connection_the_daemon_closed_are_retried_up_to_max_retries()
     assert_eq!(retrying.call::<_, i64>("add", &(3, 3)).await.unwrap(), 6);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn annotations_and_correlation_ids_travel() {
     use pyro_runtime::protocol::{AnnotationId, Annotations};
     let (_server, uri) = start();
@@ -303,6 +303,17 @@ async fn annotations_and_correlation_ids_travel() {
     // The reply's annotations are the thread's right after the call.
     let response = pyro_runtime::current_context::response_annotations();
     assert_eq!(response.get(AnnotationId::try_from("RESP").unwrap()), Some(&b"back"[..]));
+    // The thread's annotations when a call starts go with all of its requests, even when the
+    // task goes on on another thread (here after connecting).
+    let thread: Annotations = [(AnnotationId::try_from("ABCD").unwrap(), b"task".to_vec())].into_iter().collect();
+    for _ in 0..4 {
+        let fresh = self::proxy(&uri, Serializer::Json);
+        pyro_runtime::current_context::set_annotations(thread.clone());
+        let call = fresh.call::<_, (std::collections::BTreeMap<String, String>, String)>("annotations", &());
+        let (seen, _) = call.await.unwrap();
+        pyro_runtime::current_context::set_annotations(Annotations::new());
+        assert_eq!(seen.get("ABCD").map(String::as_str), Some("task"), "{seen:?}");
+    }
 }
 
 #[tokio::test]

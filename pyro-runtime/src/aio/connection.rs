@@ -27,13 +27,15 @@ pub(crate) struct Connection {
 
 impl Connection {
     /// Connects to `location` for `uri` and performs the CONNECT handshake (sequence number 0)
-    /// with the settings of `core` (handshake value, timeout, encoding, TLS, annotations).
+    /// with the settings of `core` (handshake value, timeout, encoding, TLS, annotations) and
+    /// the annotations of the thread that started the call (`thread`).
     pub(crate) async fn open(
         core: &crate::proxy::Proxy,
         uri: &Uri,
         location: &Location,
         serializer: Serializer,
         generation: u64,
+        thread: &crate::current_context::Outgoing,
     ) -> Result<(Connection, Handshake), Error> {
         tracing::debug!(target: "pyro::proxy", "connecting to {uri} (async)");
         let tls = core.tls_client()?;
@@ -45,7 +47,7 @@ impl Connection {
         let mut stream = AsyncMessageStream::new(socket, core.encode_options());
         let session = ClientSession::new(serializer);
         let mut request = session.connect_request(uri.object(), core.handshake())?;
-        core.stamp(&mut request);
+        core.stamp_from(&mut request, thread);
         let location_text = location.to_string();
         stream.send(&[&request], timeout).await?;
         let reply = stream

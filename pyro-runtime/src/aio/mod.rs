@@ -48,10 +48,11 @@
 //!
 //! # Annotations
 //!
-//! Set annotations and a correlation id on the proxy ([`Proxy::set_annotations`],
-//! [`Proxy::set_correlation_id`]): a task may move between threads, so the thread's
-//! annotations ([`current_context`](crate::current_context)) are those of whichever thread
-//! writes the request. The response annotations of a call are the thread's
+//! A call sends the proxy's annotations and correlation id ([`Proxy::set_annotations`],
+//! [`Proxy::set_correlation_id`]) and those of the thread's
+//! [`current_context`](crate::current_context) taken when the call starts (when its future is
+//! first polled, i.e. at its `.await`), with every request it makes, whichever thread the task
+//! goes on on. The response annotations of a call are the thread's
 //! [`response_annotations`](crate::current_context::response_annotations) right after its
 //! `.await` (the poll that completes a call records them).
 

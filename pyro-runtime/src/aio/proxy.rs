@@ -241,8 +241,8 @@ impl Proxy {
         self
     }
 
-    /// The annotations sent with every request (before those of the thread that writes the
-    /// request, see [`current_context`](crate::current_context)).
+    /// The annotations sent with every request (before those of the thread that started the
+    /// call, see [`current_context`](crate::current_context)).
     ///
     /// ```
     /// let proxy = pyro::aio::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
@@ -253,9 +253,8 @@ impl Proxy {
         self.core.annotations()
     }
 
-    /// Sets the annotations sent with every request. In async code this is the reliable way
-    /// to annotate calls: the thread's annotations ([`current_context::set_annotations`]) are
-    /// those of whichever thread polls the task when the request is written.
+    /// Sets the annotations sent with every request (the thread's
+    /// [`current_context::set_annotations`] are added to them, as taken when a call starts).
     ///
     /// [`current_context::set_annotations`]: crate::current_context::set_annotations
     ///
@@ -474,8 +473,9 @@ impl Proxy {
     /// # Ok(()) }
     /// ```
     pub async fn bind(&self) -> Result<(), Error> {
+        let thread = current_context::outgoing();
         let mut lease = self.pool.lease().await;
-        self.connect_lease(&mut lease).await?;
+        self.connect_lease(&mut lease, &thread).await?;
         lease.give_back();
         Ok(())
     }
@@ -531,8 +531,9 @@ impl Proxy {
     /// # Ok(()) }
     /// ```
     pub async fn ping(&self) -> Result<(), Error> {
+        let thread = current_context::outgoing();
         let mut lease = self.pool.lease().await;
-        let conn = self.connect_lease(&mut lease).await?;
+        let conn = self.connect_lease(&mut lease, &thread).await?;
         conn.set_timeout(self.core.timeout());
         conn.ping().await?;
         lease.give_back();
@@ -755,7 +756,11 @@ impl Proxy {
 
     /// The lease's connection, opened (resolving a name, with the handshake and the serializer
     /// fallback of the blocking proxy) if the lease is a reservation.
-    pub(crate) async fn connect_lease<'l>(&self, lease: &'l mut Lease) -> Result<&'l mut Connection, Error> {
+    pub(crate) async fn connect_lease<'l>(
+        &self,
+        lease: &'l mut Lease,
+        thread: &current_context::Outgoing,
+    ) -> Result<&'l mut Connection, Error> {
         if lease.connection().is_none() {
             let core = &self.core;
             let resolved = match core.naming_config() {
@@ -769,13 +774,14 @@ impl Proxy {
             })?;
             let (first, fallback) = core.handshake_serializers();
             let generation = lease.generation;
-            let (opened, used) = match (Connection::open(core, uri, location, first, generation).await, fallback) {
-                // Closed at the handshake without a word: a Pyro5 daemon without msgpack.
-                (Err(Error::ConnectionClosed { .. }), Some(fallback)) => {
-                    (Connection::open(core, uri, location, fallback, generation).await, fallback)
-                }
-                (opened, _) => (opened, first),
-            };
+            let (opened, used) =
+                match (Connection::open(core, uri, location, first, generation, thread).await, fallback) {
+                    // Closed at the handshake without a word: a Pyro5 daemon without msgpack.
+                    (Err(Error::ConnectionClosed { .. }), Some(fallback)) => {
+                        (Connection::open(core, uri, location, fallback, generation, thread).await, fallback)
+                    }
+                    (opened, _) => (opened, first),
+                };
             let (conn, handshake) = opened?;
             core.remember_handshake(used, handshake, resolved);
             return Ok(lease.fill(conn));
@@ -798,15 +804,18 @@ impl Proxy {
     {
         let mut prepared = self.core.prepare_call(encode)?;
         current_context::begin_call();
+        // The task's annotations: the thread's when the call starts (it may go on elsewhere).
+        let thread = current_context::outgoing();
         let mut retries = self.core.max_retries();
         loop {
-            match self.invoke_once(method, flags, check, prepared.as_mut(), encode, annotate).await {
+            match self.invoke_once(method, flags, check, prepared.as_mut(), encode, annotate, &thread).await {
                 Err(error) if retries > 0 && is_retried(&error) => retries -= 1,
                 result => return result,
             }
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn invoke_once<E>(
         &self,
         method: &str,
@@ -815,12 +824,13 @@ impl Proxy {
         prepared: Option<&mut Message>,
         encode: &E,
         annotate: Option<&Annotate<'_>>,
+        thread: &current_context::Outgoing,
     ) -> Result<Option<Message>, Error>
     where
         E: Fn(&str) -> Result<Vec<u8>, Error>,
     {
         let mut lease = self.pool.lease().await;
-        let conn = self.connect_lease(&mut lease).await?;
+        let conn = self.connect_lease(&mut lease, thread).await?;
         let mut storage = None;
         let request = match self.core.request_for(
             method,
@@ -831,6 +841,7 @@ impl Proxy {
             encode,
             annotate,
             conn.object(),
+            Some(thread),
         ) {
             Ok(request) => request,
             Err(err) => {
@@ -839,7 +850,7 @@ impl Proxy {
                 return Err(err);
             }
         };
-        let conn = self.connect_lease(&mut lease).await?;
+        let conn = self.connect_lease(&mut lease, thread).await?;
         conn.set_timeout(self.core.timeout());
         // On error (or if this future is dropped) the lease is dropped, closing the connection.
         let reply = conn.exchange(request).await?;

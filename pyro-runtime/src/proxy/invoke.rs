@@ -124,7 +124,8 @@ impl Proxy {
         let conn = self.connect_lease(&mut lease)?;
         let mut storage = None;
         let request =
-            match self.request_for(method, flags, check, prepared, &mut storage, encode, annotate, conn.object()) {
+            match self.request_for(method, flags, check, prepared, &mut storage, encode, annotate, conn.object(), None)
+            {
                 Ok(request) => request,
                 Err(err) => {
                     // Nothing was sent: the connection is still good.
@@ -179,6 +180,7 @@ impl Proxy {
         encode: &E,
         annotate: Option<&Annotate<'_>>,
         object: &str,
+        thread: Option<&crate::current_context::Outgoing>,
     ) -> Result<&'m mut Message, Error>
     where
         E: Fn(&str) -> Result<Vec<u8>, Error>,
@@ -194,7 +196,10 @@ impl Proxy {
             None => storage.insert(Message::new(MessageType::Invoke, self.serializer().id(), encode(object)?)),
         };
         request.flags.insert(flags);
-        self.stamp(request);
+        match thread {
+            None => self.stamp(request),
+            Some(thread) => self.stamp_from(request, thread),
+        }
         if let Some(annotate) = annotate {
             let (id, value) = annotate(object)?;
             request.annotations.insert(id, value);
@@ -216,6 +221,11 @@ impl Proxy {
         if let (Some(naming), Some(resolved)) = (&self.naming, resolved) {
             naming.remember(resolved);
         }
+    }
+
+    /// [`stamp`](Proxy::stamp) with the thread context taken when an async call started.
+    pub(crate) fn stamp_from(&self, request: &mut Message, thread: &crate::current_context::Outgoing) {
+        current_context::stamp_from(request, &self.annotations, self.correlation_id, thread);
     }
 
     /// Adds the annotations and the correlation id to send (see [`current_context`]).
