@@ -180,17 +180,43 @@ pub(crate) fn received(reply: &Message) {
 /// Adds what goes out with a request: `annotations` (the proxy's), then the thread's; the
 /// correlation id `own` (the proxy's), else the thread's.
 pub(crate) fn stamp(request: &mut Message, annotations: &Annotations, own: Option<Uuid>) {
-    for (id, value) in annotations.iter() {
+    with(|c| apply(request, annotations, own, &c.annotations, c.correlation_id));
+}
+
+/// What a thread's context adds to the requests of a call: taken when an async call starts, so
+/// that its requests carry them whichever thread writes them.
+#[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Outgoing {
+    annotations: Annotations,
+    correlation_id: Option<Uuid>,
+}
+
+/// This thread's annotations and correlation id, for the requests of a call (see [`Outgoing`]).
+#[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+pub(crate) fn outgoing() -> Outgoing {
+    with(|c| Outgoing { annotations: c.annotations.clone(), correlation_id: c.correlation_id })
+}
+
+/// [`stamp`] with the thread context taken when the call started.
+pub(crate) fn stamp_from(request: &mut Message, annotations: &Annotations, own: Option<Uuid>, thread: &Outgoing) {
+    apply(request, annotations, own, &thread.annotations, thread.correlation_id);
+}
+
+/// Adds `annotations` (the proxy's), then `thread`'s; the correlation id `own`, else `thread_id`.
+fn apply(
+    request: &mut Message,
+    annotations: &Annotations,
+    own: Option<Uuid>,
+    thread: &Annotations,
+    thread_id: Option<Uuid>,
+) {
+    for (id, value) in annotations.iter().chain(thread.iter()) {
         request.annotations.insert(*id, value.to_vec());
     }
-    with(|c| {
-        for (id, value) in c.annotations.iter() {
-            request.annotations.insert(*id, value.to_vec());
-        }
-        if let Some(id) = own.or(c.correlation_id) {
-            request.correlation_id = Some(id);
-        }
-    });
+    if let Some(id) = own.or(thread_id) {
+        request.correlation_id = Some(id);
+    }
 }
 
 /// The thread runs a call the daemon received with correlation id `id`: a fresh context until

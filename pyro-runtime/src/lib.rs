@@ -14,6 +14,7 @@
 //! - [`deadline`]: [`Deadline`]s that travel with calls: the current deadline of a thread or
 //!   task bounds proxy calls, goes to a pyro daemon with them, and is inherited by nested calls.
 //! - [`naming`]: the name server client ([`NameServerProxy`], [`locate_ns`]) and name resolution.
+//! - `aio` (cargo feature `tokio`): the async API on tokio: async proxies and async naming.
 //! - [`logging`]: Pyro5's `LOGLEVEL`/`LOGFILE`/`LOGWIRE` logging of pyro's `tracing` events.
 //! - [`Error`]: one error enum for all of it; [`FromRemoteError`] and [`CallError`] for typed
 //!   remote exceptions.
@@ -45,6 +46,9 @@ pub use daemon::{Daemon, ShutdownHandle, serve};
 pub use deadline::Deadline;
 pub use dispatch::Remote;
 pub use error::{Error, RemoteError, Result, TRACEBACK_ATTRIBUTE};
+/// The `Stream` trait the async item streams implement ([`aio::RemoteStream`]).
+#[cfg(feature = "tokio")]
+pub use futures_core;
 pub use naming::{NameServerProxy, locate_ns, locate_ns_with_config};
 pub use serializer::Serializer;
 pub use typed_error::{CallError, ExceptionBuilder, FromRemoteError, exception_arg, exception_attribute};

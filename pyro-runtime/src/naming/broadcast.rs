@@ -9,10 +9,10 @@ use crate::Uri;
 use crate::uri::Protocol;
 
 /// How long each broadcast round waits for an answer (Pyro5: 0.7 s).
-pub(super) const BROADCAST_TIMEOUT: Duration = Duration::from_millis(700);
+pub(crate) const BROADCAST_TIMEOUT: Duration = Duration::from_millis(700);
 
 /// How many broadcast rounds are sent before giving up (Pyro5: 3).
-pub(super) const BROADCAST_ROUNDS: usize = 3;
+pub(crate) const BROADCAST_ROUNDS: usize = 3;
 
 /// How many datagrams are read past a round's deadline, at most, looking for a new answer.
 const MAX_LATE_READS: usize = 64;
@@ -86,7 +86,7 @@ fn open_socket() -> Option<UdpSocket> {
 }
 
 /// Where a `BROADCAST_ADDRS` entry points: an IPv4 socket address (the socket is IPv4).
-pub(super) fn broadcast_target(addr: &str, port: u16) -> Option<SocketAddr> {
+pub(crate) fn broadcast_target(addr: &str, port: u16) -> Option<SocketAddr> {
     if addr == BROADCAST_ALIAS {
         return Some(SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::BROADCAST, port)));
     }
@@ -112,15 +112,20 @@ fn receive_new(socket: &UdpSocket, deadline: Instant, seen: &[Uri]) -> Option<Ur
         socket.set_read_timeout(Some(left)).ok()?;
         // A timeout ends the round; so does any other error, rather than spinning on it.
         let (len, _sender) = socket.recv_from(&mut buffer).ok()?;
-        // ISO-8859-1, as Pyro5 decodes the answer.
-        let text: String = buffer.get(..len).unwrap_or_default().iter().map(|&byte| char::from(byte)).collect();
-        if let Ok(uri) = text.trim().parse::<Uri>()
-            && uri.protocol() == Protocol::Pyro
+        if let Some(uri) = answer_uri(buffer.get(..len).unwrap_or_default())
             && !seen.contains(&uri)
         {
             return Some(uri);
         }
     }
+}
+
+/// The name server's `PYRO:` URI in a broadcast answer, if it is one (shared with the async
+/// locator).
+pub(crate) fn answer_uri(answer: &[u8]) -> Option<Uri> {
+    // ISO-8859-1, as Pyro5 decodes the answer.
+    let text: String = answer.iter().map(|&byte| char::from(byte)).collect();
+    text.trim().parse::<Uri>().ok().filter(|uri| uri.protocol() == Protocol::Pyro)
 }
 
 #[cfg(test)]

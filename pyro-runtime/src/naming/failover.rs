@@ -173,12 +173,12 @@ pub(super) fn unreachable(err: &Error) -> bool {
 }
 
 /// Whether Pyro5 tries `NS_HOST` directly before broadcasting.
-fn is_local(host: &str) -> bool {
+pub(crate) fn is_local(host: &str) -> bool {
     host == "localhost" || host == "::1" || host.starts_with("127.")
 }
 
 /// `PYRO:Pyro.NameServer@host:port`, or `@./u:path` for a Unix socket host.
-fn ns_uri(host: &str, port: u16) -> Result<Uri, Error> {
+pub(crate) fn ns_uri(host: &str, port: u16) -> Result<Uri, Error> {
     if let Some(path) = host.strip_prefix("./u:") {
         return Ok(Uri::pyro_unix(NAMESERVER_NAME, path)?);
     }

@@ -88,12 +88,12 @@
 //! # Ok::<(), pyro::Error>(())
 //! ```
 
-mod broadcast;
-mod client;
-mod decode;
-mod failover;
+pub(crate) mod broadcast;
+pub(crate) mod client;
+pub(crate) mod decode;
+pub(crate) mod failover;
 mod locate;
-mod resolve;
+pub(crate) mod resolve;
 
 pub use client::NameServerProxy;
 pub use locate::{locate_ns, locate_ns_any, locate_ns_any_with_config, locate_ns_with_config};
