@@ -7,6 +7,7 @@ use std::process::Command;
 
 use serde::{Deserialize, Serialize};
 
+use crate::async_echo::AsyncSummary;
 use crate::codecs::CodecSummary;
 use crate::naming::NsSummary;
 use crate::serializers::SerializerSummary;
@@ -247,6 +248,7 @@ struct Document<'a> {
     codecs: Option<&'a CodecSummary>,
     throughput: Option<&'a ThroughputSummary>,
     server_types: Option<&'a ServersSummary>,
+    async_echo: Option<&'a AsyncSummary>,
 }
 
 /// The optional sections of a run, for the JSON document.
@@ -261,6 +263,8 @@ pub struct Sections<'a> {
     pub throughput: Option<&'a ThroughputSummary>,
     /// The server types: concurrency, connection rate, idle memory, TLS cost.
     pub servers: Option<&'a ServersSummary>,
+    /// Async echo against tarpc and Pyro5.
+    pub asyncs: Option<&'a AsyncSummary>,
 }
 
 /// The p50 target: Rust -> Rust within this factor of the raw floor.
@@ -422,6 +426,7 @@ impl Summary {
             codecs: sections.codecs,
             throughput: sections.throughput,
             server_types: sections.servers,
+            async_echo: sections.asyncs,
         };
         let mut bytes = pyro::Serializer::Json.to_bytes(&document).map_err(|e| format!("cannot write JSON: {e}"))?;
         bytes.push(b'\n');
