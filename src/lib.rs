@@ -643,6 +643,22 @@ pub use pyro_runtime::*;
 
 pub mod utils;
 
+/// `#[pyro::expose]`'s async items, expanded with the `tokio` feature on.
+#[cfg(feature = "tokio")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __pyro_async_items {
+    ($($items:tt)*) => { $($items)* };
+}
+
+/// `#[pyro::expose]`'s async items, dropped without the `tokio` feature.
+#[cfg(not(feature = "tokio"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __pyro_async_items {
+    ($($items:tt)*) => {};
+}
+
 /// What macro-generated code uses; not part of the public API.
 #[doc(hidden)]
 pub mod __private {
@@ -660,6 +676,22 @@ pub mod __private {
         VarArgs, VarCall, exception_arg, exception_attribute,
     };
     pub use serde;
+
+    /// The async API the async typed proxies use.
+    #[cfg(feature = "tokio")]
+    pub use pyro_runtime::aio;
+
+    /// Expands the async items of a typed proxy (`ThingProxyAsync`, `ThingBatchAsync`) when
+    /// the `tokio` feature is on, and to nothing without it.
+    pub use crate::__pyro_async_items as async_items;
+
+    /// The async typed proxy of an exposed type (`ThingProxyAsync`): what a `Remote<Thing>`
+    /// result arrives as at an async typed proxy.
+    #[cfg(feature = "tokio")]
+    pub trait ExposedAsync {
+        /// The async typed proxy.
+        type ProxyAsync;
+    }
 
     /// One exposed type in the process-wide registry (`inventory`). Informational only: the
     /// daemon never depends on it, so a registration the linker dropped cannot break serving.

@@ -8,6 +8,7 @@ mod blob;
 pub mod callback;
 pub use blob::is_blob;
 mod dispatch;
+mod flavor;
 mod impl_block;
 mod interface;
 mod proxy;

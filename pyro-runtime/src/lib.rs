@@ -12,10 +12,13 @@
 //! - [`current_context`]: the calling thread's annotations, correlation id and last response
 //!   annotations (Pyro5's client-side `current_context`).
 //! - [`naming`]: the name server client ([`NameServerProxy`], [`locate_ns`]) and name resolution.
+//! - `aio` (cargo feature `tokio`): the async API on tokio: async proxies and async naming.
 //! - [`logging`]: Pyro5's `LOGLEVEL`/`LOGFILE`/`LOGWIRE` logging of pyro's `tracing` events.
 //! - [`Error`]: one error enum for all of it; [`FromRemoteError`] and [`CallError`] for typed
 //!   remote exceptions.
 
+#[cfg(feature = "tokio")]
+pub mod aio;
 mod blob;
 pub mod config;
 pub mod current_context;
@@ -45,5 +48,8 @@ pub use typed_error::{CallError, ExceptionBuilder, FromRemoteError, exception_ar
 pub use uri::Uri;
 /// The `uuid` crate, for correlation ids ([`Uuid`](uuid::Uuid)).
 pub use uuid;
+/// The `Stream` trait the async item streams implement ([`aio::RemoteStream`]).
+#[cfg(feature = "tokio")]
+pub use futures_core;
 pub use value::Value;
 pub use varargs::{KwArgs, VarArgs, VarCall};

@@ -15,6 +15,7 @@ use syn::spanned::Spanned;
 use syn::{Ident, Type};
 
 use super::dispatch::{self, Kind, replace_self};
+use super::flavor::Flavor;
 use super::local;
 use crate::ast::{Accessor, Method, Output, Receiver};
 use crate::attr::AccessorKind;
@@ -171,15 +172,22 @@ impl<'a> Attributes<'a> {
 
     /// The typed proxy's getters and setters, in an `impl` block of their own: one method per
     /// accessor, with the accessor's name, docs and (for a setter) argument.
+    /// The async proxy's (`async fn`s) follow, inside `::pyro::__private::async_items!`.
     pub fn proxy_methods(&self, proxy: &Ident, self_ty: Option<&Type>) -> TokenStream {
-        let getters = self.getters.iter().map(|g| proxy_getter(g, self_ty));
-        let setters = self.setters.iter().map(|s| proxy_setter(s, self_ty));
-        quote! {
-            impl #proxy {
-                #(#getters)*
-                #(#setters)*
+        let flavored = |flavor: Flavor| {
+            let proxy = flavor.name(proxy);
+            let getters = self.getters.iter().map(|g| proxy_getter(g, self_ty, flavor));
+            let setters = self.setters.iter().map(|s| proxy_setter(s, self_ty, flavor));
+            quote! {
+                impl #proxy {
+                    #(#getters)*
+                    #(#setters)*
+                }
             }
-        }
+        };
+        let blocking = flavored(Flavor::Blocking);
+        let asynchronous = Flavor::Async.emit(flavored(Flavor::Async));
+        quote!(#blocking #asynchronous)
     }
 }
 
@@ -192,7 +200,8 @@ fn kind_of(accessors: &[Named<'_>]) -> Kind {
 /// `fn verbose(&self) -> Result<T>`: reads the attribute. Types are checked at their own span
 /// with the dispatch table's assertion (reported once), as the proxy's methods do. A getter
 /// returning an iterator reads a streamed attribute: `Result<RemoteIter<'_, T>>`.
-fn proxy_getter(getter: &Named<'_>, self_ty: Option<&Type>) -> TokenStream {
+fn proxy_getter(getter: &Named<'_>, self_ty: Option<&Type>, flavor: Flavor) -> TokenStream {
+    let (asyncness, awaited, stream_type) = (flavor.asyncness(), flavor.awaited(), flavor.stream());
     let m = &getter.accessor.method;
     let (ident, name) = (&m.sig.ident, getter.name);
     let Some(ty) = m.output.value() else {
@@ -203,17 +212,17 @@ fn proxy_getter(getter: &Named<'_>, self_ty: Option<&Type>) -> TokenStream {
             let (span, item) = (stream.item.span(), replace_self(&stream.item, self_ty));
             let body = quote_spanned! {span=>
                 ::pyro::__private::assert_result::<#item>();
-                self.inner.get_attribute_stream::<#item>(#name)
+                self.inner.get_attribute_stream::<#item>(#name) #awaited
             };
             let doc = format!(" Reads the remote attribute `{name}` and iterates the items it streams.");
-            (quote!(::pyro::__private::RemoteIter<'_, #item>), body, doc)
+            (quote!(#stream_type<'_, #item>), body, doc)
         }
         None => {
             // A `Remote<T>` attribute arrives as `T`'s typed proxy.
-            let replaced = replace_self(&super::remote::client_type(ty), self_ty);
+            let replaced = replace_self(&super::remote::client_type_for(ty, flavor), self_ty);
             let body = quote_spanned! {ty.span()=>
                 ::pyro::__private::assert_result::<#replaced>();
-                self.inner.get_attribute::<#replaced>(#name)
+                self.inner.get_attribute::<#replaced>(#name) #awaited
             };
             (replaced, body, format!(" Reads the remote attribute `{name}`."))
         }
@@ -224,14 +233,15 @@ fn proxy_getter(getter: &Named<'_>, self_ty: Option<&Type>) -> TokenStream {
         #(#docs)*
         #doc
         #(#cfgs)*
-        pub fn #ident(&self) -> ::pyro::__private::Result<#output> {
+        pub #asyncness fn #ident(&self) -> ::pyro::__private::Result<#output> {
             #body
         }
     }
 }
 
 /// `fn set_verbose(&self, value: T) -> Result<()>`: writes the attribute.
-fn proxy_setter(setter: &Named<'_>, self_ty: Option<&Type>) -> TokenStream {
+fn proxy_setter(setter: &Named<'_>, self_ty: Option<&Type>, flavor: Flavor) -> TokenStream {
+    let (asyncness, awaited) = (flavor.asyncness(), flavor.awaited());
     let m = &setter.accessor.method;
     let (ident, name) = (&m.sig.ident, setter.name);
     let Some((arg, param)) = m.args.first().and_then(|arg| Some((arg, arg.ident.as_ref()?))) else {
@@ -249,9 +259,9 @@ fn proxy_setter(setter: &Named<'_>, self_ty: Option<&Type>) -> TokenStream {
         #(#docs)*
         #doc
         #(#cfgs)*
-        pub fn #ident(&self, #param: #ty) -> ::pyro::__private::Result<()> {
+        pub #asyncness fn #ident(&self, #param: #ty) -> ::pyro::__private::Result<()> {
             #check
-            self.inner.set_attribute(#name, &#param)
+            self.inner.set_attribute(#name, &#param) #awaited
         }
     }
 }

@@ -7,6 +7,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 use syn::{GenericArgument, Ident, PathArguments, Type, TypePath, parse_quote};
 
+use super::flavor::Flavor;
 use super::generated;
 
 /// The impls of the typed proxy `proxy` for the exposed type (or `dyn Trait`) `exposed`: serde
@@ -15,6 +16,59 @@ use super::generated;
 pub fn proxy_impls(proxy: &Ident, exposed: &TokenStream) -> TokenStream {
     let (serializer, deserializer, lifetime) = (generated("__S"), generated("__D"), generated("__de"));
     let lifetime = syn::Lifetime::new(&format!("'{lifetime}"), proc_macro2::Span::call_site());
+    let async_proxy = Flavor::Async.name(proxy);
+    let async_impls = Flavor::Async.emit(quote! {
+        #[automatically_derived]
+        impl ::pyro::__private::ExposedAsync for #exposed {
+            type ProxyAsync = #async_proxy;
+        }
+
+        #[automatically_derived]
+        impl ::core::convert::From<::pyro::__private::aio::Proxy> for #async_proxy {
+            fn from(proxy: ::pyro::__private::aio::Proxy) -> #async_proxy {
+                #async_proxy::from_proxy(proxy)
+            }
+        }
+
+        #[automatically_derived]
+        impl ::core::convert::From<#proxy> for #async_proxy {
+            fn from(proxy: #proxy) -> #async_proxy {
+                #async_proxy::from_blocking(proxy)
+            }
+        }
+
+        #[automatically_derived]
+        impl ::core::clone::Clone for #async_proxy {
+            /// A new, unconnected proxy for the same object (Pyro5's `__copy__`).
+            fn clone(&self) -> #async_proxy {
+                #async_proxy::from_proxy(::core::clone::Clone::clone(&self.inner))
+            }
+        }
+
+        /// Sent as Pyro5's `Pyro5.client.Proxy` class dict.
+        #[automatically_derived]
+        impl ::pyro::__private::serde::Serialize for #async_proxy {
+            fn serialize<#serializer: ::pyro::__private::serde::Serializer>(
+                &self,
+                serializer: #serializer,
+            ) -> ::core::result::Result<#serializer::Ok, #serializer::Error> {
+                ::pyro::__private::serde::Serialize::serialize(&self.inner, serializer)
+            }
+        }
+
+        /// Received from a `Pyro5.client.Proxy` class dict.
+        #[automatically_derived]
+        impl<#lifetime> ::pyro::__private::serde::Deserialize<#lifetime> for #async_proxy {
+            fn deserialize<#deserializer: ::pyro::__private::serde::Deserializer<#lifetime>>(
+                deserializer: #deserializer,
+            ) -> ::core::result::Result<#async_proxy, #deserializer::Error> {
+                ::core::result::Result::map(
+                    <::pyro::__private::aio::Proxy as ::pyro::__private::serde::Deserialize>::deserialize(deserializer),
+                    #async_proxy::from_proxy,
+                )
+            }
+        }
+    });
     quote! {
         #[automatically_derived]
         impl ::pyro::__private::Exposed for #exposed {
@@ -60,6 +114,21 @@ pub fn proxy_impls(proxy: &Ident, exposed: &TokenStream) -> TokenStream {
                 )
             }
         }
+
+        #async_impls
+    }
+}
+
+/// The type a client of `flavor` receives for a result of type `ty`: a `Remote<T>` arrives at
+/// an async typed proxy as `T`'s async typed proxy.
+pub fn client_type_for(ty: &Type, flavor: super::flavor::Flavor) -> Type {
+    match flavor {
+        super::flavor::Flavor::Blocking => client_type(ty),
+        super::flavor::Flavor::Async => {
+            let mut ty = ty.clone();
+            rewrite_with(&mut ty, &|object| parse_quote!(<#object as ::pyro::__private::ExposedAsync>::ProxyAsync));
+            ty
+        }
     }
 }
 
@@ -72,10 +141,15 @@ pub fn client_type(ty: &Type) -> Type {
 }
 
 fn rewrite(ty: &mut Type) {
+    rewrite_with(ty, &|object| parse_quote!(<#object as ::pyro::__private::Exposed>::Proxy));
+}
+
+fn rewrite_with(ty: &mut Type, proxy: &dyn Fn(Type) -> Type) {
+    let rewrite = |ty: &mut Type| rewrite_with(ty, proxy);
     match ty {
         Type::Path(path) => {
             if let Some(object) = remote_argument(path) {
-                *ty = parse_quote!(<#object as ::pyro::__private::Exposed>::Proxy);
+                *ty = proxy(object);
                 return;
             }
             for segment in &mut path.path.segments {

@@ -1,5 +1,5 @@
 //! Methods returning iterators: the daemon streams their items (Pyro5's item streaming), and
-//! the typed proxy iterates them as a `RemoteIter`.
+//! the typed proxy iterates them as a `RemoteIter` (the async one as a `RemoteStream`).
 
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
@@ -40,16 +40,18 @@ pub fn proxy_call(
     vargs: &TokenStream,
     kwargs: Option<&TokenStream>,
     self_ty: Option<&Type>,
+    flavor: super::flavor::Flavor,
 ) -> (TokenStream, TokenStream) {
     let (span, item) = (stream.item.span(), replace_self(&stream.item, self_ty));
-    let output = quote!(::pyro::__private::RemoteIter<'_, #item>);
+    let (stream_type, awaited) = (flavor.stream(), flavor.awaited());
+    let output = quote!(#stream_type<'_, #item>);
     let call = match kwargs {
         None => quote_spanned!(span=> call_stream::<_, #item>(#name, #vargs)),
         Some(kwargs) => quote_spanned!(span=> call_stream_with_kwargs::<_, _, #item>(#name, #vargs, #kwargs)),
     };
     let body = quote_spanned! {span=>
         ::pyro::__private::assert_result::<#item>();
-        self.inner.#call
+        self.inner.#call #awaited
     };
     (output, body)
 }

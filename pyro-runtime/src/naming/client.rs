@@ -301,19 +301,19 @@ impl fmt::Display for NameServerProxy {
 }
 
 /// A remote `Pyro5.errors.NamingError` as [`Error::Naming`]; other errors unchanged.
-fn naming_error(err: Error) -> Error {
+pub(crate) fn naming_error(err: Error) -> Error {
     match err {
         Error::Remote(remote) if remote.class == NAMING_ERROR_CLASS => Error::Naming { message: remote.message },
         other => other,
     }
 }
 
-fn kwargs<const N: usize>(items: [(&str, Value); N]) -> Dict {
+pub(crate) fn kwargs<const N: usize>(items: [(&str, Value); N]) -> Dict {
     items.into_iter().collect()
 }
 
 /// The `prefix=` and `regex=` keyword arguments, each only when given.
-fn filters(prefix: Option<&str>, regex: Option<&str>) -> Dict {
+pub(crate) fn filters(prefix: Option<&str>, regex: Option<&str>) -> Dict {
     let mut options = Dict::new();
     if let Some(prefix) = prefix {
         options.insert("prefix", prefix);
@@ -325,7 +325,7 @@ fn filters(prefix: Option<&str>, regex: Option<&str>) -> Dict {
 }
 
 /// The keyword arguments of a `yplookup` call.
-fn yp_options(meta_all: &[&str], meta_any: &[&str], return_metadata: bool) -> Dict {
+pub(crate) fn yp_options(meta_all: &[&str], meta_any: &[&str], return_metadata: bool) -> Dict {
     let list = |tags: &[&str]| Value::List(tags.iter().map(|&tag| Value::from(tag)).collect());
     let mut options = Dict::new();
     if !meta_all.is_empty() {
@@ -339,7 +339,7 @@ fn yp_options(meta_all: &[&str], meta_any: &[&str], return_metadata: bool) -> Di
 }
 
 /// Tags as the list a Pyro5 client sends (json and msgpack have no sets).
-fn tag_list(tags: &BTreeSet<String>) -> Value {
+pub(crate) fn tag_list(tags: &BTreeSet<String>) -> Value {
     Value::List(tags.iter().map(|tag| Value::from(tag.as_str())).collect())
 }
 

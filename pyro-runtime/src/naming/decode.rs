@@ -14,13 +14,13 @@ fn invalid(reason: String) -> Error {
 }
 
 /// A URI (class dict or text); `context` names the entry for the error message.
-pub(super) fn uri(value: &Value, context: &str) -> Result<Uri, Error> {
+pub(crate) fn uri(value: &Value, context: &str) -> Result<Uri, Error> {
     Uri::from_value(value).map_err(|e| invalid(format!("{context}: {e}")))
 }
 
 /// Metadata tags: any sequence (or `None`, which is no tags). A tag that is not a string is
 /// kept as its Python `str` form, as the name server compares what it was given.
-pub(super) fn metadata(value: &Value, context: &str) -> Result<BTreeSet<String>, Error> {
+pub(crate) fn metadata(value: &Value, context: &str) -> Result<BTreeSet<String>, Error> {
     if *value == Value::None {
         return Ok(BTreeSet::new());
     }
@@ -37,7 +37,7 @@ pub(super) fn metadata(value: &Value, context: &str) -> Result<BTreeSet<String>,
 }
 
 /// A `(uri, metadata)` pair.
-pub(super) fn uri_with_metadata(value: &Value, context: &str) -> Result<(Uri, BTreeSet<String>), Error> {
+pub(crate) fn uri_with_metadata(value: &Value, context: &str) -> Result<(Uri, BTreeSet<String>), Error> {
     match value.as_seq() {
         Some([found, tags]) => Ok((uri(found, context)?, metadata(tags, context)?)),
         _ => Err(invalid(format!("{context}: expected a (uri, metadata) pair, got {}", describe(value)))),
@@ -45,7 +45,7 @@ pub(super) fn uri_with_metadata(value: &Value, context: &str) -> Result<(Uri, BT
 }
 
 /// A dict from names to entries read by `entry`.
-pub(super) fn name_map<T>(
+pub(crate) fn name_map<T>(
     value: &Value,
     entry: impl Fn(&Value, &str) -> Result<T, Error>,
 ) -> Result<BTreeMap<String, T>, Error> {
@@ -60,7 +60,7 @@ pub(super) fn name_map<T>(
 }
 
 /// A non-negative count.
-pub(super) fn count(value: &Value, context: &str) -> Result<usize, Error> {
+pub(crate) fn count(value: &Value, context: &str) -> Result<usize, Error> {
     value
         .as_i64()
         .and_then(|n| usize::try_from(n).ok())

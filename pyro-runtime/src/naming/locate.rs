@@ -9,10 +9,10 @@ use crate::uri::Protocol;
 use crate::{Config, Error, Uri};
 
 /// How long each broadcast round waits for an answer (Pyro5: 0.7 s).
-const BROADCAST_TIMEOUT: Duration = Duration::from_millis(700);
+pub(crate) const BROADCAST_TIMEOUT: Duration = Duration::from_millis(700);
 
 /// How many broadcast rounds are sent before giving up (Pyro5: 3).
-const BROADCAST_ROUNDS: usize = 3;
+pub(crate) const BROADCAST_ROUNDS: usize = 3;
 
 /// What `BROADCAST_ADDRS` writes for the limited broadcast address.
 const BROADCAST_ALIAS: &str = "<broadcast>";
@@ -85,12 +85,12 @@ pub fn locate_ns_with_config(host: Option<&str>, port: Option<u16>, config: &Con
 }
 
 /// Whether Pyro5 tries `NS_HOST` directly before broadcasting.
-fn is_local(host: &str) -> bool {
+pub(crate) fn is_local(host: &str) -> bool {
     host == "localhost" || host == "::1" || host.starts_with("127.")
 }
 
 /// `PYRO:Pyro.NameServer@host:port`, or `@./u:path` for a Unix socket host.
-fn ns_uri(host: &str, port: u16) -> Result<Uri, Error> {
+pub(crate) fn ns_uri(host: &str, port: u16) -> Result<Uri, Error> {
     if let Some(path) = host.strip_prefix("./u:") {
         return Ok(Uri::pyro_unix(NAMESERVER_NAME, path)?);
     }
@@ -130,7 +130,7 @@ fn broadcast(addrs: &[String], port: u16, rounds: usize, timeout: Duration) -> O
 }
 
 /// Where a `BROADCAST_ADDRS` entry points: an IPv4 socket address (the socket is IPv4).
-fn broadcast_target(addr: &str, port: u16) -> Option<SocketAddr> {
+pub(crate) fn broadcast_target(addr: &str, port: u16) -> Option<SocketAddr> {
     if addr == BROADCAST_ALIAS {
         return Some(SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::BROADCAST, port)));
     }
@@ -145,14 +145,18 @@ fn receive_answer(socket: &UdpSocket, deadline: Instant) -> Option<Uri> {
         socket.set_read_timeout(Some(left)).ok()?;
         // A timeout ends the round; so does any other error, rather than spinning on it.
         let (len, _sender) = socket.recv_from(&mut buffer).ok()?;
-        // ISO-8859-1, as Pyro5 decodes the answer.
-        let text: String = buffer.get(..len).unwrap_or_default().iter().map(|&byte| char::from(byte)).collect();
-        if let Ok(uri) = text.trim().parse::<Uri>()
-            && uri.protocol() == Protocol::Pyro
-        {
+        if let Some(uri) = answer_uri(buffer.get(..len).unwrap_or_default()) {
             return Some(uri);
         }
     }
+}
+
+/// The name server's `PYRO:` URI in a broadcast answer, if it is one (shared with the async
+/// locator).
+pub(crate) fn answer_uri(answer: &[u8]) -> Option<Uri> {
+    // ISO-8859-1, as Pyro5 decodes the answer.
+    let text: String = answer.iter().map(|&byte| char::from(byte)).collect();
+    text.trim().parse::<Uri>().ok().filter(|uri| uri.protocol() == Protocol::Pyro)
 }
 
 #[cfg(test)]

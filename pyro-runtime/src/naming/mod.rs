@@ -47,10 +47,10 @@
 //! Other exceptions of the name server (`ValueError` for `prefix` and `regex` together,
 //! `TypeError`) stay [`Error::Remote`](crate::Error::Remote).
 
-mod client;
-mod decode;
-mod locate;
-mod resolve;
+pub(crate) mod client;
+pub(crate) mod decode;
+pub(crate) mod locate;
+pub(crate) mod resolve;
 
 pub use client::NameServerProxy;
 pub use locate::{locate_ns, locate_ns_with_config};
@@ -72,4 +72,4 @@ pub const NAMESERVER_NAME: &str = "Pyro.NameServer";
 pub const BROADCAST_REQUEST: &[u8] = b"GET_NSURI";
 
 /// The Python class of the name server's naming errors.
-const NAMING_ERROR_CLASS: &str = "Pyro5.errors.NamingError";
+pub(crate) const NAMING_ERROR_CLASS: &str = "Pyro5.errors.NamingError";

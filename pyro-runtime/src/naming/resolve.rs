@@ -76,7 +76,7 @@ fn candidates(ns: &NameServerProxy, tags: &std::collections::BTreeSet<String>) -
 }
 
 /// The error for a lookup that gave nothing without an error (cannot happen for `lookup`).
-fn unreachable_none(uri: &Uri) -> Error {
+pub(crate) fn unreachable_none(uri: &Uri) -> Error {
     Error::Naming { message: format!("unknown name: {}", uri.object()) }
 }
 
@@ -105,7 +105,7 @@ fn retrying<T>(
 
 /// A pseudo-random index below `len` (at least 1), from the clock and a counter: enough to
 /// spread `PYROMETA` proxies over the candidates.
-fn random_index(len: usize) -> usize {
+pub(crate) fn random_index(len: usize) -> usize {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |since| since.subsec_nanos());
     let mut z = u64::from(nanos) ^ COUNTER.fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed);

@@ -18,7 +18,7 @@ use crate::{Error, RemoteError};
 /// The results of a batch that ran: one per call that ran, in order; a call that raised is its
 /// exception and the last entry.
 #[derive(Debug)]
-enum Results {
+pub(crate) enum Results {
     /// Each result decoded.
     Values(Vec<Result<Value, RemoteError>>),
     /// A msgpack reply as it came: each result is read from its bytes, as the type its handle
@@ -28,7 +28,7 @@ enum Results {
 
 /// The calls of a batch, as recorded.
 #[derive(Debug)]
-enum Calls {
+pub(crate) enum Calls {
     /// Each call a `(method, vargs, kwargs)` tuple.
     Values(Vec<Value>),
     /// A proxy speaking msgpack: the calls serialized one after the other as they are
@@ -245,6 +245,16 @@ impl<'p> Batch<'p> {
         self.proxy.invoke_batch_oneway(&self.calls)
     }
 
+    /// For a driver that sends the batch itself (the async proxy's): the recorded calls and
+    /// where their results go, or the error of a call that could not be recorded.
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+    pub(crate) fn into_parts(mut self) -> Result<(Calls, Arc<OnceLock<Results>>), Error> {
+        if let Some(error) = self.error.take() {
+            return Err(error);
+        }
+        Ok((self.calls, self.results))
+    }
+
     fn push(&mut self, method: &str, vargs: Vec<Value>, kwargs: Dict) -> BatchHandle {
         let index = self.len();
         match &mut self.calls {
@@ -349,7 +359,13 @@ impl Proxy {
     /// Sends a batch and reads its results.
     fn invoke_batch(&self, calls: &Calls) -> Result<Results, Error> {
         let encode = |object: &str| self.encode_batch(object, calls);
-        let Some(reply) = self.invoke(BATCH_METHOD, Flags::BATCH, Check::Nothing, encode)? else {
+        let reply = self.invoke(BATCH_METHOD, Flags::BATCH, Check::Nothing, encode)?;
+        self.batch_results(reply)
+    }
+
+    /// The results of a batch from its reply (shared by the blocking and the async proxy).
+    pub(crate) fn batch_results(&self, reply: Option<crate::protocol::Message>) -> Result<Results, Error> {
+        let Some(reply) = reply else {
             return Err(Error::Batch { message: "no reply to a batch".into() });
         };
         let session = ClientSession::new(self.serializer());
@@ -370,7 +386,7 @@ impl Proxy {
 
     /// The batch call to `object` (its positional arguments the `(method, vargs, kwargs)`
     /// triples, its keyword arguments null, as Pyro5's `BatchProxy` sends them).
-    fn encode_batch(&self, object: &str, calls: &Calls) -> Result<Vec<u8>, Error> {
+    pub(crate) fn encode_batch(&self, object: &str, calls: &Calls) -> Result<Vec<u8>, Error> {
         match calls {
             Calls::Values(calls) => self.encode_call(object, BATCH_METHOD, calls, None::<&Dict>),
             Calls::Msgpack { entries, count } if self.serializer() == Serializer::Msgpack => {

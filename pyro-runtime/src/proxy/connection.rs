@@ -55,34 +55,11 @@ impl Connection {
         (target.stamp)(&mut request);
         let location = target.location.to_string();
         stream.send_message(&request)?;
-        let reply = stream.receive_message(&[], &format!("connecting to {location}")).map_err(|e| match e {
-            // Not a Pyro5 daemon at all: say who answered what.
-            StreamError::Protocol(ProtocolError::InvalidTag { found }) => {
-                Error::Protocol(ProtocolError::NotPyro { peer: location.clone(), found })
-            }
-            other => match Error::from(other) {
-                // Some servers wait for more than Pyro5's CONNECT before they say anything.
-                Error::Timeout { after, context } => Error::Timeout {
-                    after,
-                    context: format!(
-                        "{context}: it took the connection but sent no Pyro5 reply (is it a Pyro5 daemon?)"
-                    ),
-                },
-                other => other,
-            },
-        })?;
-        // Pyro5 logs the refusal ("connection to <location> rejected: <reason>") as an error.
-        let mut handshake = session
-            .on_connect_reply(&reply, &location)
-            .inspect_err(|error| tracing::error!(target: "pyro::proxy", "{error}"))?;
-        tracing::debug!(
-            target: "pyro::proxy",
-            "connected to {} - {}",
-            target.uri,
-            if target.tls.is_some() { "SSL" } else { "unencrypted" }
-        );
+        let reply = stream
+            .receive_message(&[], &format!("connecting to {location}"))
+            .map_err(|e| handshake_receive_error(e, &location))?;
+        let mut handshake = on_handshake_reply(&session, &reply, target.uri, &location, target.tls.is_some())?;
         handshake.peer_certificates = peer_certificates;
-        crate::current_context::received(&reply);
         let conn = Connection {
             stream,
             session,
@@ -187,6 +164,45 @@ impl Connection {
         let reply = self.stream.receive_message(&[], &self.reply_context)?;
         self.session.check_ping_reply(&reply)
     }
+}
+
+/// The error of receiving the reply to a CONNECT from `location`: a peer that is no Pyro5
+/// daemon is named, and a timeout says that nothing came (shared by the blocking and the async
+/// connections).
+pub(crate) fn handshake_receive_error(error: StreamError, location: &str) -> Error {
+    match error {
+        // Not a Pyro5 daemon at all: say who answered what.
+        StreamError::Protocol(ProtocolError::InvalidTag { found }) => {
+            Error::Protocol(ProtocolError::NotPyro { peer: location.to_owned(), found })
+        }
+        other => match Error::from(other) {
+            // Some servers wait for more than Pyro5's CONNECT before they say anything.
+            Error::Timeout { after, context } => Error::Timeout {
+                after,
+                context: format!("{context}: it took the connection but sent no Pyro5 reply (is it a Pyro5 daemon?)"),
+            },
+            other => other,
+        },
+    }
+}
+
+/// Interprets the reply to a CONNECT (the session's [`ClientSession::on_connect_reply`]),
+/// logging as Pyro5 does and taking in the reply's annotations (shared by the blocking and the
+/// async connections).
+pub(crate) fn on_handshake_reply(
+    session: &ClientSession,
+    reply: &Message,
+    uri: &Uri,
+    location: &str,
+    tls: bool,
+) -> Result<Handshake, Error> {
+    // Pyro5 logs the refusal ("connection to <location> rejected: <reason>") as an error.
+    let handshake = session
+        .on_connect_reply(reply, location)
+        .inspect_err(|error| tracing::error!(target: "pyro::proxy", "{error}"))?;
+    tracing::debug!(target: "pyro::proxy", "connected to {uri} - {}", if tls { "SSL" } else { "unencrypted" });
+    crate::current_context::received(reply);
+    Ok(handshake)
 }
 
 #[cfg(all(test, unix))]

@@ -11,7 +11,8 @@ use super::pool::Lease;
 use super::{Annotate, Known, Proxy};
 use crate::dispatch::Metadata;
 use crate::protocol::{Flags, Message, MessageType};
-use crate::session::ClientSession;
+use crate::serializer::Serializer;
+use crate::session::{ClientSession, Handshake};
 use crate::value::Value;
 use crate::{Error, RemoteError, Uri, current_context};
 
@@ -56,16 +57,7 @@ impl Proxy {
                 (opened, _) => (opened, first),
             };
             let (conn, handshake) = opened?;
-            self.serializer.settle(used);
-            let known = Known {
-                metadata: handshake.metadata,
-                handshake_response: Some(handshake.response),
-                peer_certificates: handshake.peer_certificates,
-            };
-            *self.known.write().unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(known));
-            if let (Some(naming), Some(resolved)) = (&self.naming, resolved) {
-                naming.remember(resolved);
-            }
+            self.remember_handshake(used, handshake, resolved);
             return Ok(lease.fill(conn));
         }
         lease.connection().ok_or_else(|| Error::Communication { message: "no connection".into(), source: None })
@@ -101,14 +93,7 @@ impl Proxy {
     where
         E: Fn(&str) -> Result<Vec<u8>, Error>,
     {
-        // Serialized once up front when the object id and the serializer are known; else per
-        // attempt, once the connection says which object and serializer.
-        let mut prepared = match self.naming {
-            None if self.serializer.settled() => {
-                Some(Message::new(MessageType::Invoke, self.serializer().id(), encode(self.uri.object())?))
-            }
-            _ => None,
-        };
+        let mut prepared = self.prepare_call(&encode)?;
         current_context::begin_call();
         // The methods running on this thread now wait for this call: callbacks it causes (they
         // carry its correlation id) must not wait for them (see `dispatch::BUSY_MESSAGE`).
@@ -117,7 +102,7 @@ impl Proxy {
         let mut retries = self.max_retries;
         loop {
             match self.invoke_once(method, flags, check, prepared.as_mut(), &encode, annotate) {
-                Err(Error::ConnectionClosed { .. } | Error::Timeout { .. }) if retries > 0 => retries -= 1,
+                Err(error) if retries > 0 && is_retried(&error) => retries -= 1,
                 result => return result,
             }
         }
@@ -126,7 +111,7 @@ impl Proxy {
     pub(super) fn invoke_once<E>(
         &self,
         method: &str,
-        mut flags: Flags,
+        flags: Flags,
         check: Check<'_>,
         prepared: Option<&mut Message>,
         encode: &E,
@@ -136,45 +121,18 @@ impl Proxy {
         E: Fn(&str) -> Result<Vec<u8>, Error>,
     {
         let mut lease = self.pool.lease();
-        self.connect_lease(&mut lease)?;
-        if let Some(known) = self.known() {
-            if let Err(err) = check.apply(&self.uri, method, &known.metadata) {
-                lease.give_back();
-                return Err(err);
-            }
-            if known.metadata.oneway.contains(method) {
-                flags.insert(Flags::ONEWAY);
-            }
-        }
         let conn = self.connect_lease(&mut lease)?;
-        let mut resolved_request;
-        let request = match prepared {
-            Some(request) => request,
-            None => match encode(conn.object()) {
-                Ok(payload) => {
-                    resolved_request = Message::new(MessageType::Invoke, self.serializer().id(), payload);
-                    &mut resolved_request
-                }
+        let mut storage = None;
+        let request =
+            match self.request_for(method, flags, check, prepared, &mut storage, encode, annotate, conn.object()) {
+                Ok(request) => request,
                 Err(err) => {
                     // Nothing was sent: the connection is still good.
                     lease.give_back();
                     return Err(err);
                 }
-            },
-        };
-        request.flags.insert(flags);
-        self.stamp(request);
-        if let Some(annotate) = annotate {
-            match annotate(conn.object()) {
-                Ok((id, value)) => {
-                    request.annotations.insert(id, value);
-                }
-                Err(err) => {
-                    lease.give_back();
-                    return Err(err);
-                }
-            }
-        }
+            };
+        let conn = self.connect_lease(&mut lease)?;
         // On error the lease is dropped here, which closes the connection.
         let reply = conn.exchange(request)?;
         if let Some(reply) = &reply {
@@ -189,14 +147,85 @@ impl Proxy {
         Ok(reply)
     }
 
+    /// The request of a call serialized once up front, when the object id and the serializer
+    /// are known before connecting (a `PYRO` uri, a settled serializer); `None` when it must be
+    /// serialized per attempt, once the connection says which object and serializer. Shared by
+    /// the blocking and the async proxy.
+    pub(crate) fn prepare_call<E>(&self, encode: &E) -> Result<Option<Message>, Error>
+    where
+        E: Fn(&str) -> Result<Vec<u8>, Error>,
+    {
+        Ok(match self.naming {
+            None if self.serializer.settled() => {
+                Some(Message::new(MessageType::Invoke, self.serializer().id(), encode(self.uri.object())?))
+            }
+            _ => None,
+        })
+    }
+
+    /// The request of one attempt of a call to `object` (the object the connection talks to):
+    /// the local check once the metadata is known (an unexposed method fails without traffic),
+    /// oneway when the metadata lists the method as oneway, the prepared request or one
+    /// serialized now (kept in `storage`), the annotations, the correlation id and `annotate`'s
+    /// annotation. An error means nothing was sent. Shared by the blocking and the async proxy.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn request_for<'m, E>(
+        &self,
+        method: &str,
+        mut flags: Flags,
+        check: Check<'_>,
+        prepared: Option<&'m mut Message>,
+        storage: &'m mut Option<Message>,
+        encode: &E,
+        annotate: Option<&Annotate<'_>>,
+        object: &str,
+    ) -> Result<&'m mut Message, Error>
+    where
+        E: Fn(&str) -> Result<Vec<u8>, Error>,
+    {
+        if let Some(known) = self.known() {
+            check.apply(&self.uri, method, &known.metadata)?;
+            if known.metadata.oneway.contains(method) {
+                flags.insert(Flags::ONEWAY);
+            }
+        }
+        let request = match prepared {
+            Some(request) => request,
+            None => storage.insert(Message::new(MessageType::Invoke, self.serializer().id(), encode(object)?)),
+        };
+        request.flags.insert(flags);
+        self.stamp(request);
+        if let Some(annotate) = annotate {
+            let (id, value) = annotate(object)?;
+            request.annotations.insert(id, value);
+        }
+        Ok(request)
+    }
+
+    /// Takes in what a successful handshake said: the serializer it `used`, the metadata and
+    /// the daemon's response, and the `PYRO` uri a name was `resolved` to. Shared by the blocking
+    /// and the async proxy.
+    pub(crate) fn remember_handshake(&self, used: Serializer, handshake: Handshake, resolved: Option<Uri>) {
+        self.serializer.settle(used);
+        let known = Known {
+            metadata: handshake.metadata,
+            handshake_response: Some(handshake.response),
+            peer_certificates: handshake.peer_certificates,
+        };
+        *self.known.write().unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(known));
+        if let (Some(naming), Some(resolved)) = (&self.naming, resolved) {
+            naming.remember(resolved);
+        }
+    }
+
     /// Adds the annotations and the correlation id to send (see [`current_context`]).
-    pub(super) fn stamp(&self, request: &mut Message) {
+    pub(crate) fn stamp(&self, request: &mut Message) {
         current_context::stamp(request, &self.annotations, self.correlation_id);
     }
 
     /// The result of `reply`, interpreted by the client session. A stream nobody asked for is
     /// closed at once.
-    pub(super) fn decode_reply<R: DeserializeOwned>(&self, method: &str, reply: &Message) -> Result<R, Error> {
+    pub(crate) fn decode_reply<R: DeserializeOwned>(&self, method: &str, reply: &Message) -> Result<R, Error> {
         let session = ClientSession::new(self.serializer());
         if let Ok(Some(id)) = session.stream_id(reply) {
             let _ = self.close_stream(&id);
@@ -207,7 +236,7 @@ impl Proxy {
 
 /// Which local check a call gets once the metadata is known.
 #[derive(Clone, Copy, Debug)]
-pub(super) enum Check<'a> {
+pub(crate) enum Check<'a> {
     /// The method must be exposed.
     Method,
     /// The attribute must be exposed.
@@ -236,8 +265,14 @@ impl Check<'_> {
     }
 }
 
+/// Whether a call that failed with `error` is sent again (while retries are left, Pyro5's
+/// `MAX_RETRIES`): its connection closed or timed out.
+pub(crate) fn is_retried(error: &Error) -> bool {
+    matches!(error, Error::ConnectionClosed { .. } | Error::Timeout { .. })
+}
+
 /// Whether `error` is one of Pyro5's `CommunicationError`s (what `_pyroReconnect` retries on).
-pub(super) fn is_communication_error(error: &Error) -> bool {
+pub(crate) fn is_communication_error(error: &Error) -> bool {
     matches!(
         error,
         Error::ConnectionClosed { .. }

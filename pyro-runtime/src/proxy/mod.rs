@@ -131,15 +131,15 @@
 
 mod args;
 mod attributes;
-mod batch;
+pub(crate) mod batch;
 mod blob;
 mod connected;
-mod connection;
+pub(crate) mod connection;
 mod invoke;
 mod pool;
 mod raw;
 mod serializer_choice;
-mod stream;
+pub(crate) mod stream;
 mod wire;
 
 pub use connected::CONNECTED_SOCKET_HOST;
@@ -163,11 +163,13 @@ use crate::{Config, Error, Uri, naming};
 use serializer_choice::SerializerChoice;
 
 pub use batch::{Batch, BatchHandle};
-use invoke::{Check, is_communication_error};
+pub(crate) use invoke::{Check, is_communication_error};
+#[cfg(feature = "tokio")]
+pub(crate) use invoke::is_retried;
 use pool::Pool;
 
 /// Computes an annotation of a call for the object id it goes to.
-type Annotate<'a> = dyn Fn(&str) -> Result<(crate::protocol::AnnotationId, Vec<u8>), Error> + 'a;
+pub(crate) type Annotate<'a> = dyn Fn(&str) -> Result<(crate::protocol::AnnotationId, Vec<u8>), Error> + Sync + 'a;
 
 /// The default maximum number of connections a proxy opens to serve concurrent calls.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 4;
@@ -179,8 +181,8 @@ pub const RECONNECT_INTERVAL: Duration = Duration::from_secs(2);
 pub const DEFAULT_HANDSHAKE: &str = "hello";
 
 /// The method names the daemon handles itself for remote attributes.
-const GETATTR: &str = "__getattr__";
-const SETATTR: &str = "__setattr__";
+pub(crate) const GETATTR: &str = "__getattr__";
+pub(crate) const SETATTR: &str = "__setattr__";
 
 /// A proxy for a remote object: calls its methods over Pyro5's wire protocol.
 ///
@@ -845,7 +847,7 @@ impl Proxy {
     }
 
     /// Serializes a call to `object`; `()` as positional arguments becomes an empty sequence.
-    fn encode_call<A, K>(&self, object: &str, method: &str, vargs: &A, kwargs: Option<&K>) -> Result<Vec<u8>, Error>
+    pub(crate) fn encode_call<A, K>(&self, object: &str, method: &str, vargs: &A, kwargs: Option<&K>) -> Result<Vec<u8>, Error>
     where
         A: Serialize + ?Sized,
         K: Serialize + ?Sized,
@@ -859,6 +861,37 @@ impl Proxy {
 
     fn known(&self) -> Option<Arc<Known>> {
         self.known.read().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// The serializer to open a connection with, and the one to fall back to when the daemon
+    /// closes the connection at the handshake without a reply (only while negotiating).
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+    pub(crate) fn handshake_serializers(&self) -> (Serializer, Option<Serializer>) {
+        self.serializer.for_handshake()
+    }
+
+    /// For a `PYRONAME`/`PYROMETA` uri: the settings to find the name server with.
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+    pub(crate) fn naming_config(&self) -> Option<&Arc<Config>> {
+        self.naming.as_ref().map(|naming| &naming.config)
+    }
+
+    /// The TLS context when `SSL` is on (an error if it could not be built).
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+    pub(crate) fn tls_client(&self) -> Result<Option<&crate::transport::TlsClient>, Error> {
+        self.tls.as_ref().map(Option::as_ref).map_err(|message| Error::Tls { message: message.clone() })
+    }
+
+    /// How messages are encoded (compression, maximum size, wire log).
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+    pub(crate) fn encode_options(&self) -> EncodeOptions {
+        self.options
+    }
+
+    /// How calls are serialized (`SERPENT_BYTES_REPR`).
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+    pub(crate) fn serialize_options(&self) -> SerializeOptions {
+        self.serialize_options
     }
 }
 
@@ -910,7 +943,7 @@ impl fmt::Display for Proxy {
 }
 
 /// An empty keyword-argument map, serialized without allocating.
-struct EmptyKwargs;
+pub(crate) struct EmptyKwargs;
 
 impl Serialize for EmptyKwargs {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -920,7 +953,7 @@ impl Serialize for EmptyKwargs {
 }
 
 /// Pyro5 treats a zero timeout as none.
-fn normalize_timeout(timeout: Option<Duration>) -> Option<Duration> {
+pub(crate) fn normalize_timeout(timeout: Option<Duration>) -> Option<Duration> {
     timeout.filter(|t| !t.is_zero())
 }
 

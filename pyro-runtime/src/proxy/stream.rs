@@ -12,12 +12,13 @@ use super::pool::Lease;
 use super::{Check, EmptyKwargs, GETATTR, Proxy};
 use crate::protocol::{Flags, Message, MessageType};
 use crate::session::{ClientSession, DAEMON_OBJECT_ID};
+use crate::serializer::Serializer;
 use crate::value::Dict;
 use crate::{Error, Value, current_context};
 
 /// The daemon object's methods for streams.
-const NEXT_ITEM: &str = "get_next_stream_item";
-const CLOSE: &str = "close_stream";
+pub(crate) const NEXT_ITEM: &str = "get_next_stream_item";
+pub(crate) const CLOSE: &str = "close_stream";
 
 /// The most `get_next_stream_item` requests a [`RemoteIter`] keeps in flight: small requests
 /// that always fit in the socket buffers, so sending them never waits for the daemon to read.
@@ -160,6 +161,21 @@ impl Proxy {
         method: &str,
         reply: Option<Message>,
     ) -> Result<RemoteIter<'_, T>, Error> {
+        let id = self.stream_of(method, reply)?;
+        Ok(RemoteIter {
+            proxy: self,
+            id,
+            open: true,
+            read_ahead: self.stream_read_ahead,
+            held: None,
+            next_call: None,
+            item: PhantomData,
+        })
+    }
+
+    /// The id of the stream a reply to `method` opened; an error for a oneway call, a plain
+    /// value or an exception (shared by the blocking and the async proxy).
+    pub(crate) fn stream_of(&self, method: &str, reply: Option<Message>) -> Result<String, Error> {
         let Some(reply) = reply else {
             return Err(Error::Communication {
                 message: format!("'{method}' is a oneway method: it returns no item stream"),
@@ -168,15 +184,7 @@ impl Proxy {
         };
         let session = ClientSession::new(self.serializer());
         match session.stream_id(&reply)? {
-            Some(id) => Ok(RemoteIter {
-                proxy: self,
-                id,
-                open: true,
-                read_ahead: self.stream_read_ahead,
-                held: None,
-                next_call: None,
-                item: PhantomData,
-            }),
+            Some(id) => Ok(id),
             None => {
                 // An exception is the caller's error; a plain value is not what was asked for.
                 session.decode_result::<Value>(method, &reply)?;
@@ -196,20 +204,23 @@ impl Proxy {
         if self.open_connections() == 0 {
             return Ok(());
         }
-        let encode = |_: &str| {
-            Ok(self.serializer().encode_call_with(
-                self.serialize_options,
-                DAEMON_OBJECT_ID,
-                CLOSE,
-                &(id,),
-                Some(&EmptyKwargs),
-            )?)
-        };
+        let encode = |_: &str| self.encode_close_stream(id);
         self.invoke(CLOSE, Flags::ONEWAY, Check::Nothing, encode).map(drop)
     }
 
+    /// The serialized oneway `close_stream` call for stream `id`.
+    pub(crate) fn encode_close_stream(&self, id: &str) -> Result<Vec<u8>, Error> {
+        Ok(self.serializer().encode_call_with(
+            self.serialize_options,
+            DAEMON_OBJECT_ID,
+            CLOSE,
+            &(id,),
+            Some(&EmptyKwargs),
+        )?)
+    }
+
     /// The serialized `get_next_stream_item` call for stream `id`.
-    fn encode_next_item(&self, id: &str) -> Result<Vec<u8>, Error> {
+    pub(crate) fn encode_next_item(&self, id: &str) -> Result<Vec<u8>, Error> {
         Ok(self.serializer().encode_call_with(
             self.serialize_options,
             DAEMON_OBJECT_ID,
@@ -403,19 +414,11 @@ impl<T: DeserializeOwned> RemoteIter<'_, T> {
             // The daemon closes the connection after this reply: no more replies come.
             self.held = None;
         }
-        match ClientSession::new(proxy.serializer()).decode_stream_item::<T>(&reply) {
-            Ok(Some(item)) => Some(Ok(item)),
-            Ok(None) => {
-                self.finish();
-                None
-            }
-            // The item arrived but is no `T`: the stream itself goes on.
-            Err(error @ Error::Serialize(_)) if !reply.flags.contains(Flags::EXCEPTION) => Some(Err(error)),
-            Err(error) => {
-                self.finish();
-                Some(Err(error))
-            }
+        let (item, goes_on) = stream_item::<T>(proxy.serializer(), &reply);
+        if !goes_on {
+            self.finish();
         }
+        item
     }
 }
 
@@ -447,19 +450,22 @@ impl<T: DeserializeOwned> Iterator for RemoteIter<'_, T> {
                 return Some(Err(error));
             }
         };
-        match ClientSession::new(proxy.serializer()).decode_stream_item::<T>(&reply) {
-            Ok(Some(item)) => Some(Ok(item)),
-            Ok(None) => {
-                self.open = false;
-                None
-            }
-            // The item arrived but is no `T`: the stream itself goes on.
-            Err(error @ Error::Serialize(_)) if !reply.flags.contains(Flags::EXCEPTION) => Some(Err(error)),
-            Err(error) => {
-                self.open = false;
-                Some(Err(error))
-            }
-        }
+        let (item, goes_on) = stream_item::<T>(proxy.serializer(), &reply);
+        self.open = goes_on;
+        item
+    }
+}
+
+/// The item a reply to `get_next_stream_item` carries (`None` at the end of the stream), and
+/// whether the stream goes on after it: it ends at its end and after an exception; an item that
+/// arrived but is no `T` is an error and the stream goes on (shared by the blocking and the
+/// async proxy).
+pub(crate) fn stream_item<T: DeserializeOwned>(serializer: Serializer, reply: &Message) -> (Option<Result<T, Error>>, bool) {
+    match ClientSession::new(serializer).decode_stream_item::<T>(reply) {
+        Ok(Some(item)) => (Some(Ok(item)), true),
+        Ok(None) => (None, false),
+        Err(error @ Error::Serialize(_)) if !reply.flags.contains(Flags::EXCEPTION) => (Some(Err(error)), true),
+        Err(error) => (Some(Err(error)), false),
     }
 }
 

@@ -102,7 +102,7 @@ fn connect_tcp(host: &str, port: u16, timeout: Option<Duration>) -> Result<TcpSt
     })
 }
 
-fn connect_error(e: io::Error, address: &str, timeout: Option<Duration>) -> Error {
+pub(crate) fn connect_error(e: io::Error, address: &str, timeout: Option<Duration>) -> Error {
     match e.kind() {
         io::ErrorKind::ConnectionRefused => Error::ConnectionRefused { address: address.to_owned(), source: e },
         io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => {
@@ -113,7 +113,7 @@ fn connect_error(e: io::Error, address: &str, timeout: Option<Duration>) -> Erro
 }
 
 #[cfg(unix)]
-fn connect_unix(path: &str) -> Result<Socket, Error> {
+pub(crate) fn connect_unix(path: &str) -> Result<Socket, Error> {
     use std::os::unix::net::UnixStream;
 
     let address = format!("./u:{}", path.escape_debug());
@@ -141,7 +141,7 @@ fn connect_abstract(_name: &str) -> io::Result<std::os::unix::net::UnixStream> {
 }
 
 #[cfg(not(unix))]
-fn connect_unix(path: &str) -> Result<Socket, Error> {
+pub(crate) fn connect_unix(path: &str) -> Result<Socket, Error> {
     Err(Error::Communication { message: format!("Unix domain sockets are not supported here ({path})"), source: None })
 }
 

@@ -3,13 +3,13 @@
 //! typed: [`TransportError`] (closed, timed out, other I/O) and [`StreamError`] (that, or invalid
 //! bytes), each converted into [`Error`](crate::Error) in one place.
 
-mod connect;
+pub(crate) mod connect;
 mod connected;
 mod error;
 mod listener;
 mod socket;
 mod stream;
-mod tls;
+pub(crate) mod tls;
 
 pub use connect::{connect, connect_with_tls};
 pub use connected::{ConnectedStream, NOT_BOUND};

@@ -250,10 +250,7 @@ impl TlsClient {
     /// # Ok(()) }
     /// ```
     pub fn connect(&self, host: &str, mut tcp: TcpStream) -> Result<TlsStream, Error> {
-        let bare = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
-        let bare = bare.split('%').next().unwrap_or(bare);
-        let name = ServerName::try_from(bare.to_owned())
-            .map_err(|e| tls_error(format!("{host} is no valid TLS server name: {e}")))?;
+        let name = server_name(host)?;
         let mut conn = ClientConnection::new(Arc::clone(&self.config), name)
             .map_err(|e| tls_error(format!("TLS setup for {host}: {e}")))?;
         while conn.is_handshaking() {
@@ -261,6 +258,23 @@ impl TlsClient {
         }
         Ok(TlsStream::Client(Box::new(StreamOwned::new(conn, tcp))))
     }
+}
+
+impl TlsClient {
+    /// The rustls client configuration (for the async transport, which does the handshake
+    /// through tokio-rustls with the same configuration).
+    #[cfg(feature = "tokio")]
+    pub(crate) fn rustls_config(&self) -> Arc<ClientConfig> {
+        Arc::clone(&self.config)
+    }
+}
+
+/// The name a server's certificate must be valid for: `host` as in the URI (a DNS name or an
+/// IP address, brackets and an IPv6 zone left out).
+pub(crate) fn server_name(host: &str) -> Result<ServerName<'static>, Error> {
+    let bare = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
+    let bare = bare.split('%').next().unwrap_or(bare);
+    ServerName::try_from(bare.to_owned()).map_err(|e| tls_error(format!("{host} is no valid TLS server name: {e}")))
 }
 
 impl std::fmt::Debug for TlsClient {

@@ -1,0 +1,69 @@
+//! The async API on tokio (cargo feature `tokio`, off by default: blocking users compile no
+//! tokio): async proxies, async batches and item streams, async naming.
+//!
+//! # Which is which
+//!
+//! | blocking (std sockets, threads) | async (tokio) |
+//! |---|---|
+//! | [`proxy::Proxy`](crate::proxy::Proxy) | [`aio::Proxy`](Proxy) |
+//! | [`proxy::Batch`](crate::proxy::Batch) | [`aio::Batch`](Batch) |
+//! | [`proxy::RemoteIter`](crate::proxy::RemoteIter) (an `Iterator`) | [`aio::RemoteStream`](RemoteStream) (a [`Stream`](futures_core::Stream)) |
+//! | [`naming::locate_ns`](crate::naming::locate_ns), [`naming::NameServerProxy`](crate::naming::NameServerProxy) | [`aio::locate_ns`](locate_ns), [`aio::NameServerProxy`](NameServerProxy) |
+//! | `#[pyro::expose]`'s `ThingProxy`, `ThingBatch` | `ThingProxyAsync`, `ThingBatchAsync` |
+//!
+//! The async types are thin drivers of the code the blocking ones use: the same sans-IO
+//! [`ClientSession`](crate::session::ClientSession) (handshake, sequence numbers, reply
+//! checks), the same settings and call logic (serializer negotiation, argument encoding, reply
+//! decoding, the local checks from the metadata, `MAX_RETRIES`, annotations, correlation ids),
+//! the same batch recording and stream item decoding, the same TLS configuration
+//! ([`TlsClient`](crate::transport::TlsClient): certificates, host name checks, the peer's
+//! certificates after the handshake) and the same errors. Only moving bytes and waiting are
+//! async. An async proxy is made from the same [`Config`](crate::Config) and URIs, and converts
+//! from and to a blocking one ([`Proxy::from_blocking`], [`Proxy::to_blocking`]).
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), pyro::Error> {
+//! use pyro::aio::Proxy;
+//! let proxy = Proxy::from_uri_str("PYRONAME:example.greeting")?;
+//! let text: String = proxy.call("greet", &("bob",)).await?;
+//! let mut batch = proxy.batch();
+//! let one = batch.call_with::<_, String>("greet", &("ann",));
+//! batch.run().await?;
+//! println!("{text} {}", one.get()?);
+//! # Ok(()) }
+//! ```
+//!
+//! # Cancellation
+//!
+//! Every future here may be dropped at any point (a `tokio::time::timeout`, a `select!`):
+//! a connection whose exchange did not finish (the request half sent, the reply half read) is
+//! closed, never returned to the pool, so the next call never reads a stale reply. Dropping a
+//! [`RemoteStream`] closes the remote iterator from a task of its own.
+//!
+//! # Blocking calls inside async code
+//!
+//! The blocking proxy uses std sockets and no runtime: called from inside a tokio runtime it
+//! works (it blocks that worker thread while it waits, so prefer the async proxy there, or
+//! `tokio::task::spawn_blocking`). It never starts or needs a runtime of its own.
+//!
+//! # Annotations
+//!
+//! Set annotations and a correlation id on the proxy ([`Proxy::set_annotations`],
+//! [`Proxy::set_correlation_id`]): a task may move between threads, so the thread's
+//! annotations ([`current_context`](crate::current_context)) are those of whichever thread
+//! writes the request. The response annotations of a call are the thread's
+//! [`response_annotations`](crate::current_context::response_annotations) right after its
+//! `.await` (the poll that completes a call records them).
+
+mod batch;
+mod connection;
+mod naming;
+mod pool;
+mod proxy;
+mod stream;
+mod transport;
+
+pub use batch::Batch;
+pub use naming::{NameServerProxy, locate_ns, locate_ns_with_config, resolve_with_config};
+pub use proxy::Proxy;
+pub use stream::RemoteStream;

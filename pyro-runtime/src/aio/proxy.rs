@@ -1,0 +1,852 @@
+//! [`Proxy`]: the async proxy, a tokio driver of the same client session, settings and call
+//! logic as the blocking [`proxy::Proxy`](crate::proxy::Proxy).
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use uuid::Uuid;
+
+use super::connection::Connection;
+use super::pool::{Lease, Pool};
+use crate::dispatch::Metadata;
+use crate::protocol::{AnnotationId, Annotations, Flags, Message};
+use crate::proxy::{Annotate, Check, EmptyKwargs, GETATTR, RECONNECT_INTERVAL, SETATTR, is_communication_error, is_retried};
+use crate::serializer::{ProxyState, Serializer};
+use crate::value::{Dict, Value, from_value};
+use crate::{Config, Error, SerializedBlob, Uri, current_context};
+
+/// An async proxy for a remote object: the async twin of the blocking
+/// [`proxy::Proxy`](crate::proxy::Proxy), with the same settings, the same call shapes (each an
+/// `async fn`) and the same errors, on tokio.
+///
+/// It is `Send + Sync`: share it between tasks (by reference or in an `Arc`); it keeps a small
+/// pool of connections as the blocking proxy does (see
+/// [`set_max_connections`](Proxy::set_max_connections)). Dropping a call's future at any point
+/// leaves the proxy usable: a connection whose exchange did not finish is closed, never reused.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), pyro::Error> {
+/// use pyro::value::{Dict, Value};
+/// let proxy = pyro::aio::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
+/// let sum: i64 = proxy.call("add", &(1, 2)).await?;
+/// let value = proxy.call_value("add", vec![1.into(), 2.into()], Dict::new()).await?;
+/// proxy.call_oneway("notify", &("event",)).await?;
+/// # Ok(()) }
+/// ```
+pub struct Proxy {
+    /// The settings and the call logic shared with the blocking proxy (its own connections are
+    /// never used).
+    core: crate::proxy::Proxy,
+    pool: Arc<Pool>,
+}
+
+impl Proxy {
+    /// A proxy for the object at `uri` with the process's settings ([`Config::environment`],
+    /// the defaults if a `PYRO_*` variable is invalid); connects on the first call.
+    ///
+    /// ```
+    /// let proxy = pyro::aio::Proxy::new(pyro::Uri::pyro("thing", "localhost", 9999).unwrap());
+    /// assert_eq!(proxy.uri().object(), "thing");
+    /// ```
+    pub fn new(uri: Uri) -> Proxy {
+        Proxy::from_blocking(crate::proxy::Proxy::new(uri))
+    }
+
+    /// A proxy for the object at `uri` with the settings of `config` (as
+    /// [`proxy::Proxy::with_config`](crate::proxy::Proxy::with_config)).
+    ///
+    /// ```
+    /// use pyro::{aio::Proxy, Config, Serializer};
+    /// let config = Config { serializer: Some(Serializer::Json), max_retries: 2, ..Config::default() };
+    /// let proxy = Proxy::with_config("PYRO:thing@localhost:9999".parse().unwrap(), &config);
+    /// assert_eq!((proxy.serializer(), proxy.max_retries()), (Serializer::Json, 2));
+    /// ```
+    pub fn with_config(uri: Uri, config: &Config) -> Proxy {
+        Proxy::from_blocking(crate::proxy::Proxy::with_config(uri, config))
+    }
+
+    /// A proxy for the object at the URI text `uri` with the process's settings. Fails on a
+    /// bad URI or an invalid `PYRO_*` variable.
+    ///
+    /// ```
+    /// assert!(pyro::aio::Proxy::from_uri_str("PYRO:thing@localhost:9999").is_ok());
+    /// assert!(pyro::aio::Proxy::from_uri_str("not a uri").is_err());
+    /// ```
+    pub fn from_uri_str(uri: &str) -> Result<Proxy, Error> {
+        crate::proxy::Proxy::from_uri_str(uri).map(Proxy::from_blocking)
+    }
+
+    /// An async proxy with the settings (and the known metadata) of a blocking one; the
+    /// blocking proxy's connections are not taken over. A proxy over a connected socket cannot
+    /// be made async (its calls fail to connect).
+    ///
+    /// ```
+    /// let blocking = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999")?.with_max_retries(3);
+    /// let proxy = pyro::aio::Proxy::from_blocking(blocking);
+    /// assert_eq!(proxy.max_retries(), 3);
+    /// # Ok::<(), pyro::Error>(())
+    /// ```
+    pub fn from_blocking(core: crate::proxy::Proxy) -> Proxy {
+        let pool = Arc::new(Pool::new(core.max_connections()));
+        Proxy { core, pool }
+    }
+
+    /// A new, unconnected blocking proxy with this proxy's settings and known metadata.
+    ///
+    /// ```
+    /// let proxy = pyro::aio::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
+    /// assert_eq!(proxy.to_blocking().uri(), proxy.uri());
+    /// # Ok::<(), pyro::Error>(())
+    /// ```
+    pub fn to_blocking(&self) -> crate::proxy::Proxy {
+        self.core.clone()
+    }
+
+    /// The URI the proxy was made for.
+    ///
+    /// ```
+    /// let proxy = pyro::aio::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
+    /// assert_eq!(proxy.uri().to_string(), "PYRO:thing@localhost:9999");
+    /// # Ok::<(), pyro::Error>(())
+    /// ```
+    pub fn uri(&self) -> &Uri {
+        self.core.uri()
+    }
+
+    /// The `PYRO:` URI of the object the latest connection talks to (see
+    /// [`proxy::Proxy::resolved_uri`](crate::proxy::Proxy::resolved_uri)).
+    ///
+    /// ```
+    /// let proxy = pyro::aio::Proxy::from_uri_str("PYRONAME:example.thing")?;
+    /// assert_eq!(proxy.resolved_uri(), None);
+    /// # Ok::<(), pyro::Error>(())
+    /// ```
+    pub fn resolved_uri(&self) -> Option<Uri> {
+        self.core.resolved_uri()
+    }
+
+    /// The serializer used for calls.
+    ///
+    /// ```
+    /// let proxy = pyro::aio::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
+    /// assert_eq!(proxy.serializer(), pyro::Serializer::Msgpack);
+    /// # Ok::<(), pyro::Error>(())
+    /// ```
+    pub fn serializer(&self) -> Serializer {
+        self.core.serializer()
+    }
+
+    /// Sets the serializer for later calls.
+    ///
+    /// ```
+    /// let mut proxy = pyro::aio::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
+    /// proxy.set_serializer(pyro::Serializer::Json);
+    /// assert_eq!(proxy.serializer(), pyro::Serializer::Json);
+    /// # Ok::<(), pyro::Error>(())
+    /// ```
+    pub fn set_serializer(&mut self, serializer: Serializer) {
+        self.core.set_serializer(serializer);
+    }
+
+    /// [`set_serializer`](Proxy::set_serializer), builder style.
+    ///
+    /// ```
+    /// let proxy = pyro::aio::Proxy::from_uri_str("PYRO:thing@localhost:9999")?.with_serializer(pyro::Serializer::Json);
+    /// assert_eq!(proxy.serializer(), pyro::Serializer::Json);
+    /// # Ok::<(), pyro::Error>(())
+    /// ```
+    #[must_use]
+    pub fn with_serializer(mut self, serializer: Serializer) -> Proxy {
+        self.set_serializer(serializer);
+        self
+    }
+
+    /// The timeout for connecting and for each send and each reply; `None` waits forever.
+    ///
+    /// ```
+    /// let proxy = pyro::aio::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
+    /// assert_eq!(proxy.timeout(), None);
+    /// # Ok::<(), pyro::Error>(())
+    /// ```
+    pub fn timeout(&self) -> Option<Duration> {
+        self.core.timeout()
+    }
+
+    /// Sets the timeout (Pyro5's `_pyroTimeout`; zero means none) for later sends and replies,
+    /// on open connections too. An expired timeout is [`Error::Timeout`].
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let mut proxy = pyro::aio::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
+    /// proxy.set_timeout(Some(Duration::from_secs(3)));
+    /// assert_eq!(proxy.timeout(), Some(Duration::from_secs(3)));
+    /// # Ok::<(), pyro::Error>(())
+    /// ```
+    pub fn set_timeout(&mut self, timeout: Option<Duration>) {
+        self.core.set_timeout(timeout);
+    }
+
+    /// [`set_timeout`](Proxy::set_timeout), builder style.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let proxy = pyro::aio::Proxy::from_uri_str("PYRO:thing@localhost:9999")?.with_timeout(Some(Duration::from_secs(1)));
+    /// assert_eq!(proxy.timeout(), Some(Duration::from_secs(1)));
+    /// # Ok::<(), pyro::Error>(())
+    /// ```
+    #[must_use]
+    pub fn with_timeout(mut self, timeout: Option<Duration>) -> Proxy {
+        self.set_timeout(timeout);
+        self
+    }
+
+    /// The value sent in the CONNECT handshake (default `"hello"`).
+    ///
+    /// ```
+    /// let proxy = pyro::aio::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
+    /// assert_eq!(proxy.handshake().as_str(), Some("hello"));
+    /// # Ok::<(), pyro::Error>(())
+    /// ```
+    pub fn handshake(&self) -> &Value {
+        self.core.handshake()
+    }
+
+    /// Sets the value sent in the handshake of later connections (Pyro5's `_pyroHandshake`).
+    ///
+    /// ```
+    /// let mut proxy = pyro::aio::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
+    /// proxy.set_handshake("secret".into());
+    /// assert_eq!(proxy.handshake().as_str(), Some("secret"));
+    /// # Ok::<(), pyro::Error>(())
+    /// ```
+    pub fn set_handshake(&mut self, handshake: Value) {
+        self.core.set_handshake(handshake);
+    }
+
+    /// [`set_handshake`](Proxy::set_handshake), builder style.
+    ///
+    /// ```
+    /// let proxy = pyro::aio::Proxy::from_uri_str("PYRO:thing@localhost:9999")?.with_handshake(42.into());
+    /// assert_eq!(proxy.handshake().as_i64(), Some(42));
+    /// # Ok::<(), pyro::Error>(())
+    /// ```
+    #[must_use]
+    pub fn with_handshake(mut self, handshake: Value) -> Proxy {
+        self.set_handshake(handshake);
+        self
+    }
+
+    /// The annotations sent with every request (before those of the thread that writes the
+    /// request, see [`current_context`](crate::current_context)).
+    ///
+    /// ```
+    /// let proxy = pyro::aio::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
+    /// assert!(proxy.annotations().is_empty());
+    /// # Ok::<(), pyro::Error>(())
+    /// ```
+    pub fn annotations(&self) -> &Annotations {
+        self.core.annotations()
+    }
+
+    /// Sets the annotations sent with every request. In async code this is the reliable way
+    /// to annotate calls: the thread's annotations ([`current_context::set_annotations`]) are
+    /// those of whichever thread polls the task when the request is written.
+    ///
+    /// [`current_context::set_annotations`]: crate::current_context::set_annotations
+    ///
+    /// ```
+    /// use pyro::protocol::{AnnotationId, Annotations};
+    /// let mut proxy = pyro::aio::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
+    /// let annotations: Annotations = [(AnnotationId::try_from("XYZZ")?, b"hi".to_vec())].into_iter().collect();
+    /// proxy.set_annotations(annotations);
+    /// assert_eq!(proxy.annotations().len(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn set_annotations(&mut self, annotations: Annotations) {
+        self.core.set_annotations(annotations);
+    }
+
+    /// [`set_annotations`](Proxy::set_annotations), builder style.
+    ///
+    /// ```
+    /// let proxy = pyro::aio::Proxy::from_uri_str("PYRO:thing@localhost:9999")?.with_annotations(Default::default());
+    /// assert!(proxy.annotations().is_empty());
+    /// # Ok::<(), pyro::Error>(())
+    /// ```
+    #[must_use]
+    pub fn with_annotations(mut self, annotations: Annotations) -> Proxy {
+        self.set_annotations(annotations);
+        self
+    }
+
+    /// The correlation id sent with every request, if set.
+    ///
+    /// ```
+    /// let proxy = pyro::aio::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
+    /// assert_eq!(proxy.correlation_id(), None);
+    /// # Ok::<(), pyro::Error>(())
+    /// ```
+    pub fn correlation_id(&self) -> Option<Uuid> {
+        self.core.correlation_id()
+    }
+
+    /// Sets the correlation id sent with every request (`None`: the thread's, if any).
+    ///
+    /// ```
+    /// let mut proxy = pyro::aio::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
+    /// let id = pyro::uuid::Uuid::new_v4();
+    /// proxy.set_correlation_id(Some(id));
+    /// assert_eq!(proxy.correlation_id(), Some(id));
+    /// # Ok::<(), pyro::Error>(())
+    /// ```
+    pub fn set_correlation_id(&mut self, id: Option<Uuid>) {
+        self.core.set_correlation_id(id);
+    }
+
+    /// [`set_correlation_id`](Proxy::set_correlation_id), builder style.
+    ///
+    /// ```
+    /// let proxy = pyro::aio::Proxy::from_uri_str("PYRO:thing@localhost:9999")?.with_correlation_id(None);
+    /// assert_eq!(proxy.correlation_id(), None);
+    /// # Ok::<(), pyro::Error>(())
+    /// ```
+    #[must_use]
+    pub fn with_correlation_id(mut self, id: Option<Uuid>) -> Proxy {
+        self.set_correlation_id(id);
+        self
+    }
+
+    /// How often a call whose connection closed or timed out is sent again (Pyro5's
+    /// `MAX_RETRIES`, default 0).
+    ///
+    /// ```
+    /// let proxy = pyro::aio::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
+    /// assert_eq!(proxy.max_retries(), 0);
+    /// # Ok::<(), pyro::Error>(())
+    /// ```
+    pub fn max_retries(&self) -> u32 {
+        self.core.max_retries()
+    }
+
+    /// Sets [`max_retries`](Proxy::max_retries).
+    ///
+    /// ```
+    /// let mut proxy = pyro::aio::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
+    /// proxy.set_max_retries(2);
+    /// assert_eq!(proxy.max_retries(), 2);
+    /// # Ok::<(), pyro::Error>(())
+    /// ```
+    pub fn set_max_retries(&mut self, max_retries: u32) {
+        self.core.set_max_retries(max_retries);
+    }
+
+    /// [`set_max_retries`](Proxy::set_max_retries), builder style.
+    ///
+    /// ```
+    /// let proxy = pyro::aio::Proxy::from_uri_str("PYRO:thing@localhost:9999")?.with_max_retries(1);
+    /// assert_eq!(proxy.max_retries(), 1);
+    /// # Ok::<(), pyro::Error>(())
+    /// ```
+    #[must_use]
+    pub fn with_max_retries(mut self, max_retries: u32) -> Proxy {
+        self.set_max_retries(max_retries);
+        self
+    }
+
+    /// The most connections this proxy opens for concurrent calls.
+    ///
+    /// ```
+    /// let proxy = pyro::aio::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
+    /// assert_eq!(proxy.max_connections(), pyro::proxy::DEFAULT_MAX_CONNECTIONS);
+    /// # Ok::<(), pyro::Error>(())
+    /// ```
+    pub fn max_connections(&self) -> usize {
+        self.pool.max()
+    }
+
+    /// Sets the most connections this proxy opens (at least 1); calls beyond it wait for a
+    /// connection.
+    ///
+    /// ```
+    /// let mut proxy = pyro::aio::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
+    /// proxy.set_max_connections(16);
+    /// assert_eq!(proxy.max_connections(), 16);
+    /// # Ok::<(), pyro::Error>(())
+    /// ```
+    pub fn set_max_connections(&mut self, max: usize) {
+        self.core.set_max_connections(max);
+        self.pool.set_max(max);
+    }
+
+    /// [`set_max_connections`](Proxy::set_max_connections), builder style.
+    ///
+    /// ```
+    /// let proxy = pyro::aio::Proxy::from_uri_str("PYRO:thing@localhost:9999")?.with_max_connections(1);
+    /// assert_eq!(proxy.max_connections(), 1);
+    /// # Ok::<(), pyro::Error>(())
+    /// ```
+    #[must_use]
+    pub fn with_max_connections(mut self, max: usize) -> Proxy {
+        self.set_max_connections(max);
+        self
+    }
+
+    /// The object's metadata from the last handshake; `None` before the first connection.
+    ///
+    /// ```
+    /// let proxy = pyro::aio::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
+    /// assert!(proxy.metadata().is_none());
+    /// # Ok::<(), pyro::Error>(())
+    /// ```
+    pub fn metadata(&self) -> Option<Metadata> {
+        self.core.metadata()
+    }
+
+    /// The daemon's handshake response from the last handshake.
+    ///
+    /// ```
+    /// let proxy = pyro::aio::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
+    /// assert!(proxy.handshake_response().is_none());
+    /// # Ok::<(), pyro::Error>(())
+    /// ```
+    pub fn handshake_response(&self) -> Option<Value> {
+        self.core.handshake_response()
+    }
+
+    /// The daemon's TLS certificate chain seen on the latest connection (empty without TLS).
+    ///
+    /// ```
+    /// let proxy = pyro::aio::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
+    /// assert!(proxy.peer_certificates().is_empty());
+    /// # Ok::<(), pyro::Error>(())
+    /// ```
+    pub fn peer_certificates(&self) -> Vec<Vec<u8>> {
+        self.core.peer_certificates()
+    }
+
+    /// The number of connections open (busy or idle).
+    ///
+    /// ```
+    /// let proxy = pyro::aio::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
+    /// assert_eq!(proxy.open_connections(), 0);
+    /// # Ok::<(), pyro::Error>(())
+    /// ```
+    pub fn open_connections(&self) -> usize {
+        self.pool.open()
+    }
+
+    /// What this proxy sends of itself (Pyro5's `Proxy.__getstate__`; see
+    /// [`proxy::Proxy::state`](crate::proxy::Proxy::state)).
+    ///
+    /// ```
+    /// let proxy = pyro::aio::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
+    /// assert_eq!(proxy.state().uri.to_string(), "PYRO:thing@localhost:9999");
+    /// # Ok::<(), pyro::Error>(())
+    /// ```
+    pub fn state(&self) -> ProxyState {
+        self.core.state()
+    }
+
+    /// The proxy as a [`Value`]: Pyro5's `Pyro5.client.Proxy` class dict.
+    ///
+    /// ```
+    /// let proxy = pyro::aio::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
+    /// assert_eq!(pyro::serializer::class_name(&proxy.to_value()), Some("Pyro5.client.Proxy"));
+    /// # Ok::<(), pyro::Error>(())
+    /// ```
+    pub fn to_value(&self) -> Value {
+        self.core.to_value()
+    }
+
+    /// Connects now if no connection is open, fetching the metadata (Pyro5's `_pyroBind`); a
+    /// `PYRONAME`/`PYROMETA` uri is resolved first.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), pyro::Error> {
+    /// let proxy = pyro::aio::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
+    /// proxy.bind().await?;
+    /// assert!(proxy.metadata().is_some());
+    /// # Ok(()) }
+    /// ```
+    pub async fn bind(&self) -> Result<(), Error> {
+        let mut lease = self.pool.lease().await;
+        self.connect_lease(&mut lease).await?;
+        lease.give_back();
+        Ok(())
+    }
+
+    /// Closes all idle connections (Pyro5's `_pyroRelease`); busy ones close when their calls
+    /// end.
+    ///
+    /// ```
+    /// let proxy = pyro::aio::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
+    /// proxy.release();
+    /// # Ok::<(), pyro::Error>(())
+    /// ```
+    pub fn release(&self) {
+        self.pool.clear();
+    }
+
+    /// Releases the connections and connects again (Pyro5's `_pyroReconnect`), with the
+    /// blocking proxy's rules: up to `tries` attempts, [`RECONNECT_INTERVAL`] apart (a tokio
+    /// sleep), retrying on communication errors, then [`Error::ConnectionClosed`] ("failed to
+    /// reconnect"); other errors end it at once; a name is resolved again on each attempt.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), pyro::Error> {
+    /// let proxy = pyro::aio::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
+    /// proxy.reconnect(10).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn reconnect(&self, tries: u32) -> Result<(), Error> {
+        self.release();
+        let mut left = tries;
+        while left > 0 {
+            tracing::debug!(target: "pyro::proxy", "reconnecting to {} ({left} tries left)", self.uri());
+            match self.bind().await {
+                Ok(()) => return Ok(()),
+                Err(error) if is_communication_error(&error) => {
+                    tracing::debug!(target: "pyro::proxy", "reconnect to {} failed: {error}", self.uri());
+                    left -= 1;
+                    if left > 0 {
+                        tokio::time::sleep(RECONNECT_INTERVAL).await;
+                    }
+                }
+                Err(error) => return Err(error),
+            }
+        }
+        Err(Error::ConnectionClosed { context: format!("reconnecting to {}: failed to reconnect", self.uri()) })
+    }
+
+    /// Sends a protocol-level PING (connecting first if needed) and waits for the answer.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), pyro::Error> {
+    /// pyro::aio::Proxy::from_uri_str("PYRO:thing@localhost:9999")?.ping().await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn ping(&self) -> Result<(), Error> {
+        let mut lease = self.pool.lease().await;
+        let conn = self.connect_lease(&mut lease).await?;
+        conn.set_timeout(self.core.timeout());
+        conn.ping().await?;
+        lease.give_back();
+        Ok(())
+    }
+
+    /// Calls `method` with positional arguments `vargs` (a tuple, `&()` for none, a `Vec`) and
+    /// decodes the result as `R`, as [`proxy::Proxy::call`](crate::proxy::Proxy::call) does:
+    /// oneway methods (from the metadata) do not wait, unexposed ones fail locally, a remote
+    /// exception is [`Error::Remote`].
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), pyro::Error> {
+    /// let proxy = pyro::aio::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
+    /// let sum: i64 = proxy.call("add", &(1, 2)).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn call<A, R>(&self, method: &str, vargs: &A) -> Result<R, Error>
+    where
+        A: Serialize + ?Sized,
+        R: DeserializeOwned,
+    {
+        self.call_with_kwargs(method, vargs, &EmptyKwargs).await
+    }
+
+    /// [`call`](Proxy::call) with keyword arguments (a map with string keys).
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), pyro::Error> {
+    /// use std::collections::BTreeMap;
+    /// let proxy = pyro::aio::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
+    /// let text: String = proxy.call_with_kwargs("greet", &("bob",), &BTreeMap::from([("polite", true)])).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn call_with_kwargs<A, K, R>(&self, method: &str, vargs: &A, kwargs: &K) -> Result<R, Error>
+    where
+        A: Serialize + ?Sized,
+        K: Serialize + ?Sized,
+        R: DeserializeOwned,
+    {
+        let encode = |object: &str| self.core.encode_call(object, method, vargs, Some(kwargs));
+        match self.invoke(method, Flags::EMPTY, Check::Method, &encode, None).await? {
+            Some(reply) => self.decode_reply(method, &reply).await,
+            None => Ok(from_value(Value::None)?),
+        }
+    }
+
+    /// Dynamic call: arguments as [`Value`]s, the result as a [`Value`].
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), pyro::Error> {
+    /// use pyro::value::{Dict, Value};
+    /// let proxy = pyro::aio::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
+    /// let result = proxy.call_value("add", vec![Value::Int(1), Value::Int(2)], Dict::new()).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn call_value(&self, method: &str, vargs: Vec<Value>, kwargs: Dict) -> Result<Value, Error> {
+        self.call_with_kwargs(method, &vargs, &kwargs).await
+    }
+
+    /// Calls `method` oneway: returns once the call is sent.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), pyro::Error> {
+    /// let proxy = pyro::aio::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
+    /// proxy.call_oneway("notify", &("started",)).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn call_oneway<A: Serialize + ?Sized>(&self, method: &str, vargs: &A) -> Result<(), Error> {
+        self.call_oneway_with_kwargs(method, vargs, &EmptyKwargs).await
+    }
+
+    /// [`call_oneway`](Proxy::call_oneway) with keyword arguments.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), pyro::Error> {
+    /// use std::collections::BTreeMap;
+    /// let proxy = pyro::aio::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
+    /// proxy.call_oneway_with_kwargs("notify", &("started",), &BTreeMap::from([("level", 2)])).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn call_oneway_with_kwargs<A, K>(&self, method: &str, vargs: &A, kwargs: &K) -> Result<(), Error>
+    where
+        A: Serialize + ?Sized,
+        K: Serialize + ?Sized,
+    {
+        let encode = |object: &str| self.core.encode_call(object, method, vargs, Some(kwargs));
+        self.invoke(method, Flags::ONEWAY, Check::Method, &encode, None).await.map(drop)
+    }
+
+    /// Calls `method` with `blob` as its only argument, as Pyro5 sends a `SerializedBlob`
+    /// (see [`proxy::Proxy::call_blob`](crate::proxy::Proxy::call_blob)).
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), pyro::Error> {
+    /// let listener = pyro::aio::Proxy::from_uri_str("PYRO:listener@localhost:9999")?;
+    /// let blob = pyro::SerializedBlob::new("news", &("hello",))?;
+    /// let () = listener.call_blob("process_blob", &blob).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn call_blob<R: DeserializeOwned>(&self, method: &str, blob: &SerializedBlob) -> Result<R, Error> {
+        let core = &self.core;
+        let encode = |object: &str| blob.call_payload(core.serializer(), core.serialize_options(), object, method);
+        let annotate = |object: &str| Ok((AnnotationId::BLOB_INFO, blob.annotation(object, method)?));
+        match self.invoke(method, Flags::KEEPSERIALIZED, Check::Method, &encode, Some(&annotate)).await? {
+            Some(reply) => self.decode_reply(method, &reply).await,
+            None => Ok(from_value(Value::None)?),
+        }
+    }
+
+    /// Reads the remote attribute `name` (Pyro5's `__getattr__` call).
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), pyro::Error> {
+    /// let proxy = pyro::aio::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
+    /// let count: i64 = proxy.get_attribute("count").await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn get_attribute<R: DeserializeOwned>(&self, name: &str) -> Result<R, Error> {
+        let encode = |object: &str| self.core.encode_call(object, GETATTR, &(name,), None::<&Dict>);
+        match self.invoke(GETATTR, Flags::EMPTY, Check::Attribute(name), &encode, None).await? {
+            Some(reply) => self.decode_reply(GETATTR, &reply).await,
+            None => Ok(from_value(Value::None)?),
+        }
+    }
+
+    /// Sets the remote attribute `name` to `value` (Pyro5's `__setattr__` call).
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), pyro::Error> {
+    /// let proxy = pyro::aio::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
+    /// proxy.set_attribute("count", &10).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn set_attribute<T: Serialize + ?Sized>(&self, name: &str, value: &T) -> Result<(), Error> {
+        let encode = |object: &str| self.core.encode_call(object, SETATTR, &(name, value), None::<&Dict>);
+        match self.invoke(SETATTR, Flags::EMPTY, Check::Attribute(name), &encode, None).await? {
+            Some(reply) => self.decode_reply::<Value>(SETATTR, &reply).await.map(drop),
+            None => Ok(()),
+        }
+    }
+
+    /// The settings and call logic shared with the blocking proxy.
+    pub(crate) fn core(&self) -> &crate::proxy::Proxy {
+        &self.core
+    }
+
+    /// The pool.
+    pub(crate) fn pool(&self) -> &Arc<Pool> {
+        &self.pool
+    }
+
+    /// The result of `reply`; a stream nobody asked for is closed at once.
+    async fn decode_reply<R: DeserializeOwned>(&self, method: &str, reply: &Message) -> Result<R, Error> {
+        let session = crate::session::ClientSession::new(self.serializer());
+        if let Ok(Some(id)) = session.stream_id(reply) {
+            let _ = self.close_stream(&id).await;
+        }
+        session.decode_result(method, reply)
+    }
+
+    /// The lease's connection, opened (resolving a name, with the handshake and the serializer
+    /// fallback of the blocking proxy) if the lease is a reservation.
+    pub(crate) async fn connect_lease<'l>(&self, lease: &'l mut Lease) -> Result<&'l mut Connection, Error> {
+        if lease.connection().is_none() {
+            let core = &self.core;
+            let resolved = match core.naming_config() {
+                None => None,
+                Some(config) => Some(Box::pin(super::naming::resolve_with_config(core.uri(), config)).await?),
+            };
+            let uri = resolved.as_ref().unwrap_or(core.uri());
+            let location = uri.location().ok_or_else(|| Error::Communication {
+                message: format!("the URI {uri} has no location"),
+                source: None,
+            })?;
+            let (first, fallback) = core.handshake_serializers();
+            let generation = lease.generation;
+            let (opened, used) = match (Connection::open(core, uri, location, first, generation).await, fallback) {
+                // Closed at the handshake without a word: a Pyro5 daemon without msgpack.
+                (Err(Error::ConnectionClosed { .. }), Some(fallback)) => {
+                    (Connection::open(core, uri, location, fallback, generation).await, fallback)
+                }
+                (opened, _) => (opened, first),
+            };
+            let (conn, handshake) = opened?;
+            core.remember_handshake(used, handshake, resolved);
+            return Ok(lease.fill(conn));
+        }
+        lease.connection().ok_or_else(|| Error::Communication { message: "no connection".into(), source: None })
+    }
+
+    /// Sends one call with the blocking proxy's rules (retries on a closed connection or a
+    /// timeout, up to `max_retries`); the reply unless oneway.
+    pub(crate) async fn invoke<E>(
+        &self,
+        method: &str,
+        flags: Flags,
+        check: Check<'_>,
+        encode: &E,
+        annotate: Option<&Annotate<'_>>,
+    ) -> Result<Option<Message>, Error>
+    where
+        E: Fn(&str) -> Result<Vec<u8>, Error>,
+    {
+        let mut prepared = self.core.prepare_call(encode)?;
+        current_context::begin_call();
+        let mut retries = self.core.max_retries();
+        loop {
+            match self.invoke_once(method, flags, check, prepared.as_mut(), encode, annotate).await {
+                Err(error) if retries > 0 && is_retried(&error) => retries -= 1,
+                result => return result,
+            }
+        }
+    }
+
+    async fn invoke_once<E>(
+        &self,
+        method: &str,
+        flags: Flags,
+        check: Check<'_>,
+        prepared: Option<&mut Message>,
+        encode: &E,
+        annotate: Option<&Annotate<'_>>,
+    ) -> Result<Option<Message>, Error>
+    where
+        E: Fn(&str) -> Result<Vec<u8>, Error>,
+    {
+        let mut lease = self.pool.lease().await;
+        let conn = self.connect_lease(&mut lease).await?;
+        let mut storage = None;
+        let request =
+            match self.core.request_for(method, flags, check, prepared, &mut storage, encode, annotate, conn.object()) {
+                Ok(request) => request,
+                Err(err) => {
+                    // Nothing was sent: the connection is still good.
+                    lease.give_back();
+                    return Err(err);
+                }
+            };
+        let conn = self.connect_lease(&mut lease).await?;
+        conn.set_timeout(self.core.timeout());
+        // On error (or if this future is dropped) the lease is dropped, closing the connection.
+        let reply = conn.exchange(request).await?;
+        if let Some(reply) = &reply {
+            current_context::received(reply);
+        }
+        if reply.as_ref().is_some_and(|reply| conn.session().server_closes_after(reply)) {
+            drop(lease);
+        } else {
+            lease.give_back();
+        }
+        Ok(reply)
+    }
+}
+
+impl Clone for Proxy {
+    /// A new, unconnected proxy with the same URI, settings and known metadata (Pyro5's
+    /// `__copy__`).
+    fn clone(&self) -> Proxy {
+        Proxy::from_blocking(self.core.clone())
+    }
+}
+
+impl fmt::Debug for Proxy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("aio::Proxy")
+            .field("uri", &self.uri().to_string())
+            .field("serializer", &self.serializer())
+            .field("timeout", &self.timeout())
+            .field("max_retries", &self.max_retries())
+            .field("max_connections", &self.max_connections())
+            .field("open_connections", &self.open_connections())
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Display for Proxy {
+    /// `<pyro.aio.Proxy at PYRO:obj@host:port>`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "<pyro.aio.Proxy at {}>", self.uri())
+    }
+}
+
+/// Written as Pyro5's `Pyro5.client.Proxy` class dict, as the blocking proxy is.
+impl Serialize for Proxy {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.core.serialize(serializer)
+    }
+}
+
+/// Read from a `Pyro5.client.Proxy` class dict into an unconnected async proxy.
+impl<'de> serde::Deserialize<'de> for Proxy {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Proxy, D::Error> {
+        crate::proxy::Proxy::deserialize(deserializer).map(Proxy::from_blocking)
+    }
+}
+
+impl From<crate::proxy::Proxy> for Proxy {
+    fn from(proxy: crate::proxy::Proxy) -> Proxy {
+        Proxy::from_blocking(proxy)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proxy_and_its_futures_are_send_and_sync() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        fn assert_send<T: Send>(_: &T) {}
+        assert_send_sync::<Proxy>();
+        if let Ok(proxy) = Proxy::from_uri_str("PYRO:x@localhost:1") {
+            assert_send(&proxy.call::<_, Value>("x", &(1, "a")));
+            assert_send(&proxy.ping());
+            assert_send(&proxy.bind());
+        }
+    }
+}
