@@ -693,6 +693,8 @@ pub mod __private {
         type ProxyAsync;
     }
 
+    pub use crate::__pyro_require_tokio as require_tokio;
+
     /// One exposed type in the process-wide registry (`inventory`). Informational only: the
     /// daemon never depends on it, so a registration the linker dropped cannot break serving.
     pub struct ExposedType {
@@ -748,6 +750,29 @@ pub mod __private {
 /// ```
 pub fn exposed_types() -> Vec<(&'static str, &'static str, dispatch::Metadata)> {
     inventory::iter::<__private::ExposedType>().map(|t| (t.name, t.module_path, (t.metadata)())).collect()
+}
+
+/// What `#[pyro::expose]` writes after an impl with `async fn` methods: nothing with the
+/// `tokio` feature, a compile error naming it without (generated code cannot test the user's
+/// features; this macro is compiled with `pyro`'s own).
+#[cfg(feature = "tokio")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __pyro_require_tokio {
+    () => {};
+}
+
+/// See the `tokio` version above.
+#[cfg(not(feature = "tokio"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __pyro_require_tokio {
+    () => {
+        ::core::compile_error! {
+            "an exposed `async fn` needs pyro's `tokio` feature: depend on `pyro5` with \
+`features = [\"tokio\"]` (or make the method a plain `fn`)"
+        }
+    };
 }
 
 /// The README's Rust examples, compiled and run as doctests.

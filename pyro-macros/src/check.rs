@@ -76,6 +76,7 @@ pub fn impl_block(cx: &Ctxt, block: &mut ImplBlock) -> bool {
         );
     }
     block.methods.retain(|m| method(cx, m, Place::Impl));
+    async_and_exclusive(cx, block);
     unique_names(cx, &mut block.methods);
     renamed_accessors(cx, &block.accessors);
     attributes::accessors(cx, &mut block.accessors, &block.methods, Place::Impl);
@@ -165,6 +166,28 @@ pub fn unsupported(cx: &Ctxt, item: &Item) {
     }
 }
 
+/// An impl with `async fn` methods serves its object without a lock (async methods own a
+/// handle on it while they run): no other method may take `&mut self`.
+fn async_and_exclusive(cx: &Ctxt, block: &ImplBlock) {
+    let Some(first) = block.methods.iter().find(|m| m.sig.asyncness.is_some()) else { return };
+    let exclusive = block
+        .methods
+        .iter()
+        .chain(block.accessors.iter().map(|a| &a.method))
+        .filter(|m| matches!(m.receiver, Receiver::Exclusive));
+    for m in exclusive {
+        cx.error_spanned_by(
+            &m.sig.ident,
+            format_args!(
+                "`{}` takes `&mut self`, but `{}` is an `async fn`: a type with exposed async methods is served \
+                 without a lock (its async methods hold a handle on it while they await), so every exposed \
+                 method takes `&self`; keep the mutable state behind a lock of its own (a `Mutex` field)",
+                m.sig.ident, first.sig.ident
+            ),
+        );
+    }
+}
+
 /// Reports a method whose wire name (after `#[pyro::rename]`) another method already has, and
 /// drops it.
 fn unique_names(cx: &Ctxt, methods: &mut Vec<Method>) {
@@ -250,10 +273,21 @@ fn method(cx: &Ctxt, method: &Method, place: Place) -> bool {
         );
     }
     if let Some(asyncness) = &sig.asyncness {
-        cx.error_spanned_by(
-            asyncness,
-            "an `async fn` cannot be exposed yet: pyro's async API will come; for now make it a sync `fn`",
-        );
+        match (place, &method.receiver) {
+            (Place::Interface, _) => cx.error_spanned_by(
+                asyncness,
+                "a remote interface (#[pyro::expose] trait) cannot have `async fn` methods: a trait with async \
+                 methods has no `dyn Trait` type to serve; expose the async methods on an inherent impl \
+                 (`#[pyro::expose] impl Thing { pub async fn ... }`)",
+            ),
+            (Place::Impl, Receiver::Exclusive) => cx.error_spanned_by(
+                asyncness,
+                "an exposed `async fn` takes `&self`, not `&mut self`: the object's exclusive lock would be held \
+                 across every await, stalling all other callers while the method waits; keep the mutable state \
+                 behind a lock of its own (e.g. a `tokio::sync::Mutex` field) and take `&self`",
+            ),
+            (Place::Impl, _) => {}
+        }
     }
     if let Some(unsafety) = &sig.unsafety {
         cx.error_spanned_by(

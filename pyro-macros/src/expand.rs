@@ -32,9 +32,12 @@ use crate::ctxt::Ctxt;
 pub fn expose(args: TokenStream, item: Item) -> TokenStream {
     let cx = Ctxt::new();
     let args = attr::expose_args(&cx, args);
+    // Where the first exposed `async fn` is: it needs the `tokio` feature.
+    let mut async_span = None;
     let output = match Input::from_item(&cx, item) {
         Input::Impl(mut block) => {
             let expandable = check::impl_block(&cx, &mut block);
+            async_span = block.methods.iter().find_map(|m| m.sig.asyncness.map(|a| a.span));
             impl_block::expand(&block, &args, expandable)
         }
         Input::Interface(mut interface) => {
@@ -47,7 +50,13 @@ pub fn expose(args: TokenStream, item: Item) -> TokenStream {
         }
     };
     match cx.check() {
-        Ok(()) => output,
+        // Generated code cannot see the user's features: the facade's `require_tokio!` is a
+        // compile error naming the feature unless `pyro` was built with it (reported only
+        // when nothing else is wrong).
+        Ok(()) => match async_span {
+            Some(span) => quote::quote_spanned!(span=> #output ::pyro::__private::require_tokio! {}),
+            None => output,
+        },
         Err(errors) => {
             let errors = errors.into_compile_error();
             quote!(#output #errors)

@@ -203,6 +203,38 @@ impl Drop for Serving {
     }
 }
 
+/// The context of one async call, carried from poll to poll as a task-local: while the call's
+/// future is polled it is the polling thread's context (see [`Task::enter`]), between polls it
+/// waits here. A thread-local alone would not follow the future across threads and awaits.
+pub(crate) struct Task {
+    current: Current,
+}
+
+impl Task {
+    /// The context of a call the daemon received with correlation id `id` (fresh otherwise).
+    pub(crate) fn serving(id: Option<Uuid>) -> Task {
+        Task { current: Current { correlation_id: id, ..Current::default() } }
+    }
+
+    /// Makes this the thread's context until the guard is dropped, which keeps what the call
+    /// changed for its next poll and gives the thread its own context back.
+    pub(crate) fn enter(&mut self) -> Entered<'_> {
+        with(|c| std::mem::swap(c, &mut self.current));
+        Entered { task: self }
+    }
+}
+
+/// See [`Task::enter`].
+pub(crate) struct Entered<'a> {
+    task: &'a mut Task,
+}
+
+impl Drop for Entered<'_> {
+    fn drop(&mut self) {
+        with(|c| std::mem::swap(c, &mut self.task.current));
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -265,5 +297,27 @@ mod tests {
         received(&Message::new(MessageType::Result, 4, vec![]));
         assert_eq!(response_annotations(), one("DDAA", b"hs"));
         begin_call();
+    }
+
+    #[test]
+    fn a_task_context_follows_its_call_from_poll_to_poll() {
+        let id = Uuid::from_u128(9);
+        let mut task = Task::serving(Some(id));
+        set_correlation_id(None);
+        {
+            let _entered = task.enter();
+            assert_eq!(correlation_id(), Some(id));
+            set_annotations(one("TASK", b"kept"));
+        }
+        assert_eq!(correlation_id(), None);
+        assert!(annotations().is_empty());
+        // Another thread polls next: the call's context goes with it.
+        std::thread::spawn(move || {
+            let _entered = task.enter();
+            assert_eq!(correlation_id(), Some(id));
+            assert_eq!(annotations(), one("TASK", b"kept"));
+        })
+        .join()
+        .unwrap();
     }
 }

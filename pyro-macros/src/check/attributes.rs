@@ -52,6 +52,16 @@ fn accessor(cx: &Ctxt, accessor: &Accessor, methods: &[Method], place: Place) ->
     let before = cx.error_count();
     let m = &accessor.method;
     let marker = accessor.kind.marker();
+    if let Some(asyncness) = &m.sig.asyncness {
+        cx.error_spanned_by(
+            asyncness,
+            format_args!(
+                "a {marker} cannot be an `async fn`: Pyro5 reads and writes attributes as plain values; make it \
+                 a plain `fn`, or expose an async method instead"
+            ),
+        );
+        return false;
+    }
     if let Some(oneway) = &m.oneway {
         cx.error_spanned_by(
             oneway,

@@ -65,6 +65,7 @@ impl<'a> Attributes<'a> {
     pub fn receiver_arms(&self) -> TokenStream {
         let arm = |method: &str, accessors: &[Named<'_>]| {
             let kind = match kind_of(accessors) {
+                Kind::Async => quote!(Async),
                 Kind::Shared => quote!(Shared),
                 Kind::Exclusive => quote!(Exclusive),
             };

@@ -17,11 +17,14 @@ use crate::ast::{Method, Output, Receiver};
 pub enum Kind {
     Shared,
     Exclusive,
+    /// `async fn` with `&self` (`invoke_async`, with an `Arc` on the object).
+    Async,
 }
 
 impl Kind {
     fn of(method: &Method) -> Option<Kind> {
         match method.receiver {
+            Receiver::Shared if method.sig.asyncness.is_some() => Some(Kind::Async),
             Receiver::Shared => Some(Kind::Shared),
             Receiver::Exclusive => Some(Kind::Exclusive),
             Receiver::Other(_) | Receiver::Missing => None,
@@ -73,6 +76,7 @@ pub fn receiver_body(methods: &[Method], attributes: &Attributes<'_>) -> TokenSt
         let kind = match Kind::of(m)? {
             Kind::Shared => quote!(Shared),
             Kind::Exclusive => quote!(Exclusive),
+            Kind::Async => quote!(Async),
         };
         let (cfgs, name) = (&m.cfgs, &m.name);
         Some(quote! {
@@ -223,6 +227,23 @@ pub fn arm(m: &Method, call: &dyn Fn(&Method, &[Ident]) -> TokenStream, self_ty:
             }
         }
     };
+    // An `async fn`: the arguments are bound now, the call and its reply are a future owning
+    // a handle on the object and a copy of the context (`Reply::pending`).
+    let reply = if m.sig.asyncness.is_some() {
+        let (object, owned, result) = (local("object"), local("owned"), local("result"));
+        quote! {
+            let #object = ::std::sync::Arc::clone(#object);
+            ::core::result::Result::Ok(::pyro::__private::Reply::pending(#ctx, move |mut #owned| async move {
+                let #result: ::core::result::Result<::pyro::__private::Reply, ::pyro::__private::Error> = {
+                    let #ctx: &mut ::pyro::__private::CallContext = &mut #owned;
+                    async move { #reply }.await
+                };
+                (#owned, #result)
+            }))
+        }
+    } else {
+        reply
+    };
     let (cfgs, name) = (&m.cfgs, &m.name);
     quote! {
         #(#cfgs)*
@@ -233,6 +254,11 @@ pub fn arm(m: &Method, call: &dyn Fn(&Method, &[Ident]) -> TokenStream, self_ty:
             #reply
         }
     }
+}
+
+/// Whether any of `methods` is an `async fn`.
+pub fn has_async(methods: &[Method]) -> bool {
+    methods.iter().any(|m| Kind::of(m) == Some(Kind::Async))
 }
 
 /// `ty` with every `Self` replaced by `self_ty` (for code outside the impl block).

@@ -43,6 +43,22 @@ pub fn expand(block: &ImplBlock, args: &ExposeArgs, expandable: bool) -> TokenSt
         Some(self_ty),
         &attributes,
     );
+    let object = super::local("object");
+    let call_async = |m: &Method, args: &[Ident]| {
+        let ident = &m.sig.ident;
+        quote!(Self::#ident(&#object, #(#args),*).await)
+    };
+    let invoke_async = dispatch::has_async(methods).then(|| {
+        dispatch::invoke_fn(
+            "invoke_async",
+            quote!(#object: &::std::sync::Arc<Self>),
+            methods,
+            Kind::Async,
+            &call_async,
+            Some(self_ty),
+            &attributes,
+        )
+    });
     // `#[allow(deprecated)]`: exposing a deprecated method is no use of it.
     let is_callback = super::callback::is_callback_fn(methods);
     let registration = dispatch::registration(&name.to_string());
@@ -75,6 +91,8 @@ pub fn expand(block: &ImplBlock, args: &ExposeArgs, expandable: bool) -> TokenSt
                 #invoke_shared
 
                 #invoke_exclusive
+
+                #invoke_async
 
                 #is_callback
             }

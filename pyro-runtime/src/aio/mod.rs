@@ -54,16 +54,37 @@
 //! writes the request. The response annotations of a call are the thread's
 //! [`response_annotations`](crate::current_context::response_annotations) right after its
 //! `.await` (the poll that completes a call records them).
+//!
+//! # Blocking or async serving
+//!
+//! The same `#[pyro::expose]` types serve from both kinds of daemon, `fn` and `async fn`
+//! methods alike:
+//!
+//! - the blocking daemons ([`Daemon`](crate::daemon::Daemon), thread pool or multiplexed, and
+//!   the [`EventLoop`](crate::daemon::EventLoop)) run a plain method on a worker thread and an
+//!   `async fn` method to completion on a small runtime shared by the process, while the worker
+//!   waits (see [`PendingReply`](crate::dispatch::PendingReply));
+//! - the async daemon ([`daemon::Daemon`], `pyro::aio::Daemon`) serves each connection as a
+//!   task on the caller's tokio runtime: `async fn` methods are awaited there, plain methods
+//!   run on tokio's blocking threads (at most `THREADPOOL_SIZE` at once), so neither blocks the
+//!   runtime.
+//!
+//! Choose the async daemon when the methods are mostly `async` (they wait on other services
+//! without holding a thread) or when there are many connections; the blocking daemon needs no
+//! runtime at all.
 
 mod batch;
 mod connection;
+pub mod daemon;
 mod naming;
 mod pool;
 mod proxy;
+pub(crate) mod runtime;
 mod stream;
 mod transport;
 
 pub use batch::Batch;
+pub use daemon::Daemon;
 pub use naming::{NameServerProxy, locate_ns, locate_ns_with_config, resolve_with_config};
 pub use proxy::Proxy;
 pub use stream::RemoteStream;

@@ -154,6 +154,10 @@ where
         self.pick(ctx)?.call(ctx, method, args)
     }
 
+    fn is_async(&self, method: &str) -> bool {
+        T::receiver(method) == Some(crate::dispatch::Receiver::Async)
+    }
+
     fn instance(&self, ctx: &CallContext) -> Result<Option<Arc<dyn Servant>>, Error> {
         self.pick(ctx).map(Some)
     }

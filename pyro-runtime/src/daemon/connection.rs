@@ -183,7 +183,7 @@ pub(super) fn flush(stream: &mut MessageStream<Socket>, held: &mut Vec<Message>)
 impl Inner {
     /// A new client session with what every driver gives it: the daemon's item streams, hooks
     /// and response annotations, and what the driver knows of the client.
-    pub(super) fn equip(
+    pub(crate) fn equip(
         &self,
         session: ServerSession,
         client_addr: Option<SocketAddr>,
@@ -198,7 +198,7 @@ impl Inner {
     }
 
     /// `session` with the daemon's response annotations hook, if it has one.
-    pub(super) fn annotate(&self, session: ServerSession) -> ServerSession {
+    pub(crate) fn annotate(&self, session: ServerSession) -> ServerSession {
         match &self.response_annotations {
             Some(hook) => session.with_response_annotations(hook.clone()),
             None => session,
@@ -206,7 +206,7 @@ impl Inner {
     }
 
     /// Message options from the configuration.
-    pub(super) fn encode_options(&self) -> EncodeOptions {
+    pub(crate) fn encode_options(&self) -> EncodeOptions {
         EncodeOptions::new()
             .compression(self.config.compression)
             .max_message_size(usize::try_from(self.config.max_message_size).unwrap_or(usize::MAX))

@@ -226,7 +226,7 @@ mod multiplex;
 pub use multiplex::EventLoop;
 mod oneway;
 mod pool;
-mod registry;
+pub(crate) mod registry;
 mod serve;
 mod shutdown;
 
@@ -256,7 +256,7 @@ use crate::uri::Location;
 use crate::{Config, Error, Uri};
 
 /// Pyro5's text for a connection refused because every worker is busy.
-const NO_FREE_WORKERS: &str = "no free workers, increase server threadpool size";
+pub(crate) const NO_FREE_WORKERS: &str = "no free workers, increase server threadpool size";
 
 /// The longest a refused client may take to send its whole CONNECT (a refusal thread waits
 /// for it, never the accept thread).
@@ -278,7 +278,7 @@ fn in_flight_limit(config: &Config) -> u64 {
 const MAX_REFUSALS: usize = 16;
 
 /// How long `request_loop` waits, after a shutdown, for calls under way to send their replies.
-const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A Pyro daemon: a listening socket, the registered objects, and the request loop serving them.
 /// `Send + Sync`: register and unregister objects from any thread, also while it serves.
@@ -289,23 +289,23 @@ pub struct Daemon {
 }
 
 /// Everything the daemon's threads share.
-pub(super) struct Inner {
-    config: Config,
+pub(crate) struct Inner {
+    pub(crate) config: Config,
     /// Where connections come from: a listening socket, or the one connection a user gave.
-    endpoint: Endpoint,
-    location: Location,
+    pub(crate) endpoint: Endpoint,
+    pub(crate) location: Location,
     nat_location: Option<Location>,
-    registry: Arc<Registry>,
+    pub(crate) registry: Arc<Registry>,
     /// The objects each session received as proxies (autoproxy), unregistered when it closes.
     autoproxied: SessionObjects,
     /// Called with the failures of `#[pyro::callback]` methods.
     callback_hook: Option<callback::Hook>,
     /// What `Pyro.Daemon.info()` tells, shared by every session.
-    info: Arc<DaemonInfo>,
+    pub(crate) info: Arc<DaemonInfo>,
     /// Where oneway calls run.
     oneway: OnewayRunner,
     /// The open item streams, shared by every session.
-    streams: Arc<Streams>,
+    pub(crate) streams: Arc<Streams>,
     /// The user's handshake and disconnect hooks, run by every session.
     hooks: ServerHooks,
     /// Pyro5's `Daemon.annotations()`: added to every reply.
@@ -318,13 +318,13 @@ pub(super) struct Inner {
     refusals: Arc<AtomicUsize>,
     /// The bytes all connections together may hold in decompressed messages
     /// ([`DaemonBuilder::max_in_flight`]).
-    in_flight: Arc<ByteBudget>,
+    pub(crate) in_flight: Arc<ByteBudget>,
     /// The TLS context when `SSL` is on: every accepted connection does its TLS handshake first.
-    tls: Option<crate::transport::TlsServer>,
+    pub(crate) tls: Option<crate::transport::TlsServer>,
 }
 
 /// Where a daemon's connections come from.
-pub(super) enum Endpoint {
+pub(crate) enum Endpoint {
     /// A listening socket: the thread-pool or multiplexed server accepts its clients.
     Listener(Listener),
     /// One connection the user already had (Pyro5's `connected_socket`).
@@ -800,6 +800,12 @@ impl Daemon {
         Ok(())
     }
 
+    /// What the async daemon shares with this one (`pyro::aio::Daemon` drives the same `Inner`).
+    #[cfg(feature = "tokio")]
+    pub(crate) fn inner(&self) -> &Arc<Inner> {
+        &self.inner
+    }
+
     /// The number of item streams open now.
     ///
     /// ```
@@ -841,14 +847,14 @@ fn is_transient(error: &std::io::Error) -> bool {
 
 impl Inner {
     /// The listening socket; `None` for a daemon serving a connected socket.
-    fn listener(&self) -> Option<&Listener> {
+    pub(crate) fn listener(&self) -> Option<&Listener> {
         match &self.endpoint {
             Endpoint::Listener(listener) => Some(listener),
             Endpoint::Connected(_) => None,
         }
     }
 
-    fn is_shutting_down(&self) -> bool {
+    pub(crate) fn is_shutting_down(&self) -> bool {
         self.shutting_down.load(Ordering::Acquire)
     }
 
@@ -906,7 +912,7 @@ impl Inner {
         }
     }
 
-    fn shutdown(&self) {
+    pub(crate) fn shutdown(&self) {
         {
             let mut connections = self.lock_connections();
             if connections.closed {
@@ -930,7 +936,7 @@ impl Inner {
 
     /// Waits until no connection is in the middle of a call (they close after replying once
     /// the daemon is shutting down), or `timeout` passed.
-    fn wait_for_calls_to_finish(&self, timeout: Duration) {
+    pub(crate) fn wait_for_calls_to_finish(&self, timeout: Duration) {
         let deadline = std::time::Instant::now() + timeout;
         let mut connections = self.lock_connections();
         while connections.open.values().any(OpenConnection::is_busy) {
@@ -946,7 +952,7 @@ impl Inner {
     /// Starts the thread expiring item streams every [`HOUSEKEEPING_INTERVAL`] until shutdown
     /// (Pyro5's `Housekeeper`); `None` if no thread could be started (streams then expire on
     /// access only).
-    fn start_housekeeper(self: &Arc<Self>) -> Option<std::thread::JoinHandle<()>> {
+    pub(crate) fn start_housekeeper(self: &Arc<Self>) -> Option<std::thread::JoinHandle<()>> {
         let inner = Arc::downgrade(self);
         std::thread::Builder::new()
             .name("pyro-housekeeper".into())
@@ -1020,7 +1026,7 @@ impl Inner {
         self.record_connection(socket, Arc::new(AtomicBool::new(false)))
     }
 
-    fn record_connection(&self, socket: Option<Socket>, busy: Arc<AtomicBool>) -> Option<u64> {
+    pub(crate) fn record_connection(&self, socket: Option<Socket>, busy: Arc<AtomicBool>) -> Option<u64> {
         let mut connections = self.lock_connections();
         if connections.closed {
             return None;
@@ -1033,7 +1039,7 @@ impl Inner {
 
     /// Marks a connection's `flag` busy with a request or done with it, without a lock (see
     /// [`OpenConnection::busy`]); `false` if the daemon is shutting down.
-    fn mark_busy(&self, flag: &AtomicBool, busy: bool) -> bool {
+    pub(crate) fn mark_busy(&self, flag: &AtomicBool, busy: bool) -> bool {
         flag.store(busy, Ordering::SeqCst);
         !self.shutting_down.load(Ordering::SeqCst)
     }
@@ -1053,7 +1059,7 @@ impl Inner {
 
     /// Forgets connection `id` (its shutdown handle is closed: the connection's own socket is
     /// closed by then, or about to be) and unregisters the objects it received as proxies.
-    fn close_connection(&self, id: u64) {
+    pub(crate) fn close_connection(&self, id: u64) {
         let mut connections = self.lock_connections();
         let open = connections.open.remove(&id);
         // Only a shutdown waits for connections to close (the housekeeper waits on the same

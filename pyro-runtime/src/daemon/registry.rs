@@ -8,7 +8,7 @@ use crate::session::{DAEMON_OBJECT_ID, Directory};
 
 /// Registered objects, keeping registration order for `Pyro.Daemon.registered()`.
 #[derive(Default)]
-pub(super) struct Registry {
+pub(crate) struct Registry {
     objects: RwLock<Objects>,
 }
 

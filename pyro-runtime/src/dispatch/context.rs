@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use uuid::Uuid;
 
-use super::Servant;
+use super::{PendingReply, Servant};
 use crate::daemon::ShutdownHandle;
 use crate::protocol::{Annotations, Flags};
 use crate::serializer::SerializeOptions;
@@ -430,6 +430,9 @@ pub enum Reply {
     /// [`Remote`](super::Remote) in a typed result (see there for its lifetime). Outside a
     /// daemon it cannot be turned into bytes or a value.
     Object(Arc<dyn Servant>),
+    /// The reply of an `async fn` method: a future yielding the real reply (any of the other
+    /// variants), which the daemon awaits or waits for ([`PendingReply`]).
+    Pending(PendingReply),
 }
 
 impl Reply {
@@ -444,6 +447,27 @@ impl Reply {
         T: serde::Serialize,
     {
         Reply::Stream(Box::new(iterator.map(|item| Ok(crate::value::to_value(&item)?))))
+    }
+
+    /// The reply of an `async fn` method (what `#[pyro::expose]` generates for one): `call` gets
+    /// its own copy of the call's context and returns a future giving it back with the reply
+    /// (see [`PendingReply::new`]).
+    ///
+    /// ```
+    /// use pyro::dispatch::{CallContext, Reply};
+    /// let ctx = CallContext::new(pyro::Serializer::Json);
+    /// let reply = Reply::pending(&ctx, |ctx| async move {
+    ///     let reply = ctx.encode(&1);
+    ///     (ctx, reply)
+    /// });
+    /// assert!(matches!(reply, Reply::Pending(_)));
+    /// ```
+    pub fn pending<F, Fut>(ctx: &CallContext, call: F) -> Reply
+    where
+        F: FnOnce(CallContext) -> Fut,
+        Fut: std::future::Future<Output = (CallContext, Result<Reply, Error>)> + Send + 'static,
+    {
+        Reply::Pending(PendingReply::new(ctx, call))
     }
 
     /// Streams the items of an iterator of results: an `Err` item ends the stream with that
@@ -514,6 +538,7 @@ impl Reply {
     fn unsupported(&self) -> Error {
         let text = match self {
             Reply::Stream(_) => "an iterator result cannot be sent as a value (no item streaming in batch calls)",
+            Reply::Pending(_) => "an async method's reply must be awaited before it is sent",
             _ => "an object result can only be sent as a proxy by a daemon",
         };
         crate::RemoteError::new("Pyro5.errors.PyroError", vec![Value::from(text)]).into()
@@ -527,6 +552,7 @@ impl fmt::Debug for Reply {
             Reply::Value(value) => f.debug_tuple("Value").field(value).finish(),
             Reply::Stream(_) => f.write_str("Stream(..)"),
             Reply::Object(_) => f.write_str("Object(..)"),
+            Reply::Pending(_) => f.write_str("Pending(..)"),
         }
     }
 }

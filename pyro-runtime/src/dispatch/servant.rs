@@ -15,6 +15,13 @@ pub enum Receiver {
     Shared,
     /// `&mut self`: runs alone.
     Exclusive,
+    /// `async fn` with `&self`: called through [`Dispatch::invoke_async`] with an owned handle
+    /// (an `Arc`) on the object, so that its future borrows nothing and may run anywhere; it
+    /// runs concurrently with other `&self` methods. An object with such methods has no
+    /// `&mut self` ones (`#[pyro::expose]` refuses them: an exclusive lock held across awaits
+    /// would stall every other caller for as long as the method waits on the network; keep
+    /// mutable state behind a lock of your own, e.g. a `tokio::sync::Mutex` field).
+    Async,
 }
 
 /// The dispatch table of a type exposed through interface `I`: `#[pyro::expose]` on an inherent
@@ -39,6 +46,44 @@ pub trait Dispatch<I: ?Sized>: Send + Sync + 'static {
     fn invoke_shared(&self, ctx: &mut CallContext, method: &str, args: CallArgs) -> Result<Reply, Error>;
     /// Calls a `&mut self` method.
     fn invoke_exclusive(&mut self, ctx: &mut CallContext, method: &str, args: CallArgs) -> Result<Reply, Error>;
+    /// Calls an `async fn` method ([`Receiver::Async`]): binds `args` now and returns a
+    /// [`Reply::Pending`] owning `object` (a clone of the handle). None is, unless the macro
+    /// says so.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use pyro::dispatch::{CallArgs, CallContext, Dispatch, Metadata, Receiver, Reply, Servant, Served};
+    /// use pyro::{Error, Serializer};
+    ///
+    /// struct Later;
+    /// impl Later { async fn answer(&self) -> i64 { 42 } }
+    /// // What the macro writes for `#[pyro::expose] impl Later { pub async fn answer(&self) -> i64 }`:
+    /// impl Dispatch<Later> for Later {
+    ///     fn metadata() -> Metadata { Metadata::new(["answer"], [], []) }
+    ///     fn receiver(m: &str) -> Option<Receiver> { (m == "answer").then_some(Receiver::Async) }
+    ///     fn invoke_shared(&self, _: &mut CallContext, m: &str, _: CallArgs) -> Result<Reply, Error> { Err(CallArgs::unknown_method(m)) }
+    ///     fn invoke_exclusive(&mut self, _: &mut CallContext, m: &str, _: CallArgs) -> Result<Reply, Error> { Err(CallArgs::unknown_method(m)) }
+    ///     fn invoke_async(object: &Arc<Self>, ctx: &mut CallContext, _: &str, args: CallArgs) -> Result<Reply, Error> {
+    ///         args.finish()?;
+    ///         let object = Arc::clone(object);
+    ///         Ok(Reply::pending(ctx, move |ctx| async move {
+    ///             let value = object.answer().await;
+    ///             let reply = ctx.encode(&value);
+    ///             (ctx, reply)
+    ///         }))
+    ///     }
+    /// }
+    /// let served = Served::new(Later);
+    /// assert_eq!(served.invoke("answer", CallArgs::new("answer", vec![], None), Serializer::Json).unwrap(), b"42");
+    /// assert!(served.is_async("answer"));
+    /// ```
+    fn invoke_async(object: &Arc<Self>, ctx: &mut CallContext, method: &str, args: CallArgs) -> Result<Reply, Error>
+    where
+        Self: Sized,
+    {
+        let _ = (object, ctx, args);
+        Err(CallArgs::unknown_method(method))
+    }
     /// Whether `method` is marked `#[pyro::callback]`: its failures are reported on this side
     /// too (see [`CallbackError`](super::CallbackError)). None is, unless the macro says so.
     fn is_callback(method: &str) -> bool {
@@ -89,6 +134,11 @@ pub trait Interface<T>: 'static {
     fn invoke_shared(object: &T, ctx: &mut CallContext, method: &str, args: CallArgs) -> Result<Reply, Error>;
     /// Calls a `&mut self` method of `object`.
     fn invoke_exclusive(object: &mut T, ctx: &mut CallContext, method: &str, args: CallArgs) -> Result<Reply, Error>;
+    /// Calls an `async fn` method of `object` (see [`Dispatch::invoke_async`]).
+    fn invoke_async(object: &Arc<T>, ctx: &mut CallContext, method: &str, args: CallArgs) -> Result<Reply, Error> {
+        let _ = (object, ctx, args);
+        Err(CallArgs::unknown_method(method))
+    }
     /// Whether `method` is marked `#[pyro::callback]` (see [`Dispatch::is_callback`]).
     fn is_callback(method: &str) -> bool {
         let _ = method;
@@ -113,6 +163,9 @@ where
     fn invoke_exclusive(&mut self, ctx: &mut CallContext, method: &str, args: CallArgs) -> Result<Reply, Error> {
         I::invoke_exclusive(self, ctx, method, args)
     }
+    fn invoke_async(object: &Arc<Self>, ctx: &mut CallContext, method: &str, args: CallArgs) -> Result<Reply, Error> {
+        I::invoke_async(object, ctx, method, args)
+    }
     fn is_callback(method: &str) -> bool {
         I::is_callback(method)
     }
@@ -135,10 +188,26 @@ pub trait Servant: Send + Sync + 'static {
         Ok(None)
     }
 
+    /// Whether `method` is an `async fn` ([`Receiver::Async`]): its call returns at once with a
+    /// [`Reply::Pending`], so an async driver may make it on its runtime. `false` (the
+    /// default) for anything else, which may block.
+    ///
+    /// See [`Dispatch::invoke_async`] for an example.
+    fn is_async(&self, method: &str) -> bool {
+        let _ = method;
+        false
+    }
+
     /// Calls `method` outside any daemon (a fresh [`CallContext`] in `ser`) and returns the
-    /// serialized result: handy for tests and direct use.
+    /// serialized result (an async method's after waiting for it: [`PendingReply::wait`]):
+    /// handy for tests and direct use.
+    ///
+    /// [`PendingReply::wait`]: super::PendingReply::wait
     fn invoke(&self, method: &str, args: CallArgs, ser: Serializer) -> Result<Vec<u8>, Error> {
-        self.call(&mut CallContext::new(ser), method, args)?.into_bytes(ser)
+        match self.call(&mut CallContext::new(ser), method, args)? {
+            Reply::Pending(pending) => pending.wait().0?.into_bytes(ser),
+            reply => reply.into_bytes(ser),
+        }
     }
 }
 
@@ -168,7 +237,9 @@ pub struct Served<T, I: ?Sized = T> {
 }
 
 enum Cell<T> {
-    Shared(T),
+    /// No lock: every method takes `&self`. In an `Arc`, so that an async method's future can
+    /// own a handle on the object.
+    Shared(Arc<T>),
     /// The lock, and the gate deciding who may take it (never waiting for a method that waits
     /// for a remote call).
     Locked(RwLock<T>, Arc<Gate>),
@@ -205,7 +276,8 @@ where
             .map(String::as_str)
             .chain(super::attributes::ACCESS_METHODS)
             .any(|m| T::receiver(m) == Some(Receiver::Exclusive));
-        let cell = if needs_lock { Cell::Locked(RwLock::new(object), Arc::default()) } else { Cell::Shared(object) };
+        let cell =
+            if needs_lock { Cell::Locked(RwLock::new(object), Arc::default()) } else { Cell::Shared(Arc::new(object)) };
         Served { cell, metadata, interface: PhantomData }
     }
 }
@@ -217,6 +289,10 @@ where
 {
     fn metadata(&self) -> &Metadata {
         &self.metadata
+    }
+
+    fn is_async(&self, method: &str) -> bool {
+        T::receiver(method) == Some(Receiver::Async)
     }
 
     fn call(&self, ctx: &mut CallContext, method: &str, args: CallArgs) -> Result<Reply, Error> {
@@ -244,7 +320,15 @@ where
         // A method that panicked while holding the lock leaves the object as it was at the
         // panic; the daemon goes on serving it (the panic was reported to that caller).
         match (&self.cell, receiver) {
-            (Cell::Shared(object), _) => object.invoke_shared(ctx, method, args),
+            (Cell::Shared(object), Receiver::Async) => T::invoke_async(object, ctx, method, args),
+            (Cell::Shared(object), _) => T::invoke_shared(object, ctx, method, args),
+            (Cell::Locked(..), Receiver::Async) => Err(crate::RemoteError::new(
+                "Pyro5.errors.PyroError",
+                vec![crate::Value::from(format!(
+                    "async method '{method}' cannot be called on an object that has `&mut self` methods"
+                ))],
+            )
+            .into()),
             (Cell::Locked(lock, gate), Receiver::Shared) => {
                 let _entered = gate.enter(false, ctx.correlation_id())?;
                 lock.read().unwrap_or_else(PoisonError::into_inner).invoke_shared(ctx, method, args)

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 use super::exception;
-use crate::dispatch::{CallArgs, CallContext, Metadata, Reply, Servant, encode_buffer};
+use crate::dispatch::{CallArgs, CallContext, Metadata, PendingOutput, Reply, Servant, encode_buffer};
 use crate::logging::Peer;
 use crate::protocol::{Annotations, Flags, Message, MessageType};
 use crate::serializer::batch_call::{BatchCall, BatchEntry};
@@ -92,7 +92,8 @@ impl Request {
     /// aborts the whole batch with a plain exception, as in Pyro5). A panic becomes a
     /// `builtins.RuntimeError`. While it runs, the thread's
     /// [`current_context`](crate::current_context) is fresh and carries the call's correlation
-    /// id, so proxy calls made by the method propagate it.
+    /// id, so proxy calls made by the method propagate it. An `async fn` method's reply is
+    /// waited for ([`PendingReply::wait`](crate::dispatch::PendingReply::wait)).
     ///
     /// See [`ServerSession`](super::ServerSession) for an example.
     pub fn run(self) -> Completed {
@@ -108,6 +109,72 @@ impl Request {
         };
         let call = |ctx: &mut CallContext, method: &str, args: CallArgs| servant.call(ctx, method, args);
         execute(to, context, work, servant.metadata(), &call)
+    }
+
+    /// Whether this is one call of an `async fn` method ([`Servant::is_async`]): running it
+    /// with [`run_async`](Request::run_async) binds its arguments and awaits the method, never
+    /// blocking the thread (but for a registered class's instance creation). Anything else (a
+    /// plain method, a batch, an item of a stream) may block: an async driver runs it where
+    /// blocking is harmless, e.g. on `tokio::task::spawn_blocking` with [`run`](Request::run).
+    ///
+    /// See [`ServerSession`](super::ServerSession) for an example.
+    pub fn is_async(&self) -> bool {
+        matches!(self.work, Work::Call(_)) && self.servant.is_async(&self.to.method)
+    }
+
+    /// [`run`](Request::run) for an async driver: the same call, batch or stream item, but the
+    /// replies of `async fn` methods are awaited instead of waited for. Plain methods run
+    /// inline, on the polling thread (see [`is_async`](Request::is_async)). While the async
+    /// method runs, its thread context carries the call's correlation id from poll to poll
+    /// (see [`PendingReply`](crate::dispatch::PendingReply)).
+    ///
+    /// ```
+    /// # use std::sync::Arc;
+    /// # use pyro::dispatch::*;
+    /// # use pyro::protocol::{Message, MessageType};
+    /// # use pyro::session::{Action, DaemonInfo, Directory, ServerSession};
+    /// # use pyro::{Error, Serializer};
+    /// struct Later;
+    /// impl Dispatch<Later> for Later {
+    ///     fn metadata() -> Metadata { Metadata::new(["answer"], [], []) }
+    ///     fn receiver(m: &str) -> Option<Receiver> { (m == "answer").then_some(Receiver::Async) }
+    ///     fn invoke_shared(&self, _: &mut CallContext, m: &str, _: CallArgs) -> Result<Reply, Error> { Err(CallArgs::unknown_method(m)) }
+    ///     fn invoke_exclusive(&mut self, _: &mut CallContext, m: &str, _: CallArgs) -> Result<Reply, Error> { Err(CallArgs::unknown_method(m)) }
+    ///     fn invoke_async(_: &Arc<Self>, ctx: &mut CallContext, _: &str, args: CallArgs) -> Result<Reply, Error> {
+    ///         args.finish()?;
+    ///         Ok(Reply::pending(ctx, |ctx| async move { let r = ctx.encode(&42); (ctx, r) }))
+    ///     }
+    /// }
+    /// # struct One(Arc<dyn Servant>);
+    /// # impl Directory for One {
+    /// #     fn servant(&self, _: &str) -> Option<Arc<dyn Servant>> { Some(Arc::clone(&self.0)) }
+    /// #     fn ids(&self) -> Vec<String> { vec!["later".into()] }
+    /// # }
+    /// let objects = One(Arc::new(Served::new(Later)));
+    /// let mut session = ServerSession::connected(1, Arc::new(DaemonInfo::default()));
+    /// let call = Serializer::Json.encode_call("later", "answer", &(), None::<&pyro::value::Dict>).unwrap();
+    /// let invoke = Message::new(MessageType::Invoke, Serializer::Json.id(), call);
+    /// let Action::Dispatch(request) = session.on_message(invoke, &objects) else { panic!() };
+    /// assert!(request.is_async());
+    /// let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    /// let completed = runtime.block_on(request.run_async());
+    /// let Action::Send(reply) = session.reply(completed) else { panic!() };
+    /// assert_eq!(reply.data, b"42");
+    /// ```
+    pub fn run_async(self) -> impl std::future::Future<Output = Completed> + Send + 'static {
+        let Request { to, servant, context, work } = self;
+        let servant = {
+            let _serving = crate::current_context::serving(context.correlation_id());
+            instance_for(servant, &context)
+        };
+        async move {
+            match servant {
+                Ok(servant) => execute_async(to, context, work, servant).await,
+                Err(error) => {
+                    Completed { to, outcome: Outcome::Returned(Err(error)), annotations: Annotations::default() }
+                }
+            }
+        }
     }
 
     /// For a registered class, picks (or creates) the instance that serves this request now,
@@ -156,7 +223,8 @@ impl std::fmt::Debug for Request {
     }
 }
 
-/// Runs `work` through `call` (for a batch: checking each method against `metadata` first).
+/// Runs `work` through `call` (for a batch: checking each method against `metadata` first),
+/// waiting for the replies of async methods ([`PendingReply::wait`]).
 pub(super) fn execute(
     to: ReplyTo,
     mut context: CallContext,
@@ -165,50 +233,160 @@ pub(super) fn execute(
     call: &Call<'_>,
 ) -> Completed {
     let outcome = match work {
-        Work::Call(args) => Outcome::Returned(guarded(call, &mut context, &to.method, args)),
+        Work::Call(args) => {
+            Outcome::Returned(resolve_blocking(guarded(call, &mut context, &to.method, args), &mut context))
+        }
         Work::Batch(calls) => {
-            let mut results = BatchResults::new(&context, calls.len());
-            let mut aborted = None;
-            // The method last found exposed: the calls after it mostly call it again.
-            // The method last found exposed: the calls after it mostly call it again. Its
-            // name is what the call is run and reported as; the entry's own moves into the
-            // arguments.
-            let mut exposed: Arc<str> = Arc::from("");
-            for entry in calls {
-                let BatchEntry::Call { method, vargs, kwargs } = entry else {
-                    // `batch_calls` left none of these.
-                    aborted = Some(Error::Batch { message: "a batch entry that is not a call".into() });
-                    break;
-                };
-                if !Arc::ptr_eq(&exposed, &method) {
-                    if !metadata.methods.contains(&*method) {
-                        aborted = Some(CallArgs::unknown_method(&method));
-                        break;
-                    }
-                    exposed = Arc::clone(&method);
-                }
-                let args = CallArgs::shared(method, vargs, kwargs);
-                let method: &str = &exposed;
-                let pushed = match guarded(call, &mut context, method, args).and_then(Reply::into_batch_result) {
-                    Ok(reply) => results.push(reply),
-                    Err(error) => {
-                        let remote = exception::remote_exception(&to.object, method, error);
-                        let wrapper = results.push(Reply::Value(ExceptionWrapper(remote).to_value()));
-                        if let Err(error) = wrapper {
-                            aborted = Some(error);
-                        }
-                        break;
-                    }
-                };
-                if let Err(error) = pushed {
-                    aborted = Some(error);
+            let mut batch = BatchRun::new(&context, calls);
+            while let Some((method, args)) = batch.next_call(metadata) {
+                let reply = resolve_blocking(guarded(call, &mut context, &method, args), &mut context);
+                if !batch.record(&to.object, &method, reply) {
                     break;
                 }
             }
-            Outcome::Batch(aborted.map_or(Ok(results), Err))
+            Outcome::Batch(batch.finish())
         }
     };
     Completed { annotations: context.take_response_annotations(), outcome, to }
+}
+
+/// [`execute`] for an async driver: the replies of async methods are awaited, plain methods
+/// run inline (the driver runs requests that are not [`Request::is_async`] where blocking is
+/// harmless).
+async fn execute_async(to: ReplyTo, mut context: CallContext, work: Work, servant: Arc<dyn Servant>) -> Completed {
+    let call = |ctx: &mut CallContext, method: &str, args: CallArgs| servant.call(ctx, method, args);
+    let outcome = match work {
+        Work::Call(args) => {
+            let reply = guarded_serving(&call, &mut context, &to.method, args);
+            Outcome::Returned(resolve_async(reply, &mut context).await)
+        }
+        Work::Batch(calls) => {
+            let mut batch = BatchRun::new(&context, calls);
+            while let Some((method, args)) = batch.next_call(servant.metadata()) {
+                let reply = guarded_serving(&call, &mut context, &method, args);
+                let reply = resolve_async(reply, &mut context).await;
+                if !batch.record(&to.object, &method, reply) {
+                    break;
+                }
+            }
+            Outcome::Batch(batch.finish())
+        }
+    };
+    Completed { annotations: context.take_response_annotations(), outcome, to }
+}
+
+/// [`guarded`] with the thread's context serving the call (an async driver's thread serves
+/// many calls: the context is set per call, around its synchronous part).
+fn guarded_serving(call: &Call<'_>, ctx: &mut CallContext, method: &str, args: CallArgs) -> Result<Reply, Error> {
+    let _serving = crate::current_context::serving(ctx.correlation_id());
+    guarded(call, ctx, method, args)
+}
+
+/// The reply, an async method's after waiting for it; its response annotations join the call's.
+fn resolve_blocking(reply: Result<Reply, Error>, ctx: &mut CallContext) -> Result<Reply, Error> {
+    match reply {
+        Ok(Reply::Pending(pending)) => finish_pending(pending.wait(), ctx),
+        other => other,
+    }
+}
+
+/// [`resolve_blocking`], awaiting.
+async fn resolve_async(reply: Result<Reply, Error>, ctx: &mut CallContext) -> Result<Reply, Error> {
+    match reply {
+        Ok(Reply::Pending(pending)) => finish_pending(pending.await, ctx),
+        other => other,
+    }
+}
+
+fn finish_pending((reply, annotations): PendingOutput, ctx: &mut CallContext) -> Result<Reply, Error> {
+    for (id, value) in annotations.iter() {
+        ctx.response_annotations_mut().insert(*id, value.to_vec());
+    }
+    if let Err(error) = &reply {
+        tracing::debug!(
+            target: "pyro::daemon",
+            "exception occurred in method call user code: client={} async method exception={error}",
+            Peer(ctx.client_addr())
+        );
+    }
+    match reply {
+        // An object by itself: registered and sent as a proxy, as a `Remote` in a typed result.
+        Ok(Reply::Object(servant)) => ctx.encode(&crate::dispatch::Remote::<dyn Servant>::from_servant(servant)),
+        // An async method's reply is never pending itself (the generated code encodes a value).
+        Ok(Reply::Pending(_)) => Err(RemoteError::new(
+            "Pyro5.errors.PyroError",
+            vec![Value::from("an async method's reply was itself pending")],
+        )
+        .into()),
+        other => other,
+    }
+}
+
+/// The calls of a batch, run in order: each method is checked against the metadata (the
+/// method last found exposed is not looked up again: the calls after it mostly call it again),
+/// the results are gathered, and the first exception ends the batch as an exception wrapper.
+struct BatchRun {
+    calls: std::vec::IntoIter<BatchEntry>,
+    results: BatchResults,
+    aborted: Option<Error>,
+    exposed: Arc<str>,
+}
+
+impl BatchRun {
+    fn new(context: &CallContext, calls: Vec<BatchEntry>) -> BatchRun {
+        BatchRun {
+            results: BatchResults::new(context, calls.len()),
+            calls: calls.into_iter(),
+            aborted: None,
+            exposed: Arc::from(""),
+        }
+    }
+
+    /// The next call: its method (the exposed name, what it is run and reported as; the
+    /// entry's own moves into the arguments) and arguments; `None` at the end or when a method
+    /// the object does not expose aborts the batch.
+    fn next_call(&mut self, metadata: &Metadata) -> Option<(Arc<str>, CallArgs)> {
+        if self.aborted.is_some() {
+            return None;
+        }
+        let entry = self.calls.next()?;
+        let BatchEntry::Call { method, vargs, kwargs } = entry else {
+            // `batch_calls` left none of these.
+            self.aborted = Some(Error::Batch { message: "a batch entry that is not a call".into() });
+            return None;
+        };
+        if !Arc::ptr_eq(&self.exposed, &method) {
+            if !metadata.methods.contains(&*method) {
+                self.aborted = Some(CallArgs::unknown_method(&method));
+                return None;
+            }
+            self.exposed = Arc::clone(&method);
+        }
+        Some((Arc::clone(&self.exposed), CallArgs::shared(method, vargs, kwargs)))
+    }
+
+    /// Records one call's reply; `false` when the batch ends here (the call failed).
+    fn record(&mut self, object: &str, method: &str, reply: Result<Reply, Error>) -> bool {
+        let pushed = match reply.and_then(Reply::into_batch_result) {
+            Ok(reply) => self.results.push(reply),
+            Err(error) => {
+                let remote = exception::remote_exception(object, method, error);
+                if let Err(error) = self.results.push(Reply::Value(ExceptionWrapper(remote).to_value())) {
+                    self.aborted = Some(error);
+                }
+                return false;
+            }
+        };
+        if let Err(error) = pushed {
+            self.aborted = Some(error);
+            return false;
+        }
+        true
+    }
+
+    fn finish(self) -> Result<BatchResults, Error> {
+        self.aborted.map_or(Ok(self.results), Err)
+    }
 }
 
 type Call<'a> = dyn Fn(&mut CallContext, &str, CallArgs) -> Result<Reply, Error> + 'a;

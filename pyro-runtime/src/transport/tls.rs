@@ -190,6 +190,12 @@ impl TlsServer {
     pub(crate) fn session(&self) -> io::Result<ServerConnection> {
         ServerConnection::new(Arc::clone(&self.config)).map_err(io::Error::other)
     }
+
+    /// The rustls configuration (for the async daemon's tokio-rustls acceptor).
+    #[cfg(feature = "tokio")]
+    pub(crate) fn rustls_config(&self) -> Arc<ServerConfig> {
+        Arc::clone(&self.config)
+    }
 }
 
 impl std::fmt::Debug for TlsServer {
