@@ -6,14 +6,19 @@
 //!   floor, blocking (`bench client-raw`, as in the echo section) and on tokio (`bench
 //!   client-raw-tokio`), both moving byte strings as long as pyro's real `echo(42)` INVOKE and
 //!   RESULT; tarpc's `echo(42)` over its serde transport with bincode (the fastest codec tarpc
-//!   offers; its other one is JSON); and pyro's async rows (`pyro::aio`).
+//!   offers; its other one is JSON); pyro's async proxy (`pyro::aio::Proxy`, through the typed
+//!   `EchoProxyAsync`) against pyro's async daemon (`pyro::aio::Daemon`) serving an `async fn
+//!   echo` (awaited on the runtime) and, as an extra row, the plain `fn echo` of the other
+//!   sections (which the async daemon runs on tokio's blocking threads); and pyro's blocking
+//!   proxy and daemon.
 //! - `concurrent` (`--async-clients 32,256`, `--async-secs S`, 0 skips; unpinned, several
 //!   clients and a server need both cores): N tasks of one tokio client process (a
 //!   multi-threaded runtime), each with its own connection, make sequential `echo(42)` calls
 //!   for S seconds; the rate is all their calls per second. Servers: the raw TCP echo on tokio
-//!   (the ceiling), tarpc, pyro's servers and Pyro5's `thread` and `multiplex` servers. Every
-//!   pyro and Pyro5 server is driven by the same pyro client program, so their ratios compare
-//!   the servers. Thread servers get a pool of N + 8 workers (a worker per connection, as both
+//!   (the ceiling), tarpc, pyro's async daemon (`async fn` and plain `fn echo`), pyro's
+//!   blocking thread-pool and multiplexed daemons and Pyro5's `thread` and `multiplex` servers.
+//!   Every pyro and Pyro5 server is driven by the same client program, pyro's async typed proxy
+//!   (a proxy per client), so their ratios compare the servers. Thread servers get a pool of N + 8 workers (a worker per connection, as both
 //!   thread servers need).
 //!
 //! Targets (issue 12): pyro's async sequential p50 at most [`FLOOR_TARGET`] times the raw TCP
@@ -25,9 +30,10 @@
 //! spawning a task per request as tarpc's examples do: every client here waits for its reply
 //! before the next call, so that saves tarpc a spawn per call and costs it nothing.
 //!
-//! Roles: `bench server-raw-tokio <request bytes> <reply bytes>`, `bench server-tarpc`, and the
-//! clients `bench client-raw-tokio <addr> <mode> <request bytes> <reply bytes>` and `bench
-//! client-tarpc <addr> <mode>`, where `<mode>` is `seq <calls> <warmup>` or `load <clients>
+//! Roles: `bench server-raw-tokio <request bytes> <reply bytes>`, `bench server-tarpc`, `bench
+//! server-pyro-async async|plain`, and the clients `bench client-raw-tokio <addr> <mode>
+//! <request bytes> <reply bytes>`, `bench client-tarpc <addr> <mode>` and `bench
+//! client-pyro-async <uri> <mode>`, where `<mode>` is `seq <calls> <warmup>` or `load <clients>
 //! <secs>`.
 
 use std::fmt::Write as _;
@@ -45,7 +51,10 @@ use tarpc::tokio_serde::formats::Bincode;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
 
+use pyro::Value;
+
 use crate::child::{process_cpu_ns, process_stat_cpu_ns};
+use crate::echo::{Echo, EchoProxyAsync, OBJECT_ID};
 use crate::report::{ClientReport, Placement, Side};
 use crate::servers::Server;
 use crate::{Result, Run};
@@ -81,18 +90,31 @@ enum SeqPeer {
     RawTokio,
     /// tarpc over TCP with bincode.
     Tarpc,
+    /// pyro's async typed proxy against pyro's async daemon serving an `async fn echo`.
+    PyroAsync,
+    /// The same against a plain `fn echo` (run on the daemon's blocking threads).
+    PyroAsyncPlain,
     /// pyro's blocking typed proxy against pyro's thread-pool daemon.
     PyroBlocking,
 }
 
 impl SeqPeer {
-    const ALL: [SeqPeer; 4] = [SeqPeer::RawBlocking, SeqPeer::RawTokio, SeqPeer::Tarpc, SeqPeer::PyroBlocking];
+    const ALL: [SeqPeer; 6] = [
+        SeqPeer::RawBlocking,
+        SeqPeer::RawTokio,
+        SeqPeer::Tarpc,
+        SeqPeer::PyroAsync,
+        SeqPeer::PyroAsyncPlain,
+        SeqPeer::PyroBlocking,
+    ];
 
     fn name(self) -> &'static str {
         match self {
             SeqPeer::RawBlocking => "raw TCP (blocking)",
             SeqPeer::RawTokio => "raw TCP (tokio)",
             SeqPeer::Tarpc => "tarpc (bincode)",
+            SeqPeer::PyroAsync => PYRO_ASYNC,
+            SeqPeer::PyroAsyncPlain => PYRO_ASYNC_PLAIN,
             SeqPeer::PyroBlocking => "pyro blocking",
         }
     }
@@ -103,6 +125,8 @@ impl SeqPeer {
             SeqPeer::RawBlocking => run.rust_role("server-raw", &sizes),
             SeqPeer::RawTokio => run.rust_role("server-raw-tokio", &sizes),
             SeqPeer::Tarpc => run.rust_role("server-tarpc", &[]),
+            SeqPeer::PyroAsync => run.rust_role("server-pyro-async", &["async".into()]),
+            SeqPeer::PyroAsyncPlain => run.rust_role("server-pyro-async", &["plain".into()]),
             SeqPeer::PyroBlocking => run.rust_role("server-rust", &[]),
         }
     }
@@ -117,6 +141,9 @@ impl SeqPeer {
                 run.rust_role("client-raw-tokio", &[&[address, "seq".into(), calls, warmup][..], &sizes].concat())
             }
             SeqPeer::Tarpc => run.rust_role("client-tarpc", &[address, "seq".into(), calls, warmup]),
+            SeqPeer::PyroAsync | SeqPeer::PyroAsyncPlain => {
+                run.rust_role("client-pyro-async", &[address, "seq".into(), calls, warmup])
+            }
             SeqPeer::PyroBlocking => run.rust_role("client-rust", &[address, calls, warmup]),
         }
     }
@@ -129,14 +156,20 @@ enum LoadServer {
     RawTokio,
     /// tarpc over TCP with bincode, a task per connection.
     Tarpc,
+    /// pyro's async daemon serving an `async fn echo`.
+    PyroAsync,
+    /// pyro's async daemon serving a plain `fn echo`.
+    PyroAsyncPlain,
     /// One of pyro's or Pyro5's blocking-API servers.
     Daemon(Server),
 }
 
 impl LoadServer {
-    const ALL: [LoadServer; 6] = [
+    const ALL: [LoadServer; 8] = [
         LoadServer::RawTokio,
         LoadServer::Tarpc,
+        LoadServer::PyroAsync,
+        LoadServer::PyroAsyncPlain,
         LoadServer::Daemon(Server::PyroThread),
         LoadServer::Daemon(Server::PyroMultiplex),
         LoadServer::Daemon(Server::Pyro5Thread),
@@ -147,6 +180,8 @@ impl LoadServer {
         match self {
             LoadServer::RawTokio => "raw TCP (tokio)",
             LoadServer::Tarpc => "tarpc (bincode)",
+            LoadServer::PyroAsync => PYRO_ASYNC,
+            LoadServer::PyroAsyncPlain => PYRO_ASYNC_PLAIN,
             LoadServer::Daemon(server) => server.name(),
         }
     }
@@ -161,6 +196,8 @@ impl LoadServer {
                 run.rust_role("server-raw-tokio", &[run.wire.request.to_string(), run.wire.reply.to_string()])
             }
             LoadServer::Tarpc => run.rust_role("server-tarpc", &[]),
+            LoadServer::PyroAsync => run.rust_role("server-pyro-async", &["async".into()]),
+            LoadServer::PyroAsyncPlain => run.rust_role("server-pyro-async", &["plain".into()]),
             LoadServer::Daemon(server) => server.command(run, (!server.is_multiplex()).then_some(clients + 8)),
         }
     }
@@ -173,7 +210,9 @@ impl LoadServer {
                 run.rust_role("client-raw-tokio", &[&[address, "load".into(), clients, secs][..], &sizes].concat())
             }
             LoadServer::Tarpc => run.rust_role("client-tarpc", &[address, "load".into(), clients, secs]),
-            LoadServer::Daemon(_) => run.rust_role("client-load-rust", &[address, "calls".into(), clients, secs]),
+            LoadServer::PyroAsync | LoadServer::PyroAsyncPlain | LoadServer::Daemon(_) => {
+                run.rust_role("client-pyro-async", &[address, "load".into(), clients, secs])
+            }
         }
     }
 }
@@ -297,10 +336,13 @@ pub fn measure(run: &Run<'_>, placements: &[Placement], sizes: &Sizes) -> Result
     Ok(summary)
 }
 
-/// The peers whose rows the targets judge (pyro's async rows once they exist).
-const JUDGED_SEQ: &[&str] = &[];
-/// The servers whose rows the targets judge.
-const JUDGED_LOAD: &[&str] = &[];
+/// The name of the `async fn echo` rows.
+const PYRO_ASYNC: &str = "pyro aio (async fn)";
+/// The name of the plain `fn echo` rows of the async daemon.
+const PYRO_ASYNC_PLAIN: &str = "pyro aio (plain fn)";
+
+/// The rows the targets judge: pyro's async client and server, with either kind of method.
+const JUDGED: &[&str] = &[PYRO_ASYNC, PYRO_ASYNC_PLAIN];
 
 impl AsyncSummary {
     fn seq_p50(&self, placement: &str, peer: &str) -> Option<f64> {
@@ -330,7 +372,7 @@ impl AsyncSummary {
         let mut placements: Vec<&str> = self.sequential.iter().map(|run| run.placement).collect();
         placements.dedup();
         for placement in placements {
-            for &peer in JUDGED_SEQ {
+            for &peer in JUDGED {
                 let Some(p50) = self.seq_p50(placement, peer) else { continue };
                 if let Some(floor) = self.seq_p50(placement, SeqPeer::RawTokio.name()) {
                     let what = format!("{placement}: {peer} p50 / raw TCP (tokio) p50");
@@ -349,7 +391,7 @@ impl AsyncSummary {
         let mut counts: Vec<u64> = self.concurrent.iter().map(|run| run.clients).collect();
         counts.dedup();
         for clients in counts {
-            for &server in JUDGED_LOAD {
+            for &server in JUDGED {
                 let Some(rate) = self.rate(clients, server) else { continue };
                 if let Some(tarpc) = self.rate(clients, LoadServer::Tarpc.name()) {
                     let what = format!("{clients} clients: {server} calls/s / tarpc (above 1: ahead)");
@@ -460,7 +502,7 @@ impl AsyncSummary {
              server\ncalls/s with 32 and 256 clients above tarpc's and >= {PYRO5_TARGET}x Pyro5's best server."
         );
         if self.targets.is_empty() {
-            let _ = writeln!(out, "  (nothing judged: pyro's async rows were not measured)");
+            let _ = writeln!(out, "  (nothing judged: the rows the targets compare were not measured)");
         }
         for target in &self.targets {
             let limit =
@@ -774,6 +816,62 @@ pub fn client_tarpc(args: &[String]) -> Result<()> {
             let socket = connect(&address).await?;
             let transport = tarpc::serde_transport::Transport::from((socket, Bincode::default()));
             Ok(TarpcConn(EchoServiceClient::new(tarpc::client::Config::default(), transport).spawn()))
+        }
+    })
+}
+
+/// The async daemon's echo object: the same `echo` as [`Echo`]'s, as an `async fn`, awaited on
+/// the runtime.
+pub struct AsyncEcho;
+
+#[pyro::expose]
+impl AsyncEcho {
+    /// Returns `message`.
+    pub async fn echo(&self, message: Value) -> Value {
+        message
+    }
+}
+
+/// `server-pyro-async async|plain`: pyro's async daemon on a multi-threaded runtime, serving
+/// [`AsyncEcho`] (`async`) or [`Echo`] (`plain`) with the default configuration.
+pub fn server_pyro_async(args: &[String]) -> Result<()> {
+    let daemon = pyro::aio::Daemon::bind("127.0.0.1", 0).map_err(|e| e.to_string())?;
+    let uri = match args {
+        [kind] if kind == "async" => daemon.register(AsyncEcho, Some(OBJECT_ID)),
+        [kind] if kind == "plain" => daemon.register(Echo::default(), Some(OBJECT_ID)),
+        _ => return Err(format!("expected async or plain, got {args:?}")),
+    }
+    .map_err(|e| e.to_string())?;
+    println!("{uri}");
+    runtime(true)?.block_on(daemon.serve()).map_err(|e| e.to_string())
+}
+
+/// A typed async proxy with its own connection.
+struct PyroConn(EchoProxyAsync);
+
+impl EchoConn for PyroConn {
+    async fn echo(&mut self) -> Result<()> {
+        match self.0.echo(Value::Int(42)).await {
+            Ok(Value::Int(42)) => Ok(()),
+            Ok(other) => Err(format!("echo(42) returned {other:?}")),
+            Err(e) => Err(format!("echo(42): {e}")),
+        }
+    }
+}
+
+/// `client-pyro-async <uri> <mode>`: the async typed proxy, one per client.
+pub fn client_pyro_async(args: &[String]) -> Result<()> {
+    let (uri, mode, rest) = client_args(args)?;
+    if !rest.is_empty() {
+        return Err(format!("client-pyro-async: unexpected arguments {rest:?}"));
+    }
+    let uri: Arc<str> = uri.into();
+    drive(mode, move || {
+        let uri = Arc::clone(&uri);
+        async move {
+            let proxy = EchoProxyAsync::new(&uri).map_err(|e| format!("{uri}: {e}"))?;
+            proxy.proxy().bind().await.map_err(|e| format!("connecting to {uri}: {e}"))?;
+            Ok(PyroConn(proxy))
         }
     })
 }

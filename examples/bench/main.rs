@@ -167,6 +167,8 @@ fn main() -> ExitCode {
         "client-raw-tokio" => async_echo::client_raw_tokio(rest),
         "server-tarpc" => async_echo::server_tarpc(rest),
         "client-tarpc" => async_echo::client_tarpc(rest),
+        "server-pyro-async" => async_echo::server_pyro_async(rest),
+        "client-pyro-async" => async_echo::client_pyro_async(rest),
         _ => parse_options(&args).and_then(|options| orchestrate(&options)),
     };
     match result {

@@ -42,14 +42,14 @@ pub use config::Config;
 pub use daemon::{Daemon, ShutdownHandle, serve};
 pub use dispatch::Remote;
 pub use error::{Error, RemoteError, Result, TRACEBACK_ATTRIBUTE};
+/// The `Stream` trait the async item streams implement ([`aio::RemoteStream`]).
+#[cfg(feature = "tokio")]
+pub use futures_core;
 pub use naming::{NameServerProxy, locate_ns, locate_ns_with_config};
 pub use serializer::Serializer;
 pub use typed_error::{CallError, ExceptionBuilder, FromRemoteError, exception_arg, exception_attribute};
 pub use uri::Uri;
 /// The `uuid` crate, for correlation ids ([`Uuid`](uuid::Uuid)).
 pub use uuid;
-/// The `Stream` trait the async item streams implement ([`aio::RemoteStream`]).
-#[cfg(feature = "tokio")]
-pub use futures_core;
 pub use value::Value;
 pub use varargs::{KwArgs, VarArgs, VarCall};

@@ -31,7 +31,8 @@ pub fn expand(
 ) -> Generated {
     let blocking = flavored(Flavor::Blocking, vis, proxy, target, methods, self_ty);
     let asynchronous = flavored(Flavor::Async, vis, proxy, target, methods, self_ty);
-    let (definition, async_definition, async_methods) = (blocking.definition, asynchronous.definition, asynchronous.methods);
+    let (definition, async_definition, async_methods) =
+        (blocking.definition, asynchronous.definition, asynchronous.methods);
     let definition = quote! {
         #definition
 

@@ -13,7 +13,9 @@ use super::connection::Connection;
 use super::pool::{Lease, Pool};
 use crate::dispatch::Metadata;
 use crate::protocol::{AnnotationId, Annotations, Flags, Message};
-use crate::proxy::{Annotate, Check, EmptyKwargs, GETATTR, RECONNECT_INTERVAL, SETATTR, is_communication_error, is_retried};
+use crate::proxy::{
+    Annotate, Check, EmptyKwargs, GETATTR, RECONNECT_INTERVAL, SETATTR, is_communication_error, is_retried,
+};
 use crate::serializer::{ProxyState, Serializer};
 use crate::value::{Dict, Value, from_value};
 use crate::{Config, Error, SerializedBlob, Uri, current_context};
@@ -761,15 +763,23 @@ impl Proxy {
         let mut lease = self.pool.lease().await;
         let conn = self.connect_lease(&mut lease).await?;
         let mut storage = None;
-        let request =
-            match self.core.request_for(method, flags, check, prepared, &mut storage, encode, annotate, conn.object()) {
-                Ok(request) => request,
-                Err(err) => {
-                    // Nothing was sent: the connection is still good.
-                    lease.give_back();
-                    return Err(err);
-                }
-            };
+        let request = match self.core.request_for(
+            method,
+            flags,
+            check,
+            prepared,
+            &mut storage,
+            encode,
+            annotate,
+            conn.object(),
+        ) {
+            Ok(request) => request,
+            Err(err) => {
+                // Nothing was sent: the connection is still good.
+                lease.give_back();
+                return Err(err);
+            }
+        };
         let conn = self.connect_lease(&mut lease).await?;
         conn.set_timeout(self.core.timeout());
         // On error (or if this future is dropped) the lease is dropped, closing the connection.

@@ -13,11 +13,11 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::Proxy;
+use crate::Error;
 use crate::protocol::{Flags, Message, MessageType};
 use crate::proxy::stream::{CLOSE, NEXT_ITEM, stream_item};
 use crate::proxy::{Check, EmptyKwargs, GETATTR};
 use crate::value::Dict;
-use crate::Error;
 
 /// A reply being fetched.
 type Pending<'p> = Pin<Box<dyn Future<Output = Result<Option<Message>, Error>> + Send + 'p>>;

@@ -127,9 +127,10 @@ pub(crate) async fn connect(
                     let name = crate::transport::tls::server_name(host)?;
                     let connector = tokio_rustls::TlsConnector::from(tls.rustls_config());
                     let handshake = async {
-                        connector.connect(name, tcp).await.map_err(|e| Error::Tls {
-                            message: format!("TLS handshake with {host} failed: {e}"),
-                        })
+                        connector
+                            .connect(name, tcp)
+                            .await
+                            .map_err(|e| Error::Tls { message: format!("TLS handshake with {host} failed: {e}") })
                     };
                     let stream = match timeout {
                         None => handshake.await?,
@@ -204,7 +205,10 @@ fn connect_unix(path: &str) -> Result<AsyncSocket, Error> {
 #[cfg(not(unix))]
 fn connect_unix(path: &str) -> Result<AsyncSocket, Error> {
     crate::transport::connect::connect_unix(path).and_then(|_| {
-        Err(Error::Communication { message: format!("Unix domain sockets are not supported here ({path})"), source: None })
+        Err(Error::Communication {
+            message: format!("Unix domain sockets are not supported here ({path})"),
+            source: None,
+        })
     })
 }
 
@@ -290,7 +294,6 @@ impl AsyncMessageStream {
         };
         bounded(timeout, context, read).await
     }
-
 }
 
 #[cfg(test)]

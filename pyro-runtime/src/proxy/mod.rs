@@ -163,9 +163,9 @@ use crate::{Config, Error, Uri, naming};
 use serializer_choice::SerializerChoice;
 
 pub use batch::{Batch, BatchHandle};
-pub(crate) use invoke::{Check, is_communication_error};
 #[cfg(feature = "tokio")]
 pub(crate) use invoke::is_retried;
+pub(crate) use invoke::{Check, is_communication_error};
 use pool::Pool;
 
 /// Computes an annotation of a call for the object id it goes to.
@@ -847,7 +847,13 @@ impl Proxy {
     }
 
     /// Serializes a call to `object`; `()` as positional arguments becomes an empty sequence.
-    pub(crate) fn encode_call<A, K>(&self, object: &str, method: &str, vargs: &A, kwargs: Option<&K>) -> Result<Vec<u8>, Error>
+    pub(crate) fn encode_call<A, K>(
+        &self,
+        object: &str,
+        method: &str,
+        vargs: &A,
+        kwargs: Option<&K>,
+    ) -> Result<Vec<u8>, Error>
     where
         A: Serialize + ?Sized,
         K: Serialize + ?Sized,

@@ -11,8 +11,8 @@ use serde::de::DeserializeOwned;
 use super::pool::Lease;
 use super::{Check, EmptyKwargs, GETATTR, Proxy};
 use crate::protocol::{Flags, Message, MessageType};
-use crate::session::{ClientSession, DAEMON_OBJECT_ID};
 use crate::serializer::Serializer;
+use crate::session::{ClientSession, DAEMON_OBJECT_ID};
 use crate::value::Dict;
 use crate::{Error, Value, current_context};
 
@@ -460,7 +460,10 @@ impl<T: DeserializeOwned> Iterator for RemoteIter<'_, T> {
 /// whether the stream goes on after it: it ends at its end and after an exception; an item that
 /// arrived but is no `T` is an error and the stream goes on (shared by the blocking and the
 /// async proxy).
-pub(crate) fn stream_item<T: DeserializeOwned>(serializer: Serializer, reply: &Message) -> (Option<Result<T, Error>>, bool) {
+pub(crate) fn stream_item<T: DeserializeOwned>(
+    serializer: Serializer,
+    reply: &Message,
+) -> (Option<Result<T, Error>>, bool) {
     match ClientSession::new(serializer).decode_stream_item::<T>(reply) {
         Ok(Some(item)) => (Some(Ok(item)), true),
         Ok(None) => (None, false),
