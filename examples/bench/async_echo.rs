@@ -252,18 +252,23 @@ pub struct Target {
     pub what: String,
     /// The measured ratio.
     pub value: f64,
+    /// How the ratio must compare with the limit: `<=`, `<`, `>` or `>=`.
+    pub rule: &'static str,
     /// The limit.
     pub limit: f64,
-    /// Whether the ratio must stay at most (`true`) or reach at least (`false`) the limit.
-    pub at_most: bool,
     /// Whether it is met.
     pub met: bool,
 }
 
 impl Target {
-    fn new(what: String, value: f64, limit: f64, at_most: bool) -> Target {
-        let met = if at_most { value <= limit } else { value >= limit };
-        Target { what, value, limit, at_most, met }
+    fn new(what: String, value: f64, rule: &'static str, limit: f64) -> Target {
+        let met = match rule {
+            "<=" => value <= limit,
+            "<" => value < limit,
+            ">" => value > limit,
+            _ => value >= limit,
+        };
+        Target { what, value, rule, limit, met }
     }
 }
 
@@ -274,6 +279,9 @@ pub struct AsyncSummary {
     pub request_bytes: usize,
     /// Bytes of its RESULT, which the raw floors answer.
     pub reply_bytes: usize,
+    /// The machine's 1-minute load average (`/proc/loadavg`) before and after the section: on a
+    /// shared machine, above the number of CPUs means other work competed with every run.
+    pub load_average: [f64; 2],
     /// Sequential runs, per placement and peer.
     pub sequential: Vec<SeqRun>,
     /// Concurrent runs, per number of clients and server.
@@ -291,6 +299,7 @@ pub fn measure(run: &Run<'_>, placements: &[Placement], sizes: &Sizes) -> Result
     let mut summary = AsyncSummary {
         request_bytes: run.wire.request,
         reply_bytes: run.wire.reply,
+        load_average: [load_average(), 0.0],
         sequential: Vec::new(),
         concurrent: Vec::new(),
         targets: Vec::new(),
@@ -332,8 +341,17 @@ pub fn measure(run: &Run<'_>, placements: &[Placement], sizes: &Sizes) -> Result
             }
         }
     }
+    summary.load_average[1] = load_average();
     summary.targets = summary.judge();
     Ok(summary)
+}
+
+/// The 1-minute load average, 0 where `/proc/loadavg` cannot be read.
+fn load_average() -> f64 {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|text| text.split_whitespace().next().and_then(|first| first.parse().ok()))
+        .unwrap_or_default()
 }
 
 /// The name of the `async fn echo` rows.
@@ -376,15 +394,11 @@ impl AsyncSummary {
                 let Some(p50) = self.seq_p50(placement, peer) else { continue };
                 if let Some(floor) = self.seq_p50(placement, SeqPeer::RawTokio.name()) {
                     let what = format!("{placement}: {peer} p50 / raw TCP (tokio) p50");
-                    targets.push(Target::new(what, p50 / floor.max(1.0), FLOOR_TARGET, true));
+                    targets.push(Target::new(what, p50 / floor.max(1.0), "<=", FLOOR_TARGET));
                 }
                 if let Some(tarpc) = self.seq_p50(placement, SeqPeer::Tarpc.name()) {
                     let what = format!("{placement}: {peer} p50 / tarpc p50 (below 1: faster)");
-                    // Strictly below tarpc's: a tie is not met.
-                    let ratio = p50 / tarpc.max(1.0);
-                    let mut target = Target::new(what, ratio, 1.0, true);
-                    target.met = ratio < 1.0;
-                    targets.push(target);
+                    targets.push(Target::new(what, p50 / tarpc.max(1.0), "<", 1.0));
                 }
             }
         }
@@ -395,14 +409,11 @@ impl AsyncSummary {
                 let Some(rate) = self.rate(clients, server) else { continue };
                 if let Some(tarpc) = self.rate(clients, LoadServer::Tarpc.name()) {
                     let what = format!("{clients} clients: {server} calls/s / tarpc (above 1: ahead)");
-                    let ratio = rate / tarpc.max(f64::MIN_POSITIVE);
-                    let mut target = Target::new(what, ratio, 1.0, false);
-                    target.met = ratio > 1.0;
-                    targets.push(target);
+                    targets.push(Target::new(what, rate / tarpc.max(f64::MIN_POSITIVE), ">", 1.0));
                 }
                 if let Some((best, pyro5)) = self.best_pyro5(clients) {
                     let what = format!("{clients} clients: {server} calls/s / best Pyro5 ({best})");
-                    targets.push(Target::new(what, rate / pyro5.max(f64::MIN_POSITIVE), PYRO5_TARGET, false));
+                    targets.push(Target::new(what, rate / pyro5.max(f64::MIN_POSITIVE), ">=", PYRO5_TARGET));
                 }
             }
         }
@@ -415,8 +426,13 @@ impl AsyncSummary {
         let _ = writeln!(
             out,
             "\nAsync echo (issue 12): echo(42) over msgpack for pyro and Pyro5, over bincode for tarpc; the raw TCP\n\
-             floors move byte strings as long as pyro's echo(42) INVOKE ({} bytes) and RESULT ({} bytes).",
-            self.request_bytes, self.reply_bytes
+             floors move byte strings as long as pyro's echo(42) INVOKE ({} bytes) and RESULT ({} bytes).\n\
+             Load average {:.1} before, {:.1} after, on {} CPUs (more than the CPUs: other work shared them).",
+            self.request_bytes,
+            self.reply_bytes,
+            self.load_average[0],
+            self.load_average[1],
+            std::thread::available_parallelism().map_or(0, usize::from)
         );
         if !self.sequential.is_empty() {
             let _ = writeln!(out, "\nSequential: one client, one connection, one call after the other:");
@@ -459,19 +475,31 @@ impl AsyncSummary {
                 out,
                 "\nConcurrent (unpinned): N clients in one tokio client process, each its own connection, sequential\n\
                  echo(42) calls; every pyro and Pyro5 server is driven by the same pyro client. CPU: user + system\n\
-                 from /proc/<pid>/stat (10 ms ticks), per call:"
+                 from /proc/<pid>/stat (10 ms ticks), per call. On a loaded machine the scheduler shares the CPUs out\n\
+                 per thread, so servers and clients with many threads get more of them than a tokio process with a\n\
+                 worker per CPU; \"calls per CPU-second\" (client + server) is what the same pair costs either way:"
             );
             let _ = writeln!(
                 out,
-                "{:>7} {:<26} {:>9} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}",
-                "clients", "server", "calls/s", "p50 µs", "p99 µs", "client", "server", "vs raw", "vs", "vs best"
+                "{:>7} {:<26} {:>9} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>9}",
+                "clients",
+                "server",
+                "calls/s",
+                "p50 µs",
+                "p99 µs",
+                "client",
+                "server",
+                "vs raw",
+                "vs",
+                "vs best",
+                "calls per"
             );
             let _ = writeln!(
                 out,
-                "{:>7} {:<26} {:>9} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}",
-                "", "", "", "", "", "µs/call", "µs/call", "tokio", "tarpc", "Pyro5"
+                "{:>7} {:<26} {:>9} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8} {:>9}",
+                "", "", "", "", "", "µs/call", "µs/call", "tokio", "tarpc", "Pyro5", "CPU-s"
             );
-            let _ = writeln!(out, "{}", "-".repeat(110));
+            let _ = writeln!(out, "{}", "-".repeat(120));
             for run in &self.concurrent {
                 let ratio = |base: Option<f64>| {
                     base.map_or_else(
@@ -480,9 +508,10 @@ impl AsyncSummary {
                     )
                 };
                 let per = |ns: u64| ns as f64 / run.client.calls.max(1) as f64 / 1000.0;
+                let cpu_s = (run.client.cpu_ns + run.server_cpu_ns).max(1) as f64 / 1e9;
                 let _ = writeln!(
                     out,
-                    "{:>7} {:<26} {:>9.0} {:>8.1} {:>8.1} {:>8.2} {:>8.2} {:>8} {:>8} {:>8}",
+                    "{:>7} {:<26} {:>9.0} {:>8.1} {:>8.1} {:>8.2} {:>8.2} {:>8} {:>8} {:>8} {:>9.0}",
                     run.clients,
                     run.server,
                     run.per_s,
@@ -493,6 +522,7 @@ impl AsyncSummary {
                     ratio(self.rate(run.clients, LoadServer::RawTokio.name())),
                     ratio(self.rate(run.clients, LoadServer::Tarpc.name())),
                     ratio(self.best_pyro5(run.clients).map(|(_, rate)| rate)),
+                    run.client.calls as f64 / cpu_s,
                 );
             }
         }
@@ -505,8 +535,7 @@ impl AsyncSummary {
             let _ = writeln!(out, "  (nothing judged: the rows the targets compare were not measured)");
         }
         for target in &self.targets {
-            let limit =
-                if target.at_most { format!("<= {:.2}x", target.limit) } else { format!(">= {:.2}x", target.limit) };
+            let limit = format!("{} {:.2}x", target.rule, target.limit);
             let _ = writeln!(
                 out,
                 "  {:<72} {:>7.2}x (target {limit}): {}",
