@@ -47,7 +47,9 @@
 //! ```
 //!
 //! This also generates `CounterProxy`, whose methods mirror the exposed ones and return
-//! [`Result<T>`](Result).
+//! [`Result<T>`](Result), and, with the cargo feature `tokio`, its async twin
+//! `CounterProxyAsync`, whose methods are `async fn`s over `pyro::aio::Proxy` (see the
+//! `aio` module: the async API on tokio).
 //!
 //! ## Serving it
 //!

@@ -65,16 +65,15 @@ impl Pool {
             self.permits.add_permits(more);
         } else {
             let fewer = state.max - max;
+            // Permits not leased go now; leased ones as their leases end.
             let taken = self.permits.forget_permits(fewer);
             state.owed += fewer - taken;
-            // Idle connections beyond what may stay open close now.
-            let excess = state.owed.min(state.idle.len());
-            for _ in 0..excess {
+            // Idle connections beyond the new maximum close now.
+            while state.idle.len() > max {
                 if state.idle.pop().is_some() {
                     self.open.fetch_sub(1, Ordering::Relaxed);
                 }
             }
-            state.owed -= excess;
         }
         state.max = max;
     }
@@ -82,10 +81,7 @@ impl Pool {
     /// An idle connection, or a reservation to open a new one, waiting while the pool is full.
     pub(crate) async fn lease(self: &Arc<Pool>) -> Lease {
         // The semaphore is never closed.
-        let permit = match Arc::clone(&self.permits).acquire_owned().await {
-            Ok(permit) => Some(permit),
-            Err(_) => None,
-        };
+        let permit = Arc::clone(&self.permits).acquire_owned().await.ok();
         let (conn, generation) = {
             let mut state = self.lock();
             (state.idle.pop(), state.generation)
