@@ -116,6 +116,14 @@ pub fn interface(cx: &Ctxt, interface: &mut Interface) -> bool {
             );
         }
     }
+    for asyncness in interface.methods.iter().filter_map(|m| m.sig.asyncness.as_ref()) {
+        cx.error_spanned_by(
+            asyncness,
+            "a remote interface (#[pyro::expose] trait) cannot have `async fn` methods: a trait with async \
+             methods has no `dyn Trait` type to serve; expose the async methods on an inherent impl \
+             (`#[pyro::expose] impl Thing { pub async fn ... }`)",
+        );
+    }
     // The mistakes above leave nothing to generate; the ones below do not stop the expansion.
     let expandable = cx.error_count() == before;
     if interface.methods.is_empty() && interface.accessors.is_empty() {
@@ -274,12 +282,8 @@ fn method(cx: &Ctxt, method: &Method, place: Place) -> bool {
     }
     if let Some(asyncness) = &sig.asyncness {
         match (place, &method.receiver) {
-            (Place::Interface, _) => cx.error_spanned_by(
-                asyncness,
-                "a remote interface (#[pyro::expose] trait) cannot have `async fn` methods: a trait with async \
-                 methods has no `dyn Trait` type to serve; expose the async methods on an inherent impl \
-                 (`#[pyro::expose] impl Thing { pub async fn ... }`)",
-            ),
+            // Reported by `interface`, which does not expand the trait then.
+            (Place::Interface, _) => {}
             (Place::Impl, Receiver::Exclusive) => cx.error_spanned_by(
                 asyncness,
                 "an exposed `async fn` takes `&self`, not `&mut self`: the object's exclusive lock would be held \

@@ -133,7 +133,9 @@ use syn::{DeriveInput, Item, parse_macro_input};
 /// # Rules
 ///
 /// Each is a compile error at the offending code, all reported at once: methods take `&self` or
-/// `&mut self`; no generic, `async` or `unsafe` methods; arguments are plain names with owned
+/// `&mut self`; no generic or `unsafe` methods; `async fn` methods (see below) take `&self`,
+/// only in impls (not traits: a trait with async methods has no `dyn Trait`), not as getters or
+/// setters, in a type whose exposed methods all take `&self`, and need pyro's `tokio` feature; arguments are plain names with owned
 /// types (`String`, not `&str`), no `impl Trait`; argument and result types implement serde's
 /// `Serialize` and `Deserialize`; a oneway method returns `()`; names starting with `_` are
 /// private in Pyro5; no method is named like the generated proxy's and batch's own methods
@@ -143,6 +145,16 @@ use syn::{DeriveInput, Item, parse_macro_input};
 /// exposed impl exposes at
 /// least one method; a trait has no generics,
 /// associated types or consts, and must be usable as `dyn Trait`.
+///
+/// # Async methods
+///
+/// A `pub async fn` taking `&self` is exposed like any method (oneway, item streams, the call
+/// context, typed errors and `Remote<T>` results included): its arguments are bound when the call
+/// arrives, then its future runs with an `Arc` on the object and its own copy of the call context
+/// (`Reply::Pending`). The async daemon (`pyro::aio::Daemon`) awaits it on its runtime; the
+/// blocking daemons run it to completion on a runtime shared by the process. Because such a
+/// future holds the object while it awaits, a type with async methods is served without a lock:
+/// keep mutable state behind a lock of its own (a `Mutex` field), held only as long as needed.
 #[proc_macro_attribute]
 pub fn expose(args: TokenStream, input: TokenStream) -> TokenStream {
     expand::expose(args.into(), parse_macro_input!(input as Item)).into()

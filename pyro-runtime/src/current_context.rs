@@ -27,6 +27,11 @@
 //! annotations are in the method's [`CallContext`](crate::dispatch::CallContext), and a method
 //! that wants to pass them on sets them with [`set_annotations`].)
 //!
+//! An `async fn` method's context is the same, but it belongs to the call's future rather than
+//! to a thread: it is the polling thread's context while the future is polled, and is kept with
+//! the future between polls, so it survives awaits and moves between threads as a task-local
+//! would (see [`PendingReply`](crate::dispatch::PendingReply)).
+//!
 //! ```
 //! use pyro::current_context;
 //! use pyro::protocol::{AnnotationId, Annotations};

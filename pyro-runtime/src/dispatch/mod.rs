@@ -18,7 +18,10 @@
 //! Rust-to-Rust calls fast); or a [`Reply::Value`]; or [`Reply::Stream`], an iterator the
 //! daemon streams item by item (Pyro5's item streaming, [`Reply::stream`]); objects sent as proxies
 //! are [`Remote`]s inside a typed result (Pyro5's autoproxy; [`Reply::Object`] sends one by
-//! itself). A batch runs one call per
+//! itself); or, from an `async fn` method, [`Reply::Pending`]: a `'static + Send` future
+//! ([`PendingReply`]) that yields one of the others, built from an owned handle (an `Arc`) on the
+//! object ([`Dispatch::invoke_async`], [`Receiver::Async`]), which the async daemon awaits and the
+//! blocking daemons wait for. A batch runs one call per
 //! entry and gathers the replies as values ([`Reply::into_value`]): see
 //! [`session`](crate::session).
 //!
