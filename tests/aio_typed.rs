@@ -13,7 +13,54 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use pyro::futures_core::Stream;
-use pyro::{Daemon, Remote, RemoteError, Value};
+use pyro::{Daemon, Remote, RemoteError, SerializedBlob, Value, VarArgs};
+
+/// A remote interface: its typed proxies are `GreeterProxy` and `GreeterProxyAsync`.
+#[pyro::expose]
+pub trait Greeter {
+    /// Greets `name`.
+    fn greet(&self, name: String) -> String;
+
+    /// Greets `name` unless it is empty or "nobody".
+    fn strict(&self, name: String) -> Result<String, GreetError>;
+}
+
+/// Typed remote errors.
+#[derive(Debug, PartialEq, pyro::RemoteError)]
+#[pyro(class = "builtins.ValueError")]
+pub enum GreetError {
+    /// `ValueError(message)`.
+    Invalid(String),
+    /// `PermissionError`.
+    #[pyro(class = "builtins.PermissionError")]
+    Refused,
+}
+
+impl std::fmt::Display for GreetError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            GreetError::Invalid(message) => f.write_str(message),
+            GreetError::Refused => f.write_str("refused"),
+        }
+    }
+}
+
+/// A `Greeter`.
+pub struct English;
+
+impl Greeter for English {
+    fn greet(&self, name: String) -> String {
+        format!("hello {name}")
+    }
+
+    fn strict(&self, name: String) -> Result<String, GreetError> {
+        match name.as_str() {
+            "" => Err(GreetError::Invalid("empty name".into())),
+            "nobody" => Err(GreetError::Refused),
+            _ => Ok(name),
+        }
+    }
+}
 
 /// A counter with every call shape.
 #[derive(Default)]
@@ -64,6 +111,21 @@ impl Counter {
         Remote::new(Counter::default())
     }
 
+    /// The correlation id of the call.
+    pub fn correlation(&self) -> Option<String> {
+        pyro::current_context::correlation_id().map(|id| id.to_string())
+    }
+
+    /// A blob's info.
+    pub fn blob_info(&self, blob: SerializedBlob) -> Value {
+        blob.info().clone()
+    }
+
+    /// `total(first, *rest)`.
+    pub fn total(&self, first: i64, rest: VarArgs<i64>) -> i64 {
+        first + rest.iter().sum::<i64>()
+    }
+
     /// Sleeps, then answers.
     pub fn slow(&self, millis: u64) -> String {
         std::thread::sleep(Duration::from_millis(millis));
@@ -87,6 +149,7 @@ impl Counter {
 fn serve() -> (String, pyro::ShutdownHandle, std::thread::JoinHandle<()>) {
     let daemon = Daemon::bind("127.0.0.1", 0).unwrap();
     let uri = daemon.register(Counter::default(), Some("counter")).unwrap().to_string();
+    daemon.register_as::<dyn Greeter, _>(English, Some("greeter")).unwrap();
     let stop = daemon.shutdown_handle();
     let thread = std::thread::spawn(move || daemon.request_loop().unwrap());
     (uri, stop, thread)
@@ -140,6 +203,22 @@ async fn every_call_shape_of_the_async_typed_proxy() {
     copy.reconnect(1).await.unwrap();
     let value = counter.proxy().call_value("sum", vec![1.into(), 1.into()], Default::default()).await.unwrap();
     assert_eq!(value, Value::Int(2));
+    // Varargs, blobs, correlation ids.
+    assert_eq!(counter.total(1, VarArgs::from(vec![2, 3])).await.unwrap(), 6);
+    let blob = SerializedBlob::new("news", &("hello",)).unwrap();
+    assert_eq!(counter.blob_info(blob).await.unwrap(), Value::from("news"));
+    let id = pyro::uuid::Uuid::new_v4();
+    let mut tagged = counter.clone();
+    tagged.set_correlation_id(Some(id));
+    assert_eq!(tagged.correlation().await.unwrap(), Some(id.to_string()));
+    // A trait's async typed proxy.
+    let greeter = GreeterProxyAsync::new(&uri.replace("counter@", "greeter@")).unwrap();
+    assert_eq!(greeter.greet("ann".into()).await.unwrap(), "hello ann");
+    // Typed remote errors, as the blocking proxy decodes them.
+    let err = greeter.strict(String::new()).await.unwrap_err();
+    assert_eq!(err.raised::<GreetError>().unwrap(), GreetError::Invalid("empty name".into()));
+    let err = greeter.strict("nobody".into()).await.unwrap_err();
+    assert_eq!(err.raised::<GreetError>().unwrap(), GreetError::Refused);
     // Conversions with the blocking twin.
     let blocking: CounterProxy = counter.to_blocking();
     assert_eq!(tokio::task::spawn_blocking(move || blocking.sum(3, 4)).await.unwrap().unwrap(), 7);

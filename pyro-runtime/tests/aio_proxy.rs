@@ -19,7 +19,7 @@ use pyro_runtime::{Error, Uri};
 
 const SERVER: &str = r#"
 import threading, time
-from Pyro5.api import Daemon, expose, oneway
+from Pyro5.api import Daemon, expose, oneway, current_context
 
 @expose
 class Thing:
@@ -58,6 +58,11 @@ class Thing:
             yield i
         if n == 3:
             raise ValueError("no more")
+
+    def annotations(self):
+        current_context.response_annotations = {"RESP": b"back"}
+        seen = {k: bytes(v).decode() for k, v in current_context.annotations.items() if k != "CORR"}
+        return [seen, str(current_context.correlation_id)]
 
     def open_streams(self):
         return len(daemon.streaming_responses)
@@ -129,6 +134,15 @@ async fn calls_oneway_exceptions_and_attributes() {
         proxy.ping().await.unwrap();
         assert_eq!(proxy.open_connections(), 1, "{ser}");
         assert_eq!(proxy.handshake_response(), Some(Value::from("hello")));
+        // Raw replies: the payload unread.
+        if ser == Serializer::Json {
+            let raw = proxy.call_raw("add", &(1, 2), &Dict::new(), false).await.unwrap().unwrap();
+            assert_eq!((raw.data.as_slice(), raw.exception), (&b"3"[..], false));
+            let raised = proxy.call_raw("fail", &("x",), &Dict::new(), false).await.unwrap().unwrap();
+            assert!(raised.exception);
+            assert_eq!(proxy.get_attribute_raw("count").await.unwrap().unwrap().data, b"7");
+            assert!(proxy.call_raw("numbers", &(2,), &Dict::new(), false).await.is_err());
+        }
         // Large replies come whole.
         assert_eq!(proxy.call::<_, String>("big", &(300_000,)).await.unwrap().len(), 300_000);
     }
@@ -219,6 +233,17 @@ async fn dropped_calls_leave_the_proxy_usable() {
         drop(call);
         assert_eq!(proxy.call::<_, i64>("add", &(polls, 1)).await.unwrap(), polls + 1, "after {polls} polls");
     }
+    // Dropped while sending a large request.
+    let large = "y".repeat(8_000_000);
+    for polls in 1..4 {
+        let args = (large.as_str(), "z");
+        let mut call = Box::pin(proxy.call::<_, String>("add", &args));
+        for _ in 0..polls {
+            let _ = poll_fn(|cx| std::task::Poll::Ready(call.as_mut().poll(cx).is_ready())).await;
+        }
+        drop(call);
+        assert_eq!(proxy.call::<_, i64>("add", &(polls, 2)).await.unwrap(), polls + 2);
+    }
     // A timeout of the proxy's own is an error of the call, and the proxy goes on.
     let quick = proxy.clone().with_timeout(Some(Duration::from_millis(100)));
     let err = quick.call::<_, String>("slow", &(0.5,)).await.unwrap_err();
@@ -244,6 +269,40 @@ async fn tasks_share_one_proxy() {
         task.await.unwrap();
     }
     assert!(proxy.open_connections() <= proxy.max_connections());
+}
+
+#[tokio::test]
+async fn calls_on_a_connection_the_daemon_closed_are_retried_up_to_max_retries() {
+    // A daemon that closes connections idle for 0.3 s (Pyro5's COMMTIMEOUT on the server).
+    let script = format!("import Pyro5.api\nPyro5.api.config.COMMTIMEOUT = 0.3\n{SERVER}");
+    let server = PythonServer::start(pyro_interop::python(), &script);
+    let uri: Uri = server.uri().parse().unwrap();
+    let proxy = proxy(&uri, Serializer::Msgpack);
+    assert_eq!(proxy.call::<_, i64>("add", &(1, 1)).await.unwrap(), 2);
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    // MAX_RETRIES 0: the closed connection is the call's error.
+    let err = proxy.call::<_, i64>("add", &(1, 1)).await.unwrap_err();
+    assert!(matches!(err, Error::ConnectionClosed { .. }), "{err:?}");
+    let retrying = proxy.clone().with_max_retries(1);
+    assert_eq!(retrying.call::<_, i64>("add", &(2, 2)).await.unwrap(), 4);
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(retrying.call::<_, i64>("add", &(3, 3)).await.unwrap(), 6);
+}
+
+#[tokio::test]
+async fn annotations_and_correlation_ids_travel() {
+    use pyro_runtime::protocol::{AnnotationId, Annotations};
+    let (_server, uri) = start();
+    let id = pyro_runtime::uuid::Uuid::new_v4();
+    let annotations: Annotations = [(AnnotationId::try_from("XYZZ").unwrap(), b"hi".to_vec())].into_iter().collect();
+    let proxy = proxy(&uri, Serializer::Json).with_annotations(annotations).with_correlation_id(Some(id));
+    let (seen, correlation): (std::collections::BTreeMap<String, String>, String) =
+        proxy.call("annotations", &()).await.unwrap();
+    assert_eq!(seen.get("XYZZ").map(String::as_str), Some("hi"));
+    assert_eq!(correlation, id.to_string());
+    // The reply's annotations are the thread's right after the call.
+    let response = pyro_runtime::current_context::response_annotations();
+    assert_eq!(response.get(AnnotationId::try_from("RESP").unwrap()), Some(&b"back"[..]));
 }
 
 #[tokio::test]

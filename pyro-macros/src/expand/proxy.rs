@@ -408,3 +408,46 @@ fn arguments_with_optionals(
     };
     (item, quote!(&#vargs(&#bound)), quote!(&#kwargs(&#bound)))
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use syn::{Item, parse_quote};
+
+    use super::*;
+    use crate::ast::Input;
+    use crate::ctxt::Ctxt;
+
+    /// The generated code of `item`'s proxies, as text without spaces: the definitions (the
+    /// async proxy's items included) and the blocking proxy's methods.
+    fn proxies(item: Item) -> (String, String) {
+        let cx = Ctxt::new();
+        let Input::Impl(block) = Input::from_item(&cx, item) else { panic!("an impl") };
+        let (name, self_ty) = (block.name.clone().unwrap(), block.item.self_ty.clone());
+        let proxy = quote::format_ident!("{}Proxy", name);
+        let generated = expand(&parse_quote!(pub), &proxy, &name, &block.methods, Some(&self_ty));
+        let _ = cx.check();
+        let (definition, methods) = (generated.definition, generated.methods);
+        (definition.to_string().replace(' ', ""), methods.to_string().replace(' ', ""))
+    }
+
+    #[test]
+    fn async_methods_are_plain_fns_on_the_blocking_proxy_and_async_fns_on_the_async_one() {
+        let (text, blocking) = proxies(parse_quote! {
+            impl Thing {
+                pub async fn fetch(&self, key: String) -> i64 { 1 }
+                pub fn plain(&self) -> i64 { 2 }
+            }
+        });
+        // The blocking proxy: plain `fn`s, whatever the method's asyncness.
+        assert!(blocking.contains("pubfnfetch(&self,key:String)"), "{blocking}");
+        assert!(!blocking.contains("asyncfn"), "{blocking}");
+        // The async proxy, emitted through `async_items!`: `async fn`s awaiting the untyped call.
+        assert!(text.contains("::pyro::__private::async_items!{"), "{text}");
+        assert!(text.contains("pubstructThingProxyAsync{inner:::pyro::__private::aio::Proxy,}"), "{text}");
+        assert!(text.contains("pubasyncfnfetch(&self,key:String)"), "{text}");
+        assert!(text.contains("pubasyncfnplain(&self,)"), "{text}");
+        assert!(text.contains(".await"), "{text}");
+        assert!(text.contains("pubstructThingBatchAsync<'__batch>{inner:::pyro::__private::aio::Batch<'__batch>,}"));
+    }
+}

@@ -14,7 +14,7 @@ use super::pool::{Lease, Pool};
 use crate::dispatch::Metadata;
 use crate::protocol::{AnnotationId, Annotations, Flags, Message};
 use crate::proxy::{
-    Annotate, Check, EmptyKwargs, GETATTR, RECONNECT_INTERVAL, SETATTR, is_communication_error, is_retried,
+    Annotate, Check, EmptyKwargs, GETATTR, RECONNECT_INTERVAL, RawReply, SETATTR, is_communication_error, is_retried,
 };
 use crate::serializer::{ProxyState, Serializer};
 use crate::value::{Dict, Value, from_value};
@@ -673,6 +673,65 @@ impl Proxy {
             Some(reply) => self.decode_reply::<Value>(SETATTR, &reply).await.map(drop),
             None => Ok(()),
         }
+    }
+
+    /// Calls `method` and returns the reply's payload unread, as
+    /// [`proxy::Proxy::call_raw`](crate::proxy::Proxy::call_raw) does (`None` when oneway; a
+    /// remote exception is a [`RawReply`] with `exception` set; a stream reply is closed and
+    /// refused).
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), pyro::Error> {
+    /// use pyro::{aio::Proxy, value::Dict, Serializer};
+    /// let proxy = Proxy::from_uri_str("PYRO:thing@localhost:9999")?.with_serializer(Serializer::Json);
+    /// let reply = proxy.call_raw("add", &(1, 2), &Dict::new(), false).await?.expect("not oneway");
+    /// assert_eq!(reply.data, b"3");
+    /// # Ok(()) }
+    /// ```
+    pub async fn call_raw<A, K>(
+        &self,
+        method: &str,
+        vargs: &A,
+        kwargs: &K,
+        oneway: bool,
+    ) -> Result<Option<RawReply>, Error>
+    where
+        A: Serialize + ?Sized,
+        K: Serialize + ?Sized,
+    {
+        let encode = |object: &str| self.core.encode_call(object, method, vargs, Some(kwargs));
+        let flags = if oneway { Flags::ONEWAY } else { Flags::EMPTY };
+        let reply = self.invoke(method, flags, Check::Method, &encode, None).await?;
+        match reply {
+            Some(reply) => self.raw_reply(method, reply).await.map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Reads the remote attribute `name` and returns the reply's payload unread.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), pyro::Error> {
+    /// let proxy = pyro::aio::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
+    /// let reply = proxy.get_attribute_raw("count").await?.expect("a reply");
+    /// # Ok(()) }
+    /// ```
+    pub async fn get_attribute_raw(&self, name: &str) -> Result<Option<RawReply>, Error> {
+        let encode = |object: &str| self.core.encode_call(object, GETATTR, &(name,), None::<&Dict>);
+        let reply = self.invoke(GETATTR, Flags::EMPTY, Check::Attribute(name), &encode, None).await?;
+        match reply {
+            Some(reply) => self.raw_reply(GETATTR, reply).await.map(Some),
+            None => Ok(None),
+        }
+    }
+
+    async fn raw_reply(&self, method: &str, reply: Message) -> Result<RawReply, Error> {
+        let session = crate::session::ClientSession::new(self.serializer());
+        if let Some(id) = session.stream_id(&reply)? {
+            let _ = self.close_stream(&id).await;
+            return Err(crate::proxy::raw::stream_refused(method));
+        }
+        Ok(self.core.raw_of(reply))
     }
 
     /// The settings and call logic shared with the blocking proxy.

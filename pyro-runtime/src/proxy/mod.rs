@@ -137,7 +137,7 @@ mod connected;
 pub(crate) mod connection;
 mod invoke;
 mod pool;
-mod raw;
+pub(crate) mod raw;
 mod serializer_choice;
 pub(crate) mod stream;
 mod wire;

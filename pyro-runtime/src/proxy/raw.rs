@@ -78,16 +78,27 @@ impl Proxy {
         let session = ClientSession::new(self.serializer());
         if let Some(id) = session.stream_id(&reply)? {
             let _ = self.close_stream(&id);
-            return Err(Error::Communication {
-                message: format!("the reply to '{method}' is an item stream (the remote method returned an iterator)"),
-                source: None,
-            });
+            return Err(stream_refused(method));
         }
-        Ok(RawReply {
+        Ok(self.raw_of(reply))
+    }
+
+    /// The reply as handed over unread (shared by the blocking and the async proxy, which
+    /// close a stream reply first and refuse it with [`stream_refused`]).
+    pub(crate) fn raw_of(&self, reply: crate::protocol::Message) -> RawReply {
+        RawReply {
             exception: reply.flags.contains(Flags::EXCEPTION),
             serializer: self.serializer(),
             correlation_id: reply.correlation_id,
             data: reply.data,
-        })
+        }
+    }
+}
+
+/// The error of a raw call whose reply is an item stream.
+pub(crate) fn stream_refused(method: &str) -> Error {
+    Error::Communication {
+        message: format!("the reply to '{method}' is an item stream (the remote method returned an iterator)"),
+        source: None,
     }
 }
