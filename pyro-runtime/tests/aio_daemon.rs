@@ -72,6 +72,17 @@ with Pyro5.api.Proxy(uri) as p:
     except ValueError as e:
         results.append("ValueError: " + str(e))
     out("batch", results)
+    batch = Pyro5.api.BatchProxy(p)
+    batch.add(2, 2)
+    batch.thread_name()
+    out("async_batch", list(batch()))
+    batch = Pyro5.api.BatchProxy(p)
+    batch.mul(2, 2)
+    batch.thread_name()
+    out("mixed_batch", list(batch()))
+    out("thread_name", p.thread_name())
+    kid = p.child("kid")
+    out("child", [type(kid).__name__, kid.name()])
     p._pyroBind()
     out("methods", sorted(p._pyroMethods))
     out("oneway", sorted(p._pyroOneway))
@@ -154,6 +165,7 @@ fn check(cases: &HashMap<String, Json>, serializer: &str) {
         case("methods"),
         json!([
             "add",
+            "child",
             "count_to",
             "echo",
             "events",
@@ -164,9 +176,16 @@ fn check(cases: &HashMap<String, Json>, serializer: &str) {
             "notify",
             "slow",
             "slow_sync",
+            "thread_name",
             "whoami"
         ])
     );
+    assert_eq!(case("child"), json!(["Proxy", "kid"]));
+    // Async methods, alone or in a batch of async calls, are awaited on the daemon's runtime; a
+    // batch with a plain call runs on a blocking thread, its async calls on the shared runtime.
+    assert_eq!(case("thread_name"), json!("aio-test-worker"));
+    assert_eq!(case("async_batch"), json!([4, "aio-test-worker"]));
+    assert_eq!(case("mixed_batch"), json!([4, "pyro-async"]));
     assert_eq!(case("oneway"), json!(["notify"]));
     assert_eq!(case("attrs"), json!(["value"]));
     // 8 calls of 300 ms at once take about 300 ms, not 2.4 s.
@@ -265,6 +284,11 @@ fn rust_proxy_calls_the_async_daemon() {
     assert_eq!(items, [1, 2, 3, 4]);
     let error = proxy.call::<_, i64>("fail", &("typed",)).unwrap_err();
     assert!(error.to_string().contains("ValueError: typed"), "{error}");
+    // A slow oneway call does not hold up the connection's next call.
+    let started = Instant::now();
+    proxy.call_oneway("slow", &(800,)).unwrap();
+    assert_eq!(proxy.call::<_, i64>("add", &(1, 1)).unwrap(), 2);
+    assert!(started.elapsed() < Duration::from_millis(500), "{:?}", started.elapsed());
     proxy.call_oneway("notify", &("rust",)).unwrap();
     let deadline = Instant::now() + Duration::from_secs(5);
     while running.events.lock().unwrap().is_empty() && Instant::now() < deadline {
@@ -291,6 +315,7 @@ fn blocking_daemons_serve_async_methods() {
         let server = std::thread::spawn(move || daemon.request_loop());
         let mut proxy = Proxy::new(uri);
         assert_eq!(proxy.call::<_, i64>("add", &(20, 22)).unwrap(), 42, "{server_type:?}");
+        assert_eq!(proxy.call::<_, String>("thread_name", &()).unwrap(), "pyro-async");
         let items: Vec<i64> = proxy.call_stream::<_, i64>("count_to", &(3,)).unwrap().map(Result::unwrap).collect();
         assert_eq!(items, [1, 2, 3], "{server_type:?}");
         let id = pyro::uuid::Uuid::new_v4();
@@ -331,4 +356,68 @@ fn shutdown_closes_idle_connections_and_serve_returns() {
     running.stop();
     assert!(started.elapsed() < Duration::from_secs(5));
     assert!(proxy.call::<_, i64>("add", &(1, 1)).is_err());
+}
+
+/// A silent client and one sending half a message delay no other client; `COMMTIMEOUT` closes
+/// them.
+#[test]
+fn silent_and_trickling_clients_delay_no_other() {
+    use std::io::{Read, Write};
+    let config = pyro::Config { comm_timeout: Some(Duration::from_millis(700)), ..pyro::Config::default() };
+    let running = start(pyro::Daemon::builder().config(config));
+    let addr = format!("127.0.0.1:{}", running.uri.to_string().rsplit(':').next().unwrap());
+    let mut silent = std::net::TcpStream::connect(&addr).unwrap();
+    let mut half = std::net::TcpStream::connect(&addr).unwrap();
+    half.write_all(b"PYRO\x01\xf6\x01").unwrap();
+    let started = Instant::now();
+    let proxy = Proxy::new(running.uri.clone());
+    assert_eq!(proxy.call::<_, i64>("add", &(2, 2)).unwrap(), 4);
+    assert!(started.elapsed() < Duration::from_millis(500), "{:?}", started.elapsed());
+    // Both are closed after COMMTIMEOUT.
+    for stream in [&mut silent, &mut half] {
+        stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut buffer = [0u8; 64];
+        assert_eq!(stream.read(&mut buffer).unwrap(), 0, "the daemon closes the connection");
+    }
+    assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+    running.stop();
+}
+
+/// Past `with_max_connections`, a client's handshake is refused with Pyro5's CONNECTFAIL.
+#[test]
+fn connections_past_the_maximum_are_refused() {
+    let daemon =
+        pyro::aio::Daemon::new(pyro::Daemon::builder().config(config()).host("127.0.0.1").port(0).bind().unwrap())
+            .with_max_connections(1);
+    let uri = daemon.register(Service::default(), Some("service")).unwrap();
+    let shutdown = daemon.shutdown_handle();
+    let server = std::thread::spawn(move || {
+        tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap().block_on(daemon.serve())
+    });
+    let first = Proxy::new(uri.clone());
+    assert_eq!(first.call::<_, i64>("add", &(1, 2)).unwrap(), 3);
+    let second = Proxy::new(uri);
+    let error = second.call::<_, i64>("add", &(1, 2)).unwrap_err();
+    assert!(error.to_string().contains("no free workers"), "{error}");
+    drop(first);
+    shutdown.shutdown();
+    server.join().unwrap().unwrap();
+}
+
+/// The async daemon on a Unix domain socket.
+#[cfg(unix)]
+#[test]
+fn the_async_daemon_serves_a_unix_socket() {
+    let path = format!("\0pyro-aio-test-{}", std::process::id());
+    let daemon = pyro::aio::Daemon::new(pyro::Daemon::builder().config(config()).unix_socket(path).bind().unwrap());
+    let uri = daemon.register(Service::default(), Some("service")).unwrap();
+    let shutdown = daemon.shutdown_handle();
+    let server = std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(daemon.serve())
+    });
+    let proxy = Proxy::new(uri);
+    assert_eq!(proxy.call::<_, i64>("add", &(40, 2)).unwrap(), 42);
+    assert_eq!(proxy.call::<_, i64>("mul", &(6, 7)).unwrap(), 42);
+    shutdown.shutdown();
+    server.join().unwrap().unwrap();
 }

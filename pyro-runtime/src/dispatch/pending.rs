@@ -1,21 +1,4 @@
-//! [`PendingReply`]: the reply of an `async fn` method, a `'static + Send` future that yields
-//! the real reply, and how each kind of driver resolves it.
-//!
-//! The dispatch of an `async fn` method binds the arguments at once (a bad argument is an error
-//! before anything runs) and hands back [`Reply::Pending`]: a future that owns everything it
-//! needs — an `Arc` on the object, the bound arguments and its own copy of the
-//! [`CallContext`] — so it borrows nothing from the servant or the session. A driver then
-//! either awaits it (the async daemon, on its runtime, never blocking it) or waits for it
-//! ([`PendingReply::wait`]: the blocking daemons, the thread pool, the multiplexed server and
-//! the event loop). Waiting runs the future on a runtime shared by the process (with the
-//! `tokio` feature: a small multi-threaded tokio runtime started on first use; without it: the
-//! waiting thread itself), so it works from any thread, inside a tokio runtime too, never
-//! panicking there.
-//!
-//! While the future runs, the thread's [`current_context`](crate::current_context) is the
-//! call's own (with its correlation id), carried from poll to poll as a task-local would be, so
-//! proxy calls made by the method propagate the correlation id whichever thread polls it. A
-//! panic inside the future becomes a `builtins.RuntimeError`, as for plain methods.
+//! [`PendingReply`]: the reply of an `async fn` method, and how each kind of driver resolves it.
 
 use std::fmt;
 use std::future::Future;
@@ -33,9 +16,24 @@ pub type PendingOutput = (Result<Reply, Error>, Annotations);
 
 type BoxedFuture = Pin<Box<dyn Future<Output = PendingOutput> + Send + 'static>>;
 
-/// The reply of an `async fn` method: a future yielding the real reply (see the
-/// [module documentation](self)). It is itself a `Future`; the blocking drivers call
-/// [`wait`](PendingReply::wait).
+/// The reply of an `async fn` method: a `'static + Send` future yielding the real reply. It is
+/// itself a `Future`; the blocking drivers call [`wait`](PendingReply::wait).
+///
+/// The dispatch of an `async fn` method binds the arguments at once (a bad argument is an error
+/// before anything runs) and hands back [`Reply::Pending`]: a future that owns everything it
+/// needs — an `Arc` on the object, the bound arguments and its own copy of the
+/// [`CallContext`] — so it borrows nothing from the servant or the session. A driver then
+/// either awaits it (the async daemon, on its runtime, never blocking it) or waits for it
+/// ([`PendingReply::wait`]: the blocking daemons, the thread pool, the multiplexed server and
+/// the event loop). Waiting runs the future on a runtime shared by the process (with the
+/// `tokio` feature: a small multi-threaded tokio runtime started on first use; without it: the
+/// waiting thread itself), so it works from any thread, inside a tokio runtime too, never
+/// panicking there.
+///
+/// While the future runs, the thread's [`current_context`](crate::current_context) is the
+/// call's own (with its correlation id), carried from poll to poll as a task-local would be, so
+/// proxy calls made by the method propagate the correlation id whichever thread polls it. A
+/// panic inside the future becomes a `builtins.RuntimeError`, as for plain methods.
 ///
 /// ```
 /// use pyro::dispatch::{CallContext, PendingReply, Reply};

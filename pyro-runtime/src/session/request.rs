@@ -111,15 +111,23 @@ impl Request {
         execute(to, context, work, servant.metadata(), &call)
     }
 
-    /// Whether this is one call of an `async fn` method ([`Servant::is_async`]): running it
-    /// with [`run_async`](Request::run_async) binds its arguments and awaits the method, never
-    /// blocking the thread (but for a registered class's instance creation). Anything else (a
-    /// plain method, a batch, an item of a stream) may block: an async driver runs it where
-    /// blocking is harmless, e.g. on `tokio::task::spawn_blocking` with [`run`](Request::run).
+    /// Whether this is one call of an `async fn` method ([`Servant::is_async`]), or a batch of
+    /// such calls only: running it with [`run_async`](Request::run_async) binds its arguments
+    /// and awaits the method, never blocking the thread (but for a registered class's instance
+    /// creation). Anything else (a plain method, a batch with one, an item of a stream) may
+    /// block: an async driver runs it where blocking is harmless, e.g. on
+    /// `tokio::task::spawn_blocking` with [`run`](Request::run).
     ///
     /// See [`ServerSession`](super::ServerSession) for an example.
     pub fn is_async(&self) -> bool {
-        matches!(self.work, Work::Call(_)) && self.servant.is_async(&self.to.method)
+        match &self.work {
+            Work::Call(_) => self.servant.is_async(&self.to.method),
+            // A batch of async calls only (a method not exposed ends it before anything runs).
+            Work::Batch(calls) => calls.iter().all(|call| match call {
+                BatchEntry::Call { method, .. } => self.servant.is_async(method),
+                BatchEntry::Other(_) => false,
+            }),
+        }
     }
 
     /// [`run`](Request::run) for an async driver: the same call, batch or stream item, but the
@@ -152,7 +160,7 @@ impl Request {
     /// # }
     /// let objects = One(Arc::new(Served::new(Later)));
     /// let mut session = ServerSession::connected(1, Arc::new(DaemonInfo::default()));
-    /// let call = Serializer::Json.encode_call("later", "answer", &(), None::<&pyro::value::Dict>).unwrap();
+    /// let call = Serializer::Json.encode_call("later", "answer", &Vec::<pyro::Value>::new(), None::<&pyro::value::Dict>).unwrap();
     /// let invoke = Message::new(MessageType::Invoke, Serializer::Json.id(), call);
     /// let Action::Dispatch(request) = session.on_message(invoke, &objects) else { panic!() };
     /// assert!(request.is_async());

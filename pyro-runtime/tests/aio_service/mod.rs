@@ -94,10 +94,23 @@ impl Service {
         self.most_in_flight.load(Ordering::SeqCst)
     }
 
+    /// Async: the name of the thread polling it (the daemon's runtime, or `pyro-async` for the
+    /// runtime the blocking daemons run async methods on).
+    pub async fn thread_name(&self) -> String {
+        tokio::task::yield_now().await;
+        std::thread::current().name().unwrap_or_default().to_owned()
+    }
+
     /// Async and panicking.
     pub async fn explode(&self) -> i64 {
         tokio::task::yield_now().await;
         panic!("async boom")
+    }
+
+    /// Async, returning an object by reference (autoproxy).
+    pub async fn child(&self, name: String) -> pyro::Remote<Child> {
+        tokio::task::yield_now().await;
+        pyro::Remote::new(Child { name })
     }
 
     /// A remote attribute.
@@ -110,6 +123,20 @@ impl Service {
     #[pyro::setter]
     pub fn set_value(&self, value: i64) {
         self.value.store(value, Ordering::SeqCst);
+    }
+}
+
+/// An object handed out by reference by `Service::child`.
+pub struct Child {
+    name: String,
+}
+
+#[pyro::expose]
+impl Child {
+    /// Async, on the object sent as a proxy.
+    pub async fn name(&self) -> String {
+        tokio::task::yield_now().await;
+        self.name.clone()
     }
 }
 
@@ -147,7 +174,12 @@ pub fn start(builder: pyro::daemon::DaemonBuilder) -> Running {
     let daemon_uri = daemon.uri("Pyro.Daemon").unwrap();
     let shutdown = daemon.shutdown_handle();
     let server = std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("aio-test-worker")
+            .enable_all()
+            .build()
+            .unwrap();
         runtime.block_on(daemon.serve())
     });
     Running { uri, daemon_uri, events, shutdown, server: Some(server) }

@@ -217,10 +217,19 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<'_, S> {
                     if request.pick_instance().is_err() {
                         return Next::Read;
                     }
-                    let blocking = Arc::clone(&self.shared.blocking);
-                    tokio::spawn(async move {
-                        drop(run_request(&blocking, request).await);
-                    });
+                    // Beside the connection, unless too many oneway calls are under way
+                    // already: then here, before this client's next request (nothing is dropped;
+                    // a client flooding oneway calls slows down only itself).
+                    match Arc::clone(&self.shared.oneway).try_acquire_owned() {
+                        Ok(permit) => {
+                            let blocking = Arc::clone(&self.shared.blocking);
+                            tokio::spawn(async move {
+                                let _permit = permit;
+                                drop(run_request(&blocking, request).await);
+                            });
+                        }
+                        Err(_) => drop(run_request(&self.shared.blocking, request).await),
+                    }
                     return Next::Read;
                 }
             }

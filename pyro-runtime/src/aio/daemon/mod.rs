@@ -17,8 +17,10 @@
 //! - `async fn` methods are awaited on the runtime; plain methods (and batches, and the items of
 //!   item streams, which are user iterators) run on tokio's blocking threads, at most
 //!   `THREADPOOL_SIZE` at once, never on the runtime's workers;
-//! - oneway calls run beside the connection, which reads its next request at once;
-//! - [`shutdown`](Daemon::shutdown) (or a [`ShutdownHandle`](crate::daemon::ShutdownHandle),
+//! - oneway calls run beside the connection, which reads its next request at once (up to 1,024
+//!   of them under way; past that a connection runs its oneway call before reading on, so a
+//!   client flooding oneway calls slows down only itself);
+//! - [`shutdown`](Daemon::shutdown) (or a [`ShutdownHandle`],
 //!   also from inside a method) makes [`serve`](Daemon::serve) return: idle connections close
 //!   at once, a call under way answers first (waited for up to 10 seconds).
 //!
@@ -48,7 +50,7 @@
 //!
 //! // A blocking client, on a thread of its own.
 //! let answer = tokio::task::spawn_blocking(move || {
-//!     let proxy = pyro::Proxy::new(uri);
+//!     let proxy = pyro::proxy::Proxy::new(uri);
 //!     proxy.call::<_, String>("hello", &("rust",))
 //! })
 //! .await
@@ -71,8 +73,13 @@ use std::sync::Arc;
 use tokio::sync::Semaphore;
 
 use crate::daemon::{Inner, ShutdownHandle};
+
 use crate::session::DaemonInfo;
 use crate::{Error, Uri};
+
+/// The most oneway calls running (or waiting for a blocking thread) beside their connections;
+/// past it a connection runs its oneway call itself before reading its next request.
+const MAX_ONEWAY: usize = 1024;
 
 /// The async daemon: a [`Daemon`](crate::daemon::Daemon) served on tokio (see the
 /// [module documentation](self)).
@@ -88,6 +95,8 @@ pub(super) struct Shared {
     pub(super) info: Arc<DaemonInfo>,
     /// Plain methods running on blocking threads (at most `THREADPOOL_SIZE`).
     pub(super) blocking: Arc<Semaphore>,
+    /// Oneway calls under way beside their connections (at most [`MAX_ONEWAY`]).
+    pub(super) oneway: Arc<Semaphore>,
     /// Connections served (at most [`Daemon::with_max_connections`]).
     pub(super) connections: Option<Arc<Semaphore>>,
     pub(super) tls: Option<tokio_rustls::TlsAcceptor>,
@@ -186,6 +195,7 @@ impl Daemon {
         let shared = Arc::new(Shared {
             info: Arc::new(info),
             blocking: Arc::new(Semaphore::new(inner.config.threadpool_size.max(1))),
+            oneway: Arc::new(Semaphore::new(MAX_ONEWAY)),
             connections: self.max_connections.map(|max| Arc::new(Semaphore::new(max))),
             tls: inner.tls.as_ref().map(|tls| tokio_rustls::TlsAcceptor::from(tls.rustls_config())),
             handle: self.daemon.shutdown_handle(),
