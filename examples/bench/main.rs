@@ -48,20 +48,26 @@
 //! multiplexed loop running calls inline) against Pyro5's `thread` and `multiplex` servers,
 //! every client pyro's; 0 skips any of them.
 //!
-//! Last, name server lookups by storage (see [`nsstorage`]): one `pyro-ns` with memory, SQLite
+//! Then name server lookups by storage (see [`nsstorage`]): one `pyro-ns` with memory, SQLite
 //! and etcd storage (on a three-member etcd cluster it starts, if `etcd` is installed) and
 //! Pyro5's name server, the same Rust client, `--lookups N` each. `--only servers` (or any
 //! comma-separated list of `echo`, `naming`, `serializers`, `codecs`, `throughput`, `servers`,
-//! `nsstorage`) runs only the sections named:
+//! `nsstorage`, `async`) runs only the sections named:
 //!
 //! ```sh
 //! cargo run --release --example bench -- --only servers --idle 10000 --clients 32
 //! ```
 //!
+//! Last, the async section (see [`async_echo`], `--only async`): sequential echo calls from async
+//! clients on tokio (`--calls`, `--warmup`, in every placement) and 32 and 256 concurrent clients
+//! (`--async-clients 32,256`, `--async-secs S`, 0 skips), pyro's `pyro::aio` beside the raw TCP
+//! floor (blocking and on tokio), tarpc (bincode) and Pyro5's `thread` and `multiplex` servers.
+//!
 //! The same binary plays every Rust role (`bench server-rust`, `bench client-raw <addr> ...`);
 //! the Python roles are `echo_server.py`, `echo_client.py`, `ns_server.py`, `ns_client.py` and
 //! `throughput_client.py` next to this file, run by the interop crate's Pyro5 5.17 virtualenv.
 
+mod async_echo;
 mod child;
 mod codecs;
 mod echo;
@@ -95,6 +101,7 @@ struct Options {
     codec_rounds: u32,
     throughput: throughput::Sizes,
     servers: servers::Sizes,
+    asyncs: async_echo::Sizes,
     /// The sections to run (`--only`); all when empty.
     only: Vec<Section>,
     json: PathBuf,
@@ -110,10 +117,11 @@ enum Section {
     Throughput,
     Servers,
     NsStorage,
+    Async,
 }
 
 impl Section {
-    const ALL: [Section; 7] = [
+    const ALL: [Section; 8] = [
         Section::Echo,
         Section::Naming,
         Section::Serializers,
@@ -121,6 +129,7 @@ impl Section {
         Section::Throughput,
         Section::Servers,
         Section::NsStorage,
+        Section::Async,
     ];
 
     fn name(self) -> &'static str {
@@ -132,6 +141,7 @@ impl Section {
             Section::Throughput => "throughput",
             Section::Servers => "servers",
             Section::NsStorage => "nsstorage",
+            Section::Async => "async",
         }
     }
 }
@@ -146,7 +156,8 @@ impl Options {
 const USAGE: &str = "usage: cargo run --release --example bench [-- --calls N] [--warmup N] [--lookups N] [--serializer-calls N] \
      [--codec-rounds N] [--batches N] [--oneway-calls N] [--stream-items N] [--clients N] [--concurrent-secs S] \
      [--connections N] [--connect-clients N] [--client-threads N] [--idle N] [--idle-thread N] [--tls-calls N] \
-     [--only echo,naming,serializers,codecs,throughput,servers,nsstorage] [--json PATH]\n\
+     [--async-clients N,N] [--async-secs S] [--only echo,naming,serializers,codecs,throughput,servers,nsstorage,async] \
+     [--json PATH]\n\
      A size of 0 skips its measurement; --only runs the sections named (all by default).";
 
 fn main() -> ExitCode {
@@ -163,6 +174,12 @@ fn main() -> ExitCode {
         "client-throughput-rust" => throughput::client_rust(rest),
         "client-load-rust" => servers::client_load_rust(rest),
         "client-idle" => servers::client_idle(rest),
+        "server-raw-tokio" => async_echo::server_raw_tokio(rest),
+        "client-raw-tokio" => async_echo::client_raw_tokio(rest),
+        "server-tarpc" => async_echo::server_tarpc(rest),
+        "client-tarpc" => async_echo::client_tarpc(rest),
+        "server-pyro-async" => async_echo::server_pyro_async(rest),
+        "client-pyro-async" => async_echo::client_pyro_async(rest),
         _ => parse_options(&args).and_then(|options| orchestrate(&options)),
     };
     match result {
@@ -202,6 +219,7 @@ fn parse_options(args: &[String]) -> Result<Options> {
             idle_thread: 1000,
             tls_calls: 10_000,
         },
+        asyncs: async_echo::Sizes { clients: vec![32, 256], secs: 3 },
         only: Vec::new(),
         json: default_json,
     };
@@ -237,6 +255,14 @@ fn parse_options(args: &[String]) -> Result<Options> {
             "--idle" => options.servers.idle = parse_count(value()?, arg)?,
             "--idle-thread" => options.servers.idle_thread = parse_count(value()?, arg)?,
             "--tls-calls" => options.servers.tls_calls = parse_count(value()?, arg)?,
+            "--async-clients" => {
+                options.asyncs.clients = value()?
+                    .split(',')
+                    .filter(|n| !n.is_empty())
+                    .map(|n| parse_count(n, arg).map(|n| n.max(1)))
+                    .collect::<Result<_>>()?;
+            }
+            "--async-secs" => options.asyncs.secs = parse_count(value()?, arg)?,
             "--only" => {
                 for name in value()?.split(',').filter(|name| !name.is_empty()) {
                     let section = Section::ALL
@@ -357,6 +383,14 @@ fn orchestrate(options: &Options) -> Result<()> {
             nsstorage::measure(&run)
         })
         .transpose()?;
+    let asyncs = options
+        .runs(Section::Async)
+        .then(|| {
+            raise_nofile(options.asyncs.clients.iter().copied().max().unwrap_or_default() * 2 + 200);
+            let run = Run { exe: &exe, python: &python, placement: Placement::Unpinned, options, wire };
+            async_echo::measure(&run, &placements, &options.asyncs)
+        })
+        .transpose()?;
     let echo_measured = !measurements.is_empty();
     let summary = report::Summary::new(options.calls, options.warmup, wire, measurements);
     if echo_measured {
@@ -381,6 +415,9 @@ fn orchestrate(options: &Options) -> Result<()> {
     if let Some(ns_storage) = &ns_storage {
         print!("{}", ns_storage.table());
     }
+    if let Some(asyncs) = &asyncs {
+        print!("{}", asyncs.table());
+    }
     let sections = report::Sections {
         naming: naming.as_ref(),
         serializers: serializers.as_ref(),
@@ -388,6 +425,7 @@ fn orchestrate(options: &Options) -> Result<()> {
         throughput: throughput.as_ref(),
         servers: servers.as_ref(),
         ns_storage: ns_storage.as_ref(),
+        asyncs: asyncs.as_ref(),
     };
     summary.write_json(&options.json, &sections)?;
     println!("\nJSON written to {}", options.json.display());
@@ -480,6 +518,7 @@ pub struct WireSizes {
 }
 
 /// One placement's settings for starting the processes of a scenario.
+#[derive(Clone, Copy)]
 struct Run<'a> {
     exe: &'a std::path::Path,
     python: &'a Python,
@@ -571,6 +610,7 @@ impl Run<'_> {
             options.serializer_calls,
             options.throughput.largest(),
             options.servers.largest(),
+            options.asyncs.largest(),
         ];
         let limit = START_TIMEOUT + Duration::from_millis(work.into_iter().max().unwrap_or_default());
         let line = client.read_line_ticking(limit, SAMPLE_EVERY, || {

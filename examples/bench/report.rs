@@ -7,6 +7,7 @@ use std::process::Command;
 
 use serde::{Deserialize, Serialize};
 
+use crate::async_echo::AsyncSummary;
 use crate::codecs::CodecSummary;
 use crate::naming::NsSummary;
 use crate::nsstorage::NsStorageSummary;
@@ -249,6 +250,7 @@ struct Document<'a> {
     throughput: Option<&'a ThroughputSummary>,
     server_types: Option<&'a ServersSummary>,
     name_server_storages: Option<&'a NsStorageSummary>,
+    async_echo: Option<&'a AsyncSummary>,
 }
 
 /// The optional sections of a run, for the JSON document.
@@ -265,6 +267,8 @@ pub struct Sections<'a> {
     pub servers: Option<&'a ServersSummary>,
     /// Name server lookups by storage (memory, SQLite, etcd, Pyro5's).
     pub ns_storage: Option<&'a NsStorageSummary>,
+    /// Async echo against tarpc and Pyro5.
+    pub asyncs: Option<&'a AsyncSummary>,
 }
 
 /// The p50 target: Rust -> Rust within this factor of the raw floor.
@@ -427,6 +431,7 @@ impl Summary {
             throughput: sections.throughput,
             server_types: sections.servers,
             name_server_storages: sections.ns_storage,
+            async_echo: sections.asyncs,
         };
         let mut bytes = pyro::Serializer::Json.to_bytes(&document).map_err(|e| format!("cannot write JSON: {e}"))?;
         bytes.push(b'\n');

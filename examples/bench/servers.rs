@@ -132,11 +132,13 @@ impl Server {
         }
     }
 
-    fn is_pyro(self) -> bool {
+    /// Whether the server is pyro's (not Pyro5's).
+    pub fn is_pyro(self) -> bool {
         matches!(self, Server::PyroThread | Server::PyroMultiplex | Server::PyroMultiplexInline)
     }
 
-    fn is_multiplex(self) -> bool {
+    /// Whether the server is a multiplexed one (not a thread pool).
+    pub fn is_multiplex(self) -> bool {
         matches!(self, Server::PyroMultiplex | Server::PyroMultiplexInline | Server::Pyro5Multiplex)
     }
 
@@ -146,7 +148,7 @@ impl Server {
     }
 
     /// The server's command: `PYRO_SERVERTYPE` set, and `PYRO_THREADPOOL_SIZE` if `pool`.
-    fn command(&self, run: &Run<'_>, pool: Option<u64>) -> Command {
+    pub fn command(&self, run: &Run<'_>, pool: Option<u64>) -> Command {
         let mut command = if *self == Server::PyroMultiplexInline {
             run.rust_role("server-rust", &["inline".to_owned()])
         } else if self.is_pyro() {
