@@ -18,9 +18,9 @@ use super::proxy::until;
 use crate::protocol::{Flags, Message, MessageType};
 use crate::proxy::MAX_STREAM_READ_AHEAD;
 use crate::proxy::stream::{CLOSE, NEXT_ITEM, stream_item};
-use crate::{Deadline, Error, current_context};
 use crate::proxy::{Check, EmptyKwargs, GETATTR};
 use crate::value::Dict;
+use crate::{Deadline, Error, current_context};
 
 /// What a fetch gives back: the connection a stream with read-ahead holds (none without
 /// read-ahead, or once it is gone) and the reply.
@@ -194,9 +194,8 @@ async fn fetch_pipelined(proxy: &Proxy, id: Arc<str>, read_ahead: usize, held: O
         }
     };
     let result = async {
-        let conn = lease
-            .connection()
-            .ok_or_else(|| Error::Communication { message: "no connection".into(), source: None })?;
+        let conn =
+            lease.connection().ok_or_else(|| Error::Communication { message: "no connection".into(), source: None })?;
         // The blocking iterator's window: topped up in one write whenever the next read would
         // wait (see `RemoteIter`).
         let in_flight = conn.outstanding();
