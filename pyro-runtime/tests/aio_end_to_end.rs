@@ -361,3 +361,28 @@ async fn dropping_a_call_future_mid_call_leaves_the_proxy_usable() {
     tokio::time::sleep(Duration::from_millis(350)).await;
     assert_eq!(worker.add(10, 10).await.unwrap(), 20);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_wait_for_a_connection_ends_at_the_deadline_and_a_late_reply_closes_its_connection() {
+    let served = serve();
+    let mut worker = proxy(&served);
+    worker.proxy_mut().set_max_connections(1);
+    let worker = Arc::new(worker);
+    // One call holds the only connection; another under a short deadline gives up waiting.
+    let holder = {
+        let worker = Arc::clone(&worker);
+        tokio::spawn(async move { worker.sleep_then_count(500).await })
+    };
+    assert!(pyro_interop::wait_for(|| served.state.started.load(Ordering::SeqCst) == 1));
+    let start = Instant::now();
+    let error = deadline::within_async(Duration::from_millis(100), worker.add(1, 1)).await.unwrap_err();
+    assert!(error.is_timeout(), "{error:?}");
+    assert!(start.elapsed() < Duration::from_millis(400), "waited {:?}", start.elapsed());
+    assert_eq!(holder.await.unwrap().unwrap(), 1);
+    assert_eq!(worker.proxy().open_connections(), 1);
+    // A reply that comes after the deadline: the connection it was due on is closed.
+    let error = deadline::within_async(Duration::from_millis(100), worker.sleep_then_count(300)).await.unwrap_err();
+    assert!(error.is_timeout(), "{error:?}");
+    assert_eq!(worker.proxy().open_connections(), 0, "the late reply's connection was closed");
+    assert_eq!(worker.add(3, 4).await.unwrap(), 7);
+}
