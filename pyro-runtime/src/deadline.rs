@@ -42,7 +42,11 @@
 //! waits for the reply no longer than the earlier of the time left and its own timeout; a reply
 //! that is late gives [`Error::Timeout`] and the connection is closed (a late reply is never
 //! read as the answer to a later call), so the proxy reconnects on its next call. Opening a
-//! connection (connect, TLS and the Pyro5 handshake) is bounded by the deadline too.
+//! connection (connect, TLS and the Pyro5 handshake) is bounded by the deadline too. The async
+//! [`aio::Proxy`](crate::aio::Proxy) (with the `tokio` feature) does the same through the same
+//! code, its waits (for a connection of its pool, connecting, the reply) ended with
+//! `tokio::time::timeout_at`; an item stream with read-ahead bounds each item's wait by the
+//! deadline, as the blocking one does.
 //!
 //! # What a daemon does with it
 //!

@@ -95,6 +95,27 @@ impl Connection {
     }
 
     /// Reads the reply to the oldest request still waiting for one, checked against it.
+    /// Sends `requests` with one write, each with the next sequence number, without waiting
+    /// for their replies (pipelining, as the blocking connection's `send_all`).
+    pub(crate) async fn send_all(&mut self, requests: &mut [Message]) -> Result<(), Error> {
+        for request in requests.iter_mut() {
+            self.session.prepare(request);
+        }
+        let all: Vec<&Message> = requests.iter().collect();
+        Ok(self.stream.send(&all, self.timeout).await?)
+    }
+
+    /// How many requests sent on this connection still wait for their replies.
+    pub(crate) fn outstanding(&self) -> usize {
+        self.session.outstanding()
+    }
+
+    /// Whether a whole reply has been read already ([`receive`](Connection::receive) returns it
+    /// without waiting).
+    pub(crate) fn has_buffered_reply(&self) -> bool {
+        self.stream.has_buffered_message()
+    }
+
     pub(crate) async fn receive(&mut self) -> Result<Message, Error> {
         let reply = self.stream.receive(&self.reply_context, self.timeout).await?;
         self.session.check_reply(&reply)?;

@@ -40,6 +40,27 @@
 //! closed, never returned to the pool, so the next call never reads a stale reply. Dropping a
 //! [`RemoteStream`] closes the remote iterator from a task of its own.
 //!
+//! # Deadlines
+//!
+//! An async call honours [deadlines](crate::deadline) exactly as a blocking one does, through
+//! the same code: the current deadline ([`deadline::within_async`](crate::deadline::within_async),
+//! a task-local that holds across awaits, or the thread's) and the proxy's
+//! [`Proxy::set_deadline_per_call`], the earlier of the two. Past it a call (plain, oneway,
+//! attribute, batch, stream item) fails with [`Error::Timeout`](crate::Error::Timeout) without
+//! sending anything; else the time left travels with the request (`DDLN`), every wait (for a
+//! connection of the pool, connecting and the handshake, the reply) ends at the deadline, and
+//! a reply that is late closes its connection. No retry is made past the deadline. An async
+//! method served by a pyro daemon sees the call's deadline as its current one, so the calls it
+//! makes inherit the rest of it.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), pyro::Error> {
+//! use std::time::Duration;
+//! let proxy = pyro::aio::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
+//! let sum: i64 = pyro::deadline::within_async(Duration::from_millis(200), proxy.call("add", &(1, 2))).await?;
+//! # Ok(()) }
+//! ```
+//!
 //! # Blocking calls inside async code
 //!
 //! The blocking proxy uses std sockets and no runtime: called from inside a tokio runtime it

@@ -14,11 +14,11 @@ use super::pool::{Lease, Pool};
 use crate::dispatch::Metadata;
 use crate::protocol::{AnnotationId, Annotations, Flags, Message};
 use crate::proxy::{
-    Annotate, Check, EmptyKwargs, GETATTR, RECONNECT_INTERVAL, RawReply, SETATTR, is_communication_error, is_retried,
+    Annotate, Check, EmptyKwargs, GETATTR, RECONNECT_INTERVAL, RawReply, SETATTR, is_communication_error, is_retried_by,
 };
 use crate::serializer::{ProxyState, Serializer};
 use crate::value::{Dict, Value, from_value};
-use crate::{Config, Error, SerializedBlob, Uri, current_context};
+use crate::{Config, Deadline, Error, SerializedBlob, Uri, current_context};
 
 /// An async proxy for a remote object: the async twin of the blocking
 /// [`proxy::Proxy`](crate::proxy::Proxy), with the same settings, the same call shapes (each an
@@ -392,6 +392,94 @@ impl Proxy {
     #[must_use]
     pub fn with_max_connections(mut self, max: usize) -> Proxy {
         self.set_max_connections(max);
+        self
+    }
+
+    /// The deadline each call of this proxy gets (see
+    /// [`set_deadline_per_call`](Proxy::set_deadline_per_call)).
+    ///
+    /// ```
+    /// let proxy = pyro::aio::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
+    /// assert_eq!(proxy.deadline_per_call(), None);
+    /// # Ok::<(), pyro::Error>(())
+    /// ```
+    pub fn deadline_per_call(&self) -> Option<Duration> {
+        self.core.deadline_per_call()
+    }
+
+    /// Gives each later call of this proxy a [deadline](crate::deadline) `budget` from its
+    /// start (`None`: none), as
+    /// [`proxy::Proxy::set_deadline_per_call`](crate::proxy::Proxy::set_deadline_per_call)
+    /// does: the call's deadline is the earlier of it and the current one
+    /// ([`within_async`](crate::deadline::within_async)); past it a call fails with
+    /// [`Error::Timeout`] without being sent, else the time left travels with the request and
+    /// the wait (for a connection, connecting, the reply) ends at the deadline, closing the
+    /// connection of a late reply. No retry is made past it.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let mut proxy = pyro::aio::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
+    /// proxy.set_deadline_per_call(Some(Duration::from_millis(250)));
+    /// assert_eq!(proxy.deadline_per_call(), Some(Duration::from_millis(250)));
+    /// # Ok::<(), pyro::Error>(())
+    /// ```
+    pub fn set_deadline_per_call(&mut self, budget: Option<Duration>) {
+        self.core.set_deadline_per_call(budget);
+    }
+
+    /// [`set_deadline_per_call`](Proxy::set_deadline_per_call), builder style.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let proxy = pyro::aio::Proxy::from_uri_str("PYRO:thing@localhost:9999")?
+    ///     .with_deadline_per_call(Some(Duration::from_secs(1)));
+    /// assert_eq!(proxy.deadline_per_call(), Some(Duration::from_secs(1)));
+    /// # Ok::<(), pyro::Error>(())
+    /// ```
+    #[must_use]
+    pub fn with_deadline_per_call(mut self, budget: Option<Duration>) -> Proxy {
+        self.set_deadline_per_call(budget);
+        self
+    }
+
+    /// How many `get_next_stream_item` requests the item streams of this proxy keep in flight
+    /// (1, the default, is Pyro5's one round trip per item).
+    ///
+    /// ```
+    /// let proxy = pyro::aio::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
+    /// assert_eq!(proxy.stream_read_ahead(), 1);
+    /// # Ok::<(), pyro::Error>(())
+    /// ```
+    pub fn stream_read_ahead(&self) -> usize {
+        self.core.stream_read_ahead()
+    }
+
+    /// Lets the item streams this proxy opens from now on keep up to `n`
+    /// `get_next_stream_item` requests in flight (between 1 and
+    /// [`MAX_STREAM_READ_AHEAD`](crate::proxy::MAX_STREAM_READ_AHEAD)), with the rules of the
+    /// blocking [`proxy::Proxy::set_stream_read_ahead`](crate::proxy::Proxy::set_stream_read_ahead)
+    /// (see [`RemoteStream`](super::RemoteStream)).
+    ///
+    /// ```
+    /// let mut proxy = pyro::aio::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
+    /// proxy.set_stream_read_ahead(1000);
+    /// assert_eq!(proxy.stream_read_ahead(), pyro::proxy::MAX_STREAM_READ_AHEAD);
+    /// # Ok::<(), pyro::Error>(())
+    /// ```
+    pub fn set_stream_read_ahead(&mut self, n: usize) {
+        self.core.set_stream_read_ahead(n);
+    }
+
+    /// [`set_stream_read_ahead`](Proxy::set_stream_read_ahead), builder style.
+    ///
+    /// ```
+    /// let proxy = pyro::aio::Proxy::from_uri_str("PYRO:thing@localhost:9999")?.with_stream_read_ahead(32);
+    /// assert_eq!(proxy.stream_read_ahead(), 32);
+    /// # Ok::<(), pyro::Error>(())
+    /// ```
+    #[must_use]
+    pub fn with_stream_read_ahead(mut self, n: usize) -> Proxy {
+        self.set_stream_read_ahead(n);
         self
     }
 
@@ -790,7 +878,12 @@ impl Proxy {
     }
 
     /// Sends one call with the blocking proxy's rules (retries on a closed connection or a
-    /// timeout, up to `max_retries`); the reply unless oneway.
+    /// timeout, up to `max_retries`, never past the call's deadline); the reply unless oneway.
+    ///
+    /// The call's deadline is the blocking proxy's: the earlier of the current one (the task's
+    /// [`within_async`](crate::deadline::within_async) and the thread's) and the proxy's
+    /// [`deadline_per_call`](Proxy::deadline_per_call); a per-call one is made the task's
+    /// current deadline for the attempts (so resolving a name calls the name server under it).
     pub(crate) async fn invoke<E>(
         &self,
         method: &str,
@@ -806,12 +899,20 @@ impl Proxy {
         current_context::begin_call();
         // The task's annotations: the thread's when the call starts (it may go on elsewhere).
         let thread = current_context::outgoing();
-        let mut retries = self.core.max_retries();
-        loop {
-            match self.invoke_once(method, flags, check, prepared.as_mut(), encode, annotate, &thread).await {
-                Err(error) if retries > 0 && is_retried(&error) => retries -= 1,
-                result => return result,
+        let (deadline, per_call) = self.core.call_deadline();
+        let attempts = async {
+            let mut retries = self.core.max_retries();
+            loop {
+                let attempt = self.invoke_once(method, flags, check, prepared.as_mut(), encode, annotate, &thread);
+                match attempt.await {
+                    Err(error) if retries > 0 && is_retried_by(&error, deadline) => retries -= 1,
+                    result => return result,
+                }
             }
+        };
+        match per_call {
+            Some(_) => crate::deadline::enter_async(deadline, attempts).await,
+            None => attempts.await,
         }
     }
 
@@ -829,8 +930,16 @@ impl Proxy {
     where
         E: Fn(&str) -> Result<Vec<u8>, Error>,
     {
-        let mut lease = self.pool.lease().await;
-        let conn = self.connect_lease(&mut lease, thread).await?;
+        // The call's deadline (`invoke` made a per-call one current).
+        let deadline = crate::deadline::current();
+        let expired = |deadline: Deadline| self.core.call_expired(method, deadline);
+        // Past its deadline, a call is not sent at all.
+        if let Some(deadline) = deadline.filter(Deadline::is_past) {
+            return Err(expired(deadline));
+        }
+        // Waiting for a connection, connecting and the handshake: by the deadline.
+        let mut lease = until(deadline, &expired, async { Ok(self.pool.lease().await) }).await?;
+        let conn = until(deadline, &expired, self.connect_lease(&mut lease, thread)).await?;
         let mut storage = None;
         let request = match self.core.request_for(
             method,
@@ -850,10 +959,18 @@ impl Proxy {
                 return Err(err);
             }
         };
+        if let Some(deadline) = deadline {
+            // What is left goes with the request; nothing left: not sent.
+            if let Err(error) = self.core.stamp_deadline(request, method, deadline) {
+                lease.give_back();
+                return Err(error);
+            }
+        }
         let conn = self.connect_lease(&mut lease, thread).await?;
         conn.set_timeout(self.core.timeout());
-        // On error (or if this future is dropped) the lease is dropped, closing the connection.
-        let reply = conn.exchange(request).await?;
+        // On error (or if this future is dropped, or the deadline passes) the lease is dropped,
+        // closing the connection: a late reply is never read as another call's.
+        let reply = until(deadline, &expired, conn.exchange(request)).await?;
         if let Some(reply) = &reply {
             current_context::received(reply);
         }
@@ -863,6 +980,21 @@ impl Proxy {
             lease.give_back();
         }
         Ok(reply)
+    }
+}
+
+/// `future`, given up (dropped) once `deadline` has passed: then `expired(deadline)`; so is a
+/// timeout it ends with after the deadline. Without a deadline, `future` as it is.
+pub(crate) async fn until<T>(
+    deadline: Option<Deadline>,
+    expired: &(dyn Fn(Deadline) -> Error + Sync),
+    future: impl Future<Output = Result<T, Error>>,
+) -> Result<T, Error> {
+    let Some(deadline) = deadline else { return future.await };
+    match tokio::time::timeout_at(deadline.instant().into(), future).await {
+        Ok(Err(Error::Timeout { .. })) if deadline.is_past() => Err(expired(deadline)),
+        Ok(result) => result,
+        Err(_) => Err(expired(deadline)),
     }
 }
 

@@ -239,6 +239,12 @@ impl AsyncMessageStream {
         }
     }
 
+    /// Whether a whole message has been read already: [`receive`](AsyncMessageStream::receive)
+    /// returns it without waiting.
+    pub(crate) fn has_buffered_message(&self) -> bool {
+        self.decoder.ready_messages() > 0
+    }
+
     /// Writes `messages` in order, with one write when they are small.
     pub(crate) async fn send(&mut self, messages: &[&Message], timeout: Option<Duration>) -> Result<(), StreamError> {
         const CONTEXT: &str = "sending a message";

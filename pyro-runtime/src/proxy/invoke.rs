@@ -100,19 +100,12 @@ impl Proxy {
         // carry its correlation id) must not wait for them (see `dispatch::BUSY_MESSAGE`).
         let chain = current_context::correlation_id().into_iter().chain(self.correlation_id);
         let _calling_out = crate::dispatch::busy::calling_out(chain);
-        let per_call = self.deadline_per_call.map(Deadline::after);
-        let deadline = Deadline::earliest_of(crate::deadline::current(), per_call);
+        let (deadline, per_call) = self.call_deadline();
         let mut attempts = || {
             let mut retries = self.max_retries;
             loop {
                 match self.invoke_once(method, flags, check, prepared.as_mut(), &encode, annotate) {
-                    Err(error)
-                        if retries > 0
-                            && is_retried(&error)
-                            && !deadline.is_some_and(|deadline| deadline.is_past()) =>
-                    {
-                        retries -= 1;
-                    }
+                    Err(error) if retries > 0 && is_retried_by(&error, deadline) => retries -= 1,
                     result => return result,
                 }
             }
@@ -139,7 +132,7 @@ impl Proxy {
     {
         // The call's deadline: `invoke_annotated` made a proxy's own one current.
         let deadline = crate::deadline::current();
-        let expired = |deadline: Deadline| deadline.expired(&format!("calling {method} on {}", self.uri));
+        let expired = |deadline: Deadline| self.call_expired(method, deadline);
         // Past its deadline, a call is not sent at all.
         if let Some(deadline) = deadline.filter(Deadline::is_past) {
             return Err(expired(deadline));
@@ -163,8 +156,7 @@ impl Proxy {
             };
         if let Some(deadline) = deadline {
             // What is left goes with the request; nothing left: not sent.
-            if let Err(error) = crate::deadline::stamp(request, deadline, &format!("calling {method} on {}", self.uri))
-            {
+            if let Err(error) = self.stamp_deadline(request, method, deadline) {
                 lease.give_back();
                 return Err(error);
             }
@@ -187,6 +179,26 @@ impl Proxy {
             lease.give_back();
         }
         Ok(reply)
+    }
+
+    /// The deadline of a call starting now: the earlier of the current one
+    /// ([`deadline::current`](crate::deadline::current)) and the proxy's per-call one, and the
+    /// per-call one (when set, the call makes the deadline current for its attempts). Shared by
+    /// the blocking and the async proxy.
+    pub(crate) fn call_deadline(&self) -> (Option<Deadline>, Option<Deadline>) {
+        let per_call = self.deadline_per_call.map(Deadline::after);
+        (Deadline::earliest_of(crate::deadline::current(), per_call), per_call)
+    }
+
+    /// The [`Error::Timeout`] of a call to `method` whose `deadline` passed.
+    pub(crate) fn call_expired(&self, method: &str, deadline: Deadline) -> Error {
+        deadline.expired(&format!("calling {method} on {}", self.uri))
+    }
+
+    /// Puts what is left of `deadline` on the request of a call to `method` (`DDLN`); nothing
+    /// left is the call's [`Error::Timeout`], and the request must not be sent.
+    pub(crate) fn stamp_deadline(&self, request: &mut Message, method: &str, deadline: Deadline) -> Result<(), Error> {
+        crate::deadline::stamp(request, deadline, &format!("calling {method} on {}", self.uri))
     }
 
     /// The request of a call serialized once up front, when the object id and the serializer
@@ -320,6 +332,11 @@ impl Check<'_> {
 /// `MAX_RETRIES`): its connection closed or timed out.
 pub(crate) fn is_retried(error: &Error) -> bool {
     matches!(error, Error::ConnectionClosed { .. } | Error::Timeout { .. })
+}
+
+/// [`is_retried`], and the call's `deadline` (if any) has not passed: no retry past it.
+pub(crate) fn is_retried_by(error: &Error, deadline: Option<Deadline>) -> bool {
+    is_retried(error) && !deadline.is_some_and(|deadline| deadline.is_past())
 }
 
 /// Whether `error` is one of Pyro5's `CommunicationError`s (what `_pyroReconnect` retries on).

@@ -192,7 +192,7 @@ use serializer_choice::SerializerChoice;
 
 pub use batch::{Batch, BatchHandle};
 #[cfg(feature = "tokio")]
-pub(crate) use invoke::is_retried;
+pub(crate) use invoke::is_retried_by;
 pub(crate) use invoke::{Check, is_communication_error};
 use pool::Pool;
 
