@@ -85,6 +85,8 @@ mod transport;
 
 pub use batch::Batch;
 pub use daemon::Daemon;
-pub use naming::{NameServerProxy, locate_ns, locate_ns_with_config, resolve_with_config};
+pub use naming::{
+    NameServerProxy, locate_ns, locate_ns_any, locate_ns_any_with_config, locate_ns_with_config, resolve_with_config,
+};
 pub use proxy::Proxy;
 pub use stream::RemoteStream;
