@@ -74,6 +74,7 @@
 //! runtime at all.
 
 mod batch;
+mod connected;
 mod connection;
 pub mod daemon;
 mod naming;
@@ -84,6 +85,7 @@ mod stream;
 mod transport;
 
 pub use batch::Batch;
+pub use connected::AsyncConnectedStream;
 pub use daemon::Daemon;
 pub use naming::{
     NameServerProxy, locate_ns, locate_ns_any, locate_ns_any_with_config, locate_ns_with_config, resolve_with_config,
