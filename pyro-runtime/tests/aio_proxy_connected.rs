@@ -230,8 +230,8 @@ async fn a_blocking_proxy_over_a_connected_socket_cannot_be_made_async() {
     let (server_end, client_end) = UnixStream::pair().unwrap();
     let daemon = Daemon::connected(&server_end).unwrap();
     let server = std::thread::spawn(move || daemon.request_loop());
-    let blocking = pyro_runtime::proxy::Proxy::connected_with_config(&client_end, "Pyro.Daemon", &Config::default())
-        .unwrap();
+    let blocking =
+        pyro_runtime::proxy::Proxy::connected_with_config(&client_end, "Pyro.Daemon", &Config::default()).unwrap();
     let proxy = aio::Proxy::from_blocking(blocking);
     assert!(proxy.is_over_connected_socket());
     let started = Instant::now();

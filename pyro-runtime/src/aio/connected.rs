@@ -197,6 +197,8 @@ fn to_tokio(socket: Socket) -> io::Result<AsyncSocket> {
             unix.set_nonblocking(true)?;
             tokio::net::UnixStream::from_std(unix).map(AsyncSocket::Unix)
         }
-        Socket::Tls(_) => Err(io::Error::new(io::ErrorKind::Unsupported, "TLS over a connected socket is not supported")),
+        Socket::Tls(_) => {
+            Err(io::Error::new(io::ErrorKind::Unsupported, "TLS over a connected socket is not supported"))
+        }
     }
 }
