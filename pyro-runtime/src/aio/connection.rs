@@ -67,6 +67,25 @@ impl Connection {
         Ok((conn, handshake))
     }
 
+    /// A connection over a socket the user connected (no CONNECT handshake: see
+    /// [`aio::Proxy::connected`](crate::aio::Proxy::connected)).
+    pub(crate) fn adopt(
+        socket: super::transport::AsyncSocket,
+        core: &crate::proxy::Proxy,
+        serializer: Serializer,
+        generation: u64,
+    ) -> Connection {
+        let uri = core.uri();
+        Connection {
+            stream: AsyncMessageStream::new(socket, core.encode_options()),
+            session: ClientSession::new(serializer),
+            generation,
+            object: uri.object().to_owned(),
+            reply_context: format!("receiving a reply from {uri}"),
+            timeout: core.timeout(),
+        }
+    }
+
     /// The id of the object this connection talks to.
     pub(crate) fn object(&self) -> &str {
         &self.object

@@ -9,6 +9,8 @@
 //! | [`proxy::Batch`](crate::proxy::Batch) | [`aio::Batch`](Batch) |
 //! | [`proxy::RemoteIter`](crate::proxy::RemoteIter) (an `Iterator`) | [`aio::RemoteStream`](RemoteStream) (a [`Stream`](futures_core::Stream)) |
 //! | [`naming::locate_ns`](crate::naming::locate_ns), [`naming::NameServerProxy`](crate::naming::NameServerProxy) | [`aio::locate_ns`](locate_ns), [`aio::NameServerProxy`](NameServerProxy) |
+//! | [`naming::locate_ns_any`](crate::naming::locate_ns_any), [`naming::resolve_with_config`](crate::naming::resolve_with_config) (with failover) | [`aio::locate_ns_any`](locate_ns_any), [`aio::resolve_with_config`](resolve_with_config) (the same failover) |
+//! | [`proxy::Proxy::connected`](crate::proxy::Proxy::connected) over a std socket | [`aio::Proxy::connected`](Proxy::connected) over a tokio stream ([`AsyncConnectedStream`]) |
 //! | `#[pyro::expose]`'s `ThingProxy`, `ThingBatch` | `ThingProxyAsync`, `ThingBatchAsync` |
 //!
 //! The async types are thin drivers of the code the blocking ones use: the same sans-IO
@@ -95,6 +97,7 @@
 //! runtime at all.
 
 mod batch;
+mod connected;
 mod connection;
 pub mod daemon;
 mod naming;
@@ -105,7 +108,10 @@ mod stream;
 mod transport;
 
 pub use batch::Batch;
+pub use connected::AsyncConnectedStream;
 pub use daemon::Daemon;
-pub use naming::{NameServerProxy, locate_ns, locate_ns_with_config, resolve_with_config};
+pub use naming::{
+    NameServerProxy, locate_ns, locate_ns_any, locate_ns_any_with_config, locate_ns_with_config, resolve_with_config,
+};
 pub use proxy::Proxy;
 pub use stream::RemoteStream;

@@ -1,7 +1,7 @@
-//! Async naming: [`locate_ns`] (a direct connection, then a UDP broadcast on tokio, with the
-//! blocking [`naming::locate_ns`](crate::naming::locate_ns)'s rules), the async name server
-//! client [`NameServerProxy`] and the resolution of `PYRONAME:`/`PYROMETA:` URIs that async
-//! proxies do when they connect ([`resolve_with_config`]).
+//! Async naming: [`locate_ns`] and [`locate_ns_any`] (the blocking
+//! [`naming::locate_ns`](crate::naming::locate_ns)'s plan and failover, walked on tokio), the
+//! async name server client [`NameServerProxy`] and the resolution of `PYRONAME:`/`PYROMETA:`
+//! URIs that async proxies do when they connect ([`resolve_with_config`]), failing over too.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -9,10 +9,11 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use super::Proxy;
-use crate::config::IpVersion;
-use crate::naming::broadcast::{BROADCAST_ROUNDS, BROADCAST_TIMEOUT, answer_uri, broadcast_target};
+use crate::naming::broadcast::{
+    BROADCAST_ROUNDS, BROADCAST_TIMEOUT, MAX_LATE_READS, answer_uri, broadcast_targets, describe_targets,
+};
 use crate::naming::client::{filters, kwargs, naming_error, tag_list, yp_options};
-use crate::naming::failover::{is_local, ns_uri};
+use crate::naming::failover::{Found, Plan, Search, Step};
 use crate::naming::resolve::{random_index, unreachable_none};
 use crate::naming::{BROADCAST_REQUEST, decode};
 use crate::uri::{Location, Protocol};
@@ -279,11 +280,14 @@ pub async fn locate_ns(host: Option<&str>, port: Option<u16>) -> Result<NameServ
 }
 
 /// Finds a name server with the rules of the blocking
-/// [`naming::locate_ns_with_config`](crate::naming::locate_ns_with_config): a given `host` is
-/// connected directly; else a local `NS_HOST` is tried first, then a UDP broadcast to
-/// `BROADCAST_ADDRS` on `NS_BCPORT` (3 rounds of 0.7 s, on tokio), then `NS_HOST`. The proxy
-/// returned is connected, except after a broadcast answer. Failing is [`Error::Naming`]
-/// ("Failed to locate the nameserver at ...").
+/// [`naming::locate_ns_with_config`](crate::naming::locate_ns_with_config), walking the same
+/// plan on tokio: a given `host` is connected directly; else the configured
+/// [`ns_locations`](Config::ns_locations) in turn (starting with the one that answered last),
+/// or a local `NS_HOST`, then a UDP broadcast to `BROADCAST_ADDRS` on `NS_BCPORT` (3 rounds of
+/// 0.7 s), then `NS_HOST`. A name server that cannot be reached is skipped (see
+/// [failover](crate::naming#several-name-servers-failover)). The proxy returned is connected,
+/// except after a broadcast answer. Failing is [`Error::Naming`] ("Failed to locate the
+/// nameserver at ...; at ...", naming each one tried).
 ///
 /// ```no_run
 /// # async fn demo() -> Result<(), pyro::Error> {
@@ -296,58 +300,178 @@ pub async fn locate_ns_with_config(
     port: Option<u16>,
     config: &Config,
 ) -> Result<NameServerProxy, Error> {
-    let port = port.filter(|&port| port != 0);
-    if let Some(host) = host.filter(|host| !host.is_empty()) {
-        return connect(host, port.unwrap_or(config.ns_port), config).await;
-    }
-    if is_local(&config.ns_host) {
-        let ns = NameServerProxy::with_config(ns_uri(&config.ns_host, port.unwrap_or(config.ns_port))?, config);
-        if ns.proxy().bind().await.is_ok() {
-            return Ok(ns);
+    let plan = Plan::locate(host, port, config)?;
+    run(&plan, config, |ns, found| async move {
+        if found == Found::Direct {
+            ns.proxy().bind().await?;
         }
-    }
-    if config.prefer_ip_version != IpVersion::V6 {
-        let port = port.unwrap_or(config.ns_broadcast_port);
-        if let Some(uri) = broadcast(&config.broadcast_addrs, port, BROADCAST_ROUNDS, BROADCAST_TIMEOUT).await {
-            return Ok(NameServerProxy::with_config(uri, config));
-        }
-    }
-    connect(&config.ns_host, config.ns_port, config).await
+        Ok(ns)
+    })
+    .await
 }
 
-async fn connect(host: &str, port: u16, config: &Config) -> Result<NameServerProxy, Error> {
-    let ns = NameServerProxy::with_config(ns_uri(host, port)?, config);
-    match ns.proxy().bind().await {
-        Ok(()) => Ok(ns),
-        Err(err) => Err(Error::Naming { message: format!("Failed to locate the nameserver at {}: {err}", ns.uri()) }),
-    }
+/// Connects to the first name server of `locations` that can be reached, with the process's
+/// settings: see [`locate_ns_any_with_config`].
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), pyro::Error> {
+/// use pyro::uri::Location;
+/// let ns = pyro::aio::locate_ns_any(&[Location::tcp("ns1", 9090), Location::tcp("ns2", 9090)]).await?;
+/// # Ok(()) }
+/// ```
+pub async fn locate_ns_any(locations: &[Location]) -> Result<NameServerProxy, Error> {
+    locate_ns_any_with_config(locations, &Config::environment()?).await
 }
 
-/// Asks for the name server's URI by UDP broadcast; the first `PYRO:` URI answered.
-async fn broadcast(addrs: &[String], port: u16, rounds: usize, timeout: Duration) -> Option<Uri> {
-    let targets: Vec<SocketAddr> = addrs.iter().filter_map(|addr| broadcast_target(addr, port)).collect();
-    if targets.is_empty() {
-        return None;
-    }
-    let socket = tokio::net::UdpSocket::bind((Ipv4Addr::UNSPECIFIED, 0)).await.ok()?;
-    socket.set_broadcast(true).ok()?;
-    let mut buffer = [0u8; 1024];
-    for _ in 0..rounds {
-        for target in &targets {
-            // Any failure just means no answer, as in Pyro5.
-            let _ = socket.send_to(BROADCAST_REQUEST, target).await;
-        }
-        let deadline = tokio::time::Instant::now() + timeout;
-        loop {
-            let Ok(received) = tokio::time::timeout_at(deadline, socket.recv_from(&mut buffer)).await else { break };
-            // Any error ends the round rather than spinning on it.
-            let Ok((len, _sender)) = received else { break };
-            if let Some(uri) = answer_uri(buffer.get(..len).unwrap_or_default()) {
-                return Some(uri);
+/// The async [`naming::locate_ns_any_with_config`](crate::naming::locate_ns_any_with_config):
+/// connects to the first of `locations` that can be reached, in order, starting with the one
+/// that answered last in this process (blocking and async searches share that memory); only
+/// these are tried. None reachable is [`Error::Naming`] naming each and why it failed.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), pyro::Error> {
+/// let locations = pyro::config::parse_ns_locations("ns1:9090,ns2:9090")?;
+/// let ns = pyro::aio::locate_ns_any_with_config(&locations, &pyro::Config::default()).await?;
+/// println!("using {}", ns.uri());
+/// # Ok(()) }
+/// ```
+pub async fn locate_ns_any_with_config(locations: &[Location], config: &Config) -> Result<NameServerProxy, Error> {
+    let plan = Plan::listed(locations)?;
+    run(&plan, config, |ns, _| async move {
+        ns.proxy().bind().await?;
+        Ok(ns)
+    })
+    .await
+}
+
+/// The async driver of a failover [`Plan`]: the blocking `naming::failover::run` on tokio,
+/// with the same [`Search`] bookkeeping (order, skipping, memory, error text) and an
+/// [`AsyncBroadcast`] handing out every name server that answers, first answer first.
+async fn run<T, F, A>(plan: &Plan, config: &Config, mut attempt: F) -> Result<T, Error>
+where
+    F: FnMut(NameServerProxy, Found) -> A,
+    A: Future<Output = Result<T, Error>>,
+{
+    let mut search = Search::new(plan);
+    for step in plan.steps() {
+        match step {
+            Step::Direct(uri) | Step::Listed(uri, _) => {
+                if search.first_time(uri) {
+                    let result = attempt(NameServerProxy::with_config(uri.clone(), config), Found::Direct).await;
+                    if let Some(done) = search.settle(step, uri, Found::Direct, result) {
+                        return done;
+                    }
+                }
+            }
+            Step::Broadcast(port) => {
+                let mut broadcast =
+                    AsyncBroadcast::new(&config.broadcast_addrs, *port, BROADCAST_ROUNDS, BROADCAST_TIMEOUT).await;
+                let mut answered = false;
+                while let Some(uri) = broadcast.next_answer().await {
+                    answered = true;
+                    if search.first_time(&uri) {
+                        let result = attempt(NameServerProxy::with_config(uri.clone(), config), Found::Broadcast).await;
+                        if let Some(done) = search.settle(step, &uri, Found::Broadcast, result) {
+                            return done;
+                        }
+                    }
+                }
+                if !answered {
+                    search.silent_broadcast(&broadcast.targets());
+                }
             }
         }
     }
-    None
+    search.failed()
+}
+
+/// The async twin of the blocking broadcast discovery: rounds of `GET_NSURI` sent only when
+/// needed, each name server that answers given once, first answer first (later answers wait
+/// in the socket until asked for).
+struct AsyncBroadcast {
+    socket: Option<tokio::net::UdpSocket>,
+    targets: Vec<SocketAddr>,
+    rounds_left: usize,
+    timeout: Duration,
+    /// When the latest round stops waiting; `None` before the first round.
+    deadline: Option<tokio::time::Instant>,
+    /// The name servers given out so far.
+    seen: Vec<Uri>,
+}
+
+impl AsyncBroadcast {
+    /// A discovery at `port` of `addrs`; nothing sent yet. No usable target, or no UDP
+    /// socket, means no answer.
+    async fn new(addrs: &[String], port: u16, rounds: usize, timeout: Duration) -> AsyncBroadcast {
+        let targets = broadcast_targets(addrs, port);
+        let socket = if targets.is_empty() { None } else { open_socket().await };
+        AsyncBroadcast { socket, targets, rounds_left: rounds, timeout, deadline: None, seen: Vec::new() }
+    }
+
+    /// Where the requests go, for error messages.
+    fn targets(&self) -> String {
+        describe_targets(&self.targets)
+    }
+
+    /// The next name server answering with a `PYRO:` URI not given before; `None` once the
+    /// rounds are over without a new answer.
+    async fn next_answer(&mut self) -> Option<Uri> {
+        let socket = self.socket.as_ref()?;
+        loop {
+            if let Some(deadline) = self.deadline
+                && let Some(uri) = receive_new(socket, deadline, &self.seen).await
+            {
+                self.seen.push(uri.clone());
+                return Some(uri);
+            }
+            if self.rounds_left == 0 {
+                return None;
+            }
+            self.rounds_left -= 1;
+            for target in &self.targets {
+                // Any failure just means no answer, as in Pyro5.
+                let _ = socket.send_to(BROADCAST_REQUEST, target).await;
+            }
+            self.deadline = Some(tokio::time::Instant::now() + self.timeout);
+        }
+    }
+}
+
+/// An IPv4 UDP socket on tokio allowed to broadcast.
+async fn open_socket() -> Option<tokio::net::UdpSocket> {
+    let socket = tokio::net::UdpSocket::bind((Ipv4Addr::UNSPECIFIED, 0)).await.ok()?;
+    socket.set_broadcast(true).ok()?;
+    Some(socket)
+}
+
+/// Waits until `deadline` for an answer that is a `PYRO:` URI not in `seen`, skipping anything
+/// else; answers already waiting are taken even past the deadline (a bounded number of them).
+async fn receive_new(socket: &tokio::net::UdpSocket, deadline: tokio::time::Instant, seen: &[Uri]) -> Option<Uri> {
+    let mut buffer = [0u8; 1024];
+    let mut late_reads = 0;
+    loop {
+        if tokio::time::Instant::now() >= deadline {
+            late_reads += 1;
+            if late_reads > MAX_LATE_READS {
+                return None;
+            }
+            // Only what is there already.
+            let (len, _sender) = socket.try_recv_from(&mut buffer).ok()?;
+            if let Some(uri) = new_answer(buffer.get(..len).unwrap_or_default(), seen) {
+                return Some(uri);
+            }
+            continue;
+        }
+        // A timeout ends the round; so does any other error, rather than spinning on it.
+        let (len, _sender) = tokio::time::timeout_at(deadline, socket.recv_from(&mut buffer)).await.ok()?.ok()?;
+        if let Some(uri) = new_answer(buffer.get(..len).unwrap_or_default(), seen) {
+            return Some(uri);
+        }
+    }
+}
+
+fn new_answer(answer: &[u8], seen: &[Uri]) -> Option<Uri> {
+    answer_uri(answer).filter(|uri| !seen.contains(uri))
 }
 
 /// Resolves a `PYRONAME:`/`PYROMETA:` uri to a `PYRO:` uri with the rules of the blocking
@@ -364,19 +488,26 @@ pub async fn resolve_with_config(uri: &Uri, config: &Config) -> Result<Uri, Erro
     match uri.protocol() {
         Protocol::Pyro => Ok(uri.clone()),
         Protocol::PyroName => {
-            let ns = name_server_for(uri, config).await?;
-            let attempt = || lookup_once(&ns, uri.object());
-            retrying(config.ns_lookup_delay, attempt).await?.ok_or_else(|| unreachable_none(uri))
+            let plan = Plan::for_uri(uri, config)?;
+            let delay = config.ns_lookup_delay;
+            run(&plan, config, |ns, _| async move {
+                retrying(delay, || lookup_once(&ns, uri.object())).await?.ok_or_else(|| unreachable_none(uri))
+            })
+            .await
         }
         Protocol::PyroMeta => {
-            let ns = name_server_for(uri, config).await?;
+            let plan = Plan::for_uri(uri, config)?;
             let tags = uri.tags().cloned().unwrap_or_default();
             let none_found = || {
                 let tags = Value::Set(tags.iter().map(|tag| Value::from(tag.as_str())).collect());
                 Error::Naming { message: format!("no registrations available with desired metadata properties {tags}") }
             };
-            let attempt = || candidates(&ns, &tags);
-            let found = retrying(config.ns_lookup_delay, attempt).await?.ok_or_else(none_found)?;
+            let delay = config.ns_lookup_delay;
+            let (tags, none_found) = (&tags, &none_found);
+            let found = run(&plan, config, |ns, _| async move {
+                retrying(delay, || candidates(&ns, tags)).await?.ok_or_else(none_found)
+            })
+            .await?;
             let (name, candidate) = found.get(random_index(found.len())).ok_or_else(none_found)?;
             decode::uri(candidate, name)
         }
@@ -393,14 +524,6 @@ async fn candidates(ns: &NameServerProxy, tags: &BTreeSet<String>) -> Result<Opt
     let reply = ns.call("yplookup", vec![list, Value::None, Value::Bool(false)], Dict::new()).await?;
     let found: Vec<(String, Value)> = decode::name_map(&reply, |value, _| Ok(value.clone()))?.into_iter().collect();
     Ok((!found.is_empty()).then_some(found))
-}
-
-async fn name_server_for(uri: &Uri, config: &Config) -> Result<NameServerProxy, Error> {
-    match uri.location() {
-        Some(Location::Tcp { host, port }) => locate_ns_with_config(Some(host), Some(*port), config).await,
-        Some(Location::Unix { path }) => locate_ns_with_config(Some(&format!("./u:{path}")), None, config).await,
-        None => locate_ns_with_config(None, None, config).await,
-    }
 }
 
 /// `attempt` until it finds something, for up to `delay` (Pyro5's `NS_LOOKUP_DELAY`), pausing
@@ -445,9 +568,69 @@ mod tests {
             }
             requests
         });
-        let uri = broadcast(&["127.0.0.1".into()], port, 3, Duration::from_millis(300)).await.unwrap();
+        let mut broadcast = AsyncBroadcast::new(&["127.0.0.1".into()], port, 3, Duration::from_millis(300)).await;
+        let uri = broadcast.next_answer().await.unwrap();
         assert_eq!(uri.to_string(), "PYRO:Pyro.NameServer@127.0.0.1:4567");
         assert!(responder.await.unwrap().iter().all(|r| r == b"GET_NSURI"));
+    }
+
+    #[tokio::test]
+    async fn every_name_server_that_answers_is_given_once_first_answer_first() {
+        let socket = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let port = socket.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            let mut buffer = [0u8; 64];
+            // Each request is answered by the first name server twice, then the second one.
+            loop {
+                let Ok((_, from)) = socket.recv_from(&mut buffer).await else { return };
+                for answer in ["PYRO:Pyro.NameServer@127.0.0.1:1111", "PYRO:Pyro.NameServer@127.0.0.1:1111"] {
+                    let _ = socket.send_to(answer.as_bytes(), from).await;
+                }
+                let _ = socket.send_to(b"PYRO:Pyro.NameServer@127.0.0.1:2222", from).await;
+            }
+        });
+        let addrs = vec!["127.0.0.1".to_string(), "127.0.0.1".to_string()];
+        let mut broadcast = AsyncBroadcast::new(&addrs, port, 2, Duration::from_millis(200)).await;
+        assert_eq!(broadcast.next_answer().await.unwrap().port(), Some(1111));
+        let started = Instant::now();
+        assert_eq!(broadcast.next_answer().await.unwrap().port(), Some(2222));
+        assert!(started.elapsed() < Duration::from_millis(200), "the second answer came in the same round");
+        let started = Instant::now();
+        assert_eq!(broadcast.next_answer().await, None);
+        assert!(started.elapsed() >= Duration::from_millis(300), "the remaining round was sent");
+        assert_eq!(broadcast.targets(), format!("127.0.0.1:{port}, 127.0.0.1:{port}"));
+        let mut none = AsyncBroadcast::new(&["::1".to_string()], 9091, 3, Duration::from_millis(10)).await;
+        assert_eq!(none.next_answer().await, None);
+        assert_eq!(none.targets(), "");
+    }
+
+    #[tokio::test]
+    async fn unreachable_locations_are_skipped_and_all_named() {
+        let closed = || std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let (one, two) = (closed(), closed());
+        let locations = [Location::tcp("127.0.0.1", one), Location::tcp("127.0.0.1", two)];
+        let err = locate_ns_any_with_config(&locations, &Config::default()).await.unwrap_err();
+        let Error::Naming { message } = &err else { panic!("{err:?}") };
+        assert_eq!(
+            message,
+            &format!(
+                "Failed to locate the nameserver at PYRO:Pyro.NameServer@127.0.0.1:{one}: connection to 127.0.0.1:{one} \
+                 refused; at PYRO:Pyro.NameServer@127.0.0.1:{two}: connection to 127.0.0.1:{two} refused"
+            )
+        );
+        let err = locate_ns_any_with_config(&[], &Config::default()).await.unwrap_err();
+        assert_eq!(err.to_string(), "naming error: Failed to locate the nameserver: no name server locations given");
+        // Configured locations are used (no longer ignored), then the broadcast.
+        let silent = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let bcport = silent.local_addr().unwrap().port();
+        let config = Config { broadcast_addrs: vec!["127.0.0.1".into()], ..Config::default() }
+            .with_ns_locations(locations.clone());
+        let err = locate_ns_with_config(None, Some(bcport), &config).await.unwrap_err();
+        let message = err.to_string();
+        assert!(message.contains(&format!("at PYRO:Pyro.NameServer@127.0.0.1:{one}: connection to")), "{message}");
+        assert!(message.contains(&format!("; at PYRO:Pyro.NameServer@127.0.0.1:{two}: connection to")), "{message}");
+        assert!(message.ends_with(&format!("; no answer to the broadcast to 127.0.0.1:{bcport}")), "{message}");
+        assert!(!message.contains("localhost"), "NS_HOST is not tried: {message}");
     }
 
     #[tokio::test]

@@ -43,6 +43,8 @@ pub struct Proxy {
     /// never used).
     core: crate::proxy::Proxy,
     pool: Arc<Pool>,
+    /// For a proxy over a connected socket ([`Proxy::connected`]): its one connection's socket.
+    pub(super) connected: Option<Arc<super::connected::Adoptable>>,
 }
 
 impl Proxy {
@@ -82,8 +84,9 @@ impl Proxy {
     }
 
     /// An async proxy with the settings (and the known metadata) of a blocking one; the
-    /// blocking proxy's connections are not taken over. A proxy over a connected socket cannot
-    /// be made async (its calls fail to connect).
+    /// blocking proxy's connections are not taken over. A blocking proxy over a connected
+    /// socket cannot be made async: the async proxy's calls fail at once with a communication
+    /// error saying so (use [`Proxy::connected`] with a tokio stream instead).
     ///
     /// ```
     /// let blocking = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999")?.with_max_retries(3);
@@ -92,8 +95,9 @@ impl Proxy {
     /// # Ok::<(), pyro::Error>(())
     /// ```
     pub fn from_blocking(core: crate::proxy::Proxy) -> Proxy {
-        let pool = Arc::new(Pool::new(core.max_connections()));
-        Proxy { core, pool }
+        let connected = core.is_over_connected_socket().then(|| Arc::new(super::connected::Adoptable::from_blocking()));
+        let pool = Arc::new(Pool::new(if connected.is_some() { 1 } else { core.max_connections() }));
+        Proxy { core, pool, connected }
     }
 
     /// A new, unconnected blocking proxy with this proxy's settings and known metadata.
@@ -379,7 +383,8 @@ impl Proxy {
     /// ```
     pub fn set_max_connections(&mut self, max: usize) {
         self.core.set_max_connections(max);
-        self.pool.set_max(max);
+        // A proxy over a connected socket has that one connection.
+        self.pool.set_max(if self.connected.is_some() { 1 } else { max });
     }
 
     /// [`set_max_connections`](Proxy::set_max_connections), builder style.
@@ -593,6 +598,12 @@ impl Proxy {
     /// ```
     pub async fn reconnect(&self, tries: u32) -> Result<(), Error> {
         self.release();
+        if self.connected.is_some() {
+            // It cannot make a new connection (as the blocking proxy, it fails at once).
+            return Err(Error::ConnectionClosed {
+                context: format!("reconnecting to {}: failed to reconnect (over a connected socket)", self.uri()),
+            });
+        }
         let mut left = tries;
         while left > 0 {
             tracing::debug!(target: "pyro::proxy", "reconnecting to {} ({left} tries left)", self.uri());
@@ -850,6 +861,9 @@ impl Proxy {
         thread: &current_context::Outgoing,
     ) -> Result<&'l mut Connection, Error> {
         if lease.connection().is_none() {
+            if let Some(adoptable) = &self.connected {
+                return self.adopt(lease, adoptable, thread).await;
+            }
             let core = &self.core;
             let resolved = match core.naming_config() {
                 None => None,

@@ -15,7 +15,7 @@ pub(crate) const BROADCAST_TIMEOUT: Duration = Duration::from_millis(700);
 pub(crate) const BROADCAST_ROUNDS: usize = 3;
 
 /// How many datagrams are read past a round's deadline, at most, looking for a new answer.
-const MAX_LATE_READS: usize = 64;
+pub(crate) const MAX_LATE_READS: usize = 64;
 
 /// What `BROADCAST_ADDRS` writes for the limited broadcast address.
 const BROADCAST_ALIAS: &str = "<broadcast>";
@@ -42,14 +42,14 @@ impl Broadcast {
     /// A discovery of the name servers answering at `port` of `addrs` (`BROADCAST_ADDRS`);
     /// nothing is sent yet. No usable target, or no UDP socket, means no answer.
     pub(super) fn new(addrs: &[String], port: u16, rounds: usize, timeout: Duration) -> Broadcast {
-        let targets: Vec<SocketAddr> = addrs.iter().filter_map(|addr| broadcast_target(addr, port)).collect();
+        let targets = broadcast_targets(addrs, port);
         let socket = if targets.is_empty() { None } else { open_socket() };
         Broadcast { socket, targets, rounds_left: rounds, timeout, deadline: None, seen: Vec::new() }
     }
 
     /// Where the requests go, for error messages: `"127.0.0.1:9091, 255.255.255.255:9091"`.
     pub(super) fn targets(&self) -> String {
-        self.targets.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+        describe_targets(&self.targets)
     }
 
     /// The next name server that answers with a `PYRO:` URI and was not given before; `None`
@@ -76,6 +76,16 @@ impl Broadcast {
             self.deadline = Some(Instant::now() + self.timeout);
         }
     }
+}
+
+/// The usable targets of `addrs` (`BROADCAST_ADDRS`) at `port`, in order.
+pub(crate) fn broadcast_targets(addrs: &[String], port: u16) -> Vec<SocketAddr> {
+    addrs.iter().filter_map(|addr| broadcast_target(addr, port)).collect()
+}
+
+/// `targets` for error messages: `"127.0.0.1:9091, 255.255.255.255:9091"`.
+pub(crate) fn describe_targets(targets: &[SocketAddr]) -> String {
+    targets.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
 }
 
 /// An IPv4 UDP socket allowed to broadcast.

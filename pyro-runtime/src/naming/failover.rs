@@ -11,14 +11,14 @@ use crate::{Config, Error, Uri};
 
 /// Where to look for a name server, in order.
 #[derive(Debug)]
-pub(super) struct Plan {
+pub(crate) struct Plan {
     steps: Vec<Step>,
     /// The location list whose members the `Listed` steps are, to remember which one answered.
     listed: Option<Vec<Location>>,
 }
 
 #[derive(Debug, PartialEq)]
-enum Step {
+pub(crate) enum Step {
     /// A name server at a known address.
     Direct(Uri),
     /// The name server at index `.1` of the location list.
@@ -29,7 +29,7 @@ enum Step {
 
 /// How a name server handed to the attempt was found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Found {
+pub(crate) enum Found {
     /// At a given or configured address.
     Direct,
     /// It answered a broadcast (so it is running; Pyro5 does not connect to it at once).
@@ -38,7 +38,7 @@ pub(super) enum Found {
 
 impl Plan {
     /// The plan of [`locate_ns_with_config`](super::locate_ns_with_config)`(host, port, config)`.
-    pub(super) fn locate(host: Option<&str>, port: Option<u16>, config: &Config) -> Result<Plan, Error> {
+    pub(crate) fn locate(host: Option<&str>, port: Option<u16>, config: &Config) -> Result<Plan, Error> {
         let port = port.filter(|&port| port != 0);
         if let Some(host) = host.filter(|host| !host.is_empty()) {
             return Ok(Plan::given(ns_uri(host, port.unwrap_or(config.ns_port))?));
@@ -62,13 +62,18 @@ impl Plan {
         Ok(Plan { steps, listed: None })
     }
 
+    /// The steps, in order.
+    pub(crate) fn steps(&self) -> &[Step] {
+        &self.steps
+    }
+
     /// Only the name server at `uri`.
-    pub(super) fn given(uri: Uri) -> Plan {
+    pub(crate) fn given(uri: Uri) -> Plan {
         Plan { steps: vec![Step::Direct(uri)], listed: None }
     }
 
     /// The name servers at `locations`, starting with the one that answered last.
-    pub(super) fn listed(locations: &[Location]) -> Result<Plan, Error> {
+    pub(crate) fn listed(locations: &[Location]) -> Result<Plan, Error> {
         let start = preferred(locations);
         let mut steps = Vec::with_capacity(locations.len());
         for index in (start..locations.len()).chain(0..start) {
@@ -81,7 +86,7 @@ impl Plan {
 
     /// The plan for the name server of a `PYRONAME:`/`PYROMETA:` uri: its location only, if it
     /// has one, else the search of [`Plan::locate`].
-    pub(super) fn for_uri(uri: &Uri, config: &Config) -> Result<Plan, Error> {
+    pub(crate) fn for_uri(uri: &Uri, config: &Config) -> Result<Plan, Error> {
         match uri.location() {
             Some(location) => Ok(Plan::given(location_uri(location)?)),
             None => Plan::locate(None, None, config),
@@ -93,43 +98,22 @@ impl Plan {
 /// server, until one gives a result or an error that is an answer. A name server that cannot be
 /// reached ([`unreachable`]) is skipped; when none is left the error is [`Error::Naming`]
 /// `"Failed to locate the nameserver at <uri>: <cause>; at <uri>: <cause>..."` naming every name
-/// server tried, plus `"no answer to the broadcast to <targets>"` for a silent broadcast.
+/// server tried, plus `"no answer to the broadcast to <targets>"` for a silent broadcast. The
+/// async driver (`aio::naming::run`) walks the plan the same way, through the same [`Search`].
 pub(super) fn run<T>(
     plan: &Plan,
     config: &Config,
     mut attempt: impl FnMut(NameServerProxy, Found) -> Result<T, Error>,
 ) -> Result<T, Error> {
-    let mut failures: Vec<String> = Vec::new();
-    let mut tried: Vec<Uri> = Vec::new();
-    let mut try_one = |uri: &Uri, found: Found, failures: &mut Vec<String>| -> Option<Result<T, Error>> {
-        if tried.contains(uri) {
-            return None;
-        }
-        tried.push(uri.clone());
-        match attempt(NameServerProxy::with_config(uri.clone(), config), found) {
-            Err(err) if unreachable(&err) => {
-                let how = if found == Found::Broadcast { " (it answered the broadcast)" } else { "" };
-                failures.push(format!("at {uri}{how}: {err}"));
-                None
-            }
-            done => Some(done),
-        }
-    };
-    for step in &plan.steps {
+    let mut search = Search::new(plan);
+    for step in plan.steps() {
         match step {
-            Step::Direct(uri) => {
-                if let Some(done) = try_one(uri, Found::Direct, &mut failures) {
-                    return done;
-                }
-            }
-            Step::Listed(uri, index) => {
-                if let Some(done) = try_one(uri, Found::Direct, &mut failures) {
-                    if done.is_ok()
-                        && let Some(locations) = &plan.listed
-                    {
-                        remember(locations, *index);
+            Step::Direct(uri) | Step::Listed(uri, _) => {
+                if search.first_time(uri) {
+                    let result = attempt(NameServerProxy::with_config(uri.clone(), config), Found::Direct);
+                    if let Some(done) = search.settle(step, uri, Found::Direct, result) {
+                        return done;
                     }
-                    return done;
                 }
             }
             Step::Broadcast(port) => {
@@ -137,31 +121,100 @@ pub(super) fn run<T>(
                 let mut answered = false;
                 while let Some(uri) = broadcast.next_answer() {
                     answered = true;
-                    if let Some(done) = try_one(&uri, Found::Broadcast, &mut failures) {
-                        return done;
+                    if search.first_time(&uri) {
+                        let result = attempt(NameServerProxy::with_config(uri.clone(), config), Found::Broadcast);
+                        if let Some(done) = search.settle(step, &uri, Found::Broadcast, result) {
+                            return done;
+                        }
                     }
                 }
                 if !answered {
-                    failures.push(match broadcast.targets() {
-                        targets if targets.is_empty() => "no broadcast target (BROADCAST_ADDRS)".to_owned(),
-                        targets => format!("no answer to the broadcast to {targets}"),
-                    });
+                    search.silent_broadcast(&broadcast.targets());
                 }
             }
         }
     }
-    let message = if failures.is_empty() {
-        "Failed to locate the nameserver: no name server locations given".to_owned()
-    } else {
-        format!("Failed to locate the nameserver {}", failures.join("; "))
-    };
-    Err(Error::Naming { message })
+    search.failed()
+}
+
+/// The bookkeeping of one walk through a [`Plan`], shared by the blocking and the async
+/// drivers: which name servers were tried (each once), why those that were skipped failed,
+/// the memory of the listed location that answered, and the final error.
+#[derive(Debug)]
+pub(crate) struct Search<'p> {
+    plan: &'p Plan,
+    failures: Vec<String>,
+    tried: Vec<Uri>,
+}
+
+impl<'p> Search<'p> {
+    /// A walk through `plan`, nothing tried yet.
+    pub(crate) fn new(plan: &'p Plan) -> Search<'p> {
+        Search { plan, failures: Vec::new(), tried: Vec::new() }
+    }
+
+    /// Whether the name server at `uri` is still to be tried (each is tried once per search,
+    /// however many steps name it); notes it as tried.
+    pub(crate) fn first_time(&mut self, uri: &Uri) -> bool {
+        if self.tried.contains(uri) {
+            return false;
+        }
+        self.tried.push(uri.clone());
+        true
+    }
+
+    /// What the attempt at `uri` (of `step`, found as `found`) gave: `None` when the name
+    /// server could not be reached ([`unreachable`]; noted for the final error) so the search
+    /// goes on, else the result, which ends it. A listed location that answered is remembered.
+    pub(crate) fn settle<T>(
+        &mut self,
+        step: &Step,
+        uri: &Uri,
+        found: Found,
+        result: Result<T, Error>,
+    ) -> Option<Result<T, Error>> {
+        match result {
+            Err(err) if unreachable(&err) => {
+                let how = if found == Found::Broadcast { " (it answered the broadcast)" } else { "" };
+                self.failures.push(format!("at {uri}{how}: {err}"));
+                None
+            }
+            done => {
+                if done.is_ok()
+                    && let Step::Listed(_, index) = step
+                    && let Some(locations) = &self.plan.listed
+                {
+                    remember(locations, *index);
+                }
+                Some(done)
+            }
+        }
+    }
+
+    /// Notes a broadcast to `targets` (as [`Broadcast::targets`] gives them) that heard nothing.
+    pub(crate) fn silent_broadcast(&mut self, targets: &str) {
+        self.failures.push(if targets.is_empty() {
+            "no broadcast target (BROADCAST_ADDRS)".to_owned()
+        } else {
+            format!("no answer to the broadcast to {targets}")
+        });
+    }
+
+    /// The error once the plan is through: every failure noted, in order.
+    pub(crate) fn failed<T>(self) -> Result<T, Error> {
+        let message = if self.failures.is_empty() {
+            "Failed to locate the nameserver: no name server locations given".to_owned()
+        } else {
+            format!("Failed to locate the nameserver {}", self.failures.join("; "))
+        };
+        Err(Error::Naming { message })
+    }
 }
 
 /// Whether `err` says the name server could not be reached (so the next one is tried), rather
 /// than answering: refused, timed out, closed, any other network failure, or a daemon there
 /// that rejected the connection (no free worker, not a name server).
-pub(super) fn unreachable(err: &Error) -> bool {
+pub(crate) fn unreachable(err: &Error) -> bool {
     matches!(
         err,
         Error::ConnectionRefused { .. }

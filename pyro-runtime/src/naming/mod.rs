@@ -64,7 +64,11 @@
 //! - **Who:** [`locate_ns`] without a host, [`resolve`] and so every `PYRONAME:`/`PYROMETA:`
 //!   proxy without a location in its URI, which resolves again, with failover, whenever it
 //!   opens a connection (after its daemon moved, say). A host given to [`locate_ns`] or in the
-//!   URI (`PYRONAME:name@host:port`) keeps Pyro5's meaning: that name server only.
+//!   URI (`PYRONAME:name@host:port`) keeps Pyro5's meaning: that name server only. The async
+//!   API does exactly the same ([`aio::locate_ns`](crate::aio::locate_ns),
+//!   [`aio::locate_ns_any`](crate::aio::locate_ns_any),
+//!   [`aio::resolve_with_config`](crate::aio::resolve_with_config) and async `PYRONAME:`
+//!   proxies walk the same plan, with the same rules, memory and errors; feature `tokio`).
 //! - **When:** a name server that cannot be reached is skipped: the connection is refused,
 //!   times out (`COMMTIMEOUT` bounds each attempt; without it an unresponsive host can make the
 //!   client wait as long as the operating system lets a connection attempt run), is closed,

@@ -86,9 +86,7 @@ impl Proxy {
     /// ```
     pub fn connected_with_config(stream: &impl ConnectedStream, object: &str, config: &Config) -> Result<Proxy, Error> {
         if config.ssl {
-            return Err(Error::Tls {
-                message: "SSL configured for Pyro but TLS over a connected socket is not supported".into(),
-            });
+            return Err(tls_refused());
         }
         let uri = Uri::pyro(object, CONNECTED_SOCKET_HOST, 0)?;
         let socket = stream.connected_socket().map_err(|source| Error::Communication {
@@ -121,18 +119,28 @@ impl Proxy {
     ) -> Result<&'l mut Connection, Error> {
         let taken = adoptable.0.lock().unwrap_or_else(PoisonError::into_inner).take();
         let Some(socket) = taken else {
-            return Err(Error::Communication {
-                message: format!(
-                    "cannot connect to {CONNECTED_SOCKET_HOST}:0: this proxy over a connected socket released \
-                     its connection and cannot make another"
-                ),
-                source: None,
-            });
+            return Err(released_error());
         };
-        let serializer = self.serializer();
-        self.serializer.settle(serializer);
+        let (serializer, mut request) = self.metadata_request(None)?;
         let conn =
             lease.fill(Connection::adopt(socket, &self.uri, serializer, self.timeout, self.options, lease.generation)?);
+        let reply = conn
+            .exchange(&mut request)?
+            .ok_or_else(|| Error::Communication { message: "no reply to get_metadata".into(), source: None })?;
+        self.adopt_metadata(conn.session(), &reply)?;
+        Ok(conn)
+    }
+
+    /// The serializer of a connection over a connected socket (settled now: there is no
+    /// handshake to negotiate it) and its first request, `Pyro.Daemon.get_metadata(object)`,
+    /// stamped with the proxy's annotations and those of `thread` (else the current thread's).
+    /// Shared with the async proxy over a connected socket.
+    pub(crate) fn metadata_request(
+        &self,
+        thread: Option<&current_context::Outgoing>,
+    ) -> Result<(crate::Serializer, Message), Error> {
+        let serializer = self.serializer();
+        self.serializer.settle(serializer);
         let payload = serializer.encode_call_with(
             self.serialize_options,
             DAEMON_OBJECT_ID,
@@ -141,16 +149,37 @@ impl Proxy {
             Some(&EmptyKwargs),
         )?;
         let mut request = Message::new(MessageType::Invoke, serializer.id(), payload);
-        self.stamp(&mut request);
-        let reply = conn
-            .exchange(&mut request)?
-            .ok_or_else(|| Error::Communication { message: "no reply to get_metadata".into(), source: None })?;
-        current_context::received(&reply);
-        let metadata: Metadata = conn.session().decode_result("get_metadata", &reply)?;
+        match thread {
+            Some(thread) => self.stamp_from(&mut request, thread),
+            None => self.stamp(&mut request),
+        }
+        Ok((serializer, request))
+    }
+
+    /// Takes the metadata from the reply to [`metadata_request`](Proxy::metadata_request).
+    pub(crate) fn adopt_metadata(&self, session: &crate::session::ClientSession, reply: &Message) -> Result<(), Error> {
+        current_context::received(reply);
+        let metadata: Metadata = session.decode_result("get_metadata", reply)?;
         let known = Known { metadata, handshake_response: None, peer_certificates: Vec::new() };
         *self.known.write().unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(known));
-        Ok(conn)
+        Ok(())
     }
+}
+
+/// The error of a proxy over a connected socket that let go of its connection.
+pub(crate) fn released_error() -> Error {
+    Error::Communication {
+        message: format!(
+            "cannot connect to {CONNECTED_SOCKET_HOST}:0: this proxy over a connected socket released its connection \
+             and cannot make another"
+        ),
+        source: None,
+    }
+}
+
+/// The refusal of TLS over a connected socket.
+pub(crate) fn tls_refused() -> Error {
+    Error::Tls { message: "SSL configured for Pyro but TLS over a connected socket is not supported".into() }
 }
 
 #[cfg(all(test, unix))]

@@ -161,7 +161,7 @@ mod args;
 mod attributes;
 pub(crate) mod batch;
 mod blob;
-mod connected;
+pub(crate) mod connected;
 pub(crate) mod connection;
 mod invoke;
 mod pool;
