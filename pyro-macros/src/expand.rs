@@ -42,6 +42,7 @@ pub fn expose(args: TokenStream, item: Item) -> TokenStream {
         }
         Input::Interface(mut interface) => {
             let expandable = check::interface(&cx, &mut interface);
+            async_span = interface.methods.iter().find_map(|m| m.sig.asyncness.map(|a| a.span));
             interface::expand(&interface, &args, expandable)
         }
         Input::Unsupported(item) => {
