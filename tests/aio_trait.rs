@@ -165,7 +165,12 @@ fn the_blocking_daemon_serves_the_async_interface() {
     let stop = daemon.shutdown_handle();
     let server = std::thread::spawn(move || daemon.request_loop());
     blocking_calls(&uri);
-    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap().block_on(async_calls(&uri));
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async_calls(&uri));
     stop.shutdown();
     server.join().unwrap().unwrap();
 }
@@ -176,7 +181,12 @@ fn the_async_daemon_serves_the_async_interface() {
     let uri = daemon.register_as::<LibraryInterface, _>(City::default(), Some("library")).unwrap().to_string();
     let stop = daemon.shutdown_handle();
     let server = std::thread::spawn(move || {
-        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap().block_on(daemon.serve())
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(daemon.serve())
     });
     blocking_calls(&uri);
     tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async_calls(&uri));
@@ -244,7 +254,12 @@ fn a_python_client_calls_the_async_interface_on_both_daemons() {
     let uri = daemon.register_as::<LibraryInterface, _>(City::default(), Some("library")).unwrap().to_string();
     let stop = daemon.shutdown_handle();
     let server = std::thread::spawn(move || {
-        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap().block_on(daemon.serve())
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(daemon.serve())
     });
     python_calls(&uri);
     stop.shutdown();

@@ -172,10 +172,8 @@ pub fn unsupported(cx: &Ctxt, item: &Item) {
 /// "an interface".
 fn async_and_exclusive(cx: &Ctxt, methods: &[Method], accessors: &[crate::ast::Accessor], what: &str) {
     let Some(first) = methods.iter().find(|m| m.sig.asyncness.is_some()) else { return };
-    let exclusive = methods
-        .iter()
-        .chain(accessors.iter().map(|a| &a.method))
-        .filter(|m| matches!(m.receiver, Receiver::Exclusive));
+    let exclusive =
+        methods.iter().chain(accessors.iter().map(|a| &a.method)).filter(|m| matches!(m.receiver, Receiver::Exclusive));
     for m in exclusive {
         cx.error_spanned_by(
             &m.sig.ident,

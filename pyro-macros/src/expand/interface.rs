@@ -60,15 +60,14 @@ pub fn expand(interface: &Interface, args: &ExposeArgs, expandable: bool) -> Tok
         None,
         &attributes,
     );
-    let object_ = local("object");
     let call_async = |m: &Method, args: &[Ident]| {
         let ident = &m.sig.ident;
-        quote!(<#implementor as #trait_ident>::#ident(&#object_, #(#args),*).await)
+        quote!(<#implementor as #trait_ident>::#ident(&#object, #(#args),*).await)
     };
     let invoke_async = dispatch::has_async(methods).then(|| {
         dispatch::invoke_fn(
             "invoke_async",
-            quote!(#object_: &::std::sync::Arc<#implementor>),
+            quote!(#object: &::std::sync::Arc<#implementor>),
             methods,
             Kind::Async,
             &call_async,
@@ -77,8 +76,10 @@ pub fn expand(interface: &Interface, args: &ExposeArgs, expandable: bool) -> Tok
         )
     });
     // The interface type: `dyn Trait` at the trait's name (a trait that cannot be a `dyn` type
-    // is reported there), or the marker of a trait with async methods.
-    let (dyn_trait, marker) = if invoke_async.is_some() {
+    // is reported there), or the marker of a trait with async methods (any of them, even one
+    // refused above: the trait is rewritten all the same).
+    let rewritten = interface.item.items.iter().any(|i| matches!(i, TraitItem::Fn(f) if f.sig.asyncness.is_some()));
+    let (dyn_trait, marker) = if rewritten {
         let marker = format_ident!("{}Interface", trait_ident);
         let doc = format!(
             " The remote interface [`{trait_ident}`] as a type, for serving an implementor through it: \

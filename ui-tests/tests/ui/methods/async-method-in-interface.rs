@@ -1,8 +1,0 @@
-#[pyro::expose]
-trait Fetcher {
-    fn ping(&self);
-
-    async fn fetch(&self, url: String) -> String;
-}
-
-fn main() {}
