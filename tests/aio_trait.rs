@@ -1,6 +1,6 @@
 //! A remote interface (`#[pyro::expose] trait`) with `async fn` methods beside plain ones,
 //! served through its generated marker type (`LibraryInterface`) by the blocking daemon and by
-//! `pyro::aio::Daemon`, and called through the blocking typed proxy (`LibraryProxy`), the async
+//! `pyro::aio::Daemon` (as an object and as a registered class), and called through the blocking typed proxy (`LibraryProxy`), the async
 //! one (`LibraryProxyAsync`), their batches, and a real Python Pyro5 5.17 client.
 
 #![cfg(feature = "tokio")]
@@ -171,6 +171,26 @@ fn the_blocking_daemon_serves_the_async_interface() {
         .build()
         .unwrap()
         .block_on(async_calls(&uri));
+    stop.shutdown();
+    server.join().unwrap().unwrap();
+}
+
+#[test]
+fn a_registered_class_serves_the_async_interface() {
+    let daemon = Daemon::bind("127.0.0.1", 0).unwrap();
+    let uri = daemon
+        .register_class_as::<LibraryInterface, _>(pyro::daemon::InstanceMode::Session, |_| City::default(), Some("lib"))
+        .unwrap()
+        .to_string();
+    let stop = daemon.shutdown_handle();
+    let server = std::thread::spawn(move || daemon.request_loop());
+    let (first, second) = (LibraryProxy::new(&uri).unwrap(), LibraryProxy::new(&uri).unwrap());
+    first.note("first".into()).unwrap();
+    assert_eq!(first.fetch(2, None).unwrap(), "book 2");
+    assert!(pyro_interop::wait_for(|| first.notes().unwrap() == ["first"]));
+    // One instance per connection (session): the second proxy's object has no notes.
+    assert_eq!(second.fetch(3, None).unwrap(), "book 3");
+    assert!(second.notes().unwrap().is_empty());
     stop.shutdown();
     server.join().unwrap().unwrap();
 }

@@ -164,3 +164,45 @@ fn rewrite_async(mut item: ItemTrait) -> ItemTrait {
     }
     item
 }
+
+#[cfg(test)]
+mod tests {
+    use quote::ToTokens;
+    use syn::parse_quote;
+
+    use super::rewrite_async;
+
+    fn text(item: syn::ItemTrait) -> String {
+        rewrite_async(item).to_token_stream().to_string().replace(' ', "")
+    }
+
+    #[test]
+    fn async_methods_become_send_futures() {
+        let rewritten = text(parse_quote! {
+            pub trait Fetcher {
+                fn ping(&self);
+                async fn fetch(&self, url: String) -> String;
+                async fn tick(&self);
+                async fn shelves(&self) -> Vec<u32> { vec![1] }
+            }
+        });
+        assert!(!rewritten.contains("async fn"), "{rewritten}");
+        assert!(rewritten.contains("fnping(&self);"), "{rewritten}");
+        let future = "->impl::core::future::Future<Output=";
+        let send = ">+::core::marker::Send";
+        assert!(rewritten.contains(&format!("fnfetch(&self,url:String){future}String{send};")), "{rewritten}");
+        assert!(rewritten.contains(&format!("fntick(&self){future}(){send};")), "{rewritten}");
+        assert!(rewritten.contains(&format!("fnshelves(&self){future}Vec<u32>{send}{{asyncmove{{vec![1]}}}}")));
+    }
+
+    #[test]
+    fn a_trait_without_async_methods_is_unchanged() {
+        let item: syn::ItemTrait = parse_quote! {
+            pub trait Calculator {
+                fn add(&self, a: i64, b: i64) -> i64;
+                fn reset(&mut self) {}
+            }
+        };
+        assert_eq!(text(item.clone()), item.to_token_stream().to_string().replace(' ', ""));
+    }
+}
