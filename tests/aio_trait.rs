@@ -83,8 +83,25 @@ impl Library for City {
     }
 }
 
+/// The marker type renamed with `interface = "..."`.
+#[pyro::expose(interface = "ClockService")]
+pub trait Clock {
+    /// Ticks after `ms` milliseconds.
+    async fn tick(&self, ms: u64) -> u64;
+}
+
+impl Clock for City {
+    async fn tick(&self, ms: u64) -> u64 {
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+        ms
+    }
+}
+
 #[test]
 fn served_outside_any_daemon() {
+    let clock = Served::<City, ClockService>::with_interface(City::default());
+    assert_eq!(clock.invoke("tick", CallArgs::new("tick", vec![Value::Int(2)], None), Serializer::Json).unwrap(), b"2");
+    let _: fn(&ClockProxy, u64) -> pyro::Result<u64> = ClockProxy::tick;
     let served = Served::<City, LibraryInterface>::with_interface(City::default());
     assert!(served.is_async("fetch") && served.is_async("shelves") && !served.is_async("title"));
     assert!(served.metadata().oneway.contains("note"));

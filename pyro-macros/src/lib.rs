@@ -164,7 +164,8 @@ use syn::{DeriveInput, Item, parse_macro_input};
 /// futures of different types), so serving it differs in one place: the macro declares each
 /// async method as `fn fetch(&self, url: String) -> impl Future<Output = String> + Send` and
 /// generates a marker type named after the trait, `FetcherInterface` (an empty enum with the
-/// trait's visibility), which takes the place of `dyn Fetcher`:
+/// trait's visibility; rename it with `#[pyro::expose(interface = "Name")]`), which takes the
+/// place of `dyn Fetcher`:
 /// `daemon.register_as::<FetcherInterface, _>(web, id)`,
 /// `Served::<Web, FetcherInterface>::with_interface(web)`, `Remote<FetcherInterface>`.
 /// Implementors still write `async fn fetch(&self, url: String) -> String { .. }` (Rust accepts

@@ -80,7 +80,7 @@ pub fn expand(interface: &Interface, args: &ExposeArgs, expandable: bool) -> Tok
     // refused above: the trait is rewritten all the same).
     let rewritten = interface.item.items.iter().any(|i| matches!(i, TraitItem::Fn(f) if f.sig.asyncness.is_some()));
     let (dyn_trait, marker) = if rewritten {
-        let marker = format_ident!("{}Interface", trait_ident);
+        let marker = args.interface.as_ref().map_or_else(|| format_ident!("{}Interface", trait_ident), |i| i.1.clone());
         let doc = format!(
             " The remote interface [`{trait_ident}`] as a type, for serving an implementor through it: \
              `daemon.register_as::<{marker}, _>(object, id)`, `Served::<T, {marker}>::with_interface(object)`, \
