@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use super::Proxy;
 use crate::config::IpVersion;
-use crate::naming::broadcast::{BROADCAST_ROUNDS, BROADCAST_TIMEOUT, answer_uri, broadcast_target};
 use crate::naming::client::{filters, kwargs, naming_error, tag_list, yp_options};
+use crate::naming::broadcast::{BROADCAST_ROUNDS, BROADCAST_TIMEOUT, answer_uri, broadcast_target};
 use crate::naming::failover::{is_local, ns_uri};
 use crate::naming::resolve::{random_index, unreachable_none};
 use crate::naming::{BROADCAST_REQUEST, decode};

@@ -107,9 +107,7 @@ impl Proxy {
             loop {
                 match self.invoke_once(method, flags, check, prepared.as_mut(), &encode, annotate) {
                     Err(error)
-                        if retries > 0
-                            && is_retried(&error)
-                            && !deadline.is_some_and(|deadline| deadline.is_past()) =>
+                        if retries > 0 && is_retried(&error) && !deadline.is_some_and(|deadline| deadline.is_past()) =>
                     {
                         retries -= 1;
                     }
@@ -163,8 +161,7 @@ impl Proxy {
             };
         if let Some(deadline) = deadline {
             // What is left goes with the request; nothing left: not sent.
-            if let Err(error) = crate::deadline::stamp(request, deadline, &format!("calling {method} on {}", self.uri))
-            {
+            if let Err(error) = crate::deadline::stamp(request, deadline, &format!("calling {method} on {}", self.uri)) {
                 lease.give_back();
                 return Err(error);
             }
