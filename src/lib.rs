@@ -677,6 +677,7 @@
 //! ([`exposed_types`]). It is informational only: the daemon dispatches through the type's
 //! generated impl, which registering the object references, so a registration the linker drops
 //! (inventory's known pitfall with crates the binary never references) cannot break serving.
+#![cfg_attr(feature = "tokio", doc = include_str!("async_interface.md"))]
 
 // Lets `#[pyro::expose]` (which names `::pyro`) be used inside this crate too.
 extern crate self as pyro;

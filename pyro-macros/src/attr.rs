@@ -13,9 +13,13 @@ use crate::ctxt::Ctxt;
 pub struct ExposeArgs {
     /// `proxy = "Name"`: the typed proxy's name instead of `<Type>Proxy`.
     pub proxy: Option<Ident>,
+    /// `interface = "Name"`: the marker type of a trait with async methods instead of
+    /// `<Trait>Interface` (the `interface` word, for the span of a misplaced one).
+    pub interface: Option<(Ident, Ident)>,
 }
 
-const EXPOSE_ARGS: &str = "the only one is `proxy = \"Name\"` (the typed proxy's name)";
+const EXPOSE_ARGS: &str = "they are `proxy = \"Name\"` (the typed proxy's name) and, on a trait with async \
+                           methods, `interface = \"Name\"` (its marker type's name)";
 
 /// Parses `#[pyro::expose(...)]`'s arguments, reporting every unknown or malformed one.
 pub fn expose_args(cx: &Ctxt, args: TokenStream) -> ExposeArgs {
@@ -28,25 +32,28 @@ pub fn expose_args(cx: &Ctxt, args: TokenStream) -> ExposeArgs {
         }
     };
     for meta in metas {
-        if !meta.path().is_ident("proxy") {
+        let Some(word) = meta.path().get_ident().filter(|w| *w == "proxy" || *w == "interface").cloned() else {
             let name = meta.path().get_ident().map_or_else(|| quote::quote!(#meta).to_string(), Ident::to_string);
             cx.error_spanned_by(meta.path(), format_args!("unknown #[pyro::expose] argument `{name}`: {EXPOSE_ARGS}"));
             continue;
-        }
+        };
+        let what = if word == "proxy" { "the typed proxy's name" } else { "the interface marker type's name" };
         let value = match &meta {
             Meta::NameValue(nv) => &nv.value,
             _ => {
-                cx.error_spanned_by(&meta, "`proxy` takes the typed proxy's name as a string: `proxy = \"Name\"`");
+                cx.error_spanned_by(&meta, format_args!("`{word}` takes {what} as a string: `{word} = \"Name\"`"));
                 continue;
             }
         };
         let Expr::Lit(ExprLit { lit: Lit::Str(name), .. }) = value else {
-            cx.error_spanned_by(value, "`proxy` takes the typed proxy's name as a string: `proxy = \"Name\"`");
+            cx.error_spanned_by(value, format_args!("`{word}` takes {what} as a string: `{word} = \"Name\"`"));
             continue;
         };
+        let duplicate = if word == "proxy" { parsed.proxy.is_some() } else { parsed.interface.is_some() };
         match name.parse::<Ident>() {
-            Ok(_) if parsed.proxy.is_some() => cx.error_spanned_by(&meta, "duplicate `proxy` argument"),
-            Ok(ident) => parsed.proxy = Some(ident),
+            Ok(_) if duplicate => cx.error_spanned_by(&meta, format_args!("duplicate `{word}` argument")),
+            Ok(ident) if word == "proxy" => parsed.proxy = Some(ident),
+            Ok(ident) => parsed.interface = Some((word, ident)),
             Err(_) => cx.error_spanned_by(name, format_args!("`{}` is not a valid type name", name.value())),
         }
     }

@@ -76,7 +76,7 @@ pub fn impl_block(cx: &Ctxt, block: &mut ImplBlock) -> bool {
         );
     }
     block.methods.retain(|m| method(cx, m, Place::Impl));
-    async_and_exclusive(cx, block);
+    async_and_exclusive(cx, &block.methods, &block.accessors, "a type");
     unique_names(cx, &mut block.methods);
     renamed_accessors(cx, &block.accessors);
     attributes::accessors(cx, &mut block.accessors, &block.methods, Place::Impl);
@@ -116,14 +116,6 @@ pub fn interface(cx: &Ctxt, interface: &mut Interface) -> bool {
             );
         }
     }
-    for asyncness in interface.methods.iter().filter_map(|m| m.sig.asyncness.as_ref()) {
-        cx.error_spanned_by(
-            asyncness,
-            "a remote interface (#[pyro::expose] trait) cannot have `async fn` methods: a trait with async \
-             methods has no `dyn Trait` type to serve; expose the async methods on an inherent impl \
-             (`#[pyro::expose] impl Thing { pub async fn ... }`)",
-        );
-    }
     // The mistakes above leave nothing to generate; the ones below do not stop the expansion.
     let expandable = cx.error_count() == before;
     if interface.methods.is_empty() && interface.accessors.is_empty() {
@@ -134,6 +126,7 @@ pub fn interface(cx: &Ctxt, interface: &mut Interface) -> bool {
         );
     }
     interface.methods.retain(|m| method(cx, m, Place::Interface));
+    async_and_exclusive(cx, &interface.methods, &interface.accessors, "an interface");
     unique_names(cx, &mut interface.methods);
     renamed_accessors(cx, &interface.accessors);
     attributes::accessors(cx, &mut interface.accessors, &interface.methods, Place::Interface);
@@ -174,20 +167,18 @@ pub fn unsupported(cx: &Ctxt, item: &Item) {
     }
 }
 
-/// An impl with `async fn` methods serves its object without a lock (async methods own a
-/// handle on it while they run): no other method may take `&mut self`.
-fn async_and_exclusive(cx: &Ctxt, block: &ImplBlock) {
-    let Some(first) = block.methods.iter().find(|m| m.sig.asyncness.is_some()) else { return };
-    let exclusive = block
-        .methods
-        .iter()
-        .chain(block.accessors.iter().map(|a| &a.method))
-        .filter(|m| matches!(m.receiver, Receiver::Exclusive));
+/// An impl or trait with `async fn` methods serves its object without a lock (async methods own
+/// a handle on it while they run): no other method may take `&mut self`. `what` is "a type" or
+/// "an interface".
+fn async_and_exclusive(cx: &Ctxt, methods: &[Method], accessors: &[crate::ast::Accessor], what: &str) {
+    let Some(first) = methods.iter().find(|m| m.sig.asyncness.is_some()) else { return };
+    let exclusive =
+        methods.iter().chain(accessors.iter().map(|a| &a.method)).filter(|m| matches!(m.receiver, Receiver::Exclusive));
     for m in exclusive {
         cx.error_spanned_by(
             &m.sig.ident,
             format_args!(
-                "`{}` takes `&mut self`, but `{}` is an `async fn`: a type with exposed async methods is served \
+                "`{}` takes `&mut self`, but `{}` is an `async fn`: {what} with exposed async methods is served \
                  without a lock (its async methods hold a handle on it while they await), so every exposed \
                  method takes `&self`; keep the mutable state behind a lock of its own (a `Mutex` field)",
                 m.sig.ident, first.sig.ident
@@ -280,18 +271,13 @@ fn method(cx: &Ctxt, method: &Method, place: Place) -> bool {
             ),
         );
     }
-    if let Some(asyncness) = &sig.asyncness {
-        match (place, &method.receiver) {
-            // Reported by `interface`, which does not expand the trait then.
-            (Place::Interface, _) => {}
-            (Place::Impl, Receiver::Exclusive) => cx.error_spanned_by(
-                asyncness,
-                "an exposed `async fn` takes `&self`, not `&mut self`: the object's exclusive lock would be held \
-                 across every await, stalling all other callers while the method waits; keep the mutable state \
-                 behind a lock of its own (e.g. a `tokio::sync::Mutex` field) and take `&self`",
-            ),
-            (Place::Impl, _) => {}
-        }
+    if let (Some(asyncness), Receiver::Exclusive) = (&sig.asyncness, &method.receiver) {
+        cx.error_spanned_by(
+            asyncness,
+            "an exposed `async fn` takes `&self`, not `&mut self`: the object's exclusive lock would be held \
+             across every await, stalling all other callers while the method waits; keep the mutable state \
+             behind a lock of its own (e.g. a `tokio::sync::Mutex` field) and take `&self`",
+        );
     }
     if let Some(unsafety) = &sig.unsafety {
         cx.error_spanned_by(

@@ -37,11 +37,27 @@ pub fn expose(args: TokenStream, item: Item) -> TokenStream {
     let output = match Input::from_item(&cx, item) {
         Input::Impl(mut block) => {
             let expandable = check::impl_block(&cx, &mut block);
+            if let Some((word, _)) = &args.interface {
+                cx.error_spanned_by(
+                    word,
+                    "`interface = \"Name\"` names the marker type of a trait with async methods, not an impl",
+                );
+            }
             async_span = block.methods.iter().find_map(|m| m.sig.asyncness.map(|a| a.span));
             impl_block::expand(&block, &args, expandable)
         }
         Input::Interface(mut interface) => {
             let expandable = check::interface(&cx, &mut interface);
+            async_span = interface.methods.iter().find_map(|m| m.sig.asyncness.map(|a| a.span));
+            let has_async =
+                interface.item.items.iter().any(|i| matches!(i, syn::TraitItem::Fn(f) if f.sig.asyncness.is_some()));
+            if let (Some((word, _)), false) = (&args.interface, has_async) {
+                cx.error_spanned_by(
+                    word,
+                    "`interface = \"Name\"` names the marker type of a trait with async methods; this trait has none \
+                     and is served as `dyn Trait`",
+                );
+            }
             interface::expand(&interface, &args, expandable)
         }
         Input::Unsupported(item) => {

@@ -67,7 +67,9 @@ use syn::{DeriveInput, Item, parse_macro_input};
 /// # let _ = counter;
 /// ```
 ///
-/// On a trait (`Served::<T, dyn Calculator>::with_interface` serves any implementor `T`):
+/// On a trait (`Served::<T, dyn Calculator>::with_interface` serves any implementor `T`; a
+/// trait with `async fn` methods is served through a generated marker type instead, see
+/// [Async methods](#async-methods)):
 ///
 /// ```
 /// use pyro::dispatch::{Servant, Served};
@@ -93,7 +95,8 @@ use syn::{DeriveInput, Item, parse_macro_input};
 /// # What it generates
 ///
 /// - The dispatch table the daemon calls: `impl Dispatch<Thing> for Thing` (on a trait,
-///   `impl<T: Calculator + Send + Sync + 'static> Interface<T> for dyn Calculator`). Arguments
+///   `impl<T: Calculator + Send + Sync + 'static> Interface<T> for dyn Calculator`, or for the
+///   marker `CalculatorInterface` when the trait has async methods). Arguments
 ///   bind as Python binds them, by position or keyword; an `Option<T>` argument may be left out.
 ///   A trailing `pyro::VarArgs<T>` parameter takes the extra positional arguments (Python's
 ///   `*args`), a trailing `pyro::KwArgs<T>` the extra keyword arguments (`**kwargs`).
@@ -134,8 +137,8 @@ use syn::{DeriveInput, Item, parse_macro_input};
 ///
 /// Each is a compile error at the offending code, all reported at once: methods take `&self` or
 /// `&mut self`; no generic or `unsafe` methods; `async fn` methods (see below) take `&self`,
-/// only in impls (not traits: a trait with async methods has no `dyn Trait`), not as getters or
-/// setters, in a type whose exposed methods all take `&self`, and need pyro's `tokio` feature; arguments are plain names with owned
+/// not as getters or setters, in a type or trait whose exposed methods all take `&self`, return
+/// `Send` futures, and need pyro's `tokio` feature; arguments are plain names with owned
 /// types (`String`, not `&str`), no `impl Trait`; argument and result types implement serde's
 /// `Serialize` and `Deserialize`; a oneway method returns `()`; names starting with `_` are
 /// private in Pyro5; no method is named like the generated proxy's and batch's own methods
@@ -144,7 +147,7 @@ use syn::{DeriveInput, Item, parse_macro_input};
 /// by reference; `VarArgs` and `KwArgs` parameters come last, `VarArgs` first, one of each; an
 /// exposed impl exposes at
 /// least one method; a trait has no generics,
-/// associated types or consts, and must be usable as `dyn Trait`.
+/// associated types or consts, and must be usable as `dyn Trait` unless it has async methods.
 ///
 /// # Async methods
 ///
@@ -155,6 +158,27 @@ use syn::{DeriveInput, Item, parse_macro_input};
 /// blocking daemons run it to completion on a runtime shared by the process. Because such a
 /// future holds the object while it awaits, a type with async methods is served without a lock:
 /// keep mutable state behind a lock of its own (a `Mutex` field), held only as long as needed.
+///
+/// A trait may declare `async fn` methods too (`async fn fetch(&self, url: String) -> String;`).
+/// Such a trait has no `dyn` type (the compiler cannot build a vtable for methods returning
+/// futures of different types), so serving it differs in one place: the macro declares each
+/// async method as `fn fetch(&self, url: String) -> impl Future<Output = String> + Send` and
+/// generates a marker type named after the trait, `FetcherInterface` (an empty enum with the
+/// trait's visibility; rename it with `#[pyro::expose(interface = "Name")]`), which takes the
+/// place of `dyn Fetcher`:
+/// `daemon.register_as::<FetcherInterface, _>(web, id)`,
+/// `Served::<Web, FetcherInterface>::with_interface(web)`, `Remote<FetcherInterface>`.
+/// Implementors still write `async fn fetch(&self, url: String) -> String { .. }` (Rust accepts
+/// an `async fn` implementing a method declared `-> impl Future + Send`), and the `Send` bound,
+/// which the daemon needs to run the future on a multi-thread runtime, is checked where it
+/// matters: a future that is not `Send` is a compile error at the implementation, pointing at
+/// the value held across an `await`. A default body becomes an `async move` block. This is the
+/// design rather than boxing futures (`#[async_trait]` style) because the trait stays what the
+/// user wrote, with no allocation per call and no extra dependency, and rather than a marker for
+/// every trait because traits without async methods keep `dyn Trait` exactly as before. The
+/// typed proxies are the same as for any trait (`FetcherProxy::fetch` blocks,
+/// `FetcherProxyAsync::fetch` is an `async fn`); see "Async methods in a remote interface" in
+/// pyro's crate documentation (with the `tokio` feature) for a complete example.
 #[proc_macro_attribute]
 pub fn expose(args: TokenStream, input: TokenStream) -> TokenStream {
     expand::expose(args.into(), parse_macro_input!(input as Item)).into()

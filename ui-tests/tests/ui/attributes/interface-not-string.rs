@@ -1,7 +1,5 @@
-#[pyro::expose]
-trait Fetcher {
-    fn ping(&self);
-
+#[pyro::expose(interface = FetcherService)]
+pub trait Fetcher {
     async fn fetch(&self, url: String) -> String;
 }
 
