@@ -84,7 +84,7 @@ impl Proxy {
     }
 
     /// Sets the timeout (Pyro5's `_pyroTimeout`; zero means none) for later sends and replies,
-    /// on open connections too. An expired timeout is [`Error::Timeout`].
+    /// on open connections too. An expired timeout is [`Error::Timeout`](crate::Error::Timeout).
     ///
     /// ```
     /// use std::time::Duration;
@@ -319,7 +319,7 @@ impl Proxy {
     /// [`proxy::Proxy::set_deadline_per_call`](crate::proxy::Proxy::set_deadline_per_call)
     /// does: the call's deadline is the earlier of it and the current one
     /// ([`within_async`](crate::deadline::within_async)); past it a call fails with
-    /// [`Error::Timeout`] without being sent, else the time left travels with the request and
+    /// [`Error::Timeout`](crate::Error::Timeout) without being sent, else the time left travels with the request and
     /// the wait (for a connection, connecting, the reply) ends at the deadline, closing the
     /// connection of a late reply. No retry is made past it.
     ///
@@ -365,7 +365,7 @@ impl Proxy {
     /// `get_next_stream_item` requests in flight (between 1 and
     /// [`MAX_STREAM_READ_AHEAD`](crate::proxy::MAX_STREAM_READ_AHEAD)), with the rules of the
     /// blocking [`proxy::Proxy::set_stream_read_ahead`](crate::proxy::Proxy::set_stream_read_ahead)
-    /// (see [`RemoteStream`](super::RemoteStream)).
+    /// (see [`RemoteStream`](crate::aio::RemoteStream)).
     ///
     /// ```
     /// let mut proxy = pyro::aio::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
