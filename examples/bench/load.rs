@@ -69,6 +69,16 @@ impl Plan {
         let invoke = Message::new(pyro::protocol::MessageType::Invoke, serializer.id(), payload);
         Ok(Plan { addr, object: uri.object().to_owned(), connect, invoke, options, serializer })
     }
+
+    /// The CONNECT every connection sends, encoded.
+    pub fn connect_bytes(&self) -> &[u8] {
+        &self.connect
+    }
+
+    /// The `echo(42)` INVOKE with sequence number `seq`, encoded.
+    pub fn invoke_bytes(&self, seq: u16) -> Result<Vec<u8>> {
+        self.invoke.clone().with_seq(seq).to_bytes(&self.options).map_err(|e| format!("encoding echo(42): {e}"))
+    }
 }
 
 /// What a driver thread does.

@@ -41,8 +41,8 @@
 //!
 //! Then the server types (see [`servers`]): 32 concurrent clients' aggregate calls per second
 //! (`--clients N`, `--concurrent-secs S`), connections per second with the handshake and a first
-//! call (`--connections N`, `--connect-clients N`; a thread per client, or with
-//! `--client-threads N` an event-driven client on N threads), memory per idle connection
+//! call (`--connections N`, `--connect-clients N`; an event-driven client on `--client-threads N`
+//! threads, default 1, or with 0 a thread per client), memory per idle connection
 //! (`--idle N` for the multiplexed servers, `--idle-thread N` for the thread servers) and the
 //! cost of TLS per call (`--tls-calls N`), pyro's thread-pool and multiplexed daemons (and the
 //! multiplexed loop running calls inline) against Pyro5's `thread` and `multiplex` servers,
@@ -71,6 +71,7 @@ mod async_echo;
 mod child;
 mod codecs;
 mod echo;
+mod floor;
 mod load;
 mod naming;
 mod nsstorage;
@@ -167,6 +168,7 @@ fn main() -> ExitCode {
         "server-raw" => roles::server_raw(rest),
         "client-raw" => roles::client_raw(rest),
         "server-rust" => roles::server_rust(rest),
+        "server-floor" => floor::server_floor(rest),
         "client-rust" => roles::client_rust(rest),
         "server-ns-rust" => naming::server_ns_rust(),
         "server-ns-storage" => nsstorage::server_ns_storage(rest),
@@ -214,7 +216,7 @@ fn parse_options(args: &[String]) -> Result<Options> {
             concurrent_secs: 3,
             connections: 4000,
             connect_clients: 8,
-            client_threads: 0,
+            client_threads: 1,
             idle: 10_000,
             idle_thread: 1000,
             tls_calls: 10_000,

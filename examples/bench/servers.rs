@@ -6,12 +6,15 @@
 //! is pyro's, the same Rust client against all the servers, so the ratios compare the servers.
 //! Processes are not pinned (a client and a server need both cores).
 //!
-//! The rate clients are one process with a thread per client (`--client-threads 0`, the
-//! default), each with its own typed proxy and connection; or, with `--client-threads N`,
-//! [`load`](crate::load)'s: pyro's client session and message decoder on non-blocking sockets,
-//! every connection driven from N threads, so that less CPU goes to the client. That one is
-//! cheaper per call against a server that answers from one thread (Pyro5's, pyro's inline
-//! loop), dearer against a thread per connection (each write wakes another server thread).
+//! The rate clients are [`load`](crate::load)'s: pyro's client session and message decoder on
+//! non-blocking sockets, every connection driven from `--client-threads N` threads (default 1),
+//! so that as little CPU as can be goes to the client; or, with `--client-threads 0`, one
+//! process with a thread per client, each with its own typed proxy and connection (dearer per
+//! call: each call wakes a client thread).
+//!
+//! The first row, "raw TCP floor", is no server (see [`floor`](crate::floor)): replayed replies
+//! above pyro's framing, from one thread, with the same client. Its rates over Pyro5's best
+//! are shown as the ceilings: no server could reach a larger ratio on this machine.
 //!
 //! - `concurrent` (`--concurrent-secs S`, 0 skips): `--clients N` (default 32) connections,
 //!   each making sequential `echo(42)` calls (one under way at a time) for S seconds; the rate
@@ -95,9 +98,12 @@ impl Sizes {
     }
 }
 
-/// One of the four servers.
+/// One of the servers, or the floor.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum Server {
+    /// No server: [`floor`](crate::floor)'s replay of captured replies above pyro's framing,
+    /// what the machine's loopback allows at all.
+    Floor,
     /// pyro's thread-pool server.
     PyroThread,
     /// pyro's multiplexed server.
@@ -113,7 +119,8 @@ pub enum Server {
 
 impl Server {
     /// Every server, in the order they run and are shown.
-    pub const ALL: [Server; 5] = [
+    pub const ALL: [Server; 6] = [
+        Server::Floor,
         Server::PyroThread,
         Server::PyroMultiplex,
         Server::PyroMultiplexInline,
@@ -124,6 +131,7 @@ impl Server {
     /// The name in the table.
     pub fn name(self) -> &'static str {
         match self {
+            Server::Floor => "raw TCP floor",
             Server::PyroThread => "pyro thread",
             Server::PyroMultiplex => "pyro multiplex",
             Server::PyroMultiplexInline => "pyro mux inline",
@@ -135,6 +143,11 @@ impl Server {
     /// Whether the server is pyro's (not Pyro5's).
     pub fn is_pyro(self) -> bool {
         matches!(self, Server::PyroThread | Server::PyroMultiplex | Server::PyroMultiplexInline)
+    }
+
+    /// Whether the server is Pyro5's.
+    pub fn is_pyro5(self) -> bool {
+        matches!(self, Server::Pyro5Thread | Server::Pyro5Multiplex)
     }
 
     /// Whether the server is a multiplexed one (not a thread pool).
@@ -149,7 +162,9 @@ impl Server {
 
     /// The server's command: `PYRO_SERVERTYPE` set, and `PYRO_THREADPOOL_SIZE` if `pool`.
     pub fn command(&self, run: &Run<'_>, pool: Option<u64>) -> Command {
-        let mut command = if *self == Server::PyroMultiplexInline {
+        let mut command = if *self == Server::Floor {
+            run.rust_role("server-floor", &[])
+        } else if *self == Server::PyroMultiplexInline {
             run.rust_role("server-rust", &["inline".to_owned()])
         } else if self.is_pyro() {
             run.rust_role("server-rust", &[])
@@ -169,6 +184,9 @@ impl Server {
 pub struct RateRun {
     /// The server.
     pub server: &'static str,
+    /// Which one it is.
+    #[serde(skip)]
+    pub of: Server,
     /// Calls or connections per second.
     pub per_s: f64,
     /// What the client measured (latency per call or per connection).
@@ -249,6 +267,17 @@ pub struct ServersSummary {
     pub tls: Vec<TlsRun>,
     /// The verdicts.
     pub targets: Vec<Target>,
+    /// The floor's rates over Pyro5's best: the most any server could reach here.
+    pub ceilings: Vec<Ceiling>,
+}
+
+/// The floor's rate over Pyro5's best (calls or connections per second).
+#[derive(Debug, Serialize)]
+pub struct Ceiling {
+    /// `calls/s` or `connections/s`.
+    pub unit: &'static str,
+    /// Floor / best Pyro5.
+    pub ratio: f64,
 }
 
 /// Runs the section's measurements that have a size.
@@ -262,6 +291,7 @@ pub fn measure(run: &Run<'_>, sizes: Sizes) -> Result<ServersSummary> {
         idle: Vec::new(),
         tls: Vec::new(),
         targets: Vec::new(),
+        ceilings: Vec::new(),
     };
     if sizes.concurrent_secs > 0 {
         for server in Server::ALL {
@@ -294,8 +324,9 @@ pub fn measure(run: &Run<'_>, sizes: Sizes) -> Result<ServersSummary> {
         }
     }
     // The inline loop holds its connections as the multiplexed server does, and neither
-    // serves TLS differently: the idle and TLS runs leave it out.
-    let main_servers = || Server::ALL.into_iter().filter(|&server| server != Server::PyroMultiplexInline);
+    // serves TLS differently: the idle and TLS runs leave it out, and the floor.
+    let main_servers =
+        || Server::ALL.into_iter().filter(|&server| !matches!(server, Server::PyroMultiplexInline | Server::Floor));
     for server in main_servers() {
         let n = if server.is_multiplex() { sizes.idle } else { sizes.idle_thread };
         if n == 0 {
@@ -326,6 +357,7 @@ pub fn measure(run: &Run<'_>, sizes: Sizes) -> Result<ServersSummary> {
         }
     }
     summary.targets = targets(&summary);
+    summary.ceilings = ceilings(&summary);
     Ok(summary)
 }
 
@@ -336,7 +368,13 @@ fn rate_run(run: &Run<'_>, server: Server, name: &str, args: &[String]) -> Resul
         run.rust_role("client-load-rust", &all)
     })?;
     let per_s = sample.client.calls as f64 / (sample.client.elapsed_ns.max(1) as f64 / 1e9);
-    Ok(RateRun { server: server.name(), per_s, client: sample.client, server_cpu_ns: sample.server_stat_ns })
+    Ok(RateRun {
+        server: server.name(),
+        of: server,
+        per_s,
+        client: sample.client,
+        server_cpu_ns: sample.server_stat_ns,
+    })
 }
 
 /// How long memory is left to settle before it is read.
@@ -414,13 +452,25 @@ fn tls_sample(
     Ok(TlsSample { client: sample.client, server_cpu_ns: sample.server_cpu_ns })
 }
 
+fn ceilings(summary: &ServersSummary) -> Vec<Ceiling> {
+    let mut ceilings = Vec::new();
+    for (runs, unit) in [(&summary.concurrent, "calls/s"), (&summary.connect, "connections/s")] {
+        let best = runs.iter().filter(|run| run.of.is_pyro5()).map(|run| run.per_s).fold(0.0, f64::max);
+        if let Some(floor) = runs.iter().find(|run| run.of == Server::Floor)
+            && best > 0.0
+        {
+            ceilings.push(Ceiling { unit, ratio: floor.per_s / best });
+        }
+    }
+    ceilings
+}
+
 fn targets(summary: &ServersSummary) -> Vec<Target> {
     let mut targets = Vec::new();
     for (runs, unit) in [(&summary.concurrent, "calls/s"), (&summary.connect, "connections/s")] {
-        let best =
-            runs.iter().filter(|run| !run.server.starts_with("pyro ")).max_by(|a, b| a.per_s.total_cmp(&b.per_s));
+        let best = runs.iter().filter(|run| run.of.is_pyro5()).max_by(|a, b| a.per_s.total_cmp(&b.per_s));
         let Some(best) = best else { continue };
-        for run in runs.iter().filter(|run| run.server.starts_with("pyro ")) {
+        for run in runs.iter().filter(|run| run.of.is_pyro()) {
             let ratio = run.per_s / best.per_s.max(f64::MIN_POSITIVE);
             targets.push(Target {
                 what: format!("{} {unit} / best Pyro5 ({})", run.server, best.server),
@@ -449,7 +499,9 @@ impl ServersSummary {
             out,
             "\nServer types (unpinned; every client is pyro's, the same against all the servers; msgpack).\n\
              Client and server share the machine's CPUs, so the rates include the client's cost; \"per server\n\
-             CPU-second\" is the server's own efficiency (CPU: user + system from /proc/<pid>/stat, 10 ms ticks):"
+             CPU-second\" is the server's own efficiency (CPU: user + system from /proc/<pid>/stat, 10 ms ticks).\n\
+             \"raw TCP floor\" is no server: one thread replaying captured replies above pyro's framing, the\n\
+             most this machine's loopback allows with this client:"
         );
         let rates = [
             (
@@ -467,8 +519,7 @@ impl ServersSummary {
             if runs.is_empty() {
                 continue;
             }
-            let best =
-                runs.iter().filter(|run| !run.server.starts_with("pyro ")).map(|run| run.per_s).fold(0.0, f64::max);
+            let best = runs.iter().filter(|run| run.of.is_pyro5()).map(|run| run.per_s).fold(0.0, f64::max);
             let _ = writeln!(out, "\n{title}:");
             let _ = writeln!(
                 out,
@@ -571,6 +622,15 @@ impl ServersSummary {
                     if target.met { "met" } else { "NOT met" }
                 );
             }
+        }
+        for ceiling in &self.ceilings {
+            let _ = writeln!(
+                out,
+                "  {:<58} {:>8.2}x (no server can reach more on this machine{})",
+                format!("ceiling: raw TCP floor {} / best Pyro5", ceiling.unit),
+                ceiling.ratio,
+                if ceiling.ratio < RATE_TARGET { ", so the target cannot be met here" } else { "" }
+            );
         }
         out
     }
