@@ -25,7 +25,8 @@ pub(crate) struct Pool {
 
 #[derive(Debug)]
 struct State {
-    idle: Vec<Connection>,
+    /// (Boxed: a connection is large, and is moved in and out of the pool at every call.)
+    idle: Vec<Box<Connection>>,
     max: usize,
     generation: u64,
     /// Permits to take out of circulation as they come back (the maximum was lowered while
@@ -114,7 +115,7 @@ impl Pool {
         self.open.load(Ordering::Relaxed)
     }
 
-    fn give_back(&self, conn: Connection, permit: Option<OwnedSemaphorePermit>) {
+    fn give_back(&self, conn: Box<Connection>, permit: Option<OwnedSemaphorePermit>) {
         let mut state = self.lock();
         let owed = state.owed > 0;
         if owed {
@@ -152,7 +153,7 @@ impl Pool {
 #[derive(Debug)]
 pub(crate) struct Lease {
     pool: Arc<Pool>,
-    conn: Option<Connection>,
+    conn: Option<Box<Connection>>,
     /// The pool generation when the lease was taken; a new connection belongs to it.
     pub(crate) generation: u64,
     permit: Option<OwnedSemaphorePermit>,
@@ -163,7 +164,7 @@ pub(crate) struct Lease {
 impl Lease {
     /// The leased connection; `None` for a reservation not yet filled.
     pub(crate) fn connection(&mut self) -> Option<&mut Connection> {
-        self.conn.as_mut()
+        self.conn.as_deref_mut()
     }
 
     /// Fills a reservation with a newly opened connection.
@@ -171,7 +172,7 @@ impl Lease {
         if self.conn.is_none() {
             self.pool.open.fetch_add(1, Ordering::Relaxed);
         }
-        self.conn.insert(conn)
+        self.conn.insert(Box::new(conn))
     }
 
     /// Returns the connection to the pool for reuse (or frees the slot if there is none).

@@ -254,6 +254,7 @@ impl AsyncMessageStream {
             self.head.clear();
             let (_, payload) = message.encode_into(&mut self.head, &self.options)?;
             if wire.len() + self.head.len() + payload.len() <= COALESCE {
+                wire.reserve(self.head.len() + payload.len());
                 wire.extend_from_slice(&self.head);
                 wire.extend_from_slice(&payload);
             } else {

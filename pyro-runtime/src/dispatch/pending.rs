@@ -72,19 +72,23 @@ impl PendingReply {
             (reply, ctx.take_response_annotations())
         };
         // The call's deadline is the task's while the method runs (calls it makes inherit what
-        // is left of it), and the method is given up at the deadline (see `deadline`).
+        // is left of it), and the method is given up at the deadline (see `deadline`). Without
+        // one there is nothing to bound (the task a driver polls this from has no deadline of
+        // its own): the future is boxed as it is, smaller.
         #[cfg(feature = "tokio")]
-        let future = {
-            let deadline = ctx.deadline();
-            async move {
+        let future: BoxedFuture = match ctx.deadline() {
+            None => Box::pin(future),
+            deadline => Box::pin(async move {
                 match crate::deadline::bounded(deadline, future).await {
                     Ok(output) => output,
                     Err(expired) => (Err(expired), Annotations::default()),
                 }
-            }
+            }),
         };
+        #[cfg(not(feature = "tokio"))]
+        let future: BoxedFuture = Box::pin(future);
         let task = crate::current_context::Task::serving(correlation_id);
-        PendingReply { future: Guarded { task, future: Box::pin(future) } }
+        PendingReply { future: Guarded { task, future } }
     }
 
     /// Runs the future to completion on this thread's behalf and returns its output. With the

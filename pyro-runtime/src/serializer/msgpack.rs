@@ -70,11 +70,16 @@ const NAME: &str = "msgpack";
 /// assert_eq!(msgpack::to_bytes(&Pos { x: -1 }).unwrap(), [0x81, 0xa1, b'x', 0xff]);
 /// ```
 pub fn to_bytes<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, SerializeError> {
-    let mut out = Vec::new();
+    // Most payloads (a call, a small result) fit: one allocation instead of a growth per
+    // doubling from 8 bytes.
+    let mut out = Vec::with_capacity(INITIAL_CAPACITY);
     let mut serializer = rmp_serde::Serializer::new(&mut out).with_struct_map().with_human_readable();
     value.serialize(PyShape(&mut serializer)).map_err(encode_error)?;
     Ok(out)
 }
+
+/// What [`to_bytes`] reserves at first.
+const INITIAL_CAPACITY: usize = 128;
 
 /// [`to_bytes`], appending to `out`.
 pub(crate) fn write_to<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) -> Result<(), SerializeError> {
@@ -202,7 +207,8 @@ pub(crate) fn validate(bytes: &[u8]) -> Result<(), SerializeError> {
 pub(crate) fn validate_within(bytes: &[u8], budget: &mut Budget) -> Result<(), SerializeError> {
     let mut reader = Reader { bytes, pos: 0 };
     // Items still to read in each open container; the bottom entry is the top-level value.
-    let mut pending: Vec<u64> = vec![1];
+    let mut pending: Vec<u64> = Vec::with_capacity(16);
+    pending.push(1);
     loop {
         while pending.last() == Some(&0) {
             pending.pop();

@@ -231,23 +231,38 @@ impl Request {
     /// assert_eq!(reply.data, b"42");
     /// ```
     pub fn run_async(self) -> impl std::future::Future<Output = Completed> + Send + 'static {
+        // What does not wait runs now: the deadline check, the instance, and for one call the
+        // method's synchronous part (binding the arguments, making its future); what is left is
+        // one flat future (see `Running`), not a stack of nested ones moved at every level.
         // A call that waited past its deadline is not run (see `deadline`).
-        let prepared = self.unless_expired().map(|Request { to, servant, context, work }| {
-            let servant = {
-                let _serving = crate::current_context::serving(context.correlation_id());
-                let _deadline = crate::deadline::entered(context.deadline());
-                instance_for(servant, &context)
-            };
-            (to, servant, context, work)
-        });
-        async move {
-            match prepared {
-                Err(refused) => refused,
-                Ok((to, Ok(servant), context, work)) => execute_async(to, context, work, servant).await,
-                Ok((to, Err(error), _, _)) => {
-                    Completed { to, outcome: Outcome::Returned(Err(error)), annotations: Annotations::default() }
+        let Request { to, servant, mut context, work } = match self.unless_expired() {
+            Ok(request) => request,
+            Err(refused) => return Running::Ready(Some(refused)),
+        };
+        let servant = {
+            let _serving = crate::current_context::serving(context.correlation_id());
+            let _deadline = crate::deadline::entered(context.deadline());
+            instance_for(servant, &context)
+        };
+        let servant = match servant {
+            Ok(servant) => servant,
+            Err(error) => {
+                let outcome = Outcome::Returned(Err(error));
+                return Running::Ready(Some(Completed { to, outcome, annotations: Annotations::default() }));
+            }
+        };
+        match work {
+            Work::Call(args) => {
+                let call = |ctx: &mut CallContext, method: &str, args: CallArgs| servant.call(ctx, method, args);
+                match guarded_serving(&call, &mut context, &to.method, args) {
+                    Ok(Reply::Pending(pending)) => Running::Pending(Some(Awaiting { to, context, pending })),
+                    reply => {
+                        let annotations = context.take_response_annotations();
+                        Running::Ready(Some(Completed { to, outcome: Outcome::Returned(reply), annotations }))
+                    }
                 }
             }
+            Work::Batch(calls) => Running::Batch(Box::pin(execute_batch_async(to, context, calls, servant))),
         }
     }
 
@@ -324,28 +339,69 @@ pub(super) fn execute(
     Completed { annotations: context.take_response_annotations(), outcome, to }
 }
 
-/// [`execute`] for an async driver: the replies of async methods are awaited, plain methods
-/// run inline (the driver runs requests that are not [`Request::is_async`] where blocking is
-/// harmless).
-async fn execute_async(to: ReplyTo, mut context: CallContext, work: Work, servant: Arc<dyn Servant>) -> Completed {
-    let call = |ctx: &mut CallContext, method: &str, args: CallArgs| servant.call(ctx, method, args);
-    let outcome = match work {
-        Work::Call(args) => {
-            let reply = guarded_serving(&call, &mut context, &to.method, args);
-            Outcome::Returned(resolve_async(reply, &mut context).await)
-        }
-        Work::Batch(calls) => {
-            let mut batch = BatchRun::new(&context, calls);
-            while let Some((method, args)) = batch.next_call(&to.object, servant.metadata()) {
-                let reply = guarded_serving(&call, &mut context, &method, args);
-                let reply = resolve_async(reply, &mut context).await;
-                if !batch.record(&to.object, &method, reply) {
-                    break;
-                }
+/// The future of [`Request::run_async`]: a reply that needed no waiting, an async method's
+/// reply to await, or a batch of async calls.
+enum Running {
+    /// Done already (refused, an error, a plain method's reply); taken when polled.
+    Ready(Option<Completed>),
+    /// One async method's reply; taken when it is ready.
+    Pending(Option<Awaiting>),
+    /// A batch: its calls one after the other.
+    Batch(std::pin::Pin<Box<dyn std::future::Future<Output = Completed> + Send>>),
+}
+
+/// One call whose async method's reply is awaited.
+struct Awaiting {
+    to: ReplyTo,
+    context: CallContext,
+    pending: crate::dispatch::PendingReply,
+}
+
+impl std::future::Future for Running {
+    type Output = Completed;
+
+    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Completed> {
+        use std::task::Poll;
+        let completed = match self.get_mut() {
+            Running::Ready(done) => done.take(),
+            Running::Batch(batch) => return batch.as_mut().poll(cx),
+            Running::Pending(awaiting) => {
+                let Some(waiting) = awaiting.as_mut() else { return Poll::Pending };
+                let Poll::Ready(output) = std::pin::Pin::new(&mut waiting.pending).poll(cx) else {
+                    return Poll::Pending;
+                };
+                awaiting.take().map(|Awaiting { to, mut context, .. }| {
+                    let reply = finish_pending(output, &mut context);
+                    Completed {
+                        annotations: context.take_response_annotations(),
+                        outcome: Outcome::Returned(reply),
+                        to,
+                    }
+                })
             }
-            Outcome::Batch(batch.finish())
+        };
+        // Polled again after it was ready: a driver's bug, answered by never finishing twice.
+        completed.map_or(Poll::Pending, Poll::Ready)
+    }
+}
+
+/// [`execute`]'s batch for an async driver: the replies of async methods are awaited.
+async fn execute_batch_async(
+    to: ReplyTo,
+    mut context: CallContext,
+    calls: Vec<BatchEntry>,
+    servant: Arc<dyn Servant>,
+) -> Completed {
+    let call = |ctx: &mut CallContext, method: &str, args: CallArgs| servant.call(ctx, method, args);
+    let mut batch = BatchRun::new(&context, calls);
+    while let Some((method, args)) = batch.next_call(&to.object, servant.metadata()) {
+        let reply = guarded_serving(&call, &mut context, &method, args);
+        let reply = resolve_async(reply, &mut context).await;
+        if !batch.record(&to.object, &method, reply) {
+            break;
         }
-    };
+    }
+    let outcome = Outcome::Batch(batch.finish());
     Completed { annotations: context.take_response_annotations(), outcome, to }
 }
 

@@ -207,7 +207,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<'_, S> {
                 Action::Close => return Next::Close,
                 Action::Continue => return Next::Read,
                 Action::Dispatch(request) => {
-                    let Some(completed) = self.call(request).await else { return Next::Close };
+                    // An async method awaited here, in line (no future around it); anything
+                    // else on a blocking thread.
+                    let request = self.prepare(request);
+                    let completed = if request.is_async() {
+                        request.run_async().await
+                    } else {
+                        let Some(completed) = run_blocking(&self.shared.blocking, request).await else {
+                            return Next::Close;
+                        };
+                        completed
+                    };
                     action = session.reply(completed);
                 }
                 Action::DispatchOneway(request) => {
@@ -236,11 +246,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<'_, S> {
         }
     }
 
-    /// Runs a call; `None` if it could not run to the end (its blocking thread went away).
-    async fn call(&self, request: Request) -> Option<Completed> {
-        run_request(&self.shared.blocking, self.prepare(request)).await
-    }
-
     /// Adds what only the driver knows to the call's context.
     fn prepare(&self, mut request: Request) -> Request {
         request.context_mut().set_origin(self.client_addr, Some(self.shared.handle.clone()));
@@ -254,6 +259,12 @@ async fn run_request(blocking: &Arc<tokio::sync::Semaphore>, request: Request) -
     if request.is_async() {
         return Some(request.run_async().await);
     }
+    run_blocking(blocking, request).await
+}
+
+/// Runs `request` on a blocking thread (at most `THREADPOOL_SIZE` at once, waiting for a turn
+/// without blocking the runtime); `None` if that thread went away.
+async fn run_blocking(blocking: &Arc<tokio::sync::Semaphore>, request: Request) -> Option<Completed> {
     let permit = Arc::clone(blocking).acquire_owned().await.ok()?;
     tokio::task::spawn_blocking(move || {
         let _permit = permit;

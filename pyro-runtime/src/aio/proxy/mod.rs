@@ -506,8 +506,15 @@ impl Proxy {
             return Err(expired(deadline));
         }
         // Waiting for a connection, connecting and the handshake: by the deadline.
-        let mut lease = until(deadline, &expired, async { Ok(self.pool.lease().await) }).await?;
-        let conn = until(deadline, &expired, self.connect_lease(&mut lease, thread)).await?;
+        // (Without a deadline each future is awaited as it is: no wrapper to move it through.)
+        let mut lease = match deadline {
+            None => self.pool.lease().await,
+            Some(_) => until(deadline, &expired, async { Ok(self.pool.lease().await) }).await?,
+        };
+        let conn = match deadline {
+            None => self.connect_lease(&mut lease, thread).await?,
+            Some(_) => until(deadline, &expired, self.connect_lease(&mut lease, thread)).await?,
+        };
         let mut storage = None;
         let request = match self.core.request_for(
             method,
@@ -538,7 +545,10 @@ impl Proxy {
         conn.set_timeout(self.core.timeout());
         // On error (or if this future is dropped, or the deadline passes) the lease is dropped,
         // closing the connection: a late reply is never read as another call's.
-        let reply = until(deadline, &expired, conn.exchange(request)).await?;
+        let reply = match deadline {
+            None => conn.exchange(request).await?,
+            Some(_) => until(deadline, &expired, conn.exchange(request)).await?,
+        };
         if let Some(reply) = &reply {
             current_context::received(reply);
         }
