@@ -26,6 +26,7 @@ pub(crate) struct Pool {
 #[derive(Debug)]
 struct State {
     /// (Boxed: a connection is large, and is moved in and out of the pool at every call.)
+    #[allow(clippy::vec_box)]
     idle: Vec<Box<Connection>>,
     max: usize,
     generation: u64,
