@@ -60,6 +60,13 @@ where
 }
 
 pub(super) fn decode(ser: Serializer, bytes: &[u8], limit: DecodeLimit) -> Result<Call, SerializeError> {
+    // msgpack, the common case: the parts read directly (the general path below explains a
+    // payload of another shape).
+    if ser == Serializer::Msgpack
+        && let Some((object, method, vargs, kwargs)) = super::msgpack::call_parts(bytes, limit)?
+    {
+        return Ok(Call { object, method, vargs, kwargs: keyword_arguments(kwargs)? });
+    }
     let value: Value = ser.from_bytes_limited(bytes, limit)?;
     let (object, method, vargs, kwargs) = match (ser, value) {
         (Serializer::Serpent | Serializer::Marshal | Serializer::Msgpack, Value::List(items) | Value::Tuple(items))
@@ -87,17 +94,21 @@ pub(super) fn decode(ser: Serializer, bytes: &[u8], limit: DecodeLimit) -> Resul
         Value::List(items) | Value::Tuple(items) => items,
         other => return Err(invalid(format!("positional arguments must be a sequence, got {}", other.type_name()))),
     };
-    let kwargs = match kwargs {
-        Value::None => None,
+    Ok(Call { object, method, vargs, kwargs: keyword_arguments(kwargs)? })
+}
+
+/// A call's keyword arguments: null, or a dict with str keys.
+fn keyword_arguments(kwargs: Value) -> Result<Option<Dict>, SerializeError> {
+    match kwargs {
+        Value::None => Ok(None),
         Value::Dict(dict) => {
             if let Some(key) = dict.keys().find(|k| k.as_str().is_none()) {
                 return Err(invalid(format!("keyword argument names must be str, got {}", key.type_name())));
             }
-            Some(dict)
+            Ok(Some(dict))
         }
-        other => return Err(invalid(format!("keyword arguments must be a dict or null, got {}", other.type_name()))),
-    };
-    Ok(Call { object, method, vargs, kwargs })
+        other => Err(invalid(format!("keyword arguments must be a dict or null, got {}", other.type_name()))),
+    }
 }
 
 fn into_string(value: Value, what: &str) -> Result<String, SerializeError> {
@@ -116,4 +127,57 @@ fn describe(value: &Value) -> String {
 
 fn invalid(reason: String) -> SerializeError {
     SerializeError::Invalid { what: "call", reason }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn msgpack(value: &Value) -> Vec<u8> {
+        Serializer::Msgpack.to_bytes(value).unwrap()
+    }
+
+    fn decode_msgpack(value: &Value) -> Result<Call, SerializeError> {
+        decode(Serializer::Msgpack, &msgpack(value), DecodeLimit::default())
+    }
+
+    #[test]
+    fn msgpack_calls_read_directly_match_the_general_shape() {
+        let kwargs: Dict = [(Value::from("polite"), Value::Bool(true))].into_iter().collect();
+        let sent = Value::List(vec![
+            Value::from("thing"),
+            Value::from("add"),
+            Value::List(vec![Value::Int(1), Value::List(vec![Value::None])]),
+            Value::Dict(kwargs.clone()),
+        ]);
+        let call = decode_msgpack(&sent).unwrap();
+        let expected = Call {
+            object: "thing".into(),
+            method: "add".into(),
+            vargs: vec![Value::Int(1), Value::List(vec![Value::None])],
+            kwargs: Some(kwargs),
+        };
+        assert_eq!(call, expected);
+        let null_kwargs = Value::List(vec![Value::from("o"), Value::from("m"), Value::List(vec![]), Value::None]);
+        assert_eq!(decode_msgpack(&null_kwargs).unwrap().kwargs, None);
+    }
+
+    #[test]
+    fn msgpack_calls_of_another_shape_are_refused_with_the_reason() {
+        let parts = |n: usize| Value::List((0..n).map(|_| Value::from("x")).collect());
+        for n in [3, 5] {
+            let error = decode_msgpack(&parts(n)).unwrap_err().to_string();
+            assert!(error.contains("expected a 4-element array"), "{n}: {error}");
+        }
+        let number_id = Value::List(vec![Value::Int(1), Value::from("m"), Value::List(vec![]), Value::None]);
+        assert!(decode_msgpack(&number_id).unwrap_err().to_string().contains("object id must be str"));
+        let bad_kwargs = Value::List(vec![Value::from("o"), Value::from("m"), Value::List(vec![]), Value::Int(3)]);
+        assert!(decode_msgpack(&bad_kwargs).unwrap_err().to_string().contains("must be a dict or null"));
+        let int_key: Dict = [(Value::Int(1), Value::None)].into_iter().collect();
+        let int_key = Value::List(vec![Value::from("o"), Value::from("m"), Value::List(vec![]), Value::Dict(int_key)]);
+        assert!(decode_msgpack(&int_key).unwrap_err().to_string().contains("names must be str"));
+        let vargs_not_a_list = Value::List(vec![Value::from("o"), Value::from("m"), Value::Int(1), Value::None]);
+        assert!(decode_msgpack(&vargs_not_a_list).unwrap_err().to_string().contains("must be a sequence"));
+    }
 }

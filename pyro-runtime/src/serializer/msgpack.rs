@@ -147,6 +147,17 @@ pub fn from_bytes_limited<T: DeserializeOwned>(bytes: &[u8], limit: DecodeLimit)
     from_validated(bytes)
 }
 
+/// The parts of a call (`[object, method, vargs, kwargs]`), read straight from the array with
+/// no [`Value`] around them, after the same checks as [`from_bytes_limited`]; `None` when the
+/// payload has another shape (the caller's general path then says what is wrong with it).
+pub(crate) fn call_parts(
+    bytes: &[u8],
+    limit: DecodeLimit,
+) -> Result<Option<(String, String, Vec<Value>, Value)>, SerializeError> {
+    validate_within(bytes, &mut Budget::new(NAME, bytes.len(), limit))?;
+    Ok(<(String, String, Vec<Value>, Value)>::deserialize(PyShape(&mut deserializer(bytes))).ok())
+}
+
 /// [`from_bytes`] for input that [`validate`] has passed (a part of a validated message, one
 /// whole value).
 pub(crate) fn from_validated<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, SerializeError> {
