@@ -467,6 +467,11 @@ impl Proxy {
         current_context::begin_call();
         // The task's annotations: the thread's when the call starts (it may go on elsewhere).
         let thread = current_context::outgoing();
+        // As for a blocking call: the methods running on this thread when the call starts (a
+        // `&mut self` method blocking on this future) wait for it until it ends, across its
+        // awaits; callbacks it causes must not wait for them (see `dispatch::BUSY_MESSAGE`).
+        let chain = current_context::correlation_id().into_iter().chain(self.core.correlation_id());
+        let _calling_out = crate::dispatch::busy::calling_out(chain);
         let (deadline, per_call) = self.core.call_deadline();
         let attempts = async {
             let mut retries = self.core.max_retries();
