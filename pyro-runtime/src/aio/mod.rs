@@ -48,8 +48,8 @@
 //! the same code: the current deadline ([`deadline::within_async`](crate::deadline::within_async),
 //! a task-local that holds across awaits, or the thread's) and the proxy's
 //! [`Proxy::set_deadline_per_call`], the earlier of the two. Past it a call (plain, oneway,
-//! attribute, batch, stream item) fails with [`Error::Timeout`](crate::Error::Timeout) without
-//! sending anything; else the time left travels with the request (`DDLN`), every wait (for a
+//! attribute, batch, stream item, and [`Proxy::ping`] and [`Proxy::bind`]) fails with
+//! [`Error::Timeout`](crate::Error::Timeout) without sending anything; else the time left travels with the request (`DDLN`), every wait (for a
 //! connection of the pool, connecting and the handshake, the reply) ends at the deadline, and
 //! a reply that is late closes its connection. No retry is made past the deadline. An async
 //! method served by a pyro daemon sees the call's deadline as its current one, so the calls it
