@@ -11,6 +11,7 @@
 //! | [`naming::locate_ns`](crate::naming::locate_ns), [`naming::NameServerProxy`](crate::naming::NameServerProxy) | [`aio::locate_ns`](locate_ns), [`aio::NameServerProxy`](NameServerProxy) |
 //! | [`naming::locate_ns_any`](crate::naming::locate_ns_any), [`naming::resolve_with_config`](crate::naming::resolve_with_config) (with failover) | [`aio::locate_ns_any`](locate_ns_any), [`aio::resolve_with_config`](resolve_with_config) (the same failover) |
 //! | [`proxy::Proxy::connected`](crate::proxy::Proxy::connected) over a std socket | [`aio::Proxy::connected`](Proxy::connected) over a tokio stream ([`AsyncConnectedStream`]) |
+//! | [`DaemonBuilder::connected`](crate::daemon::DaemonBuilder::connected) over a std socket | [`aio::Daemon::connected_with`](Daemon::connected_with) over a tokio stream |
 //! | `#[pyro::expose]`'s `ThingProxy`, `ThingBatch` | `ThingProxyAsync`, `ThingBatchAsync` |
 //!
 //! The async types are thin drivers of the code the blocking ones use: the same sans-IO
