@@ -6,115 +6,21 @@
 #![cfg(all(unix, feature = "tokio"))]
 #![allow(clippy::unwrap_used)]
 
+mod connected_support;
+
 use std::future::poll_fn;
-use std::io::{BufRead, BufReader};
-use std::os::fd::OwnedFd;
 use std::os::unix::net::UnixStream;
 use std::pin::pin;
-use std::process::{Child, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use connected_support::{Echo, PYTHON_DAEMON, finish, python_with_socket};
 use futures_core::Stream;
 use pyro_runtime::aio;
 use pyro_runtime::daemon::Daemon;
-use pyro_runtime::dispatch::{CallArgs, CallContext, Dispatch, Metadata, Receiver, Reply};
+use pyro_runtime::dispatch::Metadata;
 use pyro_runtime::value::{Dict, Value};
 use pyro_runtime::{Config, Error, Serializer};
-use serde_json::{Value as Json, json};
-
-/// The object both sides serve: `echo`, a oneway `notify`, `notified()` and a generator `count`.
-struct Echo {
-    notified: Arc<Mutex<Vec<Value>>>,
-}
-
-impl Dispatch<Echo> for Echo {
-    fn metadata() -> Metadata {
-        Metadata::new(["echo", "notify", "notified", "count"], ["notify"], [])
-    }
-    fn receiver(m: &str) -> Option<Receiver> {
-        ["echo", "notify", "notified", "count"].contains(&m).then_some(Receiver::Shared)
-    }
-    fn invoke_shared(&self, ctx: &mut CallContext, m: &str, mut args: CallArgs) -> Result<Reply, Error> {
-        match m {
-            "echo" => {
-                let value: Value = args.required(0, "message")?;
-                args.finish()?;
-                ctx.encode(&value)
-            }
-            "notify" => {
-                let value: Value = args.required(0, "event")?;
-                args.finish()?;
-                self.notified.lock().unwrap().push(value);
-                ctx.encode(&())
-            }
-            "notified" => {
-                args.finish()?;
-                ctx.encode(&*self.notified.lock().unwrap())
-            }
-            "count" => {
-                let n: i64 = args.required(0, "n")?;
-                args.finish()?;
-                Ok(Reply::stream(0..n))
-            }
-            _ => Err(CallArgs::unknown_method(m)),
-        }
-    }
-    fn invoke_exclusive(&mut self, _: &mut CallContext, m: &str, _: CallArgs) -> Result<Reply, Error> {
-        Err(CallArgs::unknown_method(m))
-    }
-}
-
-/// Runs `script` with `end` of the socketpair as its standard input; our copy of `end` is
-/// closed once the child has it.
-fn python_with_socket(script: &str, end: UnixStream, serializer: &str) -> Child {
-    let mut command = pyro_interop::python().command();
-    command.args(["-c", script]).env("PYRO_SERIALIZER", serializer);
-    command.stdin(Stdio::from(OwnedFd::from(end))).stdout(Stdio::piped()).stderr(Stdio::piped());
-    let child = command.spawn().unwrap();
-    drop(command);
-    child
-}
-
-/// The JSON lines the child printed, and its exit status, once it ended (within a minute).
-fn finish(mut child: Child) -> Vec<Json> {
-    let stdout = child.stdout.take().unwrap();
-    let lines: Vec<Json> = BufReader::new(stdout).lines().map(|l| serde_json::from_str(&l.unwrap()).unwrap()).collect();
-    let mut stderr = String::new();
-    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
-    let status = child.wait().unwrap();
-    assert!(status.success(), "python failed: {stderr}\n{lines:?}");
-    lines
-}
-
-const PYTHON_DAEMON: &str = r#"
-import json, socket
-import Pyro5.api
-s = socket.socket(fileno=0)
-
-class Echo(object):
-    def __init__(self):
-        self.events = []
-    @Pyro5.api.expose
-    def echo(self, message):
-        return message
-    @Pyro5.api.expose
-    @Pyro5.api.oneway
-    def notify(self, event):
-        self.events.append(event)
-    @Pyro5.api.expose
-    def notified(self):
-        return self.events
-    @Pyro5.api.expose
-    def count(self, n):
-        yield from range(n)
-
-daemon = Pyro5.api.Daemon(connected_socket=s)
-daemon.register(Echo(), "echo")
-print(json.dumps(["location", daemon.locationStr]), flush=True)
-daemon.requestLoop()
-print(json.dumps(["done"]), flush=True)
-"#;
+use serde_json::json;
 
 /// The next item of a stream.
 async fn next<S: Stream + Unpin>(stream: &mut S) -> Option<S::Item> {
@@ -173,7 +79,7 @@ async fn over_a_tokio_socketpair_served_by_a_rust_daemon() {
         let server_end = server_end.into_std().unwrap();
         server_end.set_nonblocking(false).unwrap();
         let daemon = Daemon::builder().config(Config::default()).connected(&server_end).unwrap();
-        daemon.register(Echo { notified: Arc::default() }, Some("echo")).unwrap();
+        daemon.register(Echo::new(), Some("echo")).unwrap();
         let server = std::thread::spawn(move || daemon.request_loop());
         let config = Config { serializer: Some(serializer), ..Config::default() };
         let proxy = aio::Proxy::connected_with_config(&client_end, "echo", &config).await.unwrap();
@@ -198,7 +104,7 @@ async fn over_a_tcp_connection() {
     let client_end = tokio::net::TcpStream::connect(address).await.unwrap();
     let (server_end, _) = listener.accept().unwrap();
     let daemon = Daemon::connected(&server_end).unwrap();
-    daemon.register(Echo { notified: Arc::default() }, Some("echo")).unwrap();
+    daemon.register(Echo::new(), Some("echo")).unwrap();
     let server = std::thread::spawn(move || daemon.request_loop());
     let proxy = aio::Proxy::connected_with_config(&client_end, "echo", &Config::default()).await.unwrap();
     exercise(&proxy).await;

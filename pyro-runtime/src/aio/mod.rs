@@ -11,6 +11,7 @@
 //! | [`naming::locate_ns`](crate::naming::locate_ns), [`naming::NameServerProxy`](crate::naming::NameServerProxy) | [`aio::locate_ns`](locate_ns), [`aio::NameServerProxy`](NameServerProxy) |
 //! | [`naming::locate_ns_any`](crate::naming::locate_ns_any), [`naming::resolve_with_config`](crate::naming::resolve_with_config) (with failover) | [`aio::locate_ns_any`](locate_ns_any), [`aio::resolve_with_config`](resolve_with_config) (the same failover) |
 //! | [`proxy::Proxy::connected`](crate::proxy::Proxy::connected) over a std socket | [`aio::Proxy::connected`](Proxy::connected) over a tokio stream ([`AsyncConnectedStream`]) |
+//! | [`DaemonBuilder::connected`](crate::daemon::DaemonBuilder::connected) over a std socket | [`aio::Daemon::connected_with`](Daemon::connected_with) over a tokio stream |
 //! | `#[pyro::expose]`'s `ThingProxy`, `ThingBatch` | `ThingProxyAsync`, `ThingBatchAsync` |
 //!
 //! The async types are thin drivers of the code the blocking ones use: the same sans-IO
@@ -48,8 +49,8 @@
 //! the same code: the current deadline ([`deadline::within_async`](crate::deadline::within_async),
 //! a task-local that holds across awaits, or the thread's) and the proxy's
 //! [`Proxy::set_deadline_per_call`], the earlier of the two. Past it a call (plain, oneway,
-//! attribute, batch, stream item) fails with [`Error::Timeout`](crate::Error::Timeout) without
-//! sending anything; else the time left travels with the request (`DDLN`), every wait (for a
+//! attribute, batch, stream item, and [`Proxy::ping`] and [`Proxy::bind`]) fails with
+//! [`Error::Timeout`](crate::Error::Timeout) without sending anything; else the time left travels with the request (`DDLN`), every wait (for a
 //! connection of the pool, connecting and the handshake, the reply) ends at the deadline, and
 //! a reply that is late closes its connection. No retry is made past the deadline. An async
 //! method served by a pyro daemon sees the call's deadline as its current one, so the calls it

@@ -17,6 +17,10 @@ const SHUTDOWN_POLL: Duration = Duration::from_millis(100);
 /// The connection a connected daemon serves, until its request loop takes it.
 pub(crate) struct Connected {
     socket: Mutex<Option<Socket>>,
+    /// Made by [`aio::Daemon::connected`](crate::aio::Daemon::connected): the socket shares a
+    /// tokio stream's non-blocking state, so only the async daemon can serve it.
+    #[cfg(feature = "tokio")]
+    for_tokio: bool,
 }
 
 impl Daemon {
@@ -81,6 +85,21 @@ impl DaemonBuilder {
     /// # }
     /// ```
     pub fn connected(self, stream: &impl ConnectedStream) -> Result<Daemon, Error> {
+        self.connected_endpoint(stream, false)
+    }
+
+    /// [`connected`](DaemonBuilder::connected) for the async daemon
+    /// ([`aio::Daemon::connected_with`](crate::aio::Daemon::connected_with)): `stream` is (a
+    /// handle of) a tokio stream, non-blocking, which the blocking request loop refuses.
+    #[cfg(feature = "tokio")]
+    pub(crate) fn connected_for_tokio(self, stream: &impl ConnectedStream) -> Result<Daemon, Error> {
+        self.connected_endpoint(stream, true)
+    }
+
+    /// The daemon on the connected `stream`; `for_tokio`: for the async daemon.
+    fn connected_endpoint(self, stream: &impl ConnectedStream, for_tokio: bool) -> Result<Daemon, Error> {
+        #[cfg(not(feature = "tokio"))]
+        let _ = for_tokio;
         #[cfg(unix)]
         let unix_socket = self.unix_socket.is_some();
         #[cfg(not(unix))]
@@ -103,7 +122,12 @@ impl DaemonBuilder {
         let location = stream.connected_location().map_err(io)?;
         let socket = stream.connected_socket().map_err(io)?;
         let server = format!("<pyro existing connection server on {location}>");
-        let endpoint = Endpoint::Connected(Connected { socket: Mutex::new(Some(socket)) });
+        let connected = Connected {
+            socket: Mutex::new(Some(socket)),
+            #[cfg(feature = "tokio")]
+            for_tokio,
+        };
+        let endpoint = Endpoint::Connected(connected);
         Ok(self.build(config, endpoint, location, None, server, None))
     }
 }
@@ -111,9 +135,16 @@ impl DaemonBuilder {
 impl Connected {
     /// Serves the connection until it ends or the daemon is shut down; then the daemon is
     /// shut down (a later call returns at once).
-    pub(super) fn request_loop(&self, inner: &Arc<Inner>) -> Result<(), Error> {
-        let taken = self.socket.lock().unwrap_or_else(PoisonError::into_inner).take();
-        let Some(socket) = taken else { return Ok(()) };
+    pub(crate) fn request_loop(&self, inner: &Arc<Inner>) -> Result<(), Error> {
+        #[cfg(feature = "tokio")]
+        if self.for_tokio {
+            return Err(Error::Daemon {
+                message: "a daemon made by aio::Daemon::connected serves its tokio stream with aio::Daemon::serve, \
+                          not the blocking request loop"
+                    .into(),
+            });
+        }
+        let Some(socket) = self.take() else { return Ok(()) };
         let housekeeper = inner.start_housekeeper();
         let served = serve(inner, socket);
         // As Pyro5's existing-connection server: once its one connection is over, so is it.
@@ -123,6 +154,19 @@ impl Connected {
         }
         inner.streams.clear();
         served
+    }
+}
+
+impl Connected {
+    /// The connection's socket for the loop that serves it; `None` once taken (served).
+    pub(crate) fn take(&self) -> Option<Socket> {
+        self.socket.lock().unwrap_or_else(PoisonError::into_inner).take()
+    }
+
+    /// Whether it was made for the async daemon ([`DaemonBuilder::connected_for_tokio`]).
+    #[cfg(feature = "tokio")]
+    pub(crate) fn is_for_tokio(&self) -> bool {
+        self.for_tokio
     }
 }
 

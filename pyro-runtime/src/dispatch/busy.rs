@@ -140,7 +140,8 @@ impl Drop for Entered {
 
 /// Marks the objects whose methods run on this thread as waiting for a remote call carrying
 /// the correlation ids `chain` (the thread's and the one sent, when they differ) until the
-/// guard is dropped (every proxy call does this).
+/// guard is dropped (every proxy call does this; an async proxy's call for the methods running
+/// on the thread that first polls it, the guard held across its awaits).
 pub(crate) fn calling_out(chain: impl IntoIterator<Item = Uuid>) -> CallingOut {
     let gates: Vec<Arc<Gate>> = HELD.with(|held| held.borrow().clone());
     let mut ids: Vec<Uuid> = Vec::new();

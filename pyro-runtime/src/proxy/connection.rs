@@ -201,10 +201,15 @@ impl Connection {
         self.session.outstanding()
     }
 
-    /// Sends a PING (sequence number 0) and waits for the daemon's PING reply.
-    pub(crate) fn ping(&mut self) -> Result<(), Error> {
+    /// Sends a PING (sequence number 0) and waits for the daemon's PING reply, by `by` if given
+    /// (else an [`Error::Timeout`]; see [`receive_by`](Connection::receive_by)). An error leaves
+    /// the connection in an unknown state: the caller must drop it.
+    pub(crate) fn ping_by(&mut self, by: Option<Instant>) -> Result<(), Error> {
         self.stream.send_message(&self.session.ping_request())?;
-        let reply = self.stream.receive_message(&[], &self.reply_context)?;
+        let reply = match by {
+            Some(by) => self.stream.receive_message_by(by, &[], &self.reply_context)?,
+            None => self.stream.receive_message(&[], &self.reply_context)?,
+        };
         self.session.check_ping_reply(&reply)
     }
 }

@@ -64,6 +64,42 @@ impl Proxy {
         lease.connection().ok_or_else(|| Error::Communication { message: "no connection".into(), source: None })
     }
 
+    /// Runs `work` (`what`: "binding", "pinging") on a lease of the pool under the deadline of
+    /// a call starting now ([`call_deadline`](Proxy::call_deadline); a per-call one made
+    /// current, so connecting, resolving a name and the handshake see it): not at all past it,
+    /// waiting for a connection no later than it, a timeout past it being its
+    /// [`Error::Timeout`]. The connection goes back to the pool only if `work` succeeded.
+    pub(super) fn leased_by_deadline<R>(
+        &self,
+        what: &str,
+        work: impl FnOnce(&mut Lease<'_>, Option<Deadline>) -> Result<R, Error>,
+    ) -> Result<R, Error> {
+        let (deadline, per_call) = self.call_deadline();
+        let expired = |deadline: Deadline| self.expired_while(what, deadline);
+        let attempt = || {
+            if let Some(deadline) = deadline.filter(Deadline::is_past) {
+                return Err(expired(deadline));
+            }
+            let Some(mut lease) = self.pool.lease_until(deadline.map(|deadline| deadline.instant())) else {
+                let no_connection = || Error::Communication { message: "no connection".into(), source: None };
+                return Err(deadline.map_or_else(no_connection, expired));
+            };
+            let done = work(&mut lease, deadline).map_err(|error| past_deadline(error, deadline, &expired))?;
+            lease.give_back();
+            Ok(done)
+        };
+        match per_call {
+            Some(_) => crate::deadline::enter(deadline, attempt),
+            None => attempt(),
+        }
+    }
+
+    /// The [`Error::Timeout`] of `what` ("binding", "pinging") this proxy's object when
+    /// `deadline` passed. Shared by the blocking and the async proxy.
+    pub(crate) fn expired_while(&self, what: &str, deadline: Deadline) -> Error {
+        deadline.expired(&format!("{what} {}", self.uri))
+    }
+
     /// Sends one call, retrying on a closed connection or a timeout; the reply unless oneway.
     /// `encode` serializes the call for an object id: for a `PYRO` uri once, before connecting;
     /// for a `PYRONAME`/`PYROMETA` uri on each attempt, for the object the connection it goes out
@@ -350,4 +386,17 @@ pub(crate) fn is_communication_error(error: &Error) -> bool {
             | Error::Protocol(_)
             | Error::Serialize(_)
     )
+}
+
+/// `error`, or `expired(deadline)` if it is a timeout that came with `deadline` past (one that
+/// already says the deadline passed is kept). Shared by the blocking and the async proxy.
+pub(crate) fn past_deadline(error: Error, deadline: Option<Deadline>, expired: &dyn Fn(Deadline) -> Error) -> Error {
+    match (&error, deadline) {
+        (Error::Timeout { context, .. }, Some(deadline))
+            if deadline.is_past() && !context.ends_with(crate::deadline::DEADLINE_PASSED) =>
+        {
+            expired(deadline)
+        }
+        _ => error,
+    }
 }

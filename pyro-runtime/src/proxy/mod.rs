@@ -732,17 +732,21 @@ impl Proxy {
     /// Connects now if no connection is open, fetching the metadata (Pyro5's `_pyroBind`); a
     /// `PYRONAME`/`PYROMETA` uri is resolved first (see [`resolved_uri`](Proxy::resolved_uri)).
     ///
+    /// As a call, it is bounded by the current [deadline](crate::deadline) and the proxy's
+    /// [`deadline_per_call`](Proxy::deadline_per_call), the earlier of the two: waiting for a
+    /// connection of the pool, connecting, resolving a name and the handshake end at it, with
+    /// an [`Error::Timeout`] ("... binding `<uri>`: the deadline passed").
+    ///
     /// ```no_run
     /// let proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
     /// proxy.bind()?;
     /// assert!(proxy.metadata().is_some());
+    /// // Within 200 ms, or a timeout.
+    /// pyro::deadline::within(std::time::Duration::from_millis(200), || proxy.bind())?;
     /// # Ok::<(), pyro::Error>(())
     /// ```
     pub fn bind(&self) -> Result<(), Error> {
-        let mut lease = self.pool.lease();
-        self.connect_lease(&mut lease)?;
-        lease.give_back();
-        Ok(())
+        self.leased_by_deadline("binding", |lease, _| self.connect_lease(lease).map(drop))
     }
 
     /// Closes all idle connections (Pyro5's `_pyroRelease`); connections busy in calls close
@@ -811,15 +815,22 @@ impl Proxy {
     /// Sends a protocol-level PING on a connection (connecting first if needed) and waits for
     /// the daemon's answer. (Not the same as calling the daemon object's `ping` method.)
     ///
+    /// Bounded as [`bind`](Proxy::bind) is (the current deadline and the proxy's
+    /// [`deadline_per_call`](Proxy::deadline_per_call)): connecting, the handshake and the
+    /// answer end at the deadline with an [`Error::Timeout`]; a connection whose answer is late
+    /// is closed.
+    ///
     /// ```no_run
-    /// pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999")?.ping()?;
+    /// let proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
+    /// proxy.ping()?;
+    /// pyro::deadline::within(std::time::Duration::from_millis(200), || proxy.ping())?;
     /// # Ok::<(), pyro::Error>(())
     /// ```
     pub fn ping(&self) -> Result<(), Error> {
-        let mut lease = self.pool.lease();
-        self.connect_lease(&mut lease)?.ping()?;
-        lease.give_back();
-        Ok(())
+        self.leased_by_deadline("pinging", |lease, deadline| {
+            let by = deadline.map(|deadline| connection::by(deadline, self.timeout));
+            self.connect_lease(lease)?.ping_by(by)
+        })
     }
 
     /// Calls `method` with positional arguments `vargs` (anything that serializes as a sequence,

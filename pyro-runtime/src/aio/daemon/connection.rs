@@ -26,11 +26,11 @@ struct Tracked {
 }
 
 impl Tracked {
-    /// Records the connection with `handle` to shut it down with; `None` once the daemon is
-    /// shutting down.
-    fn new(inner: &Arc<Inner>, handle: Socket) -> Option<Tracked> {
+    /// Records the connection with `handle` to shut it down with (none for the user's
+    /// connection, which is never shut down); `None` once the daemon is shutting down.
+    fn new(inner: &Arc<Inner>, handle: Option<Socket>) -> Option<Tracked> {
         let busy = Arc::new(AtomicBool::new(false));
-        let id = inner.record_connection(Some(handle), Arc::clone(&busy))?;
+        let id = inner.record_connection(handle, Arc::clone(&busy))?;
         Some(Tracked { inner: Arc::clone(inner), id, busy })
     }
 
@@ -54,7 +54,7 @@ pub(super) async fn serve_tcp(shared: Arc<Shared>, tcp: tokio::net::TcpStream, h
     let Some(tls) = shared.tls.clone() else {
         return serve_plain(shared, tcp, client_addr, handle).await;
     };
-    let Some(tracked) = Tracked::new(&shared.inner, handle) else { return };
+    let Some(tracked) = Tracked::new(&shared.inner, Some(handle)) else { return };
     let accept = tls.accept(tcp);
     let accepted = match shared.inner.config.comm_timeout {
         Some(timeout) => tokio::time::timeout(timeout, accept)
@@ -84,8 +84,34 @@ pub(super) async fn serve_plain<S>(shared: Arc<Shared>, stream: S, client_addr: 
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let Some(tracked) = Tracked::new(&shared.inner, handle) else { return };
+    let Some(tracked) = Tracked::new(&shared.inner, Some(handle)) else { return };
     serve(shared, tracked, stream, client_addr, Vec::new()).await;
+}
+
+/// Serves the connection the user gave a connected daemon
+/// ([`aio::Daemon::connected`](super::Daemon::connected)) until the client closes it, sends
+/// garbage or the daemon is shut down: no handshake (Pyro5's existing-connection server), and
+/// the connection is never shut down or closed here (see [`Wire::on_users_connection`]).
+pub(super) async fn serve_connected<S>(shared: Arc<Shared>, stream: S, client_addr: Option<SocketAddr>)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let inner = &shared.inner;
+    let Some(tracked) = Tracked::new(inner, None) else { return };
+    let session = inner.equip(ServerSession::connected(tracked.id, Arc::clone(&shared.info)), client_addr, Vec::new());
+    let wire = Wire::new(stream, decoder(inner), inner.encode_options(), inner.config.comm_timeout)
+        .on_users_connection(shared.handle.clone());
+    Driver { shared: &shared, tracked: &tracked, client_addr, wire }.run(session).await;
+}
+
+/// A decoder of the daemon's requests: its message size limit and wire log, its budget of
+/// bytes in flight (shared by all its connections).
+fn decoder(inner: &Inner) -> MessageDecoder {
+    let options = inner.encode_options();
+    let mut decoder = MessageDecoder::with_max_message_size(options.max_message_size);
+    decoder.set_budget(Arc::clone(&inner.in_flight));
+    decoder.set_wire_log(options.wire_log);
+    decoder
 }
 
 /// Runs the connection's session until it closes.
@@ -106,10 +132,7 @@ async fn serve<S>(
         if shared.tls.is_some() { "SSL" } else { "unencrypted" }
     );
     let options = inner.encode_options();
-    let mut decoder = MessageDecoder::with_max_message_size(options.max_message_size);
-    // The bytes in flight are bounded across all the daemon's connections.
-    decoder.set_budget(Arc::clone(&inner.in_flight));
-    decoder.set_wire_log(options.wire_log);
+    let decoder = decoder(inner);
     // Past the most connections served at once, the handshake is refused.
     let permit = match &shared.connections {
         Some(connections) => match Arc::clone(connections).try_acquire_owned() {

@@ -7,6 +7,7 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::time::Instant;
 
+use crate::daemon::ShutdownHandle;
 use crate::protocol::{EncodeOptions, Message, MessageDecoder, MessageType, ProtocolError};
 
 /// How much is read at once.
@@ -14,6 +15,10 @@ const READ_CHUNK: usize = 8 * 1024;
 
 /// Replies gathered past this many bytes are written without waiting for more.
 const MAX_HELD_OUTPUT: usize = 64 * 1024;
+
+/// How often a wire on the user's connection, waiting for bytes, looks whether the daemon was
+/// shut down (it must not shut the connection down to wake itself).
+const SHUTDOWN_POLL: Duration = Duration::from_millis(100);
 
 /// Why no message came.
 pub(super) enum ReadError {
@@ -34,6 +39,9 @@ pub(super) struct Wire<S> {
     buffer: Vec<u8>,
     output: Vec<u8>,
     head: Vec<u8>,
+    /// On a connection the user gave ([`on_users_connection`](Wire::on_users_connection)): the
+    /// daemon's shutdown, looked at while waiting for bytes.
+    users: Option<ShutdownHandle>,
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Wire<S> {
@@ -43,7 +51,26 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Wire<S> {
         options: EncodeOptions,
         timeout: Option<Duration>,
     ) -> Wire<S> {
-        Wire { stream, decoder, options, timeout, buffer: vec![0; READ_CHUNK], output: Vec::new(), head: Vec::new() }
+        Wire {
+            stream,
+            decoder,
+            options,
+            timeout,
+            buffer: vec![0; READ_CHUNK],
+            output: Vec::new(),
+            head: Vec::new(),
+            users: None,
+        }
+    }
+
+    /// This wire is on a connection the user gave (a connected daemon's), as the blocking
+    /// connected daemon treats it: the timeout bounds each request from its first byte and each
+    /// send, not the wait for a request (an idle client is not disconnected); a shutdown of the
+    /// daemon (`handle`) is noticed within [`SHUTDOWN_POLL`] while waiting for bytes; and
+    /// [`close`](Wire::close) leaves the connection open.
+    pub(super) fn on_users_connection(mut self, handle: ShutdownHandle) -> Wire<S> {
+        self.users = Some(handle);
+        self
     }
 
     /// The next whole message, if its type is one of `expecting` (refused as soon as its header
@@ -58,7 +85,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Wire<S> {
         };
         // The message taken before was handled: its share of the budget goes back.
         self.decoder.release_budget();
-        let mut deadline = self.timeout.map(|t| Instant::now() + t);
+        // On the user's connection the wait for a request is not bounded.
+        let mut deadline = self.timeout.filter(|_| self.users.is_none()).map(|t| Instant::now() + t);
         loop {
             match self.decoder.next_message() {
                 Ok(Some(message)) if expecting.contains(&message.msg_type) => return Ok(message),
@@ -73,13 +101,25 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Wire<S> {
             }
             self.flush().await.map_err(|e| ReadError::Transport(format!("sending replies: {e}")))?;
             let started = self.decoder.has_partial_message();
-            let read = self.stream.read(&mut self.buffer);
-            let read = match deadline {
-                Some(at) => match tokio::time::timeout_at(at, read).await {
-                    Ok(read) => read,
-                    Err(_) => return Err(ReadError::Transport("timed out (COMMTIMEOUT) reading a request".into())),
+            let timed_out = || ReadError::Transport("timed out (COMMTIMEOUT) reading a request".into());
+            let read = match (&self.users, deadline) {
+                // In slices, looking at the daemon's shutdown between them (a read is cancel
+                // safe: nothing is lost when a slice ends).
+                (Some(handle), _) => loop {
+                    let slice = deadline
+                        .map_or(SHUTDOWN_POLL, |at| at.saturating_duration_since(Instant::now()).min(SHUTDOWN_POLL));
+                    match tokio::time::timeout(slice, self.stream.read(&mut self.buffer)).await {
+                        Ok(read) => break read,
+                        Err(_) if deadline.is_some_and(|at| Instant::now() >= at) => return Err(timed_out()),
+                        Err(_) if handle.is_shutdown() => return Err(ReadError::Closed),
+                        Err(_) => {}
+                    }
                 },
-                None => read.await,
+                (None, Some(at)) => match tokio::time::timeout_at(at, self.stream.read(&mut self.buffer)).await {
+                    Ok(read) => read,
+                    Err(_) => return Err(timed_out()),
+                },
+                (None, None) => self.stream.read(&mut self.buffer).await,
             };
             match read {
                 Ok(0) if started => {
@@ -140,9 +180,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Wire<S> {
         result
     }
 
-    /// Writes what is queued and ends the stream (best effort).
+    /// Writes what is queued and ends the stream (best effort), unless it is the user's
+    /// connection: that stays open.
     pub(super) async fn close(&mut self) {
         let _ = self.flush().await;
+        if self.users.is_some() {
+            return;
+        }
         let close = self.stream.shutdown();
         let _ = tokio::time::timeout(self.timeout.unwrap_or(Duration::from_secs(2)), close).await;
     }

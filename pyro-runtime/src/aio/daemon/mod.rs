@@ -81,6 +81,7 @@
 //! ```
 
 mod accept;
+mod connected;
 mod connection;
 mod io;
 
@@ -89,7 +90,7 @@ use std::sync::Arc;
 
 use tokio::sync::Semaphore;
 
-use crate::daemon::{Inner, ShutdownHandle};
+use crate::daemon::{Endpoint, Inner, ShutdownHandle};
 
 use crate::session::DaemonInfo;
 use crate::{Error, Uri};
@@ -196,8 +197,9 @@ impl Daemon {
     }
 
     /// Accepts and serves connections until the daemon is shut down, each connection a task on
-    /// the current tokio runtime (see the [module documentation](self)). Returns at once if it
-    /// was shut down already. Must be called inside a tokio runtime with I/O and time enabled.
+    /// the current tokio runtime (see the [module documentation](self)); a connected daemon
+    /// ([`Daemon::connected_with`]) serves its one connection until it ends. Returns at once if
+    /// it was shut down already. Must be called inside a tokio runtime with I/O and time enabled.
     ///
     /// See the [module documentation](self) for an example.
     pub async fn serve(&self) -> Result<(), Error> {
@@ -205,10 +207,18 @@ impl Daemon {
         if inner.is_shutting_down() {
             return Ok(());
         }
-        let acceptor = accept::Acceptor::new(&inner)?;
+        // A listener's accept loop, or (none) the one connection of a connected daemon.
+        let acceptor = match &inner.endpoint {
+            Endpoint::Listener(_) => Some(accept::Acceptor::new(&inner)?),
+            Endpoint::Connected(connected) if connected.is_for_tokio() => None,
+            Endpoint::Connected(_) => return connected::serve_blocking(&inner).await,
+        };
         tracing::info!(target: "pyro::daemon", "daemon {} entering requestloop (async server)", inner.location);
         let mut info = (*inner.info).clone();
-        info.server = format!("<pyro async server on {}; tokio>", inner.location);
+        info.server = match acceptor {
+            Some(_) => format!("<pyro async server on {}; tokio>", inner.location),
+            None => format!("<pyro async existing connection server on {}; tokio>", inner.location),
+        };
         let shared = Arc::new(Shared {
             info: Arc::new(info),
             blocking: Arc::new(Semaphore::new(inner.config.threadpool_size.max(1))),
@@ -219,7 +229,10 @@ impl Daemon {
             inner: Arc::clone(&inner),
         });
         let housekeeper = inner.start_housekeeper();
-        let result = acceptor.run(&shared).await;
+        let result = match acceptor {
+            Some(acceptor) => acceptor.run(&shared).await,
+            None => connected::serve(&shared).await,
+        };
         // Let calls under way (a `shutdown()` method among them) send their replies before the
         // caller goes on, perhaps to end the process.
         let drained = tokio::task::spawn_blocking(move || {

@@ -112,19 +112,37 @@ impl Proxy {
     /// Connects now if no connection is open, fetching the metadata (Pyro5's `_pyroBind`); a
     /// `PYRONAME`/`PYROMETA` uri is resolved first.
     ///
+    /// Bounded as a call is, as the blocking [`bind`](crate::proxy::Proxy::bind): by the
+    /// current [deadline](crate::deadline) (the task's or the thread's) and the proxy's
+    /// [`deadline_per_call`](Proxy::deadline_per_call), the earlier of the two; waiting for a
+    /// connection of the pool, connecting, resolving a name and the handshake end at it with
+    /// an [`Error::Timeout`].
+    ///
     /// ```no_run
     /// # async fn demo() -> Result<(), pyro::Error> {
     /// let proxy = pyro::aio::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
     /// proxy.bind().await?;
     /// assert!(proxy.metadata().is_some());
+    /// pyro::deadline::within_async(std::time::Duration::from_millis(200), proxy.bind()).await?;
     /// # Ok(()) }
     /// ```
     pub async fn bind(&self) -> Result<(), Error> {
         let thread = current_context::outgoing();
-        let mut lease = self.pool.lease().await;
-        self.connect_lease(&mut lease, &thread).await?;
-        lease.give_back();
-        Ok(())
+        let (deadline, per_call) = self.core.call_deadline();
+        let expired = |deadline: Deadline| self.core.expired_while("binding", deadline);
+        let bind = async {
+            if let Some(deadline) = deadline.filter(Deadline::is_past) {
+                return Err(expired(deadline));
+            }
+            let mut lease = until(deadline, &expired, async { Ok(self.pool.lease().await) }).await?;
+            until(deadline, &expired, self.connect_lease(&mut lease, &thread)).await?;
+            lease.give_back();
+            Ok(())
+        };
+        match per_call {
+            Some(_) => crate::deadline::enter_async(deadline, bind).await,
+            None => bind.await,
+        }
     }
 
     /// Closes all idle connections (Pyro5's `_pyroRelease`); busy ones close when their calls
@@ -178,19 +196,36 @@ impl Proxy {
 
     /// Sends a protocol-level PING (connecting first if needed) and waits for the answer.
     ///
+    /// Bounded as [`bind`](Proxy::bind) is: connecting, the handshake and the answer end at
+    /// the deadline with an [`Error::Timeout`]; a connection whose answer is late is closed.
+    ///
     /// ```no_run
     /// # async fn demo() -> Result<(), pyro::Error> {
-    /// pyro::aio::Proxy::from_uri_str("PYRO:thing@localhost:9999")?.ping().await?;
+    /// let proxy = pyro::aio::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
+    /// proxy.ping().await?;
+    /// pyro::deadline::within_async(std::time::Duration::from_millis(200), proxy.ping()).await?;
     /// # Ok(()) }
     /// ```
     pub async fn ping(&self) -> Result<(), Error> {
         let thread = current_context::outgoing();
-        let mut lease = self.pool.lease().await;
-        let conn = self.connect_lease(&mut lease, &thread).await?;
-        conn.set_timeout(self.core.timeout());
-        conn.ping().await?;
-        lease.give_back();
-        Ok(())
+        let (deadline, per_call) = self.core.call_deadline();
+        let expired = |deadline: Deadline| self.core.expired_while("pinging", deadline);
+        let ping = async {
+            if let Some(deadline) = deadline.filter(Deadline::is_past) {
+                return Err(expired(deadline));
+            }
+            let mut lease = until(deadline, &expired, async { Ok(self.pool.lease().await) }).await?;
+            let conn = until(deadline, &expired, self.connect_lease(&mut lease, &thread)).await?;
+            conn.set_timeout(self.core.timeout());
+            // On error (or past the deadline) the lease is dropped, closing the connection.
+            until(deadline, &expired, conn.ping()).await?;
+            lease.give_back();
+            Ok(())
+        };
+        match per_call {
+            Some(_) => crate::deadline::enter_async(deadline, ping).await,
+            None => ping.await,
+        }
     }
 
     /// Calls `method` with positional arguments `vargs` (a tuple, `&()` for none, a `Vec`) and
@@ -467,6 +502,11 @@ impl Proxy {
         current_context::begin_call();
         // The task's annotations: the thread's when the call starts (it may go on elsewhere).
         let thread = current_context::outgoing();
+        // As for a blocking call: the methods running on this thread when the call starts (a
+        // `&mut self` method blocking on this future) wait for it until it ends, across its
+        // awaits; callbacks it causes must not wait for them (see `dispatch::BUSY_MESSAGE`).
+        let chain = current_context::correlation_id().into_iter().chain(self.core.correlation_id());
+        let _calling_out = crate::dispatch::busy::calling_out(chain);
         let (deadline, per_call) = self.core.call_deadline();
         let attempts = async {
             let mut retries = self.core.max_retries();
