@@ -150,13 +150,13 @@ pub fn from_bytes_limited<T: DeserializeOwned>(bytes: &[u8], limit: DecodeLimit)
 /// The parts of a call (`[object, method, vargs, kwargs]`), read straight from the array with
 /// no [`Value`] around them, after the same checks as [`from_bytes_limited`]; `None` when the
 /// payload has another shape (the caller's general path then says what is wrong with it).
-pub(crate) fn call_parts(
-    bytes: &[u8],
-    limit: DecodeLimit,
-) -> Result<Option<(String, String, Vec<Value>, Value)>, SerializeError> {
+pub(crate) fn call_parts(bytes: &[u8], limit: DecodeLimit) -> Result<Option<CallParts>, SerializeError> {
     validate_within(bytes, &mut Budget::new(NAME, bytes.len(), limit))?;
-    Ok(<(String, String, Vec<Value>, Value)>::deserialize(PyShape(&mut deserializer(bytes))).ok())
+    Ok(CallParts::deserialize(PyShape(&mut deserializer(bytes))).ok())
 }
+
+/// A call's `(object, method, vargs, kwargs)`, as [`call_parts`] reads them.
+pub(crate) type CallParts = (String, String, Vec<Value>, Value);
 
 /// [`from_bytes`] for input that [`validate`] has passed (a part of a validated message, one
 /// whole value).
@@ -212,13 +212,62 @@ pub(crate) fn validate(bytes: &[u8]) -> Result<(), SerializeError> {
     validate_within(bytes, &mut Budget::new(NAME, bytes.len(), DecodeLimit::default()))
 }
 
+/// The item counts of the containers open while validating, the top level at the bottom: the
+/// first few inline (no allocation for the usual shallow payload), deeper ones on the heap.
+#[derive(Default)]
+struct Counts {
+    inline: [u64; INLINE_COUNTS],
+    len: usize,
+    deeper: Vec<u64>,
+}
+
+/// Open containers [`Counts`] holds without allocating.
+const INLINE_COUNTS: usize = 8;
+
+impl Counts {
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn push(&mut self, count: u64) {
+        match self.inline.get_mut(self.len) {
+            Some(slot) => *slot = count,
+            None => self.deeper.push(count),
+        }
+        self.len += 1;
+    }
+
+    fn pop(&mut self) {
+        if self.len > INLINE_COUNTS {
+            self.deeper.pop();
+        }
+        self.len = self.len.saturating_sub(1);
+    }
+
+    fn last(&self) -> Option<&u64> {
+        match self.len {
+            0 => None,
+            n if n > INLINE_COUNTS => self.deeper.last(),
+            n => self.inline.get(n - 1),
+        }
+    }
+
+    fn last_mut(&mut self) -> Option<&mut u64> {
+        match self.len {
+            0 => None,
+            n if n > INLINE_COUNTS => self.deeper.last_mut(),
+            n => self.inline.get_mut(n - 1),
+        }
+    }
+}
+
 /// Checks that `bytes` hold exactly one well-formed msgpack value that Pyro5 could have sent,
 /// iteratively (a stack of counts, bounded by [`MAX_DEPTH`]), charging what its values will
 /// cost to `budget`.
 pub(crate) fn validate_within(bytes: &[u8], budget: &mut Budget) -> Result<(), SerializeError> {
     let mut reader = Reader { bytes, pos: 0 };
     // Items still to read in each open container; the bottom entry is the top-level value.
-    let mut pending: Vec<u64> = Vec::with_capacity(16);
+    let mut pending = Counts::default();
     pending.push(1);
     loop {
         while pending.last() == Some(&0) {

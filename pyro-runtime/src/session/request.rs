@@ -235,10 +235,10 @@ impl Request {
         // method's synchronous part (binding the arguments, making its future); what is left is
         // one flat future (see `Running`), not a stack of nested ones moved at every level.
         // A call that waited past its deadline is not run (see `deadline`).
-        let Request { to, servant, mut context, work } = match self.unless_expired() {
-            Ok(request) => request,
-            Err(refused) => return Running::Ready(Some(refused)),
-        };
+        if self.context.deadline().is_some_and(|deadline| deadline.is_past()) {
+            return Running::Ready(self.unless_expired().err());
+        }
+        let Request { to, servant, mut context, work } = self;
         let servant = {
             let _serving = crate::current_context::serving(context.correlation_id());
             let _deadline = crate::deadline::entered(context.deadline());

@@ -563,12 +563,15 @@ impl ServerSession {
         let oneway = message.flags.contains(Flags::ONEWAY);
         let batch = message.flags.contains(Flags::BATCH);
         let correlation_id = message.correlation_id.unwrap_or_else(new_correlation_id);
+        // The target is known once the payload is decoded ("?" until then, for the errors;
+        // set only where one can happen first, so that a call allocates no placeholder).
+        let unknown = || "?".to_owned();
         let mut to = ReplyTo {
             seq: message.seq,
             correlation_id,
             serializer: ser,
-            object: "?".to_owned(),
-            method: "?".to_owned(),
+            object: String::new(),
+            method: String::new(),
             oneway,
         };
         // Pyro5's `msg_flags` are the header's flags: CORR_ID included, COMPRESSED cleared.
@@ -577,6 +580,7 @@ impl ServerSession {
             header_flags.insert(Flags::CORR_ID);
         }
         if message.flags.contains(Flags::KEEPSERIALIZED) {
+            (to.object, to.method) = (unknown(), unknown());
             return self.invoke_blob(message, to, header_flags, received, directory);
         }
         // A batch is read entry by entry (msgpack: straight from the bytes), not as one tree.
@@ -591,6 +595,7 @@ impl ServerSession {
             Err(error) => {
                 tracing::warn!(target: "pyro::daemon", "error during handleRequest from {}: {error}", Peer(self.client_addr));
                 self.state = State::Closed;
+                (to.object, to.method) = (unknown(), unknown());
                 return if oneway { Action::Close } else { self.failure(&to, error.into()) };
             }
         };

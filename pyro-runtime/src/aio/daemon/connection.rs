@@ -232,7 +232,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<'_, S> {
                 Action::Dispatch(request) => {
                     // An async method awaited here, in line (no future around it); anything
                     // else on a blocking thread.
-                    let request = self.prepare(request);
+                    let mut request = request;
+                    self.prepare(&mut request);
                     let completed = if request.is_async() {
                         request.run_async().await
                     } else {
@@ -244,7 +245,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<'_, S> {
                     action = session.reply(completed);
                 }
                 Action::DispatchOneway(request) => {
-                    let mut request = self.prepare(request);
+                    let mut request = request;
+                    self.prepare(&mut request);
                     // The instance is picked now, while the connection is open (as Pyro5 does
                     // before it starts the call's thread); nothing comes back from the call.
                     if request.pick_instance().is_err() {
@@ -270,9 +272,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<'_, S> {
     }
 
     /// Adds what only the driver knows to the call's context.
-    fn prepare(&self, mut request: Request) -> Request {
+    fn prepare(&self, request: &mut Request) {
         request.context_mut().set_origin(self.client_addr, Some(self.shared.handle.clone()));
-        request
     }
 }
 
