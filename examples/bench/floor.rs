@@ -9,7 +9,7 @@
 //! this is the cost of being one; a rate target above the floor's cannot be met by any server on
 //! the machine, whatever it does above the framing.
 
-use std::io::{ErrorKind, IoSlice, Read, Write};
+use std::io::{ErrorKind, IoSlice, Write};
 use std::net::TcpStream as StdTcpStream;
 
 use mio::net::{TcpListener, TcpStream};
@@ -155,19 +155,8 @@ fn serve(
     head: &mut Vec<u8>,
     output: &mut Vec<u8>,
 ) -> bool {
-    loop {
-        match conn.stream.read(buffer) {
-            Ok(0) => return false,
-            Ok(n) => {
-                conn.decoder.feed(buffer.get(..n).unwrap_or_default());
-                if n < buffer.len() {
-                    break;
-                }
-            }
-            Err(e) if e.kind() == ErrorKind::WouldBlock => break,
-            Err(e) if e.kind() == ErrorKind::Interrupted => {}
-            Err(_) => return false,
-        }
+    if !matches!(crate::load::read_available(&mut conn.stream, &mut conn.decoder, buffer), Ok(true)) {
+        return false;
     }
     output.clear();
     loop {

@@ -353,27 +353,41 @@ fn check_result(conn: &mut Conn, reply: &Message) -> Result<()> {
 
 /// Reads what the socket has (one read, unless it filled the buffer) and the whole messages.
 fn read_messages(conn: &mut Conn, buffer: &mut [u8]) -> Result<Vec<Message>> {
-    loop {
-        match conn.stream.read(buffer) {
-            Ok(0) => return Err("the server closed the connection".into()),
-            Ok(n) => {
-                conn.decoder.feed(buffer.get(..n).unwrap_or_default());
-                // Readiness is edge-triggered; a short read emptied the socket, and more
-                // data makes a new edge.
-                if n < buffer.len() {
-                    break;
-                }
-            }
-            Err(e) if e.kind() == ErrorKind::WouldBlock => break,
-            Err(e) if e.kind() == ErrorKind::Interrupted => {}
-            Err(e) => return Err(format!("read: {e}")),
-        }
+    match read_available(&mut conn.stream, &mut conn.decoder, buffer) {
+        Ok(true) => {}
+        Ok(false) => return Err("the server closed the connection".into()),
+        Err(e) => return Err(format!("read: {e}")),
     }
     let mut messages = Vec::new();
     while let Some(message) = conn.decoder.next_message().map_err(|e| format!("reply: {e}"))? {
         messages.push(message);
     }
     Ok(messages)
+}
+
+/// Feeds `decoder` what the socket has now (one read, unless it filled `buffer`); `false` if
+/// the peer closed the connection.
+pub fn read_available(
+    stream: &mut TcpStream,
+    decoder: &mut MessageDecoder,
+    buffer: &mut [u8],
+) -> std::io::Result<bool> {
+    loop {
+        match stream.read(buffer) {
+            Ok(0) => return Ok(false),
+            Ok(n) => {
+                decoder.feed(buffer.get(..n).unwrap_or_default());
+                // Readiness is edge-triggered; a short read emptied the socket, and more
+                // data makes a new edge.
+                if n < buffer.len() {
+                    return Ok(true);
+                }
+            }
+            Err(e) if e.kind() == ErrorKind::WouldBlock => return Ok(true),
+            Err(e) if e.kind() == ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 /// Writes `bufs` (with what was pending before them); what the socket does not take waits in
