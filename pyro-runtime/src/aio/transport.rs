@@ -14,7 +14,7 @@ use tokio::net::TcpStream;
 
 use crate::Error;
 use crate::protocol::{EncodeOptions, Message, MessageDecoder};
-use crate::transport::connect::connect_error;
+use crate::transport::connect::{no_connection, nodelay_error};
 use crate::transport::{StreamError, TlsClient, TransportError};
 use crate::uri::Location;
 
@@ -169,19 +169,13 @@ async fn connect_tcp(host: &str, port: u16, timeout: Option<Duration>) -> Result
         };
         match attempt {
             Ok(stream) => {
-                stream.set_nodelay(true).map_err(|e| Error::Communication {
-                    message: format!("cannot set TCP_NODELAY on the connection to {address}"),
-                    source: Some(e),
-                })?;
+                stream.set_nodelay(true).map_err(|e| nodelay_error(&address, e))?;
                 return Ok(stream);
             }
             Err(e) => last_error = Some(e),
         }
     }
-    Err(match last_error {
-        None => Error::Communication { message: format!("cannot resolve {address}: no addresses"), source: None },
-        Some(e) => connect_error(e, &address, timeout),
-    })
+    Err(no_connection(last_error, &address, timeout))
 }
 
 /// A Unix socket connects at once (no network in between): the blocking connect (which knows

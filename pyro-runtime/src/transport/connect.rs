@@ -87,19 +87,27 @@ fn connect_tcp(host: &str, port: u16, timeout: Option<Duration>) -> Result<TcpSt
         };
         match attempt {
             Ok(stream) => {
-                stream.set_nodelay(true).map_err(|e| Error::Communication {
-                    message: format!("cannot set TCP_NODELAY on the connection to {address}"),
-                    source: Some(e),
-                })?;
+                stream.set_nodelay(true).map_err(|e| nodelay_error(&address, e))?;
                 return Ok(stream);
             }
             Err(e) => last_error = Some(e),
         }
     }
-    Err(match last_error {
+    Err(no_connection(last_error, &address, timeout))
+}
+
+/// Setting `TCP_NODELAY` on a new connection to `address` failed.
+pub(crate) fn nodelay_error(address: &str, e: io::Error) -> Error {
+    Error::Communication { message: format!("cannot set TCP_NODELAY on the connection to {address}"), source: Some(e) }
+}
+
+/// No resolved address of `address` took the connection: the last attempt's error, or none
+/// resolved at all.
+pub(crate) fn no_connection(last_error: Option<io::Error>, address: &str, timeout: Option<Duration>) -> Error {
+    match last_error {
         None => Error::Communication { message: format!("cannot resolve {address}: no addresses"), source: None },
-        Some(e) => connect_error(e, &address, timeout),
-    })
+        Some(e) => connect_error(e, address, timeout),
+    }
 }
 
 pub(crate) fn connect_error(e: io::Error, address: &str, timeout: Option<Duration>) -> Error {
