@@ -92,7 +92,7 @@ fn msgpack_batch(bytes: &[u8], limit: DecodeLimit) -> Result<Option<BatchCall>, 
             }
             None => {
                 let end = cursor.skip(pos)?;
-                (BatchEntry::Other(msgpack::from_validated(cursor.slice(pos, end)?)?), end)
+                (BatchEntry::Other(msgpack::value_from_validated(cursor.slice(pos, end)?)?), end)
             }
         };
         entries.push(entry);
@@ -226,7 +226,7 @@ impl<'a> Cursor<'a> {
                 Some(scalar) => Ok(scalar),
                 None => {
                     let end = self.skip(at)?;
-                    Ok((msgpack::from_validated(self.slice(at, end)?)?, end))
+                    Ok((msgpack::value_from_validated(self.slice(at, end)?)?, end))
                 }
             }
         };
@@ -247,7 +247,7 @@ impl<'a> Cursor<'a> {
             0xc0 | 0x80 => (None, item + 1),
             0x81..=0x8f | 0xde | 0xdf => {
                 let end = self.skip(item)?;
-                match msgpack::from_validated(self.slice(item, end)?)? {
+                match msgpack::value_from_validated(self.slice(item, end)?)? {
                     Value::Dict(dict) => (Some(dict), end),
                     _ => return Ok(None),
                 }

@@ -443,7 +443,7 @@ impl ClientSession {
             if !matches!(reply.data.get(item.start), Some(0x80..=0x8f | 0xde | 0xdf)) {
                 continue;
             }
-            let value: Value = msgpack::from_validated(reply.data.get(item.clone()).unwrap_or_default())?;
+            let value = msgpack::value_from_validated(reply.data.get(item.clone()).unwrap_or_default())?;
             if ExceptionWrapper::is_wrapper(&value) {
                 raised = Some(ExceptionWrapper::from_value(&value)?.0);
                 items.truncate(index);

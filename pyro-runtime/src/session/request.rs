@@ -239,12 +239,10 @@ impl Request {
             return Running::Ready(self.unless_expired().err());
         }
         let Request { to, servant, mut context, work } = self;
-        let servant = {
-            let _serving = crate::current_context::serving(context.correlation_id());
-            let _deadline = crate::deadline::entered(context.deadline());
-            instance_for(servant, &context)
-        };
-        let servant = match servant {
+        // The thread serves the call while its synchronous part runs (entered once for both).
+        let _serving = crate::current_context::serving(context.correlation_id());
+        let _deadline = crate::deadline::entered(context.deadline());
+        let servant = match instance_for(servant, &context) {
             Ok(servant) => servant,
             Err(error) => {
                 let outcome = Outcome::Returned(Err(error));
@@ -254,7 +252,7 @@ impl Request {
         match work {
             Work::Call(args) => {
                 let call = |ctx: &mut CallContext, method: &str, args: CallArgs| servant.call(ctx, method, args);
-                match guarded_serving(&call, &mut context, &to.method, args) {
+                match guarded(&call, &mut context, &to.method, args) {
                     Ok(Reply::Pending(pending)) => Running::Pending(Some(Awaiting { to, context, pending })),
                     reply => {
                         let annotations = context.take_response_annotations();

@@ -35,8 +35,10 @@ pub(crate) const DICT_ENTRY_COST: usize =
 /// ```
 #[derive(Clone, Default)]
 pub struct Dict {
-    // Boxed: the map with its hasher state is 72 bytes, which would more than double every `Value`.
-    entries: Box<IndexMap<Key, Value>>,
+    // Boxed: the map with its hasher state is 72 bytes, which would more than double every `Value`;
+    // absent while the dict has never held an entry (empty dicts, such as most calls' keyword
+    // arguments, allocate nothing).
+    entries: Option<Box<IndexMap<Key, Value>>>,
 }
 
 impl Dict {
@@ -55,7 +57,7 @@ impl Dict {
     /// assert!(pyro::value::Dict::with_capacity(4).is_empty());
     /// ```
     pub fn with_capacity(n: usize) -> Dict {
-        Dict { entries: Box::new(IndexMap::with_capacity(n)) }
+        Dict { entries: (n > 0).then(|| Box::new(IndexMap::with_capacity(n))) }
     }
 
     /// Number of entries.
@@ -64,7 +66,7 @@ impl Dict {
     /// assert_eq!(pyro::value::Dict::new().len(), 0);
     /// ```
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.entries.as_ref().map_or(0, |entries| entries.len())
     }
 
     /// Whether the dict has no entries.
@@ -73,7 +75,7 @@ impl Dict {
     /// assert!(pyro::value::Dict::new().is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.len() == 0
     }
 
     /// Sets `key` to `value`. An existing entry with an equal key (in Python's sense) keeps its
@@ -90,10 +92,11 @@ impl Dict {
     pub fn insert(&mut self, key: impl Into<Value>, value: impl Into<Value>) -> Option<Value> {
         let key = key.into();
         let value = value.into();
-        match self.entries.get_mut(&KeyRef(&key)) {
+        let entries = self.entries.get_or_insert_with(Box::default);
+        match entries.get_mut(&KeyRef(&key)) {
             Some(slot) => Some(std::mem::replace(slot, value)),
             None => {
-                self.entries.insert(Key(key), value);
+                entries.insert(Key(key), value);
                 None
             }
         }
@@ -107,7 +110,7 @@ impl Dict {
     /// assert_eq!(d.get("k").and_then(|v| v.as_bool()), Some(true));
     /// ```
     pub fn get(&self, key: &str) -> Option<&Value> {
-        self.entries.get(&StrRef(key))
+        self.entries.as_ref()?.get(&StrRef(key))
     }
 
     /// The value stored under a key of any kind.
@@ -120,7 +123,7 @@ impl Dict {
     /// assert_eq!(d.get_value(&Value::Float(1.0)), Some(&Value::from("one")));
     /// ```
     pub fn get_value(&self, key: &Value) -> Option<&Value> {
-        self.entries.get(&KeyRef(key))
+        self.entries.as_ref()?.get(&KeyRef(key))
     }
 
     /// Removes and returns the value under the string key `key`; the other entries keep their
@@ -133,7 +136,7 @@ impl Dict {
     /// assert!(d.is_empty());
     /// ```
     pub fn remove(&mut self, key: &str) -> Option<Value> {
-        self.entries.shift_remove(&StrRef(key))
+        self.entries.as_mut()?.shift_remove(&StrRef(key))
     }
 
     /// The entries in insertion order.
@@ -144,7 +147,7 @@ impl Dict {
     /// assert_eq!(d.iter().count(), 1);
     /// ```
     pub fn iter(&self) -> impl ExactSizeIterator<Item = (&Value, &Value)> {
-        self.entries.iter().map(|(k, v)| (&k.0, v))
+        self.entries.as_deref().map(IndexMap::iter).unwrap_or_default().map(|(k, v)| (&k.0, v))
     }
 
     /// The keys in insertion order.
@@ -155,7 +158,7 @@ impl Dict {
     /// assert_eq!(d.keys().next().and_then(|k| k.as_str()), Some("a"));
     /// ```
     pub fn keys(&self) -> impl ExactSizeIterator<Item = &Value> {
-        self.entries.keys().map(|k| &k.0)
+        self.entries.as_deref().map(IndexMap::keys).unwrap_or_default().map(|k| &k.0)
     }
 }
 
@@ -206,7 +209,7 @@ impl IntoIterator for Dict {
     type IntoIter = DictIntoIter;
 
     fn into_iter(self) -> DictIntoIter {
-        DictIntoIter((*self.entries).into_iter())
+        DictIntoIter(self.entries.map(|entries| (*entries).into_iter()).unwrap_or_default())
     }
 }
 

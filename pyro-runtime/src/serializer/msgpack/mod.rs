@@ -33,13 +33,14 @@
 //! ```
 
 use serde::Serialize;
-use serde::de::{Deserialize, DeserializeOwned};
+use serde::de::DeserializeOwned;
 
 use super::budget::Budget;
 use super::pyshape::PyShape;
 use super::{DecodeLimit, SerializeError};
 use crate::value::{Value, from_value};
 
+mod read;
 mod validate;
 
 pub(crate) use validate::{validate, validate_within};
@@ -155,7 +156,7 @@ pub fn from_bytes_limited<T: DeserializeOwned>(bytes: &[u8], limit: DecodeLimit)
 /// payload has another shape (the caller's general path then says what is wrong with it).
 pub(crate) fn call_parts(bytes: &[u8], limit: DecodeLimit) -> Result<Option<CallParts>, SerializeError> {
     validate_within(bytes, &mut Budget::new(NAME, bytes.len(), limit))?;
-    Ok(CallParts::deserialize(PyShape(&mut deserializer(bytes))).ok())
+    read::call_parts(bytes)
 }
 
 /// A call's `(object, method, vargs, kwargs)`, as [`call_parts`] reads them.
@@ -168,11 +169,14 @@ pub(crate) fn from_validated<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Ser
         Ok(value) => Ok(value),
         // Read it again as a Value: from_value accepts a few more shapes (an ext 0x31 int for
         // an i128, a date for a String) and explains a mismatch in Python's terms.
-        Err(_) => {
-            let value = Value::deserialize(&mut deserializer(bytes)).map_err(decode_error)?;
-            from_value(value)
-        }
+        Err(_) => from_value(value_from_validated(bytes)?),
     }
+}
+
+/// [`from_validated`] for a [`Value`], read directly (see `read`): what a call's arguments
+/// and any untyped part of a message decode with.
+pub(crate) fn value_from_validated(bytes: &[u8]) -> Result<Value, SerializeError> {
+    read::value(bytes)
 }
 
 type RmpDeserializer<'a> = rmp_serde::Deserializer<
@@ -190,17 +194,6 @@ fn deserializer(bytes: &[u8]) -> RmpDeserializer<'_> {
 fn encode_error(e: rmp_serde::encode::Error) -> SerializeError {
     match e {
         rmp_serde::encode::Error::Syntax(message) => SerializeError::Custom(message),
-        other => SerializeError::Custom(other.to_string()),
-    }
-}
-
-fn decode_error(e: rmp_serde::decode::Error) -> SerializeError {
-    use rmp_serde::decode::Error as E;
-    match e {
-        E::Syntax(message) => SerializeError::Custom(message),
-        E::InvalidMarkerRead(_) | E::InvalidDataRead(_) | E::Utf8Error(_) | E::DepthLimitExceeded => {
-            malformed(e.to_string())
-        }
         other => SerializeError::Custom(other.to_string()),
     }
 }
