@@ -14,7 +14,20 @@ use crate::{Error, RemoteError, Value};
 /// What a pending reply yields: the reply (or error) and the response annotations the method set.
 pub type PendingOutput = (Result<Reply, Error>, Annotations);
 
+#[cfg(feature = "tokio")]
 type BoxedFuture = Pin<Box<dyn Future<Output = PendingOutput> + Send + 'static>>;
+
+/// A method's own future, boxed as it is: it gives the context back with the reply.
+type BoxedCall = Pin<Box<dyn Future<Output = (CallContext, Result<Reply, Error>)> + Send + 'static>>;
+
+/// What a [`Guarded`] polls.
+enum Boxed {
+    /// The method's future (no deadline: nothing around it to move it through).
+    Call(BoxedCall),
+    /// The method's future given up at the call's deadline.
+    #[cfg(feature = "tokio")]
+    Bounded(BoxedFuture),
+}
 
 /// The reply of an `async fn` method: a `'static + Send` future yielding the real reply. It is
 /// itself a `Future`; the blocking drivers call [`wait`](PendingReply::wait).
@@ -67,26 +80,22 @@ impl PendingReply {
         own.take_response_annotations();
         let correlation_id = ctx.correlation_id();
         let future = call(own);
-        let future = async move {
-            let (mut ctx, reply) = future.await;
-            (reply, ctx.take_response_annotations())
-        };
         // The call's deadline is the task's while the method runs (calls it makes inherit what
         // is left of it), and the method is given up at the deadline (see `deadline`). Without
         // one there is nothing to bound (the task a driver polls this from has no deadline of
-        // its own): the future is boxed as it is, smaller.
+        // its own): the method's future is boxed as it is.
         #[cfg(feature = "tokio")]
-        let future: BoxedFuture = match ctx.deadline() {
-            None => Box::pin(future),
-            deadline => Box::pin(async move {
+        let future = match ctx.deadline() {
+            None => Boxed::Call(Box::pin(future)),
+            deadline => Boxed::Bounded(Box::pin(async move {
                 match crate::deadline::bounded(deadline, future).await {
-                    Ok(output) => output,
+                    Ok((mut ctx, reply)) => (reply, ctx.take_response_annotations()),
                     Err(expired) => (Err(expired), Annotations::default()),
                 }
-            }),
+            })),
         };
         #[cfg(not(feature = "tokio"))]
-        let future: BoxedFuture = Box::pin(future);
+        let future = Boxed::Call(Box::pin(future));
         let task = crate::current_context::Task::serving(correlation_id);
         PendingReply { future: Guarded { task, future } }
     }
@@ -128,7 +137,7 @@ impl fmt::Debug for PendingReply {
 /// (The future is boxed, so this is `Unpin`: no pin projection, no `unsafe`.)
 struct Guarded {
     task: crate::current_context::Task,
-    future: BoxedFuture,
+    future: Boxed,
 }
 
 impl Future for Guarded {
@@ -137,7 +146,14 @@ impl Future for Guarded {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<PendingOutput> {
         let this = self.get_mut();
         let _entered = this.task.enter();
-        match catch_unwind(AssertUnwindSafe(|| this.future.as_mut().poll(cx))) {
+        let poll = catch_unwind(AssertUnwindSafe(|| match &mut this.future {
+            Boxed::Call(future) => {
+                future.as_mut().poll(cx).map(|(mut ctx, reply)| (reply, ctx.take_response_annotations()))
+            }
+            #[cfg(feature = "tokio")]
+            Boxed::Bounded(future) => future.as_mut().poll(cx),
+        }));
+        match poll {
             Ok(poll) => poll,
             Err(panic) => {
                 let text = panic_text(panic.as_ref());

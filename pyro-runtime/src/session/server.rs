@@ -428,8 +428,9 @@ impl ServerSession {
     /// assert_eq!(pyro::serializer::marshal::decode_str(&fail.data).as_deref(), Some("invalid data"));
     /// ```
     pub fn on_protocol_error(&mut self, error: ProtocolError) -> Action {
-        let action = self.protocol_error(error);
-        self.annotate(action)
+        let mut action = self.protocol_error(error);
+        self.annotate(&mut action);
+        action
     }
 
     fn protocol_error(&mut self, error: ProtocolError) -> Action {
@@ -454,18 +455,18 @@ impl ServerSession {
     ///
     /// See [`ServerSession`] for an example.
     pub fn on_message(&mut self, message: Message, directory: &dyn Directory) -> Action {
-        let action = self.message(message, directory);
-        self.annotate(action)
+        let mut action = self.message(message, directory);
+        self.annotate(&mut action);
+        action
     }
 
     /// Adds the daemon's response annotations to the message `action` sends, if any.
-    fn annotate(&self, mut action: Action) -> Action {
+    fn annotate(&self, action: &mut Action) {
         if let (Some(hook), Action::Send(message) | Action::SendAndClose(message)) =
-            (&self.response_annotations, &mut action)
+            (&self.response_annotations, action)
         {
             hook.apply(message);
         }
-        action
     }
 
     fn message(&mut self, message: Message, directory: &dyn Directory) -> Action {
@@ -697,8 +698,9 @@ impl ServerSession {
     ///
     /// See [`ServerSession`] for an example.
     pub fn reply(&mut self, completed: Completed) -> Action {
-        let action = self.result(completed);
-        self.annotate(action)
+        let mut action = self.result(completed);
+        self.annotate(&mut action);
+        action
     }
 
     fn result(&mut self, completed: Completed) -> Action {

@@ -229,10 +229,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<'_, S> {
                 }
                 Action::Close => return Next::Close,
                 Action::Continue => return Next::Read,
-                Action::Dispatch(request) => {
+                Action::Dispatch(mut request) => {
                     // An async method awaited here, in line (no future around it); anything
                     // else on a blocking thread.
-                    let mut request = request;
                     self.prepare(&mut request);
                     let completed = if request.is_async() {
                         request.run_async().await
@@ -244,8 +243,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<'_, S> {
                     };
                     action = session.reply(completed);
                 }
-                Action::DispatchOneway(request) => {
-                    let mut request = request;
+                Action::DispatchOneway(mut request) => {
                     self.prepare(&mut request);
                     // The instance is picked now, while the connection is open (as Pyro5 does
                     // before it starts the call's thread); nothing comes back from the call.
