@@ -82,8 +82,12 @@ impl Pool {
 
     /// An idle connection, or a reservation to open a new one, waiting while the pool is full.
     pub(crate) async fn lease(self: &Arc<Pool>) -> Lease {
-        // The semaphore is never closed.
-        let permit = Arc::clone(&self.permits).acquire_owned().await.ok();
+        // A permit free now is taken without the waiting machinery; the semaphore is never
+        // closed.
+        let permit = match Arc::clone(&self.permits).try_acquire_owned() {
+            Ok(permit) => Some(permit),
+            Err(_) => Arc::clone(&self.permits).acquire_owned().await.ok(),
+        };
         let (conn, generation) = {
             let mut state = self.lock();
             (state.idle.pop(), state.generation)

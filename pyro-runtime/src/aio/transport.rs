@@ -218,6 +218,8 @@ pub(crate) struct AsyncMessageStream {
     decoder: MessageDecoder,
     buffer: Box<[u8]>,
     head: Vec<u8>,
+    /// What [`send`](AsyncMessageStream::send) writes, kept for the next send.
+    wire: Vec<u8>,
 }
 
 impl AsyncMessageStream {
@@ -230,6 +232,7 @@ impl AsyncMessageStream {
             decoder,
             buffer: vec![0; READ_BUFFER].into_boxed_slice(),
             head: Vec::with_capacity(crate::protocol::HEADER_SIZE + 64),
+            wire: Vec::new(),
         }
     }
 
@@ -242,7 +245,9 @@ impl AsyncMessageStream {
     /// Writes `messages` in order, with one write when they are small.
     pub(crate) async fn send(&mut self, messages: &[&Message], timeout: Option<Duration>) -> Result<(), StreamError> {
         const CONTEXT: &str = "sending a message";
-        let mut wire = Vec::new();
+        // The buffer of the last send, reused (a call allocates nothing to be written).
+        let mut wire = std::mem::take(&mut self.wire);
+        wire.clear();
         let mut large = Vec::new();
         for message in messages {
             self.head.clear();
@@ -265,8 +270,14 @@ impl AsyncMessageStream {
             socket.write_all(&wire).await?;
             socket.flush().await
         };
-        bounded(timeout, CONTEXT, async { io.await.map_err(|e| TransportError::from_io(e, CONTEXT, timeout).into()) })
-            .await
+        let sent = bounded(timeout, CONTEXT, async {
+            io.await.map_err(|e| TransportError::from_io(e, CONTEXT, timeout).into())
+        })
+        .await;
+        if wire.capacity() <= COALESCE {
+            self.wire = wire;
+        }
+        sent
     }
 
     /// Reads one whole message; `context` says what for, in errors. A stream that ends is

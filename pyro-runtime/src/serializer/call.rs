@@ -37,6 +37,9 @@ struct JsonCall<'a, A: ?Sized, K: ?Sized> {
     kwargs: Option<&'a K>,
 }
 
+/// msgpack's marker of an array of 4 items: a call's frame.
+const MSGPACK_ARRAY_OF_4: u8 = 0x94;
+
 pub(super) fn encode<A, K>(
     ser: Serializer,
     options: SerializeOptions,
@@ -51,11 +54,19 @@ where
 {
     match ser {
         Serializer::Json => ser.to_bytes_with(&JsonCall { object, method, params: vargs, kwargs }, options),
+        // The same bytes as the tuple below, the frame written directly (every call is one).
+        Serializer::Msgpack => {
+            let mut out = Vec::with_capacity(128);
+            out.push(MSGPACK_ARRAY_OF_4);
+            super::msgpack::write_str(&mut out, object)?;
+            super::msgpack::write_str(&mut out, method)?;
+            super::msgpack::write_to(&mut out, vargs)?;
+            super::msgpack::write_to(&mut out, &kwargs)?;
+            Ok(out)
+        }
         // Serpent, marshal and msgpack all carry the same 4-tuple (an array in msgpack). Pyro5's
         // marshal serializer turns vargs into a list first; a tuple reads the same on its side.
-        Serializer::Serpent | Serializer::Marshal | Serializer::Msgpack => {
-            ser.to_bytes_with(&(object, method, vargs, kwargs), options)
-        }
+        Serializer::Serpent | Serializer::Marshal => ser.to_bytes_with(&(object, method, vargs, kwargs), options),
     }
 }
 
@@ -161,6 +172,20 @@ mod tests {
         assert_eq!(call, expected);
         let null_kwargs = Value::List(vec![Value::from("o"), Value::from("m"), Value::List(vec![]), Value::None]);
         assert_eq!(decode_msgpack(&null_kwargs).unwrap().kwargs, None);
+    }
+
+    #[test]
+    fn msgpack_calls_are_written_as_the_4_tuple_is() {
+        let kwargs: Dict = [(Value::from("k"), Value::from("é".repeat(40)))].into_iter().collect();
+        let long = "m".repeat(300);
+        for (object, method) in [("obj", "add"), ("x".repeat(40).as_str(), long.as_str())] {
+            let vargs = (1, "two", vec![3.5], Value::None);
+            for kwargs in [Some(&kwargs), None] {
+                let direct = encode(Serializer::Msgpack, SerializeOptions::default(), object, method, &vargs, kwargs);
+                let tuple = Serializer::Msgpack.to_bytes(&(object, method, &vargs, kwargs)).unwrap();
+                assert_eq!(direct.unwrap(), tuple, "{object} {method} {kwargs:?}");
+            }
+        }
     }
 
     #[test]
