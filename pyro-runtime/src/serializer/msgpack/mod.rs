@@ -14,7 +14,9 @@
 //! every str, Pyro5's extension codes with valid payloads, at most [`MAX_DEPTH`] nested
 //! containers, and nothing after the value; it also counts what the decoded values will cost
 //! and refuses input past its [`DecodeLimit`] ([`SerializeError::TooLarge`]). Only then does
-//! serde read it.
+//! serde read it. A call's payload, which every request carries, is read into its parts
+//! directly with the same checks on the way, in one pass: the same errors, and what is built
+//! before one never passes the limit.
 //!
 //! A Python receiver refuses map keys other than `str` and `bytes` (Pyro5 loads with
 //! `strict_map_key`, so the error is Pyro5's `ValueError`); this module writes whatever keys it
@@ -152,11 +154,11 @@ pub fn from_bytes_limited<T: DeserializeOwned>(bytes: &[u8], limit: DecodeLimit)
 }
 
 /// The parts of a call (`[object, method, vargs, kwargs]`), read straight from the array with
-/// no [`Value`] around them, after the same checks as [`from_bytes_limited`]; `None` when the
+/// no [`Value`] around them, with the same checks as [`from_bytes_limited`]; `None` when the
 /// payload has another shape (the caller's general path then says what is wrong with it).
 pub(crate) fn call_parts(bytes: &[u8], limit: DecodeLimit) -> Result<Option<CallParts>, SerializeError> {
-    validate_within(bytes, &mut Budget::new(NAME, bytes.len(), limit))?;
-    read::call_parts(bytes)
+    // Checked as it is read, in one pass (see `read`).
+    read::call_parts(bytes, &mut Budget::new(NAME, bytes.len(), limit))
 }
 
 /// A call's `(object, method, vargs, kwargs)`, as [`call_parts`] reads them.
