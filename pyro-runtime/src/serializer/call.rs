@@ -1,5 +1,7 @@
 //! The call payload (`INVOKE`) in each serializer's shape.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 
 use super::{DecodeLimit, SerializeError, SerializeOptions, Serializer};
@@ -71,12 +73,28 @@ where
 }
 
 pub(super) fn decode(ser: Serializer, bytes: &[u8], limit: DecodeLimit) -> Result<Call, SerializeError> {
+    let SharedCall { object, method, vargs, kwargs } = decode_shared(ser, bytes, limit)?;
+    Ok(Call { object, method: method.to_string(), vargs, kwargs })
+}
+
+/// A decoded call whose method name can be shared (a daemon's request keeps it for the reply
+/// and its arguments' errors, without a copy for each).
+#[derive(Debug)]
+pub(crate) struct SharedCall {
+    pub(crate) object: String,
+    pub(crate) method: Arc<str>,
+    pub(crate) vargs: Vec<Value>,
+    pub(crate) kwargs: Option<Dict>,
+}
+
+/// [`Serializer::decode_call_limited`] with the method name shared.
+pub(crate) fn decode_shared(ser: Serializer, bytes: &[u8], limit: DecodeLimit) -> Result<SharedCall, SerializeError> {
     // msgpack, the common case: the parts read directly (the general path below explains a
     // payload of another shape).
     if ser == Serializer::Msgpack
         && let Some((object, method, vargs, kwargs)) = super::msgpack::call_parts(bytes, limit)?
     {
-        return Ok(Call { object, method, vargs, kwargs: keyword_arguments(kwargs)? });
+        return Ok(SharedCall { object, method, vargs, kwargs: keyword_arguments(kwargs)? });
     }
     let value: Value = ser.from_bytes_limited(bytes, limit)?;
     let (object, method, vargs, kwargs) = match (ser, value) {
@@ -105,7 +123,7 @@ pub(super) fn decode(ser: Serializer, bytes: &[u8], limit: DecodeLimit) -> Resul
         Value::List(items) | Value::Tuple(items) => items,
         other => return Err(invalid(format!("positional arguments must be a sequence, got {}", other.type_name()))),
     };
-    Ok(Call { object, method, vargs, kwargs: keyword_arguments(kwargs)? })
+    Ok(SharedCall { object, method: Arc::from(method), vargs, kwargs: keyword_arguments(kwargs)? })
 }
 
 /// A call's keyword arguments: null, or a dict with str keys.

@@ -76,6 +76,7 @@ pub(crate) use splice::{ListWriter, msgpack_array_header};
 
 pub use budget::DecodeLimit;
 pub use call::Call;
+pub(crate) use call::{SharedCall, decode_shared as decode_call_shared};
 pub use classdict::{CLASS_KEY, ExceptionWrapper, ProxyState, RefusedClass, check_class, class_name};
 
 use serde::Serialize;

@@ -22,7 +22,7 @@ pub(super) struct ReplyTo {
     pub(super) correlation_id: Uuid,
     pub(super) serializer: Serializer,
     pub(super) object: String,
-    pub(super) method: String,
+    pub(super) method: Arc<str>,
     pub(super) oneway: bool,
 }
 
@@ -37,7 +37,7 @@ impl ReplyTo {
 
 /// A decoded INVOKE payload.
 pub(super) enum Payload {
-    Call(crate::serializer::Call),
+    Call(crate::serializer::SharedCall),
     Batch(BatchCall),
 }
 

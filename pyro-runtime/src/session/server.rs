@@ -16,7 +16,7 @@ use super::request::{Completed, Outcome, Payload, ReplyTo, Request, Work, batch_
 use super::response_annotations::ResponseAnnotations;
 use super::state::SessionState;
 use super::streams::Streams;
-use crate::dispatch::{CallArgs, CallContext, Metadata, Reply, Servant};
+use crate::dispatch::{CallArgs, CallContext, Metadata, Reply, Servant, Vargs};
 use crate::logging::Peer;
 use crate::protocol::{AnnotationId, Annotations, Flags, Message, MessageType, ProtocolError, new_correlation_id};
 use crate::serializer::batch_call::{self};
@@ -567,12 +567,13 @@ impl ServerSession {
         // The target is known once the payload is decoded ("?" until then, for the errors;
         // set only where one can happen first, so that a call allocates no placeholder).
         let unknown = || "?".to_owned();
+        let unknown_method = || Arc::<str>::from("?");
         let mut to = ReplyTo {
             seq: message.seq,
             correlation_id,
             serializer: ser,
             object: String::new(),
-            method: String::new(),
+            method: Arc::from(""),
             oneway,
         };
         // Pyro5's `msg_flags` are the header's flags: CORR_ID included, COMPRESSED cleared.
@@ -581,14 +582,14 @@ impl ServerSession {
             header_flags.insert(Flags::CORR_ID);
         }
         if message.flags.contains(Flags::KEEPSERIALIZED) {
-            (to.object, to.method) = (unknown(), unknown());
+            (to.object, to.method) = (unknown(), unknown_method());
             return self.invoke_blob(message, to, header_flags, received, directory);
         }
         // A batch is read entry by entry (msgpack: straight from the bytes), not as one tree.
         let payload = if batch {
             batch_call::decode(ser, &message.data, self.info.decode_limit).map(Payload::Batch)
         } else {
-            ser.decode_call_limited(&message.data, self.info.decode_limit).map(Payload::Call)
+            crate::serializer::decode_call_shared(ser, &message.data, self.info.decode_limit).map(Payload::Call)
         };
         let mut payload = match payload {
             Ok(payload) => payload,
@@ -596,13 +597,13 @@ impl ServerSession {
             Err(error) => {
                 tracing::warn!(target: "pyro::daemon", "error during handleRequest from {}: {error}", Peer(self.client_addr));
                 self.state = State::Closed;
-                (to.object, to.method) = (unknown(), unknown());
+                (to.object, to.method) = (unknown(), unknown_method());
                 return if oneway { Action::Close } else { self.failure(&to, error.into()) };
             }
         };
         (to.object, to.method) = match &mut payload {
-            Payload::Call(call) => (std::mem::take(&mut call.object), std::mem::take(&mut call.method)),
-            Payload::Batch(call) => (std::mem::take(&mut call.object), std::mem::take(&mut call.method)),
+            Payload::Call(call) => (std::mem::take(&mut call.object), Arc::clone(&call.method)),
+            Payload::Batch(call) => (std::mem::take(&mut call.object), Arc::from(std::mem::take(&mut call.method))),
         };
         let work = match payload {
             Payload::Batch(call) => match batch_calls(call.entries) {
@@ -612,7 +613,7 @@ impl ServerSession {
             // Empty keyword arguments bind as none at all (and more cheaply).
             Payload::Call(call) => {
                 let kwargs = call.kwargs.filter(|kwargs| !kwargs.is_empty());
-                Work::Call(CallArgs::new(to.method.clone(), call.vargs, kwargs))
+                Work::Call(CallArgs::shared(call.method, Vargs::Many(call.vargs), kwargs))
             }
         };
         self.dispatch(to, work, message.annotations, header_flags, received, directory)
@@ -641,9 +642,9 @@ impl ServerSession {
                 return self.failure(&to, RemoteError::new("builtins.ValueError", vec![Value::from(message)]).into());
             }
         };
-        (to.object, to.method) = (object, method);
+        (to.object, to.method) = (object, Arc::from(method));
         let blob = crate::SerializedBlob::received(info, to.serializer, message.data);
-        let work = Work::Call(CallArgs::new(to.method.clone(), vec![blob.to_value()], None));
+        let work = Work::Call(CallArgs::shared(Arc::clone(&to.method), Vargs::One(blob.to_value()), None));
         self.dispatch(to, work, message.annotations, header_flags, received, directory)
     }
 
@@ -672,7 +673,7 @@ impl ServerSession {
             .with_session_state(Arc::clone(&self.connection));
         if to.object == DAEMON_OBJECT_ID {
             // Answered here: the daemon object runs no user code.
-            if let (Work::Call(_), "get_next_stream_item", Some(streams)) = (&work, to.method.as_str(), &self.streams) {
+            if let (Work::Call(_), "get_next_stream_item", Some(streams)) = (&work, &*to.method, &self.streams) {
                 // The stream's iterator is user code: the driver runs it, like any call.
                 let servant: Arc<dyn Servant> = Arc::new(NextItem { streams: Arc::clone(streams) });
                 let request = Request { to, servant, context, work };

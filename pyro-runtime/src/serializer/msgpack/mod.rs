@@ -162,7 +162,7 @@ pub(crate) fn call_parts(bytes: &[u8], limit: DecodeLimit) -> Result<Option<Call
 }
 
 /// A call's `(object, method, vargs, kwargs)`, as [`call_parts`] reads them.
-pub(crate) type CallParts = (String, String, Vec<Value>, Value);
+pub(crate) type CallParts = (String, std::sync::Arc<str>, Vec<Value>, Value);
 
 /// [`from_bytes`] for input that [`validate`] has passed (a part of a validated message, one
 /// whole value).

@@ -43,7 +43,7 @@ pub(crate) fn call_parts(bytes: &[u8], budget: &mut Budget) -> Result<Option<Cal
     let vargs = cursor.items(count, 3)?;
     let kwargs = cursor.value(2)?;
     cursor.end()?;
-    Ok(Some((object.to_owned(), method.to_owned(), vargs, kwargs)))
+    Ok(Some((object.to_owned(), std::sync::Arc::from(method), vargs, kwargs)))
 }
 
 /// What is checked while reading: nothing more for validated input, the validator's budget
@@ -408,7 +408,7 @@ mod tests {
             let vargs = vec![Value::Int(42), Value::from("two"), Value::List(vec![Value::Float(1.5)])];
             let bytes = to_bytes(&("obj_1", "echo", &vargs, &kwargs)).unwrap();
             let (object, method, got_vargs, got_kwargs) = parts(&bytes).unwrap().unwrap();
-            assert_eq!((object.as_str(), method.as_str()), ("obj_1", "echo"));
+            assert_eq!((object.as_str(), &*method), ("obj_1", "echo"));
             assert_eq!(exactly(&Value::List(got_vargs)), exactly(&through_serde(&to_bytes(&vargs).unwrap())));
             assert_eq!(exactly(&got_kwargs), exactly(&kwargs));
         }
@@ -462,7 +462,7 @@ mod tests {
                         let serde: (String, String, Vec<Value>, Value) =
                             serde::Deserialize::deserialize(&mut deserializer(input)).unwrap();
                         let got =
-                            (object.clone(), method.clone(), exactly(&Value::List(vargs.clone())), exactly(kwargs));
+                            (object.clone(), method.to_string(), exactly(&Value::List(vargs.clone())), exactly(kwargs));
                         assert_eq!(got, (serde.0, serde.1, exactly(&Value::List(serde.2)), exactly(&serde.3)));
                         checked.1 += 1;
                     }
