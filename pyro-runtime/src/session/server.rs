@@ -564,25 +564,24 @@ impl ServerSession {
         let oneway = message.flags.contains(Flags::ONEWAY);
         let batch = message.flags.contains(Flags::BATCH);
         let correlation_id = message.correlation_id.unwrap_or_else(new_correlation_id);
-        // The target is known once the payload is decoded ("?" until then, for the errors;
-        // set only where one can happen first, so that a call allocates no placeholder).
-        let unknown = || "?".to_owned();
-        let unknown_method = || Arc::<str>::from("?");
-        let mut to = ReplyTo {
+        // The target is known once the payload is decoded ("?" until then, for the errors; made
+        // only where one can happen first, so that a call allocates no placeholder).
+        let reply_to = |object: String, method: Arc<str>| ReplyTo {
             seq: message.seq,
             correlation_id,
             serializer: ser,
-            object: String::new(),
-            method: Arc::from(""),
+            object,
+            method,
             oneway,
         };
+        let unknown = || reply_to("?".to_owned(), Arc::from("?"));
         // Pyro5's `msg_flags` are the header's flags: CORR_ID included, COMPRESSED cleared.
         let mut header_flags = message.flags;
         if message.correlation_id.is_some() {
             header_flags.insert(Flags::CORR_ID);
         }
         if message.flags.contains(Flags::KEEPSERIALIZED) {
-            (to.object, to.method) = (unknown(), unknown_method());
+            let to = unknown();
             return self.invoke_blob(message, to, header_flags, received, directory);
         }
         // A batch is read entry by entry (msgpack: straight from the bytes), not as one tree.
@@ -597,13 +596,14 @@ impl ServerSession {
             Err(error) => {
                 tracing::warn!(target: "pyro::daemon", "error during handleRequest from {}: {error}", Peer(self.client_addr));
                 self.state = State::Closed;
-                (to.object, to.method) = (unknown(), unknown_method());
-                return if oneway { Action::Close } else { self.failure(&to, error.into()) };
+                return if oneway { Action::Close } else { self.failure(&unknown(), error.into()) };
             }
         };
-        (to.object, to.method) = match &mut payload {
-            Payload::Call(call) => (std::mem::take(&mut call.object), Arc::clone(&call.method)),
-            Payload::Batch(call) => (std::mem::take(&mut call.object), Arc::from(std::mem::take(&mut call.method))),
+        let to = match &mut payload {
+            Payload::Call(call) => reply_to(std::mem::take(&mut call.object), Arc::clone(&call.method)),
+            Payload::Batch(call) => {
+                reply_to(std::mem::take(&mut call.object), Arc::from(std::mem::take(&mut call.method)))
+            }
         };
         let work = match payload {
             Payload::Batch(call) => match batch_calls(call.entries) {
