@@ -393,9 +393,9 @@ impl CallContext {
     pub fn encode<T: serde::Serialize + ?Sized>(&self, value: &T) -> Result<Reply, Error> {
         let _scope = crate::daemon::autoproxy::enter(self.daemon.as_ref(), self.session_id, self.serializer);
         let bytes = match self.serializer {
-            // Into this thread's spare buffer (see `encode_buffer`).
+            // Into this thread's spare buffer (see `serializer::spare_buffer`).
             Serializer::Msgpack => {
-                let mut out = super::encode_buffer::take();
+                let mut out = crate::serializer::spare_buffer::take();
                 crate::serializer::msgpack::write_to(&mut out, value)?;
                 out
             }

@@ -65,7 +65,6 @@ pub mod attributes;
 pub(crate) mod busy;
 mod callback;
 mod context;
-pub(crate) mod encode_buffer;
 mod metadata;
 mod pending;
 mod remote;

@@ -58,7 +58,9 @@ where
         Serializer::Json => ser.to_bytes_with(&JsonCall { object, method, params: vargs, kwargs }, options),
         // The same bytes as the tuple below, the frame written directly (every call is one).
         Serializer::Msgpack => {
-            let mut out = Vec::with_capacity(128);
+            // Into the thread's spare buffer (the async proxy gives it back once sent).
+            let mut out = super::spare_buffer::take();
+            out.reserve(128);
             out.push(MSGPACK_ARRAY_OF_4);
             super::msgpack::write_str(&mut out, object)?;
             super::msgpack::write_str(&mut out, method)?;

@@ -70,6 +70,7 @@ pub mod marshal;
 pub mod msgpack;
 mod pyshape;
 pub mod serpent;
+pub(crate) mod spare_buffer;
 mod splice;
 
 pub(crate) use splice::{ListWriter, msgpack_array_header};

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 use super::exception;
-use crate::dispatch::{CallArgs, CallContext, Metadata, PendingOutput, Reply, Servant, encode_buffer};
+use crate::dispatch::{CallArgs, CallContext, Metadata, PendingOutput, Reply, Servant};
 use crate::logging::Peer;
 use crate::protocol::{Annotations, Flags, Message, MessageType};
 use crate::serializer::batch_call::{BatchCall, BatchEntry};
@@ -610,7 +610,7 @@ impl BatchResults {
         match reply {
             Reply::Encoded(bytes) => {
                 self.list.push(&bytes)?;
-                encode_buffer::give_back(bytes);
+                crate::serializer::spare_buffer::give_back(bytes);
             }
             other => self.list.push(&other.into_bytes_with(self.ser, self.options)?)?,
         }

@@ -215,7 +215,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<'_, S> {
         loop {
             match action {
                 Action::Send(message) => {
-                    return match self.wire.send(&message).await {
+                    let sent = self.wire.send(&message).await;
+                    // The reply's buffer serves the thread's next result (see `serializer::spare_buffer`).
+                    crate::serializer::spare_buffer::give_back(message.data);
+                    return match sent {
                         Ok(()) => Next::Read,
                         Err(error) => {
                             tracing::warn!(target: "pyro::daemon", "error during handleRequest from {}: {error}", crate::logging::Peer(self.client_addr));

@@ -518,10 +518,15 @@ impl Proxy {
                 }
             }
         };
-        match per_call {
+        let result = match per_call {
             Some(_) => crate::deadline::enter_async(deadline, attempts).await,
             None => attempts.await,
+        };
+        // The request was sent (or never will be): its buffer serves the thread's next one.
+        if let Some(request) = prepared {
+            crate::serializer::spare_buffer::give_back(request.data);
         }
+        result
     }
 
     #[allow(clippy::too_many_arguments)]

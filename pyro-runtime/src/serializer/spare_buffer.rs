@@ -1,6 +1,7 @@
-//! A spare buffer per thread for serialized results: a batch gives each result's buffer back
-//! once it is copied into the batch's reply, and the next result is written into it, so a
-//! batch of small results does not allocate one buffer per call.
+//! A spare buffer per thread for serialized payloads: a batch gives each result's buffer back
+//! once it is copied into the batch's reply, an async daemon each reply's once it is written,
+//! an async proxy each request's once it is sent, and the next payload is written into it, so
+//! small calls and results do not allocate a buffer each.
 
 use std::cell::Cell;
 
