@@ -16,18 +16,22 @@ pub(super) struct Naming {
 }
 
 impl Naming {
+    /// The settings to resolve with, and a resolution already known (a copied proxy's).
     pub(super) fn new(config: Arc<Config>, resolved: Option<Uri>) -> Box<Naming> {
         Box::new(Naming { config, resolved: RwLock::new(resolved) })
     }
 
+    /// Resolves `uri` now: finds the name server and asks it.
     pub(super) fn resolve(&self, uri: &Uri) -> Result<Uri, Error> {
         naming::resolve_with_config(uri, &self.config)
     }
 
+    /// The `PYRO` uri of the latest connection, if any.
     pub(super) fn resolved(&self) -> Option<Uri> {
         self.resolved.read().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
+    /// Keeps `uri` as what the latest connection was opened to.
     pub(super) fn remember(&self, uri: Uri) {
         *self.resolved.write().unwrap_or_else(PoisonError::into_inner) = Some(uri);
     }
