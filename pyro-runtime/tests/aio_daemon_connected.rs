@@ -116,6 +116,7 @@ async fn over_tcp_and_served_once() {
     daemon.register(Echo::new(), Some("echo")).unwrap();
     // The blocking loop cannot serve a tokio stream's socket: refused, nothing taken.
     let err = daemon.request_loop().unwrap_err();
+    assert!(matches!(&err, pyro_runtime::Error::Daemon { .. }), "{err:?}");
     assert!(err.to_string().contains("aio::Daemon::serve"), "{err}");
     let daemon = std::sync::Arc::new(daemon);
     let serving = std::sync::Arc::clone(&daemon);

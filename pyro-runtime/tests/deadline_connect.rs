@@ -1,7 +1,9 @@
 //! `bind()` and `ping()` under deadlines, for the blocking and the async proxy: against a
 //! server that accepts connections but never answers the handshake, the proxy's
 //! `deadline_per_call` and an ambient deadline (`deadline::within`, `within_async`) end them
-//! with a timeout saying the deadline passed; against a daemon they succeed within one.
+//! with a timeout saying the deadline passed; against a daemon they succeed within one. A
+//! blocking proxy over a connected socket fetches its metadata under the ambient deadline and
+//! its timeout in the same way.
 #![allow(clippy::unwrap_used)]
 
 use std::net::{TcpListener, TcpStream};
@@ -74,6 +76,68 @@ fn blocking_bind_and_ping_succeed_within_a_deadline() {
     proxy.ping().unwrap();
     stop.shutdown();
     server.join().unwrap().unwrap();
+}
+
+/// A blocking proxy over a connected socket ([`Proxy::connected`]) has no handshake: it fetches
+/// the metadata with a `get_metadata` call as it is made, bounded as a TCP `bind` is.
+#[cfg(unix)]
+mod connected {
+    use std::os::unix::net::UnixStream;
+
+    use super::*;
+    use pyro::Config;
+
+    #[test]
+    fn fetching_the_metadata_honours_the_ambient_deadline() {
+        // The other end is held open and never answers.
+        let (client_end, _silent_end) = UnixStream::pair().unwrap();
+        let started = Instant::now();
+        let made = deadline::within(BUDGET, || Proxy::connected_with_config(&client_end, "thing", &Config::default()));
+        assert_deadline_passed(made.map(drop), started, "binding");
+        // A deadline already past: nothing is sent, at once.
+        let (client_end, _silent_end) = UnixStream::pair().unwrap();
+        let started = Instant::now();
+        let made =
+            deadline::within(Duration::ZERO, || Proxy::connected_with_config(&client_end, "thing", &Config::default()));
+        let error = made.unwrap_err();
+        assert!(error.is_timeout() && started.elapsed() < BUDGET, "{error:?}");
+    }
+
+    #[test]
+    fn fetching_the_metadata_honours_the_timeout_and_the_earlier_of_both() {
+        let (client_end, _silent_end) = UnixStream::pair().unwrap();
+        let config = Config { comm_timeout: Some(BUDGET), ..Config::default() };
+        let started = Instant::now();
+        let error = Proxy::connected_with_config(&client_end, "thing", &config).unwrap_err();
+        let took = started.elapsed();
+        assert!(error.is_timeout(), "{error:?}");
+        assert!(!error.to_string().contains("the deadline passed"), "{error}");
+        assert!(took >= BUDGET - Duration::from_millis(10) && took < Duration::from_secs(2), "{took:?}");
+        // The timeout is shorter than a deadline: the timeout ends it.
+        let (client_end, _silent_end) = UnixStream::pair().unwrap();
+        let started = Instant::now();
+        let made =
+            deadline::within(Duration::from_secs(30), || Proxy::connected_with_config(&client_end, "thing", &config));
+        let error = made.unwrap_err();
+        assert!(error.is_timeout() && started.elapsed() < Duration::from_secs(2), "{error:?}");
+        assert!(!error.to_string().contains("the deadline passed"), "{error}");
+    }
+
+    #[test]
+    fn fetching_the_metadata_succeeds_within_a_deadline() {
+        let (server_end, client_end) = UnixStream::pair().unwrap();
+        let daemon = pyro::Daemon::builder().config(Config::default()).connected(&server_end).unwrap();
+        let server = std::thread::spawn(move || daemon.request_loop());
+        let config = Config { comm_timeout: Some(Duration::from_secs(5)), ..Config::default() };
+        let proxy = deadline::within(Duration::from_secs(5), || {
+            Proxy::connected_with_config(&client_end, "Pyro.Daemon", &config)
+        })
+        .unwrap();
+        assert!(proxy.metadata().unwrap().methods.contains("ping"));
+        deadline::within(Duration::from_secs(5), || proxy.ping()).unwrap();
+        drop((proxy, client_end));
+        server.join().unwrap().unwrap();
+    }
 }
 
 #[cfg(feature = "tokio")]

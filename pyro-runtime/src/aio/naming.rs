@@ -12,12 +12,13 @@ use super::Proxy;
 use crate::naming::broadcast::{
     BROADCAST_ROUNDS, BROADCAST_TIMEOUT, MAX_LATE_READS, answer_uri, broadcast_targets, describe_targets,
 };
-use crate::naming::client::{filters, kwargs, naming_error, tag_list, yp_options};
+use crate::naming::calls::{self, NsCall};
+use crate::naming::client::naming_error;
 use crate::naming::failover::{Found, Plan, Search, Step};
 use crate::naming::resolve::{random_index, unreachable_none};
 use crate::naming::{BROADCAST_REQUEST, decode};
 use crate::uri::{Location, Protocol};
-use crate::value::{Dict, Value};
+use crate::value::Value;
 use crate::{Config, Error, Uri};
 
 /// An async client of a Pyro5 name server: the async twin of
@@ -108,8 +109,7 @@ impl NameServerProxy {
     /// # Ok(()) }
     /// ```
     pub async fn lookup(&self, name: &str) -> Result<Uri, Error> {
-        let reply = self.call("lookup", vec![name.into()], Dict::new()).await?;
-        decode::uri(&reply, name)
+        self.run(calls::lookup(name)).await
     }
 
     /// The URI registered under `name` and its metadata tags.
@@ -120,8 +120,7 @@ impl NameServerProxy {
     /// # Ok(()) }
     /// ```
     pub async fn lookup_with_metadata(&self, name: &str) -> Result<(Uri, BTreeSet<String>), Error> {
-        let reply = self.call("lookup", vec![name.into()], kwargs([("return_metadata", true.into())])).await?;
-        decode::uri_with_metadata(&reply, name)
+        self.run(calls::lookup_with_metadata(name)).await
     }
 
     /// Registers `uri` under `name` (`safe`: fail if the name is taken), with metadata tags.
@@ -138,14 +137,7 @@ impl NameServerProxy {
         safe: bool,
         metadata: Option<&BTreeSet<String>>,
     ) -> Result<(), Error> {
-        let mut options = Dict::new();
-        if safe {
-            options.insert("safe", true);
-        }
-        if let Some(tags) = metadata {
-            options.insert("metadata", tag_list(tags));
-        }
-        self.call("register", vec![name.into(), uri.to_value()], options).await.map(drop)
+        self.run(calls::register(name, uri, safe, metadata)).await
     }
 
     /// The registrations, optionally those whose name starts with `prefix` or matches `regex`.
@@ -156,8 +148,7 @@ impl NameServerProxy {
     /// # Ok(()) }
     /// ```
     pub async fn list(&self, prefix: Option<&str>, regex: Option<&str>) -> Result<BTreeMap<String, Uri>, Error> {
-        let reply = self.call("list", Vec::new(), filters(prefix, regex)).await?;
-        decode::name_map(&reply, decode::uri)
+        self.run(calls::list(prefix, regex)).await
     }
 
     /// [`list`](NameServerProxy::list) with each registration's metadata tags.
@@ -172,10 +163,7 @@ impl NameServerProxy {
         prefix: Option<&str>,
         regex: Option<&str>,
     ) -> Result<BTreeMap<String, (Uri, BTreeSet<String>)>, Error> {
-        let mut options = filters(prefix, regex);
-        options.insert("return_metadata", true);
-        let reply = self.call("list", Vec::new(), options).await?;
-        decode::name_map(&reply, decode::uri_with_metadata)
+        self.run(calls::list_with_metadata(prefix, regex)).await
     }
 
     /// The registrations having all tags of `meta_all` and any of `meta_any` (metadata filters).
@@ -186,8 +174,7 @@ impl NameServerProxy {
     /// # Ok(()) }
     /// ```
     pub async fn yplookup(&self, meta_all: &[&str], meta_any: &[&str]) -> Result<BTreeMap<String, Uri>, Error> {
-        let reply = self.call("yplookup", Vec::new(), yp_options(meta_all, meta_any, false)).await?;
-        decode::name_map(&reply, decode::uri)
+        self.run(calls::yplookup(meta_all, meta_any)).await
     }
 
     /// [`yplookup`](NameServerProxy::yplookup) with each registration's metadata tags.
@@ -202,8 +189,7 @@ impl NameServerProxy {
         meta_all: &[&str],
         meta_any: &[&str],
     ) -> Result<BTreeMap<String, (Uri, BTreeSet<String>)>, Error> {
-        let reply = self.call("yplookup", Vec::new(), yp_options(meta_all, meta_any, true)).await?;
-        decode::name_map(&reply, decode::uri_with_metadata)
+        self.run(calls::yplookup_with_metadata(meta_all, meta_any)).await
     }
 
     /// Removes the registration `name`, or those with names starting with `prefix` or
@@ -215,9 +201,7 @@ impl NameServerProxy {
     /// # Ok(()) }
     /// ```
     pub async fn remove(&self, name: Option<&str>, prefix: Option<&str>, regex: Option<&str>) -> Result<usize, Error> {
-        let vargs = name.map(|name| vec![Value::from(name)]).unwrap_or_default();
-        let reply = self.call("remove", vargs, filters(prefix, regex)).await?;
-        decode::count(&reply, "remove")
+        self.run(calls::remove(name, prefix, regex)).await
     }
 
     /// Replaces the metadata tags of `name` (`None` clears them).
@@ -228,8 +212,7 @@ impl NameServerProxy {
     /// # Ok(()) }
     /// ```
     pub async fn set_metadata(&self, name: &str, metadata: Option<&BTreeSet<String>>) -> Result<(), Error> {
-        let tags = metadata.map_or(Value::None, tag_list);
-        self.call("set_metadata", vec![name.into(), tags], Dict::new()).await.map(drop)
+        self.run(calls::set_metadata(name, metadata)).await
     }
 
     /// The number of registrations.
@@ -240,8 +223,7 @@ impl NameServerProxy {
     /// # Ok(()) }
     /// ```
     pub async fn count(&self) -> Result<usize, Error> {
-        let reply = self.call("count", Vec::new(), Dict::new()).await?;
-        decode::count(&reply, "count")
+        self.run(calls::count()).await
     }
 
     /// Calls the name server's `ping` method.
@@ -252,11 +234,15 @@ impl NameServerProxy {
     /// # Ok(()) }
     /// ```
     pub async fn ping(&self) -> Result<(), Error> {
-        self.call("ping", Vec::new(), Dict::new()).await.map(drop)
+        self.run(calls::ping()).await
     }
 
-    async fn call(&self, method: &str, vargs: Vec<Value>, kwargs: Dict) -> Result<Value, Error> {
-        self.proxy.call_value(method, vargs, kwargs).await.map_err(naming_error)
+    /// Sends `call` and decodes its reply, the name server's `NamingError` as
+    /// [`Error::Naming`].
+    async fn run<T>(&self, call: NsCall<'_, T>) -> Result<T, Error> {
+        let NsCall { request, reply } = call;
+        let value = self.proxy.call_value(request.method, request.vargs, request.kwargs).await.map_err(naming_error)?;
+        reply.decode(&value)
     }
 }
 
@@ -520,9 +506,7 @@ async fn lookup_once(ns: &NameServerProxy, name: &str) -> Result<Option<Uri>, Er
 
 /// The registrations having all of `tags`, as their name server returned them (`None`: none).
 async fn candidates(ns: &NameServerProxy, tags: &BTreeSet<String>) -> Result<Option<Vec<(String, Value)>>, Error> {
-    let list = Value::List(tags.iter().map(|tag| Value::from(tag.as_str())).collect());
-    let reply = ns.call("yplookup", vec![list, Value::None, Value::Bool(false)], Dict::new()).await?;
-    let found: Vec<(String, Value)> = decode::name_map(&reply, |value, _| Ok(value.clone()))?.into_iter().collect();
+    let found = ns.run(calls::having_all(tags)).await?;
     Ok((!found.is_empty()).then_some(found))
 }
 

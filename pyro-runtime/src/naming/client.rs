@@ -3,9 +3,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-use super::{NAMING_ERROR_CLASS, decode};
+use super::NAMING_ERROR_CLASS;
+use super::calls::{self, NsCall};
 use crate::proxy::Proxy;
-use crate::value::{Dict, Value};
 use crate::{Config, Error, Uri};
 
 /// A client for a name server (Pyro5's `Pyro.NameServer` object): a [`Proxy`] with typed
@@ -116,8 +116,7 @@ impl NameServerProxy {
     /// # Ok::<(), pyro::Error>(())
     /// ```
     pub fn lookup(&self, name: &str) -> Result<Uri, Error> {
-        let reply = self.call("lookup", vec![name.into()], Dict::new())?;
-        decode::uri(&reply, name)
+        self.run(calls::lookup(name))
     }
 
     /// The URI registered under `name` and its metadata (`lookup(name, return_metadata=True)`).
@@ -129,8 +128,7 @@ impl NameServerProxy {
     /// # Ok::<(), pyro::Error>(())
     /// ```
     pub fn lookup_with_metadata(&self, name: &str) -> Result<(Uri, BTreeSet<String>), Error> {
-        let reply = self.call("lookup", vec![name.into()], kwargs([("return_metadata", true.into())]))?;
-        decode::uri_with_metadata(&reply, name)
+        self.run(calls::lookup_with_metadata(name))
     }
 
     /// Registers `uri` under `name` with optional metadata tags (`register(name, uri)`, plus
@@ -150,14 +148,7 @@ impl NameServerProxy {
         safe: bool,
         metadata: Option<&BTreeSet<String>>,
     ) -> Result<(), Error> {
-        let mut options = Dict::new();
-        if safe {
-            options.insert("safe", true);
-        }
-        if let Some(tags) = metadata {
-            options.insert("metadata", tag_list(tags));
-        }
-        self.call("register", vec![name.into(), uri.to_value()], options).map(drop)
+        self.run(calls::register(name, uri, safe, metadata))
     }
 
     /// The registrations, optionally only the names starting with `prefix` or matching `regex`
@@ -171,8 +162,7 @@ impl NameServerProxy {
     /// # Ok::<(), pyro::Error>(())
     /// ```
     pub fn list(&self, prefix: Option<&str>, regex: Option<&str>) -> Result<BTreeMap<String, Uri>, Error> {
-        let reply = self.call("list", Vec::new(), filters(prefix, regex))?;
-        decode::name_map(&reply, decode::uri)
+        self.run(calls::list(prefix, regex))
     }
 
     /// [`list`](NameServerProxy::list) with each registration's metadata
@@ -193,10 +183,7 @@ impl NameServerProxy {
         prefix: Option<&str>,
         regex: Option<&str>,
     ) -> Result<BTreeMap<String, (Uri, BTreeSet<String>)>, Error> {
-        let mut options = filters(prefix, regex);
-        options.insert("return_metadata", true);
-        let reply = self.call("list", Vec::new(), options)?;
-        decode::name_map(&reply, decode::uri_with_metadata)
+        self.run(calls::list_with_metadata(prefix, regex))
     }
 
     /// The registrations whose metadata has all the tags of `meta_all`, or any tag of
@@ -210,8 +197,7 @@ impl NameServerProxy {
     /// # Ok::<(), pyro::Error>(())
     /// ```
     pub fn yplookup(&self, meta_all: &[&str], meta_any: &[&str]) -> Result<BTreeMap<String, Uri>, Error> {
-        let reply = self.call("yplookup", Vec::new(), yp_options(meta_all, meta_any, false))?;
-        decode::name_map(&reply, decode::uri)
+        self.run(calls::yplookup(meta_all, meta_any))
     }
 
     /// [`yplookup`](NameServerProxy::yplookup) with each registration's metadata
@@ -229,8 +215,7 @@ impl NameServerProxy {
         meta_all: &[&str],
         meta_any: &[&str],
     ) -> Result<BTreeMap<String, (Uri, BTreeSet<String>)>, Error> {
-        let reply = self.call("yplookup", Vec::new(), yp_options(meta_all, meta_any, true))?;
-        decode::name_map(&reply, decode::uri_with_metadata)
+        self.run(calls::yplookup_with_metadata(meta_all, meta_any))
     }
 
     /// Removes the registration `name`, or else those starting with `prefix`, or else those
@@ -245,9 +230,7 @@ impl NameServerProxy {
     /// # Ok::<(), pyro::Error>(())
     /// ```
     pub fn remove(&self, name: Option<&str>, prefix: Option<&str>, regex: Option<&str>) -> Result<usize, Error> {
-        let vargs = name.map(|name| vec![Value::from(name)]).unwrap_or_default();
-        let reply = self.call("remove", vargs, filters(prefix, regex))?;
-        decode::count(&reply, "remove")
+        self.run(calls::remove(name, prefix, regex))
     }
 
     /// Replaces the metadata of the registration `name`; `None` clears it
@@ -261,8 +244,7 @@ impl NameServerProxy {
     /// # Ok::<(), pyro::Error>(())
     /// ```
     pub fn set_metadata(&self, name: &str, metadata: Option<&BTreeSet<String>>) -> Result<(), Error> {
-        let tags = metadata.map_or(Value::None, tag_list);
-        self.call("set_metadata", vec![name.into(), tags], Dict::new()).map(drop)
+        self.run(calls::set_metadata(name, metadata))
     }
 
     /// The number of registrations, the name server's own included (`count()`).
@@ -273,8 +255,7 @@ impl NameServerProxy {
     /// # Ok::<(), pyro::Error>(())
     /// ```
     pub fn count(&self) -> Result<usize, Error> {
-        let reply = self.call("count", Vec::new(), Dict::new())?;
-        decode::count(&reply, "count")
+        self.run(calls::count())
     }
 
     /// Calls the name server's `ping()` method: succeeds if it answers.
@@ -284,12 +265,15 @@ impl NameServerProxy {
     /// # Ok::<(), pyro::Error>(())
     /// ```
     pub fn ping(&self) -> Result<(), Error> {
-        self.call("ping", Vec::new(), Dict::new()).map(drop)
+        self.run(calls::ping())
     }
 
-    /// Calls `method`, turning the name server's `NamingError` into [`Error::Naming`].
-    pub(super) fn call(&self, method: &str, vargs: Vec<Value>, kwargs: Dict) -> Result<Value, Error> {
-        self.proxy.call_value(method, vargs, kwargs).map_err(naming_error)
+    /// Sends `call` and decodes its reply, the name server's `NamingError` as
+    /// [`Error::Naming`].
+    pub(super) fn run<T>(&self, call: NsCall<'_, T>) -> Result<T, Error> {
+        let NsCall { request, reply } = call;
+        let value = self.proxy.call_value(request.method, request.vargs, request.kwargs).map_err(naming_error)?;
+        reply.decode(&value)
     }
 }
 
@@ -308,41 +292,6 @@ pub(crate) fn naming_error(err: Error) -> Error {
     }
 }
 
-pub(crate) fn kwargs<const N: usize>(items: [(&str, Value); N]) -> Dict {
-    items.into_iter().collect()
-}
-
-/// The `prefix=` and `regex=` keyword arguments, each only when given.
-pub(crate) fn filters(prefix: Option<&str>, regex: Option<&str>) -> Dict {
-    let mut options = Dict::new();
-    if let Some(prefix) = prefix {
-        options.insert("prefix", prefix);
-    }
-    if let Some(regex) = regex {
-        options.insert("regex", regex);
-    }
-    options
-}
-
-/// The keyword arguments of a `yplookup` call.
-pub(crate) fn yp_options(meta_all: &[&str], meta_any: &[&str], return_metadata: bool) -> Dict {
-    let list = |tags: &[&str]| Value::List(tags.iter().map(|&tag| Value::from(tag)).collect());
-    let mut options = Dict::new();
-    if !meta_all.is_empty() {
-        options.insert("meta_all", list(meta_all));
-    }
-    if !meta_any.is_empty() {
-        options.insert("meta_any", list(meta_any));
-    }
-    options.insert("return_metadata", return_metadata);
-    options
-}
-
-/// Tags as the list a Pyro5 client sends (json and msgpack have no sets).
-pub(crate) fn tag_list(tags: &BTreeSet<String>) -> Value {
-    Value::List(tags.iter().map(|tag| Value::from(tag.as_str())).collect())
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -357,18 +306,6 @@ mod tests {
         assert_eq!(err.python_class(), NAMING_ERROR_CLASS);
         let other = naming_error(RemoteError::new("builtins.ValueError", vec![]).into());
         assert_eq!(other.python_class(), "builtins.ValueError");
-    }
-
-    #[test]
-    fn options_are_sent_only_when_given() {
-        assert!(filters(None, None).is_empty());
-        let options = filters(Some("a."), None);
-        assert_eq!(options.get("prefix"), Some(&Value::from("a.")));
-        assert_eq!(options.get("regex"), None);
-        let options = yp_options(&["x", "y"], &[], false);
-        assert_eq!(options.get("meta_all"), Some(&Value::List(vec!["x".into(), "y".into()])));
-        assert_eq!(options.get("meta_any"), None);
-        assert_eq!(options.get("return_metadata"), Some(&Value::Bool(false)));
     }
 
     #[test]

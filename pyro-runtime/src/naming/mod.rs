@@ -93,6 +93,7 @@
 //! ```
 
 pub(crate) mod broadcast;
+pub(crate) mod calls;
 pub(crate) mod client;
 pub(crate) mod decode;
 pub(crate) mod failover;

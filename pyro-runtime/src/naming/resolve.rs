@@ -6,7 +6,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use super::failover::{self, Plan};
 use super::{NameServerProxy, decode};
 use crate::uri::Protocol;
-use crate::value::{Dict, Value};
+use crate::value::Value;
 use crate::{Config, Error, Uri};
 
 /// Resolves `uri` to the `PYRO:` URI of the object it names (Pyro5's `core.resolve`), with the
@@ -74,9 +74,7 @@ pub fn resolve_with_config(uri: &Uri, config: &Config) -> Result<Uri, Error> {
 
 /// The registrations having all `tags`, as (name, uri value) pairs, with Pyro5's exact call.
 fn candidates(ns: &NameServerProxy, tags: &std::collections::BTreeSet<String>) -> Result<Vec<(String, Value)>, Error> {
-    let tags = Value::List(tags.iter().map(|tag| Value::from(tag.as_str())).collect());
-    let reply = ns.call("yplookup", vec![tags, Value::None, Value::Bool(false)], Dict::new())?;
-    Ok(decode::name_map(&reply, |value, _| Ok(value.clone()))?.into_iter().collect())
+    ns.run(super::calls::having_all(tags))
 }
 
 /// The error for a lookup that gave nothing without an error (cannot happen for `lookup`).

@@ -4,7 +4,7 @@
 
 use std::sync::{Arc, Mutex, PoisonError};
 
-use super::connection::Connection;
+use super::connection::{self, Connection};
 use super::pool::Lease;
 use super::{EmptyKwargs, Known, Proxy};
 use crate::dispatch::Metadata;
@@ -36,6 +36,10 @@ impl Proxy {
     /// - its URI is `PYRO:<object>@<<connected-socket>>:0`;
     /// - there is no CONNECT handshake: the proxy fetches the metadata at once, with an INVOKE
     ///   of `Pyro.Daemon.get_metadata(object)` (sequence number 1), and fails if that fails;
+    ///   as a handshake, that waits no longer than the proxy's timeout (`COMMTIMEOUT`) and the
+    ///   current [deadline](crate::deadline) (e.g. `deadline::within(budget, || Proxy::connected(..))`),
+    ///   the earlier of the two, then fails with an [`Error::Timeout`] ("binding `<uri>`: the
+    ///   deadline passed" for the deadline);
     /// - it has one connection (calls from several threads take turns), and calls, oneway
     ///   calls, batches and item streams go over it as over any connection;
     /// - it never closes or shuts down the user's connection: it uses a second handle
@@ -124,8 +128,12 @@ impl Proxy {
         let (serializer, mut request) = self.metadata_request(None)?;
         let conn =
             lease.fill(Connection::adopt(socket, &self.uri, serializer, self.timeout, self.options, lease.generation)?);
+        // Bounded as a handshake is: by the call's deadline (`leased_by_deadline` made a
+        // per-call one current) and the timeout; a timeout past the deadline becomes the
+        // deadline's error there.
+        let by = crate::deadline::current().map(|deadline| connection::by(deadline, self.timeout));
         let reply = conn
-            .exchange(&mut request)?
+            .exchange_by(&mut request, by)?
             .ok_or_else(|| Error::Communication { message: "no reply to get_metadata".into(), source: None })?;
         self.adopt_metadata(conn.session(), &reply)?;
         Ok(conn)

@@ -137,14 +137,9 @@ impl Connection {
     }
 
     /// Sends `request` with the next sequence number and, unless it is oneway, reads the reply
-    /// and checks it ([`ClientSession::check_reply`]). Any error leaves the connection in an
-    /// unknown state: the caller must drop it.
-    pub(crate) fn exchange(&mut self, request: &mut Message) -> Result<Option<Message>, Error> {
-        self.exchange_by(request, None)
-    }
-
-    /// [`exchange`](Connection::exchange), the reply read by `by` if given (see
-    /// [`receive_by`](Connection::receive_by)).
+    /// and checks it ([`ClientSession::check_reply`]), by `by` if given (see
+    /// [`receive_by`](Connection::receive_by)). Any error leaves the connection in an unknown
+    /// state: the caller must drop it.
     pub(crate) fn exchange_by(&mut self, request: &mut Message, by: Option<Instant>) -> Result<Option<Message>, Error> {
         self.send(request)?;
         if request.flags.contains(Flags::ONEWAY) {
@@ -294,7 +289,7 @@ mod tests {
         };
         let mut request = Message::new(MessageType::Invoke, 4, vec![0x94]);
         for expected in [u16::MAX, 0] {
-            let reply = conn.exchange(&mut request).unwrap().unwrap();
+            let reply = conn.exchange_by(&mut request, None).unwrap().unwrap();
             assert_eq!(reply.seq, expected);
         }
         assert_eq!(echo.join().unwrap(), [u16::MAX, 0]);

@@ -41,16 +41,16 @@
 //! # Names and metadata
 //!
 //! A proxy for a `PYRONAME:name[@host:port]` or `PYROMETA:tag,...[@host:port]` URI resolves it
-//! to a `PYRO:` URI ([`naming::resolve_with_config`]: finds the name server, looks the name up,
+//! to a `PYRO:` URI ([`naming::resolve_with_config`](crate::naming::resolve_with_config): finds the name server, looks the name up,
 //! or picks one of the registrations having all the tags) whenever it opens a connection: on
 //! the first call or [`bind`](Proxy::bind), and again on every reconnect, so a re-registered
 //! object is found at its new address. Each connection talks to the object it was resolved to;
 //! [`Proxy::uri`] stays the URI given and [`Proxy::resolved_uri`] is the `PYRO:` URI of the
 //! latest connection. (Pyro5's `_pyroBind` replaces the proxy's URI with the resolved one for
 //! good; to pin a resolution, make a proxy for [`Proxy::resolved_uri`].) The name server is
-//! found and its proxy configured with the [`Config`] given to [`Proxy::with_config`]
-//! ([`Config::environment`] for [`Proxy::new`], which honours `PYRO_NS_HOST` and friends).
-//! With several name server locations ([`Config::ns_locations`]) or several answering a
+//! found and its proxy configured with the [`Config`](crate::Config) given to [`Proxy::with_config`]
+//! ([`Config::environment`](crate::Config::environment) for [`Proxy::new`], which honours `PYRO_NS_HOST` and friends).
+//! With several name server locations ([`Config::ns_locations`](crate::Config::ns_locations)) or several answering a
 //! broadcast, each resolution goes on to the next name server when one cannot be reached
 //! ([failover](crate::naming#several-name-servers-failover)).
 //! Proxies for `PYRO:` URIs do no naming work.
@@ -160,13 +160,17 @@
 mod args;
 mod attributes;
 pub(crate) mod batch;
+mod binding;
 mod blob;
 pub(crate) mod connected;
 pub(crate) mod connection;
+mod construct;
 mod invoke;
 mod pool;
 pub(crate) mod raw;
+mod resolution;
 mod serializer_choice;
+mod settings;
 pub(crate) mod stream;
 mod wire;
 
@@ -175,7 +179,7 @@ pub use raw::RawReply;
 pub use stream::{MAX_STREAM_READ_AHEAD, RemoteIter};
 
 use std::fmt;
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use serde::Serialize;
@@ -184,10 +188,10 @@ use uuid::Uuid;
 
 use crate::dispatch::Metadata;
 use crate::protocol::{Annotations, EncodeOptions, Flags};
-use crate::serializer::{SerializeOptions, Serializer};
-use crate::uri::Protocol;
+use crate::serializer::SerializeOptions;
 use crate::value::{Dict, Value, from_value};
-use crate::{Config, Error, Uri, naming};
+use crate::{Error, Uri};
+use resolution::Naming;
 use serializer_choice::SerializerChoice;
 
 pub use batch::{Batch, BatchHandle};
@@ -214,8 +218,8 @@ pub(crate) const SETATTR: &str = "__setattr__";
 
 /// A proxy for a remote object: calls its methods over Pyro5's wire protocol.
 ///
-/// Built from a `PYRO:` URI with defaults from [`Config::default`] ([`Proxy::new`]) or from a
-/// given [`Config`] ([`Proxy::with_config`]); the serializer, timeout, handshake value, retries
+/// Built from a `PYRO:` URI with defaults from [`Config::default`](crate::Config::default) ([`Proxy::new`]) or from a
+/// given [`Config`](crate::Config) ([`Proxy::with_config`]); the serializer, timeout, handshake value, retries
 /// and pool size can be changed per proxy. See the [module documentation](self) for an overview.
 ///
 /// ```no_run
@@ -267,572 +271,9 @@ struct Known {
     peer_certificates: Vec<Vec<u8>>,
 }
 
-/// What a proxy for a `PYRONAME`/`PYROMETA` uri needs to resolve it.
-#[derive(Debug)]
-struct Naming {
-    /// Where to look for the name server, and the settings of the name server proxy.
-    config: Arc<Config>,
-    /// The `PYRO` uri the latest connection was opened to.
-    resolved: RwLock<Option<Uri>>,
-}
-
-impl Naming {
-    fn new(config: Arc<Config>, resolved: Option<Uri>) -> Box<Naming> {
-        Box::new(Naming { config, resolved: RwLock::new(resolved) })
-    }
-
-    fn resolve(&self, uri: &Uri) -> Result<Uri, Error> {
-        naming::resolve_with_config(uri, &self.config)
-    }
-
-    fn resolved(&self) -> Option<Uri> {
-        self.resolved.read().unwrap_or_else(PoisonError::into_inner).clone()
-    }
-
-    fn remember(&self, uri: Uri) {
-        *self.resolved.write().unwrap_or_else(PoisonError::into_inner) = Some(uri);
-    }
-}
-
+// The calls stay beside the type: a compiler error about their bounds then names them
+// `Proxy::call` (a typed proxy's generated code calls them).
 impl Proxy {
-    /// A proxy for the object at `uri` with the process's settings ([`Config::environment`]:
-    /// the defaults overridden by `PYRO_*` environment variables, as in Pyro5); connects lazily
-    /// on the first call. If a `PYRO_*` variable is invalid the proxy uses [`Config::default`]
-    /// (and a warning is printed once); [`Proxy::from_uri_str`] returns that error instead.
-    ///
-    /// ```
-    /// use pyro::{proxy::Proxy, Uri};
-    /// let proxy = Proxy::new(Uri::pyro("thing", "localhost", 9999).unwrap());
-    /// assert_eq!(proxy.uri().object(), "thing");
-    /// ```
-    pub fn new(uri: Uri) -> Proxy {
-        Proxy::with_config(uri, &Config::environment_or_default())
-    }
-
-    /// A proxy for the object at `uri` with settings from `config`: `serializer`,
-    /// `comm_timeout`, `max_retries`, `compression` and `max_message_size`; for a `PYRONAME`
-    /// or `PYROMETA` uri also the name server settings used to resolve it (`ns_host`, `ns_port`,
-    /// `ns_broadcast_port`, `broadcast_addrs`, `ns_lookup_delay`, `ns_locations`, ...).
-    ///
-    /// ```
-    /// use pyro::{proxy::Proxy, Config, Serializer};
-    /// let config = Config { serializer: Some(Serializer::Json), max_retries: 2, ..Config::default() };
-    /// let proxy = Proxy::with_config("PYRO:thing@localhost:9999".parse().unwrap(), &config);
-    /// assert_eq!((proxy.serializer(), proxy.max_retries()), (Serializer::Json, 2));
-    /// ```
-    pub fn with_config(uri: Uri, config: &Config) -> Proxy {
-        crate::logging::init_or_warn(config);
-        let max_message_size = usize::try_from(config.max_message_size).unwrap_or(usize::MAX);
-        let naming = (uri.protocol() != Protocol::Pyro).then(|| Naming::new(Arc::new(config.clone()), None));
-        Proxy {
-            uri,
-            naming,
-            serializer: SerializerChoice::new(config.serializer),
-            serialize_options: SerializeOptions::from_config(config),
-            timeout: normalize_timeout(config.comm_timeout),
-            handshake: Value::from(DEFAULT_HANDSHAKE),
-            max_retries: config.max_retries,
-            options: EncodeOptions::new()
-                .compression(config.compression)
-                .max_message_size(max_message_size)
-                .wire_log(config.log_wire.then_some("proxy")),
-            known: RwLock::new(None),
-            pool: Pool::new(DEFAULT_MAX_CONNECTIONS),
-            stream_read_ahead: 1,
-            annotations: Annotations::new(),
-            correlation_id: None,
-            deadline_per_call: None,
-            tls: if config.ssl {
-                crate::transport::TlsClient::from_config(config).map(Some).map_err(|e| e.to_string())
-            } else {
-                Ok(None)
-            },
-            connected: None,
-        }
-    }
-
-    /// A proxy for the object at the URI text `uri`, with the process's settings
-    /// ([`Config::environment`]). Fails on a bad URI or an invalid `PYRO_*` variable.
-    ///
-    /// ```
-    /// let proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
-    /// assert_eq!(proxy.uri().port(), Some(9999));
-    /// assert!(pyro::proxy::Proxy::from_uri_str("not a uri").is_err());
-    /// ```
-    pub fn from_uri_str(uri: &str) -> Result<Proxy, Error> {
-        let uri = uri.parse()?;
-        Ok(Proxy::with_config(uri, &Config::environment()?))
-    }
-
-    /// The URI the proxy was made for (a `PYRONAME`/`PYROMETA` uri stays one; see
-    /// [`resolved_uri`](Proxy::resolved_uri)).
-    ///
-    /// ```
-    /// let proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
-    /// assert_eq!(proxy.uri().to_string(), "PYRO:thing@localhost:9999");
-    /// ```
-    pub fn uri(&self) -> &Uri {
-        &self.uri
-    }
-
-    /// The `PYRO:` URI of the object the proxy talks to: its [`uri`](Proxy::uri) if that is a
-    /// `PYRO:` URI, else what the name was resolved to when the latest connection was opened
-    /// (`None` before the first one).
-    ///
-    /// ```
-    /// use pyro::proxy::Proxy;
-    /// let direct = Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
-    /// assert_eq!(direct.resolved_uri().as_ref(), Some(direct.uri()));
-    /// let named = Proxy::from_uri_str("PYRONAME:example.thing").unwrap();
-    /// assert_eq!(named.resolved_uri(), None);
-    /// ```
-    pub fn resolved_uri(&self) -> Option<Uri> {
-        match &self.naming {
-            None => Some(self.uri.clone()),
-            Some(naming) => naming.resolved(),
-        }
-    }
-
-    /// The serializer used for calls.
-    ///
-    /// ```
-    /// let proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
-    /// assert_eq!(proxy.serializer(), pyro::Serializer::Msgpack);
-    /// ```
-    pub fn serializer(&self) -> Serializer {
-        self.serializer.current()
-    }
-
-    /// Sets the serializer for later calls (Pyro5's `_pyroSerializer`); open connections are
-    /// kept, since every message names its serializer.
-    ///
-    /// ```
-    /// let mut proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
-    /// proxy.set_serializer(pyro::Serializer::Json);
-    /// assert_eq!(proxy.serializer(), pyro::Serializer::Json);
-    /// ```
-    pub fn set_serializer(&mut self, serializer: Serializer) {
-        self.serializer.pin(serializer);
-    }
-
-    /// [`set_serializer`](Proxy::set_serializer), builder style.
-    ///
-    /// ```
-    /// use pyro::{proxy::Proxy, Serializer};
-    /// let proxy = Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap().with_serializer(Serializer::Json);
-    /// assert_eq!(proxy.serializer(), Serializer::Json);
-    /// ```
-    #[must_use]
-    pub fn with_serializer(mut self, serializer: Serializer) -> Proxy {
-        self.set_serializer(serializer);
-        self
-    }
-
-    /// The timeout for connecting and for each send and receive; `None` waits forever.
-    ///
-    /// ```
-    /// let proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
-    /// assert_eq!(proxy.timeout(), None);
-    /// ```
-    pub fn timeout(&self) -> Option<Duration> {
-        self.timeout
-    }
-
-    /// Sets the timeout (Pyro5's `_pyroTimeout`, `COMMTIMEOUT`); a zero duration means none. Open
-    /// connections get the new timeout too. An expired timeout is [`Error::Timeout`].
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// let mut proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
-    /// proxy.set_timeout(Some(Duration::from_secs(3)));
-    /// assert_eq!(proxy.timeout(), Some(Duration::from_secs(3)));
-    /// ```
-    pub fn set_timeout(&mut self, timeout: Option<Duration>) {
-        self.timeout = normalize_timeout(timeout);
-        let timeout = self.timeout;
-        let mut broken = false;
-        self.pool.for_each_idle(|conn| broken |= conn.set_timeout(timeout).is_err());
-        if broken {
-            self.pool.clear();
-        }
-    }
-
-    /// The deadline each call of this proxy gets ([`set_deadline_per_call`](Proxy::set_deadline_per_call)).
-    ///
-    /// See [`Proxy::set_deadline_per_call`] for an example.
-    pub fn deadline_per_call(&self) -> Option<Duration> {
-        self.deadline_per_call
-    }
-
-    /// Gives every call of this proxy a [deadline](crate::deadline) `budget` from when it
-    /// starts (retries included), or the current deadline if that is earlier (`None`: only the
-    /// current one, the default). Unlike the [timeout](Proxy::set_timeout), which bounds each
-    /// wait on the socket, the deadline bounds the whole call, travels to a pyro daemon with it
-    /// and bounds the calls the remote method makes in turn. For one call, use
-    /// [`deadline::within`](crate::deadline::within) instead.
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// let mut proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
-    /// proxy.set_deadline_per_call(Some(Duration::from_millis(250)));
-    /// assert_eq!(proxy.deadline_per_call(), Some(Duration::from_millis(250)));
-    /// ```
-    pub fn set_deadline_per_call(&mut self, budget: Option<Duration>) {
-        self.deadline_per_call = budget;
-    }
-
-    /// [`set_deadline_per_call`](Proxy::set_deadline_per_call), builder style.
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// let proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999")
-    ///     .unwrap()
-    ///     .with_deadline_per_call(Some(Duration::from_secs(1)));
-    /// assert_eq!(proxy.deadline_per_call(), Some(Duration::from_secs(1)));
-    /// ```
-    #[must_use]
-    pub fn with_deadline_per_call(mut self, budget: Option<Duration>) -> Proxy {
-        self.set_deadline_per_call(budget);
-        self
-    }
-
-    /// [`set_timeout`](Proxy::set_timeout), builder style.
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// let proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap()
-    ///     .with_timeout(Some(Duration::from_millis(500)));
-    /// assert_eq!(proxy.timeout(), Some(Duration::from_millis(500)));
-    /// ```
-    #[must_use]
-    pub fn with_timeout(mut self, timeout: Option<Duration>) -> Proxy {
-        self.set_timeout(timeout);
-        self
-    }
-
-    /// The value sent in the CONNECT handshake (default `"hello"`).
-    ///
-    /// ```
-    /// let proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
-    /// assert_eq!(proxy.handshake().as_str(), Some("hello"));
-    /// ```
-    pub fn handshake(&self) -> &Value {
-        &self.handshake
-    }
-
-    /// Sets the value sent in the handshake of later connections (Pyro5's `_pyroHandshake`; a
-    /// daemon's `validateHandshake` sees it).
-    ///
-    /// ```
-    /// let mut proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
-    /// proxy.set_handshake("secret-token".into());
-    /// assert_eq!(proxy.handshake().as_str(), Some("secret-token"));
-    /// ```
-    pub fn set_handshake(&mut self, handshake: Value) {
-        self.handshake = handshake;
-    }
-
-    /// [`set_handshake`](Proxy::set_handshake), builder style.
-    ///
-    /// ```
-    /// let proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap().with_handshake(42.into());
-    /// assert_eq!(proxy.handshake().as_i64(), Some(42));
-    /// ```
-    #[must_use]
-    pub fn with_handshake(mut self, handshake: Value) -> Proxy {
-        self.set_handshake(handshake);
-        self
-    }
-
-    /// The annotations sent with every request of this proxy (default: none).
-    ///
-    /// ```
-    /// let proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
-    /// assert!(proxy.annotations().is_empty());
-    /// ```
-    pub fn annotations(&self) -> &Annotations {
-        &self.annotations
-    }
-
-    /// Sets the annotations sent with every request of this proxy, the CONNECT handshake
-    /// included (what a Pyro5 daemon reads as `current_context.annotations`). The calling
-    /// thread's annotations ([`current_context::set_annotations`](crate::current_context::set_annotations),
-    /// [`current_context::with_annotations`](crate::current_context::with_annotations) for one call) are sent too, after these; an id in
-    /// both gets the thread's value.
-    ///
-    /// ```
-    /// use pyro::protocol::{AnnotationId, Annotations};
-    /// let mut proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
-    /// let id = AnnotationId::try_from("XYZZ").unwrap();
-    /// proxy.set_annotations([(id, b"from the proxy".to_vec())].into_iter().collect());
-    /// assert_eq!(proxy.annotations().get(id), Some(&b"from the proxy"[..]));
-    /// ```
-    pub fn set_annotations(&mut self, annotations: Annotations) {
-        self.annotations = annotations;
-    }
-
-    /// [`set_annotations`](Proxy::set_annotations), builder style.
-    ///
-    /// ```
-    /// use pyro::protocol::{AnnotationId, Annotations};
-    /// let annotations: Annotations = [(AnnotationId::try_from("XYZZ").unwrap(), vec![1])].into_iter().collect();
-    /// let proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap().with_annotations(annotations);
-    /// assert_eq!(proxy.annotations().len(), 1);
-    /// ```
-    #[must_use]
-    pub fn with_annotations(mut self, annotations: Annotations) -> Proxy {
-        self.set_annotations(annotations);
-        self
-    }
-
-    /// The correlation id this proxy sends, if it was given one.
-    ///
-    /// ```
-    /// let proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
-    /// assert_eq!(proxy.correlation_id(), None);
-    /// ```
-    pub fn correlation_id(&self) -> Option<Uuid> {
-        self.correlation_id
-    }
-
-    /// Gives this proxy a correlation id to send with every request (`None`: send the calling
-    /// thread's, [`current_context::correlation_id`](crate::current_context::correlation_id), which inside an exposed method is the
-    /// incoming call's; else none). The daemon hands it to the method
-    /// ([`CallContext::correlation_id`](crate::dispatch::CallContext::correlation_id), Pyro5's
-    /// `current_context.correlation_id`) and puts it on its reply.
-    ///
-    /// ```
-    /// let mut proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
-    /// let id = uuid::Uuid::new_v4();
-    /// proxy.set_correlation_id(Some(id));
-    /// assert_eq!(proxy.correlation_id(), Some(id));
-    /// ```
-    pub fn set_correlation_id(&mut self, id: Option<Uuid>) {
-        self.correlation_id = id;
-    }
-
-    /// [`set_correlation_id`](Proxy::set_correlation_id), builder style.
-    ///
-    /// ```
-    /// let id = uuid::Uuid::new_v4();
-    /// let proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap().with_correlation_id(Some(id));
-    /// assert_eq!(proxy.correlation_id(), Some(id));
-    /// ```
-    #[must_use]
-    pub fn with_correlation_id(mut self, id: Option<Uuid>) -> Proxy {
-        self.set_correlation_id(id);
-        self
-    }
-
-    /// How often a call is retried after its connection closed or timed out.
-    ///
-    /// ```
-    /// let proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
-    /// assert_eq!(proxy.max_retries(), 0);
-    /// ```
-    pub fn max_retries(&self) -> u32 {
-        self.max_retries
-    }
-
-    /// Sets how often a call is retried (on a new connection) after its connection closed or
-    /// timed out (Pyro5's `MAX_RETRIES`). Beware: a retried call may run twice remotely.
-    ///
-    /// ```
-    /// let mut proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
-    /// proxy.set_max_retries(3);
-    /// assert_eq!(proxy.max_retries(), 3);
-    /// ```
-    pub fn set_max_retries(&mut self, max_retries: u32) {
-        self.max_retries = max_retries;
-    }
-
-    /// [`set_max_retries`](Proxy::set_max_retries), builder style.
-    ///
-    /// ```
-    /// let proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap().with_max_retries(1);
-    /// assert_eq!(proxy.max_retries(), 1);
-    /// ```
-    #[must_use]
-    pub fn with_max_retries(mut self, max_retries: u32) -> Proxy {
-        self.set_max_retries(max_retries);
-        self
-    }
-
-    /// The most connections this proxy opens for concurrent calls.
-    ///
-    /// ```
-    /// use pyro::proxy::{Proxy, DEFAULT_MAX_CONNECTIONS};
-    /// let proxy = Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
-    /// assert_eq!(proxy.max_connections(), DEFAULT_MAX_CONNECTIONS);
-    /// ```
-    pub fn max_connections(&self) -> usize {
-        self.pool.max()
-    }
-
-    /// Sets the most connections this proxy opens (at least 1). With 1, concurrent calls take
-    /// turns on one connection, as with a Pyro5 proxy. Each connection occupies a worker of a
-    /// thread-pool daemon.
-    ///
-    /// ```
-    /// let mut proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
-    /// proxy.set_max_connections(1);
-    /// assert_eq!(proxy.max_connections(), 1);
-    /// ```
-    pub fn set_max_connections(&mut self, max: usize) {
-        // A proxy over a connected socket has that one connection.
-        self.pool.set_max(if self.connected.is_some() { 1 } else { max });
-    }
-
-    /// [`set_max_connections`](Proxy::set_max_connections), builder style.
-    ///
-    /// ```
-    /// let proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap().with_max_connections(8);
-    /// assert_eq!(proxy.max_connections(), 8);
-    /// ```
-    #[must_use]
-    pub fn with_max_connections(mut self, max: usize) -> Proxy {
-        self.set_max_connections(max);
-        self
-    }
-
-    /// The object's metadata (exposed methods, oneway methods, attributes) from the last
-    /// handshake; `None` before the first connection.
-    ///
-    /// ```
-    /// let proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
-    /// assert!(proxy.metadata().is_none());
-    /// ```
-    pub fn metadata(&self) -> Option<Metadata> {
-        self.known().map(|known| known.metadata.clone())
-    }
-
-    /// The daemon's handshake response from the last handshake (a Pyro5 daemon answers
-    /// `"hello"` unless its `validateHandshake` returns something else).
-    ///
-    /// ```
-    /// let proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
-    /// assert!(proxy.handshake_response().is_none());
-    /// ```
-    pub fn handshake_response(&self) -> Option<Value> {
-        self.known().and_then(|known| known.handshake_response.clone())
-    }
-
-    /// The daemon's TLS certificate chain (DER, its own certificate first) seen on the latest
-    /// connection (Pyro5's `self._pyroConnection.getpeercert()` in `_pyroValidateHandshake`);
-    /// empty before connecting and without TLS (`SSL` off).
-    ///
-    /// ```
-    /// let proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
-    /// assert!(proxy.peer_certificates().is_empty());
-    /// ```
-    pub fn peer_certificates(&self) -> Vec<Vec<u8>> {
-        self.known().map(|known| known.peer_certificates.clone()).unwrap_or_default()
-    }
-
-    /// Connects now if no connection is open, fetching the metadata (Pyro5's `_pyroBind`); a
-    /// `PYRONAME`/`PYROMETA` uri is resolved first (see [`resolved_uri`](Proxy::resolved_uri)).
-    ///
-    /// As a call, it is bounded by the current [deadline](crate::deadline) and the proxy's
-    /// [`deadline_per_call`](Proxy::deadline_per_call), the earlier of the two: waiting for a
-    /// connection of the pool, connecting, resolving a name and the handshake end at it, with
-    /// an [`Error::Timeout`] ("... binding `<uri>`: the deadline passed").
-    ///
-    /// ```no_run
-    /// let proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
-    /// proxy.bind()?;
-    /// assert!(proxy.metadata().is_some());
-    /// // Within 200 ms, or a timeout.
-    /// pyro::deadline::within(std::time::Duration::from_millis(200), || proxy.bind())?;
-    /// # Ok::<(), pyro::Error>(())
-    /// ```
-    pub fn bind(&self) -> Result<(), Error> {
-        self.leased_by_deadline("binding", |lease, _| self.connect_lease(lease).map(drop))
-    }
-
-    /// Closes all idle connections (Pyro5's `_pyroRelease`); connections busy in calls close
-    /// when their calls end. The next call connects again.
-    ///
-    /// ```
-    /// let proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
-    /// proxy.release();
-    /// ```
-    pub fn release(&self) {
-        self.pool.clear();
-    }
-
-    /// Releases the proxy's connections and connects again (Pyro5's `_pyroReconnect`): up to
-    /// `tries` attempts, [`RECONNECT_INTERVAL`] apart, retrying on communication errors
-    /// (refused, closed, timed out, rejected, garbled); after the last one
-    /// [`Error::ConnectionClosed`] saying "failed to reconnect" (Pyro5's
-    /// `ConnectionClosedError("failed to reconnect")`). Other errors (e.g. a name that does not
-    /// resolve) end it at once. `tries` 0 fails at once, as in Pyro5. A `PYRONAME`/`PYROMETA`
-    /// uri is resolved again on each attempt. A proxy over a connected socket
-    /// ([`Proxy::connected`]) fails at once: it cannot make a new connection.
-    ///
-    /// ```no_run
-    /// let proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
-    /// // ... the daemon restarted on the same port ...
-    /// proxy.reconnect(10)?;
-    /// # Ok::<(), pyro::Error>(())
-    /// ```
-    pub fn reconnect(&self, tries: u32) -> Result<(), Error> {
-        self.release();
-        if self.connected.is_some() {
-            // Its one connection is gone for good: no attempt could succeed (a Pyro5 proxy
-            // would try `<<connected-socket>>:0` `tries` times, 2 seconds apart).
-            return Err(Error::ConnectionClosed {
-                context: format!("reconnecting to {}: failed to reconnect (over a connected socket)", self.uri),
-            });
-        }
-        let mut left = tries;
-        while left > 0 {
-            tracing::debug!(target: "pyro::proxy", "reconnecting to {} ({left} tries left)", self.uri);
-            match self.bind() {
-                Ok(()) => return Ok(()),
-                Err(error) if is_communication_error(&error) => {
-                    tracing::debug!(target: "pyro::proxy", "reconnect to {} failed: {error}", self.uri);
-                    left -= 1;
-                    if left > 0 {
-                        std::thread::sleep(RECONNECT_INTERVAL);
-                    }
-                }
-                Err(error) => return Err(error),
-            }
-        }
-        Err(Error::ConnectionClosed { context: format!("reconnecting to {}: failed to reconnect", self.uri) })
-    }
-
-    /// The number of connections currently open (busy or idle).
-    ///
-    /// ```
-    /// let proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999").unwrap();
-    /// assert_eq!(proxy.open_connections(), 0);
-    /// ```
-    pub fn open_connections(&self) -> usize {
-        self.pool.counts().0
-    }
-
-    /// Sends a protocol-level PING on a connection (connecting first if needed) and waits for
-    /// the daemon's answer. (Not the same as calling the daemon object's `ping` method.)
-    ///
-    /// Bounded as [`bind`](Proxy::bind) is (the current deadline and the proxy's
-    /// [`deadline_per_call`](Proxy::deadline_per_call)): connecting, the handshake and the
-    /// answer end at the deadline with an [`Error::Timeout`]; a connection whose answer is late
-    /// is closed.
-    ///
-    /// ```no_run
-    /// let proxy = pyro::proxy::Proxy::from_uri_str("PYRO:thing@localhost:9999")?;
-    /// proxy.ping()?;
-    /// pyro::deadline::within(std::time::Duration::from_millis(200), || proxy.ping())?;
-    /// # Ok::<(), pyro::Error>(())
-    /// ```
-    pub fn ping(&self) -> Result<(), Error> {
-        self.leased_by_deadline("pinging", |lease, deadline| {
-            let by = deadline.map(|deadline| connection::by(deadline, self.timeout));
-            self.connect_lease(lease)?.ping_by(by)
-        })
-    }
-
     /// Calls `method` with positional arguments `vargs` (anything that serializes as a sequence,
     /// e.g. a tuple: `&(1, "a")`, `&(x,)` for one argument, `&()` for none, a `Vec` or slice) and
     /// decodes the result as `R`. The
@@ -945,41 +386,6 @@ impl Proxy {
             self.serializer().encode_call_with(self.serialize_options, object, method, vargs, kwargs)?
         })
     }
-
-    fn known(&self) -> Option<Arc<Known>> {
-        self.known.read().unwrap_or_else(PoisonError::into_inner).clone()
-    }
-
-    /// The serializer to open a connection with, and the one to fall back to when the daemon
-    /// closes the connection at the handshake without a reply (only while negotiating).
-    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
-    pub(crate) fn handshake_serializers(&self) -> (Serializer, Option<Serializer>) {
-        self.serializer.for_handshake()
-    }
-
-    /// For a `PYRONAME`/`PYROMETA` uri: the settings to find the name server with.
-    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
-    pub(crate) fn naming_config(&self) -> Option<&Arc<Config>> {
-        self.naming.as_ref().map(|naming| &naming.config)
-    }
-
-    /// The TLS context when `SSL` is on (an error if it could not be built).
-    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
-    pub(crate) fn tls_client(&self) -> Result<Option<&crate::transport::TlsClient>, Error> {
-        self.tls.as_ref().map(Option::as_ref).map_err(|message| Error::Tls { message: message.clone() })
-    }
-
-    /// How messages are encoded (compression, maximum size, wire log).
-    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
-    pub(crate) fn encode_options(&self) -> EncodeOptions {
-        self.options
-    }
-
-    /// How calls are serialized (`SERPENT_BYTES_REPR`).
-    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
-    pub(crate) fn serialize_options(&self) -> SerializeOptions {
-        self.serialize_options
-    }
 }
 
 impl Clone for Proxy {
@@ -1050,33 +456,13 @@ pub(crate) fn normalize_timeout(timeout: Option<Duration>) -> Option<Duration> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::Config;
+    use crate::serializer::Serializer;
 
     #[test]
     fn proxy_is_send_and_sync() {
         fn assert_send_sync<T: Send + Sync>() {}
         assert_send_sync::<Proxy>();
-    }
-
-    #[test]
-    fn an_unresolvable_name_is_a_naming_error_and_leaves_no_connection() {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        for uri in [format!("PYRONAME:example.thing@127.0.0.1:{port}"), format!("PYROMETA:a,b@127.0.0.1:{port}")] {
-            let proxy = Proxy::from_uri_str(&uri).unwrap();
-            let err = proxy.call::<_, Value>("x", &()).unwrap_err();
-            assert!(matches!(&err, Error::Naming { message } if message.starts_with("Failed to locate")), "{err}");
-            assert_eq!(proxy.open_connections(), 0);
-            assert_eq!(proxy.resolved_uri(), None);
-            assert!(proxy.bind().is_err());
-        }
-    }
-
-    #[test]
-    fn only_name_uris_carry_naming_settings() {
-        assert!(Proxy::from_uri_str("PYRO:x@localhost:1").unwrap().naming.is_none());
-        let config = Config { ns_port: 7777, ..Config::default() };
-        let proxy = Proxy::with_config("PYRONAME:x".parse().unwrap(), &config);
-        assert_eq!(proxy.naming.as_ref().unwrap().config.ns_port, 7777);
-        assert_eq!(proxy.clone().naming.unwrap().config.ns_port, 7777);
     }
 
     #[test]
