@@ -127,11 +127,31 @@ impl MessageDecoder {
     /// ```
     pub fn feed(&mut self, mut input: &[u8]) {
         while !input.is_empty() && matches!(self.state, State::Ok) {
+            if let Some(rest) = self.feed_whole(input) {
+                input = rest;
+                continue;
+            }
             input = match self.body.take() {
                 None => self.feed_header(input),
                 Some((header, body)) => self.feed_body(header, body, input),
             };
         }
+    }
+
+    /// A whole message at the start of `input` while none is begun (the usual read): taken
+    /// straight from the input, its body copied once; the rest of the input. `None` (nothing
+    /// taken) for anything else, including a header that does not parse, which the byte-wise
+    /// path then refuses.
+    fn feed_whole<'a>(&mut self, input: &'a [u8]) -> Option<&'a [u8]> {
+        if self.head_len != 0 || self.body.is_some() {
+            return None;
+        }
+        let head: &[u8; HEADER_SIZE] = input.get(..HEADER_SIZE)?.try_into().ok()?;
+        let header = Header::parse(head, self.max_message_size).ok()?;
+        let end = HEADER_SIZE.checked_add(header.body_len())?;
+        let body = input.get(HEADER_SIZE..end)?;
+        self.complete(header, body.to_vec());
+        input.get(end..)
     }
 
     /// Takes in header bytes; returns the rest of the input.
