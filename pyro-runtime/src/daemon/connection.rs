@@ -163,7 +163,7 @@ impl Driver<'_> {
     }
 
     /// Adds what only the driver knows to the call's context.
-    fn prepare(&self, mut request: Request) -> Request {
+    fn prepare(&self, mut request: Box<Request>) -> Box<Request> {
         let daemon = ShutdownHandle { inner: Arc::downgrade(self.inner) };
         request.context_mut().set_origin(self.client_addr, Some(daemon));
         request

@@ -89,12 +89,13 @@ pub enum Action {
     /// Nothing to send (e.g. a oneway call that failed before running): read the next message.
     Continue,
     /// Run this call wherever the driver likes ([`Request::run`]) and give the outcome to
-    /// [`ServerSession::reply`].
-    Dispatch(Request),
+    /// [`ServerSession::reply`]. (Boxed: an action is moved at every step of a driver, and
+    /// most actions are replies, a tenth of a request's size.)
+    Dispatch(Box<Request>),
     /// Run this oneway call ([`Request::run`]) and drop its outcome: the client expects no
     /// reply. The driver may read the next message meanwhile; a driver that runs it later
     /// calls [`Request::pick_instance`] first, while the connection is open.
-    DispatchOneway(Request),
+    DispatchOneway(Box<Request>),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -677,6 +678,7 @@ impl ServerSession {
                 // The stream's iterator is user code: the driver runs it, like any call.
                 let servant: Arc<dyn Servant> = Arc::new(NextItem { streams: Arc::clone(streams) });
                 let request = Request { to, servant, context, work };
+                let request = Box::new(request);
                 return if oneway { Action::DispatchOneway(request) } else { Action::Dispatch(request) };
             }
             let info = Arc::clone(&self.info);
@@ -692,6 +694,7 @@ impl ServerSession {
             return self.failure(&to, daemon_object::unknown_object());
         };
         let request = Request { to, servant, context, work };
+        let request = Box::new(request);
         if oneway { Action::DispatchOneway(request) } else { Action::Dispatch(request) }
     }
 

@@ -280,7 +280,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> Driver<'_, S> {
 
 /// Runs `request`: an async method awaited here, anything else on a blocking thread (at most
 /// `THREADPOOL_SIZE` at once, waiting for a turn without blocking the runtime).
-async fn run_request(blocking: &Arc<tokio::sync::Semaphore>, request: Request) -> Option<Completed> {
+async fn run_request(blocking: &Arc<tokio::sync::Semaphore>, request: Box<Request>) -> Option<Completed> {
     if request.is_async() {
         return Some(request.run_async().await);
     }
@@ -289,7 +289,7 @@ async fn run_request(blocking: &Arc<tokio::sync::Semaphore>, request: Request) -
 
 /// Runs `request` on a blocking thread (at most `THREADPOOL_SIZE` at once, waiting for a turn
 /// without blocking the runtime); `None` if that thread went away.
-async fn run_blocking(blocking: &Arc<tokio::sync::Semaphore>, request: Request) -> Option<Completed> {
+async fn run_blocking(blocking: &Arc<tokio::sync::Semaphore>, request: Box<Request>) -> Option<Completed> {
     let permit = Arc::clone(blocking).acquire_owned().await.ok()?;
     tokio::task::spawn_blocking(move || {
         let _permit = permit;

@@ -93,8 +93,8 @@ impl Workers {
     }
 
     /// Queues the call of connection `key`.
-    pub(super) fn call(&self, key: usize, request: Request) {
-        self.submit(Job::Call(key, Box::new(request)));
+    pub(super) fn call(&self, key: usize, request: Box<Request>) {
+        self.submit(Job::Call(key, request));
     }
 
     /// Queues a oneway call of connection `key`.
