@@ -214,6 +214,7 @@
 //! server.join().unwrap().unwrap();
 //! ```
 
+mod accept;
 pub(crate) mod autoproxy;
 mod builder;
 mod callback;
@@ -226,14 +227,15 @@ mod multiplex;
 pub use multiplex::EventLoop;
 mod oneway;
 mod pool;
+mod register;
 pub(crate) mod registry;
 mod serve;
 mod shutdown;
+mod tracking;
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 pub use crate::session::{ConnectionInfo, DAEMON_OBJECT_ID, ServerHooks};
@@ -244,14 +246,12 @@ pub use serve::serve;
 pub use shutdown::ShutdownHandle;
 
 use self::autoproxy::SessionObjects;
-use self::class::Class;
 use self::oneway::OnewayRunner;
-use self::pool::Pool;
 use self::registry::Registry;
-use crate::dispatch::{CallContext, Dispatch, IntoRemoteError, Servant, Served};
+use self::tracking::Connections;
 use crate::protocol::ByteBudget;
-use crate::session::{DaemonInfo, HOUSEKEEPING_INTERVAL, ResponseAnnotations, Streams};
-use crate::transport::{Listener, Socket};
+use crate::session::{DaemonInfo, ResponseAnnotations, Streams};
+use crate::transport::Listener;
 use crate::uri::Location;
 use crate::{Config, Error, Uri};
 
@@ -331,31 +331,6 @@ pub(crate) enum Endpoint {
     Connected(connected::Connected),
 }
 
-/// Open client connections, so that shutdown can close them.
-#[derive(Default)]
-struct Connections {
-    closed: bool,
-    next_id: u64,
-    open: HashMap<u64, OpenConnection>,
-}
-
-struct OpenConnection {
-    /// A handle to shut the socket down with (the multiplexed server closes its own).
-    socket: Option<Socket>,
-    /// In the middle of a request. An atomic shared with the connection's
-    /// [`ConnectionGuard`], so that marking a request needs no lock: the flag is stored before
-    /// `shutting_down` is read, and [`Inner::shutdown`] stores `shutting_down` before it reads
-    /// the flags (all `SeqCst`), so either the connection sees the shutdown or the shutdown sees
-    /// the connection busy.
-    busy: Arc<AtomicBool>,
-}
-
-impl OpenConnection {
-    fn is_busy(&self) -> bool {
-        self.busy.load(Ordering::SeqCst)
-    }
-}
-
 impl Daemon {
     /// A [`DaemonBuilder`] with the default [`Config`].
     ///
@@ -401,271 +376,6 @@ impl Daemon {
     /// ```
     pub fn new(config: Config) -> Result<Daemon, Error> {
         Daemon::builder().config(config).bind()
-    }
-
-    /// Registers an exposed object (`#[pyro::expose]` on its inherent impl) as `id`, or under a
-    /// generated id (`"obj_"` + 32 hex digits) for `None`; returns its URI. An id already in use
-    /// is an [`Error::Daemon`].
-    ///
-    /// See the [module documentation](self) for an example.
-    pub fn register<T: Dispatch<T>>(&self, object: T, id: Option<&str>) -> Result<Uri, Error> {
-        self.register_servant(Arc::new(Served::new(object)), id)
-    }
-
-    /// Registers an object exposed through the trait `I` (`register_as::<dyn Trait, _>(...)`).
-    ///
-    /// ```no_run
-    /// # fn demo<T: pyro::dispatch::Dispatch<dyn std::any::Any + Send + Sync>>(daemon: &pyro::daemon::Daemon, object: T) {
-    /// // with `#[pyro::expose] trait Shop { ... }` and `impl Shop for MyShop`:
-    /// // daemon.register_as::<dyn Shop, _>(MyShop::new(), Some("shop"))
-    /// let uri = daemon.register_as::<dyn std::any::Any + Send + Sync, _>(object, Some("shop")).unwrap();
-    /// # }
-    /// ```
-    pub fn register_as<I, T>(&self, object: T, id: Option<&str>) -> Result<Uri, Error>
-    where
-        I: ?Sized + 'static,
-        T: Dispatch<I>,
-    {
-        self.register_servant(Arc::new(Served::<T, I>::with_interface(object)), id)
-    }
-
-    /// Registers the class `T` instead of an instance (Pyro5's `register(SomeClass)`): each
-    /// request is served by an instance that `mode` picks, made with `T::default()` when one
-    /// is needed. Clients see `T`'s metadata, as Pyro5 gives a class's; see the [module
-    /// documentation](self#instance-modes).
-    ///
-    /// ```
-    /// # use pyro::dispatch::*;
-    /// # use pyro::{Error, Serializer};
-    /// # #[derive(Default)]
-    /// # struct Counter(i64);
-    /// # impl Dispatch<Counter> for Counter {
-    /// #     fn metadata() -> Metadata { Metadata::new(["next"], [], []) }
-    /// #     fn receiver(m: &str) -> Option<Receiver> { (m == "next").then_some(Receiver::Exclusive) }
-    /// #     fn invoke_shared(&self, _: &mut CallContext, m: &str, _: CallArgs) -> Result<Reply, Error> { Err(CallArgs::unknown_method(m)) }
-    /// #     fn invoke_exclusive(&mut self, c: &mut CallContext, _: &str, a: CallArgs) -> Result<Reply, Error> { a.finish()?; self.0 += 1; c.encode(&self.0) }
-    /// # }
-    /// use pyro::daemon::{Daemon, InstanceMode};
-    /// let daemon = Daemon::bind("127.0.0.1", 0).unwrap();
-    /// let uri = daemon.register_class::<Counter>(InstanceMode::Session, Some("counter")).unwrap();
-    /// assert_eq!(daemon.registered(), ["Pyro.Daemon", "counter"]);
-    /// # let _ = uri;
-    /// ```
-    pub fn register_class<T: Dispatch<T> + Default>(&self, mode: InstanceMode, id: Option<&str>) -> Result<Uri, Error> {
-        self.register_class_with::<T>(mode, |_: &CallContext| T::default(), id)
-    }
-
-    /// Registers the class `T` with an instance creator (Pyro5's `instance_creator`): `create`
-    /// makes each instance `mode` needs, seeing the context of the call that needs it (e.g.
-    /// its correlation id or client address). A creator that panics fails that call with a
-    /// `builtins.RuntimeError`.
-    ///
-    /// ```
-    /// # use pyro::dispatch::*;
-    /// # use pyro::{Error, Serializer};
-    /// # struct Greeter(String);
-    /// # impl Dispatch<Greeter> for Greeter {
-    /// #     fn metadata() -> Metadata { Metadata::new(["hello"], [], []) }
-    /// #     fn receiver(m: &str) -> Option<Receiver> { (m == "hello").then_some(Receiver::Shared) }
-    /// #     fn invoke_shared(&self, c: &mut CallContext, _: &str, a: CallArgs) -> Result<Reply, Error> { a.finish()?; c.encode(&self.0) }
-    /// #     fn invoke_exclusive(&mut self, _: &mut CallContext, m: &str, _: CallArgs) -> Result<Reply, Error> { Err(CallArgs::unknown_method(m)) }
-    /// # }
-    /// use pyro::daemon::{Daemon, InstanceMode};
-    /// let daemon = Daemon::bind("127.0.0.1", 0).unwrap();
-    /// let create = |ctx: &pyro::dispatch::CallContext| Greeter(format!("hello, {:?}", ctx.client_addr()));
-    /// daemon.register_class_with(InstanceMode::Percall, create, Some("greeter")).unwrap();
-    /// ```
-    pub fn register_class_with<T: Dispatch<T>>(
-        &self,
-        mode: InstanceMode,
-        create: impl Fn(&CallContext) -> T + Send + Sync + 'static,
-        id: Option<&str>,
-    ) -> Result<Uri, Error> {
-        self.register_servant(Arc::new(Class::<T, T>::new(mode, Box::new(move |ctx| Ok(create(ctx))))), id)
-    }
-
-    /// Registers the class `T` with an instance creator that may fail (a Python `__init__` or
-    /// `instance_creator` that raises): its `Err` becomes the exception of the call that
-    /// needed the instance, converted as a method's error is ([`IntoRemoteError`]: a
-    /// [`RemoteError`](crate::RemoteError), an [`Error`], or a `#[derive(pyro::RemoteError)]`
-    /// enum). No instance is kept, so the next call that needs one runs `create` again, in
-    /// every mode, as Pyro5 does.
-    ///
-    /// ```
-    /// # use pyro::dispatch::*;
-    /// # use pyro::Error;
-    /// # struct Greeter(String);
-    /// # impl Dispatch<Greeter> for Greeter {
-    /// #     fn metadata() -> Metadata { Metadata::new(["hello"], [], []) }
-    /// #     fn receiver(m: &str) -> Option<Receiver> { (m == "hello").then_some(Receiver::Shared) }
-    /// #     fn invoke_shared(&self, c: &mut CallContext, _: &str, a: CallArgs) -> Result<Reply, Error> { a.finish()?; c.encode(&self.0) }
-    /// #     fn invoke_exclusive(&mut self, _: &mut CallContext, m: &str, _: CallArgs) -> Result<Reply, Error> { Err(CallArgs::unknown_method(m)) }
-    /// # }
-    /// use pyro::daemon::{Daemon, InstanceMode};
-    /// use pyro::proxy::Proxy;
-    /// use pyro::{RemoteError, Value};
-    ///
-    /// let daemon = Daemon::bind("127.0.0.1", 0).unwrap();
-    /// let tries = std::sync::atomic::AtomicU32::new(0);
-    /// let create = move |_: &CallContext| match tries.fetch_add(1, std::sync::atomic::Ordering::SeqCst) {
-    ///     0 => Err(RemoteError::new("builtins.KeyError", vec![Value::from("USER")])),
-    ///     _ => Ok(Greeter("hello".into())),
-    /// };
-    /// let uri = daemon.register_class_try_with(InstanceMode::Session, create, Some("greeter")).unwrap();
-    /// let shutdown = daemon.shutdown_handle();
-    /// let server = std::thread::spawn(move || daemon.request_loop());
-    /// let proxy = Proxy::new(uri);
-    /// let Err(Error::Remote(error)) = proxy.call::<_, String>("hello", &()) else { panic!() };
-    /// assert_eq!((error.class.as_str(), error.message.as_str()), ("builtins.KeyError", "USER"));
-    /// assert_eq!(proxy.call::<_, String>("hello", &()).unwrap(), "hello"); // created this time
-    /// # drop(proxy);
-    /// shutdown.shutdown();
-    /// server.join().unwrap().unwrap();
-    /// ```
-    pub fn register_class_try_with<T, E>(
-        &self,
-        mode: InstanceMode,
-        create: impl Fn(&CallContext) -> Result<T, E> + Send + Sync + 'static,
-        id: Option<&str>,
-    ) -> Result<Uri, Error>
-    where
-        T: Dispatch<T>,
-        E: IntoRemoteError,
-    {
-        self.register_class_try_as::<T, T, E>(mode, create, id)
-    }
-
-    /// Registers the class `T` exposed through the trait `I` (`register_class_as::<dyn Trait,
-    /// _>(...)`), with an instance creator: [`register_class_with`](Daemon::register_class_with)
-    /// for an exposed trait.
-    ///
-    /// ```
-    /// use pyro::daemon::{Daemon, InstanceMode};
-    /// use pyro::dispatch::*;
-    /// use pyro::{proxy::Proxy, Error};
-    ///
-    /// trait Visits { fn visit(&mut self) -> u32; }
-    /// struct Door(u32);
-    /// impl Visits for Door { fn visit(&mut self) -> u32 { self.0 += 1; self.0 } }
-    /// // What `#[pyro::expose]` writes for `trait Visits`:
-    /// impl<T: Visits + Send + Sync + 'static> Interface<T> for dyn Visits {
-    ///     fn metadata() -> Metadata { Metadata::new(["visit"], [], []) }
-    ///     fn receiver(m: &str) -> Option<Receiver> { (m == "visit").then_some(Receiver::Exclusive) }
-    ///     fn invoke_shared(_: &T, _: &mut CallContext, m: &str, _: CallArgs) -> Result<Reply, Error> {
-    ///         Err(CallArgs::unknown_method(m))
-    ///     }
-    ///     fn invoke_exclusive(object: &mut T, ctx: &mut CallContext, _: &str, args: CallArgs) -> Result<Reply, Error> {
-    ///         args.finish()?;
-    ///         ctx.encode(&object.visit())
-    ///     }
-    /// }
-    ///
-    /// let daemon = Daemon::bind("127.0.0.1", 0).unwrap();
-    /// let uri = daemon.register_class_as::<dyn Visits, _>(InstanceMode::Single, |_| Door(10), Some("door")).unwrap();
-    /// let shutdown = daemon.shutdown_handle();
-    /// let server = std::thread::spawn(move || daemon.request_loop());
-    /// assert_eq!(Proxy::new(uri.clone()).call::<_, u32>("visit", &()).unwrap(), 11);
-    /// assert_eq!(Proxy::new(uri).call::<_, u32>("visit", &()).unwrap(), 12); // one instance for all
-    /// shutdown.shutdown();
-    /// server.join().unwrap().unwrap();
-    /// ```
-    pub fn register_class_as<I, T>(
-        &self,
-        mode: InstanceMode,
-        create: impl Fn(&CallContext) -> T + Send + Sync + 'static,
-        id: Option<&str>,
-    ) -> Result<Uri, Error>
-    where
-        I: ?Sized + 'static,
-        T: Dispatch<I>,
-    {
-        self.register_servant(Arc::new(Class::<T, I>::new(mode, Box::new(move |ctx| Ok(create(ctx))))), id)
-    }
-
-    /// Registers the class `T` exposed through the trait `I`, with an instance creator that
-    /// may fail: [`register_class_try_with`](Daemon::register_class_try_with) for an exposed
-    /// trait.
-    ///
-    /// ```
-    /// # use pyro::dispatch::*;
-    /// # use pyro::Error;
-    /// # struct Door;
-    /// # impl Dispatch<dyn std::any::Any + Send + Sync> for Door {
-    /// #     fn metadata() -> Metadata { Metadata::new(["open"], [], []) }
-    /// #     fn receiver(m: &str) -> Option<Receiver> { (m == "open").then_some(Receiver::Shared) }
-    /// #     fn invoke_shared(&self, c: &mut CallContext, _: &str, a: CallArgs) -> Result<Reply, Error> { a.finish()?; c.encode(&()) }
-    /// #     fn invoke_exclusive(&mut self, _: &mut CallContext, m: &str, _: CallArgs) -> Result<Reply, Error> { Err(CallArgs::unknown_method(m)) }
-    /// # }
-    /// use pyro::daemon::{Daemon, InstanceMode};
-    /// let daemon = Daemon::bind("127.0.0.1", 0).unwrap();
-    /// // with `#[pyro::expose] trait Doors { ... }`: register_class_try_as::<dyn Doors, _, _>(...)
-    /// let create = |_: &CallContext| -> Result<Door, Error> { Ok(Door) };
-    /// daemon.register_class_try_as::<dyn std::any::Any + Send + Sync, _, _>(InstanceMode::Single, create, Some("door")).unwrap();
-    /// ```
-    pub fn register_class_try_as<I, T, E>(
-        &self,
-        mode: InstanceMode,
-        create: impl Fn(&CallContext) -> Result<T, E> + Send + Sync + 'static,
-        id: Option<&str>,
-    ) -> Result<Uri, Error>
-    where
-        I: ?Sized + 'static,
-        T: Dispatch<I>,
-        E: IntoRemoteError,
-    {
-        let create = move |ctx: &CallContext| create(ctx).map_err(IntoRemoteError::into_remote_error);
-        self.register_servant(Arc::new(Class::<T, I>::new(mode, Box::new(create))), id)
-    }
-
-    /// Registers any [`Servant`] (e.g. a hand-written one, or one shared between daemons).
-    ///
-    /// ```
-    /// # use pyro::dispatch::*;
-    /// # use pyro::{Error, Serializer};
-    /// # struct Thing;
-    /// # impl Dispatch<Thing> for Thing {
-    /// #     fn metadata() -> Metadata { Metadata::new(["ping"], [], []) }
-    /// #     fn receiver(m: &str) -> Option<Receiver> { (m == "ping").then_some(Receiver::Shared) }
-    /// #     fn invoke_shared(&self, c: &mut CallContext, _: &str, a: CallArgs) -> Result<Reply, Error> { a.finish()?; c.encode(&()) }
-    /// #     fn invoke_exclusive(&mut self, _: &mut CallContext, m: &str, _: CallArgs) -> Result<Reply, Error> { Err(CallArgs::unknown_method(m)) }
-    /// # }
-    /// use std::sync::Arc;
-    /// let daemon = pyro::daemon::Daemon::bind("127.0.0.1", 0).unwrap();
-    /// let servant: Arc<dyn Servant> = Arc::new(Served::new(Thing));
-    /// let uri = daemon.register_servant(servant, None).unwrap();
-    /// assert!(uri.object().starts_with("obj_") && uri.object().len() == 36);
-    /// ```
-    pub fn register_servant(&self, servant: Arc<dyn Servant>, id: Option<&str>) -> Result<Uri, Error> {
-        let id = match id {
-            Some(id) if !id.is_empty() => id.to_owned(),
-            _ => autoproxy::generated_id(),
-        };
-        let uri = self.uri_for(&id)?;
-        if !self.inner.registry.insert(&id, servant) {
-            return Err(Error::Daemon { message: "an object or class is already registered with that id".into() });
-        }
-        Ok(uri)
-    }
-
-    /// Removes the object `id`; `true` if it was registered. `Pyro.Daemon` cannot be removed
-    /// (`false`, as Pyro5 silently ignores it).
-    ///
-    /// ```
-    /// let daemon = pyro::daemon::Daemon::bind("127.0.0.1", 0).unwrap();
-    /// assert!(!daemon.unregister("Pyro.Daemon"));
-    /// assert!(!daemon.unregister("nothing"));
-    /// ```
-    pub fn unregister(&self, id: &str) -> bool {
-        id != DAEMON_OBJECT_ID && self.inner.registry.remove(id)
-    }
-
-    /// The ids of the registered objects, in registration order (`Pyro.Daemon` first).
-    ///
-    /// See the [module documentation](self) for an example.
-    pub fn registered(&self) -> Vec<String> {
-        let mut ids = vec![DAEMON_OBJECT_ID.to_owned()];
-        ids.extend(self.inner.registry.ids());
-        ids
     }
 
     /// The URI of object `id` on this daemon (registered or not), at the NAT location if one
@@ -746,60 +456,6 @@ impl Daemon {
         result
     }
 
-    /// The request loop of the configured server type (or of the connected socket).
-    fn serve_connections(&self) -> Result<(), Error> {
-        let listener = match &self.inner.endpoint {
-            Endpoint::Listener(listener) => listener,
-            Endpoint::Connected(connected) => return connected.request_loop(&self.inner),
-        };
-        #[cfg(unix)]
-        if self.inner.config.server_type == crate::config::ServerType::Multiplex {
-            tracing::info!(target: "pyro::daemon", "starting multiplexed socketserver");
-            return multiplex::request_loop(&self.inner);
-        }
-        tracing::info!(target: "pyro::daemon", "starting thread pool socketserver");
-        let serving = Arc::clone(&self.inner);
-        let pool = Pool::new(
-            self.inner.config.threadpool_size_min,
-            self.inner.config.threadpool_size,
-            Arc::new(move |socket| connection::serve(&serving, socket)),
-        );
-        let housekeeper = self.inner.start_housekeeper();
-        while !self.inner.is_shutting_down() {
-            let socket = match listener.accept() {
-                Ok(socket) => socket,
-                Err(_) if self.inner.is_shutting_down() => break,
-                Err(error) if is_transient(&error) => {
-                    // e.g. out of file descriptors, or the client gave up: try again shortly.
-                    std::thread::sleep(Duration::from_millis(10));
-                    continue;
-                }
-                Err(error) => {
-                    return Err(Error::Communication {
-                        message: format!("accepting connections on {}", self.inner.location),
-                        source: Some(error),
-                    });
-                }
-            };
-            if self.inner.is_shutting_down() {
-                break;
-            }
-            self.inner.configure(&socket);
-            if let Err(socket) = pool.try_submit(socket) {
-                self.inner.refuse(socket);
-            }
-        }
-        // Let calls under way (a `shutdown()` method among them) send their replies before the
-        // caller of `request_loop` goes on, perhaps to end the process.
-        self.inner.wait_for_calls_to_finish(DRAIN_TIMEOUT);
-        if let Some(housekeeper) = housekeeper {
-            let _ = housekeeper.join();
-        }
-        // Pyro5's `shutdown` clears the streams too.
-        self.inner.streams.clear();
-        Ok(())
-    }
-
     /// What the async daemon shares with this one (`pyro::aio::Daemon` drives the same `Inner`).
     #[cfg(feature = "tokio")]
     pub(crate) fn inner(&self) -> &Arc<Inner> {
@@ -837,14 +493,6 @@ impl std::fmt::Debug for Daemon {
     }
 }
 
-fn is_transient(error: &std::io::Error) -> bool {
-    use std::io::ErrorKind;
-    matches!(
-        error.kind(),
-        ErrorKind::ConnectionAborted | ErrorKind::ConnectionReset | ErrorKind::Interrupted | ErrorKind::WouldBlock
-    ) || error.raw_os_error().is_some_and(|code| code == 23 || code == 24) // ENFILE, EMFILE
-}
-
 impl Inner {
     /// The listening socket; `None` for a daemon serving a connected socket.
     pub(crate) fn listener(&self) -> Option<&Listener> {
@@ -857,222 +505,6 @@ impl Inner {
     pub(crate) fn is_shutting_down(&self) -> bool {
         self.shutting_down.load(Ordering::Acquire)
     }
-
-    fn lock_connections(&self) -> MutexGuard<'_, Connections> {
-        self.connections.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Refuses a client for whom no worker is free: answers CONNECTFAIL from a thread of its
-    /// own (at most [`MAX_REFUSALS`] at once, else the connection is just closed), so the accept
-    /// thread goes straight back to accepting and no client waits on a refused one's bytes.
-    fn refuse(self: &Arc<Inner>, socket: Socket) {
-        /// Counts a refusal under way; dropped when its thread ends or cannot start.
-        struct Slot(Arc<AtomicUsize>);
-        impl Drop for Slot {
-            fn drop(&mut self) {
-                self.0.fetch_sub(1, Ordering::AcqRel);
-            }
-        }
-        tracing::warn!(
-            target: "pyro::daemon",
-            "client connection was denied: {NO_FREE_WORKERS} ({})",
-            crate::logging::Peer(socket.peer_addr())
-        );
-        if self.refusals.fetch_add(1, Ordering::AcqRel) >= MAX_REFUSALS {
-            self.refusals.fetch_sub(1, Ordering::AcqRel);
-            let _ = socket.shutdown();
-            return;
-        }
-        let slot = Slot(Arc::clone(&self.refusals));
-        let inner = Arc::clone(self);
-        // If the thread cannot start, the closure (socket and slot) is dropped: closed, uncounted.
-        let _ = std::thread::Builder::new().name("pyro-refuse".into()).spawn(move || {
-            let _slot = slot;
-            connection::deny(&inner, socket, NO_FREE_WORKERS);
-        });
-    }
-
-    /// Socket options for an accepted client: COMMTIMEOUT and SOCK_NODELAY.
-    fn configure(&self, socket: &Socket) {
-        tracing::debug!(
-            target: "pyro::daemon",
-            "connected {} - {}",
-            crate::logging::Peer(socket.peer_addr()),
-            if self.tls.is_some() { "SSL" } else { "unencrypted" }
-        );
-        // An accepted socket starts without timeouts and with Nagle's algorithm (the listener
-        // has no other settings to pass on): only a setting that differs costs a system call.
-        if self.config.comm_timeout.is_some() {
-            let _ = socket.set_timeout(self.config.comm_timeout);
-        }
-        if let Socket::Tcp(tcp) = socket
-            && self.config.sock_nodelay
-        {
-            let _ = tcp.set_nodelay(true);
-        }
-    }
-
-    pub(crate) fn shutdown(&self) {
-        {
-            let mut connections = self.lock_connections();
-            if connections.closed {
-                return;
-            }
-            connections.closed = true;
-            tracing::debug!(target: "pyro::daemon", "daemon {} shutting down", self.location);
-            self.shutting_down.store(true, Ordering::SeqCst);
-            for socket in connections.open.values().filter(|c| !c.is_busy()).filter_map(|c| c.socket.as_ref()) {
-                let _ = socket.shutdown();
-            }
-        }
-        // Wake the housekeeper.
-        self.connection_closed.notify_all();
-        // Wake the accept loop (Pyro5's `interrupt_socket`); a connected daemon's loop looks
-        // at the flag between reads.
-        if let Some(listener) = self.listener() {
-            let _ = listener.connect_to_self();
-        }
-    }
-
-    /// Waits until no connection is in the middle of a call (they close after replying once
-    /// the daemon is shutting down), or `timeout` passed.
-    pub(crate) fn wait_for_calls_to_finish(&self, timeout: Duration) {
-        let deadline = std::time::Instant::now() + timeout;
-        let mut connections = self.lock_connections();
-        while connections.open.values().any(OpenConnection::is_busy) {
-            let left = deadline.saturating_duration_since(std::time::Instant::now());
-            if left.is_zero() {
-                return;
-            }
-            connections =
-                self.connection_closed.wait_timeout(connections, left).unwrap_or_else(PoisonError::into_inner).0;
-        }
-    }
-
-    /// Starts the thread expiring item streams every [`HOUSEKEEPING_INTERVAL`] until shutdown
-    /// (Pyro5's `Housekeeper`); `None` if no thread could be started (streams then expire on
-    /// access only).
-    pub(crate) fn start_housekeeper(self: &Arc<Self>) -> Option<std::thread::JoinHandle<()>> {
-        let inner = Arc::downgrade(self);
-        std::thread::Builder::new()
-            .name("pyro-housekeeper".into())
-            .spawn(move || {
-                loop {
-                    let Some(inner) = inner.upgrade() else { return };
-                    let deadline = std::time::Instant::now() + HOUSEKEEPING_INTERVAL;
-                    let mut connections = inner.lock_connections();
-                    loop {
-                        if connections.closed {
-                            return;
-                        }
-                        let left = deadline.saturating_duration_since(std::time::Instant::now());
-                        if left.is_zero() {
-                            break;
-                        }
-                        connections = inner
-                            .connection_closed
-                            .wait_timeout(connections, left)
-                            .unwrap_or_else(PoisonError::into_inner)
-                            .0;
-                    }
-                    drop(connections);
-                    inner.streams.housekeeping();
-                }
-            })
-            .ok()
-    }
-
-    /// With TLS, performs the server side of the TLS handshake on an accepted socket; `None`
-    /// (the connection is dropped) if it fails: a client that does not speak TLS or presents
-    /// no valid certificate.
-    fn secure(&self, socket: Socket) -> Option<Socket> {
-        match (&self.tls, socket) {
-            (Some(tls), Socket::Tcp(tcp)) => {
-                let peer = tcp.peer_addr().ok();
-                match tls.accept(tcp) {
-                    Ok(stream) => Some(Socket::Tls(stream)),
-                    Err(error) => {
-                        // Pyro5: "error during connect/handshake", a warning.
-                        tracing::warn!(
-                            target: "pyro::daemon",
-                            "error during connect/handshake with {}: TLS handshake failed: {error}",
-                            crate::logging::Peer(peer)
-                        );
-                        None
-                    }
-                }
-            }
-            (_, socket) => Some(socket),
-        }
-    }
-
-    /// Tracks a new connection for shutdown; `None` if the daemon is shutting down.
-    fn track_connection(&self, socket: &Socket) -> Option<ConnectionGuard<'_>> {
-        let handle = socket.try_clone().ok()?;
-        self.guard_connection(Some(handle))
-    }
-
-    /// Records a new connection (with a handle to shut it down with, if given) and returns
-    /// its guard; `None` if the daemon is shutting down.
-    fn guard_connection(&self, socket: Option<Socket>) -> Option<ConnectionGuard<'_>> {
-        let busy = Arc::new(AtomicBool::new(false));
-        let id = self.record_connection(socket, Arc::clone(&busy))?;
-        Some(ConnectionGuard { inner: self, id, busy })
-    }
-
-    /// Records a new connection (with a handle to shut it down with, if given); its id, or
-    /// `None` if the daemon is shutting down.
-    fn open_connection(&self, socket: Option<Socket>) -> Option<u64> {
-        self.record_connection(socket, Arc::new(AtomicBool::new(false)))
-    }
-
-    pub(crate) fn record_connection(&self, socket: Option<Socket>, busy: Arc<AtomicBool>) -> Option<u64> {
-        let mut connections = self.lock_connections();
-        if connections.closed {
-            return None;
-        }
-        let id = connections.next_id;
-        connections.next_id += 1;
-        connections.open.insert(id, OpenConnection { socket, busy });
-        Some(id)
-    }
-
-    /// Marks a connection's `flag` busy with a request or done with it, without a lock (see
-    /// [`OpenConnection::busy`]); `false` if the daemon is shutting down.
-    pub(crate) fn mark_busy(&self, flag: &AtomicBool, busy: bool) -> bool {
-        flag.store(busy, Ordering::SeqCst);
-        !self.shutting_down.load(Ordering::SeqCst)
-    }
-
-    /// Marks connection `id` busy with a request or done with it; `false` if the daemon is
-    /// shutting down.
-    fn set_connection_busy(&self, id: u64, busy: bool) -> bool {
-        let connections = self.lock_connections();
-        if connections.closed {
-            return false;
-        }
-        if let Some(open) = connections.open.get(&id) {
-            open.busy.store(busy, Ordering::SeqCst);
-        }
-        true
-    }
-
-    /// Forgets connection `id` (its shutdown handle is closed: the connection's own socket is
-    /// closed by then, or about to be) and unregisters the objects it received as proxies.
-    pub(crate) fn close_connection(&self, id: u64) {
-        let mut connections = self.lock_connections();
-        let open = connections.open.remove(&id);
-        // Only a shutdown waits for connections to close (the housekeeper waits on the same
-        // condition variable for the shutdown itself: it is not woken for every client).
-        let shutting_down = connections.closed;
-        drop(connections);
-        drop(open);
-        // The objects this connection received as proxies go with it.
-        self.autoproxied.release(id, &self.registry);
-        if shutting_down {
-            self.connection_closed.notify_all();
-        }
-    }
 }
 
 impl Drop for Inner {
@@ -1083,35 +515,5 @@ impl Drop for Inner {
         {
             let _ = std::fs::remove_file(path);
         }
-    }
-}
-
-/// A tracked connection; dropping it forgets the connection.
-pub(super) struct ConnectionGuard<'a> {
-    inner: &'a Inner,
-    id: u64,
-    /// The connection's [`OpenConnection::busy`] flag.
-    busy: Arc<AtomicBool>,
-}
-
-impl ConnectionGuard<'_> {
-    /// Marks the connection busy with a request; `false` if the daemon is shutting down.
-    fn begin_request(&self) -> bool {
-        self.set_busy(true)
-    }
-
-    /// Marks the request done; `false` if the daemon is shutting down (close now).
-    fn end_request(&self) -> bool {
-        self.set_busy(false)
-    }
-
-    fn set_busy(&self, busy: bool) -> bool {
-        self.inner.mark_busy(&self.busy, busy)
-    }
-}
-
-impl Drop for ConnectionGuard<'_> {
-    fn drop(&mut self) {
-        self.inner.close_connection(self.id);
     }
 }
