@@ -32,7 +32,7 @@ pub enum ConfigError {
         value: String,
     },
     /// An environment variable with the wrong prefix for its item: `PYRO_` with one of pyro's
-    /// [extension items](Config::EXTENSION_ITEMS) (which Python's Pyro5 would refuse at
+    /// [extension items](super::Config::EXTENSION_ITEMS) (which Python's Pyro5 would refuse at
     /// import), or `PYRO5_` with one of Pyro5's.
     #[error(
         "wrong prefix for the environment config variable {name}: set {instead} (pyro's own items use PYRO5_, Pyro5's use PYRO_)"
@@ -63,7 +63,7 @@ pub enum ConfigError {
         /// What the item takes, e.g. `"an integer from 0 to 65535"`.
         expected: &'static str,
     },
-    /// A value pyro cannot honour yet ([`Config::check_supported`]), refused rather than ignored.
+    /// A value pyro cannot honour yet ([`Config::check_supported`](super::Config::check_supported)), refused rather than ignored.
     #[error("unsupported Pyro config value: {item}={value} ({reason})")]
     Unsupported {
         /// The item.
@@ -73,7 +73,7 @@ pub enum ConfigError {
         /// Why it is refused.
         reason: &'static str,
     },
-    /// Items that do not fit together ([`Config::validate`]).
+    /// Items that do not fit together ([`Config::validate`](super::Config::validate)).
     #[error("invalid config {item}: {reason}")]
     Invalid {
         /// The offending item.

@@ -3,7 +3,7 @@
 use std::fmt;
 
 /// A private key's password (`SSL_SERVERKEYPASSWD`, `SSL_CLIENTKEYPASSWD`): its `Debug` hides the
-/// text, so printing a [`Config`] shows no password.
+/// text, so printing a [`Config`](super::Config) shows no password.
 ///
 /// ```
 /// use pyro::config::KeyPassword;

@@ -118,7 +118,7 @@
 //!   share one, as in Pyro5), dropped when the request is done.
 //!
 //! The creator (Pyro5's `instance_creator`) is a closure that gets the
-//! [`CallContext`] of the call needing the instance; `register_class` uses `T::default()`.
+//! [`CallContext`](crate::dispatch::CallContext) of the call needing the instance; `register_class` uses `T::default()`.
 //! A creator may fail ([`register_class_try_with`](Daemon::register_class_try_with),
 //! [`register_class_try_as`](Daemon::register_class_try_as)), as a Python `__init__` or
 //! `instance_creator` may raise: the call that needed the instance gets the error as its
@@ -181,7 +181,7 @@
 //! the disconnect hook also the [names](crate::session::Resource::name) of the resources the
 //! connection still tracks, Pyro5's `conn.tracked_resources`). A
 //! method can also tie a resource to its caller's connection with
-//! [`CallContext::track_resource`]: it is closed when that client disconnects (Pyro5's
+//! [`CallContext::track_resource`](crate::dispatch::CallContext::track_resource): it is closed when that client disconnects (Pyro5's
 //! `current_context.track_resource`). When a connection closes, the order is Pyro5's: its item
 //! streams linger or go, the disconnect hook runs, its session instances are dropped, then its
 //! tracked resources are closed.

@@ -13,7 +13,7 @@ impl Daemon {
     /// generated id (`"obj_"` + 32 hex digits) for `None`; returns its URI. An id already in use
     /// is an [`Error::Daemon`].
     ///
-    /// See the [module documentation](self) for an example.
+    /// See the [module documentation](super) for an example.
     pub fn register<T: Dispatch<T>>(&self, object: T, id: Option<&str>) -> Result<Uri, Error> {
         self.register_servant(Arc::new(Served::new(object)), id)
     }
@@ -38,7 +38,7 @@ impl Daemon {
     /// Registers the class `T` instead of an instance (Pyro5's `register(SomeClass)`): each
     /// request is served by an instance that `mode` picks, made with `T::default()` when one
     /// is needed. Clients see `T`'s metadata, as Pyro5 gives a class's; see the [module
-    /// documentation](self#instance-modes).
+    /// documentation](super#instance-modes).
     ///
     /// ```
     /// # use pyro::dispatch::*;
@@ -267,7 +267,7 @@ impl Daemon {
 
     /// The ids of the registered objects, in registration order (`Pyro.Daemon` first).
     ///
-    /// See the [module documentation](self) for an example.
+    /// See the [module documentation](super) for an example.
     pub fn registered(&self) -> Vec<String> {
         let mut ids = vec![DAEMON_OBJECT_ID.to_owned()];
         ids.extend(self.inner.registry.ids());

@@ -84,7 +84,7 @@ impl Default for EncodeOptions {
 }
 
 /// An encoded message: a small `head` (header and annotation chunks) and the payload, kept apart so
-/// a large payload is not copied (it is borrowed from the [`Message`] unless it was compressed).
+/// a large payload is not copied (it is borrowed from the [`Message`](super::Message) unless it was compressed).
 ///
 /// Send it with one vectored write ([`Encoded::write_to`], [`Encoded::io_slices`]) or two
 /// `write_all`s.
