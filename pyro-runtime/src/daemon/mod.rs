@@ -33,186 +33,7 @@
 //! `registered()`, `get_metadata(objectId)`, `info()`, `get_next_stream_item(streamId)` and
 //! `close_stream(streamId)`.
 //!
-//! # Item streams
-//!
-//! A method returning an iterator ([`Reply::Stream`](crate::dispatch::Reply::Stream)) is
-//! streamed as Pyro5 streams generators: the daemon keeps the iterator in one
-//! daemon-wide [`Streams`] registry and the client fetches item after
-//! item. `ITER_STREAMING`, `ITER_STREAM_LIFETIME` and `ITER_STREAM_LINGER` come from the
-//! [`Config`]; a housekeeper thread expires streams every two seconds while the request loop
-//! runs; the number of open streams is bounded ([`DaemonBuilder::max_streams`], default
-//! [`DEFAULT_MAX_STREAMS`](crate::session::DEFAULT_MAX_STREAMS)): past it, a call returning an
-//! iterator gets a `Pyro5.errors.PyroError` instead of a stream. Shutting the daemon down drops
-//! every stream.
-//!
-//! # Objects by reference (autoproxy) and their lifetime
-//!
-//! A method returning [`Remote`](crate::Remote)s (Pyro5's autoproxy) hands out
-//! objects by reference: when the reply is serialized, each new object is registered under a
-//! generated id and the reply carries a `Pyro5.client.Proxy` for it, at the NAT location if one
-//! is configured ([`Daemon::proxy_for`] makes the same proxy for an object registered by hand,
-//! e.g. a client's callback object). Pyro5 never unregisters such objects. The rule here:
-//!
-//! - an object sent as a new `Remote` belongs to the client connection (session) whose call
-//!   returned it, and is unregistered when that connection closes, then dropped once no call
-//!   uses it any more ([`Daemon::session_objects`] counts them);
-//! - `Remote::daemon_wide` opts out: such an object stays until it is unregistered;
-//! - [`Daemon::unregister`] (or [`ShutdownHandle::unregister`], from any thread or from inside the
-//!   object's own methods) unregisters any object at once, a session's too;
-//! - proxies for an unregistered object get Pyro5's `DaemonError("unknown object")`.
-//!
-//! # Callbacks
-//!
-//! A method marked `#[pyro::callback]` that fails is reported on its own side too: a `tracing`
-//! warning and the [`DaemonBuilder::on_callback_error`] hook (see
-//! [`CallbackError`](crate::dispatch::CallbackError)). A callback that would have to wait for
-//! the method whose remote call it comes from (recognised by its correlation id) fails at once
-//! instead of deadlocking; other callers wait their turn (see
-//! [`BUSY_MESSAGE`](crate::dispatch::BUSY_MESSAGE)).
-//!
-//! ```
-//! use pyro::daemon::Daemon;
-//! use pyro::dispatch::*;
-//! use pyro::{Error, Serializer};
-//!
-//! // What `#[pyro::expose]` generates for `impl Greeter { pub fn hello(&self) -> String }`:
-//! struct Greeter;
-//! impl Dispatch<Greeter> for Greeter {
-//!     fn metadata() -> Metadata { Metadata::new(["hello"], [], []) }
-//!     fn receiver(m: &str) -> Option<Receiver> { (m == "hello").then_some(Receiver::Shared) }
-//!     fn invoke_shared(&self, ctx: &mut CallContext, m: &str, args: CallArgs) -> Result<Reply, Error> {
-//!         args.finish()?;
-//!         match m { "hello" => ctx.encode("hi"), _ => Err(CallArgs::unknown_method(m)) }
-//!     }
-//!     fn invoke_exclusive(&mut self, _: &mut CallContext, m: &str, _: CallArgs) -> Result<Reply, Error> {
-//!         Err(CallArgs::unknown_method(m))
-//!     }
-//! }
-//!
-//! let daemon = Daemon::bind("localhost", 0).unwrap();
-//! let uri = daemon.register(Greeter, Some("greeter")).unwrap();
-//! assert_eq!(uri.to_string(), format!("PYRO:greeter@{}", daemon.location()));
-//! assert_eq!(daemon.registered(), ["Pyro.Daemon", "greeter"]);
-//!
-//! let shutdown = daemon.shutdown_handle(); // give a clone to any thread, or to an object
-//! let server = std::thread::spawn(move || daemon.request_loop());
-//! shutdown.shutdown();
-//! server.join().unwrap().unwrap();
-//! ```
-//!
-//! # Instance modes
-//!
-//! [`register`](Daemon::register) serves one object to every client. Registering a type
-//! instead ([`register_class`](Daemon::register_class), or
-//! [`register_class_with`](Daemon::register_class_with) with an instance creator, or
-//! [`register_class_as`](Daemon::register_class_as) for an exposed trait) lets the daemon make
-//! instances as Pyro5 does for a registered class, by [`InstanceMode`]:
-//!
-//! - [`Single`](InstanceMode::Single): one instance for the whole daemon, created on first
-//!   use; dropped with the daemon (or when unregistered and no call uses it).
-//! - [`Session`](InstanceMode::Session) (Pyro5's default for a class): one instance per client
-//!   connection, created on that connection's first call and dropped when the client
-//!   disconnects. It lives in the connection's state, which the connection's
-//!   [`ServerSession`](crate::session::ServerSession) owns.
-//! - [`Percall`](InstanceMode::Percall): a new instance for every request (the calls of a batch
-//!   share one, as in Pyro5), dropped when the request is done.
-//!
-//! The creator (Pyro5's `instance_creator`) is a closure that gets the
-//! [`CallContext`](crate::dispatch::CallContext) of the call needing the instance; `register_class` uses `T::default()`.
-//! A creator may fail ([`register_class_try_with`](Daemon::register_class_try_with),
-//! [`register_class_try_as`](Daemon::register_class_try_as)), as a Python `__init__` or
-//! `instance_creator` may raise: the call that needed the instance gets the error as its
-//! exception, nothing is kept, and the next call that needs an instance tries again (in every
-//! mode, as Pyro5's `_getInstance`).
-//! Clients see the type's metadata (in the handshake and from `get_metadata`), and
-//! `registered()` lists the class's id like any object's. `&mut self` methods lock only the
-//! instance: a percall instance is never shared, a session instance only by the calls of one
-//! connection (oneway calls may overlap its next calls), a single instance by everyone.
-//!
-//! ```
-//! use pyro::daemon::{Daemon, InstanceMode};
-//! use pyro::dispatch::*;
-//! use pyro::proxy::Proxy;
-//! use pyro::Error;
-//!
-//! // What `#[pyro::expose]` generates for `impl Tally { pub fn add(&mut self, n: i64) -> i64 }`:
-//! #[derive(Default)]
-//! struct Tally(i64);
-//! impl Dispatch<Tally> for Tally {
-//!     fn metadata() -> Metadata { Metadata::new(["add"], [], []) }
-//!     fn receiver(m: &str) -> Option<Receiver> { (m == "add").then_some(Receiver::Exclusive) }
-//!     fn invoke_shared(&self, _: &mut CallContext, m: &str, _: CallArgs) -> Result<Reply, Error> {
-//!         Err(CallArgs::unknown_method(m))
-//!     }
-//!     fn invoke_exclusive(&mut self, ctx: &mut CallContext, _: &str, mut args: CallArgs) -> Result<Reply, Error> {
-//!         let n: i64 = args.required(0, "n")?;
-//!         args.finish()?;
-//!         self.0 += n;
-//!         ctx.encode(&self.0)
-//!     }
-//! }
-//!
-//! let daemon = Daemon::bind("127.0.0.1", 0).unwrap();
-//! let session = daemon.register_class::<Tally>(InstanceMode::Session, Some("tally.session")).unwrap();
-//! let percall = daemon.register_class_with(InstanceMode::Percall, |_ctx| Tally(100), Some("tally.percall")).unwrap();
-//! let shutdown = daemon.shutdown_handle();
-//! let server = std::thread::spawn(move || daemon.request_loop());
-//!
-//! let one = Proxy::new(session.clone());
-//! assert_eq!(one.call::<_, i64>("add", &(1,)).unwrap(), 1);
-//! assert_eq!(one.call::<_, i64>("add", &(1,)).unwrap(), 2); // the same instance
-//! let two = Proxy::new(session);
-//! assert_eq!(two.call::<_, i64>("add", &(5,)).unwrap(), 5); // another connection, another instance
-//! let each = Proxy::new(percall);
-//! assert_eq!(each.call::<_, i64>("add", &(1,)).unwrap(), 101);
-//! assert_eq!(each.call::<_, i64>("add", &(1,)).unwrap(), 101); // a new instance per call
-//!
-//! shutdown.shutdown();
-//! server.join().unwrap().unwrap();
-//! ```
-//!
-//! # Connection hooks and tracked resources
-//!
-//! A [`DaemonBuilder`] takes Pyro5's overridable daemon hooks as closures:
-//! [`validate_handshake`](DaemonBuilder::validate_handshake) sees each client's handshake
-//! data and accepts it (with response data the client reads) or refuses it with a reason, and
-//! [`client_disconnect`](DaemonBuilder::client_disconnect) is told when a client that completed
-//! its handshake goes away. Both see a [`ConnectionInfo`] (connection id, client address; for
-//! the disconnect hook also the [names](crate::session::Resource::name) of the resources the
-//! connection still tracks, Pyro5's `conn.tracked_resources`). A
-//! method can also tie a resource to its caller's connection with
-//! [`CallContext::track_resource`](crate::dispatch::CallContext::track_resource): it is closed when that client disconnects (Pyro5's
-//! `current_context.track_resource`). When a connection closes, the order is Pyro5's: its item
-//! streams linger or go, the disconnect hook runs, its session instances are dropped, then its
-//! tracked resources are closed.
-//!
-//! ```
-//! use pyro::daemon::Daemon;
-//! use pyro::proxy::Proxy;
-//! use pyro::{Error, Value};
-//!
-//! let daemon = Daemon::builder()
-//!     .host("127.0.0.1")
-//!     .validate_handshake(|_conn, data| match data.as_str() {
-//!         Some("pancakes") => Ok(Value::from("welcome")),
-//!         _ => Err("wrong secret code, connection refused".into()),
-//!     })
-//!     .client_disconnect(|conn| println!("client {} disconnects", conn.id()))
-//!     .bind()
-//!     .unwrap();
-//! let uri = daemon.uri_for("Pyro.Daemon").unwrap();
-//! let shutdown = daemon.shutdown_handle();
-//! let server = std::thread::spawn(move || daemon.request_loop());
-//!
-//! let proxy = Proxy::new(uri.clone()).with_handshake("pancakes".into());
-//! proxy.bind().unwrap();
-//! assert_eq!(proxy.handshake_response(), Some(Value::from("welcome")));
-//! let refused = Proxy::new(uri).bind().unwrap_err();
-//! assert!(matches!(refused, Error::ConnectionRejected { reason, .. } if reason == "wrong secret code, connection refused"));
-//!
-//! shutdown.shutdown();
-//! server.join().unwrap().unwrap();
-//! ```
+#![doc = include_str!("guide.md")]
 
 mod accept;
 pub(crate) mod autoproxy;
@@ -227,7 +48,6 @@ mod multiplex;
 pub use multiplex::EventLoop;
 mod oneway;
 mod pool;
-mod register;
 pub(crate) mod registry;
 mod serve;
 mod shutdown;
@@ -246,9 +66,11 @@ pub use serve::serve;
 pub use shutdown::ShutdownHandle;
 
 use self::autoproxy::SessionObjects;
+use self::class::Class;
 use self::oneway::OnewayRunner;
 use self::registry::Registry;
 use self::tracking::Connections;
+use crate::dispatch::{CallContext, Dispatch, IntoRemoteError, Servant, Served};
 use crate::protocol::ByteBudget;
 use crate::session::{DaemonInfo, ResponseAnnotations, Streams};
 use crate::transport::Listener;
@@ -376,6 +198,271 @@ impl Daemon {
     /// ```
     pub fn new(config: Config) -> Result<Daemon, Error> {
         Daemon::builder().config(config).bind()
+    }
+
+    /// Registers an exposed object (`#[pyro::expose]` on its inherent impl) as `id`, or under a
+    /// generated id (`"obj_"` + 32 hex digits) for `None`; returns its URI. An id already in use
+    /// is an [`Error::Daemon`].
+    ///
+    /// See the [module documentation](self) for an example.
+    pub fn register<T: Dispatch<T>>(&self, object: T, id: Option<&str>) -> Result<Uri, Error> {
+        self.register_servant(Arc::new(Served::new(object)), id)
+    }
+
+    /// Registers an object exposed through the trait `I` (`register_as::<dyn Trait, _>(...)`).
+    ///
+    /// ```no_run
+    /// # fn demo<T: pyro::dispatch::Dispatch<dyn std::any::Any + Send + Sync>>(daemon: &pyro::daemon::Daemon, object: T) {
+    /// // with `#[pyro::expose] trait Shop { ... }` and `impl Shop for MyShop`:
+    /// // daemon.register_as::<dyn Shop, _>(MyShop::new(), Some("shop"))
+    /// let uri = daemon.register_as::<dyn std::any::Any + Send + Sync, _>(object, Some("shop")).unwrap();
+    /// # }
+    /// ```
+    pub fn register_as<I, T>(&self, object: T, id: Option<&str>) -> Result<Uri, Error>
+    where
+        I: ?Sized + 'static,
+        T: Dispatch<I>,
+    {
+        self.register_servant(Arc::new(Served::<T, I>::with_interface(object)), id)
+    }
+
+    /// Registers the class `T` instead of an instance (Pyro5's `register(SomeClass)`): each
+    /// request is served by an instance that `mode` picks, made with `T::default()` when one
+    /// is needed. Clients see `T`'s metadata, as Pyro5 gives a class's; see the [module
+    /// documentation](self#instance-modes).
+    ///
+    /// ```
+    /// # use pyro::dispatch::*;
+    /// # use pyro::{Error, Serializer};
+    /// # #[derive(Default)]
+    /// # struct Counter(i64);
+    /// # impl Dispatch<Counter> for Counter {
+    /// #     fn metadata() -> Metadata { Metadata::new(["next"], [], []) }
+    /// #     fn receiver(m: &str) -> Option<Receiver> { (m == "next").then_some(Receiver::Exclusive) }
+    /// #     fn invoke_shared(&self, _: &mut CallContext, m: &str, _: CallArgs) -> Result<Reply, Error> { Err(CallArgs::unknown_method(m)) }
+    /// #     fn invoke_exclusive(&mut self, c: &mut CallContext, _: &str, a: CallArgs) -> Result<Reply, Error> { a.finish()?; self.0 += 1; c.encode(&self.0) }
+    /// # }
+    /// use pyro::daemon::{Daemon, InstanceMode};
+    /// let daemon = Daemon::bind("127.0.0.1", 0).unwrap();
+    /// let uri = daemon.register_class::<Counter>(InstanceMode::Session, Some("counter")).unwrap();
+    /// assert_eq!(daemon.registered(), ["Pyro.Daemon", "counter"]);
+    /// # let _ = uri;
+    /// ```
+    pub fn register_class<T: Dispatch<T> + Default>(&self, mode: InstanceMode, id: Option<&str>) -> Result<Uri, Error> {
+        self.register_class_with::<T>(mode, |_: &CallContext| T::default(), id)
+    }
+
+    /// Registers the class `T` with an instance creator (Pyro5's `instance_creator`): `create`
+    /// makes each instance `mode` needs, seeing the context of the call that needs it (e.g.
+    /// its correlation id or client address). A creator that panics fails that call with a
+    /// `builtins.RuntimeError`.
+    ///
+    /// ```
+    /// # use pyro::dispatch::*;
+    /// # use pyro::{Error, Serializer};
+    /// # struct Greeter(String);
+    /// # impl Dispatch<Greeter> for Greeter {
+    /// #     fn metadata() -> Metadata { Metadata::new(["hello"], [], []) }
+    /// #     fn receiver(m: &str) -> Option<Receiver> { (m == "hello").then_some(Receiver::Shared) }
+    /// #     fn invoke_shared(&self, c: &mut CallContext, _: &str, a: CallArgs) -> Result<Reply, Error> { a.finish()?; c.encode(&self.0) }
+    /// #     fn invoke_exclusive(&mut self, _: &mut CallContext, m: &str, _: CallArgs) -> Result<Reply, Error> { Err(CallArgs::unknown_method(m)) }
+    /// # }
+    /// use pyro::daemon::{Daemon, InstanceMode};
+    /// let daemon = Daemon::bind("127.0.0.1", 0).unwrap();
+    /// let create = |ctx: &pyro::dispatch::CallContext| Greeter(format!("hello, {:?}", ctx.client_addr()));
+    /// daemon.register_class_with(InstanceMode::Percall, create, Some("greeter")).unwrap();
+    /// ```
+    pub fn register_class_with<T: Dispatch<T>>(
+        &self,
+        mode: InstanceMode,
+        create: impl Fn(&CallContext) -> T + Send + Sync + 'static,
+        id: Option<&str>,
+    ) -> Result<Uri, Error> {
+        self.register_servant(Arc::new(Class::<T, T>::new(mode, Box::new(move |ctx| Ok(create(ctx))))), id)
+    }
+
+    /// Registers the class `T` with an instance creator that may fail (a Python `__init__` or
+    /// `instance_creator` that raises): its `Err` becomes the exception of the call that
+    /// needed the instance, converted as a method's error is ([`IntoRemoteError`]: a
+    /// [`RemoteError`](crate::RemoteError), an [`Error`], or a `#[derive(pyro::RemoteError)]`
+    /// enum). No instance is kept, so the next call that needs one runs `create` again, in
+    /// every mode, as Pyro5 does.
+    ///
+    /// ```
+    /// # use pyro::dispatch::*;
+    /// # use pyro::Error;
+    /// # struct Greeter(String);
+    /// # impl Dispatch<Greeter> for Greeter {
+    /// #     fn metadata() -> Metadata { Metadata::new(["hello"], [], []) }
+    /// #     fn receiver(m: &str) -> Option<Receiver> { (m == "hello").then_some(Receiver::Shared) }
+    /// #     fn invoke_shared(&self, c: &mut CallContext, _: &str, a: CallArgs) -> Result<Reply, Error> { a.finish()?; c.encode(&self.0) }
+    /// #     fn invoke_exclusive(&mut self, _: &mut CallContext, m: &str, _: CallArgs) -> Result<Reply, Error> { Err(CallArgs::unknown_method(m)) }
+    /// # }
+    /// use pyro::daemon::{Daemon, InstanceMode};
+    /// use pyro::proxy::Proxy;
+    /// use pyro::{RemoteError, Value};
+    ///
+    /// let daemon = Daemon::bind("127.0.0.1", 0).unwrap();
+    /// let tries = std::sync::atomic::AtomicU32::new(0);
+    /// let create = move |_: &CallContext| match tries.fetch_add(1, std::sync::atomic::Ordering::SeqCst) {
+    ///     0 => Err(RemoteError::new("builtins.KeyError", vec![Value::from("USER")])),
+    ///     _ => Ok(Greeter("hello".into())),
+    /// };
+    /// let uri = daemon.register_class_try_with(InstanceMode::Session, create, Some("greeter")).unwrap();
+    /// let shutdown = daemon.shutdown_handle();
+    /// let server = std::thread::spawn(move || daemon.request_loop());
+    /// let proxy = Proxy::new(uri);
+    /// let Err(Error::Remote(error)) = proxy.call::<_, String>("hello", &()) else { panic!() };
+    /// assert_eq!((error.class.as_str(), error.message.as_str()), ("builtins.KeyError", "USER"));
+    /// assert_eq!(proxy.call::<_, String>("hello", &()).unwrap(), "hello"); // created this time
+    /// # drop(proxy);
+    /// shutdown.shutdown();
+    /// server.join().unwrap().unwrap();
+    /// ```
+    pub fn register_class_try_with<T, E>(
+        &self,
+        mode: InstanceMode,
+        create: impl Fn(&CallContext) -> Result<T, E> + Send + Sync + 'static,
+        id: Option<&str>,
+    ) -> Result<Uri, Error>
+    where
+        T: Dispatch<T>,
+        E: IntoRemoteError,
+    {
+        self.register_class_try_as::<T, T, E>(mode, create, id)
+    }
+
+    /// Registers the class `T` exposed through the trait `I` (`register_class_as::<dyn Trait,
+    /// _>(...)`), with an instance creator: [`register_class_with`](Daemon::register_class_with)
+    /// for an exposed trait.
+    ///
+    /// ```
+    /// use pyro::daemon::{Daemon, InstanceMode};
+    /// use pyro::dispatch::*;
+    /// use pyro::{proxy::Proxy, Error};
+    ///
+    /// trait Visits { fn visit(&mut self) -> u32; }
+    /// struct Door(u32);
+    /// impl Visits for Door { fn visit(&mut self) -> u32 { self.0 += 1; self.0 } }
+    /// // What `#[pyro::expose]` writes for `trait Visits`:
+    /// impl<T: Visits + Send + Sync + 'static> Interface<T> for dyn Visits {
+    ///     fn metadata() -> Metadata { Metadata::new(["visit"], [], []) }
+    ///     fn receiver(m: &str) -> Option<Receiver> { (m == "visit").then_some(Receiver::Exclusive) }
+    ///     fn invoke_shared(_: &T, _: &mut CallContext, m: &str, _: CallArgs) -> Result<Reply, Error> {
+    ///         Err(CallArgs::unknown_method(m))
+    ///     }
+    ///     fn invoke_exclusive(object: &mut T, ctx: &mut CallContext, _: &str, args: CallArgs) -> Result<Reply, Error> {
+    ///         args.finish()?;
+    ///         ctx.encode(&object.visit())
+    ///     }
+    /// }
+    ///
+    /// let daemon = Daemon::bind("127.0.0.1", 0).unwrap();
+    /// let uri = daemon.register_class_as::<dyn Visits, _>(InstanceMode::Single, |_| Door(10), Some("door")).unwrap();
+    /// let shutdown = daemon.shutdown_handle();
+    /// let server = std::thread::spawn(move || daemon.request_loop());
+    /// assert_eq!(Proxy::new(uri.clone()).call::<_, u32>("visit", &()).unwrap(), 11);
+    /// assert_eq!(Proxy::new(uri).call::<_, u32>("visit", &()).unwrap(), 12); // one instance for all
+    /// shutdown.shutdown();
+    /// server.join().unwrap().unwrap();
+    /// ```
+    pub fn register_class_as<I, T>(
+        &self,
+        mode: InstanceMode,
+        create: impl Fn(&CallContext) -> T + Send + Sync + 'static,
+        id: Option<&str>,
+    ) -> Result<Uri, Error>
+    where
+        I: ?Sized + 'static,
+        T: Dispatch<I>,
+    {
+        self.register_servant(Arc::new(Class::<T, I>::new(mode, Box::new(move |ctx| Ok(create(ctx))))), id)
+    }
+
+    /// Registers the class `T` exposed through the trait `I`, with an instance creator that
+    /// may fail: [`register_class_try_with`](Daemon::register_class_try_with) for an exposed
+    /// trait.
+    ///
+    /// ```
+    /// # use pyro::dispatch::*;
+    /// # use pyro::Error;
+    /// # struct Door;
+    /// # impl Dispatch<dyn std::any::Any + Send + Sync> for Door {
+    /// #     fn metadata() -> Metadata { Metadata::new(["open"], [], []) }
+    /// #     fn receiver(m: &str) -> Option<Receiver> { (m == "open").then_some(Receiver::Shared) }
+    /// #     fn invoke_shared(&self, c: &mut CallContext, _: &str, a: CallArgs) -> Result<Reply, Error> { a.finish()?; c.encode(&()) }
+    /// #     fn invoke_exclusive(&mut self, _: &mut CallContext, m: &str, _: CallArgs) -> Result<Reply, Error> { Err(CallArgs::unknown_method(m)) }
+    /// # }
+    /// use pyro::daemon::{Daemon, InstanceMode};
+    /// let daemon = Daemon::bind("127.0.0.1", 0).unwrap();
+    /// // with `#[pyro::expose] trait Doors { ... }`: register_class_try_as::<dyn Doors, _, _>(...)
+    /// let create = |_: &CallContext| -> Result<Door, Error> { Ok(Door) };
+    /// daemon.register_class_try_as::<dyn std::any::Any + Send + Sync, _, _>(InstanceMode::Single, create, Some("door")).unwrap();
+    /// ```
+    pub fn register_class_try_as<I, T, E>(
+        &self,
+        mode: InstanceMode,
+        create: impl Fn(&CallContext) -> Result<T, E> + Send + Sync + 'static,
+        id: Option<&str>,
+    ) -> Result<Uri, Error>
+    where
+        I: ?Sized + 'static,
+        T: Dispatch<I>,
+        E: IntoRemoteError,
+    {
+        let create = move |ctx: &CallContext| create(ctx).map_err(IntoRemoteError::into_remote_error);
+        self.register_servant(Arc::new(Class::<T, I>::new(mode, Box::new(create))), id)
+    }
+
+    /// Registers any [`Servant`] (e.g. a hand-written one, or one shared between daemons).
+    ///
+    /// ```
+    /// # use pyro::dispatch::*;
+    /// # use pyro::{Error, Serializer};
+    /// # struct Thing;
+    /// # impl Dispatch<Thing> for Thing {
+    /// #     fn metadata() -> Metadata { Metadata::new(["ping"], [], []) }
+    /// #     fn receiver(m: &str) -> Option<Receiver> { (m == "ping").then_some(Receiver::Shared) }
+    /// #     fn invoke_shared(&self, c: &mut CallContext, _: &str, a: CallArgs) -> Result<Reply, Error> { a.finish()?; c.encode(&()) }
+    /// #     fn invoke_exclusive(&mut self, _: &mut CallContext, m: &str, _: CallArgs) -> Result<Reply, Error> { Err(CallArgs::unknown_method(m)) }
+    /// # }
+    /// use std::sync::Arc;
+    /// let daemon = pyro::daemon::Daemon::bind("127.0.0.1", 0).unwrap();
+    /// let servant: Arc<dyn Servant> = Arc::new(Served::new(Thing));
+    /// let uri = daemon.register_servant(servant, None).unwrap();
+    /// assert!(uri.object().starts_with("obj_") && uri.object().len() == 36);
+    /// ```
+    pub fn register_servant(&self, servant: Arc<dyn Servant>, id: Option<&str>) -> Result<Uri, Error> {
+        let id = match id {
+            Some(id) if !id.is_empty() => id.to_owned(),
+            _ => autoproxy::generated_id(),
+        };
+        let uri = self.uri_for(&id)?;
+        if !self.inner.registry.insert(&id, servant) {
+            return Err(Error::Daemon { message: "an object or class is already registered with that id".into() });
+        }
+        Ok(uri)
+    }
+
+    /// Removes the object `id`; `true` if it was registered. `Pyro.Daemon` cannot be removed
+    /// (`false`, as Pyro5 silently ignores it).
+    ///
+    /// ```
+    /// let daemon = pyro::daemon::Daemon::bind("127.0.0.1", 0).unwrap();
+    /// assert!(!daemon.unregister("Pyro.Daemon"));
+    /// assert!(!daemon.unregister("nothing"));
+    /// ```
+    pub fn unregister(&self, id: &str) -> bool {
+        id != DAEMON_OBJECT_ID && self.inner.registry.remove(id)
+    }
+
+    /// The ids of the registered objects, in registration order (`Pyro.Daemon` first).
+    ///
+    /// See the [module documentation](self) for an example.
+    pub fn registered(&self) -> Vec<String> {
+        let mut ids = vec![DAEMON_OBJECT_ID.to_owned()];
+        ids.extend(self.inner.registry.ids());
+        ids
     }
 
     /// The URI of object `id` on this daemon (registered or not), at the NAT location if one
