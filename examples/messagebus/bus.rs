@@ -186,24 +186,10 @@ pub struct LocalTime {
     /// Days since 1970-01-01.
     days: i64,
     /// (year, month, day).
-    date: (i64, i64, i64),
+    date: (i64, u32, u32),
     /// The seconds since midnight.
     seconds: i64,
     micros: u32,
-}
-
-/// The (year, month, day) of the civil (proleptic Gregorian) calendar `days` after 1970-01-01.
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
 }
 
 impl LocalTime {
@@ -213,7 +199,7 @@ impl LocalTime {
         let utc = i64::try_from(now.as_secs()).unwrap_or(0);
         let local = utc + utc_offset(utc);
         let (days, seconds) = (local.div_euclid(86_400), local.rem_euclid(86_400));
-        LocalTime { days, date: civil_from_days(days), seconds, micros: now.subsec_micros() }
+        LocalTime { days, date: pyro::calendar::civil_from_days(days), seconds, micros: now.subsec_micros() }
     }
 
     fn day(&self) -> String {
@@ -243,7 +229,7 @@ impl LocalTime {
         // 1970-01-01 was a Thursday.
         let weekday = DAYS[usize::try_from((self.days + 3).rem_euclid(7)).unwrap_or(0)];
         let (year, month, day) = self.date;
-        let month = MONTHS[usize::try_from(month - 1).unwrap_or(0) % 12];
+        let month = MONTHS[usize::try_from(month.saturating_sub(1)).unwrap_or(0) % 12];
         format!("{weekday} {month} {day:>2} {} {year}", self.clock())
     }
 }

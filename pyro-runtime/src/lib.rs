@@ -16,12 +16,14 @@
 //! - [`naming`]: the name server client ([`NameServerProxy`], [`locate_ns`]) and name resolution.
 //! - `aio` (cargo feature `tokio`): the async API on tokio: async proxies and async naming.
 //! - [`logging`]: Pyro5's `LOGLEVEL`/`LOGFILE`/`LOGWIRE` logging of pyro's `tracing` events.
+//! - [`calendar`]: the date of a day count since the Unix epoch, for timestamps.
 //! - [`Error`]: one error enum for all of it; [`FromRemoteError`] and [`CallError`] for typed
 //!   remote exceptions.
 
 #[cfg(feature = "tokio")]
 pub mod aio;
 mod blob;
+pub mod calendar;
 pub mod config;
 pub mod current_context;
 pub mod daemon;

@@ -184,7 +184,7 @@ fn write_utc(out: &mut impl fmt::Write, time: std::time::SystemTime) -> fmt::Res
     let since = time.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     let secs = since.as_secs();
     let (days, rest) = (secs / 86_400, secs % 86_400);
-    let (year, month, day) = civil_from_days(days);
+    let (year, month, day) = crate::calendar::civil_from_days(i64::try_from(days).unwrap_or(i64::MAX));
     write!(
         out,
         "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}.{:03}",
@@ -193,20 +193,6 @@ fn write_utc(out: &mut impl fmt::Write, time: std::time::SystemTime) -> fmt::Res
         rest % 60,
         since.subsec_millis()
     )
-}
-
-/// The proleptic Gregorian date `days` days after 1970-01-01 (Howard Hinnant's algorithm).
-fn civil_from_days(days: u64) -> (u64, u64, u64) {
-    let z = days + 719_468;
-    let era = z / 146_097;
-    let doe = z % 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + u64::from(month <= 2);
-    (year, month, day)
 }
 
 /// A client's address in a log line: `ip:port`, or `a Unix socket client` without one.

@@ -40,21 +40,27 @@
 //! assert!(config.apply_vars([("PYRO_NO_SUCH_ITEM", "1")]).is_err());
 //! ```
 
+mod error;
+mod ip_version;
 mod items;
+mod key_password;
 mod ns_locations;
 pub(crate) mod pytext;
+mod server_type;
 #[cfg(test)]
 mod tests;
 
-use std::fmt;
 use std::path::PathBuf;
-use std::str::FromStr;
 use std::time::Duration;
 
 use crate::serializer::Serializer;
 use crate::uri::Location;
 
+pub use error::ConfigError;
+pub use ip_version::IpVersion;
+pub use key_password::KeyPassword;
 pub use ns_locations::parse_ns_locations;
+pub use server_type::ServerType;
 
 /// All of Pyro5's configuration settings (`Pyro5.config`), with Pyro5's defaults.
 ///
@@ -532,228 +538,3 @@ const DEFAULT_LOG_FILE: &str = "pyro5.log";
 
 /// Pyro5's `AutoCleaner.min_autoclean_value`.
 const MIN_AUTOCLEAN: Duration = Duration::from_secs(3);
-
-/// SERVERTYPE: the daemon's socket server.
-///
-/// ```
-/// use pyro::config::ServerType;
-/// assert_eq!("multiplex".parse::<ServerType>().unwrap(), ServerType::Multiplex);
-/// assert_eq!(ServerType::Thread.to_string(), "thread");
-/// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub enum ServerType {
-    /// `"thread"`: a pool of worker threads, one per connection.
-    #[default]
-    Thread,
-    /// `"multiplex"`: one thread waiting on all connections, calls run on `THREADPOOL_SIZE`
-    /// workers (see [`EventLoop`](crate::daemon::EventLoop); Unix only, elsewhere the
-    /// daemon uses the thread server).
-    Multiplex,
-}
-
-impl ServerType {
-    /// The name Pyro5 uses: `"thread"` or `"multiplex"`.
-    ///
-    /// ```
-    /// assert_eq!(pyro::config::ServerType::Multiplex.as_str(), "multiplex");
-    /// ```
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ServerType::Thread => "thread",
-            ServerType::Multiplex => "multiplex",
-        }
-    }
-}
-
-impl fmt::Display for ServerType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for ServerType {
-    type Err = ConfigError;
-
-    fn from_str(text: &str) -> Result<ServerType, ConfigError> {
-        match text {
-            "thread" => Ok(ServerType::Thread),
-            "multiplex" => Ok(ServerType::Multiplex),
-            _ => Err(ConfigError::InvalidValue {
-                item: "SERVERTYPE",
-                value: text.to_owned(),
-                expected: "thread or multiplex",
-            }),
-        }
-    }
-}
-
-/// PREFER_IP_VERSION: the IP version host names resolve to.
-///
-/// ```
-/// use pyro::config::IpVersion;
-/// assert_eq!(IpVersion::from_number(6), Some(IpVersion::V6));
-/// assert_eq!(IpVersion::Any.number(), 0);
-/// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-pub enum IpVersion {
-    /// `0`: let the operating system choose (RFC 3484).
-    #[default]
-    Any,
-    /// `4`: IPv4.
-    V4,
-    /// `6`: IPv6 (and no broadcast name server discovery).
-    V6,
-}
-
-impl IpVersion {
-    /// The version for Pyro5's number `0`, `4` or `6`.
-    ///
-    /// ```
-    /// assert_eq!(pyro::config::IpVersion::from_number(5), None);
-    /// ```
-    pub fn from_number(number: u8) -> Option<IpVersion> {
-        match number {
-            0 => Some(IpVersion::Any),
-            4 => Some(IpVersion::V4),
-            6 => Some(IpVersion::V6),
-            _ => None,
-        }
-    }
-
-    /// Pyro5's number for it: `0`, `4` or `6`.
-    ///
-    /// ```
-    /// assert_eq!(pyro::config::IpVersion::V4.number(), 4);
-    /// ```
-    pub fn number(self) -> u8 {
-        match self {
-            IpVersion::Any => 0,
-            IpVersion::V4 => 4,
-            IpVersion::V6 => 6,
-        }
-    }
-}
-
-/// A bad configuration item, variable or value. Pyro5 raises `ValueError` for these.
-///
-/// ```
-/// use pyro::config::{Config, ConfigError};
-/// let err = Config::default().set("COMPRESSION", "maybe").unwrap_err();
-/// assert!(matches!(err, ConfigError::InvalidBool { item: "COMPRESSION", .. }));
-/// assert_eq!(err.to_string(), "invalid boolean value: COMPRESSION=maybe");
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum ConfigError {
-    /// An environment variable `PYRO_<NAME>` where `NAME` is no configuration item.
-    #[error("invalid Pyro environment config variable: {name}")]
-    UnknownVariable {
-        /// The variable name, e.g. `PYRO_ONEWAY_THREADED`.
-        name: String,
-    },
-    /// A name that is no configuration item.
-    #[error("unknown Pyro config item: {item}")]
-    UnknownItem {
-        /// The name given.
-        item: String,
-    },
-    /// A boolean item set to something other than `0/off/no/false` or `1/yes/on/true`.
-    #[error("invalid boolean value: {item}={value}")]
-    InvalidBool {
-        /// The item.
-        item: &'static str,
-        /// The text given.
-        value: String,
-    },
-    /// An environment variable with the wrong prefix for its item: `PYRO_` with one of pyro's
-    /// [extension items](Config::EXTENSION_ITEMS) (which Python's Pyro5 would refuse at
-    /// import), or `PYRO5_` with one of Pyro5's.
-    #[error(
-        "wrong prefix for the environment config variable {name}: set {instead} (pyro's own items use PYRO5_, Pyro5's use PYRO_)"
-    )]
-    ExtensionVariable {
-        /// The variable given, e.g. `PYRO_NS_LOCATIONS`.
-        name: String,
-        /// The variable to set instead, e.g. `PYRO5_NS_LOCATIONS`.
-        instead: String,
-    },
-    /// An entry of a list of locations (`NS_LOCATIONS`) that does not read as one.
-    #[error("invalid Pyro config value: {item} entry {entry:?}: {reason}")]
-    InvalidLocation {
-        /// The item.
-        item: &'static str,
-        /// The entry, e.g. `::1:9090`.
-        entry: String,
-        /// What is wrong with it.
-        reason: String,
-    },
-    /// A value that does not read as the item's type.
-    #[error("invalid Pyro config value: {item}={value} (expected {expected})")]
-    InvalidValue {
-        /// The item.
-        item: &'static str,
-        /// The text given.
-        value: String,
-        /// What the item takes, e.g. `"an integer from 0 to 65535"`.
-        expected: &'static str,
-    },
-    /// A value pyro cannot honour yet ([`Config::check_supported`]), refused rather than ignored.
-    #[error("unsupported Pyro config value: {item}={value} ({reason})")]
-    Unsupported {
-        /// The item.
-        item: &'static str,
-        /// Its value, as Python's `str(value)` shows it.
-        value: String,
-        /// Why it is refused.
-        reason: &'static str,
-    },
-    /// Items that do not fit together ([`Config::validate`]).
-    #[error("invalid config {item}: {reason}")]
-    Invalid {
-        /// The offending item.
-        item: &'static str,
-        /// What is wrong.
-        reason: String,
-    },
-}
-
-/// A private key's password (`SSL_SERVERKEYPASSWD`, `SSL_CLIENTKEYPASSWD`): its `Debug` hides the
-/// text, so printing a [`Config`] shows no password.
-///
-/// ```
-/// use pyro::config::KeyPassword;
-/// let password = KeyPassword::from("secret");
-/// assert_eq!(password.expose(), "secret");
-/// assert_eq!(format!("{password:?}"), "KeyPassword(<hidden>)");
-/// let config = pyro::Config { ssl_server_key_password: Some(password), ..Default::default() };
-/// assert!(!format!("{config:?}").contains("secret"));
-/// ```
-#[derive(Clone, PartialEq, Eq)]
-pub struct KeyPassword(String);
-
-impl KeyPassword {
-    /// The password text.
-    ///
-    /// See [`KeyPassword`] for an example.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl From<String> for KeyPassword {
-    fn from(text: String) -> KeyPassword {
-        KeyPassword(text)
-    }
-}
-
-impl From<&str> for KeyPassword {
-    fn from(text: &str) -> KeyPassword {
-        KeyPassword(text.to_owned())
-    }
-}
-
-impl fmt::Debug for KeyPassword {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("KeyPassword(<hidden>)")
-    }
-}

@@ -33,187 +33,9 @@
 //! `registered()`, `get_metadata(objectId)`, `info()`, `get_next_stream_item(streamId)` and
 //! `close_stream(streamId)`.
 //!
-//! # Item streams
-//!
-//! A method returning an iterator ([`Reply::Stream`](crate::dispatch::Reply::Stream)) is
-//! streamed as Pyro5 streams generators: the daemon keeps the iterator in one
-//! daemon-wide [`Streams`] registry and the client fetches item after
-//! item. `ITER_STREAMING`, `ITER_STREAM_LIFETIME` and `ITER_STREAM_LINGER` come from the
-//! [`Config`]; a housekeeper thread expires streams every two seconds while the request loop
-//! runs; the number of open streams is bounded ([`DaemonBuilder::max_streams`], default
-//! [`DEFAULT_MAX_STREAMS`](crate::session::DEFAULT_MAX_STREAMS)): past it, a call returning an
-//! iterator gets a `Pyro5.errors.PyroError` instead of a stream. Shutting the daemon down drops
-//! every stream.
-//!
-//! # Objects by reference (autoproxy) and their lifetime
-//!
-//! A method returning [`Remote`](crate::Remote)s (Pyro5's autoproxy) hands out
-//! objects by reference: when the reply is serialized, each new object is registered under a
-//! generated id and the reply carries a `Pyro5.client.Proxy` for it, at the NAT location if one
-//! is configured ([`Daemon::proxy_for`] makes the same proxy for an object registered by hand,
-//! e.g. a client's callback object). Pyro5 never unregisters such objects. The rule here:
-//!
-//! - an object sent as a new `Remote` belongs to the client connection (session) whose call
-//!   returned it, and is unregistered when that connection closes, then dropped once no call
-//!   uses it any more ([`Daemon::session_objects`] counts them);
-//! - `Remote::daemon_wide` opts out: such an object stays until it is unregistered;
-//! - [`Daemon::unregister`] (or [`ShutdownHandle::unregister`], from any thread or from inside the
-//!   object's own methods) unregisters any object at once, a session's too;
-//! - proxies for an unregistered object get Pyro5's `DaemonError("unknown object")`.
-//!
-//! # Callbacks
-//!
-//! A method marked `#[pyro::callback]` that fails is reported on its own side too: a `tracing`
-//! warning and the [`DaemonBuilder::on_callback_error`] hook (see
-//! [`CallbackError`](crate::dispatch::CallbackError)). A callback that would have to wait for
-//! the method whose remote call it comes from (recognised by its correlation id) fails at once
-//! instead of deadlocking; other callers wait their turn (see
-//! [`BUSY_MESSAGE`](crate::dispatch::BUSY_MESSAGE)).
-//!
-//! ```
-//! use pyro::daemon::Daemon;
-//! use pyro::dispatch::*;
-//! use pyro::{Error, Serializer};
-//!
-//! // What `#[pyro::expose]` generates for `impl Greeter { pub fn hello(&self) -> String }`:
-//! struct Greeter;
-//! impl Dispatch<Greeter> for Greeter {
-//!     fn metadata() -> Metadata { Metadata::new(["hello"], [], []) }
-//!     fn receiver(m: &str) -> Option<Receiver> { (m == "hello").then_some(Receiver::Shared) }
-//!     fn invoke_shared(&self, ctx: &mut CallContext, m: &str, args: CallArgs) -> Result<Reply, Error> {
-//!         args.finish()?;
-//!         match m { "hello" => ctx.encode("hi"), _ => Err(CallArgs::unknown_method(m)) }
-//!     }
-//!     fn invoke_exclusive(&mut self, _: &mut CallContext, m: &str, _: CallArgs) -> Result<Reply, Error> {
-//!         Err(CallArgs::unknown_method(m))
-//!     }
-//! }
-//!
-//! let daemon = Daemon::bind("localhost", 0).unwrap();
-//! let uri = daemon.register(Greeter, Some("greeter")).unwrap();
-//! assert_eq!(uri.to_string(), format!("PYRO:greeter@{}", daemon.location()));
-//! assert_eq!(daemon.registered(), ["Pyro.Daemon", "greeter"]);
-//!
-//! let shutdown = daemon.shutdown_handle(); // give a clone to any thread, or to an object
-//! let server = std::thread::spawn(move || daemon.request_loop());
-//! shutdown.shutdown();
-//! server.join().unwrap().unwrap();
-//! ```
-//!
-//! # Instance modes
-//!
-//! [`register`](Daemon::register) serves one object to every client. Registering a type
-//! instead ([`register_class`](Daemon::register_class), or
-//! [`register_class_with`](Daemon::register_class_with) with an instance creator, or
-//! [`register_class_as`](Daemon::register_class_as) for an exposed trait) lets the daemon make
-//! instances as Pyro5 does for a registered class, by [`InstanceMode`]:
-//!
-//! - [`Single`](InstanceMode::Single): one instance for the whole daemon, created on first
-//!   use; dropped with the daemon (or when unregistered and no call uses it).
-//! - [`Session`](InstanceMode::Session) (Pyro5's default for a class): one instance per client
-//!   connection, created on that connection's first call and dropped when the client
-//!   disconnects. It lives in the connection's state, which the connection's
-//!   [`ServerSession`](crate::session::ServerSession) owns.
-//! - [`Percall`](InstanceMode::Percall): a new instance for every request (the calls of a batch
-//!   share one, as in Pyro5), dropped when the request is done.
-//!
-//! The creator (Pyro5's `instance_creator`) is a closure that gets the
-//! [`CallContext`] of the call needing the instance; `register_class` uses `T::default()`.
-//! A creator may fail ([`register_class_try_with`](Daemon::register_class_try_with),
-//! [`register_class_try_as`](Daemon::register_class_try_as)), as a Python `__init__` or
-//! `instance_creator` may raise: the call that needed the instance gets the error as its
-//! exception, nothing is kept, and the next call that needs an instance tries again (in every
-//! mode, as Pyro5's `_getInstance`).
-//! Clients see the type's metadata (in the handshake and from `get_metadata`), and
-//! `registered()` lists the class's id like any object's. `&mut self` methods lock only the
-//! instance: a percall instance is never shared, a session instance only by the calls of one
-//! connection (oneway calls may overlap its next calls), a single instance by everyone.
-//!
-//! ```
-//! use pyro::daemon::{Daemon, InstanceMode};
-//! use pyro::dispatch::*;
-//! use pyro::proxy::Proxy;
-//! use pyro::Error;
-//!
-//! // What `#[pyro::expose]` generates for `impl Tally { pub fn add(&mut self, n: i64) -> i64 }`:
-//! #[derive(Default)]
-//! struct Tally(i64);
-//! impl Dispatch<Tally> for Tally {
-//!     fn metadata() -> Metadata { Metadata::new(["add"], [], []) }
-//!     fn receiver(m: &str) -> Option<Receiver> { (m == "add").then_some(Receiver::Exclusive) }
-//!     fn invoke_shared(&self, _: &mut CallContext, m: &str, _: CallArgs) -> Result<Reply, Error> {
-//!         Err(CallArgs::unknown_method(m))
-//!     }
-//!     fn invoke_exclusive(&mut self, ctx: &mut CallContext, _: &str, mut args: CallArgs) -> Result<Reply, Error> {
-//!         let n: i64 = args.required(0, "n")?;
-//!         args.finish()?;
-//!         self.0 += n;
-//!         ctx.encode(&self.0)
-//!     }
-//! }
-//!
-//! let daemon = Daemon::bind("127.0.0.1", 0).unwrap();
-//! let session = daemon.register_class::<Tally>(InstanceMode::Session, Some("tally.session")).unwrap();
-//! let percall = daemon.register_class_with(InstanceMode::Percall, |_ctx| Tally(100), Some("tally.percall")).unwrap();
-//! let shutdown = daemon.shutdown_handle();
-//! let server = std::thread::spawn(move || daemon.request_loop());
-//!
-//! let one = Proxy::new(session.clone());
-//! assert_eq!(one.call::<_, i64>("add", &(1,)).unwrap(), 1);
-//! assert_eq!(one.call::<_, i64>("add", &(1,)).unwrap(), 2); // the same instance
-//! let two = Proxy::new(session);
-//! assert_eq!(two.call::<_, i64>("add", &(5,)).unwrap(), 5); // another connection, another instance
-//! let each = Proxy::new(percall);
-//! assert_eq!(each.call::<_, i64>("add", &(1,)).unwrap(), 101);
-//! assert_eq!(each.call::<_, i64>("add", &(1,)).unwrap(), 101); // a new instance per call
-//!
-//! shutdown.shutdown();
-//! server.join().unwrap().unwrap();
-//! ```
-//!
-//! # Connection hooks and tracked resources
-//!
-//! A [`DaemonBuilder`] takes Pyro5's overridable daemon hooks as closures:
-//! [`validate_handshake`](DaemonBuilder::validate_handshake) sees each client's handshake
-//! data and accepts it (with response data the client reads) or refuses it with a reason, and
-//! [`client_disconnect`](DaemonBuilder::client_disconnect) is told when a client that completed
-//! its handshake goes away. Both see a [`ConnectionInfo`] (connection id, client address; for
-//! the disconnect hook also the [names](crate::session::Resource::name) of the resources the
-//! connection still tracks, Pyro5's `conn.tracked_resources`). A
-//! method can also tie a resource to its caller's connection with
-//! [`CallContext::track_resource`]: it is closed when that client disconnects (Pyro5's
-//! `current_context.track_resource`). When a connection closes, the order is Pyro5's: its item
-//! streams linger or go, the disconnect hook runs, its session instances are dropped, then its
-//! tracked resources are closed.
-//!
-//! ```
-//! use pyro::daemon::Daemon;
-//! use pyro::proxy::Proxy;
-//! use pyro::{Error, Value};
-//!
-//! let daemon = Daemon::builder()
-//!     .host("127.0.0.1")
-//!     .validate_handshake(|_conn, data| match data.as_str() {
-//!         Some("pancakes") => Ok(Value::from("welcome")),
-//!         _ => Err("wrong secret code, connection refused".into()),
-//!     })
-//!     .client_disconnect(|conn| println!("client {} disconnects", conn.id()))
-//!     .bind()
-//!     .unwrap();
-//! let uri = daemon.uri_for("Pyro.Daemon").unwrap();
-//! let shutdown = daemon.shutdown_handle();
-//! let server = std::thread::spawn(move || daemon.request_loop());
-//!
-//! let proxy = Proxy::new(uri.clone()).with_handshake("pancakes".into());
-//! proxy.bind().unwrap();
-//! assert_eq!(proxy.handshake_response(), Some(Value::from("welcome")));
-//! let refused = Proxy::new(uri).bind().unwrap_err();
-//! assert!(matches!(refused, Error::ConnectionRejected { reason, .. } if reason == "wrong secret code, connection refused"));
-//!
-//! shutdown.shutdown();
-//! server.join().unwrap().unwrap();
-//! ```
+#![doc = include_str!("guide.md")]
 
+mod accept;
 pub(crate) mod autoproxy;
 mod builder;
 mod callback;
@@ -229,11 +51,11 @@ mod pool;
 pub(crate) mod registry;
 mod serve;
 mod shutdown;
+mod tracking;
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 pub use crate::session::{ConnectionInfo, DAEMON_OBJECT_ID, ServerHooks};
@@ -246,12 +68,12 @@ pub use shutdown::ShutdownHandle;
 use self::autoproxy::SessionObjects;
 use self::class::Class;
 use self::oneway::OnewayRunner;
-use self::pool::Pool;
 use self::registry::Registry;
+use self::tracking::Connections;
 use crate::dispatch::{CallContext, Dispatch, IntoRemoteError, Servant, Served};
 use crate::protocol::ByteBudget;
-use crate::session::{DaemonInfo, HOUSEKEEPING_INTERVAL, ResponseAnnotations, Streams};
-use crate::transport::{Listener, Socket};
+use crate::session::{DaemonInfo, ResponseAnnotations, Streams};
+use crate::transport::Listener;
 use crate::uri::Location;
 use crate::{Config, Error, Uri};
 
@@ -329,31 +151,6 @@ pub(crate) enum Endpoint {
     Listener(Listener),
     /// One connection the user already had (Pyro5's `connected_socket`).
     Connected(connected::Connected),
-}
-
-/// Open client connections, so that shutdown can close them.
-#[derive(Default)]
-struct Connections {
-    closed: bool,
-    next_id: u64,
-    open: HashMap<u64, OpenConnection>,
-}
-
-struct OpenConnection {
-    /// A handle to shut the socket down with (the multiplexed server closes its own).
-    socket: Option<Socket>,
-    /// In the middle of a request. An atomic shared with the connection's
-    /// [`ConnectionGuard`], so that marking a request needs no lock: the flag is stored before
-    /// `shutting_down` is read, and [`Inner::shutdown`] stores `shutting_down` before it reads
-    /// the flags (all `SeqCst`), so either the connection sees the shutdown or the shutdown sees
-    /// the connection busy.
-    busy: Arc<AtomicBool>,
-}
-
-impl OpenConnection {
-    fn is_busy(&self) -> bool {
-        self.busy.load(Ordering::SeqCst)
-    }
 }
 
 impl Daemon {
@@ -746,60 +543,6 @@ impl Daemon {
         result
     }
 
-    /// The request loop of the configured server type (or of the connected socket).
-    fn serve_connections(&self) -> Result<(), Error> {
-        let listener = match &self.inner.endpoint {
-            Endpoint::Listener(listener) => listener,
-            Endpoint::Connected(connected) => return connected.request_loop(&self.inner),
-        };
-        #[cfg(unix)]
-        if self.inner.config.server_type == crate::config::ServerType::Multiplex {
-            tracing::info!(target: "pyro::daemon", "starting multiplexed socketserver");
-            return multiplex::request_loop(&self.inner);
-        }
-        tracing::info!(target: "pyro::daemon", "starting thread pool socketserver");
-        let serving = Arc::clone(&self.inner);
-        let pool = Pool::new(
-            self.inner.config.threadpool_size_min,
-            self.inner.config.threadpool_size,
-            Arc::new(move |socket| connection::serve(&serving, socket)),
-        );
-        let housekeeper = self.inner.start_housekeeper();
-        while !self.inner.is_shutting_down() {
-            let socket = match listener.accept() {
-                Ok(socket) => socket,
-                Err(_) if self.inner.is_shutting_down() => break,
-                Err(error) if is_transient(&error) => {
-                    // e.g. out of file descriptors, or the client gave up: try again shortly.
-                    std::thread::sleep(Duration::from_millis(10));
-                    continue;
-                }
-                Err(error) => {
-                    return Err(Error::Communication {
-                        message: format!("accepting connections on {}", self.inner.location),
-                        source: Some(error),
-                    });
-                }
-            };
-            if self.inner.is_shutting_down() {
-                break;
-            }
-            self.inner.configure(&socket);
-            if let Err(socket) = pool.try_submit(socket) {
-                self.inner.refuse(socket);
-            }
-        }
-        // Let calls under way (a `shutdown()` method among them) send their replies before the
-        // caller of `request_loop` goes on, perhaps to end the process.
-        self.inner.wait_for_calls_to_finish(DRAIN_TIMEOUT);
-        if let Some(housekeeper) = housekeeper {
-            let _ = housekeeper.join();
-        }
-        // Pyro5's `shutdown` clears the streams too.
-        self.inner.streams.clear();
-        Ok(())
-    }
-
     /// What the async daemon shares with this one (`pyro::aio::Daemon` drives the same `Inner`).
     #[cfg(feature = "tokio")]
     pub(crate) fn inner(&self) -> &Arc<Inner> {
@@ -837,14 +580,6 @@ impl std::fmt::Debug for Daemon {
     }
 }
 
-fn is_transient(error: &std::io::Error) -> bool {
-    use std::io::ErrorKind;
-    matches!(
-        error.kind(),
-        ErrorKind::ConnectionAborted | ErrorKind::ConnectionReset | ErrorKind::Interrupted | ErrorKind::WouldBlock
-    ) || error.raw_os_error().is_some_and(|code| code == 23 || code == 24) // ENFILE, EMFILE
-}
-
 impl Inner {
     /// The listening socket; `None` for a daemon serving a connected socket.
     pub(crate) fn listener(&self) -> Option<&Listener> {
@@ -857,222 +592,6 @@ impl Inner {
     pub(crate) fn is_shutting_down(&self) -> bool {
         self.shutting_down.load(Ordering::Acquire)
     }
-
-    fn lock_connections(&self) -> MutexGuard<'_, Connections> {
-        self.connections.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Refuses a client for whom no worker is free: answers CONNECTFAIL from a thread of its
-    /// own (at most [`MAX_REFUSALS`] at once, else the connection is just closed), so the accept
-    /// thread goes straight back to accepting and no client waits on a refused one's bytes.
-    fn refuse(self: &Arc<Inner>, socket: Socket) {
-        /// Counts a refusal under way; dropped when its thread ends or cannot start.
-        struct Slot(Arc<AtomicUsize>);
-        impl Drop for Slot {
-            fn drop(&mut self) {
-                self.0.fetch_sub(1, Ordering::AcqRel);
-            }
-        }
-        tracing::warn!(
-            target: "pyro::daemon",
-            "client connection was denied: {NO_FREE_WORKERS} ({})",
-            crate::logging::Peer(socket.peer_addr())
-        );
-        if self.refusals.fetch_add(1, Ordering::AcqRel) >= MAX_REFUSALS {
-            self.refusals.fetch_sub(1, Ordering::AcqRel);
-            let _ = socket.shutdown();
-            return;
-        }
-        let slot = Slot(Arc::clone(&self.refusals));
-        let inner = Arc::clone(self);
-        // If the thread cannot start, the closure (socket and slot) is dropped: closed, uncounted.
-        let _ = std::thread::Builder::new().name("pyro-refuse".into()).spawn(move || {
-            let _slot = slot;
-            connection::deny(&inner, socket, NO_FREE_WORKERS);
-        });
-    }
-
-    /// Socket options for an accepted client: COMMTIMEOUT and SOCK_NODELAY.
-    fn configure(&self, socket: &Socket) {
-        tracing::debug!(
-            target: "pyro::daemon",
-            "connected {} - {}",
-            crate::logging::Peer(socket.peer_addr()),
-            if self.tls.is_some() { "SSL" } else { "unencrypted" }
-        );
-        // An accepted socket starts without timeouts and with Nagle's algorithm (the listener
-        // has no other settings to pass on): only a setting that differs costs a system call.
-        if self.config.comm_timeout.is_some() {
-            let _ = socket.set_timeout(self.config.comm_timeout);
-        }
-        if let Socket::Tcp(tcp) = socket
-            && self.config.sock_nodelay
-        {
-            let _ = tcp.set_nodelay(true);
-        }
-    }
-
-    pub(crate) fn shutdown(&self) {
-        {
-            let mut connections = self.lock_connections();
-            if connections.closed {
-                return;
-            }
-            connections.closed = true;
-            tracing::debug!(target: "pyro::daemon", "daemon {} shutting down", self.location);
-            self.shutting_down.store(true, Ordering::SeqCst);
-            for socket in connections.open.values().filter(|c| !c.is_busy()).filter_map(|c| c.socket.as_ref()) {
-                let _ = socket.shutdown();
-            }
-        }
-        // Wake the housekeeper.
-        self.connection_closed.notify_all();
-        // Wake the accept loop (Pyro5's `interrupt_socket`); a connected daemon's loop looks
-        // at the flag between reads.
-        if let Some(listener) = self.listener() {
-            let _ = listener.connect_to_self();
-        }
-    }
-
-    /// Waits until no connection is in the middle of a call (they close after replying once
-    /// the daemon is shutting down), or `timeout` passed.
-    pub(crate) fn wait_for_calls_to_finish(&self, timeout: Duration) {
-        let deadline = std::time::Instant::now() + timeout;
-        let mut connections = self.lock_connections();
-        while connections.open.values().any(OpenConnection::is_busy) {
-            let left = deadline.saturating_duration_since(std::time::Instant::now());
-            if left.is_zero() {
-                return;
-            }
-            connections =
-                self.connection_closed.wait_timeout(connections, left).unwrap_or_else(PoisonError::into_inner).0;
-        }
-    }
-
-    /// Starts the thread expiring item streams every [`HOUSEKEEPING_INTERVAL`] until shutdown
-    /// (Pyro5's `Housekeeper`); `None` if no thread could be started (streams then expire on
-    /// access only).
-    pub(crate) fn start_housekeeper(self: &Arc<Self>) -> Option<std::thread::JoinHandle<()>> {
-        let inner = Arc::downgrade(self);
-        std::thread::Builder::new()
-            .name("pyro-housekeeper".into())
-            .spawn(move || {
-                loop {
-                    let Some(inner) = inner.upgrade() else { return };
-                    let deadline = std::time::Instant::now() + HOUSEKEEPING_INTERVAL;
-                    let mut connections = inner.lock_connections();
-                    loop {
-                        if connections.closed {
-                            return;
-                        }
-                        let left = deadline.saturating_duration_since(std::time::Instant::now());
-                        if left.is_zero() {
-                            break;
-                        }
-                        connections = inner
-                            .connection_closed
-                            .wait_timeout(connections, left)
-                            .unwrap_or_else(PoisonError::into_inner)
-                            .0;
-                    }
-                    drop(connections);
-                    inner.streams.housekeeping();
-                }
-            })
-            .ok()
-    }
-
-    /// With TLS, performs the server side of the TLS handshake on an accepted socket; `None`
-    /// (the connection is dropped) if it fails: a client that does not speak TLS or presents
-    /// no valid certificate.
-    fn secure(&self, socket: Socket) -> Option<Socket> {
-        match (&self.tls, socket) {
-            (Some(tls), Socket::Tcp(tcp)) => {
-                let peer = tcp.peer_addr().ok();
-                match tls.accept(tcp) {
-                    Ok(stream) => Some(Socket::Tls(stream)),
-                    Err(error) => {
-                        // Pyro5: "error during connect/handshake", a warning.
-                        tracing::warn!(
-                            target: "pyro::daemon",
-                            "error during connect/handshake with {}: TLS handshake failed: {error}",
-                            crate::logging::Peer(peer)
-                        );
-                        None
-                    }
-                }
-            }
-            (_, socket) => Some(socket),
-        }
-    }
-
-    /// Tracks a new connection for shutdown; `None` if the daemon is shutting down.
-    fn track_connection(&self, socket: &Socket) -> Option<ConnectionGuard<'_>> {
-        let handle = socket.try_clone().ok()?;
-        self.guard_connection(Some(handle))
-    }
-
-    /// Records a new connection (with a handle to shut it down with, if given) and returns
-    /// its guard; `None` if the daemon is shutting down.
-    fn guard_connection(&self, socket: Option<Socket>) -> Option<ConnectionGuard<'_>> {
-        let busy = Arc::new(AtomicBool::new(false));
-        let id = self.record_connection(socket, Arc::clone(&busy))?;
-        Some(ConnectionGuard { inner: self, id, busy })
-    }
-
-    /// Records a new connection (with a handle to shut it down with, if given); its id, or
-    /// `None` if the daemon is shutting down.
-    fn open_connection(&self, socket: Option<Socket>) -> Option<u64> {
-        self.record_connection(socket, Arc::new(AtomicBool::new(false)))
-    }
-
-    pub(crate) fn record_connection(&self, socket: Option<Socket>, busy: Arc<AtomicBool>) -> Option<u64> {
-        let mut connections = self.lock_connections();
-        if connections.closed {
-            return None;
-        }
-        let id = connections.next_id;
-        connections.next_id += 1;
-        connections.open.insert(id, OpenConnection { socket, busy });
-        Some(id)
-    }
-
-    /// Marks a connection's `flag` busy with a request or done with it, without a lock (see
-    /// [`OpenConnection::busy`]); `false` if the daemon is shutting down.
-    pub(crate) fn mark_busy(&self, flag: &AtomicBool, busy: bool) -> bool {
-        flag.store(busy, Ordering::SeqCst);
-        !self.shutting_down.load(Ordering::SeqCst)
-    }
-
-    /// Marks connection `id` busy with a request or done with it; `false` if the daemon is
-    /// shutting down.
-    fn set_connection_busy(&self, id: u64, busy: bool) -> bool {
-        let connections = self.lock_connections();
-        if connections.closed {
-            return false;
-        }
-        if let Some(open) = connections.open.get(&id) {
-            open.busy.store(busy, Ordering::SeqCst);
-        }
-        true
-    }
-
-    /// Forgets connection `id` (its shutdown handle is closed: the connection's own socket is
-    /// closed by then, or about to be) and unregisters the objects it received as proxies.
-    pub(crate) fn close_connection(&self, id: u64) {
-        let mut connections = self.lock_connections();
-        let open = connections.open.remove(&id);
-        // Only a shutdown waits for connections to close (the housekeeper waits on the same
-        // condition variable for the shutdown itself: it is not woken for every client).
-        let shutting_down = connections.closed;
-        drop(connections);
-        drop(open);
-        // The objects this connection received as proxies go with it.
-        self.autoproxied.release(id, &self.registry);
-        if shutting_down {
-            self.connection_closed.notify_all();
-        }
-    }
 }
 
 impl Drop for Inner {
@@ -1083,35 +602,5 @@ impl Drop for Inner {
         {
             let _ = std::fs::remove_file(path);
         }
-    }
-}
-
-/// A tracked connection; dropping it forgets the connection.
-pub(super) struct ConnectionGuard<'a> {
-    inner: &'a Inner,
-    id: u64,
-    /// The connection's [`OpenConnection::busy`] flag.
-    busy: Arc<AtomicBool>,
-}
-
-impl ConnectionGuard<'_> {
-    /// Marks the connection busy with a request; `false` if the daemon is shutting down.
-    fn begin_request(&self) -> bool {
-        self.set_busy(true)
-    }
-
-    /// Marks the request done; `false` if the daemon is shutting down (close now).
-    fn end_request(&self) -> bool {
-        self.set_busy(false)
-    }
-
-    fn set_busy(&self, busy: bool) -> bool {
-        self.inner.mark_busy(&self.busy, busy)
-    }
-}
-
-impl Drop for ConnectionGuard<'_> {
-    fn drop(&mut self) {
-        self.inner.close_connection(self.id);
     }
 }
