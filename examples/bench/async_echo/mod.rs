@@ -10,7 +10,9 @@
 //!   `EchoProxyAsync`) against pyro's async daemon (`pyro::aio::Daemon`) serving an `async fn
 //!   echo` (awaited on the runtime) and, as an extra row, the plain `fn echo` of the other
 //!   sections (which the async daemon runs on tokio's blocking threads); and pyro's blocking
-//!   proxy and daemon.
+//!   proxy and daemon. Each peer makes its calls in [`ROUNDS`] rounds (a third of `--calls`
+//!   each), the peers taking turns round by round, so that a slow spell of a shared machine
+//!   falls on all of them alike; a peer's p50 and p99 are the median of its rounds'.
 //! - `concurrent` (`--async-clients 32,256`, `--async-secs S`, 0 skips; unpinned, several
 //!   clients and a server need both cores): N tasks of one tokio client process (a
 //!   multi-threaded runtime), each with its own connection, make sequential `echo(42)` calls
@@ -56,6 +58,8 @@ pub use peers::{client_pyro_async, client_raw_tokio, client_tarpc, server_pyro_a
 
 /// pyro's async sequential p50 must be at most this many times the raw TCP floor on tokio.
 pub const FLOOR_TARGET: f64 = 1.2;
+/// The rounds of each sequential peer, taking turns (see [`measure`]).
+pub const ROUNDS: u64 = 3;
 /// pyro's async server's concurrent rate must be at least this many times Pyro5's best.
 pub const PYRO5_TARGET: f64 = 5.0;
 
@@ -126,8 +130,8 @@ impl SeqPeer {
         }
     }
 
-    fn client(self, run: &Run<'_>, address: &str) -> Command {
-        let (calls, warmup) = (run.options.calls.to_string(), run.options.warmup.to_string());
+    fn client(self, run: &Run<'_>, address: &str, calls: u64) -> Command {
+        let (calls, warmup) = (calls.to_string(), run.options.warmup.to_string());
         let sizes = [run.wire.request.to_string(), run.wire.reply.to_string()];
         let address = address.to_owned();
         match self {
@@ -225,6 +229,32 @@ pub struct SeqRun {
     pub server_cpu_ns: u64,
 }
 
+impl SeqRun {
+    /// One peer's rounds as one run: the median round's p50 and p99 (each the median of the
+    /// rounds'), the calls, time and CPU of all of them.
+    fn median_of(rounds: Vec<SeqRun>) -> Option<SeqRun> {
+        let first = rounds.first()?;
+        let median = |of: fn(&SeqRun) -> u64| {
+            let mut values: Vec<u64> = rounds.iter().map(of).collect();
+            values.sort_unstable();
+            values.get(values.len() / 2).copied().unwrap_or_default()
+        };
+        let sum = |of: fn(&SeqRun) -> u64| rounds.iter().map(of).sum::<u64>();
+        Some(SeqRun {
+            peer: first.peer,
+            placement: first.placement,
+            client: ClientReport {
+                calls: sum(|run| run.client.calls),
+                elapsed_ns: sum(|run| run.client.elapsed_ns),
+                p50_ns: median(|run| run.client.p50_ns),
+                p99_ns: median(|run| run.client.p99_ns),
+                cpu_ns: sum(|run| run.client.cpu_ns),
+            },
+            server_cpu_ns: sum(|run| run.server_cpu_ns),
+        })
+    }
+}
+
 /// One concurrent run.
 #[derive(Debug, Serialize)]
 pub struct LoadRun {
@@ -299,21 +329,28 @@ pub fn measure(run: &Run<'_>, placements: &[Placement], sizes: &Sizes) -> Result
         concurrent: Vec::new(),
         targets: Vec::new(),
     };
+    // Each peer runs in ROUNDS rounds taking turns with the others, so that a slower spell of a
+    // shared machine falls on every peer alike rather than on whichever ran then.
+    let calls = (run.options.calls / ROUNDS).max(100);
     for &placement in placements {
         let run = Run { placement, ..*run };
-        for peer in SeqPeer::ALL {
-            eprint!("bench: {:<26} {:<9} ... ", peer.name(), placement.name());
-            let server = placement.apply(peer.server(&run), Side::Server);
-            let sample =
-                run.sample(peer.name(), server, |address| placement.apply(peer.client(&run, address), Side::Client))?;
-            eprintln!("p50 {:.1} µs", sample.client.p50_ns as f64 / 1000.0);
-            summary.sequential.push(SeqRun {
-                peer: peer.name(),
-                placement: placement.name(),
-                client: sample.client,
-                server_cpu_ns: sample.server_cpu_ns,
-            });
+        let mut rounds: Vec<Vec<SeqRun>> = SeqPeer::ALL.iter().map(|_| Vec::new()).collect();
+        for round in 1..=ROUNDS {
+            for (peer, done) in SeqPeer::ALL.iter().zip(&mut rounds) {
+                eprint!("bench: {:<26} {:<9} round {round}/{ROUNDS} ... ", peer.name(), placement.name());
+                let server = placement.apply(peer.server(&run), Side::Server);
+                let client = |address: &str| placement.apply(peer.client(&run, address, calls), Side::Client);
+                let sample = run.sample(peer.name(), server, client)?;
+                eprintln!("p50 {:.1} µs", sample.client.p50_ns as f64 / 1000.0);
+                done.push(SeqRun {
+                    peer: peer.name(),
+                    placement: placement.name(),
+                    client: sample.client,
+                    server_cpu_ns: sample.server_cpu_ns,
+                });
+            }
         }
+        summary.sequential.extend(rounds.into_iter().filter_map(SeqRun::median_of));
     }
     if sizes.secs > 0 {
         let run = Run { placement: Placement::Unpinned, ..*run };
