@@ -15,8 +15,8 @@
 //! containers, and nothing after the value; it also counts what the decoded values will cost
 //! and refuses input past its [`DecodeLimit`] ([`SerializeError::TooLarge`]). Only then does
 //! serde read it. A call's payload, which every request carries, is read into its parts
-//! directly with the same checks on the way, in one pass: the same errors, and what is built
-//! before one never passes the limit.
+//! directly; a small one with the same checks on the way, in one pass: the same errors, and
+//! what is built before one is a few times the payload's size at most.
 //!
 //! A Python receiver refuses map keys other than `str` and `bytes` (Pyro5 loads with
 //! `strict_map_key`, so the error is Pyro5's `ValueError`); this module writes whatever keys it
@@ -157,9 +157,19 @@ pub fn from_bytes_limited<T: DeserializeOwned>(bytes: &[u8], limit: DecodeLimit)
 /// no [`Value`] around them, with the same checks as [`from_bytes_limited`]; `None` when the
 /// payload has another shape (the caller's general path then says what is wrong with it).
 pub(crate) fn call_parts(bytes: &[u8], limit: DecodeLimit) -> Result<Option<CallParts>, SerializeError> {
+    let mut budget = Budget::new(NAME, bytes.len(), limit);
+    if bytes.len() > ONE_PASS_MAX {
+        // Validated whole first: a large hostile payload is refused before anything is built.
+        validate_within(bytes, &mut budget)?;
+        return read::validated_call_parts(bytes);
+    }
     // Checked as it is read, in one pass (see `read`).
-    read::call_parts(bytes, &mut Budget::new(NAME, bytes.len(), limit))
+    read::call_parts(bytes, &mut budget)
 }
+
+/// The largest call payload checked as it is read rather than validated first: before a
+/// refusal it has built at most a few times its size in values.
+const ONE_PASS_MAX: usize = 16 * 1024;
 
 /// A call's `(object, method, vargs, kwargs)`, as [`call_parts`] reads them.
 pub(crate) type CallParts = (String, std::sync::Arc<str>, Vec<Value>, Value);

@@ -8,7 +8,9 @@
 //! validator refuses with the validator's error at the same byte (the same checks in the same
 //! order: well-formed markers and lengths, UTF-8, Pyro5's extensions, at most
 //! [`MAX_DEPTH`] nested containers, the [`Budget`] charged the same amounts), and what it has
-//! built by then never passes the budget nor the input's size in reserved items. The tests
+//! built by then never passes the budget nor the input's size in reserved items. It is used
+//! for small payloads only (see [`ONE_PASS_MAX`](super::ONE_PASS_MAX)): what they build before a
+//! refusal is a few times their size, where a large hostile one must cost nothing. The tests
 //! check both against the serde path and the validator.
 
 use super::{CallParts, MAX_DEPTH, malformed};
@@ -33,7 +35,16 @@ pub(crate) fn value(bytes: &[u8]) -> Result<Value, SerializeError> {
 /// not a str, vargs that are not an array, another length), which the general path then
 /// validates and explains.
 pub(crate) fn call_parts(bytes: &[u8], budget: &mut Budget) -> Result<Option<CallParts>, SerializeError> {
-    let mut cursor = Cursor { bytes, pos: 0, checks: budget };
+    call_parts_with(bytes, budget)
+}
+
+/// [`call_parts`] of validated `bytes`.
+pub(crate) fn validated_call_parts(bytes: &[u8]) -> Result<Option<CallParts>, SerializeError> {
+    call_parts_with(bytes, Validated)
+}
+
+fn call_parts_with<C: Checks>(bytes: &[u8], checks: C) -> Result<Option<CallParts>, SerializeError> {
+    let mut cursor = Cursor { bytes, pos: 0, checks };
     if cursor.array_len(1)? != Some(4) {
         return Ok(None);
     }
@@ -471,6 +482,23 @@ mod tests {
             }
         }
         assert!(checked.0 > 1000 && checked.1 > 100, "{checked:?}");
+    }
+
+    /// A payload past the one-pass size is validated first: the same results and errors.
+    #[test]
+    fn a_large_call_is_validated_first_with_the_same_results() {
+        let vargs: Vec<Value> = (0..20_000).map(Value::Int).collect();
+        let call = to_bytes(&("o", "m", &vargs, Value::None)).unwrap();
+        assert!(call.len() > super::super::ONE_PASS_MAX);
+        let (_, _, got, _) = super::super::call_parts(&call, DecodeLimit::default()).unwrap().unwrap();
+        assert_eq!(got.len(), 20_000);
+        for bad in [&call[..call.len() - 1], &[&call[..], &[0xc1]].concat()] {
+            let want = validate_within(bad, &mut Budget::new(NAME, bad.len(), DecodeLimit::default())).unwrap_err();
+            let got = super::super::call_parts(bad, DecodeLimit::default()).unwrap_err();
+            assert_eq!(got.to_string(), want.to_string());
+        }
+        let tight = DecodeLimit::new(1000);
+        assert!(matches!(super::super::call_parts(&call, tight), Err(SerializeError::TooLarge { .. })));
     }
 
     #[test]
