@@ -280,7 +280,7 @@ impl<'a> Cursor<'a> {
         let marker = self.byte(at)?;
         let unsigned = |width: usize| -> Result<(Value, usize), SerializeError> {
             let n = self.number64(at + 1, width)?;
-            let value = i64::try_from(n).map_or_else(|_| Value::int(n), Value::Int);
+            let value = Value::int_from(n);
             Ok((value, at + 1 + width))
         };
         let signed = |width: usize| -> Result<(Value, usize), SerializeError> {

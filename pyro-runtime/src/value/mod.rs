@@ -105,6 +105,15 @@ impl Value {
         }
     }
 
+    /// [`Value::int`] for a primitive integer: one that fits in an `i64` is never made a
+    /// `BigInt` first (which allocates).
+    pub(crate) fn int_from<T: Copy + TryInto<i64> + Into<BigInt>>(n: T) -> Value {
+        match n.try_into() {
+            Ok(small) => Value::Int(small),
+            Err(_) => Value::int(n),
+        }
+    }
+
     /// The Python type name of this value (`"int"`, `"str"`, `"dict"`, ...), for error messages.
     ///
     /// ```
@@ -251,7 +260,7 @@ macro_rules! value_from_int {
     ($($t:ty),*) => {$(
         impl From<$t> for Value {
             fn from(n: $t) -> Value {
-                Value::int(n)
+                Value::int_from(n)
             }
         }
     )*};

@@ -147,7 +147,7 @@ impl ser::Serializer for ValueSerializer {
     }
 
     fn serialize_i128(self, v: i128) -> Result<Value, SerializeError> {
-        Ok(Value::int(v))
+        Ok(Value::int_from(v))
     }
 
     fn serialize_u8(self, v: u8) -> Result<Value, SerializeError> {
@@ -163,11 +163,11 @@ impl ser::Serializer for ValueSerializer {
     }
 
     fn serialize_u64(self, v: u64) -> Result<Value, SerializeError> {
-        Ok(Value::int(v))
+        Ok(Value::int_from(v))
     }
 
     fn serialize_u128(self, v: u128) -> Result<Value, SerializeError> {
-        Ok(Value::int(v))
+        Ok(Value::int_from(v))
     }
 
     fn serialize_f32(self, v: f32) -> Result<Value, SerializeError> {

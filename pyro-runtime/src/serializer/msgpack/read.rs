@@ -229,13 +229,6 @@ impl<'a, C: Checks> Cursor<'a, C> {
         Ok(len)
     }
 
-    fn unsigned(n: u64) -> Value {
-        match i64::try_from(n) {
-            Ok(n) => Value::Int(n),
-            Err(_) => Value::int(n),
-        }
-    }
-
     /// The value that starts here, at nesting level `depth` (the top level is 1).
     fn value(&mut self, depth: usize) -> Result<Value, SerializeError> {
         let at = self.pos;
@@ -284,7 +277,7 @@ impl<'a, C: Checks> Cursor<'a, C> {
             0xcc => Value::Int(i64::from(self.u8()?)),
             0xcd => Value::Int(i64::from(u16::from_be_bytes(self.array()?))),
             0xce => Value::Int(i64::from(u32::from_be_bytes(self.array()?))),
-            0xcf => Self::unsigned(u64::from_be_bytes(self.array()?)),
+            0xcf => Value::int_from(u64::from_be_bytes(self.array()?)),
             0xd0 => Value::Int(i64::from(i8::from_be_bytes(self.array()?))),
             0xd1 => Value::Int(i64::from(i16::from_be_bytes(self.array()?))),
             0xd2 => Value::Int(i64::from(i32::from_be_bytes(self.array()?))),
