@@ -278,7 +278,7 @@ impl ServerSession {
     }
 
     /// The connection's state: its session instances and tracked resources, which calls reach
-    /// through their [`CallContext`].
+    /// through their [`CallContext`](crate::dispatch::CallContext).
     ///
     /// ```
     /// let session = pyro::session::ServerSession::new(1, Default::default());
