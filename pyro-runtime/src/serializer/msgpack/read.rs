@@ -163,23 +163,33 @@ impl<'a, C: Checks> Cursor<'a, C> {
     /// (nothing consumed) if another value starts here.
     fn array_len(&mut self, depth: usize) -> Result<Option<usize>, SerializeError> {
         let Some((marker, at)) = self.marker_if(|m| matches!(m, 0x90..=0x9f | 0xdc | 0xdd))? else { return Ok(None) };
-        let count = match marker {
-            0xdc => self.len(2)?,
-            0xdd => self.len(4)?,
-            fix => usize::from(fix & 0x0f),
-        };
+        let count = self.array_count(marker)?;
         self.container(depth, at)?;
         Ok(Some(count))
+    }
+
+    /// The item count of the array whose marker (fixarray, array 16 or 32) was just read.
+    fn array_count(&mut self, marker: u8) -> Result<usize, SerializeError> {
+        match marker {
+            0xdc => self.len(2),
+            0xdd => self.len(4),
+            fix => Ok(usize::from(fix & 0x0f)),
+        }
+    }
+
+    /// The byte length of the str whose marker (fixstr, str 8, 16 or 32) was just read.
+    fn str_len(&mut self, marker: u8) -> Result<usize, SerializeError> {
+        match marker {
+            0xd9..=0xdb => self.len(1 << (marker - 0xd9)),
+            fix => Ok(usize::from(fix & 0x1f)),
+        }
     }
 
     /// The str that starts here (consumed), or `None` (nothing consumed) if another value
     /// starts here.
     fn str(&mut self) -> Result<Option<&'a str>, SerializeError> {
         let Some((marker, _)) = self.marker_if(|m| matches!(m, 0xa0..=0xbf | 0xd9..=0xdb))? else { return Ok(None) };
-        let len = match marker {
-            0xd9..=0xdb => self.len(1 << (marker - 0xd9))?,
-            fix => usize::from(fix & 0x1f),
-        };
+        let len = self.str_len(marker)?;
         self.text(len).map(Some)
     }
 
@@ -250,17 +260,12 @@ impl<'a, C: Checks> Cursor<'a, C> {
                 self.dict(entries, depth + 1, at)?
             }
             0x90..=0x9f | 0xdc | 0xdd => {
-                let count = match marker {
-                    0xdc => self.len(2)?,
-                    0xdd => self.len(4)?,
-                    fix => usize::from(fix & 0x0f),
-                };
+                let count = self.array_count(marker)?;
                 self.container(depth, at)?;
                 Value::List(self.items(count, depth + 1)?)
             }
-            0xa0..=0xbf => Value::Str(self.text(usize::from(marker & 0x1f))?.to_owned()),
-            0xd9..=0xdb => {
-                let len = self.len(1 << (marker - 0xd9))?;
+            0xa0..=0xbf | 0xd9..=0xdb => {
+                let len = self.str_len(marker)?;
                 Value::Str(self.text(len)?.to_owned())
             }
             0xc4..=0xc6 => {
